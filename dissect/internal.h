@@ -1,0 +1,143 @@
+// internal.h — contracts between the stages inside dissect/ (not installed, not for other folders).
+//
+//   net.c        frame bytes → net_pkt (link layer, tunnels, IPv4/IPv6, TCP header)
+//   flow.c       bounded flow table keyed by the 5-tuple, both directions, idle eviction
+//   tcp.c        per-direction reassembly → in-order bytes and gaps handed to the TLS layer
+//   tls_conn.c   record layer + handshake reassembly per direction, fills the transcript
+//   tls_msg.c    one parser per handshake message (ClientHello, ServerHello, ...)
+//   tls_names.c  IANA names; tls_fp.c JA3/JA3S/JA4; transcript.c event helpers
+//   dissect.c    the public API: glue of the above
+#ifndef TLSDIAG_DISSECT_INTERNAL_H
+#define TLSDIAG_DISSECT_INTERNAL_H
+
+#include "cursor.h"
+#include "dissect.h"
+
+// ---------------------------------------------------------------------------------------------
+// net.c
+// ---------------------------------------------------------------------------------------------
+enum {
+    TCP_FIN = 0x01,
+    TCP_SYN = 0x02,
+    TCP_RST = 0x04,
+    TCP_PSH = 0x08,
+    TCP_ACK = 0x10,
+    TCP_URG = 0x20,
+};
+
+typedef struct net_pkt {
+    uint8_t family;             // 4 or 6 (innermost IP header carrying the TCP segment)
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;              // TCP_* bits
+    uint16_t window;
+    const uint8_t *payload;     // borrowed from the frame; captured part only
+    uint32_t payload_len;       // captured payload bytes
+    uint32_t wire_payload_len;  // payload length according to the IP header
+    bool truncated;             // snaplen cut the payload (payload_len < wire_payload_len)
+} net_pkt;
+
+typedef enum net_status {
+    NET_OK = 0,
+    NET_NOT_IP,                 // ARP, LLDP, ...
+    NET_NOT_TCP,                // UDP, ICMP, ... (DTLS out of scope)
+    NET_FRAGMENT,               // IP fragment (not reassembled: counted)
+    NET_MALFORMED,              // header lengths inconsistent
+    NET_TRUNCATED,              // capture cut inside the headers
+    NET_UNSUPPORTED_LINK,
+} net_status;
+
+// net_decode parses the frame down to the TCP payload. *out is written only on NET_OK.
+net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                      net_pkt *out) TLSDIAG_WUR;
+
+// ---------------------------------------------------------------------------------------------
+// TCP sequence arithmetic (RFC 793 §3.3: compare modulo 2^32).
+// ---------------------------------------------------------------------------------------------
+static inline bool seq_lt(uint32_t a, uint32_t b) {
+    return (int32_t)(a - b) < 0;
+}
+static inline bool seq_leq(uint32_t a, uint32_t b) {
+    return (int32_t)(a - b) <= 0;
+}
+static inline bool seq_gt(uint32_t a, uint32_t b) {
+    return (int32_t)(a - b) > 0;
+}
+static inline bool seq_geq(uint32_t a, uint32_t b) {
+    return (int32_t)(a - b) >= 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// transcript.c
+// ---------------------------------------------------------------------------------------------
+// tr_event appends an event (or counts it in events_dropped when full). Consecutive
+// APPLICATION_DATA events of the same direction are merged (count, length summed).
+void tr_event(tls_transcript *t, const tls_event *e);
+// tr_error records a malformation (first one kept, all counted) and appends a MALFORMED event.
+void tr_error(tls_transcript *t, tls_dir dir, tls_err err, uint32_t frame, int64_t ts_ns,
+              uint32_t offset);
+
+// ---------------------------------------------------------------------------------------------
+// tls_conn.c — the TLS layer of one connection. Created when the flow's roles are known.
+// ---------------------------------------------------------------------------------------------
+typedef struct tls_conn tls_conn;
+
+typedef struct tls_meta {
+    uint32_t frame;
+    int64_t ts_ns;
+} tls_meta;
+
+// tls_conn_new: t is owned by the flow and outlives the tls_conn. NULL on OOM.
+tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) TLSDIAG_WUR;
+void tls_conn_free(tls_conn *c);  // NULL ok
+// tls_conn_feed: in-order stream bytes of one direction (borrowed for the call). The layer
+// buffers only what it needs to complete a record/message, capped by cfg->max_flow_bytes.
+void tls_conn_feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, const tls_meta *m);
+// tls_conn_gap: `n` bytes of this direction were never captured. Parsing of the direction
+// resynchronises only if it can do so safely; the gap is recorded in quality by tcp.c.
+void tls_conn_gap(tls_conn *c, tls_dir dir, uint64_t n, const tls_meta *m);
+// tls_conn_decided: the handshake outcome is known (completed, fatal alert, not TLS, ...);
+// *reason is set when true.
+bool tls_conn_decided(const tls_conn *c, tls_end_reason *reason);
+// tls_conn_buffered: bytes currently held (for the global cap).
+size_t tls_conn_buffered(const tls_conn *c);
+
+// tls_sniff classifies the first payload bytes of a direction for role detection:
+// 1 = looks like a ClientHello (TLS or SSLv2-compatible), 2 = looks like a ServerHello or other
+// server-first TLS record, 0 = not recognisable / too short.
+int tls_sniff(const uint8_t *p, size_t n);
+
+// ---------------------------------------------------------------------------------------------
+// tls_msg.c — one parser per message; body = the handshake message body (after type+length).
+// Each returns TLS_ERR_OK or the specific malformation; *out is fully written either way
+// (fields parsed before the error are kept, so a truncated hello still yields its SNI).
+// ---------------------------------------------------------------------------------------------
+tls_err tls_parse_client_hello(cur body, tls_client_hello *out) TLSDIAG_WUR;
+tls_err tls_parse_sslv2_client_hello(cur body, tls_client_hello *out) TLSDIAG_WUR;
+tls_err tls_parse_server_hello(cur body, tls_server_hello *out) TLSDIAG_WUR;
+// tls_parse_certificate: the DER blobs are copied (malloc) into out->certs[i].der; the caller
+// frees them with tls_certificate_clear().
+tls_err tls_parse_certificate(cur body, bool tls13, tls_certificate *out) TLSDIAG_WUR;
+void tls_certificate_clear(tls_certificate *c);
+// tls_parse_server_key_exchange: needs the chosen cipher (to know ECDHE vs DHE) and version
+// (whether a SignatureAndHashAlgorithm precedes the signature).
+tls_err tls_parse_server_key_exchange(cur body, uint16_t cipher, uint16_t version,
+                                      tls_server_key_exchange *out) TLSDIAG_WUR;
+tls_err tls_parse_certificate_request(cur body, uint16_t version,
+                                      tls_cert_request *out) TLSDIAG_WUR;
+
+// ---------------------------------------------------------------------------------------------
+// tls_fp.c — fingerprints (GREASE removed). Written into t->ja3/ja3s/ja4.
+// ---------------------------------------------------------------------------------------------
+void tls_fp_ja3(const tls_client_hello *ch, char out[33]);
+void tls_fp_ja3s(const tls_server_hello *sh, char out[33]);
+void tls_fp_ja4(const tls_client_hello *ch, char out[40]);
+// the JA3 input string (for tests and --verbose)
+size_t tls_fp_ja3_string(const tls_client_hello *ch, char *out, size_t outlen);
+
+// cipher-suite facts from the names table
+bool tls_cipher_is_ecdhe(uint16_t cs);
+bool tls_cipher_is_dhe(uint16_t cs);
+
+#endif

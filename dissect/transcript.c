@@ -1,0 +1,74 @@
+// transcript.c — appending events and errors to a transcript; names of errors and events.
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const err_names[] = {
+#define X(name, msg) #name,
+    TLS_ERR_TABLE(X)
+#undef X
+};
+static const char *const err_msgs[] = {
+#define X(name, msg) msg,
+    TLS_ERR_TABLE(X)
+#undef X
+};
+static const char *const event_names[] = {
+#define X(name, msg) #name,
+    TLS_EVENT_TABLE(X)
+#undef X
+};
+
+const char *tls_err_name(tls_err e) {
+    return (unsigned)e < TLS_ERR__COUNT ? err_names[e] : "UNKNOWN_ERROR";
+}
+
+const char *tls_err_msg(tls_err e) {
+    return (unsigned)e < TLS_ERR__COUNT ? err_msgs[e] : "unknown error";
+}
+
+const char *tls_event_name(tls_event_kind k) {
+    return (unsigned)k < TLS_EV__COUNT ? event_names[k] : "UNKNOWN_EVENT";
+}
+
+void tr_event(tls_transcript *t, const tls_event *e) {
+    // Application data is counted, never listed record by record: merge a run of them.
+    if (e->kind == TLS_EV_APPLICATION_DATA && t->num_events > 0) {
+        tls_event *last = &t->events[t->num_events - 1];
+        if (last->kind == TLS_EV_APPLICATION_DATA && last->dir == e->dir) {
+            uint32_t add = e->count ? e->count : 1;
+            last->count = (last->count > UINT32_MAX - add) ? UINT32_MAX : last->count + add;
+            last->length = (last->length > UINT32_MAX - e->length) ? UINT32_MAX
+                                                                   : last->length + e->length;
+            return;
+        }
+    }
+    if (t->num_events >= TLS_MAX_EVENTS) {
+        t->events_dropped++;
+        return;
+    }
+    t->events[t->num_events] = *e;
+    if (e->kind == TLS_EV_APPLICATION_DATA && t->events[t->num_events].count == 0) {
+        t->events[t->num_events].count = 1;
+    }
+    t->num_events++;
+}
+
+void tr_error(tls_transcript *t, tls_dir dir, tls_err err, uint32_t frame, int64_t ts_ns,
+              uint32_t offset) {
+    if (t->num_errors == 0) {
+        t->first_err = (uint8_t)err;
+        t->first_err_frame = frame;
+        t->first_err_offset = offset;
+    }
+    t->num_errors++;
+    tls_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = TLS_EV_MALFORMED;
+    e.dir = (uint8_t)dir;
+    e.err = (uint8_t)err;
+    e.frame = frame;
+    e.ts_ns = ts_ns;
+    e.length = offset;
+    tr_event(t, &e);
+}
