@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# setup.sh — install tlsdiag's Debian 12 build and test dependencies (as root) and build it.
+#   scripts/setup.sh [BUILD_DIR [extra cmake args...]]     default BUILD_DIR: build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+shift || true
+
+pkgs=(build-essential cmake ninja-build pkg-config clang
+      libpcap-dev libssl-dev libjansson-dev libcmocka-dev libnet1-dev libarchive-dev
+      ca-certificates openssl tshark tcpdump python3 iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup.sh: missing Debian packages: ${missing[*]} — run as root (sudo) to install them" >&2
+        exit 1
+    fi
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B "$build" -G Ninja "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"
