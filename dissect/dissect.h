@@ -93,6 +93,7 @@ typedef struct tls_client_hello {
     uint8_t session_id_len;
     uint16_t num_ciphers;       // stored (≤ TLS_MAX_CIPHERS)
     uint16_t ciphers[TLS_MAX_CIPHERS];  // as sent, GREASE included (SSLv2 3-byte kinds mapped)
+    uint16_t num_sslv2_kinds;   // SSLv2 hello: offered kinds that are not 0x00XXYY (not stored)
     uint8_t num_compression;
     bool has_null_compression;
     uint16_t num_extensions;
@@ -123,6 +124,7 @@ typedef struct tls_client_hello {
     // application_layer_protocol_negotiation (RFC 7301), NUL-terminated copies
     uint8_t num_alpn;
     char alpn[TLS_MAX_ALPN][TLS_MAX_ALPN_LEN];
+    uint8_t alpn_len[TLS_MAX_ALPN];  // wire length of each id (the copy stops at 63 bytes)
     // flags for presence-only extensions
     bool status_request, sct, renegotiation_info, extended_master_secret, encrypt_then_mac,
         session_ticket, early_data, ech, padding, post_handshake_auth, record_size_limit;
@@ -215,7 +217,8 @@ typedef enum tls_dir {
     X(APPLICATION_DATA, "application data")                                                 \
     X(SSL2, "SSLv2 message")                                                                \
     X(NOT_TLS, "non-TLS bytes")                                                             \
-    X(MALFORMED, "malformed TLS")
+    X(MALFORMED, "malformed TLS")                                                           \
+    X(HEARTBEAT, "heartbeat record")
 
 typedef enum tls_event_kind {
 #define TLS_EVENT_ENUM(name, msg) TLS_EV_##name,

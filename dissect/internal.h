@@ -46,9 +46,12 @@ typedef enum net_status {
     NET_MALFORMED,              // header lengths inconsistent
     NET_TRUNCATED,              // capture cut inside the headers
     NET_UNSUPPORTED_LINK,
+    NET_ICMP_QUOTE,             // ICMP/ICMPv6 error quoting a TCP header: *out holds the quoted
+                                // segment's addresses, ports and seq (flags 0, no payload)
 } net_status;
 
-// net_decode parses the frame down to the TCP payload. *out is written only on NET_OK.
+// net_decode parses the frame down to the TCP payload. *out is written only on NET_OK and
+// NET_ICMP_QUOTE.
 net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
                       net_pkt *out) TLSDIAG_WUR;
 

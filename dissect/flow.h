@@ -1,0 +1,143 @@
+// flow.h — private to dissect/: the flow record, the bounded flow table, TCP reassembly state.
+//
+//   flow.c   hash table of canonical 5-tuples (both directions → one flow) with two LRU lists
+//            (undecided flows, decided records) for eviction
+//   tcp.c    per-side reassembly: in-order bytes straight from the frame, out-of-order copies
+//   dissect.c the public API: roles, lifecycle, reporting
+#ifndef TLSDIAG_DISSECT_FLOW_H
+#define TLSDIAG_DISSECT_FLOW_H
+
+#include "internal.h"
+
+// An out-of-order segment held until the hole before it is filled (flow-owned copy).
+typedef struct tcp_seg {
+    struct tcp_seg *next;  // sorted by seq (modulo 2^32, relative to the side's next)
+    uint32_t seq;
+    uint32_t len;
+    uint8_t data[];
+} tcp_seg;
+
+// What one endpoint sent (side 0/1 = the key's endpoints, not yet client/server).
+typedef struct tcp_side {
+    bool seen;       // any packet from this side
+    bool have_next;  // `next` is valid (ISN from SYN, or first segment mid-stream)
+    bool syn, fin, rst;
+    bool has_data;        // data_start valid
+    bool acked;           // this side sent an ACK (last_ack valid)
+    uint32_t base_seq;    // seq of the first packet seen from this side (tcp.stream rule)
+    uint32_t next;        // next sequence number expected in order
+    uint32_t data_start;  // first payload sequence number
+    uint32_t last_ack;    // last acknowledgment number this side sent
+    uint32_t fin_frame, rst_frame;
+    uint64_t bytes;  // unique payload bytes delivered
+    uint32_t retransmits;
+    uint32_t gaps;
+    uint64_t gap_bytes;
+    uint32_t first_gap_frame;
+    tcp_seg *held;
+    uint32_t held_bytes;
+} tcp_side;
+
+// No padding anywhere (hashed and compared as bytes): 4 + 1 + 1 + 32 = 38 bytes.
+typedef struct flow_key {
+    uint16_t port[2];
+    uint8_t family;
+    uint8_t pad;          // always 0
+    uint8_t addr[2][16];  // canonical order: side 0 is the smaller (addr, port)
+} flow_key;
+
+enum { FLOW_PENDING_EVENTS = 6 };
+
+typedef struct flow {
+    flow_key key;
+    uint32_t hash;
+    struct flow *hnext;          // hash chain
+    struct flow *lprev, *lnext;  // LRU list (undecided or decided)
+    uint64_t conn_id;
+    int8_t client;  // side index of the client, -1 while unknown
+    bool roles_from_syn;
+    bool decided;  // reported; only this record is left
+    bool closed;   // FIN both ways or RST seen
+    tcp_side side[2];
+    bool syn_seen, synack_seen, syn_retransmitted;
+    uint32_t syn_count;
+    int64_t syn_ts_ns, synack_ts_ns;
+    uint32_t first_frame, last_frame;
+    int64_t first_ts_ns, last_ts_ns;
+    int64_t idle_ts_ns;  // capture clock when last seen (LRU order = this order)
+    uint32_t snaplen_truncated, first_truncated_frame;
+    uint32_t overlap_conflicts;
+    bool buffer_cap_hit, kernel_drops;
+    uint32_t server_flight_retransmits;
+    // TCP events recorded before the transcript exists; `dir` holds the *side* until flushed.
+    uint8_t num_pending;
+    tls_event pending[FLOW_PENDING_EVENTS];
+    tls_transcript *t;  // lazily allocated (first payload byte or report)
+    tls_conn *tls;
+    size_t tls_buffered;  // last tls_conn_buffered() value (for the global total)
+} flow;
+
+typedef struct flow_list {
+    flow *head, *tail;  // head = least recently used
+} flow_list;
+
+typedef struct flow_table {
+    flow **buckets;
+    uint32_t mask;
+    uint32_t count;
+    flow_list live;  // undecided flows
+    flow_list done;  // decided records
+} flow_table;
+
+bool flow_table_init(flow_table *ft, uint32_t capacity) TLSDIAG_WUR;
+void flow_table_destroy(flow_table *ft);  // frees the records only (owners free their parts)
+// flow_key_make fills the canonical key; *side_out is the sending side of (src, sport).
+void flow_key_make(flow_key *k, const net_pkt *p, int *side_out);
+uint32_t flow_hash(const flow_key *k);
+flow *flow_lookup(const flow_table *ft, const flow_key *k, uint32_t hash);
+// flow_insert adds a zeroed record (NULL on OOM); it is the most recently used live flow.
+flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) TLSDIAG_WUR;
+void flow_remove(flow_table *ft, flow *f);        // unlinks and frees the record
+void flow_touch(flow_table *ft, flow *f);         // most recently used in its list
+void flow_mark_decided(flow_table *ft, flow *f);  // moves the record to the decided list
+
+// ---------------------------------------------------------------------------------------------
+// The dissector (shared by dissect.c and tcp.c).
+// ---------------------------------------------------------------------------------------------
+struct dissect {
+    dissect_config cfg;
+    dissect_stats stats;
+    flow_table ft;
+    uint64_t next_conn_id;
+    uint64_t buffered;        // held segments + TLS layer buffers, all flows
+    tls_transcript *scratch;  // for reporting flows that never needed a transcript
+    bool clock_set, jump_pending;
+    int64_t clock_ns;  // capture clock for idle eviction (see dissect_clock)
+    int64_t jump_ns;   // a forward jump waiting for a second frame to confirm it
+};
+
+// tcp.c — the frame being processed, for events, gaps and TLS metadata.
+typedef struct tcp_ctx {
+    dissect *d;
+    flow *f;
+    const dissect_frame *fr;
+} tcp_ctx;
+
+// tcp_segment: reassembly of one segment's payload from `side`. The transcript and TLS layer
+// must exist when the segment carries payload (dissect.c makes them at the first byte).
+void tcp_segment(tcp_ctx *x, int side, const net_pkt *p);
+// tcp_ack: `side` acknowledged `ack`: holes of the other side the peer got are gaps.
+void tcp_ack(tcp_ctx *x, int side, uint32_t ack);
+// tcp_flush: every hole before held data of `side` becomes a gap, all held data is delivered.
+void tcp_flush(tcp_ctx *x, int side);
+void tcp_side_free(dissect *d, tcp_side *s);  // drops held segments (flow report / free)
+
+// dissect.c helpers used by tcp.c
+// flow_dir: the TLS direction of packets sent by `side` (roles must be known).
+tls_dir flow_dir(const flow *f, int side);
+// flow_event appends a TCP event from `side`; before the transcript exists it is kept in the
+// flow's small pending array. TCP_RETRANSMIT events start with count 1.
+void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t frame, int64_t ts_ns,
+                uint32_t length);
+
+#endif

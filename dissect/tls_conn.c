@@ -1,0 +1,900 @@
+// tls_conn.c — the TLS layer of one connection: content sniffing (STARTTLS), the record layer
+// (TLS and SSLv2), handshake-message reassembly, and the decision that a handshake is over.
+//
+// Each direction is fed in-order stream bytes. Complete records are parsed straight from the
+// caller's bytes; only an incomplete record tail and an incomplete handshake message are
+// buffered, and both buffers grow only as bytes arrive (never from a declared length), under
+// cfg->max_flow_bytes per direction. Protected records are counted, never parsed or kept.
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "tls_internal.h"
+
+enum {
+    SNIFF_SCAN_CAP = 16384,  // plaintext bytes scanned for a STARTTLS upgrade
+    TLS13_ALERT_MAX = 24,    // 2-byte alert + content type + 16-byte AEAD tag (+ slack)
+    HS_KEEP_CAP = 4096,      // larger reassembly buffers are freed once a message completes
+};
+
+typedef enum dir_mode {
+    MODE_SNIFF = 0,  // first bytes: TLS, SSLv2, or plaintext before STARTTLS?
+    MODE_TLS,        // parsing records
+    MODE_DEAD,       // stopped: not TLS, malformed, gap, or cap reached
+} dir_mode;
+
+typedef struct dir_state {
+    dir_mode mode;
+    bool direct_tls;   // the direction's very first bytes were a TLS/SSLv2 record
+    bool sslv2;        // an SSLv2 record was seen: 2/3-byte headers allowed
+    bool encrypted;    // records are protected from now on
+    bool finished;     // sent its (encrypted) Finished / first protected handshake
+    bool alert_carry;  // first byte of an alert split across records
+    uint8_t alert_level;
+    uint32_t enc_records;  // protected records seen
+    uint32_t records;      // records parsed
+    uint64_t stream_off;   // bytes of this direction consumed so far
+    uint8_t *rec;          // incomplete record tail (or sniffed plaintext)
+    size_t rec_len, rec_cap;
+    uint64_t rec_off;  // stream offset of rec[0]
+    uint8_t *hs;       // incomplete handshake message (header included)
+    size_t hs_len, hs_cap;
+    uint16_t preview_len;
+    uint8_t preview[TLS_MAX_PREVIEW];
+    size_t scan_pos;         // sniff buffer offsets below this were already scanned
+    bool not_tls;            // declared not TLS: later bytes still fill the preview
+    uint32_t not_tls_event;  // index of the NOT_TLS event (its length grows with the bytes)
+} dir_state;
+
+struct tls_conn {
+    tls_transcript *t;
+    uint32_t max_flow_bytes;
+    uint32_t max_message_len;
+    dir_state d[2];
+    bool tls13;  // the ServerHello selected TLS 1.3 (or a draft)
+    bool decided;
+    tls_end_reason reason;
+    uint32_t s2c_app_after_fin;  // TLS 1.3: server records after the client's Finished
+};
+
+// A record header (RFC 5246 §6.2.1, or SSLv2 RFC 6101 App. E / draft-hickman §2.1).
+typedef struct rec_hdr {
+    bool sslv2;
+    uint8_t type;  // content type, or 0 for SSLv2
+    uint16_t version;
+    size_t hdr_len, body_len;
+} rec_hdr;
+
+typedef enum hdr_result { HDR_OK, HDR_NEED, HDR_BAD } hdr_result;
+
+// ---------------------------------------------------------------------------------------------
+// Transcript helpers
+// ---------------------------------------------------------------------------------------------
+static void emit(tls_conn *c, tls_dir dir, tls_event_kind kind, uint8_t ct, uint8_t hs_type,
+                 uint16_t version, uint32_t length, const tls_meta *m) {
+    tls_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = (uint8_t)kind;
+    e.dir = (uint8_t)dir;
+    e.content_type = ct;
+    e.hs_type = hs_type;
+    e.version = version;
+    e.length = length;
+    e.frame = m->frame;
+    e.ts_ns = m->ts_ns;
+    tr_event(c->t, &e);
+}
+
+static void decide(tls_conn *c, tls_end_reason r) {
+    if (!c->decided) {
+        c->decided = true;
+        c->reason = r;
+        c->t->end_reason = (uint8_t)r;
+    }
+}
+
+static void release(dir_state *d) {
+    free(d->rec);
+    free(d->hs);
+    d->rec = d->hs = NULL;
+    d->rec_len = d->rec_cap = d->hs_len = d->hs_cap = 0;
+}
+
+// stop ends parsing of a direction; its buffers are released at once.
+static void stop(dir_state *d) {
+    d->mode = MODE_DEAD;
+    release(d);
+}
+
+static void malformed(tls_conn *c, tls_dir dir, tls_err err, uint64_t off, const tls_meta *m) {
+    tr_error(c->t, dir, err, m->frame, m->ts_ns, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off);
+}
+
+// grow makes room for `add` more bytes in a buffer, within the direction's byte cap.
+// Growth follows the bytes that arrived, never a length read from the wire.
+TLSDIAG_WUR static bool grow(tls_conn *c, dir_state *d, uint8_t **buf, size_t *cap, size_t len,
+                             size_t add) {
+    if (len + add <= *cap) {
+        return true;
+    }
+    size_t held = d->rec_cap + d->hs_cap - *cap;
+    if (len + add > c->max_flow_bytes || held > c->max_flow_bytes - (len + add)) {
+        c->t->quality.buffer_cap_hit = true;
+        decide(c, TLS_END_BUFFER_CAP);
+        return false;
+    }
+    size_t want = *cap ? *cap * 2 : 256;
+    if (want < len + add) {
+        want = len + add;
+    }
+    if (want > c->max_flow_bytes - held) {
+        want = c->max_flow_bytes - held;
+    }
+    uint8_t *p = realloc(*buf, want);
+    if (p == NULL) {
+        c->t->quality.buffer_cap_hit = true;
+        decide(c, TLS_END_BUFFER_CAP);
+        return false;
+    }
+    *buf = p;
+    *cap = want;
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake messages
+// ---------------------------------------------------------------------------------------------
+typedef void (*hs_fn)(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off);
+
+static void note(tls_conn *c, tls_dir dir, tls_err err, const tls_meta *m, uint64_t off) {
+    if (err != TLS_ERR_OK) {
+        malformed(c, dir, err, off, m);
+    }
+}
+
+// hs_done_in_clear: both sides sent their protected Finished (or the handshake was decided
+// complete) — a ClientHello now starts a renegotiation.
+static bool hs_done_in_clear(const tls_conn *c) {
+    return (c->d[0].finished && c->d[1].finished) ||
+           (c->decided && c->reason == TLS_END_HANDSHAKE_DONE);
+}
+
+static void on_hello_request(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    (void)dir, (void)body, (void)m, (void)off;
+    c->t->renegotiation_attempt = true;  // RFC 5246 §7.4.1.1: the server asks to renegotiate
+}
+
+static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    tls_transcript *t = c->t;
+    tls_client_hello *ch = &t->ch;
+    if (t->ch.present) {
+        // RFC 8446 §4.1.4: after a HelloRetryRequest the client sends a second ClientHello.
+        if (!t->hrr.present || t->ch2.present || hs_done_in_clear(c)) {
+            t->renegotiation_attempt = true;
+            return;
+        }
+        ch = &t->ch2;
+    }
+    uint16_t rv = ch->record_version;
+    note(c, dir, tls_parse_client_hello(body, ch), m, off);
+    ch->frame = m->frame;
+    ch->record_version = rv;
+    if (ch == &t->ch) {
+        tls_fp_ja3(ch, t->ja3);
+        tls_fp_ja4(ch, t->ja4);
+    }
+}
+
+static void on_server_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    tls_transcript *t = c->t;
+    tls_server_hello sh;
+    tls_err err = tls_parse_server_hello(body, &sh);
+    note(c, dir, err, m, off);
+    sh.frame = m->frame;
+    if (sh.is_hrr) {
+        if (!t->hrr.present) {
+            sh.record_version = t->sh.record_version;
+            t->hrr = sh;
+        }
+        return;
+    }
+    if (t->sh.present) {
+        t->renegotiation_attempt = true;
+        return;
+    }
+    sh.record_version = t->sh.record_version;
+    t->sh = sh;
+    tls_fp_ja3s(&t->sh, t->ja3s);
+    uint16_t v = sh.selected_version ? sh.selected_version : sh.legacy_version;
+    if (err == TLS_ERR_OK && tls_version_is_tls13(v)) {
+        // RFC 8446 §2: everything after the ServerHello is protected, in both directions.
+        c->tls13 = true;
+        c->d[TLS_DIR_C2S].encrypted = c->d[TLS_DIR_S2C].encrypted = true;
+    }
+}
+
+static uint16_t negotiated_version(const tls_conn *c) {
+    const tls_server_hello *sh = &c->t->sh;
+    return sh->selected_version ? sh->selected_version : sh->legacy_version;
+}
+
+static void on_certificate(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    tls_certificate *cert = dir == TLS_DIR_S2C ? &c->t->cert : &c->t->client_cert;
+    if (cert->present) {
+        return;  // a renegotiation's chain: the first one is the one diagnosed
+    }
+    note(c, dir, tls_parse_certificate(body, c->tls13, cert), m, off);
+    cert->frame = m->frame;
+}
+
+static void on_server_key_exchange(tls_conn *c, tls_dir dir, cur body, const tls_meta *m,
+                                   uint64_t off) {
+    tls_transcript *t = c->t;
+    if (t->ske.present) {
+        return;
+    }
+    note(c, dir, tls_parse_server_key_exchange(body, t->sh.cipher, negotiated_version(c), &t->ske),
+         m, off);
+    t->ske.frame = m->frame;
+}
+
+static void on_cert_request(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    tls_transcript *t = c->t;
+    if (t->cert_req.present) {
+        return;
+    }
+    note(c, dir, tls_parse_certificate_request(body, negotiated_version(c), &t->cert_req), m, off);
+    t->cert_req.frame = m->frame;
+}
+
+static void on_server_hello_done(tls_conn *c, tls_dir dir, cur body, const tls_meta *m,
+                                 uint64_t off) {
+    (void)dir, (void)body, (void)m, (void)off;
+    c->t->server_hello_done = true;
+}
+
+static void on_client_key_exchange(tls_conn *c, tls_dir dir, cur body, const tls_meta *m,
+                                   uint64_t off) {
+    (void)dir, (void)body, (void)m, (void)off;
+    c->t->client_key_exchange = true;
+}
+
+// Handshake types with a parser (RFC 8446 §4, RFC 5246 §7.4); others are recorded as events.
+static const hs_fn hs_handlers[256] = {
+    [0] = on_hello_request,      [1] = on_client_hello,         [2] = on_server_hello,
+    [11] = on_certificate,       [12] = on_server_key_exchange, [13] = on_cert_request,
+    [14] = on_server_hello_done, [16] = on_client_key_exchange,
+};
+
+// RFC 8446 §4 / RFC 5246 §7.4:
+//   struct { HandshakeType msg_type; uint24 length; select (msg_type) {...} body; } Handshake;
+// `msg` is one complete message, header included.
+static void dispatch_message(tls_conn *c, tls_dir dir, cur msg, uint16_t version, const tls_meta *m,
+                             uint64_t off) {
+    uint8_t type = 0;
+    uint32_t len = 0;
+    (void)cur_get_u8(&msg, &type);
+    (void)cur_get_u24(&msg, &len);
+    emit(c, dir, TLS_EV_HANDSHAKE, TLS_CT_HANDSHAKE, type, version, len, m);
+    if (type == 1) {
+        c->t->ch.record_version = c->t->ch.present ? c->t->ch.record_version : version;
+        if (c->t->ch.present && c->t->hrr.present && !c->t->ch2.present) {
+            c->t->ch2.record_version = version;
+        }
+    } else if (type == 2 && !c->t->sh.present) {
+        c->t->sh.record_version = version;
+    }
+    if (hs_handlers[type] != NULL) {
+        hs_handlers[type](c, dir, msg, m, off);
+    }
+}
+
+// on_handshake_bytes reassembles handshake messages across records (RFC 8446 §5.1: "Handshake
+// messages MAY be coalesced into a single TLSPlaintext record or fragmented across several").
+static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t version,
+                               const tls_meta *m, uint64_t off) {
+    dir_state *d = &c->d[dir];
+    while (cur_len(&body) > 0 && d->mode == MODE_TLS) {
+        uint64_t len;
+        if (d->hs_len == 0 && cur_peek_be(&body, 1, 3, &len)) {
+            if (len > c->max_message_len) {
+                malformed(c, dir, TLS_ERR_MESSAGE_TOO_LONG, off, m);
+                stop(d);
+                return;
+            }
+            cur msg;
+            if (cur_get_bytes(&body, &msg, TLS_HS_HEADER_LEN + (size_t)len)) {
+                dispatch_message(c, dir, msg, version, m, off);
+                continue;
+            }
+        }
+        // Incomplete: take the header first, then only as many bytes as the message still needs.
+        size_t want = TLS_HS_HEADER_LEN > d->hs_len ? TLS_HS_HEADER_LEN - d->hs_len : 0;
+        if (want == 0) {
+            cur h = cur_make(d->hs, d->hs_len);
+            (void)cur_peek_be(&h, 1, 3, &len);
+            want = TLS_HS_HEADER_LEN + (size_t)len - d->hs_len;
+        }
+        size_t take = want < cur_len(&body) ? want : cur_len(&body);
+        if (!grow(c, d, &d->hs, &d->hs_cap, d->hs_len, take)) {
+            stop(d);
+            return;
+        }
+        (void)cur_copy(&body, d->hs + d->hs_len, take);
+        d->hs_len += take;
+        if (d->hs_len < TLS_HS_HEADER_LEN) {
+            return;
+        }
+        cur h = cur_make(d->hs, d->hs_len);
+        (void)cur_peek_be(&h, 1, 3, &len);
+        if (len > c->max_message_len) {
+            malformed(c, dir, TLS_ERR_MESSAGE_TOO_LONG, off, m);
+            stop(d);
+            return;
+        }
+        if (d->hs_len == TLS_HS_HEADER_LEN + len) {
+            d->hs_len = 0;
+            dispatch_message(c, dir, h, version, m, off);
+            if (d->hs_cap > HS_KEEP_CAP) {
+                free(d->hs);
+                d->hs = NULL;
+                d->hs_cap = 0;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------------
+
+// RFC 8446 §6 / RFC 5246 §7.2: struct { AlertLevel level; AlertDescription description; } Alert;
+// Several alerts may share a record and one alert may be split across two records.
+static void on_alert_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t version,
+                           const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    uint8_t b;
+    while (cur_get_u8(&body, &b)) {
+        if (!d->alert_carry) {
+            d->alert_level = b;
+            d->alert_carry = true;
+            continue;
+        }
+        d->alert_carry = false;
+        tls_event e;
+        memset(&e, 0, sizeof e);
+        e.kind = TLS_EV_ALERT;
+        e.dir = (uint8_t)dir;
+        e.content_type = TLS_CT_ALERT;
+        e.alert_level = d->alert_level;
+        e.alert_desc = b;
+        e.version = version;
+        e.length = 2;
+        e.frame = m->frame;
+        e.ts_ns = m->ts_ns;
+        tr_event(c->t, &e);
+        if (d->alert_level == 2) {  // fatal (RFC 5246 §7.2; RFC 8446 §6: all errors are fatal)
+            decide(c, TLS_END_ALERT);
+        }
+    }
+}
+
+// check_done: has the handshake completed, as far as an observer without keys can tell?
+// TLS <= 1.2: both Finished (protected handshake records after each CCS), then application data.
+// TLS 1.3 (RFC 8446 §4.4.4, the client's Finished ends it): a non-alert protected client record
+// followed by server data, or two protected client records.
+static void check_done(tls_conn *c) {
+    const dir_state *cl = &c->d[TLS_DIR_C2S], *sv = &c->d[TLS_DIR_S2C];
+    if (c->tls13) {
+        if (cl->finished && (c->s2c_app_after_fin > 0 || cl->enc_records >= 2)) {
+            decide(c, TLS_END_HANDSHAKE_DONE);
+        }
+    } else if (c->t->app_records[0] + c->t->app_records[1] > 0 && cl->finished && sv->finished) {
+        decide(c, TLS_END_HANDSHAKE_DONE);
+    }
+}
+
+// on_protected classifies a record sent under keys. RFC 8446 §5.2 hides the real content type
+// behind application_data(23); sizes tell alerts from handshake messages.
+static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    uint32_t len = (uint32_t)h->body_len;
+    tls_event_kind kind = TLS_EV_APPLICATION_DATA;
+    d->enc_records++;
+    if (c->tls13) {
+        bool alert_sized = len <= TLS13_ALERT_MAX;
+        if (dir == TLS_DIR_C2S) {
+            kind = alert_sized && !c->decided ? TLS_EV_ENCRYPTED_ALERT
+                   : d->finished              ? TLS_EV_APPLICATION_DATA
+                                              : TLS_EV_ENCRYPTED_HANDSHAKE;
+            d->finished |= !alert_sized;
+        } else if (!c->d[TLS_DIR_C2S].finished) {
+            kind = TLS_EV_ENCRYPTED_HANDSHAKE;
+            d->finished = true;
+        } else {
+            kind = alert_sized && !c->decided ? TLS_EV_ENCRYPTED_ALERT : TLS_EV_APPLICATION_DATA;
+            c->s2c_app_after_fin += kind == TLS_EV_APPLICATION_DATA;
+        }
+    } else if (h->type == TLS_CT_ALERT) {
+        kind = TLS_EV_ENCRYPTED_ALERT;
+    } else if (h->type == TLS_CT_HEARTBEAT) {
+        kind = TLS_EV_HEARTBEAT;  // RFC 6520 §3: protected like any record
+    } else if (h->type == TLS_CT_HANDSHAKE) {
+        kind = TLS_EV_ENCRYPTED_HANDSHAKE;
+        // A protected handshake record after application data is a renegotiation (RFC 5746).
+        t->renegotiation_attempt |= c->decided && c->reason == TLS_END_HANDSHAKE_DONE;
+        d->finished = true;
+    }
+    if (kind == TLS_EV_APPLICATION_DATA) {
+        t->app_records[dir]++;
+        t->app_bytes[dir] += len;
+    }
+    emit(c, dir, kind, h->type, 0, h->version, len, m);
+    check_done(c);
+}
+
+// on_sslv2 records an SSLv2 message (RFC 6101 App. E): CLIENT-HELLO and SERVER-HELLO are
+// parsed; later messages are protected and only their sizes are kept.
+static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    uint8_t mt = 0;
+    if (!cur_get_u8(&body, &mt)) {
+        malformed(c, dir, TLS_ERR_BAD_LENGTH, off, m);
+        return;
+    }
+    emit(c, dir, TLS_EV_SSL2, 0, d->encrypted ? 0 : mt, 0x0002, (uint32_t)cur_len(&body) + 1, m);
+    if (d->encrypted) {
+        return;
+    }
+    if (dir == TLS_DIR_C2S && mt == SSL2_MT_CLIENT_HELLO && !t->ch.present) {
+        note(c, dir, tls_parse_sslv2_client_hello(body, &t->ch), m, off);
+        t->ch.frame = m->frame;
+        tls_fp_ja3(&t->ch, t->ja3);
+        tls_fp_ja4(&t->ch, t->ja4);
+    } else if (dir == TLS_DIR_S2C && mt == SSL2_MT_SERVER_HELLO && !t->sh.present) {
+        note(c, dir, tls_parse_sslv2_server_hello(body, &t->sh, &t->cert), m, off);
+        t->sh.frame = m->frame;
+        if (t->cert.present) {
+            t->cert.frame = m->frame;
+        }
+        d->encrypted = true;  // the SSLv2 server's next messages are encrypted
+    } else if (dir == TLS_DIR_C2S && mt == 2) {
+        d->encrypted = true;  // after CLIENT-MASTER-KEY the client encrypts
+    }
+}
+
+// offers_tls13: the ClientHello lists TLS 1.3 (or a draft) in supported_versions.
+static bool offers_tls13(const tls_client_hello *ch) {
+    for (size_t i = 0; i < ch->num_versions; i++) {
+        if (tls_version_is_tls13(ch->versions[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_record(tls_conn *c, tls_dir dir, const rec_hdr *h, cur body, const tls_meta *m,
+                      uint64_t off) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    t->is_tls = true;
+    if (h->sslv2) {
+        on_sslv2(c, dir, body, m, off);
+        return;
+    }
+    // RFC 8446 §5: a plaintext CCS may arrive at any time in TLS 1.3 (middlebox compatibility),
+    // and a client that has not switched keys yet sends its alert in clear (peers.md #3).
+    // In TLS <= 1.2 a protected alert carries a MAC or AEAD tag, so a 2-byte alert record
+    // after the CCS is still plaintext (RFC 5246 §6.2.3).
+    bool clear = !d->encrypted || h->type == TLS_CT_CHANGE_CIPHER_SPEC ||
+                 (h->type == TLS_CT_ALERT && (c->tls13 || h->body_len == 2));
+    if (!clear || (d->encrypted && h->type == TLS_CT_APPLICATION_DATA)) {
+        on_protected(c, dir, h, m);
+        return;
+    }
+    switch (h->type) {
+        case TLS_CT_CHANGE_CIPHER_SPEC:
+            t->ccs[dir] = true;
+            emit(c, dir, TLS_EV_CHANGE_CIPHER_SPEC, h->type, 0, h->version, (uint32_t)h->body_len,
+                 m);
+            // RFC 5246 §7.1: the sender's next records are protected. A TLS 1.3 client's
+            // compatibility CCS (RFC 8446 App. D.4) switches nothing; without a ServerHello in
+            // view (one-sided capture) only a client that offered TLS 1.3 might be sending one.
+            if (t->sh.present ? !c->tls13 && !t->sh.sslv2 : !offers_tls13(&t->ch)) {
+                d->encrypted = true;
+                t->encrypted[dir] = true;
+            }
+            break;
+        case TLS_CT_ALERT:
+            on_alert_bytes(c, dir, body, h->version, m);
+            break;
+        case TLS_CT_HANDSHAKE:
+            on_handshake_bytes(c, dir, body, h->version, m, off);
+            break;
+        case TLS_CT_APPLICATION_DATA:  // early data (RFC 8446 §4.2.10) or a confused peer
+            t->app_records[dir]++;
+            t->app_bytes[dir] += h->body_len;
+            emit(c, dir, TLS_EV_APPLICATION_DATA, h->type, 0, h->version, (uint32_t)h->body_len, m);
+            break;
+        default:  // heartbeat (RFC 6520)
+            emit(c, dir, TLS_EV_HEARTBEAT, h->type, 0, h->version, (uint32_t)h->body_len, m);
+            break;
+    }
+    if (c->tls13) {
+        t->encrypted[0] = t->encrypted[1] = true;
+    }
+}
+
+// peek_header reads a record header at the cursor without consuming it.
+// TLS (RFC 5246 §6.2.1): struct { ContentType type; ProtocolVersion version; uint16 length; }
+// SSLv2 (RFC 6101 App. E.1): 2-byte header when the top bit is set (length 15 bits), else a
+// 3-byte header with a padding count; only accepted once the direction spoke SSLv2 (or for a
+// plausible SSLv2 hello as the first record).
+TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const cur *in,
+                                          rec_hdr *h, tls_err *err) {
+    uint8_t b0, b1;
+    uint64_t v;
+    if (!cur_peek_u8(in, 0, &b0)) {
+        return HDR_NEED;
+    }
+    memset(h, 0, sizeof *h);
+    if (b0 >= TLS_CT_CHANGE_CIPHER_SPEC && b0 <= TLS_CT_HEARTBEAT) {
+        if (!cur_peek_be(in, 1, 2, &v)) {
+            return HDR_NEED;
+        }
+        if (tls_record_version_ok((uint16_t)v)) {
+            h->type = b0;
+            h->version = (uint16_t)v;
+            if (!cur_peek_be(in, 3, 2, &v)) {
+                return HDR_NEED;
+            }
+            h->hdr_len = TLS_RECORD_HEADER_LEN;
+            h->body_len = (size_t)v;
+            *err = TLS_ERR_RECORD_TOO_LONG;
+            return h->body_len > TLS_MAX_RECORD_LEN ? HDR_BAD : HDR_OK;
+        }
+    }
+    if ((b0 & 0x80) != 0 || d->sslv2) {
+        uint8_t mt;
+        if (!cur_peek_u8(in, 1, &b1) || !cur_peek_u8(in, 2, &mt)) {
+            return HDR_NEED;
+        }
+        bool two = (b0 & 0x80) != 0;
+        if (!d->sslv2 && d->records > 0) {
+            *err = TLS_ERR_BAD_CONTENT_TYPE;  // SSLv2 only opens a direction (RFC 5246 E.2)
+            return HDR_BAD;
+        }
+        if (!d->sslv2) {
+            // First SSLv2 record must be a plausible hello: CLIENT-HELLO with version 0x0002 or
+            // 0x03XX (RFC 5246 E.2), or SERVER-HELLO.
+            uint8_t vmaj;
+            if (!cur_peek_u8(in, 3, &vmaj)) {
+                return HDR_NEED;
+            }
+            bool ok = dir == TLS_DIR_C2S ? (mt == SSL2_MT_CLIENT_HELLO && (vmaj == 0 || vmaj == 3))
+                                         : mt == SSL2_MT_SERVER_HELLO;
+            if (!ok) {
+                *err = TLS_ERR_BAD_CONTENT_TYPE;
+                return HDR_BAD;
+            }
+        }
+        h->sslv2 = true;
+        h->version = 0x0002;
+        h->hdr_len = two ? 2 : 3;
+        h->body_len = two ? ((size_t)(b0 & 0x7f) << 8 | b1) : ((size_t)(b0 & 0x3f) << 8 | b1);
+        if (h->body_len == 0) {
+            *err = TLS_ERR_BAD_LENGTH;
+            return HDR_BAD;
+        }
+        return HDR_OK;
+    }
+    *err = b0 >= TLS_CT_CHANGE_CIPHER_SPEC && b0 <= TLS_CT_HEARTBEAT ? TLS_ERR_BAD_VERSION
+                                                                     : TLS_ERR_BAD_CONTENT_TYPE;
+    return HDR_BAD;
+}
+
+// read_records parses every complete record at the cursor; it stops at the first incomplete
+// one (left in `in`) or when the direction stops. `off` is the stream offset of `in`.
+static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    size_t start = cur_len(in);
+    while (d->mode == MODE_TLS && cur_len(in) > 0) {
+        rec_hdr h;
+        tls_err err = TLS_ERR_OK;
+        uint64_t rec_off = off + (start - cur_len(in));
+        hdr_result r = peek_header(d, dir, in, &h, &err);
+        if (r == HDR_BAD) {
+            // Without a valid header the record boundaries are lost: stop this direction.
+            malformed(c, dir, err, rec_off, m);
+            stop(d);
+            return;
+        }
+        if (r == HDR_NEED || h.hdr_len + h.body_len > cur_len(in)) {
+            return;
+        }
+        cur body = cur_make(NULL, 0);
+        (void)cur_skip(in, h.hdr_len);
+        (void)cur_get_bytes(in, &body, h.body_len);
+        d->sslv2 |= h.sslv2;
+        d->records++;
+        on_record(c, dir, &h, body, m, rec_off);
+    }
+}
+
+// feed_tls: complete a buffered partial record with just the bytes it needs, then parse whole
+// records straight from the caller's bytes, then keep the incomplete tail.
+static void feed_tls(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    while (d->rec_len > 0 && cur_len(&in) > 0 && d->mode == MODE_TLS) {
+        cur buf = cur_make(d->rec, d->rec_len);
+        rec_hdr h;
+        tls_err err = TLS_ERR_OK;
+        size_t want = 1;  // header incomplete: one byte at a time until it parses
+        hdr_result r = peek_header(d, dir, &buf, &h, &err);
+        if (r == HDR_OK) {
+            want = h.hdr_len + h.body_len - d->rec_len;
+        } else if (r == HDR_BAD) {
+            malformed(c, dir, err, d->rec_off, m);
+            stop(d);
+            return;
+        }
+        size_t take = want < cur_len(&in) ? want : cur_len(&in);
+        if (!grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {
+            stop(d);
+            return;
+        }
+        (void)cur_copy(&in, d->rec + d->rec_len, take);
+        d->rec_len += take;
+        d->stream_off += take;
+        buf = cur_make(d->rec, d->rec_len);
+        read_records(c, dir, &buf, d->rec_off, m);
+        if (d->mode != MODE_TLS) {
+            return;
+        }
+        if (cur_len(&buf) == 0) {
+            d->rec_len = 0;
+        }
+    }
+    if (d->mode != MODE_TLS || cur_len(&in) == 0) {
+        return;
+    }
+    uint64_t base = d->stream_off;
+    size_t n = cur_len(&in);
+    read_records(c, dir, &in, base, m);
+    d->stream_off = base + n;
+    if (d->mode != MODE_TLS || cur_len(&in) == 0) {
+        return;
+    }
+    if (!grow(c, d, &d->rec, &d->rec_cap, 0, cur_len(&in))) {
+        stop(d);
+        return;
+    }
+    d->rec_off = base + (n - cur_len(&in));
+    d->rec_len = cur_len(&in);
+    (void)cur_copy(&in, d->rec, d->rec_len);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sniffing: TLS from the first byte, TLS after a plaintext STARTTLS exchange, or not TLS.
+// ---------------------------------------------------------------------------------------------
+
+// plausible_hello: a handshake record header followed by a ClientHello (c2s) or ServerHello
+// (s2c) header whose version is SSL 3.0 / TLS 1.x — the first TLS bytes after a STARTTLS
+// exchange (RFC 3207 §4, RFC 2595 §3.1, RFC 4511 §4.14, PostgreSQL SSLRequest, MySQL SSL).
+static bool plausible_hello(const cur *c, size_t i, tls_dir dir) {
+    uint64_t hdr, hs, ver;
+    if (!cur_peek_be(c, i, 5, &hdr) || !cur_peek_be(c, i + 5, 4, &hs) ||
+        !cur_peek_be(c, i + 9, 2, &ver)) {
+        return false;
+    }
+    uint64_t rec_len = hdr & 0xffff;
+    uint8_t want_type = dir == TLS_DIR_C2S ? 1 : 2;
+    return (hdr >> 32) == TLS_CT_HANDSHAKE && ((hdr >> 16) & 0xffff) >= 0x0300 &&
+           ((hdr >> 16) & 0xffff) <= 0x0304 && rec_len >= 38 && rec_len <= TLS_MAX_RECORD_LEN &&
+           (hs >> 24) == want_type && (hs & 0xffffff) >= 38 && ver >= 0x0300 && ver <= 0x0304;
+}
+
+typedef enum sniff_result { SNIFF_TLS, SNIFF_NEED, SNIFF_PLAIN } sniff_result;
+
+// sniff_start: do the direction's first bytes begin a TLS record or an SSLv2 hello?
+static sniff_result sniff_start(const dir_state *d, tls_dir dir, const cur *c) {
+    rec_hdr h;
+    tls_err err;
+    hdr_result r = peek_header(d, dir, c, &h, &err);
+    if (r == HDR_BAD && err == TLS_ERR_RECORD_TOO_LONG) {
+        return SNIFF_TLS;  // a TLS header with an impossible length: TLS, and malformed
+    }
+    return r == HDR_OK ? SNIFF_TLS : r == HDR_NEED ? SNIFF_NEED : SNIFF_PLAIN;
+}
+
+// not_tls: the direction speaks something else. The first TLS_MAX_PREVIEW bytes are kept (and
+// completed by later feeds) so the analyzer can say "HTTP/1.1 400" or "SSH-2.0".
+static void not_tls(tls_conn *c, tls_dir dir, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    t->preview_len[dir] = d->preview_len;
+    memcpy(t->preview[dir], d->preview, d->preview_len);
+    d->not_tls = true;
+    d->not_tls_event = t->num_events;
+    emit(c, dir, TLS_EV_NOT_TLS, 0, 0, 0, (uint32_t)d->stream_off, m);
+    stop(d);
+    decide(c, TLS_END_NOT_TLS);
+}
+
+// more_not_tls accounts bytes that arrive after a direction was declared not TLS.
+static void more_not_tls(tls_conn *c, tls_dir dir, cur in) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    size_t room = TLS_MAX_PREVIEW - t->preview_len[dir];
+    size_t take = room < cur_len(&in) ? room : cur_len(&in);
+    (void)cur_copy(&in, t->preview[dir] + t->preview_len[dir], take);
+    t->preview_len[dir] = (uint16_t)(t->preview_len[dir] + take);
+    d->stream_off += take + cur_len(&in);
+    if (d->not_tls_event < t->num_events && t->events[d->not_tls_event].kind == TLS_EV_NOT_TLS) {
+        t->events[d->not_tls_event].length =
+            d->stream_off > UINT32_MAX ? UINT32_MAX : (uint32_t)d->stream_off;
+    }
+}
+
+// start_tls switches a direction to record parsing at `at` bytes into the sniff buffer.
+static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    uint8_t *buf = d->rec;
+    size_t len = d->rec_len;
+    d->direct_tls = at == 0;
+    c->t->starttls_prefix[dir] = (uint32_t)at;
+    d->mode = MODE_TLS;
+    d->rec = NULL;
+    d->rec_len = d->rec_cap = 0;
+    d->stream_off = at;
+    cur rest = cur_make(buf + at, len - at);
+    feed_tls(c, dir, rest, m);
+    free(buf);
+}
+
+static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    size_t room = SNIFF_SCAN_CAP > d->rec_len ? SNIFF_SCAN_CAP - d->rec_len : 0;
+    size_t take = cur_len(&in) < room ? cur_len(&in) : room;
+    if (take > 0 && !grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {
+        stop(d);
+        return;
+    }
+    if (d->preview_len < TLS_MAX_PREVIEW) {
+        size_t p = TLS_MAX_PREVIEW - d->preview_len;
+        p = p < cur_len(&in) ? p : cur_len(&in);
+        memcpy(d->preview + d->preview_len, cur_data(&in), p);
+        d->preview_len = (uint16_t)(d->preview_len + p);
+    }
+    (void)cur_copy(&in, d->rec + d->rec_len, take);
+    d->rec_len += take;
+    d->stream_off = d->rec_len;
+    cur buf = cur_make(d->rec, d->rec_len);
+    sniff_result s = sniff_start(d, dir, &buf);
+    if (s == SNIFF_TLS) {
+        start_tls(c, dir, 0, m);
+        if (cur_len(&in) > 0 && d->mode == MODE_TLS) {
+            feed_tls(c, dir, in, m);
+        }
+        return;
+    }
+    if (s == SNIFF_NEED) {
+        return;
+    }
+    // Not TLS at offset 0. If the other side opened with a TLS hello, this is a server (or a
+    // client) answering TLS with something else: plain HTTP, an SSH banner, ...
+    tls_dir other = dir == TLS_DIR_C2S ? TLS_DIR_S2C : TLS_DIR_C2S;
+    if (c->d[other].direct_tls) {
+        not_tls(c, dir, m);
+        more_not_tls(c, dir, in);
+        return;
+    }
+    // A hello candidate needs 11 bytes (record header, handshake header, version).
+    size_t i = d->scan_pos > 1 ? d->scan_pos : 1;
+    for (; i + 11 <= d->rec_len; i++) {
+        if (plausible_hello(&buf, i, dir)) {
+            start_tls(c, dir, i, m);
+            if (cur_len(&in) > 0 && d->mode == MODE_TLS) {
+                feed_tls(c, dir, in, m);
+            }
+            return;
+        }
+    }
+    d->scan_pos = i;
+    if (d->rec_len >= SNIFF_SCAN_CAP) {
+        not_tls(c, dir, m);
+        more_not_tls(c, dir, in);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API (internal.h)
+// ---------------------------------------------------------------------------------------------
+tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
+    tls_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->t = t;
+    c->max_flow_bytes = cfg->max_flow_bytes ? cfg->max_flow_bytes : (1u << 20);
+    c->max_message_len = cfg->max_message_len ? cfg->max_message_len : (1u << 20);
+    return c;
+}
+
+void tls_conn_free(tls_conn *c) {
+    if (c == NULL) {
+        return;
+    }
+    release(&c->d[0]);
+    release(&c->d[1]);
+    free(c);
+}
+
+void tls_conn_feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, const tls_meta *m) {
+    if (c == NULL || (dir != TLS_DIR_C2S && dir != TLS_DIR_S2C) || n == 0) {
+        return;
+    }
+    dir_state *d = &c->d[dir];
+    cur in = cur_make(p, n);
+    if (d->mode == MODE_SNIFF) {
+        feed_sniff(c, dir, in, m);
+    } else if (d->mode == MODE_TLS) {
+        feed_tls(c, dir, in, m);
+    } else if (d->not_tls) {
+        more_not_tls(c, dir, in);
+    }
+}
+
+void tls_conn_gap(tls_conn *c, tls_dir dir, uint64_t n, const tls_meta *m) {
+    (void)m;
+    if (c == NULL || (dir != TLS_DIR_C2S && dir != TLS_DIR_S2C) || n == 0) {
+        return;
+    }
+    // Record boundaries inside the missing bytes are unknown, and a header guessed from
+    // ciphertext would invent records: the direction stops here (tcpdump's rule: a capture
+    // that lost bytes is not a malformed peer — tcp.c records the gap in quality).
+    stop(&c->d[dir]);
+}
+
+bool tls_conn_decided(const tls_conn *c, tls_end_reason *reason) {
+    if (c == NULL || !c->decided) {
+        return false;
+    }
+    *reason = c->reason;
+    return true;
+}
+
+size_t tls_conn_buffered(const tls_conn *c) {
+    if (c == NULL) {
+        return 0;
+    }
+    return c->d[0].rec_cap + c->d[0].hs_cap + c->d[1].rec_cap + c->d[1].hs_cap;
+}
+
+int tls_sniff(const uint8_t *p, size_t n) {
+    cur c = cur_make(p, n);
+    uint8_t b0, mt;
+    uint64_t v;
+    if (!cur_peek_u8(&c, 0, &b0)) {
+        return 0;
+    }
+    if (b0 >= TLS_CT_CHANGE_CIPHER_SPEC && b0 <= TLS_CT_HEARTBEAT) {
+        if (!cur_peek_be(&c, 1, 2, &v) || !tls_record_version_ok((uint16_t)v) ||
+            !cur_peek_u8(&c, 5, &mt)) {
+            return 0;
+        }
+        return b0 == TLS_CT_HANDSHAKE && mt == 1 ? 1 : 2;
+    }
+    // SSLv2 2-byte header: CLIENT-HELLO (1) with version 0x0002/0x03XX, or SERVER-HELLO (4).
+    if ((b0 & 0x80) != 0 && cur_peek_u8(&c, 2, &mt) && cur_peek_be(&c, 3, 2, &v)) {
+        if (mt == SSL2_MT_CLIENT_HELLO && (v == 0x0002 || (v >> 8) == 3)) {
+            return 1;
+        }
+        if (mt == SSL2_MT_SERVER_HELLO) {
+            return 2;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,693 @@
+// test_tcp.c — flow table, roles and TCP reassembly through the public dissect_* API, with
+// synthetic raw-IPv4 frames and a real ClientHello split into segments.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+// ---------------------------------------------------------------------------------------------
+// Collected transcripts (copied: the callback's transcript is gone after it returns).
+// ---------------------------------------------------------------------------------------------
+enum { KEEP = 8 };
+static tls_transcript *got[KEEP];
+static size_t ngot;
+static uint32_t *reports_per_id;  // SYN-flood test: how often each conn_id was reported
+static size_t reports_cap;
+static size_t evicted_reports;
+
+static void on_transcript(void *user, const tls_transcript *t) {
+    (void)user;
+    if (reports_per_id && t->conn_id < reports_cap) {
+        reports_per_id[t->conn_id]++;
+        evicted_reports += t->end_reason == TLS_END_EVICTED;
+    }
+    if (ngot < KEEP) {
+        got[ngot] = malloc(sizeof *t);
+        assert_non_null(got[ngot]);
+        memcpy(got[ngot], t, sizeof *t);
+        memset(&got[ngot]->cert, 0, sizeof got[ngot]->cert);  // DER pointers die with the call
+        memset(&got[ngot]->client_cert, 0, sizeof got[ngot]->client_cert);
+    }
+    ngot++;
+}
+
+static int reset(void **state) {
+    (void)state;
+    for (size_t i = 0; i < KEEP && i < ngot; i++) {
+        free(got[i]);
+        got[i] = NULL;
+    }
+    ngot = 0;
+    free(reports_per_id);
+    reports_per_id = NULL;
+    reports_cap = 0;
+    evicted_reports = 0;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frame builder: raw IPv4 (LINKTYPE_RAW) + TCP, one connection's endpoints at a time.
+// ---------------------------------------------------------------------------------------------
+typedef struct conn {
+    uint8_t cip[4], sip[4];
+    uint16_t cport, sport;
+} conn;
+
+static uint32_t frame_no;
+static int64_t now_ns;
+
+static size_t build(uint8_t *b, const conn *c, bool c2s, uint32_t seq, uint32_t ack, uint8_t flags,
+                    const uint8_t *pl, size_t n) {
+    size_t tot = 40 + n;
+    memset(b, 0, 40);
+    b[0] = 0x45;
+    b[2] = (uint8_t)(tot >> 8);
+    b[3] = (uint8_t)tot;
+    b[8] = 64;
+    b[9] = 6;
+    memcpy(b + 12, c2s ? c->cip : c->sip, 4);
+    memcpy(b + 16, c2s ? c->sip : c->cip, 4);
+    uint16_t sp = c2s ? c->cport : c->sport, dp = c2s ? c->sport : c->cport;
+    uint8_t *t = b + 20;
+    t[0] = (uint8_t)(sp >> 8);
+    t[1] = (uint8_t)sp;
+    t[2] = (uint8_t)(dp >> 8);
+    t[3] = (uint8_t)dp;
+    for (int i = 0; i < 4; i++) {
+        t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    t[12] = 0x50;
+    t[13] = flags;
+    t[14] = 0xff;
+    t[15] = 0xff;
+    if (n) {
+        memcpy(b + 40, pl, n);
+    }
+    return tot;
+}
+
+// feed_cut: `caplen` < full length simulates a snaplen cut.
+static void feed_cut(dissect *d, const conn *c, bool c2s, uint32_t seq, uint32_t ack, uint8_t flags,
+                     const uint8_t *pl, size_t n, size_t cut) {
+    static uint8_t b[2048];
+    size_t len = build(b, c, c2s, seq, ack, flags, pl, n);
+    dissect_frame f = {101, (uint32_t)(cut ? cut : len), (uint32_t)len, b, now_ns, ++frame_no};
+    now_ns += 1000000;
+    dissect_feed(d, &f);
+}
+
+static void feed(dissect *d, const conn *c, bool c2s, uint32_t seq, uint32_t ack, uint8_t flags,
+                 const uint8_t *pl, size_t n) {
+    feed_cut(d, c, c2s, seq, ack, flags, pl, n, 0);
+}
+
+static const conn C1 = {{10, 0, 0, 1}, {192, 0, 2, 10}, 51000, 443};
+
+// A ClientHello (TLS 1.2 record) with SNI "example.com" and two cipher suites.
+static size_t client_hello(uint8_t *b) {
+    static const char sni[] = "example.com";
+    size_t n = 0, sl = sizeof sni - 1;
+    b[n++] = 0x16, b[n++] = 0x03, b[n++] = 0x01, b[n++] = 0, b[n++] = 0;  // record, len later
+    b[n++] = 0x01, b[n++] = 0, b[n++] = 0, b[n++] = 0;                    // ClientHello, len later
+    b[n++] = 0x03, b[n++] = 0x03;
+    for (int i = 0; i < 32; i++) {
+        b[n++] = (uint8_t)i;
+    }
+    b[n++] = 0;  // session id
+    b[n++] = 0, b[n++] = 4, b[n++] = 0xc0, b[n++] = 0x2f, b[n++] = 0x00, b[n++] = 0x9c;
+    b[n++] = 1, b[n++] = 0;  // null compression
+    size_t ext_len = 4 + 2 + 1 + 2 + sl;
+    b[n++] = 0, b[n++] = (uint8_t)ext_len;
+    b[n++] = 0, b[n++] = 0, b[n++] = 0, b[n++] = (uint8_t)(2 + 1 + 2 + sl);
+    b[n++] = 0, b[n++] = (uint8_t)(1 + 2 + sl), b[n++] = 0, b[n++] = 0, b[n++] = (uint8_t)sl;
+    memcpy(b + n, sni, sl);
+    n += sl;
+    b[3] = (uint8_t)((n - 5) >> 8), b[4] = (uint8_t)(n - 5);
+    b[7] = (uint8_t)((n - 9) >> 8), b[8] = (uint8_t)(n - 9);
+    return n;
+}
+
+static dissect *mk(uint32_t max_flows, uint32_t max_flow_bytes) {
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    if (max_flows) {
+        cfg.max_flows = max_flows;
+    }
+    if (max_flow_bytes) {
+        cfg.max_flow_bytes = max_flow_bytes;
+    }
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    now_ns = 1700000000LL * 1000000000LL;
+    return d;
+}
+
+static void handshake(dissect *d, const conn *c, uint32_t cisn, uint32_t sisn) {
+    feed(d, c, true, cisn, 0, TCP_SYN, NULL, 0);
+    feed(d, c, false, sisn, cisn + 1, TCP_SYN | TCP_ACK, NULL, 0);
+    feed(d, c, true, cisn + 1, sisn + 1, TCP_ACK, NULL, 0);
+}
+
+static void assert_hello_parsed(const tls_transcript *t, size_t chlen) {
+    assert_true(t->ch.present);
+    assert_string_equal(t->ch.sni, "example.com");
+    assert_int_equal(t->ch.num_ciphers, 2);
+    assert_int_equal(t->ch.ciphers[0], 0xc02f);
+    assert_int_equal(t->tcp.bytes[TLS_DIR_C2S], chlen);
+}
+
+static void test_in_order(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 10);
+    feed(d, &C1, true, 1011, 5001, TCP_ACK, ch + 10, 30);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK | TCP_PSH, ch + 40, n - 40);
+    assert_int_equal(ngot, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    const tls_transcript *t = got[0];
+    assert_hello_parsed(t, n);
+    assert_int_equal(t->conn_id, 0);
+    assert_true(t->roles_from_syn);
+    assert_int_equal(t->client.port, 51000);
+    assert_int_equal(t->server.port, 443);
+    assert_memory_equal(t->client.addr, C1.cip, 4);
+    assert_int_equal(t->client.family, 4);
+    assert_int_equal(t->first_frame, 1);
+    assert_int_equal(t->last_frame, 6);
+    assert_int_equal(t->end_reason, TLS_END_CAPTURE_END);
+    assert_true(t->quality.capture_ended);
+    assert_false(t->quality.midstream);
+    assert_int_equal(t->quality.gaps[0] + t->quality.gaps[1], 0);
+    assert_true(t->tcp.syn && t->tcp.synack);
+    assert_int_equal(t->tcp.syn_count, 1);
+    assert_int_equal(t->events[0].kind, TLS_EV_TCP_SYN);
+    assert_int_equal(t->events[0].dir, TLS_DIR_C2S);
+    assert_int_equal(t->events[1].kind, TLS_EV_TCP_SYNACK);
+    assert_int_equal(t->events[1].dir, TLS_DIR_S2C);
+    assert_int_equal(t->events[2].kind, TLS_EV_HANDSHAKE);
+    assert_int_equal(t->events[2].frame, 6);
+    const dissect_stats *st = dissect_get_stats(d);
+    assert_int_equal(st->frames, 6);
+    assert_int_equal(st->flows_created, 1);
+    assert_int_equal(st->transcripts, 1);
+    dissect_free(d);
+}
+
+static void test_out_of_order(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);
+    feed(d, &C1, true, 1011, 5001, TCP_ACK, ch + 10, 30);
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes >= n - 10);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 10);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 0);
+    assert_int_equal(got[0]->tcp.retransmits[TLS_DIR_C2S], 0);
+    assert_int_equal(got[0]->ch.frame, 6);  // completed by the frame that filled the hole
+    dissect_free(d);
+}
+
+static void test_retransmission_identical(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 40);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 40);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);
+    assert_int_equal(got[0]->tcp.retransmits[TLS_DIR_C2S], 2);
+    assert_int_equal(got[0]->quality.overlap_conflicts, 0);
+    // client retransmissions are not listed as events (only the server's flight is)
+    for (uint32_t i = 0; i < got[0]->num_events; i++) {
+        assert_int_not_equal(got[0]->events[i].kind, TLS_EV_TCP_RETRANSMIT);
+    }
+    dissect_free(d);
+}
+
+static void test_retransmission_conflicting(void **state) {
+    (void)state;
+    uint8_t ch[256], bad[256];
+    size_t n = client_hello(ch);
+    memcpy(bad, ch, n);
+    memset(bad + 50, 'X', 5);  // 5 bytes differ inside the SNI's neighbourhood
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 20);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);   // held
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, bad + 40, n - 40);  // differs: first copy wins
+    feed(d, &C1, true, 1021, 5001, TCP_ACK, ch + 20, 20);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);
+    assert_int_equal(got[0]->quality.overlap_conflicts, 5);
+    assert_int_equal(got[0]->tcp.retransmits[TLS_DIR_C2S], 1);
+    dissect_free(d);
+}
+
+static void test_overlapping_segments(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001 + 60, 5001, TCP_ACK, ch + 60, n - 60);  // held
+    feed(d, &C1, true, 1001 + 30, 5001, TCP_ACK, ch + 30, 40);      // held, overlaps it
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 35);                // fills, overlaps next
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);
+    assert_int_equal(got[0]->quality.overlap_conflicts, 0);
+    dissect_free(d);
+}
+
+static void test_gap_then_fin(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 20);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);  // 20 bytes never captured
+    feed(d, &C1, true, (uint32_t)(1001 + n), 5001, TCP_ACK | TCP_FIN, NULL, 0);
+    feed(d, &C1, false, 5001, (uint32_t)(1002 + n), TCP_ACK | TCP_FIN, NULL, 0);
+    assert_int_equal(ngot, 1);  // FIN both ways: reported without waiting for the end
+    const tls_transcript *t = got[0];
+    assert_int_equal(t->quality.gaps[TLS_DIR_C2S], 1);
+    assert_int_equal(t->quality.gap_bytes[TLS_DIR_C2S], 20);
+    assert_int_equal(t->quality.first_gap_frame[TLS_DIR_C2S], 6);
+    assert_int_equal(t->tcp.bytes[TLS_DIR_C2S], n - 20);
+    assert_true(t->tcp.fin[TLS_DIR_C2S]);
+    assert_true(t->tcp.fin[TLS_DIR_S2C]);
+    assert_int_equal(t->tcp.fin_frame[TLS_DIR_C2S], 6);
+    assert_int_equal(t->end_reason, TLS_END_CLOSED);
+    bool gap_event = false;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        if (t->events[i].kind == TLS_EV_TCP_GAP) {
+            gap_event = true;
+            assert_int_equal(t->events[i].length, 20);
+            assert_int_equal(t->events[i].dir, TLS_DIR_C2S);
+        }
+    }
+    assert_true(gap_event);
+    // late ACK of the closed connection: absorbed, no second report
+    feed(d, &C1, true, (uint32_t)(1002 + n), 5002, TCP_ACK, NULL, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(dissect_get_stats(d)->flows_created, 1);
+    dissect_free(d);
+}
+
+static void test_ack_past_hole(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 20);
+    feed(d, &C1, true, 1041, 5001, TCP_ACK, ch + 40, n - 40);
+    // the server acknowledges everything: the 20 missing bytes reached it, not the capture
+    feed(d, &C1, false, 5001, (uint32_t)(1001 + n), TCP_ACK, NULL, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 1);
+    assert_int_equal(got[0]->quality.first_gap_frame[TLS_DIR_C2S], 6);  // the server's ACK
+    assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 20);
+    dissect_free(d);
+}
+
+static void test_midstream_roles(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    // The ClientHello comes *from* port 443: the bytes, not the port, name the client.
+    const conn odd = {{10, 0, 0, 9}, {10, 0, 0, 8}, 443, 40000};
+    dissect *d = mk(0, 0);
+    feed(d, &odd, true, 777, 888, TCP_ACK, ch, n);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_true(got[0]->quality.midstream);
+    assert_false(got[0]->roles_from_syn);
+    assert_int_equal(got[0]->client.port, 443);
+    assert_int_equal(got[0]->server.port, 40000);
+    assert_true(got[0]->ch.present);
+    assert_true(got[0]->quality.server_unseen);
+    assert_false(got[0]->quality.client_unseen);
+    reset(NULL);
+    dissect_free(d);
+
+    // No payload at all: the well-known port is the server's.
+    const conn plain = {{10, 0, 0, 1}, {10, 0, 0, 2}, 50123, 993};
+    d = mk(0, 0);
+    feed(d, &plain, false, 1, 2, TCP_ACK, NULL, 0);
+    feed(d, &plain, true, 2, 1, TCP_ACK, NULL, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->server.port, 993);
+    assert_int_equal(got[0]->client.port, 50123);
+    assert_true(got[0]->quality.midstream);
+    dissect_free(d);
+}
+
+static void test_seq_wraparound(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    uint32_t isn = 0xffffffe0u;  // the ClientHello straddles 2^32
+    handshake(d, &C1, isn, 0xfffffffeu);
+    feed(d, &C1, true, isn + 1 + 40, 0xffffffffu, TCP_ACK, ch + 40, n - 40);  // wraps: held
+    feed(d, &C1, true, isn + 1, 0xffffffffu, TCP_ACK, ch, 40);
+    feed(d, &C1, false, 0xffffffffu, (uint32_t)(isn + 1 + n), TCP_ACK, NULL, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 0);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_S2C], 0);
+    assert_int_equal(got[0]->tcp.last_ack_from_client, 0xffffffffu);
+    dissect_free(d);
+}
+
+static void test_syn_flood(void **state) {
+    (void)state;
+    enum { FLOWS = 100000, CAP = 1000 };
+    reports_cap = FLOWS;
+    reports_per_id = calloc(FLOWS, sizeof *reports_per_id);
+    assert_non_null(reports_per_id);
+    dissect *d = mk(CAP, 0);
+    for (uint32_t i = 0; i < FLOWS; i++) {
+        conn c = {{10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i},
+                  {192, 0, 2, 1},
+                  (uint16_t)(1024 + (i % 60000)),
+                  443};
+        feed(d, &c, true, i * 7919u, 0, TCP_SYN, NULL, 0);
+    }
+    const dissect_stats *st = dissect_get_stats(d);
+    assert_int_equal(st->flows_created, FLOWS);
+    assert_int_equal(st->flows_evicted, FLOWS - CAP);
+    assert_int_equal(st->peak_flows, CAP);
+    assert_int_equal(st->transcripts, FLOWS - CAP);
+    dissect_finish(d);
+    assert_int_equal(st->transcripts, FLOWS);
+    assert_int_equal(ngot, FLOWS);
+    assert_int_equal(evicted_reports, FLOWS - CAP);
+    for (uint32_t i = 0; i < FLOWS; i++) {
+        assert_int_equal(reports_per_id[i], 1);
+    }
+    assert_true(got[0]->quality.evicted);
+    assert_int_equal(got[0]->end_reason, TLS_END_EVICTED);
+    assert_true(got[0]->tcp.syn);
+    assert_false(got[0]->tcp.synack);
+    assert_true(got[0]->quality.server_unseen);
+    dissect_free(d);
+}
+
+static void test_per_flow_cap(void **state) {
+    (void)state;
+    uint8_t junk[200];
+    memset(junk, 0x16, sizeof junk);
+    dissect *d = mk(0, 300);
+    handshake(d, &C1, 1000, 5000);
+    // a hole at 1001..1100, then 400 bytes waiting behind it: the cap (300) is hit
+    feed(d, &C1, true, 1101, 5001, TCP_ACK, junk, 200);
+    feed(d, &C1, true, 1301, 5001, TCP_ACK, junk, 200);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_true(got[0]->quality.buffer_cap_hit);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 1);
+    assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 100);
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes <= 300 + 16384);
+    dissect_free(d);
+}
+
+static void test_global_cap(void **state) {
+    (void)state;
+    uint8_t junk[200];
+    memset(junk, 0x16, sizeof junk);
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.max_total_bytes = 300;
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    const conn c2 = {{10, 0, 0, 2}, {192, 0, 2, 10}, 51001, 443};
+    handshake(d, &C1, 1000, 5000);
+    handshake(d, &c2, 1000, 5000);
+    feed(d, &C1, true, 1101, 5001, TCP_ACK, junk, 200);  // held: 200 of 300
+    feed(d, &c2, true, 1101, 5001, TCP_ACK, junk, 200);  // would make 400: gap instead
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes <= 300);
+    dissect_finish(d);
+    assert_int_equal(ngot, 2);
+    assert_false(got[0]->quality.buffer_cap_hit);
+    assert_true(got[1]->quality.buffer_cap_hit);
+    assert_int_equal(got[1]->quality.gap_bytes[TLS_DIR_C2S], 100);
+    assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 100);  // declared at the end
+    dissect_free(d);
+}
+
+static void test_refused_and_streams(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);             // retransmitted SYN
+    feed(d, &C1, false, 0, 1001, TCP_RST | TCP_ACK, NULL, 0);  // nothing listening
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->conn_id, 0);
+    assert_int_equal(got[0]->tcp.syn_count, 2);
+    assert_true(got[0]->tcp.syn_retransmitted);
+    assert_true(got[0]->tcp.rst[TLS_DIR_S2C]);
+    assert_int_equal(got[0]->tcp.rst_frame[TLS_DIR_S2C], 3);
+    assert_int_equal(got[0]->end_reason, TLS_END_CLOSED);
+    // The same ISN again after the RST: a retry of the same connection (Wireshark 4.0's
+    // tcp.stream), absorbed by the decided record.
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    feed(d, &C1, false, 0, 1001, TCP_RST | TCP_ACK, NULL, 0);
+    assert_int_equal(ngot, 1);
+    // A different ISN: a new connection; and another while that one is still open: a third.
+    feed(d, &C1, true, 9000, 0, TCP_SYN, NULL, 0);
+    feed(d, &C1, true, 7000, 0, TCP_SYN, NULL, 0);
+    dissect_finish(d);
+    assert_int_equal(ngot, 3);
+    assert_int_equal(got[1]->conn_id, 1);
+    assert_int_equal(got[1]->first_frame, 6);
+    assert_int_equal(got[1]->end_reason, TLS_END_CLOSED);
+    assert_int_equal(got[2]->conn_id, 2);
+    assert_int_equal(got[2]->first_frame, 7);
+    assert_int_equal(got[2]->end_reason, TLS_END_CAPTURE_END);
+    assert_int_equal(dissect_get_stats(d)->flows_created, 3);
+    dissect_free(d);
+}
+
+static void test_server_flight_lost(void **state) {
+    (void)state;
+    // A ServerHello record declaring more than is sent: the TLS layer keeps waiting.
+    uint8_t flight[600];
+    memset(flight, 0, sizeof flight);
+    flight[0] = 0x16, flight[1] = 3, flight[2] = 3, flight[3] = 0x10, flight[4] = 0;
+    flight[5] = 2, flight[6] = 0, flight[7] = 0x0f, flight[8] = 0xfc;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK | TCP_PSH, ch, n);
+    for (int i = 0; i < 3; i++) {  // sent, then resent twice; the client never acks it
+        feed(d, &C1, false, 5001, (uint32_t)(1001 + n), TCP_ACK, flight, sizeof flight);
+    }
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    const tls_transcript *t = got[0];
+    assert_int_equal(t->tcp.retransmits[TLS_DIR_S2C], 2);
+    assert_int_equal(t->tcp.server_flight_retransmits, 2);
+    assert_false(t->tcp.server_flight_acked);
+    assert_int_equal(t->tcp.bytes[TLS_DIR_S2C], sizeof flight);
+    uint32_t retx_events = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        if (t->events[i].kind == TLS_EV_TCP_RETRANSMIT) {
+            retx_events++;
+            assert_int_equal(t->events[i].count, 2);  // merged
+            assert_int_equal(t->events[i].dir, TLS_DIR_S2C);
+        }
+    }
+    assert_int_equal(retx_events, 1);
+    dissect_free(d);
+}
+
+static void test_snaplen_cut(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed_cut(d, &C1, true, 1001, 5001, TCP_ACK, ch, n, 40 + 30);  // 30 payload bytes captured
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->quality.snaplen_truncated, 1);
+    assert_int_equal(got[0]->quality.first_truncated_frame, 4);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 1);
+    assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], n - 30);
+    assert_int_equal(got[0]->tcp.bytes[TLS_DIR_C2S], 30);
+    dissect_free(d);
+}
+
+static void test_bad_frames_counted(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    uint8_t junk[10] = {0x45};
+    dissect_frame f = {147, sizeof junk, sizeof junk, junk, 0, 1};
+    dissect_feed(d, &f);
+    f.linktype = 101;
+    dissect_feed(d, &f);  // IPv4 header cut short
+    const dissect_stats *st = dissect_get_stats(d);
+    assert_int_equal(st->frames, 2);
+    assert_int_equal(st->frames_unsupported_link, 1);
+    assert_int_equal(st->first_unsupported_linktype, 147);
+    assert_int_equal(st->frames_truncated, 1);
+    dissect_finish(d);
+    assert_int_equal(ngot, 0);
+    dissect_free(d);
+    dissect_free(NULL);
+}
+
+static void test_decided_then_late_packets(void **state) {
+    (void)state;
+    static const char http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    for (int keep = 1; keep >= 0; keep--) {
+        dissect_config cfg;
+        dissect_config_default(&cfg);
+        cfg.keep_decided_flows = keep;
+        cfg.on_transcript = on_transcript;
+        dissect *d = dissect_new(&cfg);
+        assert_non_null(d);
+        handshake(d, &C1, 1000, 5000);
+        feed(d, &C1, true, 1001, 5001, TCP_ACK | TCP_PSH, ch, n);
+        feed(d, &C1, false, 5001, (uint32_t)(1001 + n), TCP_ACK | TCP_PSH, (const uint8_t *)http,
+             sizeof http - 1);
+        assert_int_equal(ngot, 1);  // decided by the TLS layer: reported at once
+        assert_int_equal(got[0]->end_reason, TLS_END_NOT_TLS);
+        assert_int_equal(dissect_get_stats(d)->flows_decided, 1);
+        feed(d, &C1, false, (uint32_t)(5001 + sizeof http - 1), (uint32_t)(1001 + n),
+             TCP_ACK | TCP_FIN, NULL, 0);
+        feed(d, &C1, true, (uint32_t)(1001 + n), (uint32_t)(5002 + sizeof http - 1), TCP_ACK, NULL,
+             0);
+        dissect_finish(d);
+        // kept record: late packets are absorbed; without it they look like a new flow
+        assert_int_equal(dissect_get_stats(d)->flows_created, keep ? 1 : 2);
+        assert_int_equal(ngot, keep ? 1 : 2);
+        if (!keep) {
+            assert_true(got[1]->quality.midstream);
+            assert_int_equal(got[1]->conn_id, 1);
+        }
+        dissect_free(d);
+        reset(NULL);
+    }
+}
+
+static void test_idle_eviction(void **state) {
+    (void)state;
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.idle_timeout_s = 1;
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    now_ns = 0;
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    const conn other = {{10, 0, 0, 3}, {192, 0, 2, 10}, 40000, 443};
+    const conn third = {{10, 0, 0, 4}, {192, 0, 2, 10}, 40001, 443};
+    // One frame with a bogus timestamp decades ahead, one decades back: nobody is evicted.
+    now_ns = 1000000000LL * 1000000000LL;
+    feed(d, &other, true, 1, 0, TCP_SYN, NULL, 0);
+    now_ns = 1000000;
+    feed(d, &other, true, 1, 0, TCP_SYN, NULL, 0);
+    assert_int_equal(ngot, 0);
+    now_ns = 2000000000LL;  // two seconds of capture time after the first frame ...
+    feed(d, &third, true, 1, 0, TCP_SYN, NULL, 0);
+    assert_int_equal(ngot, 0);  // ... a jump beyond the timeout waits for confirmation
+    feed(d, &third, true, 1, 0, TCP_SYN, NULL, 0);
+    assert_int_equal(ngot, 2);  // confirmed: C1 and `other` were idle
+    assert_int_equal(got[1]->conn_id, 1);
+    assert_int_equal(got[0]->conn_id, 0);
+    assert_int_equal(got[0]->end_reason, TLS_END_EVICTED);
+    assert_true(got[0]->quality.evicted);
+    assert_int_equal(dissect_get_stats(d)->flows_evicted, 2);
+    dissect_finish(d);
+    assert_int_equal(ngot, 3);
+    assert_int_equal(got[2]->conn_id, 2);
+    assert_int_equal(got[2]->end_reason, TLS_END_CAPTURE_END);
+    dissect_free(d);
+}
+
+// An ICMP error quoting a TCP header takes a conn_id (as tcp.stream does) but, with no packet of
+// its own, yields no transcript.
+static void test_icmp_quote_numbering(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    uint8_t b[128];
+    memset(b, 0, sizeof b);
+    b[0] = 0x45, b[3] = 20 + 8 + 20 + 8, b[9] = 1;  // IPv4, ICMP
+    b[20] = 3, b[21] = 3;                           // port unreachable
+    b[28] = 0x45, b[30] = 0x05, b[31] = 0xdc, b[37] = 6;
+    memcpy(b + 40, (const uint8_t[]){10, 9, 9, 9, 10, 8, 8, 8}, 8);
+    b[48] = 0x9c, b[49] = 0x40, b[50] = 0x01, b[51] = 0xbb;  // 40000 → 443
+    dissect_frame f = {101, 56, 56, b, now_ns, ++frame_no};
+    dissect_feed(d, &f);
+    handshake(d, &C1, 1000, 5000);
+    dissect_feed(d, &f);  // quoting the same tuple again: no new number
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->conn_id, 1);
+    assert_int_equal(dissect_get_stats(d)->flows_created, 2);
+    assert_int_equal(dissect_get_stats(d)->transcripts, 1);
+    assert_int_equal(dissect_get_stats(d)->frames_not_tcp, 2);
+    dissect_free(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_in_order, reset),
+        cmocka_unit_test_teardown(test_out_of_order, reset),
+        cmocka_unit_test_teardown(test_retransmission_identical, reset),
+        cmocka_unit_test_teardown(test_retransmission_conflicting, reset),
+        cmocka_unit_test_teardown(test_overlapping_segments, reset),
+        cmocka_unit_test_teardown(test_gap_then_fin, reset),
+        cmocka_unit_test_teardown(test_ack_past_hole, reset),
+        cmocka_unit_test_teardown(test_midstream_roles, reset),
+        cmocka_unit_test_teardown(test_seq_wraparound, reset),
+        cmocka_unit_test_teardown(test_syn_flood, reset),
+        cmocka_unit_test_teardown(test_per_flow_cap, reset),
+        cmocka_unit_test_teardown(test_global_cap, reset),
+        cmocka_unit_test_teardown(test_refused_and_streams, reset),
+        cmocka_unit_test_teardown(test_server_flight_lost, reset),
+        cmocka_unit_test_teardown(test_snaplen_cut, reset),
+        cmocka_unit_test_teardown(test_bad_frames_counted, reset),
+        cmocka_unit_test_teardown(test_decided_then_late_packets, reset),
+        cmocka_unit_test_teardown(test_idle_eviction, reset),
+        cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,597 @@
+// test_tls_conn.c — record layer, handshake reassembly, sniffing and decisions
+// (dissect/tls_conn.c), driven with byte streams per direction (no packets).
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+#include "tls_fixtures.h"
+#include "tls_internal.h"
+
+static dissect_config cfg;
+
+static tls_transcript *new_transcript(void) {
+    tls_transcript *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    return t;
+}
+
+static void free_transcript(tls_transcript *t) {
+    tls_certificate_clear(&t->cert);
+    tls_certificate_clear(&t->client_cert);
+    free(t);
+}
+
+static tls_conn *new_conn(tls_transcript *t) {
+    memset(&cfg, 0, sizeof cfg);
+    dissect_config_default(&cfg);
+    tls_conn *c = tls_conn_new(t, &cfg);
+    assert_non_null(c);
+    return c;
+}
+
+// feed sends n bytes of one direction in chunks of `chunk` (0: all at once).
+static void feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, size_t chunk,
+                 uint32_t frame) {
+    tls_meta m = {frame, (int64_t)frame * 1000};
+    if (chunk == 0) {
+        tls_conn_feed(c, dir, p, n, &m);
+        return;
+    }
+    for (size_t i = 0; i < n; i += chunk) {
+        tls_conn_feed(c, dir, p + i, n - i < chunk ? n - i : chunk, &m);
+    }
+}
+
+// hs appends one handshake message header (type, uint24 length) + body to x.
+static void hs(bb *x, unsigned type, const uint8_t *body, size_t n) {
+    bb_u8(x, type);
+    bb_u24(x, (unsigned)n);
+    bb_bytes(x, body, n);
+}
+
+// A TLS 1.2 server flight: ServerHello, Certificate (one cert of cert_len bytes),
+// ServerKeyExchange (ECDHE secp256r1), ServerHelloDone — as handshake bytes, not yet records.
+static void server_flight(bb *x, size_t cert_len) {
+    static bb m;
+    m.n = 0;
+    bb_u16(&m, 0x0303);
+    bb_fill(&m, 0x22, 32);
+    bb_u8(&m, 0);
+    bb_u16(&m, 0xc02f);
+    bb_u8(&m, 0);
+    bb_u16(&m, 0);  // empty extensions block
+    hs(x, 2, m.b, m.n);
+    m.n = 0;
+    bb_u24(&m, (unsigned)cert_len + 3);
+    bb_u24(&m, (unsigned)cert_len);
+    for (size_t i = 0; i < cert_len; i++) {
+        bb_u8(&m, (unsigned)(i * 7 + 1));
+    }
+    hs(x, 11, m.b, m.n);
+    m.n = 0;
+    bb_u8(&m, 3);
+    bb_u16(&m, 0x0017);
+    bb_u8(&m, 65);
+    bb_fill(&m, 0x04, 65);
+    bb_u16(&m, 0x0401);
+    bb_u16(&m, 16);
+    bb_fill(&m, 0x99, 16);
+    hs(x, 12, m.b, m.n);
+    hs(x, 14, NULL, 0);
+}
+
+typedef struct stream12 {
+    bb c2s1, s2c1, c2s2, s2c2, c2s3;
+} stream12;
+
+// A complete TLS 1.2 handshake, record by record; the server flight in records of `frag`.
+static void build_tls12(stream12 *s, size_t frag, size_t cert_len) {
+    static bb flight;
+    memset(s, 0, sizeof *s);
+    bb_bytes(&s->c2s1, chrome_ch_record, sizeof chrome_ch_record);
+    flight.n = 0;
+    server_flight(&flight, cert_len);
+    bb_records(&s->s2c1, 22, 0x0303, flight.b, flight.n, frag);
+    static const uint8_t cke[] = {0x10, 0x00, 0x00, 0x03, 0x02, 0xab, 0xcd};
+    bb_records(&s->c2s2, 22, 0x0303, cke, sizeof cke, 16384);
+    bb_records(&s->c2s2, 20, 0x0303, (const uint8_t *)"\x01", 1, 16384);
+    static uint8_t fin[40];
+    memset(fin, 0x5a, sizeof fin);
+    bb_records(&s->c2s2, 22, 0x0303, fin, sizeof fin, 16384);
+    bb_records(&s->s2c2, 20, 0x0303, (const uint8_t *)"\x01", 1, 16384);
+    bb_records(&s->s2c2, 22, 0x0303, fin, sizeof fin, 16384);
+    bb_records(&s->c2s3, 23, 0x0303, fin, sizeof fin, 16384);
+}
+
+static void run_tls12(tls_conn *c, const stream12 *s, size_t chunk) {
+    feed(c, TLS_DIR_C2S, s->c2s1.b, s->c2s1.n, chunk, 1);
+    feed(c, TLS_DIR_S2C, s->s2c1.b, s->s2c1.n, chunk, 2);
+    feed(c, TLS_DIR_C2S, s->c2s2.b, s->c2s2.n, chunk, 3);
+    feed(c, TLS_DIR_S2C, s->s2c2.b, s->s2c2.n, chunk, 4);
+    feed(c, TLS_DIR_C2S, s->c2s3.b, s->c2s3.n, chunk, 5);
+}
+
+static int count_events(const tls_transcript *t, tls_event_kind kind, int hs_type) {
+    int n = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        n += t->events[i].kind == kind && (hs_type < 0 || t->events[i].hs_type == hs_type);
+    }
+    return n;
+}
+
+static void test_tls12_handshake_completes(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 16384, 300);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    run_tls12(c, &s, 0);
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_HANDSHAKE_DONE);
+    assert_true(t->is_tls);
+    assert_true(t->ch.present);
+    assert_int_equal(t->ch.record_version, 0x0301);
+    assert_string_equal(t->ja3, CHROME_CH_JA3);
+    assert_string_equal(t->ja4, CHROME_CH_JA4);
+    assert_true(t->sh.present);
+    assert_int_equal(t->sh.cipher, 0xc02f);
+    assert_int_equal(t->ja3s[0] != '\0', 1);
+    assert_true(t->cert.present);
+    assert_int_equal(t->cert.num_stored, 1);
+    assert_int_equal(t->cert.certs[0].len, 300);
+    assert_int_equal(t->ske.kind, 1);
+    assert_int_equal(t->ske.group, 0x0017);
+    assert_true(t->server_hello_done && t->client_key_exchange);
+    assert_true(t->ccs[0] && t->ccs[1]);
+    assert_int_equal(count_events(t, TLS_EV_ENCRYPTED_HANDSHAKE, -1), 2);
+    assert_int_equal(t->app_records[0], 1);
+    assert_int_equal(t->app_bytes[0], 40);
+    assert_int_equal(t->num_errors, 0);
+    // After the CCS: a 26-byte alert record is protected, a 2-byte one cannot be.
+    static bb x;
+    static const uint8_t enc_alert[26] = {0};
+    x.n = 0;
+    bb_records(&x, 21, 0x0303, enc_alert, sizeof enc_alert, 16384);
+    bb_records(&x, 21, 0x0303, (const uint8_t *)"\x01\x00", 2, 16384);
+    feed(c, TLS_DIR_S2C, x.b, x.n, 0, 6);
+    assert_int_equal(count_events(t, TLS_EV_ENCRYPTED_ALERT, -1), 1);
+    assert_int_equal(t->events[t->num_events - 1].kind, TLS_EV_ALERT);
+    assert_int_equal(t->events[t->num_events - 1].alert_desc, 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// The same bytes fed 1 byte at a time give the same transcript as fed whole.
+static void test_one_byte_at_a_time_identical(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 1000, 2500);
+    tls_transcript *a = new_transcript(), *b = new_transcript();
+    tls_conn *ca = new_conn(a), *cb = new_conn(b);
+    run_tls12(ca, &s, 0);
+    run_tls12(cb, &s, 1);
+    assert_int_equal(a->num_events, b->num_events);
+    assert_memory_equal(a->events, b->events, a->num_events * sizeof a->events[0]);
+    assert_memory_equal(&a->ch, &b->ch, sizeof a->ch);
+    assert_memory_equal(&a->sh, &b->sh, sizeof a->sh);
+    assert_memory_equal(&a->ske, &b->ske, sizeof a->ske);
+    assert_int_equal(a->cert.certs[0].len, b->cert.certs[0].len);
+    assert_memory_equal(a->cert.certs[0].der, b->cert.certs[0].der, a->cert.certs[0].len);
+    assert_string_equal(a->ja3, b->ja3);
+    assert_string_equal(a->ja3s, b->ja3s);
+    tls_end_reason ra, rb;
+    assert_true(tls_conn_decided(ca, &ra) && tls_conn_decided(cb, &rb));
+    assert_int_equal(ra, rb);
+    tls_conn_free(ca);
+    tls_conn_free(cb);
+    free_transcript(a);
+    free_transcript(b);
+}
+
+// A Certificate split over 3 records, and 3 messages in 1 record.
+static void test_message_over_records_and_records_with_messages(void **state) {
+    (void)state;
+    static bb flight, recs;
+    flight.n = recs.n = 0;
+    server_flight(&flight, 30000);  // ~30 KB: Certificate spans records of 12000 bytes
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 12000);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, 0, 2);
+    assert_int_equal(count_events(t, TLS_EV_HANDSHAKE, 11), 1);
+    assert_int_equal(t->cert.certs[0].len, 30000);
+    assert_int_equal(t->cert.certs[0].der[29999], (uint8_t)(29999 * 7 + 1));
+    assert_true(t->server_hello_done);
+    tls_conn_free(c);
+    free_transcript(t);
+
+    // ServerHello + Certificate + ServerKeyExchange + ServerHelloDone in one record.
+    flight.n = recs.n = 0;
+    server_flight(&flight, 100);
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 16384);
+    t = new_transcript();
+    c = new_conn(t);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, 0, 7);
+    assert_int_equal(count_events(t, TLS_EV_HANDSHAKE, -1), 4);
+    assert_true(t->sh.present && t->cert.present && t->ske.present && t->server_hello_done);
+    assert_int_equal(t->events[3].frame, 7);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_fatal_alert_and_split_alert(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    tls_end_reason r;
+    assert_false(tls_conn_decided(c, &r));
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70};
+    feed(c, TLS_DIR_S2C, alert, sizeof alert, 0, 2);
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_ALERT);
+    assert_int_equal(t->end_reason, TLS_END_ALERT);
+    const tls_event *e = &t->events[t->num_events - 1];
+    assert_int_equal(e->kind, TLS_EV_ALERT);
+    assert_int_equal(e->dir, TLS_DIR_S2C);
+    assert_int_equal(e->alert_level, 2);
+    assert_int_equal(e->alert_desc, 112);
+    tls_conn_free(c);
+    free_transcript(t);
+
+    // One alert split across two records (level in the first, description in the second).
+    t = new_transcript();
+    c = new_conn(t);
+    static const uint8_t split[] = {0x15, 0x03, 0x03, 0x00, 0x01, 0x02,
+                                    0x15, 0x03, 0x03, 0x00, 0x01, 0x28};
+    feed(c, TLS_DIR_S2C, split, 6, 0, 3);
+    assert_false(tls_conn_decided(c, &r));
+    feed(c, TLS_DIR_S2C, split + 6, 6, 0, 4);
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_ALERT);
+    assert_int_equal(count_events(t, TLS_EV_ALERT, -1), 1);
+    e = &t->events[t->num_events - 1];
+    assert_int_equal(e->alert_desc, 40);
+    assert_int_equal(e->frame, 4);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_http_answer_is_not_tls(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    static const char http[] =
+        "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n";
+    feed(c, TLS_DIR_S2C, (const uint8_t *)http, 10, 0, 2);  // decided at the first bytes...
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_NOT_TLS);
+    feed(c, TLS_DIR_S2C, (const uint8_t *)http + 10, sizeof http - 11, 0, 3);  // ...preview grows
+    assert_int_equal(t->preview_len[TLS_DIR_S2C], sizeof http - 1);
+    assert_memory_equal(t->preview[TLS_DIR_S2C], "HTTP/1.1 400", 12);
+    assert_int_equal(count_events(t, TLS_EV_NOT_TLS, -1), 1);
+    assert_true(t->is_tls);  // the client's side was TLS
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// A declared 16 MB handshake message is refused at its header: nothing is allocated for it.
+static void test_huge_declared_message(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    static const uint8_t rec[] = {0x16, 0x03, 0x03, 0x00, 0x08, 0x0b, 0xff,
+                                  0xff, 0xff, 0x00, 0x00, 0x01, 0x02};
+    feed(c, TLS_DIR_S2C, rec, sizeof rec, 0, 1);
+    assert_int_equal(t->num_errors, 1);
+    assert_int_equal(t->first_err, TLS_ERR_MESSAGE_TOO_LONG);
+    assert_true(tls_conn_buffered(c) < 1024);
+    // Split before the length is complete: still refused once the header is whole.
+    tls_transcript *t2 = new_transcript();
+    tls_conn *c2 = new_conn(t2);
+    feed(c2, TLS_DIR_S2C, rec, sizeof rec, 1, 1);
+    assert_int_equal(t2->first_err, TLS_ERR_MESSAGE_TOO_LONG);
+    assert_true(tls_conn_buffered(c2) < 1024);
+    tls_conn_free(c);
+    tls_conn_free(c2);
+    free_transcript(t);
+    free_transcript(t2);
+}
+
+// Thousands of 1-byte records carrying one Certificate (RFC 8446 §5.1 allows it).
+static void test_thousands_of_one_byte_records(void **state) {
+    (void)state;
+    static bb flight, recs;
+    flight.n = recs.n = 0;
+    server_flight(&flight, 3000);
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 1);
+    assert_true(recs.n > 6 * 3000);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, 0, 1);
+    assert_int_equal(count_events(t, TLS_EV_HANDSHAKE, -1), 4);
+    assert_int_equal(t->cert.certs[0].len, 3000);
+    assert_int_equal(t->num_errors, 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_smtp_starttls(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    static const char s1[] = "220 mail.example.com ESMTP Postfix\r\n";
+    static const char c1[] = "EHLO client.example.org\r\n";
+    static const char s2[] = "250-mail.example.com\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
+    static const char c2[] = "STARTTLS\r\n";
+    static const char s3[] = "220 2.0.0 Ready to start TLS\r\n";
+    feed(c, TLS_DIR_S2C, (const uint8_t *)s1, sizeof s1 - 1, 0, 1);
+    feed(c, TLS_DIR_C2S, (const uint8_t *)c1, sizeof c1 - 1, 0, 2);
+    feed(c, TLS_DIR_S2C, (const uint8_t *)s2, sizeof s2 - 1, 0, 3);
+    feed(c, TLS_DIR_C2S, (const uint8_t *)c2, sizeof c2 - 1, 0, 4);
+    feed(c, TLS_DIR_S2C, (const uint8_t *)s3, sizeof s3 - 1, 0, 5);
+    tls_end_reason r;
+    assert_false(tls_conn_decided(c, &r));
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 6);
+    static bb flight, recs;
+    flight.n = recs.n = 0;
+    server_flight(&flight, 200);
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 16384);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, 7, 7);
+    assert_int_equal(t->starttls_prefix[TLS_DIR_C2S], strlen(c1) + strlen(c2));
+    assert_int_equal(t->starttls_prefix[TLS_DIR_S2C], strlen(s1) + strlen(s2) + strlen(s3));
+    assert_true(t->ch.present);
+    assert_string_equal(t->ch.sni, "edge.microsoft.com");
+    assert_true(t->sh.present && t->cert.present && t->server_hello_done);
+    assert_int_equal(t->num_errors, 0);
+    assert_false(tls_conn_decided(c, &r));
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// TLS 1.3: after the ServerHello both directions are protected; the client's plaintext CCS
+// and alert are still read (RFC 8446 §5, peers.md #3).
+static void test_tls13_plaintext_alert_after_server_hello(void **state) {
+    (void)state;
+    static bb m, x;
+    m.n = x.n = 0;
+    bb_u16(&m, 0x0303);
+    bb_fill(&m, 0x33, 32);
+    bb_u8(&m, 0);
+    bb_u16(&m, 0x1301);
+    bb_u8(&m, 0);
+    bb_open(&m, 2);
+    bb_u16(&m, 0x002b);
+    bb_u16(&m, 2);
+    bb_u16(&m, 0x0304);
+    bb_close(&m);
+    static bb msg;
+    msg.n = 0;
+    hs(&msg, 2, m.b, m.n);
+    bb_records(&x, 22, 0x0303, msg.b, msg.n, 16384);
+    bb_records(&x, 20, 0x0303, (const uint8_t *)"\x01", 1, 16384);
+    static uint8_t enc[2000];
+    memset(enc, 0x77, sizeof enc);
+    bb_records(&x, 23, 0x0303, enc, 1500, 16384);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    feed(c, TLS_DIR_S2C, x.b, x.n, 0, 2);
+    assert_int_equal(count_events(t, TLS_EV_ENCRYPTED_HANDSHAKE, -1), 1);
+    assert_true(t->encrypted[0] && t->encrypted[1]);
+    static const uint8_t ccs_alert[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x15,
+                                        0x03, 0x03, 0x00, 0x02, 0x02, 0x30};
+    feed(c, TLS_DIR_C2S, ccs_alert, sizeof ccs_alert, 0, 3);
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_ALERT);
+    assert_int_equal(t->events[t->num_events - 1].alert_desc, 48);
+    tls_conn_free(c);
+    free_transcript(t);
+
+    // The same start, then a client Finished-sized record and server data: completed.
+    t = new_transcript();
+    c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    feed(c, TLS_DIR_S2C, x.b, x.n, 0, 2);
+    x.n = 0;
+    bb_records(&x, 23, 0x0303, enc, 53, 16384);
+    feed(c, TLS_DIR_C2S, x.b, x.n, 0, 3);
+    assert_false(tls_conn_decided(c, &r));
+    x.n = 0;
+    bb_records(&x, 23, 0x0303, enc, 300, 16384);
+    feed(c, TLS_DIR_S2C, x.b, x.n, 0, 4);
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_HANDSHAKE_DONE);
+    assert_int_equal(t->app_records[1], 1);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_bad_records(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    static const uint8_t too_long[] = {0x16, 0x03, 0x03, 0x48, 0x01, 0x01};
+    feed(c, TLS_DIR_C2S, too_long, sizeof too_long, 0, 1);
+    assert_int_equal(t->first_err, TLS_ERR_RECORD_TOO_LONG);
+    assert_int_equal(t->first_err_frame, 1);
+    tls_conn_free(c);
+    free_transcript(t);
+
+    // A valid record followed by garbage: BAD_CONTENT_TYPE at the garbage's stream offset.
+    t = new_transcript();
+    c = new_conn(t);
+    static bb x;
+    x.n = 0;
+    bb_bytes(&x, chrome_ch_record, sizeof chrome_ch_record);
+    bb_bytes(&x, "\x63\x03\x03\x00\x01\x00", 6);
+    feed(c, TLS_DIR_C2S, x.b, x.n, 0, 1);
+    assert_true(t->ch.present);
+    assert_int_equal(t->first_err, TLS_ERR_BAD_CONTENT_TYPE);
+    assert_int_equal(t->first_err_offset, sizeof chrome_ch_record);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_sslv2_hello_record(void **state) {
+    (void)state;
+    static bb x;
+    x.n = 0;
+    static const uint8_t specs[] = {0x07, 0x00, 0xc0, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x35};
+    bb_u8(&x, 0x80);
+    bb_u8(&x, 9 + sizeof specs + 16);
+    bb_u8(&x, 1);
+    bb_u16(&x, 0x0301);
+    bb_u16(&x, sizeof specs);
+    bb_u16(&x, 0);
+    bb_u16(&x, 16);
+    bb_bytes(&x, specs, sizeof specs);
+    bb_fill(&x, 0x42, 16);
+    assert_int_equal(tls_sniff(x.b, x.n), 1);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, x.b, x.n, 0, 1);
+    assert_true(t->is_tls);
+    assert_true(t->ch.present && t->ch.sslv2);
+    assert_int_equal(t->ch.num_ciphers, 2);
+    assert_int_equal(t->events[0].kind, TLS_EV_SSL2);
+    assert_int_equal(t->events[0].hs_type, 1);
+    assert_int_equal(t->events[0].version, 0x0002);
+    assert_int_equal(t->num_errors, 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_buffer_cap(void **state) {
+    (void)state;
+    static bb flight, recs;
+    flight.n = recs.n = 0;
+    server_flight(&flight, 50000);
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 16000);
+    tls_transcript *t = new_transcript();
+    memset(&cfg, 0, sizeof cfg);
+    dissect_config_default(&cfg);
+    cfg.max_flow_bytes = 20000;
+    tls_conn *c = tls_conn_new(t, &cfg);
+    assert_non_null(c);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, 1500, 1);
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_BUFFER_CAP);
+    assert_true(t->quality.buffer_cap_hit);
+    assert_false(t->cert.present);
+    assert_true(tls_conn_buffered(c) <= 20000);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// HelloRetryRequest (RFC 8446 §4.1.4): the second ClientHello goes to ch2, not renegotiation.
+static void test_hrr_second_client_hello(void **state) {
+    (void)state;
+    static bb m, msg, x;
+    m.n = msg.n = x.n = 0;
+    bb_u16(&m, 0x0303);
+    bb_bytes(&m, tls_hrr_random, 32);
+    bb_u8(&m, 0);
+    bb_u16(&m, 0x1301);
+    bb_u8(&m, 0);
+    bb_open(&m, 2);
+    bb_u16(&m, 0x002b);
+    bb_u16(&m, 2);
+    bb_u16(&m, 0x0304);
+    bb_u16(&m, 0x0033);
+    bb_u16(&m, 2);
+    bb_u16(&m, 0x0017);
+    bb_close(&m);
+    hs(&msg, 2, m.b, m.n);
+    bb_records(&x, 22, 0x0303, msg.b, msg.n, 16384);
+    bb_records(&x, 20, 0x0303, (const uint8_t *)"\x01", 1, 16384);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 1);
+    feed(c, TLS_DIR_S2C, x.b, x.n, 0, 2);
+    assert_true(t->hrr.present && t->hrr.is_hrr);
+    assert_int_equal(t->hrr.key_share_group, 0x0017);
+    assert_false(t->sh.present);
+    assert_false(t->encrypted[TLS_DIR_S2C]);  // an HRR switches no keys
+    static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    feed(c, TLS_DIR_C2S, ccs, sizeof ccs, 0, 3);
+    feed(c, TLS_DIR_C2S, chrome_ch_record, sizeof chrome_ch_record, 0, 4);
+    assert_true(t->ch2.present);
+    assert_int_equal(t->ch2.frame, 4);
+    assert_false(t->renegotiation_attempt);
+    assert_int_equal(t->num_errors, 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// A ClientHello after a completed TLS 1.2 handshake is a renegotiation (RFC 5746); in clear
+// here only because the test sends it so.
+static void test_renegotiation_and_gap(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 16384, 100);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    run_tls12(c, &s, 0);
+    static bb x;
+    x.n = 0;
+    // a protected handshake record after application data
+    static uint8_t enc[64];
+    memset(enc, 0x3c, sizeof enc);
+    bb_records(&x, 22, 0x0303, enc, sizeof enc, 16384);
+    feed(c, TLS_DIR_C2S, x.b, x.n, 0, 9);
+    assert_true(t->renegotiation_attempt);
+    // A gap: the direction stops; later bytes produce nothing (and no malformation).
+    uint32_t before = t->num_events;
+    tls_meta m = {10, 0};
+    tls_conn_gap(c, TLS_DIR_S2C, 1000, &m);
+    feed(c, TLS_DIR_S2C, enc, sizeof enc, 0, 11);
+    assert_int_equal(t->num_events, before);
+    assert_int_equal(t->num_errors, 0);
+    assert_int_equal(tls_conn_buffered(c), 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+static void test_sniff(void **state) {
+    (void)state;
+    assert_int_equal(tls_sniff(chrome_ch_record, sizeof chrome_ch_record), 1);
+    static const uint8_t sh[] = {0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00};
+    assert_int_equal(tls_sniff(sh, sizeof sh), 2);
+    static const uint8_t alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28};
+    assert_int_equal(tls_sniff(alert, sizeof alert), 2);
+    assert_int_equal(tls_sniff((const uint8_t *)"GET / HTTP/1.1\r\n", 16), 0);
+    assert_int_equal(tls_sniff(chrome_ch_record, 3), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tls12_handshake_completes),
+        cmocka_unit_test(test_one_byte_at_a_time_identical),
+        cmocka_unit_test(test_message_over_records_and_records_with_messages),
+        cmocka_unit_test(test_fatal_alert_and_split_alert),
+        cmocka_unit_test(test_http_answer_is_not_tls),
+        cmocka_unit_test(test_huge_declared_message),
+        cmocka_unit_test(test_thousands_of_one_byte_records),
+        cmocka_unit_test(test_smtp_starttls),
+        cmocka_unit_test(test_tls13_plaintext_alert_after_server_hello),
+        cmocka_unit_test(test_bad_records),
+        cmocka_unit_test(test_sslv2_hello_record),
+        cmocka_unit_test(test_buffer_cap),
+        cmocka_unit_test(test_hrr_second_client_hello),
+        cmocka_unit_test(test_renegotiation_and_gap),
+        cmocka_unit_test(test_sniff),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
