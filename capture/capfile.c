@@ -1,0 +1,433 @@
+// capfile.c — reading one pcap or pcapng file record by record, with byte offsets for damage.
+//
+// Formats: pcap (https://www.tcpdump.org/manpages/pcap-savefile.5.html; micro- and nanosecond
+// magics, both byte orders, the 0xa1b2cd34 "modified" variant) and pcapng
+// (draft-ietf-opsawg-pcapng: SHB, IDB, EPB, SPB, the obsolete OPB; several sections; per-
+// interface link type, if_tsresol and if_tsoffset). All file bytes are read through a cursor.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capfile.h"
+#include "cursor.h"
+
+enum {
+    PCAP_HDR_LEN = 24,
+    NG_SHB = 0x0A0D0D0A,
+    NG_IDB = 0x00000001,
+    NG_OPB = 0x00000002,
+    NG_SPB = 0x00000003,
+    NG_EPB = 0x00000006,
+    NG_BOM = 0x1A2B3C4D,
+    OPT_END = 0,
+    OPT_IF_TSRESOL = 9,
+    OPT_IF_TSOFFSET = 14,
+};
+
+static size_t readn(capfile *f, void *buf, size_t n) {
+    size_t got = n ? fread(buf, 1, n, f->fp) : 0;
+    f->offset += got;
+    return got;
+}
+
+static bool grow(capfile *f, size_t n) {
+    if (n <= f->bufcap) {
+        return true;
+    }
+    uint8_t *b = realloc(f->buf, n);
+    if (!b) {
+        return false;
+    }
+    f->buf = b;
+    f->bufcap = n;
+    return true;
+}
+
+// Integers in the file's byte order, through the cursor.
+static bool get16(const capfile *f, cur *c, uint16_t *out) {
+    uint16_t v;
+    if (!cur_get_u16(c, &v)) {
+        return false;
+    }
+    *out = f->big_endian ? v : (uint16_t)((v >> 8) | (v << 8));
+    return true;
+}
+
+static bool get32(const capfile *f, cur *c, uint32_t *out) {
+    uint32_t v;
+    if (!cur_get_u32(c, &v)) {
+        return false;
+    }
+    *out = f->big_endian ? v : __builtin_bswap32(v);
+    return true;
+}
+
+// damage fills *e for the record starting at `offset` (the first frame not returned) and ends
+// the file: nothing after corruption can be trusted to be a record boundary.
+__attribute__((format(printf, 4, 5))) static int damage(capfile *f, cap_error *e, uint64_t offset,
+                                                        const char *fmt, ...) {
+    memset(e, 0, sizeof *e);
+    snprintf(e->file, sizeof e->file, "%s", f->path);
+    e->frame = f->frames + 1;
+    e->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    f->done = true;
+    return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcap
+// ---------------------------------------------------------------------------------------------
+
+// struct pcap_file_header { magic(4) version_major(2) version_minor(2) thiszone(4)
+//                           sigfigs(4) snaplen(4) linktype(4) }  — magic already consumed.
+static bool pcap_header(capfile *f, cur c) {
+    uint16_t major, minor;
+    uint32_t zone, sigfigs, snaplen, linktype;
+    if (!get16(f, &c, &major) || !get16(f, &c, &minor) || !get32(f, &c, &zone) ||
+        !get32(f, &c, &sigfigs) || !get32(f, &c, &snaplen) || !get32(f, &c, &linktype)) {
+        return false;
+    }
+    // The upper bits of the link-type field carry FCS length flags (pcap-savefile(5)).
+    f->linktype = (int)(linktype & 0x03ffffff);
+    f->snaplen = snaplen;
+    return major == 2;
+}
+
+// struct pcap_sf_pkthdr { ts_sec(4) ts_usec_or_nsec(4) caplen(4) len(4) } (+8 in the
+// 0xa1b2cd34 variant: ifindex(4) protocol(2) pkt_type(1) pad(1)).
+static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
+    uint8_t hdr[24];
+    size_t hlen = f->kuznetzov ? 24 : 16;
+    uint64_t start = f->offset;
+    size_t got = readn(f, hdr, hlen);
+    if (got == 0) {
+        f->done = true;
+        return 0;
+    }
+    if (got < hlen) {
+        return damage(f, e, start, "truncated record header: needed %zu bytes, only %zu left", hlen,
+                      got);
+    }
+    cur c = cur_make(hdr, hlen);
+    uint32_t sec, frac, caplen, len;
+    if (!get32(f, &c, &sec) || !get32(f, &c, &frac) || !get32(f, &c, &caplen) ||
+        !get32(f, &c, &len)) {
+        return damage(f, e, start, "unreadable record header");
+    }
+    // A record longer than any snapshot length is a corrupt header, not a short file (libpcap
+    // says the same: "bigger than maximum of 262144").
+    uint32_t max = f->snaplen > CAPFILE_MAX_SNAPLEN ? f->snaplen : CAPFILE_MAX_SNAPLEN;
+    if (max > CAPFILE_MAX_RECORD) {
+        max = CAPFILE_MAX_RECORD;
+    }
+    if (caplen > max) {
+        return damage(f, e, start,
+                      "corrupt record header: %u-byte record, bigger than maximum of %u", caplen,
+                      max);
+    }
+    if (!grow(f, caplen ? caplen : 1)) {
+        return damage(f, e, start, "out of memory for a record of %u bytes", caplen);
+    }
+    got = readn(f, f->buf, caplen);
+    if (got < caplen) {
+        return damage(f, e, start, "truncated record: header says %u bytes, only %zu in the file",
+                      caplen, got);
+    }
+    out->linktype = f->linktype;
+    out->caplen = caplen;
+    out->len = len < caplen ? caplen : len;
+    out->data = f->buf;
+    out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
+    f->frames++;
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcapng
+// ---------------------------------------------------------------------------------------------
+
+// Timestamp units → ns. if_tsresol: MSB clear = 10^-n s, MSB set = 2^-n s; default 10^-6.
+static int64_t ng_ts(const capfile_iface *ifc, uint64_t units) {
+    uint8_t r = ifc->tsresol;
+    unsigned n = r & 0x7f;
+    __int128 ns;
+    if (r & 0x80) {
+        if (n > 63) {
+            return 0;
+        }
+        ns = ((__int128)units * 1000000000) >> n;
+    } else if (n <= 9) {
+        int64_t mul = 1;
+        for (unsigned i = n; i < 9; i++) {
+            mul *= 10;
+        }
+        ns = (__int128)units * mul;
+    } else {
+        __int128 div = 1;
+        for (unsigned i = 9; i < n && i < 40; i++) {
+            div *= 10;
+        }
+        ns = (__int128)units / div;
+    }
+    ns += (__int128)ifc->tsoffset_s * 1000000000;
+    if (ns > INT64_MAX || ns < INT64_MIN) {
+        return 0;
+    }
+    return (int64_t)ns;
+}
+
+// Interface Description Block body: LinkType(2) Reserved(2) SnapLen(4) Options.
+// Options: Code(2) Length(2) Value padded to 32 bits; opt_endofopt ends the list.
+static bool ng_idb(capfile *f, cur c) {
+    uint16_t lt, res;
+    uint32_t snap;
+    if (!get16(f, &c, &lt) || !get16(f, &c, &res) || !get32(f, &c, &snap)) {
+        return false;
+    }
+    capfile_iface ifc = {lt, 6, 0};
+    uint16_t code, olen;
+    while (get16(f, &c, &code) && get16(f, &c, &olen) && code != OPT_END) {
+        cur val;
+        if (!cur_get_bytes(&c, &val, olen) || !cur_skip(&c, (4u - (olen & 3u)) & 3u)) {
+            return false;
+        }
+        if (code == OPT_IF_TSRESOL && olen >= 1) {
+            (void)cur_get_u8(&val, &ifc.tsresol);
+        } else if (code == OPT_IF_TSOFFSET && olen == 8) {
+            uint32_t hi, lo;
+            if (get32(f, &val, &hi) && get32(f, &val, &lo)) {
+                ifc.tsoffset_s = (int64_t)(((uint64_t)hi << 32) | lo);
+            }
+        }
+    }
+    if (f->num_ifaces < CAPFILE_MAX_IFACES) {
+        f->ifaces[f->num_ifaces] = ifc;
+    }
+    f->num_ifaces++;
+    return true;
+}
+
+static const capfile_iface *ng_iface(const capfile *f, uint32_t id) {
+    return id < f->num_ifaces && id < CAPFILE_MAX_IFACES ? &f->ifaces[id] : NULL;
+}
+
+// Enhanced Packet Block: Interface ID(4) Timestamp hi(4) lo(4) Captured Len(4) Original Len(4)
+// Packet Data (padded) Options.  Obsolete Packet Block: Interface ID(2) Drops Count(2), rest
+// as EPB.  Simple Packet Block: Original Len(4) Packet Data (captured = what fits).
+static int ng_packet(capfile *f, uint32_t type, cur c, capfile_frame *out, uint64_t start,
+                     cap_error *e) {
+    uint32_t id = 0, hi = 0, lo = 0, caplen, len;
+    bool ok;
+    if (type == NG_SPB) {
+        ok = get32(f, &c, &len);
+        caplen = (uint32_t)(len < cur_len(&c) ? len : cur_len(&c));
+    } else if (type == NG_OPB) {
+        uint16_t id16, drops;
+        ok = get16(f, &c, &id16) && get16(f, &c, &drops) && get32(f, &c, &hi) &&
+             get32(f, &c, &lo) && get32(f, &c, &caplen) && get32(f, &c, &len);
+        id = id16;
+    } else {
+        ok = get32(f, &c, &id) && get32(f, &c, &hi) && get32(f, &c, &lo) && get32(f, &c, &caplen) &&
+             get32(f, &c, &len);
+    }
+    cur data;
+    if (!ok || !cur_get_bytes(&c, &data, caplen)) {
+        return damage(f, e, start, "corrupt packet block: captured length %u exceeds the block",
+                      ok ? caplen : 0);
+    }
+    const capfile_iface *ifc = ng_iface(f, id);
+    if (!ifc) {
+        return damage(f, e, start,
+                      "corrupt packet block: interface %u not described (%u interfaces)", id,
+                      f->num_ifaces);
+    }
+    out->linktype = ifc->linktype;
+    out->caplen = caplen;
+    out->len = len < caplen ? caplen : len;
+    out->data = cur_data(&data);
+    out->ts_ns = type == NG_SPB ? 0 : ng_ts(ifc, ((uint64_t)hi << 32) | lo);
+    f->frames++;
+    return 1;
+}
+
+// One block. `hdr` holds its first 8 bytes (already consumed). 1 = frame, 2 = no frame in
+// this block, -1 = damage.
+static int ng_block(capfile *f, const uint8_t hdr[8], uint64_t start, capfile_frame *out,
+                    cap_error *e) {
+    cur h = cur_make(hdr, 8);
+    uint32_t type_be;
+    (void)cur_get_u32(&h, &type_be);
+    size_t used = 8;
+    if (type_be == NG_SHB) {
+        // A new section: its own byte order (Byte-Order Magic) and its own interfaces.
+        uint8_t bom[4];
+        uint32_t b;
+        if (readn(f, bom, 4) < 4) {
+            return damage(f, e, start, "truncated section header block");
+        }
+        cur bc = cur_make(bom, 4);
+        (void)cur_get_u32(&bc, &b);
+        if (b == NG_BOM) {
+            f->big_endian = true;
+        } else if (b == __builtin_bswap32(NG_BOM)) {
+            f->big_endian = false;
+        } else {
+            return damage(f, e, start, "corrupt section header: byte-order magic 0x%08x", b);
+        }
+        f->num_ifaces = 0;
+        used = 12;
+    }
+    uint32_t type, blen;
+    h = cur_make(hdr, 8);
+    if (!get32(f, &h, &type) || !get32(f, &h, &blen)) {
+        return -1;
+    }
+    if (blen < used + 4 || (blen & 3u) != 0 || blen > CAPFILE_MAX_RECORD) {
+        return damage(f, e, start, "corrupt block: type 0x%08x with length %u", type, blen);
+    }
+    size_t rest = blen - used;
+    if (!grow(f, rest)) {
+        return damage(f, e, start, "out of memory for a block of %u bytes", blen);
+    }
+    size_t got = readn(f, f->buf, rest);
+    if (got < rest) {
+        return damage(f, e, start, "truncated block: length %u, only %zu bytes in the file", blen,
+                      got + used);
+    }
+    cur c = cur_make(f->buf, rest - 4);
+    cur tail = cur_make(f->buf, rest);
+    uint32_t blen2;
+    if (!cur_skip(&tail, rest - 4) || !get32(f, &tail, &blen2) || blen2 != blen) {
+        return damage(f, e, start, "corrupt block: trailing length differs from %u", blen);
+    }
+    switch (type) {
+        case NG_IDB:
+            if (!ng_idb(f, c)) {
+                return damage(f, e, start, "corrupt interface description block");
+            }
+            return 2;
+        case NG_EPB:
+        case NG_SPB:
+        case NG_OPB:
+            return ng_packet(f, type, c, out, start, e);
+        default:
+            return 2;  // SHB body, name resolution, statistics, custom, decryption secrets, ...
+    }
+}
+
+static int ng_next(capfile *f, capfile_frame *out, cap_error *e) {
+    for (;;) {
+        uint8_t hdr[8];
+        uint64_t start = f->offset;
+        size_t got = readn(f, hdr, 8);
+        if (got == 0) {
+            f->done = true;
+            return 0;
+        }
+        if (got < 8) {
+            return damage(f, e, start, "truncated block header: needed 8 bytes, only %zu left",
+                          got);
+        }
+        int r = ng_block(f, hdr, start, out, e);
+        if (r != 2) {
+            return r;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    if (strcmp(path, "-") == 0) {
+        f->fp = stdin;
+    } else {
+        f->fp = fopen(path, "rb");
+        if (!f->fp) {
+            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            return false;
+        }
+        f->own_fp = true;
+        struct stat st;
+        if (fstat(fileno(f->fp), &st) == 0 && S_ISREG(st.st_mode)) {
+            f->size = (uint64_t)st.st_size;
+        }
+    }
+    uint8_t hdr[PCAP_HDR_LEN];
+    size_t got = readn(f, hdr, 4);
+    uint32_t magic = 0;
+    cur m = cur_make(hdr, got);
+    if (got < 4 || !cur_get_u32(&m, &magic)) {
+        snprintf(err, errlen, "%s: %s", path,
+                 got == 0 ? "empty file, not a pcap or pcapng file" : "not a pcap or pcapng file");
+        capfile_close(f);
+        return false;
+    }
+    if (magic == NG_SHB) {
+        f->pcapng = true;
+        if (readn(f, hdr + 4, 4) < 4) {
+            snprintf(err, errlen, "%s: truncated pcapng section header", path);
+            capfile_close(f);
+            return false;
+        }
+        cap_error e;
+        capfile_frame fr;
+        if (ng_block(f, hdr, 0, &fr, &e) < 0) {
+            snprintf(err, errlen, "%s: not a readable pcapng file: %s", path, e.msg);
+            capfile_close(f);
+            return false;
+        }
+        f->done = false;
+        return true;
+    }
+    switch (magic) {
+        case 0xa1b2c3d4:
+        case 0xa1b23c4d:
+        case 0xa1b2cd34:
+            f->big_endian = true;
+            break;
+        case 0xd4c3b2a1:
+        case 0x4d3cb2a1:
+        case 0x34cdb2a1:
+            f->big_endian = false;
+            break;
+        default:
+            snprintf(err, errlen, "%s: not a pcap or pcapng file (magic 0x%08x)", path, magic);
+            capfile_close(f);
+            return false;
+    }
+    uint32_t canon = f->big_endian ? magic : __builtin_bswap32(magic);
+    f->nsec = canon == 0xa1b23c4d;
+    f->kuznetzov = canon == 0xa1b2cd34;
+    if (readn(f, hdr + 4, PCAP_HDR_LEN - 4) < PCAP_HDR_LEN - 4 ||
+        !pcap_header(f, cur_make(hdr + 4, PCAP_HDR_LEN - 4))) {
+        snprintf(err, errlen, "%s: truncated or unsupported pcap file header", path);
+        capfile_close(f);
+        return false;
+    }
+    return true;
+}
+
+int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
+    if (f->done) {
+        return 0;
+    }
+    return f->pcapng ? ng_next(f, out, e) : pcap_next_rec(f, out, e);
+}
+
+void capfile_close(capfile *f) {
+    if (f->fp && f->own_fp) {
+        fclose(f->fp);
+    }
+    f->fp = NULL;
+    free(f->buf);
+    f->buf = NULL;
+    f->bufcap = 0;
+}

@@ -1,0 +1,63 @@
+// capfile.h — private to capture/: one saved capture file (pcap or pcapng), record by record.
+//
+// tlsdiag reads both formats itself rather than through pcap_next_ex(): libpcap 1.10 refuses a
+// pcapng file whose interfaces have different link types ("an interface has a type N different
+// from the type of the first interface"), and a damaged file must still say at which byte and
+// frame the damage starts. libpcap is still used for BPF filters and link-type names.
+#ifndef TLSDIAG_CAPTURE_CAPFILE_H
+#define TLSDIAG_CAPTURE_CAPFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture.h"
+
+enum {
+    CAPFILE_MAX_IFACES = 256,        // pcapng interfaces kept per section
+    CAPFILE_MAX_RECORD = 16u << 20,  // a record/block larger than this is corruption
+    CAPFILE_MAX_SNAPLEN = 262144,    // libpcap's largest snapshot length for a pcap record
+};
+
+typedef struct capfile_iface {
+    int linktype;
+    uint8_t tsresol;     // pcapng if_tsresol: MSB clear 10^-n, set 2^-n
+    int64_t tsoffset_s;  // pcapng if_tsoffset
+} capfile_iface;
+
+typedef struct capfile {
+    FILE *fp;
+    bool own_fp;  // false for stdin
+    char path[512];
+    bool pcapng;
+    bool big_endian;   // byte order of the current file/section
+    bool nsec;         // pcap: nanosecond timestamps
+    bool kuznetzov;    // pcap: 0xa1b2cd34 modified records (24-byte headers)
+    uint32_t snaplen;  // pcap: the file header's snapshot length
+    int linktype;      // pcap: the file's link type
+    uint32_t num_ifaces;
+    capfile_iface ifaces[CAPFILE_MAX_IFACES];
+    uint64_t offset;  // bytes consumed so far
+    uint64_t size;    // file size when regular, else 0
+    uint64_t frames;  // records returned from this file
+    bool done;        // ended (cleanly or by damage)
+    uint8_t *buf;     // the current record (owned)
+    size_t bufcap;
+} capfile;
+
+typedef struct capfile_frame {
+    int linktype;
+    uint32_t caplen, len;
+    const uint8_t *data;  // borrowed: valid until the next capfile_next
+    int64_t ts_ns;
+} capfile_frame;
+
+// capfile_open: recognises the format from the first bytes. false + a sentence naming the
+// file in err when it cannot be opened or is not a capture.
+bool capfile_open(capfile *f, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+// capfile_next: 1 = a frame, 0 = clean end of file, -1 = damage described in *e.
+int capfile_next(capfile *f, capfile_frame *out, cap_error *e) __attribute__((warn_unused_result));
+void capfile_close(capfile *f);
+
+#endif
