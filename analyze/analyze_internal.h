@@ -1,0 +1,191 @@
+// analyze_internal.h — types shared inside analyze/: profile, prefixes, chain analysis, facts,
+// rules.
+//
+// Nothing here is public API: report/ and cli/ use analyze.h only. Unit tests include this
+// header to reach the pieces (profile parser, prefix matcher, chain analysis) one at a time.
+#ifndef TLSDIAG_ANALYZE_INTERNAL_H
+#define TLSDIAG_ANALYZE_INTERNAL_H
+
+#include <openssl/x509.h>
+
+#include "analyze.h"
+
+enum {
+    AN_MAX_PROFILE_LIST = 64,
+    AN_MAX_CURVES = 8,
+    AN_MAX_PREFIXES = 8192,  // cap on prefixes read from a file
+    AN_CHAIN_CACHE = 1024,   // distinct (chain, SNI, hour) results kept, LRU
+    AN_MAX_FACT_TEXT = 256,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Client profile (profile.c): what the client offers and accepts.
+// ---------------------------------------------------------------------------------------------
+typedef struct an_profile {
+    char name[32];
+    char version[32];
+    bool cloudfront;  // CloudFront-specific refusals and edge labelling apply
+    uint32_t num_versions, num_ciphers, num_groups, num_sigalgs, num_curves;
+    uint16_t versions[AN_MAX_PROFILE_LIST];  // empty list: any
+    uint16_t ciphers[AN_MAX_PROFILE_LIST];
+    uint16_t groups[AN_MAX_PROFILE_LIST];
+    uint16_t sigalgs[AN_MAX_PROFILE_LIST];
+    char curves[AN_MAX_CURVES][24];       // OpenSSL short names; empty list: any
+    uint32_t rsa_min_bits, rsa_max_bits;  // max 0: no maximum
+    bool renegotiation;
+} an_profile;
+
+// an_profile_parse reads the "key = value" text (what data/profile-cloudfront.conf holds).
+// On failure *out is untouched and err names the line.
+bool an_profile_parse(const char *text, size_t len, an_profile *out, char *err,
+                      size_t errlen) TLSDIAG_WUR;
+// an_profile_generic fills the profile that judges any client: no list restrictions.
+void an_profile_generic(an_profile *out);
+bool an_list_has(const uint16_t *list, uint32_t n, uint16_t v);  // n == 0 means "any"
+bool an_profile_has_curve(const an_profile *p, const char *curve);
+
+// The embedded data files (generated from data/ at build time).
+extern const unsigned char an_embedded_profile[];
+extern const size_t an_embedded_profile_len;
+extern const unsigned char an_embedded_prefixes[];
+extern const size_t an_embedded_prefixes_len;
+
+// ---------------------------------------------------------------------------------------------
+// Prefix lists (prefix.c): longest-prefix match over sorted arrays, one per prefix length.
+// ---------------------------------------------------------------------------------------------
+typedef struct an_prefix {
+    uint8_t family;    // 4 or 6
+    uint8_t bits;      // prefix length
+    uint8_t addr[16];  // network, host bits zero
+} an_prefix;
+
+typedef struct an_prefixes {
+    an_prefix *v;  // sorted: family, then bits descending, then address
+    size_t n;
+    char source[160];  // "embedded 2026-08-22" or the file path
+} an_prefixes;
+
+bool an_prefixes_parse_text(const char *text, size_t len, an_prefixes *out, char *err,
+                            size_t errlen) TLSDIAG_WUR;
+bool an_prefixes_load_json(const char *path, an_prefixes *out, char *err,
+                           size_t errlen) TLSDIAG_WUR;
+// an_prefixes_match writes the longest matching prefix as text ("15.158.0.0/16") to net.
+bool an_prefixes_match(const an_prefixes *p, const tls_endpoint *ep, char *net, size_t netlen);
+void an_prefixes_free(an_prefixes *p);
+// an_endpoint_network writes the /24 (IPv4) or /48 (IPv6) of ep.
+void an_endpoint_network(const tls_endpoint *ep, char *net, size_t netlen);
+void an_endpoint_addr(const tls_endpoint *ep, char *out,
+                      size_t outlen);  // "192.0.2.1", "2001:db8::1"
+
+// ---------------------------------------------------------------------------------------------
+// Certificate chain analysis (x509.c).
+// ---------------------------------------------------------------------------------------------
+typedef struct an_chain {
+    uint32_t num_certs;  // certificates sent (parsed or not)
+    uint32_t num_info;   // ≤ VERDICT_MAX_CERTS
+    x509_info certs[VERDICT_MAX_CERTS];
+    char chain_sha256[65];
+    int verify_code;  // OpenSSL X509_V_* of the first problem (0: ok)
+    char verify_error[128];
+    bool verified;  // the chain verified (ignoring name, order and policy)
+    bool leaf_parse_error;
+
+    // problems, each with the text a rule puts in its summary/evidence
+    bool self_signed;   // the leaf is self-signed (and not itself trusted)
+    bool untrusted_ca;  // the chain reaches a self-signed CA that is not in the store
+    char untrusted_root[512];
+    bool missing_intermediate;  // the top cert's issuer is neither sent nor in the store
+    char missing_issuer[512], missing_aki[64];
+    bool misordered;
+    char right_order[VERDICT_TEXT];
+    uint32_t extra_certs;  // sent certificates that are not part of the chain
+    char extra_text[VERDICT_TEXT];
+    bool leaf_expired, leaf_not_yet_valid;
+    bool intermediate_expired;
+    uint32_t intermediate_index;
+    bool name_checked, name_ok;  // against the SNI (only when one was sent)
+    bool wrong_purpose;
+    bool weak_key;
+    char weak_key_text[VERDICT_TEXT];
+    bool weak_signature;
+    char weak_sig_text[VERDICT_TEXT];
+    char now_text[VERDICT_TEXT];  // "expired now" / "expires in N days" ("" when fine)
+} an_chain;
+
+typedef struct an_chain_cache an_chain_cache;
+an_chain_cache *an_chain_cache_new(void);
+void an_chain_cache_free(an_chain_cache *c);
+
+// an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
+// name against sni (NULL: none sent) and the key/signature against profile p. Results for the
+// same (chain, SNI, hour) come from the cache. Returns false when out of memory.
+bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
+                      const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
+                      an_chain *out) TLSDIAG_WUR;
+
+// ---------------------------------------------------------------------------------------------
+// Facts and rules (rules.c).
+// ---------------------------------------------------------------------------------------------
+typedef struct an_facts {
+    const an_profile *profile;
+    bool cloudfront_client;
+    verdict_outcome outcome;
+    verdict_party aborted_by;
+    bool has_alert;  // first fatal (or handshake-ending) alert
+    verdict_party alert_sender;
+    uint8_t alert_level, alert_desc;
+    uint32_t alert_frame;
+    bool alert_encrypted;
+    bool server_tls;              // the server sent at least one TLS record
+    uint32_t server_first_frame;  // first server data event (0: none)
+    int64_t ch_ts_ns;             // ClientHello time (0: none)
+    uint32_t ch_frame;
+    bool has_chain;  // a plaintext Certificate was analysed
+    const an_chain *chain;
+    int64_t handshake_time;  // Unix seconds used for validation
+} an_facts;
+
+typedef struct rule_match {
+    verdict_confidence confidence;
+    bool finding_only;  // a prediction for the profile's client, never the primary cause
+    char summary[VERDICT_TEXT];
+    uint32_t num_evidence;
+    verdict_evidence evidence[8];
+} rule_match;
+
+typedef bool (*rule_fn)(const tls_transcript *t, const an_facts *f, rule_match *m);
+
+typedef struct rule {
+    cause_id cause;
+    const char *name;
+    const char *reference;  // RFC section / AWS document the rule rests on
+    rule_fn fn;
+    bool predicts;  // also run for handshakes that succeeded (findings only)
+} rule;
+
+extern const rule an_rules[];
+extern const size_t an_num_rules;
+
+// rule_evidence appends key/value/frame to m (ignored when full); formats like printf.
+void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+// ---------------------------------------------------------------------------------------------
+// Texts (texts.c): fix steps and dead ends per cause, with {placeholders}.
+// ---------------------------------------------------------------------------------------------
+typedef struct an_text_vars {
+    const char *sni, *server, *port, *issuer, *root, *order, *versions;
+} an_text_vars;
+
+// an_texts_fill writes the fix steps and dead ends of cause c into v, expanding placeholders.
+void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v);
+// an_text_expand copies tmpl to out replacing {sni} {server} {port} {issuer} {root} {order}
+// {versions}; unknown names stay as written.
+void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_t outlen);
+
+// Small helpers (analyzer.c).
+void an_copy(char *dst, size_t dstlen, const char *src);  // truncating, always NUL-terminated
+const char *an_alert_name(uint8_t desc);                  // never NULL
+const char *an_version_name(uint16_t v);                  // never NULL
+
+#endif

@@ -1,0 +1,691 @@
+// analyzer.c — the analyzer: configuration, trust store, outcome of a transcript, and the verdict.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze_internal.h"
+#include "summary_internal.h"
+
+struct analyzer {
+    an_profile profile;
+    an_prefixes prefixes;  // empty for the generic profile (no edge labelling)
+    X509_STORE *store;
+    char trust_store[256];
+    an_chain_cache *cache;
+    int64_t now;
+    an_summary *summary;
+};
+
+const char *an_alert_name(uint8_t desc) {
+    const char *n = tls_alert_name(desc);
+    return n ? n : "unknown_alert";
+}
+
+const char *an_version_name(uint16_t v) {
+    const char *n = tls_version_name(v);
+    return n ? n : "unknown-version";
+}
+
+void analyzer_config_default(analyzer_config *c) {
+    memset(c, 0, sizeof *c);
+    c->profile = "cloudfront";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust store.
+// ---------------------------------------------------------------------------------------------
+
+// store_identity: path(s) + number of certificates + SHA-256 of their concatenated DERs (first
+// 16 hex digits), so two reports can tell whether they used the same store.
+static void store_identity(X509_STORE *store, const char *paths, char *out, size_t outlen) {
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned count = 0;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
+        for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+            X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+            unsigned char *der = NULL;
+            int len = x ? i2d_X509(x, &der) : -1;
+            if (len > 0) {
+                (void)EVP_DigestUpdate(md, der, (size_t)len);
+                count++;
+            }
+            OPENSSL_free(der);
+        }
+        (void)EVP_DigestFinal_ex(md, digest, &dlen);
+    }
+    EVP_MD_CTX_free(md);
+    char hex[17] = "";
+    for (unsigned i = 0; i < 8 && i < dlen; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+    snprintf(out, outlen, "%s: %u certificates, sha256 %s", paths, count, hex);
+}
+
+static bool load_store(analyzer *a, const analyzer_config *c, char *err, size_t errlen) {
+    a->store = X509_STORE_new();
+    if (!a->store) {
+        snprintf(err, errlen, "out of memory creating the trust store");
+        return false;
+    }
+    char paths[200];
+    if (c->ca_file || c->ca_path) {
+        if (c->ca_file && X509_STORE_load_file(a->store, c->ca_file) != 1) {
+            snprintf(err, errlen, "cannot load CA file %s (not PEM certificates?)", c->ca_file);
+            return false;
+        }
+        if (c->ca_path && X509_STORE_load_path(a->store, c->ca_path) != 1) {
+            snprintf(err, errlen, "cannot use CA directory %s", c->ca_path);
+            return false;
+        }
+        snprintf(paths, sizeof paths, "%s%s%s", c->ca_file ? c->ca_file : "",
+                 c->ca_file && c->ca_path ? " + " : "", c->ca_path ? c->ca_path : "");
+    } else {
+        // Debian's default store is ca-certificates, i.e. Mozilla's list: what CloudFront trusts.
+        if (X509_STORE_set_default_paths(a->store) != 1) {
+            snprintf(err, errlen, "cannot load the system trust store (%s)",
+                     X509_get_default_cert_file());
+            return false;
+        }
+        snprintf(paths, sizeof paths, "system %s", X509_get_default_cert_file());
+    }
+    store_identity(a->store, paths, a->trust_store, sizeof a->trust_store);
+    return true;
+}
+
+analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
+    analyzer_config def;
+    if (!c) {
+        analyzer_config_default(&def);
+        c = &def;
+    }
+    analyzer *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->now = c->now ? c->now : (int64_t)time(NULL);
+    const char *profile = c->profile ? c->profile : "cloudfront";
+    if (strcmp(profile, "generic") == 0) {
+        an_profile_generic(&a->profile);
+    } else if (strcmp(profile, "cloudfront") == 0) {
+        if (!an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len,
+                              &a->profile, err, errlen)) {
+            goto fail;
+        }
+        bool ok = c->ranges_file
+                      ? an_prefixes_load_json(c->ranges_file, &a->prefixes, err, errlen)
+                      : an_prefixes_parse_text((const char *)an_embedded_prefixes,
+                                               an_embedded_prefixes_len, &a->prefixes, err, errlen);
+        if (!ok) {
+            goto fail;
+        }
+    } else {
+        snprintf(err, errlen, "unknown profile \"%s\" (use cloudfront or generic)", profile);
+        goto fail;
+    }
+    if (!load_store(a, c, err, errlen)) {
+        goto fail;
+    }
+    a->cache = an_chain_cache_new();
+    a->summary = an_summary_new();
+    if (!a->cache || !a->summary) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    return a;
+fail:
+    analyzer_free(a);
+    return NULL;
+}
+
+void analyzer_free(analyzer *a) {
+    if (!a) {
+        return;
+    }
+    an_prefixes_free(&a->prefixes);
+    X509_STORE_free(a->store);
+    an_chain_cache_free(a->cache);
+    an_summary_free(a->summary);
+    free(a);
+}
+
+const char *analyzer_profile_name(const analyzer *a) {
+    return a->profile.name;
+}
+
+const char *analyzer_profile_version(const analyzer *a) {
+    return a->profile.version;
+}
+
+const char *analyzer_prefix_source(const analyzer *a) {
+    return a->prefixes.n ? a->prefixes.source : "none (generic profile)";
+}
+
+const char *analyzer_trust_store(const analyzer *a) {
+    return a->trust_store;
+}
+
+const summary *analyzer_summary(analyzer *a) {
+    return an_summary_get(a->summary);
+}
+
+void verdict_free(verdict *v) {
+    free(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcome: succeeded / failed (where, by whom) / incomplete / not TLS.
+// ---------------------------------------------------------------------------------------------
+static verdict_party dir_party(uint8_t dir) {
+    return dir == TLS_DIR_C2S ? PARTY_CLIENT : PARTY_SERVER;
+}
+
+static const tls_event *find_hs(const tls_transcript *t, uint8_t dir, uint8_t hs_type) {
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_HANDSHAKE && e->dir == dir && e->hs_type == hs_type) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+// find_alert records the alert that ended the handshake: the first fatal one; else a warning
+// other than close_notify (e.g. unrecognized_name) when the handshake did not complete; else an
+// encrypted alert before completion. close_notify is never a failure (RFC 8446 §6.1).
+static void find_alert(const tls_transcript *t, bool succeeded, an_facts *f) {
+    const tls_event *warn = NULL, *enc = NULL;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_ALERT && e->alert_level == 2) {
+            f->has_alert = true;
+            f->alert_sender = dir_party(e->dir);
+            f->alert_level = 2;
+            f->alert_desc = e->alert_desc;
+            f->alert_frame = e->frame;
+            return;
+        }
+        if (e->kind == TLS_EV_ALERT && e->alert_desc != 0 && !warn) {
+            warn = e;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_ALERT && !enc) {
+            enc = e;
+        }
+    }
+    if (succeeded) {
+        return;
+    }
+    const tls_event *e = warn ? warn : enc;
+    if (e) {
+        f->has_alert = true;
+        f->alert_sender = dir_party(e->dir);
+        f->alert_level = e->kind == TLS_EV_ALERT ? e->alert_level : 2;
+        f->alert_desc = e->kind == TLS_EV_ALERT ? e->alert_desc : 0;
+        f->alert_frame = e->frame;
+        f->alert_encrypted = e->kind == TLS_EV_ENCRYPTED_ALERT;
+    }
+}
+
+static bool completed(const tls_transcript *t) {
+    if (t->end_reason == TLS_END_HANDSHAKE_DONE) {
+        return true;
+    }
+    // TLS ≤ 1.2: ChangeCipherSpec then an encrypted record (Finished) from both sides ends the
+    // handshake (RFC 5246 §7.4.9), even when no application data follows.
+    bool fin[2] = {false, false};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_ALERT && e->alert_level == 2) {
+            break;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_HANDSHAKE && e->dir < 2 && t->ccs[e->dir]) {
+            fin[e->dir] = true;
+        }
+    }
+    if (fin[0] && fin[1] && t->ccs[0] && t->ccs[1] && t->sh.selected_version != 0x0304) {
+        return true;
+    }
+    // Application data both ways means both Finished messages were accepted (RFC 8446 §4.4.4).
+    return t->app_records[TLS_DIR_C2S] > 0 && t->app_records[TLS_DIR_S2C] > 0 &&
+           (t->ccs[TLS_DIR_C2S] || t->sh.selected_version == 0x0304);
+}
+
+static void decide_outcome(const tls_transcript *t, an_facts *f) {
+    bool ok = completed(t);
+    find_alert(t, ok, f);
+    bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
+    uint32_t close_frame = 0;
+    verdict_party closer = PARTY_NONE;
+    for (int d = 0; d < 2; d++) {
+        uint32_t fr[2] = {t->tcp.fin[d] ? t->tcp.fin_frame[d] : 0,
+                          t->tcp.rst[d] ? t->tcp.rst_frame[d] : 0};
+        for (int k = 0; k < 2; k++) {
+            if (fr[k] && (close_frame == 0 || fr[k] < close_frame)) {
+                close_frame = fr[k];
+                closer = dir_party((uint8_t)d);
+            }
+        }
+    }
+    // A renegotiation refused with a fatal alert fails the request even after a completed
+    // first handshake (CloudFront does not renegotiate).
+    // Without the ClientHello nothing can be judged, however the connection went on.
+    if (t->quality.midstream && !t->ch.present) {
+        f->outcome = OUTCOME_INCOMPLETE;
+        f->aborted_by = PARTY_CAPTURE;
+        return;
+    }
+    if (ok && !(t->renegotiation_attempt && f->has_alert && f->alert_level == 2)) {
+        f->outcome = OUTCOME_SUCCEEDED;
+        return;
+    }
+    if (f->has_alert && f->alert_level == 2) {
+        f->outcome = OUTCOME_FAILED;
+        // A peer that closed before the other's alert ended the handshake; the alert answers it.
+        f->aborted_by = close_frame && close_frame < f->alert_frame && closer != f->alert_sender
+                            ? closer
+                            : f->alert_sender;
+        return;
+    }
+    if (t->tcp.syn && !t->tcp.synack && !t->tcp.bytes[TLS_DIR_S2C]) {
+        bool refused = t->tcp.rst[TLS_DIR_S2C];
+        bool timed_out = t->tcp.syn_count >= 2 || t->last_ts_ns - t->tcp.syn_ts_ns >= 3000000000LL;
+        f->outcome = refused || timed_out ? OUTCOME_FAILED : OUTCOME_INCOMPLETE;
+        f->aborted_by = f->outcome == OUTCOME_FAILED ? PARTY_TCP : PARTY_CAPTURE;
+        return;
+    }
+    if (!t->is_tls && !t->ch.present) {
+        // Non-TLS payload, or a TCP connection opened and closed empty (a port check).
+        bool data = t->preview_len[0] || t->preview_len[1] ||
+                    (t->tcp.synack && closed && !t->tcp.bytes[0] && !t->tcp.bytes[1]);
+        f->outcome = data ? OUTCOME_NOT_TLS : OUTCOME_INCOMPLETE;
+        f->aborted_by = data ? PARTY_NONE : PARTY_CAPTURE;
+        return;
+    }
+    if (t->preview_len[TLS_DIR_S2C] || f->has_alert || closed) {
+        f->outcome = OUTCOME_FAILED;
+        f->aborted_by = f->has_alert                             ? f->alert_sender
+                        : t->preview_len[TLS_DIR_S2C] && !closed ? PARTY_SERVER
+                                                                 : closer;
+        return;
+    }
+    f->outcome = OUTCOME_INCOMPLETE;
+    f->aborted_by = PARTY_CAPTURE;
+}
+
+static void failed_step(const tls_transcript *t, const an_facts *f, char *out, size_t outlen) {
+    const char *s;
+    if (t->tcp.syn && !t->tcp.synack && !t->ch.present) {
+        s = "during TCP connect";
+    } else if (!t->ch.present) {
+        s = "before ClientHello";
+    } else if (t->hrr.present && !t->ch2.present) {
+        s = "after HelloRetryRequest";
+    } else if (!t->sh.present) {
+        s = "after ClientHello";
+    } else if (t->client_key_exchange || t->ccs[TLS_DIR_C2S] ||
+               (t->encrypted[TLS_DIR_C2S] && f->aborted_by == PARTY_SERVER)) {
+        s = "after client Finished";
+    } else if ((t->cert.present || t->encrypted[TLS_DIR_S2C]) && f->aborted_by == PARTY_CLIENT &&
+               (!f->has_alert || (f->alert_desc >= 42 && f->alert_desc <= 49) ||
+                f->alert_encrypted)) {
+        // the client dropped the connection, or sent a certificate alert (42..49, RFC 8446 §6.2)
+        s = "after server Certificate";
+    } else {
+        s = "after ServerHello…ServerHelloDone";
+    }
+    an_copy(out, outlen, s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verdict.
+// ---------------------------------------------------------------------------------------------
+static void add_finding(verdict *v, cause_id c, const char *text) {
+    if (v->num_findings < VERDICT_MAX_FINDINGS) {
+        v->findings[v->num_findings].cause = c;
+        an_copy(v->findings[v->num_findings].text, VERDICT_TEXT, text);
+        v->num_findings++;
+    }
+}
+
+static void add_evidence(verdict *v, const verdict_evidence *e) {
+    for (uint32_t i = 0; i < v->num_evidence; i++) {
+        if (strcmp(v->evidence[i].key, e->key) == 0 &&
+            strcmp(v->evidence[i].value, e->value) == 0) {
+            return;
+        }
+    }
+    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
+        v->evidence[v->num_evidence++] = *e;
+    }
+}
+
+static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
+    for (uint32_t i = 0; i < v->num_evidence; i++) {
+        if (strcmp(v->evidence[i].key, key) == 0) {
+            return;  // a rule already said it, in its own words
+        }
+    }
+    verdict_evidence e;
+    memset(&e, 0, sizeof e);
+    an_copy(e.key, sizeof e.key, key);
+    an_copy(e.value, sizeof e.value, value);
+    e.frame = frame;
+    add_evidence(v, &e);
+}
+
+// add_facts lists what was seen, so that even `unknown` says everything it knows.
+static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
+    char buf[VERDICT_TEXT];
+    if (t->ch.present) {
+        snprintf(buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
+                 an_version_name(t->ch.legacy_version), t->ch.num_ciphers,
+                 t->ch.has_sni ? t->ch.sni : "(none)");
+        add_fact(v, "client_hello", t->ch.frame, buf);
+    }
+    if (t->sh.present) {
+        const char *cn = tls_cipher_name(t->sh.cipher);
+        snprintf(
+            buf, sizeof buf, "ServerHello %s, cipher %s",
+            an_version_name(t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version),
+            cn ? cn : "?");
+        add_fact(v, "server_hello", t->sh.frame, buf);
+    }
+    if (t->cert.present) {
+        snprintf(buf, sizeof buf, "%u certificate(s), %u bytes", t->cert.num_certs,
+                 t->cert.message_len);
+        add_fact(v, "certificate", t->cert.frame, buf);
+    }
+    if (f->has_alert) {
+        snprintf(buf, sizeof buf, "%s %s(%u) from the %s",
+                 f->alert_level == 2 ? "fatal" : "warning",
+                 f->alert_encrypted ? "encrypted alert" : an_alert_name(f->alert_desc),
+                 f->alert_desc, verdict_party_name(f->alert_sender));
+        add_fact(v, "alert", f->alert_frame, buf);
+    }
+    for (int d = 0; d < 2; d++) {
+        const char *who = d == 0 ? "client" : "server";
+        if (t->tcp.rst[d]) {
+            snprintf(buf, sizeof buf, "RST from the %s", who);
+            add_fact(v, "tcp_rst", t->tcp.rst_frame[d], buf);
+        }
+        if (t->tcp.fin[d]) {
+            snprintf(buf, sizeof buf, "FIN from the %s", who);
+            add_fact(v, "tcp_fin", t->tcp.fin_frame[d], buf);
+        }
+    }
+    if (t->hrr.present) {
+        const char *g = tls_group_name(t->hrr.key_share_group);
+        snprintf(buf, sizeof buf, "HelloRetryRequest for group %s%s", g ? g : "?",
+                 t->ch2.present ? ", second ClientHello sent" : ", no second ClientHello");
+        add_fact(v, "hello_retry_request", t->hrr.frame, buf);
+    }
+    if (t->ske.present) {
+        const char *g = tls_group_name(t->ske.group);
+        if (t->ske.kind == 2) {
+            snprintf(buf, sizeof buf, "DHE, %u-bit prime", t->ske.dh_p_bits);
+        } else {
+            snprintf(buf, sizeof buf, "ECDHE %s", g ? g : "?");
+        }
+        add_fact(v, "server_key_exchange", t->ske.frame, buf);
+    }
+    if (t->cert_req.present) {
+        add_fact(v, "certificate_request", t->cert_req.frame,
+                 "the server asked for a client certificate");
+    }
+    snprintf(buf, sizeof buf, "client %llu bytes, server %llu bytes of TCP payload%s",
+             (unsigned long long)t->tcp.bytes[0], (unsigned long long)t->tcp.bytes[1],
+             t->events_dropped ? " (some events not kept)" : "");
+    add_fact(v, "bytes", 0, buf);
+    if (t->num_errors) {
+        snprintf(buf, sizeof buf, "%u malformed TLS item(s), first: %s", t->num_errors,
+                 tls_err_msg((tls_err)t->first_err));
+        add_fact(v, "malformed", t->first_err_frame, buf);
+    }
+}
+
+static void capture_note(const tls_transcript *t, verdict *v) {
+    const tls_quality *q = &t->quality;
+    char *s = v->capture_note;
+    size_t n = sizeof v->capture_note, w = 0;
+#define NOTE(...)                                                \
+    do {                                                         \
+        if (w < n) {                                             \
+            int k = snprintf(s + w, n - w, "%s", w ? "; " : ""); \
+            w += k > 0 ? (size_t)k : 0;                          \
+        }                                                        \
+        if (w < n) {                                             \
+            int k = snprintf(s + w, n - w, __VA_ARGS__);         \
+            w += k > 0 ? (size_t)k : 0;                          \
+        }                                                        \
+    } while (0)
+    if (q->midstream)
+        NOTE("capture started mid-connection");
+    if (q->gaps[0])
+        NOTE("%llu client bytes missing", (unsigned long long)q->gap_bytes[0]);
+    if (q->gaps[1])
+        NOTE("%llu server bytes missing", (unsigned long long)q->gap_bytes[1]);
+    if (q->snaplen_truncated)
+        NOTE("%u frames cut by snaplen", q->snaplen_truncated);
+    if (q->kernel_drops)
+        NOTE("kernel dropped packets");
+    if (q->buffer_cap_hit)
+        NOTE("reassembly cap reached");
+    if (q->evicted)
+        NOTE("flow evicted before the handshake ended");
+    if (q->capture_ended && !t->quality.evicted && t->end_reason == TLS_END_CAPTURE_END)
+        NOTE("capture ended before the handshake was decided");
+#undef NOTE
+}
+
+static int64_t handshake_time(const tls_transcript *t) {
+    const tls_event *e = find_hs(t, TLS_DIR_S2C, 2);  // ServerHello
+    int64_t ns = e ? e->ts_ns : t->first_ts_ns;
+    return ns / 1000000000LL;
+}
+
+static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v) {
+    v->conn_id = t->conn_id;
+    v->client = t->client;
+    v->server = t->server;
+    v->first_frame = t->first_frame;
+    v->last_frame = t->last_frame;
+    v->first_ts_ns = t->first_ts_ns;
+    v->last_ts_ns = t->last_ts_ns;
+    v->has_sni = t->ch.has_sni;
+    if (t->ch.has_sni) {
+        an_copy(v->sni, sizeof v->sni, t->ch.sni);
+    }
+    v->version = t->sh.present
+                     ? (t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version)
+                     : 0;
+    v->cipher = t->sh.present ? t->sh.cipher : 0;
+    an_copy(v->ja3, sizeof v->ja3, t->ja3);
+    an_copy(v->ja3s, sizeof v->ja3s, t->ja3s);
+    an_copy(v->ja4, sizeof v->ja4, t->ja4);
+    if (a->profile.cloudfront && a->prefixes.n) {
+        v->client_is_cloudfront = an_prefixes_match(&a->prefixes, &t->client, v->client_network,
+                                                    sizeof v->client_network);
+    }
+    an_copy(v->trust_store, sizeof v->trust_store, a->trust_store);
+}
+
+static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *v) {
+    char server[64], port[8], versions[128] = "";
+    an_endpoint_addr(&t->server, server, sizeof server);
+    snprintf(port, sizeof port, "%u", t->server.port);
+    const char *sni = t->ch.has_sni ? t->ch.sni : "ORIGIN_DOMAIN";
+    char hostport[80];
+    snprintf(hostport, sizeof hostport, t->server.family == 6 ? "[%s]" : "%s", server);
+    const char *issuer = "", *root = "", *order = "";
+    if (chain) {
+        issuer = chain->missing_intermediate ? chain->missing_issuer
+                 : chain->intermediate_expired && chain->intermediate_index < chain->num_info
+                     ? chain->certs[chain->intermediate_index].subject
+                     : chain->certs[0].issuer;
+        root = chain->untrusted_root;
+        order = chain->right_order;
+    }
+    for (uint32_t i = 0; i < t->ch.num_versions; i++) {
+        size_t w = strlen(versions);
+        if (!tls_is_grease(t->ch.versions[i])) {
+            snprintf(versions + w, sizeof versions - w, "%s%s", w ? " " : "",
+                     an_version_name(t->ch.versions[i]));
+        }
+    }
+    if (!versions[0] && t->ch.present) {
+        snprintf(versions, sizeof versions, "up to %s", an_version_name(t->ch.legacy_version));
+    }
+    an_text_vars vars = {sni, hostport, port, issuer, root, order, versions};
+    an_texts_fill(v->cause, &vars, v);
+    snprintf(v->check_command, sizeof v->check_command,
+             "openssl s_client -connect %s:%s %s%s -showcerts", hostport, port,
+             t->ch.has_sni ? "-servername " : "-noservername", t->ch.has_sni ? t->ch.sni : "");
+}
+
+static void copy_chain(const an_chain *c, verdict *v) {
+    v->num_certs = c->num_info;
+    memcpy(v->certs, c->certs, sizeof v->certs[0] * c->num_info);
+    an_copy(v->chain_sha256, sizeof v->chain_sha256, c->chain_sha256);
+    an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
+}
+
+static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
+    bool have_primary = false;
+    bool ok = f->outcome == OUTCOME_SUCCEEDED;
+    for (size_t i = 0; i < an_num_rules; i++) {
+        const rule *r = &an_rules[i];
+        if (ok && !r->predicts) {
+            continue;
+        }
+        rule_match m;
+        memset(&m, 0, sizeof m);
+        if (!r->fn(t, f, &m)) {
+            continue;
+        }
+        if (!ok && !have_primary && !m.finding_only) {
+            have_primary = true;
+            v->cause = r->cause;
+            v->confidence = m.confidence;
+            an_copy(v->summary, sizeof v->summary, m.summary);
+            for (uint32_t k = 0; k < m.num_evidence; k++) {
+                add_evidence(v, &m.evidence[k]);
+            }
+        } else {
+            char text[VERDICT_TEXT];
+            bool predicted = ok || m.finding_only;
+            snprintf(text, sizeof text, "%s%.460s",
+                     predicted && f->profile->cloudfront ? "CloudFront would refuse: " : "",
+                     m.summary);
+            add_finding(v, r->cause, text);
+        }
+    }
+    if (ok) {
+        v->cause = CAUSE_OK;
+        v->confidence = CONF_HIGH;
+        snprintf(v->summary, sizeof v->summary, "the handshake completed (%s)",
+                 an_version_name(v->version));
+    } else if (f->outcome == OUTCOME_NOT_TLS && !have_primary) {
+        v->cause = CAUSE_NOT_TLS;
+        v->confidence = CONF_HIGH;
+        snprintf(
+            v->summary, sizeof v->summary, "%s",
+            t->tcp.bytes[0] || t->tcp.bytes[1]
+                ? "the connection carried no TLS"
+                : "the TCP connection closed without any payload (a port check or health probe)");
+    } else if (!have_primary) {
+        v->cause = CAUSE_UNKNOWN;
+        v->confidence = CONF_LOW;
+        snprintf(
+            v->summary, sizeof v->summary, "%s %s; no rule explains it (facts listed)",
+            f->outcome == OUTCOME_FAILED ? "the handshake failed" : "the handshake did not finish",
+            v->failed_step);
+    }
+}
+
+verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
+    verdict *v = calloc(1, sizeof *v);
+    if (!v) {
+        return NULL;
+    }
+    fill_identity(a, t, v);
+    an_facts f;
+    memset(&f, 0, sizeof f);
+    f.profile = &a->profile;
+    f.cloudfront_client = v->client_is_cloudfront;
+    decide_outcome(t, &f);
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_S2C && e->kind >= TLS_EV_HANDSHAKE && e->kind <= TLS_EV_SSL2) {
+            f.server_tls = true;
+            f.server_first_frame = e->frame;
+            break;
+        }
+    }
+    const tls_event *ch = find_hs(t, TLS_DIR_C2S, 1);
+    f.ch_ts_ns = ch ? ch->ts_ns : t->first_ts_ns;
+    f.ch_frame = t->ch.frame;
+    f.handshake_time = handshake_time(t);
+    an_chain *chain = NULL;
+    if (t->cert.present && t->cert.num_stored > 0) {
+        chain = malloc(sizeof *chain);
+        if (!chain ||
+            !an_chain_analyze(a->cache, a->store, &a->profile, &t->cert,
+                              t->ch.has_sni ? t->ch.sni : NULL, f.handshake_time, a->now, chain)) {
+            free(chain);
+            free(v);
+            return NULL;
+        }
+        f.has_chain = !chain->leaf_parse_error;
+        f.chain = chain;
+        copy_chain(chain, v);
+    }
+    v->outcome = f.outcome;
+    v->aborted_by =
+        f.outcome == OUTCOME_FAILED || f.outcome == OUTCOME_INCOMPLETE ? f.aborted_by : PARTY_NONE;
+    if (f.outcome != OUTCOME_SUCCEEDED) {
+        failed_step(t, &f, v->failed_step, sizeof v->failed_step);
+    }
+    v->has_alert = f.has_alert;
+    v->alert_sender = f.alert_sender;
+    v->alert_level = f.alert_level;
+    v->alert_desc = f.alert_desc;
+    v->alert_frame = f.alert_frame;
+    v->alert_encrypted = f.alert_encrypted;
+    v->method = METHOD_PASSIVE;
+    run_rules(t, &f, v);
+    add_facts(t, &f, v);
+    capture_note(t, v);
+    if (chain) {
+        if (chain->extra_certs) {
+            char text[VERDICT_TEXT];
+            snprintf(text, sizeof text,
+                     "the server sent %u certificate(s) that are not part of the chain: %.400s",
+                     chain->extra_certs, chain->extra_text);
+            add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
+        }
+        if (chain->now_text[0]) {
+            add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
+        }
+    }
+    fill_texts(t, chain, v);
+    // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
+    if (!f.has_chain && v->version == 0x0304 && f.outcome == OUTCOME_FAILED &&
+        f.aborted_by == PARTY_CLIENT) {
+        char text[VERDICT_TEXT];
+        snprintf(
+            text, sizeof text,
+            "TLS 1.3 encrypts the server's Certificate, so the chain cannot be checked from "
+            "the wire; for certainty run tlsdiag probe, capture with SSLKEYLOGFILE, or: %.300s",
+            v->check_command);
+        add_finding(v, CAUSE_UNKNOWN, text);
+    }
+    free(chain);
+    an_summary_add(a->summary, v);
+    return v;
+}

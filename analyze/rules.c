@@ -1,0 +1,951 @@
+// rules.c — the rule table: pure functions over (transcript, facts), one per cause, in priority
+// order.
+//
+// The first rule that matches a failed handshake names its primary cause; every later match
+// becomes a secondary finding. For a handshake that succeeded, only the rules that predict a
+// refusal by the profile's client (chain, name, version, cipher, group, key, signature) are run,
+// and their matches become findings under the primary cause `ok`.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analyze_internal.h"
+
+enum {
+    TLS13 = 0x0304,
+    TLS12 = 0x0303,
+    BIG_FLIGHT = 1200,  // a flight that needs more than one ~1500-byte packet
+    ALERT_HANDSHAKE_FAILURE = 40,
+    ALERT_BAD_CERTIFICATE = 42,
+    ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    ALERT_CERTIFICATE_EXPIRED = 45,
+    ALERT_CERTIFICATE_UNKNOWN = 46,
+    ALERT_UNKNOWN_CA = 48,
+    ALERT_PROTOCOL_VERSION = 70,
+    ALERT_INSUFFICIENT_SECURITY = 71,
+    ALERT_NO_RENEGOTIATION = 100,
+    ALERT_UNRECOGNIZED_NAME = 112,
+    ALERT_CERTIFICATE_REQUIRED = 116,
+};
+
+static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave up after ≥ 1 s
+static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
+static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;  // first SYN retransmission: after 1-3 s
+
+void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
+    if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
+        return;
+    }
+    verdict_evidence *e = &m->evidence[m->num_evidence++];
+    an_copy(e->key, sizeof e->key, key);
+    e->frame = frame;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->value, sizeof e->value, fmt, ap);
+    va_end(ap);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers over the transcript.
+// ---------------------------------------------------------------------------------------------
+static bool failed(const an_facts *f) {
+    return f->outcome != OUTCOME_SUCCEEDED;
+}
+
+static bool alert_from(const an_facts *f, verdict_party who, uint8_t desc) {
+    return f->has_alert && !f->alert_encrypted && f->alert_sender == who && f->alert_desc == desc;
+}
+
+static uint16_t negotiated_version(const tls_transcript *t) {
+    if (!t->sh.present) {
+        return 0;
+    }
+    return t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version;
+}
+
+// list_u16 writes "name, name, ..." of a code-point list using namefn (hex when unnamed).
+static void list_u16(const uint16_t *v, uint32_t n, const char *(*namefn)(uint16_t), char *out,
+                     size_t outlen) {
+    size_t w = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < n && w + 1 < outlen; i++) {
+        if (tls_is_grease(v[i])) {
+            continue;
+        }
+        const char *name = namefn ? namefn(v[i]) : NULL;
+        int k = name ? snprintf(out + w, outlen - w, "%s%s", w ? " " : "", name)
+                     : snprintf(out + w, outlen - w, "%s0x%04X", w ? " " : "", v[i]);
+        if (k < 0 || (size_t)k >= outlen - w) {
+            break;
+        }
+        w += (size_t)k;
+    }
+}
+
+// client_versions: supported_versions when sent (RFC 8446 §4.2.1), else every version up to
+// legacy_version (RFC 5246 §E.1).
+static uint32_t client_versions(const tls_transcript *t, uint16_t *out, uint32_t cap) {
+    uint32_t n = 0;
+    if (t->ch.num_versions) {
+        for (uint32_t i = 0; i < t->ch.num_versions && n < cap; i++) {
+            if (!tls_is_grease(t->ch.versions[i])) {
+                out[n++] = t->ch.versions[i];
+            }
+        }
+        return n;
+    }
+    for (uint16_t v = 0x0300; v <= t->ch.legacy_version && v <= TLS12 && n < cap; v++) {
+        out[n++] = v;
+    }
+    return n;
+}
+
+static bool server_sent_tls(const an_facts *f) {
+    return f->server_tls;
+}
+
+// first_close returns the party whose FIN/RST came first (PARTY_NONE when neither closed).
+static verdict_party first_close(const tls_transcript *t, uint32_t *frame) {
+    uint32_t best = 0;
+    verdict_party who = PARTY_NONE;
+    for (int d = 0; d < 2; d++) {
+        uint32_t fr[2] = {t->tcp.fin[d] ? t->tcp.fin_frame[d] : 0,
+                          t->tcp.rst[d] ? t->tcp.rst_frame[d] : 0};
+        for (int k = 0; k < 2; k++) {
+            if (fr[k] && (best == 0 || fr[k] < best)) {
+                best = fr[k];
+                who = d == TLS_DIR_C2S ? PARTY_CLIENT : PARTY_SERVER;
+            }
+        }
+    }
+    *frame = best;
+    return who;
+}
+
+static void add_alert_evidence(const an_facts *f, rule_match *m) {
+    if (f->has_alert) {
+        rule_evidence(m, "alert", f->alert_frame, "%s alert %s(%u) from the %s",
+                      f->alert_level == 2 ? "fatal" : "warning",
+                      f->alert_encrypted ? "(encrypted)" : an_alert_name(f->alert_desc),
+                      f->alert_desc, verdict_party_name(f->alert_sender));
+    }
+}
+
+static void add_client_offers(const tls_transcript *t, rule_match *m) {
+    char buf[VERDICT_TEXT];
+    list_u16(t->ch.ciphers, t->ch.num_ciphers, tls_cipher_name, buf, sizeof buf);
+    rule_evidence(m, "client_ciphers", t->ch.frame, "%s", buf);
+    list_u16(t->ch.groups, t->ch.num_groups, tls_group_name, buf, sizeof buf);
+    rule_evidence(m, "client_groups", t->ch.frame, "%s", buf[0] ? buf : "(none sent)");
+    list_u16(t->ch.sigalgs, t->ch.num_sigalgs, tls_sigalg_name, buf, sizeof buf);
+    rule_evidence(m, "client_sigalgs", t->ch.frame, "%s", buf[0] ? buf : "(none sent)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capture and transport.
+// ---------------------------------------------------------------------------------------------
+
+// Never blame a peer for bytes the capture lost (STYLE.md practice 4).
+static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    const tls_quality *q = &t->quality;
+    m->confidence = CONF_HIGH;
+    if (q->midstream && !t->ch.present) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the capture started mid-connection: no ClientHello, so the handshake cannot be "
+                 "judged");
+        return true;
+    }
+    if (!t->ch.present && q->gaps[TLS_DIR_C2S]) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the capture lost client bytes before the ClientHello could be read");
+        rule_evidence(m, "gap", q->first_gap_frame[TLS_DIR_C2S], "%u gap(s), %llu bytes missing",
+                      q->gaps[TLS_DIR_C2S], (unsigned long long)q->gap_bytes[TLS_DIR_C2S]);
+        return true;
+    }
+    if (q->gaps[TLS_DIR_S2C] &&
+        (!f->has_alert || q->first_gap_frame[TLS_DIR_S2C] < f->alert_frame)) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the capture lost %llu bytes of the server's flight before the handshake ended; "
+                 "the missing bytes would decide",
+                 (unsigned long long)q->gap_bytes[TLS_DIR_S2C]);
+        rule_evidence(m, "gap", q->first_gap_frame[TLS_DIR_S2C],
+                      "%u gap(s) in the server direction", q->gaps[TLS_DIR_S2C]);
+        return true;
+    }
+    if (q->snaplen_truncated && (t->cert.truncated || (t->sh.present && !t->cert.present &&
+                                                       negotiated_version(t) < TLS13))) {
+        snprintf(
+            m->summary, sizeof m->summary,
+            "frames were cut by the snapshot length, so the server's Certificate is incomplete");
+        rule_evidence(m, "snaplen", q->first_truncated_frame, "%u frame(s) truncated",
+                      q->snaplen_truncated);
+        return true;
+    }
+    if (q->buffer_cap_hit || (q->kernel_drops && !f->has_alert)) {
+        snprintf(m->summary, sizeof m->summary, "%s",
+                 q->buffer_cap_hit
+                     ? "the per-flow reassembly cap was reached before the handshake ended"
+                     : "the kernel dropped packets while this connection was open");
+        m->confidence = CONF_MEDIUM;
+        return true;
+    }
+    return false;
+}
+
+static bool rule_connection_refused(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)f;
+    if (!t->tcp.syn || t->tcp.synack || !t->tcp.rst[TLS_DIR_S2C]) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    snprintf(m->summary, sizeof m->summary,
+             "nothing listens on the server port: the SYN was answered by RST (CloudFront: 502)");
+    rule_evidence(m, "rst", t->tcp.rst_frame[TLS_DIR_S2C], "RST from the server to the SYN");
+    return true;
+}
+
+static bool rule_connect_timeout(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)f;
+    if (!t->tcp.syn || t->tcp.synack || t->tcp.rst[TLS_DIR_S2C] || t->tcp.bytes[TLS_DIR_S2C]) {
+        return false;
+    }
+    int64_t waited = t->last_ts_ns - t->tcp.syn_ts_ns;
+    if (t->tcp.syn_count < 2 && waited < CONNECT_TIMEOUT_NS) {
+        return false;  // one SYN and a short capture: not enough to call it a timeout
+    }
+    m->confidence = t->tcp.syn_count >= 2 ? CONF_HIGH : CONF_MEDIUM;
+    snprintf(
+        m->summary, sizeof m->summary,
+        "the SYN was never answered (%u SYN(s) over %.1f s): a firewall or security group drops "
+        "the traffic; CloudFront reports this as 504, not 502",
+        t->tcp.syn_count, (double)waited / 1e9);
+    rule_evidence(m, "syn", t->first_frame, "%u SYN(s), no SYN-ACK, no RST", t->tcp.syn_count);
+    return true;
+}
+
+// banner names what a non-TLS reply looks like.
+static const char *banner(const uint8_t *p, uint16_t n) {
+    static const struct {
+        const char *prefix, *name;
+    } known[] = {
+        {"HTTP/", "plain HTTP"},      {"SSH-", "an SSH banner"},  {"220 ", "an SMTP/FTP greeting"},
+        {"* OK", "an IMAP greeting"}, {"+OK", "a POP3 greeting"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t k = strlen(known[i].prefix);
+        if (n >= k && memcmp(p, known[i].prefix, k) == 0) {
+            return known[i].name;
+        }
+    }
+    return "bytes that are not TLS";
+}
+
+// safe_preview renders bytes as printable ASCII, other bytes as \xNN.
+static void safe_preview(const uint8_t *p, uint16_t n, char *out, size_t outlen) {
+    size_t w = 0;
+    for (uint16_t i = 0; i < n && w + 5 < outlen; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+            out[w++] = (char)p[i];
+        } else {
+            w += (size_t)snprintf(out + w, outlen - w, "\\x%02x", p[i]);
+        }
+    }
+    out[w] = '\0';
+}
+
+static bool rule_not_tls(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)f;
+    uint16_t n = t->preview_len[TLS_DIR_S2C];
+    if (n == 0 || !t->ch.present) {
+        return false;
+    }
+    if (n > TLS_MAX_PREVIEW) {
+        n = TLS_MAX_PREVIEW;
+    }
+    char prev[4 * TLS_MAX_PREVIEW + 1];
+    safe_preview(t->preview[TLS_DIR_S2C], n, prev, sizeof prev);
+    m->confidence = CONF_HIGH;
+    snprintf(m->summary, sizeof m->summary, "the server answered the ClientHello with %s, not TLS",
+             banner(t->preview[TLS_DIR_S2C], n));
+    uint32_t frame = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        if (t->events[i].kind == TLS_EV_NOT_TLS && t->events[i].dir == TLS_DIR_S2C) {
+            frame = t->events[i].frame;
+            break;
+        }
+    }
+    rule_evidence(m, "server_bytes", frame, "\"%s\"", prev);
+    return true;
+}
+
+static bool rule_server_flight_lost(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)f;
+    if (t->tcp.server_flight_retransmits < 2 || t->tcp.server_flight_acked ||
+        t->tcp.bytes[TLS_DIR_S2C] < BIG_FLIGHT) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(
+        m->summary, sizeof m->summary,
+        "the server's %llu-byte flight was retransmitted %u times and never acknowledged: a path "
+        "MTU black hole drops the large packets",
+        (unsigned long long)t->tcp.bytes[TLS_DIR_S2C], t->tcp.server_flight_retransmits);
+    rule_evidence(m, "retransmits", t->last_frame,
+                  "%u server retransmissions, no ACK of the flight",
+                  t->tcp.server_flight_retransmits);
+    return true;
+}
+
+// alert_after_close: an alert the client sent after the server had already closed is a
+// consequence (e.g. OpenSSL's decode_error on EOF), not the cause.
+static bool alert_after_close(const an_facts *f, uint32_t close_frame) {
+    return f->has_alert && f->alert_sender == PARTY_CLIENT && f->alert_frame > close_frame;
+}
+
+static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t frame = 0;
+    (void)first_close(t, &frame);
+    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
+        first_close(t, &frame) != PARTY_SERVER || !t->tcp.rst[TLS_DIR_S2C] ||
+        frame != t->tcp.rst_frame[TLS_DIR_S2C]) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    snprintf(m->summary, sizeof m->summary,
+             "the server reset the connection after the ClientHello, without an alert");
+    rule_evidence(m, "rst", frame, "RST from the server, no TLS bytes from it");
+    return true;
+}
+
+static bool rule_server_closed(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t frame = 0;
+    (void)first_close(t, &frame);
+    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
+        first_close(t, &frame) != PARTY_SERVER || !t->tcp.fin[TLS_DIR_S2C]) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    snprintf(m->summary, sizeof m->summary,
+             "the server closed the connection (FIN) after the ClientHello, without an alert");
+    rule_evidence(m, "fin", frame, "FIN from the server, no TLS bytes from it");
+    add_alert_evidence(f, m);
+    return true;
+}
+
+static bool rule_server_timeout(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->ch.present || server_sent_tls(f) || t->tcp.bytes[TLS_DIR_S2C] || f->has_alert) {
+        return false;
+    }
+    uint32_t frame = 0;
+    verdict_party who = first_close(t, &frame);
+    int64_t waited = t->last_ts_ns - f->ch_ts_ns;
+    if (who == PARTY_CLIENT && waited >= SERVER_TIMEOUT_CLIENT_NS) {
+        m->confidence = CONF_HIGH;
+        snprintf(
+            m->summary, sizeof m->summary,
+            "the server accepted the connection but never answered the ClientHello; the client "
+            "gave up after %.1f s",
+            (double)waited / 1e9);
+        rule_evidence(m, "client_close", frame, "client closed after %.1f s of silence",
+                      (double)waited / 1e9);
+        return true;
+    }
+    if (who == PARTY_NONE && waited >= SERVER_TIMEOUT_CAPTURE_NS) {
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server never answered the ClientHello in the %.1f s the capture ran after it",
+                 (double)waited / 1e9);
+        rule_evidence(m, "silence", f->ch_frame, "no server byte for %.1f s", (double)waited / 1e9);
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negotiation.
+// ---------------------------------------------------------------------------------------------
+static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint16_t cv[TLS_MAX_VERSIONS + 8];
+    uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
+    char offered[128];
+    list_u16(cv, ncv, an_version_name, offered, sizeof offered);
+    uint16_t nv = negotiated_version(t);
+    if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
+                      alert_from(f, PARTY_CLIENT, ALERT_PROTOCOL_VERSION) ||
+                      (nv && ncv && !an_list_has(cv, ncv, nv)))) {
+        m->confidence = CONF_HIGH;
+        uint16_t maxv = 0;
+        for (uint32_t i = 0; i < ncv; i++) {
+            maxv = cv[i] > maxv ? cv[i] : maxv;
+        }
+        if (f->alert_sender == PARTY_SERVER && maxv && maxv < TLS13) {
+            snprintf(m->summary, sizeof m->summary,
+                     "client offered %s, server answered protocol_version: it accepts only TLS 1.3 "
+                     "— or something older",
+                     offered);
+        } else if (nv) {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server chose %s, which the client did not offer (%s)",
+                     an_version_name(nv), offered);
+        } else {
+            snprintf(m->summary, sizeof m->summary,
+                     "no protocol version in common: client offered %s", offered);
+        }
+        rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+        add_alert_evidence(f, m);
+        return true;
+    }
+    if (nv && f->profile->num_versions &&
+        !an_list_has(f->profile->versions, f->profile->num_versions, nv)) {
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server negotiated %s, which %s does not offer: make sure the origin also "
+                 "accepts TLS 1.2",
+                 an_version_name(nv), f->profile->name);
+        rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
+        return true;
+    }
+    if (failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER && !t->sh.present && ncv &&
+        (f->alert_desc == ALERT_HANDSHAKE_FAILURE) && t->ch.num_versions == 0 &&
+        t->ch.legacy_version < TLS12) {
+        // A client that stops at TLS 1.0/1.1 meets a server that needs 1.2: servers often send
+        // handshake_failure instead of protocol_version (RFC 8446 §D.2 permits either).
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "client offered only %s; the server refused with handshake_failure and likely "
+                 "needs TLS 1.2",
+                 offered);
+        rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+        add_alert_evidence(f, m);
+        return true;
+    }
+    return false;
+}
+
+static bool rule_sni_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!failed(f) || !alert_from(f, PARTY_SERVER, ALERT_UNRECOGNIZED_NAME)) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    snprintf(m->summary, sizeof m->summary, "the server refused the SNI '%s' (unrecognized_name)",
+             t->ch.has_sni ? t->ch.sni : "(none)");
+    add_alert_evidence(f, m);
+    rule_evidence(m, "sni", t->ch.frame, "%s", t->ch.has_sni ? t->ch.sni : "(none sent)");
+    return true;
+}
+
+static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->cert_req.present) {
+        return false;
+    }
+    if (!failed(f)) {
+        if (!f->profile->cloudfront) {
+            return false;
+        }
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server requests a client certificate; CloudFront sends one only with origin "
+                 "mTLS configured");
+        rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest");
+        return true;
+    }
+    bool server_alert =
+        f->has_alert && f->alert_sender == PARTY_SERVER &&
+        (f->alert_desc == ALERT_HANDSHAKE_FAILURE || f->alert_desc == ALERT_CERTIFICATE_REQUIRED ||
+         f->alert_desc == ALERT_BAD_CERTIFICATE || f->alert_encrypted);
+    bool server_close = !f->has_alert && f->aborted_by == PARTY_SERVER;
+    if (!server_alert && !server_close) {
+        return false;
+    }
+    m->confidence = server_alert ? CONF_HIGH : CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "the server asked for a client certificate (frame %u) and then ended the handshake",
+             t->cert_req.frame);
+    rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest (%u CA names)",
+                  t->cert_req.num_ca_names);
+    rule_evidence(
+        m, "client_certificate", t->client_cert.frame, "%s",
+        t->client_cert.present ? (t->client_cert.num_certs ? "sent" : "empty") : "not seen");
+    add_alert_evidence(f, m);
+    return true;
+}
+
+static bool server_refused_hello(const tls_transcript *t, const an_facts *f) {
+    return failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER && !t->sh.present &&
+           (f->alert_desc == ALERT_HANDSHAKE_FAILURE ||
+            f->alert_desc == ALERT_INSUFFICIENT_SECURITY);
+}
+
+static bool rule_no_shared_sigalg(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (server_refused_hello(t, f) && t->ch.num_sigalgs != 0) {
+        // The server's key type is not on the wire: keep the possibility as a finding.
+        char buf[VERDICT_TEXT - 120];
+        list_u16(t->ch.sigalgs, t->ch.num_sigalgs, tls_sigalg_name, buf, sizeof buf);
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "cannot be ruled out passively: the server may hold no certificate it can sign "
+                 "with one of: %s",
+                 buf);
+        return true;
+    }
+    if (server_refused_hello(t, f) && t->ch.num_sigalgs == 0 &&
+        (t->ch.legacy_version >= TLS12 || t->ch.num_versions)) {
+        // RFC 5246 §7.4.1.4.1: without signature_algorithms the server must assume SHA-1; a
+        // server that refuses SHA-1 signatures has nothing to sign with.
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client sent no signature_algorithms and the server refused the ClientHello");
+        add_alert_evidence(f, m);
+        add_client_offers(t, m);
+        return true;
+    }
+    if (t->ske.present && t->ske.sigalg && f->profile->num_sigalgs &&
+        !an_list_has(f->profile->sigalgs, f->profile->num_sigalgs, t->ske.sigalg)) {
+        const char *n = tls_sigalg_name(t->ske.sigalg);
+        m->confidence = CONF_LOW;
+        // the client itself offered the scheme: a prediction for the profile's client only
+        m->finding_only = an_list_has(t->ch.sigalgs, t->ch.num_sigalgs, t->ske.sigalg);
+        snprintf(m->summary, sizeof m->summary,
+                 "the server signed with %s, which %s does not accept", n ? n : "an unknown scheme",
+                 f->profile->name);
+        rule_evidence(m, "server_sigalg", t->ske.frame, "0x%04X", t->ske.sigalg);
+        return true;
+    }
+    return false;
+}
+
+static bool rule_no_shared_cipher(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (server_refused_hello(t, f)) {
+        // Passively the server's list is unknown: list what the client offered, and say so.
+        m->confidence = CONF_LOW;
+        snprintf(
+            m->summary, sizeof m->summary,
+            "the server refused the ClientHello with %s: most likely no cipher suite in common "
+            "(a group or signature scheme cannot be ruled out passively)",
+            an_alert_name(f->alert_desc));
+        add_alert_evidence(f, m);
+        add_client_offers(t, m);
+        return true;
+    }
+    if (t->sh.present && !t->sh.is_hrr && f->profile->num_ciphers &&
+        negotiated_version(t) < TLS13 &&
+        !an_list_has(f->profile->ciphers, f->profile->num_ciphers, t->sh.cipher)) {
+        const char *n = tls_cipher_name(t->sh.cipher);
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server chose %s (0x%04X), which is not in %s's cipher list",
+                 n ? n : "a cipher", t->sh.cipher, f->profile->name);
+        rule_evidence(m, "server_cipher", t->sh.frame, "0x%04X %s", t->sh.cipher, n ? n : "");
+        return true;
+    }
+    return false;
+}
+
+static bool rule_no_shared_group(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (server_refused_hello(t, f) && t->ch.num_groups) {
+        char buf[VERDICT_TEXT - 120];
+        list_u16(t->ch.groups, t->ch.num_groups, tls_group_name, buf, sizeof buf);
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "cannot be ruled out passively: the server may accept none of the client's "
+                 "groups: %s",
+                 buf);
+        return true;
+    }
+    uint16_t g = t->ske.present && t->ske.kind == 1 ? t->ske.group : t->sh.key_share_group;
+    if (!g) {
+        return false;
+    }
+    const char *n = tls_group_name(g);
+    if (failed(f) && f->aborted_by == PARTY_CLIENT && t->ch.num_groups &&
+        !an_list_has(t->ch.groups, t->ch.num_groups, g)) {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server chose group %s, which the client did not offer", n ? n : "?");
+        rule_evidence(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, "0x%04X", g);
+        return true;
+    }
+    if (f->profile->num_groups && !an_list_has(f->profile->groups, f->profile->num_groups, g)) {
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server chose group %s, which %s does not offer", n ? n : "?",
+                 f->profile->name);
+        rule_evidence(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, "0x%04X", g);
+        return true;
+    }
+    return false;
+}
+
+static bool rule_dh_too_small(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)f;
+    if (!t->ske.present || t->ske.kind != 2 || t->ske.dh_p_bits >= 2048) {
+        return false;
+    }
+    m->confidence = failed(f) ? CONF_HIGH : CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary, "the server's DHE prime has %u bits (< 2048)",
+             t->ske.dh_p_bits);
+    rule_evidence(m, "dh_p_bits", t->ske.frame, "%u", t->ske.dh_p_bits);
+    return true;
+}
+
+static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->renegotiation_attempt) {
+        return false;
+    }
+    if (failed(f) && (f->alert_desc == ALERT_NO_RENEGOTIATION || !f->has_alert)) {
+        m->confidence = f->alert_desc == ALERT_NO_RENEGOTIATION ? CONF_HIGH : CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary, "a renegotiation was attempted and refused");
+        add_alert_evidence(f, m);
+        return true;
+    }
+    if (!f->profile->renegotiation) {
+        m->confidence = CONF_MEDIUM;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the connection renegotiated; %s does not support renegotiation",
+                 f->profile->name);
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates.
+// ---------------------------------------------------------------------------------------------
+
+// tls13_implied: TLS 1.3 hides the Certificate; a client alert sent in clear still tells what
+// the client disliked (RFC 8446 §6.2). Medium confidence at best.
+static cause_id tls13_implied(const tls_transcript *t, const an_facts *f) {
+    if (f->has_chain || negotiated_version(t) != TLS13 || !f->has_alert || f->alert_encrypted ||
+        f->alert_sender != PARTY_CLIENT) {
+        return CAUSE__COUNT;
+    }
+    switch (f->alert_desc) {
+        // unknown_ca is also what a self-signed leaf or a private CA get; a missing intermediate
+        // is the common case behind CloudFront (field reports), so it is named, with low
+        // confidence.
+        case ALERT_UNKNOWN_CA:
+            return CAUSE_CERT_MISSING_INTERMEDIATE;
+        case ALERT_CERTIFICATE_EXPIRED:
+            return CAUSE_CERT_EXPIRED;
+        case ALERT_BAD_CERTIFICATE:
+            return CAUSE_CERT_NAME_MISMATCH;
+        case ALERT_UNSUPPORTED_CERTIFICATE:
+            return CAUSE_CERT_WEAK_KEY;
+        default:
+            return CAUSE__COUNT;
+    }
+}
+
+// cert_rule_applies: the chain is the suspect unless the server itself ended the handshake.
+static bool cert_rule_applies(const an_facts *f) {
+    return f->has_chain && !(failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER);
+}
+
+// corroborate sets confidence from the client's alert (or its silent abort after the chain).
+static void corroborate(const an_facts *f, const uint8_t *alerts, size_t n, rule_match *m) {
+    m->confidence = failed(f) ? CONF_MEDIUM : CONF_HIGH;
+    for (size_t i = 0; i < n; i++) {
+        if (alert_from(f, PARTY_CLIENT, alerts[i])) {
+            m->confidence = CONF_HIGH;
+        }
+    }
+    if (failed(f) && !f->has_alert && f->aborted_by == PARTY_CLIENT) {
+        m->confidence = CONF_HIGH;  // CloudFront "drops the TCP connection" (DG-https-origin)
+    }
+    add_alert_evidence(f, m);
+}
+
+static bool tls13_match(const tls_transcript *t, const an_facts *f, cause_id c, rule_match *m) {
+    if (tls13_implied(t, f) != c) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "TLS 1.3 hid the certificate; the client's plaintext alert %s(%u) implies: %s",
+             an_alert_name(f->alert_desc), f->alert_desc, cause_meaning(c));
+    add_alert_evidence(f, m);
+    return true;
+}
+
+static const uint8_t CA_ALERTS[] = {ALERT_UNKNOWN_CA, ALERT_BAD_CERTIFICATE,
+                                    ALERT_CERTIFICATE_UNKNOWN};
+
+static bool rule_cert_self_signed(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    (void)t;
+    if (!cert_rule_applies(f) || !f->chain->self_signed) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary, "the leaf certificate '%.300s' is self-signed",
+             f->chain->certs[0].subject);
+    rule_evidence(m, "leaf", t->cert.frame, "subject = issuer = %.300s",
+                  f->chain->certs[0].subject);
+    return true;
+}
+
+static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!cert_rule_applies(f) || !f->chain->untrusted_ca) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, or a "
+             "root the store no longer carries)",
+             f->chain->untrusted_root);
+    rule_evidence(m, "untrusted_root", t->cert.frame, "%s", f->chain->untrusted_root);
+    return true;
+}
+
+static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_facts *f,
+                                           rule_match *m) {
+    if (tls13_match(t, f, CAUSE_CERT_MISSING_INTERMEDIATE, m)) {
+        m->confidence = CONF_LOW;
+        snprintf(m->summary + strlen(m->summary), sizeof m->summary - strlen(m->summary),
+                 " (unknown_ca is also sent for a self-signed certificate or a private CA)");
+        return true;
+    }
+    if (!cert_rule_applies(f) || !f->chain->missing_intermediate) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the server sent %u certificate(s) but not the issuer '%.250s'%s%s",
+             f->chain->num_certs, f->chain->missing_issuer,
+             f->chain->missing_aki[0] ? " keyid " : "", f->chain->missing_aki);
+    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", f->chain->missing_issuer);
+    if (f->chain->missing_aki[0]) {
+        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", f->chain->missing_aki);
+    }
+    return true;
+}
+
+static bool rule_cert_misordered(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!cert_rule_applies(f) || !f->chain->misordered) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the server sent the right certificates in the wrong order; right order: %.400s",
+             f->chain->right_order);
+    rule_evidence(m, "right_order", t->cert.frame, "%s", f->chain->right_order);
+    return true;
+}
+
+static void validity_evidence(const tls_transcript *t, const x509_info *xi, rule_match *m,
+                              int64_t when) {
+    rule_evidence(m, "validity", t->cert.frame, "notBefore %lld, notAfter %lld, handshake at %lld",
+                  (long long)xi->not_before, (long long)xi->not_after, (long long)when);
+}
+
+static const uint8_t EXPIRY_ALERTS[] = {ALERT_CERTIFICATE_EXPIRED, ALERT_BAD_CERTIFICATE,
+                                        ALERT_CERTIFICATE_UNKNOWN};
+
+static bool rule_cert_expired(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (tls13_match(t, f, CAUSE_CERT_EXPIRED, m)) {
+        return true;
+    }
+    if (!cert_rule_applies(f) || !f->chain->leaf_expired) {
+        return false;
+    }
+    corroborate(f, EXPIRY_ALERTS, sizeof EXPIRY_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the leaf certificate expired %lld day(s) before the handshake",
+             (long long)((f->handshake_time - f->chain->certs[0].not_after) / 86400));
+    validity_evidence(t, &f->chain->certs[0], m, f->handshake_time);
+    return true;
+}
+
+static bool rule_cert_not_yet_valid(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!cert_rule_applies(f) || !f->chain->leaf_not_yet_valid) {
+        return false;
+    }
+    corroborate(f, EXPIRY_ALERTS, sizeof EXPIRY_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the leaf certificate is valid only from %lld (handshake at %lld)",
+             (long long)f->chain->certs[0].not_before, (long long)f->handshake_time);
+    validity_evidence(t, &f->chain->certs[0], m, f->handshake_time);
+    return true;
+}
+
+static bool rule_cert_intermediate_expired(const tls_transcript *t, const an_facts *f,
+                                           rule_match *m) {
+    if (!cert_rule_applies(f) || !f->chain->intermediate_expired) {
+        return false;
+    }
+    corroborate(f, EXPIRY_ALERTS, sizeof EXPIRY_ALERTS, m);
+    uint32_t i = f->chain->intermediate_index;
+    const char *subj = i < f->chain->num_info ? f->chain->certs[i].subject : "?";
+    snprintf(m->summary, sizeof m->summary,
+             "the intermediate #%u '%.300s' the server sent is expired or not yet valid", i, subj);
+    if (i < f->chain->num_info) {
+        validity_evidence(t, &f->chain->certs[i], m, f->handshake_time);
+    }
+    return true;
+}
+
+static bool rule_sni_missing(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!cert_rule_applies(f) || t->ch.has_sni || !failed(f) || f->aborted_by != PARTY_CLIENT ||
+        !f->chain->verified) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "the client sent no SNI and rejected the default certificate ('%.300s', SANs %.100s)",
+             f->chain->certs[0].subject, f->chain->certs[0].sans);
+    return true;
+}
+
+// last_two_labels points at "example.com" in "a.b.example.com" (the whole name when shorter).
+static const char *last_two_labels(const char *name, size_t len) {
+    int dots = 0;
+    for (size_t i = len; i > 0; i--) {
+        if (name[i - 1] == '.' && ++dots == 2) {
+            return name + i;
+        }
+    }
+    return name;
+}
+
+// same_site: does any SAN share the SNI's last two labels? When none does, the server most
+// likely ignored the SNI and served its default certificate.
+static bool same_site(const char *sni, const char *sans) {
+    const char *want = last_two_labels(sni, strlen(sni));
+    for (const char *p = sans; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *have = last_two_labels(p, len);
+        if ((size_t)(p + len - have) == strlen(want) &&
+            strncasecmp(have, want, strlen(want)) == 0) {
+            return true;
+        }
+        p = end ? end + 1 : p + len;
+    }
+    return false;
+}
+
+static bool rule_cert_name_mismatch(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (tls13_match(t, f, CAUSE_CERT_NAME_MISMATCH, m)) {
+        return true;
+    }
+    if (!cert_rule_applies(f) || !f->chain->name_checked || f->chain->name_ok) {
+        return false;
+    }
+    corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    snprintf(m->summary, sizeof m->summary,
+             "no name in the certificate matches the SNI '%.150s' (SANs: %.280s)", t->ch.sni,
+             f->chain->certs[0].sans[0] ? f->chain->certs[0].sans : "(none)");
+    rule_evidence(m, "sni", t->ch.frame, "%s", t->ch.sni);
+    rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %.250s",
+                  f->chain->certs[0].subject, f->chain->certs[0].sans);
+    if (!same_site(t->ch.sni, f->chain->certs[0].sans)) {
+        rule_evidence(m, "default_certificate", t->cert.frame,
+                      "no name of the certificate is under %.200s: the server likely ignored the "
+                      "SNI (or has no site for it) and served its default certificate",
+                      last_two_labels(t->ch.sni, strlen(t->ch.sni)));
+    }
+    return true;
+}
+
+static bool rule_cert_wrong_purpose(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    static const uint8_t alerts[] = {ALERT_UNSUPPORTED_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                                     ALERT_CERTIFICATE_UNKNOWN};
+    if (!cert_rule_applies(f) || !f->chain->wrong_purpose) {
+        return false;
+    }
+    corroborate(f, alerts, sizeof alerts, m);
+    snprintf(m->summary, sizeof m->summary,
+             "the leaf's key usage / extended key usage does not allow TLS server authentication");
+    rule_evidence(m, "leaf", t->cert.frame, "%.300s", f->chain->certs[0].subject);
+    return true;
+}
+
+static bool rule_cert_weak_key(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    static const uint8_t alerts[] = {ALERT_UNSUPPORTED_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                                     ALERT_HANDSHAKE_FAILURE};
+    if (tls13_match(t, f, CAUSE_CERT_WEAK_KEY, m)) {
+        return true;
+    }
+    if (!cert_rule_applies(f) || !f->chain->weak_key) {
+        return false;
+    }
+    corroborate(f, alerts, sizeof alerts, m);
+    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_key_text);
+    rule_evidence(m, "key", t->cert.frame, "%s", f->chain->weak_key_text);
+    return true;
+}
+
+static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    static const uint8_t alerts[] = {ALERT_BAD_CERTIFICATE, ALERT_UNSUPPORTED_CERTIFICATE,
+                                     ALERT_CERTIFICATE_UNKNOWN};
+    if (!cert_rule_applies(f) || !f->chain->weak_signature) {
+        return false;
+    }
+    corroborate(f, alerts, sizeof alerts, m);
+    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_sig_text);
+    rule_evidence(m, "signature", t->cert.frame, "%s", f->chain->weak_sig_text);
+    return true;
+}
+
+// Priority order: capture first (never blame a peer for lost bytes), then transport, then the
+// server's refusals of the ClientHello, then the client's refusal of the server's choices.
+const rule an_rules[] = {
+    {CAUSE_CAPTURE_INCOMPLETE, "capture_incomplete", "STYLE.md §4; RFC 793 §3.3",
+     rule_capture_incomplete, false},
+    {CAUSE_CONNECTION_REFUSED, "connection_refused", "RFC 9293 §3.10.7.1", rule_connection_refused,
+     false},
+    {CAUSE_CONNECT_TIMEOUT, "connect_timeout", "RFC 6298 §5; AWS DG-504", rule_connect_timeout,
+     false},
+    {CAUSE_NOT_TLS, "not_tls", "RFC 8446 §5.1", rule_not_tls, false},
+    {CAUSE_SERVER_FLIGHT_LOST, "server_flight_lost", "RFC 4821; RFC 1191", rule_server_flight_lost,
+     false},
+    {CAUSE_SERVER_RESET, "server_reset", "RFC 9293 §3.5.2", rule_server_reset, false},
+    {CAUSE_SERVER_CLOSED, "server_closed", "RFC 8446 §6.1", rule_server_closed, false},
+    {CAUSE_SERVER_TIMEOUT, "server_timeout", "AWS DG-values (origin response timeout)",
+     rule_server_timeout, false},
+    {CAUSE_PROTOCOL_VERSION_MISMATCH, "protocol_version_mismatch", "RFC 8446 §4.2.1, §6.2",
+     rule_protocol_version, true},
+    {CAUSE_SNI_REJECTED, "sni_rejected", "RFC 6066 §3", rule_sni_rejected, false},
+    {CAUSE_CLIENT_CERT_REQUIRED, "client_cert_required", "RFC 5246 §7.4.4; RFC 8446 §4.4.2.4",
+     rule_client_cert_required, true},
+    {CAUSE_NO_SHARED_SIGNATURE_ALGORITHM, "no_shared_signature_algorithm", "RFC 5246 §7.4.1.4.1",
+     rule_no_shared_sigalg, true},
+    {CAUSE_NO_SHARED_CIPHER, "no_shared_cipher", "RFC 5246 §7.4.1.3; AWS DG-origin-ciphers",
+     rule_no_shared_cipher, true},
+    {CAUSE_NO_SHARED_GROUP, "no_shared_group", "RFC 8422 §5.1.1; RFC 8446 §4.2.7",
+     rule_no_shared_group, true},
+    {CAUSE_DH_TOO_SMALL, "dh_too_small", "RFC 7919 §1; Logjam", rule_dh_too_small, true},
+    {CAUSE_RENEGOTIATION_REFUSED, "renegotiation_refused", "RFC 5746; AWS using-https",
+     rule_renegotiation, true},
+    {CAUSE_CERT_SELF_SIGNED, "cert_self_signed", "RFC 5280 §6.1; AWS DG-https-origin",
+     rule_cert_self_signed, true},
+    {CAUSE_CERT_UNTRUSTED_CA, "cert_untrusted_ca", "RFC 5280 §6.1; Mozilla CA list",
+     rule_cert_untrusted_ca, true},
+    {CAUSE_CERT_MISSING_INTERMEDIATE, "cert_missing_intermediate", "RFC 5246 §7.4.2; AWS DG-502",
+     rule_cert_missing_intermediate, true},
+    {CAUSE_CERT_CHAIN_MISORDERED, "cert_chain_misordered", "RFC 5246 §7.4.2; AWS DG-502",
+     rule_cert_misordered, true},
+    {CAUSE_CERT_EXPIRED, "cert_expired", "RFC 5280 §4.1.2.5", rule_cert_expired, true},
+    {CAUSE_CERT_NOT_YET_VALID, "cert_not_yet_valid", "RFC 5280 §4.1.2.5", rule_cert_not_yet_valid,
+     true},
+    {CAUSE_CERT_INTERMEDIATE_EXPIRED, "cert_intermediate_expired", "RFC 5280 §6.1.3",
+     rule_cert_intermediate_expired, true},
+    {CAUSE_SNI_MISSING, "sni_missing", "RFC 6066 §3", rule_sni_missing, true},
+    {CAUSE_CERT_NAME_MISMATCH, "cert_name_mismatch", "RFC 6125 §6.4", rule_cert_name_mismatch,
+     true},
+    {CAUSE_CERT_WRONG_PURPOSE, "cert_wrong_purpose", "RFC 5280 §4.2.1.12", rule_cert_wrong_purpose,
+     true},
+    {CAUSE_CERT_WEAK_KEY, "cert_weak_key", "NIST SP 800-131A; AWS DG-cert-req", rule_cert_weak_key,
+     true},
+    {CAUSE_CERT_WEAK_SIGNATURE, "cert_weak_signature", "RFC 9155; SHAttered",
+     rule_cert_weak_signature, true},
+};
+const size_t an_num_rules = sizeof an_rules / sizeof an_rules[0];

@@ -1,0 +1,231 @@
+// summary.c — counting verdicts per cause, SNI, client network and served certificate (bounded).
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze_internal.h"
+#include "summary_internal.h"
+
+enum {
+    DIM_SNI = 0,
+    DIM_NETWORK,
+    DIM_CERT,
+    DIM__COUNT,
+    INDEX_SLOTS = 2 * AN_SUMMARY_MAX_KEYS,  // open addressing, load ≤ 1/2
+};
+
+typedef struct key_entry {
+    summary_count c;
+    uint32_t fails[CAUSE__COUNT];
+} key_entry;
+
+typedef struct key_table {
+    key_entry *e;  // AN_SUMMARY_MAX_KEYS + 1 ("other" is the last)
+    size_t n;
+    bool other_used;
+    int32_t *index;         // INDEX_SLOTS, -1 empty
+    summary_count *sorted;  // exported copy
+} key_table;
+
+struct an_summary {
+    summary pub;
+    uint64_t fails[CAUSE__COUNT];
+    verdict *example[CAUSE__COUNT];
+    key_table dim[DIM__COUNT];
+};
+
+static bool table_init(key_table *t) {
+    t->e = calloc(AN_SUMMARY_MAX_KEYS + 1, sizeof *t->e);
+    t->index = malloc(INDEX_SLOTS * sizeof *t->index);
+    t->sorted = calloc(AN_SUMMARY_MAX_KEYS + 1, sizeof *t->sorted);
+    if (!t->e || !t->index || !t->sorted) {
+        return false;
+    }
+    for (size_t i = 0; i < INDEX_SLOTS; i++) {
+        t->index[i] = -1;
+    }
+    return true;
+}
+
+an_summary *an_summary_new(void) {
+    an_summary *s = calloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    for (int d = 0; d < DIM__COUNT; d++) {
+        if (!table_init(&s->dim[d])) {
+            an_summary_free(s);
+            return NULL;
+        }
+    }
+    s->pub.dominant = CAUSE_OK;
+    return s;
+}
+
+void an_summary_free(an_summary *s) {
+    if (!s) {
+        return;
+    }
+    for (int d = 0; d < DIM__COUNT; d++) {
+        free(s->dim[d].e);
+        free(s->dim[d].index);
+        free(s->dim[d].sorted);
+    }
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        free(s->example[c]);
+    }
+    free(s);
+}
+
+static uint32_t hash(const char *k) {
+    uint32_t h = 2166136261u;
+    for (; *k; k++) {
+        h = (h ^ (uint8_t)*k) * 16777619u;
+    }
+    return h;
+}
+
+// lookup finds or adds key; beyond the cap every new key lands in the "other" entry.
+static key_entry *lookup(key_table *t, const char *key) {
+    uint32_t slot = hash(key) % INDEX_SLOTS;
+    for (;;) {
+        int32_t i = t->index[slot];
+        if (i < 0) {
+            break;
+        }
+        if (strcmp(t->e[i].c.key, key) == 0) {
+            return &t->e[i];
+        }
+        slot = (slot + 1) % INDEX_SLOTS;
+    }
+    if (t->n >= AN_SUMMARY_MAX_KEYS) {
+        key_entry *o = &t->e[AN_SUMMARY_MAX_KEYS];
+        if (!t->other_used) {
+            t->other_used = true;
+            an_copy(o->c.key, sizeof o->c.key, "other");
+        }
+        return o;
+    }
+    key_entry *e = &t->e[t->n];
+    an_copy(e->c.key, sizeof e->c.key, key);
+    t->index[slot] = (int32_t)t->n++;
+    return e;
+}
+
+static void count(key_table *t, const char *key, const verdict *v) {
+    key_entry *e = lookup(t, key);
+    if (v->outcome == OUTCOME_SUCCEEDED) {
+        e->c.ok++;
+    } else if (v->outcome == OUTCOME_FAILED) {
+        if (e->c.failed == 0 || v->first_ts_ns < e->c.first_fail_ns) {
+            e->c.first_fail_ns = v->first_ts_ns;
+        }
+        if (v->first_ts_ns > e->c.last_fail_ns) {
+            e->c.last_fail_ns = v->first_ts_ns;
+        }
+        e->c.failed++;
+        e->fails[v->cause]++;
+        if (e->fails[v->cause] > e->fails[e->c.top_cause] || e->c.top_cause == CAUSE_OK) {
+            e->c.top_cause = v->cause;
+        }
+    }
+}
+
+void an_summary_add(an_summary *s, const verdict *v) {
+    summary *p = &s->pub;
+    p->connections++;
+    if ((unsigned)v->cause < CAUSE__COUNT) {
+        p->by_cause[v->cause]++;
+    }
+    switch (v->outcome) {
+        case OUTCOME_SUCCEEDED:
+            p->succeeded++;
+            break;
+        case OUTCOME_FAILED:
+            p->failed++;
+            break;
+        case OUTCOME_INCOMPLETE:
+            p->incomplete++;
+            break;
+        case OUTCOME_NOT_TLS:
+            p->not_tls++;
+            break;
+    }
+    if (v->outcome == OUTCOME_FAILED && (unsigned)v->cause < CAUSE__COUNT) {
+        if (p->failed == 1 || v->first_ts_ns < p->first_fail_ns) {
+            p->first_fail_ns = v->first_ts_ns;
+        }
+        if (v->first_ts_ns > p->last_fail_ns) {
+            p->last_fail_ns = v->first_ts_ns;
+        }
+        s->fails[v->cause]++;
+        if (!s->example[v->cause]) {
+            s->example[v->cause] = malloc(sizeof(verdict));
+            if (s->example[v->cause]) {
+                *s->example[v->cause] = *v;
+            }
+        }
+    }
+    count(&s->dim[DIM_SNI], v->has_sni ? v->sni : "(no SNI)", v);
+    char net[64];
+    if (v->client_network[0]) {
+        an_copy(net, sizeof net, v->client_network);
+    } else {
+        an_endpoint_network(&v->client, net, sizeof net);
+    }
+    count(&s->dim[DIM_NETWORK], net, v);
+    if (v->num_certs > 0 && v->certs[0].sha256[0]) {
+        count(&s->dim[DIM_CERT], v->certs[0].sha256, v);
+    }
+}
+
+static int by_failures(const void *a, const void *b) {
+    const summary_count *x = a, *y = b;
+    if (x->failed != y->failed) {
+        return x->failed > y->failed ? -1 : 1;
+    }
+    if (x->ok != y->ok) {
+        return x->ok > y->ok ? -1 : 1;
+    }
+    return strcmp(x->key, y->key);
+}
+
+static size_t export_table(key_table *t) {
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        t->sorted[n++] = t->e[i].c;
+    }
+    if (t->other_used) {
+        t->sorted[n++] = t->e[AN_SUMMARY_MAX_KEYS].c;
+    }
+    qsort(t->sorted, n, sizeof t->sorted[0], by_failures);
+    return n;
+}
+
+const summary *an_summary_get(an_summary *s) {
+    summary *p = &s->pub;
+    p->num_sni = export_table(&s->dim[DIM_SNI]);
+    p->num_networks = export_table(&s->dim[DIM_NETWORK]);
+    p->num_certs = export_table(&s->dim[DIM_CERT]);
+    p->by_sni = s->dim[DIM_SNI].sorted;
+    p->by_network = s->dim[DIM_NETWORK].sorted;
+    p->by_cert = s->dim[DIM_CERT].sorted;
+    p->dominant = CAUSE_OK;
+    uint64_t best = 0;
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        if (s->fails[c] > best) {
+            best = s->fails[c];
+            p->dominant = (cause_id)c;
+        }
+    }
+    p->dominant_example = best ? s->example[p->dominant] : NULL;
+    p->intermittent = false;
+    p->intermittent_sni[0] = '\0';
+    for (size_t i = 0; i < p->num_sni; i++) {
+        if (p->by_sni[i].ok && p->by_sni[i].failed && strcmp(p->by_sni[i].key, "other") != 0) {
+            p->intermittent = true;
+            an_copy(p->intermittent_sni, sizeof p->intermittent_sni, p->by_sni[i].key);
+            break;
+        }
+    }
+    return p;
+}

@@ -1,0 +1,598 @@
+// x509.c — the server's chain exactly as sent: decoding, OpenSSL validation at handshake time,
+// and the precise certificate cause (self-signed, private CA, missing intermediate, order, ...).
+//
+// Validation follows what a TLS client without AIA fetching does (RFC 5280 §6, RFC 5246 §7.4.2:
+// "sender's certificate MUST come first in the list. Each following certificate MUST directly
+// certify the one preceding it"): untrusted = the certificates after the leaf, partial chains
+// off, the time set to the handshake's second, no cache of intermediates across connections.
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze_internal.h"
+
+enum {
+    MAX_VERIFY_ERRORS = 32,
+    CACHE_WAYS = 4,
+    CACHE_SETS = AN_CHAIN_CACHE / CACHE_WAYS,
+    CACHE_KEY = 65 + TLS_MAX_SNI_LEN + 32,
+    EXPIRY_WARN_DAYS = 30,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Decoding one certificate into x509_info.
+// ---------------------------------------------------------------------------------------------
+
+static void hex(const uint8_t *p, size_t n, bool colons, char *out, size_t outlen) {
+    size_t w = 0;
+    for (size_t i = 0; i < n && w + ((colons && i) ? 3 : 2) < outlen; i++) {
+        w += (size_t)snprintf(out + w, outlen - w, (colons && i) ? ":%02x" : "%02x", p[i]);
+    }
+    if (outlen) {
+        out[w < outlen ? w : outlen - 1] = '\0';
+    }
+}
+
+// RFC 2253 string; XN_FLAG_RFC2253 escapes control bytes and non-ASCII as \XX.
+static void name_str(const X509_NAME *n, char *out, size_t outlen) {
+    out[0] = '\0';
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b) {
+        return;
+    }
+    if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+        char *p = NULL;
+        long len = BIO_get_mem_data(b, &p);
+        if (len > 0) {
+            size_t m = (size_t)len < outlen - 1 ? (size_t)len : outlen - 1;
+            memcpy(out, p, m);
+            out[m] = '\0';
+        }
+    }
+    BIO_free(b);
+}
+
+static int64_t asn1_time_unix(const ASN1_TIME *t) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    return (int64_t)timegm(&tm);
+}
+
+// append_san adds one name to the comma-separated list, escaping bytes outside printable ASCII.
+static void append_san(x509_info *xi, const unsigned char *s, int len) {
+    size_t w = strlen(xi->sans);
+    size_t cap = sizeof xi->sans;
+    if (w + 8 >= cap) {
+        return;
+    }
+    if (w) {
+        xi->sans[w++] = ',';
+    }
+    for (int i = 0; i < len && w + 5 < cap; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == ',' || s[i] == '\\') {
+            w += (size_t)snprintf(xi->sans + w, cap - w, "\\x%02x", s[i]);
+        } else {
+            xi->sans[w++] = (char)s[i];
+        }
+    }
+    xi->sans[w] = '\0';
+}
+
+static void fill_sans(X509 *x, x509_info *xi) {
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (!gens) {
+        return;
+    }
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_DNS) {
+            append_san(xi, ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName));
+            xi->num_sans++;
+        } else if (g->type == GEN_IPADD) {
+            char ip[64] = "";
+            int n = ASN1_STRING_length(g->d.iPAddress);
+            const unsigned char *p = ASN1_STRING_get0_data(g->d.iPAddress);
+            if (n == 4) {
+                snprintf(ip, sizeof ip, "IP:%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+            } else {
+                snprintf(ip, sizeof ip, "IP:(%d bytes)", n);
+            }
+            append_san(xi, (const unsigned char *)ip, (int)strlen(ip));
+            xi->num_sans++;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+static void fill_key(X509 *x, x509_info *xi) {
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    if (!pk) {
+        an_copy(xi->key_type, sizeof xi->key_type, "unknown");
+        return;
+    }
+    xi->key_bits = (uint32_t)EVP_PKEY_get_bits(pk);
+    switch (EVP_PKEY_get_base_id(pk)) {
+        case EVP_PKEY_RSA:
+            an_copy(xi->key_type, sizeof xi->key_type, "RSA");
+            break;
+        case EVP_PKEY_RSA_PSS:
+            an_copy(xi->key_type, sizeof xi->key_type, "RSA-PSS");
+            break;
+        case EVP_PKEY_EC:
+            an_copy(xi->key_type, sizeof xi->key_type, "EC");
+            break;
+        case EVP_PKEY_ED25519:
+            an_copy(xi->key_type, sizeof xi->key_type, "Ed25519");
+            break;
+        case EVP_PKEY_ED448:
+            an_copy(xi->key_type, sizeof xi->key_type, "Ed448");
+            break;
+        case EVP_PKEY_DSA:
+            an_copy(xi->key_type, sizeof xi->key_type, "DSA");
+            break;
+        default:
+            an_copy(xi->key_type, sizeof xi->key_type, "other");
+            break;
+    }
+    size_t glen = 0;
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+        EVP_PKEY_get_group_name(pk, xi->curve, sizeof xi->curve, &glen) != 1) {
+        xi->curve[0] = '\0';
+    }
+}
+
+static void fill_info(X509 *x, uint32_t index, x509_info *xi) {
+    memset(xi, 0, sizeof *xi);
+    xi->index = index;
+    name_str(X509_get_subject_name(x), xi->subject, sizeof xi->subject);
+    name_str(X509_get_issuer_name(x), xi->issuer, sizeof xi->issuer);
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+    if (serial) {
+        hex(serial->data, (size_t)serial->length, false, xi->serial, sizeof xi->serial);
+    }
+    xi->not_before = asn1_time_unix(X509_get0_notBefore(x));
+    xi->not_after = asn1_time_unix(X509_get0_notAfter(x));
+    fill_sans(x, xi);
+    fill_key(x, xi);
+    an_copy(xi->sig_alg, sizeof xi->sig_alg, OBJ_nid2ln(X509_get_signature_nid(x)));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
+        hex(md, mdlen, false, xi->sha256, sizeof xi->sha256);
+    }
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    if (ski) {
+        hex(ski->data, (size_t)ski->length, true, xi->ski, sizeof xi->ski);
+    }
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+    if (aki) {
+        hex(aki->data, (size_t)aki->length, true, xi->aki, sizeof xi->aki);
+    }
+    xi->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+    xi->self_signed = xi->self_issued && X509_verify(x, X509_get0_pubkey(x)) == 1;
+    xi->is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification with every error collected (the callback lets OpenSSL continue past each one).
+// ---------------------------------------------------------------------------------------------
+typedef struct verify_result {
+    bool ok;
+    uint32_t n;
+    int code[MAX_VERIFY_ERRORS];
+    int depth[MAX_VERIFY_ERRORS];
+    STACK_OF(X509) * chain;  // built chain (owned: sk_X509_pop_free)
+} verify_result;
+
+static int collect_cb(int ok, X509_STORE_CTX *ctx) {
+    verify_result *r = X509_STORE_CTX_get_app_data(ctx);
+    if (!ok && r->n < MAX_VERIFY_ERRORS) {
+        r->code[r->n] = X509_STORE_CTX_get_error(ctx);
+        r->depth[r->n] = X509_STORE_CTX_get_error_depth(ctx);
+        r->n++;
+    }
+    return 1;  // keep going: we want every problem, not only the first
+}
+
+// run_verify verifies leaf with untrusted = certs except leaf, at time `when`.
+static bool run_verify(X509_STORE *store, X509 *leaf, X509 **certs, uint32_t n, int64_t when,
+                       verify_result *r) {
+    memset(r, 0, sizeof *r);
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    bool done = false;
+    if (ctx && untrusted) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (certs[i] && certs[i] != leaf && !sk_X509_push(untrusted, certs[i])) {
+                goto out;
+            }
+        }
+        if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+            goto out;
+        }
+        X509_STORE_CTX_set_app_data(ctx, r);
+        X509_STORE_CTX_set_verify_cb(ctx, collect_cb);
+        X509_STORE_CTX_set_time(ctx, 0, (time_t)when);
+        X509_VERIFY_PARAM_clear_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
+        int rc = X509_verify_cert(ctx);
+        r->ok = rc == 1 && r->n == 0;
+        r->chain = X509_STORE_CTX_get1_chain(ctx);
+        done = true;
+    }
+out:
+    sk_X509_free(untrusted);
+    X509_STORE_CTX_free(ctx);
+    return done;
+}
+
+static bool has_error(const verify_result *r, int code, int *depth) {
+    for (uint32_t i = 0; i < r->n; i++) {
+        if (r->code[i] == code) {
+            if (depth) {
+                *depth = r->depth[i];
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+static int sent_index(X509 *const *certs, uint32_t n, X509 *x) {
+    for (uint32_t i = 0; i < n; i++) {
+        if (certs[i] && X509_cmp(certs[i], x) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void cn_of(X509 *x, char *out, size_t outlen) {
+    char s[512];
+    name_str(X509_get_subject_name(x), s, sizeof s);
+    an_copy(out, outlen, s);
+}
+
+// check_order: the certificates of the built chain that the server sent must come first, in
+// chain order (leaf, its issuer, ...). Anything sent that is not in the chain is "extra".
+static void check_order(const verify_result *r, X509 *const *certs, uint32_t n, an_chain *out) {
+    int chain_len = r->chain ? sk_X509_num(r->chain) : 0;
+    int expect = 0;
+    bool wrong = false;
+    char order[VERDICT_TEXT] = "";
+    bool used[TLS_MAX_CERTS] = {false};
+    for (int d = 0; d < chain_len; d++) {
+        X509 *c = sk_X509_value(r->chain, d);
+        int idx = sent_index(certs, n, c);
+        if (idx < 0) {
+            continue;
+        }
+        used[idx] = true;
+        if (idx != expect) {
+            wrong = true;
+        }
+        expect++;
+        char cn[200];
+        cn_of(c, cn, sizeof cn);
+        size_t w = strlen(order);
+        snprintf(order + w, sizeof order - w, "%s%u:'%s'", w ? ", then " : "", (unsigned)idx, cn);
+    }
+    out->misordered = wrong;
+    if (wrong) {
+        snprintf(out->right_order, sizeof out->right_order, "sent position %s", order);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (certs[i] && !used[i]) {
+            out->extra_certs++;
+            char cn[200];
+            cn_of(certs[i], cn, sizeof cn);
+            size_t w = strlen(out->extra_text);
+            snprintf(out->extra_text + w, sizeof out->extra_text - w, "%s#%u '%s'", w ? "; " : "",
+                     (unsigned)i, cn);
+        }
+    }
+}
+
+// sig_md_nid returns the digest NID of x's signature (NID_undef when none, e.g. Ed25519).
+static int sig_md_nid(const X509 *x) {
+    int md = NID_undef, pk = NID_undef;
+    if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk)) {
+        return NID_undef;
+    }
+    return md;
+}
+
+static void check_keys_and_sigs(X509 *const *certs, uint32_t n, const an_profile *p,
+                                an_chain *out) {
+    for (uint32_t i = 0; i < n && i < VERDICT_MAX_CERTS; i++) {
+        const x509_info *xi = &out->certs[i];
+        if (!certs[i] || xi->self_signed) {
+            continue;  // a root's self-signature and key are the trust store's business
+        }
+        const char *who = i == 0 ? "leaf" : "intermediate";
+        char why[200] = "";
+        if (strcmp(xi->key_type, "RSA") == 0 && xi->key_bits < p->rsa_min_bits) {
+            snprintf(why, sizeof why, "%s key is RSA-%u (minimum %u)", who, xi->key_bits,
+                     p->rsa_min_bits);
+        } else if (i == 0 && strcmp(xi->key_type, "RSA") == 0 && p->rsa_max_bits &&
+                   xi->key_bits > p->rsa_max_bits) {
+            snprintf(why, sizeof why,
+                     "leaf key is RSA-%u: above %u bits, which %s is believed to refuse [INF]",
+                     xi->key_bits, p->rsa_max_bits, p->name);
+        } else if (i == 0 && strcmp(xi->key_type, "EC") == 0 &&
+                   !an_profile_has_curve(p, xi->curve)) {
+            snprintf(why, sizeof why, "leaf key is EC on curve %s, which %s does not accept",
+                     xi->curve[0] ? xi->curve : "(unnamed)", p->name);
+        } else if (i == 0 && p->cloudfront &&
+                   (strcmp(xi->key_type, "Ed25519") == 0 || strcmp(xi->key_type, "Ed448") == 0 ||
+                    strcmp(xi->key_type, "DSA") == 0)) {
+            snprintf(why, sizeof why, "leaf key is %s, which %s does not accept", xi->key_type,
+                     p->name);
+        }
+        if (why[0] && !out->weak_key) {
+            out->weak_key = true;
+            an_copy(out->weak_key_text, sizeof out->weak_key_text, why);
+        }
+        int md = sig_md_nid(certs[i]);
+        if ((md == NID_sha1 || md == NID_md5) && !out->weak_signature) {
+            out->weak_signature = true;
+            snprintf(out->weak_sig_text, sizeof out->weak_sig_text,
+                     "%s #%u '%.200s' is signed with %s", who, (unsigned)i, xi->subject,
+                     xi->sig_alg);
+        }
+    }
+}
+
+static void check_now(const x509_info *leaf, int64_t when, int64_t now, an_chain *out) {
+    if (leaf->not_after == 0 || leaf->not_after < when) {
+        return;  // already a handshake-time problem
+    }
+    if (leaf->not_after < now) {
+        snprintf(out->now_text, sizeof out->now_text,
+                 "the leaf was valid at handshake time, but has expired since (notAfter %lld)",
+                 (long long)leaf->not_after);
+    } else if ((leaf->not_after - now) / 86400 < EXPIRY_WARN_DAYS) {
+        snprintf(out->now_text, sizeof out->now_text, "the leaf expires in %lld days",
+                 (long long)((leaf->not_after - now) / 86400));
+    }
+}
+
+// classify turns the verification errors into the flags of an_chain.
+static void classify(const verify_result *r, X509 *const *certs, uint32_t n, int64_t when,
+                     an_chain *out) {
+    out->verified = r->ok;
+    out->verify_code = r->n ? r->code[0] : X509_V_OK;
+    an_copy(out->verify_error, sizeof out->verify_error,
+            r->n ? X509_verify_cert_error_string(r->code[0]) : "ok");
+    const x509_info *leaf = &out->certs[0];
+    out->self_signed =
+        leaf->self_signed && has_error(r, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, NULL);
+    int chain_len = r->chain ? sk_X509_num(r->chain) : 0;
+    X509 *top = chain_len ? sk_X509_value(r->chain, chain_len - 1) : NULL;
+    if (has_error(r, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, NULL) && top) {
+        out->untrusted_ca = true;
+        name_str(X509_get_subject_name(top), out->untrusted_root, sizeof out->untrusted_root);
+    }
+    if ((has_error(r, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, NULL) ||
+         has_error(r, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, NULL)) &&
+        top && !out->self_signed) {
+        // The issuer of the top certificate is nowhere. When the top is the leaf, the server
+        // left out its intermediate. When the top is an intermediate the server did send, its
+        // issuer is a root — and roots are never needed on the wire (RFC 5246 §7.4.2), so a
+        // root the store lacks means a private CA.
+        bool top_is_sent_ca = chain_len > 1 && (X509_get_extension_flags(top) & EXFLAG_CA) &&
+                              sent_index(certs, n, top) > 0;
+        char issuer[512];
+        name_str(X509_get_issuer_name(top), issuer, sizeof issuer);
+        if (top_is_sent_ca) {
+            out->untrusted_ca = true;
+            an_copy(out->untrusted_root, sizeof out->untrusted_root, issuer);
+        } else {
+            out->missing_intermediate = true;
+            an_copy(out->missing_issuer, sizeof out->missing_issuer, issuer);
+        }
+        const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(top);
+        if (aki) {
+            hex(aki->data, (size_t)aki->length, true, out->missing_aki, sizeof out->missing_aki);
+        }
+    }
+    out->leaf_expired = leaf->not_after && leaf->not_after < when;
+    out->leaf_not_yet_valid = leaf->not_before > when;
+    // An expired CA certificate counts only when it is one the server sent and the chain uses.
+    for (int d = 1; d < chain_len; d++) {
+        X509 *c = sk_X509_value(r->chain, d);
+        int idx = sent_index(certs, n, c);
+        if (idx > 0 && (X509_cmp_time(X509_get0_notAfter(c), &(time_t){(time_t)when}) < 0 ||
+                        X509_cmp_time(X509_get0_notBefore(c), &(time_t){(time_t)when}) > 0)) {
+            out->intermediate_expired = true;
+            out->intermediate_index = (uint32_t)idx;
+            break;
+        }
+    }
+}
+
+// analyze_uncached does the whole job for one chain; out->num_certs etc. already set.
+static bool analyze_uncached(X509_STORE *store, const an_profile *p, const tls_certificate *cert,
+                             const char *sni, int64_t when, int64_t now, an_chain *out) {
+    X509 *certs[TLS_MAX_CERTS] = {NULL};
+    uint32_t n = cert->num_stored < TLS_MAX_CERTS ? cert->num_stored : TLS_MAX_CERTS;
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *der = cert->certs[i].der;
+        certs[i] = der ? d2i_X509(NULL, &der, (long)cert->certs[i].len) : NULL;
+        if (i < VERDICT_MAX_CERTS) {
+            if (certs[i]) {
+                fill_info(certs[i], i, &out->certs[i]);
+            } else {
+                memset(&out->certs[i], 0, sizeof out->certs[i]);
+                out->certs[i].index = i;
+                out->certs[i].parse_error = true;
+            }
+            out->num_info = i + 1;
+        }
+    }
+    bool ok = true;
+    if (!certs[0]) {
+        out->leaf_parse_error = true;
+        an_copy(out->verify_error, sizeof out->verify_error,
+                "leaf certificate could not be parsed");
+        goto done;
+    }
+    verify_result r;
+    if (!run_verify(store, certs[0], certs, n, when, &r)) {
+        ok = false;
+        goto done;
+    }
+    classify(&r, certs, n, when, out);
+    if (!out->missing_intermediate && !out->untrusted_ca && !out->self_signed) {
+        check_order(&r, certs, n, out);
+    }
+    // A CA certificate first and the real leaf later: verify again from the real leaf to see
+    // whether the set would verify in the right order.
+    if (out->certs[0].is_ca && (out->missing_intermediate || out->untrusted_ca)) {
+        for (uint32_t j = 1; j < n; j++) {
+            if (certs[j] && !(X509_get_extension_flags(certs[j]) & EXFLAG_CA)) {
+                verify_result r2;
+                if (run_verify(store, certs[j], certs, n, when, &r2) && r2.ok) {
+                    out->misordered = true;
+                    out->missing_intermediate = out->untrusted_ca = false;
+                    char cn[200];
+                    cn_of(certs[j], cn, sizeof cn);
+                    snprintf(out->right_order, sizeof out->right_order,
+                             "the leaf '%s' (sent at position %u) must come first", cn,
+                             (unsigned)j);
+                }
+                sk_X509_pop_free(r2.chain, X509_free);
+                break;
+            }
+        }
+    }
+    sk_X509_pop_free(r.chain, X509_free);
+    if (sni && sni[0]) {
+        out->name_checked = true;
+        // RFC 6125 §6.4.3: wildcard only as the whole left-most label; CN only without DNS SANs
+        // (OpenSSL's default unless X509_CHECK_FLAG_NEVER_CHECK_SUBJECT).
+        out->name_ok = X509_check_host(certs[0], sni, strlen(sni),
+                                       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+    }
+    out->wrong_purpose = X509_check_purpose(certs[0], X509_PURPOSE_SSL_SERVER, 0) != 1;
+    check_keys_and_sigs(certs, n, p, out);
+    check_now(&out->certs[0], when, now, out);
+done:
+    for (uint32_t i = 0; i < n; i++) {
+        X509_free(certs[i]);
+    }
+    return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache: same chain + SNI + hour → same result. Set-associative, LRU within a set.
+// ---------------------------------------------------------------------------------------------
+typedef struct cache_entry {
+    char key[CACHE_KEY];
+    uint64_t used;  // 0: empty
+    an_chain *result;
+} cache_entry;
+
+struct an_chain_cache {
+    uint64_t tick;
+    cache_entry e[CACHE_SETS][CACHE_WAYS];
+};
+
+an_chain_cache *an_chain_cache_new(void) {
+    return calloc(1, sizeof(an_chain_cache));
+}
+
+void an_chain_cache_free(an_chain_cache *c) {
+    if (!c) {
+        return;
+    }
+    for (size_t s = 0; s < CACHE_SETS; s++) {
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            free(c->e[s][w].result);
+        }
+    }
+    free(c);
+}
+
+static uint32_t fnv1a(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    }
+    return h;
+}
+
+static void chain_digest(const tls_certificate *cert, char out[65]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    out[0] = '\0';
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return;
+    }
+    for (uint32_t i = 0; i < cert->num_stored && i < TLS_MAX_CERTS; i++) {
+        if (cert->certs[i].der &&
+            EVP_DigestUpdate(ctx, cert->certs[i].der, cert->certs[i].len) != 1) {
+            EVP_MD_CTX_free(ctx);
+            return;
+        }
+    }
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) == 1) {
+        hex(md, mdlen, false, out, 65);
+    }
+    EVP_MD_CTX_free(ctx);
+}
+
+bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
+                      const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
+                      an_chain *out) {
+    memset(out, 0, sizeof *out);
+    out->num_certs = cert->num_certs;
+    chain_digest(cert, out->chain_sha256);
+    if (cert->num_stored == 0) {
+        an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
+        out->leaf_parse_error = true;
+        return true;
+    }
+    char key[CACHE_KEY];
+    snprintf(key, sizeof key, "%s|%lld|%s", out->chain_sha256, (long long)(when / 3600),
+             sni ? sni : "");
+    cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
+    if (set) {
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            if (set[w].used && strcmp(set[w].key, key) == 0) {
+                set[w].used = ++cache->tick;
+                *out = *set[w].result;
+                return true;
+            }
+        }
+    }
+    // The hour bucket keys the cache; validity is still checked at the exact second.
+    if (!analyze_uncached(store, p, cert, sni, when, now, out)) {
+        return false;
+    }
+    if (set) {
+        size_t victim = 0;
+        for (size_t w = 1; w < CACHE_WAYS; w++) {
+            if (set[w].used < set[victim].used) {
+                victim = w;
+            }
+        }
+        if (!set[victim].result) {
+            set[victim].result = malloc(sizeof(an_chain));
+        }
+        if (set[victim].result) {
+            an_copy(set[victim].key, sizeof set[victim].key, key);
+            *set[victim].result = *out;
+            set[victim].used = ++cache->tick;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,209 @@
+// test_profile.c — the embedded CloudFront profile, the profile parser's errors, prefix matching
+// (IPv4/IPv6, longest match) and the AWS ip-ranges.json loader.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "an_fixtures.h"
+
+#define RANGES TLSDIAG_SOURCE_DIR "/tests/data/analyze/"
+
+static tls_endpoint ep(const char *addr) {
+    tls_endpoint e;
+    memset(&e, 0, sizeof e);
+    e.family = strchr(addr, ':') ? 6 : 4;
+    assert_int_equal(inet_pton(e.family == 4 ? AF_INET : AF_INET6, addr, e.addr), 1);
+    return e;
+}
+
+static void test_embedded_profile(void **state) {
+    (void)state;
+    an_profile p;
+    char err[256] = "";
+    assert_true(an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len, &p,
+                                 err, sizeof err));
+    assert_string_equal(p.name, "cloudfront");
+    assert_string_equal(p.version, "2026-08-22");
+    assert_true(p.cloudfront);
+    assert_int_equal(p.num_versions, 3);
+    assert_false(an_list_has(p.versions, p.num_versions, 0x0300));  // SSLv3 only when selected
+    assert_false(an_list_has(p.versions, p.num_versions, 0x0304));
+    assert_int_equal(p.num_ciphers, 16);
+    assert_int_equal(p.ciphers[0], 0xC02C);
+    assert_int_equal(p.ciphers[15], 0x0004);
+    assert_int_equal(p.num_groups, 3);
+    assert_true(an_list_has(p.groups, p.num_groups, 0x001D));
+    assert_int_equal(p.num_sigalgs, 10);
+    assert_false(an_list_has(p.sigalgs, p.num_sigalgs, 0x0804));  // no RSA-PSS
+    assert_int_equal(p.rsa_min_bits, 2048);
+    assert_int_equal(p.rsa_max_bits, 4096);
+    assert_true(an_profile_has_curve(&p, "secp384r1"));
+    assert_false(an_profile_has_curve(&p, "secp521r1"));
+    assert_false(p.renegotiation);
+}
+
+static void test_profile_errors(void **state) {
+    (void)state;
+    an_profile p;
+    memset(&p, 0x5a, sizeof p);
+    an_profile before = p;
+    char err[256] = "";
+    const char bad_version[] = "name = x\nversion = 1\nversions = TLSv1.2 TLSv9\n";
+    assert_false(an_profile_parse(bad_version, strlen(bad_version), &p, err, sizeof err));
+    assert_string_equal(err, "profile line 3: bad key or value for \"versions\"");
+    assert_memory_equal(&p, &before, sizeof p);  // untouched on failure
+    const char no_eq[] = "name = x\nciphers 0xC02F\n";
+    assert_false(an_profile_parse(no_eq, strlen(no_eq), &p, err, sizeof err));
+    assert_string_equal(err, "profile line 2: expected \"key = value\"");
+    const char no_version[] = "name = x # comment\n";
+    assert_false(an_profile_parse(no_version, strlen(no_version), &p, err, sizeof err));
+    assert_non_null(strstr(err, "required"));
+    const char bad_hex[] = "name = x\nversion = 1\nciphers = 0xC02F 0x1FFFF\n";
+    assert_false(an_profile_parse(bad_hex, strlen(bad_hex), &p, err, sizeof err));
+    assert_string_equal(err, "profile line 3: bad key or value for \"ciphers\"");
+}
+
+static void test_embedded_prefixes(void **state) {
+    (void)state;
+    an_prefixes p;
+    char err[256] = "", net[64] = "";
+    assert_true(an_prefixes_parse_text((const char *)an_embedded_prefixes, an_embedded_prefixes_len,
+                                       &p, err, sizeof err));
+    assert_int_equal(p.n, 49);  // ORIGIN_FACING: 46 IPv4 + 3 IPv6
+    assert_string_equal(p.source, "embedded 2026-08-22");
+    tls_endpoint e = ep("15.158.1.2");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "15.158.0.0/16");
+    e = ep("13.124.199.255");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "13.124.199.0/24");
+    e = ep("13.124.200.0");  // just past the /24
+    assert_false(an_prefixes_match(&p, &e, net, sizeof net));
+    e = ep("192.0.2.1");
+    assert_false(an_prefixes_match(&p, &e, net, sizeof net));
+    e = ep("2600:9000:1fff:ffff::1");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "2600:9000:1000::/36");
+    e = ep("2600:9000:2000::1");  // CLOUDFRONT but not origin-facing
+    assert_false(an_prefixes_match(&p, &e, net, sizeof net));
+    an_prefixes_free(&p);
+}
+
+static void test_longest_match_and_bad_line(void **state) {
+    (void)state;
+    an_prefixes p;
+    char err[256] = "", net[64] = "";
+    const char text[] =
+        "# === service=CLOUDFRONT_ORIGIN_FACING ipv4 ===\n10.0.0.0/8\n10.1.0.0/16\n"
+        "10.1.2.0/24\n10.1.2.0/24\n2001:db8::/32\n";
+    assert_true(an_prefixes_parse_text(text, strlen(text), &p, err, sizeof err));
+    assert_int_equal(p.n, 4);  // duplicate removed
+    tls_endpoint e = ep("10.1.2.3");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "10.1.2.0/24");
+    e = ep("10.1.3.3");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "10.1.0.0/16");
+    e = ep("10.200.0.1");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "10.0.0.0/8");
+    e = ep("2001:db8:ffff::1");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "2001:db8::/32");
+    an_prefixes_free(&p);
+    const char bad[] = "10.0.0.0/8\n10.0.0.0/33\n";
+    assert_false(an_prefixes_parse_text(bad, strlen(bad), &p, err, sizeof err));
+    assert_string_equal(err, "prefix list line 2: not a CIDR prefix: \"10.0.0.0/33\"");
+}
+
+static void test_ranges_json(void **state) {
+    (void)state;
+    an_prefixes p;
+    char err[256] = "", net[64] = "";
+    assert_true(an_prefixes_load_json(RANGES "ip-ranges-small.json", &p, err, sizeof err));
+    assert_int_equal(p.n, 2);  // only CLOUDFRONT_ORIGIN_FACING, IPv4 and IPv6
+    assert_non_null(strstr(p.source, "2026-08-22-15-17-05"));
+    tls_endpoint e = ep("15.158.9.9");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    e = ep("13.32.0.1");  // CLOUDFRONT only: not taken while ORIGIN_FACING exists
+    assert_false(an_prefixes_match(&p, &e, net, sizeof net));
+    e = ep("2600:9000:1000::5");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    an_prefixes_free(&p);
+    // fallback: a file from before CLOUDFRONT_ORIGIN_FACING existed
+    assert_true(
+        an_prefixes_load_json(RANGES "ip-ranges-no-origin-facing.json", &p, err, sizeof err));
+    assert_int_equal(p.n, 1);
+    e = ep("13.33.1.1");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "13.32.0.0/15");
+    an_prefixes_free(&p);
+    assert_false(an_prefixes_load_json(RANGES "ip-ranges-broken.json", &p, err, sizeof err));
+    assert_non_null(strstr(err, "ip-ranges-broken.json:2:"));
+    assert_false(an_prefixes_load_json(RANGES "missing.json", &p, err, sizeof err));
+}
+
+static void test_analyzer_config(void **state) {
+    (void)state;
+    analyzer_config c;
+    analyzer_config_default(&c);
+    assert_string_equal(c.profile, "cloudfront");
+    c.ca_file = CERT_DIR "root.pem";
+    c.ranges_file = RANGES "ip-ranges-small.json";
+    char err[256] = "";
+    analyzer *a = analyzer_new(&c, err, sizeof err);
+    assert_non_null(a);
+    assert_string_equal(analyzer_profile_version(a), "2026-08-22");
+    assert_non_null(strstr(analyzer_prefix_source(a), "ip-ranges-small.json"));
+    assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificates, sha256 "));
+    analyzer_free(a);
+    c.ca_file = CERT_DIR "make.sh";  // not PEM
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_non_null(strstr(err, "cannot load CA file"));
+    c.ca_file = CERT_DIR "root.pem";
+    c.profile = "akamai";
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_string_equal(err, "unknown profile \"akamai\" (use cloudfront or generic)");
+    c.profile = "generic";
+    c.ca_file = NULL;  // the system store
+    a = analyzer_new(&c, err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(strstr(analyzer_trust_store(a), "system "));
+    analyzer_free(a);
+    analyzer_free(NULL);
+}
+
+static void test_networks_and_texts(void **state) {
+    (void)state;
+    char net[64];
+    tls_endpoint e = ep("198.51.100.77");
+    an_endpoint_network(&e, net, sizeof net);
+    assert_string_equal(net, "198.51.100.0/24");
+    e = ep("2001:db8:1:2:3::9");
+    an_endpoint_network(&e, net, sizeof net);
+    assert_string_equal(net, "2001:db8:1::/48");
+    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    char out[128];
+    an_text_expand("connect {server}:{port} -servername {sni} {nope} {issuer}", &v, out,
+                   sizeof out);
+    assert_string_equal(out, "connect 192.0.2.1:443 -servername a.example.com {nope} ?");
+    an_text_expand("{sni}{sni}", &v, out, 10);
+    assert_string_equal(out, "a.example");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_profile),
+        cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_embedded_prefixes),
+        cmocka_unit_test(test_longest_match_and_bad_line),
+        cmocka_unit_test(test_ranges_json),
+        cmocka_unit_test(test_analyzer_config),
+        cmocka_unit_test(test_networks_and_texts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

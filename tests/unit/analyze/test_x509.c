@@ -1,0 +1,332 @@
+// test_x509.c — certificate causes from real PEM fixtures: validation at handshake time, the
+// precise chain cause, names (RFC 6125 wildcards), purpose, keys and signatures.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "an_fixtures.h"
+
+static analyzer *A;
+
+static int setup(void **state) {
+    (void)state;
+    A = fx_analyzer("cloudfront");
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    analyzer_free(A);
+    return 0;
+}
+
+// judge: ClientHello with sni, the server flight with certs, then the client's fatal alert
+// (desc) and FIN — or a completed handshake when desc is 0.
+static verdict *judge(const char *sni, const char *const *certs, uint8_t desc) {
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, sni);
+    fx_server_flight(&x, certs);
+    if (desc) {
+        fx_alert(&x, TLS_DIR_C2S, 2, desc);
+        fx_close(&x, TLS_DIR_C2S, false, 1);
+    } else {
+        fx_finish_ok(&x);
+    }
+    verdict *v = analyzer_run(A, x.t);
+    fx_free(&x);
+    assert_non_null(v);
+    return v;
+}
+
+static void test_valid_chain_ok(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 0);
+    assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_string_equal(v->verify_error, "ok");
+    assert_int_equal(v->num_certs, 2);
+    assert_string_equal(v->certs[0].subject, "CN=origin.example.com");
+    assert_string_equal(v->certs[0].sans, "origin.example.com");
+    assert_string_equal(v->certs[0].key_type, "RSA");
+    assert_int_equal(v->certs[0].key_bits, 2048);
+    assert_string_equal(v->certs[0].sig_alg, "sha256WithRSAEncryption");
+    assert_int_equal(strlen(v->certs[0].sha256), 64);
+    assert_false(v->certs[0].is_ca);
+    assert_true(v->certs[1].is_ca);
+    assert_string_equal(v->certs[0].aki, v->certs[1].ski);
+    assert_int_equal(v->certs[0].not_before, 1577836800);  // 2020-01-01
+    assert_int_equal(strlen(v->chain_sha256), 64);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+}
+
+static void test_expired_leaf(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-expired", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 45);
+    assert_int_equal(v->cause, CAUSE_CERT_EXPIRED);
+    assert_int_equal(v->confidence, CONF_HIGH);
+    assert_int_equal(v->aborted_by, PARTY_CLIENT);
+    assert_string_equal(v->failed_step, "after server Certificate");
+    assert_int_equal(v->alert_desc, 45);
+    assert_non_null(fx_evidence(v, "validity"));
+    verdict_free(v);
+}
+
+static void test_not_yet_valid_leaf(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-notyet", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 45);
+    assert_int_equal(v->cause, CAUSE_CERT_NOT_YET_VALID);
+    verdict_free(v);
+}
+
+static void test_expired_intermediate(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", "inter-expired", NULL};
+    verdict *v = judge("origin.example.com", c, 45);
+    assert_int_equal(v->cause, CAUSE_CERT_INTERMEDIATE_EXPIRED);
+    assert_non_null(strstr(v->summary, "Intermediate CA"));
+    // near miss: the leaf itself is fine, so not cert_expired
+    assert_false(fx_has_finding(v, CAUSE_CERT_EXPIRED));
+    verdict_free(v);
+}
+
+static void test_self_signed(void **state) {
+    (void)state;
+    const char *c[] = {"selfsigned", NULL};
+    // unknown_ca(48), the same alert a missing intermediate gets: the chain decides
+    verdict *v = judge("origin.example.com", c, 48);
+    assert_int_equal(v->cause, CAUSE_CERT_SELF_SIGNED);
+    assert_int_equal(v->confidence, CONF_HIGH);
+    assert_true(v->certs[0].self_signed);
+    assert_true(v->certs[0].self_issued);
+    assert_int_not_equal(v->num_dead_ends, 0);
+    assert_non_null(strstr(v->dead_ends[0], "HTTP Only"));
+    verdict_free(v);
+}
+
+static void test_private_ca(void **state) {
+    (void)state;
+    const char *c[] = {"privleaf", "privroot", NULL};
+    verdict *v = judge("origin.example.com", c, 48);
+    assert_int_equal(v->cause, CAUSE_CERT_UNTRUSTED_CA);
+    assert_non_null(strstr(v->summary, "Example Corp Internal Root"));
+    assert_string_equal(fx_evidence(v, "untrusted_root"),
+                        "O=Example Corp,CN=Example Corp Internal Root");
+    verdict_free(v);
+}
+
+static void test_private_ca_root_not_sent(void **state) {
+    (void)state;
+    // leaf + private intermediate; the private root is neither sent nor trusted: untrusted CA,
+    // not a missing intermediate (the server sent every intermediate there is).
+    const char *c[] = {"privleaf2", "privinter", NULL};
+    verdict *v = judge("origin.example.com", c, 48);
+    assert_int_equal(v->cause, CAUSE_CERT_UNTRUSTED_CA);
+    assert_string_equal(fx_evidence(v, "untrusted_root"),
+                        "O=Example Corp,CN=Example Corp Internal Root");
+    assert_false(fx_has_finding(v, CAUSE_CERT_MISSING_INTERMEDIATE));
+    verdict_free(v);
+}
+
+static void test_missing_intermediate(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", NULL};
+    verdict *v = judge("origin.example.com", c, 48);
+    assert_int_equal(v->cause, CAUSE_CERT_MISSING_INTERMEDIATE);
+    assert_string_equal(fx_evidence(v, "missing_issuer"),
+                        "O=tlsdiag tests,CN=tlsdiag Test Intermediate CA");
+    assert_string_equal(fx_evidence(v, "missing_issuer_keyid"), v->certs[0].aki);
+    assert_non_null(strstr(v->fix[0], "fullchain.pem"));
+    assert_non_null(strstr(v->fix[0], "tlsdiag Test Intermediate CA"));
+    assert_non_null(strstr(v->dead_ends[0], "browser"));
+    assert_string_equal(
+        v->check_command,
+        "openssl s_client -connect 192.0.2.10:443 -servername origin.example.com -showcerts");
+    // near miss: not self-signed
+    assert_false(v->certs[0].self_signed);
+    verdict_free(v);
+}
+
+static void test_misordered(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", "root", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 0);
+    // OpenSSL (and this handshake's client) accepts it; CloudFront refuses a misordered chain.
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_true(fx_has_finding(v, CAUSE_CERT_CHAIN_MISORDERED));
+    verdict_free(v);
+    v = judge("origin.example.com", c, 42);
+    assert_int_equal(v->cause, CAUSE_CERT_CHAIN_MISORDERED);
+    assert_non_null(strstr(v->summary, "Intermediate CA"));
+    verdict_free(v);
+}
+
+static void test_correct_order_with_root_not_misordered(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", "inter", "root", NULL};
+    verdict *v = judge("origin.example.com", c, 0);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+}
+
+static void test_extra_cert_is_finding(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", "inter", "privroot", NULL};
+    verdict *v = judge("origin.example.com", c, 0);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_true(fx_has_finding(v, CAUSE_CERT_CHAIN_MISORDERED));
+    assert_non_null(strstr(v->findings[0].text, "not part of the chain"));
+    verdict_free(v);
+}
+
+static void test_wildcard_rules(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-wildcard", "inter", NULL};
+    verdict *v = judge("a.example.com", c, 0);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+    v = judge("a.b.example.com", c, 42);
+    assert_int_equal(v->cause, CAUSE_CERT_NAME_MISMATCH);
+    assert_null(fx_evidence(v, "default_certificate"));  // same site: not a default cert
+    verdict_free(v);
+    v = judge("example.com", c, 42);
+    assert_int_equal(v->cause, CAUSE_CERT_NAME_MISMATCH);
+    assert_non_null(strstr(v->dead_ends[0], "DNS"));
+    verdict_free(v);
+}
+
+static void test_name_mismatch_and_cn_fallback(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-wrongname", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 42);
+    assert_int_equal(v->cause, CAUSE_CERT_NAME_MISMATCH);
+    assert_string_equal(fx_evidence(v, "sni"), "origin.example.com");
+    assert_non_null(strstr(fx_evidence(v, "default_certificate"), "default certificate"));
+    verdict_free(v);
+    const char *cn[] = {"leaf-cnonly", "inter", NULL};
+    v = judge("origin.example.com", cn, 0);  // CN used: no DNS SAN
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+}
+
+static void test_sni_missing(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-wrongname", "inter", NULL};
+    verdict *v = judge(NULL, c, 42);
+    assert_int_equal(v->cause, CAUSE_SNI_MISSING);
+    assert_false(v->has_sni);
+    assert_non_null(strstr(v->check_command, "-noservername"));
+    verdict_free(v);
+}
+
+static void test_eku_client_only(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-clientauth", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 43);
+    assert_int_equal(v->cause, CAUSE_CERT_WRONG_PURPOSE);
+    assert_int_equal(v->confidence, CONF_HIGH);
+    verdict_free(v);
+}
+
+static void test_rsa1024(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-rsa1024", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 43);
+    assert_int_equal(v->cause, CAUSE_CERT_WEAK_KEY);
+    assert_non_null(strstr(v->summary, "RSA-1024"));
+    verdict_free(v);
+}
+
+static void test_p521_refused_p256_fine(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-p521", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 0);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_true(fx_has_finding(v, CAUSE_CERT_WEAK_KEY));
+    assert_string_equal(v->certs[0].curve, "secp521r1");
+    verdict_free(v);
+    const char *p256[] = {"leaf-p256", "inter", NULL};
+    v = judge("origin.example.com", p256, 0);
+    assert_false(fx_has_finding(v, CAUSE_CERT_WEAK_KEY));
+    assert_string_equal(v->certs[0].key_type, "EC");
+    verdict_free(v);
+}
+
+static void test_sha1(void **state) {
+    (void)state;
+    const char *c[] = {"leaf-sha1", "inter", NULL};
+    verdict *v = judge("origin.example.com", c, 42);
+    assert_int_equal(v->cause, CAUSE_CERT_WEAK_SIGNATURE);
+    assert_non_null(strstr(v->summary, "sha1WithRSAEncryption"));
+    verdict_free(v);
+}
+
+static void test_expires_soon_finding(void **state) {
+    (void)state;
+    // "now" 2059-12-20: the leaf (notAfter 2060-01-01) is valid at handshake time, expiring soon.
+    analyzer_config c;
+    analyzer_config_default(&c);
+    c.ca_file = CERT_DIR "root.pem";
+    c.now = 2840140800LL - 12 * 86400;  // 2060-01-01 minus 12 days
+    char err[256];
+    analyzer *a = analyzer_new(&c, err, sizeof err);
+    assert_non_null(a);
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    const char *chain[] = {"leaf", "inter", NULL};
+    fx_server_flight(&x, chain);
+    fx_finish_ok(&x);
+    verdict *v = analyzer_run(a, x.t);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_true(fx_has_finding(v, CAUSE_CERT_EXPIRED));
+    assert_non_null(strstr(v->findings[0].text, "expires in 12 days"));
+    verdict_free(v);
+    fx_free(&x);
+    analyzer_free(a);
+}
+
+static void test_cache_same_chain_same_result(void **state) {
+    (void)state;
+    const char *c[] = {"leaf", NULL};
+    verdict *v1 = judge("origin.example.com", c, 48);
+    verdict *v2 = judge("origin.example.com", c, 48);
+    assert_int_equal(v1->cause, v2->cause);
+    assert_string_equal(v1->chain_sha256, v2->chain_sha256);
+    assert_string_equal(fx_evidence(v2, "missing_issuer"), fx_evidence(v1, "missing_issuer"));
+    verdict_free(v1);
+    verdict_free(v2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_chain_ok),
+        cmocka_unit_test(test_expired_leaf),
+        cmocka_unit_test(test_not_yet_valid_leaf),
+        cmocka_unit_test(test_expired_intermediate),
+        cmocka_unit_test(test_self_signed),
+        cmocka_unit_test(test_private_ca),
+        cmocka_unit_test(test_private_ca_root_not_sent),
+        cmocka_unit_test(test_missing_intermediate),
+        cmocka_unit_test(test_misordered),
+        cmocka_unit_test(test_correct_order_with_root_not_misordered),
+        cmocka_unit_test(test_extra_cert_is_finding),
+        cmocka_unit_test(test_wildcard_rules),
+        cmocka_unit_test(test_name_mismatch_and_cn_fallback),
+        cmocka_unit_test(test_sni_missing),
+        cmocka_unit_test(test_eku_client_only),
+        cmocka_unit_test(test_rsa1024),
+        cmocka_unit_test(test_p521_refused_p256_fine),
+        cmocka_unit_test(test_sha1),
+        cmocka_unit_test(test_expires_soon_finding),
+        cmocka_unit_test(test_cache_same_chain_same_result),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
