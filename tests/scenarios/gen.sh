@@ -1,0 +1,517 @@
+#!/usr/bin/env bash
+# gen.sh OUTDIR — regenerate the golden scenario captures: a private PKI, real OpenSSL peers on
+# 127.0.0.1 (or a veth pair between two network namespaces for the path faults), one tcpdump
+# capture per failure cause, written to OUTDIR (normally pcaps/). See pcaps/README.md.
+#
+# Run as root (tcpdump, ip netns):  sudo tests/scenarios/gen.sh pcaps
+# Needs: openssl, faketime, tcpdump, editcap and tshark, python3, iproute2 (ip, ss).
+# Every peer runs under `timeout`, every scenario uses a fixed port, and a trap kills whatever
+# this script started, so a broken scenario can neither hang the run nor leak processes.
+# The truth for the captures lives in OUTDIR/truth.tsv, which this script does not write: a
+# human checks each new capture with tshark (tests/scripts/test_scenario_pcaps.sh) and records it.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=$(mkdir -p "$1" && cd "$1" && pwd)
+CA="$OUT/ca"
+mkdir -p "$CA"
+WORK=$(mktemp -d /tmp/tlsdiag-scen.XXXXXX)
+KEYS="$WORK/keys"
+mkdir -p "$KEYS"
+ONLY="${SCENARIOS:-}"   # optional space-separated subset of scenario names, for iterating
+if [[ -n $ONLY && -e $CA/root.pem ]]; then
+    # Every run makes a new PKI; a partial run would leave the other captures signed by a root
+    # that is no longer pcaps/ca/root.pem.
+    echo "$0: SCENARIOS=... needs a scratch OUTDIR (no ca/root.pem in it)" >&2
+    exit 2
+fi
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    netns_down
+    [[ -n ${KEEP:-} ]] && log "kept $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[gen] %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------------------------------------------
+# PKI. Valid certificates last 25 years (the goldens must stay true); invalid ones get their
+# dates from faketime, because OpenSSL 3.0's `x509 -req` has no -not_before.
+# ------------------------------------------------------------------------------------------------
+VALID_DAYS=9131   # 25 years
+# ext.cnf reads SAN and EKU from the environment; every openssl call parses the whole file.
+export SAN=DNS:origin.example.com EKU=serverAuth
+cat >"$WORK/ext.cnf" <<'EOF'
+[ca]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = $ENV::EKU
+subjectAltName = $ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+# Ed25519 has no key encipherment (RFC 8410 §5).
+[leaf_sigonly]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = $ENV::EKU
+subjectAltName = $ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+
+# newkey NAME ALG [BITS]
+newkey() {
+    if [[ $2 == RSA ]]; then
+        openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${3:-2048}" -out "$KEYS/$1.key" 2>/dev/null
+    else
+        openssl genpkey -algorithm "$2" -out "$KEYS/$1.key"
+    fi
+}
+
+# selfsign_ca NAME CN — a self-signed root CA, valid 35 years.
+selfsign_ca() {
+    local name=$1 cn=$2
+    newkey "$name" RSA
+    openssl req -new -x509 -key "$KEYS/$name.key" -sha256 -days $((VALID_DAYS + 3650)) \
+        -subj "/O=tlsdiag test PKI/CN=$cn" -config "$WORK/ext.cnf" -extensions ca \
+        -out "$CA/$name.pem"
+}
+
+# issue NAME ISSUER EXT CN DAYS [FAKETIME] [DIGEST] — sign NAME's key (already made) by ISSUER.
+issue() {
+    local name=$1 issuer=$2 ext=$3 cn=$4 days=$5 fake=${6:-} md=${7:--sha256}
+    local -a pre=()
+    [[ -n $fake ]] && pre=(faketime "$fake")
+    openssl req -new -key "$KEYS/$name.key" -subj "/O=tlsdiag test PKI/CN=$cn" \
+        -out "$WORK/$name.csr"
+    SAN=${LEAF_SAN:-DNS:$cn} EKU=${LEAF_EKU:-serverAuth} "${pre[@]}" openssl x509 -req -in "$WORK/$name.csr" \
+        -CA "$CA/$issuer.pem" -CAkey "$KEYS/$issuer.key" -set_serial "0x$(openssl rand -hex 8)" \
+        -days "$days" "$md" -extfile "$WORK/ext.cnf" -extensions "$ext" -out "$CA/$name.pem" 2>/dev/null
+}
+
+make_pki() {
+    log "PKI"
+    # Trusted hierarchy: root -> int -> leaves. root.pem is the analyzer's --ca-file.
+    selfsign_ca root "tlsdiag Test Root CA"
+    newkey int RSA
+    issue int root ca "tlsdiag Test Intermediate CA" "$VALID_DAYS"
+    newkey leaf RSA
+    issue leaf int leaf origin.example.com "$VALID_DAYS"
+    # Two-level intermediates for the misordered chain: root -> int -> int2 -> leaf2.
+    newkey int2 RSA
+    issue int2 int ca "tlsdiag Test Issuing CA 2" "$VALID_DAYS"
+    newkey leaf_l2 RSA
+    issue leaf_l2 int2 leaf origin.example.com "$VALID_DAYS"
+    # Expired leaf: valid 2020-01-01 .. 2021-01-01.
+    newkey leaf_expired RSA
+    issue leaf_expired int leaf origin.example.com 366 "2020-01-01 00:00:00"
+    # Not yet valid leaf: from 2046-01-01, so the capture (made before then) is always before it.
+    newkey leaf_notyet RSA
+    issue leaf_notyet int leaf origin.example.com 3650 "2046-01-01 00:00:00"
+    # Expired intermediate (2019-2021) issuing an otherwise valid leaf.
+    newkey int_expired RSA
+    issue int_expired root ca "tlsdiag Test Expired Intermediate CA" 731 "2019-01-01 00:00:00"
+    newkey leaf_intexp RSA
+    issue leaf_intexp int_expired leaf origin.example.com "$VALID_DAYS"
+    # Self-signed leaf.
+    newkey leaf_self RSA
+    openssl req -new -x509 -key "$KEYS/leaf_self.key" -sha256 -days "$VALID_DAYS" \
+        -subj "/O=tlsdiag test PKI/CN=origin.example.com" \
+        -addext "subjectAltName=DNS:origin.example.com" -addext "basicConstraints=critical,CA:false" \
+        -addext "extendedKeyUsage=serverAuth" -out "$CA/leaf_self.pem"
+    # A second, unrelated private root (NOT in root.pem) with its own intermediate.
+    selfsign_ca private_root "Example Corp Internal Root CA"
+    newkey private_int RSA
+    issue private_int private_root ca "Example Corp Internal Issuing CA" "$VALID_DAYS"
+    newkey leaf_private RSA
+    issue leaf_private private_int leaf origin.example.com "$VALID_DAYS"
+    # Wrong name: only other.example.net.
+    newkey leaf_wrongname RSA
+    LEAF_SAN=DNS:other.example.net issue leaf_wrongname int leaf other.example.net "$VALID_DAYS"
+    # Default vhost certificate for a server that ignores / gets no SNI.
+    newkey leaf_default RSA
+    LEAF_SAN=DNS:default.example.net issue leaf_default int leaf default.example.net "$VALID_DAYS"
+    # EKU clientAuth only.
+    newkey leaf_clientauth RSA
+    LEAF_EKU=clientAuth issue leaf_clientauth int leaf origin.example.com "$VALID_DAYS"
+    # RSA-1024 key.
+    newkey leaf_rsa1024 RSA 1024
+    issue leaf_rsa1024 int leaf origin.example.com "$VALID_DAYS"
+    # SHA-1 signature.
+    newkey leaf_sha1 RSA
+    issue leaf_sha1 int leaf origin.example.com "$VALID_DAYS" "" -sha1
+    # Ed25519 leaf: no signature scheme CloudFront offers can use it.
+    newkey leaf_ed25519 ED25519
+    issue leaf_ed25519 int leaf_sigonly origin.example.com "$VALID_DAYS"
+    # The -cert_chain files: what the server sends after its leaf. The misordered one puts the
+    # root's child before the leaf's issuer (RFC 5246 §7.4.2 wants each cert to certify the one
+    # before it).
+    cat "$CA/int.pem" >"$CA/chain_int.pem"
+    cat "$CA/int.pem" "$CA/int2.pem" >"$CA/chain_l2_misordered.pem"
+    # 1024-bit DH group for dh_too_small.
+    openssl dhparam -out "$WORK/dh1024.pem" 1024 2>/dev/null
+}
+
+# ------------------------------------------------------------------------------------------------
+# Peers.
+# ------------------------------------------------------------------------------------------------
+# The client that imitates CloudFront's origin fetch (reference/cloudfront.md §1): TLS 1.2 at
+# most, CloudFront's origin cipher list (DES-CBC3-SHA and RC4-MD5 are not built into this
+# OpenSSL), its three groups and its RSA-PKCS1/ECDSA signature schemes. OpenSSL 3.0 accepts the
+# whole -sigalgs list but drops RSA+SHA1/ECDSA+SHA1 from the ClientHello at security level >= 1,
+# so the hello offers 8 of CloudFront's 10 schemes. SECLEVEL=2 is Debian's default and makes the
+# client refuse RSA-1024 keys, SHA-1 certificate signatures and 1024-bit DH, as CloudFront should.
+CF_CIPHERS='ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA:AES256-SHA:AES128-SHA:DES-CBC3-SHA:RC4-MD5@SECLEVEL=2'
+CF_SIGALGS='RSA+SHA256:RSA+SHA384:RSA+SHA512:RSA+SHA224:ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:ECDSA+SHA224:RSA+SHA1:ECDSA+SHA1'
+CF_GROUPS='X25519:P-256:P-384'
+SNI=origin.example.com
+# Where peers run: loopback by default; the veth scenarios below switch these.
+HOST=127.0.0.1
+IFACE=lo
+IN_CLIENT_NS=()
+IN_SERVER_NS=()
+HTTP_GET=$'GET / HTTP/1.1\r\nHost: origin.example.com\r\nUser-Agent: Amazon CloudFront\r\nConnection: close\r\n\r\n'
+
+# cf_client PORT [extra s_client args...] — CloudFront-like client; output to $WORK/NAME.client.
+cf_client() {
+    local port=$1
+    shift
+    local -a sni=(-servername "$SNI")
+    [[ -z $SNI ]] && sni=(-noservername)
+    client -connect "$HOST:$port" "${sni[@]}" -verify_hostname origin.example.com \
+        -verify_return_error -CAfile "$CA/root.pem" -no_tls1_3 -cipher "$CF_CIPHERS" \
+        -curves "$CF_GROUPS" -sigalgs "$CF_SIGALGS" "$@"
+}
+
+# generic_client PORT [extra args...] — a plain OpenSSL client (health checker, curl-like):
+# default versions (TLS 1.3 allowed), ciphers and groups.
+generic_client() {
+    local port=$1
+    shift
+    client -connect "$HOST:$port" -servername "$SNI" -verify_hostname "$SNI" \
+        -verify_return_error -CAfile "$CA/root.pem" "$@"
+}
+
+client() {
+    printf '%s' "$HTTP_GET" | "${IN_CLIENT_NS[@]}" timeout "${CLIENT_TIMEOUT:-5}" openssl s_client -ign_eof "$@" \
+        >>"$WORK/$CUR.client" 2>&1 || true
+}
+
+# server_tls PORT CERT [extra s_server args...] — one-connection s_server answering HTTP with
+# its status page (-www), so a successful handshake carries application data both ways.
+server_tls() {
+    local port=$1 cert=$2
+    shift 2
+    "${IN_SERVER_NS[@]}" timeout 20 openssl s_server -accept "$HOST:$port" -naccept 1 -www \
+        -cert "$CA/$cert.pem" -key "$KEYS/$cert.key" "$@" >>"$WORK/$CUR.server" 2>&1 &
+    PIDS+=($!)
+    wait_listen "$port"
+}
+
+# server_py MODE PORT — the stdlib misbehaving peers (tcpserver.py).
+server_py() {
+    timeout 20 python3 "$HERE/tcpserver.py" "$1" "$2" >>"$WORK/$CUR.server" 2>&1 &
+    PIDS+=($!)
+    wait_listen "$2"
+}
+
+wait_listen() {
+    local i
+    for i in $(seq 1 100); do
+        if "${IN_SERVER_NS[@]}" ss -Hltn "sport = :$1" | grep -q .; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    log "$CUR: nothing listening on $1"
+    return 1
+}
+
+# ------------------------------------------------------------------------------------------------
+# Capture around one scenario.
+# ------------------------------------------------------------------------------------------------
+TCPDUMP_PID=
+# capture_start NAME PORT [tcpdump args...]
+capture_start() {
+    CUR=$1
+    local port=$2
+    shift 2
+    : >"$WORK/$CUR.tcpdump"
+    "${IN_SERVER_NS[@]}" tcpdump -i "$IFACE" -n -U --immediate-mode -w "$OUT/$CUR.pcap" "$@" \
+        "${FILTER:-tcp port $port}" >"$WORK/$CUR.tcpdump" 2>&1 &
+    TCPDUMP_PID=$!
+    PIDS+=("$TCPDUMP_PID")
+    local i
+    for i in $(seq 1 100); do
+        grep -q 'listening on' "$WORK/$CUR.tcpdump" && break
+        sleep 0.05
+    done
+    sleep 0.2   # "listening on" is printed just before the BPF filter is attached
+}
+
+# capture_stop — let the last packets (FIN, RST) arrive, stop the peers, stop tcpdump with
+# SIGINT so it flushes and writes a complete file.
+capture_stop() {
+    sleep 0.5
+    local p
+    for p in "${PIDS[@]}"; do
+        [[ $p == "$TCPDUMP_PID" ]] && continue
+        kill "$p" 2>/dev/null || true
+    done
+    kill -INT "$TCPDUMP_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    PIDS=()
+    local n
+    # tcpdump writes as the user it drops privileges to; give the file to OUTDIR's owner.
+    chown --reference="$OUT" "$OUT/$CUR.pcap"
+    n=$(tcpdump -r "$OUT/$CUR.pcap" -n 2>/dev/null | wc -l)
+    log "$CUR: $n packets"
+    if [[ $n -eq 0 ]]; then
+        log "$CUR: empty capture; peer logs follow"
+        cat "$WORK/$CUR".* >&2 || true
+        exit 1
+    fi
+}
+
+want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
+
+# scenario NAME PORT FUNCTION — run FUNCTION (which starts peers) inside a capture.
+scenario() {
+    local name=$1 port=$2 fn=$3
+    want "$name" || return 0
+    capture_start "$name" "$port"
+    "$fn" "$port"
+    capture_stop
+}
+
+# ------------------------------------------------------------------------------------------------
+# Scenarios. Port numbers are fixed so a capture's structure is the same on every run.
+# ------------------------------------------------------------------------------------------------
+s_ok() { server_tls "$1" leaf -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_ok_tls13() { server_tls "$1" leaf -cert_chain "$CA/chain_int.pem"; generic_client "$1"; }
+s_expired() { server_tls "$1" leaf_expired -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_missing_int() { server_tls "$1" leaf; cf_client "$1"; }
+s_self_signed() { server_tls "$1" leaf_self; cf_client "$1"; }
+s_untrusted() { server_tls "$1" leaf_private -cert_chain "$CA/private_int.pem"; cf_client "$1"; }
+s_name_mismatch() { server_tls "$1" leaf_wrongname -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_proto_tls13only() { server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -tls1_3; cf_client "$1"; }
+s_proto_tls10only() {
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -tls1 -cipher 'DEFAULT@SECLEVEL=0'
+    cf_client "$1" -min_protocol TLSv1.2
+}
+s_no_shared_cipher() {
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -no_tls1_3 \
+        -cipher 'AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305'
+    cf_client "$1"
+}
+s_sni_rejected() {
+    # -cert2 serves the configured name; any other SNI gets a fatal unrecognized_name.
+    server_tls "$1" leaf_default -cert_chain "$CA/chain_int.pem" -servername origin.example.com \
+        -servername_fatal -cert2 "$CA/leaf.pem" -key2 "$KEYS/leaf.key"
+    SNI=d111111abcdef8.cloudfront.net cf_client "$1"
+}
+s_refused() { cf_client "$1"; }
+s_not_tls() { server_py http400 "$1"; cf_client "$1"; }
+s_not_tls_ssh() { server_py ssh "$1"; cf_client "$1"; }
+s_reset() { server_py reset "$1"; cf_client "$1"; }
+s_closed() { server_py close "$1"; cf_client "$1"; }
+s_timeout() { server_py silent "$1"; CLIENT_TIMEOUT=3 cf_client "$1"; }
+s_notyet() { server_tls "$1" leaf_notyet -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_int_expired() { server_tls "$1" leaf_intexp -cert_chain "$CA/int_expired.pem"; cf_client "$1"; }
+s_misordered() { server_tls "$1" leaf_l2 -cert_chain "$CA/chain_l2_misordered.pem"; cf_client "$1"; }
+s_client_cert() {
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -Verify 1 -CAfile "$CA/root.pem"
+    cf_client "$1"
+}
+s_wrong_purpose() { server_tls "$1" leaf_clientauth -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_weak_key() {
+    # The server must drop to SECLEVEL 0 even to load a 1024-bit key.
+    server_tls "$1" leaf_rsa1024 -cert_chain "$CA/chain_int.pem" -cipher 'DEFAULT@SECLEVEL=0'
+    cf_client "$1"
+}
+s_weak_sig() {
+    server_tls "$1" leaf_sha1 -cert_chain "$CA/chain_int.pem" -cipher 'DEFAULT@SECLEVEL=0'
+    cf_client "$1"
+}
+s_no_group() {
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -no_tls1_3 -groups secp521r1 \
+        -cipher 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'
+    cf_client "$1"
+}
+s_no_sigalg() { server_tls "$1" leaf_ed25519 -cert_chain "$CA/chain_int.pem"; cf_client "$1"; }
+s_sni_missing() { server_tls "$1" leaf_default -cert_chain "$CA/chain_int.pem"; SNI= cf_client "$1"; }
+s_dh_small() {
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem" -no_tls1_3 -dhparam "$WORK/dh1024.pem" \
+        -cipher 'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384@SECLEVEL=0'
+    generic_client "$1" -no_tls1_3 -cipher 'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384'
+}
+s_expired_tls13() { server_tls "$1" leaf_expired -cert_chain "$CA/chain_int.pem"; generic_client "$1"; }
+s_missing_int_tls13() { server_tls "$1" leaf; generic_client "$1"; }
+
+# capture_incomplete from an ok handshake: a snaplen-truncated capture ...
+s_snaplen() {
+    want capture_incomplete-snaplen || return 0
+    capture_start capture_incomplete-snaplen "$1" -s 96
+    s_ok "$1"
+    capture_stop
+}
+# ... and a copy that starts mid-stream (no SYN, no ClientHello: the first packet kept is the
+# server's first data segment).
+s_midstream() {
+    want capture_incomplete-midstream || return 0
+    [[ -f $OUT/ok.pcap ]] || { log "midstream needs ok.pcap"; return 1; }
+    local first
+    first=$(tshark -r "$OUT/ok.pcap" -Y 'tcp.srcport == 17401 && tcp.len > 0' -T fields \
+        -e frame.number 2>/dev/null | head -1)
+    editcap -F pcap -r "$OUT/ok.pcap" "$OUT/capture_incomplete-midstream.pcap" "$first-100000"
+    chown --reference="$OUT" "$OUT/capture_incomplete-midstream.pcap"
+    log "capture_incomplete-midstream: from frame $first of ok.pcap"
+}
+
+# ------------------------------------------------------------------------------------------------
+# Scenarios that need a real path between two hosts: two network namespaces joined by a veth
+# pair, captured on the server's side (where an origin admin would run tcpdump). There is no
+# netfilter here, so the faults are made with routing and MTU, which is how they happen anyway.
+# ------------------------------------------------------------------------------------------------
+NS_C=tlsdiag-scen-c
+NS_S=tlsdiag-scen-s
+NS_MADE=
+netns_up() {
+    NS_MADE=1
+    ip netns del "$NS_C" 2>/dev/null || true   # left over from a run that was killed -9
+    ip netns del "$NS_S" 2>/dev/null || true
+    ip netns add "$NS_C"
+    ip netns add "$NS_S"
+    ip link add td-c netns "$NS_C" type veth peer name td-s netns "$NS_S"
+    ip -n "$NS_C" addr add 10.251.0.1/24 dev td-c
+    ip -n "$NS_S" addr add 10.251.0.2/24 dev td-s
+    ip -n "$NS_C" link set lo up
+    ip -n "$NS_S" link set lo up
+    ip -n "$NS_C" link set td-c up
+    ip -n "$NS_S" link set td-s up
+    # One MSS per packet, as on a real NIC after TSO: the capture then shows real segment sizes.
+    ip -n "$NS_S" link set dev td-s gso_max_segs 1
+    ip -n "$NS_C" link set dev td-c gso_max_segs 1
+    HOST=10.251.0.2
+    IFACE=td-s
+    IN_CLIENT_NS=(ip netns exec "$NS_C")
+    IN_SERVER_NS=(ip netns exec "$NS_S")
+}
+netns_down() {
+    if [[ -n $NS_MADE ]]; then
+        ip netns del "$NS_C" 2>/dev/null || true
+        ip netns del "$NS_S" 2>/dev/null || true
+        NS_MADE=
+    fi
+    HOST=127.0.0.1
+    IFACE=lo
+    IN_CLIENT_NS=()
+    IN_SERVER_NS=()
+}
+
+# connect_timeout: a firewall that silently drops. The server host has a blackhole route back to
+# the client, so SYNs arrive (and are captured) but no SYN-ACK or RST ever leaves.
+s_connect_timeout() {
+    ip -n "$NS_S" route add blackhole 10.251.0.1/32
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem"
+    CLIENT_TIMEOUT=4 cf_client "$1"
+    ip -n "$NS_S" route del blackhole 10.251.0.1/32
+}
+# server_flight_lost: a path MTU black hole. The client's link has MTU 1000 but advertises MSS
+# 1460 (as behind a router with a smaller MTU that filters ICMP "fragmentation needed"), so every
+# full-size server segment is dropped silently and retransmitted until the client gives up.
+s_flight_lost() {
+    ip -n "$NS_C" link set td-c mtu 1000
+    ip -n "$NS_C" route replace 10.251.0.0/24 dev td-c advmss 1460
+    server_tls "$1" leaf -cert_chain "$CA/chain_int.pem"
+    CLIENT_TIMEOUT=4 cf_client "$1"
+}
+
+# Several connections in one file, so conn_id numbering (order of first frame) is tested too:
+# 0 ok, 1 missing intermediate, 2 refused, 3 reset.
+s_mixed() {
+    want mixed || return 0
+    FILTER='tcp portrange 17450-17453' capture_start mixed 17450
+    server_tls 17450 leaf -cert_chain "$CA/chain_int.pem"
+    cf_client 17450
+    server_tls 17451 leaf
+    cf_client 17451
+    cf_client 17452
+    server_py reset 17453
+    cf_client 17453
+    capture_stop
+}
+# The same ok handshake as a pcapng file (tcpdump writes pcap; Wireshark users send pcapng).
+s_pcapng() {
+    want ok-pcapng || return 0
+    editcap -F pcapng "$OUT/ok.pcap" "$OUT/ok-pcapng.pcapng"
+    chown --reference="$OUT" "$OUT/ok-pcapng.pcapng"
+    log "ok-pcapng: ok.pcap as pcapng"
+}
+
+main() {
+    make_pki
+    scenario ok 17401 s_ok
+    scenario ok-tls13 17402 s_ok_tls13
+    scenario cert_expired 17403 s_expired
+    scenario cert_missing_intermediate 17404 s_missing_int
+    scenario cert_self_signed 17405 s_self_signed
+    scenario cert_untrusted_ca 17406 s_untrusted
+    scenario cert_name_mismatch 17407 s_name_mismatch
+    scenario protocol_version_mismatch 17408 s_proto_tls13only
+    scenario protocol_version_mismatch-tls10 17409 s_proto_tls10only
+    scenario no_shared_cipher 17410 s_no_shared_cipher
+    scenario sni_rejected 17411 s_sni_rejected
+    scenario connection_refused 17412 s_refused
+    scenario not_tls 17413 s_not_tls
+    scenario not_tls-ssh 17414 s_not_tls_ssh
+    scenario server_reset 17415 s_reset
+    scenario server_closed 17416 s_closed
+    scenario server_timeout 17417 s_timeout
+    scenario cert_not_yet_valid 17418 s_notyet
+    scenario cert_intermediate_expired 17419 s_int_expired
+    scenario cert_chain_misordered 17420 s_misordered
+    scenario client_cert_required 17421 s_client_cert
+    scenario cert_wrong_purpose 17422 s_wrong_purpose
+    scenario cert_weak_key 17423 s_weak_key
+    scenario cert_weak_signature 17424 s_weak_sig
+    scenario no_shared_group 17425 s_no_group
+    scenario no_shared_signature_algorithm 17426 s_no_sigalg
+    scenario sni_missing 17427 s_sni_missing
+    scenario dh_too_small 17428 s_dh_small
+    s_snaplen 17429
+    s_midstream
+    s_pcapng
+    s_mixed
+    scenario cert_expired-tls13 17430 s_expired_tls13
+    scenario cert_missing_intermediate-tls13 17431 s_missing_int_tls13
+    if want connect_timeout || want server_flight_lost; then
+        netns_up
+        scenario connect_timeout 17441 s_connect_timeout
+        scenario server_flight_lost 17442 s_flight_lost
+        netns_down
+    fi
+    # Only public certificates are kept: drop the working files the chains were built from.
+    rm -f "$CA"/chain_*.pem
+    log "done: $(ls "$OUT"/*.pcap* | wc -l) captures in $OUT"
+}
+
+main
