@@ -51,3 +51,7 @@ const char *verdict_method_name(verdict_method m) {
     static const char *const n[] = {"passive", "probe", "keylog"};
     return (unsigned)m < sizeof n / sizeof n[0] ? n[m] : "unknown";
 }
+
+bool verdict_is_failure(const verdict *v) {
+    return v->outcome == OUTCOME_FAILED || (v->predicted && v->cause != CAUSE_OK);
+}

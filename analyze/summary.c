@@ -113,9 +113,9 @@ static key_entry *lookup(key_table *t, const char *key) {
 
 static void count(key_table *t, const char *key, const verdict *v) {
     key_entry *e = lookup(t, key);
-    if (v->outcome == OUTCOME_SUCCEEDED) {
+    if (v->outcome == OUTCOME_SUCCEEDED && !verdict_is_failure(v)) {
         e->c.ok++;
-    } else if (v->outcome == OUTCOME_FAILED) {
+    } else if (verdict_is_failure(v)) {
         if (e->c.failed == 0 || v->first_ts_ns < e->c.first_fail_ns) {
             e->c.first_fail_ns = v->first_ts_ns;
         }
@@ -150,8 +150,11 @@ void an_summary_add(an_summary *s, const verdict *v) {
             p->not_tls++;
             break;
     }
-    if (v->outcome == OUTCOME_FAILED && (unsigned)v->cause < CAUSE__COUNT) {
-        if (p->failed == 1 || v->first_ts_ns < p->first_fail_ns) {
+    if (v->predicted) {
+        p->predicted++;
+    }
+    if (verdict_is_failure(v) && (unsigned)v->cause < CAUSE__COUNT) {
+        if (p->failed + p->predicted == 1 || v->first_ts_ns < p->first_fail_ns) {
             p->first_fail_ns = v->first_ts_ns;
         }
         if (v->first_ts_ns > p->last_fail_ns) {

@@ -1,11 +1,13 @@
-// fuzz_pipeline.c — libFuzzer target: the whole pipeline from pcap/pcapng bytes: libpcap reads
+// fuzz_pipeline.c — libFuzzer target: the whole pipeline from pcap/pcapng bytes: capture/ reads
 // the input as a capture file, dissect/ builds transcripts, analyze/ judges them (certificates
-// included) and report/ renders each verdict as JSON and as text.
-#include <pcap/pcap.h>
+// included) and report/ renders each verdict as JSON and as text, and damage as error objects.
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "analyze.h"
+#include "capture.h"
 #include "dissect.h"
 #include "fuzz_util.h"
 #include "report.h"
@@ -30,7 +32,7 @@ static void init(void) {
     char err[256];
     an = analyzer_new(&ac, err, sizeof err);
     FILE *null = fopen("/dev/null", "w");
-    report_options o = {REPORT_JSON, false, REPORT_VERBOSE, null};
+    report_options o = {.format = REPORT_JSON, .verbosity = REPORT_VERBOSE, .out = null};
     rep_json = report_new(&o);
     o.format = REPORT_TEXT;
     o.color = true;
@@ -45,35 +47,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (an == NULL) {
         init();
     }
-    FILE *fp = fmemopen((void *)(uintptr_t)data, size, "rb");
-    if (fp == NULL) {
+    // The input is a capture file: hand it to capture/ through a memory file, as a user's
+    // pcap/pcapng would arrive (our own reader, not libpcap's, parses it).
+    int fd = memfd_create("fuzz-capture", 0);
+    if (fd < 0) {
         return 0;
     }
-    char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (p == NULL) {
-        fclose(fp);
+    if (size > 0 && write(fd, data, size) != (ssize_t)size) {
+        close(fd);
         return 0;
     }
-    dissect_config cfg;
-    dissect_config_default(&cfg);
-    cfg.max_flows = 64;
-    cfg.on_transcript = on_transcript;
-    dissect *d = dissect_new(&cfg);
-    if (d != NULL) {
-        struct pcap_pkthdr *h;
-        const u_char *bytes;
-        uint32_t no = 0;
-        int linktype = pcap_datalink(p);
-        while (no < 4096 && pcap_next_ex(p, &h, &bytes) == 1) {
-            dissect_frame f = {linktype, h->caplen, h->len, bytes,
-                               (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec, ++no};
-            dissect_feed(d, &f);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    const char *paths[1] = {path};
+    char err[256];
+    cap_reader *r = cap_open(paths, 1, NULL, err, sizeof err);
+    if (r != NULL) {
+        dissect_config cfg;
+        dissect_config_default(&cfg);
+        cfg.max_flows = 64;
+        cfg.on_transcript = on_transcript;
+        dissect *d = dissect_new(&cfg);
+        if (d != NULL) {
+            dissect_frame f;
+            uint32_t n = 0;
+            while (n++ < 4096 && cap_next(r, &f) == 1) {
+                dissect_feed(d, &f);
+            }
+            dissect_finish(d);
+            dissect_free(d);
         }
-        dissect_finish(d);
-        (void)report_summary(rep_json, analyzer_summary(an), NULL);
-        dissect_free(d);
+        for (size_t i = 0; i < cap_num_errors(r); i++) {
+            const cap_error *ce = cap_get_error(r, i);
+            report_input_error ie = {ce->file, ce->frame, ce->offset, ce->msg};
+            (void)report_error(rep_json, &ie);
+        }
+        cap_close(r);
     }
-    pcap_close(p);  // closes fp
+    close(fd);
     return 0;
 }

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t frame = 1;
     while (f.n > 0) {
         uint8_t ctl = fz_u8(&f);
-        tls_meta m = {frame++, (int64_t)frame * 1000};
+        tls_meta m = {frame, (int64_t)frame * 1000};
+        frame++;
         tls_dir dir = (ctl & 1) ? TLS_DIR_S2C : TLS_DIR_C2S;
         if (ctl == 0xFF) {
             tls_conn_gap(c, dir, fz_u8(&f), &m);

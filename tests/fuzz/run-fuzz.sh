@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# run-fuzz.sh BINARY SECONDS FUZZDIR TARGET — a short libFuzzer run from the committed seeds.
+# run-fuzz.sh BINARY SECONDS FUZZDIR TARGET [SEEDS] — a short libFuzzer run from the committed seeds.
 # New inputs go to a scratch folder (the repo stays clean); a crash leaves crash-* in it,
 # which the message says to copy into regressions/TARGET/.
 set -euo pipefail
-bin=$1 secs=$2 dir=$3 target=$4
+bin=$1 secs=$2 dir=$3 target=$4 seedname=${5:-$4}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-seeds=("$dir/seeds/$target")
+seeds=("$dir/seeds/$seedname")
 [ -d "$dir/regressions/$target" ] && seeds+=("$dir/regressions/$target")
 cd "$work"
 if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -1,0 +1,74 @@
+// cli.h — the command line of tlsdiag: options shared by the subcommands, and the pipeline.
+#ifndef TLSDIAG_CLI_H
+#define TLSDIAG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum cli_mode {
+    CLI_DISSECT = 0,  // transcripts: one ladder / JSON object per connection
+    CLI_ANALYZE,      // verdicts: one line / JSON object per handshake, then a summary
+} cli_mode;
+
+typedef enum cli_color {
+    CLI_COLOR_AUTO = 0,  // on when stdout is a TTY and NO_COLOR is unset or empty
+    CLI_COLOR_ALWAYS,
+    CLI_COLOR_NEVER,
+} cli_color;
+
+typedef struct cli_options {
+    cli_mode mode;
+    const char **files;  // argv strings (borrowed); the array is owned (cli_options_free)
+    size_t num_files;
+    const char *filter;  // -f EXPR (BPF), NULL when none
+    bool json;
+    int verbosity;  // report_verbosity
+    cli_color color;
+    const char *ca_file, *ca_path, *ranges_file, *profile;
+    int64_t now;                         // --now as Unix seconds, 0 when not given
+    uint32_t max_flows, max_flow_bytes;  // 0: dissect's default
+    uint64_t max_total_bytes;
+    uint64_t count;   // -c N: stop after N handshakes (connections); 0: no limit
+    bool wireshark;   // --wireshark: a ready wireshark/tshark command under each failure
+    bool probe_origin;           // --probe-origin: probe failures whose chain was hidden (probe/)
+    const char *probe_origin_target;  // its IP:PORT, NULL: each connection's server address
+    uint32_t threads; // --threads N: analyze with N worker threads (cli/threads.c); 0/1: one
+} cli_options;
+
+// cli_parse parses argv of one subcommand (argv[0] is the subcommand's name). Returns 0 when
+// the command should run, 2 after printing a usage error on stderr, -1 after printing help on
+// stdout (exit 0).
+int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out)
+    __attribute__((warn_unused_result));
+void cli_options_free(cli_options *o);
+void cli_usage(cli_mode mode, FILE *f);
+
+// cli_run runs the pipeline and returns the process exit status (tlsdiag_exit in report.h).
+int cli_run(const cli_options *o) __attribute__((warn_unused_result));
+
+// limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
+#include "dissect.h"
+typedef struct cli_limits {
+    uint64_t evicted, buffer_cap, message_too_long, overlaps, many_records;
+} cli_limits;
+void cli_limits_note(cli_limits *l, const tls_transcript *t);
+void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
+
+// progress.c — a status line on stderr for long runs (TTY only, ≤ 4 refreshes a second).
+typedef struct cli_progress {
+    bool enabled;
+    bool shown;
+    int64_t start_ns, last_ns;
+    uint32_t ticks;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, bool enabled);
+// cli_progress_tick: cheap; draws at most every 250 ms and only once the run is > 1 s old.
+void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_total,
+                       uint64_t handshakes);
+// cli_progress_end erases the status line.
+void cli_progress_end(cli_progress *p);
+
+#endif

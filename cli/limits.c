@@ -1,0 +1,70 @@
+// limits.c — telling the user, once per run, which resource bound engaged and what it cost.
+//
+// The dissector never fails because of hostile input: it evicts, caps and stops parsing, and
+// records that in each transcript. This file counts those facts over a run and states them on
+// stderr after the run (and they reach each verdict as capture_incomplete evidence), so a
+// bound is never applied silently.
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake was decided
+
+void cli_limits_note(cli_limits *l, const tls_transcript *t) {
+    l->evicted += t->quality.evicted;
+    l->buffer_cap += t->quality.buffer_cap_hit;
+    l->overlaps += t->quality.overlap_conflicts > 0;
+    bool too_long = false;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        too_long |= e->kind == TLS_EV_MALFORMED && e->err == TLS_ERR_MESSAGE_TOO_LONG;
+    }
+    l->message_too_long += too_long;
+    l->many_records += t->records[0] > MANY_RECORDS || t->records[1] > MANY_RECORDS;
+}
+
+void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc) {
+    if (l->evicted > 0 || (st != NULL && st->flows_evicted > 0)) {
+        uint64_t n = l->evicted > (st ? st->flows_evicted : 0) ? l->evicted : st->flows_evicted;
+        fprintf(stderr,
+                "tlsdiag: flow table full: %" PRIu64
+                " connections evicted before their handshake was decided "
+                "(--max-flows %" PRIu32 "); they are reported as incomplete\n",
+                n, dc->max_flows);
+    }
+    if (l->message_too_long > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) declared a handshake message larger than %" PRIu32
+                " bytes: not buffered, the direction was no longer parsed\n",
+                l->message_too_long, dc->max_message_len);
+    }
+    if (st != NULL && st->flows_total_cap > 0) {
+        fprintf(stderr,
+                "tlsdiag: total buffer cap reached: %" PRIu64
+                " connection(s) ended early (--max-total-bytes %" PRIu64 ")\n",
+                st->flows_total_cap, dc->max_total_bytes);
+    }
+    if (l->buffer_cap > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) reached the per-flow buffer cap (--max-flow-bytes %" PRIu32
+                "): the rest of their bytes was not analysed\n",
+                l->buffer_cap, dc->max_flow_bytes);
+    }
+    if (l->overlaps > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) had overlapping retransmissions with different bytes: the first "
+                "copy was kept\n",
+                l->overlaps);
+    }
+    if (l->many_records > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64 " connection(s) sent more than %d TLS records in one "
+                "direction before their handshake was decided: reassembled without per-record "
+                "memory\n",
+                l->many_records, MANY_RECORDS);
+    }
+}

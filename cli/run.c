@@ -1,0 +1,312 @@
+// run.c — the pipeline of `dissect` and `analyze`: capture → dissect → (analyze) → report.
+//
+//   cap_open → loop cap_next → dissect_feed → on_transcript → analyzer_run → report_verdict
+//   → verdict_free; dissect_finish at the end; input errors; then the summary.
+//
+// Exit status (report.h): write errors and out-of-memory (4) win over input errors (3), which
+// win over failed handshakes (1). Results read before damage are always printed, and a JSON
+// stream always ends with its summary (analyze), so scripts never see half a document.
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "capture.h"
+#include "cli.h"
+#include "cmd_probe.h"
+#include "dissect.h"
+#include "report.h"
+#include "threads.h"
+
+typedef struct run_ctx {
+    const cli_options *opt;
+    report *rep;
+    analyzer *an;  // NULL for `dissect`
+    uint64_t transcripts;
+    uint64_t failed;
+    bool oom;
+    cli_progress progress;  // erased before each result so the two never share a line
+    struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
+    cli_limits limits;        // bounds that engaged (stated on stderr at the end)
+} run_ctx;
+
+// on_transcript is dissect's callback: the transcript is valid only during the call.
+static void on_transcript(void *user, const tls_transcript *t) {
+    run_ctx *c = user;
+    c->transcripts++;
+    cli_limits_note(&c->limits, t);
+    if (c->opt->count != 0 && c->transcripts > c->opt->count) {
+        return;  // -c N: the first N handshakes only
+    }
+    if (c->oom || report_write_failed(c->rep)) {
+        return;  // the run is stopping; the error is reported once at the end
+    }
+    cli_progress_end(&c->progress);
+    if (c->an == NULL) {
+        (void)report_transcript(c->rep, t);
+        return;
+    }
+    verdict *v = analyzer_run(c->an, t);
+    if (v == NULL) {
+        c->oom = true;
+        return;
+    }
+    if (verdict_is_failure(v)) {
+        c->failed++;
+    }
+    cli_probe_origin_attach(c->po, v);
+    (void)report_verdict(c->rep, v);
+    verdict_free(v);
+}
+
+static bool use_color(const cli_options *o) {
+    if (o->json || o->color == CLI_COLOR_NEVER) {
+        return false;
+    }
+    if (o->color == CLI_COLOR_ALWAYS) {
+        return true;
+    }
+    // https://no-color.org: NO_COLOR set and non-empty turns automatic colour off.
+    const char *nc = getenv("NO_COLOR");
+    if (nc != NULL && nc[0] != '\0') {
+        return false;
+    }
+    return isatty(STDOUT_FILENO) == 1;
+}
+
+static analyzer *open_analyzer(const cli_options *o) {
+    analyzer_config c;
+    analyzer_config_default(&c);
+    c.profile = o->profile;
+    c.ca_file = o->ca_file;
+    c.ca_path = o->ca_path;
+    c.ranges_file = o->ranges_file;
+    if (o->now != 0) {
+        c.now = o->now;
+    }
+    char err[512] = "";
+    analyzer *a = analyzer_new(&c, err, sizeof err);
+    if (a == NULL) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
+    }
+    return a;
+}
+
+// report_input_errors prints each damaged file on stderr (always) and as a JSON error object.
+static void report_input_errors(const cap_reader *cr, report *rep) {
+    for (size_t i = 0; i < cap_num_errors(cr); i++) {
+        const cap_error *e = cap_get_error(cr, i);
+        if (e->frame > 1) {
+            fprintf(stderr,
+                    "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
+                    "): %s \xe2\x80\x94 "
+                    "results up to frame %" PRIu64 " are shown\n",
+                    e->file, e->frame, e->offset, e->msg, e->frame - 1);
+        } else {
+            fprintf(stderr,
+                    "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
+                    "): %s \xe2\x80\x94 "
+                    "no frame of this file could be read\n",
+                    e->file, e->frame, e->offset, e->msg);
+        }
+        report_input_error re = {e->file, e->frame, e->offset, e->msg};
+        (void)report_error(rep, &re);
+    }
+}
+
+// warn_skipped tells why a capture produced nothing, when the reason is in the dissector stats.
+static void warn_skipped(const dissect_stats *st, const cli_options *o) {
+    if (st->frames_unsupported_link > 0) {
+        fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) skipped: link type %s (%d) not supported\n",
+                st->frames_unsupported_link, cap_linktype_name(st->first_unsupported_linktype),
+                st->first_unsupported_linktype);
+    }
+    if (o->verbosity >= 1 && st->frames_truncated > 0) {
+        fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) cut short by the snapshot length\n",
+                st->frames_truncated);
+    }
+}
+
+// run_summary writes the analyze summary (text or JSON), with the input errors it must carry.
+static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error) {
+    size_t n = cr ? cap_num_errors(cr) : 0;
+    report_input_error *errs = calloc(n + 1, sizeof *errs);
+    if (errs == NULL) {
+        c->oom = true;
+        return;
+    }
+    size_t k = 0;
+    if (open_error != NULL) {
+        const char *file = c->opt->num_files == 1 ? c->opt->files[0] : NULL;
+        errs[k++] = (report_input_error){file, 0, 0, open_error};
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cap_error *e = cap_get_error(cr, i);
+        errs[k++] = (report_input_error){e->file, e->frame, e->offset, e->msg};
+    }
+    report_run_info info = {
+        .profile_name = analyzer_profile_name(c->an),
+        .profile_version = analyzer_profile_version(c->an),
+        .prefix_source = analyzer_prefix_source(c->an),
+        .trust_store = analyzer_trust_store(c->an),
+        .files = c->opt->files,
+        .num_files = c->opt->num_files,
+        .num_input_errors = k,
+        .input_errors = errs,
+    };
+    (void)report_summary(c->rep, analyzer_summary(c->an), &info);
+    free(errs);
+}
+
+static void config_from_options(const cli_options *o, dissect_config *dc, run_ctx *ctx) {
+    dissect_config_default(dc);
+    if (o->max_flows) {
+        dc->max_flows = o->max_flows;
+    }
+    if (o->max_flow_bytes) {
+        dc->max_flow_bytes = o->max_flow_bytes;
+    }
+    if (o->max_total_bytes) {
+        dc->max_total_bytes = o->max_total_bytes;
+    }
+    dc->on_transcript = on_transcript;
+    dc->user = ctx;
+}
+
+// finish_output flushes stdout and says once why the output could not be written.
+static bool finish_output(run_ctx *c) {
+    bool ok = !report_write_failed(c->rep);
+    int saved = 0;
+    if (fflush(stdout) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    if (ferror(stdout)) {
+        ok = false;
+    }
+    if (!ok) {
+        fprintf(stderr, "tlsdiag: cannot write the results to standard output%s%s\n",
+                saved ? ": " : "", saved ? strerror(saved) : "");
+    }
+    return ok;
+}
+
+// run_threaded: `analyze --threads N` (cli/threads.c); false when the workers could not start
+// (nothing was read: the caller runs single-threaded).
+static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
+    cli_threads_result tr;
+    if (!cli_threads_run(c->opt, cr, dc, open_analyzer, c->an, c->rep, &c->progress, &tr)) {
+        return false;
+    }
+    c->transcripts += tr.transcripts;
+    c->failed += tr.failed;
+    c->oom |= tr.oom;
+    warn_skipped(&tr.stats, c->opt);
+    cli_limits_print(&c->limits, &tr.stats, dc);
+    return true;
+}
+
+int cli_run(const cli_options *o) {
+    // A closed pipe must be an error we report (exit 4), not a silent death by SIGPIPE.
+    signal(SIGPIPE, SIG_IGN);
+
+    run_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = o;
+    report_options ro = {
+        .format = o->json ? REPORT_JSON : REPORT_TEXT,
+        .color = use_color(o),
+        .verbosity = o->verbosity,
+        .out = stdout,
+        // conn_id is Wireshark's tcp.stream only when one capture is read whole.
+        .stream_is_tcp_stream = o->num_files == 1 && o->filter == NULL,
+        .wireshark_commands = o->wireshark,
+        .files = o->files,
+        .num_files = o->num_files,
+    };
+    ctx.rep = report_new(&ro);
+    if (ctx.rep == NULL) {
+        fputs("tlsdiag: out of memory\n", stderr);
+        return TLSDIAG_EXIT_INTERNAL;
+    }
+    report_set_file(ctx.rep, o->num_files == 1 ? o->files[0] : NULL);
+    if (o->mode == CLI_ANALYZE) {
+        ctx.an = open_analyzer(o);
+        if (ctx.an == NULL) {
+            report_free(ctx.rep);
+            return TLSDIAG_EXIT_INPUT;
+        }
+        if (o->probe_origin && (ctx.po = cli_probe_origin_new(o)) == NULL) {
+            analyzer_free(ctx.an);
+            report_free(ctx.rep);
+            return TLSDIAG_EXIT_USAGE;
+        }
+    }
+
+    int status = TLSDIAG_EXIT_OK;
+    char err[768] = "";
+    cap_reader *cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
+    dissect *d = NULL;
+    if (cr == NULL) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot open the input");
+        report_input_error re = {o->num_files == 1 ? o->files[0] : NULL, 0, 0, err};
+        (void)report_error(ctx.rep, &re);
+        if (ctx.an != NULL) {
+            run_summary(&ctx, NULL, err);
+        }
+        status = TLSDIAG_EXIT_INPUT;
+        goto out;
+    }
+
+    dissect_config dc;
+    config_from_options(o, &dc, &ctx);
+    d = dissect_new(&dc);
+    if (d == NULL) {
+        ctx.oom = true;
+        goto out;
+    }
+    cli_progress_init(&ctx.progress, isatty(STDERR_FILENO) == 1);
+    bool threaded = o->threads > 1 && ctx.an != NULL && o->count == 0 && ctx.po == NULL &&
+                    run_threaded(&ctx, cr, &dc);
+    dissect_frame fr;
+    while (!threaded && !ctx.oom && !report_write_failed(ctx.rep) &&
+           (o->count == 0 || ctx.transcripts < o->count) && cap_next(cr, &fr) == 1) {
+        dissect_feed(d, &fr);
+        cli_progress_tick(&ctx.progress, cap_bytes_read(cr), cap_bytes_total(cr), ctx.transcripts);
+    }
+    cli_progress_end(&ctx.progress);
+    if (!threaded) {
+        dissect_finish(d);
+        warn_skipped(dissect_get_stats(d), o);
+        cli_limits_print(&ctx.limits, dissect_get_stats(d), &dc);
+    }
+    if (cap_num_errors(cr) > 0) {
+        report_input_errors(cr, ctx.rep);
+        status = TLSDIAG_EXIT_INPUT;
+    }
+    if (ctx.an != NULL) {
+        run_summary(&ctx, cr, NULL);
+        if (status == TLSDIAG_EXIT_OK && ctx.failed > 0) {
+            status = TLSDIAG_EXIT_FAILURES;
+        }
+    }
+
+out:
+    if (!finish_output(&ctx)) {
+        status = TLSDIAG_EXIT_INTERNAL;
+    }
+    if (ctx.oom) {
+        fputs("tlsdiag: out of memory\n", stderr);
+        status = TLSDIAG_EXIT_INTERNAL;
+    }
+    dissect_free(d);
+    cap_close(cr);
+    analyzer_free(ctx.an);
+    cli_probe_origin_free(ctx.po);
+    report_free(ctx.rep);
+    return status;
+}

@@ -1,0 +1,79 @@
+// report.c — the report object: options, the current file name, and dispatch to text or JSON.
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+report *report_new(const report_options *o) {
+    if (o == NULL || o->out == NULL) {
+        return NULL;
+    }
+    report *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->o = *o;
+    return r;
+}
+
+void report_free(report *r) {
+    if (r == NULL) {
+        return;
+    }
+    free(r->file);
+    free(r);
+}
+
+void report_set_file(report *r, const char *file) {
+    free(r->file);
+    r->file = file ? strdup(file) : NULL;
+    if (file != NULL && r->file == NULL) {
+        r->failed = true;
+    }
+}
+
+bool report_write_failed(const report *r) {
+    return r->failed;
+}
+
+// finish records a failed render or a stream error; the failure is sticky so the CLI reports it
+// once and stops.
+static bool finish(report *r, bool ok) {
+    if (!ok || ferror(r->o.out)) {
+        r->failed = true;
+    }
+    return !r->failed;
+}
+
+bool report_transcript(report *r, const tls_transcript *t) {
+    if (r->failed) {
+        return false;
+    }
+    return finish(r, r->o.format == REPORT_JSON ? json_transcript(r, t) : text_transcript(r, t));
+}
+
+bool report_verdict(report *r, const verdict *v) {
+    if (r->failed) {
+        return false;
+    }
+    return finish(r, r->o.format == REPORT_JSON ? json_verdict(r, v) : text_verdict(r, v));
+}
+
+bool report_summary(report *r, const summary *s, const report_run_info *info) {
+    if (r->failed) {
+        return false;
+    }
+    static const report_run_info none;
+    if (info == NULL) {
+        info = &none;
+    }
+    return finish(r,
+                  r->o.format == REPORT_JSON ? json_summary(r, s, info) : text_summary(r, s, info));
+}
+
+bool report_error(report *r, const report_input_error *e) {
+    if (r->failed) {
+        return false;
+    }
+    return finish(r, r->o.format == REPORT_JSON ? json_error(r, e) : true);
+}

@@ -1,0 +1,151 @@
+// report.h — transcripts, verdicts and summaries rendered as terminal text or JSON Lines.
+//
+// report/ is the only place that turns analysis results into bytes for a human or a script.
+// Every attacker-controlled string (SNI, ALPN, certificate names, non-TLS preview bytes) is
+// escaped on the way out: in text, control bytes and bytes that are not UTF-8 become `\xNN`;
+// in JSON, jansson escapes control characters and report/ first rewrites bytes that are not
+// valid UTF-8 as `\xNN` text (jansson refuses invalid UTF-8), so every line is valid JSON.
+//
+// Output is deterministic: only capture times are printed (RFC 3339 UTC), never "now".
+//
+// Ownership: a report is caller-owned (report_new / report_free, report_free(NULL) is a
+// no-op). The FILE* it writes to is borrowed. Inputs are borrowed for the call.
+#ifndef TLSDIAG_REPORT_H
+#define TLSDIAG_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analyze.h"
+#include "dissect.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Exit statuses of the tlsdiag binary (also documented in `tlsdiag --help`).
+typedef enum tlsdiag_exit {
+    TLSDIAG_EXIT_OK = 0,        // ran fine, no failed handshakes
+    TLSDIAG_EXIT_FAILURES = 1,  // failed handshakes found
+    TLSDIAG_EXIT_USAGE = 2,     // bad command line
+    TLSDIAG_EXIT_INPUT = 3,     // a file could not be opened or was damaged, or a bad filter
+    TLSDIAG_EXIT_INTERNAL = 4,  // out of memory, write error on the output
+} tlsdiag_exit;
+
+enum { REPORT_SCHEMA_VERSION = 1 };
+
+typedef enum report_format {
+    REPORT_TEXT = 0,
+    REPORT_JSON,  // JSON Lines: one object per line
+} report_format;
+
+typedef enum report_verbosity {
+    REPORT_QUIET = -1,   // summary only
+    REPORT_NORMAL = 0,   // failures as found, then the summary
+    REPORT_VERBOSE = 1,  // also succeeded handshakes and each failure's evidence
+} report_verbosity;
+
+typedef struct report_options {
+    report_format format;
+    bool color;     // ANSI colour in text output (the caller decides: TTY, NO_COLOR)
+    int verbosity;  // report_verbosity
+    FILE *out;      // borrowed; stdout in the CLI
+    // Wireshark hand-off (wireshark.c). stream_is_tcp_stream: one capture was read whole (no
+    // BPF filter), so conn_id is Wireshark's tcp.stream and is printed as such ("stream" in
+    // JSON, "tcp.stream eq N" in text); otherwise only the address/port filter is given.
+    bool stream_is_tcp_stream;
+    bool wireshark_commands;    // text: a ready wireshark/tshark command under each failure
+    const char *const *files;   // the captures read (borrowed), for those commands
+    size_t num_files;
+} report_options;
+
+typedef struct report report;
+
+// Facts about the run that the summary prints and that do not come from verdicts.
+typedef struct report_input_error {
+    const char *file;
+    uint64_t frame;       // 1-based frame within the file where the damage starts
+    uint64_t offset;      // byte offset of the damage (best effort)
+    const char *message;  // "truncated record header", ...
+} report_input_error;
+
+typedef struct report_run_info {
+    const char *profile_name;  // "cloudfront"; NULL when not known
+    const char *profile_version;
+    const char *prefix_source;  // "embedded 2026-08-22" or a file name
+    const char *trust_store;
+    const char *const *files;       // the captures read, in command-line order
+    size_t num_files;
+    size_t num_input_errors;
+    const report_input_error *input_errors;
+} report_run_info;
+
+// report_new returns a report or NULL when out of memory (or o->out is NULL).
+report *report_new(const report_options *o) __attribute__((warn_unused_result));
+void report_free(report *r);
+
+// report_set_file names the capture the next objects come from ("file" in JSON; NULL → null).
+// The string is copied.
+void report_set_file(report *r, const char *file);
+
+// The four outputs. Each returns false on an output error (ferror on the stream) or when out
+// of memory. Like ferror(), the failure is sticky: later calls do nothing and return false,
+// and report_write_failed() tells the caller once at the end (so the result may be ignored).
+//
+// report_transcript: `tlsdiag dissect` — the ladder of one connection, or one JSON object.
+bool report_transcript(report *r, const tls_transcript *t);
+// report_verdict: `tlsdiag analyze` — one line per failed handshake (succeeded ones too when
+// verbose; nothing when quiet), or one JSON object per handshake (always, whatever verbosity).
+bool report_verdict(report *r, const verdict *v);
+// report_summary: the run summary (text block, or one JSON object of type "summary").
+bool report_summary(report *r, const summary *s, const report_run_info *info);
+// report_error: a damaged input. JSON: an object of type "error". Text: nothing (the CLI
+// writes the sentence on stderr), so text output on stdout stays the results only.
+bool report_error(report *r, const report_input_error *e);
+
+// report_write_failed: an earlier write failed (full disk, closed pipe).
+bool report_write_failed(const report *r);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers, public so the CLI and the tests use the same rules.
+// ---------------------------------------------------------------------------------------------
+typedef enum report_escape_mode {
+    REPORT_ESC_TEXT = 0,  // control bytes (C0, DEL, C1), '\\' and non-UTF-8 → \xNN / '\\\\'
+    REPORT_ESC_JSON,      // only bytes that are not valid UTF-8 → \xNN (jansson does the rest)
+} report_escape_mode;
+
+// report_escape writes the escaped form of n bytes at s into out (always NUL-terminated when
+// outlen > 0; cut at a character boundary with "…" when it does not fit). Returns the length
+// written (excluding the NUL).
+size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *out, size_t outlen);
+
+// report_time formats ns since the epoch as RFC 3339 UTC with microseconds
+// ("2026-11-26T19:55:01.123456Z"). out must hold 32 bytes.
+void report_time(int64_t ts_ns, char out[32]);
+// report_time_sec formats Unix seconds (certificate dates: any year to 9999) as RFC 3339 UTC.
+void report_time_sec(int64_t sec, char out[32]);
+
+// report_endpoint formats "192.0.2.1:443" or "[2001:db8::1]:443". out must hold 64 bytes.
+void report_endpoint(const tls_endpoint *e, char out[64]);
+// report_ip formats only the address. out must hold 48 bytes.
+void report_ip(const tls_endpoint *e, char out[48]);
+
+// ---------------------------------------------------------------------------------------------
+// Wireshark hand-off (wireshark.c).
+// ---------------------------------------------------------------------------------------------
+enum { REPORT_WIRESHARK_FILTER_LEN = 192 };
+
+// report_wireshark_filter writes the display filter that isolates one TCP connection:
+// "ip.addr==A && ip.addr==B && tcp.port==P && tcp.port==Q" (ipv6.addr for IPv6).
+void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
+                             char out[REPORT_WIRESHARK_FILTER_LEN]);
+// report_shell_quote writes s as one POSIX shell word: as is when it holds only safe
+// characters, else in single quotes ('\'' for a quote). Always NUL-terminated (outlen > 0).
+void report_shell_quote(const char *s, char *out, size_t outlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,40 @@
+// report_internal.h — report/'s private state and the per-format renderers (not a public header).
+#ifndef TLSDIAG_REPORT_INTERNAL_H
+#define TLSDIAG_REPORT_INTERNAL_H
+
+#include "report.h"
+
+struct report {
+    report_options o;
+    char *file;   // current capture name (NULL: several files or unknown)
+    bool failed;  // a write failed or memory ran out; sticky
+};
+
+// json.c — each renders one JSON Lines object; false on OOM or write error.
+bool json_transcript(report *r, const tls_transcript *t);
+bool json_verdict(report *r, const verdict *v);
+bool json_summary(report *r, const summary *s, const report_run_info *info);
+bool json_error(report *r, const report_input_error *e);
+
+// text.c — the terminal renderers.
+bool text_transcript(report *r, const tls_transcript *t);
+bool text_verdict(report *r, const verdict *v);
+bool text_summary(report *r, const summary *s, const report_run_info *info);
+
+// escape.c — shared formatting.
+// fmt_group writes n with a space every three digits ("4 211"). out must hold 32 bytes.
+void fmt_group(uint64_t n, char out[32]);
+// fmt_bytes writes a size for humans: "812 bytes", "4.1 KB", "48 KB", "3.2 MB". 32 bytes.
+void fmt_bytes(uint64_t n, char out[32]);
+// fmt_version: tls_version_name or "0x%04x" when unknown. out must hold 32 bytes.
+const char *fmt_version(uint16_t v, char out[32]);
+// fmt_cipher: tls_cipher_name or "0x%04x". out must hold 80 bytes.
+const char *fmt_cipher(uint16_t v, char out[80]);
+// sslv2_msg_name: SSLv2 message types (draft-hickman §2.6) or NULL.
+const char *sslv2_msg_name(uint8_t t);
+
+// wireshark.c — the ready wireshark/tshark command lines that open one connection (text).
+void wireshark_commands(report *r, const tls_endpoint *client, const tls_endpoint *server,
+                        uint64_t conn_id);
+
+#endif

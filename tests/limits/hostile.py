@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""hostile.py KIND — write a crafted pcap to stdout that attacks one resource bound of tlsdiag.
+
+KIND:
+  synflood     1,000,000 half-open connections (SYN only, distinct source ports/addresses)
+  hugemsg      one connection whose ClientHello declares a 16 MB (2^24-1 bytes) handshake message, then keeps
+               sending handshake records (4 MB in all)
+  tinyrecords  one connection whose ClientHello arrives as 20,000 one-byte records, then more
+  hostilesni   a ClientHello whose SNI carries terminal escapes, NUL and invalid UTF-8, answered
+               by a non-TLS "banner" full of control bytes (output escaping)
+  overlaps     one connection with a hole that is never filled and 20,000 segments that overlap
+               each other beyond it with differing bytes (endless retransmission)
+
+Frames are raw IPv4 (LINKTYPE_RAW 101) with valid lengths; checksums are zero (tlsdiag does not
+check them). The output is streamed, so even the flood needs no memory here."""
+import struct
+import sys
+
+OUT = sys.stdout.buffer
+TS = [1_700_000_000, 0]
+
+
+def header():
+    OUT.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
+
+
+def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    tot = 40 + len(payload)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, tot, 0, 0, 64, 6, 0, bytes(src), bytes(dst))
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50,
+                      flags, 65535, 0, 0)
+    TS[1] += 10
+    if TS[1] >= 1_000_000:
+        TS[0] += 1
+        TS[1] = 0
+    OUT.write(struct.pack("<IIII", TS[0], TS[1], tot, tot) + ip + tcp + payload)
+
+
+C, S = [15, 158, 0, 10], [203, 0, 113, 10]
+SYN, ACK, PSH = 0x02, 0x10, 0x08
+
+
+def handshake(sport=40000):
+    frame(C, S, sport, 443, 1000, 0, SYN)
+    frame(S, C, 443, sport, 5000, 1001, SYN | ACK)
+    frame(C, S, sport, 443, 1001, 5001, ACK)
+    return 1001
+
+
+def synflood():
+    for i in range(1_000_000):
+        src = [10, (i >> 16) & 255, (i >> 8) & 255, i & 255]
+        frame(src, S, 1024 + (i % 60000), 443, i * 7919, 0, SYN)
+
+
+def hugemsg():
+    seq = handshake()
+    first = True
+    sent = 0
+    while sent < 4 << 20:
+        body = b"\x01" + (0xFFFFFF).to_bytes(3, "big") if first else b""
+        chunk = 16000 - len(body)
+        rec = b"\x16\x03\x01" + struct.pack(">H", len(body) + chunk) + body + b"\xAA" * chunk
+        frame(C, S, 40000, 443, seq, 5001, ACK | PSH, rec)
+        seq += len(rec)
+        sent += len(rec)
+        first = False
+
+
+def tinyrecords():
+    seq = handshake()
+    hello = b"\x01\x00\x4e\x1c" + b"\x03\x03" + b"\x00" * 40  # 4 + 19996 = 20000 bytes
+    data = b""
+    for i in range(20000):
+        byte = hello[i] if i < len(hello) else 0x42
+        data += b"\x16\x03\x01\x00\x01" + bytes([byte])
+    for i in range(0, len(data), 1200):
+        frame(C, S, 40000, 443, seq + i, 5001, ACK | PSH, data[i:i + 1200])
+
+
+def overlaps():
+    seq = handshake()
+    # A hole of 100 bytes right after the handshake that never arrives, then 20,000 segments
+    # re-sending overlapping windows beyond it with different contents.
+    base = seq + 100
+    for i in range(20000):
+        off = (i * 37) % 30000
+        frame(C, S, 40000, 443, base + off, 5001, ACK | PSH, bytes([i & 255]) * 1400)
+
+
+def client_hello(sni):
+    """A well-formed TLS 1.2 ClientHello record with one server_name (RFC 6066 §3)."""
+    name = struct.pack(">BH", 0, len(sni)) + sni
+    ext = struct.pack(">HH", 0, len(name) + 2) + struct.pack(">H", len(name)) + name
+    body = (b"\x03\x03" + b"\x11" * 32 + b"\x00" + struct.pack(">H", 4) + b"\xc0\x2f\x00\x2f" +
+            b"\x01\x00" + struct.pack(">H", len(ext)) + ext)
+    msg = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack(">H", len(msg)) + msg
+
+
+def hostilesni():
+    """Attacker-controlled strings: an SNI with ANSI escapes, a newline, NUL and invalid UTF-8,
+    answered by a 'banner' full of control bytes (the not_tls preview)."""
+    seq = handshake()
+    ch = client_hello(b"\x1b[31mevil\n\x00\xff\xfe.example.com\x07")
+    frame(C, S, 40000, 443, seq, 5001, ACK | PSH, ch)
+    banner = b"HTTP/1.1 400 \x1b]0;pwned\x07\r\n\x1b[2J\x00\xc3\x28</script><b>x"
+    frame(S, C, 443, 40000, 5001, seq + len(ch), ACK | PSH, banner)
+    frame(S, C, 443, 40000, 5001 + len(banner), seq + len(ch), ACK | 0x01)
+
+
+KINDS = {"synflood": synflood, "hugemsg": hugemsg, "tinyrecords": tinyrecords,
+         "overlaps": overlaps, "hostilesni": hostilesni}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in KINDS:
+        sys.exit("usage: hostile.py " + "|".join(KINDS))
+    header()
+    KINDS[sys.argv[1]]()

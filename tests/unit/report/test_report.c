@@ -1,0 +1,516 @@
+// test_report.c — report/: escaping, transcript and verdict JSON, the 80-column line, summary.
+//
+// Every JSON output is parsed back with jansson: the test fails on invalid JSON, not only on
+// wrong values.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "report.h"
+
+// A memory stream the report writes into; buf is NUL-terminated after close_capture.
+typedef struct capture {
+    FILE *f;
+    char *buf;
+    size_t len;
+} capture;
+
+static report *open_report(capture *c, report_format fmt, int verbosity) {
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+    report_options o = {.format = fmt, .color = false, .verbosity = verbosity, .out = c->f};
+    report *r = report_new(&o);
+    assert_non_null(r);
+    return r;
+}
+
+static void close_capture(capture *c, report *r) {
+    assert_false(report_write_failed(r));
+    report_free(r);
+    assert_int_equal(fclose(c->f), 0);
+}
+
+// parse_one parses a single JSON Lines object (the whole buffer must be one line).
+static json_t *parse_one(const char *line) {
+    json_error_t err;
+    size_t len = strlen(line);
+    assert_true(len > 1);
+    assert_int_equal(line[len - 1], '\n');
+    assert_null(memchr(line, '\n', len - 1));  // exactly one line
+    json_t *j = json_loadb(line, len, 0, &err);
+    if (j == NULL) {
+        fail_msg("invalid JSON (%s): %s", err.text, line);
+    }
+    return j;
+}
+
+static const char *jget_str(json_t *o, const char *path) {
+    json_t *v = json_object_get(o, path);
+    assert_non_null(v);
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+static json_int_t jget_int(json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    assert_non_null(v);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static tls_transcript *sample_transcript(const char *sni, size_t sni_len) {
+    tls_transcript *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->conn_id = 7;
+    t->client = (tls_endpoint){.family = 4, .addr = {192, 0, 2, 1}, .port = 51000};
+    t->server = (tls_endpoint){.family = 4, .addr = {198, 51, 100, 2}, .port = 443};
+    t->first_frame = 1;
+    t->last_frame = 5;
+    t->first_ts_ns = INT64_C(1764186901000000000);  // 2025-11-26T19:55:01Z
+    t->last_ts_ns = t->first_ts_ns + 2500000;
+    t->end_reason = TLS_END_ALERT;
+    t->is_tls = true;
+    t->ch.present = true;
+    t->ch.record_version = 0x0301;
+    t->ch.legacy_version = 0x0303;
+    t->ch.num_ciphers = 2;
+    t->ch.ciphers[0] = 0x1301;
+    t->ch.ciphers[1] = 0xc02f;
+    t->ch.has_sni = true;
+    memcpy(t->ch.sni, sni, sni_len);
+    t->ch.sni_len = (uint16_t)sni_len;
+    t->sh.present = true;
+    t->sh.legacy_version = 0x0303;
+    t->sh.cipher = 0xc02f;
+    tls_event ev[3] = {
+        {.kind = TLS_EV_TCP_SYN, .dir = TLS_DIR_C2S, .frame = 1, .ts_ns = t->first_ts_ns},
+        {.kind = TLS_EV_HANDSHAKE,
+         .dir = TLS_DIR_C2S,
+         .content_type = 22,
+         .hs_type = 1,
+         .version = 0x0301,
+         .frame = 4,
+         .ts_ns = t->first_ts_ns + 1000000,
+         .length = 512},
+        {.kind = TLS_EV_ALERT,
+         .dir = TLS_DIR_C2S,
+         .content_type = 21,
+         .alert_level = 2,
+         .alert_desc = 48,
+         .version = 0x0303,
+         .frame = 5,
+         .ts_ns = t->last_ts_ns,
+         .length = 2},
+    };
+    memcpy(t->events, ev, sizeof ev);
+    t->num_events = 3;
+    return t;
+}
+
+static void test_escape_text(void **state) {
+    (void)state;
+    const char in[] = "a\nb\x1b[31m\\\xff\xc3\xa9\xc2\x9b";
+    char out[128];
+    size_t n = report_escape((const uint8_t *)in, sizeof in - 1, REPORT_ESC_TEXT, out, sizeof out);
+    // newline, ESC, backslash, a lone 0xff and the C1 CSI are escaped; é (valid UTF-8) is kept
+    assert_string_equal(out, "a\\x0ab\\x1b[31m\\\\\\xff\xc3\xa9\\xc2\\x9b");
+    assert_int_equal(n, strlen(out));
+}
+
+static void test_escape_json_mode_and_overlong(void **state) {
+    (void)state;
+    // 0xc0 0xaf is an overlong '/', 0xed 0xa0 0x80 a surrogate: neither is valid UTF-8.
+    const char in[] = "x\n\xc0\xaf\xed\xa0\x80y";
+    char out[128];
+    report_escape((const uint8_t *)in, sizeof in - 1, REPORT_ESC_JSON, out, sizeof out);
+    assert_string_equal(out, "x\n\\xc0\\xaf\\xed\\xa0\\x80y");
+}
+
+static void test_escape_cuts_with_ellipsis(void **state) {
+    (void)state;
+    char out[10];
+    report_escape((const uint8_t *)"abcdefghijklmnop", 16, REPORT_ESC_TEXT, out, sizeof out);
+    assert_string_equal(out, "abcdef\xe2\x80\xa6");  // 6 bytes + "…" + NUL = 10
+}
+
+static void test_escape_every_small_buffer(void **state) {
+    (void)state;
+    // Cutting must never split an escape or a UTF-8 sequence, nor write past outlen.
+    const char in[] = "\xc3\xa9\x01\xff" "ab";
+    for (size_t outlen = 1; outlen <= 16; outlen++) {
+        char *out = malloc(outlen);  // exact size: ASan catches any overrun
+        assert_non_null(out);
+        size_t n = report_escape((const uint8_t *)in, sizeof in - 1, REPORT_ESC_TEXT, out, outlen);
+        assert_int_equal(n, strlen(out));
+        assert_true(n < outlen);
+        if (outlen >= 13) {
+            assert_string_equal(out, "\xc3\xa9\\x01\\xffab");  // 12 bytes: fits whole
+        } else if (outlen >= 6) {
+            assert_memory_equal(out + n - 3, "\xe2\x80\xa6", 3);  // cut, with "…"
+            assert_memory_equal(out, "\xc3\xa9", 2);
+        }
+        free(out);
+    }
+}
+
+static void test_time_format(void **state) {
+    (void)state;
+    char b[32];
+    report_time(0, b);
+    assert_string_equal(b, "1970-01-01T00:00:00.000000Z");
+    report_time(-1, b);
+    assert_string_equal(b, "1969-12-31T23:59:59.999999Z");
+    report_time(INT64_C(1764186901123456789), b);
+    assert_string_equal(b, "2025-11-26T19:55:01.123456Z");
+}
+
+static void test_transcript_json_hostile_sni(void **state) {
+    (void)state;
+    static const char sni[] = "evil\n.example\x1b[2J\xff\xfe.com";
+    tls_transcript *t = sample_transcript(sni, sizeof sni - 1);
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    report_set_file(r, "cap\xff.pcap");
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+
+    json_t *j = parse_one(c.buf);
+    // control bytes survive as JSON escapes; invalid UTF-8 became "\xNN" text
+    assert_string_equal(jget_str(j, "sni"), "evil\n.example\x1b[2J\\xff\\xfe.com");
+    assert_string_equal(jget_str(j, "file"), "cap\\xff.pcap");
+    assert_null(strstr(c.buf, "\x1b"));  // the raw ESC byte never reaches the output
+    json_decref(j);
+    free(c.buf);
+    free(t);
+}
+
+static void test_transcript_json_fields(void **state) {
+    (void)state;
+    tls_transcript *t = sample_transcript("origin.example.com", 18);
+    static const uint8_t der[] = {'a', 'b', 'c'};  // not a certificate: only hashed here
+    t->cert.present = true;
+    t->cert.num_certs = 2;  // one more than stored: the array lists what was kept
+    t->cert.num_stored = 1;
+    t->cert.certs[0] = (tls_cert){.der = der, .len = sizeof der};
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    report_set_file(r, "a.pcap");
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+
+    json_t *j = parse_one(c.buf);
+    // key order: schema_version, type, file come first
+    assert_true(strncmp(c.buf, "{\"schema_version\":1,\"type\":\"connection\",\"file\":\"a.pcap\"",
+                        55) == 0);
+    assert_int_equal(jget_int(j, "conn_id"), 7);
+    json_t *client = json_object_get(j, "client");
+    assert_string_equal(jget_str(client, "ip"), "192.0.2.1");
+    assert_int_equal(jget_int(client, "port"), 51000);
+    assert_int_equal(jget_int(json_object_get(j, "server"), "port"), 443);
+    assert_string_equal(jget_str(j, "start"), "2025-11-26T19:55:01.000000Z");
+    assert_string_equal(jget_str(j, "end_reason"), "alert");
+    assert_true(json_is_true(json_object_get(j, "is_tls")));
+    assert_string_equal(jget_str(j, "sni"), "origin.example.com");
+    json_t *tls = json_object_get(j, "tls");
+    assert_string_equal(jget_str(tls, "version"), "TLSv1.2");
+    assert_int_equal(jget_int(tls, "version_code"), 0x0303);
+    assert_int_equal(jget_int(tls, "cipher_code"), 0xc02f);
+    assert_string_equal(jget_str(tls, "cipher"), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assert_true(json_is_null(json_object_get(tls, "ja3")));
+    json_t *ch = json_object_get(j, "client_hello");
+    json_t *ciphers = json_object_get(ch, "ciphers");
+    assert_int_equal(json_array_size(ciphers), 2);
+    assert_int_equal(jget_int(json_array_get(ciphers, 0), "code"), 0x1301);
+    assert_string_equal(jget_str(json_array_get(ciphers, 0), "name"), "TLS_AES_128_GCM_SHA256");
+    assert_true(json_is_null(json_object_get(j, "hello_retry_request")));
+    json_t *ev = json_object_get(j, "events");
+    assert_int_equal(json_array_size(ev), 3);
+    assert_string_equal(jget_str(json_array_get(ev, 0), "kind"), "tcp_syn");
+    assert_string_equal(jget_str(json_array_get(ev, 1), "name"), "ClientHello");
+    assert_int_equal(jget_int(json_array_get(ev, 1), "code"), 1);
+    assert_string_equal(jget_str(json_array_get(ev, 1), "record_version"), "TLSv1.0");
+    json_t *alert = json_array_get(ev, 2);
+    assert_string_equal(jget_str(alert, "dir"), "c2s");
+    assert_string_equal(jget_str(alert, "kind"), "alert");
+    assert_string_equal(jget_str(alert, "level"), "fatal");
+    assert_string_equal(jget_str(alert, "description"), "unknown_ca");
+    assert_int_equal(jget_int(alert, "code"), 48);
+    assert_int_equal(jget_int(alert, "frame"), 5);
+    assert_int_equal(jget_int(json_object_get(j, "errors"), "count"), 0);
+    json_t *certs = json_object_get(j, "certificates");
+    assert_int_equal(json_array_size(certs), 1);
+    assert_int_equal(jget_int(json_array_get(certs, 0), "length"), 3);
+    assert_string_equal(jget_str(json_array_get(certs, 0), "sha256"),  // SHA-256("abc")
+                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(jget_int(json_object_get(j, "certificate"), "count"), 2);
+    json_decref(j);
+    free(c.buf);
+    free(t);
+}
+
+static void test_transcript_text_ladder(void **state) {
+    (void)state;
+    tls_transcript *t = sample_transcript("origin.example.com", 18);
+    capture c;
+    report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+    assert_non_null(strstr(c.buf,
+                           "conn 7  192.0.2.1:51000 \xe2\x86\x92 198.51.100.2:443  SNI "
+                           "origin.example.com  TLSv1.2"));
+    assert_non_null(strstr(c.buf,
+                           "C\xe2\x86\x92S  ClientHello (SNI origin.example.com, "
+                           "TLSv1.2, 2 suites)"));
+    assert_non_null(strstr(c.buf, "Alert fatal unknown_ca (48)"));
+    assert_null(strchr(c.buf, '\x1b'));  // no colour unless asked
+    free(c.buf);
+    free(t);
+}
+
+static verdict *sample_verdict(void) {
+    verdict *v = calloc(1, sizeof *v);
+    assert_non_null(v);
+    v->conn_id = 12;
+    v->client = (tls_endpoint){.family = 4, .addr = {15, 158, 1, 2}, .port = 40000};
+    v->server = (tls_endpoint){.family = 4, .addr = {203, 0, 113, 9}, .port = 443};
+    v->has_sni = true;
+    memset(v->sni, 'a', 200);  // a long hostile name must not break the 80 columns
+    memcpy(v->sni + 200, "\n.example.com", 13);
+    v->outcome = OUTCOME_FAILED;
+    v->aborted_by = PARTY_CLIENT;
+    v->has_alert = true;
+    v->alert_sender = PARTY_CLIENT;
+    v->alert_level = 2;
+    v->alert_desc = 45;
+    v->alert_frame = 9;
+    v->cause = CAUSE_CERT_EXPIRED;
+    v->confidence = CONF_HIGH;
+    snprintf(v->summary, sizeof v->summary,
+             "leaf certificate CN=origin expired 2026-01-01, 329 days before the handshake");
+    v->num_evidence = 1;
+    snprintf(v->evidence[0].key, sizeof v->evidence[0].key, "not_after");
+    snprintf(v->evidence[0].value, sizeof v->evidence[0].value, "2026-01-01T00:00:00Z");
+    v->evidence[0].frame = 6;
+    v->num_fix = 1;
+    snprintf(v->fix[0], sizeof v->fix[0], "Renew the certificate");
+    return v;
+}
+
+static void test_verdict_text_fits_80_columns(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    capture c;
+    report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    assert_true(strncmp(c.buf, "FAIL #12 15.158.1.2 \xe2\x86\x92 aaaa", 26) == 0);
+    char *nl = strchr(c.buf, '\n');
+    assert_non_null(nl);
+    assert_null(strchr(nl + 1, '\n'));  // one line
+    size_t cols = 0;
+    for (const char *p = c.buf; p < nl; p++) {
+        cols += ((unsigned char)*p & 0xc0) != 0x80;
+    }
+    assert_int_equal(cols, 80);  // cut exactly at 80 columns, ending with "…"
+    assert_memory_equal(nl - 3, "\xe2\x80\xa6", 3);
+    free(c.buf);
+
+    // A shorter line keeps its cause id.
+    snprintf(v->sni, sizeof v->sni, "origin.example.com");
+    r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    assert_non_null(strstr(c.buf, "origin.example.com  cert_expired: leaf certificate"));
+    free(c.buf);
+    free(v);
+}
+
+static void test_verdict_quiet_and_succeeded(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    capture c;
+    report *r = open_report(&c, REPORT_TEXT, REPORT_QUIET);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    assert_int_equal(c.len, 0);
+    free(c.buf);
+
+    v->outcome = OUTCOME_SUCCEEDED;  // succeeded: printed only with -v
+    r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    assert_int_equal(c.len, 0);
+    free(c.buf);
+    r = open_report(&c, REPORT_TEXT, REPORT_VERBOSE);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    assert_true(strncmp(c.buf, "ok   #12 ", 9) == 0);
+    free(c.buf);
+    free(v);
+}
+
+static void test_verdict_json(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_QUIET);  // JSON ignores -q per handshake
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    json_t *j = parse_one(c.buf);
+    assert_string_equal(jget_str(j, "type"), "handshake");
+    assert_string_equal(jget_str(j, "outcome"), "failed");
+    assert_string_equal(jget_str(j, "cause"), "cert_expired");
+    assert_string_equal(jget_str(j, "confidence"), "high");
+    assert_string_equal(jget_str(j, "aborted_by"), "client");
+    json_t *alert = json_object_get(j, "alert");
+    assert_string_equal(jget_str(alert, "description"), "certificate_expired");
+    assert_int_equal(jget_int(alert, "code"), 45);
+    assert_int_equal(jget_int(json_array_get(json_object_get(j, "evidence"), 0), "frame"), 6);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "fix"), 0)),
+                        "Renew the certificate");
+    const char *sni = jget_str(j, "sni");
+    assert_int_equal(strlen(sni), 213);
+    assert_int_equal(sni[200], '\n');
+    json_decref(j);
+    free(c.buf);
+    free(v);
+}
+
+static void test_summary_json_and_error(void **state) {
+    (void)state;
+    verdict *ex = sample_verdict();
+    summary_count sni[1];
+    memset(sni, 0, sizeof sni);
+    snprintf(sni[0].key, sizeof sni[0].key, "bad\xff.example");
+    sni[0].ok = 2;
+    sni[0].failed = 3;
+    sni[0].top_cause = CAUSE_CERT_EXPIRED;
+    summary s;
+    memset(&s, 0, sizeof s);
+    s.connections = 6;
+    s.succeeded = 2;
+    s.failed = 3;
+    s.incomplete = 1;
+    s.by_cause[CAUSE_CERT_EXPIRED] = 3;
+    s.dominant = CAUSE_CERT_EXPIRED;
+    s.first_fail_ns = 0;
+    s.last_fail_ns = 1000000000;
+    s.num_sni = 1;
+    s.by_sni = sni;
+    s.intermittent = true;
+    snprintf(s.intermittent_sni, sizeof s.intermittent_sni, "bad.example");
+    s.dominant_example = ex;
+    report_input_error e = {"x.pcap", 42, 9000, "truncated record"};
+    report_run_info info = {.profile_name = "cloudfront",
+                            .profile_version = "1",
+                            .num_input_errors = 1,
+                            .input_errors = &e};
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    assert_true(report_error(r, &e));
+    assert_true(report_summary(r, &s, &info));
+    close_capture(&c, r);
+
+    char *second = strchr(c.buf, '\n') + 1;
+    char *first = strndup(c.buf, (size_t)(second - c.buf));
+    json_t *err = parse_one(first);
+    free(first);
+    assert_string_equal(jget_str(err, "type"), "error");
+    assert_int_equal(jget_int(err, "frame"), 42);
+    assert_int_equal(jget_int(err, "offset"), 9000);
+    json_t *j = parse_one(second);
+    assert_string_equal(jget_str(j, "type"), "summary");
+    assert_int_equal(jget_int(j, "connections"), 6);
+    assert_int_equal(jget_int(j, "failed"), 3);
+    assert_int_equal(jget_int(json_object_get(j, "by_cause"), "cert_expired"), 3);
+    assert_int_equal(json_object_size(json_object_get(j, "by_cause")), 1);
+    assert_string_equal(jget_str(j, "dominant_cause"), "cert_expired");
+    assert_string_equal(jget_str(j, "last_failure"), "1970-01-01T00:00:01.000000Z");
+    json_t *by_sni = json_array_get(json_object_get(j, "by_sni"), 0);
+    assert_string_equal(jget_str(by_sni, "sni"), "bad\\xff.example");
+    assert_int_equal(jget_int(by_sni, "failed"), 3);
+    assert_string_equal(jget_str(json_object_get(j, "intermittent"), "sni"), "bad.example");
+    assert_string_equal(jget_str(json_object_get(j, "profile"), "name"), "cloudfront");
+    json_t *ie = json_array_get(json_object_get(j, "input_errors"), 0);
+    assert_string_equal(jget_str(ie, "message"), "truncated record");
+    json_decref(j);
+    json_decref(err);
+    free(c.buf);
+    free(ex);
+}
+
+static void test_summary_text(void **state) {
+    (void)state;
+    verdict *ex = sample_verdict();
+    snprintf(ex->check_command, sizeof ex->check_command,
+             "openssl s_client -connect 203.0.113.9:443 -servername origin.example.com");
+    summary s;
+    memset(&s, 0, sizeof s);
+    s.connections = 4;
+    s.succeeded = 1;
+    s.failed = 3;
+    s.by_cause[CAUSE_CERT_EXPIRED] = 2;
+    s.by_cause[CAUSE_SERVER_RESET] = 1;
+    s.dominant = CAUSE_CERT_EXPIRED;
+    s.dominant_example = ex;
+    capture c;
+    report *r = open_report(&c, REPORT_TEXT, REPORT_QUIET);
+    assert_true(report_summary(r, &s, NULL));
+    close_capture(&c, r);
+    assert_non_null(strstr(c.buf, "Summary: 4 connections: 1 succeeded, 3 failed"));
+    char *dom = strstr(c.buf, "cert_expired \xe2\x80\x94");
+    char *other = strstr(c.buf, "server_reset \xe2\x80\x94");
+    assert_non_null(dom);
+    assert_non_null(other);
+    assert_true(dom < other);  // dominant cause first
+    assert_non_null(strstr(c.buf, "Dominant cause: cert_expired (2 of 3 failures)"));
+    assert_non_null(strstr(c.buf, "    1. Renew the certificate\n"));
+    assert_non_null(strstr(c.buf, "openssl s_client -connect 203.0.113.9:443"));
+    free(c.buf);
+    free(ex);
+}
+
+static void test_write_error_is_sticky(void **state) {
+    (void)state;
+    FILE *ro = fopen("/dev/null", "r");  // writes fail: the stream gets its error flag
+    assert_non_null(ro);
+    report_options o = {.format = REPORT_JSON, .out = ro};
+    report *r = report_new(&o);
+    assert_non_null(r);
+    verdict *v = sample_verdict();
+    assert_false(report_verdict(r, v));
+    assert_true(report_write_failed(r));
+    assert_false(report_verdict(r, v));
+    report_free(r);
+    fclose(ro);
+    free(v);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_text),
+        cmocka_unit_test(test_escape_json_mode_and_overlong),
+        cmocka_unit_test(test_escape_cuts_with_ellipsis),
+        cmocka_unit_test(test_escape_every_small_buffer),
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_transcript_json_hostile_sni),
+        cmocka_unit_test(test_transcript_json_fields),
+        cmocka_unit_test(test_transcript_text_ladder),
+        cmocka_unit_test(test_verdict_text_fits_80_columns),
+        cmocka_unit_test(test_verdict_quiet_and_succeeded),
+        cmocka_unit_test(test_verdict_json),
+        cmocka_unit_test(test_summary_json_and_error),
+        cmocka_unit_test(test_summary_text),
+        cmocka_unit_test(test_write_error_is_sticky),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
