@@ -180,6 +180,8 @@ typedef struct verdict {
 
     // the diagnosis
     cause_id cause;
+    bool predicted;             // the handshake succeeded with this (non-CloudFront) client, but
+                                // CloudFront would refuse it for `cause` (a 502 waiting to happen)
     verdict_confidence confidence;
     verdict_method method;
     char summary[VERDICT_TEXT];  // one line
@@ -227,6 +229,12 @@ void analyzer_free(analyzer *a);
 // analyzer_run judges one transcript. Returns a caller-owned verdict, NULL only when out of
 // memory. Also adds the verdict to the analyzer's summary.
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
+// verdict_is_failure: the handshake failed, or succeeded with another client but CloudFront
+// would refuse it (predicted). This is what "failed handshakes found" (exit status 1) counts.
+bool verdict_is_failure(const verdict *v);
+// analyzer_run_ex: analyzer_run for a transcript that did not come from a passive capture
+// (probe/: its own connection; key log): the verdict's `method` says how it was obtained.
+verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
 
 // Profile facts report/ prints.
@@ -234,6 +242,21 @@ const char *analyzer_profile_name(const analyzer *a);     // "cloudfront"
 const char *analyzer_profile_version(const analyzer *a);  // data file version
 const char *analyzer_prefix_source(const analyzer *a);    // "embedded 2026-08-22" or file
 const char *analyzer_trust_store(const analyzer *a);      // identity of the store
+
+// The profile's client prefixes (CloudFront's origin-facing list, IPv4 then IPv6), for a live
+// capture's kernel filter. 0 for the generic profile.
+size_t analyzer_num_prefixes(const analyzer *a);
+// analyzer_prefix_at writes prefix i as "15.158.0.0/16" or "2600:9000:2000::/36" into out.
+// false when i >= analyzer_num_prefixes(a) (out untouched).
+bool analyzer_prefix_at(const analyzer *a, size_t i, char *out, size_t outlen) TLSDIAG_WUR;
+
+// The profile's offer, for probe/ to imitate the client (IANA code points; arrays owned by the
+// analyzer, valid until analyzer_free; a count of 0 means "any / the TLS library's default").
+typedef struct analyzer_offer {
+    uint32_t num_versions, num_ciphers, num_groups, num_sigalgs;
+    const uint16_t *versions, *ciphers, *groups, *sigalgs;
+} analyzer_offer;
+void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
 
 // ---------------------------------------------------------------------------------------------
 // Summary across a run.
@@ -247,6 +270,8 @@ typedef struct summary_count {
 
 typedef struct summary {
     uint64_t connections, succeeded, failed, incomplete, not_tls;
+    uint64_t predicted;         // succeeded, but CloudFront would refuse them (verdict.predicted);
+                                // counted with the failures in by_cause, dominant and the tables
     uint64_t by_cause[CAUSE__COUNT];
     int64_t first_fail_ns, last_fail_ns;
     cause_id dominant;          // most frequent failure cause (CAUSE_OK when none failed)
@@ -261,6 +286,9 @@ typedef struct summary {
 
 // analyzer_summary returns the summary of every verdict so far (owned by the analyzer).
 const summary *analyzer_summary(analyzer *a);
+// analyzer_summary_add counts a verdict made by another analyzer (a worker thread's, see
+// cli/threads.c) in a's summary, as analyzer_run does with its own verdicts.
+void analyzer_summary_add(analyzer *a, const verdict *v);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // analyzer.c — the analyzer: configuration, trust store, outcome of a transcript, and the verdict.
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct analyzer {
     an_chain_cache *cache;
     int64_t now;
     an_summary *summary;
+    verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -167,12 +169,30 @@ const char *analyzer_prefix_source(const analyzer *a) {
     return a->prefixes.n ? a->prefixes.source : "none (generic profile)";
 }
 
+size_t analyzer_num_prefixes(const analyzer *a) {
+    return a->prefixes.n;
+}
+
+bool analyzer_prefix_at(const analyzer *a, size_t i, char *out, size_t outlen) {
+    return an_prefixes_format_at(&a->prefixes, i, out, outlen);
+}
+
 const char *analyzer_trust_store(const analyzer *a) {
     return a->trust_store;
 }
 
+void analyzer_profile_offer(const analyzer *a, analyzer_offer *out) {
+    const an_profile *p = &a->profile;
+    *out = (analyzer_offer){p->num_versions, p->num_ciphers, p->num_groups, p->num_sigalgs,
+                            p->versions,     p->ciphers,     p->groups,     p->sigalgs};
+}
+
 const summary *analyzer_summary(analyzer *a) {
     return an_summary_get(a->summary);
+}
+
+void analyzer_summary_add(analyzer *a, const verdict *v) {
+    an_summary_add(a->summary, v);
 }
 
 void verdict_free(verdict *v) {
@@ -555,21 +575,39 @@ static void copy_chain(const an_chain *c, verdict *v) {
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
 }
 
+// is_cert_cause: causes that depend only on the certificate the server sent — certain for any
+// client of the profile, so a prediction for them can be the primary cause.
+static bool is_cert_cause(cause_id c) {
+    return (c >= CAUSE_CERT_EXPIRED && c <= CAUSE_CERT_WEAK_SIGNATURE) || c == CAUSE_SNI_MISSING;
+}
+
 static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
     bool have_primary = false;
     bool ok = f->outcome == OUTCOME_SUCCEEDED;
+    // A handshake that succeeded with some other client (a health checker, curl, a browser) but
+    // whose certificate CloudFront would refuse is the 502 waiting to happen: name that cause
+    // as primary, marked predicted. When CloudFront itself succeeded, the wire wins: findings only.
+    bool predict = ok && f->profile->cloudfront && !v->client_is_cloudfront;
     for (size_t i = 0; i < an_num_rules; i++) {
         const rule *r = &an_rules[i];
         if (ok && !r->predicts) {
             continue;
         }
+        // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
+        // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
+        // rule_evidence fills each slot it hands out; slots past num_evidence are never read.
         rule_match m;
-        memset(&m, 0, sizeof m);
+        m.confidence = CONF_LOW;
+        m.finding_only = false;
+        m.summary[0] = '\0';
+        m.num_evidence = 0;
         if (!r->fn(t, f, &m)) {
             continue;
         }
-        if (!ok && !have_primary && !m.finding_only) {
+        bool as_primary = !ok || (predict && is_cert_cause(r->cause) && m.confidence >= CONF_MEDIUM);
+        if (as_primary && !have_primary && !m.finding_only) {
             have_primary = true;
+            v->predicted = ok;
             v->cause = r->cause;
             v->confidence = m.confidence;
             an_copy(v->summary, sizeof v->summary, m.summary);
@@ -585,7 +623,13 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
             add_finding(v, r->cause, text);
         }
     }
-    if (ok) {
+    if (ok && have_primary) {
+        char text[VERDICT_TEXT];
+        snprintf(text, sizeof text,
+                 "CloudFront would refuse this (it succeeded with this client): %.400s",
+                 v->summary);
+        an_copy(v->summary, sizeof v->summary, text);
+    } else if (ok) {
         v->cause = CAUSE_OK;
         v->confidence = CONF_HIGH;
         snprintf(v->summary, sizeof v->summary, "the handshake completed (%s)",
@@ -608,8 +652,37 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
     }
 }
 
+#define ARRAY_END(field) (offsetof(verdict, field) + sizeof(((verdict *)0)->field))
+
+// verdict_new: a verdict that reads as all-zero. The five counted arrays (evidence, fix,
+// dead_ends, findings, certs: 51 of the 52 KB) are left uninitialised: only the entries below
+// their counts are ever read, and each is written whole before its count grows. calloc of the
+// whole verdict was the largest single cost per handshake (bench/RESULTS.md). Sanitizer builds
+// fill those arrays with 0xA5 so that any reader relying on zeroed tails shows in the tests.
+static verdict *verdict_new(void) {
+    verdict *v = malloc(sizeof *v);
+    if (!v) {
+        return NULL;
+    }
+    char *b = (char *)v;
+    memset(b, 0, offsetof(verdict, evidence));
+    memset(b + ARRAY_END(evidence), 0, offsetof(verdict, fix) - ARRAY_END(evidence));
+    memset(b + ARRAY_END(fix), 0, offsetof(verdict, dead_ends) - ARRAY_END(fix));
+    memset(b + ARRAY_END(dead_ends), 0, offsetof(verdict, findings) - ARRAY_END(dead_ends));
+    memset(b + ARRAY_END(findings), 0, offsetof(verdict, certs) - ARRAY_END(findings));
+    memset(b + ARRAY_END(certs), 0, sizeof *v - ARRAY_END(certs));
+#if defined(__SANITIZE_ADDRESS__) || defined(TLSDIAG_FUZZING)
+    memset(v->evidence, 0xA5, sizeof v->evidence);
+    memset(v->fix, 0xA5, sizeof v->fix);
+    memset(v->dead_ends, 0xA5, sizeof v->dead_ends);
+    memset(v->findings, 0xA5, sizeof v->findings);
+    memset(v->certs, 0xA5, sizeof v->certs);
+#endif
+    return v;
+}
+
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
-    verdict *v = calloc(1, sizeof *v);
+    verdict *v = verdict_new();
     if (!v) {
         return NULL;
     }
@@ -657,7 +730,7 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     v->alert_desc = f.alert_desc;
     v->alert_frame = f.alert_frame;
     v->alert_encrypted = f.alert_encrypted;
-    v->method = METHOD_PASSIVE;
+    v->method = a->method;
     run_rules(t, &f, v);
     add_facts(t, &f, v);
     capture_note(t, v);
@@ -687,5 +760,12 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     }
     free(chain);
     an_summary_add(a->summary, v);
+    return v;
+}
+
+verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) {
+    a->method = m;
+    verdict *v = analyzer_run(a, t);
+    a->method = METHOD_PASSIVE;
     return v;
 }

@@ -156,6 +156,7 @@ static void flow_start_tls(dissect *d, flow *f) {
         if (!f->t) {
             return;
         }
+        f->t->conn_id = f->conn_id;  // known early for the on_record hook
     }
     flow_flush_pending(f, f->t);
     if (!f->tls) {
@@ -264,6 +265,7 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
     } else if (real && reason != TLS_END_CAPTURE_END) {
         d->stats.flows_decided++;
     }
+    d->reported_app_records = (uint64_t)t->app_records[0] + t->app_records[1];
     if (real) {
         d->stats.transcripts++;
         if (d->cfg.on_transcript) {
@@ -487,6 +489,12 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
     tls_end_reason reason;
     if (f->tls && tls_conn_decided(f->tls, &reason)) {
         flow_report(d, f, reason);
+    } else if (d->buffered > d->cfg.max_total_bytes) {
+        // The TLS layer grows its message buffers only as bytes arrive, each flow under
+        // max_flow_bytes; the total cap is enforced here by ending the flow that crossed it.
+        f->buffer_cap_hit = true;
+        d->stats.flows_total_cap++;
+        flow_report(d, f, TLS_END_BUFFER_CAP);
     } else if (f->closed) {
         flow_report(d, f, TLS_END_CLOSED);
     }
@@ -510,7 +518,13 @@ static void dissect_icmp_quote(dissect *d, const net_pkt *p, const dissect_frame
     }
 }
 
-void dissect_feed(dissect *d, const dissect_frame *fr) {
+// app_records_of: application-data records counted so far in the flow's transcript.
+static uint64_t app_records_of(const flow *f) {
+    return f->t ? (uint64_t)f->t->app_records[0] + f->t->app_records[1] : 0;
+}
+
+// feed is dissect_feed; `info` (NULL from dissect_feed) receives dissect_feed_ex's flags.
+static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info *info) {
     d->stats.frames++;
     d->stats.bytes += fr->len;
     dissect_clock(d, fr->ts_ns);
@@ -555,10 +569,28 @@ void dissect_feed(dissect *d, const dissect_frame *fr) {
     if (f->decided) {
         return;  // a late packet of a reported connection costs this lookup and nothing more
     }
-    flow_segment(d, f, side, &p, fr);
+    if (info) {
+        info->tcp = true;
+        info->undecided = true;
+        uint64_t before = app_records_of(f);
+        flow_segment(d, f, side, &p, fr);
+        info->decided_now = f->decided;
+        info->app_data = (f->decided ? d->reported_app_records : app_records_of(f)) > before;
+    } else {
+        flow_segment(d, f, side, &p, fr);
+    }
     if (f->decided && !d->cfg.keep_decided_flows) {
         flow_remove(&d->ft, f);
     }
+}
+
+void dissect_feed(dissect *d, const dissect_frame *fr) {
+    feed(d, fr, NULL);
+}
+
+void dissect_feed_ex(dissect *d, const dissect_frame *fr, dissect_frame_info *out) {
+    memset(out, 0, sizeof *out);
+    feed(d, fr, out);
 }
 
 static int conn_id_cmp(const void *a, const void *b) {

@@ -323,6 +323,7 @@ typedef struct tls_transcript {
     bool client_key_exchange;
     bool ccs[2];                // ChangeCipherSpec per direction
     bool encrypted[2];          // direction switched to encrypted records
+    uint32_t records[2];        // TLS/SSLv2 records parsed per direction (all content types)
     uint32_t app_records[2];    // application-data records per direction (content never kept)
     uint64_t app_bytes[2];
     bool renegotiation_attempt; // a second ClientHello/HelloRequest after the handshake
@@ -368,6 +369,12 @@ typedef struct dissect_config {
                                 // mistaken for new mid-stream flows); default true
     dissect_transcript_fn on_transcript;
     void *user;
+    // Optional (bundle/ strips application data with it; NULL: off): every complete TLS
+    // record as it is parsed. stream_off is the offset of the record header in its direction's
+    // stream (0 = first payload byte after the SYN, or the first byte seen mid-stream); len is
+    // header + body; app_data: the record was classified as application data.
+    void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
+                      uint32_t len, uint8_t content_type, bool app_data);
 } dissect_config;
 
 // dissect_config_default fills c with the defaults above (callback NULL).
@@ -381,6 +388,7 @@ typedef struct dissect_stats {
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
     uint64_t flows_created, flows_evicted, flows_decided;
+    uint64_t flows_total_cap;   // flows ended because max_total_bytes was reached
     uint64_t transcripts;
     uint64_t peak_buffered_bytes;
     uint32_t peak_flows;
@@ -393,8 +401,37 @@ dissect *dissect_new(const dissect_config *c) TLSDIAG_WUR;
 void dissect_free(dissect *d);
 // dissect_feed decodes one frame. Malformed or unsupported frames are counted, never fatal.
 void dissect_feed(dissect *d, const dissect_frame *f);
+// Per-frame facts for a live capture writer (--handshake-only keeps a connection's packets only
+// up to its verdict, and no application data).
+typedef struct dissect_frame_info {
+    bool tcp;          // a TCP segment of a connection that was still undecided
+    bool undecided;    // its connection's handshake was not yet decided when the frame arrived
+    bool decided_now;  // this frame decided it (the transcript callback ran during the call)
+    bool app_data;     // the frame carried application-data records (counted by the TLS layer)
+} dissect_frame_info;
+// dissect_feed_ex is dissect_feed that also fills *out (all false for a frame that is not TCP
+// and for a late packet of a connection already decided).
+void dissect_feed_ex(dissect *d, const dissect_frame *f, dissect_frame_info *out);
+// dissect_frame_flow_hash: a hash of the frame's TCP connection (canonical 5-tuple, the same for
+// both directions; an ICMP error counts for the connection it quotes). false when the frame is
+// not TCP over IP (out untouched). For sharding flows over several dissectors (cli/threads.c).
+bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) TLSDIAG_WUR;
 // dissect_finish reports every undecided flow (end_reason CAPTURE_END) in conn_id order.
 void dissect_finish(dissect *d);
+// dissect_decode_segment decodes one frame down to its TCP segment (the same link/IP/TCP
+// decoder dissect_feed uses) for callers that rebuild packets (bundle/). Returns false when
+// the frame carries no TCP segment. payload_off is the payload's offset in f->data.
+typedef struct dissect_segment {
+    uint8_t family;  // 4 or 6
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;  // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20
+    uint16_t window;
+    uint32_t payload_off, payload_len;  // captured payload bytes
+    uint32_t wire_payload_len;          // payload length according to the IP header
+} dissect_segment;
+bool dissect_decode_segment(const dissect_frame *f, dissect_segment *out) TLSDIAG_WUR;
 // dissect_mark_drops stamps quality.kernel_drops into every open flow (live capture).
 void dissect_mark_drops(dissect *d);
 const dissect_stats *dissect_get_stats(const dissect *d);

@@ -50,6 +50,7 @@ struct tls_conn {
     tls_transcript *t;
     uint32_t max_flow_bytes;
     uint32_t max_message_len;
+    const dissect_config *cfg;  // borrowed from the dissector (for the on_record hook)
     dir_state d[2];
     bool tls13;  // the ServerHello selected TLS 1.3 (or a draft)
     bool decided;
@@ -619,7 +620,17 @@ static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const 
         (void)cur_get_bytes(in, &body, h.body_len);
         d->sslv2 |= h.sslv2;
         d->records++;
+        if (c->t->records[dir] < UINT32_MAX) {
+            c->t->records[dir]++;
+        }
+        uint32_t app_before = c->t->app_records[dir];
         on_record(c, dir, &h, body, m, rec_off);
+        if (c->cfg != NULL && c->cfg->on_record != NULL) {
+            uint64_t rlen = h.hdr_len + h.body_len;
+            c->cfg->on_record(c->cfg->user, c->t->conn_id, (uint8_t)dir, rec_off,
+                              rlen > UINT32_MAX ? UINT32_MAX : (uint32_t)rlen, h.type,
+                              c->t->app_records[dir] != app_before);
+        }
     }
 }
 
@@ -818,6 +829,7 @@ tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
         return NULL;
     }
     c->t = t;
+    c->cfg = cfg;
     c->max_flow_bytes = cfg->max_flow_bytes ? cfg->max_flow_bytes : (1u << 20);
     c->max_message_len = cfg->max_message_len ? cfg->max_message_len : (1u << 20);
     return c;

@@ -8,7 +8,10 @@ shift || true
 
 pkgs=(build-essential cmake ninja-build pkg-config clang
       libpcap-dev libssl-dev libjansson-dev libcmocka-dev libnet1-dev libarchive-dev
-      ca-certificates openssl tshark tcpdump python3 iproute2)
+      ca-certificates openssl tshark tcpdump python3 iproute2 valgrind
+      chromium  # chromium: headless rendering of the bundle's report.html (tests)
+      mandoc    # mandoc: lint of the man page doc/tlsdiag.1 (tests)
+      faketime) # faketime: expired certificates for the probe's test PKI (tests)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
