@@ -72,6 +72,8 @@ bool an_prefixes_load_json(const char *path, an_prefixes *out, char *err,
 // an_prefixes_match writes the longest matching prefix as text ("15.158.0.0/16") to net.
 bool an_prefixes_match(const an_prefixes *p, const tls_endpoint *ep, char *net, size_t netlen);
 void an_prefixes_free(an_prefixes *p);
+// an_prefixes_format_at writes prefix i as text; false when i is out of range.
+bool an_prefixes_format_at(const an_prefixes *p, size_t i, char *net, size_t netlen) TLSDIAG_WUR;
 // an_endpoint_network writes the /24 (IPv4) or /48 (IPv6) of ep.
 void an_endpoint_network(const tls_endpoint *ep, char *net, size_t netlen);
 void an_endpoint_addr(const tls_endpoint *ep, char *out,

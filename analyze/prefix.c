@@ -230,6 +230,14 @@ bool an_prefixes_match(const an_prefixes *p, const tls_endpoint *ep, char *net, 
     return false;
 }
 
+bool an_prefixes_format_at(const an_prefixes *p, size_t i, char *net, size_t netlen) {
+    if (i >= p->n) {
+        return false;
+    }
+    format_prefix(p->v[i].family, p->v[i].addr, p->v[i].bits, net, netlen);
+    return true;
+}
+
 void an_prefixes_free(an_prefixes *p) {
     if (p) {
         free(p->v);

@@ -8,6 +8,7 @@
 
 #include "capfile.h"
 #include "capture.h"
+#include "live.h"
 
 enum {
     CAP_MAX_ERRORS = 64,
@@ -28,6 +29,7 @@ typedef struct cap_src {
 } cap_src;
 
 struct cap_reader {
+    cap_live *live;  // a live interface (live.c); NULL for files
     cap_src *srcs;
     size_t num_srcs;
     size_t last;  // source of the frame handed out last (refilled on the next call)
@@ -149,7 +151,22 @@ cap_reader *cap_open(const char *const *paths, size_t num_paths, const char *bpf
     return r;
 }
 
+cap_reader *cap__reader_live(cap_live *l) {
+    cap_reader *r = calloc(1, sizeof *r);
+    if (r) {
+        r->live = l;
+    }
+    return r;
+}
+
+cap_live *cap__live_of(const cap_reader *r) {
+    return r ? r->live : NULL;
+}
+
 int cap_next(cap_reader *r, dissect_frame *out) {
+    if (r->live) {
+        return cap__live_next(r->live, out);
+    }
     if (!r->started) {
         for (size_t i = 0; i < r->num_srcs; i++) {
             cap_fill(r, i);
@@ -216,6 +233,7 @@ void cap_close(cap_reader *r) {
     if (!r) {
         return;
     }
+    cap__live_close(r->live);
     for (size_t i = 0; i < r->num_srcs; i++) {
         capfile_close(&r->srcs[i].file);
     }

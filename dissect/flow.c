@@ -54,15 +54,23 @@ void flow_key_make(flow_key *k, const net_pkt *p, int *side_out) {
     *side_out = s;
 }
 
-// FNV-1a over the canonical key: direction-independent because the key is.
+// A multiply-xor hash over the canonical key, 8 bytes at a time (it was byte-wise FNV-1a, 4 % of
+// the handshake benchmark): direction-independent because the key is.
 uint32_t flow_hash(const flow_key *k) {
     const uint8_t *b = (const uint8_t *)k;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof *k; i++) {
-        h ^= b[i];
-        h *= 16777619u;
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    size_t i = 0;
+    for (; i + 8 <= sizeof *k; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t tail = 0;
+    memcpy(&tail, b + i, sizeof *k - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 flow *flow_lookup(const flow_table *ft, const flow_key *k, uint32_t hash) {

@@ -114,6 +114,7 @@ struct dissect {
     bool clock_set, jump_pending;
     int64_t clock_ns;  // capture clock for idle eviction (see dissect_clock)
     int64_t jump_ns;   // a forward jump waiting for a second frame to confirm it
+    uint64_t reported_app_records;  // app_records (both directions) of the last reported flow
 };
 
 // tcp.c — the frame being processed, for events, gaps and TLS metadata.
