@@ -294,8 +294,10 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     }
     // A renegotiation refused with a fatal alert fails the request even after a completed
     // first handshake (CloudFront does not renegotiate).
-    // Without the ClientHello nothing can be judged, however the connection went on.
-    if (t->quality.midstream && !t->ch.present) {
+    // Without the ClientHello nothing can be judged, however the connection went on — unless
+    // a fatal alert in clear says the handshake failed (the capture then only lacks the why).
+    bool fatal = f->has_alert && f->alert_level == 2;
+    if (t->quality.midstream && !t->ch.present && !fatal) {
         f->outcome = OUTCOME_INCOMPLETE;
         f->aborted_by = PARTY_CAPTURE;
         return;
@@ -642,6 +644,15 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
             t->tcp.bytes[0] || t->tcp.bytes[1]
                 ? "the connection carried no TLS"
                 : "the TCP connection closed without any payload (a port check or health probe)");
+    } else if (!have_primary && f->outcome == OUTCOME_INCOMPLETE &&
+               (t->quality.capture_ended || t->quality.evicted)) {
+        // Nothing went wrong on the wire: the capture (or the flow table) stopped first.
+        v->cause = CAUSE_CAPTURE_INCOMPLETE;
+        v->confidence = CONF_HIGH;
+        snprintf(v->summary, sizeof v->summary, "%s %s: nothing on the wire shows a failure",
+                 t->quality.evicted ? "the connection was evicted from a full flow table"
+                                    : "the capture ended before the handshake finished,",
+                 v->failed_step);
     } else if (!have_primary) {
         v->cause = CAUSE_UNKNOWN;
         v->confidence = CONF_LOW;

@@ -150,7 +150,7 @@ static void add_client_offers(const tls_transcript *t, rule_match *m) {
 static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, rule_match *m) {
     const tls_quality *q = &t->quality;
     m->confidence = CONF_HIGH;
-    if (q->midstream && !t->ch.present) {
+    if (q->midstream && !t->ch.present && !(f->has_alert && f->alert_level == 2)) {
         snprintf(m->summary, sizeof m->summary,
                  "the capture started mid-connection: no ClientHello, so the handshake cannot be "
                  "judged");
@@ -374,7 +374,10 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
     if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
                       alert_from(f, PARTY_CLIENT, ALERT_PROTOCOL_VERSION) ||
                       (nv && ncv && !an_list_has(cv, ncv, nv)))) {
-        m->confidence = CONF_HIGH;
+        m->confidence = ncv ? CONF_HIGH : CONF_MEDIUM;  // without the hello: the alert alone
+        if (!ncv) {
+            snprintf(offered, sizeof offered, "(the ClientHello was not captured)");
+        }
         uint16_t maxv = 0;
         for (uint32_t i = 0; i < ncv; i++) {
             maxv = cv[i] > maxv ? cv[i] : maxv;
@@ -388,6 +391,10 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
             snprintf(m->summary, sizeof m->summary,
                      "the server chose %s, which the client did not offer (%s)",
                      an_version_name(nv), offered);
+        } else if (!ncv) {
+            snprintf(m->summary, sizeof m->summary,
+                     "%s sent protocol_version: no protocol version in common %s",
+                     verdict_party_name(f->alert_sender), offered);
         } else {
             snprintf(m->summary, sizeof m->summary,
                      "no protocol version in common: client offered %s", offered);

@@ -73,6 +73,35 @@ static void test_midstream_without_client_hello(void **state) {
     fx_free(&x);
 }
 
+// Mid-stream, but the server's fatal alert is in the capture: the handshake failed, and the
+// alert names the cause (medium confidence: the ClientHello is missing). Corpus regression:
+// pcapplusplus__SSL-AlertClear.pcap (one frame: a plaintext protocol_version alert).
+static void test_midstream_fatal_alert(void **state) {
+    (void)state;
+    fx x = fx_new();
+    x.t->quality.midstream = true;
+    x.t->tcp.syn = false;
+    x.t->is_tls = true;
+    fx_alert(&x, TLS_DIR_S2C, 2, 70);
+    x.t->end_reason = TLS_END_ALERT;
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_FAILED);
+    assert_int_equal(v->cause, CAUSE_PROTOCOL_VERSION_MISMATCH);
+    assert_int_equal(v->confidence, CONF_MEDIUM);
+    assert_string_equal(fx_evidence(v, "client_versions"), "(the ClientHello was not captured)");
+    verdict_free(v);
+    // near miss: a warning alert (close_notify) mid-stream decides nothing
+    x.t->num_events = 0;
+    fx_alert(&x, TLS_DIR_S2C, 1, 0);
+    x.t->end_reason = TLS_END_CAPTURE_END;
+    x.t->quality.capture_ended = true;
+    v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_INCOMPLETE);
+    assert_int_equal(v->cause, CAUSE_CAPTURE_INCOMPLETE);
+    verdict_free(v);
+    fx_free(&x);
+}
+
 static void test_connection_refused_vs_timeout(void **state) {
     (void)state;
     fx x = fx_new();
@@ -203,10 +232,11 @@ static void test_server_timeout_capture_end(void **state) {
     assert_int_equal(v->outcome, OUTCOME_INCOMPLETE);
     assert_int_equal(v->confidence, CONF_MEDIUM);
     verdict_free(v);
-    // near miss: the capture ended 3 s after the ClientHello: undecided
+    // near miss: the capture ended 3 s after the ClientHello: not a timeout, the capture
+    // simply stopped first (never blame the server for that)
     x.t->last_ts_ns -= 9 * NS;
     v = run(&x);
-    assert_int_equal(v->cause, CAUSE_UNKNOWN);
+    assert_int_equal(v->cause, CAUSE_CAPTURE_INCOMPLETE);
     assert_int_equal(v->outcome, OUTCOME_INCOMPLETE);
     assert_non_null(fx_evidence(v, "client_hello"));
     verdict_free(v);
@@ -540,6 +570,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_gap_not_server_timeout),
         cmocka_unit_test(test_midstream_without_client_hello),
+        cmocka_unit_test(test_midstream_fatal_alert),
         cmocka_unit_test(test_connection_refused_vs_timeout),
         cmocka_unit_test(test_not_tls_http),
         cmocka_unit_test(test_server_flight_lost),

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""verdicts.py TLSDIAG CORPUS — `tlsdiag analyze` over every corpus capture (issue 3):
+  * no crash: exit status 0, 1 or 3 (3 only for files tshark also found damaged), every line JSON;
+  * every stream whose tshark oracle shows a plaintext *fatal* alert is judged `failed` — or
+    `predicted`/`incomplete` is not enough: the alert is on the wire — and its verdict names the
+    alert in its evidence;
+  * a verdict of cause `unknown` states the facts it saw (at least two evidence items, and the
+    ClientHello when there was one): never a bare "unknown".
+Prints one line per problem and "N passed, M failed"."""
+import csv, json, os, subprocess, sys
+
+def main():
+    tlsdiag, corpus = sys.argv[1], sys.argv[2]
+    oracle = os.path.join(corpus, "oracle")
+    files = sorted(f for f in os.listdir(corpus) if f.endswith((".pcap", ".pcapng")))
+    passed = failed = 0
+    for name in files:
+        problems = []
+        p = subprocess.run([tlsdiag, "analyze", "--json", os.path.join(corpus, name)],
+                           capture_output=True, timeout=120)
+        damaged = os.path.exists(os.path.join(oracle, name + ".tshark-stderr.txt"))
+        if p.returncode not in (0, 1) and not (p.returncode == 3 and damaged):
+            problems.append("exit status %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-300:]))
+        verdicts = {}
+        for line in p.stdout.decode("utf-8", errors="strict").splitlines():
+            try:
+                d = json.loads(line)
+            except ValueError as e:
+                problems.append("invalid JSON line: %s" % e)
+                continue
+            if d.get("type") == "handshake":
+                verdicts[d["conn_id"]] = d
+        fatal = {}
+        tsv = os.path.join(oracle, name + ".tsv")
+        if os.path.exists(tsv):
+            with open(tsv) as f:
+                for row in csv.DictReader(f, delimiter="\t"):
+                    levels = (row.get("tls.alert_message.level") or "").split(",")
+                    descs = (row.get("tls.alert_message.desc") or "").split(",")
+                    for lv, ds in zip(levels, descs):
+                        if lv == "2" and row["tcp.stream"]:
+                            fatal.setdefault(int(row["tcp.stream"]), (int(ds), row["frame.number"]))
+        for stream, (desc, frame) in sorted(fatal.items()):
+            v = verdicts.get(stream)
+            if v is None:
+                problems.append("stream %d: tshark shows fatal alert %d (frame %s), tlsdiag has no verdict" % (stream, desc, frame))
+                continue
+            if v["outcome"] != "failed":
+                problems.append("stream %d: fatal alert %d on the wire (frame %s) but outcome %s (%s)" % (stream, desc, frame, v["outcome"], v["cause"]))
+            ev = json.dumps(v.get("evidence", [])) + json.dumps(v.get("alert"))
+            if str(desc) not in ev:
+                problems.append("stream %d: verdict %s does not cite alert %d" % (stream, v["cause"], desc))
+        for cid, v in sorted(verdicts.items()):
+            if v["cause"] == "unknown":
+                keys = [e["key"] for e in v.get("evidence", [])]
+                if len(keys) < 2:
+                    problems.append("conn %d: cause unknown with too few facts: %s" % (cid, keys))
+        if problems:
+            failed += 1
+            print("FAIL", name)
+            for pr in problems[:10]:
+                print("    ", pr)
+        else:
+            passed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+if __name__ == "__main__":
+    sys.exit(main())
