@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,17 @@ enum {
 // Decoding one certificate into x509_info.
 // ---------------------------------------------------------------------------------------------
 
+// hex: lowercase hex of p, ':'-separated when colons. By hand: snprintf per byte showed up in
+// the handshake benchmark (it runs for every connection's chain fingerprint).
 static void hex(const uint8_t *p, size_t n, bool colons, char *out, size_t outlen) {
+    static const char digits[] = "0123456789abcdef";
     size_t w = 0;
     for (size_t i = 0; i < n && w + ((colons && i) ? 3 : 2) < outlen; i++) {
-        w += (size_t)snprintf(out + w, outlen - w, (colons && i) ? ":%02x" : "%02x", p[i]);
+        if (colons && i) {
+            out[w++] = ':';
+        }
+        out[w++] = digits[p[i] >> 4];
+        out[w++] = digits[p[i] & 0x0f];
     }
     if (outlen) {
         out[w < outlen ? w : outlen - 1] = '\0';
@@ -499,9 +507,22 @@ typedef struct cache_entry {
     an_chain *result;
 } cache_entry;
 
+// The chain's SHA-256 is remembered by the chain's bytes (compared in full on a hit): hashing
+// every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md).
+enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768 };
+
+typedef struct digest_memo {
+    uint32_t n;                    // certificates; 0: empty slot
+    uint32_t lens[TLS_MAX_CERTS];
+    size_t total;
+    uint8_t *bytes;                // the DERs, concatenated (owned)
+    char hex[65];
+} digest_memo;
+
 struct an_chain_cache {
     uint64_t tick;
     cache_entry e[CACHE_SETS][CACHE_WAYS];
+    digest_memo dm[DIGEST_MEMO];
 };
 
 an_chain_cache *an_chain_cache_new(void) {
@@ -517,6 +538,9 @@ void an_chain_cache_free(an_chain_cache *c) {
             free(c->e[s][w].result);
         }
     }
+    for (size_t i = 0; i < DIGEST_MEMO; i++) {
+        free(c->dm[i].bytes);
+    }
     free(c);
 }
 
@@ -528,12 +552,25 @@ static uint32_t fnv1a(const char *s) {
     return h;
 }
 
+// SHA-256 fetched once (EVP_sha256() in EVP_DigestInit_ex fetches it on every call).
+static pthread_once_t chain_md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *chain_sha256_md;
+
+static void chain_md_init(void) {
+    chain_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *chain_md(void) {
+    (void)pthread_once(&chain_md_once, chain_md_init);
+    return chain_sha256_md ? chain_sha256_md : EVP_sha256();
+}
+
 static void chain_digest(const tls_certificate *cert, char out[65]) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     out[0] = '\0';
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+    if (!ctx || EVP_DigestInit_ex(ctx, chain_md(), NULL) != 1) {
         EVP_MD_CTX_free(ctx);
         return;
     }
@@ -550,12 +587,98 @@ static void chain_digest(const tls_certificate *cert, char out[65]) {
     EVP_MD_CTX_free(ctx);
 }
 
+// chain_bytes_hash: a fast (not cryptographic) hash of the stored DERs and their lengths.
+static uint64_t chain_bytes_hash(const tls_certificate *cert, uint32_t n, size_t *total) {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    *total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *b = cert->certs[i].der;
+        size_t len = b ? cert->certs[i].len : 0;
+        *total += len;
+        h = (h ^ len) * 0xff51afd7ed558ccdull;
+        size_t j = 0;
+        for (; j + 8 <= len; j += 8) {
+            uint64_t w;
+            memcpy(&w, b + j, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 31;
+        }
+        uint64_t tail = 0;
+        if (len > j) {
+            memcpy(&tail, b + j, len - j);
+        }
+        h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+// chain_digest_memo: chain_digest, through the cache's memo when there is a cache.
+static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert, char out[65]) {
+    uint32_t n = cert->num_stored < TLS_MAX_CERTS ? cert->num_stored : TLS_MAX_CERTS;
+    if (!cache || n == 0) {
+        chain_digest(cert, out);
+        return;
+    }
+    size_t total;
+    uint64_t h = chain_bytes_hash(cert, n, &total);
+    digest_memo *m = &cache->dm[h % DIGEST_MEMO];
+    bool hit = m->n == n && m->total == total;
+    size_t off = 0;
+    for (uint32_t i = 0; hit && i < n; i++) {
+        uint32_t len = cert->certs[i].der ? cert->certs[i].len : 0;
+        hit = m->lens[i] == len && (len == 0 || memcmp(m->bytes + off, cert->certs[i].der, len) == 0);
+        off += len;
+    }
+    if (hit) {
+        memcpy(out, m->hex, 65);
+        return;
+    }
+    chain_digest(cert, out);
+    if (total == 0 || total > DIGEST_MEMO_MAX || !out[0]) {
+        return;
+    }
+    uint8_t *bytes = realloc(m->bytes, total);
+    if (!bytes) {
+        return;  // m->bytes is still valid (and m unchanged)
+    }
+    m->bytes = bytes;
+    off = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len = cert->certs[i].der ? cert->certs[i].len : 0;
+        m->lens[i] = len;
+        if (len) {
+            memcpy(m->bytes + off, cert->certs[i].der, len);
+        }
+        off += len;
+    }
+    m->n = n;
+    m->total = total;
+    memcpy(m->hex, out, 65);
+}
+
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
                       const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
                       an_chain *out) {
+    char digest[65];
+    chain_digest_memo(cache, cert, digest);
+    if (cert->num_stored > 0) {
+        // A cached result replaces *out whole: clear it only when there is none.
+        char key[CACHE_KEY];
+        snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600),
+                 sni ? sni : "");
+        cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
+        for (size_t w = 0; set && w < CACHE_WAYS; w++) {
+            if (set[w].used && strcmp(set[w].key, key) == 0) {
+                set[w].used = ++cache->tick;
+                *out = *set[w].result;
+                return true;
+            }
+        }
+    }
     memset(out, 0, sizeof *out);
     out->num_certs = cert->num_certs;
-    chain_digest(cert, out->chain_sha256);
+    memcpy(out->chain_sha256, digest, sizeof digest);
     if (cert->num_stored == 0) {
         an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
         out->leaf_parse_error = true;
@@ -564,16 +687,7 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     char key[CACHE_KEY];
     snprintf(key, sizeof key, "%s|%lld|%s", out->chain_sha256, (long long)(when / 3600),
              sni ? sni : "");
-    cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
-    if (set) {
-        for (size_t w = 0; w < CACHE_WAYS; w++) {
-            if (set[w].used && strcmp(set[w].key, key) == 0) {
-                set[w].used = ++cache->tick;
-                *out = *set[w].result;
-                return true;
-            }
-        }
-    }
+    cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;  // (looked up above)
     // The hour bucket keys the cache; validity is still checked at the exact second.
     if (!analyze_uncached(store, p, cert, sni, when, now, out)) {
         return false;

@@ -1,0 +1,485 @@
+// cmd_probe.c — `tlsdiag probe HOST[:PORT]`: options, the probe, the matrix, and their output.
+//
+// Output: the probe's verdict (text line with evidence, or one JSON "handshake" object with
+// method "probe"), then with --matrix the matrix (text table, or one "probe_matrix" object),
+// then the summary, so a JSON stream always ends with its summary, also when the probe failed.
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "cli.h"
+#include "cmd_probe.h"
+#include "probe.h"
+#include "report.h"
+
+enum {
+    OPT_SNI = 256,
+    OPT_CONNECT,
+    OPT_PROTOCOLS,
+    OPT_MATRIX,
+    OPT_SAVE_CHAIN,
+    OPT_CERT_FILE,
+    OPT_KEY_FILE,
+    OPT_CA_FILE,
+    OPT_CA_PATH,
+    OPT_PROFILE,
+    OPT_JSON,
+    OPT_COLOR,
+    OPT_CONNECT_TIMEOUT,
+    OPT_TIMEOUT,
+    OPT_NO_CAPTURE,
+};
+
+static const struct option probe_long_options[] = {
+    {"sni", required_argument, NULL, OPT_SNI},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {"origin-protocols", required_argument, NULL, OPT_PROTOCOLS},
+    {"matrix", no_argument, NULL, OPT_MATRIX},
+    {"save-chain", required_argument, NULL, OPT_SAVE_CHAIN},
+    {"write", required_argument, NULL, 'w'},
+    {"cert-file", required_argument, NULL, OPT_CERT_FILE},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"ca-path", required_argument, NULL, OPT_CA_PATH},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"color", optional_argument, NULL, OPT_COLOR},
+    {"colour", optional_argument, NULL, OPT_COLOR},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"no-capture", no_argument, NULL, OPT_NO_CAPTURE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void probe_usage(FILE *f) {
+    fputs(
+        "Usage: tlsdiag probe [options] HOST[:PORT]\n"
+        "\n"
+        "Make one TLS handshake with the origin the way CloudFront would (its protocol\n"
+        "versions, cipher suites, groups, signature schemes, SNI and certificate checks),\n"
+        "capture it, and name the cause when CloudFront would fail (method: probe).\n"
+        "Without permission to capture, the bytes the client sent and received are analyzed\n"
+        "instead, and the verdict says so.\n"
+        "\n"
+        "Target:\n"
+        "  HOST[:PORT]              origin domain name (default port 443); [IPv6]:PORT\n"
+        "      --sni NAME           SNI to send (the forwarded Host header), default HOST\n"
+        "      --connect IP         connect to IP instead of resolving HOST\n"
+        "      --origin-protocols L like the distribution's Origin SSL Protocols, e.g.\n"
+        "                           TLSv1,TLSv1.1,TLSv1.2 (default: the profile's; SSLv3, "
+        "TLSv1.3)\n"
+        "      --connect-timeout S  seconds to wait for the TCP connection (default 10)\n"
+        "      --timeout S          seconds to wait for the handshake (default 10)\n"
+        "\n"
+        "Checks:\n"
+        "      --matrix             also one handshake per protocol version and per cipher\n"
+        "                           suite (rate-limited): which settings would work\n"
+        "      --cert-file FILE     compare the served certificate with the server's file\n"
+        "      --key-file FILE      and check that this key belongs to the --cert-file\n"
+        "      --save-chain FILE    write the chain as sent (PEM), also under TLS 1.3\n"
+        "  -w, --write FILE         write the probe's packets as a pcap\n"
+        "      --no-capture         do not capture; analyze the client's view\n"
+        "      --ca-file FILE, --ca-path DIR   trust store (default: the system's)\n"
+        "      --profile NAME       cloudfront (default) or generic\n"
+        "\n"
+        "Output:\n"
+        "      --json               JSON Lines: handshake, probe_matrix, summary objects\n"
+        "  -q, --quiet              summary only\n"
+        "  -v, --verbose            more\n"
+        "      --color[=WHEN]       auto, always or never\n"
+        "\n"
+        "Exit status: 0 CloudFront's handshake would succeed, 1 it would fail, 2 usage\n"
+        "error, 3 a file or trust store could not be used, 4 internal error.\n"
+        "\n"
+        "Examples:\n"
+        "  tlsdiag probe origin.example.com\n"
+        "  tlsdiag probe --connect 203.0.113.10 --sni www.example.com origin.example.com\n"
+        "  tlsdiag probe --matrix --json origin.example.com:8443\n"
+        "  tlsdiag probe --cert-file /etc/nginx/cert.pem --key-file /etc/nginx/key.pem localhost\n",
+        f);
+}
+
+typedef struct probe_opts {
+    probe_config pc;
+    const char *target, *save_chain, *cert_file, *key_file, *profile;
+    bool matrix, json;
+    int verbosity;
+    cli_color color;
+    char host[256];
+} probe_opts;
+
+static int probe_usage_error(const char *msg, const char *arg) {
+    fprintf(stderr, "tlsdiag: %s%s%s%s\nTry 'tlsdiag probe --help'.\n", msg, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "");
+    return TLSDIAG_EXIT_USAGE;
+}
+
+static bool parse_seconds(const char *s, uint32_t *ms) {
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || v > 3600) {
+        return false;
+    }
+    *ms = (uint32_t)(v * 1000);
+    return *ms > 0;
+}
+
+static int parse(int argc, char **argv, probe_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->profile = "cloudfront";
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":w:qvh", probe_long_options, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (c) {
+            case OPT_SNI:
+                o->pc.sni = arg;
+                break;
+            case OPT_CONNECT:
+                o->pc.connect_ip = arg;
+                break;
+            case OPT_PROTOCOLS:
+                if (!probe_parse_versions(arg, &o->pc.versions)) {
+                    return probe_usage_error(
+                        "--origin-protocols: expected a list of SSLv3, TLSv1, TLSv1.1, TLSv1.2, "
+                        "TLSv1.3, got",
+                        arg);
+                }
+                break;
+            case OPT_MATRIX:
+                o->matrix = true;
+                break;
+            case OPT_SAVE_CHAIN:
+                o->save_chain = arg;
+                break;
+            case 'w':
+                o->pc.pcap_out = arg;
+                break;
+            case OPT_CERT_FILE:
+                o->cert_file = arg;
+                break;
+            case OPT_KEY_FILE:
+                o->key_file = arg;
+                break;
+            case OPT_CA_FILE:
+                o->pc.ca_file = arg;
+                break;
+            case OPT_CA_PATH:
+                o->pc.ca_path = arg;
+                break;
+            case OPT_PROFILE:
+                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
+                    return probe_usage_error("--profile: expected cloudfront or generic, got", arg);
+                }
+                o->profile = arg;
+                break;
+            case OPT_JSON:
+                o->json = true;
+                break;
+            case OPT_COLOR:
+                if (!arg || strcmp(arg, "always") == 0) {
+                    o->color = CLI_COLOR_ALWAYS;
+                } else if (strcmp(arg, "never") == 0) {
+                    o->color = CLI_COLOR_NEVER;
+                } else if (strcmp(arg, "auto") != 0) {
+                    return probe_usage_error("--color: expected auto, always or never, got", arg);
+                }
+                break;
+            case OPT_CONNECT_TIMEOUT:
+            case OPT_TIMEOUT:
+                if (!parse_seconds(arg, c == OPT_TIMEOUT ? &o->pc.handshake_timeout_ms
+                                                         : &o->pc.connect_timeout_ms)) {
+                    return probe_usage_error(
+                        c == OPT_TIMEOUT
+                            ? "--timeout: expected seconds (0 < S <= 3600), got"
+                            : "--connect-timeout: expected seconds (0 < S <= 3600), got",
+                        arg);
+                }
+                break;
+            case OPT_NO_CAPTURE:
+                o->pc.no_capture = true;
+                break;
+            case 'q':
+                o->verbosity = REPORT_QUIET;
+                break;
+            case 'v':
+                o->verbosity = REPORT_VERBOSE;
+                break;
+            case 'h':
+                probe_usage(stdout);
+                return -1;
+            case ':':
+                return probe_usage_error("missing argument for", argv[optind - 1]);
+            default:
+                return probe_usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) {
+        return probe_usage_error(
+            optind >= argc ? "expected one HOST[:PORT]" : "expected one HOST[:PORT], got also",
+            optind >= argc ? NULL : argv[argc - 1]);
+    }
+    o->target = argv[optind];
+    if (!probe_parse_target(o->target, o->host, sizeof o->host, &o->pc.port)) {
+        return probe_usage_error("expected HOST, HOST:PORT or [IPv6]:PORT, got", o->target);
+    }
+    o->pc.host = o->host;
+    if (o->key_file && !o->cert_file) {
+        return probe_usage_error("--key-file needs --cert-file", NULL);
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix, as text or one JSON object.
+// ---------------------------------------------------------------------------------------------
+static bool cloudfront_setting(uint16_t v) {
+    return v >= 0x0300 && v <= 0x0303;  // SSLv3, TLSv1, TLSv1.1, TLSv1.2 (never TLS 1.3)
+}
+
+static json_t *jstr(const char *s) {
+    char buf[1024];
+    report_escape((const uint8_t *)s, strlen(s), REPORT_ESC_JSON, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
+    json_t *root = json_object(), *vers = json_array(), *ciph = json_array(), *work = json_array(),
+           *acc = json_array();
+    char code[8];
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        snprintf(code, sizeof code, "0x%04x", r->code);
+        json_array_append_new(
+            vers, json_pack("{s:s, s:s, s:s, s:o, s:b}", "version", r->name, "code", code, "state",
+                            probe_state_name(r->state), "detail", jstr(r->detail),
+                            "cloudfront_setting", cloudfront_setting(r->code)));
+        if (r->state == PROBE_ACCEPTED && cloudfront_setting(r->code)) {
+            json_array_append_new(work, json_string(r->name));
+        }
+    }
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        const probe_matrix_row *r = &m->ciphers[i];
+        snprintf(code, sizeof code, "0x%04x", r->code);
+        json_array_append_new(
+            ciph, json_pack("{s:s, s:s, s:s, s:o}", "cipher", r->name, "code", code, "state",
+                            probe_state_name(r->state), "detail", jstr(r->detail)));
+        if (r->state == PROBE_ACCEPTED) {
+            json_array_append_new(acc, json_string(r->name));
+        }
+    }
+    json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
+    json_object_set_new(root, "type", json_string("probe_matrix"));
+    json_object_set_new(root, "target", jstr(o->target));
+    json_object_set_new(root, "sni", jstr(o->pc.sni ? o->pc.sni : o->host));
+    json_object_set_new(root, "versions", vers);
+    json_object_set_new(root, "ciphers", ciph);
+    json_object_set_new(root, "working_settings", work);
+    json_object_set_new(root, "accepted_ciphers", acc);
+    json_object_set_new(root, "connections", json_integer(m->connections));
+    bool ok = json_dumpf(root, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF;
+    json_decref(root);
+    return ok;
+}
+
+static void matrix_text(const probe_opts *o, const probe_matrix *m, FILE *out) {
+    fprintf(out, "\nCompatibility matrix for %s (%u connections)\n", o->target, m->connections);
+    fprintf(out, "  %-9s %-10s %-12s %s\n", "version", "CloudFront", "origin", "detail");
+    char working[128] = "";
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        bool cf = cloudfront_setting(r->code);
+        fprintf(out, "  %-9s %-10s %-12s %.50s\n", r->name, cf ? "setting" : "never",
+                probe_state_name(r->state), r->detail);
+        if (cf && r->state == PROBE_ACCEPTED) {
+            size_t n = strlen(working);
+            snprintf(working + n, sizeof working - n, "%s%s", n ? ", " : "", r->name);
+        }
+    }
+    fprintf(out, "Origin SSL Protocols settings that would work: %s\n",
+            working[0] ? working : "none");
+    uint32_t accepted = 0;
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        accepted += m->ciphers[i].state == PROBE_ACCEPTED;
+    }
+    fprintf(out, "Cipher suites of CloudFront's %u the origin accepts: %u\n", m->num_ciphers,
+            accepted);
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        const probe_matrix_row *r = &m->ciphers[i];
+        fprintf(out, "  %-11s %.40s  %.24s\n", probe_state_name(r->state), r->name,
+                r->state == PROBE_ACCEPTED ? "" : r->detail);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+static bool want_color(const probe_opts *o) {
+    if (o->json || o->color == CLI_COLOR_NEVER) {
+        return false;
+    }
+    if (o->color == CLI_COLOR_ALWAYS) {
+        return true;
+    }
+    const char *nc = getenv("NO_COLOR");
+    return !(nc && nc[0]) && isatty(STDOUT_FILENO) == 1;
+}
+
+int cli_cmd_probe(int argc, char **argv) {
+    signal(SIGPIPE, SIG_IGN);  // a closed pipe is an output error (4), not a silent death
+    probe_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc != 0) {
+        return rc == -1 ? TLSDIAG_EXIT_OK : rc;
+    }
+    analyzer_config ac;
+    analyzer_config_default(&ac);
+    ac.profile = o.profile;
+    ac.ca_file = o.pc.ca_file;
+    ac.ca_path = o.pc.ca_path;
+    char err[512] = "";
+    analyzer *an = analyzer_new(&ac, err, sizeof err);
+    if (!an) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
+        return TLSDIAG_EXIT_INPUT;
+    }
+    report_options ro = {
+        .format = o.json ? REPORT_JSON : REPORT_TEXT,
+        .color = want_color(&o),
+        // one probe: its line (and evidence) is the answer, whether it failed or not
+        .verbosity = o.verbosity == REPORT_QUIET ? REPORT_QUIET : REPORT_VERBOSE,
+        .out = stdout,
+    };
+    report *rep = report_new(&ro);
+    if (!rep) {
+        analyzer_free(an);
+        fputs("tlsdiag: out of memory\n", stderr);
+        return TLSDIAG_EXIT_INTERNAL;
+    }
+    int status = TLSDIAG_EXIT_OK;
+    probe_result *res = probe_run(an, &o.pc, err, sizeof err);
+    if (!res) {
+        fprintf(stderr, "tlsdiag: probe: %s\n", err);
+        report_input_error re = {o.target, 0, 0, err};
+        (void)report_error(rep, &re);
+        status = strcmp(err, "out of memory") == 0 ? TLSDIAG_EXIT_INTERNAL : TLSDIAG_EXIT_INPUT;
+    } else {
+        if (o.cert_file && !probe_check_cert_file(res, o.cert_file, o.key_file, err, sizeof err)) {
+            fprintf(stderr, "tlsdiag: %s\n", err);
+            status = TLSDIAG_EXIT_INPUT;
+        }
+        if (o.save_chain) {
+            if (res->num_chain == 0) {
+                fprintf(stderr, "tlsdiag: --save-chain: the server sent no certificate\n");
+            } else if (!probe_save_chain(res, o.save_chain, err, sizeof err)) {
+                fprintf(stderr, "tlsdiag: %s\n", err);
+                status = TLSDIAG_EXIT_INPUT;
+            }
+        }
+        if (!res->from_packets && o.verbosity >= REPORT_NORMAL && !o.json) {
+            fprintf(stderr, "tlsdiag: probe: %s; analyzing the client's view\n", res->capture_why);
+        }
+        report_set_file(rep, NULL);
+        (void)report_verdict(rep, res->v);
+        if (status == TLSDIAG_EXIT_OK &&
+            (res->v->outcome != OUTCOME_SUCCEEDED || res->v->cause != CAUSE_OK)) {
+            status = TLSDIAG_EXIT_FAILURES;
+        }
+    }
+    if (res && o.matrix) {
+        probe_matrix *m = calloc(1, sizeof *m);
+        if (!m || !probe_matrix_run(an, &o.pc, m, err, sizeof err)) {
+            fprintf(stderr, "tlsdiag: --matrix: %s\n", m ? err : "out of memory");
+            status = TLSDIAG_EXIT_INTERNAL;
+        } else if (o.json) {
+            fflush(stdout);
+            if (!matrix_json(&o, m, stdout)) {
+                status = TLSDIAG_EXIT_INTERNAL;
+            }
+        } else if (o.verbosity > REPORT_QUIET) {
+            fflush(stdout);
+            matrix_text(&o, m, stdout);
+        }
+        free(m);
+    }
+    const char *files[1] = {o.target};
+    report_run_info info = {
+        .profile_name = analyzer_profile_name(an),
+        .profile_version = analyzer_profile_version(an),
+        .prefix_source = analyzer_prefix_source(an),
+        .trust_store = analyzer_trust_store(an),
+        .files = files,
+        .num_files = 1,
+    };
+    (void)report_summary(rep, analyzer_summary(an), &info);
+    if (report_write_failed(rep) || fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("tlsdiag: cannot write the results to standard output\n", stderr);
+        status = TLSDIAG_EXIT_INTERNAL;
+    }
+    probe_result_free(res);
+    report_free(rep);
+    analyzer_free(an);
+    return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --probe-origin (analyze, capture).
+// ---------------------------------------------------------------------------------------------
+static struct probe_origin *origin_new(const analyzer_config *ac, const char *target) {
+    char err[512] = "";
+    probe_origin *po = probe_origin_new(ac, target, err, sizeof err);
+    if (!po) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
+    }
+    return po;
+}
+
+struct probe_origin *cli_probe_origin_new(const cli_options *o) {
+    analyzer_config ac;
+    analyzer_config_default(&ac);
+    ac.profile = o->profile;
+    ac.ca_file = o->ca_file;
+    ac.ca_path = o->ca_path;
+    ac.ranges_file = o->ranges_file;
+    if (o->now != 0) {
+        ac.now = o->now;
+    }
+    return origin_new(&ac, o->probe_origin_target);
+}
+
+struct probe_origin *cli_probe_origin_new_cfg(const char *target, const char *profile,
+                                              const char *ca_file, const char *ca_path,
+                                              const char *ranges_file) {
+    analyzer_config ac;
+    analyzer_config_default(&ac);
+    if (profile) {
+        ac.profile = profile;
+    }
+    ac.ca_file = ca_file;
+    ac.ca_path = ca_path;
+    ac.ranges_file = ranges_file;
+    return origin_new(&ac, target);
+}
+
+bool cli_probe_origin_target_ok(const char *target) {
+    char host[256];
+    uint16_t port;
+    return !target || probe_parse_target(target, host, sizeof host, &port);
+}
+
+void cli_probe_origin_attach(struct probe_origin *po, struct verdict *v) {
+    if (po) {
+        probe_origin_attach(po, v);
+    }
+}
+
+void cli_probe_origin_free(struct probe_origin *po) {
+    probe_origin_free(po);
+}
