@@ -224,6 +224,10 @@ uint64_t cap_bytes_total(const cap_reader *r) {
     return r->total;
 }
 
+const char *cap_lib_version(void) {
+    return pcap_lib_version();
+}
+
 const char *cap_linktype_name(int linktype) {
     const char *n = pcap_datalink_val_to_name(linktype);
     return n ? n : "unknown";

@@ -44,6 +44,8 @@ uint64_t cap_bytes_total(const cap_reader *r);
 
 // cap_linktype_name: "EN10MB", "LINUX_SLL2", ... for messages.
 const char *cap_linktype_name(int linktype);
+// cap_lib_version: libpcap's version string, for --version (capture/ owns libpcap).
+const char *cap_lib_version(void);
 
 // ---------------------------------------------------------------------------------------------
 // Live capture (live.c). A live reader is a cap_reader too: cap_next() returns its frames

@@ -1,12 +1,12 @@
 // main.c — tlsdiag's entry point: picks the subcommand, prints --version and the top-level help.
 #include <openssl/crypto.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "analyze.h"
 #include "cli.h"
 #include "cmd_probe.h"
+#include "capture.h"
 #include "cmd_capture.h"
 #include "cmd_report.h"
 #include "report.h"
@@ -36,8 +36,7 @@ static void usage(FILE *f) {
 static int version(void) {
     printf("tlsdiag %s\n", TLSDIAG_VERSION);
     printf("OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
-    // capture/ owns libpcap; its version string is only read here, never used otherwise.
-    printf("libpcap: %s\n", pcap_lib_version());
+    printf("libpcap: %s\n", cap_lib_version());
     analyzer_config c;
     analyzer_config_default(&c);
     char err[256] = "";

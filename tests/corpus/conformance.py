@@ -199,6 +199,8 @@ def load_expectations(path):
                                      row[5].startswith("deliberate: ")):
                 sys.exit("%s:%d: want 6 columns and a reason starting 'tshark wrong: ' or "
                          "'deliberate: '" % (path, n))
+            if tuple(row[:5]) in exp:
+                sys.exit("%s:%d: duplicate row for %s" % (path, n, " ".join(row[:3])))
             exp[tuple(row[:5])] = row[5]
     return exp
 

@@ -145,7 +145,9 @@ static void test_escape_cuts_with_ellipsis(void **state) {
 static void test_escape_every_small_buffer(void **state) {
     (void)state;
     // Cutting must never split an escape or a UTF-8 sequence, nor write past outlen.
-    const char in[] = "\xc3\xa9\x01\xff" "ab";
+    const char in[] =
+        "\xc3\xa9\x01\xff"
+        "ab";
     for (size_t outlen = 1; outlen <= 16; outlen++) {
         char *out = malloc(outlen);  // exact size: ASan catches any overrun
         assert_non_null(out);
