@@ -407,7 +407,8 @@ static void flow_fin(tcp_ctx *x, int side, const net_pkt *p) {
     tcp_side *s = &f->side[side];
     // Data still held waits for nothing now: holes before the FIN are gaps.
     tcp_flush(x, side);
-    uint32_t fin_seq = p->seq + ((p->flags & TCP_SYN) ? 1u : 0u) + p->wire_payload_len;
+    uint32_t fin_seq = p->seq + ((p->flags & TCP_SYN) ? 1u : 0u) +
+                       (tcp_is_pad(p) ? 0u : p->wire_payload_len);  // padding is not data
     if (s->have_next && seq_gt(fin_seq, s->next) && !s->fin) {
         tcp_segment(x, side, &(net_pkt){.seq = fin_seq, .flags = TCP_ACK});
     }

@@ -36,6 +36,8 @@ typedef struct tcp_side {
     uint32_t first_gap_frame;
     tcp_seg *held;
     uint32_t held_bytes;
+    uint32_t pad_seq;  // tcp.c: zero bytes on an ACK at `next`, not yet known to be data
+    uint8_t pad_len;   // 0: none pending
 } tcp_side;
 
 // No padding anywhere (hashed and compared as bytes): 4 + 1 + 1 + 32 = 38 bytes.
@@ -127,6 +129,9 @@ typedef struct tcp_ctx {
 // tcp_segment: reassembly of one segment's payload from `side`. The transcript and TLS layer
 // must exist when the segment carries payload (dissect.c makes them at the first byte).
 void tcp_segment(tcp_ctx *x, int side, const net_pkt *p);
+// tcp_is_pad: 1..6 zero bytes on an ACK without PSH/RST, likely Ethernet padding that the IP
+// length counted; tcp_segment holds them back until the sender shows whether they were data.
+bool tcp_is_pad(const net_pkt *p);
 // tcp_ack: `side` acknowledged `ack`: holes of the other side the peer got are gaps.
 void tcp_ack(tcp_ctx *x, int side, uint32_t ack);
 // tcp_flush: every hole before held data of `side` becomes a gap, all held data is delivered.

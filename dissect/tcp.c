@@ -168,6 +168,41 @@ static void tcp_retransmit(tcp_ctx *x, int side, uint32_t seq, uint32_t len) {
     flow_event(x->d, f, side, TLS_EV_TCP_RETRANSMIT, x->fr->frame_no, x->fr->ts_ns, len);
 }
 
+// A pure ACK (or SYN-ACK, or FIN) without PSH/RST carrying 1..6 bytes, all zero: some devices
+// count the Ethernet padding of a minimum-size frame (60 - 14 - 20 - 20 = 6 bytes) in the IP
+// length (nDPI issue #1946, corpus ndpi__heuristic_tcp_ack_payload.pcap). Such bytes are held
+// back, not delivered: if the sender's next data starts at the same sequence number, they were
+// padding (a sender never sends different bytes for the same sequence numbers) and are dropped;
+// if it continues right after them, or the peer acknowledges them, they were data.
+enum { TCP_PAD_MAX = 6 };
+
+bool tcp_is_pad(const net_pkt *p) {
+    if (p->payload_len == 0 || p->payload_len > TCP_PAD_MAX || p->truncated ||
+        !(p->flags & TCP_ACK) || (p->flags & (TCP_PSH | TCP_RST))) {
+        return false;
+    }
+    cur c = cur_make(p->payload, p->payload_len);
+    uint8_t b = 0;
+    while (cur_get_u8(&c, &b)) {
+        if (b != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The pending pad turned out to be data: deliver its zeros at `next`.
+static void tcp_pad_deliver(tcp_ctx *x, int side) {
+    static const uint8_t zeros[TCP_PAD_MAX];
+    tcp_side *s = &x->f->side[side];
+    uint8_t n = s->pad_len;
+    s->pad_len = 0;
+    if (n > 0 && s->pad_seq == s->next) {
+        tcp_deliver(x, side, cur_make(zeros, n), x->fr->frame_no, x->fr->ts_ns);
+        tcp_drain(x, side);
+    }
+}
+
 void tcp_segment(tcp_ctx *x, int side, const net_pkt *p) {
     flow *f = x->f;
     tcp_side *s = &f->side[side];
@@ -187,6 +222,21 @@ void tcp_segment(tcp_ctx *x, int side, const net_pkt *p) {
         }
         if (!p->truncated) {
             return;
+        }
+    }
+    if (tcp_is_pad(p)) {
+        // Pending only at the in-order point with nothing held; elsewhere it is never data.
+        if (seq == s->next && !s->held) {
+            s->pad_seq = seq;
+            s->pad_len = s->pad_len > n ? s->pad_len : (uint8_t)n;
+        }
+        return;
+    }
+    if (s->pad_len > 0) {
+        if (s->pad_seq != s->next || seq == s->pad_seq) {
+            s->pad_len = 0;  // restarted at the same number: the zeros were padding
+        } else if (seq == s->pad_seq + s->pad_len) {
+            tcp_pad_deliver(x, side);  // continues after them: they were data
         }
     }
     if (!s->has_data) {
@@ -262,6 +312,9 @@ void tcp_ack(tcp_ctx *x, int side, uint32_t ack) {
     tcp_side *o = &f->side[other];
     if (!o->have_next) {
         return;
+    }
+    if (o->pad_len > 0 && ack == o->pad_seq + o->pad_len) {
+        tcp_pad_deliver(x, other);  // the receiver acknowledged exactly the zeros: data
     }
     // The peer acknowledged bytes past a hole: they were sent and received, just not captured.
     while (o->held && seq_geq(ack, o->held->seq)) {

@@ -380,6 +380,20 @@ static void on_alert_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t version,
     }
 }
 
+// alert_plaintext: can this alert record body be plaintext alerts? RFC 5246 §7.2 / RFC 8446 §6:
+// each alert is 2 bytes, level warning(1) or fatal(2); ciphertext (IV, MAC, AEAD tag) gives
+// other levels. An odd last byte may be the level of an alert split across records (TLS <= 1.2),
+// and a pending level makes the first byte a description. An empty record is left as it was.
+static bool alert_plaintext(const dir_state *d, cur body) {
+    uint8_t level;
+    for (size_t i = d->alert_carry ? 1 : 0; cur_peek_u8(&body, i, &level); i += 2) {
+        if (level != 1 && level != 2) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // check_done: has the handshake completed, as far as an observer without keys can tell?
 // TLS <= 1.2: both Finished (protected handshake records after each CCS), then application data.
 // TLS 1.3 (RFC 8446 §4.4.4, the client's Finished ends it): a non-alert protected client record
@@ -403,7 +417,12 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
     uint32_t len = (uint32_t)h->body_len;
     tls_event_kind kind = TLS_EV_APPLICATION_DATA;
     d->enc_records++;
-    if (c->tls13) {
+    if (h->type == TLS_CT_ALERT) {
+        // TLS <= 1.2 after the CCS, or a record whose bytes cannot be a plaintext alert (a
+        // mid-stream capture, or a TLS 1.3 peer that sent ciphertext as content type 21).
+        kind = TLS_EV_ENCRYPTED_ALERT;
+        d->alert_carry = false;
+    } else if (c->tls13) {
         bool alert_sized = len <= TLS13_ALERT_MAX;
         if (dir == TLS_DIR_C2S) {
             kind = alert_sized && !c->decided ? TLS_EV_ENCRYPTED_ALERT
@@ -417,8 +436,6 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
             kind = alert_sized && !c->decided ? TLS_EV_ENCRYPTED_ALERT : TLS_EV_APPLICATION_DATA;
             c->s2c_app_after_fin += kind == TLS_EV_APPLICATION_DATA;
         }
-    } else if (h->type == TLS_CT_ALERT) {
-        kind = TLS_EV_ENCRYPTED_ALERT;
     } else if (h->type == TLS_CT_HEARTBEAT) {
         kind = TLS_EV_HEARTBEAT;  // RFC 6520 §3: protected like any record
     } else if (h->type == TLS_CT_HANDSHAKE) {
@@ -435,6 +452,29 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
     check_done(c);
 }
 
+// on_sslv2_protected: an SSLv2 record sent under the session keys. SSLv2 has no content type;
+// its first byte is ciphertext, never a message type. Once keys are set the server sends
+// SERVER-VERIFY and SERVER-FINISHED, the client CLIENT-FINISHED (draft-hickman §2.5), so the
+// first 2 (server) / 1 (client) protected records are counted as handshake, later ones as data.
+// (A REQUEST-CERTIFICATE exchange would add one record per side; no key, no way to tell.)
+static void on_sslv2_protected(tls_conn *c, tls_dir dir, uint32_t len, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    tls_transcript *t = c->t;
+    uint32_t hs_records = dir == TLS_DIR_S2C ? 2 : 1;
+    tls_event_kind kind = TLS_EV_APPLICATION_DATA;
+    t->encrypted[dir] = true;
+    d->enc_records++;
+    if (d->enc_records <= hs_records) {
+        kind = TLS_EV_ENCRYPTED_HANDSHAKE;
+        d->finished |= d->enc_records == hs_records;
+    } else {
+        t->app_records[dir]++;
+        t->app_bytes[dir] += len;
+    }
+    emit(c, dir, kind, 0, 0, 0x0002, len, m);
+    check_done(c);
+}
+
 // on_sslv2 records an SSLv2 message (RFC 6101 App. E): CLIENT-HELLO and SERVER-HELLO are
 // parsed; later messages are protected and only their sizes are kept.
 static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
@@ -445,10 +485,11 @@ static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint
         malformed(c, dir, TLS_ERR_BAD_LENGTH, off, m);
         return;
     }
-    emit(c, dir, TLS_EV_SSL2, 0, d->encrypted ? 0 : mt, 0x0002, (uint32_t)cur_len(&body) + 1, m);
     if (d->encrypted) {
+        on_sslv2_protected(c, dir, (uint32_t)cur_len(&body) + 1, m);
         return;
     }
+    emit(c, dir, TLS_EV_SSL2, 0, mt, 0x0002, (uint32_t)cur_len(&body) + 1, m);
     if (dir == TLS_DIR_C2S && mt == SSL2_MT_CLIENT_HELLO && !t->ch.present) {
         note(c, dir, tls_parse_sslv2_client_hello(body, &t->ch), m, off);
         t->ch.frame = m->frame;
@@ -461,6 +502,12 @@ static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint
             t->cert.frame = m->frame;
         }
         d->encrypted = true;  // the SSLv2 server's next messages are encrypted
+        uint8_t hit = 0;
+        if (cur_peek_u8(&body, 0, &hit) && hit != 0) {
+            // SESSION-ID-HIT: no CLIENT-MASTER-KEY; the client's next message is its
+            // encrypted CLIENT-FINISHED (draft-hickman §2.6).
+            c->d[TLS_DIR_C2S].encrypted = true;
+        }
     } else if (dir == TLS_DIR_C2S && mt == 2) {
         d->encrypted = true;  // after CLIENT-MASTER-KEY the client encrypts
     }
@@ -489,8 +536,13 @@ static void on_record(tls_conn *c, tls_dir dir, const rec_hdr *h, cur body, cons
     // and a client that has not switched keys yet sends its alert in clear (peers.md #3).
     // In TLS <= 1.2 a protected alert carries a MAC or AEAD tag, so a 2-byte alert record
     // after the CCS is still plaintext (RFC 5246 §6.2.3).
+    // An alert record whose bytes are not 2-byte alerts of level 1 or 2 is protected whatever
+    // the state says: a capture that starts mid-connection never saw the CCS.
     bool clear = !d->encrypted || h->type == TLS_CT_CHANGE_CIPHER_SPEC ||
                  (h->type == TLS_CT_ALERT && (c->tls13 || h->body_len == 2));
+    if (h->type == TLS_CT_ALERT && !alert_plaintext(d, body)) {
+        clear = false;
+    }
     if (!clear || (d->encrypted && h->type == TLS_CT_APPLICATION_DATA)) {
         on_protected(c, dir, h, m);
         return;

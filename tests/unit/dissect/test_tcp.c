@@ -267,6 +267,78 @@ static void test_retransmission_conflicting(void **state) {
     dissect_free(d);
 }
 
+// no_trouble: no malformed TLS, no gap, no retransmission, no conflicting overlap.
+static void assert_no_trouble(const tls_transcript *t) {
+    assert_int_equal(t->num_errors, 0);
+    assert_int_equal(t->quality.gaps[0] + t->quality.gaps[1], 0);
+    assert_int_equal(t->tcp.retransmits[0] + t->tcp.retransmits[1], 0);
+    assert_int_equal(t->quality.overlap_conflicts, 0);
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        assert_int_not_equal(t->events[i].kind, TLS_EV_MALFORMED);
+        assert_int_not_equal(t->events[i].kind, TLS_EV_TCP_GAP);
+    }
+}
+
+// corpus ndpi__heuristic_tcp_ack_payload.pcap (stream 4, frames 178-212): the SYN-ACK, every
+// pure ACK and the FINs carry 2 (client) / 6 (server) zero bytes that the IP length counts, and
+// the real data then starts at the same sequence number. First copy winning made both
+// directions "00 00 01 00 ..." (not TLS). The zeros are padding, never delivered.
+static void test_ack_zero_padding(void **state) {
+    (void)state;
+    static const uint8_t z[6] = {0};
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    dissect *d = mk(0, 0);
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    feed(d, &C1, false, 5000, 1001, TCP_SYN | TCP_ACK, z, 2);
+    feed(d, &C1, false, 5000, 1001, TCP_SYN | TCP_ACK, z, 2);  // duplicate SYN-ACK
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, z, 2);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK | TCP_PSH, ch, n);
+    feed(d, &C1, false, 5001, 1001 + (uint32_t)n, TCP_ACK, z, 6);
+    feed(d, &C1, true, 1001 + (uint32_t)n, 5001, TCP_ACK | TCP_FIN, z, 2);
+    feed(d, &C1, false, 5001, 1002 + (uint32_t)n, TCP_ACK | TCP_FIN, z, 6);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_hello_parsed(got[0], n);  // tcp.bytes[C2S] == n: not one padding byte counted
+    assert_int_equal(got[0]->tcp.bytes[TLS_DIR_S2C], 0);
+    const tls_event *hs = NULL;
+    for (uint32_t i = 0; i < got[0]->num_events && !hs; i++) {
+        hs = got[0]->events[i].kind == TLS_EV_HANDSHAKE ? &got[0]->events[i] : NULL;
+    }
+    assert_non_null(hs);
+    assert_int_equal(hs->frame, 5);
+    assert_int_equal(hs->hs_type, 1);
+    assert_no_trouble(got[0]);
+    dissect_free(d);
+
+    // The zeros were data: the sender continues right after them (ch[43..45) is the empty
+    // session id and the high byte of the cipher-suite length, both 0).
+    assert_true(ch[43] == 0 && ch[44] == 0);
+    d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 43);
+    feed(d, &C1, true, 1044, 5001, TCP_ACK, ch + 43, 2);
+    feed(d, &C1, true, 1046, 5001, TCP_ACK | TCP_PSH, ch + 45, n - 45);
+    dissect_finish(d);
+    assert_int_equal(ngot, 2);
+    assert_hello_parsed(got[1], n);
+    assert_no_trouble(got[1]);
+    dissect_free(d);
+
+    // ... or the receiver acknowledges exactly them before anything else arrives.
+    d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, ch, 43);
+    feed(d, &C1, true, 1044, 5001, TCP_ACK, ch + 43, 2);
+    feed(d, &C1, false, 5001, 1046, TCP_ACK, NULL, 0);
+    feed(d, &C1, true, 1046, 5001, TCP_ACK | TCP_PSH, ch + 45, n - 45);
+    dissect_finish(d);
+    assert_int_equal(ngot, 3);
+    assert_hello_parsed(got[2], n);
+    assert_no_trouble(got[2]);
+    dissect_free(d);
+}
+
 static void test_overlapping_segments(void **state) {
     (void)state;
     uint8_t ch[256];
@@ -673,6 +745,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_out_of_order, reset),
         cmocka_unit_test_teardown(test_retransmission_identical, reset),
         cmocka_unit_test_teardown(test_retransmission_conflicting, reset),
+        cmocka_unit_test_teardown(test_ack_zero_padding, reset),
         cmocka_unit_test_teardown(test_overlapping_segments, reset),
         cmocka_unit_test_teardown(test_gap_then_fin, reset),
         cmocka_unit_test_teardown(test_ack_past_hole, reset),

@@ -472,6 +472,163 @@ static void test_sslv2_hello_record(void **state) {
     free_transcript(t);
 }
 
+// Mid-stream captures (corpus ndpi__tls_alert.pcap frame 12, ndpi__KakaoTalk_chat.pcap frame 79):
+// the first record seen is a protected alert; no CCS was seen, but its bytes are not 2-byte
+// alerts of level 1/2, so it is one ENCRYPTED_ALERT, not 13 (11) garbage plaintext alerts.
+static void test_midstream_encrypted_alert(void **state) {
+    (void)state;
+    static const uint8_t tls_alert_f12[] = {0x15, 0x03, 0x03, 0x00, 0x1a, 0x00, 0x00, 0x00,
+                                            0x00, 0x00, 0x00, 0x00, 0x02, 0xf7, 0xa8, 0x63,
+                                            0x64, 0x65, 0x4f, 0x35, 0xeb, 0x79, 0x94, 0x00,
+                                            0xee, 0xe0, 0x96, 0x5a, 0x59, 0x9b, 0xf5};
+    static const uint8_t kakao_f79[] = {0x15, 0x03, 0x01, 0x00, 0x16, 0x07, 0x62, 0x2d, 0x38,
+                                        0xe1, 0x10, 0x58, 0xbe, 0xec, 0x77, 0xb5, 0x83, 0x9f,
+                                        0x42, 0x0a, 0xce, 0x61, 0x47, 0x36, 0xb3, 0xee, 0xb2};
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } cases[] = {{tls_alert_f12, sizeof tls_alert_f12}, {kakao_f79, sizeof kakao_f79}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t chunk = 0; chunk <= 1; chunk++) {
+            tls_transcript *t = new_transcript();
+            tls_conn *c = new_conn(t);
+            feed(c, TLS_DIR_S2C, cases[i].p, cases[i].n, chunk, 12);
+            assert_true(t->is_tls);
+            assert_int_equal(t->num_events, 1);
+            assert_int_equal(t->events[0].kind, TLS_EV_ENCRYPTED_ALERT);
+            assert_int_equal(t->events[0].length, cases[i].n - 5);
+            assert_int_equal(count_events(t, TLS_EV_ALERT, -1), 0);
+            tls_end_reason r;
+            assert_false(tls_conn_decided(c, &r));
+            tls_conn_free(c);
+            free_transcript(t);
+        }
+    }
+    // Still plaintext: two coalesced alerts of level 1/2 in one record, before any CCS.
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    static const uint8_t two[] = {0x15, 0x03, 0x03, 0x00, 0x04, 0x01, 0x00, 0x02, 0x28};
+    feed(c, TLS_DIR_S2C, two, sizeof two, 0, 1);
+    assert_int_equal(count_events(t, TLS_EV_ALERT, -1), 2);
+    assert_int_equal(count_events(t, TLS_EV_ENCRYPTED_ALERT, -1), 0);
+    assert_int_equal(t->events[1].alert_level, 2);
+    assert_int_equal(t->events[1].alert_desc, 40);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
+// An SSLv2 server hello with no certificate, one cipher kind, a 16-byte connection id.
+static void sslv2_server_hello(bb *x, unsigned hit) {
+    bb_u8(x, 0x80);
+    bb_u8(x, 11 + 3 + 16);
+    bb_u8(x, 4);
+    bb_u8(x, hit);
+    bb_u8(x, 1);
+    bb_u16(x, 0x0002);
+    bb_u16(x, 0);
+    bb_u16(x, 3);
+    bb_u16(x, 16);
+    bb_bytes(x, "\x01\x00\x80", 3);
+    bb_fill(x, 0x55, 16);
+}
+
+// corpus zeek__ssl-v2.pcap: after CLIENT-MASTER-KEY every SSLv2 record is encrypted (3-byte
+// headers, frames 9-11 and 13). Their first body byte is ciphertext: they were reported as
+// SSLv2 message type 0 (ERROR); now SERVER-VERIFY / CLIENT-FINISHED / SERVER-FINISHED are
+// ENCRYPTED_HANDSHAKE and the client's next record is application data.
+static void test_sslv2_encrypted_records(void **state) {
+    (void)state;
+    static const uint8_t f9[] = {0x00, 0x28, 0x07, 0x1a, 0xe7, 0xf8, 0x9a, 0x87, 0xcb, 0xa8, 0xfb,
+                                 0x61, 0xaf, 0x18, 0x57, 0x54, 0xde, 0xc3, 0xae, 0xc3, 0x54, 0x8e,
+                                 0xba, 0xba, 0xb5, 0x9a, 0x95, 0x3d, 0x9a, 0xde, 0x36, 0xc5, 0x1a,
+                                 0x57, 0xbf, 0xaf, 0x7a, 0xae, 0x0d, 0xb1, 0x61, 0xca, 0x17};
+    static const uint8_t f10[] = {0x00, 0x28, 0x07, 0x3e, 0xdf, 0x91, 0xc8, 0x40, 0x85, 0x43, 0x89,
+                                  0xbe, 0x2f, 0xf9, 0xdb, 0xcf, 0x90, 0x45, 0x76, 0x7a, 0xf7, 0xe7,
+                                  0xbb, 0x69, 0xd2, 0x01, 0x4d, 0x15, 0xef, 0xc5, 0x90, 0x56, 0xaa,
+                                  0x88, 0x84, 0x52, 0xdb, 0x67, 0x32, 0xaf, 0x4f, 0x32, 0x69};
+    static const uint8_t f11[] = {0x00, 0x28, 0x07, 0xeb, 0x09, 0x01, 0x2a, 0xd3, 0x78, 0xdc, 0x01,
+                                  0x25, 0x5a, 0xbf, 0x64, 0x4e, 0x77, 0x07, 0x43, 0xe9, 0xf4, 0x8c,
+                                  0x0a, 0xb0, 0x29, 0xf6, 0x52, 0x6b, 0x02, 0x58, 0xbd, 0xea, 0xa4,
+                                  0x7a, 0xe8, 0x61, 0xd7, 0xae, 0xd0, 0x71, 0xf0, 0x06, 0x9c};
+    static const uint8_t f13[] = {0x00, 0x18, 0x07, 0x2e, 0xd0, 0x5c, 0x4a, 0x75, 0xd1,
+                                  0xca, 0xb5, 0x3f, 0x81, 0x94, 0xbb, 0xbd, 0x54, 0x40,
+                                  0x8a, 0x13, 0xfe, 0x84, 0x51, 0xb1, 0xf5, 0x52, 0xfa};
+    static const uint8_t specs[] = {0x01, 0x00, 0x80};
+    static bb ch, sh, cmk;
+    ch.n = sh.n = cmk.n = 0;
+    bb_u8(&ch, 0x80);
+    bb_u8(&ch, 9 + sizeof specs + 16);
+    bb_u8(&ch, 1);
+    bb_u16(&ch, 0x0002);
+    bb_u16(&ch, sizeof specs);
+    bb_u16(&ch, 0);
+    bb_u16(&ch, 16);
+    bb_bytes(&ch, specs, sizeof specs);
+    bb_fill(&ch, 0x42, 16);
+    sslv2_server_hello(&sh, 0);
+    bb_u8(&cmk, 0x80);  // CLIENT-MASTER-KEY: kind, clear/encrypted/key-arg lengths, data
+    bb_u8(&cmk, 10 + 8);
+    bb_u8(&cmk, 2);
+    bb_bytes(&cmk, specs, sizeof specs);
+    bb_u16(&cmk, 0);
+    bb_u16(&cmk, 8);
+    bb_u16(&cmk, 0);
+    bb_fill(&cmk, 0x77, 8);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, ch.b, ch.n, 0, 4);
+    feed(c, TLS_DIR_S2C, sh.b, sh.n, 0, 6);
+    feed(c, TLS_DIR_C2S, cmk.b, cmk.n, 0, 8);
+    feed(c, TLS_DIR_S2C, f9, sizeof f9, 0, 9);
+    feed(c, TLS_DIR_C2S, f10, sizeof f10, 0, 10);
+    feed(c, TLS_DIR_S2C, f11, sizeof f11, 0, 11);
+    feed(c, TLS_DIR_C2S, f13, sizeof f13, 0, 13);
+    assert_true(t->ch.present && t->sh.present && t->sh.sslv2);
+    assert_int_equal(count_events(t, TLS_EV_SSL2, -1), 3);
+    assert_int_equal(count_events(t, TLS_EV_SSL2, 0), 0);
+    assert_int_equal(t->num_events, 7);
+    static const uint8_t kinds[] = {TLS_EV_SSL2,
+                                    TLS_EV_SSL2,
+                                    TLS_EV_SSL2,
+                                    TLS_EV_ENCRYPTED_HANDSHAKE,
+                                    TLS_EV_ENCRYPTED_HANDSHAKE,
+                                    TLS_EV_ENCRYPTED_HANDSHAKE,
+                                    TLS_EV_APPLICATION_DATA};
+    static const uint8_t types[] = {1, 4, 2};
+    for (size_t i = 0; i < sizeof kinds; i++) {
+        assert_int_equal(t->events[i].kind, kinds[i]);
+        assert_int_equal(t->events[i].version, 0x0002);
+        if (i < sizeof types) {
+            assert_int_equal(t->events[i].hs_type, types[i]);
+        }
+    }
+    assert_int_equal(t->events[3].length, 40);
+    assert_int_equal(t->events[6].length, 24);
+    assert_true(t->encrypted[0] && t->encrypted[1]);
+    assert_int_equal(t->app_records[0], 1);
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_HANDSHAKE_DONE);
+    assert_int_equal(t->num_errors, 0);
+    tls_conn_free(c);
+    free_transcript(t);
+
+    // SESSION-ID-HIT: no CLIENT-MASTER-KEY; the client's next record is already encrypted.
+    sh.n = 0;
+    sslv2_server_hello(&sh, 1);
+    t = new_transcript();
+    c = new_conn(t);
+    feed(c, TLS_DIR_C2S, ch.b, ch.n, 0, 1);
+    feed(c, TLS_DIR_S2C, sh.b, sh.n, 0, 2);
+    feed(c, TLS_DIR_C2S, f10, sizeof f10, 0, 3);
+    assert_int_equal(t->num_events, 3);
+    assert_int_equal(t->events[2].kind, TLS_EV_ENCRYPTED_HANDSHAKE);
+    assert_int_equal(t->events[2].dir, TLS_DIR_C2S);
+    assert_int_equal(count_events(t, TLS_EV_SSL2, -1), 2);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
 static void test_buffer_cap(void **state) {
     (void)state;
     static bb flight, recs;
@@ -588,6 +745,8 @@ int main(void) {
         cmocka_unit_test(test_tls13_plaintext_alert_after_server_hello),
         cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_sslv2_hello_record),
+        cmocka_unit_test(test_midstream_encrypted_alert),
+        cmocka_unit_test(test_sslv2_encrypted_records),
         cmocka_unit_test(test_buffer_cap),
         cmocka_unit_test(test_hrr_second_client_hello),
         cmocka_unit_test(test_renegotiation_and_gap),
