@@ -1,0 +1,155 @@
+// bundle_internal.h — contracts between the files of bundle/ (not for other folders).
+//
+//   collect.c   the two passes over the captures: verdicts + choice, then the chosen packets
+//   evidence.c  evidence.pcap: the chosen packets without application data, rebuilt with libnet
+//   anon.c      Crypto-PAn address pseudonyms, name redaction, text rewriting
+//   html.c      report.html;  markdown.c report.md;  bundle.c members, environment, archive
+#ifndef TLSDIAG_BUNDLE_INTERNAL_H
+#define TLSDIAG_BUNDLE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "bundle.h"
+#include "capture.h"
+#include "dissect.h"
+
+#define BUNDLE_WUR __attribute__((warn_unused_result))
+
+// ---------------------------------------------------------------------------------------------
+// A growable byte buffer (every member is built in memory: sizes are bounded by the choice).
+// ---------------------------------------------------------------------------------------------
+typedef struct bbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;  // sticky: an append failed
+} bbuf;
+
+void bbuf_put(bbuf *b, const void *p, size_t n);
+void bbuf_puts(bbuf *b, const char *s);
+void bbuf_printf(bbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// bbuf_html appends s HTML-escaped (control bytes and bytes that are not UTF-8 as \xNN first).
+void bbuf_html(bbuf *b, const char *s);
+// bbuf_md appends s for Markdown text: control bytes escaped, Markdown punctuation backslashed.
+void bbuf_md(bbuf *b, const char *s);
+void bbuf_free(bbuf *b);
+
+// ---------------------------------------------------------------------------------------------
+// collect.c
+// ---------------------------------------------------------------------------------------------
+typedef struct bundle_range {
+    uint64_t off;  // stream offset of a removed (application-data) record
+    uint64_t len;
+} bundle_range;
+
+// One TCP segment of a chosen connection, as captured (payload copied).
+typedef struct bundle_seg {
+    uint32_t conn;  // index into bundle_run.conns
+    uint32_t frame_no;
+    int64_t ts_ns;
+    uint8_t dir;    // tls_dir
+    uint8_t flags;  // TCP flags
+    uint16_t window;
+    uint32_t seq, ack;
+    uint32_t payload_len, wire_payload_len;
+    uint8_t *payload;  // owned, payload_len bytes
+} bundle_seg;
+
+typedef struct bundle_conn {
+    verdict *v;  // owned
+    uint32_t num_events;
+    tls_event *events;  // owned copy of the transcript's ladder
+    uint32_t events_dropped;
+    uint32_t num_der;
+    uint8_t *der[TLS_MAX_CERTS];  // owned copies of the chain as sent
+    uint32_t der_len[TLS_MAX_CERTS];
+    int chain_no;    // chain-<n>.pem (1-based); 0 when no chain
+    uint64_t order;  // arrival order (choice)
+    // pass 2
+    size_t num_app[2], cap_app[2];
+    bundle_range *app[2];     // application-data records per direction, in stream order
+    uint64_t records_end[2];  // end of the last record parsed per direction
+    bool have_base[2];
+    uint32_t base[2];     // sequence number of stream offset 0 per direction
+    uint64_t kept_bytes;  // payload bytes copied (bounded: BUNDLE_MAX_CONN_BYTES)
+    uint32_t kept_segs;   // segments copied (bounded: BUNDLE_MAX_CONN_SEGS)
+    bool capped;          // later segments were not kept (evidence.pcap ends early)
+} bundle_conn;
+
+// Bounds of one connection's packets in evidence.pcap (a handshake needs far less).
+enum { BUNDLE_MAX_CONN_BYTES = 1 << 20, BUNDLE_MAX_CONN_SEGS = 4096 };
+
+typedef struct bundle_run {
+    analyzer *an;
+    uint32_t max_conns;
+    bundle_conn *conns;  // the choice, sorted by conn_id after pass 1
+    uint32_t num_conns;
+    uint64_t connections, failed, failing, order;
+    bool oom;
+    int64_t first_ts_ns, last_ts_ns;  // capture time range
+    uint64_t frames;
+    size_t num_errors;
+    cap_error *errors;     // damaged inputs (copied)
+    char open_error[768];  // no input could be opened
+    bundle_seg *segs;
+    size_t num_segs, cap_segs;
+} bundle_run;
+
+// bundle_collect runs both passes. Returns false only when no input could be opened
+// (open_error says why) or out of memory (oom).
+bool bundle_collect(bundle_run *r, const char *const *files, size_t num_files,
+                    const char *bpf) BUNDLE_WUR;
+void bundle_run_free(bundle_run *r);
+
+// ---------------------------------------------------------------------------------------------
+// anon.c
+// ---------------------------------------------------------------------------------------------
+typedef struct anon anon;
+// anon_new: NULL on OOM. With neither addresses nor names to hide, every call is an identity.
+anon *anon_new(bool addresses, bool names, const uint8_t key[BUNDLE_KEY_LEN]) BUNDLE_WUR;
+void anon_free(anon *a);
+bool anon_addresses(const anon *a);
+bool anon_names(const anon *a);
+// anon_addr maps an address (family 4 or 6) to its pseudonym and remembers the pair for
+// anon_text. Identity when addresses are not hidden.
+void anon_addr(anon *a, uint8_t family, const uint8_t in[16], uint8_t out[16]);
+// anon_network remembers "addr/len" (a client network) → the pseudonym prefix, same length.
+void anon_network(anon *a, const char *cidr);
+// anon_name remembers a DNS name to replace (same length, keyed) when names are hidden.
+void anon_name(anon *a, const char *name);
+// anon_text rewrites a text member in place (b): every remembered address in its textual
+// form and every remembered name become their pseudonyms.
+void anon_text(const anon *a, bbuf *b);
+// anon_bytes replaces remembered names in binary data in place (same length).
+void anon_bytes(const anon *a, uint8_t *p, size_t n);
+
+// ---------------------------------------------------------------------------------------------
+// evidence.c
+// ---------------------------------------------------------------------------------------------
+// bundle_evidence writes the pcap (Ethernet, ns timestamps) into out. *packets gets the
+// number of frames written. False with err on a libnet failure.
+bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,
+                     size_t errlen) BUNDLE_WUR;
+
+// ---------------------------------------------------------------------------------------------
+// html.c, markdown.c
+// ---------------------------------------------------------------------------------------------
+typedef struct bundle_doc {
+    const bundle_run *run;
+    const summary *sum;
+    const char *profile;  // "cloudfront 2026-…"
+    const char *trust_store;
+    bool anonymized, redacted;
+    uint32_t evidence_packets;
+} bundle_doc;
+
+void bundle_html(const bundle_doc *d, bbuf *out);
+void bundle_markdown(const bundle_doc *d, bbuf *out);
+// helpers shared by both
+const char *bundle_event_label(const tls_event *e, char *buf, size_t n);
+// bundle_break_index: the event where the handshake broke (alert, else the last one).
+int bundle_break_index(const bundle_conn *c);
+
+#endif

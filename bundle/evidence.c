@@ -1,0 +1,222 @@
+// evidence.c — evidence.pcap: the chosen connections' packets without application data,
+// every frame rebuilt with libnet (Ethernet + IPv4/IPv6 + TCP, checksums computed by libnet).
+//
+// Removing bytes from a TCP stream moves every later sequence number: each direction keeps
+// the list of removed ranges (application-data records, and for a completed handshake every
+// byte after the last record parsed), and a segment's seq and the peer's ack are shifted by
+// the bytes removed before them, so each stream stays gap-free and consistent. A segment left
+// without payload and without SYN/FIN/RST is dropped. TCP options are not copied (SACK blocks
+// would point at the old numbering). A frame the capture cut short keeps its IP/TCP lengths
+// (zeros stand for the missing bytes) and is written with the same caplen < len as before.
+#include <libnet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle_internal.h"
+
+enum { PCAP_SNAPLEN = 262144, LINKTYPE_ETHERNET = 1 };
+
+static uint64_t cut_of(const bundle_conn *c, int dir) {
+    // A completed handshake: whatever follows the last record is application data.
+    return c->v->outcome == OUTCOME_SUCCEEDED ? c->records_end[dir] : UINT64_MAX;
+}
+
+static bool removed_at(const bundle_conn *c, int dir, uint64_t off) {
+    if (off >= cut_of(c, dir)) {
+        return true;
+    }
+    for (size_t i = 0; i < c->num_app[dir]; i++) {
+        const bundle_range *g = &c->app[dir][i];
+        if (off >= g->off && off - g->off < g->len) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// removed_before: bytes removed from [0, x) of a direction.
+static uint64_t removed_before(const bundle_conn *c, int dir, uint64_t x) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->num_app[dir]; i++) {
+        const bundle_range *g = &c->app[dir][i];
+        if (g->off < x) {
+            uint64_t end = g->off + g->len < x ? g->off + g->len : x;
+            n += end - g->off;
+        }
+    }
+    uint64_t cut = cut_of(c, dir);
+    if (x > cut) {
+        n += x - cut;
+    }
+    return n;
+}
+
+// map_seq shifts a sequence number of direction dir by the bytes removed before it.
+static uint32_t map_seq(const bundle_conn *c, int dir, uint32_t seq) {
+    if (!c->have_base[dir]) {
+        return seq;
+    }
+    int32_t rel = (int32_t)(seq - c->base[dir]);
+    if (rel <= 0) {
+        return seq;
+    }
+    return seq - (uint32_t)removed_before(c, dir, (uint64_t)rel);
+}
+
+static void put32(bbuf *b, uint32_t v) {
+    bbuf_put(b, &v, 4);
+}
+static void put16(bbuf *b, uint16_t v) {
+    bbuf_put(b, &v, 2);
+}
+
+static void pcap_header(bbuf *b) {
+    put32(b, 0xa1b23c4d);  // nanosecond-resolution pcap, written in host byte order
+    put16(b, 2);
+    put16(b, 4);
+    put32(b, 0);
+    put32(b, 0);
+    put32(b, PCAP_SNAPLEN);
+    put32(b, LINKTYPE_ETHERNET);
+}
+
+// build_frame assembles one frame with libnet; *frame is libnet's buffer (free()).
+static bool build_frame(libnet_t *l, const bundle_run *r, anon *an, const bundle_seg *g,
+                        const uint8_t *payload, uint32_t plen, uint16_t ip_id, uint8_t **frame,
+                        uint32_t *flen) {
+    const bundle_conn *c = &r->conns[g->conn];
+    const tls_endpoint *src = g->dir == TLS_DIR_C2S ? &c->v->client : &c->v->server;
+    const tls_endpoint *dst = g->dir == TLS_DIR_C2S ? &c->v->server : &c->v->client;
+    uint8_t sa[16], da[16];
+    anon_addr(an, src->family, src->addr, sa);
+    anon_addr(an, dst->family, dst->addr, da);
+    int other = g->dir == TLS_DIR_C2S ? TLS_DIR_S2C : TLS_DIR_C2S;
+    uint32_t seq = map_seq(c, g->dir, g->seq);
+    uint32_t ack = (g->flags & 0x10) ? map_seq(c, other, g->ack) : 0;
+    libnet_clear_packet(l);
+    if (libnet_build_tcp(src->port, dst->port, seq, ack, g->flags, g->window, 0, 0,
+                         (uint32_t)LIBNET_TCP_H + plen, payload, plen, l, 0) < 0) {
+        return false;
+    }
+    uint16_t ethertype;
+    if (src->family == 4) {
+        uint32_t s4, d4;
+        memcpy(&s4, sa, 4);
+        memcpy(&d4, da, 4);
+        if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + plen), 0, ip_id, 0x4000, 64,
+                              IPPROTO_TCP, 0, s4, d4, NULL, 0, l, 0) < 0) {
+            return false;
+        }
+        ethertype = ETHERTYPE_IP;
+    } else {
+        struct libnet_in6_addr s6, d6;
+        memcpy(&s6, sa, 16);
+        memcpy(&d6, da, 16);
+        if (libnet_build_ipv6(0, 0, (uint16_t)(LIBNET_TCP_H + plen), IPPROTO_TCP, 64, s6, d6, NULL,
+                              0, l, 0) < 0) {
+            return false;
+        }
+        ethertype = ETHERTYPE_IPV6;
+    }
+    // Stand-in hardware addresses: the capture's own would identify machines.
+    uint8_t mac_client[6] = {0x02, 0, 0, 0, 0, 0x01}, mac_server[6] = {0x02, 0, 0, 0, 0, 0x02};
+    const uint8_t *smac = g->dir == TLS_DIR_C2S ? mac_client : mac_server;
+    const uint8_t *dmac = g->dir == TLS_DIR_C2S ? mac_server : mac_client;
+    if (libnet_build_ethernet(dmac, smac, ethertype, NULL, 0, l, 0) < 0) {
+        return false;
+    }
+    return libnet_pblock_coalesce(l, frame, flen) >= 0;
+}
+
+// segment_payload: the kept bytes of a segment (application data removed) into out.
+static uint32_t segment_payload(const bundle_run *r, const bundle_seg *g, uint8_t *out) {
+    const bundle_conn *c = &r->conns[g->conn];
+    int32_t rel = c->have_base[g->dir] ? (int32_t)(g->seq - c->base[g->dir]) : -1;
+    if (g->payload_len < g->wire_payload_len) {
+        if (rel >= 0 && removed_at(c, g->dir, (uint64_t)rel)) {
+            return 0;  // application data (collect.c: mark_truncated_app)
+        }
+        // Cut short by the snapshot length: kept whole (the rest is zeros, see the top).
+        if (g->payload_len > 0) {
+            memcpy(out, g->payload, g->payload_len);
+        }
+        memset(out + g->payload_len, 0, g->wire_payload_len - g->payload_len);
+        return g->wire_payload_len;
+    }
+    if (!c->have_base[g->dir]) {
+        if (g->payload_len > 0) {
+            memcpy(out, g->payload, g->payload_len);
+        }
+        return g->payload_len;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->payload_len; i++) {
+        int64_t off = (int64_t)rel + i;
+        if (off < 0 || !removed_at(c, g->dir, (uint64_t)off)) {
+            out[n++] = g->payload[i];
+        }
+    }
+    return n;
+}
+
+bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,
+                     size_t errlen) {
+    *packets = 0;
+    pcap_header(out);
+    if (r->num_segs == 0) {
+        return !out->oom;
+    }
+    char eb[LIBNET_ERRBUF_SIZE] = "";
+    // LIBNET_NONE: build packets only, never open a socket (no privileges needed).
+    libnet_t *l = libnet_init(LIBNET_NONE, NULL, eb);
+    if (l == NULL) {
+        snprintf(err, errlen, "libnet: %s", eb);
+        return false;
+    }
+    uint32_t maxlen = 0;
+    for (size_t i = 0; i < r->num_segs; i++) {
+        uint32_t m = r->segs[i].wire_payload_len > r->segs[i].payload_len
+                         ? r->segs[i].wire_payload_len
+                         : r->segs[i].payload_len;
+        maxlen = m > maxlen ? m : maxlen;
+    }
+    uint8_t *buf = malloc(maxlen + 1);
+    bool ok = buf != NULL;
+    uint16_t ip_id = 1;
+    for (size_t i = 0; ok && i < r->num_segs; i++) {
+        const bundle_seg *g = &r->segs[i];
+        uint32_t plen = segment_payload(r, g, buf);
+        if (plen > 65000) {
+            continue;  // jumbo segment (TSO capture): larger than one IP packet can carry
+        }
+        if (g->payload_len > 0 && plen == 0 && !(g->flags & 0x07)) {
+            continue;  // it carried only application data
+        }
+        anon_bytes(an, buf, plen);
+        uint8_t *frame = NULL;
+        uint32_t flen = 0;
+        if (!build_frame(l, r, an, g, buf, plen, ip_id++, &frame, &flen)) {
+            snprintf(err, errlen, "libnet: %s", libnet_geterror(l));
+            ok = false;
+            break;
+        }
+        uint32_t caplen = flen;
+        if (g->payload_len < g->wire_payload_len) {
+            caplen = flen - (g->wire_payload_len - g->payload_len);
+        }
+        put32(out, (uint32_t)(g->ts_ns / 1000000000));
+        put32(out, (uint32_t)(g->ts_ns % 1000000000));
+        put32(out, caplen);
+        put32(out, flen);
+        bbuf_put(out, frame, caplen);
+        free(frame - l->aligner);  // libnet_adv_free_packet() without ADV mode
+        (*packets)++;
+    }
+    if (buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+    }
+    free(buf);
+    libnet_destroy(l);
+    return ok && !out->oom;
+}
