@@ -145,9 +145,9 @@ static void validity_bar(const x509_info *x, int64_t t, bbuf *b) {
     double tx = (double)(t - lo) / span * BW;
     bool valid = t >= x->not_before && t <= x->not_after;
     char nb[32], na[32], ht[32];
-    report_time(x->not_before * 1000000000, nb);
-    report_time(x->not_after * 1000000000, na);
-    report_time(t * 1000000000, ht);
+    report_time_sec(x->not_before, nb);
+    report_time_sec(x->not_after, na);
+    report_time_sec(t, ht);
     bbuf_printf(b,
                 "<svg class=\"validity\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                 "height=\"26\"><rect x=\"0\" y=\"8\" width=\"%d\" height=\"10\" class=\"vbg\"/>"

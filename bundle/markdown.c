@@ -87,8 +87,8 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
         for (uint32_t i = 0; i < v->num_certs; i++) {
             const x509_info *x = &v->certs[i];
             char nb[32], na[32];
-            report_time(x->not_before * 1000000000, nb);
-            report_time(x->not_after * 1000000000, na);
+            report_time_sec(x->not_before, nb);
+            report_time_sec(x->not_after, na);
             bbuf_printf(b, "%u. subject: ", i);
             bbuf_md(b, x->subject);
             bbuf_puts(b, "; issuer: ");
