@@ -512,10 +512,10 @@ typedef struct cache_entry {
 enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768 };
 
 typedef struct digest_memo {
-    uint32_t n;                    // certificates; 0: empty slot
+    uint32_t n;  // certificates; 0: empty slot
     uint32_t lens[TLS_MAX_CERTS];
     size_t total;
-    uint8_t *bytes;                // the DERs, concatenated (owned)
+    uint8_t *bytes;  // the DERs, concatenated (owned)
     char hex[65];
 } digest_memo;
 
@@ -627,7 +627,8 @@ static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert
     size_t off = 0;
     for (uint32_t i = 0; hit && i < n; i++) {
         uint32_t len = cert->certs[i].der ? cert->certs[i].len : 0;
-        hit = m->lens[i] == len && (len == 0 || memcmp(m->bytes + off, cert->certs[i].der, len) == 0);
+        hit =
+            m->lens[i] == len && (len == 0 || memcmp(m->bytes + off, cert->certs[i].der, len) == 0);
         off += len;
     }
     if (hit) {
@@ -665,8 +666,7 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     if (cert->num_stored > 0) {
         // A cached result replaces *out whole: clear it only when there is none.
         char key[CACHE_KEY];
-        snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600),
-                 sni ? sni : "");
+        snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
         cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
         for (size_t w = 0; set && w < CACHE_WAYS; w++) {
             if (set[w].used && strcmp(set[w].key, key) == 0) {

@@ -27,6 +27,7 @@ static void usage(FILE *f) {
         "\n"
         "  tlsdiag COMMAND --help   options and examples of a command\n"
         "  tlsdiag --version        versions of tlsdiag, OpenSSL, libpcap and the profile\n"
+        "  man tlsdiag              the manual: every command, option, output and example\n"
         "\n"
         "Exit status: 0 no failed handshakes, 1 failed handshakes found, 2 usage error,\n"
         "3 input error (unreadable/damaged file, bad filter), 4 internal/output error.\n",

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 
 #include "internal.h"
@@ -28,6 +30,31 @@ static void sb_puts(sbuf *b, const char *s) {
     b->p[b->len] = '\0';
 }
 
+static const char hex_digits[] = "0123456789abcdef";
+
+// fmt_u16 writes v in decimal (as "%u") or 4-digit lowercase hex (as "%04x") into num[8].
+// Hand-written because snprintf dominated the per-ClientHello cost (bench/RESULTS.md).
+static void fmt_u16(char num[8], unsigned v, bool hex) {
+    if (hex) {
+        for (int i = 3; i >= 0; i--) {
+            num[i] = hex_digits[v & 0x0f];
+            v >>= 4;
+        }
+        num[4] = '\0';
+        return;
+    }
+    char tmp[8];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && n < 5);
+    for (size_t i = 0; i < n; i++) {
+        num[i] = tmp[n - 1 - i];
+    }
+    num[n] = '\0';
+}
+
 // sb_list appends the non-GREASE values in decimal (JA3) or 4-digit hex (JA4), joined by sep.
 static void sb_list(sbuf *b, const uint16_t *v, size_t n, bool hex, const char *sep) {
     bool first = true;
@@ -36,17 +63,32 @@ static void sb_list(sbuf *b, const uint16_t *v, size_t n, bool hex, const char *
             continue;
         }
         char num[8];
-        if (hex) {
-            snprintf(num, sizeof num, "%04x", (unsigned)v[i]);
-        } else {
-            snprintf(num, sizeof num, "%u", (unsigned)v[i]);
-        }
+        fmt_u16(num, v[i], hex);
         if (!first) {
             sb_puts(b, sep);
         }
         sb_puts(b, num);
         first = false;
     }
+}
+
+// MD5 and SHA-256 are fetched once: EVP_Digest with EVP_md5()/EVP_sha256() fetches the
+// implementation on every call, which cost more than the hashing itself (bench/RESULTS.md).
+static pthread_once_t fp_md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *fp_md5, *fp_sha256;
+
+static void fp_md_init(void) {
+    fp_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    fp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+// fp_md returns the fetched MD5 (sha256 false) or SHA-256, or the legacy getter if fetch failed.
+static const EVP_MD *fp_md(bool sha256) {
+    (void)pthread_once(&fp_md_once, fp_md_init);
+    if (sha256) {
+        return fp_sha256 ? fp_sha256 : EVP_sha256();
+    }
+    return fp_md5 ? fp_md5 : EVP_md5();
 }
 
 // hex_digest writes the lowercase hex of md(s) into out (at most outlen-1 hex chars).
@@ -59,10 +101,106 @@ static void hex_digest(const EVP_MD *md, const char *s, size_t slen, char *out, 
     }
     size_t i;
     for (i = 0; i < dlen && 2 * i + 1 < hexlen; i++) {
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+        out[2 * i] = hex_digits[d[i] >> 4];
+        out[2 * i + 1] = hex_digits[d[i] & 0x0f];
+        out[2 * i + 2] = '\0';
     }
     out[hexlen] = '\0';
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memo: a busy origin sees the same few client stacks over and over, so the fingerprints of a
+// ClientHello are remembered by the exact fields they are computed from (a per-thread
+// direct-mapped table; a hit is compared in full, so a hit returns exactly what the computation
+// would). Building the strings and hashing them was ~15 % of the handshake benchmark.
+// ---------------------------------------------------------------------------------------------
+enum { FP_MEMO_SLOTS = 64, FP_MEMO_KEY = 640 };
+
+typedef struct fp_memo_entry {
+    uint16_t keylen;  // 0: empty
+    uint8_t key[FP_MEMO_KEY];
+    char out[40];
+} fp_memo_entry;
+
+typedef struct fp_key {
+    uint8_t b[FP_MEMO_KEY];
+    size_t len;
+    bool full;  // did not fit: do not memoize
+} fp_key;
+
+static void key_put(fp_key *k, const void *p, size_t n) {
+    if (k->full || n > sizeof k->b - k->len) {
+        k->full = true;
+        return;
+    }
+    memcpy(k->b + k->len, p, n);
+    k->len += n;
+}
+
+static void key_u16s(fp_key *k, const uint16_t *v, size_t n) {
+    uint16_t c = (uint16_t)n;
+    key_put(k, &c, sizeof c);
+    key_put(k, v, n * sizeof v[0]);
+}
+
+// fp_key_make: every ClientHello field JA3 or JA4 reads (see the functions below).
+static void fp_key_make(const tls_client_hello *ch, fp_key *k) {
+    k->len = 0;
+    k->full = false;
+    key_put(k, &ch->legacy_version, sizeof ch->legacy_version);
+    key_put(k, &ch->has_sni, sizeof ch->has_sni);
+    key_u16s(k, ch->ciphers, ch->num_ciphers);
+    key_u16s(k, ch->extensions, ch->num_extensions);
+    key_u16s(k, ch->groups, ch->num_groups);
+    key_u16s(k, ch->sigalgs, ch->num_sigalgs);
+    key_u16s(k, ch->versions, ch->num_versions);
+    key_put(k, &ch->num_point_formats, sizeof ch->num_point_formats);
+    key_put(k, ch->point_formats, ch->num_point_formats);
+    key_put(k, &ch->num_alpn, sizeof ch->num_alpn);
+    if (ch->num_alpn > 0) {
+        key_put(k, &ch->alpn_len[0], sizeof ch->alpn_len[0]);
+        key_put(k, ch->alpn[0], sizeof ch->alpn[0]);
+    }
+}
+
+static uint32_t fp_key_hash(const fp_key *k) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < k->len; i++) {
+        h = (h ^ k->b[i]) * 16777619u;
+    }
+    return h;
+}
+
+static _Thread_local fp_memo_entry fp_memo_ja3[FP_MEMO_SLOTS], fp_memo_ja4[FP_MEMO_SLOTS];
+
+// fp_memo_get copies the remembered fingerprint into out (n bytes) and returns true on a hit;
+// on a miss returns false and *slot is where fp_memo_put stores the result.
+static bool fp_memo_get(fp_memo_entry *memo, const fp_key *k, char *out, size_t n,
+                        fp_memo_entry **slot) {
+    *slot = NULL;
+    if (k->full) {
+        return false;
+    }
+    fp_memo_entry *e = &memo[fp_key_hash(k) % FP_MEMO_SLOTS];
+    if (e->keylen == k->len && memcmp(e->key, k->b, k->len) == 0) {
+        memcpy(out, e->out, n);
+        return true;
+    }
+    *slot = e;
+    return false;
+}
+
+static void fp_memo_put(fp_memo_entry *e, const fp_key *k, const char *out, size_t n) {
+    if (e == NULL || k->len == 0) {
+        return;
+    }
+    e->keylen = (uint16_t)k->len;
+    memcpy(e->key, k->b, k->len);
+    memcpy(e->out, out, n);
+}
+
+static void tls_fp_ja4_compute(const tls_client_hello *ch, char out[40]);
+static void tls_fp_ja3s_compute(const tls_server_hello *sh, char out[33]);
 
 // JA3: "SSLVersion,Cipher,SSLExtension,EllipticCurve,EllipticCurvePointFormat", decimal values
 // joined by '-', GREASE removed (salesforce/ja3 README).
@@ -90,13 +228,35 @@ size_t tls_fp_ja3_string(const tls_client_hello *ch, char *out, size_t outlen) {
 }
 
 void tls_fp_ja3(const tls_client_hello *ch, char out[33]) {
+    fp_key k;
+    fp_memo_entry *slot;
+    fp_key_make(ch, &k);
+    if (fp_memo_get(fp_memo_ja3, &k, out, 33, &slot)) {
+        return;
+    }
     char s[8192];
     size_t n = tls_fp_ja3_string(ch, s, sizeof s);
-    hex_digest(EVP_md5(), s, n, out, 32);
+    hex_digest(fp_md(false), s, n, out, 32);
+    fp_memo_put(slot, &k, out, 33);
 }
 
-// JA3S: "SSLVersion,Cipher,SSLExtension" of the ServerHello.
+static _Thread_local fp_memo_entry fp_memo_ja3s[FP_MEMO_SLOTS];
+
+// JA3S: "SSLVersion,Cipher,SSLExtension" of the ServerHello (memoized like JA3, by those fields).
 void tls_fp_ja3s(const tls_server_hello *sh, char out[33]) {
+    fp_key k = {.len = 0, .full = false};
+    key_put(&k, &sh->legacy_version, sizeof sh->legacy_version);
+    key_put(&k, &sh->cipher, sizeof sh->cipher);
+    key_u16s(&k, sh->extensions, sh->num_extensions);
+    fp_memo_entry *slot;
+    if (fp_memo_get(fp_memo_ja3s, &k, out, 33, &slot)) {
+        return;
+    }
+    tls_fp_ja3s_compute(sh, out);
+    fp_memo_put(slot, &k, out, 33);
+}
+
+static void tls_fp_ja3s_compute(const tls_server_hello *sh, char out[33]) {
     char s[1024];
     sbuf b = {s, sizeof s, 0, false};
     char num[16];
@@ -104,7 +264,7 @@ void tls_fp_ja3s(const tls_server_hello *sh, char out[33]) {
     snprintf(num, sizeof num, "%u,%u,", (unsigned)sh->legacy_version, (unsigned)sh->cipher);
     sb_puts(&b, num);
     sb_list(&b, sh->extensions, sh->num_extensions, false, "-");
-    hex_digest(EVP_md5(), s, b.len, out, 32);
+    hex_digest(fp_md(false), s, b.len, out, 32);
 }
 
 static int cmp_u16(const void *a, const void *b) {
@@ -200,7 +360,7 @@ static void ja4_hash12(const uint16_t *v, size_t n, bool drop_sni_alpn, const ui
         sb_puts(&b, "_");
         sb_list(&b, tail, ntail, true, ",");
     }
-    hex_digest(EVP_sha256(), s, b.len, out, 12);
+    hex_digest(fp_md(true), s, b.len, out, 12);
 }
 
 static size_t count_non_grease(const uint16_t *v, size_t n) {
@@ -214,6 +374,17 @@ static size_t count_non_grease(const uint16_t *v, size_t n) {
 // JA4 (FoxIO technical_details/JA4.md): JA4_a "t13d1516h2", JA4_b sha256(sorted ciphers)[:12],
 // JA4_c sha256(sorted extensions minus SNI/ALPN "_" sigalgs in wire order)[:12].
 void tls_fp_ja4(const tls_client_hello *ch, char out[40]) {
+    fp_key k;
+    fp_memo_entry *slot;
+    fp_key_make(ch, &k);
+    if (fp_memo_get(fp_memo_ja4, &k, out, 40, &slot)) {
+        return;
+    }
+    tls_fp_ja4_compute(ch, out);
+    fp_memo_put(slot, &k, out, 40);
+}
+
+static void tls_fp_ja4_compute(const tls_client_hello *ch, char out[40]) {
     char alpn[3], b[13], c[13];
     ja4_alpn(ch, alpn);
     ja4_hash12(ch->ciphers, ch->num_ciphers, false, NULL, 0, b);

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# run.sh — tlsdiag against its peers on the benchmark captures; writes bench/RESULTS.md.
+#
+#   bench/run.sh [TLSDIAG_BINARY]          (as root; default binary: build/cli/tlsdiag)
+#
+# 1. Generates the captures with bench/gen/make-bench-pcap.sh into $BENCH_DATA (default
+#    /work/bench-data/full; never inside the repository), or reuses them when present.
+# 2. Runs once per tool with the output kept and counts what each tool reports against the
+#    generator's *.truth.json (tlsdiag: bench/count_tlsdiag.py; tshark, ssldump, ndpiReader:
+#    bench/gen/count-tool-output.py).
+# 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
+#    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS).
+# 4. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
+#
+# Environment: RUNS [3], BENCH_DATA [/work/bench-data/full], TOOLS [all: "tlsdiag tlsdiag2
+# tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
+# the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
+# Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+TLSDIAG=$(realpath "${1:-$ROOT/build/cli/tlsdiag}")
+RUNS=${RUNS:-3}
+DATA=${BENCH_DATA:-/work/bench-data/full}
+TOOLS=${TOOLS:-"tlsdiag tlsdiag2 tcpdump ndpi ssldump tshark"}
+FILES=${FILES:-"handshakes mixed"}
+RESULTS=${RESULTS:-$HERE/RESULTS.md}
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+[ -x "$TLSDIAG" ] || { echo "run.sh: no tlsdiag binary at $TLSDIAG (build first)" >&2; exit 1; }
+need_pkgs=()
+command -v ssldump >/dev/null || need_pkgs+=(ssldump)
+command -v ndpiReader >/dev/null || need_pkgs+=(libndpi-bin)
+command -v tshark >/dev/null || need_pkgs+=(tshark)
+command -v tcpdump >/dev/null || need_pkgs+=(tcpdump)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "run.sh: missing ${need_pkgs[*]} (run as root to install)" >&2; exit 1; }
+  log "installing ${need_pkgs[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+for f in $FILES; do
+  if [ ! -s "$DATA/$f.pcap" ] || [ ! -s "$DATA/$f.truth.json" ]; then
+    log "generating the captures in $DATA"
+    "$HERE/gen/make-bench-pcap.sh" "$DATA"
+    break
+  fi
+done
+CA="$DATA/seed/certs/root.pem"
+WORK=$(mktemp -d /tmp/tlsdiag-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+cmd_for() {  # cmd_for TOOL FILE → the shell command
+  local t=$1 F=$2
+  case $t in
+    tlsdiag)  echo "$TLSDIAG analyze --ca-file $CA $F" ;;
+    tlsdiag2) echo "$TLSDIAG analyze --threads 2 --ca-file $CA $F" ;;
+    tcpdump)  echo "tcpdump -r $F -w /dev/null" ;;
+    ndpi)     echo "ndpiReader -i $F -v 2" ;;
+    ssldump)  echo "ssldump -n -r $F" ;;
+    tshark)   echo "tshark -r $F -Y 'tls.handshake.type==1 or tls.handshake.type==2 or tls.alert_message' -T fields -e frame.number -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.alert_message.desc" ;;
+  esac
+}
+
+# --- counts ---------------------------------------------------------------------------------
+mkdir -p "$WORK/counts"
+for f in $FILES; do
+  F="$DATA/$f.pcap"; T="$DATA/$f.truth.json"
+  cat "$F" > /dev/null  # warm the page cache
+  for t in $TOOLS; do
+    out="$WORK/counts/$t.$f.out"
+    case $t in
+      tlsdiag|tlsdiag2)
+        extra=""; [ "$t" = tlsdiag2 ] && extra="--threads 2"
+        # shellcheck disable=SC2086
+        "$TLSDIAG" analyze --json $extra --ca-file "$CA" "$F" > "$out" || true
+        python3 "$HERE/count_tlsdiag.py" "$out" "$T" > "$WORK/counts/$t.$f.json" ;;
+      ndpi|ssldump|tshark)
+        log "counting $t on $f"
+        sh -c "exec $(cmd_for "$t" "$F")" > "$out" 2>/dev/null || true
+        python3 "$HERE/gen/count-tool-output.py" "${t}" "$out" "$T" > "$WORK/counts/$t.$f.json" ;;
+    esac
+  done
+  if [[ " $TOOLS " == *" tlsdiag "* && " $TOOLS " == *" tlsdiag2 "* ]]; then
+    if cmp -s "$WORK/counts/tlsdiag.$f.out" "$WORK/counts/tlsdiag2.$f.out"; then
+      echo same > "$WORK/counts/threads_identical.$f"
+    else
+      echo DIFFERENT > "$WORK/counts/threads_identical.$f"
+    fi
+  fi
+  rm -f "$WORK"/counts/*."$f".out
+done
+
+# --- timed runs, interleaved ----------------------------------------------------------------
+: > "$WORK/times.tsv"
+for r in $(seq 1 "$RUNS"); do
+  for f in $FILES; do
+    F="$DATA/$f.pcap"
+    for t in $TOOLS; do
+      log "run $r/$RUNS $t $f"
+      /usr/bin/time -o "$WORK/t" -f "%e	%U	%S	%M" sh -c "exec $(cmd_for "$t" "$F") >/dev/null 2>&1" || true
+      printf '%s\t%s\t%s\t%s\n' "$r" "$f" "$t" "$(tail -1 "$WORK/t")" >> "$WORK/times.tsv"
+    done
+  done
+done
+
+python3 "$HERE/report.py" "$WORK" "$DATA" "$TLSDIAG" "$RUNS" "$FILES" "$TOOLS" > "$RESULTS"
+log "wrote $RESULTS"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# test_bench_smoke.sh — the benchmark pipeline on a small generated capture: exact counts, same
+# output with --threads. No timing assertion.
+#   bash test_bench_smoke.sh TLSDIAG_BINARY SOURCE_DIR        (needs root: the generator
+#   captures real TLS connections in a private network namespace it removes itself)
+#
+# Generates ~2 MiB handshake-heavy and mixed captures with bench/gen/make-bench-pcap.sh, then
+# checks tlsdiag's ClientHello / ServerHello / cleartext-alert (by sender and description)
+# counts against the generator's truth (bench/count_tlsdiag.py --check), that --threads 2 and 3
+# give byte-identical JSON and text, and that the summary counts every connection.
+set -euo pipefail
+BIN=$(realpath "$1")
+SRC=$(realpath "$2")
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "needs root (network namespace + tcpdump for the seed capture)"
+for t in openssl tcpdump unshare ip python3; do
+  command -v "$t" >/dev/null || fail "missing $t (scripts/setup.sh installs it)"
+done
+TMP=$(mktemp -d /tmp/tlsdiag-bench-smoke.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# Small: 96 seed connections (the 12 failure kinds cycle through them), 2 + 12 MiB.
+MIXED_MB=12 HS_MB=2 SEED_BULK=48 SEED_SMALL=48 \
+  "$SRC/bench/gen/make-bench-pcap.sh" "$TMP/data" > "$TMP/gen.log" 2>&1 ||
+  { tail -20 "$TMP/gen.log" >&2; fail "the capture generator failed"; }
+CA="$TMP/data/seed/certs/root.pem"
+
+for f in handshakes mixed; do
+  F="$TMP/data/$f.pcap"
+  T="$TMP/data/$f.truth.json"
+  [ -s "$F" ] && [ -s "$T" ] || fail "generator made no $f.pcap / truth"
+  rc=0
+  "$BIN" analyze --json --ca-file "$CA" "$F" > "$TMP/$f.1.jsonl" || rc=$?
+  [ "$rc" -le 1 ] || fail "$f: tlsdiag analyze exited $rc"
+  python3 "$SRC/bench/count_tlsdiag.py" "$TMP/$f.1.jsonl" "$T" --check > "$TMP/$f.counts.json" ||
+    { cat "$TMP/$f.counts.json" >&2; fail "$f: counts differ from the generator's truth"; }
+  n=$(python3 -c "import json; print(json.load(open('$T'))['client_hellos'])")
+  [ "$n" -gt 30 ] || fail "$f: only $n handshakes generated"
+  for th in 2 3; do
+    "$BIN" analyze --json --threads $th --ca-file "$CA" "$F" > "$TMP/$f.$th.jsonl" || true
+    cmp -s "$TMP/$f.1.jsonl" "$TMP/$f.$th.jsonl" ||
+      { diff "$TMP/$f.1.jsonl" "$TMP/$f.$th.jsonl" | head -5 >&2; fail "$f: --threads $th JSON differs"; }
+    a=$("$BIN" analyze -v --color=never --ca-file "$CA" "$F" | md5sum || true)
+    b=$("$BIN" analyze -v --color=never --threads $th --ca-file "$CA" "$F" | md5sum || true)
+    [ "$a" = "$b" ] || fail "$f: --threads $th text output differs"
+  done
+  echo "ok $f: $n handshakes, counts exact, --threads 2/3 identical"
+done
+
+# Usage errors for --threads name the option.
+out=$("$BIN" analyze --threads 0 "$TMP/data/handshakes.pcap" 2>&1 >/dev/null) && fail "--threads 0 accepted"
+[[ "$out" == *--threads* ]] || fail "--threads 0: message does not name the option: $out"
+out=$("$BIN" analyze --threads 65 "$TMP/data/handshakes.pcap" 2>&1 >/dev/null) && fail "--threads 65 accepted"
+[[ "$out" == *--threads* ]] || fail "--threads 65: message does not name the option"
+echo "PASS"
