@@ -3,11 +3,11 @@
 #
 #   bench/run.sh [TLSDIAG_BINARY]          (as root; default binary: build/cli/tlsdiag)
 #
-# 1. Generates the captures with bench/gen/make-bench-pcap.sh into $BENCH_DATA (default
+# 1. Generates the captures with the shared generator (../shared/bench, or $BENCH_GEN) into $BENCH_DATA (default
 #    /work/bench-data/full; never inside the repository), or reuses them when present.
 # 2. Runs once per tool with the output kept and counts what each tool reports against the
 #    generator's *.truth.json (tlsdiag: bench/count_tlsdiag.py; tshark, ssldump, ndpiReader:
-#    bench/gen/count-tool-output.py).
+#    the shared count-tool-output.py).
 # 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
 #    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS).
 # 4. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
@@ -18,6 +18,9 @@
 # Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The capture generator is the shared one beside the repository (CI has it); never copied here.
+GEN=${BENCH_GEN:-$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd)}
+[ -n "$GEN" ] && [ -f "$GEN/make-bench-pcap.sh" ] || { echo "bench: the shared generator (../shared/bench) is missing; set BENCH_GEN" >&2; exit 1; }
 ROOT=$(cd "$HERE/.." && pwd)
 TLSDIAG=$(realpath "${1:-$ROOT/build/cli/tlsdiag}")
 RUNS=${RUNS:-3}
@@ -43,7 +46,7 @@ fi
 for f in $FILES; do
   if [ ! -s "$DATA/$f.pcap" ] || [ ! -s "$DATA/$f.truth.json" ]; then
     log "generating the captures in $DATA"
-    "$HERE/gen/make-bench-pcap.sh" "$DATA"
+    bash "$GEN/make-bench-pcap.sh" "$DATA"
     break
   fi
 done
@@ -79,7 +82,7 @@ for f in $FILES; do
       ndpi|ssldump|tshark)
         log "counting $t on $f"
         sh -c "exec $(cmd_for "$t" "$F")" > "$out" 2>/dev/null || true
-        python3 "$HERE/gen/count-tool-output.py" "${t}" "$out" "$T" > "$WORK/counts/$t.$f.json" ;;
+        python3 "$GEN/count-tool-output.py" "${t}" "$out" "$T" > "$WORK/counts/$t.$f.json" ;;
     esac
   done
   if [[ " $TOOLS " == *" tlsdiag "* && " $TOOLS " == *" tlsdiag2 "* ]]; then

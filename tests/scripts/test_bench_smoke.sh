@@ -4,13 +4,19 @@
 #   bash test_bench_smoke.sh TLSDIAG_BINARY SOURCE_DIR        (needs root: the generator
 #   captures real TLS connections in a private network namespace it removes itself)
 #
-# Generates ~2 MiB handshake-heavy and mixed captures with bench/gen/make-bench-pcap.sh, then
+# Generates ~2 MiB handshake-heavy and mixed captures with the shared generator
+# (SRCDIR/../shared/bench/make-bench-pcap.sh; CI has shared/ beside the repository), then
 # checks tlsdiag's ClientHello / ServerHello / cleartext-alert (by sender and description)
 # counts against the generator's truth (bench/count_tlsdiag.py --check), that --threads 2 and 3
 # give byte-identical JSON and text, and that the summary counts every connection.
 set -euo pipefail
 BIN=$(realpath "$1")
 SRC=$(realpath "$2")
+GEN=$(realpath "$SRC/../shared/bench" 2>/dev/null)
+if [ ! -f "$GEN/make-bench-pcap.sh" ]; then
+    echo "FAIL: the shared bench generator is missing at $SRC/../shared/bench"
+    exit 1
+fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (network namespace + tcpdump for the seed capture)"
 for t in openssl tcpdump unshare ip python3; do
@@ -21,7 +27,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # Small: 96 seed connections (the 12 failure kinds cycle through them), 2 + 12 MiB.
 MIXED_MB=12 HS_MB=2 SEED_BULK=48 SEED_SMALL=48 \
-  "$SRC/bench/gen/make-bench-pcap.sh" "$TMP/data" > "$TMP/gen.log" 2>&1 ||
+  bash "$GEN/make-bench-pcap.sh" "$TMP/data" > "$TMP/gen.log" 2>&1 ||
   { tail -20 "$TMP/gen.log" >&2; fail "the capture generator failed"; }
 CA="$TMP/data/seed/certs/root.pem"
 
