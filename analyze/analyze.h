@@ -26,47 +26,46 @@ extern "C" {
 // Cause ids (../shared/causes.md). Stable: scripts and tickets key on the strings.
 // X(enum-suffix, "id", "one-line meaning")
 // ---------------------------------------------------------------------------------------------
-#define CAUSE_TABLE(X)                                                                          \
-    X(OK, "ok", "the handshake completed")                                                      \
-    X(CERT_EXPIRED, "cert_expired", "the leaf certificate had expired at handshake time")       \
-    X(CERT_NOT_YET_VALID, "cert_not_yet_valid", "the leaf certificate was not yet valid")       \
-    X(CERT_INTERMEDIATE_EXPIRED, "cert_intermediate_expired",                                   \
-      "an intermediate certificate the server sent is expired or not yet valid")                \
-    X(CERT_SELF_SIGNED, "cert_self_signed", "the leaf certificate is self-signed")              \
-    X(CERT_UNTRUSTED_CA, "cert_untrusted_ca",                                                   \
-      "the chain ends at a CA that is not in the trust store")                                  \
-    X(CERT_MISSING_INTERMEDIATE, "cert_missing_intermediate",                                   \
-      "the server did not send the intermediate needed to reach a trusted root")                \
-    X(CERT_CHAIN_MISORDERED, "cert_chain_misordered",                                           \
-      "the server sent the right certificates in the wrong order")                              \
-    X(CERT_NAME_MISMATCH, "cert_name_mismatch",                                                 \
-      "no name in the certificate matches the SNI the client sent")                             \
-    X(CERT_WRONG_PURPOSE, "cert_wrong_purpose",                                                 \
-      "key usage / extended key usage does not allow TLS server authentication")                \
-    X(CERT_WEAK_KEY, "cert_weak_key", "the certificate key is too small or of a refused type")  \
-    X(CERT_WEAK_SIGNATURE, "cert_weak_signature", "the certificate is signed with SHA-1 or MD5")\
-    X(SNI_MISSING, "sni_missing", "no SNI was sent and the default certificate does not fit")   \
-    X(SNI_REJECTED, "sni_rejected", "the server refused the SNI (unrecognized_name)")           \
-    X(PROTOCOL_VERSION_MISMATCH, "protocol_version_mismatch",                                   \
-      "client and server have no protocol version in common")                                   \
-    X(NO_SHARED_CIPHER, "no_shared_cipher", "client and server have no cipher suite in common") \
-    X(NO_SHARED_GROUP, "no_shared_group", "no key-exchange group in common")                    \
-    X(NO_SHARED_SIGNATURE_ALGORITHM, "no_shared_signature_algorithm",                           \
-      "no signature scheme in common")                                                          \
-    X(DH_TOO_SMALL, "dh_too_small", "the server's (EC)DHE parameters are too weak")             \
-    X(CLIENT_CERT_REQUIRED, "client_cert_required",                                             \
-      "the server demanded a client certificate the client did not give")                       \
-    X(RENEGOTIATION_REFUSED, "renegotiation_refused",                                           \
-      "a renegotiation was attempted and refused")                                              \
-    X(NOT_TLS, "not_tls", "the server answered with something that is not TLS")                 \
-    X(SERVER_RESET, "server_reset", "the server reset the connection after the ClientHello")    \
-    X(SERVER_CLOSED, "server_closed", "the server closed the connection after the ClientHello") \
-    X(SERVER_TIMEOUT, "server_timeout", "the server never answered the ClientHello")            \
-    X(SERVER_FLIGHT_LOST, "server_flight_lost",                                                 \
-      "the server's flight was retransmitted and never acknowledged (path MTU black hole)")     \
-    X(CONNECTION_REFUSED, "connection_refused", "nothing listening: SYN answered by RST")       \
-    X(CONNECT_TIMEOUT, "connect_timeout", "SYN never answered (CloudFront reports 504)")        \
-    X(CAPTURE_INCOMPLETE, "capture_incomplete", "the capture lacks the bytes needed to decide") \
+#define CAUSE_TABLE(X)                                                                             \
+    X(OK, "ok", "the handshake completed")                                                         \
+    X(CERT_EXPIRED, "cert_expired", "the leaf certificate had expired at handshake time")          \
+    X(CERT_NOT_YET_VALID, "cert_not_yet_valid", "the leaf certificate was not yet valid")          \
+    X(CERT_INTERMEDIATE_EXPIRED, "cert_intermediate_expired",                                      \
+      "an intermediate certificate the server sent is expired or not yet valid")                   \
+    X(CERT_SELF_SIGNED, "cert_self_signed", "the leaf certificate is self-signed")                 \
+    X(CERT_UNTRUSTED_CA, "cert_untrusted_ca",                                                      \
+      "the chain ends at a CA that is not in the trust store")                                     \
+    X(CERT_MISSING_INTERMEDIATE, "cert_missing_intermediate",                                      \
+      "the server did not send the intermediate needed to reach a trusted root")                   \
+    X(CERT_CHAIN_MISORDERED, "cert_chain_misordered",                                              \
+      "the server sent the right certificates in the wrong order")                                 \
+    X(CERT_NAME_MISMATCH, "cert_name_mismatch",                                                    \
+      "no name in the certificate matches the SNI the client sent")                                \
+    X(CERT_WRONG_PURPOSE, "cert_wrong_purpose",                                                    \
+      "key usage / extended key usage does not allow TLS server authentication")                   \
+    X(CERT_WEAK_KEY, "cert_weak_key", "the certificate key is too small or of a refused type")     \
+    X(CERT_WEAK_SIGNATURE, "cert_weak_signature", "the certificate is signed with SHA-1 or MD5")   \
+    X(SNI_MISSING, "sni_missing", "no SNI was sent and the default certificate does not fit")      \
+    X(SNI_REJECTED, "sni_rejected", "the server refused the SNI (unrecognized_name)")              \
+    X(PROTOCOL_VERSION_MISMATCH, "protocol_version_mismatch",                                      \
+      "client and server have no protocol version in common")                                      \
+    X(NO_SHARED_CIPHER, "no_shared_cipher", "client and server have no cipher suite in common")    \
+    X(NO_SHARED_GROUP, "no_shared_group", "no key-exchange group in common")                       \
+    X(NO_SHARED_SIGNATURE_ALGORITHM, "no_shared_signature_algorithm",                              \
+      "no signature scheme in common")                                                             \
+    X(DH_TOO_SMALL, "dh_too_small", "the server's (EC)DHE parameters are too weak")                \
+    X(CLIENT_CERT_REQUIRED, "client_cert_required",                                                \
+      "the server demanded a client certificate the client did not give")                          \
+    X(RENEGOTIATION_REFUSED, "renegotiation_refused", "a renegotiation was attempted and refused") \
+    X(NOT_TLS, "not_tls", "the server answered with something that is not TLS")                    \
+    X(SERVER_RESET, "server_reset", "the server reset the connection after the ClientHello")       \
+    X(SERVER_CLOSED, "server_closed", "the server closed the connection after the ClientHello")    \
+    X(SERVER_TIMEOUT, "server_timeout", "the server never answered the ClientHello")               \
+    X(SERVER_FLIGHT_LOST, "server_flight_lost",                                                    \
+      "the server's flight was retransmitted and never acknowledged (path MTU black hole)")        \
+    X(CONNECTION_REFUSED, "connection_refused", "nothing listening: SYN answered by RST")          \
+    X(CONNECT_TIMEOUT, "connect_timeout", "SYN never answered (CloudFront reports 504)")           \
+    X(CAPTURE_INCOMPLETE, "capture_incomplete", "the capture lacks the bytes needed to decide")    \
     X(UNKNOWN, "unknown", "failed, cause not determined")
 
 typedef enum cause_id {
@@ -84,10 +83,10 @@ bool cause_from_name(const char *s, cause_id *out) TLSDIAG_WUR;
 // Verdicts.
 // ---------------------------------------------------------------------------------------------
 typedef enum verdict_outcome {
-    OUTCOME_SUCCEEDED = 0,      // handshake completed
-    OUTCOME_FAILED,             // handshake failed (see failed_step / aborted_by)
-    OUTCOME_INCOMPLETE,         // capture ended / flow evicted before anything was decided
-    OUTCOME_NOT_TLS,            // connection carried no TLS at all (and no failure of TLS)
+    OUTCOME_SUCCEEDED = 0,  // handshake completed
+    OUTCOME_FAILED,         // handshake failed (see failed_step / aborted_by)
+    OUTCOME_INCOMPLETE,     // capture ended / flow evicted before anything was decided
+    OUTCOME_NOT_TLS,        // connection carried no TLS at all (and no failure of TLS)
 } verdict_outcome;
 const char *verdict_outcome_name(verdict_outcome o);  // "succeeded", "failed", ...
 
@@ -95,8 +94,8 @@ typedef enum verdict_party {
     PARTY_NONE = 0,
     PARTY_CLIENT,
     PARTY_SERVER,
-    PARTY_TCP,                  // neither peer's TLS: the transport (timeout, refused, ...)
-    PARTY_CAPTURE,              // the capture itself (lost bytes)
+    PARTY_TCP,      // neither peer's TLS: the transport (timeout, refused, ...)
+    PARTY_CAPTURE,  // the capture itself (lost bytes)
 } verdict_party;
 const char *verdict_party_name(verdict_party p);  // "client", "server", "tcp", ...
 
@@ -116,23 +115,23 @@ const char *verdict_method_name(verdict_method m);
 
 // One certificate as the analyzer saw it (copied out of the DER).
 typedef struct x509_info {
-    uint32_t index;             // position in the chain as sent (0 = first)
-    char subject[512];          // RFC 2253, control bytes escaped
+    uint32_t index;     // position in the chain as sent (0 = first)
+    char subject[512];  // RFC 2253, control bytes escaped
     char issuer[512];
-    char serial[80];            // hex
+    char serial[80];                // hex
     int64_t not_before, not_after;  // Unix seconds
-    char sans[1024];            // DNS/IP SANs, comma-separated (truncated with "…")
+    char sans[1024];                // DNS/IP SANs, comma-separated (truncated with "…")
     uint32_t num_sans;
-    char key_type[16];          // "RSA", "EC", "Ed25519", ...
+    char key_type[16];  // "RSA", "EC", "Ed25519", ...
     uint32_t key_bits;
-    char curve[32];             // EC curve short name, "" otherwise
-    char sig_alg[64];           // e.g. "sha256WithRSAEncryption"
-    char sha256[65];            // fingerprint of the DER, lowercase hex
-    char ski[64], aki[64];      // subject / authority key identifiers, hex with ':'
-    bool self_issued;           // subject == issuer
-    bool self_signed;           // and the signature verifies with its own key
-    bool is_ca;                 // basicConstraints CA:TRUE
-    bool parse_error;           // DER could not be parsed (fields above mostly empty)
+    char curve[32];         // EC curve short name, "" otherwise
+    char sig_alg[64];       // e.g. "sha256WithRSAEncryption"
+    char sha256[65];        // fingerprint of the DER, lowercase hex
+    char ski[64], aki[64];  // subject / authority key identifiers, hex with ':'
+    bool self_issued;       // subject == issuer
+    bool self_signed;       // and the signature verifies with its own key
+    bool is_ca;             // basicConstraints CA:TRUE
+    bool parse_error;       // DER could not be parsed (fields above mostly empty)
 } x509_info;
 
 enum {
@@ -149,9 +148,9 @@ typedef struct verdict_finding {
 } verdict_finding;
 
 typedef struct verdict_evidence {
-    char key[48];               // "alert", "client_versions", "missing_issuer", ...
-    char value[VERDICT_TEXT];   // human/JSON-safe text (escaped by report/ at output)
-    uint32_t frame;             // frame the evidence comes from, 0 when none
+    char key[48];              // "alert", "client_versions", "missing_issuer", ...
+    char value[VERDICT_TEXT];  // human/JSON-safe text (escaped by report/ at output)
+    uint32_t frame;            // frame the evidence comes from, 0 when none
 } verdict_evidence;
 
 typedef struct verdict {
@@ -162,16 +161,16 @@ typedef struct verdict {
     int64_t first_ts_ns, last_ts_ns;
     char sni[TLS_MAX_SNI_LEN + 1];
     bool has_sni;
-    uint16_t version;           // negotiated version (0 when none)
-    uint16_t cipher;            // chosen cipher (0 when none)
+    uint16_t version;  // negotiated version (0 when none)
+    uint16_t cipher;   // chosen cipher (0 when none)
     char ja3[33], ja3s[33], ja4[40];
     bool client_is_cloudfront;  // source address inside the profile's origin-facing prefixes
     char client_network[64];    // matching prefix ("" when none), e.g. "15.158.0.0/16"
 
     // what happened
     verdict_outcome outcome;
-    verdict_party aborted_by;   // who ended the handshake (FAILED only)
-    char failed_step[64];       // "after ClientHello", "after server Certificate", ...
+    verdict_party aborted_by;  // who ended the handshake (FAILED only)
+    char failed_step[64];      // "after ClientHello", "after server Certificate", ...
     bool has_alert;
     verdict_party alert_sender;
     uint8_t alert_level, alert_desc;
@@ -180,8 +179,8 @@ typedef struct verdict {
 
     // the diagnosis
     cause_id cause;
-    bool predicted;             // the handshake succeeded with this (non-CloudFront) client, but
-                                // CloudFront would refuse it for `cause` (a 502 waiting to happen)
+    bool predicted;  // the handshake succeeded with this (non-CloudFront) client, but
+                     // CloudFront would refuse it for `cause` (a 502 waiting to happen)
     verdict_confidence confidence;
     verdict_method method;
     char summary[VERDICT_TEXT];  // one line
@@ -192,15 +191,15 @@ typedef struct verdict {
     uint32_t num_dead_ends;
     char dead_ends[VERDICT_MAX_STEPS][VERDICT_TEXT];
     char check_command[VERDICT_TEXT];  // openssl s_client ... for this connection
-    uint32_t num_findings;      // secondary findings (warnings, "CloudFront would refuse ...")
+    uint32_t num_findings;  // secondary findings (warnings, "CloudFront would refuse ...")
     verdict_finding findings[VERDICT_MAX_FINDINGS];
 
     // the chain as sent, decoded
     uint32_t num_certs;
     x509_info certs[VERDICT_MAX_CERTS];
-    char chain_sha256[65];      // fingerprint of the concatenated chain ("" when no chain)
-    char verify_error[128];     // OpenSSL's verify result at handshake time ("ok" when fine)
-    char trust_store[256];      // identity of the store used
+    char chain_sha256[65];   // fingerprint of the concatenated chain ("" when no chain)
+    char verify_error[128];  // OpenSSL's verify result at handshake time ("ok" when fine)
+    char trust_store[256];   // identity of the store used
 
     // capture quality as a sentence ("" when complete)
     char capture_note[VERDICT_TEXT];
@@ -210,11 +209,11 @@ typedef struct verdict {
 // Client profile (CloudFront by default) and analyzer configuration.
 // ---------------------------------------------------------------------------------------------
 typedef struct analyzer_config {
-    const char *profile;        // "cloudfront" (default) or "generic"
-    const char *ca_file;        // NULL: system default store
-    const char *ca_path;        // NULL: system default store
-    const char *ranges_file;    // AWS ip-ranges.json to replace the embedded prefix list
-    int64_t now;                // "now" for the secondary expiry check (0: time(NULL))
+    const char *profile;      // "cloudfront" (default) or "generic"
+    const char *ca_file;      // NULL: system default store
+    const char *ca_path;      // NULL: system default store
+    const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
+    int64_t now;              // "now" for the secondary expiry check (0: time(NULL))
 } analyzer_config;
 
 void analyzer_config_default(analyzer_config *c);
@@ -265,20 +264,20 @@ typedef struct summary_count {
     char key[TLS_MAX_SNI_LEN + 1];  // cause name, SNI, network or fingerprint
     uint64_t ok, failed;
     int64_t first_fail_ns, last_fail_ns;
-    cause_id top_cause;         // most frequent failure cause for this key
+    cause_id top_cause;  // most frequent failure cause for this key
 } summary_count;
 
 typedef struct summary {
     uint64_t connections, succeeded, failed, incomplete, not_tls;
-    uint64_t predicted;         // succeeded, but CloudFront would refuse them (verdict.predicted);
-                                // counted with the failures in by_cause, dominant and the tables
+    uint64_t predicted;  // succeeded, but CloudFront would refuse them (verdict.predicted);
+                         // counted with the failures in by_cause, dominant and the tables
     uint64_t by_cause[CAUSE__COUNT];
     int64_t first_fail_ns, last_fail_ns;
-    cause_id dominant;          // most frequent failure cause (CAUSE_OK when none failed)
+    cause_id dominant;  // most frequent failure cause (CAUSE_OK when none failed)
     // sorted by failures, descending; arrays owned by the analyzer
     size_t num_sni, num_networks, num_certs;
     const summary_count *by_sni, *by_network, *by_cert;
-    bool intermittent;          // some SNI both succeeded and failed
+    bool intermittent;  // some SNI both succeeded and failed
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure

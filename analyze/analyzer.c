@@ -606,7 +606,8 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
         if (!r->fn(t, f, &m)) {
             continue;
         }
-        bool as_primary = !ok || (predict && is_cert_cause(r->cause) && m.confidence >= CONF_MEDIUM);
+        bool as_primary =
+            !ok || (predict && is_cert_cause(r->cause) && m.confidence >= CONF_MEDIUM);
         if (as_primary && !have_primary && !m.finding_only) {
             have_primary = true;
             v->predicted = ok;

@@ -16,11 +16,11 @@ typedef struct cap_reader cap_reader;
 
 // Why reading stopped early, per file. A damaged file keeps every frame read before the damage.
 typedef struct cap_error {
-    char file[512];             // path as given ("-" for stdin)
-    uint64_t frame;             // 1-based frame number within that file of the damaged record
-                                // (the first frame that could not be read)
-    uint64_t offset;            // byte offset in the file where the damage starts (best effort)
-    char msg[256];              // one sentence: "truncated record header", "not a pcap or pcapng file"
+    char file[512];   // path as given ("-" for stdin)
+    uint64_t frame;   // 1-based frame number within that file of the damaged record
+                      // (the first frame that could not be read)
+    uint64_t offset;  // byte offset in the file where the damage starts (best effort)
+    char msg[256];    // one sentence: "truncated record header", "not a pcap or pcapng file"
 } cap_error;
 
 // cap_open opens every file (each "-" is stdin, at most once). Files are merged into one

@@ -30,11 +30,11 @@ typedef struct cli_options {
     int64_t now;                         // --now as Unix seconds, 0 when not given
     uint32_t max_flows, max_flow_bytes;  // 0: dissect's default
     uint64_t max_total_bytes;
-    uint64_t count;   // -c N: stop after N handshakes (connections); 0: no limit
-    bool wireshark;   // --wireshark: a ready wireshark/tshark command under each failure
-    bool probe_origin;           // --probe-origin: probe failures whose chain was hidden (probe/)
+    uint64_t count;     // -c N: stop after N handshakes (connections); 0: no limit
+    bool wireshark;     // --wireshark: a ready wireshark/tshark command under each failure
+    bool probe_origin;  // --probe-origin: probe failures whose chain was hidden (probe/)
     const char *probe_origin_target;  // its IP:PORT, NULL: each connection's server address
-    uint32_t threads; // --threads N: analyze with N worker threads (cli/threads.c); 0/1: one
+    uint32_t threads;  // --threads N: analyze with N worker threads (cli/threads.c); 0/1: one
 } cli_options;
 
 // cli_parse parses argv of one subcommand (argv[0] is the subcommand's name). Returns 0 when

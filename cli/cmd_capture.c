@@ -60,8 +60,8 @@ typedef struct cc_ctx {
     uint64_t handshakes, failed, succeeded;
     bool oom;
     bool status_shown;
-    uint32_t max_flows;  // the flow table's capacity (dissect_config)
-    bool said_disk;      // the writer's stop was reported
+    uint32_t max_flows;       // the flow table's capacity (dissect_config)
+    bool said_disk;           // the writer's stop was reported
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
 } cc_ctx;
 
@@ -696,9 +696,9 @@ int cli_cmd_capture(int argc, char **argv) {
         goto out;
     }
     // --probe-origin: its analyzer reads the trust store now, before privileges are dropped.
-    if (o.probe_origin && !(ctx.po = cli_probe_origin_new_cfg(o.probe_origin_target, o.profile,
-                                                              o.ca_file, o.ca_path,
-                                                              o.ranges_file))) {
+    if (o.probe_origin &&
+        !(ctx.po = cli_probe_origin_new_cfg(o.probe_origin_target, o.profile, o.ca_file, o.ca_path,
+                                            o.ranges_file))) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }

@@ -62,7 +62,8 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
     }
     if (l->many_records > 0) {
         fprintf(stderr,
-                "tlsdiag: %" PRIu64 " connection(s) sent more than %d TLS records in one "
+                "tlsdiag: %" PRIu64
+                " connection(s) sent more than %d TLS records in one "
                 "direction before their handshake was decided: reassembled without per-record "
                 "memory\n",
                 l->many_records, MANY_RECORDS);

@@ -346,8 +346,8 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 break;
             case 'c':
                 if (!parse_count(arg, false, UINT64_MAX, &n)) {
-                    rc = usage_error(mode, "-c/--count: expected a positive integer, got '%s'",
-                                     arg);
+                    rc =
+                        usage_error(mode, "-c/--count: expected a positive integer, got '%s'", arg);
                 }
                 o.count = n;
                 break;

@@ -29,7 +29,7 @@ typedef struct run_ctx {
     uint64_t transcripts;
     uint64_t failed;
     bool oom;
-    cli_progress progress;  // erased before each result so the two never share a line
+    cli_progress progress;    // erased before each result so the two never share a line
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
     cli_limits limits;        // bounds that engaged (stated on stderr at the end)
 } run_ctx;

@@ -25,23 +25,23 @@ extern "C" {
 // ---------------------------------------------------------------------------------------------
 // Parse outcomes. One X-macro table gives every malformation a stable name and a message.
 // ---------------------------------------------------------------------------------------------
-#define TLS_ERR_TABLE(X)                                                                     \
-    X(OK, "ok")                                                                              \
-    X(NEED_MORE, "need more bytes")                                                          \
-    X(TRUNCATED, "message ends before a field it declares")                                  \
-    X(TRAILING, "bytes left after the last field")                                           \
-    X(BAD_LENGTH, "length field inconsistent with its contents")                             \
-    X(ODD_LENGTH, "vector length is not a multiple of its element size")                     \
-    X(EMPTY_VECTOR, "vector that must not be empty is empty")                                \
-    X(DUP_EXTENSION, "extension appears twice")                                              \
-    X(BAD_SNI, "server_name extension malformed")                                            \
-    X(BAD_VERSION, "record or handshake version is not TLS/SSL")                             \
-    X(BAD_CONTENT_TYPE, "record content type unknown")                                       \
-    X(RECORD_TOO_LONG, "record longer than 2^14+2048 bytes")                                 \
-    X(MESSAGE_TOO_LONG, "handshake message longer than the configured cap")                  \
-    X(BAD_CERT, "certificate list malformed")                                                \
-    X(BAD_ALERT, "alert record malformed")                                                   \
-    X(TOO_MANY, "more items than tlsdiag keeps (rest counted, not stored)")                  \
+#define TLS_ERR_TABLE(X)                                                    \
+    X(OK, "ok")                                                             \
+    X(NEED_MORE, "need more bytes")                                         \
+    X(TRUNCATED, "message ends before a field it declares")                 \
+    X(TRAILING, "bytes left after the last field")                          \
+    X(BAD_LENGTH, "length field inconsistent with its contents")            \
+    X(ODD_LENGTH, "vector length is not a multiple of its element size")    \
+    X(EMPTY_VECTOR, "vector that must not be empty is empty")               \
+    X(DUP_EXTENSION, "extension appears twice")                             \
+    X(BAD_SNI, "server_name extension malformed")                           \
+    X(BAD_VERSION, "record or handshake version is not TLS/SSL")            \
+    X(BAD_CONTENT_TYPE, "record content type unknown")                      \
+    X(RECORD_TOO_LONG, "record longer than 2^14+2048 bytes")                \
+    X(MESSAGE_TOO_LONG, "handshake message longer than the configured cap") \
+    X(BAD_CERT, "certificate list malformed")                               \
+    X(BAD_ALERT, "alert record malformed")                                  \
+    X(TOO_MANY, "more items than tlsdiag keeps (rest counted, not stored)") \
     X(NOT_TLS, "bytes are not TLS")
 
 typedef enum tls_err {
@@ -67,13 +67,13 @@ enum {
     TLS_MAX_KEY_SHARES = 16,
     TLS_MAX_POINT_FORMATS = 8,
     TLS_MAX_ALPN = 16,
-    TLS_MAX_ALPN_LEN = 64,     // one protocol id, NUL-terminated copy
-    TLS_MAX_SNI_LEN = 255,     // RFC 6066 HostName <1..2^16-1>, DNS names fit in 253
-    TLS_MAX_CERTS = 16,        // certificates kept per chain
+    TLS_MAX_ALPN_LEN = 64,  // one protocol id, NUL-terminated copy
+    TLS_MAX_SNI_LEN = 255,  // RFC 6066 HostName <1..2^16-1>, DNS names fit in 253
+    TLS_MAX_CERTS = 16,     // certificates kept per chain
     TLS_MAX_CERT_TYPES = 16,
     TLS_MAX_CA_NAMES = 32,
-    TLS_MAX_PREVIEW = 64,      // first bytes kept of a non-TLS payload
-    TLS_MAX_EVENTS = 256,      // events kept per transcript
+    TLS_MAX_PREVIEW = 64,  // first bytes kept of a non-TLS payload
+    TLS_MAX_EVENTS = 256,  // events kept per transcript
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -85,25 +85,25 @@ enum {
 
 typedef struct tls_client_hello {
     bool present;
-    bool sslv2;                 // SSLv2-compatible CLIENT-HELLO (RFC 5246 App. E.2)
-    uint32_t frame;             // frame that completed the message
-    uint16_t record_version;    // version in the record header carrying it
-    uint16_t legacy_version;    // client_version field
+    bool sslv2;               // SSLv2-compatible CLIENT-HELLO (RFC 5246 App. E.2)
+    uint32_t frame;           // frame that completed the message
+    uint16_t record_version;  // version in the record header carrying it
+    uint16_t legacy_version;  // client_version field
     uint8_t random[32];
     uint8_t session_id_len;
-    uint16_t num_ciphers;       // stored (≤ TLS_MAX_CIPHERS)
+    uint16_t num_ciphers;               // stored (≤ TLS_MAX_CIPHERS)
     uint16_t ciphers[TLS_MAX_CIPHERS];  // as sent, GREASE included (SSLv2 3-byte kinds mapped)
-    uint16_t num_sslv2_kinds;   // SSLv2 hello: offered kinds that are not 0x00XXYY (not stored)
+    uint16_t num_sslv2_kinds;  // SSLv2 hello: offered kinds that are not 0x00XXYY (not stored)
     uint8_t num_compression;
     bool has_null_compression;
     uint16_t num_extensions;
     uint16_t extensions[TLS_MAX_EXTENSIONS];  // types in wire order, GREASE included
-    bool has_extensions_block;  // an extensions vector was present (even empty)
+    bool has_extensions_block;                // an extensions vector was present (even empty)
     // server_name (RFC 6066 §3): host_name only; raw bytes copied, NUL-terminated.
     bool has_sni;
     uint16_t sni_len;
     char sni[TLS_MAX_SNI_LEN + 1];
-    bool sni_has_nul_or_ctl;    // contains bytes that are not printable DNS characters
+    bool sni_has_nul_or_ctl;  // contains bytes that are not printable DNS characters
     // supported_versions (RFC 8446 §4.2.1)
     uint8_t num_versions;
     uint16_t versions[TLS_MAX_VERSIONS];
@@ -129,16 +129,16 @@ typedef struct tls_client_hello {
     bool status_request, sct, renegotiation_info, extended_master_secret, encrypt_then_mac,
         session_ticket, early_data, ech, padding, post_handshake_auth, record_size_limit;
     bool has_psk_modes;
-    uint8_t psk_modes;          // bit 0: psk_ke, bit 1: psk_dhe_ke
+    uint8_t psk_modes;  // bit 0: psk_ke, bit 1: psk_dhe_ke
     bool pre_shared_key;
     uint16_t padding_len;
-    bool truncated;             // some list exceeded a cap
+    bool truncated;  // some list exceeded a cap
 } tls_client_hello;
 
 typedef struct tls_server_hello {
     bool present;
-    bool is_hrr;                // HelloRetryRequest (RFC 8446 §4.1.3 special random)
-    bool sslv2;                 // SSLv2 SERVER-HELLO
+    bool is_hrr;  // HelloRetryRequest (RFC 8446 §4.1.3 special random)
+    bool sslv2;   // SSLv2 SERVER-HELLO
     uint32_t frame;
     uint16_t record_version;
     uint16_t legacy_version;
@@ -148,8 +148,8 @@ typedef struct tls_server_hello {
     uint8_t compression;
     uint16_t num_extensions;
     uint16_t extensions[TLS_MAX_EXTENSIONS];
-    uint16_t selected_version;  // supported_versions in SH/HRR, 0 when absent
-    uint16_t key_share_group;   // key_share in SH (or selected_group in HRR), 0 when absent
+    uint16_t selected_version;    // supported_versions in SH/HRR, 0 when absent
+    uint16_t key_share_group;     // key_share in SH (or selected_group in HRR), 0 when absent
     char alpn[TLS_MAX_ALPN_LEN];  // selected ALPN, "" when absent
     bool renegotiation_info, extended_master_secret, encrypt_then_mac, session_ticket,
         status_request, sct, sni_ack;  // sni_ack: empty server_name extension (RFC 6066 §3)
@@ -158,28 +158,28 @@ typedef struct tls_server_hello {
 } tls_server_hello;
 
 typedef struct tls_cert {
-    const uint8_t *der;         // owned by the transcript
+    const uint8_t *der;  // owned by the transcript
     uint32_t len;
 } tls_cert;
 
 typedef struct tls_certificate {
     bool present;
-    bool tls13;                 // TLS 1.3 form (request context + per-entry extensions)
+    bool tls13;  // TLS 1.3 form (request context + per-entry extensions)
     uint32_t frame;
-    uint32_t num_certs;         // certificates in the message (may exceed num_stored)
+    uint32_t num_certs;  // certificates in the message (may exceed num_stored)
     uint32_t num_stored;
     tls_cert certs[TLS_MAX_CERTS];  // in the order sent: certs[0] is the leaf
-    uint32_t message_len;       // length of the whole Certificate message body
+    uint32_t message_len;           // length of the whole Certificate message body
     bool truncated;
 } tls_certificate;
 
 typedef struct tls_server_key_exchange {
     bool present;
     uint32_t frame;
-    uint8_t kind;               // 0 unknown, 1 ECDHE named curve, 2 DHE, 3 other ECDHE curve type
-    uint16_t group;             // named curve (kind 1)
-    uint32_t dh_p_bits;         // DHE prime size in bits (kind 2)
-    uint16_t sigalg;            // TLS 1.2 SignatureAndHashAlgorithm, 0 when not present (≤ 1.1)
+    uint8_t kind;        // 0 unknown, 1 ECDHE named curve, 2 DHE, 3 other ECDHE curve type
+    uint16_t group;      // named curve (kind 1)
+    uint32_t dh_p_bits;  // DHE prime size in bits (kind 2)
+    uint16_t sigalg;     // TLS 1.2 SignatureAndHashAlgorithm, 0 when not present (≤ 1.1)
     uint32_t body_len;
 } tls_server_key_exchange;
 
@@ -190,7 +190,7 @@ typedef struct tls_cert_request {
     uint8_t cert_types[TLS_MAX_CERT_TYPES];
     uint8_t num_sigalgs;
     uint16_t sigalgs[TLS_MAX_SIGALGS];
-    uint16_t num_ca_names;      // distinguished names listed (not stored)
+    uint16_t num_ca_names;  // distinguished names listed (not stored)
     bool truncated;
 } tls_cert_request;
 
@@ -198,26 +198,26 @@ typedef struct tls_cert_request {
 // Events: the ordered ladder of one connection.
 // ---------------------------------------------------------------------------------------------
 typedef enum tls_dir {
-    TLS_DIR_C2S = 0,            // client → server
-    TLS_DIR_S2C = 1,            // server → client
+    TLS_DIR_C2S = 0,  // client → server
+    TLS_DIR_S2C = 1,  // server → client
 } tls_dir;
 
-#define TLS_EVENT_TABLE(X)                                                                  \
-    X(TCP_SYN, "SYN")                                                                       \
-    X(TCP_SYNACK, "SYN-ACK")                                                                \
-    X(TCP_FIN, "FIN")                                                                       \
-    X(TCP_RST, "RST")                                                                       \
-    X(TCP_GAP, "bytes missing from capture")                                                \
-    X(TCP_RETRANSMIT, "retransmission")                                                     \
-    X(HANDSHAKE, "handshake message")                                                       \
-    X(ENCRYPTED_HANDSHAKE, "encrypted handshake record")                                    \
-    X(ALERT, "alert")                                                                       \
-    X(ENCRYPTED_ALERT, "encrypted alert")                                                   \
-    X(CHANGE_CIPHER_SPEC, "ChangeCipherSpec")                                               \
-    X(APPLICATION_DATA, "application data")                                                 \
-    X(SSL2, "SSLv2 message")                                                                \
-    X(NOT_TLS, "non-TLS bytes")                                                             \
-    X(MALFORMED, "malformed TLS")                                                           \
+#define TLS_EVENT_TABLE(X)                               \
+    X(TCP_SYN, "SYN")                                    \
+    X(TCP_SYNACK, "SYN-ACK")                             \
+    X(TCP_FIN, "FIN")                                    \
+    X(TCP_RST, "RST")                                    \
+    X(TCP_GAP, "bytes missing from capture")             \
+    X(TCP_RETRANSMIT, "retransmission")                  \
+    X(HANDSHAKE, "handshake message")                    \
+    X(ENCRYPTED_HANDSHAKE, "encrypted handshake record") \
+    X(ALERT, "alert")                                    \
+    X(ENCRYPTED_ALERT, "encrypted alert")                \
+    X(CHANGE_CIPHER_SPEC, "ChangeCipherSpec")            \
+    X(APPLICATION_DATA, "application data")              \
+    X(SSL2, "SSLv2 message")                             \
+    X(NOT_TLS, "non-TLS bytes")                          \
+    X(MALFORMED, "malformed TLS")                        \
     X(HEARTBEAT, "heartbeat record")
 
 typedef enum tls_event_kind {
@@ -230,50 +230,50 @@ typedef enum tls_event_kind {
 const char *tls_event_name(tls_event_kind k);  // "TCP_SYN", ...
 
 typedef struct tls_event {
-    uint8_t kind;               // tls_event_kind
-    uint8_t dir;                // tls_dir
-    uint8_t content_type;       // record content type (20..24), 0 for TCP events
-    uint8_t hs_type;            // HANDSHAKE: handshake type; SSL2: SSLv2 message type
-    uint8_t alert_level;        // ALERT
-    uint8_t alert_desc;         // ALERT
-    uint8_t err;                // MALFORMED: tls_err
-    uint16_t version;           // record version (TLS events)
-    uint32_t frame;             // frame number (1-based, across all input files)
-    int64_t ts_ns;              // capture time, ns since the Unix epoch (UTC)
-    uint32_t length;            // message / record / segment / gap length in bytes
-    uint32_t count;             // APPLICATION_DATA, TCP_RETRANSMIT: records/segments merged
+    uint8_t kind;          // tls_event_kind
+    uint8_t dir;           // tls_dir
+    uint8_t content_type;  // record content type (20..24), 0 for TCP events
+    uint8_t hs_type;       // HANDSHAKE: handshake type; SSL2: SSLv2 message type
+    uint8_t alert_level;   // ALERT
+    uint8_t alert_desc;    // ALERT
+    uint8_t err;           // MALFORMED: tls_err
+    uint16_t version;      // record version (TLS events)
+    uint32_t frame;        // frame number (1-based, across all input files)
+    int64_t ts_ns;         // capture time, ns since the Unix epoch (UTC)
+    uint32_t length;       // message / record / segment / gap length in bytes
+    uint32_t count;        // APPLICATION_DATA, TCP_RETRANSMIT: records/segments merged
 } tls_event;
 
 // ---------------------------------------------------------------------------------------------
 // Capture-quality facts: what the capture itself lost. The analyzer never blames a peer for them.
 // ---------------------------------------------------------------------------------------------
 typedef struct tls_quality {
-    bool midstream;             // no SYN seen: first packet was mid-connection
-    bool client_unseen;         // no packet from the client direction
-    bool server_unseen;         // no packet from the server direction
-    uint32_t gaps[2];           // per direction: sequence gaps (bytes never captured)
+    bool midstream;      // no SYN seen: first packet was mid-connection
+    bool client_unseen;  // no packet from the client direction
+    bool server_unseen;  // no packet from the server direction
+    uint32_t gaps[2];    // per direction: sequence gaps (bytes never captured)
     uint64_t gap_bytes[2];
     uint32_t first_gap_frame[2];
-    uint32_t snaplen_truncated; // frames cut short by the snapshot length
+    uint32_t snaplen_truncated;  // frames cut short by the snapshot length
     uint32_t first_truncated_frame;
-    uint32_t overlap_conflicts; // retransmitted bytes that differed from the first copy
-    bool buffer_cap_hit;        // per-flow reassembly cap reached: rest not analysed
-    bool evicted;               // flow evicted from a full table before it was decided
-    bool capture_ended;         // input ended before the handshake was decided
-    bool kernel_drops;          // live capture reported drops while this flow was open
+    uint32_t overlap_conflicts;  // retransmitted bytes that differed from the first copy
+    bool buffer_cap_hit;         // per-flow reassembly cap reached: rest not analysed
+    bool evicted;                // flow evicted from a full table before it was decided
+    bool capture_ended;          // input ended before the handshake was decided
+    bool kernel_drops;           // live capture reported drops while this flow was open
 } tls_quality;
 
 // TCP facts the transport rules need.
 typedef struct tls_tcp_facts {
     bool syn, synack, syn_retransmitted;
-    uint32_t syn_count;         // SYNs sent by the client (retries included)
+    uint32_t syn_count;  // SYNs sent by the client (retries included)
     bool fin[2], rst[2];
     uint32_t fin_frame[2], rst_frame[2];
     int64_t syn_ts_ns, synack_ts_ns;
-    uint64_t bytes[2];          // TCP payload bytes seen per direction (captured, unique)
-    uint32_t retransmits[2];    // segments carrying already-seen data
+    uint64_t bytes[2];                   // TCP payload bytes seen per direction (captured, unique)
+    uint32_t retransmits[2];             // segments carrying already-seen data
     uint32_t server_flight_retransmits;  // server segments resent before the client acked them
-    bool server_flight_acked;   // client acknowledged the server's first flight (any of it)
+    bool server_flight_acked;  // client acknowledged the server's first flight (any of it)
     uint32_t last_ack_from_client;
 } tls_tcp_facts;
 
@@ -281,59 +281,59 @@ typedef struct tls_tcp_facts {
 // The transcript of one TCP connection.
 // ---------------------------------------------------------------------------------------------
 typedef struct tls_endpoint {
-    uint8_t family;             // 4 or 6
-    uint8_t addr[16];           // IPv4 in the first 4 bytes
+    uint8_t family;    // 4 or 6
+    uint8_t addr[16];  // IPv4 in the first 4 bytes
     uint16_t port;
 } tls_endpoint;
 
 typedef enum tls_end_reason {
-    TLS_END_HANDSHAKE_DONE = 0, // handshake completed (application data flowed)
-    TLS_END_ALERT,              // a fatal alert was seen
-    TLS_END_CLOSED,             // FIN/RST ended the connection
-    TLS_END_NOT_TLS,            // a side spoke something that is not TLS
-    TLS_END_EVICTED,            // flow table full / idle timeout
-    TLS_END_CAPTURE_END,        // input ended first
-    TLS_END_BUFFER_CAP,         // per-flow byte cap reached
+    TLS_END_HANDSHAKE_DONE = 0,  // handshake completed (application data flowed)
+    TLS_END_ALERT,               // a fatal alert was seen
+    TLS_END_CLOSED,              // FIN/RST ended the connection
+    TLS_END_NOT_TLS,             // a side spoke something that is not TLS
+    TLS_END_EVICTED,             // flow table full / idle timeout
+    TLS_END_CAPTURE_END,         // input ended first
+    TLS_END_BUFFER_CAP,          // per-flow byte cap reached
 } tls_end_reason;
 
 typedef struct tls_transcript {
-    uint64_t conn_id;           // 0-based, in order of each connection's first frame
-                                // (the way Wireshark numbers tcp.stream)
+    uint64_t conn_id;  // 0-based, in order of each connection's first frame
+                       // (the way Wireshark numbers tcp.stream)
     tls_endpoint client, server;
-    bool roles_from_syn;        // roles decided by SYN (else by ClientHello, else by port)
+    bool roles_from_syn;  // roles decided by SYN (else by ClientHello, else by port)
     uint32_t first_frame, last_frame;
     int64_t first_ts_ns, last_ts_ns;
-    uint8_t end_reason;         // tls_end_reason
-    bool is_tls;                // at least one valid TLS record/ClientHello seen
+    uint8_t end_reason;           // tls_end_reason
+    bool is_tls;                  // at least one valid TLS record/ClientHello seen
     uint32_t starttls_prefix[2];  // plaintext bytes before the first TLS record, per direction
 
-    uint32_t num_events;        // stored events (≤ TLS_MAX_EVENTS)
-    uint32_t events_dropped;    // events not stored because the cap was hit
+    uint32_t num_events;      // stored events (≤ TLS_MAX_EVENTS)
+    uint32_t events_dropped;  // events not stored because the cap was hit
     tls_event events[TLS_MAX_EVENTS];
 
-    tls_client_hello ch;        // first ClientHello
-    tls_client_hello ch2;       // second ClientHello (after HelloRetryRequest)
-    tls_server_hello hrr;       // HelloRetryRequest, when sent
-    tls_server_hello sh;        // the (real) ServerHello
-    tls_certificate cert;       // server Certificate (plaintext: TLS ≤ 1.2)
+    tls_client_hello ch;          // first ClientHello
+    tls_client_hello ch2;         // second ClientHello (after HelloRetryRequest)
+    tls_server_hello hrr;         // HelloRetryRequest, when sent
+    tls_server_hello sh;          // the (real) ServerHello
+    tls_certificate cert;         // server Certificate (plaintext: TLS ≤ 1.2)
     tls_certificate client_cert;  // client Certificate, when sent in clear
     tls_server_key_exchange ske;
     tls_cert_request cert_req;
     bool server_hello_done;
     bool client_key_exchange;
-    bool ccs[2];                // ChangeCipherSpec per direction
-    bool encrypted[2];          // direction switched to encrypted records
-    uint32_t records[2];        // TLS/SSLv2 records parsed per direction (all content types)
-    uint32_t app_records[2];    // application-data records per direction (content never kept)
+    bool ccs[2];              // ChangeCipherSpec per direction
+    bool encrypted[2];        // direction switched to encrypted records
+    uint32_t records[2];      // TLS/SSLv2 records parsed per direction (all content types)
+    uint32_t app_records[2];  // application-data records per direction (content never kept)
     uint64_t app_bytes[2];
-    bool renegotiation_attempt; // a second ClientHello/HelloRequest after the handshake
+    bool renegotiation_attempt;  // a second ClientHello/HelloRequest after the handshake
 
     // first bytes of a direction that turned out not to be TLS (HTTP reply, SSH banner, ...)
     uint16_t preview_len[2];
     uint8_t preview[2][TLS_MAX_PREVIEW];
 
-    uint32_t num_errors;        // malformed-TLS findings (first one recorded below)
-    uint8_t first_err;          // tls_err
+    uint32_t num_errors;  // malformed-TLS findings (first one recorded below)
+    uint8_t first_err;    // tls_err
     uint32_t first_err_frame;
     uint32_t first_err_offset;  // offset in the direction's reassembled stream
 
@@ -349,32 +349,32 @@ typedef struct tls_transcript {
 // Frames in.
 // ---------------------------------------------------------------------------------------------
 typedef struct dissect_frame {
-    int linktype;               // DLT_* value (pcap LINKTYPE)
-    uint32_t caplen;            // bytes captured (length of data)
-    uint32_t len;               // length on the wire
-    const uint8_t *data;        // borrowed for the call
-    int64_t ts_ns;              // ns since the Unix epoch
-    uint32_t frame_no;          // 1-based frame number across the run
+    int linktype;         // DLT_* value (pcap LINKTYPE)
+    uint32_t caplen;      // bytes captured (length of data)
+    uint32_t len;         // length on the wire
+    const uint8_t *data;  // borrowed for the call
+    int64_t ts_ns;        // ns since the Unix epoch
+    uint32_t frame_no;    // 1-based frame number across the run
 } dissect_frame;
 
 typedef void (*dissect_transcript_fn)(void *user, const tls_transcript *t);
 
 typedef struct dissect_config {
-    uint32_t max_flows;         // flow-table capacity (default 65536)
-    uint32_t max_flow_bytes;    // bytes buffered per direction for reassembly (default 1 MiB)
-    uint64_t max_total_bytes;   // bytes buffered in total (default 256 MiB)
-    uint32_t max_message_len;   // handshake message cap (default 1 MiB)
-    uint32_t idle_timeout_s;    // evict undecided flows idle this long (default 300 s)
-    bool keep_decided_flows;    // keep a tiny record of decided flows (so late packets are not
-                                // mistaken for new mid-stream flows); default true
+    uint32_t max_flows;        // flow-table capacity (default 65536)
+    uint32_t max_flow_bytes;   // bytes buffered per direction for reassembly (default 1 MiB)
+    uint64_t max_total_bytes;  // bytes buffered in total (default 256 MiB)
+    uint32_t max_message_len;  // handshake message cap (default 1 MiB)
+    uint32_t idle_timeout_s;   // evict undecided flows idle this long (default 300 s)
+    bool keep_decided_flows;   // keep a tiny record of decided flows (so late packets are not
+                               // mistaken for new mid-stream flows); default true
     dissect_transcript_fn on_transcript;
     void *user;
     // Optional (bundle/ strips application data with it; NULL: off): every complete TLS
     // record as it is parsed. stream_off is the offset of the record header in its direction's
     // stream (0 = first payload byte after the SYN, or the first byte seen mid-stream); len is
     // header + body; app_data: the record was classified as application data.
-    void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
-                      uint32_t len, uint8_t content_type, bool app_data);
+    void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off, uint32_t len,
+                      uint8_t content_type, bool app_data);
 } dissect_config;
 
 // dissect_config_default fills c with the defaults above (callback NULL).
@@ -388,7 +388,7 @@ typedef struct dissect_stats {
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
     uint64_t flows_created, flows_evicted, flows_decided;
-    uint64_t flows_total_cap;   // flows ended because max_total_bytes was reached
+    uint64_t flows_total_cap;  // flows ended because max_total_bytes was reached
     uint64_t transcripts;
     uint64_t peak_buffered_bytes;
     uint32_t peak_flows;
@@ -439,14 +439,14 @@ const dissect_stats *dissect_get_stats(const dissect *d);
 // ---------------------------------------------------------------------------------------------
 // Names (IANA registries). Unknown values give NULL; GREASE values give "GREASE".
 // ---------------------------------------------------------------------------------------------
-const char *tls_version_name(uint16_t v);        // "TLSv1.2", "SSLv3", "TLSv1.3-draft23"
-const char *tls_cipher_name(uint16_t v);         // IANA name, "TLS_ECDHE_RSA_WITH_..."
-const char *tls_group_name(uint16_t v);          // "x25519", "secp256r1", ...
-const char *tls_sigalg_name(uint16_t v);         // "rsa_pkcs1_sha256", ...
-const char *tls_extension_name(uint16_t v);      // "server_name", ...
-const char *tls_handshake_name(uint8_t t);       // "ClientHello", ...
-const char *tls_alert_name(uint8_t desc);        // "handshake_failure", ... (RFC 8446 + 9147)
-const char *tls_content_type_name(uint8_t t);    // "handshake", ...
+const char *tls_version_name(uint16_t v);      // "TLSv1.2", "SSLv3", "TLSv1.3-draft23"
+const char *tls_cipher_name(uint16_t v);       // IANA name, "TLS_ECDHE_RSA_WITH_..."
+const char *tls_group_name(uint16_t v);        // "x25519", "secp256r1", ...
+const char *tls_sigalg_name(uint16_t v);       // "rsa_pkcs1_sha256", ...
+const char *tls_extension_name(uint16_t v);    // "server_name", ...
+const char *tls_handshake_name(uint8_t t);     // "ClientHello", ...
+const char *tls_alert_name(uint8_t desc);      // "handshake_failure", ... (RFC 8446 + 9147)
+const char *tls_content_type_name(uint8_t t);  // "handshake", ...
 bool tls_is_grease(uint16_t v);
 
 #ifdef __cplusplus

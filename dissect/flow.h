@@ -114,8 +114,8 @@ struct dissect {
     uint64_t buffered;        // held segments + TLS layer buffers, all flows
     tls_transcript *scratch;  // for reporting flows that never needed a transcript
     bool clock_set, jump_pending;
-    int64_t clock_ns;  // capture clock for idle eviction (see dissect_clock)
-    int64_t jump_ns;   // a forward jump waiting for a second frame to confirm it
+    int64_t clock_ns;               // capture clock for idle eviction (see dissect_clock)
+    int64_t jump_ns;                // a forward jump waiting for a second frame to confirm it
     uint64_t reported_app_records;  // app_records (both directions) of the last reported flow
 };
 

@@ -26,11 +26,11 @@ enum {
 };
 
 typedef struct net_pkt {
-    uint8_t family;             // 4 or 6 (innermost IP header carrying the TCP segment)
+    uint8_t family;  // 4 or 6 (innermost IP header carrying the TCP segment)
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
     uint32_t seq, ack;
-    uint8_t flags;              // TCP_* bits
+    uint8_t flags;  // TCP_* bits
     uint16_t window;
     const uint8_t *payload;     // borrowed from the frame; captured part only
     uint32_t payload_len;       // captured payload bytes
@@ -40,14 +40,14 @@ typedef struct net_pkt {
 
 typedef enum net_status {
     NET_OK = 0,
-    NET_NOT_IP,                 // ARP, LLDP, ...
-    NET_NOT_TCP,                // UDP, ICMP, ... (DTLS out of scope)
-    NET_FRAGMENT,               // IP fragment (not reassembled: counted)
-    NET_MALFORMED,              // header lengths inconsistent
-    NET_TRUNCATED,              // capture cut inside the headers
+    NET_NOT_IP,     // ARP, LLDP, ...
+    NET_NOT_TCP,    // UDP, ICMP, ... (DTLS out of scope)
+    NET_FRAGMENT,   // IP fragment (not reassembled: counted)
+    NET_MALFORMED,  // header lengths inconsistent
+    NET_TRUNCATED,  // capture cut inside the headers
     NET_UNSUPPORTED_LINK,
-    NET_ICMP_QUOTE,             // ICMP/ICMPv6 error quoting a TCP header: *out holds the quoted
-                                // segment's addresses, ports and seq (flags 0, no payload)
+    NET_ICMP_QUOTE,  // ICMP/ICMPv6 error quoting a TCP header: *out holds the quoted
+                     // segment's addresses, ports and seq (flags 0, no payload)
 } net_status;
 
 // net_decode parses the frame down to the TCP payload. *out is written only on NET_OK and

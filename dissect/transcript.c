@@ -38,8 +38,8 @@ void tr_event(tls_transcript *t, const tls_event *e) {
         if (last->kind == TLS_EV_APPLICATION_DATA && last->dir == e->dir) {
             uint32_t add = e->count ? e->count : 1;
             last->count = (last->count > UINT32_MAX - add) ? UINT32_MAX : last->count + add;
-            last->length = (last->length > UINT32_MAX - e->length) ? UINT32_MAX
-                                                                   : last->length + e->length;
+            last->length =
+                (last->length > UINT32_MAX - e->length) ? UINT32_MAX : last->length + e->length;
             return;
         }
     }

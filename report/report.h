@@ -56,8 +56,8 @@ typedef struct report_options {
     // BPF filter), so conn_id is Wireshark's tcp.stream and is printed as such ("stream" in
     // JSON, "tcp.stream eq N" in text); otherwise only the address/port filter is given.
     bool stream_is_tcp_stream;
-    bool wireshark_commands;    // text: a ready wireshark/tshark command under each failure
-    const char *const *files;   // the captures read (borrowed), for those commands
+    bool wireshark_commands;   // text: a ready wireshark/tshark command under each failure
+    const char *const *files;  // the captures read (borrowed), for those commands
     size_t num_files;
 } report_options;
 
@@ -76,7 +76,7 @@ typedef struct report_run_info {
     const char *profile_version;
     const char *prefix_source;  // "embedded 2026-08-22" or a file name
     const char *trust_store;
-    const char *const *files;       // the captures read, in command-line order
+    const char *const *files;  // the captures read, in command-line order
     size_t num_files;
     size_t num_input_errors;
     const report_input_error *input_errors;

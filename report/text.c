@@ -399,8 +399,8 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
             s->succeeded, s->failed ? col(r, C_RED) : "", s->failed, s->failed ? col(r, C_OFF) : "",
             s->incomplete, s->not_tls);
     if (s->predicted > 0) {
-        fprintf(f, "%s%" PRIu64 " succeeded handshake%s would fail for CloudFront%s\n", col(r, C_RED),
-                s->predicted, s->predicted == 1 ? "" : "s", col(r, C_OFF));
+        fprintf(f, "%s%" PRIu64 " succeeded handshake%s would fail for CloudFront%s\n",
+                col(r, C_RED), s->predicted, s->predicted == 1 ? "" : "s", col(r, C_OFF));
     }
     if (failures > 0) {
         report_time(s->first_fail_ns, t1);

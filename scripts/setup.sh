@@ -8,7 +8,7 @@ shift || true
 
 pkgs=(build-essential cmake ninja-build pkg-config clang
       libpcap-dev libssl-dev libjansson-dev libcmocka-dev libnet1-dev libarchive-dev
-      ca-certificates openssl tshark tcpdump python3 iproute2 valgrind
+      ca-certificates openssl tshark tcpdump python3 iproute2 valgrind clang-format
       chromium  # chromium: headless rendering of the bundle's report.html (tests)
       mandoc    # mandoc: lint of the man page doc/tlsdiag.1 (tests)
       faketime) # faketime: expired certificates for the probe's test PKI (tests)

@@ -51,12 +51,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         t.cert.num_certs++;
     }
     tls_event e[3] = {
-        {.kind = TLS_EV_HANDSHAKE, .dir = TLS_DIR_C2S, .content_type = 22, .hs_type = 1,
+        {.kind = TLS_EV_HANDSHAKE,
+         .dir = TLS_DIR_C2S,
+         .content_type = 22,
+         .hs_type = 1,
          .frame = 4},
-        {.kind = TLS_EV_HANDSHAKE, .dir = TLS_DIR_S2C, .content_type = 22, .hs_type = 11,
+        {.kind = TLS_EV_HANDSHAKE,
+         .dir = TLS_DIR_S2C,
+         .content_type = 22,
+         .hs_type = 11,
          .frame = 6},
-        {.kind = TLS_EV_ALERT, .dir = TLS_DIR_C2S, .content_type = 21, .alert_level = 2,
-         .alert_desc = alert, .frame = 8},
+        {.kind = TLS_EV_ALERT,
+         .dir = TLS_DIR_C2S,
+         .content_type = 21,
+         .alert_level = 2,
+         .alert_desc = alert,
+         .frame = 8},
     };
     memcpy(t.events, e, sizeof e);
     t.num_events = 3;
