@@ -45,6 +45,21 @@ TLSDIAG_WUR static tls_err exactly(const cur *v) {
     return cur_len(v) == 0 ? TLS_ERR_OK : TLS_ERR_TRAILING;
 }
 
+// u16_list_ext parses an extension body that is exactly one vector of 16-bit values with a
+// `width`-byte length prefix (supported_groups, signature_algorithms(_cert),
+// supported_versions): the shape they share, parsed once.
+TLSDIAG_WUR static tls_err u16_list_ext(cur data, size_t width, uint16_t *arr, size_t cap,
+                                        uint8_t *num, bool *truncated) {
+    cur v;
+    size_t n = 0;
+    if (!cur_get_prefixed(&data, width, &v)) {
+        return TLS_ERR_TRUNCATED;
+    }
+    tls_err err = get_u16_list(v, false, arr, cap, &n, truncated);
+    *num = (uint8_t)n;
+    return err != TLS_ERR_OK ? err : exactly(&data);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Extension dispatch
 // ---------------------------------------------------------------------------------------------
@@ -159,14 +174,7 @@ TLSDIAG_WUR static tls_err ch_server_name(cur data, void *out) {
 // RFC 8422 §5.1.1 / RFC 8446 §4.2.7: struct { NamedGroup named_group_list<2..2^16-1>; }
 TLSDIAG_WUR static tls_err ch_groups(cur data, void *out) {
     tls_client_hello *ch = out;
-    cur v;
-    size_t n = 0;
-    if (!cur_get_u16_prefixed(&data, &v)) {
-        return TLS_ERR_TRUNCATED;
-    }
-    tls_err err = get_u16_list(v, false, ch->groups, TLS_MAX_GROUPS, &n, &ch->truncated);
-    ch->num_groups = (uint8_t)n;
-    return err != TLS_ERR_OK ? err : exactly(&data);
+    return u16_list_ext(data, 2, ch->groups, TLS_MAX_GROUPS, &ch->num_groups, &ch->truncated);
 }
 
 // RFC 8422 §5.1.2: struct { ECPointFormat ec_point_format_list<1..2^8-1> } ECPointFormatList;
@@ -193,27 +201,14 @@ TLSDIAG_WUR static tls_err ch_point_formats(cur data, void *out) {
 // RFC 8446 §4.2.3: struct { SignatureScheme supported_signature_algorithms<2..2^16-2>; }
 TLSDIAG_WUR static tls_err ch_sigalgs(cur data, void *out) {
     tls_client_hello *ch = out;
-    cur v;
-    size_t n = 0;
-    if (!cur_get_u16_prefixed(&data, &v)) {
-        return TLS_ERR_TRUNCATED;
-    }
-    tls_err err = get_u16_list(v, false, ch->sigalgs, TLS_MAX_SIGALGS, &n, &ch->truncated);
-    ch->num_sigalgs = (uint8_t)n;
-    return err != TLS_ERR_OK ? err : exactly(&data);
+    return u16_list_ext(data, 2, ch->sigalgs, TLS_MAX_SIGALGS, &ch->num_sigalgs, &ch->truncated);
 }
 
 // signature_algorithms_cert has the same shape (RFC 8446 §4.2.3).
 TLSDIAG_WUR static tls_err ch_sigalgs_cert(cur data, void *out) {
     tls_client_hello *ch = out;
-    cur v;
-    size_t n = 0;
-    if (!cur_get_u16_prefixed(&data, &v)) {
-        return TLS_ERR_TRUNCATED;
-    }
-    tls_err err = get_u16_list(v, false, ch->sigalgs_cert, TLS_MAX_SIGALGS, &n, &ch->truncated);
-    ch->num_sigalgs_cert = (uint8_t)n;
-    return err != TLS_ERR_OK ? err : exactly(&data);
+    return u16_list_ext(data, 2, ch->sigalgs_cert, TLS_MAX_SIGALGS, &ch->num_sigalgs_cert,
+                        &ch->truncated);
 }
 
 // RFC 7301 §3.1:
@@ -252,14 +247,7 @@ TLSDIAG_WUR static tls_err ch_alpn(cur data, void *out) {
 // RFC 8446 §4.2.1: struct { ProtocolVersion versions<2..254>; } SupportedVersions (ClientHello)
 TLSDIAG_WUR static tls_err ch_versions(cur data, void *out) {
     tls_client_hello *ch = out;
-    cur v;
-    size_t n = 0;
-    if (!cur_get_u8_prefixed(&data, &v)) {
-        return TLS_ERR_TRUNCATED;
-    }
-    tls_err err = get_u16_list(v, false, ch->versions, TLS_MAX_VERSIONS, &n, &ch->truncated);
-    ch->num_versions = (uint8_t)n;
-    return err != TLS_ERR_OK ? err : exactly(&data);
+    return u16_list_ext(data, 1, ch->versions, TLS_MAX_VERSIONS, &ch->num_versions, &ch->truncated);
 }
 
 // RFC 8446 §4.2.8:
