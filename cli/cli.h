@@ -56,6 +56,10 @@ typedef struct cli_limits {
 void cli_limits_note(cli_limits *l, const tls_transcript *t);
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
 
+// cli_use_color: colour for text on stdout — never with --json; --color=always/never win; auto
+// means a terminal and NO_COLOR unset or empty (https://no-color.org). In progress.c.
+bool cli_use_color(bool json, cli_color c);
+
 // progress.c — a status line on stderr for long runs (TTY only, ≤ 4 refreshes a second).
 typedef struct cli_progress {
     bool enabled;

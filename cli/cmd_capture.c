@@ -451,17 +451,6 @@ static void cc_on_transcript(void *user, const tls_transcript *t) {
     verdict_free(v);
 }
 
-static bool cc_use_color(const cc_options *o) {
-    if (o->json || o->color == CLI_COLOR_NEVER) {
-        return false;
-    }
-    if (o->color == CLI_COLOR_ALWAYS) {
-        return true;
-    }
-    const char *nc = getenv("NO_COLOR");
-    return !(nc && nc[0]) && isatty(STDOUT_FILENO) == 1;
-}
-
 // cc_build_filter: the kernel filter from the analyzer's prefixes (unless --all-sources).
 static char *cc_build_filter(const cc_options *o, const analyzer *an) {
     size_t n = o->all_sources ? 0 : analyzer_num_prefixes(an);
@@ -685,7 +674,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     report_options ro = {
         .format = o.json ? REPORT_JSON : REPORT_TEXT,
-        .color = cc_use_color(&o),
+        .color = cli_use_color(o.json, o.color),
         .verbosity = o.verbosity,
         .out = stdout,
     };

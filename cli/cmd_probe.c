@@ -321,16 +321,6 @@ static void matrix_text(const probe_opts *o, const probe_matrix *m, FILE *out) {
 }
 
 // ---------------------------------------------------------------------------------------------
-static bool want_color(const probe_opts *o) {
-    if (o->json || o->color == CLI_COLOR_NEVER) {
-        return false;
-    }
-    if (o->color == CLI_COLOR_ALWAYS) {
-        return true;
-    }
-    const char *nc = getenv("NO_COLOR");
-    return !(nc && nc[0]) && isatty(STDOUT_FILENO) == 1;
-}
 
 int cli_cmd_probe(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);  // a closed pipe is an output error (4), not a silent death
@@ -352,7 +342,7 @@ int cli_cmd_probe(int argc, char **argv) {
     }
     report_options ro = {
         .format = o.json ? REPORT_JSON : REPORT_TEXT,
-        .color = want_color(&o),
+        .color = cli_use_color(o.json, o.color),
         // one probe: its line (and evidence) is the answer, whether it failed or not
         .verbosity = o.verbosity == REPORT_QUIET ? REPORT_QUIET : REPORT_VERBOSE,
         .out = stdout,

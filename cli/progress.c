@@ -1,11 +1,14 @@
-// progress.c — the status line on stderr for long runs: bytes read, %, handshakes seen.
+// progress.c — the status line on stderr for long runs (bytes read, %, handshakes seen), and
+// the one rule for colour on stdout shared by every subcommand.
 //
 // Drawn only when stderr is a terminal (the caller decides), not before the run is one second
 // old (short runs never flicker), at most four times a second, and erased at the end so it
 // never mixes with the results.
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -52,4 +55,15 @@ void cli_progress_end(cli_progress *p) {
         fflush(stderr);
         p->shown = false;
     }
+}
+
+bool cli_use_color(bool json, cli_color c) {
+    if (json || c == CLI_COLOR_NEVER) {
+        return false;
+    }
+    if (c == CLI_COLOR_ALWAYS) {
+        return true;
+    }
+    const char *nc = getenv("NO_COLOR");
+    return !(nc != NULL && nc[0] != '\0') && isatty(STDOUT_FILENO) == 1;
 }

@@ -63,21 +63,6 @@ static void on_transcript(void *user, const tls_transcript *t) {
     verdict_free(v);
 }
 
-static bool use_color(const cli_options *o) {
-    if (o->json || o->color == CLI_COLOR_NEVER) {
-        return false;
-    }
-    if (o->color == CLI_COLOR_ALWAYS) {
-        return true;
-    }
-    // https://no-color.org: NO_COLOR set and non-empty turns automatic colour off.
-    const char *nc = getenv("NO_COLOR");
-    if (nc != NULL && nc[0] != '\0') {
-        return false;
-    }
-    return isatty(STDOUT_FILENO) == 1;
-}
-
 static analyzer *open_analyzer(const cli_options *o) {
     analyzer_config c;
     analyzer_config_default(&c);
@@ -219,7 +204,7 @@ int cli_run(const cli_options *o) {
     ctx.opt = o;
     report_options ro = {
         .format = o->json ? REPORT_JSON : REPORT_TEXT,
-        .color = use_color(o),
+        .color = cli_use_color(o->json, o->color),
         .verbosity = o->verbosity,
         .out = stdout,
         // conn_id is Wireshark's tcp.stream only when one capture is read whole.
