@@ -56,6 +56,9 @@ typedef struct cli_limits {
 void cli_limits_note(cli_limits *l, const tls_transcript *t);
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
 
+// cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
+bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));
+
 // cli_use_color: colour for text on stdout — never with --json; --color=always/never win; auto
 // means a terminal and NO_COLOR unset or empty (https://no-color.org). In progress.c.
 bool cli_use_color(bool json, cli_color c);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bundle.h"
+#include "cli.h"
 #include "cmd_report.h"
 #include "report.h"
 #if __has_include("probe.h")
@@ -95,22 +96,6 @@ static int usage_err(const char *msg, const char *arg) {
 }
 
 // parse_now: RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (the form the reports print).
-static bool parse_now(const char *s, int64_t *out) {
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
-        return false;
-    }
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = (int64_t)timegm(&tm);
-    return true;
-}
 
 // command_line joins argv for environment.txt.
 static char *command_line(int argc, char **argv) {
@@ -243,7 +228,7 @@ int cli_cmd_report(int argc, char **argv) {
                 o.profile = optarg;
                 break;
             case OPT_NOW:
-                if (!parse_now(optarg, &o.now)) {
+                if (!cli_parse_rfc3339(optarg, &o.now)) {
                     rc = usage_err("--now: expected RFC 3339 UTC like 2026-11-26T19:00:00Z, got",
                                    optarg);
                     goto out;

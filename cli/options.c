@@ -188,7 +188,7 @@ static bool parse_count(const char *s, bool allow_suffix, uint64_t max, uint64_t
 
 // parse_rfc3339: "2026-11-26T19:55:01Z", with optional fraction and ±hh:mm offset (RFC 3339
 // §5.6). Writes Unix seconds.
-static bool parse_rfc3339(const char *s, int64_t *out) {
+bool cli_parse_rfc3339(const char *s, int64_t *out) {
     int y, mo, d, h, mi, sec, n = 0;
     if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
         n != 19) {
@@ -312,7 +312,7 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 o.profile = arg;
                 break;
             case OPT_NOW:
-                if (!parse_rfc3339(arg, &o.now)) {
+                if (!cli_parse_rfc3339(arg, &o.now)) {
                     rc = usage_error(mode,
                                      "--now: expected an RFC 3339 time such as "
                                      "2026-11-26T20:00:00Z, got '%s'",
