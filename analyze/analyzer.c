@@ -302,7 +302,12 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
         f->aborted_by = PARTY_CAPTURE;
         return;
     }
-    if (ok && !(t->renegotiation_attempt && f->has_alert && f->alert_level == 2)) {
+    // Refused: a fatal alert, or the connection ended (alert or close) with no server
+    // application data at all — the request that triggered it was never answered.
+    bool reneg_refused = t->renegotiation_attempt &&
+                         ((f->has_alert && f->alert_level == 2) ||
+                          (t->app_records[TLS_DIR_S2C] == 0 && (f->has_alert || closed)));
+    if (ok && !reneg_refused) {
         f->outcome = OUTCOME_SUCCEEDED;
         return;
     }

@@ -606,8 +606,13 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
     if (!t->renegotiation_attempt) {
         return false;
     }
-    if (failed(f) && (f->alert_desc == ALERT_NO_RENEGOTIATION || !f->has_alert)) {
-        m->confidence = f->alert_desc == ALERT_NO_RENEGOTIATION ? CONF_HIGH : CONF_MEDIUM;
+    if (failed(f) &&
+        (f->alert_desc == ALERT_NO_RENEGOTIATION || !f->has_alert || f->alert_encrypted)) {
+        // An encrypted alert after the renegotiation attempt: its description is hidden, but
+        // nothing else happened on the connection (medium confidence).
+        m->confidence = f->alert_desc == ALERT_NO_RENEGOTIATION && !f->alert_encrypted
+                            ? CONF_HIGH
+                            : CONF_MEDIUM;
         snprintf(m->summary, sizeof m->summary, "a renegotiation was attempted and refused");
         add_alert_evidence(f, m);
         return true;

@@ -404,7 +404,15 @@ static void check_done(tls_conn *c) {
         if (cl->finished && (c->s2c_app_after_fin > 0 || cl->enc_records >= 2)) {
             decide(c, TLS_END_HANDSHAKE_DONE);
         }
-    } else if (c->t->app_records[0] + c->t->app_records[1] > 0 && cl->finished && sv->finished) {
+        return;
+    }
+    // SSLv2 cannot renegotiate: any application data ends it.
+    const uint32_t *app = c->t->app_records;
+    uint32_t answer = sv->sslv2 ? app[TLS_DIR_C2S] + app[TLS_DIR_S2C] : app[TLS_DIR_S2C];
+    if (answer > 0 && cl->finished && sv->finished && !c->t->renegotiation_attempt) {
+        // TLS <= 1.2: done when the server's first application data (the response) arrives.
+        // Waiting for it, not for the client's request, keeps a renegotiation in view: the
+        // origin's HelloRequest or a refused renegotiation comes between request and response.
         decide(c, TLS_END_HANDSHAKE_DONE);
     }
 }
@@ -440,8 +448,9 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
         kind = TLS_EV_HEARTBEAT;  // RFC 6520 §3: protected like any record
     } else if (h->type == TLS_CT_HANDSHAKE) {
         kind = TLS_EV_ENCRYPTED_HANDSHAKE;
-        // A protected handshake record after application data is a renegotiation (RFC 5746).
-        t->renegotiation_attempt |= c->decided && c->reason == TLS_END_HANDSHAKE_DONE;
+        // A protected handshake record after application data is a renegotiation (RFC 5746):
+        // the client's new ClientHello, or the server's HelloRequest (RFC 5246 §7.4.1.1).
+        t->renegotiation_attempt |= d->finished && t->app_records[0] + t->app_records[1] > 0;
         d->finished = true;
     }
     if (kind == TLS_EV_APPLICATION_DATA) {

@@ -363,6 +363,18 @@ s_dh_small() {
         -cipher 'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384@SECLEVEL=0'
     generic_client "$1" -no_tls1_3 -cipher 'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384'
 }
+s_reneg() {
+    # The origin asks to renegotiate (s_server's "r" command sends a HelloRequest, RFC 5246
+    # §7.4.1.1) after the request arrived; the CloudFront-like client refuses all renegotiation
+    # (-no_renegotiation: encrypted no_renegotiation alert, then the server's handshake_failure).
+    # Not -www: the server must stay in its interactive loop to read "r" from stdin.
+    { sleep 1; printf 'r\n'; sleep 3; } | "${IN_SERVER_NS[@]}" timeout 20 openssl s_server \
+        -accept "$HOST:$1" -naccept 1 -cert "$CA/leaf.pem" -key "$KEYS/leaf.key" \
+        -cert_chain "$CA/chain_int.pem" >>"$WORK/$CUR.server" 2>&1 &
+    PIDS+=($!)
+    wait_listen "$1"
+    CLIENT_TIMEOUT=4 cf_client "$1" -no_renegotiation
+}
 s_expired_tls13() { server_tls "$1" leaf_expired -cert_chain "$CA/chain_int.pem"; generic_client "$1"; }
 s_missing_int_tls13() { server_tls "$1" leaf; generic_client "$1"; }
 
@@ -503,6 +515,7 @@ main() {
     s_mixed
     scenario cert_expired-tls13 17430 s_expired_tls13
     scenario cert_missing_intermediate-tls13 17431 s_missing_int_tls13
+    scenario renegotiation_refused 17432 s_reneg
     if want connect_timeout || want server_flight_lost; then
         netns_up
         scenario connect_timeout 17441 s_connect_timeout

@@ -386,6 +386,43 @@ static void test_renegotiation(void **state) {
     fx_free(&x);
 }
 
+// The origin's HelloRequest refused by the client (pcaps/renegotiation_refused.pcap): every
+// alert is encrypted and the server never answered the request — refused, medium confidence.
+static void test_renegotiation_encrypted_refusal(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_server_flight(&x, CHAIN);
+    fx_finish_ok(&x);
+    x.t->app_records[TLS_DIR_S2C] = 0;  // the request only: no response
+    x.t->num_events--;
+    x.t->renegotiation_attempt = true;
+    fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 490);  // HelloRequest
+    fx_event(&x, TLS_EV_ENCRYPTED_ALERT, TLS_DIR_C2S, 0, 1);
+    fx_event(&x, TLS_EV_ENCRYPTED_ALERT, TLS_DIR_S2C, 0, 1);
+    fx_close(&x, TLS_DIR_C2S, false, 1);
+    x.t->end_reason = TLS_END_CLOSED;
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_FAILED);
+    assert_int_equal(v->cause, CAUSE_RENEGOTIATION_REFUSED);
+    assert_int_equal(v->confidence, CONF_MEDIUM);
+    verdict_free(v);
+    // near miss: the server answered after the renegotiation: it went through
+    x.t->app_records[TLS_DIR_S2C] = 1;
+    x.t->num_events -= 4;
+    fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 490);
+    fx_event(&x, TLS_EV_APPLICATION_DATA, TLS_DIR_S2C, 0, 1);
+    x.t->tcp.fin[TLS_DIR_C2S] = false;
+    x.t->end_reason = TLS_END_HANDSHAKE_DONE;
+    v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_true(fx_has_finding(v, CAUSE_RENEGOTIATION_REFUSED));  // CloudFront does not renegotiate
+    verdict_free(v);
+    fx_free(&x);
+}
+
 static void test_close_notify_after_success_is_ok(void **state) {
     (void)state;
     fx x = fx_new();
@@ -582,6 +619,7 @@ int main(void) {
         cmocka_unit_test(test_sni_rejected),
         cmocka_unit_test(test_client_cert_required),
         cmocka_unit_test(test_renegotiation),
+        cmocka_unit_test(test_renegotiation_encrypted_refusal),
         cmocka_unit_test(test_close_notify_after_success_is_ok),
         cmocka_unit_test(test_tls13_plaintext_alert),
         cmocka_unit_test(test_success_predicts_cloudfront_refusals),

@@ -86,7 +86,7 @@ static void server_flight(bb *x, size_t cert_len) {
 }
 
 typedef struct stream12 {
-    bb c2s1, s2c1, c2s2, s2c2, c2s3;
+    bb c2s1, s2c1, c2s2, s2c2, c2s3, s2c3;  // ..., the request, the response
 } stream12;
 
 // A complete TLS 1.2 handshake, record by record; the server flight in records of `frag`.
@@ -106,6 +106,7 @@ static void build_tls12(stream12 *s, size_t frag, size_t cert_len) {
     bb_records(&s->s2c2, 20, 0x0303, (const uint8_t *)"\x01", 1, 16384);
     bb_records(&s->s2c2, 22, 0x0303, fin, sizeof fin, 16384);
     bb_records(&s->c2s3, 23, 0x0303, fin, sizeof fin, 16384);
+    bb_records(&s->s2c3, 23, 0x0303, fin, sizeof fin, 16384);
 }
 
 static void run_tls12(tls_conn *c, const stream12 *s, size_t chunk) {
@@ -114,6 +115,7 @@ static void run_tls12(tls_conn *c, const stream12 *s, size_t chunk) {
     feed(c, TLS_DIR_C2S, s->c2s2.b, s->c2s2.n, chunk, 3);
     feed(c, TLS_DIR_S2C, s->s2c2.b, s->s2c2.n, chunk, 4);
     feed(c, TLS_DIR_C2S, s->c2s3.b, s->c2s3.n, chunk, 5);
+    feed(c, TLS_DIR_S2C, s->s2c3.b, s->s2c3.n, chunk, 6);
 }
 
 static int count_events(const tls_transcript *t, tls_event_kind kind, int hs_type) {
@@ -692,6 +694,40 @@ static void test_hrr_second_client_hello(void **state) {
     free_transcript(t);
 }
 
+// TLS 1.2 is decided at the server's first application data, not the client's: a renegotiation
+// between request and response (the client's protected ClientHello, refused with an encrypted
+// no_renegotiation alert — what openssl s_server does by default) stays in the transcript.
+// Regression: the first version decided at the request and never saw the refusal.
+static void test_renegotiation_before_response(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 16384, 100);
+    tls_transcript *t = new_transcript();
+    tls_conn *c = new_conn(t);
+    feed(c, TLS_DIR_C2S, s.c2s1.b, s.c2s1.n, 0, 1);
+    feed(c, TLS_DIR_S2C, s.s2c1.b, s.s2c1.n, 0, 2);
+    feed(c, TLS_DIR_C2S, s.c2s2.b, s.c2s2.n, 0, 3);
+    feed(c, TLS_DIR_S2C, s.s2c2.b, s.s2c2.n, 0, 4);
+    feed(c, TLS_DIR_C2S, s.c2s3.b, s.c2s3.n, 0, 5);  // the request
+    tls_end_reason r;
+    assert_false(tls_conn_decided(c, &r));  // no response yet
+    static bb x, y;
+    x.n = y.n = 0;
+    static uint8_t hello[197], alert[26];
+    memset(hello, 0x3c, sizeof hello);
+    memset(alert, 0x7e, sizeof alert);
+    bb_records(&x, 22, 0x0303, hello, sizeof hello, 16384);
+    feed(c, TLS_DIR_C2S, x.b, x.n, 0, 6);
+    bb_records(&y, 21, 0x0303, alert, sizeof alert, 16384);
+    feed(c, TLS_DIR_S2C, y.b, y.n, 0, 7);
+    assert_true(t->renegotiation_attempt);
+    assert_false(tls_conn_decided(c, &r));  // the connection's end (TCP) will decide
+    assert_int_equal(count_events(t, TLS_EV_ENCRYPTED_ALERT, -1), 1);
+    assert_int_equal(t->app_records[TLS_DIR_S2C], 0);
+    tls_conn_free(c);
+    free_transcript(t);
+}
+
 // A ClientHello after a completed TLS 1.2 handshake is a renegotiation (RFC 5746); in clear
 // here only because the test sends it so.
 static void test_renegotiation_and_gap(void **state) {
@@ -750,6 +786,7 @@ int main(void) {
         cmocka_unit_test(test_buffer_cap),
         cmocka_unit_test(test_hrr_second_client_hello),
         cmocka_unit_test(test_renegotiation_and_gap),
+        cmocka_unit_test(test_renegotiation_before_response),
         cmocka_unit_test(test_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
