@@ -448,9 +448,11 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
         kind = TLS_EV_HEARTBEAT;  // RFC 6520 §3: protected like any record
     } else if (h->type == TLS_CT_HANDSHAKE) {
         kind = TLS_EV_ENCRYPTED_HANDSHAKE;
-        // A protected handshake record after application data is a renegotiation (RFC 5746):
-        // the client's new ClientHello, or the server's HelloRequest (RFC 5246 §7.4.1.1).
-        t->renegotiation_attempt |= d->finished && t->app_records[0] + t->app_records[1] > 0;
+        // A second protected handshake record of a side, once both sent their Finished, is a
+        // renegotiation (RFC 5746): the client's new ClientHello, or the server's
+        // HelloRequest (RFC 5246 §7.4.1.1). Not tied to application data, so a capture with
+        // the application data cut out (the ticket bundle's evidence.pcap) still shows it.
+        t->renegotiation_attempt |= d->finished && c->d[!dir].finished;
         d->finished = true;
     }
     if (kind == TLS_EV_APPLICATION_DATA) {
