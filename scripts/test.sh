@@ -10,13 +10,14 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh build
 scripts/setup.sh build-asan -DTLSDIAG_SANITIZE=ON
+# FUZZ_SECONDS is read when build-fuzz is configured (tests/fuzz/CMakeLists.txt).
+export FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 # The fuzz build needs only the fuzz targets (libFuzzer's main), not the whole tree again.
 CC=clang cmake -S . -B build-fuzz -G Ninja -DTLSDIAG_FUZZ=ON -DTLSDIAG_SANITIZE=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_all
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 status=0
 for b in build build-asan; do
     echo "== ctest ($b)"
