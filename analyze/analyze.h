@@ -214,6 +214,9 @@ typedef struct analyzer_config {
     const char *ca_path;      // NULL: system default store
     const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
     int64_t now;              // "now" for the secondary expiry check (0: time(NULL))
+    // A --threads worker's analyzer: verdicts are not refined from earlier connections to the
+    // same server (memo.c); the merging analyzer does that in analyzer_summary_add, in order.
+    bool no_cross_connection;
 } analyzer_config;
 
 void analyzer_config_default(analyzer_config *c);
@@ -287,7 +290,9 @@ typedef struct summary {
 const summary *analyzer_summary(analyzer *a);
 // analyzer_summary_add counts a verdict made by another analyzer (a worker thread's, see
 // cli/threads.c) in a's summary, as analyzer_run does with its own verdicts.
-void analyzer_summary_add(analyzer *a, const verdict *v);
+// It may refine v first from earlier connections to the same server (see
+// analyzer_config.no_cross_connection), exactly as analyzer_run does with one thread.
+void analyzer_summary_add(analyzer *a, verdict *v);
 
 #ifdef __cplusplus
 }

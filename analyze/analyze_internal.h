@@ -144,7 +144,8 @@ typedef struct an_facts {
     uint32_t ch_frame;
     bool has_chain;  // a plaintext Certificate was analysed
     const an_chain *chain;
-    int64_t handshake_time;  // Unix seconds used for validation
+    int64_t handshake_time;   // Unix seconds used for validation
+    const char *trust_store;  // identity of the store ("system ..." for the default store)
 } an_facts;
 
 typedef struct rule_match {
@@ -184,6 +185,21 @@ void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v);
 // an_text_expand copies tmpl to out replacing {sni} {server} {port} {issuer} {root} {order}
 // {versions}; unknown names stay as written.
 void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_t outlen);
+
+// ---------------------------------------------------------------------------------------------
+// Memory across connections (memo.c): per server (address, port, SNI), the last chain that
+// verified; a later TLS 1.3 unknown_ca from a client becomes cert_untrusted_ca (medium).
+// ---------------------------------------------------------------------------------------------
+enum { AN_MEMO_SERVERS = 256 };  // servers remembered, least recently used evicted
+typedef struct an_memo an_memo;
+an_memo *an_memo_new(void);  // NULL when out of memory
+void an_memo_free(an_memo *m);
+// an_memo_apply, called once per verdict in output order: remembers v's chain when it verified
+// (forgets the server when it did not), or refines v from what an earlier connection showed.
+void an_memo_apply(an_memo *m, verdict *v);
+// an_chain_root writes the root a chain leads to: the self-signed certificate reached through
+// the certificates sent (any order), else the issuer of the last one ("" when n is 0).
+void an_chain_root(const x509_info *certs, uint32_t n, char *out, size_t outlen);
 
 // Small helpers (analyzer.c).
 void an_copy(char *dst, size_t dstlen, const char *src);  // truncating, always NUL-terminated

@@ -19,6 +19,7 @@ struct analyzer {
     int64_t now;
     an_summary *summary;
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
+    an_memo *memo;          // NULL for a --threads worker (config.no_cross_connection)
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -136,7 +137,8 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->cache = an_chain_cache_new();
     a->summary = an_summary_new();
-    if (!a->cache || !a->summary) {
+    a->memo = c->no_cross_connection ? NULL : an_memo_new();
+    if (!a->cache || !a->summary || (!a->memo && !c->no_cross_connection)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -154,6 +156,7 @@ void analyzer_free(analyzer *a) {
     X509_STORE_free(a->store);
     an_chain_cache_free(a->cache);
     an_summary_free(a->summary);
+    an_memo_free(a->memo);
     free(a);
 }
 
@@ -191,7 +194,10 @@ const summary *analyzer_summary(analyzer *a) {
     return an_summary_get(a->summary);
 }
 
-void analyzer_summary_add(analyzer *a, const verdict *v) {
+void analyzer_summary_add(analyzer *a, verdict *v) {
+    if (a->memo) {
+        an_memo_apply(a->memo, v);
+    }
     an_summary_add(a->summary, v);
 }
 
@@ -550,12 +556,17 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *
     char hostport[80];
     snprintf(hostport, sizeof hostport, t->server.family == 6 ? "[%s]" : "%s", server);
     const char *issuer = "", *root = "", *order = "";
+    char rootbuf[512];
     if (chain) {
         issuer = chain->missing_intermediate ? chain->missing_issuer
                  : chain->intermediate_expired && chain->intermediate_index < chain->num_info
                      ? chain->certs[chain->intermediate_index].subject
                      : chain->certs[0].issuer;
         root = chain->untrusted_root;
+        if (!root[0] && v->cause == CAUSE_CERT_UNTRUSTED_CA) {
+            an_chain_root(chain->certs, chain->num_info, rootbuf, sizeof rootbuf);
+            root = rootbuf;  // a chain that verified, refused by the client (rules.c)
+        }
         order = chain->right_order;
     }
     for (uint32_t i = 0; i < t->ch.num_versions; i++) {
@@ -721,6 +732,7 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     f.ch_ts_ns = ch ? ch->ts_ns : t->first_ts_ns;
     f.ch_frame = t->ch.frame;
     f.handshake_time = handshake_time(t);
+    f.trust_store = a->trust_store;
     an_chain *chain = NULL;
     if (t->cert.present && t->cert.num_stored > 0) {
         chain = malloc(sizeof *chain);
@@ -776,6 +788,9 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
         add_finding(v, CAUSE_UNKNOWN, text);
     }
     free(chain);
+    if (a->memo) {
+        an_memo_apply(a->memo, v);
+    }
     an_summary_add(a->summary, v);
     return v;
 }

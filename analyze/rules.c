@@ -443,7 +443,83 @@ static bool rule_sni_rejected(const tls_transcript *t, const an_facts *f, rule_m
     return true;
 }
 
+// tls13_client_flight counts the client's protected handshake records (TLS 1.3): 1 is a plain
+// Finished; a Certificate before it means the server sent an (encrypted) CertificateRequest,
+// and a Certificate without CertificateVerify is an empty one (RFC 8446 §4.4.2, §4.4.3).
+static uint32_t tls13_client_flight(const tls_transcript *t, uint32_t *first_len, uint32_t *frame) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S && e->kind == TLS_EV_ENCRYPTED_HANDSHAKE) {
+            if (n++ == 0) {
+                *first_len = e->length;
+                *frame = e->frame;
+            }
+        }
+    }
+    return n;
+}
+
+enum { TLS13_EMPTY_CERT_RECORD_MAX = 64 };  // empty Certificate: 8 bytes + type + tag (+ padding)
+
+// rule_client_cert_required_tls13: TLS 1.3 hides the CertificateRequest and the alert's
+// description; the client's flight size and the server's alert-sized answer still show it.
+static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_facts *f,
+                                            rule_match *m) {
+    uint32_t first_len = 0, frame = 0;
+    uint32_t n = tls13_client_flight(t, &first_len, &frame);
+    if (n < 2) {
+        return false;  // a plain Finished: no certificate was requested
+    }
+    if (!failed(f)) {
+        if (!f->profile->cloudfront) {
+            return false;
+        }
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client's TLS 1.3 flight carried a Certificate, so the server requests client "
+                 "certificates; CloudFront sends one only with origin mTLS configured");
+        rule_evidence(m, "client_flight", frame, "%u protected handshake records", n);
+        return true;
+    }
+    if (!f->has_alert || !f->alert_encrypted || f->alert_sender != PARTY_SERVER ||
+        f->aborted_by != PARTY_SERVER || t->app_records[TLS_DIR_S2C] != 0) {
+        return false;
+    }
+    bool empty = n == 2 && first_len <= TLS13_EMPTY_CERT_RECORD_MAX;
+    if (!empty) {
+        // The client did send a certificate: the server may have refused it, or anything else.
+        m->confidence = CONF_LOW;
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client sent a certificate in its TLS 1.3 flight (%u protected handshake "
+                 "records) and the server then ended the handshake with an encrypted alert: it "
+                 "may have refused that certificate",
+                 n);
+        return true;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "TLS 1.3: the server asked for a client certificate, the client sent none (an empty "
+             "Certificate, then Finished), and the server ended the handshake with an encrypted "
+             "alert (RFC 8446 prescribes certificate_required)");
+    rule_evidence(m, "client_flight", frame,
+                  "2 protected handshake records after the ServerHello: a %u-byte one (an empty "
+                  "Certificate; a certificate would be far larger and need a CertificateVerify), "
+                  "then Finished",
+                  first_len);
+    rule_evidence(m, "server_answer", f->alert_frame,
+                  "the server answered the client's flight with an alert-sized protected record, "
+                  "and no application data");
+    add_alert_evidence(f, m);
+    return true;
+}
+
 static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->cert_req.present && negotiated_version(t) == TLS13) {
+        return rule_client_cert_required_tls13(t, f, m);
+    }
     if (!t->cert_req.present) {
         return false;
     }
@@ -703,7 +779,48 @@ static bool rule_cert_self_signed(const tls_transcript *t, const an_facts *f, ru
     return true;
 }
 
+// rule_cert_root_refused: the chain is complete and verifies against the trust store tlsdiag
+// was given, yet the client answered unknown_ca (RFC 8446 §6.2: "a valid certificate chain or
+// partial chain was received, but the certificate was not accepted because the CA certificate
+// could not be located or could not be matched with a known trust anchor"): the client's own
+// store lacks the root. CloudFront's store is Mozilla's list (AWS DG-https-origin).
+static bool rule_cert_root_refused(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!failed(f) || !cert_rule_applies(f) || !f->chain->verified ||
+        !alert_from(f, PARTY_CLIENT, ALERT_UNKNOWN_CA)) {
+        return false;
+    }
+    char root[512];
+    an_chain_root(f->chain->certs, f->chain->num_info, root, sizeof root);
+    const char *store = f->trust_store ? f->trust_store : "";
+    bool system_store = strncmp(store, "system ", 7) == 0;
+    if (system_store) {
+        // Mozilla's list trusts the root, so CloudFront would; this client's store differs.
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain is complete and verifies against the system trust store up to "
+                 "'%.200s', yet the client refused it with unknown_ca: this client does not trust "
+                 "that root",
+                 root);
+    } else {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain is complete and verifies against the CA file given to tlsdiag up to "
+                 "'%.200s', but the client refused it with unknown_ca: it does not trust that "
+                 "root (CloudFront trusts only publicly trusted CAs, Mozilla's list)",
+                 root);
+    }
+    rule_evidence(m, "trusted_root", t->cert.frame,
+                  "%.200s: in the trust store tlsdiag used (%.250s)", root, store);
+    rule_evidence(m, "chain", t->cert.frame, "%u certificate(s) sent, leaf '%.200s'; verified: %s",
+                  f->chain->num_certs, f->chain->certs[0].subject, f->chain->verify_error);
+    add_alert_evidence(f, m);
+    return true;
+}
+
 static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (rule_cert_root_refused(t, f, m)) {
+        return true;
+    }
     if (!cert_rule_applies(f) || !f->chain->untrusted_ca) {
         return false;
     }

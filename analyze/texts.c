@@ -55,7 +55,9 @@ static const cause_text texts[CAUSE__COUNT] = {
           "or put a load balancer with an ACM certificate in front of the origin"},
          {"adding your private root to the origin's own trust store: CloudFront's store is what "
           "matters",
-          "switching to HTTP Only: hides the problem and sends traffic in clear"}},
+          "switching to HTTP Only: hides the problem and sends traffic in clear",
+          "testing with your own CA file (openssl s_client -CAfile, curl --cacert): the chain "
+          "verifies there; CloudFront uses only its own store"}},
     [CAUSE_CERT_MISSING_INTERMEDIATE] =
         {{"serve the full chain: nginx ssl_certificate must point to fullchain.pem (leaf first, "
           "then "

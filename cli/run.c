@@ -63,9 +63,10 @@ static void on_transcript(void *user, const tls_transcript *t) {
     verdict_free(v);
 }
 
-static analyzer *open_analyzer(const cli_options *o) {
+static analyzer *open_analyzer_as(const cli_options *o, bool worker) {
     analyzer_config c;
     analyzer_config_default(&c);
+    c.no_cross_connection = worker;  // the merge refines from earlier connections, in order
     c.profile = o->profile;
     c.ca_file = o->ca_file;
     c.ca_path = o->ca_path;
@@ -79,6 +80,14 @@ static analyzer *open_analyzer(const cli_options *o) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
     return a;
+}
+
+static analyzer *open_analyzer(const cli_options *o) {
+    return open_analyzer_as(o, false);
+}
+
+static analyzer *open_worker_analyzer(const cli_options *o) {
+    return open_analyzer_as(o, true);
 }
 
 // report_input_errors prints each damaged file on stderr (always) and as a JSON error object.
@@ -184,7 +193,7 @@ static bool finish_output(run_ctx *c) {
 // (nothing was read: the caller runs single-threaded).
 static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
     cli_threads_result tr;
-    if (!cli_threads_run(c->opt, cr, dc, open_analyzer, c->an, c->rep, &c->progress, &tr)) {
+    if (!cli_threads_run(c->opt, cr, dc, open_worker_analyzer, c->an, c->rep, &c->progress, &tr)) {
         return false;
     }
     c->transcripts += tr.transcripts;

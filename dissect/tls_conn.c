@@ -56,6 +56,10 @@ struct tls_conn {
     bool decided;
     tls_end_reason reason;
     uint32_t s2c_app_after_fin;  // TLS 1.3: server records after the client's Finished
+    // TLS 1.3: the client's protected flight did not start with a plain Finished (a Certificate
+    // came first: the server asked for one), and how many of its records were counted so far.
+    bool c2s_cert_flight, c2s_flight_open;
+    uint8_t c2s_flight_records;
 };
 
 // A record header (RFC 5246 §6.2.1, or SSLv2 RFC 6101 App. E / draft-hickman §2.1).
@@ -398,10 +402,13 @@ static bool alert_plaintext(const dir_state *d, cur body) {
 // TLS <= 1.2: both Finished (protected handshake records after each CCS), then application data.
 // TLS 1.3 (RFC 8446 §4.4.4, the client's Finished ends it): a non-alert protected client record
 // followed by server data, or two protected client records.
+// When the client's flight carried a Certificate, the server may still refuse it (RFC 8446
+// §4.4.2.4: certificate_required, after the client's Finished): only the server's answer decides.
 static void check_done(tls_conn *c) {
     const dir_state *cl = &c->d[TLS_DIR_C2S], *sv = &c->d[TLS_DIR_S2C];
     if (c->tls13) {
-        if (cl->finished && (c->s2c_app_after_fin > 0 || cl->enc_records >= 2)) {
+        if (cl->finished &&
+            (c->s2c_app_after_fin > 0 || (cl->enc_records >= 2 && !c->c2s_cert_flight))) {
             decide(c, TLS_END_HANDSHAKE_DONE);
         }
         return;
@@ -415,6 +422,34 @@ static void check_done(tls_conn *c) {
         // origin's HelloRequest or a refused renegotiation comes between request and response.
         decide(c, TLS_END_HANDSHAKE_DONE);
     }
+}
+
+// tls13_finished_record: the size of a protected record holding only a Finished (RFC 8446
+// §4.4.4: 4-byte header + Hash.length; §5.2: + content type + AEAD tag), from the cipher suite.
+static uint32_t tls13_finished_record(uint16_t cipher) {
+    uint32_t hash = cipher == 0x1302 ? 48 : 32;  // TLS_AES_256_GCM_SHA384
+    uint32_t tag = cipher == 0x1305 ? 8 : 16;    // TLS_AES_128_CCM_8_SHA256
+    return 4 + hash + 1 + tag;
+}
+
+// tls13_client_record: the kind of a non-alert protected client record. The client's flight
+// is its Finished — preceded by Certificate (and CertificateVerify when it is not empty) when
+// the server sent a CertificateRequest (RFC 8446 §4.4). A first record that is not Finished-
+// sized opens such a flight; it closes at the Finished-sized record (at most 3 records).
+static tls_event_kind tls13_client_record(tls_conn *c, dir_state *d, uint32_t len) {
+    bool fin_sized = len == tls13_finished_record(c->t->sh.cipher);
+    if (!d->finished) {
+        d->finished = true;
+        c->c2s_cert_flight = c->c2s_flight_open = !fin_sized;
+        c->c2s_flight_records = 1;
+        return TLS_EV_ENCRYPTED_HANDSHAKE;
+    }
+    if (c->c2s_flight_open) {
+        c->c2s_flight_records++;
+        c->c2s_flight_open = !fin_sized && c->c2s_flight_records < 3;
+        return TLS_EV_ENCRYPTED_HANDSHAKE;
+    }
+    return TLS_EV_APPLICATION_DATA;
 }
 
 // on_protected classifies a record sent under keys. RFC 8446 §5.2 hides the real content type
@@ -434,9 +469,7 @@ static void on_protected(tls_conn *c, tls_dir dir, const rec_hdr *h, const tls_m
         bool alert_sized = len <= TLS13_ALERT_MAX;
         if (dir == TLS_DIR_C2S) {
             kind = alert_sized && !c->decided ? TLS_EV_ENCRYPTED_ALERT
-                   : d->finished              ? TLS_EV_APPLICATION_DATA
-                                              : TLS_EV_ENCRYPTED_HANDSHAKE;
-            d->finished |= !alert_sized;
+                                              : tls13_client_record(c, d, len);
         } else if (!c->d[TLS_DIR_C2S].finished) {
             kind = TLS_EV_ENCRYPTED_HANDSHAKE;
             d->finished = true;

@@ -7,12 +7,21 @@
 # Needs: openssl, faketime, tcpdump, editcap and tshark, python3, iproute2 (ip, ss).
 # Every peer runs under `timeout`, every scenario uses a fixed port, and a trap kills whatever
 # this script started, so a broken scenario can neither hang the run nor leak processes.
+#
+# gen.sh --extra OUTDIR makes only the captures added since the last full regeneration (see
+# main_extra): they use their own small PKI, whose root is appended to OUTDIR/ca/root.pem, so the
+# existing captures stay valid and unchanged.
 # The truth for the captures lives in OUTDIR/truth.tsv, which this script does not write: a
 # human checks each new capture with tshark (tests/scripts/test_scenario_pcaps.sh) and records it.
 set -euo pipefail
 
+EXTRA=
+if [[ ${1:-} == --extra ]]; then
+    EXTRA=1
+    shift
+fi
 if [[ $# -ne 1 ]]; then
-    echo "usage: $0 OUTDIR" >&2
+    echo "usage: $0 [--extra] OUTDIR" >&2
     exit 2
 fi
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +32,11 @@ WORK=$(mktemp -d /tmp/tlsdiag-scen.XXXXXX)
 KEYS="$WORK/keys"
 mkdir -p "$KEYS"
 ONLY="${SCENARIOS:-}"   # optional space-separated subset of scenario names, for iterating
-if [[ -n $ONLY && -e $CA/root.pem ]]; then
+if [[ -n $EXTRA && ! -e $CA/root.pem ]]; then
+    echo "$0: --extra adds to an existing OUTDIR (its ca/root.pem is the trust anchor file)" >&2
+    exit 2
+fi
+if [[ -z $EXTRA && -n $ONLY && -e $CA/root.pem ]]; then
     # Every run makes a new PKI; a partial run would leave the other captures signed by a root
     # that is no longer pcaps/ca/root.pem.
     echo "$0: SCENARIOS=... needs a scratch OUTDIR (no ca/root.pem in it)" >&2
@@ -197,7 +210,7 @@ cf_client() {
     local -a sni=(-servername "$SNI")
     [[ -z $SNI ]] && sni=(-noservername)
     client -connect "$HOST:$port" "${sni[@]}" -verify_hostname origin.example.com \
-        -verify_return_error -CAfile "$CA/root.pem" -no_tls1_3 -cipher "$CF_CIPHERS" \
+        -verify_return_error -CAfile "${CLIENT_CA:-$CA/root.pem}" -no_tls1_3 -cipher "$CF_CIPHERS" \
         -curves "$CF_GROUPS" -sigalgs "$CF_SIGALGS" "$@"
 }
 
@@ -207,7 +220,7 @@ generic_client() {
     local port=$1
     shift
     client -connect "$HOST:$port" -servername "$SNI" -verify_hostname "$SNI" \
-        -verify_return_error -CAfile "$CA/root.pem" "$@"
+        -verify_return_error -CAfile "${CLIENT_CA:-$CA/root.pem}" "$@"
 }
 
 client() {
@@ -220,7 +233,7 @@ client() {
 server_tls() {
     local port=$1 cert=$2
     shift 2
-    "${IN_SERVER_NS[@]}" timeout 20 openssl s_server -accept "$HOST:$port" -naccept 1 -www \
+    "${IN_SERVER_NS[@]}" timeout 20 openssl s_server -accept "$HOST:$port" -naccept "${NACCEPT:-1}" -www \
         -cert "$CA/$cert.pem" -key "$KEYS/$cert.key" "$@" >>"$WORK/$CUR.server" 2>&1 &
     PIDS+=($!)
     wait_listen "$port"
@@ -479,6 +492,65 @@ s_pcapng() {
     log "ok-pcapng: ok.pcap as pcapng"
 }
 
+# ------------------------------------------------------------------------------------------------
+# Extra scenarios (gen.sh --extra, and every full run): a client that trusts another root than
+# the one the server's chain leads to, and TLS 1.3 client certificates. Their own PKI: vroot
+# (appended to ca/root.pem, so the chains verify for tlsdiag) -> vint -> leaf_v, a client
+# certificate client_v, and other_root, the only root the refusing clients trust.
+# ------------------------------------------------------------------------------------------------
+make_extra_pki() {
+    log "extra PKI"
+    local old=
+    [[ -f $CA/vroot.pem ]] && old=$(cat "$CA/vroot.pem")
+    selfsign_ca vroot "tlsdiag Test Verified Root CA"
+    newkey vint RSA
+    issue vint vroot ca "tlsdiag Test Verified Intermediate CA" "$VALID_DAYS"
+    newkey leaf_v RSA
+    issue leaf_v vint leaf origin.example.com "$VALID_DAYS"
+    newkey client_v RSA
+    LEAF_EKU=clientAuth LEAF_SAN=DNS:edge-client.example.com \
+        issue client_v vint leaf edge-client.example.com "$VALID_DAYS"
+    selfsign_ca other_root "tlsdiag Test Other Root CA"
+    # root.pem: the full run's root(s), without a previous vroot, then this vroot.
+    if [[ -z $EXTRA ]]; then
+        :  # make_pki wrote a fresh root.pem
+    elif [[ -n $old ]]; then
+        OLD="$old" python3 -c 'import os,sys; p=sys.argv[1]; s=open(p).read(); o=os.environ["OLD"].strip()+"\n"; open(p,"w").write(s.replace(o,""))' "$CA/root.pem"
+    fi
+    cat "$CA/vroot.pem" >>"$CA/root.pem"
+}
+# TLS 1.2: the chain is complete and verifies against ca/root.pem, but the client trusts only
+# other_root and answers unknown_ca (CloudFront with a private CA's certificate).
+s_untrusted_validates() {
+    server_tls "$1" leaf_v -cert_chain "$CA/vint.pem"
+    CLIENT_CA=$CA/other_root.pem cf_client "$1"
+}
+# Two connections to the same server and SNI: TLS 1.2 from a client that trusts vroot (ok, the
+# chain in clear), then TLS 1.3 from one that does not (unknown_ca, certificate encrypted).
+s_untrusted_tls13() {
+    NACCEPT=2 server_tls "$1" leaf_v -cert_chain "$CA/vint.pem"
+    cf_client "$1"
+    CLIENT_CA=$CA/other_root.pem generic_client "$1" -tls1_3
+}
+# TLS 1.3 origin that requires a client certificate; the client has none: empty Certificate +
+# Finished (encrypted), then the server's encrypted certificate_required alert.
+s_client_cert_tls13() {
+    server_tls "$1" leaf_v -cert_chain "$CA/vint.pem" -Verify 1 -CAfile "$CA/root.pem" -tls1_3
+    generic_client "$1"
+}
+# The same origin and a client that has a certificate: Certificate, CertificateVerify, Finished.
+s_client_cert_tls13_ok() {
+    server_tls "$1" leaf_v -cert_chain "$CA/vint.pem" -Verify 1 -CAfile "$CA/root.pem" -tls1_3
+    generic_client "$1" -cert "$CA/client_v.pem" -key "$KEYS/client_v.key"
+}
+main_extra() {
+    make_extra_pki
+    scenario cert_untrusted_ca-validates 17433 s_untrusted_validates
+    scenario cert_untrusted_ca-tls13 17434 s_untrusted_tls13
+    scenario client_cert_required-tls13 17435 s_client_cert_tls13
+    scenario ok-tls13-client_cert 17436 s_client_cert_tls13_ok
+}
+
 main() {
     make_pki
     scenario ok 17401 s_ok
@@ -522,9 +594,15 @@ main() {
         scenario server_flight_lost 17442 s_flight_lost
         netns_down
     fi
+    main_extra
     # Only public certificates are kept: drop the working files the chains were built from.
     rm -f "$CA"/chain_*.pem
     log "done: $(ls "$OUT"/*.pcap* | wc -l) captures in $OUT"
 }
 
-main
+if [[ -n $EXTRA ]]; then
+    main_extra
+    log "done: extra captures in $OUT"
+else
+    main
+fi

@@ -69,7 +69,13 @@ out = []
 for line in sys.stdin:
     o = json.loads(line)
     if o.get("type") == "handshake" and o["cause"] != "ok":
-        out.append(o["cause"] + " " + o["outcome"])
+        cause = o["cause"]
+        # evidence.pcap holds the failing connections only: a cause inferred from an earlier
+        # connection to the same server (analyze/memo.c) is compared as what the connection
+        # shows on its own, which its verdict keeps as an "on its own" finding.
+        if any(e["key"] == "same_server_chain" for e in o.get("evidence", [])):
+            cause = [f["cause"] for f in o["findings"] if f["text"].startswith("on its own: ")][0]
+        out.append(cause + " " + o["outcome"])
 print("\n".join(sorted(out)))'
 }
 "$TLSDIAG" analyze --json --ca-file "$CA" "$SRCDIR"/pcaps/*.pcap | causes >"$WORK/orig.causes"
