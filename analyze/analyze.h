@@ -198,6 +198,7 @@ typedef struct verdict {
     uint32_t num_certs;
     x509_info certs[VERDICT_MAX_CERTS];
     char chain_sha256[65];   // fingerprint of the concatenated chain ("" when no chain)
+    uint32_t cert_frame;     // frame of the server's Certificate message (0: none in clear)
     char verify_error[128];  // OpenSSL's verify result at handshake time ("ok" when fine)
     char trust_store[256];   // identity of the store used
 
@@ -217,6 +218,10 @@ typedef struct analyzer_config {
     // A --threads worker's analyzer: verdicts are not refined from earlier connections to the
     // same server (memo.c); the merging analyzer does that in analyzer_summary_add, in order.
     bool no_cross_connection;
+    // quiet_successes: a verdict that is not a failure gets its outcome, cause, chain and
+    // counts, but no prose (evidence, fix, findings, check command): for reports that print
+    // only failures. Every failure (and predicted failure) is complete either way.
+    bool quiet_successes;
 } analyzer_config;
 
 void analyzer_config_default(analyzer_config *c);

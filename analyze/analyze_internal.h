@@ -120,10 +120,11 @@ void an_chain_cache_free(an_chain_cache *c);
 
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
-// same (chain, SNI, hour) come from the cache. Returns false when out of memory.
+// same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached
+// copy (valid until the next call with this cache). Returns false when out of memory.
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
                       const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
-                      an_chain *out) TLSDIAG_WUR;
+                      an_chain *out, const an_chain **res) TLSDIAG_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // Facts and rules (rules.c).

@@ -16,10 +16,12 @@ struct analyzer {
     X509_STORE *store;
     char trust_store[256];
     an_chain_cache *cache;
+    an_chain *chain_scratch;  // an_chain_analyze's result when not cached (24 KB, kept)
     int64_t now;
     an_summary *summary;
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
     an_memo *memo;          // NULL for a --threads worker (config.no_cross_connection)
+    bool quiet_successes;   // analyzer_config.quiet_successes
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -113,6 +115,7 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
         return NULL;
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
+    a->quiet_successes = c->quiet_successes;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
@@ -136,9 +139,10 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
         goto fail;
     }
     a->cache = an_chain_cache_new();
+    a->chain_scratch = malloc(sizeof *a->chain_scratch);
     a->summary = an_summary_new();
     a->memo = c->no_cross_connection ? NULL : an_memo_new();
-    if (!a->cache || !a->summary || (!a->memo && !c->no_cross_connection)) {
+    if (!a->cache || !a->summary || !a->chain_scratch || (!a->memo && !c->no_cross_connection)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -155,6 +159,7 @@ void analyzer_free(analyzer *a) {
     an_prefixes_free(&a->prefixes);
     X509_STORE_free(a->store);
     an_chain_cache_free(a->cache);
+    free(a->chain_scratch);
     an_summary_free(a->summary);
     an_memo_free(a->memo);
     free(a);
@@ -599,7 +604,7 @@ static bool is_cert_cause(cause_id c) {
     return (c >= CAUSE_CERT_EXPIRED && c <= CAUSE_CERT_WEAK_SIGNATURE) || c == CAUSE_SNI_MISSING;
 }
 
-static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
+static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bool quiet) {
     bool have_primary = false;
     bool ok = f->outcome == OUTCOME_SUCCEEDED;
     // A handshake that succeeded with some other client (a health checker, curl, a browser) but
@@ -609,6 +614,11 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v) {
     for (size_t i = 0; i < an_num_rules; i++) {
         const rule *r = &an_rules[i];
         if (ok && !r->predicts) {
+            continue;
+        }
+        // Quiet: a succeeded handshake's findings are not printed, so only the rules that can
+        // turn it into a predicted failure run.
+        if (ok && quiet && !(predict && is_cert_cause(r->cause))) {
             continue;
         }
         // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
@@ -733,18 +743,17 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     f.ch_frame = t->ch.frame;
     f.handshake_time = handshake_time(t);
     f.trust_store = a->trust_store;
-    an_chain *chain = NULL;
+    const an_chain *chain = NULL;
     if (t->cert.present && t->cert.num_stored > 0) {
-        chain = malloc(sizeof *chain);
-        if (!chain ||
-            !an_chain_analyze(a->cache, a->store, &a->profile, &t->cert,
-                              t->ch.has_sni ? t->ch.sni : NULL, f.handshake_time, a->now, chain)) {
-            free(chain);
+        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert,
+                              t->ch.has_sni ? t->ch.sni : NULL, f.handshake_time, a->now,
+                              a->chain_scratch, &chain)) {
             free(v);
             return NULL;
         }
         f.has_chain = !chain->leaf_parse_error;
         f.chain = chain;
+        v->cert_frame = t->cert.frame;
         copy_chain(chain, v);
     }
     v->outcome = f.outcome;
@@ -760,7 +769,14 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     v->alert_frame = f.alert_frame;
     v->alert_encrypted = f.alert_encrypted;
     v->method = a->method;
-    run_rules(t, &f, v);
+    run_rules(t, &f, v, a->quiet_successes);
+    if (a->quiet_successes && !verdict_is_failure(v)) {
+        if (a->memo) {
+            an_memo_apply(a->memo, v);
+        }
+        an_summary_add(a->summary, v);
+        return v;
+    }
     add_facts(t, &f, v);
     capture_note(t, v);
     if (chain) {
@@ -787,7 +803,6 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
             v->check_command);
         add_finding(v, CAUSE_UNKNOWN, text);
     }
-    free(chain);
     if (a->memo) {
         an_memo_apply(a->memo, v);
     }

@@ -205,7 +205,7 @@ static void remember(memo_entry *e, const verdict *v) {
         e->num_certs = v->num_certs;
     }
     e->conn_id = v->conn_id;
-    e->cert_frame = evidence_frame(v, "certificate");
+    e->cert_frame = v->cert_frame ? v->cert_frame : evidence_frame(v, "certificate");
 }
 
 // prepend_evidence puts the memo's evidence before what the verdict already lists.

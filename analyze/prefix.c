@@ -196,8 +196,32 @@ bool an_prefixes_load_json(const char *path, an_prefixes *out, char *err, size_t
     return true;
 }
 
+// put_dec appends the decimal digits of v (< 1000) at p; returns the new end.
+static char *put_dec(char *p, unsigned v) {
+    if (v >= 100) {
+        *p++ = (char)('0' + v / 100);
+    }
+    if (v >= 10) {
+        *p++ = (char)('0' + v / 10 % 10);
+    }
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+// format_prefix writes "a.b.c.d/n" or "v6addr/n". IPv4 by hand: the summary formats every
+// client's network, and inet_ntop + snprintf were 1 % of a whole run (bench/NOTES.md).
 static void format_prefix(uint8_t family, const uint8_t addr[16], unsigned bits, char *net,
                           size_t netlen) {
+    if (family == 4 && netlen >= sizeof "255.255.255.255/32") {
+        char *p = net;
+        for (int i = 0; i < 4; i++) {
+            p = put_dec(p, addr[i]);
+            *p++ = i < 3 ? '.' : '/';
+        }
+        p = put_dec(p, bits > 32 ? 32 : bits);
+        *p = '\0';
+        return;
+    }
     char a[INET6_ADDRSTRLEN];
     inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof a);
     snprintf(net, netlen, "%s/%u", a, bits);

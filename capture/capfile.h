@@ -26,8 +26,8 @@ typedef struct capfile_iface {
 } capfile_iface;
 
 typedef struct capfile {
-    FILE *fp;
-    bool own_fp;  // false for stdin
+    int fd;
+    bool own_fd;  // false for stdin
     char path[512];
     bool pcapng;
     bool big_endian;   // byte order of the current file/section
@@ -41,8 +41,16 @@ typedef struct capfile {
     uint64_t size;    // file size when regular, else 0
     uint64_t frames;  // records returned from this file
     bool done;        // ended (cleanly or by damage)
-    uint8_t *buf;     // the current record (owned)
-    size_t bufcap;
+    int read_errno;   // why reading stopped early, 0 = end of file
+    // Regular files: a mapped window of the file.
+    bool mapped;
+    uint8_t *map;
+    uint64_t map_off;
+    size_t map_len;
+    // Streams: buf[pos, end) read but not consumed.
+    uint8_t *buf;
+    size_t bufcap, pos, end;
+    bool eof;
 } capfile;
 
 typedef struct capfile_frame {

@@ -71,6 +71,8 @@ static analyzer *open_analyzer_as(const cli_options *o, bool worker) {
     c.ca_file = o->ca_file;
     c.ca_path = o->ca_path;
     c.ranges_file = o->ranges_file;
+    // The default text report prints failures only: succeeded handshakes need no prose.
+    c.quiet_successes = !o->json && o->verbosity < REPORT_VERBOSE && !o->probe_origin;
     if (o->now != 0) {
         c.now = o->now;
     }

@@ -57,39 +57,45 @@ static inline bool cur_get_be(cur *c, size_t n, uint64_t *out) {
     return true;
 }
 
+// The fixed widths are written out (not cur_get_be's loop): every packet header goes through
+// them, and the compiler turns these into one load and a byte swap.
 static inline bool cur_get_u8(cur *c, uint8_t *out) {
-    uint64_t v;
-    if (!cur_get_be(c, 1, &v)) {
+    if (c->len < 1) {
         return false;
     }
-    *out = (uint8_t)v;
+    *out = c->p[0];
+    c->p += 1;
+    c->len -= 1;
     return true;
 }
 
 static inline bool cur_get_u16(cur *c, uint16_t *out) {
-    uint64_t v;
-    if (!cur_get_be(c, 2, &v)) {
+    if (c->len < 2) {
         return false;
     }
-    *out = (uint16_t)v;
+    *out = (uint16_t)((unsigned)c->p[0] << 8 | c->p[1]);
+    c->p += 2;
+    c->len -= 2;
     return true;
 }
 
 static inline bool cur_get_u24(cur *c, uint32_t *out) {
-    uint64_t v;
-    if (!cur_get_be(c, 3, &v)) {
+    if (c->len < 3) {
         return false;
     }
-    *out = (uint32_t)v;
+    *out = (uint32_t)c->p[0] << 16 | (uint32_t)c->p[1] << 8 | c->p[2];
+    c->p += 3;
+    c->len -= 3;
     return true;
 }
 
 static inline bool cur_get_u32(cur *c, uint32_t *out) {
-    uint64_t v;
-    if (!cur_get_be(c, 4, &v)) {
+    if (c->len < 4) {
         return false;
     }
-    *out = (uint32_t)v;
+    *out = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 | c->p[3];
+    c->p += 4;
+    c->len -= 4;
     return true;
 }
 

@@ -125,7 +125,7 @@ void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t fra
         if (f->client < 0) {
             flow_roles_by_port(f);
         }
-        f->t = calloc(1, sizeof *f->t);
+        f->t = tr_new();
         if (!f->t) {
             return;
         }
@@ -152,7 +152,7 @@ static void flow_flush_pending(flow *f, tls_transcript *t) {
 // The transcript and TLS layer, made when the first payload byte arrives.
 static void flow_start_tls(dissect *d, flow *f) {
     if (!f->t) {
-        f->t = calloc(1, sizeof *f->t);
+        f->t = tr_new();
         if (!f->t) {
             return;
         }
@@ -254,7 +254,7 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
     tls_transcript *t = f->t;
     if (!t) {
         t = d->scratch;
-        memset(t, 0, sizeof *t);
+        tr_reset(t);
     }
     flow_flush_pending(f, t);
     flow_fill(f, t, reason);

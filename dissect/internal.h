@@ -74,6 +74,9 @@ static inline bool seq_geq(uint32_t a, uint32_t b) {
 // ---------------------------------------------------------------------------------------------
 // transcript.c
 // ---------------------------------------------------------------------------------------------
+// tr_new allocates an empty transcript (NULL when out of memory); tr_reset empties one.
+void tr_reset(tls_transcript *t);
+tls_transcript *tr_new(void) __attribute__((warn_unused_result));
 // tr_event appends an event (or counts it in events_dropped when full). Consecutive
 // APPLICATION_DATA events of the same direction are merged (count, length summed).
 void tr_event(tls_transcript *t, const tls_event *e);

@@ -163,12 +163,21 @@ static void fp_key_make(const tls_client_hello *ch, fp_key *k) {
     }
 }
 
+// fp_key_hash: 8 bytes at a time (byte-wise FNV over ~300-byte keys, three per handshake, was
+// 4 % of a run).
 static uint32_t fp_key_hash(const fp_key *k) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < k->len; i++) {
-        h = (h ^ k->b[i]) * 16777619u;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ k->len;
+    size_t i = 0;
+    for (; i + 8 <= k->len; i += 8) {
+        uint64_t w;
+        memcpy(&w, k->b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t tail = 0;
+    memcpy(&tail, k->b + i, k->len - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static _Thread_local fp_memo_entry fp_memo_ja3[FP_MEMO_SLOTS], fp_memo_ja4[FP_MEMO_SLOTS];

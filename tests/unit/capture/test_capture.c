@@ -374,6 +374,89 @@ static void test_pcapng_mixed_link_types(void **state) {
     assert_string_equal(cap_linktype_name(276), "LINUX_SLL2");
 }
 
+// A file larger than the reader's mapped window (4 MiB), with records of many sizes, some
+// straddling window edges: read through the map (a path) and through read(2) (stdin), every
+// frame must come back whole and in order, and a cut deep in the file must be found at the
+// right frame and offset.
+static uint32_t big_len(uint32_t i) {
+    return 60 + (i * 7919u) % 9000u;  // 60..9059 bytes
+}
+static uint8_t big_byte(uint32_t i, uint32_t k) {
+    return (uint8_t)(i * 31u + k);
+}
+static void check_big(cap_reader *r, uint32_t n) {
+    dissect_frame f;
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(cap_next(r, &f), 1);
+        assert_int_equal(f.caplen, big_len(i));
+        assert_int_equal(f.frame_no, i + 1);
+        for (uint32_t k = 0; k < f.caplen; k += 997) {
+            assert_int_equal(f.data[k], big_byte(i, k));
+        }
+        assert_int_equal(f.data[f.caplen - 1], big_byte(i, f.caplen - 1));
+    }
+}
+static void test_large_file(void **state) {
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/big.pcap", dir);
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    wbuf w = {.be = true};
+    pcap_hdr(&w, 0xa1b2c3d4, 1);
+    assert_int_equal(fwrite(w.b, 1, w.n, out), w.n);
+    static uint8_t rec[9100];
+    uint32_t n = 0;
+    long size = (long)w.n, cut_at = 0;
+    while (size < 11L << 20) {
+        uint32_t len = big_len(n);
+        w.n = 0;
+        w32(&w, 1000 + n), w32(&w, 0), w32(&w, len), w32(&w, len);
+        for (uint32_t k = 0; k < len; k++) {
+            rec[k] = big_byte(n, k);
+        }
+        assert_int_equal(fwrite(w.b, 1, 16, out), 16);
+        assert_int_equal(fwrite(rec, 1, len, out), len);
+        if (!cut_at && size > (9L << 20)) {
+            cut_at = size;  // a record a little past 9 MiB: the cut goes inside it
+        }
+        size += 16 + (long)len;
+        n++;
+    }
+    assert_int_equal(fclose(out), 0);
+    char err[512] = "";
+    cap_reader *r = open1(path, NULL, err);
+    assert_non_null(r);
+    check_big(r, n);
+    dissect_frame f;
+    assert_int_equal(cap_next(r, &f), 0);
+    assert_int_equal(cap_num_errors(r), 0);
+    cap_close(r);
+
+    assert_non_null(freopen(path, "rb", stdin));
+    r = open1("-", NULL, err);
+    assert_non_null(r);
+    check_big(r, n);
+    assert_int_equal(cap_next(r, &f), 0);
+    assert_int_equal(cap_num_errors(r), 0);
+    cap_close(r);
+
+    // Cut 100 bytes into the record at cut_at: the frames before it, then the damage there.
+    assert_int_equal(truncate(path, cut_at + 100), 0);
+    r = open1(path, NULL, err);
+    assert_non_null(r);
+    uint32_t got = 0;
+    while (cap_next(r, &f) == 1) {
+        assert_int_equal(f.caplen, big_len(got));
+        got++;
+    }
+    assert_int_equal(cap_num_errors(r), 1);
+    assert_int_equal(cap_get_error(r, 0)->frame, got + 1);
+    assert_int_equal(cap_get_error(r, 0)->offset, (uint64_t)cut_at);
+    assert_non_null(strstr(cap_get_error(r, 0)->msg, "truncated record"));
+    cap_close(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_by_timestamp),
@@ -383,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_bpf),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_pcapng_mixed_link_types),
+        cmocka_unit_test(test_large_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
