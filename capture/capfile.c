@@ -244,10 +244,10 @@ static bool pcap_header(capfile *f, cur c) {
 // struct pcap_sf_pkthdr { ts_sec(4) ts_usec_or_nsec(4) caplen(4) len(4) } (+8 in the
 // 0xa1b2cd34 variant: ifindex(4) protocol(2) pkt_type(1) pad(1)).
 static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
-    uint8_t hdr[24];
     size_t hlen = f->kuznetzov ? 24 : 16;
     uint64_t start = f->offset;
-    size_t got = readn(f, hdr, hlen);
+    size_t got;
+    const uint8_t *hdr = readptr(f, hlen, &got);  // parsed before the next read moves the window
     if (got == 0) {
         f->done = true;
         return 0;

@@ -1,16 +1,24 @@
-// threads.c — `analyze --threads N`: one reader, N dissect+analyze workers, one ordered merge.
+// threads.c — `analyze --threads N`: N dissect+analyze workers, one ordered merge.
 //
+// When every input is a regular file (the usual case), each worker reads the input itself
+// through its own cap_reader (the files are mapped: the page cache is shared, nothing is copied),
+// decodes every frame only far enough to hash its flow (dissect_frame_flow_hash) and dissects
+// the frames of its own shard. Nothing is handed between threads but verdicts; the calling
+// thread only merges. This scales better than one reader feeding the workers: on 2 cores the
+// reader was a third thread competing for them (bench/NOTES.md).
+//
+// Otherwise (stdin, a pipe) one reader feeds the workers:
 // Reader (the calling thread): cap_next → dissect_frame_flow_hash → copy the frame into the
 // batch of worker hash % N (both directions of a connection hash alike, so a connection lives
 // on one worker). A batch is handed over when full, and every THR_TICK_FRAMES frames all
 // batches are handed over (empty ones too) so that every worker's progress mark advances.
 // Queues are bounded (THR_QUEUE_DEPTH batches per worker): the reader waits, memory does not grow.
 //
-// Worker: dissect_feed each frame; each transcript goes through the worker's own analyzer. The
-// verdict is tagged with the frame whose processing produced it (`emit`) and the connection's
-// first frame; the frames at which this worker created flows are recorded. At the end of each
-// batch the worker publishes, under the one lock, its verdicts, its flow-creation frames and
-// its mark = the last frame number the reader had read when it sent the batch.
+// Worker: dissect_feed each frame (of its shard); each transcript goes through the worker's own
+// analyzer. The verdict is tagged with the frame whose processing produced it (`emit`) and the
+// connection's first frame; the frames at which this worker created flows are recorded. At the end
+// of each batch the worker publishes, under the one lock, its verdicts, its flow-creation frames
+// and its mark = the last frame number the reader had read when it sent the batch.
 //
 // Merge (the calling thread, between batches and at the end): the next verdict is the smallest
 // (emit, first frame) among the workers' first pending verdicts, once every worker without a
@@ -24,10 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "threads.h"
 
 enum {
+    THR_MAX_PENDING = 128,     // shared-read mode: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
@@ -59,6 +70,9 @@ typedef struct thr_worker {
     thr_ctx *ctx;
     pthread_t tid;
     bool started;
+    uint32_t idx;
+    cap_reader *cr;     // shared-read mode: this worker's own reader of the input (NULL otherwise)
+    uint32_t npending;  // verdicts published and not yet merged (ctx->mu)
     dissect *d;
     analyzer *an;
     // shared (ctx->mu)
@@ -88,6 +102,10 @@ struct thr_ctx {
     uint32_t n;
     thr_batch *pool;  // free batches
     bool oom;
+    bool stop;               // the merger asks the workers to stop (write error, out of memory)
+    bool go;                 // shared-read mode: every worker started (cv_work), reading may begin
+    pthread_cond_t cv_room;  // shared-read mode: the merge took verdicts (a worker may go on)
+    uint64_t bytes_read;     // shared-read mode: worker 0's reader, for the progress line
     cli_progress *progress;
 };
 
@@ -160,6 +178,104 @@ static void worker_transcript(void *user, const tls_transcript *t) {
     w->loc_tail = it;
 }
 
+// publish hands the worker's local verdicts and flow-creation frames to the merge, with its
+// mark (ctx->mu held).
+static void publish(thr_worker *w, uint32_t mark, bool last) {
+    thr_ctx *c = w->ctx;
+    uint32_t added = 0;
+    for (thr_item *it = w->loc_head; it; it = it->next) {
+        added++;
+    }
+    if (w->loc_head) {
+        if (w->out_tail) {
+            w->out_tail->next = w->loc_head;
+        } else {
+            w->out_head = w->loc_head;
+        }
+        w->out_tail = w->loc_tail;
+        w->loc_head = w->loc_tail = NULL;
+    }
+    w->npending += added;
+    for (size_t i = 0; i < w->nloc_created; i++) {
+        if (!push_u32(&w->created, &w->ncreated, &w->capcreated, w->loc_created[i])) {
+            w->oom = true;
+            break;
+        }
+    }
+    w->nloc_created = 0;
+    w->mark = mark;
+    if (w->oom) {
+        c->oom = true;
+    }
+    if (last) {
+        w->done = true;
+    }
+}
+
+// feed_own: dissect one frame of this worker's shard, noting the flows it creates.
+static void feed_own(thr_worker *w, const dissect_frame *fr) {
+    const dissect_stats *st = dissect_get_stats(w->d);
+    uint64_t before = st->flows_created;
+    w->emit = fr->frame_no;
+    dissect_feed(w->d, fr);
+    if (st->flows_created != before &&
+        !push_u32(&w->loc_created, &w->nloc_created, &w->caploc_created, fr->frame_no)) {
+        w->oom = true;
+    }
+}
+
+// worker_read_main (shared-read mode): read everything, dissect this worker's shard, publish
+// every THR_TICK_FRAMES frames read; wait while THR_MAX_PENDING verdicts await the merge.
+static void *worker_read_main(void *arg) {
+    thr_worker *w = arg;
+    thr_ctx *c = w->ctx;
+    dissect_frame fr;
+    uint32_t last_frame = 0, since_tick = 0;
+    pthread_mutex_lock(&c->mu);
+    while (!c->go) {
+        pthread_cond_wait(&c->cv_work, &c->mu);
+    }
+    bool stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    while (!stop && cap_next(w->cr, &fr) == 1) {
+        uint32_t h = 0;
+        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+        if (i == w->idx) {
+            feed_own(w, &fr);
+        }
+        last_frame = fr.frame_no;
+        if (++since_tick < THR_PUBLISH_FRAMES) {
+            continue;
+        }
+        since_tick = 0;
+        pthread_mutex_lock(&c->mu);
+        publish(w, last_frame, false);
+        if (w->idx == 0) {
+            c->bytes_read = cap_bytes_read(w->cr);
+        }
+        if (c->main_waiting) {
+            pthread_cond_signal(&c->cv_main);
+        }
+        while (w->npending >= THR_MAX_PENDING && !c->stop) {
+            pthread_cond_wait(&c->cv_room, &c->mu);
+        }
+        stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+    }
+    w->emit = THR_EMIT_END;
+    if (!stop) {
+        dissect_finish(w->d);
+    }
+    pthread_mutex_lock(&c->mu);
+    publish(w, last_frame, true);
+    if (w->idx == 0) {
+        c->bytes_read = cap_bytes_read(w->cr);
+    }
+    pthread_cond_signal(&c->cv_main);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
 static void *worker_main(void *arg) {
     thr_worker *w = arg;
     thr_ctx *c = w->ctx;
@@ -179,15 +295,8 @@ static void *worker_main(void *arg) {
         }
         pthread_mutex_unlock(&c->mu);
 
-        const dissect_stats *st = dissect_get_stats(w->d);
         for (uint32_t i = 0; i < b->n; i++) {
-            uint64_t before = st->flows_created;
-            w->emit = b->fr[i].frame_no;
-            dissect_feed(w->d, &b->fr[i]);
-            if (st->flows_created != before && !push_u32(&w->loc_created, &w->nloc_created,
-                                                         &w->caploc_created, b->fr[i].frame_no)) {
-                w->oom = true;
-            }
+            feed_own(w, &b->fr[i]);
         }
         bool last = b->last;
         if (last) {
@@ -196,29 +305,7 @@ static void *worker_main(void *arg) {
         }
 
         pthread_mutex_lock(&c->mu);
-        if (w->loc_head) {
-            if (w->out_tail) {
-                w->out_tail->next = w->loc_head;
-            } else {
-                w->out_head = w->loc_head;
-            }
-            w->out_tail = w->loc_tail;
-            w->loc_head = w->loc_tail = NULL;
-        }
-        for (size_t i = 0; i < w->nloc_created; i++) {
-            if (!push_u32(&w->created, &w->ncreated, &w->capcreated, w->loc_created[i])) {
-                w->oom = true;
-                break;
-            }
-        }
-        w->nloc_created = 0;
-        w->mark = b->upto;
-        if (w->oom) {
-            c->oom = true;
-        }
-        if (last) {
-            w->done = true;
-        }
+        publish(w, b->upto, last);
         b->next = c->pool;
         c->pool = b;
         if (c->main_waiting || last) {
@@ -277,6 +364,9 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
         best->out_head = it->next;
         if (!best->out_head) {
             best->out_tail = NULL;
+        }
+        if (best->npending-- == THR_MAX_PENDING) {
+            pthread_cond_broadcast(&c->cv_room);
         }
         pthread_mutex_unlock(&c->mu);
         cli_progress_end(c->progress);  // erased before each result (as run.c does)
@@ -404,6 +494,9 @@ static void ctx_free(thr_ctx *c) {
         }
         free(w->created);
         free(w->loc_created);
+        if (w->idx > 0) {
+            cap_close(w->cr);  // worker 0 reads the caller's reader
+        }
         dissect_free(w->d);
         analyzer_free(w->an);
     }
@@ -416,6 +509,80 @@ static void ctx_free(thr_ctx *c) {
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv_work);
     pthread_cond_destroy(&c->cv_main);
+    pthread_cond_destroy(&c->cv_room);
+}
+
+// all_regular_files: every input can be opened again by each worker (not stdin, not a pipe).
+static bool all_regular_files(const cli_options *o) {
+    for (size_t i = 0; i < o->num_files; i++) {
+        struct stat st;
+        if (strcmp(o->files[i], "-") == 0 || stat(o->files[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// run_shared_read: the workers read the input themselves; this thread merges (see the top).
+static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, analyzer *main_an,
+                            report *rep, cli_progress *progress, cli_threads_result *out) {
+    bool ok = true;
+    for (uint32_t i = 0; i < c->n && ok; i++) {
+        thr_worker *w = &c->w[i];
+        if (i == 0) {
+            w->cr = cr;
+        } else {
+            char err[512];
+            w->cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
+            ok = w->cr != NULL;
+        }
+    }
+    for (uint32_t i = 0; i < c->n && ok; i++) {
+        ok = pthread_create(&c->w[i].tid, NULL, worker_read_main, &c->w[i]) == 0;
+        c->w[i].started = ok;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->stop = !ok;  // a worker could not start: the others stop before reading anything
+    c->go = true;
+    pthread_cond_broadcast(&c->cv_work);
+    pthread_mutex_unlock(&c->mu);
+    if (!ok) {
+        for (uint32_t i = 0; i < c->n; i++) {
+            if (c->w[i].started) {
+                pthread_join(c->w[i].tid, NULL);
+            }
+        }
+        return false;
+    }
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        merge_ready(c, main_an, rep, out);
+        if ((c->oom || report_write_failed(rep)) && !c->stop) {
+            c->stop = true;
+            pthread_cond_broadcast(&c->cv_room);
+        }
+        bool all_done = true;
+        for (uint32_t i = 0; i < c->n; i++) {
+            all_done &= c->w[i].done && !c->w[i].out_head;
+        }
+        if (all_done) {
+            break;
+        }
+        c->main_waiting = true;
+        pthread_cond_wait(&c->cv_main, &c->mu);
+        c->main_waiting = false;
+        uint64_t bytes = c->bytes_read;
+        pthread_mutex_unlock(&c->mu);
+        cli_progress_tick(progress, bytes, cap_bytes_total(cr), out->transcripts);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    for (uint32_t i = 0; i < c->n; i++) {
+        pthread_join(c->w[i].tid, NULL);
+        sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
+    }
+    out->oom = c->oom;
+    return true;
 }
 
 bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config *dc,
@@ -437,10 +604,12 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv_work, NULL);
     pthread_cond_init(&c.cv_main, NULL);
+    pthread_cond_init(&c.cv_room, NULL);
     bool ok = true;
     for (uint32_t i = 0; i < c.n && ok; i++) {
         thr_worker *w = &c.w[i];
         w->ctx = &c;
+        w->idx = i;
         dissect_config wc = *dc;
         wc.on_transcript = worker_transcript;
         wc.user = w;
@@ -448,6 +617,14 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
+    }
+    if (ok && all_regular_files(o)) {
+        bool ran = run_shared_read(&c, o, cr, main_an, rep, progress, out);
+        ctx_free(&c);
+        if (!ran) {
+            memset(out, 0, sizeof *out);
+        }
+        return ran;
     }
     for (uint32_t i = 0; i < c.n && ok; i++) {
         ok = pthread_create(&c.w[i].tid, NULL, worker_main, &c.w[i]) == 0;

@@ -1,11 +1,13 @@
 // threads.h — `analyze --threads N`: flows sharded by 5-tuple hash over N dissect+analyze workers.
 //
-// The calling thread reads frames and copies them into per-worker batches (libpcap-style frame
-// bytes are borrowed, so they are copied), each worker runs its own dissector and analyzer, and
-// the calling thread merges the verdicts back into the order one thread would have produced
-// them: by the frame that decided each connection, the connections still open at the end by
-// conn_id. conn_ids are renumbered to the global first-frame order, so the output (lines,
-// JSON, summary) is the same as with one thread.
+// Each worker runs its own dissector and analyzer on its shard of the connections. When every
+// input is a regular file, each worker reads the input itself and skips other shards' frames
+// (worker 0 through the caller's reader, so damage is reported as usual); otherwise (stdin) the
+// calling thread reads frames and copies them into per-worker batches. Either way the calling
+// thread merges the verdicts back into the order one thread would have produced them: by the frame
+// that decided each connection, the connections still open at the end by conn_id. conn_ids are
+// renumbered to the global first-frame order, so the output (lines, JSON, summary) is the same as
+// with one thread.
 #ifndef TLSDIAG_CLI_THREADS_H
 #define TLSDIAG_CLI_THREADS_H
 

@@ -412,7 +412,7 @@ typedef struct dissect_frame_info {
 // dissect_feed_ex is dissect_feed that also fills *out (all false for a frame that is not TCP
 // and for a late packet of a connection already decided).
 void dissect_feed_ex(dissect *d, const dissect_frame *f, dissect_frame_info *out);
-// dissect_frame_flow_hash: a hash of the frame's TCP connection (canonical 5-tuple, the same for
+// dissect_frame_flow_hash: a hash of the frame's TCP connection (its two endpoints, the same for
 // both directions; an ICMP error counts for the connection it quotes). false when the frame is
 // not TCP over IP (out untouched). For sharding flows over several dissectors (cli/threads.c).
 bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) TLSDIAG_WUR;

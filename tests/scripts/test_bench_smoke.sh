@@ -8,7 +8,8 @@
 # (SRCDIR/../shared/bench/make-bench-pcap.sh; CI has shared/ beside the repository), then
 # checks tlsdiag's ClientHello / ServerHello / cleartext-alert (by sender and description)
 # counts against the generator's truth (bench/count_tlsdiag.py --check), that --threads 2 and 3
-# give byte-identical JSON and text, and that the summary counts every connection.
+# give byte-identical JSON and text (files: each worker reads; stdin: one reader feeds them),
+# and that the summary counts every connection.
 set -euo pipefail
 BIN=$(realpath "$1")
 SRC=$(realpath "$2")
@@ -49,7 +50,16 @@ for f in handshakes mixed; do
     a=$("$BIN" analyze -v --color=never --ca-file "$CA" "$F" | md5sum || true)
     b=$("$BIN" analyze -v --color=never --threads $th --ca-file "$CA" "$F" | md5sum || true)
     [ "$a" = "$b" ] || fail "$f: --threads $th text output differs"
+    a=$("$BIN" analyze --color=never --ca-file "$CA" "$F" | md5sum || true)
+    b=$("$BIN" analyze --color=never --threads $th --ca-file "$CA" "$F" | md5sum || true)
+    [ "$a" = "$b" ] || fail "$f: --threads $th default text output differs"
   done
+  # stdin cannot be read by every worker: one reader feeds them (the other mode of threads.c)
+  "$BIN" analyze --json --ca-file "$CA" - < "$F" > "$TMP/$f.stdin1.jsonl" || true
+  "$BIN" analyze --json --threads 2 --ca-file "$CA" - < "$F" > "$TMP/$f.stdin2.jsonl" || true
+  [ -s "$TMP/$f.stdin1.jsonl" ] || fail "$f: nothing read from stdin"
+  cmp -s "$TMP/$f.stdin1.jsonl" "$TMP/$f.stdin2.jsonl" ||
+    { diff "$TMP/$f.stdin1.jsonl" "$TMP/$f.stdin2.jsonl" | head -5 >&2; fail "$f: --threads 2 on stdin differs"; }
   echo "ok $f: $n handshakes, counts exact, --threads 2/3 identical"
 done
 

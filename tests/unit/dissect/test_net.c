@@ -621,21 +621,76 @@ static void test_truncation_every_byte(void **state) {
     assert_int_equal(decode(1, &a, &p), NET_NOT_IP);
 }
 
+// The shard hash (dissect/shard.c) takes a short path for Ethernet/IPv4/TCP; a VLAN tag, a
+// raw-IP link, IPv4 options or the reverse direction go through other paths: the hash must be
+// the same, or a connection would be split across `--threads` workers. Fragments and non-TCP
+// frames have no flow hash.
+static uint32_t shard_hash(int lt, const fb *f, bool *ok) {
+    dissect_frame fr = {lt, (uint32_t)f->n, (uint32_t)f->n, f->b, 0, 1};
+    uint32_t h = 0;
+    *ok = dissect_frame_flow_hash(&fr, &h);
+    return h;
+}
+static void test_shard_hash_paths(void **state) {
+    (void)state;
+    bool ok;
+    fb eth = {0};
+    ether(&eth, 0x0800);
+    v4_tcp(&eth);
+    uint32_t h = shard_hash(1, &eth, &ok);
+    assert_true(ok);
+    fb vlan = {0};
+    ether(&vlan, 0x8100);
+    put16(&vlan, 7);
+    put16(&vlan, 0x0800);
+    v4_tcp(&vlan);
+    assert_int_equal(shard_hash(1, &vlan, &ok), h);
+    assert_true(ok);
+    fb raw = {0};
+    v4_tcp(&raw);
+    assert_int_equal(shard_hash(101, &raw, &ok), h);
+    assert_true(ok);
+    fb opts = {0};
+    ether(&opts, 0x0800);
+    ipv4(&opts, 6, TCPLEN, 2, 0);
+    tcp_seg(&opts, 0);
+    assert_int_equal(shard_hash(1, &opts, &ok), h);
+    assert_true(ok);
+    // The reverse direction: swap addresses (IPv4 bytes 12..19) and ports.
+    fb rev = eth;
+    memcpy(rev.b + 14 + 12, V4B, 4);
+    memcpy(rev.b + 14 + 16, V4A, 4);
+    memcpy(rev.b + 34, eth.b + 36, 2);
+    memcpy(rev.b + 36, eth.b + 34, 2);
+    assert_int_equal(shard_hash(1, &rev, &ok), h);
+    assert_true(ok);
+    // Another port: another hash (not a constant).
+    fb other = eth;
+    other.b[35] ^= 1;
+    assert_int_not_equal(shard_hash(1, &other, &ok), h);
+    fb frag = {0};
+    ether(&frag, 0x0800);
+    ipv4(&frag, 6, TCPLEN, 0, 0x2000);
+    tcp_seg(&frag, 0);
+    (void)shard_hash(1, &frag, &ok);
+    assert_false(ok);
+    fb udp = {0};
+    ether(&udp, 0x0800);
+    ipv4(&udp, 17, TCPLEN, 0, 0);
+    tcp_seg(&udp, 0);
+    (void)shard_hash(1, &udp, &ok);
+    assert_false(ok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ethernet_ipv4),
-        cmocka_unit_test(test_vlan_qinq),
-        cmocka_unit_test(test_pppoe),
-        cmocka_unit_test(test_sll_sll2),
-        cmocka_unit_test(test_null_loop),
-        cmocka_unit_test(test_raw_links),
-        cmocka_unit_test(test_ipv4_options_and_lengths),
-        cmocka_unit_test(test_ipv4_fragments),
-        cmocka_unit_test(test_ipv6_extension_headers),
-        cmocka_unit_test(test_tunnels),
-        cmocka_unit_test(test_icmp_quotes),
-        cmocka_unit_test(test_nesting_bounded),
-        cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_ethernet_ipv4),   cmocka_unit_test(test_shard_hash_paths),
+        cmocka_unit_test(test_vlan_qinq),       cmocka_unit_test(test_pppoe),
+        cmocka_unit_test(test_sll_sll2),        cmocka_unit_test(test_null_loop),
+        cmocka_unit_test(test_raw_links),       cmocka_unit_test(test_ipv4_options_and_lengths),
+        cmocka_unit_test(test_ipv4_fragments),  cmocka_unit_test(test_ipv6_extension_headers),
+        cmocka_unit_test(test_tunnels),         cmocka_unit_test(test_icmp_quotes),
+        cmocka_unit_test(test_nesting_bounded), cmocka_unit_test(test_truncation_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
