@@ -505,7 +505,36 @@ typedef struct cache_entry {
     char key[CACHE_KEY];
     uint64_t used;  // 0: empty
     an_chain *result;
+    int64_t lo, hi;  // the result holds for handshake times in [lo, hi) (see validity_span)
 } cache_entry;
+
+// validity_span: the interval around `when` in which no certificate of the chain starts or
+// stops being valid. Within an hour bucket a certificate can still expire (or begin): a result
+// cached before that second must not answer for a handshake after it, or the verdict would
+// depend on which connection came first (and, with --threads, on which worker saw it first).
+// Both readings of each boundary second count (OpenSSL: expired at notAfter; the analyzer's
+// own check: after it).
+static void validity_span(const an_chain *c, int64_t when, int64_t *lo, int64_t *hi) {
+    *lo = INT64_MIN;
+    *hi = INT64_MAX;
+    for (uint32_t i = 0; i < c->num_info && i < VERDICT_MAX_CERTS; i++) {
+        int64_t b[2] = {c->certs[i].not_before, c->certs[i].not_after};
+        for (int k = 0; k < 4; k++) {
+            int64_t edge = b[k / 2];
+            if (k % 2 == 1) {
+                if (edge == INT64_MAX) {
+                    continue;
+                }
+                edge++;
+            }
+            if (edge <= when && edge > *lo) {
+                *lo = edge;
+            } else if (edge > when && edge < *hi) {
+                *hi = edge;
+            }
+        }
+    }
+}
 
 // The chain's SHA-256 is remembered by the chain's bytes (compared in full on a hit): hashing
 // every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md).
@@ -671,7 +700,8 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
         snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
         cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
         for (size_t w = 0; set && w < CACHE_WAYS; w++) {
-            if (set[w].used && strcmp(set[w].key, key) == 0) {
+            if (set[w].used && when >= set[w].lo && when < set[w].hi &&
+                strcmp(set[w].key, key) == 0) {
                 set[w].used = ++cache->tick;
                 *res = set[w].result;
                 return true;
@@ -695,9 +725,15 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
         return false;
     }
     if (set) {
+        // The same key with another validity span is replaced, else the least recently used.
         size_t victim = 0;
         for (size_t w = 1; w < CACHE_WAYS; w++) {
             if (set[w].used < set[victim].used) {
+                victim = w;
+            }
+        }
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            if (set[w].used && strcmp(set[w].key, key) == 0) {
                 victim = w;
             }
         }
@@ -708,6 +744,7 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
             an_copy(set[victim].key, sizeof set[victim].key, key);
             *set[victim].result = *out;
             set[victim].used = ++cache->tick;
+            validity_span(out, when, &set[victim].lo, &set[victim].hi);
         }
     }
     return true;

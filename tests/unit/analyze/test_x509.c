@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "an_fixtures.h"
 
@@ -305,6 +312,112 @@ static void test_cache_same_chain_same_result(void **state) {
     verdict_free(v2);
 }
 
+// The chain cache is keyed by (chain, SNI, hour), but a certificate can expire inside an hour.
+// A self-signed certificate made here ends at H + 30 min (H a whole hour) and is the only trust
+// anchor: handshakes at H + 10 min (valid), H + 40 min (expired) and H + 16 min (valid again)
+// fall in one hour bucket, and each must get the result of its own second.
+static uint8_t *make_cert(int64_t not_after, const char *pem_path, uint32_t *len) {
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(k);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"origin.example.com",
+                               -1, -1, 0);
+    X509_set_issuer_name(x, n);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)1577836800);
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after);
+    X509_set_pubkey(x, k);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    X509_EXTENSION *e =
+        X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:origin.example.com");
+    assert_non_null(e);
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+    FILE *f = fopen(pem_path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    fclose(f);
+    int l = i2d_X509(x, NULL);
+    assert_true(l > 0);
+    uint8_t *der = malloc((size_t)l), *p = der;
+    assert_non_null(der);
+    i2d_X509(x, &p);
+    *len = (uint32_t)l;
+    X509_free(x);
+    EVP_PKEY_free(k);
+    return der;
+}
+
+static verdict *judge_at(analyzer *a, const uint8_t *der, uint32_t len, int64_t when,
+                         uint8_t desc) {
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    const char *c[] = {"leaf", NULL};
+    fx_server_flight(&x, c);
+    uint8_t *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, der, len);
+    free(x.der[0]);
+    x.der[0] = copy;
+    x.t->cert.certs[0].der = copy;
+    x.t->cert.certs[0].len = len;
+    if (desc) {
+        fx_alert(&x, TLS_DIR_C2S, 2, desc);
+        fx_close(&x, TLS_DIR_C2S, false, 1);
+    } else {
+        fx_finish_ok(&x);
+    }
+    int64_t shift = (when - T0) * NS;
+    for (uint32_t i = 0; i < x.t->num_events; i++) {
+        x.t->events[i].ts_ns += shift;
+    }
+    x.t->first_ts_ns += shift;
+    x.t->last_ts_ns += shift;
+    verdict *v = analyzer_run(a, x.t);
+    fx_free(&x);
+    assert_non_null(v);
+    return v;
+}
+
+static void test_cache_respects_expiry_inside_an_hour(void **state) {
+    (void)state;
+    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z, a multiple of 3600
+    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
+    uint32_t len;
+    uint8_t *der = make_cert(H + 1800, pem, &len);
+    analyzer_config cfg;
+    analyzer_config_default(&cfg);
+    cfg.ca_file = pem;
+    cfg.now = H;
+    char err[256] = "";
+    analyzer *a = analyzer_new(&cfg, err, sizeof err);
+    assert_non_null(a);
+    verdict *v1 = judge_at(a, der, len, H + 600, 0);
+    assert_string_equal(v1->verify_error, "ok");
+    assert_int_equal(v1->cause, CAUSE_OK);
+    verdict *v2 = judge_at(a, der, len, H + 2400, 45);
+    assert_string_equal(v2->verify_error, "certificate has expired");
+    assert_int_equal(v2->cause, CAUSE_CERT_EXPIRED);
+    verdict *v3 = judge_at(a, der, len, H + 1000, 0);
+    assert_string_equal(v3->verify_error, "ok");
+    verdict_free(v1);
+    verdict_free(v2);
+    verdict_free(v3);
+    analyzer_free(a);
+    free(der);
+    unlink(pem);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_chain_ok),
@@ -327,6 +440,7 @@ int main(void) {
         cmocka_unit_test(test_sha1),
         cmocka_unit_test(test_expires_soon_finding),
         cmocka_unit_test(test_cache_same_chain_same_result),
+        cmocka_unit_test(test_cache_respects_expiry_inside_an_hour),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
