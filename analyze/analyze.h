@@ -216,7 +216,8 @@ typedef struct analyzer_config {
     const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
     int64_t now;              // "now" for the secondary expiry check (0: time(NULL))
     // A --threads worker's analyzer: verdicts are not refined from earlier connections to the
-    // same server (memo.c); the merging analyzer does that in analyzer_summary_add, in order.
+    // same server (memo.c) nor counted in its summary; the merging analyzer does both, in
+    // order, in analyzer_summary_add.
     bool no_cross_connection;
     // quiet_successes: a verdict that is not a failure gets its outcome, cause, chain and
     // counts, but no prose (evidence, fix, findings, check command): for reports that print

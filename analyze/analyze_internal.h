@@ -62,6 +62,10 @@ typedef struct an_prefix {
 typedef struct an_prefixes {
     an_prefix *v;  // sorted: family, then bits descending, then address
     size_t n;
+    // IPv4 by first octet: v4_list[v4_first[o] .. v4_first[o + 1]) are the indices in v of the
+    // IPv4 prefixes that can hold an address starting with o, longest first (an_prefixes_match).
+    uint32_t v4_first[257];
+    uint32_t *v4_list;
     char source[160];  // "embedded 2026-08-22" or the file path
 } an_prefixes;
 

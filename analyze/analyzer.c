@@ -19,9 +19,10 @@ struct analyzer {
     an_chain *chain_scratch;  // an_chain_analyze's result when not cached (24 KB, kept)
     int64_t now;
     an_summary *summary;
-    verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
-    an_memo *memo;          // NULL for a --threads worker (config.no_cross_connection)
-    bool quiet_successes;   // analyzer_config.quiet_successes
+    verdict_method method;   // METHOD_PASSIVE, except during analyzer_run_ex
+    an_memo *memo;           // NULL for a --threads worker (config.no_cross_connection)
+    bool quiet_successes;    // analyzer_config.quiet_successes
+    bool summary_elsewhere;  // a --threads worker: the merging analyzer counts its verdicts
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -116,6 +117,7 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
+    a->summary_elsewhere = c->no_cross_connection;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
@@ -774,7 +776,9 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
         if (a->memo) {
             an_memo_apply(a->memo, v);
         }
-        an_summary_add(a->summary, v);
+        if (!a->summary_elsewhere) {
+            an_summary_add(a->summary, v);
+        }
         return v;
     }
     add_facts(t, &f, v);
@@ -806,7 +810,9 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     if (a->memo) {
         an_memo_apply(a->memo, v);
     }
-    an_summary_add(a->summary, v);
+    if (!a->summary_elsewhere) {
+        an_summary_add(a->summary, v);
+    }
     return v;
 }
 

@@ -70,6 +70,45 @@ static void finish(an_prefix *v, size_t n, const char *source, an_prefixes *out)
     out->v = v;
     out->n = w;
     an_copy(out->source, sizeof out->source, source);
+    // The first-octet index: a prefix shorter than /8 is listed under each octet it covers.
+    size_t total = 0;
+    for (size_t i = 0; i < w; i++) {
+        if (v[i].family == 4) {
+            total += v[i].bits >= 8 ? 1u : 1u << (8 - v[i].bits);
+        }
+    }
+    memset(out->v4_first, 0, sizeof out->v4_first);
+    out->v4_list = total ? malloc(total * sizeof *out->v4_list) : NULL;
+    if (total && !out->v4_list) {
+        return;  // an_prefixes_match falls back to the binary searches
+    }
+    uint32_t k = 0;
+    for (unsigned o = 0; o < 256; o++) {
+        out->v4_first[o] = k;
+        for (size_t i = 0; i < w; i++) {
+            unsigned span = v[i].bits >= 8 ? 1u : 1u << (8 - v[i].bits);
+            if (v[i].family == 4 && o >= v[i].addr[0] && o < v[i].addr[0] + span) {
+                out->v4_list[k++] = (uint32_t)i;
+            }
+        }
+    }
+    out->v4_first[256] = k;
+}
+
+// match_v4: the longest IPv4 prefix holding addr, through the first-octet index.
+static const an_prefix *match_v4(const an_prefixes *p, const uint8_t addr[4]) {
+    uint32_t a =
+        (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+    for (uint32_t k = p->v4_first[addr[0]]; k < p->v4_first[addr[0] + 1]; k++) {
+        const an_prefix *x = &p->v[p->v4_list[k]];
+        uint32_t net = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+                       (uint32_t)x->addr[2] << 8 | x->addr[3];
+        uint32_t mask = x->bits == 0 ? 0 : 0xffffffffu << (32 - x->bits);
+        if ((a & mask) == net) {
+            return x;
+        }
+    }
+    return NULL;
 }
 
 // The text list has two sections (see data/cloudfront-origin-facing.txt): CLOUDFRONT_ORIGIN_FACING
@@ -228,6 +267,15 @@ static void format_prefix(uint8_t family, const uint8_t addr[16], unsigned bits,
 }
 
 bool an_prefixes_match(const an_prefixes *p, const tls_endpoint *ep, char *net, size_t netlen) {
+    // IPv4 through the first-octet index (walking every run of the list for each connection
+    // was 5 % of the handshake benchmark); IPv6 by a binary search per prefix length.
+    if (ep->family == 4 && p->v4_list) {
+        const an_prefix *hit = match_v4(p, ep->addr);
+        if (hit) {
+            format_prefix(hit->family, hit->addr, hit->bits, net, netlen);
+        }
+        return hit != NULL;
+    }
     size_t i = 0;
     unsigned total = ep->family == 4 ? 32 : 128;
     while (i < p->n) {
@@ -265,7 +313,9 @@ bool an_prefixes_format_at(const an_prefixes *p, size_t i, char *net, size_t net
 void an_prefixes_free(an_prefixes *p) {
     if (p) {
         free(p->v);
+        free(p->v4_list);
         p->v = NULL;
+        p->v4_list = NULL;
         p->n = 0;
     }
 }

@@ -30,9 +30,9 @@ typedef struct cli_threads_result {
 } cli_threads_result;
 
 // cli_threads_run reads every frame of cr, analyzes with o->threads workers (each with its own
-// analyzer made by new_analyzer), reports each verdict through rep and adds it to main_an's
-// summary (the caller prints the summary). dc is the dissect configuration for each worker
-// (its callback is replaced). Returns false when the workers could not be started (out of
+// analyzer made by new_analyzer), reports each verdict through rep and adds it to
+// main_an's summary (the caller prints the summary). dc is the dissect configuration for each
+// worker (its callback is replaced). Returns false when the workers could not be started (out of
 // memory / no thread): nothing was read then, the caller may run single-threaded.
 bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config *dc,
                      analyzer *(*new_analyzer)(const cli_options *o), analyzer *main_an,

@@ -120,6 +120,49 @@ static void test_longest_match_and_bad_line(void **state) {
     assert_string_equal(err, "prefix list line 2: not a CIDR prefix: \"10.0.0.0/33\"");
 }
 
+// The IPv4 first-octet index gives the same answers as the binary searches it replaced (the
+// fallback when the index is absent), prefixes shorter than /8 and /0 included.
+static void test_v4_index_same_as_search(void **state) {
+    (void)state;
+    an_prefixes p;
+    char err[256] = "";
+    const char text[] =
+        "# === service=CLOUDFRONT_ORIGIN_FACING ipv4 ===\n8.0.0.0/7\n9.128.0.0/9\n"
+        "9.130.0.0/16\n9.130.5.0/24\n9.130.5.7/32\n200.0.0.0/6\n54.0.0.0/8\n"
+        "54.239.0.0/17\n2001:db8::/32\n";
+    assert_true(an_prefixes_parse_text(text, strlen(text), &p, err, sizeof err));
+    assert_non_null(p.v4_list);
+    an_prefixes slow = p;
+    slow.v4_list = NULL;
+    uint32_t x = 12345;
+    unsigned hits = 0;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 1103515245u + 12345u;
+        tls_endpoint e = {.family = 4};
+        uint32_t a = x;
+        if (i % 4 == 0) {
+            a = (x & 0x00ffffffu) | (i % 8 == 0 ? 0x09000000u : 0x36000000u);  // 9.x, 54.x
+        }
+        e.addr[0] = (uint8_t)(a >> 24), e.addr[1] = (uint8_t)(a >> 16);
+        e.addr[2] = (uint8_t)(a >> 8), e.addr[3] = (uint8_t)a;
+        char n1[64] = "", n2[64] = "";
+        bool m1 = an_prefixes_match(&p, &e, n1, sizeof n1);
+        bool m2 = an_prefixes_match(&slow, &e, n2, sizeof n2);
+        assert_int_equal(m1, m2);
+        assert_string_equal(n1, n2);
+        hits += m1;
+    }
+    assert_true(hits > 20000);
+    char net[64];
+    tls_endpoint e = ep("9.130.5.7");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "9.130.5.7/32");
+    e = ep("203.1.2.3");
+    assert_true(an_prefixes_match(&p, &e, net, sizeof net));
+    assert_string_equal(net, "200.0.0.0/6");
+    an_prefixes_free(&p);
+}
+
 static void test_ranges_json(void **state) {
     (void)state;
     an_prefixes p;
@@ -201,6 +244,7 @@ int main(void) {
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_embedded_prefixes),
         cmocka_unit_test(test_longest_match_and_bad_line),
+        cmocka_unit_test(test_v4_index_same_as_search),
         cmocka_unit_test(test_ranges_json),
         cmocka_unit_test(test_analyzer_config),
         cmocka_unit_test(test_networks_and_texts),
