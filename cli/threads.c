@@ -37,7 +37,7 @@
 #include "threads.h"
 
 enum {
-    THR_MAX_PENDING = 128,     // shared-read mode: verdicts a worker may hold before the merge
+    THR_MAX_PENDING = 48,      // shared-read mode: verdicts a worker may hold before the merge
     THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
