@@ -516,7 +516,9 @@ static void capture_note(const tls_transcript *t, verdict *v) {
         NOTE("kernel dropped packets");
     if (q->buffer_cap_hit)
         NOTE("reassembly cap reached");
-    if (q->evicted)
+    if (q->idle)
+        NOTE("no packet for the idle timeout before the handshake ended");
+    else if (q->evicted)
         NOTE("flow evicted before the handshake ended");
     if (q->capture_ended && !t->quality.evicted && t->end_reason == TLS_END_CAPTURE_END)
         NOTE("capture ended before the handshake was decided");
@@ -679,8 +681,10 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         v->cause = CAUSE_CAPTURE_INCOMPLETE;
         v->confidence = CONF_HIGH;
         snprintf(v->summary, sizeof v->summary, "%s %s: nothing on the wire shows a failure",
-                 t->quality.evicted ? "the connection was evicted from a full flow table"
-                                    : "the capture ended before the handshake finished,",
+                 t->quality.idle ? "the connection went quiet (no packet for the idle timeout of "
+                                   "capture time)"
+                 : t->quality.evicted ? "the connection was evicted from a full flow table"
+                                      : "the capture ended before the handshake finished,",
                  v->failed_step);
     } else if (!have_primary) {
         v->cause = CAUSE_UNKNOWN;

@@ -12,7 +12,8 @@
 enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake was decided
 
 void cli_limits_note(cli_limits *l, const tls_transcript *t) {
-    l->evicted += t->quality.evicted;
+    l->evicted += t->quality.evicted && !t->quality.idle;
+    l->idle += t->quality.idle;
     l->buffer_cap += t->quality.buffer_cap_hit;
     l->overlaps += t->quality.overlap_conflicts > 0;
     bool too_long = false;
@@ -25,8 +26,17 @@ void cli_limits_note(cli_limits *l, const tls_transcript *t) {
 }
 
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc) {
-    if (l->evicted > 0 || (st != NULL && st->flows_evicted > 0)) {
-        uint64_t n = l->evicted > (st ? st->flows_evicted : 0) ? l->evicted : st->flows_evicted;
+    uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;
+    if (l->idle > 0 || (st != NULL && st->flows_idle > 0)) {
+        uint64_t n = l->idle > (st ? st->flows_idle : 0) ? l->idle : st->flows_idle;
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64 " connection(s) had no packet for %" PRIu32
+                " s of capture time before their handshake was decided; each is judged on what "
+                "it showed until then\n",
+                n, dc->idle_timeout_s);
+    }
+    if (l->evicted > 0 || full > 0) {
+        uint64_t n = l->evicted > full ? l->evicted : full;
         fprintf(stderr,
                 "tlsdiag: flow table full: %" PRIu64
                 " connections evicted before their handshake was decided "

@@ -242,6 +242,9 @@ static void *worker_read_main(void *arg) {
         uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
         if (i == w->idx) {
             feed_own(w, &fr);
+        } else {
+            w->emit = fr.frame_no;  // an idle connection reported now belongs at this frame
+            dissect_clock_only(w->d, fr.ts_ns);
         }
         last_frame = fr.frame_no;
         if (++since_tick < THR_PUBLISH_FRAMES) {
@@ -466,6 +469,7 @@ static void sum_stats(dissect_stats *s, const dissect_stats *w) {
     s->frames_unsupported_link += w->frames_unsupported_link;
     s->flows_created += w->flows_created;
     s->flows_evicted += w->flows_evicted;
+    s->flows_idle += w->flows_idle;
     s->flows_decided += w->flows_decided;
     s->transcripts += w->transcripts;
     if (w->peak_buffered_bytes > s->peak_buffered_bytes) {

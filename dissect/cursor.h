@@ -19,12 +19,16 @@ typedef struct cur {
     size_t len;        // bytes remaining
 } cur;
 
-static inline cur cur_make(const uint8_t *p, size_t len) {
+// Every header field goes through these: always inlined (GCC otherwise left some of them as
+// calls, e.g. four per frame in the --threads shard hash).
+#define CUR_INLINE __attribute__((always_inline)) static inline
+
+CUR_INLINE cur cur_make(const uint8_t *p, size_t len) {
     cur c = {p, len};
     return c;
 }
 
-static inline size_t cur_len(const cur *c) {
+CUR_INLINE size_t cur_len(const cur *c) {
     return c->len;
 }
 
@@ -33,7 +37,7 @@ static inline const uint8_t *cur_data(const cur *c) {
 }
 
 // cur_skip advances by n bytes; false (and no change) when fewer remain.
-static inline bool cur_skip(cur *c, size_t n) {
+CUR_INLINE bool cur_skip(cur *c, size_t n) {
     if (n > c->len) {
         return false;
     }
@@ -59,7 +63,7 @@ static inline bool cur_get_be(cur *c, size_t n, uint64_t *out) {
 
 // The fixed widths are written out (not cur_get_be's loop): every packet header goes through
 // them, and the compiler turns these into one load and a byte swap.
-static inline bool cur_get_u8(cur *c, uint8_t *out) {
+CUR_INLINE bool cur_get_u8(cur *c, uint8_t *out) {
     if (c->len < 1) {
         return false;
     }
@@ -69,7 +73,7 @@ static inline bool cur_get_u8(cur *c, uint8_t *out) {
     return true;
 }
 
-static inline bool cur_get_u16(cur *c, uint16_t *out) {
+CUR_INLINE bool cur_get_u16(cur *c, uint16_t *out) {
     if (c->len < 2) {
         return false;
     }
@@ -79,7 +83,7 @@ static inline bool cur_get_u16(cur *c, uint16_t *out) {
     return true;
 }
 
-static inline bool cur_get_u24(cur *c, uint32_t *out) {
+CUR_INLINE bool cur_get_u24(cur *c, uint32_t *out) {
     if (c->len < 3) {
         return false;
     }
@@ -89,7 +93,7 @@ static inline bool cur_get_u24(cur *c, uint32_t *out) {
     return true;
 }
 
-static inline bool cur_get_u32(cur *c, uint32_t *out) {
+CUR_INLINE bool cur_get_u32(cur *c, uint32_t *out) {
     if (c->len < 4) {
         return false;
     }
@@ -100,7 +104,7 @@ static inline bool cur_get_u32(cur *c, uint32_t *out) {
 }
 
 // cur_get_bytes takes n bytes as a sub-cursor.
-static inline bool cur_get_bytes(cur *c, cur *out, size_t n) {
+CUR_INLINE bool cur_get_bytes(cur *c, cur *out, size_t n) {
     if (n > c->len) {
         return false;
     }
@@ -112,7 +116,7 @@ static inline bool cur_get_bytes(cur *c, cur *out, size_t n) {
 }
 
 // cur_copy copies n bytes into dst (dst must hold n bytes).
-static inline bool cur_copy(cur *c, void *dst, size_t n) {
+CUR_INLINE bool cur_copy(cur *c, void *dst, size_t n) {
     if (n > c->len) {
         return false;
     }
@@ -126,7 +130,7 @@ static inline bool cur_copy(cur *c, void *dst, size_t n) {
 
 // cur_get_prefixed reads a length of `width` bytes then that many bytes as a sub-cursor.
 // On failure nothing is consumed.
-static inline bool cur_get_prefixed(cur *c, size_t width, cur *out) {
+CUR_INLINE bool cur_get_prefixed(cur *c, size_t width, cur *out) {
     cur save = *c;
     uint64_t n;
     if (!cur_get_be(c, width, &n) || !cur_get_bytes(c, out, (size_t)n)) {
@@ -136,18 +140,18 @@ static inline bool cur_get_prefixed(cur *c, size_t width, cur *out) {
     return true;
 }
 
-static inline bool cur_get_u8_prefixed(cur *c, cur *out) {
+CUR_INLINE bool cur_get_u8_prefixed(cur *c, cur *out) {
     return cur_get_prefixed(c, 1, out);
 }
-static inline bool cur_get_u16_prefixed(cur *c, cur *out) {
+CUR_INLINE bool cur_get_u16_prefixed(cur *c, cur *out) {
     return cur_get_prefixed(c, 2, out);
 }
-static inline bool cur_get_u24_prefixed(cur *c, cur *out) {
+CUR_INLINE bool cur_get_u24_prefixed(cur *c, cur *out) {
     return cur_get_prefixed(c, 3, out);
 }
 
 // cur_peek_u8 reads byte i without consuming.
-static inline bool cur_peek_u8(const cur *c, size_t i, uint8_t *out) {
+CUR_INLINE bool cur_peek_u8(const cur *c, size_t i, uint8_t *out) {
     if (i >= c->len) {
         return false;
     }
@@ -165,6 +169,24 @@ static inline bool cur_peek_be(const cur *c, size_t i, size_t n, uint64_t *out) 
         v = (v << 8) | c->p[i + k];
     }
     *out = v;
+    return true;
+}
+
+// cur_peek_u16 / cur_peek_u32: big-endian integers at offset i without consuming.
+CUR_INLINE bool cur_peek_u16(const cur *c, size_t i, uint16_t *out) {
+    if (i > c->len || c->len - i < 2) {
+        return false;
+    }
+    *out = (uint16_t)((unsigned)c->p[i] << 8 | c->p[i + 1]);
+    return true;
+}
+
+CUR_INLINE bool cur_peek_u32(const cur *c, size_t i, uint32_t *out) {
+    if (i > c->len || c->len - i < 4) {
+        return false;
+    }
+    const uint8_t *p = c->p + i;
+    *out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     return true;
 }
 

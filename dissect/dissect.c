@@ -226,6 +226,7 @@ static void flow_fill(const flow *f, tls_transcript *t, tls_end_reason reason) {
     q->buffer_cap_hit = f->buffer_cap_hit;
     q->kernel_drops = f->kernel_drops;
     q->evicted = reason == TLS_END_EVICTED;
+    q->idle = q->evicted && f->idle_expired;
     q->capture_ended = reason == TLS_END_CAPTURE_END;
 }
 
@@ -262,6 +263,7 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
     bool real = f->side[0].seen || f->side[1].seen;
     if (real && reason == TLS_END_EVICTED) {
         d->stats.flows_evicted++;
+        d->stats.flows_idle += f->idle_expired;
     } else if (real && reason != TLS_END_CAPTURE_END) {
         d->stats.flows_decided++;
     }
@@ -319,6 +321,7 @@ static void dissect_expire(dissect *d) {
     }
     while (d->ft.live.head && d->clock_ns - d->ft.live.head->idle_ts_ns > idle) {
         flow *f = d->ft.live.head;
+        f->idle_expired = true;
         flow_report(d, f, TLS_END_EVICTED);  // now on the decided list
         if (!d->cfg.keep_decided_flows) {
             flow_remove(&d->ft, f);
@@ -529,6 +532,10 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
     d->stats.frames++;
     d->stats.bytes += fr->len;
     dissect_clock(d, fr->ts_ns);
+    // Every frame moves the capture clock and expires what went idle (not only TCP frames): a
+    // --threads worker does the same for the frames of other shards (dissect_clock_only), so
+    // idle connections are reported at the same frame whatever the thread count.
+    dissect_expire(d);
     net_pkt p;
     net_status st = net_decode(fr->linktype, fr->data, fr->caplen, fr->len, &p);
     if (st == NET_ICMP_QUOTE) {
@@ -538,7 +545,6 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
         dissect_count_status(d, st, fr->linktype);
         return;
     }
-    dissect_expire(d);
     flow_key k;
     int side;
     flow_key_make(&k, &p, &side);
@@ -587,6 +593,11 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
 
 void dissect_feed(dissect *d, const dissect_frame *fr) {
     feed(d, fr, NULL);
+}
+
+void dissect_clock_only(dissect *d, int64_t ts_ns) {
+    dissect_clock(d, ts_ns);
+    dissect_expire(d);
 }
 
 void dissect_feed_ex(dissect *d, const dissect_frame *fr, dissect_frame_info *out) {

@@ -258,7 +258,8 @@ typedef struct tls_quality {
     uint32_t first_truncated_frame;
     uint32_t overlap_conflicts;  // retransmitted bytes that differed from the first copy
     bool buffer_cap_hit;         // per-flow reassembly cap reached: rest not analysed
-    bool evicted;                // flow evicted from a full table before it was decided
+    bool evicted;                // flow evicted from the table before it was decided: full, or
+    bool idle;                   // (idle) no packet for idle_timeout_s of capture time
     bool capture_ended;          // input ended before the handshake was decided
     bool kernel_drops;           // live capture reported drops while this flow was open
 } tls_quality;
@@ -388,6 +389,7 @@ typedef struct dissect_stats {
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
     uint64_t flows_created, flows_evicted, flows_decided;
+    uint64_t flows_idle;  // of flows_evicted: went idle (capture clock), the table was not full
     uint64_t flows_total_cap;  // flows ended because max_total_bytes was reached
     uint64_t transcripts;
     uint64_t peak_buffered_bytes;
@@ -412,6 +414,10 @@ typedef struct dissect_frame_info {
 // dissect_feed_ex is dissect_feed that also fills *out (all false for a frame that is not TCP
 // and for a late packet of a connection already decided).
 void dissect_feed_ex(dissect *d, const dissect_frame *f, dissect_frame_info *out);
+// dissect_clock_only: a frame of the capture that another dissector handles (--threads): moves
+// the capture clock and expires idle connections exactly as dissect_feed would, so each worker
+// reports them at the same frame as one dissector fed every frame.
+void dissect_clock_only(dissect *d, int64_t ts_ns);
 // dissect_frame_flow_hash: a hash of the frame's TCP connection (its two endpoints, the same for
 // both directions; an ICMP error counts for the connection it quotes). false when the frame is
 // not TCP over IP (out untouched). For sharding flows over several dissectors (cli/threads.c).

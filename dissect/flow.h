@@ -70,6 +70,7 @@ typedef struct flow {
     uint32_t snaplen_truncated, first_truncated_frame;
     uint32_t overlap_conflicts;
     bool buffer_cap_hit, kernel_drops;
+    bool idle_expired;  // reported because it went idle (capture clock), not for a full table
     uint32_t server_flight_retransmits;
     // TCP events recorded before the transcript exists; `dir` holds the *side* until flushed.
     uint8_t num_pending;

@@ -40,22 +40,21 @@ static bool fast_ipv4_tcp(const dissect_frame *f, uint32_t *out) {
     if (f->linktype != LINKTYPE_ETHERNET) {
         return false;
     }
+    // Ethernet: dst(6) src(6) type(2) | IPv4 at 14: Version+IHL(1) TOS(1) Total Length(2)
+    // Identification(2) Flags+Offset(2) TTL(1) Protocol(1) Checksum(2) Source(4) Destination(4)
+    // | TCP at 14 + IHL: source port(2) destination port(2)
     cur c = cur_make(f->data, f->caplen);
     uint16_t ethertype, frag, sport, dport;
     uint8_t vihl, proto;
     uint32_t src, dst;
-    // Ethernet: dst(6) src(6) type(2); IPv4: Version+IHL(1) TOS(1) Total Length(2)
-    // Identification(2) Flags+Offset(2) TTL(1) Protocol(1) Checksum(2) Source(4) Destination(4)
-    if (!cur_skip(&c, 12) || !cur_get_u16(&c, &ethertype) || ethertype != ETHERTYPE_IPV4 ||
-        !cur_get_u8(&c, &vihl) || (vihl >> 4) != 4 || (vihl & 15) < 5) {
+    if (!cur_peek_u16(&c, 12, &ethertype) || ethertype != ETHERTYPE_IPV4 ||
+        !cur_peek_u8(&c, 14, &vihl) || (vihl >> 4) != 4 || (vihl & 15) < 5 ||
+        !cur_peek_u16(&c, 20, &frag) || (frag & 0x3fff) != 0 || !cur_peek_u8(&c, 23, &proto) ||
+        proto != IPPROTO_TCP_ || !cur_peek_u32(&c, 26, &src) || !cur_peek_u32(&c, 30, &dst)) {
         return false;
     }
-    size_t ihl = (size_t)(vihl & 15) * 4;
-    cur ip = c;
-    if (!cur_skip(&ip, 5) || !cur_get_u16(&ip, &frag) || (frag & 0x3fff) != 0 ||
-        !cur_skip(&ip, 1) || !cur_get_u8(&ip, &proto) || proto != IPPROTO_TCP_ ||
-        !cur_skip(&ip, 2) || !cur_get_u32(&ip, &src) || !cur_get_u32(&ip, &dst) ||
-        !cur_skip(&c, ihl - 1) || !cur_get_u16(&c, &sport) || !cur_get_u16(&c, &dport)) {
+    size_t tcp = 14 + (size_t)(vihl & 15) * 4;
+    if (!cur_peek_u16(&c, tcp, &sport) || !cur_peek_u16(&c, tcp + 2, &dport)) {
         return false;
     }
     *out = mix_pair((uint64_t)src << 16 | sport, (uint64_t)dst << 16 | dport, 4);

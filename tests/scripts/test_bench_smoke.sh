@@ -63,6 +63,23 @@ for f in handshakes mixed; do
   echo "ok $f: $n handshakes, counts exact, --threads 2/3 identical"
 done
 
+# Several files (scenario captures made hours apart): connections left open in an earlier file
+# go idle when the merged clock jumps. They must be reported at the same place with any thread
+# count (every worker moves its clock with every frame), and the message must say "idle", not
+# blame a full flow table.
+"$BIN" analyze --json --ca-file "$SRC/pcaps/ca/root.pem" "$SRC"/pcaps/*.pcap \
+  > "$TMP/many.1.jsonl" 2> "$TMP/many.err" || true
+grep -q "had no packet for 300 s of capture time" "$TMP/many.err" ||
+  { cat "$TMP/many.err" >&2; fail "several files: no idle-connection message"; }
+if grep -q "flow table full" "$TMP/many.err"; then fail "several files: idle connections blamed on a full flow table"; fi
+for th in 2 3; do
+  "$BIN" analyze --json --threads $th --ca-file "$SRC/pcaps/ca/root.pem" "$SRC"/pcaps/*.pcap \
+    > "$TMP/many.$th.jsonl" 2>/dev/null || true
+  cmp -s "$TMP/many.1.jsonl" "$TMP/many.$th.jsonl" ||
+    { diff "$TMP/many.1.jsonl" "$TMP/many.$th.jsonl" | head -5 >&2; fail "several files: --threads $th differs"; }
+done
+echo "ok several files: idle connections reported alike with 1, 2 and 3 threads"
+
 # Usage errors for --threads name the option.
 out=$("$BIN" analyze --threads 0 "$TMP/data/handshakes.pcap" 2>&1 >/dev/null) && fail "--threads 0 accepted"
 [[ "$out" == *--threads* ]] || fail "--threads 0: message does not name the option: $out"

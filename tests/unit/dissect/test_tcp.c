@@ -489,6 +489,8 @@ static void test_syn_flood(void **state) {
         assert_int_equal(reports_per_id[i], 1);
     }
     assert_true(got[0]->quality.evicted);
+    assert_false(got[0]->quality.idle);  // the table was full
+    assert_int_equal(st->flows_idle, 0);
     assert_int_equal(got[0]->end_reason, TLS_END_EVICTED);
     assert_true(got[0]->tcp.syn);
     assert_false(got[0]->tcp.synack);
@@ -706,7 +708,9 @@ static void test_idle_eviction(void **state) {
     assert_int_equal(got[0]->conn_id, 0);
     assert_int_equal(got[0]->end_reason, TLS_END_EVICTED);
     assert_true(got[0]->quality.evicted);
+    assert_true(got[0]->quality.idle);  // idle, not a full table
     assert_int_equal(dissect_get_stats(d)->flows_evicted, 2);
+    assert_int_equal(dissect_get_stats(d)->flows_idle, 2);
     dissect_finish(d);
     assert_int_equal(ngot, 3);
     assert_int_equal(got[2]->conn_id, 2);
