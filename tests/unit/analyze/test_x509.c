@@ -29,23 +29,44 @@ static int teardown(void **state) {
     return 0;
 }
 
-// judge: ClientHello with sni, the server flight with certs, then the client's fatal alert
-// (desc) and FIN — or a completed handshake when desc is 0.
-static verdict *judge(const char *sni, const char *const *certs, uint8_t desc) {
+// judge_ex: ClientHello with sni, the server flight with certs (certs[0] replaced by der0 when
+// given), then the client's fatal alert (desc) and FIN — or a completed handshake when desc is
+// 0 — all moved by shift_s seconds, judged by a.
+static verdict *judge_ex(analyzer *a, const char *sni, const char *const *certs, uint8_t desc,
+                         const uint8_t *der0, uint32_t len0, int64_t shift_s) {
     fx x = fx_new();
     fx_synack(&x);
     fx_client_hello(&x, sni);
     fx_server_flight(&x, certs);
+    if (der0) {
+        uint8_t *copy = malloc(len0);
+        assert_non_null(copy);
+        memcpy(copy, der0, len0);
+        free(x.der[0]);
+        x.der[0] = copy;
+        x.t->cert.certs[0].der = copy;
+        x.t->cert.certs[0].len = len0;
+    }
     if (desc) {
         fx_alert(&x, TLS_DIR_C2S, 2, desc);
         fx_close(&x, TLS_DIR_C2S, false, 1);
     } else {
         fx_finish_ok(&x);
     }
-    verdict *v = analyzer_run(A, x.t);
+    for (uint32_t i = 0; i < x.t->num_events; i++) {
+        x.t->events[i].ts_ns += shift_s * NS;
+    }
+    x.t->first_ts_ns += shift_s * NS;
+    x.t->last_ts_ns += shift_s * NS;
+    verdict *v = analyzer_run(a, x.t);
     fx_free(&x);
     assert_non_null(v);
     return v;
+}
+
+// judge: judge_ex by the shared analyzer, fixtures only, at T0.
+static verdict *judge(const char *sni, const char *const *certs, uint8_t desc) {
+    return judge_ex(A, sni, certs, desc, NULL, 0, 0);
 }
 
 static void test_valid_chain_ok(void **state) {
@@ -356,34 +377,8 @@ static uint8_t *make_cert(int64_t not_after, const char *pem_path, uint32_t *len
 
 static verdict *judge_at(analyzer *a, const uint8_t *der, uint32_t len, int64_t when,
                          uint8_t desc) {
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
     const char *c[] = {"leaf", NULL};
-    fx_server_flight(&x, c);
-    uint8_t *copy = malloc(len);
-    assert_non_null(copy);
-    memcpy(copy, der, len);
-    free(x.der[0]);
-    x.der[0] = copy;
-    x.t->cert.certs[0].der = copy;
-    x.t->cert.certs[0].len = len;
-    if (desc) {
-        fx_alert(&x, TLS_DIR_C2S, 2, desc);
-        fx_close(&x, TLS_DIR_C2S, false, 1);
-    } else {
-        fx_finish_ok(&x);
-    }
-    int64_t shift = (when - T0) * NS;
-    for (uint32_t i = 0; i < x.t->num_events; i++) {
-        x.t->events[i].ts_ns += shift;
-    }
-    x.t->first_ts_ns += shift;
-    x.t->last_ts_ns += shift;
-    verdict *v = analyzer_run(a, x.t);
-    fx_free(&x);
-    assert_non_null(v);
-    return v;
+    return judge_ex(a, "origin.example.com", c, desc, der, len, when - T0);
 }
 
 static void test_cache_respects_expiry_inside_an_hour(void **state) {
