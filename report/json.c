@@ -1,136 +1,142 @@
 // json.c — JSON Lines rendering (schema_version 1): connections, handshakes, summary, errors.
 //
-// Every string that may hold wire bytes goes through jbytes(), which rewrites bytes that are not
-// valid UTF-8 as "\xNN" text before json_stringn(): jansson returns NULL for invalid UTF-8, and
-// a NULL value would silently drop the key. Keys are inserted in schema order (jansson keeps
-// insertion order). When memory runs out a key may be missing, but what is printed is always
-// valid JSON; a root that could not be built makes the call return false.
+// Each object is written straight onto the output stream by the writer in jsonw.c, in schema
+// order, with no tree in between (building a jansson tree per handshake cost 85 % of
+// `analyze --json`, issue 7). The bytes are those jansson's JSON_COMPACT printed before: every
+// string that may hold wire bytes goes through jbytes(), which prints bytes that are not valid
+// UTF-8 as "\xNN" text (report_escape's rule) and JSON-escapes the rest (jansson's rule); see
+// jsonw.h. Each function writes one value; PUT writes a key and then its value. Nothing here
+// allocates, so nothing is left out: a write error is the only failure, and emit reports it.
 #include <ctype.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "report_internal.h"
 
-static json_t *jbytes(const void *p, size_t n) {
-    size_t cap = n * 4 + 8;  // worst case: every byte becomes "\xNN"
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        return NULL;
-    }
-    size_t len = report_escape(p, n, REPORT_ESC_JSON, buf, cap);
-    json_t *s = json_stringn(buf, len);
-    free(buf);
-    return s;
+// PUT writes "k": and then the value that the call v writes (v is a void expression).
+#define PUT(w, k, v) (jsonw_key((w), (k)), (v))
+
+static void jinteger(jsonw *w, long long v) {
+    jsonw_int(w, v);
 }
 
-static json_t *jstr(const char *s) {
-    return s ? jbytes(s, strlen(s)) : json_null();
+static void jboolean(jsonw *w, bool b) {
+    jsonw_bool(w, b);
+}
+
+static void jnull(jsonw *w) {
+    jsonw_null(w);
+}
+
+// jstring: a string from our own tables or formatters (ASCII), not from the wire.
+static void jstring(jsonw *w, const char *s) {
+    jsonw_string(w, s);
+}
+
+static void jbytes(jsonw *w, const void *p, size_t n) {
+    jsonw_bytes(w, p, n);  // invalid UTF-8 as "\xNN", as report_escape(REPORT_ESC_JSON)
+}
+
+static void jstr(jsonw *w, const char *s) {
+    s ? jbytes(w, s, strlen(s)) : jnull(w);
 }
 
 // jfield: a NUL-terminated string stored in a fixed array (never read past the array).
-static json_t *jfield(const char *s, size_t cap) {
-    return jbytes(s, strnlen(s, cap));
+static void jfield(jsonw *w, const char *s, size_t cap) {
+    jbytes(w, s, strnlen(s, cap));
 }
 
-static json_t *jstr_or_null(const char *s, size_t cap) {
-    return s[0] ? jfield(s, cap) : json_null();
+static void jstr_or_null(jsonw *w, const char *s, size_t cap) {
+    s[0] ? jfield(w, s, cap) : jnull(w);
 }
-#define JFIELD(arr) jfield((arr), sizeof(arr))
-#define JOPT(arr) jstr_or_null((arr), sizeof(arr))
+#define JFIELD(w, arr) jfield(w, (arr), sizeof(arr))
+#define JOPT(w, arr) jstr_or_null(w, (arr), sizeof(arr))
 
-static json_t *jint(uint64_t v) {
-    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+static void jint(jsonw *w, uint64_t v) {
+    jinteger(w, v > (uint64_t)INT64_MAX ? INT64_MAX : (long long)v);
 }
 
-static json_t *jtime_sec(int64_t sec) {
+static void jtime_sec(jsonw *w, int64_t sec) {
     char buf[32];
     report_time_sec(sec, buf);
-    return json_string(buf);
+    jstring(w, buf);
 }
 
-static json_t *jtime(int64_t ns) {
+static void jtime(jsonw *w, int64_t ns) {
     char buf[32];
     report_time(ns, buf);
-    return json_string(buf);
+    jstring(w, buf);
 }
 
-static void put(json_t *o, const char *k, json_t *v) {
-    json_object_set_new(o, k, v);  // v == NULL (out of memory): key left out, see above
+static void jname(jsonw *w, const char *name) {
+    name ? jstring(w, name) : jnull(w);
 }
 
-static json_t *jname(const char *name) {
-    return name ? json_string(name) : json_null();
-}
-
-static json_t *jcode_name(uint16_t code, const char *name) {
-    json_t *o = json_object();
-    put(o, "code", json_integer(code));
-    put(o, "name", jname(name));
-    return o;
+static void jcode_name(jsonw *w, uint16_t code, const char *name) {
+    jsonw_object_begin(w);
+    PUT(w, "code", jinteger(w, code));
+    PUT(w, "name", jname(w, name));
+    jsonw_object_end(w);
 }
 
 // jnamed_list: [{"code":..,"name":..}] for a list of 16-bit code points.
-static json_t *jnamed_list(const uint16_t *v, size_t n, const char *(*namefn)(uint16_t)) {
-    json_t *a = json_array();
+static void jnamed_list(jsonw *w, const uint16_t *v, size_t n, const char *(*namefn)(uint16_t)) {
+    jsonw_array_begin(w);
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(a, jcode_name(v[i], namefn(v[i])));
+        jcode_name(w, v[i], namefn(v[i]));
     }
-    return a;
+    jsonw_array_end(w);
 }
 
-// sni_len: the SNI as received, embedded NULs included (jansson escapes them as \u0000).
+// sni_len: the SNI as received, embedded NULs included (printed as \u0000).
 static size_t sni_len(const tls_client_hello *ch) {
     return ch->sni_len < TLS_MAX_SNI_LEN ? ch->sni_len : TLS_MAX_SNI_LEN;
 }
 
-static json_t *jversion(uint16_t v) {
+static void jversion(jsonw *w, uint16_t v) {
     char buf[32];
-    return json_string(fmt_version(v, buf));
+    jstring(w, fmt_version(v, buf));
 }
 
-static json_t *jendpoint(const tls_endpoint *e) {
+// jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it).
+static void jendpoint_members(jsonw *w, const tls_endpoint *e) {
     char ip[48];
     report_ip(e, ip);
-    json_t *o = json_object();
-    put(o, "ip", json_string(ip));
-    put(o, "port", json_integer(e->port));
-    return o;
+    PUT(w, "ip", jstring(w, ip));
+    PUT(w, "port", jinteger(w, e->port));
 }
 
-static bool emit(report *r, json_t *root) {
-    if (root == NULL) {
-        return false;
-    }
-    int rc = json_dumpf(root, r->o.out, JSON_COMPACT);
-    json_decref(root);
-    if (rc != 0 || fputc('\n', r->o.out) == EOF) {
-        return false;
-    }
-    return true;
+static void jendpoint(jsonw *w, const tls_endpoint *e) {
+    jsonw_object_begin(w);
+    jendpoint_members(w, e);
+    jsonw_object_end(w);
+}
+
+// emit closes the line; false when any write of it failed (report.c also checks ferror).
+static bool emit(report *r, jsonw *w) {
+    (void)r;
+    return jsonw_end_line(w);
 }
 
 // jwireshark: {"filter": display filter of the connection, "stream": tcp.stream or null}.
-static json_t *jwireshark(const report *r, const tls_endpoint *client, const tls_endpoint *server,
-                          uint64_t conn_id) {
+static void jwireshark(jsonw *w, const report *r, const tls_endpoint *client,
+                       const tls_endpoint *server, uint64_t conn_id) {
     char filter[REPORT_WIRESHARK_FILTER_LEN];
     report_wireshark_filter(client, server, filter);
-    json_t *ws = json_object();
-    put(ws, "filter", json_string(filter));
-    put(ws, "stream", r->o.stream_is_tcp_stream ? jint(conn_id) : json_null());
-    return ws;
+    jsonw_object_begin(w);
+    PUT(w, "filter", jstring(w, filter));
+    PUT(w, "stream", r->o.stream_is_tcp_stream ? jint(w, conn_id) : jnull(w));
+    jsonw_object_end(w);
 }
 
-static json_t *jheader(const report *r, const char *type) {
-    json_t *o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-    put(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
-    put(o, "type", json_string(type));
-    put(o, "file", jstr(r->file));
-    return o;
+// jheader starts the line: {"schema_version":1,"type":..,"file":..
+static void jheader(jsonw *w, const report *r, const char *type) {
+    jsonw_begin_line(w, r->o.out);
+    PUT(w, "schema_version", jinteger(w, REPORT_SCHEMA_VERSION));
+    PUT(w, "type", jstring(w, type));
+    PUT(w, "file", jstr(w, r->file));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,37 +148,41 @@ static const char *end_reason_name(uint8_t reason) {
     return reason < sizeof n / sizeof n[0] ? n[reason] : "unknown";
 }
 
-static json_t *jclient_hello(const tls_client_hello *ch) {
+static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
     if (!ch->present) {
-        return json_null();
+        jnull(w);
+        return;
     }
-    json_t *o = json_object();
-    put(o, "frame", json_integer(ch->frame));
-    put(o, "sslv2", json_boolean(ch->sslv2));
-    put(o, "record_version", jversion(ch->record_version));
-    put(o, "version", jversion(ch->legacy_version));
-    put(o, "session_id_length", json_integer(ch->session_id_len));
-    put(o, "ciphers", jnamed_list(ch->ciphers, ch->num_ciphers, tls_cipher_name));
-    put(o, "compression_methods", json_integer(ch->num_compression));
-    put(o, "extensions", jnamed_list(ch->extensions, ch->num_extensions, tls_extension_name));
-    put(o, "sni", ch->has_sni ? jbytes(ch->sni, sni_len(ch)) : json_null());
-    put(o, "supported_versions", jnamed_list(ch->versions, ch->num_versions, tls_version_name));
-    put(o, "groups", jnamed_list(ch->groups, ch->num_groups, tls_group_name));
-    put(o, "sigalgs", jnamed_list(ch->sigalgs, ch->num_sigalgs, tls_sigalg_name));
-    put(o, "sigalgs_cert", jnamed_list(ch->sigalgs_cert, ch->num_sigalgs_cert, tls_sigalg_name));
-    put(o, "key_share", jnamed_list(ch->key_share_groups, ch->num_key_shares, tls_group_name));
-    json_t *alpn = json_array();
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, ch->frame));
+    PUT(w, "sslv2", jboolean(w, ch->sslv2));
+    PUT(w, "record_version", jversion(w, ch->record_version));
+    PUT(w, "version", jversion(w, ch->legacy_version));
+    PUT(w, "session_id_length", jinteger(w, ch->session_id_len));
+    PUT(w, "ciphers", jnamed_list(w, ch->ciphers, ch->num_ciphers, tls_cipher_name));
+    PUT(w, "compression_methods", jinteger(w, ch->num_compression));
+    PUT(w, "extensions", jnamed_list(w, ch->extensions, ch->num_extensions, tls_extension_name));
+    PUT(w, "sni", ch->has_sni ? jbytes(w, ch->sni, sni_len(ch)) : jnull(w));
+    PUT(w, "supported_versions", jnamed_list(w, ch->versions, ch->num_versions, tls_version_name));
+    PUT(w, "groups", jnamed_list(w, ch->groups, ch->num_groups, tls_group_name));
+    PUT(w, "sigalgs", jnamed_list(w, ch->sigalgs, ch->num_sigalgs, tls_sigalg_name));
+    PUT(w, "sigalgs_cert", jnamed_list(w, ch->sigalgs_cert, ch->num_sigalgs_cert, tls_sigalg_name));
+    PUT(w, "key_share", jnamed_list(w, ch->key_share_groups, ch->num_key_shares, tls_group_name));
+    jsonw_key(w, "alpn");
+    jsonw_array_begin(w);
     for (size_t i = 0; i < ch->num_alpn && i < TLS_MAX_ALPN; i++) {
-        json_array_append_new(alpn, JFIELD(ch->alpn[i]));
+        JFIELD(w, ch->alpn[i]);
     }
-    put(o, "alpn", alpn);
-    json_t *pf = json_array();
+    jsonw_array_end(w);
+    jsonw_key(w, "point_formats");
+    jsonw_array_begin(w);
     for (size_t i = 0; i < ch->num_point_formats && i < TLS_MAX_POINT_FORMATS; i++) {
-        json_array_append_new(pf, json_integer(ch->point_formats[i]));
+        jinteger(w, ch->point_formats[i]);
     }
-    put(o, "point_formats", pf);
-    json_t *f = json_object();
-#define FLAG(name) put(f, #name, json_boolean(ch->name))
+    jsonw_array_end(w);
+    jsonw_key(w, "flags");
+    jsonw_object_begin(w);
+#define FLAG(name) PUT(w, #name, jboolean(w, ch->name))
     FLAG(status_request);
     FLAG(sct);
     FLAG(renegotiation_info);
@@ -187,31 +197,34 @@ static json_t *jclient_hello(const tls_client_hello *ch) {
     FLAG(pre_shared_key);
     FLAG(sni_has_nul_or_ctl);
 #undef FLAG
-    put(f, "psk_modes", ch->has_psk_modes ? json_integer(ch->psk_modes) : json_null());
-    put(o, "flags", f);
-    put(o, "truncated", json_boolean(ch->truncated));
-    return o;
+    PUT(w, "psk_modes", ch->has_psk_modes ? jinteger(w, ch->psk_modes) : jnull(w));
+    jsonw_object_end(w);
+    PUT(w, "truncated", jboolean(w, ch->truncated));
+    jsonw_object_end(w);
 }
 
-static json_t *jserver_hello(const tls_server_hello *sh) {
+static void jserver_hello(jsonw *w, const tls_server_hello *sh) {
     if (!sh->present) {
-        return json_null();
+        jnull(w);
+        return;
     }
-    json_t *o = json_object();
-    put(o, "frame", json_integer(sh->frame));
-    put(o, "sslv2", json_boolean(sh->sslv2));
-    put(o, "record_version", jversion(sh->record_version));
-    put(o, "version", jversion(sh->legacy_version));
-    put(o, "selected_version", sh->selected_version ? jversion(sh->selected_version) : json_null());
-    put(o, "cipher", jcode_name(sh->cipher, tls_cipher_name(sh->cipher)));
-    put(o, "compression", json_integer(sh->compression));
-    put(o, "extensions", jnamed_list(sh->extensions, sh->num_extensions, tls_extension_name));
-    put(o, "key_share_group",
-        sh->key_share_group ? jcode_name(sh->key_share_group, tls_group_name(sh->key_share_group))
-                            : json_null());
-    put(o, "alpn", JOPT(sh->alpn));
-    json_t *f = json_object();
-#define FLAG(name) put(f, #name, json_boolean(sh->name))
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, sh->frame));
+    PUT(w, "sslv2", jboolean(w, sh->sslv2));
+    PUT(w, "record_version", jversion(w, sh->record_version));
+    PUT(w, "version", jversion(w, sh->legacy_version));
+    PUT(w, "selected_version", sh->selected_version ? jversion(w, sh->selected_version) : jnull(w));
+    PUT(w, "cipher", jcode_name(w, sh->cipher, tls_cipher_name(sh->cipher)));
+    PUT(w, "compression", jinteger(w, sh->compression));
+    PUT(w, "extensions", jnamed_list(w, sh->extensions, sh->num_extensions, tls_extension_name));
+    PUT(w, "key_share_group",
+        sh->key_share_group
+            ? jcode_name(w, sh->key_share_group, tls_group_name(sh->key_share_group))
+            : jnull(w));
+    PUT(w, "alpn", JOPT(w, sh->alpn));
+    jsonw_key(w, "flags");
+    jsonw_object_begin(w);
+#define FLAG(name) PUT(w, #name, jboolean(w, sh->name))
     FLAG(renegotiation_info);
     FLAG(extended_master_secret);
     FLAG(encrypt_then_mac);
@@ -220,16 +233,17 @@ static json_t *jserver_hello(const tls_server_hello *sh) {
     FLAG(sct);
     FLAG(sni_ack);
 #undef FLAG
-    put(o, "flags", f);
-    put(o, "truncated", json_boolean(sh->truncated));
-    return o;
+    jsonw_object_end(w);
+    PUT(w, "truncated", jboolean(w, sh->truncated));
+    jsonw_object_end(w);
 }
 
 // jcertificates: [{"index","length","sha256"}] — SHA-256 of each DER as sent.
-static json_t *jcertificates(const tls_certificate *c) {
-    json_t *a = json_array();
+static void jcertificates(jsonw *w, const tls_certificate *c) {
+    jsonw_array_begin(w);
     if (!c->present) {
-        return a;
+        jsonw_array_end(w);
+        return;
     }
     for (uint32_t i = 0; i < c->num_stored && i < TLS_MAX_CERTS; i++) {
         unsigned char md[EVP_MAX_MD_SIZE];
@@ -241,63 +255,67 @@ static json_t *jcertificates(const tls_certificate *c) {
                 snprintf(hex + 2 * k, 3, "%02x", md[k]);
             }
         }
-        json_t *o = json_object();
-        put(o, "index", json_integer(i));
-        put(o, "length", json_integer(c->certs[i].len));
-        put(o, "sha256", hex[0] ? json_string(hex) : json_null());
-        json_array_append_new(a, o);
+        jsonw_object_begin(w);
+        PUT(w, "index", jinteger(w, i));
+        PUT(w, "length", jinteger(w, c->certs[i].len));
+        PUT(w, "sha256", hex[0] ? jstring(w, hex) : jnull(w));
+        jsonw_object_end(w);
     }
-    return a;
+    jsonw_array_end(w);
 }
 
-static json_t *jcert_message(const tls_certificate *c) {
+static void jcert_message(jsonw *w, const tls_certificate *c) {
     if (!c->present) {
-        return json_null();
+        jnull(w);
+        return;
     }
-    json_t *o = json_object();
-    put(o, "frame", json_integer(c->frame));
-    put(o, "tls13", json_boolean(c->tls13));
-    put(o, "count", json_integer(c->num_certs));
-    put(o, "stored", json_integer(c->num_stored));
-    put(o, "message_length", json_integer(c->message_len));
-    put(o, "truncated", json_boolean(c->truncated));
-    return o;
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, c->frame));
+    PUT(w, "tls13", jboolean(w, c->tls13));
+    PUT(w, "count", jinteger(w, c->num_certs));
+    PUT(w, "stored", jinteger(w, c->num_stored));
+    PUT(w, "message_length", jinteger(w, c->message_len));
+    PUT(w, "truncated", jboolean(w, c->truncated));
+    jsonw_object_end(w);
 }
 
-static json_t *jske(const tls_server_key_exchange *s) {
+static void jske(jsonw *w, const tls_server_key_exchange *s) {
     if (!s->present) {
-        return json_null();
+        jnull(w);
+        return;
     }
     static const char *const kinds[] = {"unknown", "ecdhe_named_curve", "dhe", "ecdhe_other"};
-    json_t *o = json_object();
-    put(o, "frame", json_integer(s->frame));
-    put(o, "kind", json_string(s->kind < 4 ? kinds[s->kind] : "unknown"));
-    put(o, "group", s->kind == 1 ? jcode_name(s->group, tls_group_name(s->group)) : json_null());
-    put(o, "dh_p_bits", s->kind == 2 ? json_integer(s->dh_p_bits) : json_null());
-    put(o, "sigalg", s->sigalg ? jcode_name(s->sigalg, tls_sigalg_name(s->sigalg)) : json_null());
-    put(o, "length", json_integer(s->body_len));
-    return o;
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, s->frame));
+    PUT(w, "kind", jstring(w, s->kind < 4 ? kinds[s->kind] : "unknown"));
+    PUT(w, "group", s->kind == 1 ? jcode_name(w, s->group, tls_group_name(s->group)) : jnull(w));
+    PUT(w, "dh_p_bits", s->kind == 2 ? jinteger(w, s->dh_p_bits) : jnull(w));
+    PUT(w, "sigalg", s->sigalg ? jcode_name(w, s->sigalg, tls_sigalg_name(s->sigalg)) : jnull(w));
+    PUT(w, "length", jinteger(w, s->body_len));
+    jsonw_object_end(w);
 }
 
-static json_t *jcert_request(const tls_cert_request *c) {
+static void jcert_request(jsonw *w, const tls_cert_request *c) {
     if (!c->present) {
-        return json_null();
+        jnull(w);
+        return;
     }
-    json_t *o = json_object();
-    put(o, "frame", json_integer(c->frame));
-    json_t *types = json_array();
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, c->frame));
+    jsonw_key(w, "cert_types");
+    jsonw_array_begin(w);
     for (size_t i = 0; i < c->num_cert_types && i < TLS_MAX_CERT_TYPES; i++) {
-        json_array_append_new(types, json_integer(c->cert_types[i]));
+        jinteger(w, c->cert_types[i]);
     }
-    put(o, "cert_types", types);
-    put(o, "sigalgs", jnamed_list(c->sigalgs, c->num_sigalgs, tls_sigalg_name));
-    put(o, "ca_names", json_integer(c->num_ca_names));
-    put(o, "truncated", json_boolean(c->truncated));
-    return o;
+    jsonw_array_end(w);
+    PUT(w, "sigalgs", jnamed_list(w, c->sigalgs, c->num_sigalgs, tls_sigalg_name));
+    PUT(w, "ca_names", jinteger(w, c->num_ca_names));
+    PUT(w, "truncated", jboolean(w, c->truncated));
+    jsonw_object_end(w);
 }
 
 // event_kind_name: "TCP_SYN" → "tcp_syn" (the JSON spelling of tls_event_kind).
-static json_t *jevent_kind(uint8_t kind) {
+static void jevent_kind(jsonw *w, uint8_t kind) {
     char buf[40];
     const char *n = tls_event_name((tls_event_kind)kind);
     size_t i = 0;
@@ -305,97 +323,98 @@ static json_t *jevent_kind(uint8_t kind) {
         buf[i] = (char)tolower((unsigned char)n[i]);
     }
     buf[i] = '\0';
-    return json_string(buf);
+    jstring(w, buf);
 }
 
-static json_t *jevent(const tls_transcript *t, const tls_event *e) {
-    json_t *o = json_object();
-    put(o, "frame", json_integer(e->frame));
-    put(o, "time", jtime(e->ts_ns));
-    put(o, "dir", json_string(e->dir == TLS_DIR_C2S ? "c2s" : "s2c"));
-    put(o, "kind", jevent_kind(e->kind));
+static void jevent(jsonw *w, const tls_transcript *t, const tls_event *e) {
+    jsonw_object_begin(w);
+    PUT(w, "frame", jinteger(w, e->frame));
+    PUT(w, "time", jtime(w, e->ts_ns));
+    PUT(w, "dir", jstring(w, e->dir == TLS_DIR_C2S ? "c2s" : "s2c"));
+    PUT(w, "kind", jevent_kind(w, e->kind));
     switch (e->kind) {
         case TLS_EV_HANDSHAKE:
-            put(o, "name", jname(tls_handshake_name(e->hs_type)));
-            put(o, "code", json_integer(e->hs_type));
+            PUT(w, "name", jname(w, tls_handshake_name(e->hs_type)));
+            PUT(w, "code", jinteger(w, e->hs_type));
             break;
         case TLS_EV_SSL2:
-            put(o, "name", jname(sslv2_msg_name(e->hs_type)));
-            put(o, "code", json_integer(e->hs_type));
+            PUT(w, "name", jname(w, sslv2_msg_name(e->hs_type)));
+            PUT(w, "code", jinteger(w, e->hs_type));
             break;
         case TLS_EV_ALERT:
-            put(o, "level",
-                json_string(e->alert_level == 1   ? "warning"
-                            : e->alert_level == 2 ? "fatal"
-                                                  : "unknown"));
-            put(o, "level_code", json_integer(e->alert_level));
-            put(o, "description", jname(tls_alert_name(e->alert_desc)));
-            put(o, "code", json_integer(e->alert_desc));
+            PUT(w, "level",
+                jstring(w, e->alert_level == 1   ? "warning"
+                           : e->alert_level == 2 ? "fatal"
+                                                 : "unknown"));
+            PUT(w, "level_code", jinteger(w, e->alert_level));
+            PUT(w, "description", jname(w, tls_alert_name(e->alert_desc)));
+            PUT(w, "code", jinteger(w, e->alert_desc));
             break;
         case TLS_EV_MALFORMED:
-            put(o, "error", json_string(tls_err_name((tls_err)e->err)));
-            put(o, "message", json_string(tls_err_msg((tls_err)e->err)));
+            PUT(w, "error", jstring(w, tls_err_name((tls_err)e->err)));
+            PUT(w, "message", jstring(w, tls_err_msg((tls_err)e->err)));
             break;
         case TLS_EV_NOT_TLS:
-            put(o, "preview",
-                jbytes(t->preview[e->dir & 1], t->preview_len[e->dir & 1] < TLS_MAX_PREVIEW
-                                                   ? t->preview_len[e->dir & 1]
-                                                   : TLS_MAX_PREVIEW));
+            PUT(w, "preview",
+                jbytes(w, t->preview[e->dir & 1],
+                       t->preview_len[e->dir & 1] < TLS_MAX_PREVIEW ? t->preview_len[e->dir & 1]
+                                                                    : TLS_MAX_PREVIEW));
             break;
         default:
             break;
     }
-    put(o, "length", json_integer(e->length));
+    PUT(w, "length", jinteger(w, e->length));
     if (e->content_type != 0 || e->kind == TLS_EV_SSL2) {
         // SSLv2 records have no content type; their version is 0x0002 (RFC 6101 App. E).
-        put(o, "content_type", e->content_type ? json_integer(e->content_type) : json_null());
-        put(o, "record_version", jversion(e->version));
-        put(o, "record_version_code", json_integer(e->version));
-        put(o, "encrypted",
-            json_boolean(e->kind == TLS_EV_ENCRYPTED_HANDSHAKE ||
-                         e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_APPLICATION_DATA));
+        PUT(w, "content_type", e->content_type ? jinteger(w, e->content_type) : jnull(w));
+        PUT(w, "record_version", jversion(w, e->version));
+        PUT(w, "record_version_code", jinteger(w, e->version));
+        PUT(w, "encrypted",
+            jboolean(w, e->kind == TLS_EV_ENCRYPTED_HANDSHAKE ||
+                            e->kind == TLS_EV_ENCRYPTED_ALERT ||
+                            e->kind == TLS_EV_APPLICATION_DATA));
     }
     if (e->count > 0) {
-        put(o, "count", json_integer(e->count));
+        PUT(w, "count", jinteger(w, e->count));
     }
-    return o;
+    jsonw_object_end(w);
 }
 
-static json_t *jtcp(const tls_tcp_facts *f) {
-    json_t *o = json_object();
-    put(o, "syn", json_boolean(f->syn));
-    put(o, "synack", json_boolean(f->synack));
-    put(o, "syn_count", json_integer(f->syn_count));
-    put(o, "syn_retransmitted", json_boolean(f->syn_retransmitted));
-    put(o, "fin_client", f->fin[0] ? json_integer(f->fin_frame[0]) : json_null());
-    put(o, "fin_server", f->fin[1] ? json_integer(f->fin_frame[1]) : json_null());
-    put(o, "rst_client", f->rst[0] ? json_integer(f->rst_frame[0]) : json_null());
-    put(o, "rst_server", f->rst[1] ? json_integer(f->rst_frame[1]) : json_null());
-    put(o, "bytes_c2s", jint(f->bytes[0]));
-    put(o, "bytes_s2c", jint(f->bytes[1]));
-    put(o, "retransmits_c2s", json_integer(f->retransmits[0]));
-    put(o, "retransmits_s2c", json_integer(f->retransmits[1]));
-    put(o, "server_flight_retransmits", json_integer(f->server_flight_retransmits));
-    put(o, "server_flight_acked", json_boolean(f->server_flight_acked));
-    return o;
+static void jtcp(jsonw *w, const tls_tcp_facts *f) {
+    jsonw_object_begin(w);
+    PUT(w, "syn", jboolean(w, f->syn));
+    PUT(w, "synack", jboolean(w, f->synack));
+    PUT(w, "syn_count", jinteger(w, f->syn_count));
+    PUT(w, "syn_retransmitted", jboolean(w, f->syn_retransmitted));
+    PUT(w, "fin_client", f->fin[0] ? jinteger(w, f->fin_frame[0]) : jnull(w));
+    PUT(w, "fin_server", f->fin[1] ? jinteger(w, f->fin_frame[1]) : jnull(w));
+    PUT(w, "rst_client", f->rst[0] ? jinteger(w, f->rst_frame[0]) : jnull(w));
+    PUT(w, "rst_server", f->rst[1] ? jinteger(w, f->rst_frame[1]) : jnull(w));
+    PUT(w, "bytes_c2s", jint(w, f->bytes[0]));
+    PUT(w, "bytes_s2c", jint(w, f->bytes[1]));
+    PUT(w, "retransmits_c2s", jinteger(w, f->retransmits[0]));
+    PUT(w, "retransmits_s2c", jinteger(w, f->retransmits[1]));
+    PUT(w, "server_flight_retransmits", jinteger(w, f->server_flight_retransmits));
+    PUT(w, "server_flight_acked", jboolean(w, f->server_flight_acked));
+    jsonw_object_end(w);
 }
 
-static json_t *jquality(const tls_quality *q) {
-    json_t *o = json_object();
-    put(o, "midstream", json_boolean(q->midstream));
-    put(o, "client_unseen", json_boolean(q->client_unseen));
-    put(o, "server_unseen", json_boolean(q->server_unseen));
-    put(o, "gaps_c2s", json_integer(q->gaps[0]));
-    put(o, "gaps_s2c", json_integer(q->gaps[1]));
-    put(o, "gap_bytes_c2s", jint(q->gap_bytes[0]));
-    put(o, "gap_bytes_s2c", jint(q->gap_bytes[1]));
-    put(o, "snaplen_truncated", json_integer(q->snaplen_truncated));
-    put(o, "overlap_conflicts", json_integer(q->overlap_conflicts));
-    put(o, "buffer_cap_hit", json_boolean(q->buffer_cap_hit));
-    put(o, "evicted", json_boolean(q->evicted));
-    put(o, "capture_ended", json_boolean(q->capture_ended));
-    put(o, "kernel_drops", json_boolean(q->kernel_drops));
-    return o;
+static void jquality(jsonw *w, const tls_quality *q) {
+    jsonw_object_begin(w);
+    PUT(w, "midstream", jboolean(w, q->midstream));
+    PUT(w, "client_unseen", jboolean(w, q->client_unseen));
+    PUT(w, "server_unseen", jboolean(w, q->server_unseen));
+    PUT(w, "gaps_c2s", jinteger(w, q->gaps[0]));
+    PUT(w, "gaps_s2c", jinteger(w, q->gaps[1]));
+    PUT(w, "gap_bytes_c2s", jint(w, q->gap_bytes[0]));
+    PUT(w, "gap_bytes_s2c", jint(w, q->gap_bytes[1]));
+    PUT(w, "snaplen_truncated", jinteger(w, q->snaplen_truncated));
+    PUT(w, "overlap_conflicts", jinteger(w, q->overlap_conflicts));
+    PUT(w, "buffer_cap_hit", jboolean(w, q->buffer_cap_hit));
+    PUT(w, "evicted", jboolean(w, q->evicted));
+    PUT(w, "capture_ended", jboolean(w, q->capture_ended));
+    PUT(w, "kernel_drops", jboolean(w, q->kernel_drops));
+    jsonw_object_end(w);
 }
 
 // negotiated_version: supported_versions in the ServerHello wins (RFC 8446 §4.2.1), else the
@@ -408,102 +427,104 @@ static uint16_t negotiated_version(const tls_transcript *t) {
 }
 
 bool json_transcript(report *r, const tls_transcript *t) {
-    json_t *o = jheader(r, "connection");
-    if (o == NULL) {
-        return false;
-    }
-    put(o, "conn_id", jint(t->conn_id));
-    put(o, "client", jendpoint(&t->client));
-    put(o, "server", jendpoint(&t->server));
-    put(o, "roles_from_syn", json_boolean(t->roles_from_syn));
-    put(o, "first_frame", json_integer(t->first_frame));
-    put(o, "last_frame", json_integer(t->last_frame));
-    put(o, "wireshark", jwireshark(r, &t->client, &t->server, t->conn_id));
-    put(o, "start", jtime(t->first_ts_ns));
-    put(o, "end", jtime(t->last_ts_ns));
-    put(o, "end_reason", json_string(end_reason_name(t->end_reason)));
-    put(o, "is_tls", json_boolean(t->is_tls));
-    put(o, "sni",
-        t->ch.present && t->ch.has_sni ? jbytes(t->ch.sni, sni_len(&t->ch)) : json_null());
+    jsonw wr, *w = &wr;
+    jheader(w, r, "connection");
+    PUT(w, "conn_id", jint(w, t->conn_id));
+    PUT(w, "client", jendpoint(w, &t->client));
+    PUT(w, "server", jendpoint(w, &t->server));
+    PUT(w, "roles_from_syn", jboolean(w, t->roles_from_syn));
+    PUT(w, "first_frame", jinteger(w, t->first_frame));
+    PUT(w, "last_frame", jinteger(w, t->last_frame));
+    PUT(w, "wireshark", jwireshark(w, r, &t->client, &t->server, t->conn_id));
+    PUT(w, "start", jtime(w, t->first_ts_ns));
+    PUT(w, "end", jtime(w, t->last_ts_ns));
+    PUT(w, "end_reason", jstring(w, end_reason_name(t->end_reason)));
+    PUT(w, "is_tls", jboolean(w, t->is_tls));
+    PUT(w, "sni",
+        t->ch.present && t->ch.has_sni ? jbytes(w, t->ch.sni, sni_len(&t->ch)) : jnull(w));
     uint16_t ver = negotiated_version(t);
-    json_t *tls = json_object();
-    put(tls, "version", ver ? jversion(ver) : json_null());
-    put(tls, "version_code", ver ? json_integer(ver) : json_null());
-    put(tls, "cipher", t->sh.present ? jname(tls_cipher_name(t->sh.cipher)) : json_null());
-    put(tls, "cipher_code", t->sh.present ? json_integer(t->sh.cipher) : json_null());
-    put(tls, "ja3", JOPT(t->ja3));
-    put(tls, "ja3s", JOPT(t->ja3s));
-    put(tls, "ja4", JOPT(t->ja4));
-    put(o, "tls", tls);
-    put(o, "client_hello", jclient_hello(&t->ch));
-    put(o, "hello_retry_request", jserver_hello(&t->hrr));
-    put(o, "client_hello_2", jclient_hello(&t->ch2));
-    put(o, "server_hello", jserver_hello(&t->sh));
-    put(o, "certificate", jcert_message(&t->cert));
-    put(o, "certificates", jcertificates(&t->cert));
-    put(o, "client_certificates", jcertificates(&t->client_cert));
-    put(o, "server_key_exchange", jske(&t->ske));
-    put(o, "certificate_request", jcert_request(&t->cert_req));
-    put(o, "server_hello_done", json_boolean(t->server_hello_done));
-    put(o, "client_key_exchange", json_boolean(t->client_key_exchange));
-    put(o, "renegotiation_attempt", json_boolean(t->renegotiation_attempt));
-    json_t *ev = json_array();
+    jsonw_key(w, "tls");
+    jsonw_object_begin(w);
+    PUT(w, "version", ver ? jversion(w, ver) : jnull(w));
+    PUT(w, "version_code", ver ? jinteger(w, ver) : jnull(w));
+    PUT(w, "cipher", t->sh.present ? jname(w, tls_cipher_name(t->sh.cipher)) : jnull(w));
+    PUT(w, "cipher_code", t->sh.present ? jinteger(w, t->sh.cipher) : jnull(w));
+    PUT(w, "ja3", JOPT(w, t->ja3));
+    PUT(w, "ja3s", JOPT(w, t->ja3s));
+    PUT(w, "ja4", JOPT(w, t->ja4));
+    jsonw_object_end(w);
+    PUT(w, "client_hello", jclient_hello(w, &t->ch));
+    PUT(w, "hello_retry_request", jserver_hello(w, &t->hrr));
+    PUT(w, "client_hello_2", jclient_hello(w, &t->ch2));
+    PUT(w, "server_hello", jserver_hello(w, &t->sh));
+    PUT(w, "certificate", jcert_message(w, &t->cert));
+    PUT(w, "certificates", jcertificates(w, &t->cert));
+    PUT(w, "client_certificates", jcertificates(w, &t->client_cert));
+    PUT(w, "server_key_exchange", jske(w, &t->ske));
+    PUT(w, "certificate_request", jcert_request(w, &t->cert_req));
+    PUT(w, "server_hello_done", jboolean(w, t->server_hello_done));
+    PUT(w, "client_key_exchange", jboolean(w, t->client_key_exchange));
+    PUT(w, "renegotiation_attempt", jboolean(w, t->renegotiation_attempt));
+    jsonw_key(w, "events");
+    jsonw_array_begin(w);
     for (uint32_t i = 0; i < t->num_events && i < TLS_MAX_EVENTS; i++) {
-        json_array_append_new(ev, jevent(t, &t->events[i]));
+        jevent(w, t, &t->events[i]);
     }
-    put(o, "events", ev);
-    put(o, "events_dropped", json_integer(t->events_dropped));
-    json_t *app = json_object();
-    put(app, "records_c2s", json_integer(t->app_records[0]));
-    put(app, "records_s2c", json_integer(t->app_records[1]));
-    put(app, "bytes_c2s", jint(t->app_bytes[0]));
-    put(app, "bytes_s2c", jint(t->app_bytes[1]));
-    put(o, "application_data", app);
-    put(o, "tcp", jtcp(&t->tcp));
-    put(o, "quality", jquality(&t->quality));
-    json_t *err = json_object();
-    put(err, "count", json_integer(t->num_errors));
-    put(err, "first",
-        t->num_errors ? json_string(tls_err_name((tls_err)t->first_err)) : json_null());
-    put(err, "frame", t->num_errors ? json_integer(t->first_err_frame) : json_null());
-    put(err, "offset", t->num_errors ? json_integer(t->first_err_offset) : json_null());
-    put(o, "errors", err);
-    return emit(r, o);
+    jsonw_array_end(w);
+    PUT(w, "events_dropped", jinteger(w, t->events_dropped));
+    jsonw_key(w, "application_data");
+    jsonw_object_begin(w);
+    PUT(w, "records_c2s", jinteger(w, t->app_records[0]));
+    PUT(w, "records_s2c", jinteger(w, t->app_records[1]));
+    PUT(w, "bytes_c2s", jint(w, t->app_bytes[0]));
+    PUT(w, "bytes_s2c", jint(w, t->app_bytes[1]));
+    jsonw_object_end(w);
+    PUT(w, "tcp", jtcp(w, &t->tcp));
+    PUT(w, "quality", jquality(w, &t->quality));
+    jsonw_key(w, "errors");
+    jsonw_object_begin(w);
+    PUT(w, "count", jinteger(w, t->num_errors));
+    PUT(w, "first", t->num_errors ? jstring(w, tls_err_name((tls_err)t->first_err)) : jnull(w));
+    PUT(w, "frame", t->num_errors ? jinteger(w, t->first_err_frame) : jnull(w));
+    PUT(w, "offset", t->num_errors ? jinteger(w, t->first_err_offset) : jnull(w));
+    jsonw_object_end(w);
+    return emit(r, w);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handshakes (tlsdiag analyze)
 // ---------------------------------------------------------------------------------------------
-static json_t *jtext_list(const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap) {
-    json_t *a = json_array();
+static void jtext_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap) {
+    jsonw_array_begin(w);
     for (uint32_t i = 0; i < n && i < cap; i++) {
-        json_array_append_new(a, jfield(items[i], VERDICT_TEXT));
+        jfield(w, items[i], VERDICT_TEXT);
     }
-    return a;
+    jsonw_array_end(w);
 }
 
-static json_t *jevidence_list(const verdict *v) {
-    json_t *a = json_array();
+static void jevidence_list(jsonw *w, const verdict *v) {
+    jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
         const verdict_evidence *e = &v->evidence[i];
-        json_t *o = json_object();
-        put(o, "key", JFIELD(e->key));
-        put(o, "value", JFIELD(e->value));
-        put(o, "frame", e->frame ? json_integer(e->frame) : json_null());
-        json_array_append_new(a, o);
+        jsonw_object_begin(w);
+        PUT(w, "key", JFIELD(w, e->key));
+        PUT(w, "value", JFIELD(w, e->value));
+        PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
+        jsonw_object_end(w);
     }
-    return a;
+    jsonw_array_end(w);
 }
 
-static json_t *jx509(const x509_info *c) {
-    json_t *o = json_object();
-    put(o, "index", json_integer(c->index));
-    put(o, "subject", JFIELD(c->subject));
-    put(o, "issuer", JFIELD(c->issuer));
-    put(o, "serial", JFIELD(c->serial));
-    put(o, "not_before", jtime_sec(c->not_before));
-    put(o, "not_after", jtime_sec(c->not_after));
-    json_t *sans = json_array();
+static void jx509(jsonw *w, const x509_info *c) {
+    jsonw_object_begin(w);
+    PUT(w, "index", jinteger(w, c->index));
+    PUT(w, "subject", JFIELD(w, c->subject));
+    PUT(w, "issuer", JFIELD(w, c->issuer));
+    PUT(w, "serial", JFIELD(w, c->serial));
+    PUT(w, "not_before", jtime_sec(w, c->not_before));
+    PUT(w, "not_after", jtime_sec(w, c->not_after));
+    jsonw_key(w, "sans");
+    jsonw_array_begin(w);
     // sans is "a,b,c" (analyze/); split on commas for the array form.
     const char *s = c->sans;
     size_t total = strnlen(c->sans, sizeof c->sans);
@@ -511,210 +532,218 @@ static json_t *jx509(const x509_info *c) {
     for (size_t i = 0; i <= total; i++) {
         if (i == total || s[i] == ',') {
             if (i > start) {
-                json_array_append_new(sans, jbytes(s + start, i - start));
+                jbytes(w, s + start, i - start);
             }
             start = i + 1;
         }
     }
-    put(o, "sans", sans);
-    json_t *key = json_object();
-    put(key, "type", JOPT(c->key_type));
-    put(key, "bits", json_integer(c->key_bits));
-    put(key, "curve", JOPT(c->curve));
-    put(o, "key", key);
-    put(o, "signature_algorithm", JOPT(c->sig_alg));
-    put(o, "sha256", JOPT(c->sha256));
-    put(o, "ski", JOPT(c->ski));
-    put(o, "aki", JOPT(c->aki));
-    put(o, "self_issued", json_boolean(c->self_issued));
-    put(o, "self_signed", json_boolean(c->self_signed));
-    put(o, "ca", json_boolean(c->is_ca));
-    put(o, "parse_error", json_boolean(c->parse_error));
-    return o;
+    jsonw_array_end(w);
+    jsonw_key(w, "key");
+    jsonw_object_begin(w);
+    PUT(w, "type", JOPT(w, c->key_type));
+    PUT(w, "bits", jinteger(w, c->key_bits));
+    PUT(w, "curve", JOPT(w, c->curve));
+    jsonw_object_end(w);
+    PUT(w, "signature_algorithm", JOPT(w, c->sig_alg));
+    PUT(w, "sha256", JOPT(w, c->sha256));
+    PUT(w, "ski", JOPT(w, c->ski));
+    PUT(w, "aki", JOPT(w, c->aki));
+    PUT(w, "self_issued", jboolean(w, c->self_issued));
+    PUT(w, "self_signed", jboolean(w, c->self_signed));
+    PUT(w, "ca", jboolean(w, c->is_ca));
+    PUT(w, "parse_error", jboolean(w, c->parse_error));
+    jsonw_object_end(w);
 }
 
 bool json_verdict(report *r, const verdict *v) {
-    json_t *o = jheader(r, "handshake");
-    if (o == NULL) {
-        return false;
-    }
-    put(o, "conn_id", jint(v->conn_id));
-    json_t *client = jendpoint(&v->client);
-    put(client, "cloudfront", json_boolean(v->client_is_cloudfront));
-    put(client, "network", JOPT(v->client_network));
-    put(o, "client", client);
-    put(o, "server", jendpoint(&v->server));
-    put(o, "sni", v->has_sni ? JFIELD(v->sni) : json_null());
-    put(o, "start", jtime(v->first_ts_ns));
-    put(o, "end", jtime(v->last_ts_ns));
-    json_t *frames = json_object();
-    put(frames, "first", json_integer(v->first_frame));
-    put(frames, "last", json_integer(v->last_frame));
-    put(o, "frames", frames);
-    put(o, "wireshark", jwireshark(r, &v->client, &v->server, v->conn_id));
-    json_t *tls = json_object();
-    put(tls, "version", v->version ? jversion(v->version) : json_null());
-    put(tls, "version_code", v->version ? json_integer(v->version) : json_null());
-    put(tls, "cipher", v->cipher ? jname(tls_cipher_name(v->cipher)) : json_null());
-    put(tls, "cipher_code", v->cipher ? json_integer(v->cipher) : json_null());
-    put(tls, "ja3", JOPT(v->ja3));
-    put(tls, "ja3s", JOPT(v->ja3s));
-    put(tls, "ja4", JOPT(v->ja4));
-    put(o, "tls", tls);
-    put(o, "outcome", json_string(verdict_outcome_name(v->outcome)));
-    put(o, "predicted", json_boolean(v->predicted));
-    put(o, "failed_step", JOPT(v->failed_step));
-    put(o, "aborted_by",
+    jsonw wr, *w = &wr;
+    jheader(w, r, "handshake");
+    PUT(w, "conn_id", jint(w, v->conn_id));
+    jsonw_key(w, "client");
+    jsonw_object_begin(w);
+    jendpoint_members(w, &v->client);
+    PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
+    PUT(w, "network", JOPT(w, v->client_network));
+    jsonw_object_end(w);
+    PUT(w, "server", jendpoint(w, &v->server));
+    PUT(w, "sni", v->has_sni ? JFIELD(w, v->sni) : jnull(w));
+    PUT(w, "start", jtime(w, v->first_ts_ns));
+    PUT(w, "end", jtime(w, v->last_ts_ns));
+    jsonw_key(w, "frames");
+    jsonw_object_begin(w);
+    PUT(w, "first", jinteger(w, v->first_frame));
+    PUT(w, "last", jinteger(w, v->last_frame));
+    jsonw_object_end(w);
+    PUT(w, "wireshark", jwireshark(w, r, &v->client, &v->server, v->conn_id));
+    jsonw_key(w, "tls");
+    jsonw_object_begin(w);
+    PUT(w, "version", v->version ? jversion(w, v->version) : jnull(w));
+    PUT(w, "version_code", v->version ? jinteger(w, v->version) : jnull(w));
+    PUT(w, "cipher", v->cipher ? jname(w, tls_cipher_name(v->cipher)) : jnull(w));
+    PUT(w, "cipher_code", v->cipher ? jinteger(w, v->cipher) : jnull(w));
+    PUT(w, "ja3", JOPT(w, v->ja3));
+    PUT(w, "ja3s", JOPT(w, v->ja3s));
+    PUT(w, "ja4", JOPT(w, v->ja4));
+    jsonw_object_end(w);
+    PUT(w, "outcome", jstring(w, verdict_outcome_name(v->outcome)));
+    PUT(w, "predicted", jboolean(w, v->predicted));
+    PUT(w, "failed_step", JOPT(w, v->failed_step));
+    PUT(w, "aborted_by",
         v->outcome == OUTCOME_FAILED && v->aborted_by != PARTY_NONE
-            ? json_string(verdict_party_name(v->aborted_by))
-            : json_null());
+            ? jstring(w, verdict_party_name(v->aborted_by))
+            : jnull(w));
     if (v->has_alert) {
-        json_t *a = json_object();
-        put(a, "sender", json_string(verdict_party_name(v->alert_sender)));
+        jsonw_key(w, "alert");
+        jsonw_object_begin(w);
+        PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
         if (v->alert_encrypted) {
-            put(a, "level", json_null());
-            put(a, "description", json_null());
-            put(a, "code", json_null());
+            PUT(w, "level", jnull(w));
+            PUT(w, "description", jnull(w));
+            PUT(w, "code", jnull(w));
         } else {
-            put(a, "level",
-                json_string(v->alert_level == 1   ? "warning"
-                            : v->alert_level == 2 ? "fatal"
-                                                  : "unknown"));
-            put(a, "description", jname(tls_alert_name(v->alert_desc)));
-            put(a, "code", json_integer(v->alert_desc));
+            PUT(w, "level",
+                jstring(w, v->alert_level == 1   ? "warning"
+                           : v->alert_level == 2 ? "fatal"
+                                                 : "unknown"));
+            PUT(w, "description", jname(w, tls_alert_name(v->alert_desc)));
+            PUT(w, "code", jinteger(w, v->alert_desc));
         }
-        put(a, "frame", json_integer(v->alert_frame));
-        put(a, "encrypted", json_boolean(v->alert_encrypted));
-        put(o, "alert", a);
+        PUT(w, "frame", jinteger(w, v->alert_frame));
+        PUT(w, "encrypted", jboolean(w, v->alert_encrypted));
+        jsonw_object_end(w);
     } else {
-        put(o, "alert", json_null());
+        PUT(w, "alert", jnull(w));
     }
-    put(o, "cause", json_string(cause_name(v->cause)));
-    put(o, "confidence", json_string(verdict_confidence_name(v->confidence)));
-    put(o, "method", json_string(verdict_method_name(v->method)));
-    put(o, "summary", JFIELD(v->summary));
-    put(o, "evidence", jevidence_list(v));
-    put(o, "fix", jtext_list(v->fix, v->num_fix, VERDICT_MAX_STEPS));
-    put(o, "check_command", JOPT(v->check_command));
-    put(o, "dead_ends", jtext_list(v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
-    json_t *findings = json_array();
+    PUT(w, "cause", jstring(w, cause_name(v->cause)));
+    PUT(w, "confidence", jstring(w, verdict_confidence_name(v->confidence)));
+    PUT(w, "method", jstring(w, verdict_method_name(v->method)));
+    PUT(w, "summary", JFIELD(w, v->summary));
+    PUT(w, "evidence", jevidence_list(w, v));
+    PUT(w, "fix", jtext_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
+    PUT(w, "check_command", JOPT(w, v->check_command));
+    PUT(w, "dead_ends", jtext_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
+    jsonw_key(w, "findings");
+    jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_findings && i < VERDICT_MAX_FINDINGS; i++) {
-        json_t *f = json_object();
-        put(f, "cause", json_string(cause_name(v->findings[i].cause)));
-        put(f, "text", JFIELD(v->findings[i].text));
-        json_array_append_new(findings, f);
+        jsonw_object_begin(w);
+        PUT(w, "cause", jstring(w, cause_name(v->findings[i].cause)));
+        PUT(w, "text", JFIELD(w, v->findings[i].text));
+        jsonw_object_end(w);
     }
-    put(o, "findings", findings);
-    json_t *certs = json_array();
+    jsonw_array_end(w);
+    jsonw_key(w, "certificates");
+    jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_certs && i < VERDICT_MAX_CERTS; i++) {
-        json_array_append_new(certs, jx509(&v->certs[i]));
+        jx509(w, &v->certs[i]);
     }
-    put(o, "certificates", certs);
-    put(o, "chain_sha256", JOPT(v->chain_sha256));
-    put(o, "verify_result", JOPT(v->verify_error));
-    put(o, "trust_store", JOPT(v->trust_store));
-    put(o, "capture_note", JOPT(v->capture_note));
-    return emit(r, o);
+    jsonw_array_end(w);
+    PUT(w, "chain_sha256", JOPT(w, v->chain_sha256));
+    PUT(w, "verify_result", JOPT(w, v->verify_error));
+    PUT(w, "trust_store", JOPT(w, v->trust_store));
+    PUT(w, "capture_note", JOPT(w, v->capture_note));
+    return emit(r, w);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Summary and errors
 // ---------------------------------------------------------------------------------------------
-static json_t *jcounts(const summary_count *c, size_t n, const char *keyname) {
-    json_t *a = json_array();
+static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyname) {
+    jsonw_array_begin(w);
     for (size_t i = 0; i < n && i < 10; i++) {  // top 10, as the text tables
-        json_t *o = json_object();
-        put(o, keyname, JFIELD(c[i].key));
-        put(o, "ok", jint(c[i].ok));
-        put(o, "failed", jint(c[i].failed));
-        put(o, "first_failure", c[i].failed ? jtime(c[i].first_fail_ns) : json_null());
-        put(o, "last_failure", c[i].failed ? jtime(c[i].last_fail_ns) : json_null());
-        put(o, "top_cause", c[i].failed ? json_string(cause_name(c[i].top_cause)) : json_null());
-        json_array_append_new(a, o);
+        jsonw_object_begin(w);
+        PUT(w, keyname, JFIELD(w, c[i].key));
+        PUT(w, "ok", jint(w, c[i].ok));
+        PUT(w, "failed", jint(w, c[i].failed));
+        PUT(w, "first_failure", c[i].failed ? jtime(w, c[i].first_fail_ns) : jnull(w));
+        PUT(w, "last_failure", c[i].failed ? jtime(w, c[i].last_fail_ns) : jnull(w));
+        PUT(w, "top_cause", c[i].failed ? jstring(w, cause_name(c[i].top_cause)) : jnull(w));
+        jsonw_object_end(w);
     }
-    return a;
+    jsonw_array_end(w);
 }
 
 bool json_summary(report *r, const summary *s, const report_run_info *info) {
-    json_t *o = jheader(r, "summary");
-    if (o == NULL) {
-        return false;
-    }
-    json_t *files = json_array();
+    jsonw wr, *w = &wr;
+    jheader(w, r, "summary");
+    jsonw_key(w, "files");
+    jsonw_array_begin(w);
     for (size_t i = 0; i < info->num_files && info->files; i++) {
-        json_array_append_new(files, jstr(info->files[i]));
+        jstr(w, info->files[i]);
     }
-    put(o, "files", files);
-    put(o, "connections", jint(s->connections));
-    put(o, "succeeded", jint(s->succeeded));
-    put(o, "failed", jint(s->failed));
-    put(o, "predicted", jint(s->predicted));
-    put(o, "incomplete", jint(s->incomplete));
-    put(o, "not_tls", jint(s->not_tls));
-    json_t *by = json_object();
+    jsonw_array_end(w);
+    PUT(w, "connections", jint(w, s->connections));
+    PUT(w, "succeeded", jint(w, s->succeeded));
+    PUT(w, "failed", jint(w, s->failed));
+    PUT(w, "predicted", jint(w, s->predicted));
+    PUT(w, "incomplete", jint(w, s->incomplete));
+    PUT(w, "not_tls", jint(w, s->not_tls));
+    jsonw_key(w, "by_cause");
+    jsonw_object_begin(w);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         if (c != CAUSE_OK && s->by_cause[c] > 0) {
-            put(by, cause_name((cause_id)c), jint(s->by_cause[c]));
+            PUT(w, cause_name((cause_id)c), jint(w, s->by_cause[c]));
         }
     }
-    put(o, "by_cause", by);
+    jsonw_object_end(w);
     bool any = s->failed + s->predicted > 0;
-    put(o, "dominant_cause", any ? json_string(cause_name(s->dominant)) : json_null());
-    put(o, "first_failure", any ? jtime(s->first_fail_ns) : json_null());
-    put(o, "last_failure", any ? jtime(s->last_fail_ns) : json_null());
+    PUT(w, "dominant_cause", any ? jstring(w, cause_name(s->dominant)) : jnull(w));
+    PUT(w, "first_failure", any ? jtime(w, s->first_fail_ns) : jnull(w));
+    PUT(w, "last_failure", any ? jtime(w, s->last_fail_ns) : jnull(w));
     const verdict *ex = s->dominant_example;
     if (ex != NULL) {
-        json_t *d = json_object();
-        put(d, "conn_id", jint(ex->conn_id));
-        put(d, "summary", JFIELD(ex->summary));
-        put(d, "evidence", jevidence_list(ex));
-        put(d, "fix", jtext_list(ex->fix, ex->num_fix, VERDICT_MAX_STEPS));
-        put(d, "check_command", JOPT(ex->check_command));
-        put(d, "dead_ends", jtext_list(ex->dead_ends, ex->num_dead_ends, VERDICT_MAX_STEPS));
-        put(o, "dominant_example", d);
+        jsonw_key(w, "dominant_example");
+        jsonw_object_begin(w);
+        PUT(w, "conn_id", jint(w, ex->conn_id));
+        PUT(w, "summary", JFIELD(w, ex->summary));
+        PUT(w, "evidence", jevidence_list(w, ex));
+        PUT(w, "fix", jtext_list(w, ex->fix, ex->num_fix, VERDICT_MAX_STEPS));
+        PUT(w, "check_command", JOPT(w, ex->check_command));
+        PUT(w, "dead_ends", jtext_list(w, ex->dead_ends, ex->num_dead_ends, VERDICT_MAX_STEPS));
+        jsonw_object_end(w);
     } else {
-        put(o, "dominant_example", json_null());
+        PUT(w, "dominant_example", jnull(w));
     }
-    put(o, "by_sni", jcounts(s->by_sni, s->by_sni ? s->num_sni : 0, "sni"));
-    put(o, "by_network", jcounts(s->by_network, s->by_network ? s->num_networks : 0, "network"));
-    put(o, "by_certificate", jcounts(s->by_cert, s->by_cert ? s->num_certs : 0, "sha256"));
+    PUT(w, "by_sni", jcounts(w, s->by_sni, s->by_sni ? s->num_sni : 0, "sni"));
+    PUT(w, "by_network", jcounts(w, s->by_network, s->by_network ? s->num_networks : 0, "network"));
+    PUT(w, "by_certificate", jcounts(w, s->by_cert, s->by_cert ? s->num_certs : 0, "sha256"));
     if (s->intermittent) {
-        json_t *im = json_object();
-        put(im, "sni", JFIELD(s->intermittent_sni));
-        put(o, "intermittent", im);
+        jsonw_key(w, "intermittent");
+        jsonw_object_begin(w);
+        PUT(w, "sni", JFIELD(w, s->intermittent_sni));
+        jsonw_object_end(w);
     } else {
-        put(o, "intermittent", json_null());
+        PUT(w, "intermittent", jnull(w));
     }
-    json_t *prof = json_object();
-    put(prof, "name", jstr(info->profile_name));
-    put(prof, "version", jstr(info->profile_version));
-    put(prof, "prefixes", jstr(info->prefix_source));
-    put(o, "profile", prof);
-    put(o, "trust_store", jstr(info->trust_store));
-    json_t *errs = json_array();
+    jsonw_key(w, "profile");
+    jsonw_object_begin(w);
+    PUT(w, "name", jstr(w, info->profile_name));
+    PUT(w, "version", jstr(w, info->profile_version));
+    PUT(w, "prefixes", jstr(w, info->prefix_source));
+    jsonw_object_end(w);
+    PUT(w, "trust_store", jstr(w, info->trust_store));
+    jsonw_key(w, "input_errors");
+    jsonw_array_begin(w);
     for (size_t i = 0; i < info->num_input_errors && info->input_errors; i++) {
         const report_input_error *e = &info->input_errors[i];
-        json_t *eo = json_object();
-        put(eo, "file", jstr(e->file));
-        put(eo, "frame", jint(e->frame));
-        put(eo, "offset", jint(e->offset));
-        put(eo, "message", jstr(e->message));
-        json_array_append_new(errs, eo);
+        jsonw_object_begin(w);
+        PUT(w, "file", jstr(w, e->file));
+        PUT(w, "frame", jint(w, e->frame));
+        PUT(w, "offset", jint(w, e->offset));
+        PUT(w, "message", jstr(w, e->message));
+        jsonw_object_end(w);
     }
-    put(o, "input_errors", errs);
-    return emit(r, o);
+    jsonw_array_end(w);
+    return emit(r, w);
 }
 
 bool json_error(report *r, const report_input_error *e) {
-    json_t *o = json_object();
-    if (o == NULL) {
-        return false;
-    }
-    put(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
-    put(o, "type", json_string("error"));
-    put(o, "file", jstr(e->file));
-    put(o, "frame", jint(e->frame));
-    put(o, "offset", jint(e->offset));
-    put(o, "message", jstr(e->message));
-    return emit(r, o);
+    jsonw wr, *w = &wr;
+    jsonw_begin_line(w, r->o.out);
+    PUT(w, "schema_version", jinteger(w, REPORT_SCHEMA_VERSION));
+    PUT(w, "type", jstring(w, "error"));
+    PUT(w, "file", jstr(w, e->file));
+    PUT(w, "frame", jint(w, e->frame));
+    PUT(w, "offset", jint(w, e->offset));
+    PUT(w, "message", jstr(w, e->message));
+    return emit(r, w);
 }

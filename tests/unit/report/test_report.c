@@ -39,7 +39,9 @@ static void close_capture(capture *c, report *r) {
     assert_int_equal(fclose(c->f), 0);
 }
 
-// parse_one parses a single JSON Lines object (the whole buffer must be one line).
+// parse_one parses a single JSON Lines object (the whole buffer must be one line), and checks
+// that the line has exactly the bytes jansson prints for it (JSON_COMPACT, keys in order): the
+// writer in report/jsonw.c must stay byte-identical to the jansson dump it replaced.
 static json_t *parse_one(const char *line) {
     json_error_t err;
     size_t len = strlen(line);
@@ -50,6 +52,12 @@ static json_t *parse_one(const char *line) {
     if (j == NULL) {
         fail_msg("invalid JSON (%s): %s", err.text, line);
     }
+    char *again = json_dumps(j, JSON_COMPACT);
+    assert_non_null(again);
+    if (strlen(again) != len - 1 || memcmp(again, line, len - 1) != 0) {
+        fail_msg("not jansson's bytes:\n%s\n%s", line, again);
+    }
+    free(again);
     return j;
 }
 

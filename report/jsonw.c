@@ -1,0 +1,323 @@
+// jsonw.c — the streaming JSON writer (see jsonw.h): compact JSON, jansson's bytes, no allocation.
+#include "jsonw.h"
+
+#include <string.h>
+
+// flush hands the staged bytes to stdio. It is the only place that writes, so the first failure
+// is seen and nothing is written after it (jansson stopped a dump at its first failed write,
+// too). The stream's error flag is checked as well: glibc's fwrite can report a full count for a
+// write that failed.
+static void flush(jsonw *w) {
+    if (!w->failed && w->len > 0 &&
+        (fwrite_unlocked(w->buf, 1, w->len, w->out) != w->len || ferror_unlocked(w->out))) {
+        w->failed = true;
+    }
+    w->len = 0;
+}
+
+static void put_raw(jsonw *w, const char *s, size_t n) {
+    while (n > JSONW_BUF - w->len) {
+        size_t k = JSONW_BUF - w->len;
+        memcpy(w->buf + w->len, s, k);
+        w->len = JSONW_BUF;
+        flush(w);
+        s += k;
+        n -= k;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void put_ch(jsonw *w, char c) {
+    if (w->len == JSONW_BUF) {
+        flush(w);
+    }
+    w->buf[w->len++] = c;
+}
+
+// value_prefix: the comma before a value that is not the first in its container, or nothing
+// after a key. A value where a key is due (inside an object) is a misuse: the line is failed.
+static void value_prefix(jsonw *w) {
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth == 0) {
+        return;  // the top-level value itself
+    }
+    uint32_t bit = 1u << (w->depth - 1);
+    if (w->is_object & bit) {
+        w->failed = true;
+        return;
+    }
+    if (w->nonempty & bit) {
+        put_ch(w, ',');
+    }
+    w->nonempty |= bit;
+}
+
+// utf8_seq: the length (1..4) of the well-formed UTF-8 sequence at s[0..n), or 0. The same rule
+// as report_escape (escape.c), RFC 3629 §4: no overlong forms, no surrogates, ≤ U+10FFFF. It
+// must stay equal to that one: tests/unit/report/test_jsonw.c compares the two byte for byte.
+static size_t utf8_seq(const uint8_t *s, size_t n) {
+    uint8_t b = s[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (b >= 0xc2 && b <= 0xdf) {
+        len = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        len = 3;
+        lo = b == 0xe0 ? 0xa0 : 0x80;  // overlong
+        hi = b == 0xed ? 0x9f : 0xbf;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        len = 4;
+        lo = b == 0xf0 ? 0x90 : 0x80;  // overlong
+        hi = b == 0xf4 ? 0x8f : 0xbf;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (len > n || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+// byte_class: ESC_PASS printed as is; ESC_CTL a JSON escape (C0, '"', '\\'); ESC_HIGH the start of
+// a UTF-8 sequence to check.
+enum { ESC_PASS = 0, ESC_CTL = 1, ESC_HIGH = 2 };
+static const uint8_t byte_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  // 0x00
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  // 0x10
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x20: '"'
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x30
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x40
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,  // 0x50: '\\'
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x60
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x70: DEL passes, as in jansson
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0x80
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0x90
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xa0
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xb0
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xc0
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xd0
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xe0
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  // 0xf0
+};
+
+static void put_escape(jsonw *w, uint8_t b) {
+    static const char hex[] = "0123456789ABCDEF";
+    char seq[6];
+    switch (b) {
+        case '"':
+            put_raw(w, "\\\"", 2);
+            return;
+        case '\\':
+            put_raw(w, "\\\\", 2);
+            return;
+        case '\b':
+            put_raw(w, "\\b", 2);
+            return;
+        case '\f':
+            put_raw(w, "\\f", 2);
+            return;
+        case '\n':
+            put_raw(w, "\\n", 2);
+            return;
+        case '\r':
+            put_raw(w, "\\r", 2);
+            return;
+        case '\t':
+            put_raw(w, "\\t", 2);
+            return;
+        default:  // other C0 controls: jansson prints "\\u%04X"
+            memcpy(seq, "\\u00", 4);
+            seq[4] = hex[b >> 4];
+            seq[5] = hex[b & 0xf];
+            put_raw(w, seq, sizeof seq);
+            return;
+    }
+}
+
+// word_has_special: does any of the eight bytes in x need more than a copy (a C0 control, '"',
+// '\\', or a byte >= 0x80)? The has-zero-byte test of "Bit Twiddling Hacks" (Anderson): it is
+// exact for "is there any such byte", which is all the caller asks; the byte loop finds which.
+static bool word_has_special(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t below_space = (x - 0x20 * ones) & ~x;  // a byte < 0x20 (with bit 7 clear)
+    uint64_t quote = x ^ ('"' * ones), backslash = x ^ ('\\' * ones);
+    uint64_t zero = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+    return ((x | below_space | zero) & highs) != 0;
+}
+
+// put_string_body writes the bytes between the quotes. Plain ASCII, the bulk of every line, is
+// copied straight into the staging buffer in the same pass that classifies it.
+static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
+    static const char lhex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < n) {
+        size_t room = JSONW_BUF - w->len;
+        size_t lim = n - i < room ? n - i : room;
+        char *d = w->buf + w->len;
+        size_t k = 0;
+        while (lim - k >= 8) {  // eight plain bytes at a time while there are no special ones
+            uint64_t x;
+            memcpy(&x, s + i + k, 8);
+            if (word_has_special(x)) {
+                break;
+            }
+            memcpy(d + k, &x, 8);
+            k += 8;
+        }
+        while (k < lim && byte_class[s[i + k]] == ESC_PASS) {
+            d[k] = (char)s[i + k];
+            k++;
+        }
+        w->len += k;
+        i += k;
+        if (i == n) {
+            break;
+        }
+        if (k == lim) {
+            flush(w);  // the buffer is full, not the run
+            continue;
+        }
+        size_t len = byte_class[s[i]] == ESC_HIGH ? utf8_seq(s + i, n - i) : 0;
+        if (len > 0) {
+            put_raw(w, (const char *)s + i, len);  // well-formed UTF-8 is passed through
+            i += len;
+        } else if (byte_class[s[i]] == ESC_CTL) {
+            put_escape(w, s[i]);
+            i++;
+        } else {
+            // report_escape writes "\xNN"; jansson then escapes its backslash.
+            char seq[5] = {'\\', '\\', 'x', lhex[s[i] >> 4], lhex[s[i] & 0xf]};
+            put_raw(w, seq, sizeof seq);
+            i++;
+        }
+    }
+}
+
+static void open_container(jsonw *w, char c, bool object) {
+    value_prefix(w);
+    if (w->depth >= JSONW_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    put_ch(w, c);
+    uint32_t bit = 1u << w->depth;
+    w->nonempty &= ~bit;
+    w->is_object = object ? (w->is_object | bit) : (w->is_object & ~bit);
+    w->depth++;
+}
+
+static void close_container(jsonw *w, char c, bool object) {
+    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
+    if (w->depth == 0 || w->after_key || !(w->is_object & bit) != !object) {
+        w->failed = true;
+        return;
+    }
+    put_ch(w, c);
+    w->depth--;
+}
+
+void jsonw_begin_line(jsonw *w, FILE *out) {
+    w->out = out;
+    w->failed = false;
+    w->after_key = false;
+    w->depth = 0;
+    w->nonempty = 0;
+    w->is_object = 0;
+    w->len = 0;  // buf is not cleared: 4 KB of stores per line for nothing
+    flockfile(out);
+    jsonw_object_begin(w);
+}
+
+bool jsonw_end_line(jsonw *w) {
+    jsonw_object_end(w);
+    if (w->depth != 0) {
+        w->failed = true;
+    }
+    put_ch(w, '\n');
+    flush(w);
+    funlockfile(w->out);
+    return !w->failed;
+}
+
+void jsonw_object_begin(jsonw *w) {
+    open_container(w, '{', true);
+}
+
+void jsonw_object_end(jsonw *w) {
+    close_container(w, '}', true);
+}
+
+void jsonw_array_begin(jsonw *w) {
+    open_container(w, '[', false);
+}
+
+void jsonw_array_end(jsonw *w) {
+    close_container(w, ']', false);
+}
+
+void jsonw_key(jsonw *w, const char *key) {
+    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
+    if (w->depth == 0 || w->after_key || !(w->is_object & bit)) {
+        w->failed = true;
+        return;
+    }
+    if (w->nonempty & bit) {
+        put_ch(w, ',');
+    }
+    w->nonempty |= bit;
+    put_ch(w, '"');
+    put_string_body(w, (const uint8_t *)key, strlen(key));
+    put_ch(w, '"');
+    put_ch(w, ':');
+    w->after_key = true;
+}
+
+void jsonw_bytes(jsonw *w, const void *p, size_t n) {
+    value_prefix(w);
+    put_ch(w, '"');
+    put_string_body(w, p, n);
+    put_ch(w, '"');
+}
+
+void jsonw_string(jsonw *w, const char *s) {
+    if (s == NULL) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_bytes(w, s, strlen(s));
+}
+
+void jsonw_int(jsonw *w, long long v) {
+    value_prefix(w);
+    char buf[24];
+    size_t pos = sizeof buf;
+    // Negate in unsigned arithmetic: -LLONG_MIN does not fit a long long.
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        buf[--pos] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        buf[--pos] = '-';
+    }
+    put_raw(w, buf + pos, sizeof buf - pos);
+}
+
+void jsonw_bool(jsonw *w, bool b) {
+    value_prefix(w);
+    put_raw(w, b ? "true" : "false", b ? 4 : 5);
+}
+
+void jsonw_null(jsonw *w) {
+    value_prefix(w);
+    put_raw(w, "null", 4);
+}

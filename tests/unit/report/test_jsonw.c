@@ -1,0 +1,484 @@
+// test_jsonw.c — report/jsonw: jansson's exact bytes for every string, nesting, commas, integers,
+// misuse, and write errors (sticky, nothing written after the first failure).
+//
+// The reference for strings is what report/ printed before the writer existed: report_escape
+// (REPORT_ESC_JSON) and then jansson's json_dumps(JSON_COMPACT). Every byte, every pair of bytes,
+// every 4-byte string over the UTF-8 boundary values, and random strings must match it exactly.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <limits.h>
+
+#include "jsonw.h"
+#include "report.h"
+
+// A memory stream the writer writes into; buf is NUL-terminated after fclose.
+typedef struct sink {
+    FILE *f;
+    char *buf;
+    size_t len;
+} sink;
+
+static void sink_open(sink *s) {
+    s->buf = NULL;
+    s->len = 0;
+    s->f = open_memstream(&s->buf, &s->len);
+    assert_non_null(s->f);
+}
+
+static void sink_close(sink *s) {
+    assert_int_equal(fclose(s->f), 0);
+}
+
+// reference_line: {"s":<string>}\n as report/ printed it through jansson (caller frees).
+static char *reference_line(const uint8_t *p, size_t n) {
+    size_t cap = n * 4 + 8;
+    char *esc = malloc(cap);
+    assert_non_null(esc);
+    size_t len = report_escape(p, n, REPORT_ESC_JSON, esc, cap);
+    json_t *o = json_object();
+    json_t *str = json_stringn(esc, len);
+    assert_non_null(str);  // report_escape's output is always valid UTF-8
+    assert_int_equal(json_object_set_new(o, "s", str), 0);
+    char *d = json_dumps(o, JSON_COMPACT);
+    assert_non_null(d);
+    json_decref(o);
+    free(esc);
+    char *line = malloc(strlen(d) + 2);
+    assert_non_null(line);
+    sprintf(line, "%s\n", d);
+    free(d);
+    return line;
+}
+
+// writer_line: the same object through jsonw, written into the open sink s.
+static void writer_line(sink *s, const uint8_t *p, size_t n) {
+    jsonw w;
+    jsonw_begin_line(&w, s->f);
+    jsonw_key(&w, "s");
+    jsonw_bytes(&w, p, n);
+    assert_true(jsonw_end_line(&w));
+}
+
+// check_strings compares count strings of length n, string i at in + i * n, in one sink.
+static void check_strings(const uint8_t *in, size_t n, size_t count) {
+    sink s;
+    sink_open(&s);
+    for (size_t i = 0; i < count; i++) {
+        writer_line(&s, in + i * n, n);
+    }
+    sink_close(&s);
+    const char *got = s.buf;
+    for (size_t i = 0; i < count; i++) {
+        char *want = reference_line(in + i * n, n);
+        size_t wl = strlen(want);
+        if (strncmp(got, want, wl) != 0) {
+            const char *nl = strchr(got, '\n');
+            fail_msg("string %zu of length %zu: want %s got %.*s", i, n, want,
+                     nl ? (int)(nl - got + 1) : (int)strlen(got), got);
+        }
+        got += wl;
+        free(want);
+    }
+    assert_int_equal(*got, '\0');
+    free(s.buf);
+}
+
+static void test_every_byte(void **state) {
+    (void)state;
+    uint8_t in[256];
+    for (int b = 0; b < 256; b++) {
+        in[b] = (uint8_t)b;
+    }
+    check_strings(in, 1, 256);
+}
+
+static void test_every_byte_at_every_place_of_a_long_string(void **state) {
+    (void)state;
+    // The writer copies plain ASCII eight bytes at a time: each byte value at each of 24 places
+    // in a plain string (so at every offset of three 8-byte words) must still be found.
+    enum { LEN = 24 };
+    uint8_t *in = malloc((size_t)256 * LEN * LEN);
+    assert_non_null(in);
+    for (size_t b = 0; b < 256; b++) {
+        for (size_t p = 0; p < LEN; p++) {
+            uint8_t *str = in + (b * LEN + p) * LEN;
+            memset(str, 'a' + (int)(p % 26), LEN);
+            str[p] = (uint8_t)b;
+        }
+    }
+    check_strings(in, LEN, (size_t)256 * LEN);
+    free(in);
+}
+
+static void test_every_control_byte_spelled_out(void **state) {
+    (void)state;
+    // jansson's spellings: the five short escapes, "\u00XX" with upper-case hex for the rest of
+    // C0; '/' and DEL as they are; a lone continuation byte as the text "\x80".
+    static const char *const want[0x20] = {
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+        "\\b",     "\\t",     "\\n",     "\\u000B", "\\f",     "\\r",     "\\u000E", "\\u000F",
+        "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+        "\\u0018", "\\u0019", "\\u001A", "\\u001B", "\\u001C", "\\u001D", "\\u001E", "\\u001F",
+    };
+    for (int b = 0; b < 0x20; b++) {
+        sink s;
+        sink_open(&s);
+        uint8_t c = (uint8_t)b;
+        writer_line(&s, &c, 1);
+        sink_close(&s);
+        char expect[32];
+        snprintf(expect, sizeof expect, "{\"s\":\"%s\"}\n", want[b]);
+        assert_string_equal(s.buf, expect);
+        free(s.buf);
+    }
+    sink s;
+    sink_open(&s);
+    writer_line(&s, (const uint8_t *)"\"\\/\x7f\x80\xc3\xa9", 7);
+    sink_close(&s);
+    assert_string_equal(s.buf, "{\"s\":\"\\\"\\\\/\x7f\\\\x80\xc3\xa9\"}\n");
+    free(s.buf);
+}
+
+static void test_every_byte_pair(void **state) {
+    (void)state;
+    uint8_t *in = malloc(2 * 65536);
+    assert_non_null(in);
+    for (size_t i = 0; i < 65536; i++) {
+        in[2 * i] = (uint8_t)(i >> 8);
+        in[2 * i + 1] = (uint8_t)i;
+    }
+    check_strings(in, 2, 65536);
+    free(in);
+}
+
+static void test_utf8_boundaries_four_bytes(void **state) {
+    (void)state;
+    // Every 4-byte string over the values where UTF-8 validity changes (RFC 3629 §4): lead
+    // bytes, the overlong and surrogate limits of the second byte, continuation limits.
+    static const uint8_t v[] = {0x00, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x8f,
+                                0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+                                0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+    enum { NV = sizeof v };
+    size_t count = (size_t)NV * NV * NV * NV;
+    uint8_t *in = malloc(4 * count);
+    assert_non_null(in);
+    size_t k = 0;
+    for (size_t a = 0; a < NV; a++) {
+        for (size_t b = 0; b < NV; b++) {
+            for (size_t c = 0; c < NV; c++) {
+                for (size_t d = 0; d < NV; d++) {
+                    in[k++] = v[a];
+                    in[k++] = v[b];
+                    in[k++] = v[c];
+                    in[k++] = v[d];
+                }
+            }
+        }
+    }
+    check_strings(in, 4, count);
+    free(in);
+}
+
+static void test_random_strings(void **state) {
+    (void)state;
+    // Biased towards bytes that matter (controls, quotes, UTF-8 lead and continuation bytes).
+    static const uint8_t pick[] = {0x00, 0x09, 0x0a, 0x1b, 0x22, 0x2f, 0x5c, 0x61, 0x7f, 0x80,
+                                   0xa0, 0xbf, 0xc2, 0xc3, 0xe0, 0xe2, 0xed, 0xf0, 0xf4, 0xff};
+    uint32_t seed = 12345;
+    enum { N = 48, COUNT = 4000 };
+    uint8_t *in = malloc((size_t)N * COUNT);
+    assert_non_null(in);
+    for (size_t i = 0; i < (size_t)N * COUNT; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t x = seed >> 8;
+        in[i] = (x & 1) ? pick[(x >> 1) % sizeof pick] : (uint8_t)(x >> 9);
+    }
+    check_strings(in, N, COUNT);
+    free(in);
+}
+
+static void test_nesting_and_commas(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    jsonw_key(&w, "a");
+    jsonw_array_begin(&w);
+    jsonw_int(&w, 1);
+    jsonw_array_begin(&w);
+    jsonw_array_end(&w);
+    jsonw_object_begin(&w);
+    jsonw_object_end(&w);
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "b");
+    jsonw_null(&w);
+    jsonw_key(&w, "c");
+    jsonw_string(&w, NULL);
+    jsonw_object_end(&w);
+    jsonw_string(&w, "");
+    jsonw_array_end(&w);
+    jsonw_key(&w, "d");
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "e");
+    jsonw_array_begin(&w);
+    jsonw_bool(&w, true);
+    jsonw_bool(&w, false);
+    jsonw_array_end(&w);
+    jsonw_object_end(&w);
+    jsonw_key(&w, "k\"\n");  // keys are escaped like strings
+    jsonw_bytes(&w, "x\0y", 3);
+    assert_true(jsonw_end_line(&w));
+    jsonw_begin_line(&w, s.f);  // an empty object on the next line
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    assert_string_equal(s.buf,
+                        "{\"a\":[1,[],{},{\"b\":null,\"c\":null},\"\"],\"d\":{\"e\":[true,false]},"
+                        "\"k\\\"\\n\":\"x\\u0000y\"}\n{}\n");
+    // and jansson reads it back and prints the same bytes
+    char *first = strndup(s.buf, (size_t)(strchr(s.buf, '\n') - s.buf));
+    json_error_t err;
+    json_t *j = json_loads(first, JSON_ALLOW_NUL, &err);
+    assert_non_null(j);
+    char *again = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(again, first);
+    free(again);
+    json_decref(j);
+    free(first);
+    free(s.buf);
+}
+
+static void test_deepest_nesting(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);  // depth 1
+    jsonw_key(&w, "a");
+    for (int i = 1; i < JSONW_MAX_DEPTH; i++) {
+        jsonw_array_begin(&w);
+    }
+    for (int i = 1; i < JSONW_MAX_DEPTH; i++) {
+        jsonw_array_end(&w);
+    }
+    assert_true(jsonw_end_line(&w));
+    jsonw_begin_line(&w, s.f);
+    jsonw_key(&w, "a");
+    for (int i = 0; i < JSONW_MAX_DEPTH; i++) {  // one level too many
+        jsonw_array_begin(&w);
+    }
+    for (int i = 0; i < JSONW_MAX_DEPTH; i++) {
+        jsonw_array_end(&w);
+    }
+    assert_false(jsonw_end_line(&w));
+    sink_close(&s);
+    assert_int_equal(strncmp(s.buf, "{\"a\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}\n", 37), 0);
+    free(s.buf);
+}
+
+static void test_integer_extremes(void **state) {
+    (void)state;
+    static const long long v[] = {0,
+                                  1,
+                                  -1,
+                                  9,
+                                  10,
+                                  -10,
+                                  255,
+                                  65535,
+                                  INT32_MAX,
+                                  INT32_MIN,
+                                  (long long)UINT32_MAX,
+                                  1000000000000LL,
+                                  LLONG_MAX,
+                                  LLONG_MIN};
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    jsonw_key(&w, "v");
+    jsonw_array_begin(&w);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        jsonw_int(&w, v[i]);
+    }
+    jsonw_array_end(&w);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    // jansson's reference for the same array
+    json_t *o = json_object();
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        json_array_append_new(a, json_integer(v[i]));
+    }
+    json_object_set_new(o, "v", a);
+    char *d = json_dumps(o, JSON_COMPACT);
+    assert_non_null(d);
+    char want[512];
+    snprintf(want, sizeof want, "%s\n", d);
+    assert_string_equal(s.buf, want);
+    assert_non_null(strstr(s.buf, "9223372036854775807,-9223372036854775808]"));
+    free(d);
+    json_decref(o);
+    free(s.buf);
+}
+
+static void test_misuse_fails_the_line(void **state) {
+    (void)state;
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    jsonw w;
+    jsonw_begin_line(&w, f);
+    jsonw_int(&w, 1);  // a value where a key is due
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);
+    jsonw_key(&w, "a");
+    jsonw_array_begin(&w);
+    jsonw_key(&w, "b");  // a key inside an array
+    jsonw_array_end(&w);
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);
+    jsonw_key(&w, "a");
+    jsonw_array_begin(&w);  // never closed
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);
+    jsonw_key(&w, "a");
+    jsonw_array_begin(&w);
+    jsonw_object_end(&w);  // closes the wrong kind
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);
+    jsonw_key(&w, "a");  // a key without its value
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);  // and a good line after all that
+    jsonw_key(&w, "a");
+    jsonw_int(&w, 1);
+    assert_true(jsonw_end_line(&w));
+    assert_int_equal(fclose(f), 0);
+}
+
+// A stream that accepts writes while they fit in `budget` bytes, then fails every write (all or
+// nothing, so stdio does not retry the rest of a short write), counting the calls.
+typedef struct budget_stream {
+    size_t budget;
+    size_t written;
+    char data[3 * JSONW_BUF];
+    int writes_after_failure;
+    bool failed;
+} budget_stream;
+
+static ssize_t budget_write(void *cookie, const char *buf, size_t size) {
+    budget_stream *b = cookie;
+    if (b->failed) {
+        b->writes_after_failure++;
+    }
+    if (size > b->budget - b->written) {
+        b->failed = true;
+        return 0;  // the error return of a cookie write (fopencookie(3): never negative)
+    }
+    memcpy(b->data + b->written, buf, size);
+    b->written += size;
+    return (ssize_t)size;
+}
+
+static void write_long_line(jsonw *w, FILE *f) {
+    jsonw_begin_line(w, f);
+    jsonw_key(w, "list");
+    jsonw_array_begin(w);
+    for (int i = 0; i < 500; i++) {  // about 16 KB: several blocks of JSONW_BUF
+        jsonw_string(w, "a string of some length");
+        jsonw_int(w, i);
+    }
+    jsonw_array_end(w);
+}
+
+static void test_write_error_stops_the_line(void **state) {
+    (void)state;
+    // Unbuffered, so every write reaches the cookie: the writer must stop at the first failure.
+    sink want;
+    sink_open(&want);
+    jsonw w;
+    write_long_line(&w, want.f);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&want);
+    assert_true(want.len > 3 * JSONW_BUF);
+    static const size_t budgets[] = {0, 1, 7, 100, JSONW_BUF - 1, JSONW_BUF, 2 * JSONW_BUF + 5};
+    for (size_t k = 0; k < sizeof budgets / sizeof budgets[0]; k++) {
+        size_t budget = budgets[k];
+        budget_stream b = {.budget = budget};
+        cookie_io_functions_t io = {.write = budget_write};
+        FILE *f = fopencookie(&b, "w", io);
+        assert_non_null(f);
+        assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+        write_long_line(&w, f);
+        assert_false(jsonw_end_line(&w));
+        assert_true(b.failed);
+        assert_int_equal(b.written, budget / JSONW_BUF * JSONW_BUF);  // whole blocks only
+        assert_memory_equal(b.data, want.buf, b.written);  // what got out is the line's start
+        assert_int_equal(b.writes_after_failure, 0);
+        fclose(f);
+    }
+    free(want.buf);
+}
+
+static void test_dev_full(void **state) {
+    (void)state;
+    FILE *f = fopen("/dev/full", "w");
+    assert_non_null(f);
+    assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+    jsonw w;
+    jsonw_begin_line(&w, f);
+    jsonw_key(&w, "a");
+    jsonw_int(&w, 1);
+    assert_false(jsonw_end_line(&w));
+    assert_true(ferror(f));
+    fclose(f);
+
+    // Buffered: a line larger than the stdio buffer fails while it is being written.
+    f = fopen("/dev/full", "w");
+    assert_non_null(f);
+    write_long_line(&w, f);
+    for (int i = 0; i < 400; i++) {
+        jsonw_key(&w, "k");
+        jsonw_string(&w, "0123456789012345678901234567890123456789");
+    }
+    assert_false(jsonw_end_line(&w));
+    fclose(f);
+}
+
+static void test_tiny_fmemopen(void **state) {
+    (void)state;
+    char buf[16];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    assert_non_null(f);
+    assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+    jsonw w;
+    write_long_line(&w, f);
+    assert_false(jsonw_end_line(&w));
+    fclose(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_byte),
+        cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),
+        cmocka_unit_test(test_every_control_byte_spelled_out),
+        cmocka_unit_test(test_every_byte_pair),
+        cmocka_unit_test(test_utf8_boundaries_four_bytes),
+        cmocka_unit_test(test_random_strings),
+        cmocka_unit_test(test_nesting_and_commas),
+        cmocka_unit_test(test_deepest_nesting),
+        cmocka_unit_test(test_integer_extremes),
+        cmocka_unit_test(test_misuse_fails_the_line),
+        cmocka_unit_test(test_write_error_stops_the_line),
+        cmocka_unit_test(test_dev_full),
+        cmocka_unit_test(test_tiny_fmemopen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
