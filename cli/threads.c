@@ -37,8 +37,10 @@
 #include "threads.h"
 
 enum {
-    THR_MAX_PENDING = 48,      // shared-read mode: verdicts a worker may hold before the merge
-    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
+    THR_MAX_PENDING = 48,  // shared-read mode: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,
+    THR_WAKE_VERDICTS = 32,  // shared-read mode: published verdicts that wake the merger  //
+                             // shared-read mode: frames read between two publications
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
@@ -98,6 +100,7 @@ struct thr_ctx {
     pthread_cond_t cv_work;  // a batch was queued
     pthread_cond_t cv_main;  // a worker published or freed queue space
     bool main_waiting;       // the reader waits on cv_main (workers signal only then)
+    uint32_t unmerged;       // shared-read mode: verdicts published since the merger last woke
     thr_worker *w;
     uint32_t n;
     thr_batch *pool;  // free batches
@@ -196,6 +199,7 @@ static void publish(thr_worker *w, uint32_t mark, bool last) {
         w->loc_head = w->loc_tail = NULL;
     }
     w->npending += added;
+    c->unmerged += added;
     for (size_t i = 0; i < w->nloc_created; i++) {
         if (!push_u32(&w->created, &w->ncreated, &w->capcreated, w->loc_created[i])) {
             w->oom = true;
@@ -256,7 +260,10 @@ static void *worker_read_main(void *arg) {
         if (w->idx == 0) {
             c->bytes_read = cap_bytes_read(w->cr);
         }
-        if (c->main_waiting) {
+        // Wake the merger for a handful of verdicts, not for every publication (each wake-up is
+        // two context switches), and always before waiting for room.
+        if (c->main_waiting &&
+            (c->unmerged >= THR_WAKE_VERDICTS || w->npending >= THR_MAX_PENDING)) {
             pthread_cond_signal(&c->cv_main);
         }
         while (w->npending >= THR_MAX_PENDING && !c->stop) {
@@ -575,6 +582,7 @@ static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, an
         c->main_waiting = true;
         pthread_cond_wait(&c->cv_main, &c->mu);
         c->main_waiting = false;
+        c->unmerged = 0;
         uint64_t bytes = c->bytes_read;
         pthread_mutex_unlock(&c->mu);
         cli_progress_tick(progress, bytes, cap_bytes_total(cr), out->transcripts);
