@@ -401,7 +401,7 @@ static int ng_packet(capfile *f, uint32_t type, cur c, capfile_frame *out, uint6
 static int ng_block(capfile *f, const uint8_t hdr[8], uint64_t start, capfile_frame *out,
                     cap_error *e) {
     cur h = cur_make(hdr, 8);
-    uint32_t type_be;
+    uint32_t type_be = 0;
     (void)cur_get_u32(&h, &type_be);
     size_t used = 8;
     if (type_be == NG_SHB) {
