@@ -176,7 +176,7 @@ static void config_from_options(const cli_options *o, dissect_config *dc, run_ct
 // finish_output flushes stdout and says once why the output could not be written.
 static bool finish_output(run_ctx *c) {
     bool ok = !report_write_failed(c->rep);
-    int saved = 0;
+    int saved = report_write_errno(c->rep);
     if (fflush(stdout) != 0) {
         saved = errno;
         ok = false;

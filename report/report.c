@@ -1,4 +1,5 @@
 // report.c — the report object: options, the current file name, and dispatch to text or JSON.
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,10 +37,17 @@ bool report_write_failed(const report *r) {
     return r->failed;
 }
 
+int report_write_errno(const report *r) {
+    return r->err;
+}
+
 // finish records a failed render or a stream error; the failure is sticky so the CLI reports it
 // once and stops.
 static bool finish(report *r, bool ok) {
     if (!ok || ferror(r->o.out)) {
+        if (!r->failed) {
+            r->err = errno;  // the failed fwrite's, when that is what failed
+        }
         r->failed = true;
     }
     return !r->failed;

@@ -3,8 +3,8 @@
 // report/ is the only place that turns analysis results into bytes for a human or a script.
 // Every attacker-controlled string (SNI, ALPN, certificate names, non-TLS preview bytes) is
 // escaped on the way out: in text, control bytes and bytes that are not UTF-8 become `\xNN`;
-// in JSON, jansson escapes control characters and report/ first rewrites bytes that are not
-// valid UTF-8 as `\xNN` text (jansson refuses invalid UTF-8), so every line is valid JSON.
+// in JSON (report/jsonw.c), bytes that are not valid UTF-8 become `\xNN` text and control
+// characters JSON escapes, so every line is valid JSON.
 //
 // Output is deterministic: only capture times are printed (RFC 3339 UTC), never "now".
 //
@@ -107,13 +107,16 @@ bool report_error(report *r, const report_input_error *e);
 
 // report_write_failed: an earlier write failed (full disk, closed pipe).
 bool report_write_failed(const report *r);
+// report_write_errno: errno of the first failed write (0 when unknown).
+int report_write_errno(const report *r);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers, public so the CLI and the tests use the same rules.
 // ---------------------------------------------------------------------------------------------
 typedef enum report_escape_mode {
     REPORT_ESC_TEXT = 0,  // control bytes (C0, DEL, C1), '\\' and non-UTF-8 → \xNN / '\\\\'
-    REPORT_ESC_JSON,      // only bytes that are not valid UTF-8 → \xNN (jansson does the rest)
+    REPORT_ESC_JSON,      // only bytes that are not valid UTF-8 → \xNN (the JSON writer escapes
+                          // the rest)
 } report_escape_mode;
 
 // report_escape writes the escaped form of n bytes at s into out (always NUL-terminated when

@@ -8,6 +8,7 @@ struct report {
     report_options o;
     char *file;   // current capture name (NULL: several files or unknown)
     bool failed;  // a write failed or memory ran out; sticky
+    int err;      // errno of the first failure (0: unknown, e.g. out of memory)
 };
 
 // json.c — each renders one JSON Lines object; false on OOM or write error.
