@@ -95,10 +95,19 @@ bool cap_live_stats(cap_reader *r, uint64_t *received, uint64_t *dropped)
 int cap_live_linktype(const cap_reader *r);
 uint32_t cap_live_snaplen(const cap_reader *r);
 
-// cap_live_next_queued: 1 = *out holds a packet the kernel had already captured (never waits,
-// ignores cap_breakloop); 0 = none left (or not live). After a stop, so that what was captured
-// before it is still analyzed.
+// cap_live_next_queued: 1 = *out holds a packet the kernel had already captured (ignores
+// cap_breakloop; never waits in immediate mode, else once for up to timeout_ms, until the kernel
+// hands over its partly filled block); 0 = none left (or not live). After a stop, so that what
+// was captured before it is still analyzed.
 int cap_live_next_queued(cap_reader *r, dissect_frame *out) __attribute__((warn_unused_result));
+
+// cap_live_dispatch hands up to `max` packets to fn, each while it is still in the kernel's
+// ring (no copy: f->data is valid only during the call), waiting up to timeout_ms when none is
+// queued. >0 = packets handed over; 0 = none within the timeout (or a wake-up without one);
+// -1 = stopped by cap_breakloop or on an error (cap_live_error: "" for a stop), or not live.
+typedef void (*cap_live_frame_fn)(void *user, const dissect_frame *f);
+int cap_live_dispatch(cap_reader *r, int max, cap_live_frame_fn fn, void *user)
+    __attribute__((warn_unused_result));
 
 // cap_live_error: why a live reader's cap_next returned 0 without cap_breakloop ("" if none).
 const char *cap_live_error(const cap_reader *r);

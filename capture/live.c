@@ -29,6 +29,8 @@ struct cap_live {
     bool nano;  // timestamps in ns (else us)
     uint32_t snaplen;
     int timeout_ms;
+    bool immediate;     // false: TPACKET_V3 blocks, handed over when full or after timeout_ms
+    bool drain_waited;  // cap_live_next_queued waited once for the partly filled block
     uint32_t frame_no;
     volatile sig_atomic_t stop;
     char error[PCAP_ERRBUF_SIZE + 64];
@@ -94,6 +96,7 @@ cap_reader *cap_live_open(const cap_live_options *o, cap_live_status *out_status
         l->snaplen = CAP_LIVE_MIN_SNAPLEN;
     }
     l->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : CAP_LIVE_TIMEOUT_MS;
+    l->immediate = o->immediate;
     l->p = pcap_create(iface, ebuf);
     if (!l->p) {
         snprintf(err, errlen, "cannot capture on %s: %s", iface, ebuf);
@@ -154,19 +157,24 @@ cap_reader *cap_live_open(const cap_live_options *o, cap_live_status *out_status
     return r;
 }
 
+// live_frame fills *out from libpcap's header and bytes and numbers the frame.
+static void live_frame(cap_live *l, const struct pcap_pkthdr *h, const u_char *data,
+                       dissect_frame *out) {
+    out->linktype = l->linktype;
+    out->caplen = h->caplen;
+    out->len = h->len;
+    out->data = data;
+    out->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec * (l->nano ? 1 : 1000);
+    out->frame_no = ++l->frame_no;
+}
+
 // live_read: one non-blocking read. 1 = a packet in *out, 0 = none queued, -1 = error (l->error).
 static int live_read(cap_live *l, dissect_frame *out) {
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(l->p, &h, &data);
     if (rc == 1) {
-        out->linktype = l->linktype;
-        out->caplen = h->caplen;
-        out->len = h->len;
-        out->data = data;
-        out->ts_ns =
-            (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec * (l->nano ? 1 : 1000);
-        out->frame_no = ++l->frame_no;
+        live_frame(l, h, data, out);
         return 1;
     }
     if (rc < 0) {
@@ -204,6 +212,58 @@ int cap__live_next(cap_live *l, dissect_frame *out) {
     }
 }
 
+typedef struct live_batch {
+    cap_live *l;
+    cap_live_frame_fn fn;
+    void *user;
+} live_batch;
+
+static void live_on_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *data) {
+    live_batch *b = (live_batch *)(void *)u;
+    dissect_frame f;
+    live_frame(b->l, h, data, &f);
+    b->fn(b->user, &f);
+}
+
+int cap_live_dispatch(cap_reader *r, int max, cap_live_frame_fn fn, void *user) {
+    cap_live *l = cap__live_of(r);
+    if (!l) {
+        return -1;
+    }
+    live_batch b = {.l = l, .fn = fn, .user = user};
+    for (int polled = 0;; polled++) {
+        if (l->stop) {
+            return -1;
+        }
+        // The callback sees each packet where the kernel put it (pcap_next_ex would copy it
+        // into libpcap's one-shot buffer first: 18 % of a busy live capture's CPU).
+        int n = pcap_dispatch(l->p, max > 0 ? max : 1, live_on_packet, (u_char *)&b);
+        if (n > 0) {
+            return n;
+        }
+        if (n < 0 && n != PCAP_ERROR_BREAK) {
+            snprintf(l->error, sizeof l->error, "capture stopped: %s", pcap_geterr(l->p));
+            return -1;
+        }
+        if (polled > 0) {
+            return 0;  // woke up (timeout, signal or a packet the filter then dropped)
+        }
+        struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
+        int k = poll(&pfd, 1, l->timeout_ms);
+        if (k == 0 || (k < 0 && errno == EINTR)) {
+            return l->stop ? -1 : 0;
+        }
+        if (k < 0) {
+            snprintf(l->error, sizeof l->error, "capture stopped: poll: %s", strerror(errno));
+            return -1;
+        }
+        if (pfd.revents & (POLLERR | POLLNVAL)) {
+            snprintf(l->error, sizeof l->error, "capture stopped: the interface went away");
+            return -1;
+        }
+    }
+}
+
 int cap_live_next_queued(cap_reader *r, dissect_frame *out) {
     cap_live *l = cap__live_of(r);
     if (!l) {
@@ -211,9 +271,16 @@ int cap_live_next_queued(cap_reader *r, dissect_frame *out) {
     }
     int rc = live_read(l, out);
     if (rc == 0) {
-        // A memory-mapped ring may need a poll before the next block is looked at.
+        // A memory-mapped ring may need a poll before the next block is looked at. Without
+        // immediate mode the kernel hands over a partly filled block only after timeout_ms:
+        // wait for it once, so what was captured before the stop is still read.
+        int wait_ms = 0;
+        if (!l->immediate && !l->drain_waited) {
+            l->drain_waited = true;
+            wait_ms = l->timeout_ms;
+        }
         struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+        if (poll(&pfd, 1, wait_ms) > 0 && (pfd.revents & POLLIN)) {
             rc = live_read(l, out);
         }
     }

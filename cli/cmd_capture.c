@@ -1,7 +1,7 @@
 // cmd_capture.c — `tlsdiag capture`: live capture on the origin host, verdicts as they happen.
 //
 //   analyzer (profile, prefixes, trust store) → kernel BPF from the prefixes and ports →
-//   cap_live_open → pcap writer(s) → drop privileges → loop: cap_next → dissect_feed_ex →
+//   cap_live_open → pcap writer(s) → drop privileges → loop: cap_live_dispatch → dissect_feed_ex →
 //   on_transcript → analyzer_run → report_verdict (streamed) → status line, drops, stop flags →
 //   dissect_finish → the analyze summary + libpcap's received/dropped counts.
 //
@@ -29,8 +29,9 @@
 
 enum {
     CC_MAX_PORTS = 32,
-    CC_STATS_EVERY = 256,   // frames between drop-counter reads (a getsockopt each)
-    CC_DRAIN_MAX = 100000,  // packets read after a stop, at most
+    CC_STATS_EVERY = 256,         // frames between drop-counter reads (a getsockopt each)
+    CC_DRAIN_MAX = 100000,        // packets read after a stop, at most
+    CC_V3_MIN_BUFFER = 1u << 20,  // -B below this keeps libpcap's immediate mode (cli_cmd_capture)
 };
 
 typedef struct cc_options {
@@ -62,6 +63,8 @@ typedef struct cc_ctx {
     bool status_shown;
     uint32_t max_flows;       // the flow table's capacity (dissect_config)
     bool said_disk;           // the writer's stop was reported
+    uint64_t drops_marked;    // the kernel drop count when the open flows were last marked
+    uint64_t marked_at;       // packets read then (marks are amortized: cc_mark_drops)
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
 } cc_ctx;
 
@@ -580,6 +583,43 @@ static void cc_frame(cc_ctx *c, dissect *d, cap_writer *w, const dissect_frame *
     }
 }
 
+// cc_mark_drops stamps the open flows when the kernel reported new drops. The stamp walks every
+// open flow, so under sustained drops it runs at most once per max(CC_STATS_EVERY, peak flows)
+// packets (amortized O(1) per packet; `force` on an idle wake-up and at the end): marking after
+// each 256-packet drop read cost more than the packets themselves and made a burst of drops
+// snowball (bench/LIVE.md). A flow that opens and is decided between a drop and the next mark
+// is not stamped; its own gaps still say what it lost.
+static void cc_mark_drops(cc_ctx *c, dissect *d, uint64_t drops, uint64_t packets, bool force) {
+    if (drops <= c->drops_marked) {
+        return;
+    }
+    uint64_t every = dissect_get_stats(d)->peak_flows;
+    if (!force && packets - c->marked_at < (every > CC_STATS_EVERY ? every : CC_STATS_EVERY)) {
+        return;
+    }
+    c->drops_marked = drops;
+    c->marked_at = packets;
+    dissect_mark_drops(d);  // the open flows may miss packets: say so in their verdicts
+}
+
+// One dispatch batch: cc_loop's state for cc_batch_frame (called by capture/ per packet).
+typedef struct cc_batch {
+    cc_ctx *c;
+    dissect *d;
+    cap_writer *w;
+    uint64_t frames;  // frames analysed in this batch
+} cc_batch;
+
+static void cc_batch_frame(void *user, const dissect_frame *f) {
+    cc_batch *b = user;
+    cc_ctx *c = b->c;
+    if (c->oom || report_write_failed(c->rep) || (c->o->count && c->handshakes >= c->o->count)) {
+        return;  // stopping: the rest of the batch is not analysed (as when the loop ends)
+    }
+    b->frames++;
+    cc_frame(c, b->d, b->w, f);
+}
+
 // cc_loop reads until a stop condition; returns false when the capture stopped on an error.
 static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64_t *packets,
                     uint64_t *drops) {
@@ -588,26 +628,25 @@ static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64
     int64_t start = cc_now_ns(), last_status = start, last_flush = start;
     uint64_t evicted_seen = 0;
     bool said_evicting = false;
-    dissect_frame fr;
     for (;;) {
         if (cc_signal || c->oom || report_write_failed(c->rep) ||
             (o->count && c->handshakes >= o->count)) {
             return true;
         }
-        int rc = cap_next(cr, &fr);
-        if (rc == 0) {
+        // Batches of CC_STATS_EVERY frames, analysed in place in the kernel's ring.
+        cc_batch b = {.c = c, .d = d, .w = w};
+        uint64_t before = *packets;
+        int n = cap_live_dispatch(cr, CC_STATS_EVERY, cc_batch_frame, &b);
+        if (n < 0) {
             return cc_signal != 0 || cap_live_error(cr)[0] == '\0';
         }
-        if (rc == 1) {
-            ++*packets;
-            cc_frame(c, d, w, &fr);
-        }
-        if (rc == 2 || *packets % CC_STATS_EVERY == 0) {
+        *packets += b.frames;
+        if (n == 0 || *packets / CC_STATS_EVERY != before / CC_STATS_EVERY) {
             uint64_t rx, dr;
             if (cap_live_stats(cr, &rx, &dr) && dr > *drops) {
                 *drops = dr;
-                dissect_mark_drops(d);  // the open flows may miss packets: say so in their verdicts
             }
+            cc_mark_drops(c, d, *drops, *packets, n == 0);
             const dissect_stats *st = dissect_get_stats(d);
             // Idle flows are evicted too (normal); a full table is what a flood or scan causes.
             if (st->flows_evicted > evicted_seen) {
@@ -696,6 +735,14 @@ int cli_cmd_capture(int argc, char **argv) {
     cap_live_options_default(&lo);
     lo.iface = iface;
     lo.bpf = bpf;
+    // Not immediate mode: libpcap then uses TPACKET_V3, a ring of 256 KiB blocks packed with
+    // packets and handed over when full or after timeout_ms (250 ms: verdicts come at most that
+    // much later), one wake-up per block. Immediate mode uses TPACKET_V2: one wake-up per packet
+    // and one frame slot per packet sized for the snaplen, so 32 MiB held only 128 packets on
+    // "any" (512 on Ethernet); it dropped a quarter of a 370 kpps veth replay where V3 dropped
+    // none (bench/LIVE.md). A -B below 4 blocks keeps immediate mode: one or two V3 blocks would
+    // stop the whole ring while the reader works through a block, and V2 honours small sizes.
+    lo.immediate = o.buffer_bytes != 0 && o.buffer_bytes < CC_V3_MIN_BUFFER;
     if (o.buffer_bytes) {
         lo.buffer_bytes = o.buffer_bytes;
     }
@@ -784,9 +831,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     uint64_t rx = 0, dr = 0;
     bool have = cap_live_stats(cr, &rx, &dr);
-    if (have && dr > drops) {
-        dissect_mark_drops(d);
-    }
+    cc_mark_drops(&ctx, d, have && dr > drops ? dr : drops, packets, true);
     if (!o.count || ctx.handshakes < o.count) {
         dissect_finish(d);  // the open handshakes, as "capture ended"
     }
