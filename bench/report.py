@@ -3,7 +3,8 @@
 
 usage: report.py WORKDIR DATADIR TLSDIAG RUNS "FILES" "TOOLS"
 WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB) and counts/*.json.
-The hand-written profiling notes in bench/NOTES.md are appended.
+bench/LIVE.md (bench/live.sh's live-capture section) and the hand-written profiling notes in
+bench/NOTES.md are appended.
 """
 import datetime
 import json
@@ -161,6 +162,9 @@ def main():
                   f"{cell2('alerts_cleartext_total')} | alerts named: "
                   f"{', '.join(f'{k} {v}' for k, v in d['alerts'].items()) or 'none'} |")
         w("")
+    live = os.path.join(os.path.dirname(os.path.abspath(__file__)), "LIVE.md")
+    if os.path.exists(live):  # bench/live.sh's section (generated, with its own date)
+        w(open(live).read())
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
     if os.path.exists(notes):
         w(open(notes).read())

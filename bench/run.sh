@@ -10,11 +10,13 @@
 #    the shared count-tool-output.py).
 # 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
 #    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS).
-# 4. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
+# 4. Runs bench/live.sh (the live-capture benchmark, tcpreplay on a veth) unless LIVE=0; its
+#    bench/LIVE.md goes into RESULTS.md before the notes.
+# 5. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
 #
 # Environment: RUNS [3], BENCH_DATA [/work/bench-data/full], TOOLS [all: "tlsdiag tlsdiag2
 # tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
-# the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
+# LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
 # Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -107,6 +109,13 @@ for r in $(seq 1 "$RUNS"); do
     done
   done
 done
+
+# --- live capture: bench/live.sh (tcpreplay on a veth; writes bench/LIVE.md, which report.py
+# puts into RESULTS.md before the notes). LIVE=0 skips it and keeps the last LIVE.md.
+if [ "${LIVE:-1}" != 0 ]; then
+  log "live capture benchmark (bench/live.sh)"
+  RUNS=$RUNS LIVE_FILES="${LIVE_FILES:-$FILES}" LIVE_RESULTS="$HERE/LIVE.md" bash "$HERE/live.sh" "$DATA" "$TLSDIAG"
+fi
 
 python3 "$HERE/report.py" "$WORK" "$DATA" "$TLSDIAG" "$RUNS" "$FILES" "$TOOLS" > "$RESULTS"
 log "wrote $RESULTS"

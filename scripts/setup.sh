@@ -11,7 +11,8 @@ pkgs=(build-essential cmake ninja-build pkg-config clang
       ca-certificates openssl tshark tcpdump python3 iproute2 valgrind clang-format
       chromium  # chromium: headless rendering of the bundle's report.html (tests)
       mandoc    # mandoc: lint of the man page doc/tlsdiag.1 (tests)
-      faketime) # faketime: expired certificates for the probe's test PKI (tests)
+      faketime  # faketime: expired certificates for the probe's test PKI (tests)
+      tcpreplay) # tcpreplay: bench/live.sh feeds a veth with the benchmark captures
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
