@@ -37,10 +37,9 @@
 #include "threads.h"
 
 enum {
-    THR_MAX_PENDING = 48,  // shared-read mode: verdicts a worker may hold before the merge
-    THR_PUBLISH_FRAMES = 256,
-    THR_WAKE_VERDICTS = 32,  // shared-read mode: published verdicts that wake the merger  //
-                             // shared-read mode: frames read between two publications
+    THR_MAX_PENDING = 96,      // shared-read mode: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
+    THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
@@ -68,13 +67,16 @@ typedef struct thr_item {
 
 typedef struct thr_ctx thr_ctx;
 
-typedef struct thr_worker {
+// Each worker's struct sits on its own cache lines: the workers write theirs for every frame
+// (emit) and verdict, and adjacent structs shared lines between the two cores.
+typedef struct __attribute__((aligned(128))) thr_worker {
     thr_ctx *ctx;
     pthread_t tid;
     bool started;
     uint32_t idx;
-    cap_reader *cr;     // shared-read mode: this worker's own reader of the input (NULL otherwise)
-    uint32_t npending;  // verdicts published and not yet merged (ctx->mu)
+    cap_reader *cr;      // shared-read mode: this worker's own reader of the input (NULL otherwise)
+    uint32_t npending;   // verdicts published and not yet merged (ctx->mu)
+    thr_item *ret_head;  // merged items, handed back to be freed by this worker (ctx->mu)
     dissect *d;
     analyzer *an;
     // shared (ctx->mu)
@@ -157,6 +159,16 @@ static bool push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v) {
     }
     (*a)[(*n)++] = v;
     return true;
+}
+
+// free_items frees a list of merged items (verdict and item).
+static void free_items(thr_item *it) {
+    while (it) {
+        thr_item *next = it->next;
+        verdict_free(it->v);
+        free(it);
+        it = next;
+    }
 }
 
 // on_transcript (worker thread): analyze and keep the verdict until the batch is published.
@@ -270,7 +282,10 @@ static void *worker_read_main(void *arg) {
             pthread_cond_wait(&c->cv_room, &c->mu);
         }
         stop = c->stop;
+        thr_item *ret = w->ret_head;
+        w->ret_head = NULL;
         pthread_mutex_unlock(&c->mu);
+        free_items(ret);
     }
     w->emit = THR_EMIT_END;
     if (!stop) {
@@ -318,10 +333,13 @@ static void *worker_main(void *arg) {
         publish(w, b->upto, last);
         b->next = c->pool;
         c->pool = b;
+        thr_item *ret = w->ret_head;
+        w->ret_head = NULL;
         if (c->main_waiting || last) {
             pthread_cond_signal(&c->cv_main);
         }
         pthread_mutex_unlock(&c->mu);
+        free_items(ret);
         if (last) {
             return NULL;
         }
@@ -389,9 +407,11 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
         if (!report_write_failed(rep)) {
             (void)report_verdict(rep, it->v);
         }
-        verdict_free(it->v);
-        free(it);
         pthread_mutex_lock(&c->mu);
+        // Back to the worker, which frees it in its own thread: freeing here took the lock of
+        // the worker's malloc arena while the worker allocated from it (futex waits).
+        it->next = best->ret_head;
+        best->ret_head = it;
     }
 }
 
@@ -497,12 +517,8 @@ static void ctx_free(thr_ctx *c) {
             batch_free(b);
             b = next;
         }
-        for (thr_item *it = w->out_head; it;) {
-            thr_item *next = it->next;
-            verdict_free(it->v);
-            free(it);
-            it = next;
-        }
+        free_items(w->out_head);
+        free_items(w->ret_head);
         free(w->created);
         free(w->loc_created);
         if (w->idx > 0) {
@@ -609,7 +625,10 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     memset(&c, 0, sizeof c);
     c.n = o->threads;
     c.progress = progress;
-    c.w = calloc(c.n, sizeof *c.w);
+    c.w = aligned_alloc(128, c.n * sizeof *c.w);  // sizeof is a multiple of the alignment
+    if (c.w) {
+        memset(c.w, 0, c.n * sizeof *c.w);
+    }
     if (!c.w) {
         return false;
     }
