@@ -17,6 +17,7 @@ import sys
 NAMES = {
     "tlsdiag": "tlsdiag analyze",
     "tlsdiag2": "tlsdiag analyze --threads 2",
+    "tlsdiagjson": "tlsdiag analyze --json (every verdict in full)",
     "tcpdump": "tcpdump -r F -w /dev/null (libpcap floor)",
     "ndpi": "ndpiReader -v 2",
     "ssldump": "ssldump -n",
@@ -76,7 +77,9 @@ def main():
     w(f"- Peers: {vers['tshark']}; {vers['tcpdump']}; ssldump {vers['ssldump']}; "
       f"ndpiReader {vers['ndpiReader']}")
     w(f"- tlsdiag: `{tlsdiag}`, `analyze` with full verdicts (certificate validation "
-      f"included), default text output")
+      f"included): the default text output prints each failure with its evidence and fix and "
+      f"the summary (a succeeded handshake gets its outcome, cause and chain validation, not "
+      f"the prose nobody prints); the `--json` row writes every verdict in full")
     w(f"- Method: {runs} interleaved rounds (every tool on every file per round), each run as "
       "`/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'`; median wall time with min–max; "
       "CPU = user+sys (median); peak = max RSS. Files warm in the page cache.")

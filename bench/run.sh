@@ -15,7 +15,7 @@
 # 5. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
 #
 # Environment: RUNS [3], BENCH_DATA [/work/bench-data/full], TOOLS [all: "tlsdiag tlsdiag2
-# tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
+# tlsdiagjson tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
 # LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
 # Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
 set -euo pipefail
@@ -27,7 +27,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 TLSDIAG=$(realpath "${1:-$ROOT/build/cli/tlsdiag}")
 RUNS=${RUNS:-3}
 DATA=${BENCH_DATA:-/work/bench-data/full}
-TOOLS=${TOOLS:-"tlsdiag tlsdiag2 tcpdump ndpi ssldump tshark"}
+TOOLS=${TOOLS:-"tlsdiag tlsdiag2 tlsdiagjson tcpdump ndpi ssldump tshark"}
 FILES=${FILES:-"handshakes mixed"}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -61,6 +61,7 @@ cmd_for() {  # cmd_for TOOL FILE → the shell command
   case $t in
     tlsdiag)  echo "$TLSDIAG analyze --ca-file $CA $F" ;;
     tlsdiag2) echo "$TLSDIAG analyze --threads 2 --ca-file $CA $F" ;;
+    tlsdiagjson) echo "$TLSDIAG analyze --json --ca-file $CA $F" ;;
     tcpdump)  echo "tcpdump -r $F -w /dev/null" ;;
     ndpi)     echo "ndpiReader -i $F -v 2" ;;
     ssldump)  echo "ssldump -n -r $F" ;;
