@@ -19,10 +19,10 @@ struct analyzer {
     an_chain *chain_scratch;  // an_chain_analyze's result when not cached (24 KB, kept)
     int64_t now;
     an_summary *summary;
-    verdict_method method;   // METHOD_PASSIVE, except during analyzer_run_ex
-    an_memo *memo;           // NULL for a --threads worker (config.no_cross_connection)
-    bool quiet_successes;    // analyzer_config.quiet_successes
-    bool summary_elsewhere;  // a --threads worker: the merging analyzer counts its verdicts
+    verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
+    an_memo *memo;          // NULL for a --threads worker (config.no_cross_connection)
+    bool quiet_successes;   // analyzer_config.quiet_successes
+    bool worker;  // a --threads worker (no_cross_connection): the merge refines and counts
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -117,7 +117,7 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
-    a->summary_elsewhere = c->no_cross_connection;
+    a->worker = c->no_cross_connection;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
@@ -725,6 +725,38 @@ static verdict *verdict_new(void) {
     return v;
 }
 
+// add_prose: the evidence, findings, fix texts and check command of a verdict (what a report
+// prints; a quiet succeeded handshake skips it).
+static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain *chain,
+                      verdict *v) {
+    add_facts(t, f, v);
+    capture_note(t, v);
+    if (chain) {
+        if (chain->extra_certs) {
+            char text[VERDICT_TEXT];
+            snprintf(text, sizeof text,
+                     "the server sent %u certificate(s) that are not part of the chain: %.400s",
+                     chain->extra_certs, chain->extra_text);
+            add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
+        }
+        if (chain->now_text[0]) {
+            add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
+        }
+    }
+    fill_texts(t, chain, v);
+    // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
+    if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
+        f->aborted_by == PARTY_CLIENT) {
+        char text[VERDICT_TEXT];
+        snprintf(
+            text, sizeof text,
+            "TLS 1.3 encrypts the server's Certificate, so the chain cannot be checked from "
+            "the wire; for certainty run tlsdiag probe, capture with SSLKEYLOGFILE, or: %.300s",
+            v->check_command);
+        add_finding(v, CAUSE_UNKNOWN, text);
+    }
+}
+
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     verdict *v = verdict_new();
     if (!v) {
@@ -776,46 +808,11 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     v->alert_encrypted = f.alert_encrypted;
     v->method = a->method;
     run_rules(t, &f, v, a->quiet_successes);
-    if (a->quiet_successes && !verdict_is_failure(v)) {
-        if (a->memo) {
-            an_memo_apply(a->memo, v);
-        }
-        if (!a->summary_elsewhere) {
-            an_summary_add(a->summary, v);
-        }
-        return v;
+    if (!a->quiet_successes || verdict_is_failure(v)) {
+        add_prose(t, &f, chain, v);
     }
-    add_facts(t, &f, v);
-    capture_note(t, v);
-    if (chain) {
-        if (chain->extra_certs) {
-            char text[VERDICT_TEXT];
-            snprintf(text, sizeof text,
-                     "the server sent %u certificate(s) that are not part of the chain: %.400s",
-                     chain->extra_certs, chain->extra_text);
-            add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
-        }
-        if (chain->now_text[0]) {
-            add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
-        }
-    }
-    fill_texts(t, chain, v);
-    // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
-    if (!f.has_chain && v->version == 0x0304 && f.outcome == OUTCOME_FAILED &&
-        f.aborted_by == PARTY_CLIENT) {
-        char text[VERDICT_TEXT];
-        snprintf(
-            text, sizeof text,
-            "TLS 1.3 encrypts the server's Certificate, so the chain cannot be checked from "
-            "the wire; for certainty run tlsdiag probe, capture with SSLKEYLOGFILE, or: %.300s",
-            v->check_command);
-        add_finding(v, CAUSE_UNKNOWN, text);
-    }
-    if (a->memo) {
-        an_memo_apply(a->memo, v);
-    }
-    if (!a->summary_elsewhere) {
-        an_summary_add(a->summary, v);
+    if (!a->worker) {
+        analyzer_summary_add(a, v);  // a worker's verdicts are counted by the merging analyzer
     }
     return v;
 }

@@ -188,15 +188,6 @@ static int16_t insert(an_memo *m, uint32_t h, const tls_endpoint *ep, const char
     return i;
 }
 
-static uint32_t evidence_frame(const verdict *v, const char *key) {
-    for (uint32_t i = 0; i < v->num_evidence; i++) {
-        if (strcmp(v->evidence[i].key, key) == 0) {
-            return v->evidence[i].frame;
-        }
-    }
-    return 0;
-}
-
 static void remember(memo_entry *e, const verdict *v) {
     if (strcmp(e->chain_sha256, v->chain_sha256) != 0) {
         an_copy(e->chain_sha256, sizeof e->chain_sha256, v->chain_sha256);
@@ -205,7 +196,7 @@ static void remember(memo_entry *e, const verdict *v) {
         e->num_certs = v->num_certs;
     }
     e->conn_id = v->conn_id;
-    e->cert_frame = v->cert_frame ? v->cert_frame : evidence_frame(v, "certificate");
+    e->cert_frame = v->cert_frame;
 }
 
 // prepend_evidence puts the memo's evidence before what the verdict already lists.

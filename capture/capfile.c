@@ -182,9 +182,14 @@ static size_t readn(capfile *f, void *buf, size_t n) {
     return got;
 }
 
-// short_read names why fewer bytes came than the file's structure promised.
-static const char *short_read(const capfile *f) {
-    return f->read_errno ? strerror(f->read_errno) : "end of file";
+// read_error: why fewer bytes came than the file's structure promised, as a suffix for the
+// message: "" at the end of the file, ": <strerror>" after a read error.
+static const char *read_error(const capfile *f, char *buf, size_t len) {
+    if (!f->read_errno) {
+        return "";
+    }
+    snprintf(buf, len, ": %s", strerror(f->read_errno));
+    return buf;
 }
 
 // Integers in the file's byte order, through the cursor (inlined: four per record).
@@ -275,9 +280,9 @@ static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     }
     const uint8_t *data = readptr(f, caplen, &got);
     if (got < caplen) {
-        return damage(f, e, start,
-                      "truncated record: header says %u bytes, only %zu in the file%s%s", caplen,
-                      got, f->read_errno ? ": " : "", f->read_errno ? short_read(f) : "");
+        char why[128];
+        return damage(f, e, start, "truncated record: header says %u bytes, only %zu in the file%s",
+                      caplen, got, read_error(f, why, sizeof why));
     }
     out->linktype = f->linktype;
     out->caplen = caplen;
@@ -435,9 +440,9 @@ static int ng_block(capfile *f, const uint8_t hdr[8], uint64_t start, capfile_fr
     size_t got;
     const uint8_t *body = readptr(f, rest, &got);
     if (got < rest) {
-        return damage(f, e, start, "truncated block: length %u, only %zu bytes in the file%s%s",
-                      blen, got + used, f->read_errno ? ": " : "",
-                      f->read_errno ? short_read(f) : "");
+        char why[128];
+        return damage(f, e, start, "truncated block: length %u, only %zu bytes in the file%s", blen,
+                      got + used, read_error(f, why, sizeof why));
     }
     cur c = cur_make(body, rest - 4);
     cur tail = cur_make(body, rest);
