@@ -7,9 +7,7 @@
 
 #include "report_internal.h"
 
-// utf8_seq returns the length (1..4) of the well-formed UTF-8 sequence at s[0..n), or 0.
-// Well-formed per RFC 3629 §4: no overlong forms, no surrogates (U+D800..DFFF), ≤ U+10FFFF.
-static size_t utf8_seq(const uint8_t *s, size_t n) {
+size_t utf8_seq(const uint8_t *s, size_t n) {
     uint8_t b = s[0];
     if (b < 0x80) {
         return 1;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "report_internal.h"
+
 // flush hands the staged bytes to stdio. It is the only place that writes, so the first failure
 // is seen and nothing is written after it (jansson stopped a dump at its first failed write,
 // too). The stream's error flag is checked as well: glibc's fwrite can report a full count for a
@@ -54,37 +56,6 @@ static void value_prefix(jsonw *w) {
         put_ch(w, ',');
     }
     w->nonempty |= bit;
-}
-
-// utf8_seq: the length (1..4) of the well-formed UTF-8 sequence at s[0..n), or 0. The same rule
-// as report_escape (escape.c), RFC 3629 §4: no overlong forms, no surrogates, ≤ U+10FFFF. It
-// must stay equal to that one: tests/unit/report/test_jsonw.c compares the two byte for byte.
-static size_t utf8_seq(const uint8_t *s, size_t n) {
-    uint8_t b = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (b >= 0xc2 && b <= 0xdf) {
-        len = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-        len = 3;
-        lo = b == 0xe0 ? 0xa0 : 0x80;  // overlong
-        hi = b == 0xed ? 0x9f : 0xbf;  // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        len = 4;
-        lo = b == 0xf0 ? 0x90 : 0x80;  // overlong
-        hi = b == 0xf4 ? 0x8f : 0xbf;  // above U+10FFFF
-    } else {
-        return 0;
-    }
-    if (len > n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return len;
 }
 
 // byte_class: ESC_PASS printed as is; ESC_CTL a JSON escape (C0, '"', '\\'); ESC_HIGH the start of
