@@ -38,19 +38,19 @@ enum {
 
 enum {
     MAP_WINDOW = 4u << 20,    // bytes mapped at once: bounds the file pages resident through us
+    PREFETCH_AHEAD = 8192,    // mapped bytes ahead of the reader that are prefetched
     STREAM_CHUNK = 1u << 20,  // read(2) size for streams
 };
 
-static void unmap(capfile *f) {
-    if (f->map) {
-        munmap(f->map, f->map_len);
-        f->map = NULL;
-        f->map_len = 0;
-    }
-}
+// A window replaced while retaining (the file grew): frames in it may still be in use.
+typedef struct capfile_oldmap {
+    struct capfile_oldmap *next;
+    uint8_t *map;
+    uint64_t off;
+    size_t len;
+} capfile_oldmap;
 
-// map_window maps at least [want_off, want_off + want_len), from the page holding want_off.
-static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
+static long page_size(void) {
     static long page;
     if (page <= 0) {
         page = sysconf(_SC_PAGESIZE);
@@ -58,11 +58,40 @@ static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
             page = 4096;
         }
     }
-    unmap(f);
-    uint64_t start = want_off - want_off % (uint64_t)page;
+    return page;
+}
+
+// unmap drops the current window; a retained one is kept on f->retired instead (false when
+// that list cannot grow: the window stays, and the caller must not replace it).
+static bool unmap(capfile *f) {
+    if (!f->map) {
+        return true;
+    }
+    if (f->retain) {
+        capfile_oldmap *o = malloc(sizeof *o);
+        if (!o) {
+            return false;
+        }
+        *o = (capfile_oldmap){f->retired, f->map, f->map_off, f->map_len};
+        f->retired = o;
+    } else {
+        munmap(f->map, f->map_len);
+    }
+    f->map = NULL;
+    f->map_len = 0;
+    return true;
+}
+
+// map_window maps at least [want_off, want_off + want_len), from the page holding want_off.
+// Retaining, the window is the whole rest of the file.
+static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
+    if (!unmap(f)) {
+        return false;
+    }
+    uint64_t start = want_off - want_off % (uint64_t)page_size();
     uint64_t len = want_off - start + want_len;
-    if (len < MAP_WINDOW) {
-        len = MAP_WINDOW;
+    if (len < MAP_WINDOW || f->retain) {
+        len = f->retain ? f->size - start : MAP_WINDOW;
     }
     if (len > f->size - start) {
         len = f->size - start;
@@ -75,6 +104,7 @@ static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
     f->map = m;
     f->map_off = start;
     f->map_len = (size_t)len;
+    f->released = start;
     return true;
 }
 
@@ -150,6 +180,11 @@ static const uint8_t *readptr_slow(capfile *f, size_t n, size_t *got) {
         }
         if (f->offset < f->map_off || f->offset + want > f->map_off + f->map_len) {
             if (!map_window(f, f->offset, want)) {
+                if (f->retain) {  // frames handed out must stay where they are: stop here
+                    f->read_errno = errno ? errno : ENOMEM;
+                    *got = 0;
+                    return NULL;
+                }
                 // A file system without mmap: read from here on.
                 if (lseek(f->fd, (off_t)f->offset, SEEK_SET) < 0) {
                     f->read_errno = errno;
@@ -171,6 +206,24 @@ static const uint8_t *readptr_slow(capfile *f, size_t n, size_t *got) {
     }
     f->offset += *got;
     return p;
+}
+
+// prefetch_ahead asks for the cache lines of the next PREFETCH_AHEAD mapped bytes. Reading
+// records is a chain of dependent loads (each header says where the next one is), one cache miss
+// per record; with the lines ahead already on their way the misses overlap. Only when retaining
+// (analyze --threads): there the reader only hashes frames, other cores dissect them, and nothing
+// else pulls the next record into the cache (measured: one thread was 3 % slower with it).
+static inline void prefetch_ahead(capfile *f) {
+    if (!f->retain || f->offset < f->map_off) {
+        return;  // one thread dissects right behind the reader: the lines are on their way
+    }
+    uint64_t end = f->map_off + f->map_len;
+    uint64_t to = f->offset + PREFETCH_AHEAD < end ? f->offset + PREFETCH_AHEAD : end;
+    uint64_t from = f->prefetched > f->offset ? f->prefetched : f->offset;
+    for (uint64_t o = from & ~(uint64_t)63; o < to; o += 64) {
+        __builtin_prefetch(f->map + (o - f->map_off));
+    }
+    f->prefetched = to;
 }
 
 static size_t readn(capfile *f, void *buf, size_t n) {
@@ -290,6 +343,7 @@ static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     out->data = data;
     out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
     f->frames++;
+    prefetch_ahead(f);
     return 1;
 }
 
@@ -568,7 +622,53 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
     return f->pcapng ? ng_next(f, out, e) : pcap_next_rec(f, out, e);
 }
 
+bool capfile_retain(capfile *f) {
+    if (!f->mapped || f->retain) {
+        return f->retain;
+    }
+    if (f->size - f->offset > SIZE_MAX / 2) {
+        return false;
+    }
+    f->retain = true;
+    if (f->offset < f->size && !map_window(f, f->offset, (size_t)(f->size - f->offset))) {
+        f->retain = false;  // the next read maps a window again (the old one is on f->retired)
+        return false;
+    }
+    return true;
+}
+
+void capfile_release(capfile *f, uint64_t upto) {
+    for (capfile_oldmap **o = &f->retired; *o;) {
+        capfile_oldmap *m = *o;
+        if (m->off + m->len <= upto) {
+            munmap(m->map, m->len);
+            *o = m->next;
+            free(m);
+        } else {
+            o = &m->next;
+        }
+    }
+    if (!f->map || upto <= f->released) {
+        return;
+    }
+    uint64_t end = f->map_off + f->map_len;
+    uint64_t hi = (upto < end ? upto : end);
+    hi -= hi % (uint64_t)page_size();
+    if (hi > f->released) {
+        (void)madvise(f->map + (f->released - f->map_off), (size_t)(hi - f->released),
+                      MADV_DONTNEED);
+        f->released = hi;
+    }
+}
+
 void capfile_close(capfile *f) {
+    while (f->retired) {
+        capfile_oldmap *m = f->retired;
+        f->retired = m->next;
+        munmap(m->map, m->len);
+        free(m);
+    }
+    f->retain = false;
     unmap(f);
     if (f->fd >= 0 && f->own_fd) {
         close(f->fd);

@@ -47,6 +47,12 @@ typedef struct capfile {
     uint8_t *map;
     uint64_t map_off;
     size_t map_len;
+    uint64_t prefetched;  // bytes of the file before this offset were prefetched
+    // Retained reading (capfile_retain): the window is the rest of the file and stays mapped;
+    // windows replaced when the file grew are kept until released.
+    bool retain;
+    uint64_t released;  // pages of map below this offset were released
+    struct capfile_oldmap *retired;
     // Streams: buf[pos, end) read but not consumed.
     uint8_t *buf;
     size_t bufcap, pos, end;
@@ -67,5 +73,13 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen)
 // capfile_next: 1 = a frame, 0 = clean end of file, -1 = damage described in *e.
 int capfile_next(capfile *f, capfile_frame *out, cap_error *e) __attribute__((warn_unused_result));
 void capfile_close(capfile *f);
+
+// capfile_retain maps the rest of a regular file at once and keeps it mapped: from then on every
+// frame's data stays valid until capfile_release passes it or the file is closed. false (nothing
+// changed) for a stream or a file that cannot be mapped.
+bool capfile_retain(capfile *f) __attribute__((warn_unused_result));
+// capfile_release gives back the pages wholly before file offset `upto` (a hint for the resident
+// size: a page read again is mapped again from the page cache).
+void capfile_release(capfile *f, uint64_t upto);
 
 #endif

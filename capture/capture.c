@@ -232,6 +232,20 @@ const cap_error *cap_get_error(const cap_reader *r, size_t i) {
     return i < r->num_errors ? &r->errors[i] : NULL;
 }
 
+bool cap_retain(cap_reader *r) {
+    return !r->live && r->num_srcs == 1 && capfile_retain(&r->srcs[0].file);
+}
+
+uint64_t cap_mark(const cap_reader *r) {
+    return r->num_srcs == 1 ? r->srcs[0].file.offset : 0;
+}
+
+void cap_release(cap_reader *r, uint64_t mark) {
+    if (r->num_srcs == 1 && r->srcs[0].file.retain) {
+        capfile_release(&r->srcs[0].file, mark);
+    }
+}
+
 uint64_t cap_bytes_read(const cap_reader *r) {
     uint64_t n = 0;
     for (size_t i = 0; i < r->num_srcs; i++) {

@@ -38,6 +38,16 @@ int cap_next(cap_reader *r, dissect_frame *out) __attribute__((warn_unused_resul
 size_t cap_num_errors(const cap_reader *r);
 const cap_error *cap_get_error(const cap_reader *r, size_t i);
 
+// Retained reading (analyze --threads hands frames to workers without copying them):
+// cap_retain maps a reader's one regular file whole, after which a frame's bytes stay valid past
+// later cap_next calls, until cap_release(r, m) with a mark m = cap_mark(r) taken after the
+// frame was read, or cap_close. false (reader unchanged) unless the reader is one regular file
+// that can be mapped. cap_release is a hint for the resident size: the pages wholly before the
+// mark are given back to the page cache (touched again, they are mapped again, never wrong).
+bool cap_retain(cap_reader *r) __attribute__((warn_unused_result));
+uint64_t cap_mark(const cap_reader *r);
+void cap_release(cap_reader *r, uint64_t mark);
+
 // Progress for a TTY status line: bytes consumed / total size of regular files (0 if unknown).
 uint64_t cap_bytes_read(const cap_reader *r);
 uint64_t cap_bytes_total(const cap_reader *r);
