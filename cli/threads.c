@@ -1,11 +1,16 @@
 // threads.c — `analyze --threads N`: N dissect+analyze workers, one ordered merge.
 //
-// When every input is a regular file (the usual case), each worker reads the input itself
-// through its own cap_reader (the files are mapped: the page cache is shared, nothing is copied),
-// decodes every frame only far enough to hash its flow (dissect_frame_flow_hash) and dissects
-// the frames of its own shard. Nothing is handed between threads but verdicts; the calling
-// thread only merges. This scales better than one reader feeding the workers: on 2 cores the
-// reader was a third thread competing for them (bench/NOTES.md).
+// One capture file (the usual case): one-pass mode. The file is mapped whole (cap_retain) and
+// read once, a chunk of THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the
+// end of what has been read; reading a chunk means hashing each frame's connection to its shard
+// (dissect_frame_flow_hash). Every worker goes through every chunk: it dissects its shard's
+// frames straight from the mapping and only moves its clock for the others. The workers also
+// merge and report in turns (merge_turn). Nothing is copied, no thread waits for another in the
+// common case, and the calling thread only joins them. Pages every worker is past are given
+// back (cap_release), so the resident size stays bounded (bench/NOTES.md, round 3).
+//
+// Several files: shared-read mode. Each worker reads the inputs through its own cap_reader (the
+// k-way merge of the files) and dissects the frames of its shard; the calling thread merges.
 //
 // Otherwise (stdin, a pipe) one reader feeds the workers:
 // Reader (the calling thread): cap_next → dissect_frame_flow_hash → copy the frame into the
@@ -20,7 +25,8 @@
 // of each batch the worker publishes, under the one lock, its verdicts, its flow-creation frames
 // and its mark = the last frame number the reader had read when it sent the batch.
 //
-// Merge (the calling thread, between batches and at the end): the next verdict is the smallest
+// Merge (one-pass mode: the workers in turns after each chunk; otherwise the calling thread,
+// between batches and at the end): the next verdict is the smallest
 // (emit, first frame) among the workers' first pending verdicts, once every worker without a
 // pending verdict has a mark ≥ its emit (nothing smaller can still come). One thread reports in
 // emit order too, and dissect_finish reports the flows left at the end in conn_id (= first
@@ -37,9 +43,15 @@
 #include "threads.h"
 
 enum {
-    THR_MAX_PENDING = 96,      // shared-read mode: verdicts a worker may hold before the merge
-    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
-    THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
+    THR_MAX_WORKERS = 64,    // --threads at most (cli/options.c)
+    THR_CHUNK_FRAMES = 256,  // one-pass mode: frames per chunk
+    THR_CHUNKS = 32,         // one-pass mode: chunks read ahead of the slowest worker
+    THR_LOOKAHEAD = 4,       // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_PREFETCH = 6,        // one-pass mode: own frames ahead whose first lines are prefetched
+    THR_RELEASE_BYTES = 2 << 20,  // one-pass mode: pages given back in steps of this much
+    THR_MAX_PENDING = 96,         // shared-read mode: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,     // shared-read mode: frames read between two publications
+    THR_WAKE_VERDICTS = 64,       // shared-read mode: published verdicts that wake the merger
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
@@ -65,6 +77,29 @@ typedef struct thr_item {
     uint32_t first_frame;
 } thr_item;
 
+// One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
+// Every worker goes through every frame's shard, time and number (13 bytes a frame); the rest
+// is grouped by shard, so that a worker reads only its own frames' lines (each line read here was
+// written on another core: the first layout, a whole dissect_frame per frame for everyone, cost
+// two line transfers a frame).
+typedef struct thr_frame {
+    const uint8_t *data;
+    uint32_t caplen, len;
+    int32_t linktype;
+} thr_frame;
+
+typedef struct thr_chunk {
+    uint32_t n;
+    uint32_t left;                    // workers that have not finished it (ctx->mu)
+    uint64_t mark;                    // cap_mark after its last frame
+    bool last;                        // the input ended after these frames
+    uint16_t start[THR_MAX_WORKERS];  // shard s's frames: fr[start[s] ...], in input order
+    uint8_t shard[THR_CHUNK_FRAMES];
+    uint32_t frame_no[THR_CHUNK_FRAMES];
+    int64_t ts_ns[THR_CHUNK_FRAMES];
+    thr_frame fr[THR_CHUNK_FRAMES];
+} thr_chunk;
+
 typedef struct thr_ctx thr_ctx;
 
 // Each worker's struct sits on its own cache lines: the workers write theirs for every frame
@@ -74,9 +109,11 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     pthread_t tid;
     bool started;
     uint32_t idx;
-    cap_reader *cr;      // shared-read mode: this worker's own reader of the input (NULL otherwise)
-    uint32_t npending;   // verdicts published and not yet merged (ctx->mu)
-    thr_item *ret_head;  // merged items, handed back to be freed by this worker (ctx->mu)
+    cap_reader *cr;  // shared-read mode: this worker's own reader of the input (NULL otherwise)
+    uint64_t next;   // one-pass mode: sequence number of the next chunk to dissect
+    dissect_stats stats;  // one-pass mode: the dissector's, kept when the worker frees it
+    uint32_t npending;    // verdicts published and not yet merged (ctx->mu)
+    thr_item *ret_head;   // merged items, handed back to be freed by this worker (ctx->mu)
     dissect *d;
     analyzer *an;
     // shared (ctx->mu)
@@ -87,6 +124,7 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     bool done;
     uint32_t *created;  // frames at which this worker created a flow, ascending
     size_t ncreated, capcreated;
+    size_t created_pos;  // created_before's last answer
     // worker-private
     thr_batch *cur;   // the reader's batch being filled (reader-private)
     thr_batch *endb;  // preallocated end-of-input batch, so stopping a worker cannot fail
@@ -112,6 +150,18 @@ struct thr_ctx {
     pthread_cond_t cv_room;  // shared-read mode: the merge took verdicts (a worker may go on)
     uint64_t bytes_read;     // shared-read mode: worker 0's reader, for the progress line
     cli_progress *progress;
+    // One-pass mode (ctx->mu): chunk k is ring[k % THR_CHUNKS]; chunks [freed, indexed) are in use.
+    cap_reader *cr;
+    thr_chunk *ring;
+    uint64_t indexed, freed;
+    bool reading;        // a worker is reading the next chunk (only it touches cr)
+    bool input_end;      // the last chunk was read
+    uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
+    uint64_t released;   // the mark last handed to cap_release (the reading worker's)
+    bool merging;        // a worker is merging and reporting (merge_turn)
+    analyzer *main_an;
+    report *rep;
+    cli_threads_result *out;
 };
 
 static thr_batch *batch_get(thr_ctx *c) {
@@ -301,6 +351,183 @@ static void *worker_read_main(void *arg) {
     return NULL;
 }
 
+static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_result *out);
+
+// merge_turn (one-pass mode, ctx->mu held): unless another worker is at it, report what is ready
+// now. The workers merge in turns: a merging thread of its own had to be woken for every few
+// dozen verdicts, each time taking a core from a worker (two context switches).
+static void merge_turn(thr_ctx *c) {
+    if (c->merging) {
+        return;
+    }
+    c->merging = true;
+    merge_ready(c, c->main_an, c->rep, c->out);
+    if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
+        c->stop = true;
+        pthread_cond_broadcast(&c->cv_room);
+        pthread_cond_broadcast(&c->cv_work);
+    }
+    uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
+    pthread_mutex_unlock(&c->mu);
+    cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
+    pthread_mutex_lock(&c->mu);
+    c->merging = false;
+}
+
+// read_chunk fills chunk k from the reader and hashes each frame to its shard (the caller holds
+// the reading role, not the lock).
+static void read_chunk(thr_ctx *c, thr_chunk *k) {
+    thr_frame tmp[THR_CHUNK_FRAMES];
+    uint16_t count[THR_MAX_WORKERS] = {0};
+    uint32_t n = 0;
+    dissect_frame fr;
+    k->last = false;
+    while (n < THR_CHUNK_FRAMES) {
+        if (cap_next(c->cr, &fr) != 1) {
+            k->last = true;
+            break;
+        }
+        uint32_t h = 0;
+        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0);
+        k->shard[n] = s;
+        k->frame_no[n] = fr.frame_no;
+        k->ts_ns[n] = fr.ts_ns;
+        tmp[n++] = (thr_frame){fr.data, fr.caplen, fr.len, fr.linktype};
+        count[s]++;
+    }
+    uint16_t pos[THR_MAX_WORKERS];
+    for (uint32_t s = 0, sum = 0; s < c->n; s++) {
+        k->start[s] = pos[s] = (uint16_t)sum;
+        sum += count[s];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        k->fr[pos[k->shard[i]]++] = tmp[i];
+    }
+    k->n = n;
+    k->mark = cap_mark(c->cr);
+    k->left = c->n;
+}
+
+// worker_pass_main (one-pass mode): the input is read once, a chunk of frames at a time, by
+// whichever worker has fewer than THR_LOOKAHEAD chunks ahead of it (the one in front: reading
+// slows it down, so the role moves between the workers and the work evens out). Every worker
+// goes through every chunk in order: it dissects its shard's frames and only moves its clock for
+// the others. The frames' bytes are not copied: the file stays mapped until every worker is past
+// them (cap_retain); then the reader gives the pages back (cap_release).
+static void *worker_pass_main(void *arg) {
+    thr_worker *w = arg;
+    thr_ctx *c = w->ctx;
+    uint32_t last_frame = 0;
+    pthread_mutex_lock(&c->mu);
+    while (!c->go) {
+        pthread_cond_wait(&c->cv_work, &c->mu);
+    }
+    for (;;) {
+        bool have = false;
+        while (!c->stop) {
+            if (!c->reading && !c->input_end && c->indexed - c->freed < THR_CHUNKS &&
+                c->indexed - w->next < THR_LOOKAHEAD) {
+                c->reading = true;
+                uint64_t seq = c->indexed, free_mark = c->free_mark;
+                pthread_mutex_unlock(&c->mu);
+                if (free_mark >= c->released + THR_RELEASE_BYTES) {
+                    cap_release(c->cr, free_mark);
+                    c->released = free_mark;
+                }
+                thr_chunk *k = &c->ring[seq % THR_CHUNKS];
+                read_chunk(c, k);
+                uint64_t bytes = cap_bytes_read(c->cr);
+                pthread_mutex_lock(&c->mu);
+                c->bytes_read = bytes;
+                c->indexed = seq + 1;
+                c->input_end = k->last;
+                c->reading = false;
+                pthread_cond_broadcast(&c->cv_work);
+                continue;
+            }
+            if (w->next < c->indexed) {
+                have = true;
+                break;
+            }
+            if (c->input_end) {
+                break;
+            }
+            pthread_cond_wait(&c->cv_work, &c->mu);
+        }
+        if (!have) {
+            break;  // every chunk done, or stopped
+        }
+        thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
+        pthread_mutex_unlock(&c->mu);
+        const thr_frame *own = &k->fr[k->start[w->idx]];
+        const thr_frame *own_end = w->idx + 1 < c->n ? &k->fr[k->start[w->idx + 1]] : &k->fr[k->n];
+        for (uint32_t i = 0; i < k->n; i++) {
+            if (k->shard[i] == w->idx) {
+                if (own + THR_PREFETCH < own_end) {
+                    __builtin_prefetch(own[THR_PREFETCH].data);
+                    __builtin_prefetch(own[THR_PREFETCH].data + 64);
+                }
+                dissect_frame fr = {own->linktype, own->caplen, own->len,
+                                    own->data,     k->ts_ns[i], k->frame_no[i]};
+                own++;
+                feed_own(w, &fr);
+            } else {
+                w->emit = k->frame_no[i];  // an idle connection reported now belongs here
+                dissect_clock_only(w->d, k->ts_ns[i]);
+            }
+        }
+        if (k->n) {
+            last_frame = k->frame_no[k->n - 1];
+        }
+        bool last = k->last;
+        pthread_mutex_lock(&c->mu);
+        w->next++;
+        if (--k->left == 0) {
+            bool room = c->indexed - c->freed == THR_CHUNKS;
+            while (c->freed < c->indexed && c->ring[c->freed % THR_CHUNKS].left == 0) {
+                c->free_mark = c->ring[c->freed % THR_CHUNKS].mark;
+                c->freed++;
+            }
+            if (room) {
+                pthread_cond_broadcast(&c->cv_work);  // a worker may read on
+            }
+        }
+        if (last) {
+            break;
+        }
+        publish(w, last_frame, false);
+        merge_turn(c);
+        while (w->npending >= THR_MAX_PENDING && !c->stop) {
+            pthread_cond_wait(&c->cv_room, &c->mu);  // the others are behind: they merge
+            merge_turn(c);
+        }
+        thr_item *ret = w->ret_head;
+        w->ret_head = NULL;
+        pthread_mutex_unlock(&c->mu);
+        free_items(ret);
+        pthread_mutex_lock(&c->mu);
+    }
+    bool stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    w->emit = THR_EMIT_END;
+    if (!stop) {
+        dissect_finish(w->d);
+    }
+    pthread_mutex_lock(&c->mu);
+    publish(w, last_frame, true);
+    merge_turn(c);
+    pthread_cond_broadcast(&c->cv_room);  // a worker waiting for room need not wait for this one
+    pthread_mutex_unlock(&c->mu);
+    // Verdicts own their memory: the dissector and analyzer go now, in parallel with the others,
+    // rather than one after the other once all are joined.
+    w->stats = *dissect_get_stats(w->d);
+    dissect_free(w->d);
+    w->d = NULL;
+    analyzer_free(w->an);
+    w->an = NULL;
+    return NULL;
+}
+
 static void *worker_main(void *arg) {
     thr_worker *w = arg;
     thr_ctx *c = w->ctx;
@@ -346,18 +573,33 @@ static void *worker_main(void *arg) {
     }
 }
 
-// created_before: flows worker w created at frames < frame (ctx->mu held).
-static uint64_t created_before(const thr_worker *w, uint32_t frame) {
-    size_t lo = 0, hi = w->ncreated;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->created[mid] < frame) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
+// created_before: flows worker w created at frames < frame (ctx->mu held). Verdicts are merged
+// in nearly the order their connections began, so the answer is looked for next to the last
+// one first (a binary search over all of them missed the cache for every verdict).
+static uint64_t created_before(thr_worker *w, uint32_t frame) {
+    size_t pos = w->created_pos, steps = 0;
+    while (pos < w->ncreated && w->created[pos] < frame && steps < 16) {
+        pos++;
+        steps++;
     }
-    return lo;
+    while (pos > 0 && w->created[pos - 1] >= frame && steps < 16) {
+        pos--;
+        steps++;
+    }
+    if (steps == 16) {
+        size_t lo = 0, hi = w->ncreated;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (w->created[mid] < frame) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        pos = lo;
+    }
+    w->created_pos = pos;
+    return pos;
 }
 
 static uint64_t item_key(const thr_item *it) {
@@ -533,6 +775,7 @@ static void ctx_free(thr_ctx *c) {
         b = next;
     }
     free(c->w);
+    free(c->ring);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv_work);
     pthread_cond_destroy(&c->cv_main);
@@ -550,22 +793,12 @@ static bool all_regular_files(const cli_options *o) {
     return true;
 }
 
-// run_shared_read: the workers read the input themselves; this thread merges (see the top).
-static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, analyzer *main_an,
-                            report *rep, cli_progress *progress, cli_threads_result *out) {
+// start_workers starts fn on every worker and lets them go (false, with the started ones
+// stopped and joined, when one could not start).
+static bool start_workers(thr_ctx *c, void *(*fn)(void *)) {
     bool ok = true;
     for (uint32_t i = 0; i < c->n && ok; i++) {
-        thr_worker *w = &c->w[i];
-        if (i == 0) {
-            w->cr = cr;
-        } else {
-            char err[512];
-            w->cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
-            ok = w->cr != NULL;
-        }
-    }
-    for (uint32_t i = 0; i < c->n && ok; i++) {
-        ok = pthread_create(&c->w[i].tid, NULL, worker_read_main, &c->w[i]) == 0;
+        ok = pthread_create(&c->w[i].tid, NULL, fn, &c->w[i]) == 0;
         c->w[i].started = ok;
     }
     pthread_mutex_lock(&c->mu);
@@ -579,14 +812,21 @@ static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, an
                 pthread_join(c->w[i].tid, NULL);
             }
         }
-        return false;
     }
+    return ok;
+}
+
+// merge_to_end merges and reports until every worker is done, then joins them (the workers read
+// the input themselves: shared-read and one-pass modes).
+static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *rep,
+                         cli_progress *progress, cli_threads_result *out) {
     pthread_mutex_lock(&c->mu);
     for (;;) {
         merge_ready(c, main_an, rep, out);
         if ((c->oom || report_write_failed(rep)) && !c->stop) {
             c->stop = true;
             pthread_cond_broadcast(&c->cv_room);
+            pthread_cond_broadcast(&c->cv_work);
         }
         bool all_done = true;
         for (uint32_t i = 0; i < c->n; i++) {
@@ -609,6 +849,51 @@ static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, an
         pthread_join(c->w[i].tid, NULL);
         sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
     }
+    out->oom = c->oom;
+}
+
+// run_shared_read: the workers read the input themselves, each its own reader; this thread
+// merges (see the top).
+static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, analyzer *main_an,
+                            report *rep, cli_progress *progress, cli_threads_result *out) {
+    for (uint32_t i = 0; i < c->n; i++) {
+        thr_worker *w = &c->w[i];
+        if (i == 0) {
+            w->cr = cr;
+        } else {
+            char err[512];
+            w->cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
+            if (!w->cr) {
+                return false;
+            }
+        }
+    }
+    if (!start_workers(c, worker_read_main)) {
+        return false;
+    }
+    merge_to_end(c, cr, main_an, rep, progress, out);
+    return true;
+}
+
+// run_one_pass: the workers read the one input file in turns (worker_pass_main); this thread
+// merges. false before anything was read when the ring cannot be allocated.
+static bool run_one_pass(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *rep,
+                         cli_threads_result *out) {
+    c->cr = cr;
+    c->main_an = main_an;
+    c->rep = rep;
+    c->out = out;
+    c->ring = calloc(THR_CHUNKS, sizeof *c->ring);
+    if (!c->ring || !start_workers(c, worker_pass_main)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        pthread_join(c->w[i].tid, NULL);
+        sum_stats(&out->stats, &c->w[i].stats);
+    }
+    pthread_mutex_lock(&c->mu);
+    merge_ready(c, main_an, rep, out);  // every worker is done: the rest is ready
+    pthread_mutex_unlock(&c->mu);
     out->oom = c->oom;
     return true;
 }
@@ -649,8 +934,10 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
     }
-    if (ok && all_regular_files(o)) {
-        bool ran = run_shared_read(&c, o, cr, main_an, rep, progress, out);
+    bool one_pass = ok && cap_retain(cr);
+    if (one_pass || (ok && all_regular_files(o))) {
+        bool ran = one_pass ? run_one_pass(&c, cr, main_an, rep, out)
+                            : run_shared_read(&c, o, cr, main_an, rep, progress, out);
         ctx_free(&c);
         if (!ran) {
             memset(out, 0, sizeof *out);
