@@ -43,15 +43,16 @@
 #include "threads.h"
 
 enum {
-    THR_MAX_WORKERS = 64,    // --threads at most (cli/options.c)
-    THR_CHUNK_FRAMES = 256,  // one-pass mode: frames per chunk
-    THR_CHUNKS = 32,         // one-pass mode: chunks read ahead of the slowest worker
-    THR_LOOKAHEAD = 4,       // one-pass mode: a worker reads on when fewer are ahead of it
-    THR_PREFETCH = 6,        // one-pass mode: own frames ahead whose first lines are prefetched
+    THR_MAX_WORKERS = 64,         // --threads at most (cli/options.c)
+    THR_CHUNK_FRAMES = 256,       // one-pass mode: frames per chunk, at most
+    THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
+                                  // may end past it): bounds the mapped pages the ring holds
+    THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
+    THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
     THR_RELEASE_BYTES = 2 << 20,  // one-pass mode: pages given back in steps of this much
-    THR_MAX_PENDING = 96,         // shared-read mode: verdicts a worker may hold before the merge
-    THR_PUBLISH_FRAMES = 256,     // shared-read mode: frames read between two publications
-    THR_WAKE_VERDICTS = 64,       // shared-read mode: published verdicts that wake the merger
+    THR_MAX_PENDING = 96,      // shared-read, one-pass: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
+    THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
     THR_BATCH_FRAMES = 256,
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
@@ -382,7 +383,8 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
     uint32_t n = 0;
     dissect_frame fr;
     k->last = false;
-    while (n < THR_CHUNK_FRAMES) {
+    uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
+    while (n < THR_CHUNK_FRAMES && cap_mark(c->cr) < end) {
         if (cap_next(c->cr, &fr) != 1) {
             k->last = true;
             break;
@@ -460,13 +462,8 @@ static void *worker_pass_main(void *arg) {
         thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
         pthread_mutex_unlock(&c->mu);
         const thr_frame *own = &k->fr[k->start[w->idx]];
-        const thr_frame *own_end = w->idx + 1 < c->n ? &k->fr[k->start[w->idx + 1]] : &k->fr[k->n];
         for (uint32_t i = 0; i < k->n; i++) {
             if (k->shard[i] == w->idx) {
-                if (own + THR_PREFETCH < own_end) {
-                    __builtin_prefetch(own[THR_PREFETCH].data);
-                    __builtin_prefetch(own[THR_PREFETCH].data + 64);
-                }
                 dissect_frame fr = {own->linktype, own->caplen, own->len,
                                     own->data,     k->ts_ns[i], k->frame_no[i]};
                 own++;

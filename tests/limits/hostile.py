@@ -10,6 +10,7 @@ KIND:
                by a non-TLS "banner" full of control bytes (output escaping)
   overlaps     one connection with a hole that is never filled and 20,000 segments that overlap
                each other beyond it with differing bytes (endless retransmission)
+  gro          2,000 segments of 64,000 bytes (a capture with receive offload), 128 MB
 
 Frames are raw IPv4 (LINKTYPE_RAW 101) with valid lengths; checksums are zero (tlsdiag does not
 check them). The output is streamed, so even the flood needs no memory here."""
@@ -109,8 +110,24 @@ def hostilesni():
     frame(S, C, 443, 40000, 5001 + len(banner), seq + len(ch), ACK | 0x01)
 
 
+def gro():
+    """A capture taken on a host with receive offload: 64,000-byte segments (four 16,000-byte
+    application-data records each), 2,000 of them (128 MB). Read from a file with --threads,
+    the frames stay mapped until every worker is past them: the read-ahead must be bounded in
+    bytes, not only in frames."""
+    seq = handshake()
+    ch = client_hello(b"origin.example.com")
+    frame(C, S, 40000, 443, seq, 5001, ACK | PSH, ch)
+    seq += len(ch)
+    rec = b"\x17\x03\x03" + struct.pack(">H", 15995) + bytes(15995)
+    sseq = 5001
+    for _ in range(2000):
+        frame(S, C, 443, 40000, sseq, seq, ACK | PSH, rec * 4)
+        sseq += 64000
+
+
 KINDS = {"synflood": synflood, "hugemsg": hugemsg, "tinyrecords": tinyrecords,
-         "overlaps": overlaps, "hostilesni": hostilesni}
+         "overlaps": overlaps, "hostilesni": hostilesni, "gro": gro}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in KINDS:
