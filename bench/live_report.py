@@ -142,9 +142,12 @@ def main():
                     ok = bool(diffs) and med(diffs) <= 0
                     rounds_ok = sum(1 for x in diffs if x <= 0)
                     label = "same run" if mode == "same" else f"same run with -B {small_kib}"
+                    md = med(diffs) if diffs else 0
                     verdicts[(f, mode)] = (ok, f"{label}: tlsdiag dropped {n0(med(tl))} vs "
                                            f"tcpdump {n0(med(td))} (medians; tlsdiag ≤ tcpdump "
-                                           f"in {rounds_ok} of {len(diffs)} rounds)")
+                                           f"in {rounds_ok} of {len(diffs)} rounds; judged by "
+                                           f"the median of the per-round differences, "
+                                           f"tlsdiag − tcpdump = {md:+,.0f})")
                 else:
                     verdicts[(f, mode)] = (med(tl) <= med(td), f"{mode}: tlsdiag dropped "
                                            f"{n0(med(tl))} vs tcpdump {n0(med(td))} (medians)")

@@ -81,7 +81,8 @@ def main():
       f"the summary (a succeeded handshake gets its outcome, cause and chain validation, not "
       f"the prose nobody prints); the `--json` row writes every verdict in full")
     w(f"- Method: {runs} interleaved rounds (every tool on every file per round), each run as "
-      "`/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'`; median wall time with min–max; "
+      "`/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'`; wall time in ms from the clock "
+      "around each run (GNU time's own counts in 10 ms steps), median with min–max; "
       "CPU = user+sys (median); peak = max RSS. Files warm in the page cache.")
     w("- Noise: the machine is shared (other engineers compile on the same 2 cores during the "
       "run), so wall times move by tens of percent between rounds; the before/after comparisons "
@@ -117,8 +118,11 @@ def main():
         if one and two:
             m1 = statistics.median(x[0] for x in one)
             m2 = statistics.median(x[0] for x in two)
-            w(f"- `--threads 2` vs 1 thread: {m1 / m2:.2f}× (wall medians; on a shared 2-vCPU "
-              "machine this depends on what else runs)")
+            paired = [a[0] / b[0] for a, b in zip(one, two) if b[0] > 0]
+            w(f"- `--threads 2` vs 1 thread: {m1 / m2:.2f}× (wall medians; the same round's runs "
+              f"paired: median {statistics.median(paired):.2f}×, "
+              f"{min(paired):.2f}–{max(paired):.2f}×; on a shared 2-vCPU machine this depends on "
+              "what else runs)")
         if one and floor:
             m1 = statistics.median(x[0] for x in one)
             mf = statistics.median(x[0] for x in floor)
