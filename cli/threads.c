@@ -32,7 +32,11 @@
 // emit order too, and dissect_finish reports the flows left at the end in conn_id (= first
 // frame) order, so the order is the one-thread order. The global conn_id of a connection is the
 // number of flows any worker created before its first frame (one thread numbers flows in
-// creation order); the creation frames are kept per worker (4 bytes per connection).
+// creation order); the creation frames are kept per worker, 4 bytes per connection, and those
+// below the first frame of every verdict still to come are dropped (compact_created): each
+// worker's bound is its oldest connection not yet reported, so the arrays follow the open
+// connections, not the length of the capture.
+#include <assert.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +54,7 @@ enum {
     THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
     THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
     THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
+    THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
     THR_MAX_PENDING = 96,      // shared-read, one-pass: verdicts a worker may hold before the merge
     THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
     THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
@@ -126,6 +131,12 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     uint32_t *created;  // frames at which this worker created a flow, ascending
     size_t ncreated, capcreated;
     size_t created_pos;  // created_before's last answer
+    // Entries of `created` no verdict can ask about any more are dropped (compact_created), so
+    // the array holds about the connections still open, not every connection of the capture.
+    uint64_t created_base;  // entries dropped from the front
+    size_t compact_at;      // ask for a compaction when `created` holds this many
+    uint32_t bound;         // no verdict of this worker still to come has a first frame below it
+    uint32_t bound_seq;     // the compaction request `bound` answers
     // worker-private
     thr_batch *cur;   // the reader's batch being filled (reader-private)
     thr_batch *endb;  // preallocated end-of-input batch, so stopping a worker cannot fail
@@ -160,6 +171,8 @@ struct thr_ctx {
     uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
     uint64_t released;   // the mark last handed to cap_release (the reading worker's)
     bool merging;        // a worker is merging and reporting (merge_turn)
+    uint32_t compact_seq, compact_done;  // compaction requests made / carried out (ctx->mu)
+    uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;
     report *rep;
     cli_threads_result *out;
@@ -244,8 +257,75 @@ static void worker_transcript(void *user, const tls_transcript *t) {
     w->loc_tail = it;
 }
 
+// compact_created drops, from every worker's `created`, the frames below the first frame of
+// any verdict still to be merged: the pending ones and, per worker, `bound` (ctx->mu held).
+static void compact_created(thr_ctx *c) {
+    uint32_t t = UINT32_MAX;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const thr_worker *w = &c->w[i];
+        if (!w->done && w->bound < t) {
+            t = w->bound;
+        }
+        for (const thr_item *it = w->out_head; it; it = it->next) {
+            if (it->first_frame < t) {
+                t = it->first_frame;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        thr_worker *w = &c->w[i];
+        size_t lo = 0, hi = w->ncreated;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (w->created[mid] < t) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        memmove(w->created, w->created + lo, (w->ncreated - lo) * sizeof *w->created);
+        w->ncreated -= lo;
+        w->created_base += lo;
+        w->created_pos = w->created_pos > lo ? w->created_pos - lo : 0;
+        w->compact_at = w->ncreated * 2 > THR_COMPACT_MIN ? w->ncreated * 2 : THR_COMPACT_MIN;
+        if (w->capcreated > 4 * w->compact_at) {  // give back what a burst of connections took
+            uint32_t *p = realloc(w->created, w->compact_at * sizeof *p);
+            if (p) {
+                w->created = p;
+                w->capcreated = w->compact_at;
+            }
+        }
+    }
+    c->created_floor = t;
+    c->compact_done = c->compact_seq;
+}
+
+// answer_compaction (the worker's own thread, ctx->mu held): when `created` has grown, ask for a
+// compaction; answer an open request with this worker's bound — its oldest connection not yet
+// reported, or else the next frame it will read — and carry it out once every worker that is
+// not done has answered.
+static void answer_compaction(thr_worker *w, uint32_t mark, bool last) {
+    thr_ctx *c = w->ctx;
+    if (w->ncreated >= w->compact_at && c->compact_seq == c->compact_done) {
+        c->compact_seq++;
+    }
+    if (c->compact_seq == c->compact_done || w->bound_seq == c->compact_seq) {
+        return;
+    }
+    uint32_t oldest = last ? UINT32_MAX : dissect_oldest_live_frame(w->d);
+    w->bound = oldest <= mark ? oldest : mark + 1;
+    w->bound_seq = c->compact_seq;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const thr_worker *o = &c->w[i];
+        if (o != w && !o->done && o->bound_seq != c->compact_seq) {
+            return;
+        }
+    }
+    compact_created(c);
+}
+
 // publish hands the worker's local verdicts and flow-creation frames to the merge, with its
-// mark (ctx->mu held).
+// mark (ctx->mu held; the worker's own thread).
 static void publish(thr_worker *w, uint32_t mark, bool last) {
     thr_ctx *c = w->ctx;
     uint32_t added = 0;
@@ -274,6 +354,7 @@ static void publish(thr_worker *w, uint32_t mark, bool last) {
     if (w->oom) {
         c->oom = true;
     }
+    answer_compaction(w, mark, last);
     if (last) {
         w->done = true;
     }
@@ -604,7 +685,7 @@ static uint64_t created_before(thr_worker *w, uint32_t frame) {
         }
     }
     w->created_pos = lo;
-    return lo;
+    return w->created_base + lo;
 }
 
 static uint64_t item_key(const thr_item *it) {
@@ -632,6 +713,7 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
                 return;  // w may still produce something that comes first
             }
         }
+        assert(it->first_frame >= c->created_floor);
         uint64_t id = 0;
         for (uint32_t i = 0; i < c->n; i++) {
             id += created_before(&c->w[i], it->first_frame);
@@ -930,6 +1012,7 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     for (uint32_t i = 0; i < c.n && ok; i++) {
         thr_worker *w = &c.w[i];
         w->ctx = &c;
+        w->compact_at = THR_COMPACT_MIN;
         w->idx = i;
         dissect_config wc = *dc;
         wc.on_transcript = worker_transcript;

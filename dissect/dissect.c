@@ -595,6 +595,16 @@ void dissect_feed(dissect *d, const dissect_frame *fr) {
     feed(d, fr, NULL);
 }
 
+uint32_t dissect_oldest_live_frame(const dissect *d) {
+    uint32_t oldest = UINT32_MAX;
+    for (const flow *f = d->ft.live.head; f; f = f->lnext) {
+        if (f->first_frame < oldest) {
+            oldest = f->first_frame;
+        }
+    }
+    return oldest;
+}
+
 void dissect_clock_only(dissect *d, int64_t ts_ns) {
     dissect_clock(d, ts_ns);
     dissect_expire(d);

@@ -418,6 +418,10 @@ void dissect_feed_ex(dissect *d, const dissect_frame *f, dissect_frame_info *out
 // the capture clock and expires idle connections exactly as dissect_feed would, so each worker
 // reports them at the same frame as one dissector fed every frame.
 void dissect_clock_only(dissect *d, int64_t ts_ns);
+// dissect_oldest_live_frame: the first frame of the oldest connection not yet reported (one
+// that a later frame, an idle timeout or dissect_finish will still report); UINT32_MAX when
+// there is none. Walks the table: O(connections held). For --threads' bookkeeping of conn_ids.
+uint32_t dissect_oldest_live_frame(const dissect *d);
 // dissect_frame_flow_hash: a hash of the frame's TCP connection (its two endpoints, the same for
 // both directions; an ICMP error counts for the connection it quotes). false when the frame is
 // not TCP over IP (out untouched). For sharding flows over several dissectors (cli/threads.c).

@@ -680,6 +680,25 @@ static void test_decided_then_late_packets(void **state) {
     }
 }
 
+// dissect_oldest_live_frame (--threads drops conn_id bookkeeping below it): the first frame of
+// the oldest connection not yet reported; reported ones (a reset here) no longer count.
+static void test_oldest_live_frame(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    assert_int_equal(dissect_oldest_live_frame(d), UINT32_MAX);
+    const conn c2 = {{10, 0, 0, 2}, {192, 0, 2, 10}, 40000, 443};
+    handshake(d, &C1, 1000, 5000);  // frames 1-3
+    handshake(d, &c2, 2000, 6000);  // frames 4-6
+    assert_int_equal(dissect_oldest_live_frame(d), 1);
+    feed(d, &C1, true, 1001, 5001, TCP_RST | TCP_ACK, NULL, 0);  // C1 ends, reported
+    assert_int_equal(ngot, 1);
+    assert_int_equal(dissect_oldest_live_frame(d), 4);
+    dissect_finish(d);
+    assert_int_equal(ngot, 2);
+    assert_int_equal(dissect_oldest_live_frame(d), UINT32_MAX);
+    dissect_free(d);
+}
+
 static void test_idle_eviction(void **state) {
     (void)state;
     dissect_config cfg;
@@ -763,6 +782,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_snaplen_cut, reset),
         cmocka_unit_test_teardown(test_bad_frames_counted, reset),
         cmocka_unit_test_teardown(test_decided_then_late_packets, reset),
+        cmocka_unit_test_teardown(test_oldest_live_frame, reset),
         cmocka_unit_test_teardown(test_idle_eviction, reset),
         cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
     };
