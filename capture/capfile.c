@@ -637,6 +637,15 @@ bool capfile_retain(capfile *f) {
     return true;
 }
 
+void capfile_unretain(capfile *f) {
+    if (!f->retain) {
+        return;
+    }
+    f->retain = false;
+    capfile_release(f, UINT64_MAX);  // the windows replaced while retaining
+    unmap(f);                        // the next read maps a window again
+}
+
 void capfile_release(capfile *f, uint64_t upto) {
     for (capfile_oldmap **o = &f->retired; *o;) {
         capfile_oldmap *m = *o;

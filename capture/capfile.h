@@ -78,6 +78,8 @@ void capfile_close(capfile *f);
 // frame's data stays valid until capfile_release passes it or the file is closed. false (nothing
 // changed) for a stream or a file that cannot be mapped.
 bool capfile_retain(capfile *f) __attribute__((warn_unused_result));
+// capfile_unretain goes back to windows (the caller holds no frame read since capfile_retain).
+void capfile_unretain(capfile *f);
 // capfile_release gives back the pages wholly before file offset `upto` (a hint for the resident
 // size: a page read again is mapped again from the page cache).
 void capfile_release(capfile *f, uint64_t upto);

@@ -236,6 +236,12 @@ bool cap_retain(cap_reader *r) {
     return !r->live && r->num_srcs == 1 && capfile_retain(&r->srcs[0].file);
 }
 
+void cap_unretain(cap_reader *r) {
+    if (r->num_srcs == 1) {
+        capfile_unretain(&r->srcs[0].file);
+    }
+}
+
 uint64_t cap_mark(const cap_reader *r) {
     return r->num_srcs == 1 ? r->srcs[0].file.offset : 0;
 }

@@ -46,6 +46,8 @@ const cap_error *cap_get_error(const cap_reader *r, size_t i);
 // mark are given back to the page cache (touched again, they are mapped again, never wrong).
 bool cap_retain(cap_reader *r) __attribute__((warn_unused_result));
 uint64_t cap_mark(const cap_reader *r);
+// cap_unretain undoes cap_retain when no frame was read since (e.g. the workers could not start).
+void cap_unretain(cap_reader *r);
 void cap_release(cap_reader *r, uint64_t mark);
 
 // Progress for a TTY status line: bytes consumed / total size of regular files (0 if unknown).

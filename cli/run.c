@@ -196,6 +196,10 @@ static bool finish_output(run_ctx *c) {
 static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
     cli_threads_result tr;
     if (!cli_threads_run(c->opt, cr, dc, open_worker_analyzer, c->an, c->rep, &c->progress, &tr)) {
+        fprintf(stderr,
+                "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
+                "of processes); analysing with one thread\n",
+                c->opt->threads);
         return false;
     }
     c->transcripts += tr.transcripts;

@@ -972,6 +972,7 @@ static bool run_one_pass(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *
     c->out = out;
     c->ring = calloc(THR_CHUNKS, sizeof *c->ring);
     if (!c->ring || !start_workers(c, worker_pass_main)) {
+        cap_unretain(cr);  // nothing was read: the caller reads the file with one thread
         return false;
     }
     for (uint32_t i = 0; i < c->n; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_limits.sh TLSDIAG SRCDIR — resource bounds under hostile captures (issue 8): a million
 # half-open connections, a 16 MB declared handshake message, 20,000 one-byte records, endless
-# overlapping retransmissions; and a 128 MB file of 64,000-byte frames read with --threads 2.
+# overlapping retransmissions; and a 128 MB file of 64,000-byte frames read with --threads 2,
+# also when no worker thread can start.
 # Each run must finish, keep its peak RSS under the cap asserted here, and (the first four) say
 # on stderr which limit it applied. Captures are generated on the fly (tests/limits/hostile.py):
 # the first four are streamed through stdin; the last one is a file (removed right after).
@@ -80,6 +81,31 @@ if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ "$rss" -le "$cap" ]; then
 else
     echo "FAIL gro (file, --threads 2): exit status $rc, peak RSS ${rss} kB (cap ${cap} kB)"
     sed 's/^/    /' "$work/gro.err" | head -5
+    fail=$((fail + 1))
+fi
+# The same file when the worker threads cannot start (a user at its process limit): one thread
+# reads it, with a message, and the file must not stay mapped whole (cap_unretain).
+chmod 755 "$work"
+python3 - "$bin" "$work/gro.pcap" >"$work/gro1.rss" 2>"$work/gro1.err" <<'PY'
+import os, pwd, resource, subprocess, sys
+nobody = pwd.getpwnam("nobody")
+def as_nobody_at_its_limit():
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+    resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))  # this process only: no thread starts
+t = subprocess.run([sys.argv[1], "analyze", "-q", "--threads", "2", sys.argv[2]],
+                   stdout=subprocess.DEVNULL, stderr=sys.stderr, preexec_fn=as_nobody_at_its_limit)
+print(t.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+read -r rc rss <"$work/gro1.rss"
+if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ "$rss" -le "$cap" ] &&
+    grep -q "could not start the worker threads" "$work/gro1.err"; then
+    echo "ok   gro (file, --threads 2, no thread can start): peak RSS ${rss} kB (cap ${cap} kB); $(head -1 "$work/gro1.err")"
+    pass=$((pass + 1))
+else
+    echo "FAIL gro (file, --threads 2, no thread can start): exit status $rc, peak RSS ${rss} kB (cap ${cap} kB)"
+    sed 's/^/    /' "$work/gro1.err" | head -5
     fail=$((fail + 1))
 fi
 rm -f "$work/gro.pcap"

@@ -463,6 +463,14 @@ static void test_large_file(void **state) {
     assert_non_null(r);
     assert_false(cap_retain(r));
     cap_close(r);
+    // Retained and given up before reading (the workers could not start): read as usual.
+    r = open1(path, NULL, err);
+    assert_non_null(r);
+    assert_true(cap_retain(r));
+    cap_unretain(r);
+    check_big(r, n);
+    assert_int_equal(cap_next(r, &f), 0);
+    cap_close(r);
     r = open1(path, NULL, err);
     assert_non_null(r);
     assert_true(cap_retain(r));
