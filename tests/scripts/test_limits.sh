@@ -85,8 +85,11 @@ else
 fi
 # The same file when the worker threads cannot start (a user at its process limit): one thread
 # reads it, with a message, and the file must not stay mapped whole (cap_unretain).
+# (nobody runs a copy in the work directory: the checkout may be under a directory only root
+# can enter, such as /root.)
 chmod 755 "$work"
-python3 - "$bin" "$work/gro.pcap" >"$work/gro1.rss" 2>"$work/gro1.err" <<'PY'
+install -m 755 "$bin" "$work/tlsdiag-copy"
+python3 - "$work/tlsdiag-copy" "$work/gro.pcap" >"$work/gro1.rss" 2>"$work/gro1.err" <<'PY'
 import os, pwd, resource, subprocess, sys
 nobody = pwd.getpwnam("nobody")
 def as_nobody_at_its_limit():
