@@ -5,7 +5,11 @@
 // (draft-ietf-opsawg-pcapng: SHB, IDB, EPB, SPB, the obsolete OPB; several sections; per-
 // interface link type, if_tsresol and if_tsoffset). All file bytes are read through a cursor.
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -42,6 +46,83 @@ enum {
     STREAM_CHUNK = 1u << 20,  // read(2) size for streams
 };
 
+// ---------------------------------------------------------------------------------------------
+// A file cut short while mapped. When another program truncates a capture file we have mapped,
+// touching a vanished page raises SIGBUS. cli/main.c's handler calls cap_sigbus_remap, which
+// puts a page of zeros there (if the address is in one of our windows) and raises `vanished`;
+// the record being read is then checked against the file's size and the file ends as damaged,
+// like any truncated file: what was read before is reported, the exit status says so.
+// The handler reads the table of windows without a lock: a slot's length is cleared before its
+// start changes and set after it.
+// ---------------------------------------------------------------------------------------------
+enum { MAP_SLOTS = 256 };
+static struct {
+    _Atomic uintptr_t start;
+    _Atomic size_t len;
+} map_slots[MAP_SLOTS];
+static pthread_mutex_t map_slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t vanished;
+static _Atomic long page_bytes;
+
+static void map_register(const void *p, size_t len) {
+    pthread_mutex_lock(&map_slots_mu);
+    for (size_t i = 0; i < MAP_SLOTS; i++) {
+        if (atomic_load(&map_slots[i].len) == 0) {
+            atomic_store(&map_slots[i].start, (uintptr_t)p);
+            atomic_store(&map_slots[i].len, len);
+            break;
+        }
+    }  // (a full table: a truncation in this window ends the program, as without the table)
+    pthread_mutex_unlock(&map_slots_mu);
+}
+
+static void map_unregister(const void *p) {
+    pthread_mutex_lock(&map_slots_mu);
+    for (size_t i = 0; i < MAP_SLOTS; i++) {
+        if (atomic_load(&map_slots[i].len) != 0 &&
+            atomic_load(&map_slots[i].start) == (uintptr_t)p) {
+            atomic_store(&map_slots[i].len, 0);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&map_slots_mu);
+}
+
+bool cap_sigbus_remap(void *addr) {
+    uintptr_t a = (uintptr_t)addr;
+    long page = atomic_load(&page_bytes);
+    if (page <= 0) {
+        return false;
+    }
+    for (size_t i = 0; i < MAP_SLOTS; i++) {
+        size_t len = atomic_load(&map_slots[i].len);
+        uintptr_t start = atomic_load(&map_slots[i].start);
+        if (len != 0 && a >= start && a - start < len) {
+            void *pg = (void *)(a - a % (uintptr_t)page);
+            if (mmap(pg, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+                MAP_FAILED) {
+                return false;
+            }
+            vanished = 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+// cut_short: after a SIGBUS (or when `suspect`: the bytes read look like the zeros a mapping
+// shows past a new end of file in its last page, where no SIGBUS is raised), whether this file
+// now ends before `end` (its new size in *size).
+static bool cut_short(const capfile *f, uint64_t end, bool suspect, uint64_t *size) {
+    struct stat st;
+    if ((!vanished && !suspect) || !f->mapped || fstat(f->fd, &st) != 0 ||
+        (uint64_t)st.st_size >= end) {
+        return false;
+    }
+    *size = (uint64_t)st.st_size;
+    return true;
+}
+
 // A window replaced while retaining (the file grew): frames in it may still be in use.
 typedef struct capfile_oldmap {
     struct capfile_oldmap *next;
@@ -51,12 +132,13 @@ typedef struct capfile_oldmap {
 } capfile_oldmap;
 
 static long page_size(void) {
-    static long page;
+    long page = atomic_load(&page_bytes);
     if (page <= 0) {
         page = sysconf(_SC_PAGESIZE);
         if (page <= 0) {
             page = 4096;
         }
+        atomic_store(&page_bytes, page);
     }
     return page;
 }
@@ -75,6 +157,7 @@ static bool unmap(capfile *f) {
         *o = (capfile_oldmap){f->retired, f->map, f->map_off, f->map_len};
         f->retired = o;
     } else {
+        map_unregister(f->map);
         munmap(f->map, f->map_len);
     }
     f->map = NULL;
@@ -100,6 +183,7 @@ static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
     if (m == MAP_FAILED) {
         return false;
     }
+    map_register(m, (size_t)len);
     (void)madvise(m, (size_t)len, MADV_SEQUENTIAL);
     f->map = m;
     f->map_off = start;
@@ -341,6 +425,13 @@ static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     out->caplen = caplen;
     out->len = len < caplen ? caplen : len;
     out->data = data;
+    uint64_t now;
+    if (cut_short(f, f->offset, (sec | frac | caplen | len) == 0, &now)) {
+        return damage(f, e, start,
+                      "the file was cut short by another program while being read "
+                      "(it now has %" PRIu64 " bytes)",
+                      now);
+    }
     out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
     f->frames++;
     prefetch_ahead(f);
@@ -533,6 +624,13 @@ static int ng_next(capfile *f, capfile_frame *out, cap_error *e) {
                           got);
         }
         int r = ng_block(f, hdr, start, out, e);
+        uint64_t now;
+        if (cut_short(f, f->offset, r < 0, &now)) {
+            return damage(f, e, start,
+                          "the file was cut short by another program while being "
+                          "read (it now has %" PRIu64 " bytes)",
+                          now);
+        }
         if (r != 2) {
             return r;
         }
@@ -650,6 +748,8 @@ void capfile_release(capfile *f, uint64_t upto) {
     for (capfile_oldmap **o = &f->retired; *o;) {
         capfile_oldmap *m = *o;
         if (m->off + m->len <= upto) {
+            map_unregister(m->map);
+            map_unregister(m->map);
             munmap(m->map, m->len);
             *o = m->next;
             free(m);

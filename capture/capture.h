@@ -50,6 +50,12 @@ uint64_t cap_mark(const cap_reader *r);
 void cap_unretain(cap_reader *r);
 void cap_release(cap_reader *r, uint64_t mark);
 
+// cap_sigbus_remap, for a SIGBUS handler (async-signal-safe): when addr lies in a window of a
+// capture file being read (the file was truncated under us), map a page of zeros there and
+// return true — the read goes on, and the file ends as damaged at the record being read ("cut
+// short by another program"); false for any other address.
+bool cap_sigbus_remap(void *addr);
+
 // Progress for a TTY status line: bytes consumed / total size of regular files (0 if unknown).
 uint64_t cap_bytes_read(const cap_reader *r);
 uint64_t cap_bytes_total(const cap_reader *r);

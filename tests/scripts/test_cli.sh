@@ -191,6 +191,49 @@ jsonl_check "$WORK/cut2.jsonl" >"$WORK/types" && ok "analyze JSON valid after da
 expect_grep "$WORK/types" "handshake:0:a.example" "handshake before the damage still judged"
 if tail -1 "$WORK/types" | grep -q '^summary:'; then ok "analyze JSON ends with the summary"; else bad "analyze JSON does not end with a summary"; fi
 
+# --- a file cut short by another program while tlsdiag reads it (mapped: SIGBUS) ----------------
+# The reader is stopped as soon as it has the file mapped, the file is cut to 5/8 of its size,
+# the reader goes on: the file must end as damaged at the cut (exit 3, the message, valid JSON
+# ending with the summary), with one thread and with two (the whole file mapped) — not "Bus
+# error" and lost output.
+for th in 1 2; do
+    python3 - "$TLSDIAG" "$WORK/cutlive.pcap" "$th" >"$WORK/cutlive.out" 2>"$WORK/cutlive.err" <<'EOF'
+import json, os, signal, struct, subprocess, sys, time
+binp, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(path, "wb") as f:  # 300,000 SYNs of distinct connections, raw IPv4: ~16 MB
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
+    f.write(b"".join(
+        struct.pack("<IIII", 1_700_000_000 + i // 100000, i % 100000 * 10, 40, 40)
+        + struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                      bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]), bytes([203, 0, 113, 10]))
+        + struct.pack(">HHIIBBHHH", 1024 + i % 60000, 443, i, 0, 0x50, 2, 65535, 0, 0)
+        for i in range(300_000)))
+size = os.path.getsize(path)
+p = subprocess.Popen([binp, "analyze", "--json", "--threads", threads, path],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+deadline = time.time() + 30
+while time.time() < deadline:
+    with open(f"/proc/{p.pid}/maps") as m:
+        if os.path.realpath(path) in m.read():
+            break
+    time.sleep(0.0002)
+os.kill(p.pid, signal.SIGSTOP)
+os.truncate(path, size * 5 // 8)
+os.kill(p.pid, signal.SIGCONT)
+out, err = p.communicate()
+kinds = [json.loads(line)["type"] for line in out.decode().splitlines()]
+print(p.returncode, kinds.count("error"), kinds[-1] if kinds else "-")
+sys.stderr.write(err.decode())
+EOF
+    read -r rc errors lasttype <"$WORK/cutlive.out" || rc=none
+    if [ "$rc" = 3 ] && [ "$errors" = 1 ] && [ "$lasttype" = summary ] &&
+        grep -Eq "^tlsdiag: $WORK/cutlive.pcap: frame [0-9]+ \(offset [0-9]+\): the file was cut short by another program while being read \(it now has [0-9]+ bytes\) — results up to frame [0-9]+ are shown$" "$WORK/cutlive.err"; then
+        ok "file cut short while being read, --threads $th: exit 3, damage at the cut, JSON whole"
+    else
+        bad "file cut short while being read, --threads $th: exit $rc, $errors error objects, last '$lasttype': $(grep -v 'flow table' "$WORK/cutlive.err" | head -3)"
+    fi
+done
+
 # --- analyze: failures found → exit 1 ------------------------------------------------------------
 "$TLSDIAG" analyze --json --now 2026-11-26T20:00:00Z "$PCAP" >"$WORK/an.jsonl" 2>"$WORK/err"; rc=$?
 expect_status 1 "analyze finds the failed handshakes"
