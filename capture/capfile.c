@@ -113,7 +113,8 @@ bool cap_sigbus_remap(void *addr) {
 // cut_short: after a SIGBUS (or when `suspect`: the bytes read look like the zeros a mapping
 // shows past a new end of file in its last page, where no SIGBUS is raised), whether this file
 // now ends before `end` (its new size in *size).
-static bool cut_short(const capfile *f, uint64_t end, bool suspect, uint64_t *size) {
+__attribute__((cold, noinline)) static bool cut_short(const capfile *f, uint64_t end, bool suspect,
+                                                      uint64_t *size) {
     struct stat st;
     if ((!vanished && !suspect) || !f->mapped || fstat(f->fd, &st) != 0 ||
         (uint64_t)st.st_size >= end) {
@@ -350,8 +351,9 @@ __attribute__((always_inline)) static inline bool get32(const capfile *f, cur *c
 
 // damage fills *e for the record starting at `offset` (the first frame not returned) and ends
 // the file: nothing after corruption can be trusted to be a record boundary.
-__attribute__((format(printf, 4, 5))) static int damage(capfile *f, cap_error *e, uint64_t offset,
-                                                        const char *fmt, ...) {
+__attribute__((format(printf, 4, 5), cold, noinline)) static int damage(capfile *f, cap_error *e,
+                                                                        uint64_t offset,
+                                                                        const char *fmt, ...) {
     memset(e, 0, sizeof *e);
     snprintf(e->file, sizeof e->file, "%s", f->path);
     e->frame = f->frames + 1;
@@ -425,8 +427,9 @@ static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     out->caplen = caplen;
     out->len = len < caplen ? caplen : len;
     out->data = data;
-    uint64_t now;
-    if (cut_short(f, f->offset, (sec | frac | caplen | len) == 0, &now)) {
+    uint64_t now;  // (the common case decided inline: no SIGBUS seen, a header not all zeros)
+    if ((vanished || (sec | frac | caplen | len) == 0) &&
+        cut_short(f, f->offset, (sec | frac | caplen | len) == 0, &now)) {
         return damage(f, e, start,
                       "the file was cut short by another program while being read "
                       "(it now has %" PRIu64 " bytes)",
