@@ -257,6 +257,19 @@ static void worker_transcript(void *user, const tls_transcript *t) {
     w->loc_tail = it;
 }
 
+// lower_bound: the first index in [lo, hi) of ascending a whose value is ≥ v (hi if none).
+static size_t lower_bound(const uint32_t *a, size_t lo, size_t hi, uint32_t v) {
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 // compact_created drops, from every worker's `created`, the frames below the first frame of
 // any verdict still to be merged: the pending ones and, per worker, `bound` (ctx->mu held).
 static void compact_created(thr_ctx *c) {
@@ -274,15 +287,7 @@ static void compact_created(thr_ctx *c) {
     }
     for (uint32_t i = 0; i < c->n; i++) {
         thr_worker *w = &c->w[i];
-        size_t lo = 0, hi = w->ncreated;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (w->created[mid] < t) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        size_t lo = lower_bound(w->created, 0, w->ncreated, t);
         memmove(w->created, w->created + lo, (w->ncreated - lo) * sizeof *w->created);
         w->ncreated -= lo;
         w->created_base += lo;
@@ -676,14 +681,7 @@ static uint64_t created_before(thr_worker *w, uint32_t frame) {
         }
         lo = hi >= step ? hi - step + 1 : 0;
     }
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < frame) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
+    lo = lower_bound(a, lo, hi, frame);
     w->created_pos = lo;
     return w->created_base + lo;
 }
