@@ -110,20 +110,6 @@ bool cap_sigbus_remap(void *addr) {
     return false;
 }
 
-// cut_short: after a SIGBUS (or when `suspect`: the bytes read look like the zeros a mapping
-// shows past a new end of file in its last page, where no SIGBUS is raised), whether this file
-// now ends before `end` (its new size in *size).
-__attribute__((cold, noinline)) static bool cut_short(const capfile *f, uint64_t end, bool suspect,
-                                                      uint64_t *size) {
-    struct stat st;
-    if ((!vanished && !suspect) || !f->mapped || fstat(f->fd, &st) != 0 ||
-        (uint64_t)st.st_size >= end) {
-        return false;
-    }
-    *size = (uint64_t)st.st_size;
-    return true;
-}
-
 // A window replaced while retaining (the file grew): frames in it may still be in use.
 typedef struct capfile_oldmap {
     struct capfile_oldmap *next;
@@ -366,6 +352,23 @@ __attribute__((format(printf, 4, 5), cold, noinline)) static int damage(capfile 
     return -1;
 }
 
+// cut_short: after a SIGBUS (or when `suspect`: the bytes read look like the zeros a mapping
+// shows past a new end of file in its last page, where no SIGBUS is raised), whether this file
+// now ends before the current offset; if so the file ends as damaged at `start`.
+__attribute__((cold, noinline)) static bool cut_short(capfile *f, cap_error *e, uint64_t start,
+                                                      bool suspect) {
+    struct stat st;
+    if ((!vanished && !suspect) || !f->mapped || fstat(f->fd, &st) != 0 ||
+        (uint64_t)st.st_size >= f->offset) {
+        return false;
+    }
+    (void)damage(f, e, start,
+                 "the file was cut short by another program while being read (it now has %" PRIu64
+                 " bytes)",
+                 (uint64_t)st.st_size);
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // pcap
 // ---------------------------------------------------------------------------------------------
@@ -427,13 +430,10 @@ static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     out->caplen = caplen;
     out->len = len < caplen ? caplen : len;
     out->data = data;
-    uint64_t now;  // (the common case decided inline: no SIGBUS seen, a header not all zeros)
-    if ((vanished || (sec | frac | caplen | len) == 0) &&
-        cut_short(f, f->offset, (sec | frac | caplen | len) == 0, &now)) {
-        return damage(f, e, start,
-                      "the file was cut short by another program while being read "
-                      "(it now has %" PRIu64 " bytes)",
-                      now);
+    // (the common case decided inline: no SIGBUS seen, a header not all zeros)
+    bool zeros = (sec | frac | caplen | len) == 0;
+    if ((vanished || zeros) && cut_short(f, e, start, zeros)) {
+        return -1;
     }
     out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
     f->frames++;
@@ -627,12 +627,8 @@ static int ng_next(capfile *f, capfile_frame *out, cap_error *e) {
                           got);
         }
         int r = ng_block(f, hdr, start, out, e);
-        uint64_t now;
-        if (cut_short(f, f->offset, r < 0, &now)) {
-            return damage(f, e, start,
-                          "the file was cut short by another program while being "
-                          "read (it now has %" PRIu64 " bytes)",
-                          now);
+        if (cut_short(f, e, start, r < 0)) {
+            return -1;
         }
         if (r != 2) {
             return r;
