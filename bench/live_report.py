@@ -11,8 +11,9 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import sys
+
+from benchlib import sh
 
 CAPTURERS = {
     "tcpdump": "`tcpdump -w /dev/null`",
@@ -24,14 +25,6 @@ MODES = {
     "same": "Same run: tcpdump and tlsdiag listening at once, one `tcpreplay --topspeed`",
     "fixed": "Fixed rate: each capturer alone, `tcpreplay --pps` (half the calibrated top rate)",
 }
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except Exception:
-        return ""
 
 
 def med(xs):

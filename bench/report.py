@@ -11,8 +11,9 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
+
+from benchlib import sh
 
 NAMES = {
     "tlsdiag": "tlsdiag analyze",
@@ -23,14 +24,6 @@ NAMES = {
     "ssldump": "ssldump -n",
     "tshark": "tshark (fields, TLS reassembly)",
 }
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except Exception:
-        return ""
 
 
 def machine():
