@@ -64,56 +64,53 @@ run hugemsg $cap 'handshake message.*larger than' --max-total-bytes 16000000
 run tinyrecords $cap 'more than [0-9]+ TLS records' --max-flow-bytes 65536
 run overlaps $cap 'overlapping .*different bytes|per-flow buffer cap' --max-flow-bytes 65536
 
+# run_file LABEL BINARY WHO STDERR_REGEX: `analyze -q --threads 2` on $work/gro.pcap (a file, not
+# stdin), as root or as nobody at its process limit; exit 0/1, peak RSS under the cap, and the
+# regex (if any) on stderr.
+run_file() {
+    local label=$1 binary=$2 who=$3 want=$4
+    python3 - "$binary" "$work/gro.pcap" "$who" >"$work/file.rss" 2>"$work/file.err" <<'PY'
+import os, pwd, resource, subprocess, sys
+binary, path, who = sys.argv[1:4]
+env, pre = dict(os.environ), None
+if who == "nobody":
+    nobody = pwd.getpwnam("nobody")
+    def pre():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))  # this process only: no thread starts
+    # LeakSanitizer (ASan build) needs a thread of its own at exit, which this limit forbids.
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+t = subprocess.run([binary, "analyze", "-q", "--threads", "2", path], env=env,
+                   stdout=subprocess.DEVNULL, stderr=sys.stderr, preexec_fn=pre)
+print(t.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+    local rc rss
+    read -r rc rss <"$work/file.rss"
+    if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ "$rss" -le "$cap" ] &&
+        { [ -z "$want" ] || grep -Eq "$want" "$work/file.err"; }; then
+        echo "ok   $label: peak RSS ${rss} kB (cap ${cap} kB)${want:+; $(grep -E "$want" "$work/file.err" | head -1)}"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $label: exit status $rc, peak RSS ${rss} kB (cap ${cap} kB)"
+        sed 's/^/    /' "$work/file.err" | head -5
+        fail=$((fail + 1))
+    fi
+}
+
 # A file read with --threads stays mapped until every worker is past a frame (cli/threads.c
 # one-pass mode): with 64,000-byte frames a read-ahead bounded only in frames held hundreds of
-# MB. Peak RSS of the run on a file (not stdin), with 2 threads, under the same cap.
+# MB. Peak RSS of the run on a 128 MB file, with 2 threads, under the same cap.
 python3 "$gen" gro >"$work/gro.pcap"
-python3 - "$bin" "$work/gro.pcap" >"$work/gro.rss" 2>"$work/gro.err" <<'PY'
-import resource, subprocess, sys
-t = subprocess.run([sys.argv[1], "analyze", "-q", "--threads", "2", sys.argv[2]],
-                   stdout=subprocess.DEVNULL, stderr=sys.stderr)
-print(t.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-read -r rc rss <"$work/gro.rss"
-if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ "$rss" -le "$cap" ]; then
-    echo "ok   gro (file, --threads 2): peak RSS ${rss} kB (cap ${cap} kB), $(du -m "$work/gro.pcap" | cut -f1) MB read"
-    pass=$((pass + 1))
-else
-    echo "FAIL gro (file, --threads 2): exit status $rc, peak RSS ${rss} kB (cap ${cap} kB)"
-    sed 's/^/    /' "$work/gro.err" | head -5
-    fail=$((fail + 1))
-fi
+run_file "gro (file, --threads 2)" "$bin" root ""
 # The same file when the worker threads cannot start (a user at its process limit): one thread
-# reads it, with a message, and the file must not stay mapped whole (cap_unretain).
-# (nobody runs a copy in the work directory: the checkout may be under a directory only root
-# can enter, such as /root.)
+# reads it, with a message, and the file must not stay mapped whole (cap_unretain). nobody runs
+# a copy in the work directory: the checkout may be under a directory only root can enter.
 chmod 755 "$work"
 install -m 755 "$bin" "$work/tlsdiag-copy"
-python3 - "$work/tlsdiag-copy" "$work/gro.pcap" >"$work/gro1.rss" 2>"$work/gro1.err" <<'PY'
-import os, pwd, resource, subprocess, sys
-nobody = pwd.getpwnam("nobody")
-def as_nobody_at_its_limit():
-    os.setgroups([])
-    os.setgid(nobody.pw_gid)
-    os.setuid(nobody.pw_uid)
-    resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))  # this process only: no thread starts
-# LeakSanitizer (ASan build) needs a thread of its own at exit, which this limit forbids.
-env = dict(os.environ)
-env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
-t = subprocess.run([sys.argv[1], "analyze", "-q", "--threads", "2", sys.argv[2]], env=env,
-                   stdout=subprocess.DEVNULL, stderr=sys.stderr, preexec_fn=as_nobody_at_its_limit)
-print(t.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-read -r rc rss <"$work/gro1.rss"
-if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ "$rss" -le "$cap" ] &&
-    grep -q "could not start the worker threads" "$work/gro1.err"; then
-    echo "ok   gro (file, --threads 2, no thread can start): peak RSS ${rss} kB (cap ${cap} kB); $(head -1 "$work/gro1.err")"
-    pass=$((pass + 1))
-else
-    echo "FAIL gro (file, --threads 2, no thread can start): exit status $rc, peak RSS ${rss} kB (cap ${cap} kB)"
-    sed 's/^/    /' "$work/gro1.err" | head -5
-    fail=$((fail + 1))
-fi
+run_file "gro (file, --threads 2, no thread can start)" "$work/tlsdiag-copy" nobody \
+    "could not start the worker threads"
 rm -f "$work/gro.pcap"
 
 echo "$pass passed, $fail failed"
