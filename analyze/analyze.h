@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causes.h"
 #include "dissect.h"
 
 #ifdef __cplusplus
@@ -23,56 +24,23 @@ extern "C" {
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Cause ids (../shared/causes.md). Stable: scripts and tickets key on the strings.
-// X(enum-suffix, "id", "one-line meaning")
+// Cause ids (../shared/causes.md), generated from the one table in causes.h. Stable: scripts
+// and tickets key on the strings.
 // ---------------------------------------------------------------------------------------------
-#define CAUSE_TABLE(X)                                                                             \
-    X(OK, "ok", "the handshake completed")                                                         \
-    X(CERT_EXPIRED, "cert_expired", "the leaf certificate had expired at handshake time")          \
-    X(CERT_NOT_YET_VALID, "cert_not_yet_valid", "the leaf certificate was not yet valid")          \
-    X(CERT_INTERMEDIATE_EXPIRED, "cert_intermediate_expired",                                      \
-      "an intermediate certificate the server sent is expired or not yet valid")                   \
-    X(CERT_SELF_SIGNED, "cert_self_signed", "the leaf certificate is self-signed")                 \
-    X(CERT_UNTRUSTED_CA, "cert_untrusted_ca",                                                      \
-      "the chain ends at a CA that is not in the trust store")                                     \
-    X(CERT_MISSING_INTERMEDIATE, "cert_missing_intermediate",                                      \
-      "the server did not send the intermediate needed to reach a trusted root")                   \
-    X(CERT_CHAIN_MISORDERED, "cert_chain_misordered",                                              \
-      "the server sent the right certificates in the wrong order")                                 \
-    X(CERT_NAME_MISMATCH, "cert_name_mismatch",                                                    \
-      "no name in the certificate matches the SNI the client sent")                                \
-    X(CERT_WRONG_PURPOSE, "cert_wrong_purpose",                                                    \
-      "key usage / extended key usage does not allow TLS server authentication")                   \
-    X(CERT_WEAK_KEY, "cert_weak_key", "the certificate key is too small or of a refused type")     \
-    X(CERT_WEAK_SIGNATURE, "cert_weak_signature", "the certificate is signed with SHA-1 or MD5")   \
-    X(SNI_MISSING, "sni_missing", "no SNI was sent and the default certificate does not fit")      \
-    X(SNI_REJECTED, "sni_rejected", "the server refused the SNI (unrecognized_name)")              \
-    X(PROTOCOL_VERSION_MISMATCH, "protocol_version_mismatch",                                      \
-      "client and server have no protocol version in common")                                      \
-    X(NO_SHARED_CIPHER, "no_shared_cipher", "client and server have no cipher suite in common")    \
-    X(NO_SHARED_GROUP, "no_shared_group", "no key-exchange group in common")                       \
-    X(NO_SHARED_SIGNATURE_ALGORITHM, "no_shared_signature_algorithm",                              \
-      "no signature scheme in common")                                                             \
-    X(DH_TOO_SMALL, "dh_too_small", "the server's (EC)DHE parameters are too weak")                \
-    X(CLIENT_CERT_REQUIRED, "client_cert_required",                                                \
-      "the server demanded a client certificate the client did not give")                          \
-    X(RENEGOTIATION_REFUSED, "renegotiation_refused", "a renegotiation was attempted and refused") \
-    X(NOT_TLS, "not_tls", "the server answered with something that is not TLS")                    \
-    X(SERVER_RESET, "server_reset", "the server reset the connection after the ClientHello")       \
-    X(SERVER_CLOSED, "server_closed", "the server closed the connection after the ClientHello")    \
-    X(SERVER_TIMEOUT, "server_timeout", "the server never answered the ClientHello")               \
-    X(SERVER_FLIGHT_LOST, "server_flight_lost",                                                    \
-      "the server's flight was retransmitted and never acknowledged (path MTU black hole)")        \
-    X(CONNECTION_REFUSED, "connection_refused", "nothing listening: SYN answered by RST")          \
-    X(CONNECT_TIMEOUT, "connect_timeout", "SYN never answered (CloudFront reports 504)")           \
-    X(CAPTURE_INCOMPLETE, "capture_incomplete", "the capture lacks the bytes needed to decide")    \
-    X(UNKNOWN, "unknown", "failed, cause not determined")
+enum {
+    CAUSE_F_PREDICTS = 1 << 0,  // the rule also judges handshakes that succeeded
+    CAUSE_F_CERT = 1 << 1,      // depends only on the certificate the server sent
+};
 
 typedef enum cause_id {
-#define CAUSE_ENUM(e, id, msg) CAUSE_##e,
+#define CAUSE_ENUM(e, num, id, meaning, fn, flags, refs, texts) CAUSE_##e = num,
     CAUSE_TABLE(CAUSE_ENUM)
 #undef CAUSE_ENUM
-        CAUSE__COUNT
+#define CAUSE_ONE(e, num, id, meaning, fn, flags, refs, texts) +1
+    // the number of rows; cause.c's name table (CAUSE__COUNT entries, one designated
+    // initializer per row) holds the numbers to 0 .. CAUSE__COUNT - 1, each used once
+    CAUSE__COUNT = 0 CAUSE_TABLE(CAUSE_ONE)
+#undef CAUSE_ONE
 } cause_id;
 
 const char *cause_name(cause_id c);     // "cert_expired"

@@ -163,12 +163,11 @@ typedef struct rule_match {
 
 typedef bool (*rule_fn)(const tls_transcript *t, const an_facts *f, rule_match *m);
 
+// One rule per row of the cause table (causes.h), in its order: the rule priority.
 typedef struct rule {
     cause_id cause;
-    const char *name;
-    const char *reference;  // RFC section / AWS document the rule rests on
-    rule_fn fn;
-    bool predicts;  // also run for handshakes that succeeded (findings only)
+    rule_fn fn;      // NULL: the analyzer names this cause without a rule (ok, unknown)
+    unsigned flags;  // CAUSE_F_PREDICTS, CAUSE_F_CERT
 } rule;
 
 extern const rule an_rules[];

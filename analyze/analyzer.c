@@ -602,12 +602,6 @@ static void copy_chain(const an_chain *c, verdict *v) {
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
 }
 
-// is_cert_cause: causes that depend only on the certificate the server sent — certain for any
-// client of the profile, so a prediction for them can be the primary cause.
-static bool is_cert_cause(cause_id c) {
-    return (c >= CAUSE_CERT_EXPIRED && c <= CAUSE_CERT_WEAK_SIGNATURE) || c == CAUSE_SNI_MISSING;
-}
-
 static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bool quiet) {
     bool have_primary = false;
     bool ok = f->outcome == OUTCOME_SUCCEEDED;
@@ -617,12 +611,15 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
     bool predict = ok && f->profile->cloudfront && !v->client_is_cloudfront;
     for (size_t i = 0; i < an_num_rules; i++) {
         const rule *r = &an_rules[i];
-        if (ok && !r->predicts) {
+        // A certificate cause (CAUSE_F_CERT) depends only on the certificate the server sent:
+        // certain for any client of the profile, so a prediction for it can be the primary cause.
+        bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
+        if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS))) {
             continue;
         }
         // Quiet: a succeeded handshake's findings are not printed, so only the rules that can
         // turn it into a predicted failure run.
-        if (ok && quiet && !(predict && is_cert_cause(r->cause))) {
+        if (ok && quiet && !(predict && cert_cause)) {
             continue;
         }
         // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
@@ -636,8 +633,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         if (!r->fn(t, f, &m)) {
             continue;
         }
-        bool as_primary =
-            !ok || (predict && is_cert_cause(r->cause) && m.confidence >= CONF_MEDIUM);
+        bool as_primary = !ok || (predict && cert_cause && m.confidence >= CONF_MEDIUM);
         if (as_primary && !have_primary && !m.finding_only) {
             have_primary = true;
             v->predicted = ok;

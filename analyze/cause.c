@@ -1,21 +1,23 @@
-// cause.c — names and meanings of cause ids and verdict enums (from the X-macro in analyze.h).
+// cause.c — names and meanings of cause ids (from the table in causes.h) and verdict enums.
 #include <string.h>
 
 #include "analyze.h"
 
-static const char *const cause_names[] = {
-#define X(e, id, msg) id,
+// Indexed by number: a number used twice is an overridden initializer (-Werror), one out of
+// range exceeds the array's bounds, so the rows number 0 .. CAUSE__COUNT - 1 exactly.
+static const char *const cause_names[CAUSE__COUNT] = {
+#define X(e, num, id, meaning, fn, flags, refs, texts) [CAUSE_##e] = id,
     CAUSE_TABLE(X)
 #undef X
 };
-static const char *const cause_meanings[] = {
-#define X(e, id, msg) msg,
+static const char *const cause_meanings[CAUSE__COUNT] = {
+#define X(e, num, id, meaning, fn, flags, refs, texts) [CAUSE_##e] = meaning,
     CAUSE_TABLE(X)
 #undef X
 };
 
 const char *cause_name(cause_id c) {
-    return (unsigned)c < CAUSE__COUNT ? cause_names[c] : "unknown";
+    return cause_names[(unsigned)c < CAUSE__COUNT ? c : CAUSE_UNKNOWN];
 }
 
 const char *cause_meaning(cause_id c) {

@@ -1,5 +1,5 @@
-// rules.c — the rule table: pure functions over (transcript, facts), one per cause, in priority
-// order.
+// rules.c — the rules: pure functions over (transcript, facts), one per cause; the cause table
+// in causes.h names each one and sets their priority order.
 //
 // The first rule that matches a failed handshake names its primary cause; every later match
 // becomes a secondary finding. For a handshake that succeeded, only the rules that predict a
@@ -1024,57 +1024,10 @@ static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f,
     return true;
 }
 
-// Priority order: capture first (never blame a peer for lost bytes), then transport, then the
-// server's refusals of the ClientHello, then the client's refusal of the server's choices.
+// The rule array, generated from the cause table in causes.h: its rows are in priority order.
 const rule an_rules[] = {
-    {CAUSE_CAPTURE_INCOMPLETE, "capture_incomplete", "STYLE.md §4; RFC 793 §3.3",
-     rule_capture_incomplete, false},
-    {CAUSE_CONNECTION_REFUSED, "connection_refused", "RFC 9293 §3.10.7.1", rule_connection_refused,
-     false},
-    {CAUSE_CONNECT_TIMEOUT, "connect_timeout", "RFC 6298 §5; AWS DG-504", rule_connect_timeout,
-     false},
-    {CAUSE_NOT_TLS, "not_tls", "RFC 8446 §5.1", rule_not_tls, false},
-    {CAUSE_SERVER_FLIGHT_LOST, "server_flight_lost", "RFC 4821; RFC 1191", rule_server_flight_lost,
-     false},
-    {CAUSE_SERVER_RESET, "server_reset", "RFC 9293 §3.5.2", rule_server_reset, false},
-    {CAUSE_SERVER_CLOSED, "server_closed", "RFC 8446 §6.1", rule_server_closed, false},
-    {CAUSE_SERVER_TIMEOUT, "server_timeout", "AWS DG-values (origin response timeout)",
-     rule_server_timeout, false},
-    {CAUSE_PROTOCOL_VERSION_MISMATCH, "protocol_version_mismatch", "RFC 8446 §4.2.1, §6.2",
-     rule_protocol_version, true},
-    {CAUSE_SNI_REJECTED, "sni_rejected", "RFC 6066 §3", rule_sni_rejected, false},
-    {CAUSE_CLIENT_CERT_REQUIRED, "client_cert_required", "RFC 5246 §7.4.4; RFC 8446 §4.4.2.4",
-     rule_client_cert_required, true},
-    {CAUSE_NO_SHARED_SIGNATURE_ALGORITHM, "no_shared_signature_algorithm", "RFC 5246 §7.4.1.4.1",
-     rule_no_shared_sigalg, true},
-    {CAUSE_NO_SHARED_CIPHER, "no_shared_cipher", "RFC 5246 §7.4.1.3; AWS DG-origin-ciphers",
-     rule_no_shared_cipher, true},
-    {CAUSE_NO_SHARED_GROUP, "no_shared_group", "RFC 8422 §5.1.1; RFC 8446 §4.2.7",
-     rule_no_shared_group, true},
-    {CAUSE_DH_TOO_SMALL, "dh_too_small", "RFC 7919 §1; Logjam", rule_dh_too_small, true},
-    {CAUSE_RENEGOTIATION_REFUSED, "renegotiation_refused", "RFC 5746; AWS using-https",
-     rule_renegotiation, true},
-    {CAUSE_CERT_SELF_SIGNED, "cert_self_signed", "RFC 5280 §6.1; AWS DG-https-origin",
-     rule_cert_self_signed, true},
-    {CAUSE_CERT_UNTRUSTED_CA, "cert_untrusted_ca", "RFC 5280 §6.1; Mozilla CA list",
-     rule_cert_untrusted_ca, true},
-    {CAUSE_CERT_MISSING_INTERMEDIATE, "cert_missing_intermediate", "RFC 5246 §7.4.2; AWS DG-502",
-     rule_cert_missing_intermediate, true},
-    {CAUSE_CERT_CHAIN_MISORDERED, "cert_chain_misordered", "RFC 5246 §7.4.2; AWS DG-502",
-     rule_cert_misordered, true},
-    {CAUSE_CERT_EXPIRED, "cert_expired", "RFC 5280 §4.1.2.5", rule_cert_expired, true},
-    {CAUSE_CERT_NOT_YET_VALID, "cert_not_yet_valid", "RFC 5280 §4.1.2.5", rule_cert_not_yet_valid,
-     true},
-    {CAUSE_CERT_INTERMEDIATE_EXPIRED, "cert_intermediate_expired", "RFC 5280 §6.1.3",
-     rule_cert_intermediate_expired, true},
-    {CAUSE_SNI_MISSING, "sni_missing", "RFC 6066 §3", rule_sni_missing, true},
-    {CAUSE_CERT_NAME_MISMATCH, "cert_name_mismatch", "RFC 6125 §6.4", rule_cert_name_mismatch,
-     true},
-    {CAUSE_CERT_WRONG_PURPOSE, "cert_wrong_purpose", "RFC 5280 §4.2.1.12", rule_cert_wrong_purpose,
-     true},
-    {CAUSE_CERT_WEAK_KEY, "cert_weak_key", "NIST SP 800-131A; AWS DG-cert-req", rule_cert_weak_key,
-     true},
-    {CAUSE_CERT_WEAK_SIGNATURE, "cert_weak_signature", "RFC 9155; SHAttered",
-     rule_cert_weak_signature, true},
+#define X(e, num, id, meaning, fn, flags, refs, texts) {CAUSE_##e, fn, flags},
+    CAUSE_TABLE(X)
+#undef X
 };
 const size_t an_num_rules = sizeof an_rules / sizeof an_rules[0];

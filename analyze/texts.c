@@ -15,184 +15,219 @@ typedef struct cause_text {
     const char *dead_end[MAX_LINES];
 } cause_text;
 
-static const cause_text texts[CAUSE__COUNT] = {
-    [CAUSE_OK] = {{NULL}, {NULL}},
-    [CAUSE_CERT_EXPIRED] =
-        {{"renew the certificate for {sni} and install it on the origin {server} (certbot renew, "
-          "or "
-          "re-issue at your CA), then reload the web server",
-          "check what the origin serves now: openssl s_client -connect {server}:{port} -servername "
-          "{sni} -showcerts | openssl x509 -noout -dates"},
-         {"renewing the certificate but not reloading nginx/Apache: the old certificate is still "
-          "served from memory",
-          "invalidating the CloudFront cache: the 502 comes from the origin handshake, not from "
-          "cached content"}},
-    [CAUSE_CERT_NOT_YET_VALID] =
-        {{"check the origin's clock and the certificate's notBefore; serve a certificate that is "
-          "already valid, or wait until notBefore passes",
-          "if the certificate was issued with a future date, re-issue it"},
-         {"changing CloudFront settings: edges validate against their own (correct) clocks"}},
-    [CAUSE_CERT_INTERMEDIATE_EXPIRED] =
-        {{"replace the intermediate in the served chain with the current one from your CA "
-          "(download the CA's current bundle; the expired one is {issuer})",
-          "rebuild fullchain.pem = leaf + current intermediate(s) and reload the web server"},
-         {"renewing only the leaf certificate while keeping the old chain file"}},
-    [CAUSE_CERT_SELF_SIGNED] =
-        {{"install a certificate for {sni} from a CA in Mozilla's list (e.g. Let's Encrypt, ACM "
-          "via "
-          "a load balancer, a commercial CA)",
-          "serve it with its full chain: nginx ssl_certificate -> fullchain.pem"},
-         {"switching the origin protocol policy to HTTP Only hides the problem and sends traffic "
-          "in "
-          "clear",
-          "uploading the self-signed certificate to CloudFront/ACM: CloudFront trusts only "
-          "Mozilla's "
-          "CA list for origins"}},
-    [CAUSE_CERT_UNTRUSTED_CA] =
-        {{"the chain ends at '{root}', which is not in Mozilla's CA list: get the origin "
-          "certificate "
-          "for {sni} from a publicly trusted CA",
-          "or put a load balancer with an ACM certificate in front of the origin"},
-         {"adding your private root to the origin's own trust store: CloudFront's store is what "
-          "matters",
-          "switching to HTTP Only: hides the problem and sends traffic in clear",
-          "testing with your own CA file (openssl s_client -CAfile, curl --cacert): the chain "
-          "verifies there; CloudFront uses only its own store"}},
-    [CAUSE_CERT_MISSING_INTERMEDIATE] =
-        {{"serve the full chain: nginx ssl_certificate must point to fullchain.pem (leaf first, "
-          "then "
-          "the intermediate '{issuer}')",
-          "Apache: SSLCertificateFile with the leaf followed by the intermediate (or "
-          "SSLCertificateChainFile on 2.4.7 and older); HAProxy: one PEM with leaf + intermediates",
-          "verify: openssl s_client -connect {server}:{port} -servername {sni} -showcerts must "
-          "show 2+ certificates"},
-         {"\"it works in my browser\": browsers fetch missing intermediates via AIA or their "
-          "cache; "
-          "CloudFront does not",
-          "re-issuing the leaf certificate: the new one will lack the intermediate the same way"}},
-    [CAUSE_CERT_CHAIN_MISORDERED] =
-        {{"reorder the certificate file: leaf first, then each issuer in turn ({order})",
-          "rebuild it as cat leaf.pem intermediate.pem > fullchain.pem and reload"},
-         {"testing with openssl s_client or a browser: both re-order the chain silently; "
-          "CloudFront "
-          "does not"}},
-    [CAUSE_CERT_NAME_MISMATCH] =
-        {{"serve a certificate whose SAN covers {sni} (the origin domain, or the viewer Host when "
-          "Host is forwarded)",
-          "or set the distribution's Origin domain to a name the certificate covers",
-          "if the origin hosts several sites, make sure the vhost for {sni} exists (server_name in "
-          "nginx) so the origin does not fall back to its default certificate"},
-         {"changing the origin's DNS does not help: the name checked is the SNI CloudFront sends",
-          "a wildcard *.example.com does not cover example.com nor a.b.example.com (RFC 6125)"}},
-    [CAUSE_CERT_WRONG_PURPOSE] =
-        {{"re-issue the certificate with extendedKeyUsage serverAuth (and keyUsage "
-          "digitalSignature/keyEncipherment)"},
-         {"reusing a client (clientAuth-only) or code-signing certificate on the server"}},
-    [CAUSE_CERT_WEAK_KEY] =
-        {{"re-issue the certificate with an RSA 2048-4096 or an ECDSA P-256/P-384 key"},
-         {"raising the cipher strength: the key in the certificate is what is refused"}},
-    [CAUSE_CERT_WEAK_SIGNATURE] =
-        {{"re-issue the certificate (and use current intermediates) signed with SHA-256 or better"},
-         {"changing ssl_ciphers: the certificate's own signature is the problem"}},
-    [CAUSE_SNI_MISSING] =
-        {{"configure a default certificate that covers the names clients use without SNI, or make "
-          "the client send SNI"},
-         {"adding names to a vhost the client never selects"}},
-    [CAUSE_SNI_REJECTED] =
-        {{"configure a site/vhost for {sni} on the origin (nginx server_name {sni}; Apache "
-          "ServerName/ServerAlias), or turn off strict SNI",
-          "if Host is forwarded, every viewer domain needs a matching vhost"},
-         {"replacing the certificate: the server refused the name before sending any certificate"}},
-    [CAUSE_PROTOCOL_VERSION_MISMATCH] =
-        {{"enable TLS 1.2 on the origin (nginx ssl_protocols TLSv1.2 TLSv1.3; Apache SSLProtocol "
-          "-all +TLSv1.2 +TLSv1.3)",
-          "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
-          "(client offered {versions})"},
-         {"enabling only TLS 1.3 on the origin: CloudFront does not offer TLS 1.3 to origins",
-          "changing the viewer protocol policy: it governs viewer connections, not the origin"}},
-    [CAUSE_NO_SHARED_CIPHER] =
-        {{"enable at least one of CloudFront's origin cipher suites, e.g. "
-          "ECDHE-RSA-AES128-GCM-SHA256"
-          " (nginx ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:...)",
-          "check: openssl s_client -connect {server}:{port} -servername {sni} -tls1_2 -cipher "
-          "ECDHE-RSA-AES128-GCM-SHA256"},
-         {"offering only CHACHA20, DHE or plain-RSA GCM suites: none is in CloudFront's origin "
-          "list"}},
-    [CAUSE_NO_SHARED_GROUP] =
-        {{"allow P-256, P-384 or X25519 for ECDHE on the origin (nginx ssl_ecdh_curve "
-          "X25519:prime256v1:secp384r1)"},
-         {"restricting the origin to P-521, X448, ffdhe or post-quantum groups only"}},
-    [CAUSE_NO_SHARED_SIGNATURE_ALGORITHM] =
-        {{"use an RSA or ECDSA (P-256/P-384) certificate the server can sign with using PKCS#1 or "
-          "ECDSA with SHA-256/384",
-          "do not restrict the origin's signature algorithms to RSA-PSS or EdDSA"},
-         {"swapping to an Ed25519 certificate: CloudFront does not list EdDSA schemes"}},
-    [CAUSE_DH_TOO_SMALL] =
-        {{"use ECDHE suites, or DH parameters of at least 2048 bits (openssl dhparam 2048)"},
-         {"lowering the client's requirements: they are not configurable on CloudFront"}},
-    [CAUSE_CLIENT_CERT_REQUIRED] =
-        {{"turn off client-certificate verification for CloudFront's requests (nginx "
-          "ssl_verify_client "
-          "off/optional), or configure origin mTLS in the distribution with a client certificate "
-          "the origin trusts"},
-         {"restricting access by client certificate without origin mTLS configured: use a secret "
-          "custom header or the origin-facing prefix list instead"}},
-    [CAUSE_RENEGOTIATION_REFUSED] =
-        {{"stop renegotiating on the origin (e.g. Apache per-directory SSLVerifyClient or cipher "
-          "changes trigger renegotiation)"},
-         {"enabling renegotiation on the client: CloudFront does not support renegotiation"}},
-    [CAUSE_NOT_TLS] = {{"the port answers with a non-TLS protocol: point the distribution's HTTPS "
-                        "port at the TLS "
-                        "listener, or enable TLS on {server}:{port}",
-                        "or set the origin protocol policy to HTTP Only if this port is plain HTTP "
-                        "by design (and "
-                        "accept clear text to the origin)"},
-                       {"renewing the certificate: the server never spoke TLS"}},
-    [CAUSE_SERVER_RESET] =
-        {{"look at the origin's TLS/web server error log at the time of the reset; a "
-          "TLS-terminating "
-          "proxy or firewall (IPS) may be resetting the connection",
-          "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
-         {"assuming a certificate problem: the server reset before sending any certificate"}},
-    [CAUSE_SERVER_CLOSED] =
-        {{"look at the origin's TLS error log: the server closed right after the ClientHello "
-          "without an alert (often no certificate configured for {sni}, or no shared cipher in a "
-          "server that does not send alerts)",
-          "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
-         {"assuming a certificate problem: no certificate was sent"}},
-    [CAUSE_SERVER_TIMEOUT] =
-        {{"the TCP connection was accepted but nothing answered the ClientHello: check that the "
-          "process on {server}:{port} speaks TLS and is not overloaded (accept queue, worker "
-          "limits)"},
-         {"opening the firewall: TCP already connected"}},
-    [CAUSE_SERVER_FLIGHT_LOST] =
-        {{"path MTU black hole: allow ICMP 'fragmentation needed' / 'packet too big' to the "
-          "origin, "
-          "or lower the origin's MSS/MTU (e.g. iptables TCPMSS --clamp-mss-to-pmtu)",
-          "shrinking the certificate chain (no root, no extra certificates) also helps"},
-         {"changing certificates or ciphers: small handshakes succeed, only large flights are "
-          "lost"}},
-    [CAUSE_CONNECTION_REFUSED] =
-        {{"nothing listens on {server}:{port}: start the web server or fix the origin port in the "
-          "distribution (HTTPS port)"},
-         {"editing TLS settings: TCP never connected"}},
-    [CAUSE_CONNECT_TIMEOUT] =
-        {{"allow CloudFront's origin-facing ranges in the firewall / security group (managed "
-          "prefix "
-          "list com.amazonaws.global.cloudfront.origin-facing) on port {port}",
-          "note: CloudFront reports this as 504 Gateway Timeout, not 502"},
-         {"looking for a TLS problem: the SYN was never answered"}},
-    [CAUSE_CAPTURE_INCOMPLETE] =
-        {{"capture again with full packets (tcpdump -s 0) on the origin's interface, filtered to "
-          "CloudFront's ranges, and check for kernel drops",
-          "or run tlsdiag probe {sni} against the origin"},
-         {"blaming either peer: the bytes that would decide are missing from the capture"}},
-    [CAUSE_UNKNOWN] =
-        {{"run an active check: openssl s_client -connect {server}:{port} -servername {sni} "
-          "-showcerts, or tlsdiag probe",
-          "for TLS 1.3, capture with SSLKEYLOGFILE set on a test client to see the encrypted "
-          "handshake"},
-         {NULL}},
+static const cause_text text_ok = {{NULL}, {NULL}};
+
+static const cause_text text_cert_expired = {
+    {"renew the certificate for {sni} and install it on the origin {server} (certbot renew, "
+     "or "
+     "re-issue at your CA), then reload the web server",
+     "check what the origin serves now: openssl s_client -connect {server}:{port} -servername "
+     "{sni} -showcerts | openssl x509 -noout -dates"},
+    {"renewing the certificate but not reloading nginx/Apache: the old certificate is still "
+     "served from memory",
+     "invalidating the CloudFront cache: the 502 comes from the origin handshake, not from "
+     "cached content"}};
+
+static const cause_text text_cert_not_yet_valid = {
+    {"check the origin's clock and the certificate's notBefore; serve a certificate that is "
+     "already valid, or wait until notBefore passes",
+     "if the certificate was issued with a future date, re-issue it"},
+    {"changing CloudFront settings: edges validate against their own (correct) clocks"}};
+
+static const cause_text text_cert_intermediate_expired = {
+    {"replace the intermediate in the served chain with the current one from your CA "
+     "(download the CA's current bundle; the expired one is {issuer})",
+     "rebuild fullchain.pem = leaf + current intermediate(s) and reload the web server"},
+    {"renewing only the leaf certificate while keeping the old chain file"}};
+
+static const cause_text text_cert_self_signed = {
+    {"install a certificate for {sni} from a CA in Mozilla's list (e.g. Let's Encrypt, ACM "
+     "via "
+     "a load balancer, a commercial CA)",
+     "serve it with its full chain: nginx ssl_certificate -> fullchain.pem"},
+    {"switching the origin protocol policy to HTTP Only hides the problem and sends traffic "
+     "in "
+     "clear",
+     "uploading the self-signed certificate to CloudFront/ACM: CloudFront trusts only "
+     "Mozilla's "
+     "CA list for origins"}};
+
+static const cause_text text_cert_untrusted_ca = {
+    {"the chain ends at '{root}', which is not in Mozilla's CA list: get the origin "
+     "certificate "
+     "for {sni} from a publicly trusted CA",
+     "or put a load balancer with an ACM certificate in front of the origin"},
+    {"adding your private root to the origin's own trust store: CloudFront's store is what "
+     "matters",
+     "switching to HTTP Only: hides the problem and sends traffic in clear",
+     "testing with your own CA file (openssl s_client -CAfile, curl --cacert): the chain "
+     "verifies there; CloudFront uses only its own store"}};
+
+static const cause_text text_cert_missing_intermediate = {
+    {"serve the full chain: nginx ssl_certificate must point to fullchain.pem (leaf first, "
+     "then "
+     "the intermediate '{issuer}')",
+     "Apache: SSLCertificateFile with the leaf followed by the intermediate (or "
+     "SSLCertificateChainFile on 2.4.7 and older); HAProxy: one PEM with leaf + intermediates",
+     "verify: openssl s_client -connect {server}:{port} -servername {sni} -showcerts must "
+     "show 2+ certificates"},
+    {"\"it works in my browser\": browsers fetch missing intermediates via AIA or their "
+     "cache; "
+     "CloudFront does not",
+     "re-issuing the leaf certificate: the new one will lack the intermediate the same way"}};
+
+static const cause_text text_cert_chain_misordered = {
+    {"reorder the certificate file: leaf first, then each issuer in turn ({order})",
+     "rebuild it as cat leaf.pem intermediate.pem > fullchain.pem and reload"},
+    {"testing with openssl s_client or a browser: both re-order the chain silently; "
+     "CloudFront "
+     "does not"}};
+
+static const cause_text text_cert_name_mismatch = {
+    {"serve a certificate whose SAN covers {sni} (the origin domain, or the viewer Host when "
+     "Host is forwarded)",
+     "or set the distribution's Origin domain to a name the certificate covers",
+     "if the origin hosts several sites, make sure the vhost for {sni} exists (server_name in "
+     "nginx) so the origin does not fall back to its default certificate"},
+    {"changing the origin's DNS does not help: the name checked is the SNI CloudFront sends",
+     "a wildcard *.example.com does not cover example.com nor a.b.example.com (RFC 6125)"}};
+
+static const cause_text text_cert_wrong_purpose = {
+    {"re-issue the certificate with extendedKeyUsage serverAuth (and keyUsage "
+     "digitalSignature/keyEncipherment)"},
+    {"reusing a client (clientAuth-only) or code-signing certificate on the server"}};
+
+static const cause_text text_cert_weak_key = {
+    {"re-issue the certificate with an RSA 2048-4096 or an ECDSA P-256/P-384 key"},
+    {"raising the cipher strength: the key in the certificate is what is refused"}};
+
+static const cause_text text_cert_weak_signature = {
+    {"re-issue the certificate (and use current intermediates) signed with SHA-256 or better"},
+    {"changing ssl_ciphers: the certificate's own signature is the problem"}};
+
+static const cause_text text_sni_missing = {
+    {"configure a default certificate that covers the names clients use without SNI, or make "
+     "the client send SNI"},
+    {"adding names to a vhost the client never selects"}};
+
+static const cause_text text_sni_rejected = {
+    {"configure a site/vhost for {sni} on the origin (nginx server_name {sni}; Apache "
+     "ServerName/ServerAlias), or turn off strict SNI",
+     "if Host is forwarded, every viewer domain needs a matching vhost"},
+    {"replacing the certificate: the server refused the name before sending any certificate"}};
+
+static const cause_text text_protocol_version_mismatch = {
+    {"enable TLS 1.2 on the origin (nginx ssl_protocols TLSv1.2 TLSv1.3; Apache SSLProtocol "
+     "-all +TLSv1.2 +TLSv1.3)",
+     "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
+     "(client offered {versions})"},
+    {"enabling only TLS 1.3 on the origin: CloudFront does not offer TLS 1.3 to origins",
+     "changing the viewer protocol policy: it governs viewer connections, not the origin"}};
+
+static const cause_text text_no_shared_cipher = {
+    {"enable at least one of CloudFront's origin cipher suites, e.g. "
+     "ECDHE-RSA-AES128-GCM-SHA256"
+     " (nginx ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:...)",
+     "check: openssl s_client -connect {server}:{port} -servername {sni} -tls1_2 -cipher "
+     "ECDHE-RSA-AES128-GCM-SHA256"},
+    {"offering only CHACHA20, DHE or plain-RSA GCM suites: none is in CloudFront's origin "
+     "list"}};
+
+static const cause_text text_no_shared_group = {
+    {"allow P-256, P-384 or X25519 for ECDHE on the origin (nginx ssl_ecdh_curve "
+     "X25519:prime256v1:secp384r1)"},
+    {"restricting the origin to P-521, X448, ffdhe or post-quantum groups only"}};
+
+static const cause_text text_no_shared_signature_algorithm = {
+    {"use an RSA or ECDSA (P-256/P-384) certificate the server can sign with using PKCS#1 or "
+     "ECDSA with SHA-256/384",
+     "do not restrict the origin's signature algorithms to RSA-PSS or EdDSA"},
+    {"swapping to an Ed25519 certificate: CloudFront does not list EdDSA schemes"}};
+
+static const cause_text text_dh_too_small = {
+    {"use ECDHE suites, or DH parameters of at least 2048 bits (openssl dhparam 2048)"},
+    {"lowering the client's requirements: they are not configurable on CloudFront"}};
+
+static const cause_text text_client_cert_required = {
+    {"turn off client-certificate verification for CloudFront's requests (nginx "
+     "ssl_verify_client "
+     "off/optional), or configure origin mTLS in the distribution with a client certificate "
+     "the origin trusts"},
+    {"restricting access by client certificate without origin mTLS configured: use a secret "
+     "custom header or the origin-facing prefix list instead"}};
+
+static const cause_text text_renegotiation_refused = {
+    {"stop renegotiating on the origin (e.g. Apache per-directory SSLVerifyClient or cipher "
+     "changes trigger renegotiation)"},
+    {"enabling renegotiation on the client: CloudFront does not support renegotiation"}};
+
+static const cause_text text_not_tls = {
+    {"the port answers with a non-TLS protocol: point the distribution's HTTPS "
+     "port at the TLS "
+     "listener, or enable TLS on {server}:{port}",
+     "or set the origin protocol policy to HTTP Only if this port is plain HTTP "
+     "by design (and "
+     "accept clear text to the origin)"},
+    {"renewing the certificate: the server never spoke TLS"}};
+
+static const cause_text text_server_reset = {
+    {"look at the origin's TLS/web server error log at the time of the reset; a "
+     "TLS-terminating "
+     "proxy or firewall (IPS) may be resetting the connection",
+     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
+    {"assuming a certificate problem: the server reset before sending any certificate"}};
+
+static const cause_text text_server_closed = {
+    {"look at the origin's TLS error log: the server closed right after the ClientHello "
+     "without an alert (often no certificate configured for {sni}, or no shared cipher in a "
+     "server that does not send alerts)",
+     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
+    {"assuming a certificate problem: no certificate was sent"}};
+
+static const cause_text text_server_timeout = {
+    {"the TCP connection was accepted but nothing answered the ClientHello: check that the "
+     "process on {server}:{port} speaks TLS and is not overloaded (accept queue, worker "
+     "limits)"},
+    {"opening the firewall: TCP already connected"}};
+
+static const cause_text text_server_flight_lost = {
+    {"path MTU black hole: allow ICMP 'fragmentation needed' / 'packet too big' to the "
+     "origin, "
+     "or lower the origin's MSS/MTU (e.g. iptables TCPMSS --clamp-mss-to-pmtu)",
+     "shrinking the certificate chain (no root, no extra certificates) also helps"},
+    {"changing certificates or ciphers: small handshakes succeed, only large flights are "
+     "lost"}};
+
+static const cause_text text_connection_refused = {
+    {"nothing listens on {server}:{port}: start the web server or fix the origin port in the "
+     "distribution (HTTPS port)"},
+    {"editing TLS settings: TCP never connected"}};
+
+static const cause_text text_connect_timeout = {
+    {"allow CloudFront's origin-facing ranges in the firewall / security group (managed "
+     "prefix "
+     "list com.amazonaws.global.cloudfront.origin-facing) on port {port}",
+     "note: CloudFront reports this as 504 Gateway Timeout, not 502"},
+    {"looking for a TLS problem: the SYN was never answered"}};
+
+static const cause_text text_capture_incomplete = {
+    {"capture again with full packets (tcpdump -s 0) on the origin's interface, filtered to "
+     "CloudFront's ranges, and check for kernel drops",
+     "or run tlsdiag probe {sni} against the origin"},
+    {"blaming either peer: the bytes that would decide are missing from the capture"}};
+
+static const cause_text text_unknown = {
+    {"run an active check: openssl s_client -connect {server}:{port} -servername {sni} "
+     "-showcerts, or tlsdiag probe",
+     "for TLS 1.3, capture with SSLKEYLOGFILE set on a test client to see the encrypted "
+     "handshake"},
+    {NULL}};
+
+// The text table, generated from the cause table in causes.h: each row names its texts above.
+static const cause_text *const texts[CAUSE__COUNT] = {
+#define X(e, num, id, meaning, fn, flags, refs, text) [CAUSE_##e] = &text,
+    CAUSE_TABLE(X)
+#undef X
 };
 
 static const char *var(const an_text_vars *v, const char *name, size_t len) {
@@ -236,11 +271,11 @@ void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     if ((unsigned)c >= CAUSE__COUNT) {
         return;
     }
-    for (size_t i = 0; i < MAX_LINES && texts[c].fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {
-        an_text_expand(texts[c].fix[i], vars, v->fix[v->num_fix++], VERDICT_TEXT);
+    for (size_t i = 0; i < MAX_LINES && texts[c]->fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {
+        an_text_expand(texts[c]->fix[i], vars, v->fix[v->num_fix++], VERDICT_TEXT);
     }
     for (size_t i = 0;
-         i < MAX_LINES && texts[c].dead_end[i] && v->num_dead_ends < VERDICT_MAX_STEPS; i++) {
-        an_text_expand(texts[c].dead_end[i], vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
+         i < MAX_LINES && texts[c]->dead_end[i] && v->num_dead_ends < VERDICT_MAX_STEPS; i++) {
+        an_text_expand(texts[c]->dead_end[i], vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
     }
 }
