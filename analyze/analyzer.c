@@ -430,10 +430,8 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     }
     if (t->sh.present) {
         const char *cn = tls_cipher_name(t->sh.cipher);
-        snprintf(
-            buf, sizeof buf, "ServerHello %s, cipher %s",
-            an_version_name(t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version),
-            cn ? cn : "?");
+        snprintf(buf, sizeof buf, "ServerHello %s, cipher %s",
+                 an_version_name(tls_negotiated_version(&t->sh)), cn ? cn : "?");
         add_fact(v, "server_hello", t->sh.frame, buf);
     }
     if (t->cert.present) {
@@ -543,9 +541,7 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
     if (t->ch.has_sni) {
         an_copy(v->sni, sizeof v->sni, t->ch.sni);
     }
-    v->version = t->sh.present
-                     ? (t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version)
-                     : 0;
+    v->version = tls_negotiated_version(&t->sh);
     v->cipher = t->sh.present ? t->sh.cipher : 0;
     an_copy(v->ja3, sizeof v->ja3, t->ja3);
     an_copy(v->ja3s, sizeof v->ja3s, t->ja3s);

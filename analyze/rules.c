@@ -57,13 +57,6 @@ static bool alert_from(const an_facts *f, verdict_party who, uint8_t desc) {
     return f->has_alert && !f->alert_encrypted && f->alert_sender == who && f->alert_desc == desc;
 }
 
-static uint16_t negotiated_version(const tls_transcript *t) {
-    if (!t->sh.present) {
-        return 0;
-    }
-    return t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version;
-}
-
 // list_u16 writes "name, name, ..." of a code-point list using namefn (hex when unnamed).
 static void list_u16(const uint16_t *v, uint32_t n, const char *(*namefn)(uint16_t), char *out,
                      size_t outlen) {
@@ -174,7 +167,7 @@ static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, 
         return true;
     }
     if (q->snaplen_truncated && (t->cert.truncated || (t->sh.present && !t->cert.present &&
-                                                       negotiated_version(t) < TLS13))) {
+                                                       tls_negotiated_version(&t->sh) < TLS13))) {
         snprintf(
             m->summary, sizeof m->summary,
             "frames were cut by the snapshot length, so the server's Certificate is incomplete");
@@ -370,7 +363,7 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
     uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
     char offered[128];
     list_u16(cv, ncv, an_version_name, offered, sizeof offered);
-    uint16_t nv = negotiated_version(t);
+    uint16_t nv = tls_negotiated_version(&t->sh);
     if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
                       alert_from(f, PARTY_CLIENT, ALERT_PROTOCOL_VERSION) ||
                       (nv && ncv && !an_list_has(cv, ncv, nv)))) {
@@ -517,7 +510,7 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
 }
 
 static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    if (!t->cert_req.present && negotiated_version(t) == TLS13) {
+    if (!t->cert_req.present && tls_negotiated_version(&t->sh) == TLS13) {
         return rule_client_cert_required_tls13(t, f, m);
     }
     if (!t->cert_req.present) {
@@ -615,7 +608,7 @@ static bool rule_no_shared_cipher(const tls_transcript *t, const an_facts *f, ru
         return true;
     }
     if (t->sh.present && !t->sh.is_hrr && f->profile->num_ciphers &&
-        negotiated_version(t) < TLS13 &&
+        tls_negotiated_version(&t->sh) < TLS13 &&
         !an_list_has(f->profile->ciphers, f->profile->num_ciphers, t->sh.cipher)) {
         const char *n = tls_cipher_name(t->sh.cipher);
         m->confidence = CONF_LOW;
@@ -711,8 +704,8 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
 // tls13_implied: TLS 1.3 hides the Certificate; a client alert sent in clear still tells what
 // the client disliked (RFC 8446 §6.2). Medium confidence at best.
 static cause_id tls13_implied(const tls_transcript *t, const an_facts *f) {
-    if (f->has_chain || negotiated_version(t) != TLS13 || !f->has_alert || f->alert_encrypted ||
-        f->alert_sender != PARTY_CLIENT) {
+    if (f->has_chain || tls_negotiated_version(&t->sh) != TLS13 || !f->has_alert ||
+        f->alert_encrypted || f->alert_sender != PARTY_CLIENT) {
         return CAUSE__COUNT;
     }
     switch (f->alert_desc) {

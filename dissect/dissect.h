@@ -459,6 +459,11 @@ const char *tls_alert_name(uint8_t desc);      // "handshake_failure", ... (RFC 
 const char *tls_content_type_name(uint8_t t);  // "handshake", ...
 bool tls_is_grease(uint16_t v);
 
+// tls_negotiated_version: the version a ServerHello (or HelloRetryRequest) chose — its
+// supported_versions when it sent one (RFC 8446 §4.2.1), else its legacy_version field
+// (RFC 5246 §7.4.1.3); 0 when sh is not present. The one derivation every layer uses.
+uint16_t tls_negotiated_version(const tls_server_hello *sh);
+
 #ifdef __cplusplus
 }
 #endif

@@ -210,17 +210,11 @@ static void on_server_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
     sh.record_version = t->sh.record_version;
     t->sh = sh;
     tls_fp_ja3s(&t->sh, t->ja3s);
-    uint16_t v = sh.selected_version ? sh.selected_version : sh.legacy_version;
-    if (err == TLS_ERR_OK && tls_version_is_tls13(v)) {
+    if (err == TLS_ERR_OK && tls_version_is_tls13(tls_negotiated_version(&t->sh))) {
         // RFC 8446 §2: everything after the ServerHello is protected, in both directions.
         c->tls13 = true;
         c->d[TLS_DIR_C2S].encrypted = c->d[TLS_DIR_S2C].encrypted = true;
     }
-}
-
-static uint16_t negotiated_version(const tls_conn *c) {
-    const tls_server_hello *sh = &c->t->sh;
-    return sh->selected_version ? sh->selected_version : sh->legacy_version;
 }
 
 static void on_certificate(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
@@ -238,7 +232,8 @@ static void on_server_key_exchange(tls_conn *c, tls_dir dir, cur body, const tls
     if (t->ske.present) {
         return;
     }
-    note(c, dir, tls_parse_server_key_exchange(body, t->sh.cipher, negotiated_version(c), &t->ske),
+    note(c, dir,
+         tls_parse_server_key_exchange(body, t->sh.cipher, tls_negotiated_version(&t->sh), &t->ske),
          m, off);
     t->ske.frame = m->frame;
 }
@@ -248,7 +243,8 @@ static void on_cert_request(tls_conn *c, tls_dir dir, cur body, const tls_meta *
     if (t->cert_req.present) {
         return;
     }
-    note(c, dir, tls_parse_certificate_request(body, negotiated_version(c), &t->cert_req), m, off);
+    note(c, dir, tls_parse_certificate_request(body, tls_negotiated_version(&t->sh), &t->cert_req),
+         m, off);
     t->cert_req.frame = m->frame;
 }
 

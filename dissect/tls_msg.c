@@ -562,6 +562,13 @@ tls_err tls_parse_server_hello(cur body, tls_server_hello *out) {
     return err != TLS_ERR_OK ? err : exactly(&body);
 }
 
+uint16_t tls_negotiated_version(const tls_server_hello *sh) {
+    if (!sh->present) {
+        return 0;
+    }
+    return sh->selected_version ? sh->selected_version : sh->legacy_version;
+}
+
 // draft-hickman-netscape-ssl-00 §2.6 (SERVER-HELLO), after msg_type (4):
 //   char SESSION-ID-HIT; char CERTIFICATE-TYPE; char SERVER-VERSION-MSB, -LSB;
 //   char CERTIFICATE-LENGTH-MSB, -LSB; char CIPHER-SPECS-LENGTH-MSB, -LSB;

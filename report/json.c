@@ -417,15 +417,6 @@ static void jquality(jsonw *w, const tls_quality *q) {
     jsonw_object_end(w);
 }
 
-// negotiated_version: supported_versions in the ServerHello wins (RFC 8446 §4.2.1), else the
-// legacy field; 0 when there is no ServerHello.
-static uint16_t negotiated_version(const tls_transcript *t) {
-    if (!t->sh.present) {
-        return 0;
-    }
-    return t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version;
-}
-
 bool json_transcript(report *r, const tls_transcript *t) {
     jsonw wr, *w = &wr;
     jheader(w, r, "connection");
@@ -442,7 +433,7 @@ bool json_transcript(report *r, const tls_transcript *t) {
     PUT(w, "is_tls", jboolean(w, t->is_tls));
     PUT(w, "sni",
         t->ch.present && t->ch.has_sni ? jbytes(w, t->ch.sni, sni_len(&t->ch)) : jnull(w));
-    uint16_t ver = negotiated_version(t);
+    uint16_t ver = tls_negotiated_version(&t->sh);
     jsonw_key(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", ver ? jversion(w, ver) : jnull(w));

@@ -108,9 +108,8 @@ static void describe_client_hello(const tls_client_hello *ch, char *out, size_t 
 
 static void describe_server_hello(const tls_server_hello *sh, char *out, size_t outlen) {
     char b1[32], b2[80];
-    uint16_t v = sh->selected_version ? sh->selected_version : sh->legacy_version;
     snprintf(out, outlen, "%s (%s, %s)", sh->is_hrr ? "HelloRetryRequest" : "ServerHello",
-             fmt_version(v, b1), fmt_cipher(sh->cipher, b2));
+             fmt_version(tls_negotiated_version(sh), b1), fmt_cipher(sh->cipher, b2));
 }
 
 static void describe_certificate(const tls_certificate *c, uint32_t len, char *out, size_t outlen) {
@@ -265,8 +264,8 @@ bool text_transcript(report *r, const tls_transcript *t) {
     if (t->sh.present && t->sh.sslv2) {
         fprintf(f, "  SSLv2");  // SSLv2 SERVER-HELLO lists cipher kinds, it picks none
     } else if (t->sh.present) {
-        uint16_t v = t->sh.selected_version ? t->sh.selected_version : t->sh.legacy_version;
-        fprintf(f, "  %s  %s", fmt_version(v, b1), fmt_cipher(t->sh.cipher, b2));
+        fprintf(f, "  %s  %s", fmt_version(tls_negotiated_version(&t->sh), b1),
+                fmt_cipher(t->sh.cipher, b2));
     }
     if (t->ja3[0]) {
         fprintf(f, "  JA3 %.32s", t->ja3);

@@ -216,6 +216,31 @@ static void test_server_hello_vs_hrr(void **state) {
     assert_int_equal(tls_parse_server_hello(cur_make(x.b, n - 1), &sh), TLS_ERR_TRUNCATED);
 }
 
+// tls_negotiated_version: supported_versions wins over legacy_version (RFC 8446 §4.2.1); the
+// legacy field otherwise; 0 without a ServerHello, whatever its fields hold.
+static void test_negotiated_version(void **state) {
+    (void)state;
+    static bb x;
+    size_t n = build_sh(&x, false);
+    assert_int_equal(tls_parse_server_hello(cur_make(x.b, n), &sh), TLS_ERR_OK);
+    assert_int_equal(tls_negotiated_version(&sh), 0x0303);
+    n = build_sh(&x, true);
+    assert_int_equal(tls_parse_server_hello(cur_make(x.b, n), &sh), TLS_ERR_OK);
+    assert_int_equal(sh.legacy_version, 0x0303);
+    assert_int_equal(tls_negotiated_version(&sh), 0x0304);
+    sh.present = false;
+    assert_int_equal(tls_negotiated_version(&sh), 0);
+    // a TLS 1.3 draft before -22 names its version in the first field (no supported_versions)
+    x.n = 0;
+    bb_u16(&x, 0x7f12);
+    bb_fill(&x, 0x22, 32);
+    bb_u16(&x, 0x1301);
+    bb_open(&x, 2);
+    bb_close(&x);
+    assert_int_equal(tls_parse_server_hello(cur_make(x.b, x.n), &sh), TLS_ERR_OK);
+    assert_int_equal(tls_negotiated_version(&sh), 0x7f12);
+}
+
 static void test_certificate_tls12_and_tls13(void **state) {
     (void)state;
     static bb x;
@@ -400,6 +425,7 @@ int main(void) {
         cmocka_unit_test(test_certificate_tls12_and_tls13),
         cmocka_unit_test(test_server_key_exchange),
         cmocka_unit_test(test_certificate_request),
+        cmocka_unit_test(test_negotiated_version),
         cmocka_unit_test(test_sslv2_client_hello),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
