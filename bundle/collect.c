@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "bundle_internal.h"
-#include "cursor.h"
 
 static void conn_clear(bundle_conn *c) {
     verdict_free(c->v);
@@ -323,8 +322,8 @@ static void add_app_range(bundle_run *r, bundle_conn *c, int dir, uint64_t off, 
 }
 
 // mark_truncated_app: a segment the snapshot length cut short was never parsed (the dissector
-// stops at the loss); when its captured bytes start with an application_data record header
-// (RFC 5246 §6.2.1: type 23, version 3.x) the whole segment counts as application data.
+// stops at the loss); when its captured bytes start with what the dissector takes for an
+// application_data record header the whole segment counts as application data.
 static void mark_truncated_app(bundle_run *r) {
     for (size_t i = 0; i < r->num_segs; i++) {
         const bundle_seg *g = &r->segs[i];
@@ -332,10 +331,10 @@ static void mark_truncated_app(bundle_run *r) {
         if (g->payload_len >= g->wire_payload_len || !c->have_base[g->dir]) {
             continue;
         }
-        cur in = cur_make(g->payload, g->payload_len);
-        uint64_t hdr = 0;
+        tls_record_header h;
         int32_t rel = (int32_t)(g->seq - c->base[g->dir]);
-        if (rel >= 0 && cur_peek_be(&in, 0, 2, &hdr) && hdr == 0x1703) {
+        if (rel >= 0 && tls_record_header_parse(g->payload, g->payload_len, &h) &&
+            h.type == TLS_CONTENT_APPLICATION_DATA) {
             add_app_range(r, c, g->dir, (uint64_t)rel, g->wire_payload_len);
         }
     }

@@ -459,6 +459,21 @@ const char *tls_alert_name(uint8_t desc);      // "handshake_failure", ... (RFC 
 const char *tls_content_type_name(uint8_t t);  // "handshake", ...
 bool tls_is_grease(uint16_t v);
 
+// A TLS record header (RFC 5246 §6.2.1):
+//   struct { ContentType type; ProtocolVersion version; uint16 length; } (5 bytes)
+enum { TLS_CONTENT_APPLICATION_DATA = 23 };
+typedef struct tls_record_header {
+    uint8_t type;
+    uint16_t version;
+    uint16_t length;  // of the body that follows the header
+} tls_record_header;
+
+// tls_record_header_parse reads the record header at the start of p[0..n) and judges it as the
+// dissector judges one: a content type of 20-24, an SSL 3.0 / TLS 1.x record version (drafts
+// included), a length of at most 2^14 + 2048 (RFC 5246 §6.2.3). false when fewer than 5
+// bytes are there or any of these fails; *out is untouched then. p is borrowed.
+bool tls_record_header_parse(const uint8_t *p, size_t n, tls_record_header *out) TLSDIAG_WUR;
+
 // tls_negotiated_version: the version a ServerHello (or HelloRetryRequest) chose — its
 // supported_versions when it sent one (RFC 8446 §4.2.1), else its legacy_version field
 // (RFC 5246 §7.4.1.3); 0 when sh is not present. The one derivation every layer uses.

@@ -1002,3 +1002,17 @@ int tls_sniff(const uint8_t *p, size_t n) {
     }
     return 0;
 }
+
+bool tls_record_header_parse(const uint8_t *p, size_t n, tls_record_header *out) {
+    cur c = cur_make(p, n);
+    uint8_t type;
+    uint64_t version, length;
+    if (!cur_peek_u8(&c, 0, &type) || !cur_peek_be(&c, 1, 2, &version) ||
+        !cur_peek_be(&c, 3, 2, &length) || type < TLS_CT_CHANGE_CIPHER_SPEC ||
+        type > TLS_CT_HEARTBEAT || !tls_record_version_ok((uint16_t)version) ||
+        length > TLS_MAX_RECORD_LEN) {
+        return false;
+    }
+    *out = (tls_record_header){type, (uint16_t)version, (uint16_t)length};
+    return true;
+}

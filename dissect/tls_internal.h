@@ -12,7 +12,7 @@ enum {
     TLS_CT_CHANGE_CIPHER_SPEC = 20,
     TLS_CT_ALERT = 21,
     TLS_CT_HANDSHAKE = 22,
-    TLS_CT_APPLICATION_DATA = 23,
+    TLS_CT_APPLICATION_DATA = TLS_CONTENT_APPLICATION_DATA,
     TLS_CT_HEARTBEAT = 24,
     // SSLv2 message types (RFC 6101 App. E / draft-hickman-netscape-ssl-00 §2.5)
     SSL2_MT_CLIENT_HELLO = 1,
