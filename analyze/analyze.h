@@ -213,6 +213,15 @@ bool verdict_is_failure(const verdict *v);
 verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
 
+// verdict_add_evidence appends one piece of evidence: key, the frame it comes from (0: none)
+// and value, each truncated to its field. Ignored when the same key and value are already
+// listed or the list is full (VERDICT_MAX_EVIDENCE). Every layer that adds to a verdict
+// (analyze/, probe/) goes through it.
+void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value);
+// verdict_add_finding appends a secondary finding under cause c (text truncated to its field);
+// ignored when the list is full (VERDICT_MAX_FINDINGS).
+void verdict_add_finding(verdict *v, cause_id c, const char *text);
+
 // Profile facts report/ prints.
 const char *analyzer_profile_name(const analyzer *a);     // "cloudfront"
 const char *analyzer_profile_version(const analyzer *a);  // data file version

@@ -385,7 +385,7 @@ static void failed_step(const tls_transcript *t, const an_facts *f, char *out, s
 // ---------------------------------------------------------------------------------------------
 // The verdict.
 // ---------------------------------------------------------------------------------------------
-static void add_finding(verdict *v, cause_id c, const char *text) {
+void verdict_add_finding(verdict *v, cause_id c, const char *text) {
     if (v->num_findings < VERDICT_MAX_FINDINGS) {
         v->findings[v->num_findings].cause = c;
         an_copy(v->findings[v->num_findings].text, VERDICT_TEXT, text);
@@ -393,16 +393,21 @@ static void add_finding(verdict *v, cause_id c, const char *text) {
     }
 }
 
-static void add_evidence(verdict *v, const verdict_evidence *e) {
+void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value) {
+    if (v->num_evidence >= VERDICT_MAX_EVIDENCE) {
+        return;
+    }
+    verdict_evidence *e = &v->evidence[v->num_evidence];
+    an_copy(e->key, sizeof e->key, key);
+    an_copy(e->value, sizeof e->value, value);
     for (uint32_t i = 0; i < v->num_evidence; i++) {
         if (strcmp(v->evidence[i].key, e->key) == 0 &&
             strcmp(v->evidence[i].value, e->value) == 0) {
-            return;
+            return;  // already listed (the slot stays unused)
         }
     }
-    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
-        v->evidence[v->num_evidence++] = *e;
-    }
+    e->frame = frame;
+    v->num_evidence++;
 }
 
 static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
@@ -411,12 +416,7 @@ static void add_fact(verdict *v, const char *key, uint32_t frame, const char *va
             return;  // a rule already said it, in its own words
         }
     }
-    verdict_evidence e;
-    memset(&e, 0, sizeof e);
-    an_copy(e.key, sizeof e.key, key);
-    an_copy(e.value, sizeof e.value, value);
-    e.frame = frame;
-    add_evidence(v, &e);
+    verdict_add_evidence(v, key, frame, value);
 }
 
 // add_facts lists what was seen, so that even `unknown` says everything it knows.
@@ -637,7 +637,8 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
             v->confidence = m.confidence;
             an_copy(v->summary, sizeof v->summary, m.summary);
             for (uint32_t k = 0; k < m.num_evidence; k++) {
-                add_evidence(v, &m.evidence[k]);
+                const verdict_evidence *e = &m.evidence[k];
+                verdict_add_evidence(v, e->key, e->frame, e->value);
             }
         } else {
             char text[VERDICT_TEXT];
@@ -645,7 +646,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
             snprintf(text, sizeof text, "%s%.460s",
                      predicted && f->profile->cloudfront ? "CloudFront would refuse: " : "",
                      m.summary);
-            add_finding(v, r->cause, text);
+            verdict_add_finding(v, r->cause, text);
         }
     }
     if (ok && have_primary) {
@@ -729,10 +730,10 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             snprintf(text, sizeof text,
                      "the server sent %u certificate(s) that are not part of the chain: %.400s",
                      chain->extra_certs, chain->extra_text);
-            add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
+            verdict_add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
         }
         if (chain->now_text[0]) {
-            add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
+            verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
     fill_texts(t, chain, v);
@@ -745,7 +746,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             "TLS 1.3 encrypts the server's Certificate, so the chain cannot be checked from "
             "the wire; for certainty run tlsdiag probe, capture with SSLKEYLOGFILE, or: %.300s",
             v->check_command);
-        add_finding(v, CAUSE_UNKNOWN, text);
+        verdict_add_finding(v, CAUSE_UNKNOWN, text);
     }
 }
 

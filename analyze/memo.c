@@ -212,11 +212,9 @@ static void prepend_evidence(verdict *v, const verdict_evidence *add, uint32_t n
 static void refine(verdict *v, const memo_entry *e) {
     // What this connection shows on its own stays, as a finding (the ticket bundle's
     // evidence.pcap, for one, holds the failing connections only).
-    if (v->num_findings < VERDICT_MAX_FINDINGS) {
-        verdict_finding *fd = &v->findings[v->num_findings++];
-        fd->cause = v->cause;
-        snprintf(fd->text, sizeof fd->text, "on its own: %.480s", v->summary);
-    }
+    char own[VERDICT_TEXT];
+    snprintf(own, sizeof own, "on its own: %.480s", v->summary);
+    verdict_add_finding(v, v->cause, own);
     v->cause = CAUSE_CERT_UNTRUSTED_CA;
     v->confidence = CONF_MEDIUM;
     snprintf(v->summary, sizeof v->summary,

@@ -9,23 +9,9 @@
 
 #include "probe_internal.h"
 
+// finding: a secondary finding under the verdict's own cause (unknown for a success).
 static void finding(verdict *v, const char *text) {
-    if (v->num_findings >= VERDICT_MAX_FINDINGS) {
-        return;
-    }
-    verdict_finding *f = &v->findings[v->num_findings++];
-    f->cause = v->cause != CAUSE_OK ? v->cause : CAUSE_UNKNOWN;
-    snprintf(f->text, sizeof f->text, "%s", text);
-}
-
-static void evidence(verdict *v, const char *key, const char *text) {
-    if (v->num_evidence >= VERDICT_MAX_EVIDENCE) {
-        return;
-    }
-    verdict_evidence *e = &v->evidence[v->num_evidence++];
-    snprintf(e->key, sizeof e->key, "%s", key);
-    snprintf(e->value, sizeof e->value, "%s", text);
-    e->frame = 0;
+    verdict_add_finding(v, v->cause != CAUSE_OK ? v->cause : CAUSE_UNKNOWN, text);
 }
 
 static void describe_cert(X509 *x, char *out, size_t outlen) {
@@ -83,10 +69,10 @@ bool probe_check_cert_file(probe_result *r, const char *cert_file, const char *k
     if (!served) {
         snprintf(text, sizeof text, "%s was not compared: the server sent no certificate",
                  cert_file);
-        evidence(v, "cert_file", text);
+        verdict_add_evidence(v, "cert_file", 0, text);
     } else if (X509_cmp(served, file_cert) == 0) {
         snprintf(text, sizeof text, "the server serves the certificate in %.200s", cert_file);
-        evidence(v, "cert_file", text);
+        verdict_add_evidence(v, "cert_file", 0, text);
     } else {
         describe_cert(served, sdesc, sizeof sdesc);
         bool renewed =
@@ -105,7 +91,7 @@ bool probe_check_cert_file(probe_result *r, const char *cert_file, const char *k
         }
         finding(v, text);
         snprintf(text, sizeof text, "file: %.240s; served: %.240s", fdesc, sdesc);
-        evidence(v, renewed ? "cert_file_renewed" : "cert_file_differs", text);
+        verdict_add_evidence(v, renewed ? "cert_file_renewed" : "cert_file_differs", 0, text);
     }
     if (key) {
         if (X509_check_private_key(file_cert, key) != 1) {
@@ -114,10 +100,10 @@ bool probe_check_cert_file(probe_result *r, const char *cert_file, const char *k
                      "cannot load this pair",
                      key_file, cert_file);
             finding(v, text);
-            evidence(v, "key_file", text);
+            verdict_add_evidence(v, "key_file", 0, text);
         } else {
             snprintf(text, sizeof text, "the key in %.200s matches the certificate file", key_file);
-            evidence(v, "key_file", text);
+            verdict_add_evidence(v, "key_file", 0, text);
         }
     }
     X509_free(served);

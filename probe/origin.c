@@ -194,12 +194,8 @@ void probe_origin_attach(probe_origin *po, verdict *v) {
         e->when = now;
         run_probe(po, host, port, sni, e);
     }
-    if (v->num_findings < VERDICT_MAX_FINDINGS) {
-        verdict_finding *f = &v->findings[v->num_findings++];
-        f->cause = e->cause;
-        snprintf(f->text, sizeof f->text, "%s", e->text);
-    }
-    for (uint32_t i = 0; i < e->num_evidence && v->num_evidence < VERDICT_MAX_EVIDENCE; i++) {
-        v->evidence[v->num_evidence++] = e->evidence[i];
+    verdict_add_finding(v, e->cause, e->text);
+    for (uint32_t i = 0; i < e->num_evidence; i++) {
+        verdict_add_evidence(v, e->evidence[i].key, e->evidence[i].frame, e->evidence[i].value);
     }
 }

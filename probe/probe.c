@@ -341,16 +341,6 @@ static void on_transcript(void *user, const tls_transcript *t) {
     free(copy);
 }
 
-static void add_evidence(verdict *v, const char *key, const char *text) {
-    if (v->num_evidence >= VERDICT_MAX_EVIDENCE) {
-        return;
-    }
-    verdict_evidence *e = &v->evidence[v->num_evidence++];
-    snprintf(e->key, sizeof e->key, "%s", key);
-    snprintf(e->value, sizeof e->value, "%s", text);
-    e->frame = 0;
-}
-
 // dns_verdict: nothing to capture when the name does not resolve; still a verdict.
 static verdict *dns_verdict(const probe_config *c, const char *sni, const char *why) {
     verdict *v = calloc(1, sizeof *v);
@@ -371,7 +361,7 @@ static verdict *dns_verdict(const probe_config *c, const char *sni, const char *
     v->first_ts_ns = v->last_ts_ns = pw_now_ns();
     snprintf(v->summary, sizeof v->summary,
              "the origin name does not resolve (%.400s): CloudFront cannot connect either", why);
-    add_evidence(v, "dns", why);
+    verdict_add_evidence(v, "dns", 0, why);
     v->num_fix = 2;
     snprintf(v->fix[0], VERDICT_TEXT,
              "check the origin domain name in the distribution's origin settings: %.300s", c->host);
@@ -414,13 +404,13 @@ static void describe(probe_ctx *p, probe_result *res, size_t nframes) {
     if (res->from_packets) {
         snprintf(text, sizeof text, "%zu frames of the probe's own connection captured on %s",
                  nframes, p->iface);
-        add_evidence(v, "probe_capture", text);
+        verdict_add_evidence(v, "probe_capture", 0, text);
     } else {
         snprintf(text, sizeof text,
                  "client's view, not packets: the frames were rebuilt from the bytes OpenSSL "
                  "sent and received (%.300s)",
                  p->capture_why);
-        add_evidence(v, "probe_capture", text);
+        verdict_add_evidence(v, "probe_capture", 0, text);
         if (!v->capture_note[0]) {
             snprintf(v->capture_note, sizeof v->capture_note, "%s", text);
         }
@@ -430,13 +420,14 @@ static void describe(probe_ctx *p, probe_result *res, size_t nframes) {
                  "the %u certificate(s) analyzed were decrypted by the probe's TLS client "
                  "(TLS 1.3 encrypts them on the wire)",
                  p->pc.num_chain);
-        add_evidence(v, "probe_chain", text);
+        verdict_add_evidence(v, "probe_chain", 0, text);
     }
     if (p->pc.error[0]) {
-        add_evidence(v, "probe_openssl", p->pc.error);
+        verdict_add_evidence(v, "probe_openssl", 0, p->pc.error);
     }
     if (p->pc.verify_result != X509_V_OK) {
-        add_evidence(v, "probe_verify", X509_verify_cert_error_string(p->pc.verify_result));
+        verdict_add_evidence(v, "probe_verify", 0,
+                             X509_verify_cert_error_string(p->pc.verify_result));
     }
 }
 
