@@ -24,8 +24,8 @@ extern "C" {
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Cause ids (../shared/causes.md), generated from the one table in causes.h. Stable: scripts
-// and tickets key on the strings.
+// Cause ids (doc/causes.md), generated from the one table in causes.h. Stable: scripts and
+// tickets key on the strings.
 // ---------------------------------------------------------------------------------------------
 enum {
     CAUSE_F_PREDICTS = 1 << 0,  // the rule also judges handshakes that succeeded

@@ -20,8 +20,8 @@
 // - references: the RFC sections and documents the rule rests on (listed in doc/causes.md).
 // - texts: the fix steps and dead ends in texts.c.
 //
-// The ids are stable (/work/shared/causes.md): scripts and tickets key on the strings; never
-// rename one.
+// The ids are stable: scripts, dashboards and tickets key on the strings; never rename one.
+// doc/causes.md lists them (generated; test_causes fails when it is out of date).
 #ifndef TLSDIAG_CAUSES_H
 #define TLSDIAG_CAUSES_H
 
