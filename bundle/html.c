@@ -239,7 +239,16 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
     bbuf_puts(b, "</td><th>server</th><td>");
     bbuf_html(b, sv);
     bbuf_puts(b, "</td></tr><tr><th>SNI</th><td>");
-    bbuf_html(b, v->has_sni ? v->sni : "(none)");
+    if (v->has_sni) {
+        bbuf_html_n(b, v->sni, verdict_sni_kept(v));  // NULs shown as \x00, never cut
+        if (v->sni_problem) {
+            bbuf_html(b, " (not a valid host name: ");
+            bbuf_html(b, v->sni_problem);
+            bbuf_html(b, ")");
+        }
+    } else {
+        bbuf_html(b, "(none)");
+    }
     bbuf_printf(b,
                 "</td><th>started</th><td>%s</td></tr><tr><th>frames</th><td>%u\xe2\x80\x93%u"
                 "</td><th>broke</th><td>",
@@ -266,7 +275,7 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
             bbuf_puts(b, "<tr><th>");
             bbuf_html(b, v->evidence[i].key);
             bbuf_puts(b, "</th><td>");
-            bbuf_html(b, v->evidence[i].value);
+            bbuf_html_n(b, v->evidence[i].value, verdict_evidence_len(&v->evidence[i]));
             if (v->evidence[i].frame) {
                 bbuf_printf(b, " <span class=\"meta\">(frame %u)</span>", v->evidence[i].frame);
             }

@@ -25,6 +25,7 @@ static void evidence(verdict *v, const char *key, const char *text) {
     verdict_evidence *e = &v->evidence[v->num_evidence++];
     snprintf(e->key, sizeof e->key, "%s", key);
     snprintf(e->value, sizeof e->value, "%s", text);
+    e->value_len = 0;
     e->frame = 0;
 }
 

@@ -348,6 +348,7 @@ static void add_evidence(verdict *v, const char *key, const char *text) {
     verdict_evidence *e = &v->evidence[v->num_evidence++];
     snprintf(e->key, sizeof e->key, "%s", key);
     snprintf(e->value, sizeof e->value, "%s", text);
+    e->value_len = 0;
     e->frame = 0;
 }
 
@@ -366,6 +367,7 @@ static verdict *dns_verdict(const probe_config *c, const char *sni, const char *
     if (sni) {
         v->has_sni = true;
         snprintf(v->sni, sizeof v->sni, "%s", sni);
+        v->sni_len = (uint16_t)strnlen(v->sni, sizeof v->sni);
     }
     v->server.port = c->port ? c->port : PROBE_DEFAULT_PORT;
     v->first_ts_ns = v->last_ts_ns = pw_now_ns();

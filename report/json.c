@@ -508,7 +508,7 @@ static void jevidence_list(jsonw *w, const verdict *v) {
         const verdict_evidence *e = &v->evidence[i];
         jsonw_object_begin(w);
         PUT(w, "key", JFIELD(w, e->key));
-        PUT(w, "value", JFIELD(w, e->value));
+        PUT(w, "value", jbytes(w, e->value, verdict_evidence_len(e)));
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
         jsonw_object_end(w);
     }
@@ -566,7 +566,10 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "network", JOPT(w, v->client_network));
     jsonw_object_end(w);
     PUT(w, "server", jendpoint(w, &v->server));
-    PUT(w, "sni", v->has_sni ? JFIELD(w, v->sni) : jnull(w));
+    PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
+    if (v->sni_problem) {
+        PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
+    }
     PUT(w, "start", jtime(w, v->first_ts_ns));
     PUT(w, "end", jtime(w, v->last_ts_ns));
     jsonw_key(w, "frames");
@@ -651,7 +654,7 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
     jsonw_array_begin(w);
     for (size_t i = 0; i < n && i < 10; i++) {  // top 10, as the text tables
         jsonw_object_begin(w);
-        PUT(w, keyname, JFIELD(w, c[i].key));
+        PUT(w, keyname, jbytes(w, c[i].key, summary_key_len(&c[i])));
         PUT(w, "ok", jint(w, c[i].ok));
         PUT(w, "failed", jint(w, c[i].failed));
         PUT(w, "first_failure", c[i].failed ? jtime(w, c[i].first_fail_ns) : jnull(w));
@@ -709,7 +712,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     if (s->intermittent) {
         jsonw_key(w, "intermittent");
         jsonw_object_begin(w);
-        PUT(w, "sni", JFIELD(w, s->intermittent_sni));
+        PUT(w, "sni", jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
         jsonw_object_end(w);
     } else {
         PUT(w, "intermittent", jnull(w));

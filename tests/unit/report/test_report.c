@@ -418,6 +418,7 @@ static void test_summary_json_and_error(void **state) {
     s.by_sni = sni;
     s.intermittent = true;
     snprintf(s.intermittent_sni, sizeof s.intermittent_sni, "bad.example");
+    s.intermittent_sni_len = (uint16_t)strlen(s.intermittent_sni);
     s.dominant_example = ex;
     report_input_error e = {"x.pcap", 42, 9000, "truncated record"};
     report_run_info info = {.profile_name = "cloudfront",
