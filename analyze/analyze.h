@@ -120,9 +120,11 @@ typedef struct x509_info {
     char issuer[512];
     char serial[80];                // hex
     int64_t not_before, not_after;  // Unix seconds
-    char sans[1024];                // DNS/IP SANs, comma-separated (truncated with "…")
-    uint32_t num_sans;
-    char key_type[16];  // "RSA", "EC", "Ed25519", ...
+    char sans[1024];                // DNS/IP SANs, comma-separated, whole names only
+    uint32_t num_sans;              // DNS/IP SANs in the certificate (the true count)
+    uint32_t num_sans_listed;       // of which in sans; fewer: sans_truncated
+    bool sans_truncated;            // names did not fit: "… and N more" where shown
+    char key_type[16];              // "RSA", "EC", "Ed25519", ...
     uint32_t key_bits;
     char curve[32];         // EC curve short name, "" otherwise
     char sig_alg[64];       // e.g. "sha256WithRSAEncryption"
@@ -202,10 +204,11 @@ typedef struct verdict {
     // the chain as sent, decoded
     uint32_t num_certs;
     x509_info certs[VERDICT_MAX_CERTS];
-    char chain_sha256[65];   // fingerprint of the concatenated chain ("" when no chain)
-    uint32_t cert_frame;     // frame of the server's Certificate message (0: none in clear)
-    char verify_error[128];  // OpenSSL's verify result at handshake time ("ok" when fine)
-    char trust_store[256];   // identity of the store used
+    uint32_t num_certs_sent;  // certificates in the server's message (> num_certs: some not kept)
+    char chain_sha256[65];    // fingerprint of the concatenated chain ("" when no chain)
+    uint32_t cert_frame;      // frame of the server's Certificate message (0: none in clear)
+    char verify_error[128];   // OpenSSL's verify result at handshake time ("ok" when fine)
+    char trust_store[256];    // identity of the store used
 
     // capture quality as a sentence ("" when complete)
     char capture_note[VERDICT_TEXT];

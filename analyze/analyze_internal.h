@@ -122,6 +122,10 @@ typedef struct an_chain_cache an_chain_cache;
 an_chain_cache *an_chain_cache_new(void);
 void an_chain_cache_free(an_chain_cache *c);
 
+// an_sans_fit writes xi's SAN list for prose, at most max bytes of names: whole names only,
+// then "… and N more" when some were left out (here or when the certificate was read).
+void an_sans_fit(const x509_info *xi, size_t max, char *out, size_t outlen);
+
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
 // same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached

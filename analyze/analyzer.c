@@ -660,6 +660,7 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *
 
 static void copy_chain(const an_chain *c, verdict *v) {
     v->num_certs = c->num_info;
+    v->num_certs_sent = c->num_certs > c->num_info ? c->num_certs : c->num_info;
     memcpy(v->certs, c->certs, sizeof v->certs[0] * c->num_info);
     an_copy(v->chain_sha256, sizeof v->chain_sha256, c->chain_sha256);
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);

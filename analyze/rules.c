@@ -961,9 +961,11 @@ static bool rule_sni_missing(const tls_transcript *t, const an_facts *f, rule_ma
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
     m->confidence = CONF_MEDIUM;
+    char sans[128];
+    an_sans_fit(&f->chain->certs[0], 100, sans, sizeof sans);
     snprintf(m->summary, sizeof m->summary,
-             "the client sent no SNI and rejected the default certificate ('%.300s', SANs %.100s)",
-             f->chain->certs[0].subject, f->chain->certs[0].sans);
+             "the client sent no SNI and rejected the default certificate ('%.300s', SANs %s)",
+             f->chain->certs[0].subject, sans);
     return true;
 }
 
@@ -1003,14 +1005,16 @@ static bool rule_cert_name_mismatch(const tls_transcript *t, const an_facts *f, 
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
-    char sni[160];
+    char sni[160], sans[300];
+    // Whole names only, with "… and N more": a list cut mid-name reads as a name it is not.
+    an_sans_fit(&f->chain->certs[0], 250, sans, sizeof sans);
     snprintf(m->summary, sizeof m->summary,
-             "no name in the certificate matches the SNI '%.150s' (SANs: %.280s)",
-             an_sni_phrase(&t->ch, sni, sizeof sni),
-             f->chain->certs[0].sans[0] ? f->chain->certs[0].sans : "(none)");
+             "no name in the certificate matches the SNI '%.150s' (SANs: %s)",
+             an_sni_phrase(&t->ch, sni, sizeof sni), sans[0] ? sans : "(none)");
     rule_evidence_sni(m, &t->ch);
-    rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %.250s",
-                  f->chain->certs[0].subject, f->chain->certs[0].sans);
+    an_sans_fit(&f->chain->certs[0], 250, sans, sizeof sans);
+    rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %s",
+                  f->chain->certs[0].subject, sans);
     if (strcmp(sni, t->ch.sni) == 0 && !same_site(t->ch.sni, f->chain->certs[0].sans)) {
         rule_evidence(m, "default_certificate", t->cert.frame,
                       "no name of the certificate is under %.200s: the server likely ignored the "

@@ -184,6 +184,9 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
         validity_bar(x, t, b);
         bbuf_puts(b, "</td></tr><tr><th>SANs</th><td>");
         bbuf_html(b, x->sans[0] ? x->sans : "(none)");
+        if (x->num_sans_listed < x->num_sans) {
+            bbuf_printf(b, " \xe2\x80\xa6 and %u more", x->num_sans - x->num_sans_listed);
+        }
         bbuf_printf(b, "</td></tr><tr><th>key</th><td>%s %u%s%s</td></tr>", x->key_type,
                     x->key_bits, x->curve[0] ? " " : "", x->curve);
         bbuf_puts(b, "<tr><th>signature</th><td>");
@@ -205,6 +208,10 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
             bbuf_puts(b, "nothing found on this certificate");
         }
         bbuf_puts(b, "</td></tr></table></div>\n");
+    }
+    if (v->num_certs_sent > v->num_certs) {
+        bbuf_printf(b, "<p class=\"meta\">\xe2\x80\xa6 and %u more certificates (not kept).</p>\n",
+                    v->num_certs_sent - v->num_certs);
     }
 }
 

@@ -107,7 +107,14 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
                         : t < x->not_before ? " (NOT YET VALID at handshake time)"
                                             : "");
             bbuf_md(b, x->sans[0] ? x->sans : "(none)");
+            if (x->num_sans_listed < x->num_sans) {
+                bbuf_printf(b, " \xe2\x80\xa6 and %u more", x->num_sans - x->num_sans_listed);
+            }
             bbuf_printf(b, "; key %s %u; SHA-256 %s\n", x->key_type, x->key_bits, x->sha256);
+        }
+        if (v->num_certs_sent > v->num_certs) {
+            bbuf_printf(b, "\n\xe2\x80\xa6 and %u more certificates (not kept)\n",
+                        v->num_certs_sent - v->num_certs);
         }
     }
     md_list(b, "Fix", v->fix, v->num_fix, true);

@@ -538,6 +538,11 @@ static void jx509(jsonw *w, const x509_info *c) {
         }
     }
     jsonw_array_end(w);
+    if (c->sans_truncated) {
+        // Only when names were left out (the list is whole otherwise): the true count.
+        PUT(w, "sans_count", jinteger(w, c->num_sans));
+        PUT(w, "sans_truncated", jboolean(w, true));
+    }
     jsonw_key(w, "key");
     jsonw_object_begin(w);
     PUT(w, "type", JOPT(w, c->key_type));
@@ -640,6 +645,11 @@ bool json_verdict(report *r, const verdict *v) {
         jx509(w, &v->certs[i]);
     }
     jsonw_array_end(w);
+    if (v->num_certs_sent > v->num_certs) {
+        // Only when some were not kept (VERDICT_MAX_CERTS): the true count and the flag.
+        PUT(w, "certificates_count", jinteger(w, v->num_certs_sent));
+        PUT(w, "certificates_truncated", jboolean(w, true));
+    }
     PUT(w, "chain_sha256", JOPT(w, v->chain_sha256));
     PUT(w, "verify_result", JOPT(w, v->verify_error));
     PUT(w, "trust_store", JOPT(w, v->trust_store));

@@ -395,6 +395,42 @@ static void test_verdict_json(void **state) {
     free(v);
 }
 
+// A certificate whose SAN list was capped, and a chain of which not all certificates were kept:
+// JSON lists what was kept and carries the true count and the flag; a list that was not capped
+// has neither (the goldens stay as they were).
+static void test_verdict_json_sans_count(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    v->num_certs = 2;
+    memset(v->certs, 0, 2 * sizeof v->certs[0]);
+    snprintf(v->certs[0].sans, sizeof v->certs[0].sans, "n0.example,n1.example");
+    v->certs[0].num_sans = 10000;
+    v->certs[0].num_sans_listed = 2;
+    v->certs[0].sans_truncated = true;
+    snprintf(v->certs[1].sans, sizeof v->certs[1].sans, "whole.example");
+    v->certs[1].num_sans = v->certs[1].num_sans_listed = 1;
+    v->num_certs_sent = 12;  // the server sent 12, two were kept
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_QUIET);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    json_t *j = parse_one(c.buf);
+    json_t *certs = json_object_get(j, "certificates");
+    json_t *c0 = json_array_get(certs, 0), *c1 = json_array_get(certs, 1);
+    assert_int_equal(json_array_size(json_object_get(c0, "sans")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c0, "sans"), 1)),
+                        "n1.example");
+    assert_int_equal(jget_int(c0, "sans_count"), 10000);
+    assert_true(json_is_true(json_object_get(c0, "sans_truncated")));
+    assert_null(json_object_get(c1, "sans_count"));
+    assert_null(json_object_get(c1, "sans_truncated"));
+    assert_int_equal(jget_int(j, "certificates_count"), 12);
+    assert_true(json_is_true(json_object_get(j, "certificates_truncated")));
+    json_decref(j);
+    free(c.buf);
+    free(v);
+}
+
 static void test_summary_json_and_error(void **state) {
     (void)state;
     verdict *ex = sample_verdict();
@@ -519,6 +555,7 @@ int main(void) {
         cmocka_unit_test(test_verdict_text_fits_80_columns),
         cmocka_unit_test(test_verdict_quiet_and_succeeded),
         cmocka_unit_test(test_verdict_json),
+        cmocka_unit_test(test_verdict_json_sans_count),
         cmocka_unit_test(test_summary_json_and_error),
         cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_write_error_is_sticky),
