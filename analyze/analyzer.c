@@ -435,9 +435,11 @@ static void add_fact(verdict *v, const char *key, uint32_t frame, const char *va
 static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     char buf[VERDICT_TEXT], sni[160];
     if (t->ch.present) {
-        snprintf(buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
-                 an_version_name(t->ch.legacy_version), t->ch.num_ciphers,
-                 an_sni_phrase(&t->ch, sni, sizeof sni));
+        snprintf(
+            buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
+            an_version_name(t->ch.legacy_version),
+            t->ch.num_ciphers_sent > t->ch.num_ciphers ? t->ch.num_ciphers_sent : t->ch.num_ciphers,
+            an_sni_phrase(&t->ch, sni, sizeof sni));
         add_fact(v, "client_hello", t->ch.frame, buf);
     }
     if (v->sni_problem) {

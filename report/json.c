@@ -200,6 +200,16 @@ static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
     PUT(w, "psk_modes", ch->has_psk_modes ? jinteger(w, ch->psk_modes) : jnull(w));
     jsonw_object_end(w);
     PUT(w, "truncated", jboolean(w, ch->truncated));
+    // The true counts of the lists above, only where some entries were not kept.
+    if (ch->num_ciphers_sent > ch->num_ciphers) {
+        PUT(w, "ciphers_count", jinteger(w, ch->num_ciphers_sent));
+    }
+    if (ch->num_extensions_sent > ch->num_extensions) {
+        PUT(w, "extensions_count", jinteger(w, ch->num_extensions_sent));
+    }
+    if (ch->num_alpn_sent > ch->num_alpn) {
+        PUT(w, "alpn_count", jinteger(w, ch->num_alpn_sent));
+    }
     jsonw_object_end(w);
 }
 
@@ -235,6 +245,9 @@ static void jserver_hello(jsonw *w, const tls_server_hello *sh) {
 #undef FLAG
     jsonw_object_end(w);
     PUT(w, "truncated", jboolean(w, sh->truncated));
+    if (sh->num_extensions_sent > sh->num_extensions) {
+        PUT(w, "extensions_count", jinteger(w, sh->num_extensions_sent));
+    }
     jsonw_object_end(w);
 }
 

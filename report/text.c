@@ -101,9 +101,15 @@ static void describe_client_hello(const tls_client_hello *ch, char *out, size_t 
         report_escape((const uint8_t *)ch->sni, sni_len(ch), REPORT_ESC_TEXT, sni, sizeof sni);
     }
     version_range(ch, vr, sizeof vr);
-    snprintf(out, outlen, "%s (%s%s%s%s, %u suites)",
-             ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello", ch->has_sni ? "SNI " : "no SNI",
-             ch->has_sni ? sni : "", ", ", vr, (unsigned)ch->num_ciphers);
+    char kept[32] = "";
+    if (ch->num_ciphers_sent > ch->num_ciphers) {
+        snprintf(kept, sizeof kept, ", %u kept", (unsigned)ch->num_ciphers);
+    }
+    snprintf(
+        out, outlen, "%s (%s%s%s%s, %u suites%s)", ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello",
+        ch->has_sni ? "SNI " : "no SNI", ch->has_sni ? sni : "", ", ", vr,
+        (unsigned)(ch->num_ciphers_sent > ch->num_ciphers ? ch->num_ciphers_sent : ch->num_ciphers),
+        kept);
 }
 
 static void describe_server_hello(const tls_server_hello *sh, char *out, size_t outlen) {

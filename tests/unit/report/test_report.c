@@ -267,6 +267,29 @@ static void test_transcript_json_fields(void **state) {
     free(t);
 }
 
+// A ClientHello whose lists were capped: the JSON carries the true counts beside `truncated`.
+static void test_transcript_json_true_counts(void **state) {
+    (void)state;
+    tls_transcript *t = sample_transcript("origin.example.com", 18);
+    t->ch.truncated = true;
+    t->ch.num_ciphers_sent = 300;  // 2 kept (the sample's)
+    t->ch.num_extensions_sent = 70;
+    t->ch.num_alpn_sent = 20;
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+    json_t *j = parse_one(c.buf);
+    json_t *ch = json_object_get(j, "client_hello");
+    assert_true(json_is_true(json_object_get(ch, "truncated")));
+    assert_int_equal(jget_int(ch, "ciphers_count"), 300);
+    assert_int_equal(jget_int(ch, "extensions_count"), 70);
+    assert_int_equal(jget_int(ch, "alpn_count"), 20);
+    json_decref(j);
+    free(c.buf);
+    free(t);
+}
+
 static void test_transcript_text_ladder(void **state) {
     (void)state;
     tls_transcript *t = sample_transcript("origin.example.com", 18);
@@ -551,6 +574,7 @@ int main(void) {
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_transcript_json_hostile_sni),
         cmocka_unit_test(test_transcript_json_fields),
+        cmocka_unit_test(test_transcript_json_true_counts),
         cmocka_unit_test(test_transcript_text_ladder),
         cmocka_unit_test(test_verdict_text_fits_80_columns),
         cmocka_unit_test(test_verdict_quiet_and_succeeded),
