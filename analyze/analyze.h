@@ -88,9 +88,11 @@ typedef struct x509_info {
     char issuer[512];
     char serial[80];                // hex
     int64_t not_before, not_after;  // Unix seconds
-    char sans[1024];                // DNS/IP SANs, comma-separated (truncated with "…")
-    uint32_t num_sans;
-    char key_type[16];  // "RSA", "EC", "Ed25519", ...
+    char sans[1024];                // DNS/IP SANs, comma-separated, whole names only
+    uint32_t num_sans;              // DNS/IP SANs in the certificate (the true count)
+    uint32_t num_sans_listed;       // of which in sans; fewer: sans_truncated
+    bool sans_truncated;            // names did not fit: "… and N more" where shown
+    char key_type[16];              // "RSA", "EC", "Ed25519", ...
     uint32_t key_bits;
     char curve[32];         // EC curve short name, "" otherwise
     char sig_alg[64];       // e.g. "sha256WithRSAEncryption"
@@ -118,6 +120,7 @@ typedef struct verdict_finding {
 typedef struct verdict_evidence {
     char key[48];              // "alert", "client_versions", "missing_issuer", ...
     char value[VERDICT_TEXT];  // human/JSON-safe text (escaped by report/ at output)
+    uint16_t value_len;        // bytes of value when it holds wire bytes (NULs too); 0: strlen
     uint32_t frame;            // frame the evidence comes from, 0 when none
 } verdict_evidence;
 
@@ -127,8 +130,12 @@ typedef struct verdict {
     tls_endpoint client, server;
     uint32_t first_frame, last_frame;
     int64_t first_ts_ns, last_ts_ns;
-    char sni[TLS_MAX_SNI_LEN + 1];
+    char sni[TLS_MAX_SNI_LEN + 1];  // bytes as sent, NUL-terminated but may hold NULs: use
+    uint16_t sni_len;               // its length on the wire (> TLS_MAX_SNI_LEN: sni is cut)
     bool has_sni;
+    // sni_problem: why the SNI is not a valid host name (analyze_host_name_problem), NULL when it
+    // is one. Such an SNI is shown escaped and flagged, and never enters a printed command.
+    const char *sni_problem;
     uint16_t version;  // negotiated version (0 when none)
     uint16_t cipher;   // chosen cipher (0 when none)
     char ja3[33], ja3s[33], ja4[40];
@@ -165,10 +172,11 @@ typedef struct verdict {
     // the chain as sent, decoded
     uint32_t num_certs;
     x509_info certs[VERDICT_MAX_CERTS];
-    char chain_sha256[65];   // fingerprint of the concatenated chain ("" when no chain)
-    uint32_t cert_frame;     // frame of the server's Certificate message (0: none in clear)
-    char verify_error[128];  // OpenSSL's verify result at handshake time ("ok" when fine)
-    char trust_store[256];   // identity of the store used
+    uint32_t num_certs_sent;  // certificates in the server's message (> num_certs: some not kept)
+    char chain_sha256[65];    // fingerprint of the concatenated chain ("" when no chain)
+    uint32_t cert_frame;      // frame of the server's Certificate message (0: none in clear)
+    char verify_error[128];   // OpenSSL's verify result at handshake time ("ok" when fine)
+    char trust_store[256];    // identity of the store used
 
     // capture quality as a sentence ("" when complete)
     char capture_note[VERDICT_TEXT];
@@ -212,12 +220,20 @@ bool verdict_is_failure(const verdict *v);
 // (probe/: its own connection; key log): the verdict's `method` says how it was obtained.
 verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
+// verdict_sni_kept: the bytes of v->sni to print: its wire length, capped, NULs included (a
+// verdict built without sni_len, e.g. by probe/ from a command-line name: up to the NUL).
+size_t verdict_sni_kept(const verdict *v);
+// verdict_evidence_len: the length of e->value (value_len, else up to its NUL).
+size_t verdict_evidence_len(const verdict_evidence *e);
 
 // verdict_add_evidence appends one piece of evidence: key, the frame it comes from (0: none)
 // and value, each truncated to its field. Ignored when the same key and value are already
 // listed or the list is full (VERDICT_MAX_EVIDENCE). Every layer that adds to a verdict
 // (analyze/, probe/) goes through it.
 void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value);
+// verdict_copy_evidence appends a copy of e (its value compared and kept as bytes: wire values
+// may hold NULs) unless the same key and value is already listed or the list is full.
+void verdict_copy_evidence(verdict *v, const verdict_evidence *e);
 // verdict_add_finding appends a secondary finding under cause c (text truncated to its field);
 // ignored when the list is full (VERDICT_MAX_FINDINGS).
 void verdict_add_finding(verdict *v, cause_id c, const char *text);
@@ -248,6 +264,7 @@ void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
 // ---------------------------------------------------------------------------------------------
 typedef struct summary_count {
     char key[TLS_MAX_SNI_LEN + 1];  // cause name, SNI, network or fingerprint
+    uint16_t key_len;               // bytes of key: an SNI may hold NULs (shown escaped)
     uint64_t ok, failed;
     int64_t first_fail_ns, last_fail_ns;
     cause_id top_cause;  // most frequent failure cause for this key
@@ -265,9 +282,13 @@ typedef struct summary {
     const summary_count *by_sni, *by_network, *by_cert;
     bool intermittent;  // some SNI both succeeded and failed
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
+    uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
 } summary;
+
+// summary_key_len: the bytes of c->key to print (key_len; up to the NUL when not set).
+size_t summary_key_len(const summary_count *c);
 
 // analyzer_summary returns the summary of every verdict so far (owned by the analyzer).
 const summary *analyzer_summary(analyzer *a);
@@ -276,6 +297,24 @@ const summary *analyzer_summary(analyzer *a);
 // It may refine v first from earlier connections to the same server (see
 // analyzer_config.no_cross_connection), exactly as analyzer_run does with one thread.
 void analyzer_summary_add(analyzer *a, verdict *v);
+
+// ---------------------------------------------------------------------------------------------
+// Words for the commands we print (shell.c). Every string from the wire or a file that enters a
+// printed command line (SNI, addresses, file names) goes through analyze_shell_quote.
+// ---------------------------------------------------------------------------------------------
+// analyze_shell_quote writes s[0..n) as one POSIX shell word into out: as is when every byte is
+// plain ([A-Za-z0-9_./+-:@%,=]), else in single quotes with each ' written '\''. It refuses
+// (returns false, out = "") a string that no pasted word can carry as itself — NUL, C0/C1
+// control bytes, DEL, invalid UTF-8 — and one that does not fit in outlen: never cut.
+bool analyze_shell_quote(const char *s, size_t n, char *out, size_t outlen) TLSDIAG_WUR;
+// analyze_host_name_problem: NULL when s[0..n) is a valid DNS host name for SNI (RFC 6066 §3:
+// ASCII, no trailing dot, no IP literal; LDH labels of 1..63 bytes, ≤ 253 in all; '_' is
+// accepted), else a phrase saying why not ("contains a NUL byte", "ends with a dot", ...).
+const char *analyze_host_name_problem(const char *s, size_t n);
+// analyze_utf8_seq: the length (1..4) of the well-formed UTF-8 sequence at s[0..n) (n ≥ 1), or
+// 0. Well-formed per RFC 3629 §4: no overlong forms, no surrogates, ≤ U+10FFFF. The escapers
+// of report/ and the shell quoting use it, so they agree on what is invalid.
+size_t analyze_utf8_seq(const uint8_t *s, size_t n);
 
 #ifdef __cplusplus
 }

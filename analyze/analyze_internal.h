@@ -122,6 +122,10 @@ typedef struct an_chain_cache an_chain_cache;
 an_chain_cache *an_chain_cache_new(void);
 void an_chain_cache_free(an_chain_cache *c);
 
+// an_sans_fit writes xi's SAN list for prose, at most max bytes of names: whole names only,
+// then "… and N more" when some were left out (here or when the certificate was read).
+void an_sans_fit(const x509_info *xi, size_t max, char *out, size_t outlen);
+
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
 // same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached
@@ -176,6 +180,11 @@ extern const size_t an_num_rules;
 // rule_evidence appends key/value/frame to m (ignored when full); formats like printf.
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+// rule_evidence_sni appends the client's SNI as evidence "sni": its bytes, NULs included
+// (value_len), or "(none sent)".
+void rule_evidence_sni(rule_match *m, const tls_client_hello *ch);
+// an_sni_phrase writes how prose names the SNI: the name, or why it is not a host name.
+const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen);
 
 // ---------------------------------------------------------------------------------------------
 // Texts (texts.c): fix steps and dead ends per cause, with {placeholders}.
@@ -184,10 +193,22 @@ typedef struct an_text_vars {
     const char *sni, *server, *port, *issuer, *root, *order, *versions;
 } an_text_vars;
 
+// an_sni_word: the SNI for {sni} in texts — the SNI when it is a valid host name, else
+// "ORIGIN_DOMAIN" (as when none was sent): a name that is not one never enters a command.
+const char *an_sni_word(const verdict *v);
+// an_endpoint_word writes e's address as -connect wants it ("192.0.2.1", "[2001:db8::1]") and
+// its port; both still go through analyze_shell_quote where they enter a command.
+void an_endpoint_word(const tls_endpoint *e, char *host, size_t hostlen, char port[8]);
+// an_sni_kept: how many bytes of the SNI ch->sni holds (the wire length, capped).
+static inline size_t an_sni_kept(const tls_client_hello *ch) {
+    return ch->sni_len < TLS_MAX_SNI_LEN ? ch->sni_len : TLS_MAX_SNI_LEN;
+}
+
 // an_texts_fill writes the fix steps and dead ends of cause c into v, expanding placeholders.
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v);
 // an_text_expand copies tmpl to out replacing {sni} {server} {port} {issuer} {root} {order}
-// {versions}; unknown names stay as written.
+// {versions}; unknown names stay as written. {sni} {server} {port} are shell-quoted where they
+// are substituted (analyze_shell_quote), and a quoted word is never cut.
 void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_t outlen);
 
 // ---------------------------------------------------------------------------------------------

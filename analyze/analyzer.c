@@ -393,21 +393,37 @@ void verdict_add_finding(verdict *v, cause_id c, const char *text) {
     }
 }
 
-void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value) {
-    if (v->num_evidence >= VERDICT_MAX_EVIDENCE) {
-        return;
+size_t verdict_sni_kept(const verdict *v) {
+    if (v->sni_len == 0) {
+        return strnlen(v->sni, sizeof v->sni);
     }
-    verdict_evidence *e = &v->evidence[v->num_evidence];
-    an_copy(e->key, sizeof e->key, key);
-    an_copy(e->value, sizeof e->value, value);
+    return v->sni_len < TLS_MAX_SNI_LEN ? v->sni_len : TLS_MAX_SNI_LEN;
+}
+
+size_t verdict_evidence_len(const verdict_evidence *e) {
+    return e->value_len ? e->value_len : strnlen(e->value, sizeof e->value);
+}
+
+void verdict_copy_evidence(verdict *v, const verdict_evidence *e) {
     for (uint32_t i = 0; i < v->num_evidence; i++) {
-        if (strcmp(v->evidence[i].key, e->key) == 0 &&
-            strcmp(v->evidence[i].value, e->value) == 0) {
-            return;  // already listed (the slot stays unused)
+        const verdict_evidence *o = &v->evidence[i];
+        if (strcmp(o->key, e->key) == 0 && verdict_evidence_len(o) == verdict_evidence_len(e) &&
+            memcmp(o->value, e->value, verdict_evidence_len(e)) == 0) {
+            return;
         }
     }
-    e->frame = frame;
-    v->num_evidence++;
+    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
+        v->evidence[v->num_evidence++] = *e;
+    }
+}
+
+void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value) {
+    verdict_evidence e;
+    memset(&e, 0, sizeof e);
+    an_copy(e.key, sizeof e.key, key);
+    an_copy(e.value, sizeof e.value, value);
+    e.frame = frame;
+    verdict_copy_evidence(v, &e);
 }
 
 static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
@@ -421,12 +437,33 @@ static void add_fact(verdict *v, const char *key, uint32_t frame, const char *va
 
 // add_facts lists what was seen, so that even `unknown` says everything it knows.
 static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
-    char buf[VERDICT_TEXT];
+    char buf[VERDICT_TEXT], sni[160];
     if (t->ch.present) {
-        snprintf(buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
-                 an_version_name(t->ch.legacy_version), t->ch.num_ciphers,
-                 t->ch.has_sni ? t->ch.sni : "(none)");
+        snprintf(
+            buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
+            an_version_name(t->ch.legacy_version),
+            t->ch.num_ciphers_sent > t->ch.num_ciphers ? t->ch.num_ciphers_sent : t->ch.num_ciphers,
+            an_sni_phrase(&t->ch, sni, sizeof sni));
         add_fact(v, "client_hello", t->ch.frame, buf);
+    }
+    if (v->sni_problem) {
+        // Flagged on every verdict, whatever the cause: the SNI bytes (escaped by each output)
+        // and why they are not a host name.
+        rule_match m;
+        m.num_evidence = 0;
+        rule_evidence_sni(&m, &t->ch);
+        bool have = false;
+        for (uint32_t i = 0; i < v->num_evidence; i++) {
+            have |= strcmp(v->evidence[i].key, "sni") == 0;
+        }
+        if (!have && m.num_evidence == 1) {
+            verdict_copy_evidence(v, &m.evidence[0]);
+        }
+        snprintf(buf, sizeof buf,
+                 "not a valid host name: %s (RFC 6066 §3); shown escaped and left out of the "
+                 "printed commands",
+                 v->sni_problem);
+        add_fact(v, "sni_invalid", t->ch.frame, buf);
     }
     if (t->sh.present) {
         const char *cn = tls_cipher_name(t->sh.cipher);
@@ -539,7 +576,13 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
     v->last_ts_ns = t->last_ts_ns;
     v->has_sni = t->ch.has_sni;
     if (t->ch.has_sni) {
-        an_copy(v->sni, sizeof v->sni, t->ch.sni);
+        // Bytes, not a C string: an SNI "a\0b.example.com" is kept whole (and shown escaped).
+        size_t kept = an_sni_kept(&t->ch);
+        memcpy(v->sni, t->ch.sni, kept);
+        v->sni[kept] = '\0';
+        v->sni_len = t->ch.sni_len;
+        v->sni_problem = kept < t->ch.sni_len ? "is longer than 253 bytes"
+                                              : analyze_host_name_problem(v->sni, kept);
     }
     v->version = tls_negotiated_version(&t->sh);
     v->cipher = t->sh.present ? t->sh.cipher : 0;
@@ -553,13 +596,41 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
     an_copy(v->trust_store, sizeof v->trust_store, a->trust_store);
 }
 
+const char *an_sni_word(const verdict *v) {
+    return v->has_sni && v->sni_problem == NULL ? v->sni : "ORIGIN_DOMAIN";
+}
+
+void an_endpoint_word(const tls_endpoint *e, char *host, size_t hostlen, char port[8]) {
+    char addr[64];
+    an_endpoint_addr(e, addr, sizeof addr);
+    snprintf(host, hostlen, e->family == 6 ? "[%s]" : "%s", addr);  // -connect [v6]:port
+    snprintf(port, 8, "%u", e->port);
+}
+
+// check_command: the openssl s_client line that repeats this handshake's server side. Every
+// word from the wire is shell-quoted; an SNI that is not a valid host name never enters it: the
+// command goes without -servername, and a shell comment on the same line says why.
+static void check_command(verdict *v) {
+    char host[80], port[8], qhost[96], qsni[TLS_MAX_SNI_LEN + 8];
+    an_endpoint_word(&v->server, host, sizeof host, port);
+    if (!analyze_shell_quote(host, strlen(host), qhost, sizeof qhost)) {
+        return;  // an address always fits; no command rather than a broken one
+    }
+    if (v->has_sni && v->sni_problem == NULL &&
+        analyze_shell_quote(v->sni, strlen(v->sni), qsni, sizeof qsni)) {
+        snprintf(v->check_command, sizeof v->check_command,
+                 "openssl s_client -connect %s:%s -servername %s -showcerts", qhost, port, qsni);
+    } else {
+        snprintf(
+            v->check_command, sizeof v->check_command,
+            "openssl s_client -connect %s:%s -noservername -showcerts%s", qhost, port,
+            v->has_sni ? "  # the SNI sent is not a valid host name (RFC 6066 §3): left out" : "");
+    }
+}
+
 static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *v) {
-    char server[64], port[8], versions[128] = "";
-    an_endpoint_addr(&t->server, server, sizeof server);
-    snprintf(port, sizeof port, "%u", t->server.port);
-    const char *sni = t->ch.has_sni ? t->ch.sni : "ORIGIN_DOMAIN";
-    char hostport[80];
-    snprintf(hostport, sizeof hostport, t->server.family == 6 ? "[%s]" : "%s", server);
+    char hostport[80], port[8], versions[128] = "";
+    an_endpoint_word(&t->server, hostport, sizeof hostport, port);
     const char *issuer = "", *root = "", *order = "";
     char rootbuf[512];
     if (chain) {
@@ -584,15 +655,14 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *
     if (!versions[0] && t->ch.present) {
         snprintf(versions, sizeof versions, "up to %s", an_version_name(t->ch.legacy_version));
     }
-    an_text_vars vars = {sni, hostport, port, issuer, root, order, versions};
+    an_text_vars vars = {an_sni_word(v), hostport, port, issuer, root, order, versions};
     an_texts_fill(v->cause, &vars, v);
-    snprintf(v->check_command, sizeof v->check_command,
-             "openssl s_client -connect %s:%s %s%s -showcerts", hostport, port,
-             t->ch.has_sni ? "-servername " : "-noservername", t->ch.has_sni ? t->ch.sni : "");
+    check_command(v);
 }
 
 static void copy_chain(const an_chain *c, verdict *v) {
     v->num_certs = c->num_info;
+    v->num_certs_sent = c->num_certs > c->num_info ? c->num_certs : c->num_info;
     memcpy(v->certs, c->certs, sizeof v->certs[0] * c->num_info);
     an_copy(v->chain_sha256, sizeof v->chain_sha256, c->chain_sha256);
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
@@ -637,8 +707,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
             v->confidence = m.confidence;
             an_copy(v->summary, sizeof v->summary, m.summary);
             for (uint32_t k = 0; k < m.num_evidence; k++) {
-                const verdict_evidence *e = &m.evidence[k];
-                verdict_add_evidence(v, e->key, e->frame, e->value);
+                verdict_copy_evidence(v, &m.evidence[k]);
             }
         } else {
             char text[VERDICT_TEXT];
@@ -776,9 +845,13 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     f.trust_store = a->trust_store;
     const an_chain *chain = NULL;
     if (t->cert.present && t->cert.num_stored > 0) {
-        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert,
-                              t->ch.has_sni ? t->ch.sni : NULL, f.handshake_time, a->now,
-                              a->chain_scratch, &chain)) {
+        // X509_check_host compares C strings: an SNI with a NUL (or cut) is checked as a name
+        // no certificate can carry, so it matches nothing instead of its first label.
+        size_t kept = an_sni_kept(&t->ch);
+        bool whole = kept == t->ch.sni_len && memchr(t->ch.sni, '\0', kept) == NULL;
+        const char *name = !t->ch.has_sni ? NULL : whole ? t->ch.sni : "(SNI with a NUL byte)";
+        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert, name, f.handshake_time,
+                              a->now, a->chain_scratch, &chain)) {
             free(v);
             return NULL;
         }

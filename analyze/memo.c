@@ -236,12 +236,9 @@ static void refine(verdict *v, const memo_entry *e) {
              "%.200s: in the trust store tlsdiag used (%.200s), not in this client's", e->root,
              v->trust_store);
     prepend_evidence(v, add, 2);
-    char server[64], hostport[80], port[8];
-    an_endpoint_addr(&v->server, server, sizeof server);
-    snprintf(hostport, sizeof hostport, v->server.family == 6 ? "[%s]" : "%s", server);
-    snprintf(port, sizeof port, "%u", v->server.port);
-    an_text_vars vars = {
-        v->has_sni ? v->sni : "ORIGIN_DOMAIN", hostport, port, "", e->root, "", ""};
+    char hostport[80], port[8];
+    an_endpoint_word(&v->server, hostport, sizeof hostport, port);
+    an_text_vars vars = {an_sni_word(v), hostport, port, "", e->root, "", ""};
     an_texts_fill(CAUSE_CERT_UNTRUSTED_CA, &vars, v);
 }
 
@@ -256,6 +253,12 @@ void an_memo_apply(an_memo *m, verdict *v) {
         return;
     }
     const char *sni = v->has_sni ? v->sni : "";
+    size_t kept = verdict_sni_kept(v);
+    if (v->has_sni && (memchr(v->sni, '\0', kept) != NULL || v->sni_len > kept)) {
+        // The key is a C string: "a\0b" would be "a". Such an SNI is not a host name any
+        // server has a site for; nothing is remembered or looked up for it.
+        return;
+    }
     uint32_t h = key_hash(&v->server, sni);
     int16_t i = lookup(m, h, &v->server, sni);
     if (chain) {

@@ -40,10 +40,43 @@ void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *f
     verdict_evidence *e = &m->evidence[m->num_evidence++];
     an_copy(e->key, sizeof e->key, key);
     e->frame = frame;
+    e->value_len = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->value, sizeof e->value, fmt, ap);
     va_end(ap);
+}
+
+void rule_evidence_sni(rule_match *m, const tls_client_hello *ch) {
+    if (!ch->has_sni) {
+        rule_evidence(m, "sni", ch->frame, "(none sent)");
+        return;
+    }
+    if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
+        return;
+    }
+    verdict_evidence *e = &m->evidence[m->num_evidence++];
+    an_copy(e->key, sizeof e->key, "sni");
+    e->frame = ch->frame;
+    size_t kept = an_sni_kept(ch);  // ≤ TLS_MAX_SNI_LEN < sizeof e->value
+    memcpy(e->value, ch->sni, kept);
+    e->value[kept] = '\0';
+    e->value_len = (uint16_t)kept;
+}
+
+const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen) {
+    size_t kept = an_sni_kept(ch);
+    const char *why =
+        kept < ch->sni_len ? "is longer than 253 bytes" : analyze_host_name_problem(ch->sni, kept);
+    if (!ch->has_sni) {
+        an_copy(buf, buflen, "(none)");
+    } else if (why == NULL) {
+        an_copy(buf, buflen, ch->sni);
+    } else {
+        // Prose never carries the bytes themselves: the "sni" field shows them, escaped.
+        an_copy(buf, buflen, "(not a valid host name)");
+    }
+    return buf;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,10 +462,11 @@ static bool rule_sni_rejected(const tls_transcript *t, const an_facts *f, rule_m
         return false;
     }
     m->confidence = CONF_HIGH;
+    char sni[160];
     snprintf(m->summary, sizeof m->summary, "the server refused the SNI '%s' (unrecognized_name)",
-             t->ch.has_sni ? t->ch.sni : "(none)");
+             an_sni_phrase(&t->ch, sni, sizeof sni));
     add_alert_evidence(f, m);
-    rule_evidence(m, "sni", t->ch.frame, "%s", t->ch.has_sni ? t->ch.sni : "(none sent)");
+    rule_evidence_sni(m, &t->ch);
     return true;
 }
 
@@ -920,9 +954,11 @@ static bool rule_sni_missing(const tls_transcript *t, const an_facts *f, rule_ma
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
     m->confidence = CONF_MEDIUM;
+    char sans[128];
+    an_sans_fit(&f->chain->certs[0], 100, sans, sizeof sans);
     snprintf(m->summary, sizeof m->summary,
-             "the client sent no SNI and rejected the default certificate ('%.300s', SANs %.100s)",
-             f->chain->certs[0].subject, f->chain->certs[0].sans);
+             "the client sent no SNI and rejected the default certificate ('%.300s', SANs %s)",
+             f->chain->certs[0].subject, sans);
     return true;
 }
 
@@ -962,13 +998,17 @@ static bool rule_cert_name_mismatch(const tls_transcript *t, const an_facts *f, 
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
+    char sni[160], sans[300];
+    // Whole names only, with "… and N more": a list cut mid-name reads as a name it is not.
+    an_sans_fit(&f->chain->certs[0], 250, sans, sizeof sans);
     snprintf(m->summary, sizeof m->summary,
-             "no name in the certificate matches the SNI '%.150s' (SANs: %.280s)", t->ch.sni,
-             f->chain->certs[0].sans[0] ? f->chain->certs[0].sans : "(none)");
-    rule_evidence(m, "sni", t->ch.frame, "%s", t->ch.sni);
-    rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %.250s",
-                  f->chain->certs[0].subject, f->chain->certs[0].sans);
-    if (!same_site(t->ch.sni, f->chain->certs[0].sans)) {
+             "no name in the certificate matches the SNI '%.150s' (SANs: %s)",
+             an_sni_phrase(&t->ch, sni, sizeof sni), sans[0] ? sans : "(none)");
+    rule_evidence_sni(m, &t->ch);
+    an_sans_fit(&f->chain->certs[0], 250, sans, sizeof sans);
+    rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %s",
+                  f->chain->certs[0].subject, sans);
+    if (strcmp(sni, t->ch.sni) == 0 && !same_site(t->ch.sni, f->chain->certs[0].sans)) {
         rule_evidence(m, "default_certificate", t->cert.frame,
                       "no name of the certificate is under %.200s: the server likely ignored the "
                       "SNI (or has no site for it) and served its default certificate",

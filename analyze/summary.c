@@ -76,23 +76,33 @@ void an_summary_free(an_summary *s) {
     free(s);
 }
 
-static uint32_t hash(const char *k) {
+static uint32_t hash(const char *k, size_t n) {
     uint32_t h = 2166136261u;
-    for (; *k; k++) {
-        h = (h ^ (uint8_t)*k) * 16777619u;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (uint8_t)k[i]) * 16777619u;
     }
     return h;
 }
 
-// lookup finds or adds key; beyond the cap every new key lands in the "other" entry.
-static key_entry *lookup(key_table *t, const char *key) {
-    uint32_t slot = hash(key) % INDEX_SLOTS;
+// set_key stores key[0..n) (n < sizeof c->key; NULs kept: an SNI "a\0b" is not "a").
+static void set_key(summary_count *c, const char *key, size_t n) {
+    memcpy(c->key, key, n);
+    c->key[n] = '\0';
+    c->key_len = (uint16_t)n;
+}
+
+// lookup finds or adds key[0..n); beyond the cap every new key lands in the "other" entry.
+static key_entry *lookup(key_table *t, const char *key, size_t n) {
+    if (n >= sizeof t->e[0].c.key) {
+        n = sizeof t->e[0].c.key - 1;
+    }
+    uint32_t slot = hash(key, n) % INDEX_SLOTS;
     for (;;) {
         int32_t i = t->index[slot];
         if (i < 0) {
             break;
         }
-        if (strcmp(t->e[i].c.key, key) == 0) {
+        if (t->e[i].c.key_len == n && memcmp(t->e[i].c.key, key, n) == 0) {
             return &t->e[i];
         }
         slot = (slot + 1) % INDEX_SLOTS;
@@ -101,18 +111,18 @@ static key_entry *lookup(key_table *t, const char *key) {
         key_entry *o = &t->e[AN_SUMMARY_MAX_KEYS];
         if (!t->other_used) {
             t->other_used = true;
-            an_copy(o->c.key, sizeof o->c.key, "other");
+            set_key(&o->c, "other", 5);
         }
         return o;
     }
     key_entry *e = &t->e[t->n];
-    an_copy(e->c.key, sizeof e->c.key, key);
+    set_key(&e->c, key, n);
     t->index[slot] = (int32_t)t->n++;
     return e;
 }
 
-static void count(key_table *t, const char *key, const verdict *v) {
-    key_entry *e = lookup(t, key);
+static void count(key_table *t, const char *key, size_t n, const verdict *v) {
+    key_entry *e = lookup(t, key, n);
     if (v->outcome == OUTCOME_SUCCEEDED && !verdict_is_failure(v)) {
         e->c.ok++;
     } else if (verdict_is_failure(v)) {
@@ -168,17 +178,25 @@ void an_summary_add(an_summary *s, const verdict *v) {
             }
         }
     }
-    count(&s->dim[DIM_SNI], v->has_sni ? v->sni : "(no SNI)", v);
+    if (v->has_sni) {
+        count(&s->dim[DIM_SNI], v->sni, verdict_sni_kept(v), v);
+    } else {
+        count(&s->dim[DIM_SNI], "(no SNI)", strlen("(no SNI)"), v);
+    }
     char net[64];
     if (v->client_network[0]) {
         an_copy(net, sizeof net, v->client_network);
     } else {
         an_endpoint_network(&v->client, net, sizeof net);
     }
-    count(&s->dim[DIM_NETWORK], net, v);
+    count(&s->dim[DIM_NETWORK], net, strlen(net), v);
     if (v->num_certs > 0 && v->certs[0].sha256[0]) {
-        count(&s->dim[DIM_CERT], v->certs[0].sha256, v);
+        count(&s->dim[DIM_CERT], v->certs[0].sha256, strnlen(v->certs[0].sha256, 65), v);
     }
+}
+
+size_t summary_key_len(const summary_count *c) {
+    return c->key_len ? c->key_len : strnlen(c->key, sizeof c->key);
 }
 
 static int by_failures(const void *a, const void *b) {
@@ -189,7 +207,8 @@ static int by_failures(const void *a, const void *b) {
     if (x->ok != y->ok) {
         return x->ok > y->ok ? -1 : 1;
     }
-    return strcmp(x->key, y->key);
+    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
 static size_t export_table(key_table *t) {
@@ -223,10 +242,12 @@ const summary *an_summary_get(an_summary *s) {
     p->dominant_example = best ? s->example[p->dominant] : NULL;
     p->intermittent = false;
     p->intermittent_sni[0] = '\0';
+    p->intermittent_sni_len = 0;
     for (size_t i = 0; i < p->num_sni; i++) {
         if (p->by_sni[i].ok && p->by_sni[i].failed && strcmp(p->by_sni[i].key, "other") != 0) {
             p->intermittent = true;
-            an_copy(p->intermittent_sni, sizeof p->intermittent_sni, p->by_sni[i].key);
+            memcpy(p->intermittent_sni, p->by_sni[i].key, sizeof p->intermittent_sni);
+            p->intermittent_sni_len = p->by_sni[i].key_len;
             break;
         }
     }

@@ -230,19 +230,26 @@ static const cause_text *const texts[CAUSE__COUNT] = {
 #undef X
 };
 
-static const char *var(const an_text_vars *v, const char *name, size_t len) {
+// var finds placeholder name[0..len) in v; *shell says whether its value is quoted as a shell
+// word: {sni}, {server} and {port} are the ones the templates put into command lines.
+static const char *var(const an_text_vars *v, const char *name, size_t len, bool *shell) {
     static const struct {
         const char *name;
         size_t off;
+        bool shell;
     } names[] = {
-        {"sni", offsetof(an_text_vars, sni)},           {"server", offsetof(an_text_vars, server)},
-        {"port", offsetof(an_text_vars, port)},         {"issuer", offsetof(an_text_vars, issuer)},
-        {"root", offsetof(an_text_vars, root)},         {"order", offsetof(an_text_vars, order)},
-        {"versions", offsetof(an_text_vars, versions)},
+        {"sni", offsetof(an_text_vars, sni), true},
+        {"server", offsetof(an_text_vars, server), true},
+        {"port", offsetof(an_text_vars, port), true},
+        {"issuer", offsetof(an_text_vars, issuer), false},
+        {"root", offsetof(an_text_vars, root), false},
+        {"order", offsetof(an_text_vars, order), false},
+        {"versions", offsetof(an_text_vars, versions), false},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) {
             const char *s = *(const char *const *)((const char *)v + names[i].off);
+            *shell = names[i].shell;
             return s ? s : "?";
         }
     }
@@ -251,11 +258,21 @@ static const char *var(const an_text_vars *v, const char *name, size_t len) {
 
 void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_t outlen) {
     size_t w = 0;
+    char word[VERDICT_TEXT];
     for (const char *p = tmpl; *p && w + 1 < outlen;) {
         const char *close = *p == '{' ? strchr(p, '}') : NULL;
-        const char *val = close ? var(vars, p + 1, (size_t)(close - p - 1)) : NULL;
+        bool shell = false;
+        const char *val = close ? var(vars, p + 1, (size_t)(close - p - 1), &shell) : NULL;
         if (val) {
-            for (; *val && w + 1 < outlen; val++) {
+            // The quoting happens here, once, so no template can forget it. A value no shell
+            // word can carry (callers pass only valid host names and addresses) prints as "?".
+            if (shell && !analyze_shell_quote(val, strlen(val), word, sizeof word)) {
+                an_copy(word, sizeof word, "?");
+            }
+            if (shell && w + strlen(word) + 1 > outlen) {
+                break;  // a quoted word is never cut: the line ends before it
+            }
+            for (val = shell ? word : val; *val && w + 1 < outlen; val++) {
                 out[w++] = *val;
             }
             p = close + 1;

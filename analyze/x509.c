@@ -73,24 +73,58 @@ static int64_t asn1_time_unix(const ASN1_TIME *t) {
     return (int64_t)timegm(&tm);
 }
 
-// append_san adds one name to the comma-separated list, escaping bytes outside printable ASCII.
+// append_san adds one name to the comma-separated list, escaping bytes outside printable ASCII
+// (and ',' and '\\', so that the list splits back into its names). A name that does not fit
+// whole is left out — never cut — and the list is marked truncated; num_sans still counts it.
 static void append_san(x509_info *xi, const unsigned char *s, int len) {
+    if (xi->sans_truncated) {
+        return;  // later names are left out too: the list stays in order
+    }
     size_t w = strlen(xi->sans);
-    size_t cap = sizeof xi->sans;
-    if (w + 8 >= cap) {
+    size_t need = w ? 1 : 0;  // the comma
+    for (int i = 0; i < len; i++) {
+        need += s[i] < 0x20 || s[i] > 0x7e || s[i] == ',' || s[i] == '\\' ? 4 : 1;
+    }
+    if (w + need >= sizeof xi->sans) {
+        xi->sans_truncated = true;
         return;
     }
     if (w) {
         xi->sans[w++] = ',';
     }
-    for (int i = 0; i < len && w + 5 < cap; i++) {
+    for (int i = 0; i < len; i++) {
         if (s[i] < 0x20 || s[i] > 0x7e || s[i] == ',' || s[i] == '\\') {
-            w += (size_t)snprintf(xi->sans + w, cap - w, "\\x%02x", s[i]);
+            snprintf(xi->sans + w, 5, "\\x%02x", s[i]);
+            w += 4;
         } else {
             xi->sans[w++] = (char)s[i];
         }
     }
     xi->sans[w] = '\0';
+    xi->num_sans_listed++;
+}
+
+void an_sans_fit(const x509_info *xi, size_t max, char *out, size_t outlen) {
+    // Whole names only: copy up to the last comma that fits in max (and outlen), then say how
+    // many were left out, counting those the certificate had beyond xi->sans.
+    size_t n = strlen(xi->sans), keep = n, room = max < outlen ? max : outlen - 1;
+    uint32_t shown = xi->num_sans_listed;
+    if (n > room) {
+        keep = 0;
+        shown = 0;
+        for (size_t i = 0; i <= room; i++) {
+            if (xi->sans[i] == ',') {
+                keep = i;
+                shown++;
+            }
+        }
+    }
+    char tail[48] = "";
+    if (shown < xi->num_sans) {
+        snprintf(tail, sizeof tail, "%s\xe2\x80\xa6 and %u more", keep ? " " : "",
+                 xi->num_sans - shown);
+    }
+    snprintf(out, outlen, "%.*s%s", (int)keep, xi->sans, tail);
 }
 
 static void fill_sans(X509 *x, x509_info *xi) {

@@ -60,8 +60,7 @@ void bbuf_printf(bbuf *b, const char *fmt, ...) {
 }
 
 // text_safe: control bytes and bytes that are not UTF-8 become \xNN (report/'s rule).
-static char *text_safe(const char *s, char *small, size_t smalln) {
-    size_t n = strlen(s);
+static char *text_safe(const char *s, size_t n, char *small, size_t smalln) {
     size_t need = 4 * n + 8;
     char *out = need <= smalln ? small : malloc(need);
     if (out == NULL) {
@@ -72,8 +71,12 @@ static char *text_safe(const char *s, char *small, size_t smalln) {
 }
 
 void bbuf_html(bbuf *b, const char *s) {
+    bbuf_html_n(b, s, strlen(s));
+}
+
+void bbuf_html_n(bbuf *b, const char *s, size_t n) {
     char small[2048];
-    char *t = text_safe(s, small, sizeof small);
+    char *t = text_safe(s, n, small, sizeof small);
     if (t == NULL) {
         b->oom = true;
         return;
@@ -106,8 +109,12 @@ void bbuf_html(bbuf *b, const char *s) {
 }
 
 void bbuf_md(bbuf *b, const char *s) {
+    bbuf_md_n(b, s, strlen(s));
+}
+
+void bbuf_md_n(bbuf *b, const char *s, size_t n) {
     char small[2048];
-    char *t = text_safe(s, small, sizeof small);
+    char *t = text_safe(s, n, small, sizeof small);
     if (t == NULL) {
         b->oom = true;
         return;

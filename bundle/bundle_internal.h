@@ -34,6 +34,9 @@ void bbuf_printf(bbuf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 void bbuf_html(bbuf *b, const char *s);
 // bbuf_md appends s for Markdown text: control bytes escaped, Markdown punctuation backslashed.
 void bbuf_md(bbuf *b, const char *s);
+// bbuf_html_n and bbuf_md_n: the same for s[0..n), which may hold NULs (shown as \x00).
+void bbuf_html_n(bbuf *b, const char *s, size_t n);
+void bbuf_md_n(bbuf *b, const char *s, size_t n);
 void bbuf_free(bbuf *b);
 
 // ---------------------------------------------------------------------------------------------

@@ -184,6 +184,9 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
         validity_bar(x, t, b);
         bbuf_puts(b, "</td></tr><tr><th>SANs</th><td>");
         bbuf_html(b, x->sans[0] ? x->sans : "(none)");
+        if (x->num_sans_listed < x->num_sans) {
+            bbuf_printf(b, " \xe2\x80\xa6 and %u more", x->num_sans - x->num_sans_listed);
+        }
         bbuf_printf(b, "</td></tr><tr><th>key</th><td>%s %u%s%s</td></tr>", x->key_type,
                     x->key_bits, x->curve[0] ? " " : "", x->curve);
         bbuf_puts(b, "<tr><th>signature</th><td>");
@@ -205,6 +208,10 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
             bbuf_puts(b, "nothing found on this certificate");
         }
         bbuf_puts(b, "</td></tr></table></div>\n");
+    }
+    if (v->num_certs_sent > v->num_certs) {
+        bbuf_printf(b, "<p class=\"meta\">\xe2\x80\xa6 and %u more certificates (not kept).</p>\n",
+                    v->num_certs_sent - v->num_certs);
     }
 }
 
@@ -239,7 +246,16 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
     bbuf_puts(b, "</td><th>server</th><td>");
     bbuf_html(b, sv);
     bbuf_puts(b, "</td></tr><tr><th>SNI</th><td>");
-    bbuf_html(b, v->has_sni ? v->sni : "(none)");
+    if (v->has_sni) {
+        bbuf_html_n(b, v->sni, verdict_sni_kept(v));  // NULs shown as \x00, never cut
+        if (v->sni_problem) {
+            bbuf_html(b, " (not a valid host name: ");
+            bbuf_html(b, v->sni_problem);
+            bbuf_html(b, ")");
+        }
+    } else {
+        bbuf_html(b, "(none)");
+    }
     bbuf_printf(b,
                 "</td><th>started</th><td>%s</td></tr><tr><th>frames</th><td>%u\xe2\x80\x93%u"
                 "</td><th>broke</th><td>",
@@ -266,7 +282,7 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
             bbuf_puts(b, "<tr><th>");
             bbuf_html(b, v->evidence[i].key);
             bbuf_puts(b, "</th><td>");
-            bbuf_html(b, v->evidence[i].value);
+            bbuf_html_n(b, v->evidence[i].value, verdict_evidence_len(&v->evidence[i]));
             if (v->evidence[i].frame) {
                 bbuf_printf(b, " <span class=\"meta\">(frame %u)</span>", v->evidence[i].frame);
             }

@@ -55,7 +55,16 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
     bbuf_puts(b, "\n- server: ");
     bbuf_md(b, sv);
     bbuf_puts(b, "\n- SNI: ");
-    bbuf_md(b, v->has_sni ? v->sni : "(none)");
+    if (v->has_sni) {
+        bbuf_md_n(b, v->sni, verdict_sni_kept(v));  // NULs shown as \x00, never cut
+        if (v->sni_problem) {
+            bbuf_md(b, " (not a valid host name: ");
+            bbuf_md(b, v->sni_problem);
+            bbuf_md(b, ")");
+        }
+    } else {
+        bbuf_md(b, "(none)");
+    }
     bbuf_printf(b, "\n- started: %s, frames %u-%u\n- broke: ", st, v->first_frame, v->last_frame);
     bbuf_md(b, v->failed_step);
     bbuf_printf(b, " (ended by %s), confidence %s\n", verdict_party_name(v->aborted_by),
@@ -72,7 +81,7 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
             bbuf_puts(b, "- ");
             bbuf_md(b, v->evidence[i].key);
             bbuf_puts(b, ": ");
-            bbuf_md(b, v->evidence[i].value);
+            bbuf_md_n(b, v->evidence[i].value, verdict_evidence_len(&v->evidence[i]));
             if (v->evidence[i].frame) {
                 bbuf_printf(b, " (frame %u)", v->evidence[i].frame);
             }
@@ -98,7 +107,14 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
                         : t < x->not_before ? " (NOT YET VALID at handshake time)"
                                             : "");
             bbuf_md(b, x->sans[0] ? x->sans : "(none)");
+            if (x->num_sans_listed < x->num_sans) {
+                bbuf_printf(b, " \xe2\x80\xa6 and %u more", x->num_sans - x->num_sans_listed);
+            }
             bbuf_printf(b, "; key %s %u; SHA-256 %s\n", x->key_type, x->key_bits, x->sha256);
+        }
+        if (v->num_certs_sent > v->num_certs) {
+            bbuf_printf(b, "\n\xe2\x80\xa6 and %u more certificates (not kept)\n",
+                        v->num_certs_sent - v->num_certs);
         }
     }
     md_list(b, "Fix", v->fix, v->num_fix, true);

@@ -99,6 +99,8 @@ typedef struct tls_client_hello {
     uint16_t num_extensions;
     uint16_t extensions[TLS_MAX_EXTENSIONS];  // types in wire order, GREASE included
     bool has_extensions_block;                // an extensions vector was present (even empty)
+    // True counts of the capped lists (more than stored: `truncated`, the rest not kept).
+    uint16_t num_ciphers_sent, num_extensions_sent, num_alpn_sent;
     // server_name (RFC 6066 §3): host_name only; raw bytes copied, NUL-terminated.
     bool has_sni;
     uint16_t sni_len;
@@ -148,9 +150,10 @@ typedef struct tls_server_hello {
     uint8_t compression;
     uint16_t num_extensions;
     uint16_t extensions[TLS_MAX_EXTENSIONS];
-    uint16_t selected_version;    // supported_versions in SH/HRR, 0 when absent
-    uint16_t key_share_group;     // key_share in SH (or selected_group in HRR), 0 when absent
-    char alpn[TLS_MAX_ALPN_LEN];  // selected ALPN, "" when absent
+    uint16_t num_extensions_sent;  // extensions in the block (> num_extensions: `truncated`)
+    uint16_t selected_version;     // supported_versions in SH/HRR, 0 when absent
+    uint16_t key_share_group;      // key_share in SH (or selected_group in HRR), 0 when absent
+    char alpn[TLS_MAX_ALPN_LEN];   // selected ALPN, "" when absent
     bool renegotiation_info, extended_master_secret, encrypt_then_mac, session_ticket,
         status_request, sct, sni_ack;  // sni_ack: empty server_name extension (RFC 6066 §3)
     uint8_t num_point_formats;

@@ -85,7 +85,7 @@ static int ext_cmp(const void *key, const void *elem) {
 // A malformed extension does not stop the walk (its bounds are known); the first error wins.
 TLSDIAG_WUR static tls_err parse_extensions(cur exts, const ext_entry *table, size_t table_len,
                                             void *out, uint16_t *types, uint16_t *num_types,
-                                            bool *truncated) {
+                                            uint16_t *num_sent, bool *truncated) {
     uint16_t seen[256];
     size_t nseen = 0;
     tls_err first = TLS_ERR_OK;
@@ -102,6 +102,9 @@ TLSDIAG_WUR static tls_err parse_extensions(cur exts, const ext_entry *table, si
         }
         if (nseen < sizeof seen / sizeof seen[0]) {
             seen[nseen++] = type;
+        }
+        if (*num_sent < UINT16_MAX) {
+            (*num_sent)++;  // a 2^16-byte block holds at most 16384 extensions: never clamps
         }
         if (*num_types < TLS_MAX_EXTENSIONS) {
             types[(*num_types)++] = type;
@@ -231,6 +234,7 @@ TLSDIAG_WUR static tls_err ch_alpn(cur data, void *out) {
         if (cur_len(&name) == 0) {
             return TLS_ERR_EMPTY_VECTOR;
         }
+        ch->num_alpn_sent++;  // ≤ 2^16 / 2 ids in the vector
         if (ch->num_alpn >= TLS_MAX_ALPN) {
             ch->truncated = true;
             continue;
@@ -357,6 +361,7 @@ tls_err tls_parse_client_hello(cur body, tls_client_hello *out) {
     }
     tls_err err = get_u16_list(suites, false, out->ciphers, TLS_MAX_CIPHERS, &n, &out->truncated);
     out->num_ciphers = (uint16_t)n;
+    out->num_ciphers_sent = (uint16_t)(cur_len(&suites) / 2);
     if (err != TLS_ERR_OK) {
         return err;
     }
@@ -376,7 +381,8 @@ tls_err tls_parse_client_hello(cur body, tls_client_hello *out) {
     }
     out->has_extensions_block = true;
     err = parse_extensions(exts, ch_extensions, sizeof ch_extensions / sizeof ch_extensions[0], out,
-                           out->extensions, &out->num_extensions, &out->truncated);
+                           out->extensions, &out->num_extensions, &out->num_extensions_sent,
+                           &out->truncated);
     return err != TLS_ERR_OK ? err : exactly(&body);
 }
 
@@ -420,8 +426,10 @@ tls_err tls_parse_sslv2_client_hello(cur body, tls_client_hello *out) {
             out->num_sslv2_kinds++;
         } else if (out->num_ciphers < TLS_MAX_CIPHERS) {
             out->ciphers[out->num_ciphers++] = (uint16_t)kind;
+            out->num_ciphers_sent++;
         } else {
             out->truncated = true;
+            out->num_ciphers_sent++;  // spec_len is 16 bits: at most 21845 kinds
         }
     }
     out->session_id_len = (uint8_t)sid_len;
@@ -556,9 +564,9 @@ tls_err tls_parse_server_hello(cur body, tls_server_hello *out) {
     if (!cur_get_u16_prefixed(&body, &exts)) {
         return TLS_ERR_TRUNCATED;
     }
-    tls_err err =
-        parse_extensions(exts, sh_extensions, sizeof sh_extensions / sizeof sh_extensions[0], out,
-                         out->extensions, &out->num_extensions, &out->truncated);
+    tls_err err = parse_extensions(
+        exts, sh_extensions, sizeof sh_extensions / sizeof sh_extensions[0], out, out->extensions,
+        &out->num_extensions, &out->num_extensions_sent, &out->truncated);
     return err != TLS_ERR_OK ? err : exactly(&body);
 }
 
@@ -825,13 +833,13 @@ tls_err tls_parse_certificate_request(cur body, uint16_t version, tls_cert_reque
     if (tls_version_is_tls13(version)) {
         cur ctx, exts;
         uint16_t types[TLS_MAX_EXTENSIONS];
-        uint16_t ntypes = 0;
+        uint16_t ntypes = 0, nsent = 0;
         if (!cur_get_u8_prefixed(&body, &ctx) || !cur_get_u16_prefixed(&body, &exts)) {
             return TLS_ERR_TRUNCATED;
         }
         tls_err err =
             parse_extensions(exts, cr_extensions, sizeof cr_extensions / sizeof cr_extensions[0],
-                             out, types, &ntypes, &out->truncated);
+                             out, types, &ntypes, &nsent, &out->truncated);
         return err != TLS_ERR_OK ? err : exactly(&body);
     }
     cur types, cas;

@@ -159,6 +159,11 @@ void probe_origin_attach(probe_origin *po, verdict *v) {
         !(v->version == 0x0304 || v->cause == CAUSE_UNKNOWN)) {
         return;
     }
+    if (v->has_sni && v->sni_problem) {
+        // The probe would send the wire's bytes as its own SNI (OpenSSL cuts them at a NUL): not
+        // a name CloudFront sends, so nothing the probe could say about it would hold.
+        return;
+    }
     char host[256];
     uint16_t port;
     if (po->has_target) {
@@ -196,6 +201,6 @@ void probe_origin_attach(probe_origin *po, verdict *v) {
     }
     verdict_add_finding(v, e->cause, e->text);
     for (uint32_t i = 0; i < e->num_evidence; i++) {
-        verdict_add_evidence(v, e->evidence[i].key, e->evidence[i].frame, e->evidence[i].value);
+        verdict_copy_evidence(v, &e->evidence[i]);
     }
 }

@@ -356,6 +356,7 @@ static verdict *dns_verdict(const probe_config *c, const char *sni, const char *
     if (sni) {
         v->has_sni = true;
         snprintf(v->sni, sizeof v->sni, "%s", sni);
+        v->sni_len = (uint16_t)strnlen(v->sni, sizeof v->sni);
     }
     v->server.port = c->port ? c->port : PROBE_DEFAULT_PORT;
     v->first_ts_ns = v->last_ts_ns = pw_now_ns();

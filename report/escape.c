@@ -7,48 +7,11 @@
 
 #include "report_internal.h"
 
-size_t utf8_seq(const uint8_t *s, size_t n) {
-    uint8_t b = s[0];
-    if (b < 0x80) {
-        return 1;
-    }
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (b >= 0xc2 && b <= 0xdf) {
-        len = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-        len = 3;
-        if (b == 0xe0) {
-            lo = 0xa0;  // overlong
-        } else if (b == 0xed) {
-            hi = 0x9f;  // surrogates
-        }
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        len = 4;
-        if (b == 0xf0) {
-            lo = 0x90;  // overlong
-        } else if (b == 0xf4) {
-            hi = 0x8f;  // above U+10FFFF
-        }
-    } else {
-        return 0;
-    }
-    if (len > n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 // escape_unit writes the output form of the character at s into u (≤ 16 bytes) and returns the
 // number of input bytes it consumed.
 static size_t escape_unit(const uint8_t *s, size_t n, report_escape_mode mode, char *u,
                           size_t *ulen) {
-    size_t len = utf8_seq(s, n);
+    size_t len = analyze_utf8_seq(s, n);
     bool escape = (len == 0);
     if (mode == REPORT_ESC_TEXT && len == 1) {
         // C0 controls and DEL move the cursor or start terminal escapes; '\' is escaped so that

@@ -200,6 +200,16 @@ static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
     PUT(w, "psk_modes", ch->has_psk_modes ? jinteger(w, ch->psk_modes) : jnull(w));
     jsonw_object_end(w);
     PUT(w, "truncated", jboolean(w, ch->truncated));
+    // The true counts of the lists above, only where some entries were not kept.
+    if (ch->num_ciphers_sent > ch->num_ciphers) {
+        PUT(w, "ciphers_count", jinteger(w, ch->num_ciphers_sent));
+    }
+    if (ch->num_extensions_sent > ch->num_extensions) {
+        PUT(w, "extensions_count", jinteger(w, ch->num_extensions_sent));
+    }
+    if (ch->num_alpn_sent > ch->num_alpn) {
+        PUT(w, "alpn_count", jinteger(w, ch->num_alpn_sent));
+    }
     jsonw_object_end(w);
 }
 
@@ -235,6 +245,9 @@ static void jserver_hello(jsonw *w, const tls_server_hello *sh) {
 #undef FLAG
     jsonw_object_end(w);
     PUT(w, "truncated", jboolean(w, sh->truncated));
+    if (sh->num_extensions_sent > sh->num_extensions) {
+        PUT(w, "extensions_count", jinteger(w, sh->num_extensions_sent));
+    }
     jsonw_object_end(w);
 }
 
@@ -499,7 +512,7 @@ static void jevidence_list(jsonw *w, const verdict *v) {
         const verdict_evidence *e = &v->evidence[i];
         jsonw_object_begin(w);
         PUT(w, "key", JFIELD(w, e->key));
-        PUT(w, "value", JFIELD(w, e->value));
+        PUT(w, "value", jbytes(w, e->value, verdict_evidence_len(e)));
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
         jsonw_object_end(w);
     }
@@ -529,6 +542,11 @@ static void jx509(jsonw *w, const x509_info *c) {
         }
     }
     jsonw_array_end(w);
+    if (c->sans_truncated) {
+        // Only when names were left out (the list is whole otherwise): the true count.
+        PUT(w, "sans_count", jinteger(w, c->num_sans));
+        PUT(w, "sans_truncated", jboolean(w, true));
+    }
     jsonw_key(w, "key");
     jsonw_object_begin(w);
     PUT(w, "type", JOPT(w, c->key_type));
@@ -557,7 +575,10 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "network", JOPT(w, v->client_network));
     jsonw_object_end(w);
     PUT(w, "server", jendpoint(w, &v->server));
-    PUT(w, "sni", v->has_sni ? JFIELD(w, v->sni) : jnull(w));
+    PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
+    if (v->sni_problem) {
+        PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
+    }
     PUT(w, "start", jtime(w, v->first_ts_ns));
     PUT(w, "end", jtime(w, v->last_ts_ns));
     jsonw_key(w, "frames");
@@ -628,6 +649,11 @@ bool json_verdict(report *r, const verdict *v) {
         jx509(w, &v->certs[i]);
     }
     jsonw_array_end(w);
+    if (v->num_certs_sent > v->num_certs) {
+        // Only when some were not kept (VERDICT_MAX_CERTS): the true count and the flag.
+        PUT(w, "certificates_count", jinteger(w, v->num_certs_sent));
+        PUT(w, "certificates_truncated", jboolean(w, true));
+    }
     PUT(w, "chain_sha256", JOPT(w, v->chain_sha256));
     PUT(w, "verify_result", JOPT(w, v->verify_error));
     PUT(w, "trust_store", JOPT(w, v->trust_store));
@@ -642,7 +668,7 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
     jsonw_array_begin(w);
     for (size_t i = 0; i < n && i < 10; i++) {  // top 10, as the text tables
         jsonw_object_begin(w);
-        PUT(w, keyname, JFIELD(w, c[i].key));
+        PUT(w, keyname, jbytes(w, c[i].key, summary_key_len(&c[i])));
         PUT(w, "ok", jint(w, c[i].ok));
         PUT(w, "failed", jint(w, c[i].failed));
         PUT(w, "first_failure", c[i].failed ? jtime(w, c[i].first_fail_ns) : jnull(w));
@@ -700,7 +726,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     if (s->intermittent) {
         jsonw_key(w, "intermittent");
         jsonw_object_begin(w);
-        PUT(w, "sni", JFIELD(w, s->intermittent_sni));
+        PUT(w, "sni", jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
         jsonw_object_end(w);
     } else {
         PUT(w, "intermittent", jnull(w));

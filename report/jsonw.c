@@ -157,7 +157,7 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
             flush(w);  // the buffer is full, not the run
             continue;
         }
-        size_t len = byte_class[s[i]] == ESC_HIGH ? utf8_seq(s + i, n - i) : 0;
+        size_t len = byte_class[s[i]] == ESC_HIGH ? analyze_utf8_seq(s + i, n - i) : 0;
         if (len > 0) {
             put_raw(w, (const char *)s + i, len);  // well-formed UTF-8 is passed through
             i += len;

@@ -144,9 +144,7 @@ enum { REPORT_WIRESHARK_FILTER_LEN = 192 };
 // "ip.addr==A && ip.addr==B && tcp.port==P && tcp.port==Q" (ipv6.addr for IPv6).
 void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
                              char out[REPORT_WIRESHARK_FILTER_LEN]);
-// report_shell_quote writes s as one POSIX shell word: as is when it holds only safe
-// characters, else in single quotes ('\'' for a quote). Always NUL-terminated (outlen > 0).
-void report_shell_quote(const char *s, char *out, size_t outlen);
+// Shell words in the printed commands come from analyze_shell_quote (analyze.h).
 
 #ifdef __cplusplus
 }

@@ -23,10 +23,6 @@ bool text_verdict(report *r, const verdict *v);
 bool text_summary(report *r, const summary *s, const report_run_info *info);
 
 // escape.c — shared formatting.
-// utf8_seq: the length (1..4) of the well-formed UTF-8 sequence at s[0..n) (n ≥ 1), or 0.
-// Well-formed per RFC 3629 §4: no overlong forms, no surrogates (U+D800..DFFF), ≤ U+10FFFF.
-// report_escape and the JSON writer both use it, so they agree on what is invalid.
-size_t utf8_seq(const uint8_t *s, size_t n);
 // fmt_group writes n with a space every three digits ("4 211"). out must hold 32 bytes.
 void fmt_group(uint64_t n, char out[32]);
 // fmt_bytes writes a size for humans: "812 bytes", "4.1 KB", "48 KB", "3.2 MB". 32 bytes.

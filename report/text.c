@@ -101,9 +101,15 @@ static void describe_client_hello(const tls_client_hello *ch, char *out, size_t 
         report_escape((const uint8_t *)ch->sni, sni_len(ch), REPORT_ESC_TEXT, sni, sizeof sni);
     }
     version_range(ch, vr, sizeof vr);
-    snprintf(out, outlen, "%s (%s%s%s%s, %u suites)",
-             ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello", ch->has_sni ? "SNI " : "no SNI",
-             ch->has_sni ? sni : "", ", ", vr, (unsigned)ch->num_ciphers);
+    char kept[32] = "";
+    if (ch->num_ciphers_sent > ch->num_ciphers) {
+        snprintf(kept, sizeof kept, ", %u kept", (unsigned)ch->num_ciphers);
+    }
+    snprintf(
+        out, outlen, "%s (%s%s%s%s, %u suites%s)", ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello",
+        ch->has_sni ? "SNI " : "no SNI", ch->has_sni ? sni : "", ", ", vr,
+        (unsigned)(ch->num_ciphers_sent > ch->num_ciphers ? ch->num_ciphers_sent : ch->num_ciphers),
+        kept);
 }
 
 static void describe_server_hello(const tls_server_hello *sh, char *out, size_t outlen) {
@@ -316,7 +322,9 @@ bool text_verdict(report *r, const verdict *v) {
     char ip[48], sv[64], sni[TLS_MAX_SNI_LEN * 4 + 8], sum[VERDICT_TEXT * 4];
     report_ip(&v->client, ip);
     if (v->has_sni) {
-        esc_field(v->sni, sizeof v->sni, sni, sizeof sni);
+        // The bytes as sent, NULs included (shown \x00): never cut at the first NUL.
+        report_escape((const uint8_t *)v->sni, verdict_sni_kept(v), REPORT_ESC_TEXT, sni,
+                      sizeof sni);
     } else {
         report_endpoint(&v->server, sv);
         snprintf(sni, sizeof sni, "%s", sv);
@@ -336,7 +344,8 @@ bool text_verdict(report *r, const verdict *v) {
         for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
             const verdict_evidence *e = &v->evidence[i];
             esc_field(e->key, sizeof e->key, key, sizeof key);
-            esc_field(e->value, sizeof e->value, val, sizeof val);
+            report_escape((const uint8_t *)e->value, verdict_evidence_len(e), REPORT_ESC_TEXT, val,
+                          sizeof val);
             if (e->frame) {
                 fprintf(f, "      %s: %s (frame %" PRIu32 ")\n", key, val, e->frame);
             } else {
@@ -378,7 +387,8 @@ static void text_table(report *r, const char *title, const char *keyname, const 
     fprintf(f, "\n%s%s (top %zu)%s\n", col(r, C_BOLD), title, n < 10 ? n : 10, col(r, C_OFF));
     fprintf(f, "  %8s %8s  %-29s %s\n", "failed", "ok", "top cause", keyname);
     for (size_t i = 0; i < n && i < 10; i++) {
-        esc_field(c[i].key, sizeof c[i].key, key, sizeof key);
+        report_escape((const uint8_t *)c[i].key, summary_key_len(&c[i]), REPORT_ESC_TEXT, key,
+                      sizeof key);
         fprintf(f, "  %8" PRIu64 " %8" PRIu64 "  %-29s %s\n", c[i].failed, c[i].ok,
                 c[i].failed ? cause_name(c[i].top_cause) : "-", key);
     }
@@ -433,7 +443,8 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
             for (uint32_t i = 0; i < ex->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
                 char key[200];
                 esc_field(ex->evidence[i].key, sizeof ex->evidence[i].key, key, sizeof key);
-                esc_field(ex->evidence[i].value, sizeof ex->evidence[i].value, b, sizeof b);
+                report_escape((const uint8_t *)ex->evidence[i].value,
+                              verdict_evidence_len(&ex->evidence[i]), REPORT_ESC_TEXT, b, sizeof b);
                 if (ex->evidence[i].frame) {
                     fprintf(f, "    - %s: %s (frame %" PRIu32 ")\n", key, b, ex->evidence[i].frame);
                 } else {
@@ -463,12 +474,13 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
     text_table(r, "By client network", "network", s->by_network, s->num_networks);
     text_table(r, "By server certificate", "SHA-256", s->by_cert, s->num_certs);
     if (s->intermittent) {
+        report_escape((const uint8_t *)s->intermittent_sni, s->intermittent_sni_len,
+                      REPORT_ESC_TEXT, b, sizeof b);
         fprintf(f,
                 "\n%sIntermittent:%s %s both succeeded and failed in this capture: look for "
                 "differences between origin servers behind one name (load balancer "
                 "members, rolling deploys).\n",
-                col(r, C_YELLOW), col(r, C_OFF),
-                esc_field(s->intermittent_sni, sizeof s->intermittent_sni, b, sizeof b));
+                col(r, C_YELLOW), col(r, C_OFF), b);
     }
     if (info->profile_name != NULL || info->trust_store != NULL) {
         fprintf(f, "\nProfile %s %s, prefixes %s; trust store %s\n",

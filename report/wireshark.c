@@ -5,6 +5,7 @@
 // Wireshark's tcp.stream (dissect.h) — the stream index. `--wireshark` turns these into
 // command lines that can be pasted into a shell.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
@@ -22,57 +23,17 @@ void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *ser
              fa, a, fb, b, (unsigned)client->port, (unsigned)server->port);
 }
 
-// shell_safe: characters a POSIX shell word may contain unquoted.
-static bool shell_safe(const char *s) {
-    if (*s == '\0') {
-        return false;
+// word quotes s for a command line; false (and a line saying why) when no shell word can carry
+// it as itself (a file name with a newline or an escape sequence): no command is printed then.
+static bool word(FILE *f, const char *s, char *q, size_t qlen) {
+    if (analyze_shell_quote(s, strlen(s), q, qlen)) {
+        return true;
     }
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || strchr("_./+-:@%,=", ch) != NULL;
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
-
-void report_shell_quote(const char *s, char *out, size_t outlen) {
-    if (outlen == 0) {
-        return;
-    }
-    if (shell_safe(s)) {
-        snprintf(out, outlen, "%s", s);
-        return;
-    }
-    // Single quotes keep everything literal; a quote inside becomes '\'' (close, escaped quote,
-    // reopen). Control bytes are escaped for the terminal (the command is then not pasteable,
-    // which is better than a file name that rewrites the screen).
-    bool control = false;
-    for (const char *p = s; *p; p++) {
-        control |= (unsigned char)*p < 0x20 || *p == 0x7f;
-    }
-    char esc[1024];
-    report_escape((const uint8_t *)s, strlen(s), REPORT_ESC_TEXT, esc, sizeof esc);
-    const char *src = control ? esc : s;
-    size_t k = 0;
-    out[k++] = '\'';
-    // Room is kept for the closing quote and the NUL; a name that does not fit is cut.
-    for (; *src && k + 2 < outlen; src++) {
-        if (*src != '\'') {
-            out[k++] = *src;
-        } else if (k + 6 <= outlen) {
-            memcpy(out + k, "'\\''", 4);
-            k += 4;
-        } else {
-            break;
-        }
-    }
-    if (k + 1 < outlen) {
-        out[k++] = '\'';
-    }
-    out[k < outlen ? k : outlen - 1] = '\0';
+    fputs(
+        "      (no wireshark command: a capture file name holds control bytes or invalid "
+        "UTF-8, which no pasted command can carry safely)\n",
+        f);
+    return false;
 }
 
 void wireshark_commands(report *r, const tls_endpoint *client, const tls_endpoint *server,
@@ -80,31 +41,47 @@ void wireshark_commands(report *r, const tls_endpoint *client, const tls_endpoin
     FILE *f = r->o.out;
     char filter[REPORT_WIRESHARK_FILTER_LEN];
     report_wireshark_filter(client, server, filter);
-    char q[1200];
+    char q[1200], qsel[2 * (64 + REPORT_WIRESHARK_FILTER_LEN)];
     const char *const *files = r->o.files;
     size_t n = r->o.num_files;
     if (n == 1 && strcmp(files[0], "-") != 0) {
-        report_shell_quote(files[0], q, sizeof q);
         char sel[64 + REPORT_WIRESHARK_FILTER_LEN];
         if (r->o.stream_is_tcp_stream) {
             snprintf(sel, sizeof sel, "tcp.stream eq %llu", (unsigned long long)conn_id);
         } else {
             snprintf(sel, sizeof sel, "%s", filter);
         }
-        fprintf(f, "      wireshark -r %s -Y '%s'\n", q, sel);
-        fprintf(f, "      tshark -r %s -Y '%s'\n", q, sel);
+        if (!word(f, files[0], q, sizeof q) || !word(f, sel, qsel, sizeof qsel)) {
+            return;
+        }
+        fprintf(f, "      wireshark -r %s -Y %s\n", q, qsel);
+        fprintf(f, "      tshark -r %s -Y %s\n", q, qsel);
+        return;
+    }
+    if (!word(f, filter, qsel, sizeof qsel)) {
         return;
     }
     if (n > 1) {
         // Several captures were merged by time; mergecap does the same, and the address/port
-        // filter does not depend on how streams are numbered in the merged file.
-        fputs("      mergecap -w - ", f);
-        for (size_t i = 0; i < n; i++) {
-            report_shell_quote(files[i], q, sizeof q);
-            fprintf(f, "%s ", q);
+        // filter does not depend on how streams are numbered in the merged file. The line is
+        // built whole first: one file name that cannot be quoted, and none of it is printed.
+        char *line = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+        if (m == NULL) {
+            return;
         }
-        fprintf(f, "| tshark -r - -Y '%s'\n", filter);
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            ok = word(f, files[i], q, sizeof q);
+            fprintf(m, "%s ", q);
+        }
+        fclose(m);
+        if (ok && line != NULL) {
+            fprintf(f, "      mergecap -w - %s| tshark -r - -Y %s\n", line, qsel);
+        }
+        free(line);
         return;
     }
-    fprintf(f, "      wireshark -r FILE -Y '%s'   (the capture was read from stdin)\n", filter);
+    fprintf(f, "      wireshark -r FILE -Y %s   (the capture was read from stdin)\n", qsel);
 }

@@ -10,6 +10,9 @@ KIND:
                by a non-TLS "banner" full of control bytes (output escaping)
   overlaps     one connection with a hole that is never filled and 20,000 segments that overlap
                each other beyond it with differing bytes (endless retransmission)
+  hostilecmd   ClientHellos whose SNIs are shell injections ($(), backticks, ;, quotes, a newline)
+               and NUL-bearing names, over IPv4 and IPv6, one answered by a certificate (the
+               printed commands and the SNI's escaping; tests/scripts/test_commands.sh)
   gro          2,000 segments of 64,000 bytes (a capture with receive offload), 128 MB
 
 Frames are raw IPv4 (LINKTYPE_RAW 101) with valid lengths; checksums are zero (tlsdiag does not
@@ -110,6 +113,83 @@ def hostilesni():
     frame(S, C, 443, 40000, 5001 + len(banner), seq + len(ch), ACK | 0x01)
 
 
+MARK = b"PWNED"  # the file an injected command would create (in the current directory)
+HOSTILE_SNIS = [
+    b"o$(touch " + MARK + b").example.com",
+    b"x;touch " + MARK + b";#",
+    b"a`touch " + MARK + b"`b.example.com",
+    b"q'$(touch " + MARK + b")'q.example.com",
+    b"n\ntouch " + MARK + b"\n.example.com",
+    b"a\x00b.example.com",
+]
+
+
+def frame6(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    """frame() for IPv6 (LINKTYPE_RAW carries both: the version nibble tells them apart)."""
+    plen = 20 + len(payload)
+    ip = struct.pack(">IHBB16s16s", 0x60000000, plen, 6, 64, bytes(src), bytes(dst))
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50,
+                      flags, 65535, 0, 0)
+    TS[1] += 10
+    tot = 40 + plen
+    OUT.write(struct.pack("<IIII", TS[0], TS[1], tot, tot) + ip + tcp + payload)
+
+
+def cert_der(name):
+    import base64
+    import os
+    pem = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../pcaps/ca",
+                            name)).read()
+    body = pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0]
+    return base64.b64decode("".join(body.split()))
+
+
+def server_flight():
+    """ServerHello (TLS 1.2, ECDHE-RSA-AES128-GCM), Certificate (pcaps/ca leaf.pem for
+    origin.example.com, then int.pem), ServerHelloDone — in one record."""
+    sh = b"\x03\x03" + b"\x22" * 32 + b"\x00" + b"\xc0\x2f" + b"\x00"
+    certs = b""
+    for der in (cert_der("leaf.pem"), cert_der("int.pem")):
+        certs += len(der).to_bytes(3, "big") + der
+    cert = len(certs).to_bytes(3, "big") + certs
+    msgs = (b"\x02" + len(sh).to_bytes(3, "big") + sh + b"\x0b" + len(cert).to_bytes(3, "big") +
+            cert + b"\x0e\x00\x00\x00")
+    return b"\x16\x03\x03" + struct.pack(">H", len(msgs)) + msgs
+
+
+def hostilecmd():
+    """One connection per hostile SNI: the server resets after the ClientHello (server_reset,
+    whose fix line carries an openssl command with {sni}). Then a\\0b.example.com answered by a
+    certificate for origin.example.com and refused by the client (cert_name_mismatch: the SNI
+    must not be cut to "a"), and one over IPv6 (-connect needs [addr], quoted). The capture is
+    dated 2026-11-27, inside the certificates' validity."""
+    TS[0] = 1_795_800_000
+    for i, sni in enumerate(HOSTILE_SNIS):
+        sport = 41000 + i
+        seq = handshake(sport)
+        ch = client_hello(sni)
+        frame(C, S, sport, 443, seq, 5001, ACK | PSH, ch)
+        frame(S, C, 443, sport, 5001, seq + len(ch), 0x04 | ACK)  # RST
+    sport = 42000
+    seq = handshake(sport)
+    ch = client_hello(b"a\x00b.example.com")
+    frame(C, S, sport, 443, seq, 5001, ACK | PSH, ch)
+    fl = server_flight()
+    frame(S, C, 443, sport, 5001, seq + len(ch), ACK | PSH, fl)
+    alert = b"\x15\x03\x03\x00\x02\x02\x2a"  # fatal bad_certificate
+    frame(C, S, sport, 443, seq + len(ch), 5001 + len(fl), ACK | PSH, alert)
+    frame(C, S, sport, 443, seq + len(ch) + len(alert), 5001 + len(fl), ACK | 0x01)
+    c6 = [0x26, 0, 0x90, 0x00] + [0] * 11 + [1]
+    s6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [9]
+    sport = 43000
+    frame6(c6, s6, sport, 443, 1000, 0, SYN)
+    frame6(s6, c6, 443, sport, 5000, 1001, SYN | ACK)
+    frame6(c6, s6, sport, 443, 1001, 5001, ACK)
+    ch = client_hello(b"o$(touch " + MARK + b").example.com")
+    frame6(c6, s6, sport, 443, 1001, 5001, ACK | PSH, ch)
+    frame6(s6, c6, 443, sport, 5001, 1001 + len(ch), 0x04 | ACK)
+
+
 def gro():
     """A capture taken on a host with receive offload: 64,000-byte segments (four 16,000-byte
     application-data records each), 2,000 of them (128 MB). Read from a file with --threads,
@@ -127,7 +207,7 @@ def gro():
 
 
 KINDS = {"synflood": synflood, "hugemsg": hugemsg, "tinyrecords": tinyrecords,
-         "overlaps": overlaps, "hostilesni": hostilesni, "gro": gro}
+         "overlaps": overlaps, "hostilesni": hostilesni, "gro": gro, "hostilecmd": hostilecmd}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in KINDS:

@@ -234,8 +234,22 @@ static void test_networks_and_texts(void **state) {
     an_text_expand("connect {server}:{port} -servername {sni} {nope} {issuer}", &v, out,
                    sizeof out);
     assert_string_equal(out, "connect 192.0.2.1:443 -servername a.example.com {nope} ?");
+    // A shell word is never cut: the line ends before a word that does not fit.
     an_text_expand("{sni}{sni}", &v, out, 10);
-    assert_string_equal(out, "a.example");
+    assert_string_equal(out, "");
+    an_text_expand("x {sni}{sni}", &v, out, 16);
+    assert_string_equal(out, "x a.example.com");
+    // {sni} {server} {port} are quoted where they are substituted; prose placeholders are not.
+    an_text_vars q = {"o$(touch X).example", "[2001:db8::1]", "443", "CN=it's", NULL, NULL, NULL};
+    an_text_expand("s_client -connect {server}:{port} -servername {sni} ({issuer})", &q, out,
+                   sizeof out);
+    assert_string_equal(out,
+                        "s_client -connect '[2001:db8::1]':443 -servername "
+                        "'o$(touch X).example' (CN=it's)");
+    // A value no shell word can carry prints as "?".
+    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    an_text_expand("-servername {sni}", &nl, out, sizeof out);
+    assert_string_equal(out, "-servername ?");
 }
 
 int main(void) {

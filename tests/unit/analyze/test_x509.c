@@ -337,7 +337,10 @@ static void test_cache_same_chain_same_result(void **state) {
 // A self-signed certificate made here ends at H + 30 min (H a whole hour) and is the only trust
 // anchor: handshakes at H + 10 min (valid), H + 40 min (expired) and H + 16 min (valid again)
 // fall in one hour bucket, and each must get the result of its own second.
-static uint8_t *make_cert(int64_t not_after, const char *pem_path, uint32_t *len) {
+// make_cert: a self-signed P-256 certificate for origin.example.com valid until not_after, with
+// the subjectAltName value sans (OpenSSL config syntax); written to pem_path unless NULL.
+static uint8_t *make_cert(int64_t not_after, const char *pem_path, const char *sans,
+                          uint32_t *len) {
     EVP_PKEY *k = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     assert_non_null(k);
@@ -354,16 +357,17 @@ static uint8_t *make_cert(int64_t not_after, const char *pem_path, uint32_t *len
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    X509_EXTENSION *e =
-        X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:origin.example.com");
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, sans);
     assert_non_null(e);
     X509_add_ext(x, e, -1);
     X509_EXTENSION_free(e);
     assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-    FILE *f = fopen(pem_path, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_X509(f, x), 1);
-    fclose(f);
+    if (pem_path) {
+        FILE *f = fopen(pem_path, "w");
+        assert_non_null(f);
+        assert_int_equal(PEM_write_X509(f, x), 1);
+        fclose(f);
+    }
     int l = i2d_X509(x, NULL);
     assert_true(l > 0);
     uint8_t *der = malloc((size_t)l), *p = der;
@@ -388,7 +392,7 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     assert_non_null(mkdtemp(dir));
     snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
     uint32_t len;
-    uint8_t *der = make_cert(H + 1800, pem, &len);
+    uint8_t *der = make_cert(H + 1800, pem, "DNS:origin.example.com", &len);
     analyzer_config cfg;
     analyzer_config_default(&cfg);
     cfg.ca_file = pem;
@@ -411,6 +415,77 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     free(der);
     unlink(pem);
     rmdir(dir);
+}
+
+// A certificate with 10,000 SANs: the list keeps whole names only, in order, and says how many
+// it left out (it used to show 65 of them, the last cut mid-name, with no count).
+static void test_many_sans_whole_names_and_count(void **state) {
+    (void)state;
+    enum { N = 10000 };
+    char *conf = malloc((size_t)N * 24);
+    assert_non_null(conf);
+    size_t w = 0;
+    for (int i = 0; i < N; i++) {
+        w += (size_t)sprintf(conf + w, "%sDNS:n%04d.example.com", i ? "," : "", i);
+    }
+    uint32_t len;
+    uint8_t *der = make_cert(4102444800, NULL, conf, &len);  // until 2100
+    const char *c[] = {"leaf", NULL};
+    verdict *v = judge_ex(A, "other.example.com", c, 42, der, len, 0);
+    const x509_info *x = &v->certs[0];
+    assert_int_equal(x->num_sans, N);
+    assert_true(x->sans_truncated);
+    assert_true(x->num_sans_listed > 0 && x->num_sans_listed < N);
+    // every listed entry is a whole name, the i-th is n<i>.example.com
+    uint32_t k = 0;
+    for (const char *p = x->sans; *p; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "n%04u.example.com", k);
+        assert_memory_equal(p, want, strlen(want));
+        p += strlen(want);
+        assert_true(*p == ',' || *p == '\0');
+        p += *p == ',';
+    }
+    assert_int_equal(k, x->num_sans_listed);
+    // prose: whole names within the budget, then the true number left out
+    char out[200], tail[48];
+    an_sans_fit(x, 100, out, sizeof out);
+    assert_memory_equal(out, "n0000.example.com,n0001.example.com", 35);
+    snprintf(tail, sizeof tail, ",n0004.example.com \xe2\x80\xa6 and %u more", N - 5);
+    assert_non_null(strstr(out, tail));
+    // and in the verdict's texts: the name-mismatch finding's SAN list ends with a whole name
+    // and the count
+    assert_int_equal(v->cause, CAUSE_CERT_SELF_SIGNED);
+    assert_true(fx_has_finding(v, CAUSE_CERT_NAME_MISMATCH));
+    const char *text = NULL;
+    for (uint32_t i = 0; i < v->num_findings; i++) {
+        if (v->findings[i].cause == CAUSE_CERT_NAME_MISMATCH) {
+            text = v->findings[i].text;
+        }
+    }
+    const char *more = strstr(text, " \xe2\x80\xa6 and ");
+    assert_non_null(more);
+    assert_memory_equal(more - 12, ".example.com", 12);
+    assert_non_null(strstr(more, " more)"));
+    verdict_free(v);
+    free(der);
+    free(conf);
+}
+
+// A SAN list that fits is shown whole, with no count.
+static void test_sans_fit_whole_list(void **state) {
+    (void)state;
+    x509_info x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.sans, sizeof x.sans, "a.example,b.example");
+    x.num_sans = x.num_sans_listed = 2;
+    char out[64];
+    an_sans_fit(&x, 100, out, sizeof out);
+    assert_string_equal(out, "a.example,b.example");
+    an_sans_fit(&x, 12, out, sizeof out);  // only the first fits
+    assert_string_equal(out, "a.example \xe2\x80\xa6 and 1 more");
+    an_sans_fit(&x, 5, out, sizeof out);  // none fits
+    assert_string_equal(out, "\xe2\x80\xa6 and 2 more");
 }
 
 int main(void) {
@@ -436,6 +511,8 @@ int main(void) {
         cmocka_unit_test(test_expires_soon_finding),
         cmocka_unit_test(test_cache_same_chain_same_result),
         cmocka_unit_test(test_cache_respects_expiry_inside_an_hour),
+        cmocka_unit_test(test_many_sans_whole_names_and_count),
+        cmocka_unit_test(test_sans_fit_whole_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -156,6 +156,51 @@ static void test_client_hello_sni_nul(void **state) {
     assert_memory_equal(ch.sni, "evil.com\0.example.com", 21);
 }
 
+// 70 distinct extensions, the last one ALPN with 20 ids: more than TLS_MAX_EXTENSIONS and
+// TLS_MAX_ALPN.
+static void exts_many(bb *x) {
+    for (unsigned i = 0; i < 69; i++) {
+        bb_u16(x, 0xff00 + i);  // unknown types, empty bodies
+        bb_u16(x, 0);
+    }
+    bb_u16(x, 0x0010);
+    bb_open(x, 2);
+    bb_open(x, 2);
+    for (unsigned i = 0; i < 20; i++) {
+        bb_u8(x, 3);
+        bb_u8(x, 'p');
+        bb_u8(x, '0' + i / 10);
+        bb_u8(x, '0' + i % 10);
+    }
+    bb_close(x);
+    bb_close(x);
+}
+
+// Lists longer than their caps keep what fits, set `truncated`, and carry the true counts.
+static void test_client_hello_true_counts(void **state) {
+    (void)state;
+    static bb x;
+    uint8_t suites[600];
+    for (size_t i = 0; i < 300; i++) {
+        suites[2 * i] = 0x00;
+        suites[2 * i + 1] = (uint8_t)i;
+    }
+    size_t n = build_ch(&x, suites, sizeof suites, exts_many);
+    assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_OK);
+    assert_true(ch.truncated);
+    assert_int_equal(ch.num_ciphers, TLS_MAX_CIPHERS);
+    assert_int_equal(ch.num_ciphers_sent, 300);
+    assert_int_equal(ch.num_extensions, TLS_MAX_EXTENSIONS);
+    assert_int_equal(ch.num_extensions_sent, 70);
+    assert_int_equal(ch.num_alpn, TLS_MAX_ALPN);
+    assert_int_equal(ch.num_alpn_sent, 20);
+    n = build_ch(&x, two_suites, sizeof two_suites, exts_sni_nul);
+    assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_OK);
+    assert_int_equal(ch.num_ciphers_sent, 2);  // a list within its cap: the same count
+    assert_int_equal(ch.num_extensions_sent, 1);
+    assert_false(ch.truncated);
+}
+
 // ServerHello (TLS 1.2) and HelloRetryRequest (RFC 8446 §4.1.3).
 static size_t build_sh(bb *x, bool hrr) {
     x->n = 0;
@@ -417,6 +462,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_hello_real),
         cmocka_unit_test(test_client_hello_truncated_everywhere),
+        cmocka_unit_test(test_client_hello_true_counts),
         cmocka_unit_test(test_client_hello_trailing),
         cmocka_unit_test(test_client_hello_dup_extension),
         cmocka_unit_test(test_client_hello_odd_and_empty_ciphers),

@@ -273,6 +273,45 @@ static void test_probe_refused(void **state) {
     analyzer_free(a);
 }
 
+// --probe-origin never sends a wire SNI that is not a host name as its own (OpenSSL would cut
+// "a\0b.example.com" to "a"): the verdict gets no probe finding. A valid SNI to the same closed
+// port does get one, so the check is live.
+static void test_probe_origin_skips_invalid_sni(void **state) {
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    char target[32], err[256] = "";
+    snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(sa.sin_port));
+    analyzer_config ac;
+    analyzer_config_default(&ac);
+    probe_origin *po = probe_origin_new(&ac, target, err, sizeof err);
+    assert_non_null(po);
+    verdict *v = calloc(1, sizeof *v);
+    assert_non_null(v);
+    v->outcome = OUTCOME_FAILED;
+    v->cause = CAUSE_UNKNOWN;
+    v->has_sni = true;
+    memcpy(v->sni, "a\0b.example.com", 15);
+    v->sni_len = 15;
+    v->sni_problem = analyze_host_name_problem(v->sni, 15);
+    assert_non_null(v->sni_problem);
+    probe_origin_attach(po, v);
+    assert_int_equal(v->num_findings, 0);
+    snprintf(v->sni, sizeof v->sni, "origin.example.com");
+    v->sni_len = 18;
+    v->sni_problem = NULL;
+    probe_origin_attach(po, v);
+    assert_int_equal(v->num_findings, 1);
+    free(v);
+    probe_origin_free(po);
+}
+
 int main(void) {
     static int v4 = AF_INET, v6 = AF_INET6;
     const struct CMUnitTest tests[] = {
@@ -284,6 +323,7 @@ int main(void) {
         cmocka_unit_test(test_frames_segmented),
         cmocka_unit_test(test_frames_refused),
         cmocka_unit_test(test_probe_refused),
+        cmocka_unit_test(test_probe_origin_skips_invalid_sni),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

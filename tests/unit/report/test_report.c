@@ -267,6 +267,29 @@ static void test_transcript_json_fields(void **state) {
     free(t);
 }
 
+// A ClientHello whose lists were capped: the JSON carries the true counts beside `truncated`.
+static void test_transcript_json_true_counts(void **state) {
+    (void)state;
+    tls_transcript *t = sample_transcript("origin.example.com", 18);
+    t->ch.truncated = true;
+    t->ch.num_ciphers_sent = 300;  // 2 kept (the sample's)
+    t->ch.num_extensions_sent = 70;
+    t->ch.num_alpn_sent = 20;
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+    json_t *j = parse_one(c.buf);
+    json_t *ch = json_object_get(j, "client_hello");
+    assert_true(json_is_true(json_object_get(ch, "truncated")));
+    assert_int_equal(jget_int(ch, "ciphers_count"), 300);
+    assert_int_equal(jget_int(ch, "extensions_count"), 70);
+    assert_int_equal(jget_int(ch, "alpn_count"), 20);
+    json_decref(j);
+    free(c.buf);
+    free(t);
+}
+
 static void test_transcript_text_ladder(void **state) {
     (void)state;
     tls_transcript *t = sample_transcript("origin.example.com", 18);
@@ -395,6 +418,42 @@ static void test_verdict_json(void **state) {
     free(v);
 }
 
+// A certificate whose SAN list was capped, and a chain of which not all certificates were kept:
+// JSON lists what was kept and carries the true count and the flag; a list that was not capped
+// has neither (the goldens stay as they were).
+static void test_verdict_json_sans_count(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    v->num_certs = 2;
+    memset(v->certs, 0, 2 * sizeof v->certs[0]);
+    snprintf(v->certs[0].sans, sizeof v->certs[0].sans, "n0.example,n1.example");
+    v->certs[0].num_sans = 10000;
+    v->certs[0].num_sans_listed = 2;
+    v->certs[0].sans_truncated = true;
+    snprintf(v->certs[1].sans, sizeof v->certs[1].sans, "whole.example");
+    v->certs[1].num_sans = v->certs[1].num_sans_listed = 1;
+    v->num_certs_sent = 12;  // the server sent 12, two were kept
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_QUIET);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    json_t *j = parse_one(c.buf);
+    json_t *certs = json_object_get(j, "certificates");
+    json_t *c0 = json_array_get(certs, 0), *c1 = json_array_get(certs, 1);
+    assert_int_equal(json_array_size(json_object_get(c0, "sans")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c0, "sans"), 1)),
+                        "n1.example");
+    assert_int_equal(jget_int(c0, "sans_count"), 10000);
+    assert_true(json_is_true(json_object_get(c0, "sans_truncated")));
+    assert_null(json_object_get(c1, "sans_count"));
+    assert_null(json_object_get(c1, "sans_truncated"));
+    assert_int_equal(jget_int(j, "certificates_count"), 12);
+    assert_true(json_is_true(json_object_get(j, "certificates_truncated")));
+    json_decref(j);
+    free(c.buf);
+    free(v);
+}
+
 static void test_summary_json_and_error(void **state) {
     (void)state;
     verdict *ex = sample_verdict();
@@ -418,6 +477,7 @@ static void test_summary_json_and_error(void **state) {
     s.by_sni = sni;
     s.intermittent = true;
     snprintf(s.intermittent_sni, sizeof s.intermittent_sni, "bad.example");
+    s.intermittent_sni_len = (uint16_t)strlen(s.intermittent_sni);
     s.dominant_example = ex;
     report_input_error e = {"x.pcap", 42, 9000, "truncated record"};
     report_run_info info = {.profile_name = "cloudfront",
@@ -514,10 +574,12 @@ int main(void) {
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_transcript_json_hostile_sni),
         cmocka_unit_test(test_transcript_json_fields),
+        cmocka_unit_test(test_transcript_json_true_counts),
         cmocka_unit_test(test_transcript_text_ladder),
         cmocka_unit_test(test_verdict_text_fits_80_columns),
         cmocka_unit_test(test_verdict_quiet_and_succeeded),
         cmocka_unit_test(test_verdict_json),
+        cmocka_unit_test(test_verdict_json_sans_count),
         cmocka_unit_test(test_summary_json_and_error),
         cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_write_error_is_sticky),

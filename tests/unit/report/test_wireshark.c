@@ -80,24 +80,28 @@ static void test_filter_ipv6_longest(void **state) {
                         "tcp.port==443");
 }
 
-static void test_shell_quote(void **state) {
+// A capture file name no pasted command can carry (a newline would end the command there and
+// run the rest; an escape sequence rewrites the terminal): no command, and a line saying why.
+static void test_commands_refuse_control_bytes(void **state) {
     (void)state;
-    char q[128];
-    report_shell_quote("pcaps/ok.pcap", q, sizeof q);
-    assert_string_equal(q, "pcaps/ok.pcap");
-    report_shell_quote("my capture.pcap", q, sizeof q);
-    assert_string_equal(q, "'my capture.pcap'");
-    report_shell_quote("it's.pcap", q, sizeof q);
-    assert_string_equal(q, "'it'\\''s.pcap'");
-    report_shell_quote("$(rm -rf ~).pcap", q, sizeof q);
-    assert_string_equal(q, "'$(rm -rf ~).pcap'");
-    report_shell_quote("", q, sizeof q);
-    assert_string_equal(q, "''");
-    report_shell_quote("a\x1b[2Jb", q, sizeof q);  // a terminal escape is shown, not sent
-    assert_string_equal(q, "'a\\x1b[2Jb'");
-    char small[6];
-    report_shell_quote("a b c d e f g", small, sizeof small);
-    assert_int_equal(strlen(small), 5);  // cut, but NUL-terminated
+    verdict *v = failed_verdict();
+    const char *names[] = {"a\ntouch /tmp/x.pcap", "a\x1b[2Jb.pcap", "a\xff.pcap"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        capture c;
+        const char *one[] = {names[i]};
+        report *r = open_report(
+            &c,
+            (report_options){
+                .format = REPORT_TEXT, .wireshark_commands = true, .files = one, .num_files = 1});
+        assert_true(report_verdict(r, v));
+        close_capture(&c, r);
+        assert_null(strstr(c.buf, "wireshark -r"));
+        assert_null(strstr(c.buf, "touch"));
+        assert_null(strchr(c.buf, '\x1b'));
+        assert_non_null(strstr(c.buf, "(no wireshark command: a capture file name holds control"));
+        free(c.buf);
+    }
+    free(v);
 }
 
 static void test_json_stream_known_and_unknown(void **state) {
@@ -212,7 +216,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_ipv4),
         cmocka_unit_test(test_filter_ipv6_longest),
-        cmocka_unit_test(test_shell_quote),
+        cmocka_unit_test(test_commands_refuse_control_bytes),
         cmocka_unit_test(test_json_stream_known_and_unknown),
         cmocka_unit_test(test_text_verbose_filter_line),
         cmocka_unit_test(test_text_commands),

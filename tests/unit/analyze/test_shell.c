@@ -1,0 +1,176 @@
+// test_shell.c — analyze_shell_quote, the one quoting of every printed command, and
+// analyze_host_name_problem, which keeps an SNI that is not a host name out of commands.
+//
+// Each quoted word is also run through /bin/sh (printf '%s\n' WORD) to prove that the shell
+// reads it back as exactly the input and runs nothing else.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "analyze.h"
+
+static bool quote(const char *s, char *out, size_t outlen) {
+    return analyze_shell_quote(s, strlen(s), out, outlen);
+}
+
+// round_trip: sh -c "printf '%s' WORD" prints s; no marker file appears.
+static void round_trip(const char *s) {
+    char q[1024], cmd[1200], marker[64];
+    snprintf(marker, sizeof marker, "/tmp/tlsdiag-shell-%ld", (long)getpid());
+    unlink(marker);
+    assert_true(quote(s, q, sizeof q));
+    snprintf(cmd, sizeof cmd, "cd /tmp && printf '%%s' %s", q);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[1024];
+    size_t n = fread(got, 1, sizeof got - 1, p);
+    got[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_string_equal(got, s);
+    struct stat st;
+    assert_int_not_equal(stat(marker, &st), 0);
+}
+
+static void test_plain_words_stay_as_they_are(void **state) {
+    (void)state;
+    char q[64];
+    assert_true(quote("origin.example.com", q, sizeof q));
+    assert_string_equal(q, "origin.example.com");
+    assert_true(quote("pcaps/ok.pcap", q, sizeof q));
+    assert_string_equal(q, "pcaps/ok.pcap");
+    assert_true(quote("443", q, sizeof q));
+    assert_string_equal(q, "443");
+    assert_true(quote("", q, sizeof q));
+    assert_string_equal(q, "''");
+}
+
+static void test_metacharacters_are_quoted(void **state) {
+    (void)state;
+    char q[128];
+    assert_true(quote("o$(touch X).example.com", q, sizeof q));
+    assert_string_equal(q, "'o$(touch X).example.com'");
+    assert_true(quote("x;touch X;#", q, sizeof q));
+    assert_string_equal(q, "'x;touch X;#'");
+    assert_true(quote("a`id`b", q, sizeof q));
+    assert_string_equal(q, "'a`id`b'");
+    assert_true(quote("it's", q, sizeof q));
+    assert_string_equal(q, "'it'\\''s'");
+    assert_true(quote("\"dq\" & | > < * ? ~ ! { }", q, sizeof q));
+    assert_string_equal(q, "'\"dq\" & | > < * ? ~ ! { }'");
+    assert_true(quote("[2001:db8::1]", q, sizeof q));  // a glob pattern unquoted
+    assert_string_equal(q, "'[2001:db8::1]'");
+    assert_true(quote("caf\xc3\xa9.pcap", q, sizeof q));  // UTF-8 is carried as is
+    assert_string_equal(q, "'caf\xc3\xa9.pcap'");
+}
+
+static void test_shell_reads_back_the_input(void **state) {
+    (void)state;
+    char marker[64];
+    snprintf(marker, sizeof marker, "/tmp/tlsdiag-shell-%ld", (long)getpid());
+    char s[256];
+    // each: text before the marker path, text after it
+    static const char *const forms[][2] = {
+        {"o$(touch ", ").example.com"}, {"x;touch ", ";#"},    {"`touch ", "`"},
+        {"'; touch ", "; '"},           {"\"$(touch ", ")\""}, {"a'\\''$(touch ", ")"},
+        {"a\\'$(touch ", ")"},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        snprintf(s, sizeof s, "%s%s%s", forms[i][0], marker, forms[i][1]);
+        round_trip(s);
+    }
+    round_trip("caf\xc3\xa9 \xe2\x80\xa6");
+}
+
+// NUL, newlines, other control bytes, DEL, C1 controls and invalid UTF-8 are refused: out is ""
+// and no command may be built from it.
+static void test_refused(void **state) {
+    (void)state;
+    char q[64];
+    static const struct {
+        const char *s;
+        size_t n;
+    } bad[] = {
+        {"a\0b.example.com", 15}, {"a\nb", 3},  {"a\rb", 3},
+        {"a\x1b[2Jb", 7},         {"a\tb", 3},  {"a\x7f", 2},
+        {"a\xc2\x9b", 3},         {"a\xff", 2}, {"a\xc0\x80", 3},
+        {"\xed\xa0\x80", 3},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memcpy(q, "junk", 5);
+        assert_false(analyze_shell_quote(bad[i].s, bad[i].n, q, sizeof q));
+        assert_string_equal(q, "");
+    }
+}
+
+// A word that does not fit is refused whole, never cut (a cut word can lose its closing quote).
+static void test_never_cut(void **state) {
+    (void)state;
+    char q[8];
+    assert_true(quote("a b c", q, sizeof q));  // 'a b c' + NUL = 8
+    assert_string_equal(q, "'a b c'");
+    assert_false(quote("a b c d", q, sizeof q));
+    assert_string_equal(q, "");
+    assert_false(quote("abcdefgh", q, sizeof q));
+    assert_false(quote("a'b'c", q, sizeof q));
+    assert_false(analyze_shell_quote("x", 1, q, 0));
+}
+
+static void test_host_names(void **state) {
+    (void)state;
+    assert_null(analyze_host_name_problem("origin.example.com", 18));
+    assert_null(analyze_host_name_problem("a-b.x_y.example", 15));  // '_' accepted
+    assert_null(analyze_host_name_problem("localhost", 9));
+    static const struct {
+        const char *s;
+        size_t n;
+        const char *why;
+    } bad[] = {
+        {"a\0b.example.com", 15, "contains a NUL byte"},
+        {"o$(touch X).example.com", 23, "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"x;touch X;#", 11, "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"it's.example", 12, "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"a\nb", 3, "contains control bytes"},
+        {"caf\xc3\xa9.example", 13, "is not ASCII"},
+        {"example.com.", 12, "ends with a dot"},
+        {"a..b", 4, "has an empty label"},
+        {".a", 2, "has an empty label"},
+        {"-a.example", 10, "has a label that starts or ends with '-'"},
+        {"a-.example", 10, "has a label that starts or ends with '-'"},
+        {"192.0.2.1", 9, "is an IPv4 address literal"},
+        {"2001:db8::1", 11, "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"", 0, "is empty"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = analyze_host_name_problem(bad[i].s, bad[i].n);
+        assert_non_null(why);
+        assert_string_equal(why, bad[i].why);
+    }
+    char label[70], name[300];
+    memset(label, 'a', 64);
+    label[64] = '\0';
+    assert_string_equal(analyze_host_name_problem(label, 64), "has a label longer than 63 bytes");
+    assert_null(analyze_host_name_problem(label, 63));
+    // 4 labels of 63 + 3 dots = 255 > 253
+    snprintf(name, sizeof name, "%.63s.%.63s.%.63s.%.63s", label, label, label, label);
+    assert_string_equal(analyze_host_name_problem(name, strlen(name)), "is longer than 253 bytes");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_words_stay_as_they_are),
+        cmocka_unit_test(test_metacharacters_are_quoted),
+        cmocka_unit_test(test_shell_reads_back_the_input),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_never_cut),
+        cmocka_unit_test(test_host_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
