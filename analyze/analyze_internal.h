@@ -183,6 +183,9 @@ void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *f
 // rule_evidence_sni appends the client's SNI as evidence "sni": its bytes, NULs included
 // (value_len), or "(none sent)".
 void rule_evidence_sni(rule_match *m, const tls_client_hello *ch);
+// an_sni_problem: why the ClientHello's SNI is not a valid host name (NULL: it is one, or
+// none was sent); an SNI longer than the copy kept is one by length alone.
+const char *an_sni_problem(const tls_client_hello *ch);
 // an_sni_phrase writes how prose names the SNI: the name, or why it is not a host name.
 const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen);
 

@@ -581,8 +581,7 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
         memcpy(v->sni, t->ch.sni, kept);
         v->sni[kept] = '\0';
         v->sni_len = t->ch.sni_len;
-        v->sni_problem = kept < t->ch.sni_len ? "is longer than 253 bytes"
-                                              : analyze_host_name_problem(v->sni, kept);
+        v->sni_problem = an_sni_problem(&t->ch);
     }
     v->version = tls_negotiated_version(&t->sh);
     v->cipher = t->sh.present ? t->sh.cipher : 0;

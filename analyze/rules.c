@@ -64,13 +64,19 @@ void rule_evidence_sni(rule_match *m, const tls_client_hello *ch) {
     e->value_len = (uint16_t)kept;
 }
 
-const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen) {
+const char *an_sni_problem(const tls_client_hello *ch) {
     size_t kept = an_sni_kept(ch);
-    const char *why =
-        kept < ch->sni_len ? "is longer than 253 bytes" : analyze_host_name_problem(ch->sni, kept);
+    if (!ch->has_sni) {
+        return NULL;
+    }
+    return kept < ch->sni_len ? "is longer than 253 bytes"
+                              : analyze_host_name_problem(ch->sni, kept);
+}
+
+const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen) {
     if (!ch->has_sni) {
         an_copy(buf, buflen, "(none)");
-    } else if (why == NULL) {
+    } else if (an_sni_problem(ch) == NULL) {
         an_copy(buf, buflen, ch->sni);
     } else {
         // Prose never carries the bytes themselves: the "sni" field shows them, escaped.

@@ -130,6 +130,19 @@ void bbuf_md_n(bbuf *b, const char *s, size_t n) {
     }
 }
 
+void bbuf_sni(bbuf *b, const verdict *v, void (*put)(bbuf *b, const char *s, size_t n)) {
+    if (!v->has_sni) {
+        put(b, "(none)", 6);
+        return;
+    }
+    put(b, v->sni, verdict_sni_kept(v));
+    if (v->sni_problem) {
+        char why[128];
+        int n = snprintf(why, sizeof why, " (not a valid host name: %s)", v->sni_problem);
+        put(b, why, n > 0 && (size_t)n < sizeof why ? (size_t)n : strlen(why));
+    }
+}
+
 void bbuf_free(bbuf *b) {
     free(b->p);
     memset(b, 0, sizeof *b);

@@ -37,6 +37,9 @@ void bbuf_md(bbuf *b, const char *s);
 // bbuf_html_n and bbuf_md_n: the same for s[0..n), which may hold NULs (shown as \x00).
 void bbuf_html_n(bbuf *b, const char *s, size_t n);
 void bbuf_md_n(bbuf *b, const char *s, size_t n);
+// bbuf_sni appends v's SNI through put (bbuf_html_n or bbuf_md_n): its bytes, NULs shown as
+// \x00 and never cut, flagged when it is not a valid host name; "(none)" when none was sent.
+void bbuf_sni(bbuf *b, const verdict *v, void (*put)(bbuf *b, const char *s, size_t n));
 void bbuf_free(bbuf *b);
 
 // ---------------------------------------------------------------------------------------------

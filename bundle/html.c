@@ -246,16 +246,7 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
     bbuf_puts(b, "</td><th>server</th><td>");
     bbuf_html(b, sv);
     bbuf_puts(b, "</td></tr><tr><th>SNI</th><td>");
-    if (v->has_sni) {
-        bbuf_html_n(b, v->sni, verdict_sni_kept(v));  // NULs shown as \x00, never cut
-        if (v->sni_problem) {
-            bbuf_html(b, " (not a valid host name: ");
-            bbuf_html(b, v->sni_problem);
-            bbuf_html(b, ")");
-        }
-    } else {
-        bbuf_html(b, "(none)");
-    }
+    bbuf_sni(b, v, bbuf_html_n);
     bbuf_printf(b,
                 "</td><th>started</th><td>%s</td></tr><tr><th>frames</th><td>%u\xe2\x80\x93%u"
                 "</td><th>broke</th><td>",

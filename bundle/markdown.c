@@ -55,16 +55,7 @@ static void md_conn(const bundle_conn *c, bbuf *b) {
     bbuf_puts(b, "\n- server: ");
     bbuf_md(b, sv);
     bbuf_puts(b, "\n- SNI: ");
-    if (v->has_sni) {
-        bbuf_md_n(b, v->sni, verdict_sni_kept(v));  // NULs shown as \x00, never cut
-        if (v->sni_problem) {
-            bbuf_md(b, " (not a valid host name: ");
-            bbuf_md(b, v->sni_problem);
-            bbuf_md(b, ")");
-        }
-    } else {
-        bbuf_md(b, "(none)");
-    }
+    bbuf_sni(b, v, bbuf_md_n);
     bbuf_printf(b, "\n- started: %s, frames %u-%u\n- broke: ", st, v->first_frame, v->last_frame);
     bbuf_md(b, v->failed_step);
     bbuf_printf(b, " (ended by %s), confidence %s\n", verdict_party_name(v->aborted_by),

@@ -171,7 +171,10 @@ static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
     jsonw_key(w, "alpn");
     jsonw_array_begin(w);
     for (size_t i = 0; i < ch->num_alpn && i < TLS_MAX_ALPN; i++) {
-        JFIELD(w, ch->alpn[i]);
+        // The id's bytes as sent (a NUL inside is \u0000, not the end), up to the copy's cap.
+        size_t kept =
+            ch->alpn_len[i] < TLS_MAX_ALPN_LEN - 1 ? ch->alpn_len[i] : TLS_MAX_ALPN_LEN - 1;
+        jbytes(w, ch->alpn[i], kept);
     }
     jsonw_array_end(w);
     jsonw_key(w, "point_formats");

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "analyze.h"
+#include "an_fixtures.h"
 
 static bool quote(const char *s, char *out, size_t outlen) {
     return analyze_shell_quote(s, strlen(s), out, outlen);
@@ -39,36 +39,27 @@ static void round_trip(const char *s) {
     assert_int_not_equal(stat(marker, &st), 0);
 }
 
-static void test_plain_words_stay_as_they_are(void **state) {
+// Plain words stay as they are; anything else is single-quoted, a quote written '\''.
+static void test_words(void **state) {
     (void)state;
-    char q[64];
-    assert_true(quote("origin.example.com", q, sizeof q));
-    assert_string_equal(q, "origin.example.com");
-    assert_true(quote("pcaps/ok.pcap", q, sizeof q));
-    assert_string_equal(q, "pcaps/ok.pcap");
-    assert_true(quote("443", q, sizeof q));
-    assert_string_equal(q, "443");
-    assert_true(quote("", q, sizeof q));
-    assert_string_equal(q, "''");
-}
-
-static void test_metacharacters_are_quoted(void **state) {
-    (void)state;
+    static const char *const cases[][2] = {
+        {"origin.example.com", "origin.example.com"},
+        {"pcaps/ok.pcap", "pcaps/ok.pcap"},
+        {"443", "443"},
+        {"", "''"},
+        {"o$(touch X).example.com", "'o$(touch X).example.com'"},
+        {"x;touch X;#", "'x;touch X;#'"},
+        {"a`id`b", "'a`id`b'"},
+        {"it's", "'it'\\''s'"},
+        {"\"dq\" & | > < * ? ~ ! { }", "'\"dq\" & | > < * ? ~ ! { }'"},
+        {"[2001:db8::1]", "'[2001:db8::1]'"},        // a glob pattern unquoted
+        {"caf\xc3\xa9.pcap", "'caf\xc3\xa9.pcap'"},  // UTF-8 is carried as is
+    };
     char q[128];
-    assert_true(quote("o$(touch X).example.com", q, sizeof q));
-    assert_string_equal(q, "'o$(touch X).example.com'");
-    assert_true(quote("x;touch X;#", q, sizeof q));
-    assert_string_equal(q, "'x;touch X;#'");
-    assert_true(quote("a`id`b", q, sizeof q));
-    assert_string_equal(q, "'a`id`b'");
-    assert_true(quote("it's", q, sizeof q));
-    assert_string_equal(q, "'it'\\''s'");
-    assert_true(quote("\"dq\" & | > < * ? ~ ! { }", q, sizeof q));
-    assert_string_equal(q, "'\"dq\" & | > < * ? ~ ! { }'");
-    assert_true(quote("[2001:db8::1]", q, sizeof q));  // a glob pattern unquoted
-    assert_string_equal(q, "'[2001:db8::1]'");
-    assert_true(quote("caf\xc3\xa9.pcap", q, sizeof q));  // UTF-8 is carried as is
-    assert_string_equal(q, "'caf\xc3\xa9.pcap'");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_true(quote(cases[i][0], q, sizeof q));
+        assert_string_equal(q, cases[i][1]);
+    }
 }
 
 static void test_shell_reads_back_the_input(void **state) {
@@ -163,14 +154,67 @@ static void test_host_names(void **state) {
     assert_string_equal(analyze_host_name_problem(name, strlen(name)), "is longer than 253 bytes");
 }
 
+// reset_verdict: a ClientHello with sni (len bytes; wire length wire_len), answered by a RST.
+static verdict *reset_verdict(analyzer *a, const char *sni, size_t len, uint16_t wire_len) {
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "placeholder");
+    memcpy(x.t->ch.sni, sni, len);
+    x.t->ch.sni[len] = '\0';
+    x.t->ch.sni_len = wire_len;
+    fx_close(&x, TLS_DIR_S2C, true, 1);
+    verdict *v = analyzer_run(a, x.t);
+    fx_free(&x);
+    assert_non_null(v);
+    return v;
+}
+
+// The check command and the fix steps built by the analyzer: a valid SNI is sent as is, one that
+// is not a host name (injections, NUL, too long) never appears in them and is flagged.
+static void test_check_command(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    verdict *v = reset_verdict(a, "origin.example.com", 18, 18);
+    assert_null(v->sni_problem);
+    assert_non_null(strstr(v->check_command, "-servername origin.example.com -showcerts"));
+    verdict_free(v);
+    static const struct {
+        const char *sni;
+        size_t len;
+        uint16_t wire_len;
+        const char *why;
+    } bad[] = {
+        {"o$(touch X).example.com", 23, 23,
+         "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"a\0b.example.com", 15, 15, "contains a NUL byte"},
+        {"long.example.com", 16, 300, "is longer than 253 bytes"},  // cut by the dissector
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = reset_verdict(a, bad[i].sni, bad[i].len, bad[i].wire_len);
+        assert_int_equal(v->cause, CAUSE_SERVER_RESET);
+        assert_string_equal(v->sni_problem, bad[i].why);
+        assert_int_equal(verdict_sni_kept(v),
+                         bad[i].len < 255 && bad[i].wire_len < 255 ? bad[i].len : 255);
+        assert_non_null(strstr(
+            v->check_command, "-noservername -showcerts  # the SNI sent is not a valid host name"));
+        assert_null(strstr(v->check_command, "touch"));
+        for (uint32_t k = 0; k < v->num_fix; k++) {
+            assert_null(strstr(v->fix[k], "touch"));
+            assert_null(strstr(v->fix[k], "-servername a "));
+        }
+        const char *flag = fx_evidence(v, "sni_invalid");
+        assert_non_null(flag);
+        assert_non_null(strstr(flag, bad[i].why));
+        verdict_free(v);
+    }
+    analyzer_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_words_stay_as_they_are),
-        cmocka_unit_test(test_metacharacters_are_quoted),
-        cmocka_unit_test(test_shell_reads_back_the_input),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_never_cut),
-        cmocka_unit_test(test_host_names),
+        cmocka_unit_test(test_words),      cmocka_unit_test(test_shell_reads_back_the_input),
+        cmocka_unit_test(test_refused),    cmocka_unit_test(test_never_cut),
+        cmocka_unit_test(test_host_names), cmocka_unit_test(test_check_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

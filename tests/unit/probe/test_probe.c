@@ -241,9 +241,8 @@ static void test_frames_refused(void **state) {
     free(x);
 }
 
-// A whole probe against a loopback port nobody listens on: a verdict, not an error.
-static void test_probe_refused(void **state) {
-    (void)state;
+// closed_port: a loopback port that was free a moment ago and that nothing listens on.
+static uint16_t closed_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -252,12 +251,18 @@ static void test_probe_refused(void **state) {
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
     close(fd);  // the port is free again and nothing listens on it
+    return ntohs(sa.sin_port);
+}
+
+// A whole probe against a loopback port nobody listens on: a verdict, not an error.
+static void test_probe_refused(void **state) {
+    (void)state;
     analyzer *a = new_analyzer();
     probe_config c;
     memset(&c, 0, sizeof c);
     c.host = "origin.example.com";
     c.connect_ip = "127.0.0.1";
-    c.port = ntohs(sa.sin_port);
+    c.port = closed_port();
     c.no_capture = true;
     char err[256] = "";
     probe_result *r = probe_run(a, &c, err, sizeof err);
@@ -278,16 +283,8 @@ static void test_probe_refused(void **state) {
 // port does get one, so the check is live.
 static void test_probe_origin_skips_invalid_sni(void **state) {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
     char target[32], err[256] = "";
-    snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(sa.sin_port));
+    snprintf(target, sizeof target, "127.0.0.1:%u", closed_port());
     analyzer_config ac;
     analyzer_config_default(&ac);
     probe_origin *po = probe_origin_new(&ac, target, err, sizeof err);
