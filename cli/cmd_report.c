@@ -5,17 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cli.h"
 #include "cmd_report.h"
-#include "report.h"
-#if __has_include("probe.h")
-#include <unistd.h>
-
 #include "probe.h"
-#define REPORT_HAVE_PROBE 1
-#endif
+#include "report.h"
 
 enum {
     OPT_CA_FILE = 256,
@@ -119,7 +115,6 @@ static char *command_line(int argc, char **argv) {
 // directory, so they go through the bundle like any capture; env gets what the probe saw.
 static int run_probe(const bundle_options *o, const char *target, const char *sni, char *dir,
                      char *pcap, size_t pcaplen, char *env, size_t envlen) {
-#ifdef REPORT_HAVE_PROBE
     char host[256];
     uint16_t port = 0;
     if (!probe_parse_target(target, host, sizeof host, &port)) {
@@ -179,13 +174,6 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
     }
     analyzer_free(a);
     return rc;
-#else
-    (void)o, (void)sni, (void)dir, (void)pcap, (void)pcaplen, (void)env, (void)envlen;
-    return usage_err(
-        "--probe: this build has no probe; capture the handshake and pass the "
-        "pcap instead of",
-        target);
-#endif
 }
 
 int cli_cmd_report(int argc, char **argv) {
