@@ -223,7 +223,9 @@ static void flow_fill(const flow *f, tls_transcript *t, tls_end_reason reason) {
     q->snaplen_truncated = f->snaplen_truncated;
     q->first_truncated_frame = f->first_truncated_frame;
     q->overlap_conflicts = f->overlap_conflicts;
-    q->buffer_cap_hit = f->buffer_cap_hit;
+    // The TLS layer may have set it already (its own buffers hit max_flow_bytes): keep that.
+    q->buffer_cap_hit = q->buffer_cap_hit || f->flow_cap_hit;
+    q->total_cap_hit = f->total_cap_hit;
     q->kernel_drops = f->kernel_drops;
     q->evicted = reason == TLS_END_EVICTED;
     q->idle = q->evicted && f->idle_expired;
@@ -496,7 +498,7 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
     } else if (d->buffered > d->cfg.max_total_bytes) {
         // The TLS layer grows its message buffers only as bytes arrive, each flow under
         // max_flow_bytes; the total cap is enforced here by ending the flow that crossed it.
-        f->buffer_cap_hit = true;
+        f->total_cap_hit = true;
         d->stats.flows_total_cap++;
         flow_report(d, f, TLS_END_BUFFER_CAP);
     } else if (f->closed) {

@@ -257,7 +257,10 @@ typedef struct tls_quality {
     uint32_t snaplen_truncated;  // frames cut short by the snapshot length
     uint32_t first_truncated_frame;
     uint32_t overlap_conflicts;  // retransmitted bytes that differed from the first copy
-    bool buffer_cap_hit;         // per-flow reassembly cap reached: rest not analysed
+    bool buffer_cap_hit;         // per-flow byte cap (max_flow_bytes) reached: rest not analysed
+    bool total_cap_hit;          // total byte cap (max_total_bytes) reached: held bytes refused
+                                 // (become gaps) or the flow was ended
+    bool message_cap_hit;        // a handshake message over max_message_len: not parsed
     bool evicted;                // flow evicted from the table before it was decided: full, or
     bool idle;                   // (idle) no packet for idle_timeout_s of capture time
     bool capture_ended;          // input ended before the handshake was decided
@@ -294,7 +297,7 @@ typedef enum tls_end_reason {
     TLS_END_NOT_TLS,             // a side spoke something that is not TLS
     TLS_END_EVICTED,             // flow table full / idle timeout
     TLS_END_CAPTURE_END,         // input ended first
-    TLS_END_BUFFER_CAP,          // per-flow byte cap reached
+    TLS_END_BUFFER_CAP,          // a byte cap reached (quality says which)
 } tls_end_reason;
 
 typedef struct tls_transcript {
