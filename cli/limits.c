@@ -15,8 +15,10 @@ void cli_limits_note(cli_limits *l, const tls_transcript *t) {
     l->evicted += t->quality.evicted && !t->quality.idle;
     l->idle += t->quality.idle;
     l->buffer_cap += t->quality.buffer_cap_hit;
+    l->total_cap += t->quality.total_cap_hit;
     l->overlaps += t->quality.overlap_conflicts > 0;
-    bool too_long = false;
+    l->events_dropped += t->events_dropped > 0;
+    bool too_long = t->quality.message_cap_hit;
     for (uint32_t i = 0; i < t->num_events; i++) {
         const tls_event *e = &t->events[i];
         too_long |= e->kind == TLS_EV_MALFORMED && e->err == TLS_ERR_MESSAGE_TOO_LONG;
@@ -50,11 +52,13 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 " bytes: not buffered, the direction was no longer parsed\n",
                 l->message_too_long, dc->max_message_len);
     }
-    if (st != NULL && st->flows_total_cap > 0) {
+    if (l->total_cap > 0 || (st != NULL && st->flows_total_cap > 0)) {
+        uint64_t n =
+            st != NULL && st->flows_total_cap > l->total_cap ? st->flows_total_cap : l->total_cap;
         fprintf(stderr,
-                "tlsdiag: total buffer cap reached: %" PRIu64
-                " connection(s) ended early (--max-total-bytes %" PRIu64 ")\n",
-                st->flows_total_cap, dc->max_total_bytes);
+                "tlsdiag: total buffer cap reached (--max-total-bytes %" PRIu64 "): %" PRIu64
+                " connection(s) ended early or lost out-of-order bytes (reported as gaps)\n",
+                dc->max_total_bytes, n);
     }
     if (l->buffer_cap > 0) {
         fprintf(stderr,
@@ -69,6 +73,13 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 " connection(s) had overlapping retransmissions with different bytes: the first "
                 "copy was kept\n",
                 l->overlaps);
+    }
+    if (l->events_dropped > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) had more than %d events: the rest were "
+                "counted, not listed\n",
+                l->events_dropped, TLS_MAX_EVENTS);
     }
     if (l->many_records > 0) {
         fprintf(stderr,
