@@ -51,8 +51,7 @@ int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 // limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
 #include "dissect.h"
 typedef struct cli_limits {
-    uint64_t evicted, idle, buffer_cap, total_cap, message_too_long, overlaps, many_records;
-    uint64_t events_dropped;  // connections with more events than a transcript keeps
+    uint64_t evicted, idle, overlaps, many_records;  // the byte caps: dissect_stats.bounds
 } cli_limits;
 void cli_limits_note(cli_limits *l, const tls_transcript *t);
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);

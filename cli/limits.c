@@ -14,20 +14,15 @@ enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake 
 void cli_limits_note(cli_limits *l, const tls_transcript *t) {
     l->evicted += t->quality.evicted && !t->quality.idle;
     l->idle += t->quality.idle;
-    l->buffer_cap += t->quality.buffer_cap_hit;
-    l->total_cap += t->quality.total_cap_hit;
     l->overlaps += t->quality.overlap_conflicts > 0;
-    l->events_dropped += t->events_dropped > 0;
-    bool too_long = t->quality.message_cap_hit;
-    for (uint32_t i = 0; i < t->num_events; i++) {
-        const tls_event *e = &t->events[i];
-        too_long |= e->kind == TLS_EV_MALFORMED && e->err == TLS_ERR_MESSAGE_TOO_LONG;
-    }
-    l->message_too_long += too_long;
     l->many_records += t->records[0] > MANY_RECORDS || t->records[1] > MANY_RECORDS;
 }
 
+// The byte caps, the message cap and the event cap are counted by the dissector (per worker
+// with --threads, summed), so they are stated whichever way the run went.
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc) {
+    static const dissect_bounds none;
+    const dissect_bounds *b = st != NULL ? &st->bounds : &none;
     uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;
     if (l->idle > 0 || (st != NULL && st->flows_idle > 0)) {
         uint64_t n = l->idle > (st ? st->flows_idle : 0) ? l->idle : st->flows_idle;
@@ -45,27 +40,25 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 "(--max-flows %" PRIu32 "); they are reported as incomplete\n",
                 n, dc->max_flows);
     }
-    if (l->message_too_long > 0) {
+    if (b->message_cap > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64
                 " connection(s) declared a handshake message larger than %" PRIu32
                 " bytes: not buffered, the direction was no longer parsed\n",
-                l->message_too_long, dc->max_message_len);
+                b->message_cap, dc->max_message_len);
     }
-    if (l->total_cap > 0 || (st != NULL && st->flows_total_cap > 0)) {
-        uint64_t n =
-            st != NULL && st->flows_total_cap > l->total_cap ? st->flows_total_cap : l->total_cap;
+    if (b->total_cap > 0) {
         fprintf(stderr,
                 "tlsdiag: total buffer cap reached (--max-total-bytes %" PRIu64 "): %" PRIu64
                 " connection(s) ended early or lost out-of-order bytes (reported as gaps)\n",
-                dc->max_total_bytes, n);
+                dc->max_total_bytes, b->total_cap);
     }
-    if (l->buffer_cap > 0) {
+    if (b->flow_cap > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64
                 " connection(s) reached the per-flow buffer cap (--max-flow-bytes %" PRIu32
                 "): the rest of their bytes was not analysed\n",
-                l->buffer_cap, dc->max_flow_bytes);
+                b->flow_cap, dc->max_flow_bytes);
     }
     if (l->overlaps > 0) {
         fprintf(stderr,
@@ -74,12 +67,11 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 "copy was kept\n",
                 l->overlaps);
     }
-    if (l->events_dropped > 0) {
+    if (b->events_dropped > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64
-                " connection(s) had more than %d events: the rest were "
-                "counted, not listed\n",
-                l->events_dropped, TLS_MAX_EVENTS);
+                " connection(s) had more than %d events: the rest were counted, not listed\n",
+                b->events_dropped, TLS_MAX_EVENTS);
     }
     if (l->many_records > 0) {
         fprintf(stderr,

@@ -66,6 +66,13 @@ void dissect_free(dissect *d) {
     free(d);
 }
 
+void dissect_bounds_add(dissect_bounds *sum, const dissect_bounds *b) {
+    sum->flow_cap += b->flow_cap;
+    sum->total_cap += b->total_cap;
+    sum->message_cap += b->message_cap;
+    sum->events_dropped += b->events_dropped;
+}
+
 const dissect_stats *dissect_get_stats(const dissect *d) {
     return &d->stats;
 }
@@ -272,6 +279,11 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
     d->reported_app_records = (uint64_t)t->app_records[0] + t->app_records[1];
     if (real) {
         d->stats.transcripts++;
+        dissect_bounds *b = &d->stats.bounds;
+        b->flow_cap += t->quality.buffer_cap_hit;
+        b->total_cap += t->quality.total_cap_hit;
+        b->message_cap += t->quality.message_cap_hit;
+        b->events_dropped += t->events_dropped > 0;
         if (d->cfg.on_transcript) {
             d->cfg.on_transcript(d->cfg.user, t);
         }
@@ -499,7 +511,6 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
         // The TLS layer grows its message buffers only as bytes arrive, each flow under
         // max_flow_bytes; the total cap is enforced here by ending the flow that crossed it.
         f->total_cap_hit = true;
-        d->stats.flows_total_cap++;
         flow_report(d, f, TLS_END_BUFFER_CAP);
     } else if (f->closed) {
         flow_report(d, f, TLS_END_CLOSED);

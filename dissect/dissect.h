@@ -386,14 +386,26 @@ void dissect_config_default(dissect_config *c);
 
 typedef struct dissect dissect;
 
+// Bounds that engaged, counted in reported connections (once per connection and bound): what
+// the CLI states on stderr after a run (cli/limits.c). --threads sums its workers' counts.
+typedef struct dissect_bounds {
+    uint64_t flow_cap;        // quality.buffer_cap_hit: max_flow_bytes
+    uint64_t total_cap;       // quality.total_cap_hit: max_total_bytes
+    uint64_t message_cap;     // quality.message_cap_hit: max_message_len
+    uint64_t events_dropped;  // events_dropped > 0: TLS_MAX_EVENTS per transcript
+} dissect_bounds;
+
+// dissect_bounds_add: sum += b (for callers that run several dissectors).
+void dissect_bounds_add(dissect_bounds *sum, const dissect_bounds *b);
+
 typedef struct dissect_stats {
     uint64_t frames, bytes;
     uint64_t frames_not_ip, frames_not_tcp, frames_malformed, frames_truncated;
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
     uint64_t flows_created, flows_evicted, flows_decided;
-    uint64_t flows_idle;  // of flows_evicted: went idle (capture clock), the table was not full
-    uint64_t flows_total_cap;  // flows ended because max_total_bytes was reached
+    uint64_t flows_idle;    // of flows_evicted: went idle (capture clock), the table was not full
+    dissect_bounds bounds;  // flows_evicted is the flow table's (max_flows)
     uint64_t transcripts;
     uint64_t peak_buffered_bytes;
     uint32_t peak_flows;

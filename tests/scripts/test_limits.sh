@@ -70,7 +70,21 @@ run overlaps $cap 'overlapping .*different bytes|per-flow buffer cap' --max-flow
 # segments pass a small total cap, which must be named as the total one.
 run bigmsg $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)'
 run reversed $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)'
+# --threads: each worker's dissector counts the bounds, the run states their sum.
+run bigmsg $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)' --threads 2
 run reversedflows $cap 'total buffer cap reached \(--max-total-bytes 8388608\)' --max-total-bytes 8M
+# The verdict names the cap as well, in JSON and in text (-v lists incomplete connections).
+python3 "$gen" bigmsg >"$work/bigmsg.pcap"
+note='per-flow buffer cap reached \(--max-flow-bytes\)'
+if "$bin" analyze --json "$work/bigmsg.pcap" 2>/dev/null | grep -Eq "\"capture_note\":\"$note" &&
+    "$bin" analyze -v "$work/bigmsg.pcap" 2>/dev/null | grep -Eq "capture: $note"; then
+    echo "ok   bigmsg verdict: JSON and text name --max-flow-bytes"
+    pass=$((pass + 1))
+else
+    echo "FAIL bigmsg verdict: no capture note naming --max-flow-bytes"
+    fail=$((fail + 1))
+fi
+rm -f "$work/bigmsg.pcap"
 
 # run_file LABEL BINARY WHO STDERR_REGEX: `analyze -q --threads 2` on $work/gro.pcap (a file, not
 # stdin), as root or as nobody at its process limit; exit 0/1, peak RSS under the cap, and the

@@ -539,6 +539,8 @@ static void test_global_cap(void **state) {
     // The total cap refused the hold, not the flow's own: named as such (issue 14 item 5).
     assert_false(got[1]->quality.buffer_cap_hit);
     assert_true(got[1]->quality.total_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.total_cap, 1);
+    assert_int_equal(dissect_get_stats(d)->bounds.flow_cap, 0);
     assert_int_equal(got[1]->quality.gap_bytes[TLS_DIR_C2S], 100);
     assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 100);  // declared at the end
     dissect_free(d);
@@ -675,6 +677,7 @@ static void test_tls_buffer_cap_kept(void **state) {
     assert_true(got[0]->quality.buffer_cap_hit);
     assert_false(got[0]->quality.total_cap_hit);
     assert_false(got[0]->quality.message_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.flow_cap, 1);  // what stderr states
     dissect_free(d);
 }
 
@@ -696,6 +699,23 @@ static void test_message_cap_flag(void **state) {
     assert_int_equal(ngot, 1);
     assert_true(got[0]->quality.message_cap_hit);
     assert_false(got[0]->quality.buffer_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.message_cap, 1);
+    dissect_free(d);
+}
+
+// More events than a transcript keeps (300 SYN retries): counted in events_dropped and in the
+// dissector's bounds, which the CLI states on stderr.
+static void test_events_cap_counted(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    for (int i = 0; i < 300; i++) {
+        feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    }
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->num_events, TLS_MAX_EVENTS);
+    assert_int_equal(got[0]->events_dropped, 300 - TLS_MAX_EVENTS);
+    assert_int_equal(dissect_get_stats(d)->bounds.events_dropped, 1);
     dissect_free(d);
 }
 
@@ -940,6 +960,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_zero_length_cut_segments, reset),
         cmocka_unit_test_teardown(test_tls_buffer_cap_kept, reset),
         cmocka_unit_test_teardown(test_message_cap_flag, reset),
+        cmocka_unit_test_teardown(test_events_cap_counted, reset),
         cmocka_unit_test_teardown(test_refused_and_streams, reset),
         cmocka_unit_test_teardown(test_server_flight_lost, reset),
         cmocka_unit_test_teardown(test_snaplen_cut, reset),
