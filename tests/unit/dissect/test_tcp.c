@@ -617,6 +617,46 @@ static void test_any_order_n_log_n(void **state) {
     }
 }
 
+// The ClientHello cut into overlapping pieces of 1..24 bytes sent in a shuffled order, 300
+// times with different cuts: every byte reaches the parser once, in order (first copy wins
+// over the identical re-sent bytes), whatever shape the held ranges take.
+static void test_shuffled_overlapping_pieces(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    uint32_t rng = 12345;
+    for (int round = 0; round < 300; round++) {
+        enum { MAXP = 512 };
+        uint32_t off[MAXP], len[MAXP], np = 0;
+        for (uint32_t o = 0; o < n && np < MAXP;) {  // pieces covering it all, overlapping
+            rng = rng * 1103515245u + 12345u;
+            uint32_t l = 1 + (rng >> 16) % 24;
+            off[np] = o;
+            len[np] = o + l > n ? (uint32_t)n - o : l;
+            np++;
+            o += 1 + (rng >> 8) % l;  // the next piece starts inside this one or right after
+        }
+        for (uint32_t i = np - 1; i > 0; i--) {  // Fisher-Yates
+            rng = rng * 1103515245u + 12345u;
+            uint32_t j = (rng >> 16) % (i + 1), to = off[i], tl = len[i];
+            off[i] = off[j], len[i] = len[j], off[j] = to, len[j] = tl;
+        }
+        dissect *d = mk(0, 0);
+        handshake(d, &C1, 1000, 5000);
+        for (uint32_t i = 0; i < np; i++) {
+            // PSH: a short all-zero piece must not pass for Ethernet padding (tcp_is_pad)
+            feed(d, &C1, true, 1001 + off[i], 5001, TCP_ACK | TCP_PSH, ch + off[i], len[i]);
+        }
+        dissect_finish(d);
+        assert_int_equal(ngot, 1);
+        assert_hello_parsed(got[0], n);
+        assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 0);
+        assert_int_equal(got[0]->quality.overlap_conflicts, 0);
+        dissect_free(d);
+        reset(NULL);
+    }
+}
+
 // A held 8-byte segment costs its node and the allocator's overhead, not 8 bytes: 200 of them
 // behind a hole do not fit in --max-flow-bytes 4800 (they took ~32 KB of heap while counted
 // as 1,600 bytes), and the cap is stated.
@@ -956,6 +996,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_per_flow_cap, reset),
         cmocka_unit_test_teardown(test_global_cap, reset),
         cmocka_unit_test_teardown(test_any_order_n_log_n, reset),
+        cmocka_unit_test_teardown(test_shuffled_overlapping_pieces, reset),
         cmocka_unit_test_teardown(test_tiny_segments_real_cost, reset),
         cmocka_unit_test_teardown(test_zero_length_cut_segments, reset),
         cmocka_unit_test_teardown(test_tls_buffer_cap_kept, reset),
