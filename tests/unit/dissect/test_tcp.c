@@ -658,7 +658,7 @@ static void test_shuffled_overlapping_pieces(void **state) {
 }
 
 // A held 8-byte segment costs its node and the allocator's overhead, not 8 bytes: 200 of them
-// behind a hole do not fit in --max-flow-bytes 4800 (they took ~32 KB of heap while counted
+// behind a hole do not fit in --max-flow-bytes 4800 (they took 9,600 bytes of heap, counted
 // as 1,600 bytes), and the cap is stated.
 static void test_tiny_segments_real_cost(void **state) {
     (void)state;
