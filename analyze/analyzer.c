@@ -549,12 +549,19 @@ static void capture_note(const tls_transcript *t, verdict *v) {
         NOTE("%u frames cut by snaplen", q->snaplen_truncated);
     if (q->kernel_drops)
         NOTE("kernel dropped packets");
+    // Each bound that engaged, by the option that sets it (SECURITY.md: never silently).
     if (q->buffer_cap_hit)
-        NOTE("reassembly cap reached");
+        NOTE("per-flow buffer cap reached (--max-flow-bytes): later bytes not analysed");
+    if (q->total_cap_hit)
+        NOTE("total buffer cap reached (--max-total-bytes): later bytes not analysed");
+    if (q->message_cap_hit)
+        NOTE("a handshake message over the message-length cap was not parsed");
+    if (t->events_dropped)
+        NOTE("%u events not kept (at most %d per connection)", t->events_dropped, TLS_MAX_EVENTS);
     if (q->idle)
         NOTE("no packet for the idle timeout before the handshake ended");
     else if (q->evicted)
-        NOTE("flow evicted before the handshake ended");
+        NOTE("flow evicted from the full flow table (--max-flows) before the handshake ended");
     if (q->capture_ended && !t->quality.evicted && t->end_reason == TLS_END_CAPTURE_END)
         NOTE("capture ended before the handshake was decided");
 #undef NOTE

@@ -214,11 +214,13 @@ static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, 
                       q->snaplen_truncated);
         return true;
     }
-    if (q->buffer_cap_hit || (q->kernel_drops && !f->has_alert)) {
+    if (q->buffer_cap_hit || q->total_cap_hit || (q->kernel_drops && !f->has_alert)) {
         snprintf(m->summary, sizeof m->summary, "%s",
-                 q->buffer_cap_hit
-                     ? "the per-flow reassembly cap was reached before the handshake ended"
-                     : "the kernel dropped packets while this connection was open");
+                 q->buffer_cap_hit  ? "the per-flow reassembly cap (--max-flow-bytes) was reached "
+                                      "before the handshake ended"
+                 : q->total_cap_hit ? "the total reassembly cap (--max-total-bytes) was reached "
+                                      "before the handshake ended"
+                                    : "the kernel dropped packets while this connection was open");
         m->confidence = CONF_MEDIUM;
         return true;
     }

@@ -51,10 +51,14 @@ int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 // limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
 #include "dissect.h"
 typedef struct cli_limits {
-    uint64_t evicted, idle, buffer_cap, message_too_long, overlaps, many_records;
+    uint64_t evicted, idle, overlaps, many_records;  // the byte caps: dissect_stats.bounds
 } cli_limits;
 void cli_limits_note(cli_limits *l, const tls_transcript *t);
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
+void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc);
+// cli_limits_fresh: a live capture states each bound once, when it first engages: *fresh gets
+// the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
+bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh);
 
 // cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
 bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));

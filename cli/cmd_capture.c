@@ -61,11 +61,13 @@ typedef struct cc_ctx {
     uint64_t handshakes, failed, succeeded;
     bool oom;
     bool status_shown;
-    uint32_t max_flows;       // the flow table's capacity (dissect_config)
-    bool said_disk;           // the writer's stop was reported
-    uint64_t drops_marked;    // the kernel drop count when the open flows were last marked
-    uint64_t marked_at;       // packets read then (marks are amortized: cc_mark_drops)
-    struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
+    uint32_t max_flows;        // the flow table's capacity (dissect_config)
+    const dissect_config *dc;  // the caps, for cc_say_bounds
+    dissect_bounds said;       // bounds already stated on stderr (each once per run)
+    bool said_disk;            // the writer's stop was reported
+    uint64_t drops_marked;     // the kernel drop count when the open flows were last marked
+    uint64_t marked_at;        // packets read then (marks are amortized: cc_mark_drops)
+    struct probe_origin *po;   // --probe-origin (cmd_probe.c), NULL otherwise
 } cc_ctx;
 
 static volatile sig_atomic_t cc_signal;  // the signal that asked us to stop (0: none)
@@ -620,6 +622,15 @@ static void cc_batch_frame(void *user, const dissect_frame *f) {
     cc_frame(c, b->d, b->w, f);
 }
 
+// cc_say_bounds: a byte, message or event cap that engaged since the last call, said once.
+static void cc_say_bounds(cc_ctx *c, const dissect *d) {
+    dissect_bounds fresh;
+    if (cli_limits_fresh(&c->said, &dissect_get_stats(d)->bounds, &fresh)) {
+        cc_status_erase(c);
+        cli_limits_print_bounds(&fresh, c->dc);
+    }
+}
+
 // cc_loop reads until a stop condition; returns false when the capture stopped on an error.
 static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64_t *packets,
                     uint64_t *drops) {
@@ -661,6 +672,7 @@ static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64
                             c->max_flows);
                 }
             }
+            cc_say_bounds(c, d);
             int64_t now = cc_now_ns();
             if (o->duration_s && now - start >= (int64_t)o->duration_s * 1000000000) {
                 return true;
@@ -796,6 +808,7 @@ int cli_cmd_capture(int argc, char **argv) {
         dc.max_total_bytes = o.max_total_bytes;
     }
     ctx.max_flows = dc.max_flows;
+    ctx.dc = &dc;
     dc.on_transcript = cc_on_transcript;
     dc.user = &ctx;
     d = dissect_new(&dc);
@@ -834,6 +847,7 @@ int cli_cmd_capture(int argc, char **argv) {
     cc_mark_drops(&ctx, d, have && dr > drops ? dr : drops, packets, true);
     if (!o.count || ctx.handshakes < o.count) {
         dissect_finish(d);  // the open handshakes, as "capture ended"
+        cc_say_bounds(&ctx, d);
     }
     uint64_t written = w ? cap_writer_frames(w) : 0;
     if (w) {

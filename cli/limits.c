@@ -14,18 +14,60 @@ enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake 
 void cli_limits_note(cli_limits *l, const tls_transcript *t) {
     l->evicted += t->quality.evicted && !t->quality.idle;
     l->idle += t->quality.idle;
-    l->buffer_cap += t->quality.buffer_cap_hit;
     l->overlaps += t->quality.overlap_conflicts > 0;
-    bool too_long = false;
-    for (uint32_t i = 0; i < t->num_events; i++) {
-        const tls_event *e = &t->events[i];
-        too_long |= e->kind == TLS_EV_MALFORMED && e->err == TLS_ERR_MESSAGE_TOO_LONG;
-    }
-    l->message_too_long += too_long;
     l->many_records += t->records[0] > MANY_RECORDS || t->records[1] > MANY_RECORDS;
 }
 
+// The byte caps, the message cap and the event cap: a line for each non-zero count of b.
+void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc) {
+    if (b->message_cap > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) declared a handshake message larger than %" PRIu32
+                " bytes: not buffered, the direction was no longer parsed\n",
+                b->message_cap, dc->max_message_len);
+    }
+    if (b->total_cap > 0) {
+        fprintf(stderr,
+                "tlsdiag: total buffer cap reached (--max-total-bytes %" PRIu64 "): %" PRIu64
+                " connection(s) ended early or lost out-of-order bytes (reported as gaps)\n",
+                dc->max_total_bytes, b->total_cap);
+    }
+    if (b->flow_cap > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) reached the per-flow buffer cap (--max-flow-bytes %" PRIu32
+                "): the rest of their bytes was not analysed\n",
+                b->flow_cap, dc->max_flow_bytes);
+    }
+    if (b->events_dropped > 0) {
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64
+                " connection(s) had more than %d events: the rest were counted, not listed\n",
+                b->events_dropped, TLS_MAX_EVENTS);
+    }
+}
+
+// The count to state for one bound (0: stated before or not engaged); *said remembers it.
+static uint64_t fresh_count(uint64_t *said, uint64_t now) {
+    uint64_t n = *said == 0 ? now : 0;
+    *said = now > *said ? now : *said;
+    return n;
+}
+
+bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh) {
+    fresh->flow_cap = fresh_count(&said->flow_cap, now->flow_cap);
+    fresh->total_cap = fresh_count(&said->total_cap, now->total_cap);
+    fresh->message_cap = fresh_count(&said->message_cap, now->message_cap);
+    fresh->events_dropped = fresh_count(&said->events_dropped, now->events_dropped);
+    return fresh->flow_cap || fresh->total_cap || fresh->message_cap || fresh->events_dropped;
+}
+
+// The byte caps, the message cap and the event cap are counted by the dissector (per worker
+// with --threads, summed), so they are stated whichever way the run went.
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc) {
+    static const dissect_bounds none;
+    const dissect_bounds *b = st != NULL ? &st->bounds : &none;
     uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;
     if (l->idle > 0 || (st != NULL && st->flows_idle > 0)) {
         uint64_t n = l->idle > (st ? st->flows_idle : 0) ? l->idle : st->flows_idle;
@@ -43,26 +85,7 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 "(--max-flows %" PRIu32 "); they are reported as incomplete\n",
                 n, dc->max_flows);
     }
-    if (l->message_too_long > 0) {
-        fprintf(stderr,
-                "tlsdiag: %" PRIu64
-                " connection(s) declared a handshake message larger than %" PRIu32
-                " bytes: not buffered, the direction was no longer parsed\n",
-                l->message_too_long, dc->max_message_len);
-    }
-    if (st != NULL && st->flows_total_cap > 0) {
-        fprintf(stderr,
-                "tlsdiag: total buffer cap reached: %" PRIu64
-                " connection(s) ended early (--max-total-bytes %" PRIu64 ")\n",
-                st->flows_total_cap, dc->max_total_bytes);
-    }
-    if (l->buffer_cap > 0) {
-        fprintf(stderr,
-                "tlsdiag: %" PRIu64
-                " connection(s) reached the per-flow buffer cap (--max-flow-bytes %" PRIu32
-                "): the rest of their bytes was not analysed\n",
-                l->buffer_cap, dc->max_flow_bytes);
-    }
+    cli_limits_print_bounds(b, dc);
     if (l->overlaps > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64

@@ -826,6 +826,7 @@ static void sum_stats(dissect_stats *s, const dissect_stats *w) {
     s->flows_idle += w->flows_idle;
     s->flows_decided += w->flows_decided;
     s->transcripts += w->transcripts;
+    dissect_bounds_add(&s->bounds, &w->bounds);
     if (w->peak_buffered_bytes > s->peak_buffered_bytes) {
         s->peak_buffered_bytes = w->peak_buffered_bytes;
     }

@@ -115,16 +115,17 @@ CUR_INLINE bool cur_get_bytes(cur *c, cur *out, size_t n) {
     return true;
 }
 
-// cur_copy copies n bytes into dst (dst must hold n bytes).
+// cur_copy copies n bytes into dst (dst must hold n bytes). Copying nothing touches nothing:
+// an empty cursor may hold a NULL pointer, and even NULL + 0 is undefined in C.
 CUR_INLINE bool cur_copy(cur *c, void *dst, size_t n) {
     if (n > c->len) {
         return false;
     }
     if (n > 0) {
         memcpy(dst, c->p, n);
+        c->p += n;
+        c->len -= n;
     }
-    c->p += n;
-    c->len -= n;
     return true;
 }
 

@@ -66,6 +66,13 @@ void dissect_free(dissect *d) {
     free(d);
 }
 
+void dissect_bounds_add(dissect_bounds *sum, const dissect_bounds *b) {
+    sum->flow_cap += b->flow_cap;
+    sum->total_cap += b->total_cap;
+    sum->message_cap += b->message_cap;
+    sum->events_dropped += b->events_dropped;
+}
+
 const dissect_stats *dissect_get_stats(const dissect *d) {
     return &d->stats;
 }
@@ -223,7 +230,9 @@ static void flow_fill(const flow *f, tls_transcript *t, tls_end_reason reason) {
     q->snaplen_truncated = f->snaplen_truncated;
     q->first_truncated_frame = f->first_truncated_frame;
     q->overlap_conflicts = f->overlap_conflicts;
-    q->buffer_cap_hit = f->buffer_cap_hit;
+    // The TLS layer may have set it already (its own buffers hit max_flow_bytes): keep that.
+    q->buffer_cap_hit = q->buffer_cap_hit || f->flow_cap_hit;
+    q->total_cap_hit = f->total_cap_hit;
     q->kernel_drops = f->kernel_drops;
     q->evicted = reason == TLS_END_EVICTED;
     q->idle = q->evicted && f->idle_expired;
@@ -270,6 +279,11 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
     d->reported_app_records = (uint64_t)t->app_records[0] + t->app_records[1];
     if (real) {
         d->stats.transcripts++;
+        dissect_bounds *b = &d->stats.bounds;
+        b->flow_cap += t->quality.buffer_cap_hit;
+        b->total_cap += t->quality.total_cap_hit;
+        b->message_cap += t->quality.message_cap_hit;
+        b->events_dropped += t->events_dropped > 0;
         if (d->cfg.on_transcript) {
             d->cfg.on_transcript(d->cfg.user, t);
         }
@@ -496,8 +510,7 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
     } else if (d->buffered > d->cfg.max_total_bytes) {
         // The TLS layer grows its message buffers only as bytes arrive, each flow under
         // max_flow_bytes; the total cap is enforced here by ending the flow that crossed it.
-        f->buffer_cap_hit = true;
-        d->stats.flows_total_cap++;
+        f->total_cap_hit = true;
         flow_report(d, f, TLS_END_BUFFER_CAP);
     } else if (f->closed) {
         flow_report(d, f, TLS_END_CLOSED);

@@ -260,7 +260,10 @@ typedef struct tls_quality {
     uint32_t snaplen_truncated;  // frames cut short by the snapshot length
     uint32_t first_truncated_frame;
     uint32_t overlap_conflicts;  // retransmitted bytes that differed from the first copy
-    bool buffer_cap_hit;         // per-flow reassembly cap reached: rest not analysed
+    bool buffer_cap_hit;         // per-flow byte cap (max_flow_bytes) reached: rest not analysed
+    bool total_cap_hit;          // total byte cap (max_total_bytes) reached: held bytes refused
+                                 // (become gaps) or the flow was ended
+    bool message_cap_hit;        // a handshake message over max_message_len: not parsed
     bool evicted;                // flow evicted from the table before it was decided: full, or
     bool idle;                   // (idle) no packet for idle_timeout_s of capture time
     bool capture_ended;          // input ended before the handshake was decided
@@ -297,7 +300,7 @@ typedef enum tls_end_reason {
     TLS_END_NOT_TLS,             // a side spoke something that is not TLS
     TLS_END_EVICTED,             // flow table full / idle timeout
     TLS_END_CAPTURE_END,         // input ended first
-    TLS_END_BUFFER_CAP,          // per-flow byte cap reached
+    TLS_END_BUFFER_CAP,          // a byte cap reached (quality says which)
 } tls_end_reason;
 
 typedef struct tls_transcript {
@@ -386,14 +389,26 @@ void dissect_config_default(dissect_config *c);
 
 typedef struct dissect dissect;
 
+// Bounds that engaged, counted in reported connections (once per connection and bound): what
+// the CLI states on stderr after a run (cli/limits.c). --threads sums its workers' counts.
+typedef struct dissect_bounds {
+    uint64_t flow_cap;        // quality.buffer_cap_hit: max_flow_bytes
+    uint64_t total_cap;       // quality.total_cap_hit: max_total_bytes
+    uint64_t message_cap;     // quality.message_cap_hit: max_message_len
+    uint64_t events_dropped;  // events_dropped > 0: TLS_MAX_EVENTS per transcript
+} dissect_bounds;
+
+// dissect_bounds_add: sum += b (for callers that run several dissectors).
+void dissect_bounds_add(dissect_bounds *sum, const dissect_bounds *b);
+
 typedef struct dissect_stats {
     uint64_t frames, bytes;
     uint64_t frames_not_ip, frames_not_tcp, frames_malformed, frames_truncated;
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
     uint64_t flows_created, flows_evicted, flows_decided;
-    uint64_t flows_idle;  // of flows_evicted: went idle (capture clock), the table was not full
-    uint64_t flows_total_cap;  // flows ended because max_total_bytes was reached
+    uint64_t flows_idle;    // of flows_evicted: went idle (capture clock), the table was not full
+    dissect_bounds bounds;  // flows_evicted is the flow table's (max_flows)
     uint64_t transcripts;
     uint64_t peak_buffered_bytes;
     uint32_t peak_flows;

@@ -9,11 +9,13 @@
 
 #include "internal.h"
 
-// An out-of-order segment held until the hole before it is filled (flow-owned copy).
+// Out-of-order bytes held until the hole before them is filled (flow-owned copy). The held
+// ranges of a side never overlap (first copy wins: a later segment adds only bytes not held
+// yet) and form a splay tree ordered by seq (modulo 2^32; all lie within 2^31 after `next`).
 typedef struct tcp_seg {
-    struct tcp_seg *next;  // sorted by seq (modulo 2^32, relative to the side's next)
+    struct tcp_seg *left, *right;
     uint32_t seq;
-    uint32_t len;
+    uint32_t len;  // > 0
     uint8_t data[];
 } tcp_seg;
 
@@ -34,10 +36,10 @@ typedef struct tcp_side {
     uint32_t gaps;
     uint64_t gap_bytes;
     uint32_t first_gap_frame;
-    tcp_seg *held;
-    uint32_t held_bytes;
-    uint32_t pad_seq;  // tcp.c: zero bytes on an ACK at `next`, not yet known to be data
-    uint8_t pad_len;   // 0: none pending
+    tcp_seg *held;        // root of the held ranges (tcp.c)
+    uint32_t held_bytes;  // their memory, node and allocator overhead included
+    uint32_t pad_seq;     // tcp.c: zero bytes on an ACK at `next`, not yet known to be data
+    uint8_t pad_len;      // 0: none pending
 } tcp_side;
 
 // No padding anywhere (hashed and compared as bytes): 4 + 1 + 1 + 32 = 38 bytes.
@@ -69,7 +71,9 @@ typedef struct flow {
     int64_t idle_ts_ns;  // capture clock when last seen (LRU order = this order)
     uint32_t snaplen_truncated, first_truncated_frame;
     uint32_t overlap_conflicts;
-    bool buffer_cap_hit, kernel_drops;
+    bool flow_cap_hit;   // held data refused: max_flow_bytes for this side
+    bool total_cap_hit;  // held data refused or the flow ended: max_total_bytes
+    bool kernel_drops;
     bool idle_expired;  // reported because it went idle (capture clock), not for a full table
     uint32_t server_flight_retransmits;
     // TCP events recorded before the transcript exists; `dir` holds the *side* until flushed.
@@ -118,6 +122,7 @@ struct dissect {
     int64_t clock_ns;               // capture clock for idle eviction (see dissect_clock)
     int64_t jump_ns;                // a forward jump waiting for a second frame to confirm it
     uint64_t reported_app_records;  // app_records (both directions) of the last reported flow
+    uint64_t tcp_steps;             // tree nodes visited by tcp.c (tcp__steps, for the tests)
 };
 
 // tcp.c — the frame being processed, for events, gaps and TLS metadata.

@@ -71,6 +71,10 @@ static inline bool seq_geq(uint32_t a, uint32_t b) {
     return (int32_t)(a - b) >= 0;
 }
 
+// tcp.c, for the unit tests only: tree nodes visited by reassembly so far, a deterministic
+// measure of its work (test_tcp.c bounds it by c·n·log n for any arrival order).
+uint64_t tcp__steps(const dissect *d);
+
 // ---------------------------------------------------------------------------------------------
 // transcript.c
 // ---------------------------------------------------------------------------------------------

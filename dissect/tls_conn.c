@@ -115,6 +115,14 @@ static void malformed(tls_conn *c, tls_dir dir, tls_err err, uint64_t off, const
     tr_error(c->t, dir, err, m->frame, m->ts_ns, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off);
 }
 
+// A declared handshake length over max_message_len: the direction is no longer parsed, and
+// quality says which bound did it (the MALFORMED event alone may not fit in the transcript).
+static void message_too_long(tls_conn *c, tls_dir dir, uint64_t off, const tls_meta *m) {
+    malformed(c, dir, TLS_ERR_MESSAGE_TOO_LONG, off, m);
+    c->t->quality.message_cap_hit = true;
+    stop(&c->d[dir]);
+}
+
 // grow makes room for `add` more bytes in a buffer, within the direction's byte cap.
 // Growth follows the bytes that arrived, never a length read from the wire.
 TLSDIAG_WUR static bool grow(tls_conn *c, dir_state *d, uint8_t **buf, size_t *cap, size_t len,
@@ -299,8 +307,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
         uint64_t len;
         if (d->hs_len == 0 && cur_peek_be(&body, 1, 3, &len)) {
             if (len > c->max_message_len) {
-                malformed(c, dir, TLS_ERR_MESSAGE_TOO_LONG, off, m);
-                stop(d);
+                message_too_long(c, dir, off, m);
                 return;
             }
             cur msg;
@@ -329,8 +336,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
         cur h = cur_make(d->hs, d->hs_len);
         (void)cur_peek_be(&h, 1, 3, &len);
         if (len > c->max_message_len) {
-            malformed(c, dir, TLS_ERR_MESSAGE_TOO_LONG, off, m);
-            stop(d);
+            message_too_long(c, dir, off, m);
             return;
         }
         if (d->hs_len == TLS_HS_HEADER_LEN + len) {

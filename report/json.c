@@ -427,6 +427,8 @@ static void jquality(jsonw *w, const tls_quality *q) {
     PUT(w, "snaplen_truncated", jinteger(w, q->snaplen_truncated));
     PUT(w, "overlap_conflicts", jinteger(w, q->overlap_conflicts));
     PUT(w, "buffer_cap_hit", jboolean(w, q->buffer_cap_hit));
+    PUT(w, "total_cap_hit", jboolean(w, q->total_cap_hit));
+    PUT(w, "message_cap_hit", jboolean(w, q->message_cap_hit));
     PUT(w, "evicted", jboolean(w, q->evicted));
     PUT(w, "capture_ended", jboolean(w, q->capture_ended));
     PUT(w, "kernel_drops", jboolean(w, q->kernel_drops));

@@ -14,6 +14,13 @@ KIND:
                and NUL-bearing names, over IPv4 and IPv6, one answered by a certificate (the
                printed commands and the SNI's escaping; tests/scripts/test_commands.sh)
   gro          2,000 segments of 64,000 bytes (a capture with receive offload), 128 MB
+  reversed [N] one connection: N (default 125,000) 8-byte segments sent last first (each one
+               out of order until the very last), then a FIN
+  reversedflows  150 connections, each 6,000 reversed 8-byte segments, interleaved (58 MB)
+  snapzero     one connection with a hole and 200,000 segments beyond it whose payload the
+               snaplen cut to 0 bytes (only the headers were captured)
+  bigmsg       one connection whose ClientHello is a 1,040,000-byte handshake message (under the
+               1 MiB message cap), complete, in 16 KB records
 
 Frames are raw IPv4 (LINKTYPE_RAW 101) with valid lengths; checksums are zero (tlsdiag does not
 check them). The output is streamed, so even the flood needs no memory here."""
@@ -28,8 +35,9 @@ def header():
     OUT.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
 
 
-def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    tot = 40 + len(payload)
+def frame(src, dst, sport, dport, seq, ack, flags, payload=b"", wire=None):
+    """One frame; `wire` (> len(payload)) is the payload length on the wire: a snaplen cut."""
+    tot = 40 + (len(payload) if wire is None else wire)
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, tot, 0, 0, 64, 6, 0, bytes(src), bytes(dst))
     tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50,
                       flags, 65535, 0, 0)
@@ -37,7 +45,8 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
     if TS[1] >= 1_000_000:
         TS[0] += 1
         TS[1] = 0
-    OUT.write(struct.pack("<IIII", TS[0], TS[1], tot, tot) + ip + tcp + payload)
+    cap = 40 + len(payload)
+    OUT.write(struct.pack("<IIII", TS[0], TS[1], cap, tot) + ip + tcp + payload)
 
 
 C, S = [15, 158, 0, 10], [203, 0, 113, 10]
@@ -206,11 +215,58 @@ def gro():
         sseq += 64000
 
 
+def reversed_segments(n=125_000, flows=1):
+    """Out-of-order arrival at its worst for a sorted list: `flows` connections, each sending
+    n 8-byte segments last first (interleaved), so every segment but the last is held and each
+    new one goes in front of all the others."""
+    isn = 1001
+    for f in range(flows):
+        handshake(40000 + f)
+    data = b"\x17\x03\x03" + struct.pack(">H", min(n * 8 - 5, 0x4800)) + b"\x42" * (n * 8 - 5)
+    for i in reversed(range(n)):
+        for f in range(flows):
+            frame(C, S, 40000 + f, 443, isn + 8 * i, 5001, ACK | PSH, data[8 * i:8 * i + 8])
+    for f in range(flows):
+        frame(C, S, 40000 + f, 443, isn + 8 * n, 5001, ACK | 0x01)
+
+
+def reversed_flows():
+    reversed_segments(6000, 150)
+
+
+def snapzero():
+    """Segments whose payload the snaplen cut to nothing (a capture with -s 54 or so), beyond a
+    hole: 200,000 of them, each at its own sequence number, none carrying a captured byte."""
+    seq = handshake()
+    for i in range(200_000):
+        frame(C, S, 40000, 443, seq + 100 + 1000 * i, 5001, ACK | PSH, b"", wire=1000)
+
+
+def bigmsg():
+    """A ClientHello-typed handshake message of 1,040,000 bytes (under max_message_len, 1 MiB),
+    complete, in 16,000-byte records sent as 1,448-byte segments: the record tail and the
+    message buffer together pass the per-flow byte cap (--max-flow-bytes, 1 MiB by default)
+    before the message completes."""
+    seq = handshake()
+    body_len = 1_040_000 - 4
+    msg = b"\x01" + body_len.to_bytes(3, "big") + b"\x00" * body_len
+    stream = b"".join(b"\x16\x03\x01" + struct.pack(">H", len(msg[i:i + 16000])) +
+                      msg[i:i + 16000] for i in range(0, len(msg), 16000))
+    for i in range(0, len(stream), 1448):
+        frame(C, S, 40000, 443, seq + i, 5001, ACK | PSH, stream[i:i + 1448])
+
+
 KINDS = {"synflood": synflood, "hugemsg": hugemsg, "tinyrecords": tinyrecords,
-         "overlaps": overlaps, "hostilesni": hostilesni, "gro": gro, "hostilecmd": hostilecmd}
+         "overlaps": overlaps, "hostilesni": hostilesni, "gro": gro, "hostilecmd": hostilecmd,
+         "reversed": reversed_segments, "reversedflows": reversed_flows, "snapzero": snapzero,
+         "bigmsg": bigmsg}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in KINDS:
-        sys.exit("usage: hostile.py " + "|".join(KINDS))
+    kind = sys.argv[1] if len(sys.argv) in (2, 3) else ""
+    if kind not in KINDS:
+        sys.exit("usage: hostile.py " + "|".join(KINDS) + " [N for reversed]")
     header()
-    KINDS[sys.argv[1]]()
+    if len(sys.argv) == 3:
+        KINDS[kind](int(sys.argv[2]))
+    else:
+        KINDS[kind]()

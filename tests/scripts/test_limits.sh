@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_limits.sh TLSDIAG SRCDIR — resource bounds under hostile captures (issue 8): a million
 # half-open connections, a 16 MB declared handshake message, 20,000 one-byte records, endless
-# overlapping retransmissions; and a 128 MB file of 64,000-byte frames read with --threads 2,
+# overlapping retransmissions, a message and out-of-order floods past the byte caps (issue 14);
+# and a 128 MB file of 64,000-byte frames read with --threads 2,
 # also when no worker thread can start.
 # Each run must finish, keep its peak RSS under the cap asserted here, and (the first four) say
 # on stderr which limit it applied. Captures are generated on the fly (tests/limits/hostile.py):
@@ -63,6 +64,27 @@ run synflood $cap 'flow table full: [0-9]+ connections evicted' --max-flows 1000
 run hugemsg $cap 'handshake message.*larger than' --max-total-bytes 16000000
 run tinyrecords $cap 'more than [0-9]+ TLS records' --max-flow-bytes 65536
 run overlaps $cap 'overlapping .*different bytes|per-flow buffer cap' --max-flow-bytes 65536
+# Issue 14: a 1,040,000-byte handshake message passes the per-flow cap with the default options
+# (the TLS layer's flag used to be overwritten: silent, exit 0); 125,000 reversed 8-byte segments
+# are held at their real memory cost, which passes the per-flow cap; 150 connections of reversed
+# segments pass a small total cap, which must be named as the total one.
+run bigmsg $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)'
+run reversed $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)'
+# --threads: each worker's dissector counts the bounds, the run states their sum.
+run bigmsg $cap 'per-flow buffer cap \(--max-flow-bytes 1048576\)' --threads 2
+run reversedflows $cap 'total buffer cap reached \(--max-total-bytes 8388608\)' --max-total-bytes 8M
+# The verdict names the cap as well, in JSON and in text (-v lists incomplete connections).
+python3 "$gen" bigmsg >"$work/bigmsg.pcap"
+note='per-flow buffer cap reached \(--max-flow-bytes\)'
+if "$bin" analyze --json "$work/bigmsg.pcap" 2>/dev/null | grep -Eq "\"capture_note\":\"$note" &&
+    "$bin" analyze -v "$work/bigmsg.pcap" 2>/dev/null | grep -Eq "capture: $note"; then
+    echo "ok   bigmsg verdict: JSON and text name --max-flow-bytes"
+    pass=$((pass + 1))
+else
+    echo "FAIL bigmsg verdict: no capture note naming --max-flow-bytes"
+    fail=$((fail + 1))
+fi
+rm -f "$work/bigmsg.pcap"
 
 # run_file LABEL BINARY WHO STDERR_REGEX: `analyze -q --threads 2` on $work/gro.pcap (a file, not
 # stdin), as root or as nobody at its process limit; exit 0/1, peak RSS under the cap, and the

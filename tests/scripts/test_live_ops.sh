@@ -170,6 +170,19 @@ if not (c["peak_flows"] <= 8 and c["flows_evicted"] >= 30):
 PY
 echo "bounded: 40 connections, flow table stayed at <= 8, eviction announced once"
 
+# --- a byte cap that engages is said on stderr once, naming its option, and in the verdicts -----
+# (issue 14) Two handshakes under --max-flow-bytes 1024: the server's flight does not fit.
+capture "$WORK/cap.jsonl" "$WORK/cap.err" "${COMMON[@]}" --max-flow-bytes 1024
+edge_client 4431
+edge_client 4431
+wait_json "$WORK/cap.jsonl" 2
+stop "$CAP_PID" INT
+[[ $(grep -c 'per-flow buffer cap (--max-flow-bytes 1024)' "$WORK/cap.err") == 1 ]] ||
+    fail "cap: want one --max-flow-bytes message: $(cat "$WORK/cap.err")"
+[[ $(grep -c '"capture_note":"per-flow buffer cap reached (--max-flow-bytes)' "$WORK/cap.jsonl") == 2 ]] ||
+    fail "cap: want both verdicts to name --max-flow-bytes: $(cat "$WORK/cap.jsonl")"
+echo "caps: --max-flow-bytes 1024 engaged, said once on stderr and in both verdicts"
+
 # --- kernel drops: a 1 KiB buffer and a stopped reader; the drops are counted and stamped -------
 capture "$WORK/drops.jsonl" "$WORK/drops.err" "${COMMON[@]}" -B 1
 kill -STOP "$CAP_PID"

@@ -56,6 +56,36 @@ static void test_capture_gap_not_server_timeout(void **state) {
     fx_free(&x);
 }
 
+// Issue 14 item 5: each bound that engaged is named in the verdict by the option that sets it,
+// the total cap never as the per-flow one.
+static void test_caps_named_in_verdict(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    x.t->quality.total_cap_hit = true;
+    verdict *v = run(&x);
+    assert_int_equal(v->cause, CAUSE_CAPTURE_INCOMPLETE);
+    assert_non_null(strstr(v->summary, "--max-total-bytes"));
+    assert_non_null(strstr(v->capture_note, "total buffer cap reached (--max-total-bytes)"));
+    assert_null(strstr(v->capture_note, "--max-flow-bytes"));
+    verdict_free(v);
+    x.t->quality.total_cap_hit = false;
+    x.t->quality.buffer_cap_hit = true;
+    x.t->quality.message_cap_hit = true;
+    x.t->events_dropped = 7;
+    x.t->quality.evicted = true;
+    v = run(&x);
+    assert_non_null(strstr(v->summary, "--max-flow-bytes"));
+    assert_non_null(strstr(v->capture_note, "per-flow buffer cap reached (--max-flow-bytes)"));
+    assert_null(strstr(v->capture_note, "--max-total-bytes"));
+    assert_non_null(strstr(v->capture_note, "message-length cap"));
+    assert_non_null(strstr(v->capture_note, "7 events not kept"));
+    assert_non_null(strstr(v->capture_note, "full flow table (--max-flows)"));
+    verdict_free(v);
+    fx_free(&x);
+}
+
 static void test_midstream_without_client_hello(void **state) {
     (void)state;
     fx x = fx_new();
@@ -632,6 +662,7 @@ int main(void) {
         cmocka_unit_test(test_finished_both_ways_is_success),
         cmocka_unit_test(test_server_fin_then_client_alert),
         cmocka_unit_test(test_empty_tcp_connection_is_not_tls),
+        cmocka_unit_test(test_caps_named_in_verdict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -535,9 +535,227 @@ static void test_global_cap(void **state) {
     dissect_finish(d);
     assert_int_equal(ngot, 2);
     assert_false(got[0]->quality.buffer_cap_hit);
-    assert_true(got[1]->quality.buffer_cap_hit);
+    assert_false(got[0]->quality.total_cap_hit);
+    // The total cap refused the hold, not the flow's own: named as such (issue 14 item 5).
+    assert_false(got[1]->quality.buffer_cap_hit);
+    assert_true(got[1]->quality.total_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.total_cap, 1);
+    assert_int_equal(dissect_get_stats(d)->bounds.flow_cap, 0);
     assert_int_equal(got[1]->quality.gap_bytes[TLS_DIR_C2S], 100);
     assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 100);  // declared at the end
+    dissect_free(d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 14: reassembly work for any arrival order, real memory of held data, every cap named.
+// ---------------------------------------------------------------------------------------------
+enum { ORDER_REVERSED, ORDER_STRIDE, ORDER_OVERLAP, ORDER_COUNT };
+
+// Byte `o` of the client stream: application-data records of 1,024 bytes, so the TLS layer
+// keeps the connection open whatever order the bytes arrive in.
+static uint8_t stream_byte(uint32_t o) {
+    static const uint8_t hdr[5] = {0x17, 0x03, 0x03, 0x03, 0xfb};  // 1,019-byte body
+    return o % 1024 < 5 ? hdr[o % 1024] : (uint8_t)(o * 31);
+}
+
+static uint32_t log2_ceil(uint32_t n) {
+    uint32_t l = 0;
+    while ((1u << l) < n) {
+        l++;
+    }
+    return l;
+}
+
+// n 8-byte segments of one connection in the given order (ORDER_OVERLAP: reversed, each segment
+// 16 bytes long so it also re-sends the next one's bytes); returns the tree steps it took.
+static uint64_t reassemble(uint32_t n, int order) {
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.max_flow_bytes = 64u << 20;
+    cfg.max_total_bytes = 1ull << 30;
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    handshake(d, &C1, 1000, 5000);
+    for (uint32_t k = 0; k < n; k++) {
+        // 7919 is prime and divides no n used here: k·7919 mod n visits every slot once.
+        uint32_t i = order == ORDER_STRIDE ? (uint32_t)((uint64_t)k * 7919 % n) : n - 1 - k;
+        uint32_t len = order == ORDER_OVERLAP && i + 1 < n ? 16 : 8;
+        uint8_t seg[16];
+        for (uint32_t j = 0; j < len; j++) {
+            seg[j] = stream_byte(8 * i + j);
+        }
+        feed(d, &C1, true, 1001 + 8 * i, 5001, TCP_ACK, seg, len);
+    }
+    dissect_finish(d);
+    uint64_t steps = tcp__steps(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->tcp.bytes[TLS_DIR_C2S], 8ull * n);
+    assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 0);
+    assert_int_equal(got[0]->quality.overlap_conflicts, 0);
+    assert_false(got[0]->quality.buffer_cap_hit);
+    dissect_free(d);
+    reset(NULL);
+    return steps;
+}
+
+// Held segments live in an ordered tree: the work stays within 4·n·log2(n) tree steps for
+// reversed, scattered and overlapping arrival at n = 1k, 10k, 100k. A sorted list (before
+// issue 14) walked n²/2 nodes for reversed input: 5·10^9 at n = 100k.
+static void test_any_order_n_log_n(void **state) {
+    (void)state;
+    static const uint32_t sizes[] = {1000, 10000, 100000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        uint32_t n = sizes[k];
+        for (int order = 0; order < ORDER_COUNT; order++) {
+            uint64_t steps = reassemble(n, order);
+            print_message("n=%u order=%d: %llu steps (%.2f n log2 n)\n", n, order,
+                          (unsigned long long)steps, (double)steps / n / log2_ceil(n));
+            assert_true(steps <= 4ull * n * log2_ceil(n));
+        }
+    }
+}
+
+// The ClientHello cut into overlapping pieces of 1..24 bytes sent in a shuffled order, 300
+// times with different cuts: every byte reaches the parser once, in order (first copy wins
+// over the identical re-sent bytes), whatever shape the held ranges take.
+static void test_shuffled_overlapping_pieces(void **state) {
+    (void)state;
+    uint8_t ch[256];
+    size_t n = client_hello(ch);
+    uint32_t rng = 12345;
+    for (int round = 0; round < 300; round++) {
+        enum { MAXP = 512 };
+        uint32_t off[MAXP], len[MAXP], np = 0;
+        for (uint32_t o = 0; o < n && np < MAXP;) {  // pieces covering it all, overlapping
+            rng = rng * 1103515245u + 12345u;
+            uint32_t l = 1 + (rng >> 16) % 24;
+            off[np] = o;
+            len[np] = o + l > n ? (uint32_t)n - o : l;
+            np++;
+            o += 1 + (rng >> 8) % l;  // the next piece starts inside this one or right after
+        }
+        for (uint32_t i = np - 1; i > 0; i--) {  // Fisher-Yates
+            rng = rng * 1103515245u + 12345u;
+            uint32_t j = (rng >> 16) % (i + 1), to = off[i], tl = len[i];
+            off[i] = off[j], len[i] = len[j], off[j] = to, len[j] = tl;
+        }
+        dissect *d = mk(0, 0);
+        handshake(d, &C1, 1000, 5000);
+        for (uint32_t i = 0; i < np; i++) {
+            // PSH: a short all-zero piece must not pass for Ethernet padding (tcp_is_pad)
+            feed(d, &C1, true, 1001 + off[i], 5001, TCP_ACK | TCP_PSH, ch + off[i], len[i]);
+        }
+        dissect_finish(d);
+        assert_int_equal(ngot, 1);
+        assert_hello_parsed(got[0], n);
+        assert_int_equal(got[0]->quality.gaps[TLS_DIR_C2S], 0);
+        assert_int_equal(got[0]->quality.overlap_conflicts, 0);
+        dissect_free(d);
+        reset(NULL);
+    }
+}
+
+// A held 8-byte segment costs its node and the allocator's overhead, not 8 bytes: 200 of them
+// behind a hole do not fit in --max-flow-bytes 4800 (they took 9,600 bytes of heap, counted
+// as 1,600 bytes), and the cap is stated.
+static void test_tiny_segments_real_cost(void **state) {
+    (void)state;
+    uint8_t junk[8];
+    memset(junk, 0x17, sizeof junk);
+    dissect *d = mk(0, 4800);
+    handshake(d, &C1, 1000, 5000);
+    for (uint32_t i = 0; i < 200; i++) {
+        feed(d, &C1, true, 1001 + 8 + 16 * i, 5001, TCP_ACK, junk, 8);  // hole at 1001..1008
+    }
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes <= 4800);
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes >= 4800 - 48);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_true(got[0]->quality.buffer_cap_hit);
+    assert_false(got[0]->quality.total_cap_hit);
+    dissect_free(d);
+}
+
+// Segments whose payload the snaplen cut to 0 bytes are not held (no byte to keep): 20,000 of
+// them beyond a hole cost no memory and no per-segment walk, and the hole is still a gap.
+static void test_zero_length_cut_segments(void **state) {
+    (void)state;
+    uint8_t junk[100];
+    memset(junk, 0x17, sizeof junk);
+    dissect *d = mk(0, 0);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001 + 100, 5001, TCP_ACK, junk, 100);  // held behind a 100-byte hole
+    uint64_t before = tcp__steps(d);
+    for (uint32_t i = 0; i < 20000; i++) {
+        feed_cut(d, &C1, true, 1001 + 300 + 100 * i, 5001, TCP_ACK, junk, 100, 40);
+    }
+    assert_true(tcp__steps(d) - before <= 20000ull * 4);
+    assert_true(dissect_get_stats(d)->peak_buffered_bytes <= 256);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->quality.snaplen_truncated, 20000);
+    assert_int_equal(got[0]->quality.gap_bytes[TLS_DIR_C2S], 100);
+    assert_int_equal(got[0]->tcp.bytes[TLS_DIR_C2S], 100);
+    dissect_free(d);
+}
+
+// The TLS layer's own buffer cap (an incomplete 5,000-byte handshake message under
+// --max-flow-bytes 1000) reaches the transcript: the flow's flags used to overwrite it.
+static void test_tls_buffer_cap_kept(void **state) {
+    (void)state;
+    uint8_t rec[1400];
+    memset(rec, 0, sizeof rec);
+    memcpy(rec, "\x16\x03\x01\x05\x73\x01\x00\x13\x88", 9);  // ClientHello of 5,000 bytes
+    dissect *d = mk(0, 1000);
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, rec, sizeof rec);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->end_reason, TLS_END_BUFFER_CAP);
+    assert_true(got[0]->quality.buffer_cap_hit);
+    assert_false(got[0]->quality.total_cap_hit);
+    assert_false(got[0]->quality.message_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.flow_cap, 1);  // what stderr states
+    dissect_free(d);
+}
+
+// A declared handshake length over max_message_len is a quality fact, not only an event that
+// may not fit in the transcript.
+static void test_message_cap_flag(void **state) {
+    (void)state;
+    static const uint8_t rec[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0, 0, 0, 0};
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.max_message_len = 4096;  // the declared 65,536 bytes are over it
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    handshake(d, &C1, 1000, 5000);
+    feed(d, &C1, true, 1001, 5001, TCP_ACK, rec, sizeof rec);
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_true(got[0]->quality.message_cap_hit);
+    assert_false(got[0]->quality.buffer_cap_hit);
+    assert_int_equal(dissect_get_stats(d)->bounds.message_cap, 1);
+    dissect_free(d);
+}
+
+// More events than a transcript keeps (300 SYN retries): counted in events_dropped and in the
+// dissector's bounds, which the CLI states on stderr.
+static void test_events_cap_counted(void **state) {
+    (void)state;
+    dissect *d = mk(0, 0);
+    for (int i = 0; i < 300; i++) {
+        feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    }
+    dissect_finish(d);
+    assert_int_equal(ngot, 1);
+    assert_int_equal(got[0]->num_events, TLS_MAX_EVENTS);
+    assert_int_equal(got[0]->events_dropped, 300 - TLS_MAX_EVENTS);
+    assert_int_equal(dissect_get_stats(d)->bounds.events_dropped, 1);
     dissect_free(d);
 }
 
@@ -777,6 +995,13 @@ int main(void) {
         cmocka_unit_test_teardown(test_syn_flood, reset),
         cmocka_unit_test_teardown(test_per_flow_cap, reset),
         cmocka_unit_test_teardown(test_global_cap, reset),
+        cmocka_unit_test_teardown(test_any_order_n_log_n, reset),
+        cmocka_unit_test_teardown(test_shuffled_overlapping_pieces, reset),
+        cmocka_unit_test_teardown(test_tiny_segments_real_cost, reset),
+        cmocka_unit_test_teardown(test_zero_length_cut_segments, reset),
+        cmocka_unit_test_teardown(test_tls_buffer_cap_kept, reset),
+        cmocka_unit_test_teardown(test_message_cap_flag, reset),
+        cmocka_unit_test_teardown(test_events_cap_counted, reset),
         cmocka_unit_test_teardown(test_refused_and_streams, reset),
         cmocka_unit_test_teardown(test_server_flight_lost, reset),
         cmocka_unit_test_teardown(test_snaplen_cut, reset),
