@@ -311,6 +311,9 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
 }
 
 // write_archive writes the members into a temporary file and renames it over path.
+// rename(2) replaces a link planted at path instead of writing through it, and mkstemp creates the
+// temporary file 0600 with O_EXCL (bundle_write has already refused, as every other writer does,
+// a link or someone else's file at path; one planted since is replaced, never written through).
 static bool write_archive(const char *path, member *m, size_t n, char *err, size_t errlen) {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
@@ -400,6 +403,10 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     member *m = calloc(MAX_MEMBERS, sizeof *m);
     size_t nm = 0;
     int status = TLSDIAG_EXIT_INTERNAL;
+    if (!cap_output_check(o->out_path, err, errlen)) {
+        status = TLSDIAG_EXIT_INPUT;  // before the work: the output path is refused
+        goto out;
+    }
     if (m == NULL || !expand_inputs(o, &files, err, errlen)) {
         status = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
         goto out;
