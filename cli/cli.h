@@ -55,6 +55,9 @@ typedef struct cli_limits {
 } cli_limits;
 void cli_limits_note(cli_limits *l, const tls_transcript *t);
 void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
+// cli_undecoded_print: one stderr line per reason frames could not be decoded (count, first
+// frame, link type, the limit exceeded), so "0 connections" never comes without a word.
+void cli_undecoded_print(const dissect_stats *st);
 
 // cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
 bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "capture.h"
 #include "cli.h"
 
 enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake was decided
@@ -77,5 +78,24 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 "direction before their handshake was decided: reassembled without per-record "
                 "memory\n",
                 l->many_records, MANY_RECORDS);
+    }
+}
+
+void cli_undecoded_print(const dissect_stats *st) {
+    for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &st->undecoded[i];
+        if (u->frames == 0) {
+            continue;
+        }
+        char limit[32] = "";
+        unsigned max = dissect_undecoded_limit((dissect_undecoded_reason)i);
+        if (max > 0) {
+            snprintf(limit, sizeof limit, " (%u)", max);
+        }
+        fprintf(stderr,
+                "tlsdiag: %" PRIu64 " frame(s) not decoded: %s%s; first frame %" PRIu64
+                ", link type %s (%d)\n",
+                u->frames, dissect_undecoded_text((dissect_undecoded_reason)i), limit,
+                u->first_frame, cap_linktype_name(u->linktype), u->linktype);
     }
 }

@@ -490,5 +490,17 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
         fprintf(f, "Input error: %s: frame %" PRIu64 " (offset %" PRIu64 "): %s\n", file, e->frame,
                 e->offset, e->message ? e->message : "damaged");
     }
+    for (int i = 0; info->undecoded != NULL && i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &info->undecoded[i];
+        dissect_undecoded_reason why = (dissect_undecoded_reason)i;
+        if (u->frames == 0) {
+            continue;
+        }
+        fprintf(f, "Not decoded: %" PRIu64 " frame(s): %s", u->frames, dissect_undecoded_text(why));
+        if (dissect_undecoded_limit(why) > 0) {
+            fprintf(f, " (%u)", dissect_undecoded_limit(why));
+        }
+        fprintf(f, "; first frame %" PRIu64 ", link type %d\n", u->first_frame, u->linktype);
+    }
     return true;
 }
