@@ -147,35 +147,16 @@ typedef struct member {
 enum { MAX_MEMBERS = 6 + BUNDLE_DEFAULT_MAX_CONNECTIONS * 0 + 64 };
 
 // remember_names: the SNI and the leaf certificate's names (CN, DNS SANs), for --redact-names.
+// remember_names: the SNI, and every identifier of every certificate of the chain (the CAs'
+// too: a chain's intermediates narrow the search as much as the leaf's own names).
 static void remember_names(anon *an, const verdict *v) {
     if (v->has_sni) {
         anon_name(an, v->sni);
     }
-    // The leaf's names only: CA names are public and tell the reader which CA issued it.
-    for (uint32_t i = 0; i < v->num_certs && i < 1; i++) {
-        const char *cn = strstr(v->certs[i].subject, "CN=");
-        if (cn != NULL) {
-            char name[256];
-            size_t k = 0;
-            for (cn += 3; *cn && *cn != ',' && *cn != '+' && k + 1 < sizeof name; cn++) {
-                name[k++] = *cn;
-            }
-            name[k] = '\0';
-            anon_name(an, name);
-        }
-        char sans[sizeof v->certs[i].sans];
-        memcpy(sans, v->certs[i].sans, sizeof sans);
-        char *save = NULL;
-        for (char *t = strtok_r(sans, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ') {
-                t++;
-            }
-            if (strncmp(t, "DNS:", 4) == 0) {
-                t += 4;
-            }
-            anon_name(an, t);
-        }
+    for (uint32_t i = 0; i < v->num_certs && i < VERDICT_MAX_CERTS; i++) {
+        anon_cert(an, &v->certs[i]);
     }
+    anon_chain_id(an, v->chain_sha256);
 }
 
 static void remember_verdict(anon *an, const verdict *v) {
@@ -286,9 +267,11 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
                 packets);
     bbuf_printf(b, "anonymized addresses: %s\nredacted names: %s\n",
                 o->anonymize ? "yes (Crypto-PAn, AES-128, key not included)" : "no",
-                o->redact_names ? "yes (same-length keyed pseudonyms; certificate signatures in "
-                                  "evidence.pcap and chain-*.pem no longer verify)"
-                                : "no");
+                o->redact_names
+                    ? "yes (SNI and every certificate's names, serial, SHA-256 and key "
+                      "identifiers: same-shape keyed pseudonyms; certificates in evidence.pcap "
+                      "zeroed, no chain-*.pem)"
+                    : "no");
     for (uint32_t i = 0; i < r->num_conns; i++) {
         if (r->conns[i].capped) {
             bbuf_printf(b,
@@ -448,6 +431,26 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     }
     for (size_t i = 0; i < sum->num_networks; i++) {
         anon_network(an, sum->by_network[i].key);
+    }
+    if (!anon_complete(an)) {
+        snprintf(err, errlen, "--redact-names: too many certificate identifiers to replace");
+        goto out;
+    }
+    if (o->redact_names) {
+        // The certificate fields themselves, whatever escaping the documents apply later;
+        // evidence.pcap gets its certificates zeroed; no chain-*.pem (see anon.c).
+        for (uint32_t i = 0; i < r.num_conns; i++) {
+            verdict *v = r.conns[i].v;
+            for (uint32_t k = 0; k < v->num_certs && k < VERDICT_MAX_CERTS; k++) {
+                anon_cert_rewrite(an, &v->certs[k]);
+            }
+            anon_chain_rewrite(an, v->chain_sha256, sizeof v->chain_sha256);
+            r.conns[i].chain_no = 0;
+        }
+        if (!bundle_redact_certs(&r)) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
     }
 
     // evidence.pcap first: it names the packet count the documents cite.
