@@ -60,6 +60,13 @@ run_writer() {
     timeout 60 "${cmd[@]}" >/dev/null 2>"$WORK/err" </dev/null || RC=$?
 }
 
+# refused KIND PATH WHY — the writer exits 3 with "refusing to write PATH: WHY".
+refused() {
+    run_writer "$1" "$2"
+    [[ $RC == 3 ]] || fail "$1: $3: exit $RC, want 3: $(cat "$WORK/err")"
+    grep -qF "refusing to write $2: $3" "$WORK/err" || fail "$1: $3: $(cat "$WORK/err")"
+}
+
 # The ring's middle file (PATH1 of PATH0..PATH2) is the one planted: files are opened up front.
 for kind in report probe-w save-chain capture ring; do
     d=$WORK/$kind
@@ -70,10 +77,7 @@ for kind in report probe-w save-chain capture ring; do
 
     # 1. a symbolic link to a victim file: refused, the victim untouched
     ln -s "$d/victim" "$out"
-    run_writer "$kind" "$out"
-    [[ $RC == 3 ]] || fail "$kind: symlink: exit $RC, want 3: $(cat "$WORK/err")"
-    grep -qF "refusing to write $out: it is a symbolic link" "$WORK/err" ||
-        fail "$kind: symlink: no refusal naming the path: $(cat "$WORK/err")"
+    refused "$kind" "$out" "it is a symbolic link"
     [[ $(cat "$d/victim") == VICTIM && $(stat -c %a "$d/victim") == 644 ]] ||
         fail "$kind: symlink: the victim was written through"
     [[ -L $out ]] || fail "$kind: symlink: the link was replaced"
@@ -83,29 +87,20 @@ for kind in report probe-w save-chain capture ring; do
     echo "THEIRS" >"$out"
     chmod 0644 "$out"
     chown 65534:65534 "$out"
-    run_writer "$kind" "$out"
-    [[ $RC == 3 ]] || fail "$kind: other user's file: exit $RC, want 3: $(cat "$WORK/err")"
-    grep -qF "refusing to write $out: it exists and belongs to another user" "$WORK/err" ||
-        fail "$kind: other user's file: $(cat "$WORK/err")"
+    refused "$kind" "$out" "it exists and belongs to another user"
     [[ $(cat "$out") == THEIRS ]] || fail "$kind: other user's file was overwritten"
     rm -f "$out"
 
     # 3. a world-writable file, even our own: refused
     echo "OPEN" >"$out"
     chmod 0666 "$out"
-    run_writer "$kind" "$out"
-    [[ $RC == 3 ]] || fail "$kind: world-writable file: exit $RC, want 3: $(cat "$WORK/err")"
-    grep -qF "refusing to write $out: it exists and is writable by every user" "$WORK/err" ||
-        fail "$kind: world-writable file: $(cat "$WORK/err")"
+    refused "$kind" "$out" "it exists and is writable by every user"
     [[ $(cat "$out") == OPEN ]] || fail "$kind: world-writable file was overwritten"
     rm -f "$out"
 
     # 4. a hard link to the victim: refused
     ln "$d/victim" "$out"
-    run_writer "$kind" "$out"
-    [[ $RC == 3 ]] || fail "$kind: hard link: exit $RC, want 3: $(cat "$WORK/err")"
-    grep -qF "refusing to write $out: it exists and has other hard links" "$WORK/err" ||
-        fail "$kind: hard link: $(cat "$WORK/err")"
+    refused "$kind" "$out" "it exists and has other hard links"
     [[ $(cat "$d/victim") == VICTIM ]] || fail "$kind: hard link: the victim was overwritten"
     rm -f "$out"
 
