@@ -280,6 +280,14 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
                         r->conns[i].v->conn_id, r->conns[i].kept_segs, r->conns[i].kept_bytes);
         }
     }
+    for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &r->undecoded[i];
+        if (u->frames > 0) {
+            char line[400];
+            dissect_undecoded_describe((dissect_undecoded_reason)i, u, line, sizeof line);
+            bbuf_printf(b, "not decoded: %s, link type %d\n", line, u->linktype);
+        }
+    }
     if (r->num_errors == 0) {
         bbuf_puts(b, "damaged input: none\n");
     }
@@ -489,6 +497,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         .num_files = files.n,
         .num_input_errors = r.num_errors,
         .input_errors = errs,
+        .undecoded = r.undecoded,
     };
     member *js = &m[nm++];
     snprintf(js->name, sizeof js->name, "findings.json");

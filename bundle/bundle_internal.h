@@ -99,8 +99,9 @@ typedef struct bundle_run {
     int64_t first_ts_ns, last_ts_ns;  // capture time range
     uint64_t frames;
     size_t num_errors;
-    cap_error *errors;     // damaged inputs (copied)
-    char open_error[768];  // no input could be opened
+    cap_error *errors;                                     // damaged inputs (copied)
+    char open_error[768];                                  // no input could be opened
+    dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded (pass 1)
     bundle_seg *segs;
     size_t num_segs, cap_segs;
 } bundle_run;

@@ -315,6 +315,7 @@ static bool run_pass(bundle_run *r, const char *const *files, size_t num_files, 
     dissect_finish(d);
     if (!second) {
         copy_errors(r, cr);
+        memcpy(r->undecoded, dissect_get_stats(d)->undecoded, sizeof r->undecoded);
     }
     dissect_free(d);
     cap_close(cr);

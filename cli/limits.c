@@ -87,15 +87,9 @@ void cli_undecoded_print(const dissect_stats *st) {
         if (u->frames == 0) {
             continue;
         }
-        char limit[32] = "";
-        unsigned max = dissect_undecoded_limit((dissect_undecoded_reason)i);
-        if (max > 0) {
-            snprintf(limit, sizeof limit, " (%u)", max);
-        }
-        fprintf(stderr,
-                "tlsdiag: %" PRIu64 " frame(s) not decoded: %s%s; first frame %" PRIu64
-                ", link type %s (%d)\n",
-                u->frames, dissect_undecoded_text((dissect_undecoded_reason)i), limit,
-                u->first_frame, cap_linktype_name(u->linktype), u->linktype);
+        char line[400];
+        dissect_undecoded_describe((dissect_undecoded_reason)i, u, line, sizeof line);
+        fprintf(stderr, "tlsdiag: not decoded: %s, link type %s (%d)\n", line,
+                cap_linktype_name(u->linktype), u->linktype);
     }
 }

@@ -3,6 +3,8 @@
 // Lifecycle of a flow: a small record from its first frame; the ~20 KB transcript and the TLS
 // layer only from its first payload byte; reported exactly once (decided, closed, evicted or at
 // finish), after which only the record stays so late packets cost one lookup.
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -443,6 +445,16 @@ const char *dissect_undecoded_text(dissect_undecoded_reason r) {
 
 unsigned dissect_undecoded_limit(dissect_undecoded_reason r) {
     return r < DISSECT_UNDECODED_COUNT ? undecoded_rows[r].limit : 0;
+}
+
+void dissect_undecoded_describe(dissect_undecoded_reason r, const dissect_undecoded *u, char *out,
+                                size_t outlen) {
+    char limit[24] = "";
+    if (dissect_undecoded_limit(r) > 0) {
+        snprintf(limit, sizeof limit, " (%u)", dissect_undecoded_limit(r));
+    }
+    snprintf(out, outlen, "%" PRIu64 " frame(s): %s%s; first frame %" PRIu64, u->frames,
+             dissect_undecoded_text(r), limit, u->first_frame);
 }
 
 void dissect_undecoded_merge(dissect_undecoded *into, const dissect_undecoded *from) {

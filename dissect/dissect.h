@@ -423,6 +423,10 @@ typedef struct dissect_undecoded {
 const char *dissect_undecoded_name(dissect_undecoded_reason r);  // "vlan_depth"
 const char *dissect_undecoded_text(dissect_undecoded_reason r);  // "more ... than the limit"
 unsigned dissect_undecoded_limit(dissect_undecoded_reason r);    // 4; 0 when no limit applies
+// dissect_undecoded_describe: "N frame(s): <text> (<limit>); first frame F" for messages (callers
+// add the link type, by name or number). Always NUL-terminated.
+void dissect_undecoded_describe(dissect_undecoded_reason r, const dissect_undecoded *u, char *out,
+                                size_t outlen);
 // dissect_undecoded_merge adds `from` to `into` (--threads: one set per worker; the first frame
 // is the smallest frame number).
 void dissect_undecoded_merge(dissect_undecoded *into, const dissect_undecoded *from);

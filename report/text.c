@@ -496,11 +496,9 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
         if (u->frames == 0) {
             continue;
         }
-        fprintf(f, "Not decoded: %" PRIu64 " frame(s): %s", u->frames, dissect_undecoded_text(why));
-        if (dissect_undecoded_limit(why) > 0) {
-            fprintf(f, " (%u)", dissect_undecoded_limit(why));
-        }
-        fprintf(f, "; first frame %" PRIu64 ", link type %d\n", u->first_frame, u->linktype);
+        char line[400];
+        dissect_undecoded_describe(why, u, line, sizeof line);
+        fprintf(f, "Not decoded: %s, link type %d\n", line, u->linktype);
     }
     return true;
 }

@@ -28,7 +28,7 @@ check() {
     local f=$1 reason=$2 text=$3 ltname=$4 lt=$5 rc=0
     "$BIN" analyze --json "$D/$f" >"$WORK/out" 2>"$WORK/err" || rc=$?
     [[ $rc == 0 ]] || fail "$f: exit $rc"
-    grep -qxF "tlsdiag: 4 frame(s) not decoded: $text; first frame 1, link type $ltname ($lt)" \
+    grep -qxF "tlsdiag: not decoded: 4 frame(s): $text; first frame 1, link type $ltname ($lt)" \
         "$WORK/err" || fail "$f: no stderr line for $reason: $(cat "$WORK/err")"
     python3 - "$WORK/out" "$reason" "$lt" "$f" <<'PY' || FAILS=$((FAILS + 1))
 import json, sys
@@ -55,8 +55,16 @@ check ipip-10.pcap tunnel_depth "tunnels nested deeper than the limit (8)" RAW 1
 
 # --threads merges the workers' counts into the same line.
 "$BIN" analyze --threads 2 "$D/vlan-10.pcap" >/dev/null 2>"$WORK/err" || true
-grep -qxF "tlsdiag: 4 frame(s) not decoded: more stacked VLAN tags than the limit (4); first frame 1, link type EN10MB (1)" \
+grep -qxF "tlsdiag: not decoded: 4 frame(s): more stacked VLAN tags than the limit (4); first frame 1, link type EN10MB (1)" \
     "$WORK/err" || fail "--threads 2: $(cat "$WORK/err")"
+
+# report -o: the bundle says it too (environment.txt and findings.json).
+"$BIN" report -o "$WORK/b.tar.gz" "$D/mpls-12.pcap" >/dev/null 2>&1 || true
+tar -xzOf "$WORK/b.tar.gz" environment.txt 2>/dev/null | grep -qF \
+    "not decoded: 4 frame(s): more MPLS labels than the limit (8); first frame 1, link type 1" ||
+    fail "report -o: environment.txt does not name the undecoded frames"
+tar -xzOf "$WORK/b.tar.gz" findings.json 2>/dev/null | grep -qF '"undecoded_frames":[{"reason":"mpls_depth"' ||
+    fail "report -o: findings.json has no undecoded_frames"
 
 # Just within the limits: one connection, not a word about undecoded frames.
 for f in vlan-4.pcap mpls-8.pcap ipv6-ext-8.pcap ipip-8.pcap; do
