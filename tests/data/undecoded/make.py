@@ -48,10 +48,6 @@ def conversation():
     ]
 
 
-def swap4(f):
-    return lambda seg, to_server: f(seg, to_server)
-
-
 def v4(seg, to_server):
     a, b = b"\x0a\0\0\x01", b"\x0a\0\0\x02"
     return ipv4(6, seg, a, b) if to_server else ipv4(6, seg, b, a)
