@@ -147,35 +147,16 @@ typedef struct member {
 enum { MAX_MEMBERS = 6 + BUNDLE_DEFAULT_MAX_CONNECTIONS * 0 + 64 };
 
 // remember_names: the SNI and the leaf certificate's names (CN, DNS SANs), for --redact-names.
+// remember_names: the SNI, and every identifier of every certificate of the chain (the CAs'
+// too: a chain's intermediates narrow the search as much as the leaf's own names).
 static void remember_names(anon *an, const verdict *v) {
     if (v->has_sni) {
         anon_name(an, v->sni);
     }
-    // The leaf's names only: CA names are public and tell the reader which CA issued it.
-    for (uint32_t i = 0; i < v->num_certs && i < 1; i++) {
-        const char *cn = strstr(v->certs[i].subject, "CN=");
-        if (cn != NULL) {
-            char name[256];
-            size_t k = 0;
-            for (cn += 3; *cn && *cn != ',' && *cn != '+' && k + 1 < sizeof name; cn++) {
-                name[k++] = *cn;
-            }
-            name[k] = '\0';
-            anon_name(an, name);
-        }
-        char sans[sizeof v->certs[i].sans];
-        memcpy(sans, v->certs[i].sans, sizeof sans);
-        char *save = NULL;
-        for (char *t = strtok_r(sans, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ') {
-                t++;
-            }
-            if (strncmp(t, "DNS:", 4) == 0) {
-                t += 4;
-            }
-            anon_name(an, t);
-        }
+    for (uint32_t i = 0; i < v->num_certs && i < VERDICT_MAX_CERTS; i++) {
+        anon_cert(an, &v->certs[i]);
     }
+    anon_chain_id(an, v->chain_sha256);
 }
 
 static void remember_verdict(anon *an, const verdict *v) {
@@ -286,15 +267,25 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
                 packets);
     bbuf_printf(b, "anonymized addresses: %s\nredacted names: %s\n",
                 o->anonymize ? "yes (Crypto-PAn, AES-128, key not included)" : "no",
-                o->redact_names ? "yes (same-length keyed pseudonyms; certificate signatures in "
-                                  "evidence.pcap and chain-*.pem no longer verify)"
-                                : "no");
+                o->redact_names
+                    ? "yes (SNI and every certificate's names, serial, SHA-256 and key "
+                      "identifiers: same-shape keyed pseudonyms; certificates in evidence.pcap "
+                      "zeroed, no chain-*.pem)"
+                    : "no");
     for (uint32_t i = 0; i < r->num_conns; i++) {
         if (r->conns[i].capped) {
             bbuf_printf(b,
                         "evidence.pcap: connection %" PRIu64 " cut after %u packets / %" PRIu64
                         " bytes (the bundle's bound per connection)\n",
                         r->conns[i].v->conn_id, r->conns[i].kept_segs, r->conns[i].kept_bytes);
+        }
+    }
+    for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &r->undecoded[i];
+        if (u->frames > 0) {
+            char line[400];
+            dissect_undecoded_describe((dissect_undecoded_reason)i, u, line, sizeof line);
+            bbuf_printf(b, "not decoded: %s, link type %d\n", line, u->linktype);
         }
     }
     if (r->num_errors == 0) {
@@ -311,6 +302,9 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
 }
 
 // write_archive writes the members into a temporary file and renames it over path.
+// rename(2) replaces a link planted at path instead of writing through it, and mkstemp creates the
+// temporary file 0600 with O_EXCL (bundle_write has already refused, as every other writer does,
+// a link or someone else's file at path; one planted since is replaced, never written through).
 static bool write_archive(const char *path, member *m, size_t n, char *err, size_t errlen) {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
@@ -400,6 +394,10 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     member *m = calloc(MAX_MEMBERS, sizeof *m);
     size_t nm = 0;
     int status = TLSDIAG_EXIT_INTERNAL;
+    if (!cap_output_check(o->out_path, err, errlen)) {
+        status = TLSDIAG_EXIT_INPUT;  // before the work: the output path is refused
+        goto out;
+    }
     if (m == NULL || !expand_inputs(o, &files, err, errlen)) {
         status = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
         goto out;
@@ -442,6 +440,26 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     for (size_t i = 0; i < sum->num_networks; i++) {
         anon_network(an, sum->by_network[i].key);
     }
+    if (!anon_complete(an)) {
+        snprintf(err, errlen, "--redact-names: too many certificate identifiers to replace");
+        goto out;
+    }
+    if (o->redact_names) {
+        // The certificate fields themselves, whatever escaping the documents apply later;
+        // evidence.pcap gets its certificates zeroed; no chain-*.pem (see anon.c).
+        for (uint32_t i = 0; i < r.num_conns; i++) {
+            verdict *v = r.conns[i].v;
+            for (uint32_t k = 0; k < v->num_certs && k < VERDICT_MAX_CERTS; k++) {
+                anon_cert_rewrite(an, &v->certs[k]);
+            }
+            anon_chain_rewrite(an, v->chain_sha256, sizeof v->chain_sha256);
+            r.conns[i].chain_no = 0;
+        }
+        if (!bundle_redact_certs(&r)) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
 
     // evidence.pcap first: it names the packet count the documents cite.
     uint32_t packets = 0;
@@ -479,6 +497,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         .num_files = files.n,
         .num_input_errors = r.num_errors,
         .input_errors = errs,
+        .undecoded = r.undecoded,
     };
     member *js = &m[nm++];
     snprintf(js->name, sizeof js->name, "findings.json");

@@ -46,9 +46,13 @@ void bbuf_free(bbuf *b);
 // collect.c
 // ---------------------------------------------------------------------------------------------
 typedef struct bundle_range {
-    uint64_t off;  // stream offset of a removed (application-data) record
+    uint64_t off;  // stream offset (of a record, or of bytes to zero)
     uint64_t len;
 } bundle_range;
+// bundle_range_add appends {off, len} to a growing list unless a range starts at off already
+// (a retransmission). false when out of memory (the list is unchanged).
+bool bundle_range_add(bundle_range **v, size_t *n, size_t *cap, uint64_t off,
+                      uint64_t len) BUNDLE_WUR;
 
 // One TCP segment of a chosen connection, as captured (payload copied).
 typedef struct bundle_seg {
@@ -75,7 +79,11 @@ typedef struct bundle_conn {
     uint64_t order;  // arrival order (choice)
     // pass 2
     size_t num_app[2], cap_app[2];
-    bundle_range *app[2];     // application-data records per direction, in stream order
+    bundle_range *app[2];  // application-data records per direction, in stream order
+    size_t num_hs[2], cap_hs[2];
+    bundle_range *hs[2];  // handshake records per direction (--redact-names finds certificates)
+    size_t num_zero[2], cap_zero[2];
+    bundle_range *zero[2];  // certificate bytes written as zeros in evidence.pcap (--redact-names)
     uint64_t records_end[2];  // end of the last record parsed per direction
     bool have_base[2];
     uint32_t base[2];     // sequence number of stream offset 0 per direction
@@ -97,8 +105,9 @@ typedef struct bundle_run {
     int64_t first_ts_ns, last_ts_ns;  // capture time range
     uint64_t frames;
     size_t num_errors;
-    cap_error *errors;     // damaged inputs (copied)
-    char open_error[768];  // no input could be opened
+    cap_error *errors;                                     // damaged inputs (copied)
+    char open_error[768];                                  // no input could be opened
+    dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded (pass 1)
     bundle_seg *segs;
     size_t num_segs, cap_segs;
 } bundle_run;
@@ -125,6 +134,18 @@ void anon_addr(anon *a, uint8_t family, const uint8_t in[16], uint8_t out[16]);
 void anon_network(anon *a, const char *cidr);
 // anon_name remembers a DNS name to replace (same length, keyed) when names are hidden.
 void anon_name(anon *a, const char *name);
+// anon_cert remembers every identifier of a certificate (subject and issuer DNs and their CNs,
+// SANs, SHA-256, serial, SKI, AKI; hex, colon-hex and base64 forms) when names are hidden;
+// anon_chain_id the same for a chain fingerprint.
+void anon_cert(anon *a, const x509_info *x);
+void anon_chain_id(anon *a, const char *sha256);
+// anon_cert_rewrite / anon_chain_rewrite replace those fields in place with their pseudonyms
+// (same length), so they are gone whatever escaping a member applies to them later.
+void anon_cert_rewrite(const anon *a, x509_info *x);
+void anon_chain_rewrite(const anon *a, char *sha256, size_t cap);
+// anon_complete: false when an identifier could not be remembered (too many or too long): the
+// bundle must not be written with --redact-names then.
+bool anon_complete(const anon *a);
 // anon_text rewrites a text member in place (b): every remembered address in its textual
 // form and every remembered name become their pseudonyms.
 void anon_text(const anon *a, bbuf *b);
@@ -136,6 +157,10 @@ void anon_bytes(const anon *a, uint8_t *p, size_t n);
 // ---------------------------------------------------------------------------------------------
 // bundle_evidence writes the pcap (Ethernet, ns timestamps) into out. *packets gets the
 // number of frames written. False with err on a libnet failure.
+// bundle_redact_certs (--redact-names) finds the certificate bytes (Certificate and
+// CertificateStatus messages) of every chosen connection, so bundle_evidence writes them as zeros
+// with every length unchanged. false when out of memory.
+bool bundle_redact_certs(bundle_run *r) BUNDLE_WUR;
 bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,
                      size_t errlen) BUNDLE_WUR;
 

@@ -10,14 +10,19 @@
 
 #include "bundle_internal.h"
 
+enum { REC_HANDSHAKE = 22 };  // RFC 5246 §6.2.1 ContentType handshake
+
 static void conn_clear(bundle_conn *c) {
     verdict_free(c->v);
     free(c->events);
     for (uint32_t i = 0; i < c->num_der; i++) {
         free(c->der[i]);
     }
-    free(c->app[0]);
-    free(c->app[1]);
+    for (int dir = 0; dir < 2; dir++) {
+        free(c->app[dir]);
+        free(c->hs[dir]);
+        free(c->zero[dir]);
+    }
     memset(c, 0, sizeof *c);
 }
 
@@ -130,10 +135,29 @@ static int find_conn(const bundle_run *r, uint64_t conn_id) {
     return -1;
 }
 
-// on_record_pass2 (dissect's hook): remember where application data was in each stream.
+bool bundle_range_add(bundle_range **v, size_t *n, size_t *cap, uint64_t off, uint64_t len) {
+    for (size_t i = 0; i < *n; i++) {
+        if ((*v)[i].off == off) {
+            return true;  // a retransmission of the same record or segment
+        }
+    }
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 8;
+        bundle_range *p = realloc(*v, c * sizeof *p);
+        if (p == NULL) {
+            return false;
+        }
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = (bundle_range){off, len};
+    return true;
+}
+
+// on_record_pass2 (dissect's hook): remember where application data and handshake records were
+// in each stream.
 static void on_record_pass2(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
                             uint32_t len, uint8_t content_type, bool app_data) {
-    (void)content_type;
     bundle_run *r = user;
     int i = find_conn(r, conn_id);
     if (i < 0 || dir > 1) {
@@ -143,20 +167,14 @@ static void on_record_pass2(void *user, uint64_t conn_id, uint8_t dir, uint64_t 
     if (stream_off + len > c->records_end[dir]) {
         c->records_end[dir] = stream_off + len;
     }
-    if (!app_data) {
-        return;
+    if (app_data &&
+        !bundle_range_add(&c->app[dir], &c->num_app[dir], &c->cap_app[dir], stream_off, len)) {
+        r->oom = true;
     }
-    if (c->num_app[dir] == c->cap_app[dir]) {
-        size_t cap = c->cap_app[dir] ? 2 * c->cap_app[dir] : 8;
-        bundle_range *p = realloc(c->app[dir], cap * sizeof *p);
-        if (p == NULL) {
-            r->oom = true;
-            return;
-        }
-        c->app[dir] = p;
-        c->cap_app[dir] = cap;
+    if (content_type == REC_HANDSHAKE &&
+        !bundle_range_add(&c->hs[dir], &c->num_hs[dir], &c->cap_hs[dir], stream_off, len)) {
+        r->oom = true;
     }
-    c->app[dir][c->num_app[dir]++] = (bundle_range){stream_off, len};
 }
 
 static void on_transcript_pass2(void *user, const tls_transcript *t) {
@@ -296,6 +314,7 @@ static bool run_pass(bundle_run *r, const char *const *files, size_t num_files, 
     dissect_finish(d);
     if (!second) {
         copy_errors(r, cr);
+        memcpy(r->undecoded, dissect_get_stats(d)->undecoded, sizeof r->undecoded);
     }
     dissect_free(d);
     cap_close(cr);
@@ -303,22 +322,9 @@ static bool run_pass(bundle_run *r, const char *const *files, size_t num_files, 
 }
 
 static void add_app_range(bundle_run *r, bundle_conn *c, int dir, uint64_t off, uint64_t len) {
-    for (size_t i = 0; i < c->num_app[dir]; i++) {
-        if (c->app[dir][i].off == off) {
-            return;  // a retransmission of the same segment
-        }
+    if (!bundle_range_add(&c->app[dir], &c->num_app[dir], &c->cap_app[dir], off, len)) {
+        r->oom = true;
     }
-    if (c->num_app[dir] == c->cap_app[dir]) {
-        size_t cap = c->cap_app[dir] ? 2 * c->cap_app[dir] : 8;
-        bundle_range *p = realloc(c->app[dir], cap * sizeof *p);
-        if (p == NULL) {
-            r->oom = true;
-            return;
-        }
-        c->app[dir] = p;
-        c->cap_app[dir] = cap;
-    }
-    c->app[dir][c->num_app[dir]++] = (bundle_range){off, len};
 }
 
 // mark_truncated_app: a segment the snapshot length cut short was never parsed (the dissector

@@ -14,8 +14,16 @@
 #include <string.h>
 
 #include "bundle_internal.h"
+#include "cursor.h"
 
-enum { PCAP_SNAPLEN = 262144, LINKTYPE_ETHERNET = 1 };
+enum {
+    PCAP_SNAPLEN = 262144,
+    LINKTYPE_ETHERNET = 1,
+    REC_HEADER = 5,              // RFC 5246 §6.2.1: type(8) version(16) length(16)
+    HS_CERTIFICATE = 11,         // RFC 5246 §7.4.2
+    HS_CERTIFICATE_STATUS = 22,  // RFC 6066 §8 (a stapled OCSP response names the serial)
+    REDACT_MAX_STREAM = BUNDLE_MAX_CONN_BYTES + 65536,  // stream bytes searched per direction
+};
 
 static uint64_t cut_of(const bundle_conn *c, int dir) {
     // A completed handshake: whatever follows the last record is application data.
@@ -50,6 +58,16 @@ static uint64_t removed_before(const bundle_conn *c, int dir, uint64_t x) {
         n += x - cut;
     }
     return n;
+}
+
+static bool zeroed_at(const bundle_conn *c, int dir, uint64_t off) {
+    for (size_t i = 0; i < c->num_zero[dir]; i++) {
+        const bundle_range *g = &c->zero[dir][i];
+        if (off >= g->off && off - g->off < g->len) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // map_seq shifts a sequence number of direction dir by the bytes removed before it.
@@ -138,8 +156,9 @@ static uint32_t segment_payload(const bundle_run *r, const bundle_seg *g, uint8_
             return 0;  // application data (collect.c: mark_truncated_app)
         }
         // Cut short by the snapshot length: kept whole (the rest is zeros, see the top).
-        if (g->payload_len > 0) {
-            memcpy(out, g->payload, g->payload_len);
+        for (uint32_t i = 0; i < g->payload_len; i++) {
+            bool zero = rel >= 0 && zeroed_at(c, g->dir, (uint64_t)rel + i);
+            out[i] = zero ? 0 : g->payload[i];
         }
         memset(out + g->payload_len, 0, g->wire_payload_len - g->payload_len);
         return g->wire_payload_len;
@@ -154,10 +173,135 @@ static uint32_t segment_payload(const bundle_run *r, const bundle_seg *g, uint8_
     for (uint32_t i = 0; i < g->payload_len; i++) {
         int64_t off = (int64_t)rel + i;
         if (off < 0 || !removed_at(c, g->dir, (uint64_t)off)) {
-            out[n++] = g->payload[i];
+            out[n++] = off >= 0 && zeroed_at(c, g->dir, (uint64_t)off) ? 0 : g->payload[i];
         }
     }
     return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --redact-names: certificate bytes become zeros in evidence.pcap. The handshake records of a
+// direction are put back together (their bodies, in stream order), the handshake messages walked,
+// and the DER of every certificate (Certificate) and the OCSP response (CertificateStatus) mapped
+// back to stream offsets. Every length field stays, so Wireshark still dissects each message; only
+// the bytes that identify the certificate (and could be looked up in Certificate Transparency:
+// names, serial, keys, signature, fingerprint) are gone.
+// ---------------------------------------------------------------------------------------------
+typedef struct hs_stream {
+    uint8_t *bytes;  // record bodies, concatenated
+    size_t len;
+    const bundle_range *recs;  // the direction's handshake records (off: stream offset of header)
+    size_t num_recs;
+} hs_stream;
+
+// hs_zero: handshake-stream bytes [at, at+n) → stream ranges to zero (they may span records).
+static bool hs_zero(bundle_conn *c, int dir, const hs_stream *h, size_t at, size_t n) {
+    size_t start = 0;
+    for (size_t i = 0; i < h->num_recs && n > 0; i++) {
+        size_t body = h->recs[i].len > REC_HEADER ? (size_t)h->recs[i].len - REC_HEADER : 0;
+        if (at < start + body) {
+            size_t k = at - start, take = body - k < n ? body - k : n;
+            if (!bundle_range_add(&c->zero[dir], &c->num_zero[dir], &c->cap_zero[dir],
+                                  h->recs[i].off + REC_HEADER + k, take)) {
+                return false;
+            }
+            at += take;
+            n -= take;
+        }
+        start += body;
+    }
+    return true;
+}
+
+// RFC 5246 §7.4: Handshake { HandshakeType msg_type; uint24 length; body }.
+//   Certificate: ASN.1Cert certificate_list<0..2^24-1>; opaque ASN.1Cert<1..2^24-1>
+//   CertificateStatus: CertificateStatusType status_type; opaque OCSPResponse<1..2^24-1>
+// A message the capture did not hold whole ends the walk (its bytes are then left as they are).
+static bool hs_walk(bundle_conn *c, int dir, const hs_stream *h) {
+    cur s = cur_make(h->bytes, h->len);
+    uint8_t type;
+    uint32_t len;
+    while (cur_get_u8(&s, &type) && cur_get_u24(&s, &len)) {
+        cur body;
+        if (!cur_get_bytes(&s, &body, len)) {
+            break;
+        }
+        size_t body_at = h->len - cur_len(&s) - len;
+        if (type == HS_CERTIFICATE) {
+            cur list;
+            if (!cur_get_prefixed(&body, 3, &list)) {
+                continue;
+            }
+            cur der;
+            while (cur_get_prefixed(&list, 3, &der)) {
+                size_t at = body_at + (len - cur_len(&body)) - cur_len(&list) - cur_len(&der);
+                if (!hs_zero(c, dir, h, at, cur_len(&der))) {
+                    return false;
+                }
+            }
+        } else if (type == HS_CERTIFICATE_STATUS) {
+            uint8_t status_type;
+            cur ocsp;
+            if (cur_get_u8(&body, &status_type) && cur_get_prefixed(&body, 3, &ocsp) &&
+                !hs_zero(c, dir, h, body_at + 4, cur_len(&ocsp))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+// redact_direction builds the handshake stream of one direction from the kept segments.
+static bool redact_direction(const bundle_run *r, uint32_t ci, int dir) {
+    bundle_conn *c = &r->conns[ci];
+    if (c->num_hs[dir] == 0 || !c->have_base[dir]) {
+        return true;
+    }
+    uint8_t *stream = calloc(REDACT_MAX_STREAM, 1);
+    hs_stream h = {malloc(REDACT_MAX_STREAM), 0, c->hs[dir], c->num_hs[dir]};
+    bool ok = stream != NULL && h.bytes != NULL;
+    for (size_t i = 0; ok && i < r->num_segs; i++) {
+        const bundle_seg *g = &r->segs[i];
+        int32_t rel = (int32_t)(g->seq - c->base[dir]);
+        if (g->conn != ci || g->dir != dir || rel < 0 || (uint64_t)rel >= REDACT_MAX_STREAM) {
+            continue;
+        }
+        size_t n = g->payload_len;
+        if ((size_t)rel + n > REDACT_MAX_STREAM) {
+            n = REDACT_MAX_STREAM - (size_t)rel;
+        }
+        if (n > 0) {
+            memcpy(stream + rel, g->payload, n);
+        }
+    }
+    for (size_t i = 0; ok && i < h.num_recs; i++) {
+        const bundle_range *rec = &h.recs[i];
+        size_t body = rec->len > REC_HEADER ? (size_t)rec->len - REC_HEADER : 0;
+        if (rec->off + REC_HEADER + body > REDACT_MAX_STREAM || h.len + body > REDACT_MAX_STREAM) {
+            // Beyond what is searched: the whole record is zeroed rather than kept unread.
+            ok = bundle_range_add(&c->zero[dir], &c->num_zero[dir], &c->cap_zero[dir],
+                                  rec->off + REC_HEADER, body);
+            h.num_recs = i;
+            break;
+        }
+        memcpy(h.bytes + h.len, stream + rec->off + REC_HEADER, body);
+        h.len += body;
+    }
+    ok = ok && hs_walk(c, dir, &h);
+    free(stream);
+    free(h.bytes);
+    return ok;
+}
+
+bool bundle_redact_certs(bundle_run *r) {
+    for (uint32_t i = 0; i < r->num_conns; i++) {
+        for (int dir = 0; dir < 2; dir++) {
+            if (!redact_direction(r, i, dir)) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,

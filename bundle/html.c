@@ -379,7 +379,10 @@ void bundle_html(const bundle_doc *d, bbuf *b) {
     bbuf_html(b, d->trust_store);
     bbuf_printf(b, ".%s%s</p>\n",
                 d->anonymized ? " Addresses are keyed prefix-preserving pseudonyms." : "",
-                d->redacted ? " SNI and certificate names are replaced." : "");
+                d->redacted ? " SNI and certificate identifiers (names, serials, fingerprints, key "
+                              "identifiers) are replaced; certificates in evidence.pcap are "
+                              "zeros; no chain files."
+                            : "");
     bbuf_puts(b, "</section>\n<h2>Connections</h2>\n");
     for (uint32_t i = 0; i < r->num_conns; i++) {
         connection(&r->conns[i], i, b);

@@ -157,7 +157,10 @@ void bundle_markdown(const bundle_doc *d, bbuf *b) {
                 "numbers are the original capture's.%s%s\n\n## Connections\n",
                 r->num_conns, r->failing, d->evidence_packets,
                 d->anonymized ? " Addresses are keyed prefix-preserving pseudonyms." : "",
-                d->redacted ? " SNI and certificate names are replaced." : "");
+                d->redacted ? " SNI and certificate identifiers (names, serials, fingerprints, key "
+                              "identifiers) are replaced; certificates in evidence.pcap are "
+                              "zeros; no chain files."
+                            : "");
     for (uint32_t i = 0; i < r->num_conns; i++) {
         md_conn(&r->conns[i], b);
     }

@@ -269,6 +269,11 @@ const char *cap_lib_version(void) {
 }
 
 const char *cap_linktype_name(int linktype) {
+    // Frames carry the file's LINKTYPE_ value; libpcap names DLT_ values, which differ for raw
+    // IP (LINKTYPE_RAW 101 is DLT_RAW 12 or 14, depending on the platform).
+    if (linktype == 101) {
+        return "RAW";
+    }
     const char *n = pcap_datalink_val_to_name(linktype);
     return n ? n : "unknown";
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dissect.h"
 
@@ -181,6 +182,24 @@ const char *cap_writer_current(const cap_writer *w);  // name of the file being 
 // cap_writer_close flushes and closes; false with a sentence in err when that final flush or
 // close failed (not for an earlier stop, which cap_writer_error already reported).
 bool cap_writer_close(cap_writer *w, char *err, size_t errlen);
+
+// ---------------------------------------------------------------------------------------------
+// Output files (outfile.c): every file tlsdiag writes goes through here, so that running as root
+// in a directory others can write never writes through a planted symbolic link, hard link, FIFO
+// or someone else's (or a world-writable) file. New files are created 0600 with O_EXCL and
+// O_NOFOLLOW; an existing file is reused (truncated, chmod 0600) only when it is a regular file
+// with one link, owned by the effective user and not world-writable; anything else is refused
+// with "refusing to write PATH: <reason>; ..." in err (callers exit with status 3).
+// ---------------------------------------------------------------------------------------------
+// cap_output_open: a write-only descriptor (caller closes it), or -1 and a sentence in err.
+int cap_output_open(const char *path, char *err, size_t errlen) __attribute__((warn_unused_result));
+// cap_output_fopen: the same as a stdio stream ("wb"), or NULL and a sentence in err.
+FILE *cap_output_fopen(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+// cap_output_check: for a file written beside path and renamed over it (rename(2) replaces a
+// link, never follows it): false and the same sentence when what is at path now would be refused.
+bool cap_output_check(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 void cap_close(cap_reader *r);
 

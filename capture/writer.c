@@ -107,9 +107,10 @@ static bool wr_start(cap_writer *w, uint32_t slot, uint32_t seq) {
     }
     int fd = w->fds[slot];
     if (fd < 0) {
-        fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd = cap_output_open(name, w->error, sizeof w->error);
         if (fd < 0) {
-            return wr_fail(w, "cannot create", errno);
+            w->stopped = true;  // w->error says which path and why
+            return false;
         }
         w->fds[slot] = fd;
     } else if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {

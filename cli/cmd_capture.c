@@ -526,12 +526,14 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
     }
 }
 
-static void cc_summary(cc_ctx *c) {
+static void cc_summary(cc_ctx *c, const dissect_stats *st) {
+    cli_undecoded_print(st);
     report_run_info info = {
         .profile_name = analyzer_profile_name(c->an),
         .profile_version = analyzer_profile_version(c->an),
         .prefix_source = analyzer_prefix_source(c->an),
         .trust_store = analyzer_trust_store(c->an),
+        .undecoded = st->undecoded,
     };
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
 }
@@ -857,7 +859,7 @@ int cli_cmd_capture(int argc, char **argv) {
         }
         w = NULL;
     }
-    cc_summary(&ctx);
+    cc_summary(&ctx, dissect_get_stats(d));
     cc_capture_stats(&o, iface, bpf, packets, have, rx, dr, dissect_get_stats(d), written);
     if (status == TLSDIAG_EXIT_OK && ctx.failed > 0) {
         status = TLSDIAG_EXIT_FAILURES;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "capture.h"
 #include "cli.h"
 
 enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake was decided
@@ -100,5 +101,18 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 "direction before their handshake was decided: reassembled without per-record "
                 "memory\n",
                 l->many_records, MANY_RECORDS);
+    }
+}
+
+void cli_undecoded_print(const dissect_stats *st) {
+    for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &st->undecoded[i];
+        if (u->frames == 0) {
+            continue;
+        }
+        char line[400];
+        dissect_undecoded_describe((dissect_undecoded_reason)i, u, line, sizeof line);
+        fprintf(stderr, "tlsdiag: not decoded: %s, link type %s (%d)\n", line,
+                cap_linktype_name(u->linktype), u->linktype);
     }
 }

@@ -32,6 +32,7 @@ typedef struct run_ctx {
     cli_progress progress;    // erased before each result so the two never share a line
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
     cli_limits limits;        // bounds that engaged (stated on stderr at the end)
+    dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
 
 // on_transcript is dissect's callback: the transcript is valid only during the call.
@@ -114,13 +115,11 @@ static void report_input_errors(const cap_reader *cr, report *rep) {
     }
 }
 
-// warn_skipped tells why a capture produced nothing, when the reason is in the dissector stats.
-static void warn_skipped(const dissect_stats *st, const cli_options *o) {
-    if (st->frames_unsupported_link > 0) {
-        fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) skipped: link type %s (%d) not supported\n",
-                st->frames_unsupported_link, cap_linktype_name(st->first_unsupported_linktype),
-                st->first_unsupported_linktype);
-    }
+// warn_skipped tells why a capture produced nothing, when the reason is in the dissector stats,
+// and keeps the undecoded frames for the summary.
+static void warn_skipped(run_ctx *c, const dissect_stats *st, const cli_options *o) {
+    cli_undecoded_print(st);
+    memcpy(c->undecoded, st->undecoded, sizeof c->undecoded);
     if (o->verbosity >= 1 && st->frames_truncated > 0) {
         fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) cut short by the snapshot length\n",
                 st->frames_truncated);
@@ -153,6 +152,7 @@ static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error
         .num_files = c->opt->num_files,
         .num_input_errors = k,
         .input_errors = errs,
+        .undecoded = c->undecoded,
     };
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
     free(errs);
@@ -205,7 +205,7 @@ static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
     c->transcripts += tr.transcripts;
     c->failed += tr.failed;
     c->oom |= tr.oom;
-    warn_skipped(&tr.stats, c->opt);
+    warn_skipped(c, &tr.stats, c->opt);
     cli_limits_print(&c->limits, &tr.stats, dc);
     return true;
 }
@@ -281,7 +281,7 @@ int cli_run(const cli_options *o) {
     cli_progress_end(&ctx.progress);
     if (!threaded) {
         dissect_finish(d);
-        warn_skipped(dissect_get_stats(d), o);
+        warn_skipped(&ctx, dissect_get_stats(d), o);
         cli_limits_print(&ctx.limits, dissect_get_stats(d), &dc);
     }
     if (cap_num_errors(cr) > 0) {

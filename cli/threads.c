@@ -821,6 +821,7 @@ static void sum_stats(dissect_stats *s, const dissect_stats *w) {
         s->first_unsupported_linktype = w->first_unsupported_linktype;
     }
     s->frames_unsupported_link += w->frames_unsupported_link;
+    dissect_undecoded_merge(s->undecoded, w->undecoded);
     s->flows_created += w->flows_created;
     s->flows_evicted += w->flows_evicted;
     s->flows_idle += w->flows_idle;

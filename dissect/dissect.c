@@ -3,6 +3,8 @@
 // Lifecycle of a flow: a small record from its first frame; the ~20 KB transcript and the TLS
 // layer only from its first payload byte; reported exactly once (decided, closed, evicted or at
 // finish), after which only the record stays so late packets cost one lookup.
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,7 +441,60 @@ static void flow_fin(tcp_ctx *x, int side, const net_pkt *p) {
     }
 }
 
-static void dissect_count_status(dissect *d, net_status st, int linktype) {
+#define UNDEC_ROW(id, name, limit, text) {name, limit, text},
+static const struct {
+    const char *name;
+    unsigned limit;
+    const char *text;
+} undecoded_rows[DISSECT_UNDECODED_COUNT] = {DISSECT_UNDECODED_TABLE(UNDEC_ROW)};
+#undef UNDEC_ROW
+
+const char *dissect_undecoded_name(dissect_undecoded_reason r) {
+    return r < DISSECT_UNDECODED_COUNT ? undecoded_rows[r].name : "unknown";
+}
+
+const char *dissect_undecoded_text(dissect_undecoded_reason r) {
+    return r < DISSECT_UNDECODED_COUNT ? undecoded_rows[r].text : "unknown";
+}
+
+unsigned dissect_undecoded_limit(dissect_undecoded_reason r) {
+    return r < DISSECT_UNDECODED_COUNT ? undecoded_rows[r].limit : 0;
+}
+
+void dissect_undecoded_describe(dissect_undecoded_reason r, const dissect_undecoded *u, char *out,
+                                size_t outlen) {
+    char limit[24] = "";
+    if (dissect_undecoded_limit(r) > 0) {
+        snprintf(limit, sizeof limit, " (%u)", dissect_undecoded_limit(r));
+    }
+    snprintf(out, outlen, "%" PRIu64 " frame(s): %s%s; first frame %" PRIu64, u->frames,
+             dissect_undecoded_text(r), limit, u->first_frame);
+}
+
+void dissect_undecoded_merge(dissect_undecoded *into, const dissect_undecoded *from) {
+    for (size_t i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        if (from[i].frames == 0) {
+            continue;
+        }
+        if (into[i].frames == 0 || from[i].first_frame < into[i].first_frame) {
+            into[i].first_frame = from[i].first_frame;
+            into[i].linktype = from[i].linktype;
+        }
+        into[i].frames += from[i].frames;
+    }
+}
+
+static void dissect_undecoded_note(dissect *d, dissect_undecoded_reason r,
+                                   const dissect_frame *fr) {
+    dissect_undecoded *u = &d->stats.undecoded[r];
+    if (u->frames++ == 0) {
+        u->first_frame = fr->frame_no;
+        u->linktype = fr->linktype;
+    }
+}
+
+static void dissect_count_status(dissect *d, net_status st, const dissect_frame *fr) {
+    int linktype = fr->linktype;
     switch (st) {
         case NET_OK:
             break;
@@ -461,6 +516,22 @@ static void dissect_count_status(dissect *d, net_status st, int linktype) {
             if (d->stats.frames_unsupported_link++ == 0) {
                 d->stats.first_unsupported_linktype = linktype;
             }
+            dissect_undecoded_note(d, DISSECT_UNDECODED_UNSUPPORTED_LINK, fr);
+            break;
+        case NET_WRONG_LINK:
+            dissect_undecoded_note(d, DISSECT_UNDECODED_WRONG_LINK, fr);
+            break;
+        case NET_DEEP_VLAN:
+            dissect_undecoded_note(d, DISSECT_UNDECODED_VLAN_DEPTH, fr);
+            break;
+        case NET_DEEP_MPLS:
+            dissect_undecoded_note(d, DISSECT_UNDECODED_MPLS_DEPTH, fr);
+            break;
+        case NET_DEEP_IPV6_EXT:
+            dissect_undecoded_note(d, DISSECT_UNDECODED_IPV6_EXT_DEPTH, fr);
+            break;
+        case NET_DEEP_TUNNEL:
+            dissect_undecoded_note(d, DISSECT_UNDECODED_TUNNEL_DEPTH, fr);
             break;
     }
 }
@@ -555,7 +626,7 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
         dissect_icmp_quote(d, &p, fr);
     }
     if (st != NET_OK) {
-        dissect_count_status(d, st, fr->linktype);
+        dissect_count_status(d, st, fr);
         return;
     }
     flow_key k;

@@ -401,11 +401,60 @@ typedef struct dissect_bounds {
 // dissect_bounds_add: sum += b (for callers that run several dissectors).
 void dissect_bounds_add(dissect_bounds *sum, const dissect_bounds *b);
 
+// Encapsulation limits of the link/IP decoder (net.c): deeper frames are not decoded and are
+// counted as undecoded (below), never dropped in silence.
+enum {
+    DISSECT_MAX_VLAN_TAGS = 4,    // stacked 802.1Q/802.1ad tags (QinQ and a spare)
+    DISSECT_MAX_MPLS_LABELS = 8,  // MPLS label stack entries
+    DISSECT_MAX_IPV6_EXT = 8,     // IPv6 extension headers in one chain
+    DISSECT_MAX_TUNNELS = 8,      // nested tunnels (IP-in-IP, GRE, VXLAN, GTP-U, ICMP quotes)
+};
+
+// Why a frame that may have carried a TCP segment could not be decoded down to it. Each reason is
+// said on stderr (count, first frame, link type) and listed in the summary, so a capture never
+// yields "0 connections" in silence. ARP, UDP, fragments and the like are not listed: they are
+// not what tlsdiag looks for.
+//   X(id, name for JSON, limit exceeded (0: none), what happened)
+#define DISSECT_UNDECODED_TABLE(X)                                                              \
+    X(UNSUPPORTED_LINK, "unsupported_link_type", 0, "link type not supported")                  \
+    X(WRONG_LINK, "wrong_link_type", 0,                                                         \
+      "no IP header where the link type puts one (Ethernet frames saved under a raw-IP or "     \
+      "loopback link type?)")                                                                   \
+    X(VLAN_DEPTH, "vlan_depth", DISSECT_MAX_VLAN_TAGS, "more stacked VLAN tags than the limit") \
+    X(MPLS_DEPTH, "mpls_depth", DISSECT_MAX_MPLS_LABELS, "more MPLS labels than the limit")     \
+    X(IPV6_EXT_DEPTH, "ipv6_extension_depth", DISSECT_MAX_IPV6_EXT,                             \
+      "more IPv6 extension headers than the limit")                                             \
+    X(TUNNEL_DEPTH, "tunnel_depth", DISSECT_MAX_TUNNELS, "tunnels nested deeper than the limit")
+
+#define DISSECT_UNDECODED_ENUM(id, name, limit, text) DISSECT_UNDECODED_##id,
+typedef enum dissect_undecoded_reason {
+    DISSECT_UNDECODED_TABLE(DISSECT_UNDECODED_ENUM) DISSECT_UNDECODED_COUNT
+} dissect_undecoded_reason;
+#undef DISSECT_UNDECODED_ENUM
+
+typedef struct dissect_undecoded {
+    uint64_t frames;       // frames not decoded for this reason
+    uint64_t first_frame;  // frame number of the first of them (0: none)
+    int linktype;          // the link type of that first frame
+} dissect_undecoded;
+
+const char *dissect_undecoded_name(dissect_undecoded_reason r);  // "vlan_depth"
+const char *dissect_undecoded_text(dissect_undecoded_reason r);  // "more ... than the limit"
+unsigned dissect_undecoded_limit(dissect_undecoded_reason r);    // 4; 0 when no limit applies
+// dissect_undecoded_describe: "N frame(s): <text> (<limit>); first frame F" for messages (callers
+// add the link type, by name or number). Always NUL-terminated.
+void dissect_undecoded_describe(dissect_undecoded_reason r, const dissect_undecoded *u, char *out,
+                                size_t outlen);
+// dissect_undecoded_merge adds `from` to `into` (--threads: one set per worker; the first frame
+// is the smallest frame number).
+void dissect_undecoded_merge(dissect_undecoded *into, const dissect_undecoded *from);
+
 typedef struct dissect_stats {
     uint64_t frames, bytes;
     uint64_t frames_not_ip, frames_not_tcp, frames_malformed, frames_truncated;
     uint64_t frames_unsupported_link;
     int first_unsupported_linktype;
+    dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // by dissect_undecoded_reason
     uint64_t flows_created, flows_evicted, flows_decided;
     uint64_t flows_idle;    // of flows_evicted: went idle (capture clock), the table was not full
     dissect_bounds bounds;  // flows_evicted is the flow table's (max_flows)

@@ -48,6 +48,12 @@ typedef enum net_status {
     NET_UNSUPPORTED_LINK,
     NET_ICMP_QUOTE,  // ICMP/ICMPv6 error quoting a TCP header: *out holds the quoted
                      // segment's addresses, ports and seq (flags 0, no payload)
+    // Not decoded although it may carry TCP (dissect_undecoded_reason says so to the user):
+    NET_WRONG_LINK,     // no IP header where a raw-IP/loopback link type puts one
+    NET_DEEP_VLAN,      // more than DISSECT_MAX_VLAN_TAGS tags
+    NET_DEEP_MPLS,      // more than DISSECT_MAX_MPLS_LABELS labels
+    NET_DEEP_IPV6_EXT,  // more than DISSECT_MAX_IPV6_EXT extension headers
+    NET_DEEP_TUNNEL,    // more than DISSECT_MAX_TUNNELS nested encapsulations
 } net_status;
 
 // net_decode parses the frame down to the TCP payload. *out is written only on NET_OK and

@@ -7,10 +7,8 @@
 
 #include "internal.h"
 
-enum {
-    NET_MAX_DEPTH = 8,  // encapsulations (VLAN tags, tunnels) followed before giving up
-    ETH_VLAN_MAX = 4,   // stacked 802.1Q/802.1ad tags accepted (QinQ and a spare)
-};
+// Encapsulation limits: DISSECT_MAX_* in dissect.h (a frame beyond them is counted by reason).
+enum { GTP_MAX_EXT = 8 };  // GTP-U extension headers followed before calling the packet malformed
 
 // pcap LINKTYPE_* values (https://www.tcpdump.org/linktypes.html).
 enum {
@@ -33,6 +31,8 @@ enum {
     ETH_QINQ = 0x88A8,
     ETH_QINQ_OLD = 0x9100,
     ETH_PPPOE_SESSION = 0x8864,
+    ETH_MPLS = 0x8847,
+    ETH_MPLS_MULTICAST = 0x8848,
     ETH_TEB = 0x6558,  // transparent Ethernet bridging (GRE payload)
     PPP_IPV4 = 0x0021,
     PPP_IPV6 = 0x0057,
@@ -58,7 +58,7 @@ enum {
     GTP_GPDU = 0xff,
 };
 
-// Decoding state for one frame. `depth` bounds the encapsulations followed.
+// Decoding state for one frame. `depth` counts the tunnels followed (DISSECT_MAX_TUNNELS).
 typedef struct net_ctx {
     net_pkt pkt;
     unsigned depth;
@@ -81,7 +81,7 @@ static net_status net_ipproto(net_ctx *x, uint8_t proto, cur c, uint32_t wire_le
 
 static bool net_deeper(net_ctx *x) {
     x->depth++;
-    return x->depth <= NET_MAX_DEPTH;
+    return x->depth <= DISSECT_MAX_TUNNELS;
 }
 
 // RFC 9293 §3.1:
@@ -143,7 +143,7 @@ static net_status net_gtpu(net_ctx *x, cur c) {
     }
     for (unsigned i = 0; next != 0; i++) {
         uint8_t units;
-        if (i >= NET_MAX_DEPTH) {
+        if (i >= GTP_MAX_EXT) {
             return NET_MALFORMED;
         }
         if (!cur_get_u8(&c, &units)) {
@@ -157,7 +157,7 @@ static net_status net_gtpu(net_ctx *x, cur c) {
         }
     }
     if (!net_deeper(x)) {
-        return NET_MALFORMED;
+        return NET_DEEP_TUNNEL;
     }
     return net_ip_any(x, c);
 }
@@ -181,7 +181,7 @@ static net_status net_udp(net_ctx *x, cur c) {
         return NET_TRUNCATED;
     }
     if (!net_deeper(x)) {
-        return NET_MALFORMED;
+        return NET_DEEP_TUNNEL;
     }
     return net_ether(x, c);
 }
@@ -203,7 +203,7 @@ static net_status net_gre(net_ctx *x, cur c) {
         return NET_TRUNCATED;
     }
     if (!net_deeper(x)) {
-        return NET_MALFORMED;
+        return NET_DEEP_TUNNEL;
     }
     if (proto == ETH_TEB) {
         return net_ether(x, c);
@@ -289,7 +289,7 @@ static net_status net_ipv6(net_ctx *x, cur c) {
     memcpy(x->pkt.src, src, 16);
     memcpy(x->pkt.dst, dst, 16);
     x->pkt.family = 6;
-    for (unsigned i = 0; i < NET_MAX_DEPTH; i++) {
+    for (unsigned i = 0; i < DISSECT_MAX_IPV6_EXT + 1; i++) {  // the headers, then the payload
         uint8_t nh, len8;
         size_t hdr;
         switch (next) {
@@ -338,7 +338,7 @@ static net_status net_ipv6(net_ctx *x, cur c) {
         wire -= (uint32_t)hdr;
         next = nh;
     }
-    return NET_MALFORMED;  // more extension headers than any sane packet carries
+    return NET_DEEP_IPV6_EXT;  // more extension headers than any sane packet carries
 }
 
 // RFC 792 (Destination Unreachable 3, Time Exceeded 11, Parameter Problem 12) and RFC 4443 §3
@@ -355,7 +355,7 @@ static net_status net_icmp(net_ctx *x, cur c, bool v6) {
         return NET_NOT_TCP;  // echo & co., and never an error about an error
     }
     if (!net_deeper(x)) {
-        return NET_MALFORMED;
+        return NET_DEEP_TUNNEL;
     }
     x->in_icmp = true;
     return net_ip_any(x, c);
@@ -369,7 +369,7 @@ static net_status net_ipproto(net_ctx *x, uint8_t proto, cur c, uint32_t wire_le
         case IPP_IPIP:  // RFC 2003
         case IPP_IPV6:  // RFC 4213 §3.5 (6in4); also 4in6 via IPP_IPIP
             if (!net_deeper(x)) {
-                return NET_MALFORMED;
+                return NET_DEEP_TUNNEL;
             }
             return proto == IPP_IPIP ? net_ipv4(x, c) : net_ipv6(x, c);
         case IPP_GRE:
@@ -417,13 +417,45 @@ static net_status net_pppoe(net_ctx *x, cur c) {
     return NET_NOT_IP;
 }
 
+// RFC 3032 §2.1: a label stack of Label(20) TC(3) S(1) TTL(8) entries; S marks the last. What
+// follows has no type field: an IP version nibble, or 0000 for a pseudowire control word and an
+// Ethernet frame (RFC 4448 §3, RFC 4385), as Wireshark's heuristic decides.
+static net_status net_mpls(net_ctx *x, cur c) {
+    for (unsigned labels = 0;; labels++) {
+        uint32_t entry;
+        if (labels >= DISSECT_MAX_MPLS_LABELS) {
+            return NET_DEEP_MPLS;
+        }
+        if (!cur_get_u32(&c, &entry)) {
+            return NET_TRUNCATED;
+        }
+        if (entry & 0x100) {
+            break;
+        }
+    }
+    uint8_t first;
+    if (!cur_peek_u8(&c, 0, &first)) {
+        return NET_TRUNCATED;
+    }
+    if ((first >> 4) == 0) {
+        if (!cur_skip(&c, 4)) {
+            return NET_TRUNCATED;
+        }
+        if (!net_deeper(x)) {
+            return NET_DEEP_TUNNEL;
+        }
+        return net_ether(x, c);
+    }
+    return net_ip_any(x, c);
+}
+
 // An EtherType and what follows it; 802.1Q/802.1ad tags (TCI(16) then the next EtherType) are
 // peeled here so SLL and GRE payloads get them too.
 static net_status net_ethertype(net_ctx *x, uint16_t type, cur c) {
     for (unsigned tags = 0; type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD; tags++) {
         uint16_t tci;
-        if (tags >= ETH_VLAN_MAX) {
-            return NET_MALFORMED;
+        if (tags >= DISSECT_MAX_VLAN_TAGS) {
+            return NET_DEEP_VLAN;
         }
         if (!cur_get_u16(&c, &tci) || !cur_get_u16(&c, &type)) {
             return NET_TRUNCATED;
@@ -436,6 +468,9 @@ static net_status net_ethertype(net_ctx *x, uint16_t type, cur c) {
             return net_ipv6(x, c);
         case ETH_PPPOE_SESSION:
             return net_pppoe(x, c);
+        case ETH_MPLS:
+        case ETH_MPLS_MULTICAST:
+            return net_mpls(x, c);
         default:
             return NET_NOT_IP;
     }
@@ -491,6 +526,23 @@ static net_status net_null(net_ctx *x, cur c) {
     }
 }
 
+// net_wrong_link: a raw-IP or loopback frame with no IP there (NOT_IP: no IP version nibble or
+// address family), or one that does not decode as TCP/IP but does as an Ethernet frame carrying
+// TCP: the capture was saved under the wrong link type. Said apart, because otherwise every
+// frame of such a file vanishes.
+static net_status net_wrong_link(net_status st, cur c) {
+    if (st == NET_NOT_IP) {
+        return NET_WRONG_LINK;
+    }
+    if (st == NET_OK || st == NET_ICMP_QUOTE || st == NET_TRUNCATED) {
+        return st;
+    }
+    net_ctx y;
+    memset(&y, 0, sizeof y);
+    y.caplen = y.wirelen = (uint32_t)cur_len(&c);
+    return net_ether(&y, c) == NET_OK ? NET_WRONG_LINK : st;
+}
+
 net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
                       net_pkt *out) {
     net_ctx x;
@@ -511,12 +563,12 @@ net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32
             break;
         case LT_NULL:
         case LT_LOOP:
-            st = net_null(&x, c);
+            st = net_wrong_link(net_null(&x, c), c);
             break;
         case LT_RAW:
         case LT_RAW_OLD1:
         case LT_RAW_OLD2:
-            st = net_ip_any(&x, c);
+            st = net_wrong_link(net_ip_any(&x, c), c);
             break;
         case LT_IPV4:
             st = net_ipv4(&x, c);

@@ -452,8 +452,7 @@ probe_result *probe_run_store(analyzer *a, const probe_config *c, X509_STORE *st
     const char *sni =
         c->sni ? (c->sni[0] ? c->sni : NULL) : (pc_is_ip_literal(c->host) ? NULL : c->host);
     FILE *pcap_out = NULL;
-    if (c->pcap_out && !(pcap_out = fopen(c->pcap_out, "wb"))) {
-        snprintf(err, errlen, "%s: cannot create the file", c->pcap_out);
+    if (c->pcap_out && !(pcap_out = cap_output_fopen(c->pcap_out, err, errlen))) {
         goto fail;
     }
     analyzer_offer offer;
@@ -598,9 +597,8 @@ void probe_result_free(probe_result *r) {
 }
 
 bool probe_save_chain(const probe_result *r, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "w");
+    FILE *f = cap_output_fopen(path, err, errlen);
     if (!f) {
-        snprintf(err, errlen, "%s: cannot create the file", path);
         return false;
     }
     bool ok = true;

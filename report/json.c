@@ -684,6 +684,36 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
     jsonw_array_end(w);
 }
 
+// "undecoded_frames": one object per reason frames could not be decoded; absent when none were
+// (so captures that decode whole keep their exact summary).
+static void jundecoded(jsonw *w, const dissect_undecoded *u) {
+    bool any = false;
+    for (int i = 0; u != NULL && i < DISSECT_UNDECODED_COUNT; i++) {
+        any |= u[i].frames > 0;
+    }
+    if (!any) {
+        return;
+    }
+    jsonw_key(w, "undecoded_frames");
+    jsonw_array_begin(w);
+    for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
+        if (u[i].frames == 0) {
+            continue;
+        }
+        dissect_undecoded_reason why = (dissect_undecoded_reason)i;
+        unsigned limit = dissect_undecoded_limit(why);
+        jsonw_object_begin(w);
+        PUT(w, "reason", jstr(w, dissect_undecoded_name(why)));
+        PUT(w, "frames", jint(w, u[i].frames));
+        PUT(w, "first_frame", jint(w, u[i].first_frame));
+        PUT(w, "link_type", jint(w, (uint64_t)u[i].linktype));
+        PUT(w, "limit", limit ? jint(w, limit) : jnull(w));
+        PUT(w, "message", jstr(w, dissect_undecoded_text(why)));
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+}
+
 bool json_summary(report *r, const summary *s, const report_run_info *info) {
     jsonw wr, *w = &wr;
     jheader(w, r, "summary");
@@ -755,6 +785,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
         jsonw_object_end(w);
     }
     jsonw_array_end(w);
+    jundecoded(w, info->undecoded);
     return emit(r, w);
 }
 

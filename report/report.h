@@ -80,6 +80,9 @@ typedef struct report_run_info {
     size_t num_files;
     size_t num_input_errors;
     const report_input_error *input_errors;
+    // Frames not decoded, by dissect_undecoded_reason (DISSECT_UNDECODED_COUNT entries; NULL:
+    // not known). Listed in the summary only when some were (JSON: "undecoded_frames").
+    const dissect_undecoded *undecoded;
 } report_run_info;
 
 // report_new returns a report or NULL when out of memory (or o->out is NULL).

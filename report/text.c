@@ -501,5 +501,15 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
         fprintf(f, "Input error: %s: frame %" PRIu64 " (offset %" PRIu64 "): %s\n", file, e->frame,
                 e->offset, e->message ? e->message : "damaged");
     }
+    for (int i = 0; info->undecoded != NULL && i < DISSECT_UNDECODED_COUNT; i++) {
+        const dissect_undecoded *u = &info->undecoded[i];
+        dissect_undecoded_reason why = (dissect_undecoded_reason)i;
+        if (u->frames == 0) {
+            continue;
+        }
+        char line[400];
+        dissect_undecoded_describe(why, u, line, sizeof line);
+        fprintf(f, "Not decoded: %s, link type %d\n", line, u->linktype);
+    }
     return true;
 }

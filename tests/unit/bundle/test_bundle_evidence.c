@@ -207,12 +207,126 @@ static void test_ipv6_anonymized(void **state) {
     run_case(6, true);
 }
 
+// --redact-names: a Certificate message split across two records and two segments, then a
+// CertificateStatus: every certificate and OCSP byte is zero in evidence.pcap, every header and
+// length and the other messages are untouched.
+typedef struct hs_builder {
+    uint8_t b[256];
+    bool zero[256];  // bytes that must come out as zeros
+    size_t n;
+} hs_builder;
+
+static void hb_put(hs_builder *h, const uint8_t *p, size_t n, bool zero) {
+    memcpy(h->b + h->n, p, n);
+    for (size_t i = 0; i < n; i++) {
+        h->zero[h->n + i] = zero;
+    }
+    h->n += n;
+}
+
+static void hb_u(hs_builder *h, uint32_t v, size_t width) {
+    for (size_t i = width; i-- > 0;) {
+        uint8_t byte = (uint8_t)(v >> (8 * i));
+        hb_put(h, &byte, 1, false);
+    }
+}
+
+static void test_redact_certificates(void **state) {
+    (void)state;
+    // The handshake messages, as one stream of bodies.
+    hs_builder m = {0};
+    const uint8_t sh[4] = {'S', 'H', 'S', 'H'},
+                  c1[10] = {0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1};
+    const uint8_t c2[6] = {0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2},
+                  ocsp[5] = {0xd1, 0xd1, 0xd1, 0xd1, 0xd1};
+    hb_u(&m, 2, 1);
+    hb_u(&m, 4, 3);
+    hb_put(&m, sh, 4, false);  // ServerHello
+    hb_u(&m, 11, 1);
+    hb_u(&m, 3 + 13 + 9, 3);
+    hb_u(&m, 13 + 9, 3);  // Certificate, list
+    hb_u(&m, 10, 3);
+    hb_put(&m, c1, 10, true);
+    hb_u(&m, 6, 3);
+    hb_put(&m, c2, 6, true);
+    hb_u(&m, 22, 1);
+    hb_u(&m, 1 + 3 + 5, 3);
+    hb_u(&m, 1, 1);
+    hb_u(&m, 5, 3);  // CertificateStatus
+    hb_put(&m, ocsp, 5, true);
+    hb_u(&m, 14, 1);
+    hb_u(&m, 0, 3);  // ServerHelloDone
+    // Two records: the first ends inside the first certificate.
+    size_t split = 8 + 4 + 3 + 3 + 4;
+    hs_builder st = {0};
+    hb_u(&st, 0x160303, 3);
+    hb_u(&st, (uint32_t)split, 2);
+    hb_put(&st, m.b, split, false);
+    memcpy(st.zero + 5, m.zero, split);
+    hb_u(&st, 0x160303, 3);
+    hb_u(&st, (uint32_t)(m.n - split), 2);
+    hb_put(&st, m.b + split, m.n - split, false);
+    memcpy(st.zero + 5 + split + 5, m.zero + split, m.n - split);
+
+    verdict *v = calloc(1, sizeof *v);
+    assert_non_null(v);
+    v->outcome = OUTCOME_FAILED;
+    v->client.family = v->server.family = 4;
+    bundle_conn c;
+    memset(&c, 0, sizeof c);
+    c.v = v;
+    c.have_base[0] = c.have_base[1] = true;
+    c.base[TLS_DIR_C2S] = 101;
+    c.base[TLS_DIR_S2C] = 501;
+    assert_true(bundle_range_add(&c.hs[1], &c.num_hs[1], &c.cap_hs[1], 0, 5 + split));
+    assert_true(bundle_range_add(&c.hs[1], &c.num_hs[1], &c.cap_hs[1], 5 + split, 5 + m.n - split));
+    uint32_t cut = 20;  // the segments split the stream elsewhere than the records
+    bundle_seg segs[] = {seg(1, 0x18, 501, 101, cut, 0),
+                         seg(1, 0x18, 501 + cut, 101, (uint32_t)st.n - cut, 0)};
+    memcpy(segs[0].payload, st.b, cut);
+    memcpy(segs[1].payload, st.b + cut, st.n - cut);
+    bundle_run r;
+    memset(&r, 0, sizeof r);
+    r.conns = &c;
+    r.num_conns = 1;
+    r.segs = segs;
+    r.num_segs = 2;
+    assert_true(bundle_redact_certs(&r));
+    uint8_t key[BUNDLE_KEY_LEN] = {7};
+    anon *an = anon_new(false, true, key);
+    assert_non_null(an);
+    bbuf out = {0};
+    uint32_t packets = 0;
+    char err[256] = "";
+    assert_true(bundle_evidence(&r, an, &out, &packets, err, sizeof err));
+    pkt k[4];
+    assert_int_equal(parse_all(&out, k, 4), 2);
+    uint8_t got[256];
+    memcpy(got, k[0].payload, k[0].plen);
+    memcpy(got + k[0].plen, k[1].payload, k[1].plen);
+    assert_int_equal(k[0].plen + k[1].plen, st.n);
+    size_t zeros = 0;
+    for (size_t i = 0; i < st.n; i++) {
+        assert_int_equal(got[i], st.zero[i] ? 0 : st.b[i]);
+        zeros += st.zero[i];
+    }
+    assert_int_equal(zeros, 10 + 6 + 5);
+    bbuf_free(&out);
+    anon_free(an);
+    free(segs[0].payload);
+    free(segs[1].payload);
+    free(c.hs[1]);
+    free(c.zero[1]);
+    free(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv4_anonymized),
         cmocka_unit_test(test_ipv6_anonymized),
+        cmocka_unit_test(test_redact_certificates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,7 @@ static void test_vlan_qinq(void **state) {
     put16(&f, 1);
     put16(&f, 0x0800);
     v4_tcp(&f);
-    assert_int_equal(decode(1, &f, &p), NET_MALFORMED);
+    assert_int_equal(decode(1, &f, &p), NET_DEEP_VLAN);  // 6 tags, the limit is 4
 }
 
 static void test_pppoe(void **state) {
@@ -266,9 +266,9 @@ static void test_null_loop(void **state) {
     }
     fb f = {0};
     net_pkt p;
-    put32(&f, 7);  // AF 7: not IP
+    put32(&f, 7);  // AF 7: not IP where the link type promises it
     v4_tcp(&f);
-    assert_int_equal(decode(0, &f, &p), NET_NOT_IP);
+    assert_int_equal(decode(0, &f, &p), NET_WRONG_LINK);
 }
 
 static void test_raw_links(void **state) {
@@ -295,7 +295,17 @@ static void test_raw_links(void **state) {
     assert_int_equal(decode(147, &f, &p), NET_UNSUPPORTED_LINK);  // USER0
     assert_int_equal(decode(229, &f, &p), NET_MALFORMED);         // IPv4 bytes on an IPv6 link
     f.b[0] = 0x55;
-    assert_int_equal(decode(101, &f, &p), NET_NOT_IP);
+    assert_int_equal(decode(101, &f, &p), NET_WRONG_LINK);
+    // An Ethernet frame under raw IP, its first MAC byte looking like IPv4: it decodes as
+    // Ethernet, so the link type is wrong (not "malformed IP").
+    fb e = {0};
+    put8(&e, 0x45);
+    for (int i = 0; i < 11; i++) {
+        put8(&e, 0x02);
+    }
+    put16(&e, 0x0800);
+    v4_tcp(&e);
+    assert_int_equal(decode(101, &e, &p), NET_WRONG_LINK);
 }
 
 static void test_ipv4_options_and_lengths(void **state) {
@@ -581,7 +591,7 @@ static void test_nesting_bounded(void **state) {
         ipv4(&f, 4, (11 - i) * 20 + 20 + TCPLEN, 0, 0);
     }
     v4_tcp(&f);
-    assert_int_equal(decode(101, &f, &p), NET_MALFORMED);
+    assert_int_equal(decode(101, &f, &p), NET_DEEP_TUNNEL);
     fb g = {0};
     for (unsigned i = 0; i < 3; i++) {
         ipv4(&g, 4, (2 - i) * 20 + 20 + TCPLEN, 0, 0);
@@ -682,15 +692,73 @@ static void test_shard_hash_paths(void **state) {
     assert_false(ok);
 }
 
+// RFC 3032 label stacks: IP after the bottom label, a pseudowire control word then Ethernet, and
+// more labels than DISSECT_MAX_MPLS_LABELS said as such.
+static void test_mpls(void **state) {
+    (void)state;
+    net_pkt p;
+    for (unsigned labels = 1; labels <= DISSECT_MAX_MPLS_LABELS + 1; labels++) {
+        fb f = {0};
+        ether(&f, 0x8847);
+        for (unsigned i = 0; i < labels; i++) {
+            put32(&f, (16u + i) << 12 | (i + 1 == labels ? 0x100u : 0u) | 64u);
+        }
+        v4_tcp(&f);
+        if (labels <= DISSECT_MAX_MPLS_LABELS) {
+            assert_int_equal(decode(1, &f, &p), NET_OK);
+            assert_v4_tcp(&p);
+        } else {
+            assert_int_equal(decode(1, &f, &p), NET_DEEP_MPLS);
+        }
+    }
+    fb pw = {0};
+    ether(&pw, 0x8847);
+    put32(&pw, 17u << 12 | 0x100u | 64u);
+    put32(&pw, 0);  // control word
+    ether(&pw, 0x0800);
+    v4_tcp(&pw);
+    assert_int_equal(decode(1, &pw, &p), NET_OK);
+    assert_v4_tcp(&p);
+    fb cut = {0};
+    ether(&cut, 0x8847);
+    put32(&cut, 17u << 12);  // no bottom of stack, then nothing
+    assert_int_equal(decode(1, &cut, &p), NET_TRUNCATED);
+}
+
+// Exactly DISSECT_MAX_IPV6_EXT extension headers decode; one more is said as too deep.
+static void test_ipv6_extension_limit(void **state) {
+    (void)state;
+    net_pkt p;
+    for (unsigned n = DISSECT_MAX_IPV6_EXT; n <= DISSECT_MAX_IPV6_EXT + 1; n++) {
+        fb f = {0};
+        ipv6(&f, 60, n * 8 + TCPLEN);
+        for (unsigned i = 0; i < n; i++) {
+            ext(&f, i + 1 == n ? 6 : 60, 0);
+        }
+        tcp_seg(&f, 0);
+        assert_int_equal(decode(229, &f, &p),
+                         n <= DISSECT_MAX_IPV6_EXT ? NET_OK : NET_DEEP_IPV6_EXT);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ethernet_ipv4),   cmocka_unit_test(test_shard_hash_paths),
-        cmocka_unit_test(test_vlan_qinq),       cmocka_unit_test(test_pppoe),
-        cmocka_unit_test(test_sll_sll2),        cmocka_unit_test(test_null_loop),
-        cmocka_unit_test(test_raw_links),       cmocka_unit_test(test_ipv4_options_and_lengths),
-        cmocka_unit_test(test_ipv4_fragments),  cmocka_unit_test(test_ipv6_extension_headers),
-        cmocka_unit_test(test_tunnels),         cmocka_unit_test(test_icmp_quotes),
-        cmocka_unit_test(test_nesting_bounded), cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_ethernet_ipv4),
+        cmocka_unit_test(test_shard_hash_paths),
+        cmocka_unit_test(test_vlan_qinq),
+        cmocka_unit_test(test_pppoe),
+        cmocka_unit_test(test_sll_sll2),
+        cmocka_unit_test(test_null_loop),
+        cmocka_unit_test(test_raw_links),
+        cmocka_unit_test(test_ipv4_options_and_lengths),
+        cmocka_unit_test(test_ipv4_fragments),
+        cmocka_unit_test(test_ipv6_extension_headers),
+        cmocka_unit_test(test_tunnels),
+        cmocka_unit_test(test_icmp_quotes),
+        cmocka_unit_test(test_nesting_bounded),
+        cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_mpls),
+        cmocka_unit_test(test_ipv6_extension_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
