@@ -180,7 +180,8 @@ static void render(FILE *f) {
         fputs(" |\n", f);
     }
     fputs(
-        "\n## What to do\n\nThe fix steps and dead ends each verdict carries; the words in capitals "
+        "\n## What to do\n\nThe fix steps and dead ends each verdict carries; the words in "
+        "capitals "
         "(SNI,\nSERVER, PORT, ISSUER, ROOT, ORDER, VERSIONS) are filled per connection.\n",
         f);
     // Shell-safe stand-ins: {sni}, {server} and {port} are quoted as shell words when they are
