@@ -171,6 +171,7 @@ struct thr_ctx {
     uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
     uint64_t released;   // the mark last handed to cap_release (the reading worker's)
     bool merging;        // a worker is merging and reporting (merge_turn)
+    bool merge_again;    // another worker published while one was merging: merge once more
     uint32_t compact_seq, compact_done;  // compaction requests made / carried out (ctx->mu)
     uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;
@@ -440,24 +441,39 @@ static void *worker_read_main(void *arg) {
 
 static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_result *out);
 
-// merge_turn (one-pass mode, ctx->mu held): unless another worker is at it, report what is ready
-// now. The workers merge in turns: a merging thread of its own had to be woken for every few
-// dozen verdicts, each time taking a core from a worker (two context switches).
+// merge_turn (one-pass mode, ctx->mu held): report what is ready now. The workers merge in
+// turns: a merging thread of its own had to be woken for every few dozen verdicts, each time
+// taking a core from a worker (two context switches).
+//
+// The rule that keeps the workers from waiting on each other in a cycle: every publication is
+// followed by a merge that sees it, before its worker may wait for room (cv_room). A worker that
+// finds another one merging cannot merge itself, so it leaves a request (merge_again) and the
+// merging worker runs merge_ready once more before it gives up the role, in the same hold of the
+// lock in which it clears `merging`. Without it the merging worker could be past its last look
+// (reporting progress, lock released) when the other published; both then waited for room with
+// nobody left to merge (issue 14, item 9: both workers in cv_room, the caller in pthread_join).
+// With it, a worker waits for room only when the last merge stopped at a worker X that has
+// nothing pending and a mark below the waiting worker's next verdict; X, behind in the chunks,
+// has chunks to dissect without reading or waiting for room, and its next publication merges.
 static void merge_turn(thr_ctx *c) {
     if (c->merging) {
+        c->merge_again = true;  // the merging worker looks again before it lets go
         return;
     }
     c->merging = true;
-    merge_ready(c, c->main_an, c->rep, c->out);
-    if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
-        c->stop = true;
-        pthread_cond_broadcast(&c->cv_room);
-        pthread_cond_broadcast(&c->cv_work);
-    }
-    uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
-    pthread_mutex_unlock(&c->mu);
-    cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
-    pthread_mutex_lock(&c->mu);
+    do {
+        c->merge_again = false;
+        merge_ready(c, c->main_an, c->rep, c->out);
+        if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
+            c->stop = true;
+            pthread_cond_broadcast(&c->cv_room);
+            pthread_cond_broadcast(&c->cv_work);
+        }
+        uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
+        pthread_mutex_unlock(&c->mu);
+        cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
+        pthread_mutex_lock(&c->mu);
+    } while (c->merge_again);
     c->merging = false;
 }
 
