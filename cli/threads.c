@@ -26,14 +26,13 @@
 // and its mark = the last frame number the reader had read when it sent the batch.
 //
 // Merge (one-pass mode: the workers in turns after each chunk; otherwise the calling thread,
-// between batches and at the end): the next verdict is the smallest
-// (emit, first frame) among the workers' first pending verdicts, once every worker without a
-// pending verdict has a mark ≥ its emit (nothing smaller can still come). One thread reports in
-// emit order too, and dissect_finish reports the flows left at the end in conn_id (= first
-// frame) order, so the order is the one-thread order. The global conn_id of a connection is the
-// number of flows any worker created before its first frame (one thread numbers flows in
-// creation order); the creation frames are kept per worker, 4 bytes per connection, and those
-// below the first frame of every verdict still to come are dropped (compact_created): each
+// between batches and at the end): the next verdict is the first (by emit, then as one thread
+// orders one frame's verdicts: item_before) among the workers' first pending verdicts, once every
+// worker without a pending verdict has a mark ≥ its emit (nothing smaller can still come). One
+// thread reports in emit order too, so the order is the one-thread order. The global conn_id of a
+// connection is the number of flows any worker created before its first frame (one thread numbers
+// flows in creation order); the creation frames are kept per worker, 4 bytes per connection, and
+// those below the first frame of every verdict still to come are dropped (compact_created): each
 // worker's bound is its oldest connection not yet reported, so the arrays follow the open
 // connections, not the length of the capture.
 #include <assert.h>
@@ -81,6 +80,7 @@ typedef struct thr_item {
     verdict *v;
     uint32_t emit;
     uint32_t first_frame;
+    uint32_t last_frame;  // the connection's last frame (item_before: ties at one emit)
 } thr_item;
 
 // One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
@@ -249,7 +249,7 @@ static void worker_transcript(void *user, const tls_transcript *t) {
         w->oom = true;
         return;
     }
-    *it = (thr_item){NULL, v, w->emit, t->first_frame};
+    *it = (thr_item){NULL, v, w->emit, t->first_frame, t->last_frame};
     if (w->loc_tail) {
         w->loc_tail->next = it;
     } else {
@@ -702,8 +702,20 @@ static uint64_t created_before(thr_worker *w, uint32_t frame) {
     return w->created_base + lo;
 }
 
-static uint64_t item_key(const thr_item *it) {
-    return ((uint64_t)it->emit << 32) | it->first_frame;
+// item_before: a comes before b in one thread's order. By emit first; at one frame, one
+// dissector reports the connections that went idle oldest first (its LRU list: the order of
+// their last frames), then the frame's own connection (its last frame is that frame); at the end
+// (dissect_finish) in conn_id order, which is first-frame order. Ordering idle connections by
+// first frame put a long connection before a SYN seen after its last packet (--threads differed
+// from one thread when two connections of different workers went idle at one frame).
+static bool item_before(const thr_item *a, const thr_item *b) {
+    if (a->emit != b->emit) {
+        return a->emit < b->emit;
+    }
+    if (a->emit != THR_EMIT_END && a->last_frame != b->last_frame) {
+        return a->last_frame < b->last_frame;
+    }
+    return a->first_frame < b->first_frame;
 }
 
 // merge_ready reports every verdict whose place in the order is settled (ctx->mu held; the lock
@@ -713,7 +725,7 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
         thr_worker *best = NULL;
         for (uint32_t i = 0; i < c->n; i++) {
             thr_worker *w = &c->w[i];
-            if (w->out_head && (!best || item_key(w->out_head) < item_key(best->out_head))) {
+            if (w->out_head && (!best || item_before(w->out_head, best->out_head))) {
                 best = w;
             }
         }
