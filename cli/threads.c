@@ -15,8 +15,10 @@
 // Otherwise (stdin, a pipe) one reader feeds the workers:
 // Reader (the calling thread): cap_next → dissect_frame_flow_hash → copy the frame into the
 // batch of worker hash % N (both directions of a connection hash alike, so a connection lives
-// on one worker). A batch is handed over when full, and every THR_TICK_FRAMES frames all
-// batches are handed over (empty ones too) so that every worker's progress mark advances.
+// on one worker), and the frame's number and time into every other worker's batch (its capture
+// clock: idle connections are reported at the same frame as with one thread). A batch is handed
+// over when full, and every THR_TICK_FRAMES frames all batches are handed over (empty ones too)
+// so that every worker's progress mark advances.
 // Queues are bounded (THR_QUEUE_DEPTH batches per worker): the reader waits, memory does not grow.
 //
 // Worker: dissect_feed each frame (of its shard); each transcript goes through the worker's own
@@ -73,6 +75,11 @@ typedef struct thr_batch {
     size_t used, cap;
     uint8_t *buf;
     dissect_frame fr[THR_BATCH_FRAMES];
+    uint32_t nclock;
+    struct {
+        uint32_t frame_no;
+        int64_t ts_ns;
+    } clock[THR_TICK_FRAMES];  // the other shards' frames, for dissect_clock_only (ascending)
 } thr_batch;
 
 typedef struct thr_item {
@@ -200,6 +207,7 @@ static thr_batch *batch_get(thr_ctx *c) {
     }
     b->next = NULL;
     b->n = 0;
+    b->nclock = 0;
     b->used = 0;
     b->last = false;
     return b;
@@ -646,8 +654,18 @@ static void *worker_main(void *arg) {
         }
         pthread_mutex_unlock(&c->mu);
 
+        // The two lists, own frames and the others' clock, in frame order.
+        uint32_t k = 0;
         for (uint32_t i = 0; i < b->n; i++) {
+            for (; k < b->nclock && b->clock[k].frame_no < b->fr[i].frame_no; k++) {
+                w->emit = b->clock[k].frame_no;
+                dissect_clock_only(w->d, b->clock[k].ts_ns);
+            }
             feed_own(w, &b->fr[i]);
+        }
+        for (; k < b->nclock; k++) {
+            w->emit = b->clock[k].frame_no;
+            dissect_clock_only(w->d, b->clock[k].ts_ns);
         }
         bool last = b->last;
         if (last) {
@@ -835,6 +853,25 @@ static bool add_frame(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer 
     b->fr[b->n].data = b->buf + b->used;  // buf is never reallocated once it holds a frame
     b->used += fr->caplen;
     b->n++;
+    return true;
+}
+
+// add_clock notes a frame of another shard in worker i's batch: its time moves that worker's
+// capture clock. false when out of memory.
+static bool add_clock(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer *main_an,
+                      report *rep, cli_threads_result *out) {
+    thr_worker *w = &c->w[i];
+    // (the reader hands every batch over each THR_TICK_FRAMES frames: this is a backstop)
+    if (w->cur && w->cur->nclock == THR_TICK_FRAMES &&
+        !send_batch(c, i, fr->frame_no - 1, false, main_an, rep, out)) {
+        return false;
+    }
+    if (!w->cur && !(w->cur = batch_get(c))) {
+        return false;
+    }
+    w->cur->clock[w->cur->nclock].frame_no = fr->frame_no;
+    w->cur->clock[w->cur->nclock].ts_ns = fr->ts_ns;
+    w->cur->nclock++;
     return true;
 }
 
@@ -1086,6 +1123,9 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
             uint32_t h = 0;
             uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c.n : 0;
             oom = !add_frame(&c, i, &fr, main_an, rep, out);
+            for (uint32_t j = 0; j < c.n && !oom; j++) {
+                oom = j != i && !add_clock(&c, j, &fr, main_an, rep, out);
+            }
             last_frame = fr.frame_no;
             since_tick++;
         }
