@@ -165,7 +165,7 @@ static int parse(int argc, char **argv, probe_opts *o) {
             case CLI_OPT_CONNECT_TIMEOUT:
             case CLI_OPT_TIMEOUT:
                 if (!parse_seconds(arg, c == CLI_OPT_TIMEOUT ? &o->pc.handshake_timeout_ms
-                                                         : &o->pc.connect_timeout_ms)) {
+                                                             : &o->pc.connect_timeout_ms)) {
                     return probe_usage_error(
                         c == CLI_OPT_TIMEOUT
                             ? "--timeout: expected seconds (0 < S <= 3600), got"

@@ -93,9 +93,10 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "--list-options") == 0) {
         // For the bash completion: the options of a command, from the one option table.
         if (argc != 3 || !cli_opt_list(argv[2], stdout)) {
-            fputs("tlsdiag: --list-options needs one COMMAND (analyze, dissect, capture, probe "
-                  "or report)\n",
-                  stderr);
+            fputs(
+                "tlsdiag: --list-options needs one COMMAND (analyze, dissect, capture, probe "
+                "or report)\n",
+                stderr);
             return TLSDIAG_EXIT_USAGE;
         }
         return fflush(stdout) == 0 && !ferror(stdout) ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;

@@ -78,8 +78,9 @@ bool cli_opt_elsewhere(unsigned cmd, const char *typed, int optopt, char *msg, s
     size_t len = strcspn(typed, "=");
     char shortopt[3] = {'-', (char)optopt, '\0'};
     bool is_long = strncmp(typed, "--", 2) == 0;
-    int w = snprintf(msg, n, "option '%.*s' is not valid for %s (it is for:",
-                     is_long ? (int)len : 2, is_long ? typed : shortopt, cmd_name(cmd));
+    int w =
+        snprintf(msg, n, "option '%.*s' is not valid for %s (it is for:", is_long ? (int)len : 2,
+                 is_long ? typed : shortopt, cmd_name(cmd));
     const char *sep = " ";
     for (int i = 0; i < CLI_CMDS && w >= 0 && (size_t)w < n; i++) {
         if (r->cmds & (1u << i)) {

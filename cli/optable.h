@@ -31,67 +31,64 @@ enum {
 #define CLI_ADCP (CLI_ADC | CLI_CMD_PROBE)
 #define CLI_ALL (CLI_ADCP | CLI_CMD_REPORT)
 #define CLI_LIMITS (CLI_ADC | CLI_CMD_PROBE | CLI_CMD_REPORT)
-#define CLI_OPTION_TABLE(X)                                                                 \
-    /* input */                                                                            \
-    X(READ, "read", 'r', required_argument, CLI_AD | CLI_CMD_REPORT, READ)                 \
-    X(FILTER, "filter", 'f', required_argument, CLI_ADC | CLI_CMD_REPORT, FILTER)          \
-    X(COUNT, "count", 'c', required_argument, CLI_ADC, COUNT)                              \
-    X(NO_RESOLVE, "no-resolve", 'n', no_argument, CLI_AD, NO_RESOLVE)                      \
-    /* output */                                                                           \
-    X(JSON, "json", 0, no_argument, CLI_ADCP, JSON)                                        \
-    X(QUIET, "quiet", 'q', no_argument, CLI_ADCP, QUIET)                                   \
-    X(VERBOSE, "verbose", 'v', no_argument, CLI_ADCP, VERBOSE)                             \
-    X(COLOR, "color", 0, optional_argument, CLI_ADCP, COLOR)                               \
-    X(COLOUR, "colour", 0, optional_argument, CLI_ADCP, COLOR)                             \
-    X(WIRESHARK, "wireshark", 0, no_argument, CLI_AD, WIRESHARK)                           \
-    /* analysis */                                                                         \
-    X(CA_FILE, "ca-file", 0, required_argument, CLI_ALL, CA_FILE)                          \
-    X(CA_PATH, "ca-path", 0, required_argument, CLI_ALL, CA_PATH)                          \
-    X(RANGES, "ranges", 0, required_argument, CLI_ADC | CLI_CMD_REPORT, RANGES)            \
-    X(PROFILE, "profile", 0, required_argument, CLI_ALL, PROFILE)                          \
-    X(NOW, "now", 0, required_argument, CLI_AD | CLI_CMD_REPORT, NOW)                      \
-    X(PROBE_ORIGIN, "probe-origin", 0, optional_argument, CLI_ADC, PROBE_ORIGIN)           \
-    /* limits: the same everywhere the pipeline runs */                                    \
-    X(MAX_FLOWS, "max-flows", 0, required_argument, CLI_LIMITS, MAX_FLOWS)                 \
-    X(MAX_FLOW_BYTES, "max-flow-bytes", 0, required_argument, CLI_LIMITS, MAX_FLOW_BYTES)  \
-    X(MAX_TOTAL_BYTES, "max-total-bytes", 0, required_argument, CLI_LIMITS, MAX_TOTAL_BYTES) \
-    X(THREADS, "threads", 0, required_argument, CLI_AD, THREADS)                           \
-    /* capture */                                                                          \
-    X(INTERFACE, "interface", 'i', required_argument, CLI_CMD_CAPTURE, INTERFACE)          \
-    X(PORT, "port", 'p', required_argument, CLI_CMD_CAPTURE, PORT)                         \
-    X(ALL_SOURCES, "all-sources", 0, no_argument, CLI_CMD_CAPTURE, ALL_SOURCES)            \
-    X(PRINT_FILTER, "print-filter", 0, no_argument, CLI_CMD_CAPTURE, PRINT_FILTER)         \
-    X(DURATION, "duration", 0, required_argument, CLI_CMD_CAPTURE, DURATION)               \
-    X(WRITE, "write", 'w', required_argument, CLI_CMD_CAPTURE | CLI_CMD_PROBE, WRITE)      \
-    X(HANDSHAKE_ONLY, "handshake-only", 0, no_argument, CLI_CMD_CAPTURE, HANDSHAKE_ONLY)   \
-    X(FILE_SIZE, "file-size", 'C', required_argument, CLI_CMD_CAPTURE, FILE_SIZE)          \
-    X(FILE_COUNT, "file-count", 'W', required_argument, CLI_CMD_CAPTURE, FILE_COUNT)       \
-    X(USER, "user", 'Z', required_argument, CLI_CMD_CAPTURE, USER)                         \
-    X(BUFFER_SIZE, "buffer-size", 'B', required_argument, CLI_CMD_CAPTURE, BUFFER_SIZE)    \
-    X(SNAPLEN, "snaplen", 's', required_argument, CLI_CMD_CAPTURE, SNAPLEN)                \
-    /* probe */                                                                            \
-    X(SNI, "sni", 0, required_argument, CLI_CMD_PROBE, SNI)                                \
-    X(CONNECT, "connect", 0, required_argument, CLI_CMD_PROBE, CONNECT)                    \
-    X(ORIGIN_PROTOCOLS, "origin-protocols", 0, required_argument, CLI_CMD_PROBE,           \
-      ORIGIN_PROTOCOLS)                                                                    \
-    X(MATRIX, "matrix", 0, no_argument, CLI_CMD_PROBE, MATRIX)                             \
-    X(SAVE_CHAIN, "save-chain", 0, required_argument, CLI_CMD_PROBE, SAVE_CHAIN)           \
-    X(CERT_FILE, "cert-file", 0, required_argument, CLI_CMD_PROBE, CERT_FILE)              \
-    X(KEY_FILE, "key-file", 0, required_argument, CLI_CMD_PROBE, KEY_FILE)                 \
-    X(CONNECT_TIMEOUT, "connect-timeout", 0, required_argument, CLI_CMD_PROBE,             \
-      CONNECT_TIMEOUT)                                                                     \
-    X(TIMEOUT, "timeout", 0, required_argument, CLI_CMD_PROBE, TIMEOUT)                    \
-    X(NO_CAPTURE, "no-capture", 0, no_argument, CLI_CMD_PROBE, NO_CAPTURE)                 \
-    /* report */                                                                           \
-    X(OUTPUT, "output", 'o', required_argument, CLI_CMD_REPORT, OUTPUT)                    \
-    X(MAX_CONNECTIONS, "max-connections", 0, required_argument, CLI_CMD_REPORT,            \
-      MAX_CONNECTIONS)                                                                     \
-    X(ANONYMIZE, "anonymize", 0, no_argument, CLI_CMD_REPORT, ANONYMIZE)                   \
-    X(ANONYMISE, "anonymise", 0, no_argument, CLI_CMD_REPORT, ANONYMIZE)                   \
-    X(ANONYMIZE_KEY, "anonymize-key", 0, required_argument, CLI_CMD_REPORT, ANONYMIZE_KEY) \
-    X(REDACT_NAMES, "redact-names", 0, no_argument, CLI_CMD_REPORT, REDACT_NAMES)          \
-    X(PROBE, "probe", 0, required_argument, CLI_CMD_REPORT, PROBE)                         \
-    X(PROBE_SNI, "probe-sni", 0, required_argument, CLI_CMD_REPORT, PROBE_SNI)             \
+#define CLI_OPTION_TABLE(X)                                                                        \
+    /* input */                                                                                    \
+    X(READ, "read", 'r', required_argument, CLI_AD | CLI_CMD_REPORT, READ)                         \
+    X(FILTER, "filter", 'f', required_argument, CLI_ADC | CLI_CMD_REPORT, FILTER)                  \
+    X(COUNT, "count", 'c', required_argument, CLI_ADC, COUNT)                                      \
+    X(NO_RESOLVE, "no-resolve", 'n', no_argument, CLI_AD, NO_RESOLVE)                              \
+    /* output */                                                                                   \
+    X(JSON, "json", 0, no_argument, CLI_ADCP, JSON)                                                \
+    X(QUIET, "quiet", 'q', no_argument, CLI_ADCP, QUIET)                                           \
+    X(VERBOSE, "verbose", 'v', no_argument, CLI_ADCP, VERBOSE)                                     \
+    X(COLOR, "color", 0, optional_argument, CLI_ADCP, COLOR)                                       \
+    X(COLOUR, "colour", 0, optional_argument, CLI_ADCP, COLOR)                                     \
+    X(WIRESHARK, "wireshark", 0, no_argument, CLI_AD, WIRESHARK)                                   \
+    /* analysis */                                                                                 \
+    X(CA_FILE, "ca-file", 0, required_argument, CLI_ALL, CA_FILE)                                  \
+    X(CA_PATH, "ca-path", 0, required_argument, CLI_ALL, CA_PATH)                                  \
+    X(RANGES, "ranges", 0, required_argument, CLI_ADC | CLI_CMD_REPORT, RANGES)                    \
+    X(PROFILE, "profile", 0, required_argument, CLI_ALL, PROFILE)                                  \
+    X(NOW, "now", 0, required_argument, CLI_AD | CLI_CMD_REPORT, NOW)                              \
+    X(PROBE_ORIGIN, "probe-origin", 0, optional_argument, CLI_ADC, PROBE_ORIGIN)                   \
+    /* limits: the same everywhere the pipeline runs */                                            \
+    X(MAX_FLOWS, "max-flows", 0, required_argument, CLI_LIMITS, MAX_FLOWS)                         \
+    X(MAX_FLOW_BYTES, "max-flow-bytes", 0, required_argument, CLI_LIMITS, MAX_FLOW_BYTES)          \
+    X(MAX_TOTAL_BYTES, "max-total-bytes", 0, required_argument, CLI_LIMITS, MAX_TOTAL_BYTES)       \
+    X(THREADS, "threads", 0, required_argument, CLI_AD, THREADS)                                   \
+    /* capture */                                                                                  \
+    X(INTERFACE, "interface", 'i', required_argument, CLI_CMD_CAPTURE, INTERFACE)                  \
+    X(PORT, "port", 'p', required_argument, CLI_CMD_CAPTURE, PORT)                                 \
+    X(ALL_SOURCES, "all-sources", 0, no_argument, CLI_CMD_CAPTURE, ALL_SOURCES)                    \
+    X(PRINT_FILTER, "print-filter", 0, no_argument, CLI_CMD_CAPTURE, PRINT_FILTER)                 \
+    X(DURATION, "duration", 0, required_argument, CLI_CMD_CAPTURE, DURATION)                       \
+    X(WRITE, "write", 'w', required_argument, CLI_CMD_CAPTURE | CLI_CMD_PROBE, WRITE)              \
+    X(HANDSHAKE_ONLY, "handshake-only", 0, no_argument, CLI_CMD_CAPTURE, HANDSHAKE_ONLY)           \
+    X(FILE_SIZE, "file-size", 'C', required_argument, CLI_CMD_CAPTURE, FILE_SIZE)                  \
+    X(FILE_COUNT, "file-count", 'W', required_argument, CLI_CMD_CAPTURE, FILE_COUNT)               \
+    X(USER, "user", 'Z', required_argument, CLI_CMD_CAPTURE, USER)                                 \
+    X(BUFFER_SIZE, "buffer-size", 'B', required_argument, CLI_CMD_CAPTURE, BUFFER_SIZE)            \
+    X(SNAPLEN, "snaplen", 's', required_argument, CLI_CMD_CAPTURE, SNAPLEN)                        \
+    /* probe */                                                                                    \
+    X(SNI, "sni", 0, required_argument, CLI_CMD_PROBE, SNI)                                        \
+    X(CONNECT, "connect", 0, required_argument, CLI_CMD_PROBE, CONNECT)                            \
+    X(ORIGIN_PROTOCOLS, "origin-protocols", 0, required_argument, CLI_CMD_PROBE, ORIGIN_PROTOCOLS) \
+    X(MATRIX, "matrix", 0, no_argument, CLI_CMD_PROBE, MATRIX)                                     \
+    X(SAVE_CHAIN, "save-chain", 0, required_argument, CLI_CMD_PROBE, SAVE_CHAIN)                   \
+    X(CERT_FILE, "cert-file", 0, required_argument, CLI_CMD_PROBE, CERT_FILE)                      \
+    X(KEY_FILE, "key-file", 0, required_argument, CLI_CMD_PROBE, KEY_FILE)                         \
+    X(CONNECT_TIMEOUT, "connect-timeout", 0, required_argument, CLI_CMD_PROBE, CONNECT_TIMEOUT)    \
+    X(TIMEOUT, "timeout", 0, required_argument, CLI_CMD_PROBE, TIMEOUT)                            \
+    X(NO_CAPTURE, "no-capture", 0, no_argument, CLI_CMD_PROBE, NO_CAPTURE)                         \
+    /* report */                                                                                   \
+    X(OUTPUT, "output", 'o', required_argument, CLI_CMD_REPORT, OUTPUT)                            \
+    X(MAX_CONNECTIONS, "max-connections", 0, required_argument, CLI_CMD_REPORT, MAX_CONNECTIONS)   \
+    X(ANONYMIZE, "anonymize", 0, no_argument, CLI_CMD_REPORT, ANONYMIZE)                           \
+    X(ANONYMISE, "anonymise", 0, no_argument, CLI_CMD_REPORT, ANONYMIZE)                           \
+    X(ANONYMIZE_KEY, "anonymize-key", 0, required_argument, CLI_CMD_REPORT, ANONYMIZE_KEY)         \
+    X(REDACT_NAMES, "redact-names", 0, no_argument, CLI_CMD_REPORT, REDACT_NAMES)                  \
+    X(PROBE, "probe", 0, required_argument, CLI_CMD_REPORT, PROBE)                                 \
+    X(PROBE_SNI, "probe-sni", 0, required_argument, CLI_CMD_REPORT, PROBE_SNI)                     \
     X(HELP, "help", 'h', no_argument, CLI_ALL, HELP)
 
 // The row indexes, then the getopt values the parsers' switches use (CLI_OPT_JSON, ...).
@@ -102,7 +99,8 @@ enum cli_opt_index {
         CLI_OPT_ROWS,
 };
 enum cli_opt_value {
-#define CLI_OPT_X(id, name, sh, arg, cmds, same) CLI_OPT_##id = (sh) ? (sh) : 256 + CLI_OPT_I_##same,
+#define CLI_OPT_X(id, name, sh, arg, cmds, same) \
+    CLI_OPT_##id = (sh) ? (sh) : 256 + CLI_OPT_I_##same,
     CLI_OPTION_TABLE(CLI_OPT_X)
 #undef CLI_OPT_X
 };
