@@ -42,7 +42,7 @@ void cli_getopt_init(unsigned cmd, cli_getopt *g) {
 }
 
 // The row a typed option names: "--name[=value]" by its long name, else by its short letter.
-static const cli_opt_row *find_row(const char *typed, int optopt) {
+static const cli_opt_row *find_row(const char *typed, int letter) {
     if (strncmp(typed, "--", 2) == 0) {
         size_t len = strcspn(typed + 2, "=");
         for (size_t i = 0; i < CLI_OPT_ROWS; i++) {
@@ -53,8 +53,8 @@ static const cli_opt_row *find_row(const char *typed, int optopt) {
         }
         return NULL;
     }
-    for (size_t i = 0; optopt > 0 && i < CLI_OPT_ROWS; i++) {
-        if (cli_opt_rows[i].letter == optopt) {
+    for (size_t i = 0; letter > 0 && i < CLI_OPT_ROWS; i++) {
+        if (cli_opt_rows[i].letter == letter) {
             return &cli_opt_rows[i];
         }
     }
@@ -70,13 +70,13 @@ static const char *cmd_name(unsigned cmd) {
     return "?";
 }
 
-bool cli_opt_elsewhere(unsigned cmd, const char *typed, int optopt, char *msg, size_t n) {
-    const cli_opt_row *r = find_row(typed, optopt);
+bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, size_t n) {
+    const cli_opt_row *r = find_row(typed, letter);
     if (r == NULL || (r->cmds & cmd) != 0 || n == 0) {
         return false;
     }
     size_t len = strcspn(typed, "=");
-    char shortopt[3] = {'-', (char)optopt, '\0'};
+    char shortopt[3] = {'-', (char)letter, '\0'};
     bool is_long = strncmp(typed, "--", 2) == 0;
     int w =
         snprintf(msg, n, "option '%.*s' is not valid for %s (it is for:", is_long ? (int)len : 2,

@@ -112,10 +112,10 @@ typedef struct cli_getopt {
 } cli_getopt;
 void cli_getopt_init(unsigned cmd, cli_getopt *g);
 
-// cli_opt_elsewhere: when `typed` (argv as given; optopt: the short letter getopt rejected, or
-// 0) names an option of other subcommands, writes "option '--x' is not valid for CMD (it is
-// for: a, b)" to msg and returns true; false for an option no subcommand has.
-bool cli_opt_elsewhere(unsigned cmd, const char *typed, int optopt, char *msg, size_t n);
+// cli_opt_elsewhere: when `typed` (the argv word; letter: getopt's optopt, the short letter it
+// rejected, or 0) names an option of other subcommands, writes "option '--x' is not valid for
+// CMD (it is for: a, b)" to msg and returns true; false for an option no subcommand has.
+bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, size_t n);
 
 // cli_opt_list prints the options of one subcommand, one per line, in the table's order
 // (`tlsdiag --list-options COMMAND`, read by the bash completion); a row that shares an
