@@ -20,6 +20,16 @@ enum {
     BUNDLE_KEY_LEN = 32,  // Crypto-PAn: 16 bytes AES-128 key + 16 bytes pad
 };
 
+// pipeline_limits: --max-flows, --max-flow-bytes, --max-total-bytes (0: the dissector's
+// default); the same declaration as cli.h's until pipeline/pipeline.h owns it.
+#ifndef TLSDIAG_PIPELINE_LIMITS
+#define TLSDIAG_PIPELINE_LIMITS
+typedef struct pipeline_limits {
+    uint32_t max_flows;
+    uint64_t max_flow_bytes, max_total_bytes;
+} pipeline_limits;
+#endif
+
 typedef struct bundle_options {
     const char *out_path;       // FILE.tar.gz
     const char *const *inputs;  // pcap/pcapng files or directories of a capture run
@@ -33,6 +43,7 @@ typedef struct bundle_options {
     uint8_t key[BUNDLE_KEY_LEN];
     bool redact_names;         // also replace SNI and certificate names
     const char *command_line;  // as typed (environment.txt); NULL: not recorded
+    pipeline_limits limits;    // --max-flows etc. (not yet applied: pipeline/ will)
     const char *extra_env;     // more environment.txt lines (the probe's), or NULL
 } bundle_options;
 

@@ -18,6 +18,17 @@ typedef enum cli_color {
     CLI_COLOR_NEVER,
 } cli_color;
 
+// pipeline_limits: the resource bounds every subcommand that reads packets accepts
+// (--max-flows, --max-flow-bytes, --max-total-bytes; 0: the dissector's default). Declared
+// here until pipeline/ owns it; bundle.h and probe.h carry the same guarded declaration.
+#ifndef TLSDIAG_PIPELINE_LIMITS
+#define TLSDIAG_PIPELINE_LIMITS
+typedef struct pipeline_limits {
+    uint32_t max_flows;
+    uint64_t max_flow_bytes, max_total_bytes;
+} pipeline_limits;
+#endif
+
 typedef struct cli_options {
     cli_mode mode;
     const char **files;  // argv strings (borrowed); the array is owned (cli_options_free)

@@ -43,6 +43,16 @@ enum {
     PROBE_MAX_MATRIX = 64,
 };
 
+// pipeline_limits: --max-flows, --max-flow-bytes, --max-total-bytes (0: the dissector's
+// default); the same declaration as cli.h's until pipeline/pipeline.h owns it.
+#ifndef TLSDIAG_PIPELINE_LIMITS
+#define TLSDIAG_PIPELINE_LIMITS
+typedef struct pipeline_limits {
+    uint32_t max_flows;
+    uint64_t max_flow_bytes, max_total_bytes;
+} pipeline_limits;
+#endif
+
 typedef struct probe_config {
     const char *host;               // DNS name or IP literal (never NULL)
     uint16_t port;                  // 0: 443
@@ -54,6 +64,7 @@ typedef struct probe_config {
     const char *ca_file, *ca_path;  // the trust store (NULL: system default, like analyze)
     bool no_capture;                // do not try libpcap; use the client's view
     const char *pcap_out;           // -w: write the probe's frames here (NULL: none)
+    pipeline_limits limits;         // --max-flows etc. (not yet applied: pipeline/ will)
 } probe_config;
 
 typedef struct probe_result {
