@@ -48,13 +48,12 @@ void cli_usage(cli_mode mode, FILE *f);
 // cli_run runs the pipeline and returns the process exit status (tlsdiag_exit in report.h).
 int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 
+// cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
+#include "pipeline.h"
+void cli_pipeline_config(const cli_options *o, pipeline_config *out);
+
 // limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
-#include "dissect.h"
-typedef struct cli_limits {
-    uint64_t evicted, idle, overlaps, many_records;  // the byte caps: dissect_stats.bounds
-} cli_limits;
-void cli_limits_note(cli_limits *l, const tls_transcript *t);
-void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
+void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st, const dissect_config *dc);
 void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc);
 // cli_limits_fresh: a live capture states each bound once, when it first engages: *fresh gets
 // the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
