@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline.h"
+
 enum {
     BUNDLE_DEFAULT_MAX_CONNECTIONS = 5,
     BUNDLE_KEY_LEN = 32,  // Crypto-PAn: 16 bytes AES-128 key + 16 bytes pad
@@ -28,6 +30,7 @@ typedef struct bundle_options {
     const char *ca_file, *ca_path, *ranges_file, *profile;
     int64_t now;               // 0: time(NULL)
     uint32_t max_connections;  // 0: BUNDLE_DEFAULT_MAX_CONNECTIONS
+    pipeline_limits limits;    // --max-flows, --max-flow-bytes, --max-total-bytes; 0: defaults
     bool anonymize;            // prefix-preserving pseudonyms for every address
     bool have_key;             // key below given (--anonymize-key), else random
     uint8_t key[BUNDLE_KEY_LEN];

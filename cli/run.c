@@ -229,7 +229,9 @@ int cli_run(const cli_options *o) {
             report_free(ctx.rep);
             return TLSDIAG_EXIT_INPUT;
         }
-        if (o->probe_origin && (ctx.po = cli_probe_origin_new(o)) == NULL) {
+        pipeline_config poc;
+        cli_pipeline_config(o, &poc);
+        if (o->probe_origin && (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return TLSDIAG_EXIT_USAGE;

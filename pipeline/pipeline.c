@@ -142,6 +142,10 @@ const dissect_config *pipeline_dissect_config_used(const pipeline *p) {
     return &p->dc;
 }
 
+dissect *pipeline_live_dissector(pipeline *p) {
+    return p->d;
+}
+
 const dissect_stats *pipeline_stats(const pipeline *p) {
     return dissect_get_stats(p->d);
 }

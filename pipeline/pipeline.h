@@ -99,6 +99,10 @@ const pipeline_result *pipeline_finish(pipeline *p);
 const pipeline_result *pipeline_result_so_far(const pipeline *p);
 // pipeline_dissect_config_used: the dissect configuration in force (messages naming a limit).
 const dissect_config *pipeline_dissect_config_used(const pipeline *p);
+// pipeline_live_dissector: the pipeline's dissector, for a live reader that needs dissect's
+// per-frame hooks (dissect_feed_ex, dissect_mark_drops). Frames fed to it reach the sinks like
+// pipeline_feed's (without on_frame). Borrowed: valid until pipeline_free.
+dissect *pipeline_live_dissector(pipeline *p);
 // pipeline_stats: the dissector's statistics now.
 const dissect_stats *pipeline_stats(const pipeline *p);
 void pipeline_free(pipeline *p);
