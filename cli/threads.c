@@ -15,8 +15,10 @@
 // Otherwise (stdin, a pipe) one reader feeds the workers:
 // Reader (the calling thread): cap_next → dissect_frame_flow_hash → copy the frame into the
 // batch of worker hash % N (both directions of a connection hash alike, so a connection lives
-// on one worker). A batch is handed over when full, and every THR_TICK_FRAMES frames all
-// batches are handed over (empty ones too) so that every worker's progress mark advances.
+// on one worker), and the frame's number and time into every other worker's batch (its capture
+// clock: idle connections are reported at the same frame as with one thread). A batch is handed
+// over when full, and every THR_TICK_FRAMES frames all batches are handed over (empty ones too)
+// so that every worker's progress mark advances.
 // Queues are bounded (THR_QUEUE_DEPTH batches per worker): the reader waits, memory does not grow.
 //
 // Worker: dissect_feed each frame (of its shard); each transcript goes through the worker's own
@@ -26,14 +28,13 @@
 // and its mark = the last frame number the reader had read when it sent the batch.
 //
 // Merge (one-pass mode: the workers in turns after each chunk; otherwise the calling thread,
-// between batches and at the end): the next verdict is the smallest
-// (emit, first frame) among the workers' first pending verdicts, once every worker without a
-// pending verdict has a mark ≥ its emit (nothing smaller can still come). One thread reports in
-// emit order too, and dissect_finish reports the flows left at the end in conn_id (= first
-// frame) order, so the order is the one-thread order. The global conn_id of a connection is the
-// number of flows any worker created before its first frame (one thread numbers flows in
-// creation order); the creation frames are kept per worker, 4 bytes per connection, and those
-// below the first frame of every verdict still to come are dropped (compact_created): each
+// between batches and at the end): the next verdict is the first (by emit, then as one thread
+// orders one frame's verdicts: item_before) among the workers' first pending verdicts, once every
+// worker without a pending verdict has a mark ≥ its emit (nothing smaller can still come). One
+// thread reports in emit order too, so the order is the one-thread order. The global conn_id of a
+// connection is the number of flows any worker created before its first frame (one thread numbers
+// flows in creation order); the creation frames are kept per worker, 4 bytes per connection, and
+// those below the first frame of every verdict still to come are dropped (compact_created): each
 // worker's bound is its oldest connection not yet reported, so the arrays follow the open
 // connections, not the length of the capture.
 #include <assert.h>
@@ -74,6 +75,11 @@ typedef struct thr_batch {
     size_t used, cap;
     uint8_t *buf;
     dissect_frame fr[THR_BATCH_FRAMES];
+    uint32_t nclock;
+    struct {
+        uint32_t frame_no;
+        int64_t ts_ns;
+    } clock[THR_TICK_FRAMES];  // the other shards' frames, for dissect_clock_only (ascending)
 } thr_batch;
 
 typedef struct thr_item {
@@ -81,6 +87,7 @@ typedef struct thr_item {
     verdict *v;
     uint32_t emit;
     uint32_t first_frame;
+    uint32_t last_frame;  // the connection's last frame (item_before: ties at one emit)
 } thr_item;
 
 // One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
@@ -171,6 +178,7 @@ struct thr_ctx {
     uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
     uint64_t released;   // the mark last handed to cap_release (the reading worker's)
     bool merging;        // a worker is merging and reporting (merge_turn)
+    bool merge_again;    // another worker published while one was merging: merge once more
     uint32_t compact_seq, compact_done;  // compaction requests made / carried out (ctx->mu)
     uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;
@@ -199,6 +207,7 @@ static thr_batch *batch_get(thr_ctx *c) {
     }
     b->next = NULL;
     b->n = 0;
+    b->nclock = 0;
     b->used = 0;
     b->last = false;
     return b;
@@ -248,7 +257,7 @@ static void worker_transcript(void *user, const tls_transcript *t) {
         w->oom = true;
         return;
     }
-    *it = (thr_item){NULL, v, w->emit, t->first_frame};
+    *it = (thr_item){NULL, v, w->emit, t->first_frame, t->last_frame};
     if (w->loc_tail) {
         w->loc_tail->next = it;
     } else {
@@ -440,24 +449,39 @@ static void *worker_read_main(void *arg) {
 
 static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_result *out);
 
-// merge_turn (one-pass mode, ctx->mu held): unless another worker is at it, report what is ready
-// now. The workers merge in turns: a merging thread of its own had to be woken for every few
-// dozen verdicts, each time taking a core from a worker (two context switches).
+// merge_turn (one-pass mode, ctx->mu held): report what is ready now. The workers merge in
+// turns: a merging thread of its own had to be woken for every few dozen verdicts, each time
+// taking a core from a worker (two context switches).
+//
+// The rule that keeps the workers from waiting on each other in a cycle: every publication is
+// followed by a merge that sees it, before its worker may wait for room (cv_room). A worker that
+// finds another one merging cannot merge itself, so it leaves a request (merge_again) and the
+// merging worker runs merge_ready once more before it gives up the role, in the same hold of the
+// lock in which it clears `merging`. Without it the merging worker could be past its last look
+// (reporting progress, lock released) when the other published; both then waited for room with
+// nobody left to merge (issue 14, item 9: both workers in cv_room, the caller in pthread_join).
+// With it, a worker waits for room only when the last merge stopped at a worker X that has
+// nothing pending and a mark below the waiting worker's next verdict; X, behind in the chunks,
+// has chunks to dissect without reading or waiting for room, and its next publication merges.
 static void merge_turn(thr_ctx *c) {
     if (c->merging) {
+        c->merge_again = true;  // the merging worker looks again before it lets go
         return;
     }
     c->merging = true;
-    merge_ready(c, c->main_an, c->rep, c->out);
-    if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
-        c->stop = true;
-        pthread_cond_broadcast(&c->cv_room);
-        pthread_cond_broadcast(&c->cv_work);
-    }
-    uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
-    pthread_mutex_unlock(&c->mu);
-    cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
-    pthread_mutex_lock(&c->mu);
+    do {
+        c->merge_again = false;
+        merge_ready(c, c->main_an, c->rep, c->out);
+        if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
+            c->stop = true;
+            pthread_cond_broadcast(&c->cv_room);
+            pthread_cond_broadcast(&c->cv_work);
+        }
+        uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
+        pthread_mutex_unlock(&c->mu);
+        cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
+        pthread_mutex_lock(&c->mu);
+    } while (c->merge_again);
     c->merging = false;
 }
 
@@ -630,8 +654,18 @@ static void *worker_main(void *arg) {
         }
         pthread_mutex_unlock(&c->mu);
 
+        // The two lists, own frames and the others' clock, in frame order.
+        uint32_t k = 0;
         for (uint32_t i = 0; i < b->n; i++) {
+            for (; k < b->nclock && b->clock[k].frame_no < b->fr[i].frame_no; k++) {
+                w->emit = b->clock[k].frame_no;
+                dissect_clock_only(w->d, b->clock[k].ts_ns);
+            }
             feed_own(w, &b->fr[i]);
+        }
+        for (; k < b->nclock; k++) {
+            w->emit = b->clock[k].frame_no;
+            dissect_clock_only(w->d, b->clock[k].ts_ns);
         }
         bool last = b->last;
         if (last) {
@@ -686,8 +720,20 @@ static uint64_t created_before(thr_worker *w, uint32_t frame) {
     return w->created_base + lo;
 }
 
-static uint64_t item_key(const thr_item *it) {
-    return ((uint64_t)it->emit << 32) | it->first_frame;
+// item_before: a comes before b in one thread's order. By emit first; at one frame, one
+// dissector reports the connections that went idle oldest first (its LRU list: the order of
+// their last frames), then the frame's own connection (its last frame is that frame); at the end
+// (dissect_finish) in conn_id order, which is first-frame order. Ordering idle connections by
+// first frame put a long connection before a SYN seen after its last packet (--threads differed
+// from one thread when two connections of different workers went idle at one frame).
+static bool item_before(const thr_item *a, const thr_item *b) {
+    if (a->emit != b->emit) {
+        return a->emit < b->emit;
+    }
+    if (a->emit != THR_EMIT_END && a->last_frame != b->last_frame) {
+        return a->last_frame < b->last_frame;
+    }
+    return a->first_frame < b->first_frame;
 }
 
 // merge_ready reports every verdict whose place in the order is settled (ctx->mu held; the lock
@@ -697,7 +743,7 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
         thr_worker *best = NULL;
         for (uint32_t i = 0; i < c->n; i++) {
             thr_worker *w = &c->w[i];
-            if (w->out_head && (!best || item_key(w->out_head) < item_key(best->out_head))) {
+            if (w->out_head && (!best || item_before(w->out_head, best->out_head))) {
                 best = w;
             }
         }
@@ -807,6 +853,25 @@ static bool add_frame(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer 
     b->fr[b->n].data = b->buf + b->used;  // buf is never reallocated once it holds a frame
     b->used += fr->caplen;
     b->n++;
+    return true;
+}
+
+// add_clock notes a frame of another shard in worker i's batch: its time moves that worker's
+// capture clock. false when out of memory.
+static bool add_clock(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer *main_an,
+                      report *rep, cli_threads_result *out) {
+    thr_worker *w = &c->w[i];
+    // (the reader hands every batch over each THR_TICK_FRAMES frames: this is a backstop)
+    if (w->cur && w->cur->nclock == THR_TICK_FRAMES &&
+        !send_batch(c, i, fr->frame_no - 1, false, main_an, rep, out)) {
+        return false;
+    }
+    if (!w->cur && !(w->cur = batch_get(c))) {
+        return false;
+    }
+    w->cur->clock[w->cur->nclock].frame_no = fr->frame_no;
+    w->cur->clock[w->cur->nclock].ts_ns = fr->ts_ns;
+    w->cur->nclock++;
     return true;
 }
 
@@ -1060,6 +1125,9 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
             uint32_t h = 0;
             uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c.n : 0;
             oom = !add_frame(&c, i, &fr, main_an, rep, out);
+            for (uint32_t j = 0; j < c.n && !oom; j++) {
+                oom = j != i && !add_clock(&c, j, &fr, main_an, rep, out);
+            }
             last_frame = fr.frame_no;
             since_tick++;
         }

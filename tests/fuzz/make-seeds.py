@@ -76,6 +76,177 @@ def records(stream):
     return msgs
 
 
+# --- hostile captures (issue 14 item 10): the shapes that found real bugs, built from ok.pcap ---
+# Seeds from well-formed scenario captures left the fuzzers far from the edges: a 4-minute run
+# found nothing, while hand-made hostile pcaps found a crash in seconds. Each function below turns
+# ok.pcap's frames (Ethernet, IPv4, TCP) into one hostile shape.
+
+def pcap_file(frames, snaplen=262144, linktype=1):
+    """A classic pcap of (caplen bytes, orig len) frames, 1 ms apart."""
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+    for i, (b, orig) in enumerate(frames):
+        out += struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000 * 1000, len(b), orig) + b
+    return bytes(out)
+
+
+def split_eth_ip_tcp(fr):
+    """(ethernet header, ip header, tcp header, payload) of an untagged IPv4/TCP frame, or None."""
+    if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+        return None
+    ihl = (fr[14] & 15) * 4
+    tot = struct.unpack(">H", fr[16:18])[0]
+    t = 14 + ihl
+    doff = (fr[t + 12] >> 4) * 4
+    return fr[:14], fr[14:t], fr[t:t + doff], fr[t + doff:14 + tot]
+
+
+def ipv4(proto, payload, src=b"\xc0\x00\x02\x01", dst=b"\xc0\x00\x02\x02"):
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0, 64, proto, 0,
+                       src, dst) + payload
+
+
+def tcp_frame(eth, ip, tcp, payload, seq_delta=0):
+    """The frame with a new payload (IP total length fixed, checksums left: not verified)."""
+    seq = (struct.unpack(">I", tcp[4:8])[0] + seq_delta) & 0xFFFFFFFF
+    tcp = tcp[:4] + struct.pack(">I", seq) + tcp[8:]
+    ip = ip[:2] + struct.pack(">H", len(ip) + len(tcp) + len(payload)) + ip[4:]
+    return eth + ip + tcp + payload
+
+
+def ok_frames():
+    return [fr for _, fr in read_pcap(os.path.join(PCAPS, "ok.pcap"))]
+
+
+def hostile_pcaps():
+    frames = ok_frames()
+    whole = lambda fs: [(f, len(f)) for f in fs]
+    out = {}
+    # Deep encapsulations: VLAN tags up to and past the decoder's depth limit, and nested tunnels
+    # (IP-in-IP, GRE carrying Ethernet, VXLAN) around the same frames.
+    for tags in (4, 5):  # the decoder follows 4 tags here (NET_MAX_DEPTH), not 5
+        out["hostile-vlan%d.pcap" % tags] = whole(
+            f[:12] + b"\x81\x00\x00\x01" * tags + f[12:] for f in frames)
+    nested = []
+    for f in frames:
+        inner = f[14:]
+        gre = ipv4(47, b"\x00\x00\x65\x58" + f)                      # GRE, Ethernet inside
+        vx = ipv4(17, struct.pack(">HHHH", 40000, 4789, 8 + 8 + len(f) + 20 + len(gre), 0)
+                  + b"\x08\x00\x00\x00\x00\x00\x01\x00" + f[:12] + b"\x08\x00" + gre)
+        nested.append(f[:12] + b"\x08\x00" + ipv4(4, ipv4(4, vx)))
+        nested.append(f[:12] + b"\x08\x00" + ipv4(4, ipv4(4, ipv4(4, inner))))
+    out["hostile-tunnels.pcap"] = whole(nested)
+    # Snaplen-cut segments: frames cut inside the TCP header and at points in the payload, the
+    # declared length kept.
+    cuts = (50, 66, 80, 128, 300, 1000)
+    out["hostile-snaplen.pcap"] = [(f[:cuts[i % len(cuts)]], len(f)) for i, f in enumerate(frames)]
+    # Reversed segments: the whole capture backwards, and each direction's data out of order.
+    out["hostile-reversed.pcap"] = whole(reversed(frames))
+    data = [f for f in frames if (p := split_eth_ip_tcp(f)) and p[3]]
+    rest = [f for f in frames if f not in data]
+    out["hostile-data-reversed.pcap"] = whole(rest[:3] + list(reversed(data)) + rest[3:])
+    # Huge declared lengths: each first TLS record says 65535 bytes and its handshake message
+    # 16 MB; then a pcap record header that declares a 4 GB frame.
+    huge = []
+    for f in frames:
+        p = split_eth_ip_tcp(f)
+        if p and len(p[3]) >= 9 and p[3][0] == 22:
+            pl = p[3][:3] + b"\xff\xff" + p[3][5:6] + b"\xff\xff\xff" + p[3][9:]
+            f = tcp_frame(p[0], p[1], p[2], pl)
+        huge.append(f)
+    blob = pcap_file(whole(huge))
+    out["hostile-huge-lengths.pcap"] = blob + struct.pack("<IIII", 1_700_000_100, 0, 0xFFFFFFF0,
+                                                          0xFFFFFFF0) + b"\0" * 64
+    # Many tiny records: the data of each segment re-framed as one-byte handshake records, each
+    # record its own TCP segment.
+    tiny = []
+    for f in frames:
+        p = split_eth_ip_tcp(f)
+        if not p or not p[3] or p[3][0] != 22:
+            tiny.append(f)
+            continue
+        recs, off = [], 0
+        for t, body in records(p[3]):
+            msg = bytes([t]) + len(body).to_bytes(3, "big") + body
+            for b in msg[:600]:
+                recs.append(b"\x16\x03\x03\x00\x01" + bytes([b]))
+        for r in recs:
+            tiny.append(tcp_frame(p[0], p[1], p[2], r, off))
+            off += len(r)
+    out["hostile-tiny-records.pcap"] = whole(tiny)
+    # Overlapping retransmissions: each data segment first as garbage covering its second half
+    # and beyond, then the real one, then again shifted by 3 bytes with different bytes.
+    ovl = []
+    for f in frames:
+        p = split_eth_ip_tcp(f)
+        if not p or not p[3]:
+            ovl.append(f)
+            continue
+        n = len(p[3])
+        ovl.append(tcp_frame(p[0], p[1], p[2], b"\xee" * (n // 2 + 20), n // 2))
+        ovl.append(f)
+        ovl.append(tcp_frame(p[0], p[1], p[2], bytes(reversed(p[3])), 3))
+    out["hostile-overlaps.pcap"] = whole(ovl)
+    return {name: (v if isinstance(v, bytes) else pcap_file(v)) for name, v in out.items()}
+
+
+def hostile_streams():
+    """fuzz_tls_conn / fuzz_tcp inputs of the same shapes, in their control formats."""
+    segs = list(tcp_segments(os.path.join(PCAPS, "ok.pcap")))
+    client = b"".join(pl for d, _, _, _, pl in segs if d == 0)
+    server = b"".join(pl for d, _, _, _, pl in segs if d == 1)
+    tls, tcp = {}, {}
+    # one byte per chunk, alternating directions while both have bytes
+    blob = bytearray()
+    for i in range(max(len(client), len(server))):
+        for d, s in ((0, client), (1, server)):
+            if i < len(s):
+                blob += bytes([d]) + s[i:i + 1]
+    tls["hostile-bytewise"] = bytes(blob[:65536])
+    # huge declared record and handshake lengths in both directions
+    big = lambda s: s[:3] + b"\xff\xff" + s[5:6] + b"\xff\xff\xff" + s[9:] if len(s) > 9 else s
+    blob = bytearray()
+    for d, s in ((0, big(client)), (1, big(server))):
+        for i in range(0, len(s), 127):
+            c = s[i:i + 127]
+            blob += bytes([((len(c) - 1) << 1) | d]) + c
+    tls["hostile-huge-lengths"] = bytes(blob[:65536])
+    # many tiny records: the ClientHello as one-byte handshake records
+    blob = bytearray()
+    for t, body in records(client)[:1]:
+        msg = bytes([t]) + len(body).to_bytes(3, "big") + body
+        for b in msg:
+            blob += bytes([(5 << 1) | 0]) + b"\x16\x03\x03\x00\x01" + bytes([b])
+    tls["hostile-tiny-records"] = bytes(blob[:65536])
+    # fuzz_tcp: [ctl = port-bit|flags<<1|dir][port][dseq i16][dack i16][len u8][payload]
+    def seg(d, fl, dseq, c):
+        return bytes([((fl & 0x3f) << 1) | d, 0]) + struct.pack(">hhB", dseq, 0, len(c)) + c
+    hs = [(d, fl, pl) for d, fl, _, _, pl in segs[:40]]
+    blob = bytearray()  # data segments of each direction in reverse order
+    for d, fl, pl in hs:
+        if not pl:
+            blob += seg(d, fl, 0, b"")
+    for d, fl, pl in reversed(hs):
+        if pl:
+            blob += seg(d, fl, 0, pl[:255])
+    tcp["hostile-reversed"] = bytes(blob)
+    blob = bytearray()  # each chunk overlapped: sent back 100 bytes, then forward, different bytes
+    for d, fl, pl in hs:
+        for i in range(0, max(len(pl), 1), 255):
+            c = pl[i:i + 255]
+            blob += seg(d, fl, 0, c)
+            if c:
+                blob += seg(d, fl, -100, bytes(reversed(c)))
+                blob += seg(d, fl, 50, b"\xee" * len(c))
+    tcp["hostile-overlaps"] = bytes(blob[:65536])
+    blob = bytearray()  # zero-length and one-byte segments
+    for d, fl, pl in hs:
+        for b in pl[:200]:
+            blob += seg(d, fl, 0, bytes([b]))
+        blob += seg(d, fl, 0, b"")
+    tcp["hostile-tiny"] = bytes(blob[:65536])
+    return tls, tcp
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -130,6 +301,13 @@ def main():
     for name, der in ders.items():
         chain = struct.pack(">H", len(der)) + der + struct.pack(">H", len(inter)) + inter
         write("fuzz_x509", name, bytes([len(sni)]) + sni + bytes([48]) + chain)
+    for name, blob in hostile_pcaps().items():
+        write("fuzz_pipeline", name, blob)
+    tls, tcp = hostile_streams()
+    for name, blob in tls.items():
+        write("fuzz_tls_conn", name, blob)
+    for name, blob in tcp.items():
+        write("fuzz_tcp", name, blob)
     print("seeds written to", OUT, "handshake messages:", n_hs)
 
 
