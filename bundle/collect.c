@@ -85,28 +85,25 @@ static int choose_slot(bundle_run *r, cause_id cause) {
     return victim;
 }
 
-// on_verdict_pass1 (the pipeline's verdict sink): keep the verdict when its connection is chosen.
-static void on_verdict_pass1(void *user, verdict *v, const tls_transcript *t) {
+// on_verdict_pass1 (the pipeline's verdict sink): keeps the verdict when its connection is
+// chosen (true); false: the pipeline frees it.
+static bool on_verdict_pass1(void *user, verdict *v, const tls_transcript *t) {
     bundle_run *r = user;
     if (r->oom) {
-        verdict_free(v);
-        return;
+        return false;
     }
     if (v->cause == CAUSE_OK) {
-        verdict_free(v);
-        return;
+        return false;
     }
     r->failing++;
     int slot = choose_slot(r, v->cause);
     if (slot < 0) {
-        verdict_free(v);
-        return;
+        return false;
     }
     bundle_conn fresh;
     if (!conn_fill(&fresh, v, t, r->order++)) {
-        verdict_free(v);
         r->oom = true;
-        return;
+        return false;
     }
     if ((uint32_t)slot < r->num_conns) {
         conn_clear(&r->conns[slot]);
@@ -114,6 +111,7 @@ static void on_verdict_pass1(void *user, verdict *v, const tls_transcript *t) {
         r->num_conns++;
     }
     r->conns[slot] = fresh;
+    return true;
 }
 
 static int conn_cmp(const void *a, const void *b) {

@@ -446,7 +446,7 @@ static bool cc_stop(void *user) {
 }
 
 // cc_on_verdict: the pipeline's verdict sink (the first --count handshakes); printed at once.
-static void cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
+static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     cc_ctx *c = user;
     (void)t;
     c->handshakes++;
@@ -456,7 +456,7 @@ static void cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     cc_status_erase(c);
     (void)report_verdict(c->rep, v);
     fflush(stdout);  // a pipe or a file sees each verdict as it is found
-    verdict_free(v);
+    return false;
 }
 
 // cc_build_filter: the kernel filter from the analyzer's prefixes (unless --all-sources).

@@ -21,7 +21,6 @@
 #include "dissect.h"
 #include "pipeline.h"
 #include "report.h"
-#include "threads.h"
 
 typedef struct run_ctx {
     const cli_options *opt;
@@ -50,12 +49,21 @@ static void on_transcript(void *user, const tls_transcript *t) {
     }
 }
 
-static void on_verdict(void *user, verdict *v, const tls_transcript *t) {
+static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     run_ctx *c = user;
     (void)t;
+    cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
     cli_probe_origin_attach(c->po, v);
     (void)report_verdict(c->rep, v);
-    verdict_free(v);
+    return false;
+}
+
+static void on_single_thread(void *user, uint32_t threads) {
+    (void)user;
+    fprintf(stderr,
+            "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
+            "of processes); analysing with one thread\n",
+            threads);
 }
 
 static void on_progress(void *user, uint64_t bytes_read, uint64_t bytes_total,
@@ -78,23 +86,15 @@ void cli_pipeline_config(const cli_options *o, pipeline_config *pc) {
     pc->threads = o->threads;
 }
 
-static analyzer *open_analyzer_as(const cli_options *o, bool worker) {
+static analyzer *open_analyzer(const cli_options *o) {
     pipeline_config pc;
     cli_pipeline_config(o, &pc);
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&pc, worker, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&pc, false, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
     return a;
-}
-
-static analyzer *open_analyzer(const cli_options *o) {
-    return open_analyzer_as(o, false);
-}
-
-static analyzer *open_worker_analyzer(const cli_options *o) {
-    return open_analyzer_as(o, true);
 }
 
 // report_input_errors prints each damaged file on stderr (always) and as a JSON error object.
@@ -180,25 +180,6 @@ static bool finish_output(run_ctx *c) {
     return ok;
 }
 
-// run_threaded: `analyze --threads N` (cli/threads.c); false when the workers could not start
-// (nothing was read: the caller runs single-threaded).
-static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
-    cli_threads_result tr;
-    if (!cli_threads_run(c->opt, cr, dc, open_worker_analyzer, c->an, c->rep, &c->progress, &tr)) {
-        fprintf(stderr,
-                "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
-                "of processes); analysing with one thread\n",
-                c->opt->threads);
-        return false;
-    }
-    c->transcripts += tr.transcripts;
-    c->failed += tr.failed;
-    c->oom |= tr.oom;
-    warn_skipped(c, &tr.stats, c->opt);
-    cli_limits_print(&c->limits, &tr.stats, dc);
-    return true;
-}
-
 int cli_run(const cli_options *o) {
     // A closed pipe must be an error we report (exit 4), not a silent death by SIGPIPE.
     signal(SIGPIPE, SIG_IGN);
@@ -257,27 +238,29 @@ int cli_run(const cli_options *o) {
     dissect_config dc;
     pipeline_dissect_config(&pc, &dc);
     cli_progress_init(&ctx.progress, isatty(STDERR_FILENO) == 1);
-    bool threaded = o->threads > 1 && ctx.an != NULL && o->count == 0 && ctx.po == NULL &&
-                    run_threaded(&ctx, cr, &dc);
-    if (!threaded) {
-        pipeline_sinks sinks = {.user = &ctx,
-                                .on_transcript = on_transcript,
-                                .on_verdict = on_verdict,
-                                .stop = stop};
-        pipeline_source src = {.reader = cr, .on_progress = on_progress};
-        pipeline_result res;
-        bool ran = pipeline_run(&pc, ctx.an, &src, &sinks, &res);
-        ctx.transcripts = res.transcripts;
-        ctx.failed = res.failed;
-        ctx.oom = res.oom;
-        cli_progress_end(&ctx.progress);
-        if (ran) {
-            ctx.limits = res.engaged;
-            warn_skipped(&ctx, &res.stats, o);
-            cli_limits_print(&ctx.limits, &res.stats, &dc);
-        }
-    } else {
-        cli_progress_end(&ctx.progress);
+    if (ctx.po != NULL) {
+        pc.threads = 1;  // --probe-origin probes from the verdict sink, in one thread
+    }
+    pipeline_sinks sinks = {.user = &ctx,
+                            .on_transcript = on_transcript,
+                            .on_verdict = on_verdict,
+                            .stop = stop,
+                            .on_single_thread = on_single_thread};
+    pipeline_source src = {.reader = cr,
+                           .files = o->files,
+                           .num_files = o->num_files,
+                           .filter = o->filter,
+                           .on_progress = on_progress};
+    pipeline_result res;
+    bool ran = pipeline_run(&pc, ctx.an, &src, &sinks, &res);
+    ctx.transcripts = res.transcripts;
+    ctx.failed = res.failed;
+    ctx.oom = res.oom;
+    cli_progress_end(&ctx.progress);
+    if (ran) {
+        ctx.limits = res.engaged;
+        warn_skipped(&ctx, &res.stats, o);
+        cli_limits_print(&ctx.limits, &res.stats, &dc);
     }
     if (cap_num_errors(cr) > 0) {
         report_input_errors(cr, ctx.rep);

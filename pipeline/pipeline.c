@@ -1,6 +1,7 @@
 // pipeline.c — the one loop: frames into the dissector, transcripts to the analyzer, results to
 // the sinks; and the one place dissect_config and analyzer_config are filled from settings.
 #include "pipeline.h"
+#include "threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,7 @@ static void on_transcript(void *user, const tls_transcript *t) {
     }
     p->res.verdicts++;
     p->res.failed += verdict_is_failure(v);
-    if (p->sinks.on_verdict != NULL) {
-        p->sinks.on_verdict(p->sinks.user, v, t);
-    } else {
+    if (p->sinks.on_verdict == NULL || !p->sinks.on_verdict(p->sinks.user, v, t)) {
         verdict_free(v);
     }
 }
@@ -160,6 +159,16 @@ void pipeline_free(pipeline *p) {
 
 bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source *src,
                   const pipeline_sinks *sinks, pipeline_result *out) {
+    if (c->threads > 1 && an != NULL && c->count == 0 && src->reader != NULL) {
+        dissect_config dc;
+        pipeline_dissect_config(c, &dc);
+        if (pipeline_threads_run(c, src, &dc, an, sinks, out)) {
+            return true;
+        }
+        if (sinks->on_single_thread != NULL) {
+            sinks->on_single_thread(sinks->user, c->threads);
+        }
+    }
     pipeline *p = pipeline_new(c, an, sinks);
     if (p == NULL) {
         memset(out, 0, sizeof *out);

@@ -34,7 +34,7 @@ typedef struct pipeline_config {
     int64_t now;           // --now as Unix seconds; 0: each handshake's capture time
     bool quiet_successes;  // no prose for succeeded handshakes (the default text report)
     uint64_t count;        // -c N: only the first N transcripts reach the sinks; 0: all
-    uint32_t threads;      // --threads N (cli/threads.c for now); 0/1: one
+    uint32_t threads;      // --threads N (pipeline/threads.c); 0/1: one
 } pipeline_config;
 
 // pipeline_config_default: no limit given, the analyzer's defaults, every transcript, one thread.
@@ -57,14 +57,20 @@ typedef struct pipeline_sinks {
     // on_transcript: each of the first config.count transcripts, valid only during the call;
     // with an analyzer, called before the analyzer judges it.
     void (*on_transcript)(void *user, const tls_transcript *t);
-    // on_verdict: the analyzer's verdict on t (only with an analyzer). The sink owns v.
-    void (*on_verdict)(void *user, verdict *v, const tls_transcript *t);
+    // on_verdict: the analyzer's verdict on t (only with an analyzer), in the order one thread
+    // produces them. t is NULL when the verdict comes from --threads workers (their transcripts
+    // are gone by the merge). Returns true when the sink keeps v (it frees it later with
+    // verdict_free); false: the pipeline frees v after the call.
+    bool (*on_verdict)(void *user, verdict *v, const tls_transcript *t);
     // on_record: dissect's record hook (dissect_config.on_record).
     void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
                       uint32_t len, uint8_t content_type, bool app_data);
     // stop: true when the run must stop reading (output failed); checked before each frame
     // and each delivery.
     bool (*stop)(void *user);
+    // on_single_thread: --threads N could not start its workers (out of memory or of processes);
+    // nothing was read and the run goes on with one thread.
+    void (*on_single_thread)(void *user, uint32_t threads);
 } pipeline_sinks;
 
 // pipeline_engaged: connections a bound cut short, counted from the transcripts (all of them,
@@ -111,6 +117,11 @@ void pipeline_free(pipeline *p);
 // or frames (in memory, e.g. the probe's own connection) is set.
 typedef struct pipeline_source {
     cap_reader *reader;
+    // The paths and filter reader was opened with: with several regular files, --threads
+    // workers open their own readers of them (pipeline/threads.c).
+    const char *const *files;
+    size_t num_files;
+    const char *filter;
     const dissect_frame *frames;
     size_t num_frames;
     // on_progress (may be NULL): after each frame from reader: bytes read, total, transcripts.
@@ -118,8 +129,11 @@ typedef struct pipeline_source {
                         uint64_t transcripts);
 } pipeline_source;
 
-// pipeline_run: pipeline_new, every frame of src through pipeline_feed, pipeline_finish. The
-// result is copied to *out. False only when the pipeline could not be made (out of memory;
+// pipeline_run: pipeline_new, every frame of src through pipeline_feed, pipeline_finish. With
+// c->threads > 1, an analyzer, a reader and no -c N, the frames are dissected and analyzed by
+// c->threads workers (pipeline/threads.c) and merged back into the one-thread order (t is NULL in
+// on_verdict then; on_transcript, on_frame and on_record are not called). The result is copied
+// to *out. False only when the pipeline could not be made (out of memory;
 // out->oom is set then).
 bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source *src,
                   const pipeline_sinks *sinks, pipeline_result *out)

@@ -28,14 +28,14 @@ static void on_transcript(void *user, const tls_transcript *t) {
     s->transcripts++;
 }
 
-static void on_verdict(void *user, verdict *v, const tls_transcript *t) {
+static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     seen *s = user;
     assert_non_null(t);
     if (s->verdicts < MAX_SEEN) {
         s->causes[s->verdicts] = v->cause;
     }
     s->verdicts++;
-    verdict_free(v);
+    return false;
 }
 
 static bool stop(void *user) {
