@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pipeline.h"
+
 typedef enum cli_mode {
     CLI_DISSECT = 0,  // transcripts: one ladder / JSON object per connection
     CLI_ANALYZE,      // verdicts: one line / JSON object per handshake, then a summary
@@ -49,7 +51,6 @@ void cli_usage(cli_mode mode, FILE *f);
 int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 
 // cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
-#include "pipeline.h"
 void cli_pipeline_config(const cli_options *o, pipeline_config *out);
 
 // limits.c — resource bounds that engaged during a run, stated once on stderr at the end.

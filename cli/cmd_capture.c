@@ -22,6 +22,7 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "optable.h"
 #include "cmd_probe.h"
 #include "cmd_capture.h"
 #include "dissect.h"
@@ -121,7 +122,8 @@ static void cc_usage(FILE *f) {
         "      --probe-origin[=IP:PORT]  probe the origin (default: the connection's server) for\n"
         "                         each failure whose certificate TLS 1.3 hid; findings added\n"
         "      --max-flows N      connections tracked at once (default 65536)\n"
-        "      --max-flow-bytes N bytes buffered per connection and direction (default 1M)\n"
+        "      --max-flow-bytes N bytes buffered per connection and direction (default 1M;\n"
+        "                         K/M/G suffixes, as --max-total-bytes)\n"
         "      --max-total-bytes N  bytes buffered in total (default 256M)\n"
         "  -h, --help             this help\n"
         "\n"
@@ -203,55 +205,6 @@ static bool cc_add_ports(cc_options *o, const char *arg) {
     return true;
 }
 
-enum {
-    CC_OPT_RANGES = 256,
-    CC_OPT_ALL_SOURCES,
-    CC_OPT_PRINT_FILTER,
-    CC_OPT_JSON,
-    CC_OPT_COLOR,
-    CC_OPT_CA_FILE,
-    CC_OPT_CA_PATH,
-    CC_OPT_PROFILE,
-    CC_OPT_MAX_FLOWS,
-    CC_OPT_MAX_FLOW_BYTES,
-    CC_OPT_MAX_TOTAL_BYTES,
-    CC_OPT_DURATION,
-    CC_OPT_HANDSHAKE_ONLY,
-    CC_OPT_PROBE_ORIGIN,
-};
-
-static const struct option cc_long[] = {
-    {"interface", required_argument, NULL, 'i'},
-    {"port", required_argument, NULL, 'p'},
-    {"ranges", required_argument, NULL, CC_OPT_RANGES},
-    {"all-sources", no_argument, NULL, CC_OPT_ALL_SOURCES},
-    {"filter", required_argument, NULL, 'f'},
-    {"print-filter", no_argument, NULL, CC_OPT_PRINT_FILTER},
-    {"json", no_argument, NULL, CC_OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"color", optional_argument, NULL, CC_OPT_COLOR},
-    {"colour", optional_argument, NULL, CC_OPT_COLOR},
-    {"ca-file", required_argument, NULL, CC_OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, CC_OPT_CA_PATH},
-    {"profile", required_argument, NULL, CC_OPT_PROFILE},
-    {"max-flows", required_argument, NULL, CC_OPT_MAX_FLOWS},
-    {"max-flow-bytes", required_argument, NULL, CC_OPT_MAX_FLOW_BYTES},
-    {"max-total-bytes", required_argument, NULL, CC_OPT_MAX_TOTAL_BYTES},
-    {"duration", required_argument, NULL, CC_OPT_DURATION},
-    {"count", required_argument, NULL, 'c'},
-    {"write", required_argument, NULL, 'w'},
-    {"handshake-only", no_argument, NULL, CC_OPT_HANDSHAKE_ONLY},
-    {"probe-origin", optional_argument, NULL, CC_OPT_PROBE_ORIGIN},
-    {"file-size", required_argument, NULL, 'C'},
-    {"file-count", required_argument, NULL, 'W'},
-    {"user", required_argument, NULL, 'Z'},
-    {"buffer-size", required_argument, NULL, 'B'},
-    {"snaplen", required_argument, NULL, 's'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
 // cc_parse: 0 run, -1 help printed, 2 usage error printed.
 static int cc_parse(int argc, char **argv, cc_options *o) {
     static const char *const dur_units[] = {"s", "m", "h"};
@@ -263,7 +216,11 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":i:p:f:qvc:w:C:W:Z:B:s:h", cc_long, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(CLI_CMD_CAPTURE, &g);
+    pipeline_limits limits = {0};
+    char msg[200];
+    while ((c = getopt_long(argc, argv, g.optstring, g.longopts, NULL)) != -1) {
         uint64_t v = 0;
         const char *arg = optarg;
         switch (c) {
@@ -275,19 +232,19 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                     return cc_usage_error("-p: expected port numbers 1-65535, got '%s'", arg);
                 }
                 break;
-            case CC_OPT_RANGES:
+            case CLI_OPT_RANGES:
                 o->ranges_file = arg;
                 break;
-            case CC_OPT_ALL_SOURCES:
+            case CLI_OPT_ALL_SOURCES:
                 o->all_sources = true;
                 break;
             case 'f':
                 o->filter = arg;
                 break;
-            case CC_OPT_PRINT_FILTER:
+            case CLI_OPT_PRINT_FILTER:
                 o->print_filter = true;
                 break;
-            case CC_OPT_JSON:
+            case CLI_OPT_JSON:
                 o->json = true;
                 break;
             case 'q':
@@ -296,7 +253,7 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
             case 'v':
                 o->verbosity = REPORT_VERBOSE;
                 break;
-            case CC_OPT_COLOR:
+            case CLI_OPT_COLOR:
                 if (!arg || strcmp(arg, "always") == 0) {
                     o->color = CLI_COLOR_ALWAYS;
                 } else if (strcmp(arg, "never") == 0) {
@@ -307,16 +264,16 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                     return cc_usage_error("--color: expected auto, always or never, got '%s'", arg);
                 }
                 break;
-            case CC_OPT_CA_FILE:
+            case CLI_OPT_CA_FILE:
                 o->ca_file = arg;
                 break;
-            case CC_OPT_CA_PATH:
+            case CLI_OPT_CA_PATH:
                 o->ca_path = arg;
                 break;
-            case CC_OPT_PROFILE:
+            case CLI_OPT_PROFILE:
                 o->profile = arg;
                 break;
-            case CC_OPT_PROBE_ORIGIN:
+            case CLI_OPT_PROBE_ORIGIN:
                 // capture takes no operands: a following word is --probe-origin's IP:PORT
                 if (!arg && optind < argc && argv[optind][0] != '-') {
                     arg = argv[optind++];
@@ -327,25 +284,17 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 o->probe_origin = true;
                 o->probe_origin_target = arg;
                 break;
-            case CC_OPT_MAX_FLOWS:
-            case CC_OPT_MAX_FLOW_BYTES:
-                if (!cc_plain(arg, UINT32_MAX, &v) || v == 0) {
-                    return cc_usage_error(
-                        "%s: expected a positive integer, got '%s'",
-                        c == CC_OPT_MAX_FLOWS ? "--max-flows" : "--max-flow-bytes", arg);
+            case CLI_OPT_MAX_FLOWS:
+            case CLI_OPT_MAX_FLOW_BYTES:
+            case CLI_OPT_MAX_TOTAL_BYTES:
+                if (!cli_parse_limit(c, arg, &limits, msg, sizeof msg)) {
+                    return cc_usage_error("%s", msg);
                 }
-                *(c == CC_OPT_MAX_FLOWS ? &o->max_flows : &o->max_flow_bytes) = (uint32_t)v;
+                o->max_flows = limits.max_flows;
+                o->max_flow_bytes = (uint32_t)limits.max_flow_bytes;  // below 4G
+                o->max_total_bytes = limits.max_total_bytes;
                 break;
-            case CC_OPT_MAX_TOTAL_BYTES:
-                if (!cc_plain(arg, UINT64_MAX, &v) || v == 0) {
-                    return cc_usage_error(
-                        "--max-total-bytes: expected a positive integer, "
-                        "got '%s'",
-                        arg);
-                }
-                o->max_total_bytes = v;
-                break;
-            case CC_OPT_DURATION:
+            case CLI_OPT_DURATION:
                 if (!cc_number(arg, dur_units, dur_mult, 3, 1, &o->duration_s) ||
                     o->duration_s == 0) {
                     return cc_usage_error(
@@ -362,7 +311,7 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
             case 'w':
                 o->write_path = arg;
                 break;
-            case CC_OPT_HANDSHAKE_ONLY:
+            case CLI_OPT_HANDSHAKE_ONLY:
                 o->handshake_only = true;
                 break;
             case 'C':
@@ -400,6 +349,9 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
             case ':':
                 return cc_usage_error("option '%s' needs a value", argv[optind - 1]);
             default:
+                if (cli_opt_elsewhere(CLI_CMD_CAPTURE, argv[optind - 1], optopt, msg, sizeof msg)) {
+                    return cc_usage_error("%s", msg);
+                }
                 return cc_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }

@@ -13,51 +13,10 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "optable.h"
 #include "cmd_probe.h"
 #include "probe.h"
 #include "report.h"
-
-enum {
-    OPT_SNI = 256,
-    OPT_CONNECT,
-    OPT_PROTOCOLS,
-    OPT_MATRIX,
-    OPT_SAVE_CHAIN,
-    OPT_CERT_FILE,
-    OPT_KEY_FILE,
-    OPT_CA_FILE,
-    OPT_CA_PATH,
-    OPT_PROFILE,
-    OPT_JSON,
-    OPT_COLOR,
-    OPT_CONNECT_TIMEOUT,
-    OPT_TIMEOUT,
-    OPT_NO_CAPTURE,
-};
-
-static const struct option probe_long_options[] = {
-    {"sni", required_argument, NULL, OPT_SNI},
-    {"connect", required_argument, NULL, OPT_CONNECT},
-    {"origin-protocols", required_argument, NULL, OPT_PROTOCOLS},
-    {"matrix", no_argument, NULL, OPT_MATRIX},
-    {"save-chain", required_argument, NULL, OPT_SAVE_CHAIN},
-    {"write", required_argument, NULL, 'w'},
-    {"cert-file", required_argument, NULL, OPT_CERT_FILE},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, OPT_CA_PATH},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"color", optional_argument, NULL, OPT_COLOR},
-    {"colour", optional_argument, NULL, OPT_COLOR},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"no-capture", no_argument, NULL, OPT_NO_CAPTURE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void probe_usage(FILE *f) {
     fputs(
@@ -90,11 +49,17 @@ static void probe_usage(FILE *f) {
         "      --ca-file FILE, --ca-path DIR   trust store (default: the system's)\n"
         "      --profile NAME       cloudfront (default) or generic\n"
         "\n"
+        "Limits (as analyze; the probe's own capture is one connection):\n"
+        "      --max-flows N        connections tracked at once (default 65536)\n"
+        "      --max-flow-bytes N   bytes buffered per direction (default 1M; K/M/G suffixes)\n"
+        "      --max-total-bytes N  bytes buffered in total (default 256M)\n"
+        "\n"
         "Output:\n"
         "      --json               JSON Lines: handshake, probe_matrix, summary objects\n"
         "  -q, --quiet              summary only\n"
         "  -v, --verbose            more\n"
         "      --color[=WHEN]       auto, always or never\n"
+        "  -h, --help               this help\n"
         "\n"
         "Exit status: 0 CloudFront's handshake would succeed, 1 it would fail, 2 usage\n"
         "error, 3 a file or trust store could not be used, 4 internal error.\n"
@@ -138,16 +103,19 @@ static int parse(int argc, char **argv, probe_opts *o) {
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":w:qvh", probe_long_options, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(CLI_CMD_PROBE, &g);
+    char msg[200];
+    while ((c = getopt_long(argc, argv, g.optstring, g.longopts, NULL)) != -1) {
         const char *arg = optarg;
         switch (c) {
-            case OPT_SNI:
+            case CLI_OPT_SNI:
                 o->pc.sni = arg;
                 break;
-            case OPT_CONNECT:
+            case CLI_OPT_CONNECT:
                 o->pc.connect_ip = arg;
                 break;
-            case OPT_PROTOCOLS:
+            case CLI_OPT_ORIGIN_PROTOCOLS:
                 if (!probe_parse_versions(arg, &o->pc.versions)) {
                     return probe_usage_error(
                         "--origin-protocols: expected a list of SSLv3, TLSv1, TLSv1.1, TLSv1.2, "
@@ -155,37 +123,37 @@ static int parse(int argc, char **argv, probe_opts *o) {
                         arg);
                 }
                 break;
-            case OPT_MATRIX:
+            case CLI_OPT_MATRIX:
                 o->matrix = true;
                 break;
-            case OPT_SAVE_CHAIN:
+            case CLI_OPT_SAVE_CHAIN:
                 o->save_chain = arg;
                 break;
             case 'w':
                 o->pc.pcap_out = arg;
                 break;
-            case OPT_CERT_FILE:
+            case CLI_OPT_CERT_FILE:
                 o->cert_file = arg;
                 break;
-            case OPT_KEY_FILE:
+            case CLI_OPT_KEY_FILE:
                 o->key_file = arg;
                 break;
-            case OPT_CA_FILE:
+            case CLI_OPT_CA_FILE:
                 o->pc.ca_file = arg;
                 break;
-            case OPT_CA_PATH:
+            case CLI_OPT_CA_PATH:
                 o->pc.ca_path = arg;
                 break;
-            case OPT_PROFILE:
+            case CLI_OPT_PROFILE:
                 if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
                     return probe_usage_error("--profile: expected cloudfront or generic, got", arg);
                 }
                 o->profile = arg;
                 break;
-            case OPT_JSON:
+            case CLI_OPT_JSON:
                 o->json = true;
                 break;
-            case OPT_COLOR:
+            case CLI_OPT_COLOR:
                 if (!arg || strcmp(arg, "always") == 0) {
                     o->color = CLI_COLOR_ALWAYS;
                 } else if (strcmp(arg, "never") == 0) {
@@ -194,18 +162,25 @@ static int parse(int argc, char **argv, probe_opts *o) {
                     return probe_usage_error("--color: expected auto, always or never, got", arg);
                 }
                 break;
-            case OPT_CONNECT_TIMEOUT:
-            case OPT_TIMEOUT:
-                if (!parse_seconds(arg, c == OPT_TIMEOUT ? &o->pc.handshake_timeout_ms
-                                                         : &o->pc.connect_timeout_ms)) {
+            case CLI_OPT_CONNECT_TIMEOUT:
+            case CLI_OPT_TIMEOUT:
+                if (!parse_seconds(arg, c == CLI_OPT_TIMEOUT ? &o->pc.handshake_timeout_ms
+                                                             : &o->pc.connect_timeout_ms)) {
                     return probe_usage_error(
-                        c == OPT_TIMEOUT
+                        c == CLI_OPT_TIMEOUT
                             ? "--timeout: expected seconds (0 < S <= 3600), got"
                             : "--connect-timeout: expected seconds (0 < S <= 3600), got",
                         arg);
                 }
                 break;
-            case OPT_NO_CAPTURE:
+            case CLI_OPT_MAX_FLOWS:
+            case CLI_OPT_MAX_FLOW_BYTES:
+            case CLI_OPT_MAX_TOTAL_BYTES:
+                if (!cli_parse_limit(c, arg, &o->pc.limits, msg, sizeof msg)) {
+                    return probe_usage_error(msg, NULL);
+                }
+                break;
+            case CLI_OPT_NO_CAPTURE:
                 o->pc.no_capture = true;
                 break;
             case 'q':
@@ -220,6 +195,9 @@ static int parse(int argc, char **argv, probe_opts *o) {
             case ':':
                 return probe_usage_error("missing argument for", argv[optind - 1]);
             default:
+                if (cli_opt_elsewhere(CLI_CMD_PROBE, argv[optind - 1], optopt, msg, sizeof msg)) {
+                    return probe_usage_error(msg, NULL);
+                }
                 return probe_usage_error("unknown option", argv[optind - 1]);
         }
     }

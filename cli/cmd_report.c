@@ -9,45 +9,12 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "optable.h"
 #include "cmd_report.h"
 #include "probe.h"
 #include "report.h"
 
-enum {
-    OPT_CA_FILE = 256,
-    OPT_CA_PATH,
-    OPT_RANGES,
-    OPT_PROFILE,
-    OPT_NOW,
-    OPT_MAX_CONNECTIONS,
-    OPT_ANONYMIZE,
-    OPT_ANONYMIZE_KEY,
-    OPT_REDACT_NAMES,
-    OPT_PROBE,
-    OPT_PROBE_SNI,
-};
-
 enum { REPORT_TMP_LEN = 4096 };  // the probe's temporary directory ($TMPDIR/tlsdiag-report.*)
-
-static const struct option report_options_long[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"read", required_argument, NULL, 'r'},
-    {"filter", required_argument, NULL, 'f'},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, OPT_CA_PATH},
-    {"ranges", required_argument, NULL, OPT_RANGES},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-    {"anonymize", no_argument, NULL, OPT_ANONYMIZE},
-    {"anonymise", no_argument, NULL, OPT_ANONYMIZE},
-    {"anonymize-key", required_argument, NULL, OPT_ANONYMIZE_KEY},
-    {"redact-names", no_argument, NULL, OPT_REDACT_NAMES},
-    {"probe", required_argument, NULL, OPT_PROBE},
-    {"probe-sni", required_argument, NULL, OPT_PROBE_SNI},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void report_usage(FILE *f) {
     fputs(
@@ -70,9 +37,11 @@ static void report_usage(FILE *f) {
         "  --anonymize-key K        the key (64 hex digits, or a passphrase); default random\n"
         "  --redact-names           also replace the SNI and the leaf certificate's names\n"
         "  --ca-file F, --ca-path D, --ranges F, --profile P, --now TIME   as in analyze\n"
+        "  --max-flows N, --max-flow-bytes N, --max-total-bytes N   limits, as in analyze\n"
         "  --probe HOST[:PORT]      also make CloudFront's handshake with HOST now (tlsdiag\n"
         "                           probe) and bundle its packets\n"
         "  --probe-sni NAME         the SNI the probe sends (default: HOST when a name)\n"
+        "  -h, --help               this help\n"
         "\n"
         "Exit status: 0 no failed handshake, 1 failures found (bundle written), 2 usage\n"
         "error, 3 input error (the bundle, when written, names the damage), 4 internal error.\n"
@@ -194,7 +163,10 @@ int cli_cmd_report(int argc, char **argv) {
     char probe_pcap[REPORT_TMP_LEN + 16] = "", probe_env[4096] = "";
     optind = 1;
     opterr = 0;  // the messages below name the option (':' marks a missing argument)
-    while ((c = getopt_long(argc, argv, ":o:r:f:h", report_options_long, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(CLI_CMD_REPORT, &g);
+    char msg[200];
+    while ((c = getopt_long(argc, argv, g.optstring, g.longopts, NULL)) != -1) {
         switch (c) {
             case 'o':
                 o.out_path = optarg;
@@ -205,26 +177,26 @@ int cli_cmd_report(int argc, char **argv) {
             case 'f':
                 o.filter = optarg;
                 break;
-            case OPT_CA_FILE:
+            case CLI_OPT_CA_FILE:
                 o.ca_file = optarg;
                 break;
-            case OPT_CA_PATH:
+            case CLI_OPT_CA_PATH:
                 o.ca_path = optarg;
                 break;
-            case OPT_RANGES:
+            case CLI_OPT_RANGES:
                 o.ranges_file = optarg;
                 break;
-            case OPT_PROFILE:
+            case CLI_OPT_PROFILE:
                 o.profile = optarg;
                 break;
-            case OPT_NOW:
+            case CLI_OPT_NOW:
                 if (!cli_parse_rfc3339(optarg, &o.now)) {
                     rc = usage_err("--now: expected RFC 3339 UTC like 2026-11-26T19:00:00Z, got",
                                    optarg);
                     goto out;
                 }
                 break;
-            case OPT_MAX_CONNECTIONS: {
+            case CLI_OPT_MAX_CONNECTIONS: {
                 char *end = NULL;
                 errno = 0;
                 unsigned long v = strtoul(optarg, &end, 10);
@@ -235,10 +207,18 @@ int cli_cmd_report(int argc, char **argv) {
                 o.max_connections = (uint32_t)v;
                 break;
             }
-            case OPT_ANONYMIZE:
+            case CLI_OPT_MAX_FLOWS:
+            case CLI_OPT_MAX_FLOW_BYTES:
+            case CLI_OPT_MAX_TOTAL_BYTES:
+                if (!cli_parse_limit(c, optarg, &o.limits, msg, sizeof msg)) {
+                    rc = usage_err(msg, NULL);
+                    goto out;
+                }
+                break;
+            case CLI_OPT_ANONYMIZE:
                 o.anonymize = true;
                 break;
-            case OPT_ANONYMIZE_KEY:
+            case CLI_OPT_ANONYMIZE_KEY:
                 if (!bundle_parse_key(optarg, o.key)) {
                     rc = usage_err("--anonymize-key: expected 64 hex digits or a passphrase", NULL);
                     goto out;
@@ -246,13 +226,13 @@ int cli_cmd_report(int argc, char **argv) {
                 o.have_key = true;
                 o.anonymize = true;
                 break;
-            case OPT_REDACT_NAMES:
+            case CLI_OPT_REDACT_NAMES:
                 o.redact_names = true;
                 break;
-            case OPT_PROBE:
+            case CLI_OPT_PROBE:
                 probe_target = optarg;
                 break;
-            case OPT_PROBE_SNI:
+            case CLI_OPT_PROBE_SNI:
                 probe_sni = optarg;
                 break;
             case 'h':
@@ -263,6 +243,10 @@ int cli_cmd_report(int argc, char **argv) {
                 rc = usage_err("missing argument of", argv[optind - 1]);
                 goto out;
             default: {
+                if (cli_opt_elsewhere(CLI_CMD_REPORT, argv[optind - 1], optopt, msg, sizeof msg)) {
+                    rc = usage_err(msg, NULL);
+                    goto out;
+                }
                 char shortopt[3] = {'-', (char)optopt, '\0'};
                 bool is_short =
                     optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0;

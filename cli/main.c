@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "cmd_capture.h"
 #include "cmd_report.h"
+#include "optable.h"
 #include "report.h"
 
 static void usage(FILE *f) {
@@ -89,6 +90,17 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return TLSDIAG_EXIT_OK;
+    }
+    if (strcmp(cmd, "--list-options") == 0) {
+        // For the bash completion: the options of a command, from the one option table.
+        if (argc != 3 || !cli_opt_list(argv[2], stdout)) {
+            fputs(
+                "tlsdiag: --list-options needs one COMMAND (analyze, dissect, capture, probe "
+                "or report)\n",
+                stderr);
+            return TLSDIAG_EXIT_USAGE;
+        }
+        return fflush(stdout) == 0 && !ferror(stdout) ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
     if (strcmp(cmd, "capture") == 0) {
         return cli_cmd_capture(argc - 1, argv + 1);

@@ -13,48 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "optable.h"
 #include "report.h"
-
-enum {
-    OPT_JSON = 256,
-    OPT_COLOR,
-    OPT_CA_FILE,
-    OPT_CA_PATH,
-    OPT_RANGES,
-    OPT_PROFILE,
-    OPT_NOW,
-    OPT_MAX_FLOWS,
-    OPT_MAX_FLOW_BYTES,
-    OPT_MAX_TOTAL_BYTES,
-    OPT_WIRESHARK,
-    OPT_PROBE_ORIGIN,
-    OPT_THREADS,
-};
-
-static const struct option long_options[] = {
-    {"read", required_argument, NULL, 'r'},
-    {"filter", required_argument, NULL, 'f'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"color", optional_argument, NULL, OPT_COLOR},
-    {"colour", optional_argument, NULL, OPT_COLOR},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, OPT_CA_PATH},
-    {"ranges", required_argument, NULL, OPT_RANGES},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-    {"max-flow-bytes", required_argument, NULL, OPT_MAX_FLOW_BYTES},
-    {"max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL_BYTES},
-    {"count", required_argument, NULL, 'c'},
-    {"no-resolve", no_argument, NULL, 'n'},
-    {"wireshark", no_argument, NULL, OPT_WIRESHARK},
-    {"probe-origin", optional_argument, NULL, OPT_PROBE_ORIGIN},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static const char *mode_name(cli_mode m) {
     return m == CLI_DISSECT ? "dissect" : "analyze";
@@ -109,6 +69,13 @@ void cli_usage(cli_mode mode, FILE *f) {
             "                       (TLS 1.3), probe the origin (default: the connection's\n"
             "                       server) with its SNI and add what the probe found\n",
             f);
+    } else {
+        fputs(
+            "\n"
+            "Accepted as in analyze, without effect on a transcript:\n"
+            "      --profile NAME, --ca-file FILE, --ca-path DIR, --ranges FILE, --now TIME,\n"
+            "      --probe-origin[=IP:PORT]\n",
+            f);
     }
     fputs(
         "\n"
@@ -143,47 +110,6 @@ void cli_usage(cli_mode mode, FILE *f) {
             "  tlsdiag analyze --json --now 2026-11-26T20:00:00Z origin.pcap > verdicts.jsonl\n",
             f);
     }
-}
-
-// parse_count: a positive decimal integer with an optional K/M/G (×1024) suffix when
-// allow_suffix; at most max.
-static bool parse_count(const char *s, bool allow_suffix, uint64_t max, uint64_t *out) {
-    if (s[0] < '0' || s[0] > '9') {
-        return false;  // also rejects "-1", "+1", " 1" and ""
-    }
-    errno = 0;
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s) {
-        return false;
-    }
-    uint64_t mul = 1;
-    if (allow_suffix && *end != '\0' && end[1] == '\0') {
-        switch (*end) {
-            case 'k':
-            case 'K':
-                mul = 1024;
-                end++;
-                break;
-            case 'm':
-            case 'M':
-                mul = 1024 * 1024;
-                end++;
-                break;
-            case 'g':
-            case 'G':
-                mul = 1024 * 1024 * 1024;
-                end++;
-                break;
-            default:
-                break;
-        }
-    }
-    if (*end != '\0' || v == 0 || v > max / mul) {
-        return false;
-    }
-    *out = (uint64_t)v * mul;
-    return true;
 }
 
 // parse_rfc3339: "2026-11-26T19:55:01Z", with optional fraction and ±hh:mm offset (RFC 3339
@@ -260,10 +186,13 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
     optind = 1;
     opterr = 0;
     int c, idx;
-    uint64_t n;
+    uint64_t n = 0;
     int rc = 0;
-    // The leading ':' makes getopt report a missing argument as ':' (not '?').
-    while (rc == 0 && (c = getopt_long(argc, argv, ":r:f:c:nqvh", long_options, &idx)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(mode == CLI_DISSECT ? CLI_CMD_DISSECT : CLI_CMD_ANALYZE, &g);
+    pipeline_limits limits = {0};
+    char msg[200];
+    while (rc == 0 && (c = getopt_long(argc, argv, g.optstring, g.longopts, &idx)) != -1) {
         const char *arg = optarg;
         switch (c) {
             case 'r':
@@ -274,7 +203,7 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
             case 'f':
                 o.filter = arg;
                 break;
-            case OPT_JSON:
+            case CLI_OPT_JSON:
                 o.json = true;
                 break;
             case 'q':
@@ -283,7 +212,7 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
             case 'v':
                 o.verbosity = REPORT_VERBOSE;
                 break;
-            case OPT_COLOR:
+            case CLI_OPT_COLOR:
                 if (arg == NULL || strcmp(arg, "always") == 0) {
                     o.color = CLI_COLOR_ALWAYS;
                 } else if (strcmp(arg, "auto") == 0) {
@@ -295,23 +224,23 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                         usage_error(mode, "--color: expected auto, always or never, got '%s'", arg);
                 }
                 break;
-            case OPT_CA_FILE:
+            case CLI_OPT_CA_FILE:
                 o.ca_file = arg;
                 break;
-            case OPT_CA_PATH:
+            case CLI_OPT_CA_PATH:
                 o.ca_path = arg;
                 break;
-            case OPT_RANGES:
+            case CLI_OPT_RANGES:
                 o.ranges_file = arg;
                 break;
-            case OPT_PROFILE:
+            case CLI_OPT_PROFILE:
                 if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
                     rc = usage_error(mode, "--profile: expected cloudfront or generic, got '%s'",
                                      arg);
                 }
                 o.profile = arg;
                 break;
-            case OPT_NOW:
+            case CLI_OPT_NOW:
                 if (!cli_parse_rfc3339(arg, &o.now)) {
                     rc = usage_error(mode,
                                      "--now: expected an RFC 3339 time such as "
@@ -319,33 +248,15 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                                      arg);
                 }
                 break;
-            case OPT_MAX_FLOWS:
-                if (!parse_count(arg, false, UINT32_MAX, &n)) {
-                    rc = usage_error(mode, "--max-flows: expected a positive integer, got '%s'",
-                                     arg);
+            case CLI_OPT_MAX_FLOWS:
+            case CLI_OPT_MAX_FLOW_BYTES:
+            case CLI_OPT_MAX_TOTAL_BYTES:
+                if (!cli_parse_limit(c, arg, &limits, msg, sizeof msg)) {
+                    rc = usage_error(mode, "%s", msg);
                 }
-                o.max_flows = (uint32_t)n;
-                break;
-            case OPT_MAX_FLOW_BYTES:
-                if (!parse_count(arg, true, UINT32_MAX, &n)) {
-                    rc = usage_error(mode,
-                                     "--max-flow-bytes: expected a positive integer (K/M/G "
-                                     "suffix allowed, below 4G), got '%s'",
-                                     arg);
-                }
-                o.max_flow_bytes = (uint32_t)n;
-                break;
-            case OPT_MAX_TOTAL_BYTES:
-                if (!parse_count(arg, true, UINT64_MAX, &n)) {
-                    rc = usage_error(mode,
-                                     "--max-total-bytes: expected a positive integer (K/M/G "
-                                     "suffix allowed), got '%s'",
-                                     arg);
-                }
-                o.max_total_bytes = n;
                 break;
             case 'c':
-                if (!parse_count(arg, false, UINT64_MAX, &n)) {
+                if (!cli_parse_count(arg, false, UINT64_MAX, &n)) {
                     rc =
                         usage_error(mode, "-c/--count: expected a positive integer, got '%s'", arg);
                 }
@@ -353,14 +264,14 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 break;
             case 'n':
                 break;  // tlsdiag prints addresses, never names: nothing to turn off
-            case OPT_THREADS:
-                if (!parse_count(arg, false, 64, &n)) {
+            case CLI_OPT_THREADS:
+                if (!cli_parse_count(arg, false, 64, &n)) {
                     rc = usage_error(mode, "--threads: expected an integer from 1 to 64, got '%s'",
                                      arg);
                 }
                 o.threads = (uint32_t)n;
                 break;
-            case OPT_PROBE_ORIGIN:
+            case CLI_OPT_PROBE_ORIGIN:
                 // "--probe-origin IP:PORT" as well as "--probe-origin=IP:PORT": a following
                 // argument that names no file and has a port is the target, not a capture.
                 if (arg == NULL && optind < argc && argv[optind][0] != '-' &&
@@ -370,7 +281,7 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 o.probe_origin = true;
                 o.probe_origin_target = arg;
                 break;
-            case OPT_WIRESHARK:
+            case CLI_OPT_WIRESHARK:
                 o.wireshark = true;
                 break;
             case 'h':
@@ -390,6 +301,11 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                     int len = (int)strcspn(typed, "=");
                     rc = usage_error(mode, "%.*s: takes no argument, got '%s'", len, typed,
                                      typed + len + (typed[len] == '=' ? 1 : 0));
+                    break;
+                }
+                if (cli_opt_elsewhere(mode == CLI_DISSECT ? CLI_CMD_DISSECT : CLI_CMD_ANALYZE,
+                                      typed, optopt, msg, sizeof msg)) {
+                    rc = usage_error(mode, "%s", msg);
                     break;
                 }
                 char shortopt[3] = {'-', (char)optopt, '\0'};
@@ -420,6 +336,9 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
         }
         return rc;
     }
+    o.max_flows = limits.max_flows;
+    o.max_flow_bytes = (uint32_t)limits.max_flow_bytes;  // below 4G (cli_parse_limit)
+    o.max_total_bytes = limits.max_total_bytes;
     *out = o;
     return 0;
 }

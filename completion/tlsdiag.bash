@@ -2,8 +2,9 @@
 #
 # Installed as /usr/share/bash-completion/completions/tlsdiag (loaded on first Tab by
 # bash-completion), or `source` it. It needs nothing from bash-completion: only compgen.
-# Options are read from `tlsdiag COMMAND --help` (the help lists every option, so completion
-# never goes stale); the static lists below are only used when the binary cannot be run.
+# Options are read from `tlsdiag --list-options COMMAND` (the binary's one option table, so
+# completion never goes stale), else from `tlsdiag COMMAND --help` (an older binary); the static
+# list below is only used when the binary cannot be run.
 
 _tlsdiag_commands='analyze dissect capture probe report'
 _tlsdiag_fallback_options='-r --read -f --filter -c --count -n --no-resolve --json -q --quiet
@@ -11,23 +12,29 @@ _tlsdiag_fallback_options='-r --read -f --filter -c --count -n --no-resolve --js
   --max-flows --max-flow-bytes --max-total-bytes -h --help'
 declare -gA _tlsdiag_option_cache 2>/dev/null || true
 
-# _tlsdiag_options BINARY COMMAND: the options `BINARY COMMAND --help` lists, one per line.
+# _tlsdiag_help_options BINARY COMMAND: the options `BINARY COMMAND --help` lists, one per line.
 # Option lines start with blanks and a dash (or "FILE, " then a dash): "  -f, --filter EXPR";
 # every dash word before the two blanks that start the description is an option.
+_tlsdiag_help_options() {
+    "$1" "$2" --help 2>/dev/null | awk '
+        /^[[:space:]]+([A-Z]+(\[[^]]*\])?, )?-/ {
+            sub(/^[[:space:]]+/, "")
+            i = index($0, "  ")     # the option column ends at two blanks
+            col = i ? substr($0, 1, i - 1) : $0
+            n = split(col, w, /[ ,=|\[]+/)
+            for (i = 1; i <= n; i++) {
+                if (w[i] ~ /^--?[A-Za-z0-9][A-Za-z0-9-]*$/) print w[i]
+            }
+        }' | sort -u
+}
+
+# _tlsdiag_options BINARY COMMAND: the options of COMMAND, one per line.
 _tlsdiag_options() {
     local key="$1 $2"
     if [[ -z "${_tlsdiag_option_cache[$key]+set}" ]]; then
         local opts
-        opts=$("$1" "$2" --help 2>/dev/null | awk '
-            /^[[:space:]]+([A-Z]+(\[[^]]*\])?, )?-/ {
-                sub(/^[[:space:]]+/, "")
-                i = index($0, "  ")     # the option column ends at two blanks
-                col = i ? substr($0, 1, i - 1) : $0
-                n = split(col, w, /[ ,=|\[]+/)
-                for (i = 1; i <= n; i++) {
-                    if (w[i] ~ /^--?[A-Za-z0-9][A-Za-z0-9-]*$/) print w[i]
-                }
-            }' | sort -u)
+        opts=$("$1" --list-options "$2" 2>/dev/null | sort -u)
+        [[ -n "$opts" ]] || opts=$(_tlsdiag_help_options "$1" "$2")
         [[ -n "$opts" ]] || opts=$_tlsdiag_fallback_options
         _tlsdiag_option_cache[$key]=$opts
     fi

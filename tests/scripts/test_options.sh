@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_options.sh — tcpdump/tshark habits of analyze and dissect: -c N stops after N
 # handshakes, -n is accepted, long forms work, and every usage error names the option it is
-# about (exit 2). Usage: bash test_options.sh TLSDIAG SRCDIR
+# about (exit 2). The one option table: every subcommand takes the limits (K/M/G the same
+# everywhere), an option of another subcommand is named as such, and each --help lists exactly
+# the table's options of its subcommand. Usage: bash test_options.sh TLSDIAG SRCDIR
 set -u
 TLSDIAG=${1:?usage: test_options.sh TLSDIAG SRCDIR}
 SRCDIR=${2:?usage: test_options.sh TLSDIAG SRCDIR}
@@ -80,6 +82,75 @@ for cmd in analyze dissect; do
         bad "$cmd --help: $(head -c 300 "$WORK/h")"
     fi
 done
+
+# --- one option table (cli/optable.h) -----------------------------------------------------------
+# accepted CMD ARGS...: the command line is not a usage error (exit 0 or 1, nothing about options).
+accepted() {
+    local what=$1
+    shift
+    timeout 120 "$TLSDIAG" "$@" >"$WORK/out" 2>"$WORK/err"
+    local rc=$?
+    if { [ $rc -eq 0 ] || [ $rc -eq 1 ]; } && ! grep -qE "usage|unknown option|not valid|expected" "$WORK/err"; then
+        ok "$what accepted (exit $rc)"
+    else
+        bad "$what: exit $rc, stderr: $(head -c 300 "$WORK/err")"
+    fi
+}
+# The limits apply wherever packets are read: every subcommand takes them, with K/M/G suffixes.
+for lim in "--max-flows 8" "--max-flow-bytes 64K" "--max-flow-bytes=2M" "--max-total-bytes 1G"; do
+    # shellcheck disable=SC2086
+    {
+        accepted "analyze $lim" analyze $lim --ca-file "$CA" "$MIXED"
+        accepted "dissect $lim" dissect $lim "$MIXED"
+        accepted "report $lim" report -o "$WORK/r.tar.gz" $lim --ca-file "$CA" "$MIXED"
+        accepted "probe $lim" probe $lim --no-capture --connect-timeout 2 127.0.0.1:1
+        accepted "capture $lim" capture $lim --print-filter
+    }
+done
+# The same value is refused with the same message by every subcommand.
+for cmd in analyze dissect report probe capture; do
+    case $cmd in
+        report) args=(-o "$WORK/r.tar.gz" "$MIXED") ;;
+        probe) args=(127.0.0.1:1) ;;
+        capture) args=(--print-filter) ;;
+        *) args=("$MIXED") ;;
+    esac
+    usage_err "--max-flow-bytes: expected a positive integer (K/M/G suffix allowed, below 4G), got '4G'" \
+        "$cmd" --max-flow-bytes 4G "${args[@]}"
+    usage_err "--max-flows: expected a positive integer, got '1K'" "$cmd" --max-flows 1K "${args[@]}"
+    usage_err "--max-total-bytes: expected a positive integer (K/M/G suffix allowed), got '0'" \
+        "$cmd" --max-total-bytes 0 "${args[@]}"
+done
+# An option of another subcommand is named as such, with the subcommands it is for.
+usage_err "option '--max-connections' is not valid for analyze (it is for: report)" \
+    analyze --max-connections 3 "$MIXED"
+usage_err "option '--wireshark' is not valid for report (it is for: analyze, dissect)" \
+    report -o "$WORK/r.tar.gz" --wireshark "$MIXED"
+usage_err "option '-i' is not valid for probe (it is for: capture)" probe -i eth0 example.com
+usage_err "option '-r' is not valid for capture (it is for: analyze, dissect, report)" \
+    capture -r "$MIXED"
+usage_err "option '--matrix' is not valid for dissect (it is for: probe)" dissect --matrix "$MIXED"
+usage_err "unknown option, or an argument it does not take: '--bogus'" report -o "$WORK/r.tar.gz" --bogus "$MIXED"
+
+# Each subcommand's --help lists exactly the options of its rows in the table (what
+# `--list-options` prints and the completion offers): an option added to the table and not to
+# the help, or the other way round, fails here.
+# shellcheck source=/dev/null
+source "$SRCDIR/completion/tlsdiag.bash"
+for cmd in analyze dissect capture probe report; do
+    from_help=$(_tlsdiag_help_options "$TLSDIAG" "$cmd")
+    from_table=$("$TLSDIAG" --list-options "$cmd" | sort -u)
+    if [ -n "$from_table" ] && [ "$from_help" = "$from_table" ]; then
+        ok "$cmd --help lists exactly its $(echo $from_table | wc -w) options of the table"
+    else
+        bad "$cmd --help vs table: $(diff <(echo "$from_help") <(echo "$from_table") | tr '\n' ' ')"
+    fi
+done
+for cmd in analyze dissect capture probe report; do
+    "$TLSDIAG" --list-options "$cmd" | grep -qx -- --max-total-bytes &&
+        ok "$cmd: the table gives it the limits" || bad "$cmd: no --max-total-bytes in its table"
+done
+usage_err "--list-options needs one COMMAND" --list-options frobnicate
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
