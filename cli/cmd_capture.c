@@ -699,8 +699,7 @@ int cli_cmd_capture(int argc, char **argv) {
         goto out;
     }
     // --probe-origin: its analyzer reads the trust store now, before privileges are dropped.
-    if (o.probe_origin &&
-        !(ctx.po = cli_probe_origin_new(&pc, o.probe_origin_target))) {
+    if (o.probe_origin && !(ctx.po = cli_probe_origin_new(&pc, o.probe_origin_target))) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }

@@ -57,7 +57,8 @@ bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_b
 
 // The byte caps, the message cap and the event cap are counted by the dissector (per worker
 // with --threads, summed), so they are stated whichever way the run went.
-void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st, const dissect_config *dc) {
+void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st,
+                      const dissect_config *dc) {
     static const dissect_bounds none;
     const dissect_bounds *b = st != NULL ? &st->bounds : &none;
     uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;

@@ -212,7 +212,8 @@ int cli_run(const cli_options *o) {
         }
         pipeline_config poc;
         cli_pipeline_config(o, &poc);
-        if (o->probe_origin && (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
+        if (o->probe_origin &&
+            (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return TLSDIAG_EXIT_USAGE;

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
 struct pipeline {
     pipeline_config cfg;
     analyzer *an;  // borrowed; NULL: transcripts only
@@ -61,7 +59,8 @@ static void note_engaged(pipeline_engaged *e, const tls_transcript *t) {
     e->evicted += t->quality.evicted && !t->quality.idle;
     e->idle += t->quality.idle;
     e->overlaps += t->quality.overlap_conflicts > 0;
-    e->many_records += t->records[0] > PIPELINE_MANY_RECORDS || t->records[1] > PIPELINE_MANY_RECORDS;
+    e->many_records +=
+        t->records[0] > PIPELINE_MANY_RECORDS || t->records[1] > PIPELINE_MANY_RECORDS;
 }
 
 // on_transcript is dissect's callback: t is valid only during the call.
@@ -93,8 +92,8 @@ static void on_transcript(void *user, const tls_transcript *t) {
     }
 }
 
-static void on_record(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
-                      uint32_t len, uint8_t content_type, bool app_data) {
+static void on_record(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off, uint32_t len,
+                      uint8_t content_type, bool app_data) {
     pipeline *p = user;
     p->sinks.on_record(p->sinks.user, conn_id, dir, stream_off, len, content_type, app_data);
 }

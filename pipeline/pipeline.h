@@ -63,8 +63,8 @@ typedef struct pipeline_sinks {
     // verdict_free); false: the pipeline frees v after the call.
     bool (*on_verdict)(void *user, verdict *v, const tls_transcript *t);
     // on_record: dissect's record hook (dissect_config.on_record).
-    void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off,
-                      uint32_t len, uint8_t content_type, bool app_data);
+    void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off, uint32_t len,
+                      uint8_t content_type, bool app_data);
     // stop: true when the run must stop reading (output failed); checked before each frame
     // and each delivery.
     bool (*stop)(void *user);
@@ -86,7 +86,7 @@ typedef struct pipeline_result {
     uint64_t failed;       // of which failures (verdict_is_failure)
     bool oom;              // out of memory: the run stopped
     pipeline_engaged engaged;
-    dissect_stats stats;   // valid after pipeline_finish
+    dissect_stats stats;  // valid after pipeline_finish
 } pipeline_result;
 
 typedef struct pipeline pipeline;

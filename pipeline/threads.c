@@ -1022,8 +1022,8 @@ static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, const pi
 
 // run_shared_read: the workers read the input themselves, each its own reader; this thread
 // merges (see the top).
-static bool run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
-                            analyzer *main_an, const pipeline_sinks *sinks, pipeline_result *out) {
+static bool run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr, analyzer *main_an,
+                            const pipeline_sinks *sinks, pipeline_result *out) {
     for (uint32_t i = 0; i < c->n; i++) {
         thr_worker *w = &c->w[i];
         if (i == 0) {
@@ -1138,8 +1138,8 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     uint32_t last_frame = 0, since_tick = 0;
     bool oom = false;
     int r;
-    while (!oom && !c.oom && !stopping(sinks) && (cfg->count == 0 || out->transcripts < cfg->count) &&
-           (r = cap_next(cr, &fr)) != 0) {
+    while (!oom && !c.oom && !stopping(sinks) &&
+           (cfg->count == 0 || out->transcripts < cfg->count) && (r = cap_next(cr, &fr)) != 0) {
         if (r == 1) {
             uint32_t h = 0;
             uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c.n : 0;

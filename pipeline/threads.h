@@ -1,4 +1,5 @@
-// threads.h — `--threads N` (pipeline_run): flows sharded by 5-tuple hash over N dissect+analyze workers.
+// threads.h — `--threads N` (pipeline_run): flows sharded by 5-tuple hash over N dissect+analyze
+// workers.
 //
 // Each worker runs its own dissector and analyzer on its shard of the connections. When every
 // input is a regular file, each worker reads the input itself and skips other shards' frames

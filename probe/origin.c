@@ -25,7 +25,7 @@ typedef struct po_entry {
 
 struct probe_origin {
     analyzer *an;
-    X509_STORE *store;  // loaded at start: a capture drops privileges before it probes
+    X509_STORE *store;    // loaded at start: a capture drops privileges before it probes
     pipeline_config cfg;  // the passive run's: trust store, profile, limits
     bool has_target;
     char host[256];
