@@ -371,17 +371,14 @@ static bool write_archive(const char *path, member *m, size_t n, char *err, size
     return ok;
 }
 
-static analyzer *open_analyzer(const bundle_options *o, char *err, size_t errlen) {
-    analyzer_config c;
-    analyzer_config_default(&c);
-    c.profile = o->profile;
-    c.ca_file = o->ca_file;
-    c.ca_path = o->ca_path;
-    c.ranges_file = o->ranges_file;
-    if (o->now != 0) {
-        c.now = o->now;
-    }
-    return analyzer_new(&c, err, errlen);
+static void pipeline_config_from(const bundle_options *o, pipeline_config *c) {
+    pipeline_config_default(c);
+    c->limits = o->limits;
+    c->profile = o->profile;
+    c->ca_file = o->ca_file;
+    c->ca_path = o->ca_path;
+    c->ranges_file = o->ranges_file;
+    c->now = o->now;
 }
 
 int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t errlen) {
@@ -402,7 +399,8 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         status = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
         goto out;
     }
-    r.an = open_analyzer(o, err, errlen);
+    pipeline_config_from(o, &r.cfg);
+    r.an = pipeline_analyzer_new(&r.cfg, false, err, errlen);
     if (r.an == NULL) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;

@@ -15,20 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline.h"
+
 enum {
     BUNDLE_DEFAULT_MAX_CONNECTIONS = 5,
     BUNDLE_KEY_LEN = 32,  // Crypto-PAn: 16 bytes AES-128 key + 16 bytes pad
 };
-
-// pipeline_limits: --max-flows, --max-flow-bytes, --max-total-bytes (0: the dissector's
-// default); the same declaration as cli.h's until pipeline/pipeline.h owns it.
-#ifndef TLSDIAG_PIPELINE_LIMITS
-#define TLSDIAG_PIPELINE_LIMITS
-typedef struct pipeline_limits {
-    uint32_t max_flows;
-    uint64_t max_flow_bytes, max_total_bytes;
-} pipeline_limits;
-#endif
 
 typedef struct bundle_options {
     const char *out_path;       // FILE.tar.gz
@@ -38,12 +30,12 @@ typedef struct bundle_options {
     const char *ca_file, *ca_path, *ranges_file, *profile;
     int64_t now;               // 0: time(NULL)
     uint32_t max_connections;  // 0: BUNDLE_DEFAULT_MAX_CONNECTIONS
+    pipeline_limits limits;    // --max-flows, --max-flow-bytes, --max-total-bytes; 0: defaults
     bool anonymize;            // prefix-preserving pseudonyms for every address
     bool have_key;             // key below given (--anonymize-key), else random
     uint8_t key[BUNDLE_KEY_LEN];
     bool redact_names;         // also replace SNI and certificate names
     const char *command_line;  // as typed (environment.txt); NULL: not recorded
-    pipeline_limits limits;    // --max-flows etc. (not yet applied: pipeline/ will)
     const char *extra_env;     // more environment.txt lines (the probe's), or NULL
 } bundle_options;
 

@@ -15,6 +15,7 @@
 #include "bundle.h"
 #include "capture.h"
 #include "dissect.h"
+#include "pipeline.h"
 
 #define BUNDLE_WUR __attribute__((warn_unused_result))
 
@@ -96,6 +97,7 @@ typedef struct bundle_conn {
 enum { BUNDLE_MAX_CONN_BYTES = 1 << 20, BUNDLE_MAX_CONN_SEGS = 4096 };
 
 typedef struct bundle_run {
+    pipeline_config cfg;  // both passes: the options' limits and analyzer settings
     analyzer *an;
     uint32_t max_conns;
     bundle_conn *conns;  // the choice, sorted by conn_id after pass 1

@@ -85,33 +85,25 @@ static int choose_slot(bundle_run *r, cause_id cause) {
     return victim;
 }
 
-static void on_transcript_pass1(void *user, const tls_transcript *t) {
+// on_verdict_pass1 (the pipeline's verdict sink): keeps the verdict when its connection is
+// chosen (true); false: the pipeline frees it.
+static bool on_verdict_pass1(void *user, verdict *v, const tls_transcript *t) {
     bundle_run *r = user;
-    r->connections++;
     if (r->oom) {
-        return;
+        return false;
     }
-    verdict *v = analyzer_run(r->an, t);
-    if (v == NULL) {
-        r->oom = true;
-        return;
-    }
-    r->failed += verdict_is_failure(v);
     if (v->cause == CAUSE_OK) {
-        verdict_free(v);
-        return;
+        return false;
     }
     r->failing++;
     int slot = choose_slot(r, v->cause);
     if (slot < 0) {
-        verdict_free(v);
-        return;
+        return false;
     }
     bundle_conn fresh;
     if (!conn_fill(&fresh, v, t, r->order++)) {
-        verdict_free(v);
         r->oom = true;
-        return;
+        return false;
     }
     if ((uint32_t)slot < r->num_conns) {
         conn_clear(&r->conns[slot]);
@@ -119,6 +111,7 @@ static void on_transcript_pass1(void *user, const tls_transcript *t) {
         r->num_conns++;
     }
     r->conns[slot] = fresh;
+    return true;
 }
 
 static int conn_cmp(const void *a, const void *b) {
@@ -175,11 +168,6 @@ static void on_record_pass2(void *user, uint64_t conn_id, uint8_t dir, uint64_t 
         !bundle_range_add(&c->hs[dir], &c->num_hs[dir], &c->cap_hs[dir], stream_off, len)) {
         r->oom = true;
     }
-}
-
-static void on_transcript_pass2(void *user, const tls_transcript *t) {
-    (void)user;
-    (void)t;
 }
 
 static bool same_addr(const tls_endpoint *e, const uint8_t a[16], uint16_t port, uint8_t fam) {
@@ -276,47 +264,57 @@ static void copy_errors(bundle_run *r, const cap_reader *cr) {
     r->num_errors = n;
 }
 
-// run_pass feeds every frame of the inputs to a fresh dissector. Pass 2 also keeps segments.
+// on_frame_pass1: the frame count and the capture's time range.
+static void on_frame_pass1(void *user, const dissect_frame *fr) {
+    bundle_run *r = user;
+    r->frames++;
+    if (r->first_ts_ns == 0 || fr->ts_ns < r->first_ts_ns) {
+        r->first_ts_ns = fr->ts_ns;
+    }
+    if (fr->ts_ns > r->last_ts_ns) {
+        r->last_ts_ns = fr->ts_ns;
+    }
+}
+
+static void on_frame_pass2(void *user, const dissect_frame *fr) {
+    keep_segment(user, fr);
+}
+
+static bool stop(void *user) {
+    const bundle_run *r = user;
+    return r->oom;
+}
+
+// run_pass feeds every frame of the inputs through a fresh pipeline: pass 1 judges and chooses
+// connections, pass 2 keeps the chosen connections' segments and record positions.
 static bool run_pass(bundle_run *r, const char *const *files, size_t num_files, const char *bpf,
                      bool second) {
     cap_reader *cr = cap_open(files, num_files, bpf, r->open_error, sizeof r->open_error);
     if (cr == NULL) {
         return false;
     }
-    dissect_config dc;
-    dissect_config_default(&dc);
-    dc.user = r;
-    dc.on_transcript = second ? on_transcript_pass2 : on_transcript_pass1;
-    if (second) {
-        dc.on_record = on_record_pass2;
+    pipeline_sinks sinks = {.user = r, .stop = stop};
+    if (!second) {
+        sinks.on_frame = on_frame_pass1;
+        sinks.on_verdict = on_verdict_pass1;
+    } else {
+        sinks.on_frame = on_frame_pass2;
+        sinks.on_record = on_record_pass2;
     }
-    dissect *d = dissect_new(&dc);
-    if (d == NULL) {
+    pipeline_source src = {.reader = cr};
+    pipeline_result res;
+    if (!pipeline_run(&r->cfg, second ? NULL : r->an, &src, &sinks, &res)) {
         cap_close(cr);
         r->oom = true;
         return false;
     }
-    dissect_frame fr;
-    while (!r->oom && cap_next(cr, &fr) == 1) {
-        if (!second) {
-            r->frames++;
-            if (r->first_ts_ns == 0 || fr.ts_ns < r->first_ts_ns) {
-                r->first_ts_ns = fr.ts_ns;
-            }
-            if (fr.ts_ns > r->last_ts_ns) {
-                r->last_ts_ns = fr.ts_ns;
-            }
-        } else {
-            keep_segment(r, &fr);
-        }
-        dissect_feed(d, &fr);
-    }
-    dissect_finish(d);
+    r->oom |= res.oom;
     if (!second) {
+        r->connections = res.transcripts;
+        r->failed = res.failed;
         copy_errors(r, cr);
-        memcpy(r->undecoded, dissect_get_stats(d)->undecoded, sizeof r->undecoded);
+        memcpy(r->undecoded, res.stats.undecoded, sizeof r->undecoded);
     }
-    dissect_free(d);
     cap_close(cr);
     return !r->oom;
 }

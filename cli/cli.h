@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pipeline.h"
+
 typedef enum cli_mode {
     CLI_DISSECT = 0,  // transcripts: one ladder / JSON object per connection
     CLI_ANALYZE,      // verdicts: one line / JSON object per handshake, then a summary
@@ -17,17 +19,6 @@ typedef enum cli_color {
     CLI_COLOR_ALWAYS,
     CLI_COLOR_NEVER,
 } cli_color;
-
-// pipeline_limits: the resource bounds every subcommand that reads packets accepts
-// (--max-flows, --max-flow-bytes, --max-total-bytes; 0: the dissector's default). Declared
-// here until pipeline/ owns it; bundle.h and probe.h carry the same guarded declaration.
-#ifndef TLSDIAG_PIPELINE_LIMITS
-#define TLSDIAG_PIPELINE_LIMITS
-typedef struct pipeline_limits {
-    uint32_t max_flows;
-    uint64_t max_flow_bytes, max_total_bytes;
-} pipeline_limits;
-#endif
 
 typedef struct cli_options {
     cli_mode mode;
@@ -59,13 +50,11 @@ void cli_usage(cli_mode mode, FILE *f);
 // cli_run runs the pipeline and returns the process exit status (tlsdiag_exit in report.h).
 int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 
+// cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
+void cli_pipeline_config(const cli_options *o, pipeline_config *out);
+
 // limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
-#include "dissect.h"
-typedef struct cli_limits {
-    uint64_t evicted, idle, overlaps, many_records;  // the byte caps: dissect_stats.bounds
-} cli_limits;
-void cli_limits_note(cli_limits *l, const tls_transcript *t);
-void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc);
+void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st, const dissect_config *dc);
 void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc);
 // cli_limits_fresh: a live capture states each bound once, when it first engages: *fresh gets
 // the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.

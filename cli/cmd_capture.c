@@ -26,6 +26,7 @@
 #include "cmd_probe.h"
 #include "cmd_capture.h"
 #include "dissect.h"
+#include "pipeline.h"
 #include "report.h"
 
 enum {
@@ -69,6 +70,7 @@ typedef struct cc_ctx {
     uint64_t drops_marked;     // the kernel drop count when the open flows were last marked
     uint64_t marked_at;        // packets read then (marks are amortized: cc_mark_drops)
     struct probe_origin *po;   // --probe-origin (cmd_probe.c), NULL otherwise
+    pipeline *pl;              // its analyzer's out-of-memory is ours
 } cc_ctx;
 
 static volatile sig_atomic_t cc_signal;  // the signal that asked us to stop (0: none)
@@ -384,28 +386,29 @@ static void cc_status_erase(cc_ctx *c) {
     }
 }
 
-// on_transcript: dissect's callback; the verdict is printed at once (streamed).
-static void cc_on_transcript(void *user, const tls_transcript *t) {
+// cc_oom: we or the pipeline (its analyzer) ran out of memory.
+static bool cc_oom(const cc_ctx *c) {
+    return c->oom || (c->pl != NULL && pipeline_result_so_far(c->pl)->oom);
+}
+
+// cc_stop: the pipeline's stop sink (output failed).
+static bool cc_stop(void *user) {
+    const cc_ctx *c = user;
+    return c->oom || report_write_failed(c->rep);
+}
+
+// cc_on_verdict: the pipeline's verdict sink (the first --count handshakes); printed at once.
+static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     cc_ctx *c = user;
-    if (c->oom || report_write_failed(c->rep)) {
-        return;
-    }
-    if (c->o->count && c->handshakes >= c->o->count) {
-        return;  // --count reached: the rest of this frame's work is not reported
-    }
+    (void)t;
     c->handshakes++;
-    verdict *v = analyzer_run(c->an, t);
-    if (!v) {
-        c->oom = true;
-        return;
-    }
     cli_probe_origin_attach(c->po, v);
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
     cc_status_erase(c);
     (void)report_verdict(c->rep, v);
     fflush(stdout);  // a pipe or a file sees each verdict as it is found
-    verdict_free(v);
+    return false;
 }
 
 // cc_build_filter: the kernel filter from the analyzer's prefixes (unless --all-sources).
@@ -490,17 +493,20 @@ static void cc_summary(cc_ctx *c, const dissect_stats *st) {
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
 }
 
-static analyzer *cc_analyzer(const cc_options *o) {
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    if (o->profile) {
-        ac.profile = o->profile;
-    }
-    ac.ca_file = o->ca_file;
-    ac.ca_path = o->ca_path;
-    ac.ranges_file = o->ranges_file;
+// cc_pipeline_config: the pipeline's configuration from capture's options.
+static void cc_pipeline_config(const cc_options *o, pipeline_config *pc) {
+    pipeline_config_default(pc);
+    pc->limits = (pipeline_limits){o->max_flows, o->max_flow_bytes, o->max_total_bytes};
+    pc->profile = o->profile;
+    pc->ca_file = o->ca_file;
+    pc->ca_path = o->ca_path;
+    pc->ranges_file = o->ranges_file;
+    pc->count = o->count;
+}
+
+static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
-    analyzer *a = analyzer_new(&ac, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(pc, false, err, sizeof err);
     if (!a) {
         fprintf(stderr, "tlsdiag capture: %s\n", err[0] ? err : "cannot load the analyzer");
     }
@@ -569,7 +575,7 @@ typedef struct cc_batch {
 static void cc_batch_frame(void *user, const dissect_frame *f) {
     cc_batch *b = user;
     cc_ctx *c = b->c;
-    if (c->oom || report_write_failed(c->rep) || (c->o->count && c->handshakes >= c->o->count)) {
+    if (cc_oom(c) || report_write_failed(c->rep) || (c->o->count && c->handshakes >= c->o->count)) {
         return;  // stopping: the rest of the batch is not analysed (as when the loop ends)
     }
     b->frames++;
@@ -594,7 +600,7 @@ static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64
     uint64_t evicted_seen = 0;
     bool said_evicting = false;
     for (;;) {
-        if (cc_signal || c->oom || report_write_failed(c->rep) ||
+        if (cc_signal || cc_oom(c) || report_write_failed(c->rep) ||
             (o->count && c->handshakes >= o->count)) {
             return true;
         }
@@ -661,7 +667,10 @@ int cli_cmd_capture(int argc, char **argv) {
     dissect *d = NULL;
     char err[1024] = "";
 
-    ctx.an = cc_analyzer(&o);
+    pipeline_config pc;
+    cc_pipeline_config(&o, &pc);
+    pipeline *pl = NULL;
+    ctx.an = cc_analyzer(&pc);
     if (!ctx.an) {
         return TLSDIAG_EXIT_INPUT;
     }
@@ -690,9 +699,7 @@ int cli_cmd_capture(int argc, char **argv) {
         goto out;
     }
     // --probe-origin: its analyzer reads the trust store now, before privileges are dropped.
-    if (o.probe_origin &&
-        !(ctx.po = cli_probe_origin_new_cfg(o.probe_origin_target, o.profile, o.ca_file, o.ca_path,
-                                            o.ranges_file))) {
+    if (o.probe_origin && !(ctx.po = cli_probe_origin_new(&pc, o.probe_origin_target))) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -750,26 +757,18 @@ int cli_cmd_capture(int argc, char **argv) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
-    dissect_config dc;
-    dissect_config_default(&dc);
-    if (o.max_flows) {
-        dc.max_flows = o.max_flows;
-    }
-    if (o.max_flow_bytes) {
-        dc.max_flow_bytes = o.max_flow_bytes;
-    }
-    if (o.max_total_bytes) {
-        dc.max_total_bytes = o.max_total_bytes;
-    }
-    ctx.max_flows = dc.max_flows;
-    ctx.dc = &dc;
-    dc.on_transcript = cc_on_transcript;
-    dc.user = &ctx;
-    d = dissect_new(&dc);
-    if (!d) {
+    // The live reader feeds the pipeline's dissector itself (dissect_feed_ex: --handshake-only
+    // asks each frame's role; drops are stamped on the open flows).
+    pipeline_sinks sinks = {.user = &ctx, .on_verdict = cc_on_verdict, .stop = cc_stop};
+    pl = pipeline_new(&pc, ctx.an, &sinks);
+    if (!pl) {
         ctx.oom = true;
         goto out;
     }
+    d = pipeline_live_dissector(pl);
+    ctx.pl = pl;
+    ctx.max_flows = pipeline_dissect_config_used(pl)->max_flows;
+    ctx.dc = pipeline_dissect_config_used(pl);
     cc_reader = cr;
     cc_signals();
     if (o.verbosity >= REPORT_NORMAL) {
@@ -785,7 +784,7 @@ int cli_cmd_capture(int argc, char **argv) {
     // Stopped by a signal or --duration: what the kernel had already captured is analyzed too
     // (bounded: one ring's worth at most, the kernel adds no more once we stop reading fast).
     dissect_frame fr;
-    for (uint32_t n = 0; clean && !ctx.oom && (!o.count || ctx.handshakes < o.count) &&
+    for (uint32_t n = 0; clean && !cc_oom(&ctx) && (!o.count || ctx.handshakes < o.count) &&
                          n < CC_DRAIN_MAX && cap_live_next_queued(cr, &fr) == 1;
          n++) {
         packets++;
@@ -800,7 +799,7 @@ int cli_cmd_capture(int argc, char **argv) {
     bool have = cap_live_stats(cr, &rx, &dr);
     cc_mark_drops(&ctx, d, have && dr > drops ? dr : drops, packets, true);
     if (!o.count || ctx.handshakes < o.count) {
-        dissect_finish(d);  // the open handshakes, as "capture ended"
+        (void)pipeline_finish(pl);  // the open handshakes, as "capture ended"
         cc_say_bounds(&ctx, d);
     }
     uint64_t written = w ? cap_writer_frames(w) : 0;
@@ -825,11 +824,11 @@ out:
         fputs("tlsdiag capture: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
-    if (ctx.oom) {
+    if (cc_oom(&ctx)) {
         fputs("tlsdiag capture: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
-    dissect_free(d);
+    pipeline_free(pl);
     cap_close(cr);
     report_free(ctx.rep);
     analyzer_free(ctx.an);

@@ -307,13 +307,14 @@ int cli_cmd_probe(int argc, char **argv) {
     if (rc != 0) {
         return rc == -1 ? TLSDIAG_EXIT_OK : rc;
     }
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    ac.profile = o.profile;
-    ac.ca_file = o.pc.ca_file;
-    ac.ca_path = o.pc.ca_path;
+    pipeline_config plc;
+    pipeline_config_default(&plc);
+    plc.limits = o.pc.limits;
+    plc.profile = o.profile;
+    plc.ca_file = o.pc.ca_file;
+    plc.ca_path = o.pc.ca_path;
     char err[512] = "";
-    analyzer *an = analyzer_new(&ac, err, sizeof err);
+    analyzer *an = pipeline_analyzer_new(&plc, false, err, sizeof err);
     if (!an) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
         return TLSDIAG_EXIT_INPUT;
@@ -400,40 +401,13 @@ int cli_cmd_probe(int argc, char **argv) {
 // ---------------------------------------------------------------------------------------------
 // --probe-origin (analyze, capture).
 // ---------------------------------------------------------------------------------------------
-static struct probe_origin *origin_new(const analyzer_config *ac, const char *target) {
+struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target) {
     char err[512] = "";
-    probe_origin *po = probe_origin_new(ac, target, err, sizeof err);
+    probe_origin *po = probe_origin_new(pc, target, err, sizeof err);
     if (!po) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
     }
     return po;
-}
-
-struct probe_origin *cli_probe_origin_new(const cli_options *o) {
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    ac.profile = o->profile;
-    ac.ca_file = o->ca_file;
-    ac.ca_path = o->ca_path;
-    ac.ranges_file = o->ranges_file;
-    if (o->now != 0) {
-        ac.now = o->now;
-    }
-    return origin_new(&ac, o->probe_origin_target);
-}
-
-struct probe_origin *cli_probe_origin_new_cfg(const char *target, const char *profile,
-                                              const char *ca_file, const char *ca_path,
-                                              const char *ranges_file) {
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    if (profile) {
-        ac.profile = profile;
-    }
-    ac.ca_file = ca_file;
-    ac.ca_path = ca_path;
-    ac.ranges_file = ranges_file;
-    return origin_new(&ac, target);
 }
 
 bool cli_probe_origin_target_ok(const char *target) {

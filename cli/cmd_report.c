@@ -96,14 +96,15 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
         return TLSDIAG_EXIT_INTERNAL;
     }
     snprintf(pcap, pcaplen, "%s/probe.pcap", dir);
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    ac.profile = o->profile;
-    ac.ca_file = o->ca_file;
-    ac.ca_path = o->ca_path;
-    ac.ranges_file = o->ranges_file;
+    pipeline_config plc;
+    pipeline_config_default(&plc);
+    plc.limits = o->limits;
+    plc.profile = o->profile;
+    plc.ca_file = o->ca_file;
+    plc.ca_path = o->ca_path;
+    plc.ranges_file = o->ranges_file;
     char err[512] = "";
-    analyzer *a = analyzer_new(&ac, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&plc, false, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err);
         rmdir(dir);
@@ -118,6 +119,7 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
     pc.ca_file = o->ca_file;
     pc.ca_path = o->ca_path;
     pc.pcap_out = pcap;
+    pc.limits = o->limits;
     probe_result *pr = probe_run(a, &pc, err, sizeof err);
     int rc = TLSDIAG_EXIT_OK;
     if (pr == NULL) {

@@ -10,15 +10,6 @@
 #include "capture.h"
 #include "cli.h"
 
-enum { MANY_RECORDS = 1000 };  // records in one direction before the handshake was decided
-
-void cli_limits_note(cli_limits *l, const tls_transcript *t) {
-    l->evicted += t->quality.evicted && !t->quality.idle;
-    l->idle += t->quality.idle;
-    l->overlaps += t->quality.overlap_conflicts > 0;
-    l->many_records += t->records[0] > MANY_RECORDS || t->records[1] > MANY_RECORDS;
-}
-
 // The byte caps, the message cap and the event cap: a line for each non-zero count of b.
 void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc) {
     if (b->message_cap > 0) {
@@ -66,7 +57,8 @@ bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_b
 
 // The byte caps, the message cap and the event cap are counted by the dissector (per worker
 // with --threads, summed), so they are stated whichever way the run went.
-void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissect_config *dc) {
+void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st,
+                      const dissect_config *dc) {
     static const dissect_bounds none;
     const dissect_bounds *b = st != NULL ? &st->bounds : &none;
     uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;
@@ -100,7 +92,7 @@ void cli_limits_print(const cli_limits *l, const dissect_stats *st, const dissec
                 " connection(s) sent more than %d TLS records in one "
                 "direction before their handshake was decided: reassembled without per-record "
                 "memory\n",
-                l->many_records, MANY_RECORDS);
+                l->many_records, PIPELINE_MANY_RECORDS);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "pipeline.h"
 #include "cmd_probe.h"
 #include "capture.h"
 #include "cmd_capture.h"
@@ -41,10 +42,10 @@ static int version(void) {
     printf("tlsdiag %s\n", TLSDIAG_VERSION);
     printf("OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("libpcap: %s\n", cap_lib_version());
-    analyzer_config c;
-    analyzer_config_default(&c);
+    pipeline_config c;
+    pipeline_config_default(&c);
     char err[256] = "";
-    analyzer *a = analyzer_new(&c, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&c, false, err, sizeof err);
     if (a != NULL) {
         printf("profile: %s %s (prefixes: %s)\n", analyzer_profile_name(a),
                analyzer_profile_version(a), analyzer_prefix_source(a));

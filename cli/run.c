@@ -19,8 +19,8 @@
 #include "cli.h"
 #include "cmd_probe.h"
 #include "dissect.h"
+#include "pipeline.h"
 #include "report.h"
-#include "threads.h"
 
 typedef struct run_ctx {
     const cli_options *opt;
@@ -31,66 +31,70 @@ typedef struct run_ctx {
     bool oom;
     cli_progress progress;    // erased before each result so the two never share a line
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
-    cli_limits limits;        // bounds that engaged (stated on stderr at the end)
+    pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
 
-// on_transcript is dissect's callback: the transcript is valid only during the call.
+// The sinks of `dissect` (on_transcript) and `analyze` (on_verdict).
+static bool stop(void *user) {
+    const run_ctx *c = user;
+    return report_write_failed(c->rep);
+}
+
 static void on_transcript(void *user, const tls_transcript *t) {
     run_ctx *c = user;
-    c->transcripts++;
-    cli_limits_note(&c->limits, t);
-    if (c->opt->count != 0 && c->transcripts > c->opt->count) {
-        return;  // -c N: the first N handshakes only
-    }
-    if (c->oom || report_write_failed(c->rep)) {
-        return;  // the run is stopping; the error is reported once at the end
-    }
     cli_progress_end(&c->progress);
     if (c->an == NULL) {
         (void)report_transcript(c->rep, t);
-        return;
     }
-    verdict *v = analyzer_run(c->an, t);
-    if (v == NULL) {
-        c->oom = true;
-        return;
-    }
-    if (verdict_is_failure(v)) {
-        c->failed++;
-    }
-    cli_probe_origin_attach(c->po, v);
-    (void)report_verdict(c->rep, v);
-    verdict_free(v);
 }
 
-static analyzer *open_analyzer_as(const cli_options *o, bool worker) {
-    analyzer_config c;
-    analyzer_config_default(&c);
-    c.no_cross_connection = worker;  // the merge refines from earlier connections, in order
-    c.profile = o->profile;
-    c.ca_file = o->ca_file;
-    c.ca_path = o->ca_path;
-    c.ranges_file = o->ranges_file;
+static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
+    run_ctx *c = user;
+    (void)t;
+    cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
+    cli_probe_origin_attach(c->po, v);
+    (void)report_verdict(c->rep, v);
+    return false;
+}
+
+static void on_single_thread(void *user, uint32_t threads) {
+    (void)user;
+    fprintf(stderr,
+            "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
+            "of processes); analysing with one thread\n",
+            threads);
+}
+
+static void on_progress(void *user, uint64_t bytes_read, uint64_t bytes_total,
+                        uint64_t transcripts) {
+    run_ctx *c = user;
+    cli_progress_tick(&c->progress, bytes_read, bytes_total, transcripts);
+}
+
+void cli_pipeline_config(const cli_options *o, pipeline_config *pc) {
+    pipeline_config_default(pc);
+    pc->limits = (pipeline_limits){o->max_flows, o->max_flow_bytes, o->max_total_bytes};
+    pc->profile = o->profile;
+    pc->ca_file = o->ca_file;
+    pc->ca_path = o->ca_path;
+    pc->ranges_file = o->ranges_file;
+    pc->now = o->now;
     // The default text report prints failures only: succeeded handshakes need no prose.
-    c.quiet_successes = !o->json && o->verbosity < REPORT_VERBOSE && !o->probe_origin;
-    if (o->now != 0) {
-        c.now = o->now;
-    }
+    pc->quiet_successes = !o->json && o->verbosity < REPORT_VERBOSE && !o->probe_origin;
+    pc->count = o->count;
+    pc->threads = o->threads;
+}
+
+static analyzer *open_analyzer(const cli_options *o) {
+    pipeline_config pc;
+    cli_pipeline_config(o, &pc);
     char err[512] = "";
-    analyzer *a = analyzer_new(&c, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&pc, false, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
     return a;
-}
-
-static analyzer *open_analyzer(const cli_options *o) {
-    return open_analyzer_as(o, false);
-}
-
-static analyzer *open_worker_analyzer(const cli_options *o) {
-    return open_analyzer_as(o, true);
 }
 
 // report_input_errors prints each damaged file on stderr (always) and as a JSON error object.
@@ -158,21 +162,6 @@ static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error
     free(errs);
 }
 
-static void config_from_options(const cli_options *o, dissect_config *dc, run_ctx *ctx) {
-    dissect_config_default(dc);
-    if (o->max_flows) {
-        dc->max_flows = o->max_flows;
-    }
-    if (o->max_flow_bytes) {
-        dc->max_flow_bytes = o->max_flow_bytes;
-    }
-    if (o->max_total_bytes) {
-        dc->max_total_bytes = o->max_total_bytes;
-    }
-    dc->on_transcript = on_transcript;
-    dc->user = ctx;
-}
-
 // finish_output flushes stdout and says once why the output could not be written.
 static bool finish_output(run_ctx *c) {
     bool ok = !report_write_failed(c->rep);
@@ -189,25 +178,6 @@ static bool finish_output(run_ctx *c) {
                 saved ? ": " : "", saved ? strerror(saved) : "");
     }
     return ok;
-}
-
-// run_threaded: `analyze --threads N` (cli/threads.c); false when the workers could not start
-// (nothing was read: the caller runs single-threaded).
-static bool run_threaded(run_ctx *c, cap_reader *cr, const dissect_config *dc) {
-    cli_threads_result tr;
-    if (!cli_threads_run(c->opt, cr, dc, open_worker_analyzer, c->an, c->rep, &c->progress, &tr)) {
-        fprintf(stderr,
-                "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
-                "of processes); analysing with one thread\n",
-                c->opt->threads);
-        return false;
-    }
-    c->transcripts += tr.transcripts;
-    c->failed += tr.failed;
-    c->oom |= tr.oom;
-    warn_skipped(c, &tr.stats, c->opt);
-    cli_limits_print(&c->limits, &tr.stats, dc);
-    return true;
 }
 
 int cli_run(const cli_options *o) {
@@ -240,7 +210,10 @@ int cli_run(const cli_options *o) {
             report_free(ctx.rep);
             return TLSDIAG_EXIT_INPUT;
         }
-        if (o->probe_origin && (ctx.po = cli_probe_origin_new(o)) == NULL) {
+        pipeline_config poc;
+        cli_pipeline_config(o, &poc);
+        if (o->probe_origin &&
+            (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return TLSDIAG_EXIT_USAGE;
@@ -250,7 +223,6 @@ int cli_run(const cli_options *o) {
     int status = TLSDIAG_EXIT_OK;
     char err[768] = "";
     cap_reader *cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
-    dissect *d = NULL;
     if (cr == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot open the input");
         report_input_error re = {o->num_files == 1 ? o->files[0] : NULL, 0, 0, err};
@@ -262,27 +234,34 @@ int cli_run(const cli_options *o) {
         goto out;
     }
 
+    pipeline_config pc;
+    cli_pipeline_config(o, &pc);
     dissect_config dc;
-    config_from_options(o, &dc, &ctx);
-    d = dissect_new(&dc);
-    if (d == NULL) {
-        ctx.oom = true;
-        goto out;
-    }
+    pipeline_dissect_config(&pc, &dc);
     cli_progress_init(&ctx.progress, isatty(STDERR_FILENO) == 1);
-    bool threaded = o->threads > 1 && ctx.an != NULL && o->count == 0 && ctx.po == NULL &&
-                    run_threaded(&ctx, cr, &dc);
-    dissect_frame fr;
-    while (!threaded && !ctx.oom && !report_write_failed(ctx.rep) &&
-           (o->count == 0 || ctx.transcripts < o->count) && cap_next(cr, &fr) == 1) {
-        dissect_feed(d, &fr);
-        cli_progress_tick(&ctx.progress, cap_bytes_read(cr), cap_bytes_total(cr), ctx.transcripts);
+    if (ctx.po != NULL) {
+        pc.threads = 1;  // --probe-origin probes from the verdict sink, in one thread
     }
+    pipeline_sinks sinks = {.user = &ctx,
+                            .on_transcript = on_transcript,
+                            .on_verdict = on_verdict,
+                            .stop = stop,
+                            .on_single_thread = on_single_thread};
+    pipeline_source src = {.reader = cr,
+                           .files = o->files,
+                           .num_files = o->num_files,
+                           .filter = o->filter,
+                           .on_progress = on_progress};
+    pipeline_result res;
+    bool ran = pipeline_run(&pc, ctx.an, &src, &sinks, &res);
+    ctx.transcripts = res.transcripts;
+    ctx.failed = res.failed;
+    ctx.oom = res.oom;
     cli_progress_end(&ctx.progress);
-    if (!threaded) {
-        dissect_finish(d);
-        warn_skipped(&ctx, dissect_get_stats(d), o);
-        cli_limits_print(&ctx.limits, dissect_get_stats(d), &dc);
+    if (ran) {
+        ctx.limits = res.engaged;
+        warn_skipped(&ctx, &res.stats, o);
+        cli_limits_print(&ctx.limits, &res.stats, &dc);
     }
     if (cap_num_errors(cr) > 0) {
         report_input_errors(cr, ctx.rep);
@@ -303,7 +282,6 @@ out:
         fputs("tlsdiag: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
-    dissect_free(d);
     cap_close(cr);
     analyzer_free(ctx.an);
     cli_probe_origin_free(ctx.po);

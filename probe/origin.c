@@ -25,8 +25,8 @@ typedef struct po_entry {
 
 struct probe_origin {
     analyzer *an;
-    X509_STORE *store;  // loaded at start: a capture drops privileges before it probes
-    analyzer_config ac;
+    X509_STORE *store;    // loaded at start: a capture drops privileges before it probes
+    pipeline_config cfg;  // the passive run's: trust store, profile, limits
     bool has_target;
     char host[256];
     uint16_t port;
@@ -40,14 +40,14 @@ static int64_t mono_s(void) {
     return ts.tv_sec;
 }
 
-probe_origin *probe_origin_new(const analyzer_config *ac, const char *target, char *err,
+probe_origin *probe_origin_new(const pipeline_config *ac, const char *target, char *err,
                                size_t errlen) {
     probe_origin *po = calloc(1, sizeof *po);
     if (!po) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    po->ac = *ac;
+    po->cfg = *ac;
     if (target && target[0]) {
         if (!probe_parse_target(target, po->host, sizeof po->host, &po->port)) {
             snprintf(err, errlen, "--probe-origin: expected IP:PORT or HOST[:PORT], got '%s'",
@@ -57,7 +57,7 @@ probe_origin *probe_origin_new(const analyzer_config *ac, const char *target, ch
         }
         po->has_target = true;
     }
-    po->an = analyzer_new(ac, err, errlen);
+    po->an = pipeline_analyzer_new(ac, false, err, errlen);
     po->store = po->an ? X509_STORE_new() : NULL;
     bool loaded =
         po->store && (ac->ca_file || ac->ca_path
@@ -101,8 +101,9 @@ static void run_probe(probe_origin *po, const char *host, uint16_t port, const c
     c.host = host;
     c.port = port;
     c.sni = sni ? sni : "";
-    c.ca_file = po->ac.ca_file;
-    c.ca_path = po->ac.ca_path;
+    c.ca_file = po->cfg.ca_file;
+    c.ca_path = po->cfg.ca_path;
+    c.limits = po->cfg.limits;
     char err[256] = "";
     probe_result *r = probe_run_store(po->an, &c, po->store, err, sizeof err);
     bool with13 = false;

@@ -522,22 +522,19 @@ probe_result *probe_run_store(analyzer *a, const probe_config *c, X509_STORE *st
             fs.oom = true;
         }
     }
-    dissect_config dc;
-    dissect_config_default(&dc);
-    dc.on_transcript = on_transcript;
-    dc.user = p;
-    dissect *d = fs.oom ? NULL : dissect_new(&dc);
-    if (d) {
-        for (size_t i = 0; i < fs.n; i++) {
-            dissect_feed(d, &fs.f[i]);
-        }
-        dissect_finish(d);
-        dissect_free(d);
-    }
-    if (!d || p->oom || !p->v) {
+    // The probe's own frames go through the pipeline like a capture's; the transcript is judged
+    // here (on_transcript) because the probe adds the client's view and its method first.
+    pipeline_config plc;
+    pipeline_config_default(&plc);
+    plc.limits = c->limits;
+    pipeline_sinks sinks = {.user = p, .on_transcript = on_transcript};
+    pipeline_source src = {.frames = fs.f, .num_frames = fs.n};
+    pipeline_result pres;
+    bool ran = !fs.oom && pipeline_run(&plc, NULL, &src, &sinks, &pres);
+    if (!ran || p->oom || !p->v) {
         snprintf(err, errlen,
-                 p->v || fs.oom || p->oom || !d ? "out of memory"
-                                                : "the probe's connection left no transcript");
+                 p->v || fs.oom || p->oom || !ran ? "out of memory"
+                                                  : "the probe's connection left no transcript");
         verdict_free(p->v);
         frames_free(&fs);
         pc_result_free(&p->pc);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "analyze.h"
+#include "pipeline.h"
 
 // Protocol versions as a bit set (--origin-protocols, the matrix).
 #define PROBE_VERSION_TABLE(X)   \
@@ -43,16 +44,6 @@ enum {
     PROBE_MAX_MATRIX = 64,
 };
 
-// pipeline_limits: --max-flows, --max-flow-bytes, --max-total-bytes (0: the dissector's
-// default); the same declaration as cli.h's until pipeline/pipeline.h owns it.
-#ifndef TLSDIAG_PIPELINE_LIMITS
-#define TLSDIAG_PIPELINE_LIMITS
-typedef struct pipeline_limits {
-    uint32_t max_flows;
-    uint64_t max_flow_bytes, max_total_bytes;
-} pipeline_limits;
-#endif
-
 typedef struct probe_config {
     const char *host;               // DNS name or IP literal (never NULL)
     uint16_t port;                  // 0: 443
@@ -64,7 +55,7 @@ typedef struct probe_config {
     const char *ca_file, *ca_path;  // the trust store (NULL: system default, like analyze)
     bool no_capture;                // do not try libpcap; use the client's view
     const char *pcap_out;           // -w: write the probe's frames here (NULL: none)
-    pipeline_limits limits;         // --max-flows etc. (not yet applied: pipeline/ will)
+    pipeline_limits limits;         // the dissector's bounds for the probe's frames; 0: defaults
 } probe_config;
 
 typedef struct probe_result {
@@ -141,8 +132,10 @@ bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *m, char 
 typedef struct probe_origin probe_origin;
 
 // probe_origin_new: target "IP:PORT" / "HOST[:PORT]" or NULL (each verdict's server address).
-// ac configures the probe's own analyzer (same trust store and profile as the passive run).
-probe_origin *probe_origin_new(const analyzer_config *ac, const char *target, char *err,
+// ac is the passive run's configuration: the probe's own analyzer is made from it (same trust
+// store and profile; its own, so the probes' handshakes stay out of the run's summary and
+// memory), and its limits bound the probes' dissection.
+probe_origin *probe_origin_new(const pipeline_config *ac, const char *target, char *err,
                                size_t errlen) __attribute__((warn_unused_result));
 // probe_origin_attach probes (at most once per SNI per minute; later verdicts reuse the
 // result) when v failed without a visible chain, and adds the probe's cause, summary and

@@ -171,6 +171,36 @@ static void test_choice(void **state) {
     free_members(&ms);
 }
 
+// The limits reach the bundle's dissector (pipeline_limits): with 200 bytes buffered per flow
+// the chains of mixed.pcap are cut short, so the failures they caused become capture_incomplete
+// (as `analyze --max-flow-bytes 200` says); without the limit they are certificate causes.
+static void test_limits(void **state) {
+    (void)state;
+    char out[256];
+    snprintf(out, sizeof out, "%s/limits.tar.gz", tmpdir);
+    const char *in[] = {PCAP("mixed.pcap")};
+    bundle_options o;
+    opts(&o, out, in, 1);
+    o.limits.max_flow_bytes = 200;
+    bundle_result res;
+    char err[512];
+    assert_int_equal(bundle_write(&o, &res, err, sizeof err), 1);
+    members ms;
+    read_members(out, &ms);
+    const char *js = find(&ms, "findings.json")->data;
+    assert_int_equal(count(js, "\"cause\":\"capture_incomplete\""), 2);
+    assert_null(strstr(js, "\"cause\":\"cert_missing_intermediate\""));
+    free_members(&ms);
+
+    o.limits.max_flow_bytes = 0;  // the default: the chains are whole
+    assert_int_equal(bundle_write(&o, &res, err, sizeof err), 1);
+    read_members(out, &ms);
+    js = find(&ms, "findings.json")->data;
+    assert_int_equal(count(js, "\"cause\":\"capture_incomplete\""), 0);
+    assert_non_null(strstr(js, "\"cause\":\"cert_missing_intermediate\""));
+    free_members(&ms);
+}
+
 // A truncated capture: a complete bundle that names the damage (exit 3).
 static void test_damaged(void **state) {
     (void)state;
@@ -256,6 +286,7 @@ int main(void) {
         cmocka_unit_test(test_members),
         cmocka_unit_test(test_choice),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_no_partial_archive),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

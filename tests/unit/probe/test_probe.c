@@ -285,9 +285,9 @@ static void test_probe_origin_skips_invalid_sni(void **state) {
     (void)state;
     char target[32], err[256] = "";
     snprintf(target, sizeof target, "127.0.0.1:%u", closed_port());
-    analyzer_config ac;
-    analyzer_config_default(&ac);
-    probe_origin *po = probe_origin_new(&ac, target, err, sizeof err);
+    pipeline_config pc;
+    pipeline_config_default(&pc);
+    probe_origin *po = probe_origin_new(&pc, target, err, sizeof err);
     assert_non_null(po);
     verdict *v = calloc(1, sizeof *v);
     assert_non_null(v);

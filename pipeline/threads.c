@@ -1,4 +1,4 @@
-// threads.c — `analyze --threads N`: N dissect+analyze workers, one ordered merge.
+// threads.c — `--threads N` (pipeline_run): N dissect+analyze workers, one ordered merge.
 //
 // One capture file (the usual case): one-pass mode. The file is mapped whole (cap_retain) and
 // read once, a chunk of THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the
@@ -168,7 +168,7 @@ struct thr_ctx {
     bool go;                 // shared-read mode: every worker started (cv_work), reading may begin
     pthread_cond_t cv_room;  // shared-read mode: the merge took verdicts (a worker may go on)
     uint64_t bytes_read;     // shared-read mode: worker 0's reader, for the progress line
-    cli_progress *progress;
+    const pipeline_source *src;  // on_progress, and the paths workers reopen
     // One-pass mode (ctx->mu): chunk k is ring[k % THR_CHUNKS]; chunks [freed, indexed) are in use.
     cap_reader *cr;
     thr_chunk *ring;
@@ -182,9 +182,22 @@ struct thr_ctx {
     uint32_t compact_seq, compact_done;  // compaction requests made / carried out (ctx->mu)
     uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;
-    report *rep;
-    cli_threads_result *out;
+    const pipeline_sinks *sinks;
+    pipeline_result *out;
 };
+
+// stopping: the sinks asked the run to stop (their output failed).
+static bool stopping(const pipeline_sinks *s) {
+    return s->stop != NULL && s->stop(s->user);
+}
+
+// progress_tick: the source's progress callback, if any (lock not held).
+static void progress_tick(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total,
+                          uint64_t handshakes) {
+    if (c->src->on_progress != NULL) {
+        c->src->on_progress(c->sinks->user, bytes_read, bytes_total, handshakes);
+    }
+}
 
 static thr_batch *batch_get(thr_ctx *c) {
     pthread_mutex_lock(&c->mu);
@@ -447,7 +460,8 @@ static void *worker_read_main(void *arg) {
     return NULL;
 }
 
-static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_result *out);
+static void merge_ready(thr_ctx *c, analyzer *main_an, const pipeline_sinks *sinks,
+                        pipeline_result *out);
 
 // merge_turn (one-pass mode, ctx->mu held): report what is ready now. The workers merge in
 // turns: a merging thread of its own had to be woken for every few dozen verdicts, each time
@@ -471,15 +485,15 @@ static void merge_turn(thr_ctx *c) {
     c->merging = true;
     do {
         c->merge_again = false;
-        merge_ready(c, c->main_an, c->rep, c->out);
-        if ((c->oom || report_write_failed(c->rep)) && !c->stop) {
+        merge_ready(c, c->main_an, c->sinks, c->out);
+        if ((c->oom || stopping(c->sinks)) && !c->stop) {
             c->stop = true;
             pthread_cond_broadcast(&c->cv_room);
             pthread_cond_broadcast(&c->cv_work);
         }
         uint64_t bytes = c->bytes_read, handshakes = c->out->transcripts;
         pthread_mutex_unlock(&c->mu);
-        cli_progress_tick(c->progress, bytes, cap_bytes_total(c->cr), handshakes);
+        progress_tick(c, bytes, cap_bytes_total(c->cr), handshakes);
         pthread_mutex_lock(&c->mu);
     } while (c->merge_again);
     c->merging = false;
@@ -738,7 +752,8 @@ static bool item_before(const thr_item *a, const thr_item *b) {
 
 // merge_ready reports every verdict whose place in the order is settled (ctx->mu held; the lock
 // is released while reporting).
-static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_result *out) {
+static void merge_ready(thr_ctx *c, analyzer *main_an, const pipeline_sinks *sinks,
+                        pipeline_result *out) {
     for (;;) {
         thr_worker *best = NULL;
         for (uint32_t i = 0; i < c->n; i++) {
@@ -770,15 +785,16 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
             pthread_cond_broadcast(&c->cv_room);
         }
         pthread_mutex_unlock(&c->mu);
-        cli_progress_end(c->progress);  // erased before each result (as run.c does)
         it->v->conn_id = id;
         out->transcripts++;
+        out->verdicts++;
         if (verdict_is_failure(it->v)) {
             out->failed++;
         }
         analyzer_summary_add(main_an, it->v);
-        if (!report_write_failed(rep)) {
-            (void)report_verdict(rep, it->v);
+        if (!stopping(sinks) && sinks->on_verdict != NULL &&
+            sinks->on_verdict(sinks->user, it->v, NULL)) {
+            it->v = NULL;  // the sink keeps it (the worker frees NULL)
         }
         pthread_mutex_lock(&c->mu);
         // Back to the worker, which frees it in its own thread: freeing here took the lock of
@@ -790,7 +806,7 @@ static void merge_ready(thr_ctx *c, analyzer *main_an, report *rep, cli_threads_
 
 // send hands worker i its current batch (waiting for queue space, merging meanwhile).
 static bool send_batch(thr_ctx *c, uint32_t i, uint32_t upto, bool last, analyzer *main_an,
-                       report *rep, cli_threads_result *out) {
+                       const pipeline_sinks *sinks, pipeline_result *out) {
     thr_worker *w = &c->w[i];
     thr_batch *b = w->cur;
     if (!b && last) {
@@ -806,12 +822,12 @@ static bool send_batch(thr_ctx *c, uint32_t i, uint32_t upto, bool last, analyze
     b->upto = upto;
     b->last = last;
     pthread_mutex_lock(&c->mu);
-    merge_ready(c, main_an, rep, out);
+    merge_ready(c, main_an, sinks, out);
     while (w->in_depth >= THR_QUEUE_DEPTH) {
         c->main_waiting = true;
         pthread_cond_wait(&c->cv_main, &c->mu);
         c->main_waiting = false;
-        merge_ready(c, main_an, rep, out);
+        merge_ready(c, main_an, sinks, out);
     }
     if (w->in_tail) {
         w->in_tail->next = b;
@@ -828,10 +844,10 @@ static bool send_batch(thr_ctx *c, uint32_t i, uint32_t upto, bool last, analyze
 
 // add_frame copies fr into worker i's batch; false when out of memory.
 static bool add_frame(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer *main_an,
-                      report *rep, cli_threads_result *out) {
+                      const pipeline_sinks *sinks, pipeline_result *out) {
     thr_worker *w = &c->w[i];
     if (w->cur && (w->cur->n == THR_BATCH_FRAMES || w->cur->cap - w->cur->used < fr->caplen)) {
-        if (!send_batch(c, i, fr->frame_no - 1, false, main_an, rep, out)) {
+        if (!send_batch(c, i, fr->frame_no - 1, false, main_an, sinks, out)) {
             return false;
         }
     }
@@ -859,11 +875,11 @@ static bool add_frame(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer 
 // add_clock notes a frame of another shard in worker i's batch: its time moves that worker's
 // capture clock. false when out of memory.
 static bool add_clock(thr_ctx *c, uint32_t i, const dissect_frame *fr, analyzer *main_an,
-                      report *rep, cli_threads_result *out) {
+                      const pipeline_sinks *sinks, pipeline_result *out) {
     thr_worker *w = &c->w[i];
     // (the reader hands every batch over each THR_TICK_FRAMES frames: this is a backstop)
     if (w->cur && w->cur->nclock == THR_TICK_FRAMES &&
-        !send_batch(c, i, fr->frame_no - 1, false, main_an, rep, out)) {
+        !send_batch(c, i, fr->frame_no - 1, false, main_an, sinks, out)) {
         return false;
     }
     if (!w->cur && !(w->cur = batch_get(c))) {
@@ -935,7 +951,7 @@ static void ctx_free(thr_ctx *c) {
 }
 
 // all_regular_files: every input can be opened again by each worker (not stdin, not a pipe).
-static bool all_regular_files(const cli_options *o) {
+static bool all_regular_files(const pipeline_source *o) {
     for (size_t i = 0; i < o->num_files; i++) {
         struct stat st;
         if (strcmp(o->files[i], "-") == 0 || stat(o->files[i], &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -970,12 +986,12 @@ static bool start_workers(thr_ctx *c, void *(*fn)(void *)) {
 
 // merge_to_end merges and reports until every worker is done, then joins them (the workers read
 // the input themselves: shared-read and one-pass modes).
-static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *rep,
-                         cli_progress *progress, cli_threads_result *out) {
+static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, const pipeline_sinks *sinks,
+                         pipeline_result *out) {
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        merge_ready(c, main_an, rep, out);
-        if ((c->oom || report_write_failed(rep)) && !c->stop) {
+        merge_ready(c, main_an, sinks, out);
+        if ((c->oom || stopping(sinks)) && !c->stop) {
             c->stop = true;
             pthread_cond_broadcast(&c->cv_room);
             pthread_cond_broadcast(&c->cv_work);
@@ -993,7 +1009,7 @@ static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *
         c->unmerged = 0;
         uint64_t bytes = c->bytes_read;
         pthread_mutex_unlock(&c->mu);
-        cli_progress_tick(progress, bytes, cap_bytes_total(cr), out->transcripts);
+        progress_tick(c, bytes, cap_bytes_total(cr), out->transcripts);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
@@ -1006,8 +1022,8 @@ static void merge_to_end(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *
 
 // run_shared_read: the workers read the input themselves, each its own reader; this thread
 // merges (see the top).
-static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, analyzer *main_an,
-                            report *rep, cli_progress *progress, cli_threads_result *out) {
+static bool run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr, analyzer *main_an,
+                            const pipeline_sinks *sinks, pipeline_result *out) {
     for (uint32_t i = 0; i < c->n; i++) {
         thr_worker *w = &c->w[i];
         if (i == 0) {
@@ -1023,17 +1039,17 @@ static bool run_shared_read(thr_ctx *c, const cli_options *o, cap_reader *cr, an
     if (!start_workers(c, worker_read_main)) {
         return false;
     }
-    merge_to_end(c, cr, main_an, rep, progress, out);
+    merge_to_end(c, cr, main_an, sinks, out);
     return true;
 }
 
 // run_one_pass: the workers read the one input file in turns (worker_pass_main); this thread
 // merges. false before anything was read when the ring cannot be allocated.
-static bool run_one_pass(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *rep,
-                         cli_threads_result *out) {
+static bool run_one_pass(thr_ctx *c, cap_reader *cr, analyzer *main_an, const pipeline_sinks *sinks,
+                         pipeline_result *out) {
     c->cr = cr;
     c->main_an = main_an;
-    c->rep = rep;
+    c->sinks = sinks;
     c->out = out;
     c->ring = calloc(THR_CHUNKS, sizeof *c->ring);
     if (!c->ring || !start_workers(c, worker_pass_main)) {
@@ -1045,15 +1061,16 @@ static bool run_one_pass(thr_ctx *c, cap_reader *cr, analyzer *main_an, report *
         sum_stats(&out->stats, &c->w[i].stats);
     }
     pthread_mutex_lock(&c->mu);
-    merge_ready(c, main_an, rep, out);  // every worker is done: the rest is ready
+    merge_ready(c, main_an, sinks, out);  // every worker is done: the rest is ready
     pthread_mutex_unlock(&c->mu);
     out->oom = c->oom;
     return true;
 }
 
-bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config *dc,
-                     analyzer *(*new_analyzer)(const cli_options *o), analyzer *main_an,
-                     report *rep, cli_progress *progress, cli_threads_result *out) {
+bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
+                          const dissect_config *dc, analyzer *main_an, const pipeline_sinks *sinks,
+                          pipeline_result *out) {
+    cap_reader *cr = o->reader;
     memset(out, 0, sizeof *out);
     // Verdicts are allocated by a worker and freed here: with glibc's default 128 KiB trim
     // threshold the worker arenas shrank and regrew all the time (a third of the CPU time was
@@ -1061,8 +1078,9 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     (void)mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
     thr_ctx c;
     memset(&c, 0, sizeof c);
-    c.n = o->threads;
-    c.progress = progress;
+    c.n = cfg->threads;
+    c.src = o;
+    c.sinks = sinks;
     c.w = aligned_alloc(128, c.n * sizeof *c.w);  // sizeof is a multiple of the alignment
     if (c.w) {
         memset(c.w, 0, c.n * sizeof *c.w);
@@ -1083,15 +1101,16 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
         dissect_config wc = *dc;
         wc.on_transcript = worker_transcript;
         wc.user = w;
-        w->an = new_analyzer(o);
+        char err[512];
+        w->an = pipeline_analyzer_new(cfg, true, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
     }
     bool one_pass = ok && cap_retain(cr);
     if (one_pass || (ok && all_regular_files(o))) {
-        bool ran = one_pass ? run_one_pass(&c, cr, main_an, rep, out)
-                            : run_shared_read(&c, o, cr, main_an, rep, progress, out);
+        bool ran = one_pass ? run_one_pass(&c, cr, main_an, sinks, out)
+                            : run_shared_read(&c, o, cr, main_an, sinks, out);
         ctx_free(&c);
         if (!ran) {
             memset(out, 0, sizeof *out);
@@ -1105,7 +1124,7 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     if (!ok) {
         // Stop the workers that did start: the empty end batch each (it cannot fail).
         for (uint32_t i = 0; i < c.n; i++) {
-            if (c.w[i].started && send_batch(&c, i, 0, true, main_an, rep, out)) {
+            if (c.w[i].started && send_batch(&c, i, 0, true, main_an, sinks, out)) {
                 pthread_join(c.w[i].tid, NULL);
             }
         }
@@ -1119,14 +1138,14 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
     uint32_t last_frame = 0, since_tick = 0;
     bool oom = false;
     int r;
-    while (!oom && !c.oom && !report_write_failed(rep) &&
-           (o->count == 0 || out->transcripts < o->count) && (r = cap_next(cr, &fr)) != 0) {
+    while (!oom && !c.oom && !stopping(sinks) &&
+           (cfg->count == 0 || out->transcripts < cfg->count) && (r = cap_next(cr, &fr)) != 0) {
         if (r == 1) {
             uint32_t h = 0;
             uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c.n : 0;
-            oom = !add_frame(&c, i, &fr, main_an, rep, out);
+            oom = !add_frame(&c, i, &fr, main_an, sinks, out);
             for (uint32_t j = 0; j < c.n && !oom; j++) {
-                oom = j != i && !add_clock(&c, j, &fr, main_an, rep, out);
+                oom = j != i && !add_clock(&c, j, &fr, main_an, sinks, out);
             }
             last_frame = fr.frame_no;
             since_tick++;
@@ -1134,20 +1153,20 @@ bool cli_threads_run(const cli_options *o, cap_reader *cr, const dissect_config 
         if (r == 2 || since_tick >= THR_TICK_FRAMES) {
             since_tick = 0;
             for (uint32_t i = 0; i < c.n && !oom; i++) {
-                oom = !send_batch(&c, i, last_frame, false, main_an, rep, out);
+                oom = !send_batch(&c, i, last_frame, false, main_an, sinks, out);
             }
         }
-        cli_progress_tick(progress, cap_bytes_read(cr), cap_bytes_total(cr), out->transcripts);
+        progress_tick(&c, cap_bytes_read(cr), cap_bytes_total(cr), out->transcripts);
     }
     for (uint32_t i = 0; i < c.n; i++) {
         // With no batch being filled this sends the preallocated end batch: it cannot fail.
-        if (!send_batch(&c, i, last_frame, true, main_an, rep, out)) {
+        if (!send_batch(&c, i, last_frame, true, main_an, sinks, out)) {
             oom = true;
         }
     }
     pthread_mutex_lock(&c.mu);
     for (;;) {
-        merge_ready(&c, main_an, rep, out);
+        merge_ready(&c, main_an, sinks, out);
         bool all_done = true;
         for (uint32_t i = 0; i < c.n; i++) {
             all_done &= c.w[i].done && !c.w[i].out_head;

@@ -1,0 +1,195 @@
+// pipeline.c — the one loop: frames into the dissector, transcripts to the analyzer, results to
+// the sinks; and the one place dissect_config and analyzer_config are filled from settings.
+#include "pipeline.h"
+#include "threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+    pipeline_config cfg;
+    analyzer *an;  // borrowed; NULL: transcripts only
+    pipeline_sinks sinks;
+    dissect_config dc;
+    dissect *d;
+    pipeline_result res;
+};
+
+void pipeline_config_default(pipeline_config *c) {
+    memset(c, 0, sizeof *c);
+}
+
+analyzer *pipeline_analyzer_new(const pipeline_config *c, bool worker, char *err, size_t errlen) {
+    analyzer_config ac;
+    analyzer_config_default(&ac);
+    ac.no_cross_connection = worker;  // the merge refines from earlier connections, in order
+    if (c->profile != NULL) {
+        ac.profile = c->profile;
+    }
+    ac.ca_file = c->ca_file;
+    ac.ca_path = c->ca_path;
+    ac.ranges_file = c->ranges_file;
+    ac.quiet_successes = c->quiet_successes;
+    if (c->now != 0) {
+        ac.now = c->now;
+    }
+    return analyzer_new(&ac, err, errlen);
+}
+
+void pipeline_dissect_config(const pipeline_config *c, dissect_config *out) {
+    dissect_config_default(out);
+    if (c->limits.max_flows != 0) {
+        out->max_flows = c->limits.max_flows;
+    }
+    if (c->limits.max_flow_bytes != 0) {
+        out->max_flow_bytes =
+            c->limits.max_flow_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)c->limits.max_flow_bytes;
+    }
+    if (c->limits.max_total_bytes != 0) {
+        out->max_total_bytes = c->limits.max_total_bytes;
+    }
+}
+
+static bool stopping(const pipeline *p) {
+    return p->res.oom || (p->sinks.stop != NULL && p->sinks.stop(p->sinks.user));
+}
+
+// note_engaged counts the bounds a transcript shows were applied to its connection.
+static void note_engaged(pipeline_engaged *e, const tls_transcript *t) {
+    e->evicted += t->quality.evicted && !t->quality.idle;
+    e->idle += t->quality.idle;
+    e->overlaps += t->quality.overlap_conflicts > 0;
+    e->many_records +=
+        t->records[0] > PIPELINE_MANY_RECORDS || t->records[1] > PIPELINE_MANY_RECORDS;
+}
+
+// on_transcript is dissect's callback: t is valid only during the call.
+static void on_transcript(void *user, const tls_transcript *t) {
+    pipeline *p = user;
+    p->res.transcripts++;
+    note_engaged(&p->res.engaged, t);
+    if (p->cfg.count != 0 && p->res.transcripts > p->cfg.count) {
+        return;  // -c N: the first N transcripts only
+    }
+    if (stopping(p)) {
+        return;  // the run is stopping; the caller reports why once at the end
+    }
+    if (p->sinks.on_transcript != NULL) {
+        p->sinks.on_transcript(p->sinks.user, t);
+    }
+    if (p->an == NULL) {
+        return;
+    }
+    verdict *v = analyzer_run(p->an, t);
+    if (v == NULL) {
+        p->res.oom = true;
+        return;
+    }
+    p->res.verdicts++;
+    p->res.failed += verdict_is_failure(v);
+    if (p->sinks.on_verdict == NULL || !p->sinks.on_verdict(p->sinks.user, v, t)) {
+        verdict_free(v);
+    }
+}
+
+static void on_record(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off, uint32_t len,
+                      uint8_t content_type, bool app_data) {
+    pipeline *p = user;
+    p->sinks.on_record(p->sinks.user, conn_id, dir, stream_off, len, content_type, app_data);
+}
+
+pipeline *pipeline_new(const pipeline_config *c, analyzer *an, const pipeline_sinks *sinks) {
+    pipeline *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        return NULL;
+    }
+    p->cfg = *c;
+    p->an = an;
+    p->sinks = *sinks;
+    pipeline_dissect_config(c, &p->dc);
+    p->dc.on_transcript = on_transcript;
+    p->dc.on_record = sinks->on_record != NULL ? on_record : NULL;
+    p->dc.user = p;
+    p->d = dissect_new(&p->dc);
+    if (p->d == NULL) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+bool pipeline_feed(pipeline *p, const dissect_frame *fr) {
+    if (p->sinks.on_frame != NULL) {
+        p->sinks.on_frame(p->sinks.user, fr);
+    }
+    dissect_feed(p->d, fr);
+    return !stopping(p) && (p->cfg.count == 0 || p->res.transcripts < p->cfg.count);
+}
+
+const pipeline_result *pipeline_finish(pipeline *p) {
+    dissect_finish(p->d);
+    p->res.stats = *dissect_get_stats(p->d);
+    return &p->res;
+}
+
+const pipeline_result *pipeline_result_so_far(const pipeline *p) {
+    return &p->res;
+}
+
+const dissect_config *pipeline_dissect_config_used(const pipeline *p) {
+    return &p->dc;
+}
+
+dissect *pipeline_live_dissector(pipeline *p) {
+    return p->d;
+}
+
+const dissect_stats *pipeline_stats(const pipeline *p) {
+    return dissect_get_stats(p->d);
+}
+
+void pipeline_free(pipeline *p) {
+    if (p == NULL) {
+        return;
+    }
+    dissect_free(p->d);
+    free(p);
+}
+
+bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source *src,
+                  const pipeline_sinks *sinks, pipeline_result *out) {
+    if (c->threads > 1 && an != NULL && c->count == 0 && src->reader != NULL) {
+        dissect_config dc;
+        pipeline_dissect_config(c, &dc);
+        if (pipeline_threads_run(c, src, &dc, an, sinks, out)) {
+            return true;
+        }
+        if (sinks->on_single_thread != NULL) {
+            sinks->on_single_thread(sinks->user, c->threads);
+        }
+    }
+    pipeline *p = pipeline_new(c, an, sinks);
+    if (p == NULL) {
+        memset(out, 0, sizeof *out);
+        out->oom = true;
+        return false;
+    }
+    bool more = !stopping(p) && (c->count == 0 || p->res.transcripts < c->count);
+    if (src->reader != NULL) {
+        dissect_frame fr;
+        while (more && cap_next(src->reader, &fr) == 1) {
+            more = pipeline_feed(p, &fr);
+            if (src->on_progress != NULL) {
+                src->on_progress(sinks->user, cap_bytes_read(src->reader),
+                                 cap_bytes_total(src->reader), p->res.transcripts);
+            }
+        }
+    } else {
+        for (size_t i = 0; more && i < src->num_frames; i++) {
+            more = pipeline_feed(p, &src->frames[i]);
+        }
+    }
+    *out = *pipeline_finish(p);
+    pipeline_free(p);
+    return true;
+}
