@@ -3,10 +3,8 @@
 #   build/       normal build: every CTest test (units, end-to-end scripts, corpus, valgrind)
 #   build-asan/  ASan+UBSan build: the same tests again (valgrind excluded)
 #   build-clang/ clang build of the whole tree (-Werror: clang warns where gcc does not): units
-#   build-tsan/  ThreadSanitizer build of the binary: the --threads stress test (every mode),
-#                smaller (STRESS_*: a TSan run is ~10x slower). Not test_cli: its 300,000-SYN
-#                file makes --threads hold every open connection's verdict at the end (GBs,
-#                times TSan's shadow: the OOM killer), a known memory bound still to fix
+#   build-tsan/  ThreadSanitizer build of the binary: the --threads stress test (every mode,
+#                the cut-short file included), smaller (STRESS_*: a TSan run is ~10x slower)
 #   build-fuzz/  clang libFuzzer build: each fuzz target for FUZZ_SECONDS (default 15) from the
 #                committed seeds, plus the replay of every seed and regression input
 # Every test has a time limit (CTest --timeout), so a hung peer fails the run instead of hanging it.
