@@ -129,7 +129,9 @@ static int find_conn(const bundle_run *r, uint64_t conn_id) {
 }
 
 bool bundle_range_add(bundle_range **v, size_t *n, size_t *cap, uint64_t off, uint64_t len) {
-    for (size_t i = 0; i < *n; i++) {
+    // Records arrive in stream order: a range past the last one is new without a look back
+    // (the scan, for the rest, kept a long connection from costing n² here).
+    for (size_t i = 0; i < *n && (*v)[*n - 1].off >= off; i++) {
         if ((*v)[i].off == off) {
             return true;  // a retransmission of the same record or segment
         }
