@@ -1,0 +1,306 @@
+// selfread.c — `--threads N` when every worker can read the input itself (regular files).
+//
+// One capture file (the usual case): one-pass mode. The file is mapped whole (cap_retain) and
+// read once, a chunk of THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the
+// end of what has been read; reading a chunk means hashing each frame's connection to its shard
+// (dissect_frame_flow_hash). Every worker goes through every chunk: it dissects its shard's
+// frames straight from the mapping and only moves its clock for the others. The workers also
+// merge and report in turns (thr_merge_turn). Nothing is copied, no thread waits for another in
+// the common case, and the calling thread only joins them. Pages every worker is past are given
+// back (cap_release), so the resident size stays bounded (bench/NOTES.md, round 3).
+//
+// Several files: shared-read mode. Each worker reads the inputs through its own cap_reader (the
+// k-way merge of the files) and dissects the frames of its shard; the calling thread merges
+// (merge_to_end).
+#include <stdlib.h>
+
+#include "thr.h"
+
+// worker_read_main (shared-read mode): read everything, dissect this worker's shard, thr_publish
+// every THR_TICK_FRAMES frames read; wait while THR_MAX_PENDING verdicts await the merge.
+static void *worker_read_main(void *arg) {
+    thr_worker *w = arg;
+    thr_ctx *c = w->ctx;
+    dissect_frame fr;
+    uint32_t last_frame = 0, since_tick = 0;
+    pthread_mutex_lock(&c->mu);
+    while (!c->go) {
+        pthread_cond_wait(&c->cv_work, &c->mu);
+    }
+    bool stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    while (!stop && cap_next(w->cr, &fr) == 1) {
+        uint32_t h = 0;
+        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+        if (i == w->idx) {
+            thr_feed_own(w, &fr);
+        } else {
+            w->emit = fr.frame_no;  // an idle connection reported now belongs at this frame
+            dissect_clock_only(w->d, fr.ts_ns);
+        }
+        last_frame = fr.frame_no;
+        if (++since_tick < THR_PUBLISH_FRAMES) {
+            continue;
+        }
+        since_tick = 0;
+        pthread_mutex_lock(&c->mu);
+        thr_publish(w, last_frame, false);
+        if (w->idx == 0) {
+            c->bytes_read = cap_bytes_read(w->cr);
+        }
+        // Wake the merger for a handful of verdicts, not for every publication (each wake-up is
+        // two context switches), and always before waiting for room.
+        if (c->main_waiting &&
+            (c->unmerged >= THR_WAKE_VERDICTS || w->npending >= THR_MAX_PENDING)) {
+            pthread_cond_signal(&c->cv_main);
+        }
+        while (w->npending >= THR_MAX_PENDING && !c->stop) {
+            pthread_cond_wait(&c->cv_room, &c->mu);
+        }
+        stop = c->stop;
+        thr_item *ret = w->ret_head;
+        w->ret_head = NULL;
+        pthread_mutex_unlock(&c->mu);
+        thr_free_items(ret);
+    }
+    w->emit = THR_EMIT_END;
+    if (!stop) {
+        thr_finish(w, last_frame);
+    }
+    pthread_mutex_lock(&c->mu);
+    thr_publish(w, last_frame, true);
+    if (w->idx == 0) {
+        c->bytes_read = cap_bytes_read(w->cr);
+    }
+    pthread_cond_signal(&c->cv_main);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+// merge_to_end merges and reports until every worker is done, then joins them (the workers read
+// the input themselves: shared-read and one-pass modes).
+static void merge_to_end(thr_ctx *c, cap_reader *cr, pipeline_result *out) {
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        thr_merge_ready(c);
+        if ((c->oom || thr_stopping(c->sinks)) && !c->stop) {
+            c->stop = true;
+            pthread_cond_broadcast(&c->cv_room);
+            pthread_cond_broadcast(&c->cv_work);
+        }
+        bool all_done = true;
+        for (uint32_t i = 0; i < c->n; i++) {
+            all_done &= c->w[i].done && !c->w[i].out_head;
+        }
+        if (all_done) {
+            break;
+        }
+        c->main_waiting = true;
+        pthread_cond_wait(&c->cv_main, &c->mu);
+        c->main_waiting = false;
+        c->unmerged = 0;
+        uint64_t bytes = c->bytes_read;
+        pthread_mutex_unlock(&c->mu);
+        thr_progress(c, bytes, cap_bytes_total(cr), out->transcripts);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    for (uint32_t i = 0; i < c->n; i++) {
+        pthread_join(c->w[i].tid, NULL);
+        thr_sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
+    }
+    out->oom = c->oom;
+}
+
+// thr_run_shared_read: the workers read the input themselves, each its own reader; this thread
+// merges (see the top).
+bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
+                         pipeline_result *out) {
+    for (uint32_t i = 0; i < c->n; i++) {
+        thr_worker *w = &c->w[i];
+        if (i == 0) {
+            w->cr = cr;
+        } else {
+            char err[512];
+            w->cr = cap_open(o->files, o->num_files, o->filter, err, sizeof err);
+            if (!w->cr) {
+                return false;
+            }
+        }
+    }
+    if (!thr_start_workers(c, worker_read_main)) {
+        return false;
+    }
+    merge_to_end(c, cr, out);
+    return true;
+}
+
+// read_chunk fills chunk k from the reader and hashes each frame to its shard (the caller holds
+// the reading role, not the lock).
+static void read_chunk(thr_ctx *c, thr_chunk *k) {
+    thr_frame tmp[THR_CHUNK_FRAMES];
+    uint16_t count[THR_MAX_WORKERS] = {0};
+    uint32_t n = 0;
+    dissect_frame fr;
+    k->last = false;
+    uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
+    while (n < THR_CHUNK_FRAMES && cap_mark(c->cr) < end) {
+        if (cap_next(c->cr, &fr) != 1) {
+            k->last = true;
+            break;
+        }
+        uint32_t h = 0;
+        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0);
+        k->shard[n] = s;
+        k->frame_no[n] = fr.frame_no;
+        k->ts_ns[n] = fr.ts_ns;
+        tmp[n++] = (thr_frame){fr.data, fr.caplen, fr.len, fr.linktype};
+        count[s]++;
+    }
+    uint16_t pos[THR_MAX_WORKERS];
+    for (uint32_t s = 0, sum = 0; s < c->n; s++) {
+        k->start[s] = pos[s] = (uint16_t)sum;
+        sum += count[s];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        k->fr[pos[k->shard[i]]++] = tmp[i];
+    }
+    k->n = n;
+    k->mark = cap_mark(c->cr);
+    k->left = c->n;
+}
+
+// worker_pass_main (one-pass mode): the input is read once, a chunk of frames at a time, by
+// whichever worker has fewer than THR_LOOKAHEAD chunks ahead of it (the one in front: reading
+// slows it down, so the role moves between the workers and the work evens out). Every worker
+// goes through every chunk in order: it dissects its shard's frames and only moves its clock for
+// the others. The frames' bytes are not copied: the file stays mapped until every worker is past
+// them (cap_retain); then the reader gives the pages back (cap_release).
+static void *worker_pass_main(void *arg) {
+    thr_worker *w = arg;
+    thr_ctx *c = w->ctx;
+    uint32_t last_frame = 0;
+    pthread_mutex_lock(&c->mu);
+    while (!c->go) {
+        pthread_cond_wait(&c->cv_work, &c->mu);
+    }
+    for (;;) {
+        bool have = false;
+        while (!c->stop) {
+            if (!c->reading && !c->input_end && c->indexed - c->freed < THR_CHUNKS &&
+                c->indexed - w->next < THR_LOOKAHEAD) {
+                c->reading = true;
+                uint64_t seq = c->indexed, free_mark = c->free_mark;
+                pthread_mutex_unlock(&c->mu);
+                if (free_mark >= c->released + THR_RELEASE_BYTES) {
+                    cap_release(c->cr, free_mark);
+                    c->released = free_mark;
+                }
+                thr_chunk *k = &c->ring[seq % THR_CHUNKS];
+                read_chunk(c, k);
+                uint64_t bytes = cap_bytes_read(c->cr);
+                pthread_mutex_lock(&c->mu);
+                c->bytes_read = bytes;
+                c->indexed = seq + 1;
+                c->input_end = k->last;
+                c->reading = false;
+                pthread_cond_broadcast(&c->cv_work);
+                continue;
+            }
+            if (w->next < c->indexed) {
+                have = true;
+                break;
+            }
+            if (c->input_end) {
+                break;
+            }
+            pthread_cond_wait(&c->cv_work, &c->mu);
+        }
+        if (!have) {
+            break;  // every chunk done, or stopped
+        }
+        thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
+        pthread_mutex_unlock(&c->mu);
+        const thr_frame *own = &k->fr[k->start[w->idx]];
+        for (uint32_t i = 0; i < k->n; i++) {
+            if (k->shard[i] == w->idx) {
+                dissect_frame fr = {own->linktype, own->caplen, own->len,
+                                    own->data,     k->ts_ns[i], k->frame_no[i]};
+                own++;
+                thr_feed_own(w, &fr);
+            } else {
+                w->emit = k->frame_no[i];  // an idle connection reported now belongs here
+                dissect_clock_only(w->d, k->ts_ns[i]);
+            }
+        }
+        if (k->n) {
+            last_frame = k->frame_no[k->n - 1];
+        }
+        bool last = k->last;
+        pthread_mutex_lock(&c->mu);
+        w->next++;
+        if (--k->left == 0) {
+            bool room = c->indexed - c->freed == THR_CHUNKS;
+            while (c->freed < c->indexed && c->ring[c->freed % THR_CHUNKS].left == 0) {
+                c->free_mark = c->ring[c->freed % THR_CHUNKS].mark;
+                c->freed++;
+            }
+            if (room) {
+                pthread_cond_broadcast(&c->cv_work);  // a worker may read on
+            }
+        }
+        if (last) {
+            break;
+        }
+        thr_publish(w, last_frame, false);
+        thr_merge_turn(c);
+        while (w->npending >= THR_MAX_PENDING && !c->stop) {
+            pthread_cond_wait(&c->cv_room, &c->mu);  // the others are behind: they merge
+            thr_merge_turn(c);
+        }
+        thr_item *ret = w->ret_head;
+        w->ret_head = NULL;
+        pthread_mutex_unlock(&c->mu);
+        thr_free_items(ret);
+        pthread_mutex_lock(&c->mu);
+    }
+    bool stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    w->emit = THR_EMIT_END;
+    if (!stop) {
+        thr_finish(w, last_frame);
+    }
+    pthread_mutex_lock(&c->mu);
+    thr_publish(w, last_frame, true);
+    thr_merge_turn(c);
+    pthread_cond_broadcast(&c->cv_room);  // a worker waiting for room need not wait for this one
+    pthread_mutex_unlock(&c->mu);
+    // Verdicts own their memory: the dissector and analyzer go now, in parallel with the others,
+    // rather than one after the other once all are joined.
+    w->stats = *dissect_get_stats(w->d);
+    dissect_free(w->d);
+    w->d = NULL;
+    analyzer_free(w->an);
+    w->an = NULL;
+    return NULL;
+}
+
+// thr_run_one_pass: the workers read the one input file in turns (worker_pass_main); this thread
+// merges. false before anything was read when the ring cannot be allocated.
+bool thr_run_one_pass(thr_ctx *c, cap_reader *cr, pipeline_result *out) {
+    c->cr = cr;
+    c->ring = calloc(THR_CHUNKS, sizeof *c->ring);
+    if (!c->ring || !thr_start_workers(c, worker_pass_main)) {
+        cap_unretain(cr);  // nothing was read: the caller reads the file with one thread
+        return false;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        pthread_join(c->w[i].tid, NULL);
+        thr_sum_stats(&out->stats, &c->w[i].stats);
+    }
+    pthread_mutex_lock(&c->mu);
+    thr_merge_ready(c);  // every worker is done: the rest is ready
+    pthread_mutex_unlock(&c->mu);
+    out->oom = c->oom;
+    return true;
+}

@@ -1,0 +1,204 @@
+// thr.h — `--threads N`, internal to pipeline/: the state the driver (threads.c), the workers
+// (workq.c, onepass.c) and the ordered merge (merge.c) share, and who may touch it when.
+//
+// The lock rules, in one place (each field below says which rule holds for it):
+//   ctx->mu     guards every field marked (mu): the queues, the published verdicts, the marks,
+//               the creation frames, the chunk ring's indices and the stop/oom flags.
+//   (own)       a worker's own thread only, no lock: its dissector, analyzer and local lists.
+//   (reader)    the calling thread only (the reader of workq.c's queued mode).
+//   (role)      whoever holds a role taken under mu: `reading` (one-pass: only the reading
+//               worker touches ctx->cr) or `merging` (one-pass: only the merging worker reports).
+// Three condition variables, all with ctx->mu:
+//   cv_work  workers wait on it for input: a batch queued (workq.c, the reader broadcasts),
+//            `go` (threads.c), a chunk read or ring space freed (onepass.c), or `stop`.
+//   cv_main  the calling thread waits on it (for queue space, for verdicts to merge, for the end);
+//            workers signal it after publishing or taking a batch, only when main_waiting is
+//            set (a signal costs two context switches) and always with their last publication.
+//   cv_room  a worker with THR_MAX_PENDING verdicts unmerged waits on it; merge_ready broadcasts
+//            when it takes that worker below the bound, and `stop` and a finished one-pass worker
+//            broadcast too.
+#ifndef TLSDIAG_PIPELINE_THR_H
+#define TLSDIAG_PIPELINE_THR_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "threads.h"
+
+enum {
+    THR_MAX_WORKERS = 64,         // --threads at most (cli/options.c)
+    THR_CHUNK_FRAMES = 256,       // one-pass mode: frames per chunk, at most
+    THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
+                                  // may end past it): bounds the mapped pages the ring holds
+    THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
+    THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
+    THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
+    THR_MAX_PENDING = 96,      // shared-read, one-pass: verdicts a worker may hold before the merge
+    THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
+    THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
+    THR_BATCH_FRAMES = 256,
+    THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
+    THR_QUEUE_DEPTH = 4,
+    THR_TICK_FRAMES = 2048,
+};
+
+#define THR_EMIT_END UINT32_MAX  // dissect_finish: after every frame
+
+// thr_batch (queued mode): frames the reader copied for one worker. Filled by the reader
+// (reader), owned by the worker once queued, back in ctx->pool (mu) when done.
+typedef struct thr_batch {
+    struct thr_batch *next;
+    uint32_t n;
+    uint32_t upto;  // frame number read last when the batch was sent
+    bool last;      // the input ended: run dissect_finish after these frames
+    size_t used, cap;
+    uint8_t *buf;
+    dissect_frame fr[THR_BATCH_FRAMES];
+    uint32_t nclock;
+    struct {
+        uint32_t frame_no;
+        int64_t ts_ns;
+    } clock[THR_TICK_FRAMES];  // the other shards' frames, for dissect_clock_only (ascending)
+} thr_batch;
+
+// thr_item: one verdict on its way from a worker to the merge. Made by the worker (own), handed
+// to the merge by publish (mu), back to the worker by merge_ready to be freed (ret_head, mu).
+typedef struct thr_item {
+    struct thr_item *next;
+    verdict *v;
+    uint32_t emit;
+    uint32_t first_frame;
+    uint32_t last_frame;  // the connection's last frame (item_before: ties at one emit)
+} thr_item;
+
+// One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
+// Every worker goes through every frame's shard, time and number (13 bytes a frame); the rest
+// is grouped by shard, so that a worker reads only its own frames' lines (each line read here was
+// written on another core: the first layout, a whole dissect_frame per frame for everyone, cost
+// two line transfers a frame).
+typedef struct thr_frame {
+    const uint8_t *data;
+    uint32_t caplen, len;
+    int32_t linktype;
+} thr_frame;
+
+// thr_chunk: written by the reading worker (role) before `indexed` passes it, read-only for
+// every worker after, reused once every worker is done with it (`left`, mu).
+typedef struct thr_chunk {
+    uint32_t n;
+    uint32_t left;                    // workers that have not finished it (mu)
+    uint64_t mark;                    // cap_mark after its last frame
+    bool last;                        // the input ended after these frames
+    uint16_t start[THR_MAX_WORKERS];  // shard s's frames: fr[start[s] ...], in input order
+    uint8_t shard[THR_CHUNK_FRAMES];
+    uint32_t frame_no[THR_CHUNK_FRAMES];
+    int64_t ts_ns[THR_CHUNK_FRAMES];
+    thr_frame fr[THR_CHUNK_FRAMES];
+} thr_chunk;
+
+typedef struct thr_ctx thr_ctx;
+
+// Each worker's struct sits on its own cache lines: the workers write theirs for every frame
+// (emit) and verdict, and adjacent structs shared lines between the two cores.
+typedef struct __attribute__((aligned(128))) thr_worker {
+    thr_ctx *ctx;
+    pthread_t tid;
+    bool started;
+    uint32_t idx;
+    cap_reader *cr;  // shared-read mode: this worker's own reader of the input (NULL otherwise)
+    uint64_t next;   // one-pass mode: sequence number of the next chunk to dissect (mu)
+    dissect_stats stats;   // one-pass mode: the dissector's, kept when the worker frees it
+    uint32_t npending;     // verdicts published and not yet merged (mu)
+    uint32_t nloc;         // verdicts in loc_head..loc_tail (own)
+    uint32_t finish_mark;  // during dissect_finish: the mark its interim publications carry (own)
+    bool finishing;        // in dissect_finish (own; read under mu by answer_compaction)
+    thr_item *ret_head;    // merged items, handed back to be freed by this worker (mu)
+    dissect *d;            // (own)
+    analyzer *an;          // (own)
+    // (mu)
+    thr_batch *in_head, *in_tail;  // queued mode: the bounded queue, THR_QUEUE_DEPTH at most
+    uint32_t in_depth;
+    thr_item *out_head, *out_tail;  // published verdicts, in this worker's order
+    uint32_t mark;  // every frame ≤ mark was processed and its results published
+    bool done;
+    uint32_t *created;  // frames at which this worker created a flow, ascending
+    size_t ncreated, capcreated;
+    size_t created_pos;  // created_before's last answer
+    // Entries of `created` no verdict can ask about any more are dropped (compact_created), so
+    // the array holds about the connections still open, not every connection of the capture.
+    uint64_t created_base;  // entries dropped from the front
+    size_t compact_at;      // ask for a compaction when `created` holds this many
+    uint32_t bound;         // no verdict of this worker still to come has a first frame below it
+    uint32_t bound_seq;     // the compaction request `bound` answers
+    thr_batch *cur;   // the reader's batch being filled (reader)
+    thr_batch *endb;  // preallocated end-of-input batch, so stopping a worker cannot fail (reader)
+    // (own)
+    thr_item *loc_head, *loc_tail;
+    uint32_t *loc_created;
+    size_t nloc_created, caploc_created;
+    uint32_t emit;
+    bool oom;
+} thr_worker;
+
+struct thr_ctx {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work;  // (see the top)
+    pthread_cond_t cv_main;
+    pthread_cond_t cv_room;
+    bool main_waiting;   // the calling thread waits on cv_main (workers signal only then) (mu)
+    uint32_t unmerged;   // shared-read mode: verdicts published since the merger last woke (mu)
+    thr_worker *w;       // set before the workers start, fixed after
+    uint32_t n;
+    thr_batch *pool;     // free batches (mu)
+    bool oom;            // (mu)
+    bool stop;           // the merge asks the workers to stop (write error, out of memory) (mu)
+    bool go;             // every worker started (cv_work), reading may begin (mu)
+    uint64_t bytes_read;  // worker 0's or the reading worker's reader, for the progress line (mu)
+    const pipeline_source *src;  // on_progress, and the paths workers reopen (fixed)
+    // One-pass mode (mu): chunk k is ring[k % THR_CHUNKS]; chunks [freed, indexed) are in use.
+    cap_reader *cr;  // (role: reading)
+    thr_chunk *ring;
+    uint64_t indexed, freed;
+    bool reading;        // a worker is reading the next chunk (only it touches cr)
+    bool input_end;      // the last chunk was read
+    uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
+    uint64_t released;   // the mark last handed to cap_release (role: reading)
+    bool merging;        // a worker is merging and reporting (merge_turn)
+    bool merge_again;    // another worker published while one was merging: merge once more
+    uint32_t compact_seq, compact_done;  // compaction requests made / carried out (mu)
+    uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
+    analyzer *main_an;                   // the merge's (fixed)
+    const pipeline_sinks *sinks;         // (fixed)
+    pipeline_result *out;                // (the merging thread)
+};
+
+// threads.c
+bool thr_stopping(const pipeline_sinks *s);
+void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total,
+                  uint64_t handshakes);
+bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
+void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
+
+// workq.c: the worker side (dissect and analyze a shard) and the queued mode.
+void thr_worker_transcript(void *user, const tls_transcript *t);
+void thr_feed_own(thr_worker *w, const dissect_frame *fr);
+void thr_finish(thr_worker *w, uint32_t mark);
+bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr,
+                    pipeline_result *out);
+void thr_batch_free(thr_batch *b);
+
+// onepass.c: the modes in which the workers read the input themselves.
+bool thr_run_one_pass(thr_ctx *c, cap_reader *cr, pipeline_result *out);
+bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
+                         pipeline_result *out);
+
+// merge.c: the ordered merge.
+bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v);
+void thr_free_items(thr_item *it);
+void thr_publish(thr_worker *w, uint32_t mark, bool last);
+void thr_merge_ready(thr_ctx *c);
+void thr_merge_turn(thr_ctx *c);
+
+#endif
