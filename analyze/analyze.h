@@ -191,10 +191,6 @@ typedef struct analyzer_config {
     const char *ca_path;      // NULL: system default store
     const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
     int64_t now;              // "now" for the secondary expiry check (0: time(NULL))
-    // A --threads worker's analyzer: verdicts are not refined from earlier connections to the
-    // same server (memo.c) nor counted in its summary; the merging analyzer does both, in
-    // order, in analyzer_summary_add.
-    bool no_cross_connection;
     // quiet_successes: a verdict that is not a failure gets its outcome, cause, chain and
     // counts, but no prose (evidence, fix, findings, check command): for reports that print
     // only failures. Every failure (and predicted failure) is complete either way.
@@ -210,9 +206,19 @@ typedef struct analyzer analyzer;
 analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) TLSDIAG_WUR;
 void analyzer_free(analyzer *a);
 
-// analyzer_run judges one transcript. Returns a caller-owned verdict, NULL only when out of
-// memory. Also adds the verdict to the analyzer's summary.
+// analyzer_run judges one transcript and accounts for the verdict: analyzer_judge, then
+// analyzer_account. Returns a caller-owned verdict, NULL only when out of memory.
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
+// The two halves of analyzer_run, for callers that judge connections out of order (--threads:
+// each worker judges its own connections, the merge accounts for them in output order):
+// analyzer_judge is the verdict on t alone (caller-owned, NULL only when out of memory), neither
+// refined from earlier connections nor counted. It touches no state shared between connections
+// but the chain cache, so analyzers judging in parallel never wait for each other.
+verdict *analyzer_judge(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
+// analyzer_account refines v from earlier connections to the same server (memo.c) and counts it
+// in a's summary. Call it once per verdict, in the order the verdicts are reported: the
+// refinement depends on that order, never on which analyzer judged v.
+void analyzer_account(analyzer *a, verdict *v);
 // verdict_is_failure: the handshake failed, or succeeded with another client but CloudFront
 // would refuse it (predicted). This is what "failed handshakes found" (exit status 1) counts.
 bool verdict_is_failure(const verdict *v);
@@ -292,11 +298,6 @@ size_t summary_key_len(const summary_count *c);
 
 // analyzer_summary returns the summary of every verdict so far (owned by the analyzer).
 const summary *analyzer_summary(analyzer *a);
-// analyzer_summary_add counts a verdict made by another analyzer (a worker thread's, see
-// cli/threads.c) in a's summary, as analyzer_run does with its own verdicts.
-// It may refine v first from earlier connections to the same server (see
-// analyzer_config.no_cross_connection), exactly as analyzer_run does with one thread.
-void analyzer_summary_add(analyzer *a, verdict *v);
 
 // ---------------------------------------------------------------------------------------------
 // Words for the commands we print (shell.c). Every string from the wire or a file that enters a

@@ -20,9 +20,8 @@ struct analyzer {
     int64_t now;
     an_summary *summary;
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
-    an_memo *memo;          // NULL for a --threads worker (config.no_cross_connection)
+    an_memo *memo;          // what earlier connections showed (analyzer_account)
     bool quiet_successes;   // analyzer_config.quiet_successes
-    bool worker;  // a --threads worker (no_cross_connection): the merge refines and counts
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -117,7 +116,6 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
-    a->worker = c->no_cross_connection;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
@@ -143,8 +141,8 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     a->cache = an_chain_cache_new();
     a->chain_scratch = malloc(sizeof *a->chain_scratch);
     a->summary = an_summary_new();
-    a->memo = c->no_cross_connection ? NULL : an_memo_new();
-    if (!a->cache || !a->summary || !a->chain_scratch || (!a->memo && !c->no_cross_connection)) {
+    a->memo = an_memo_new();
+    if (!a->cache || !a->summary || !a->chain_scratch || !a->memo) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -201,10 +199,8 @@ const summary *analyzer_summary(analyzer *a) {
     return an_summary_get(a->summary);
 }
 
-void analyzer_summary_add(analyzer *a, verdict *v) {
-    if (a->memo) {
-        an_memo_apply(a->memo, v);
-    }
+void analyzer_account(analyzer *a, verdict *v) {
+    an_memo_apply(a->memo, v);
     an_summary_add(a->summary, v);
 }
 
@@ -826,6 +822,14 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
 }
 
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
+    verdict *v = analyzer_judge(a, t);
+    if (v) {
+        analyzer_account(a, v);
+    }
+    return v;
+}
+
+verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
     verdict *v = verdict_new();
     if (!v) {
         return NULL;
@@ -882,9 +886,6 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     run_rules(t, &f, v, a->quiet_successes);
     if (!a->quiet_successes || verdict_is_failure(v)) {
         add_prose(t, &f, chain, v);
-    }
-    if (!a->worker) {
-        analyzer_summary_add(a, v);  // a worker's verdicts are counted by the merging analyzer
     }
     return v;
 }

@@ -7,7 +7,7 @@
 // from the client means the client does not trust that root (cert_untrusted_ca, medium).
 //
 // The memo sees verdicts in output order (one thread: analyzer_run; --threads: the merge in
-// analyzer_summary_add), so the result does not depend on the number of threads. It is a fixed
+// analyzer_account), so the result does not depend on the number of threads. It is a fixed
 // table of AN_MEMO_SERVERS servers, least recently used evicted, so memory does not grow with
 // the input. Per connection it costs one hash of (address, port, SNI) and one probe, and only for
 // verdicts with a chain or a TLS 1.3 unknown_ca.

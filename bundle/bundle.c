@@ -400,7 +400,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         goto out;
     }
     pipeline_config_from(o, &r.cfg);
-    r.an = pipeline_analyzer_new(&r.cfg, false, err, errlen);
+    r.an = pipeline_analyzer_new(&r.cfg, err, errlen);
     if (r.an == NULL) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;

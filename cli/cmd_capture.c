@@ -506,7 +506,7 @@ static void cc_pipeline_config(const cc_options *o, pipeline_config *pc) {
 
 static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(pc, false, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
     if (!a) {
         fprintf(stderr, "tlsdiag capture: %s\n", err[0] ? err : "cannot load the analyzer");
     }

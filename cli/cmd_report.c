@@ -104,7 +104,7 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
     plc.ca_path = o->ca_path;
     plc.ranges_file = o->ranges_file;
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&plc, false, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&plc, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err);
         rmdir(dir);

@@ -45,7 +45,7 @@ static int version(void) {
     pipeline_config c;
     pipeline_config_default(&c);
     char err[256] = "";
-    analyzer *a = pipeline_analyzer_new(&c, false, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&c, err, sizeof err);
     if (a != NULL) {
         printf("profile: %s %s (prefixes: %s)\n", analyzer_profile_name(a),
                analyzer_profile_version(a), analyzer_prefix_source(a));

@@ -90,7 +90,7 @@ static analyzer *open_analyzer(const cli_options *o) {
     pipeline_config pc;
     cli_pipeline_config(o, &pc);
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&pc, false, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(&pc, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }

@@ -242,7 +242,7 @@ void thr_merge_ready(thr_ctx *c) {
         if (verdict_is_failure(it->v)) {
             out->failed++;
         }
-        analyzer_summary_add(c->main_an, it->v);
+        analyzer_account(c->main_an, it->v);
         if (!thr_stopping(sinks) && sinks->on_verdict != NULL &&
             sinks->on_verdict(sinks->user, it->v, NULL)) {
             it->v = NULL;  // the sink keeps it (the worker frees NULL)

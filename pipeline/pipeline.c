@@ -19,10 +19,9 @@ void pipeline_config_default(pipeline_config *c) {
     memset(c, 0, sizeof *c);
 }
 
-analyzer *pipeline_analyzer_new(const pipeline_config *c, bool worker, char *err, size_t errlen) {
+analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errlen) {
     analyzer_config ac;
     analyzer_config_default(&ac);
-    ac.no_cross_connection = worker;  // the merge refines from earlier connections, in order
     if (c->profile != NULL) {
         ac.profile = c->profile;
     }

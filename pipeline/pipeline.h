@@ -41,9 +41,8 @@ typedef struct pipeline_config {
 void pipeline_config_default(pipeline_config *c);
 
 // pipeline_analyzer_new: the analyzer for c (profile, prefixes, trust store). NULL on failure
-// with the reason in err. worker: a --threads worker's analyzer (no cross-connection memory;
-// the merging analyzer keeps it, in order). Caller-owned: analyzer_free.
-analyzer *pipeline_analyzer_new(const pipeline_config *c, bool worker, char *err, size_t errlen)
+// with the reason in err. Caller-owned: analyzer_free.
+analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 // pipeline_dissect_config: dissect's configuration with c's limits (callbacks left NULL).

@@ -161,7 +161,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         wc.on_transcript = thr_worker_transcript;
         wc.user = w;
         char err[512];
-        w->an = pipeline_analyzer_new(cfg, true, err, sizeof err);
+        w->an = pipeline_analyzer_new(cfg, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;

@@ -18,9 +18,9 @@
 #include "pipeline.h"
 
 // pipeline_threads_run reads every frame of src->reader, analyzes with c->threads workers (each
-// with its own analyzer, pipeline_analyzer_new(c, worker)), adds each verdict to main_an's
-// summary and hands it to sinks->on_verdict (t NULL) in the one-thread order, conn_ids
-// renumbered. dc is each worker's dissect configuration (its callbacks are replaced). *out gets
+// judges its connections with its own analyzer: analyzer_judge), accounts for each verdict in
+// main_an (analyzer_account) and hands it to sinks->on_verdict (t NULL) in the one-thread
+// order, conn_ids renumbered. dc is each worker's dissect configuration (its callbacks are replaced). *out gets
 // the verdicts (transcripts, verdicts), failures, out of memory and the workers' summed stats.
 // Returns false when the workers could not be started: nothing was read then, the caller may run
 // single-threaded.

@@ -30,7 +30,7 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
         return;
     }
     thr_item *it = malloc(sizeof *it);
-    verdict *v = it ? analyzer_run(w->an, t) : NULL;
+    verdict *v = it ? analyzer_judge(w->an, t) : NULL;
     if (!v) {
         free(it);
         w->oom = true;

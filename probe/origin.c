@@ -57,7 +57,7 @@ probe_origin *probe_origin_new(const pipeline_config *ac, const char *target, ch
         }
         po->has_target = true;
     }
-    po->an = pipeline_analyzer_new(ac, false, err, errlen);
+    po->an = pipeline_analyzer_new(ac, err, errlen);
     po->store = po->an ? X509_STORE_new() : NULL;
     bool loaded =
         po->store && (ac->ca_file || ac->ca_path

@@ -196,25 +196,29 @@ static void test_tls13_after_verified_chain(void **state) {
     analyzer_free(a);
 }
 
-// --threads: workers (no_cross_connection) leave it to the merge in analyzer_summary_add.
+// judge_free: analyzer_judge (a --threads worker), fixture freed.
+static verdict *judge_free(analyzer *a, fx *x) {
+    verdict *v = analyzer_judge(a, x->t);
+    fx_free(x);
+    assert_non_null(v);
+    return v;
+}
+
+// --threads: workers only judge (analyzer_judge); the merge refines and counts in
+// analyzer_account, in output order.
 static void test_worker_leaves_it_to_the_merge(void **state) {
     (void)state;
-    analyzer_config c;
-    analyzer_config_default(&c);
-    c.ca_file = CERT_DIR "root.pem";
-    c.now = T0 + 86400;
-    c.no_cross_connection = true;
-    char err[256] = "";
-    analyzer *w = analyzer_new(&c, err, sizeof err);
-    assert_non_null(w);
+    analyzer *w = fx_analyzer("cloudfront");
     analyzer *main_an = fx_analyzer("cloudfront");
     fx x = tls12("origin.example.com", CHAIN, 0, 0);
-    verdict *v1 = run_free(w, &x);
+    verdict *v1 = judge_free(w, &x);
     x = tls13_unknown_ca("origin.example.com", 1);
-    verdict *v2 = run_free(w, &x);
+    verdict *v2 = judge_free(w, &x);
     assert_int_equal(v2->cause, CAUSE_CERT_MISSING_INTERMEDIATE);  // the worker did not refine
-    analyzer_summary_add(main_an, v1);
-    analyzer_summary_add(main_an, v2);
+    assert_int_equal(analyzer_summary(w)->by_cause[CAUSE_CERT_MISSING_INTERMEDIATE], 0);
+    assert_int_equal(analyzer_summary(w)->by_cause[CAUSE_CERT_UNTRUSTED_CA], 0);  // nor count
+    analyzer_account(main_an, v1);
+    analyzer_account(main_an, v2);
     assert_int_equal(v2->cause, CAUSE_CERT_UNTRUSTED_CA);  // the merge did, in order
     assert_int_equal(v2->confidence, CONF_MEDIUM);
     const summary *s = analyzer_summary(main_an);

@@ -45,7 +45,7 @@ static bool stop(void *user) {
 
 static analyzer *new_analyzer(const pipeline_config *c) {
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(c, false, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(c, err, sizeof err);
     assert_non_null(a);
     return a;
 }
