@@ -36,7 +36,7 @@ typedef struct cli_options {
     bool wireshark;     // --wireshark: a ready wireshark/tshark command under each failure
     bool probe_origin;  // --probe-origin: probe failures whose chain was hidden (probe/)
     const char *probe_origin_target;  // its IP:PORT, NULL: each connection's server address
-    uint32_t threads;  // --threads N: analyze with N worker threads (cli/threads.c); 0/1: one
+    uint32_t threads;  // --threads N: analyze with N worker threads (pipeline/threads.c); 0/1: one
 } cli_options;
 
 // cli_parse parses argv of one subcommand (argv[0] is the subcommand's name). Returns 0 when

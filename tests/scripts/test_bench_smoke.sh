@@ -80,7 +80,7 @@ for th in 2 3; do
 done
 echo "ok several files: idle connections reported alike with 1, 2 and 3 threads"
 
-# The same captures as one file (the workers take turns reading it: cli/threads.c one-pass
+# The same captures as one file (the workers take turns reading it: pipeline/selfread.c one-pass
 # mode), whole and through a filter that drops frames (the frame numbers then have gaps).
 command -v mergecap >/dev/null || fail "missing mergecap (wireshark-common; scripts/setup.sh installs it)"
 mergecap -F pcap -w "$TMP/merged.pcap" "$SRC"/pcaps/*.pcap

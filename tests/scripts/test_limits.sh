@@ -121,7 +121,7 @@ PY
     fi
 }
 
-# A file read with --threads stays mapped until every worker is past a frame (cli/threads.c
+# A file read with --threads stays mapped until every worker is past a frame (pipeline/selfread.c
 # one-pass mode): with 64,000-byte frames a read-ahead bounded only in frames held hundreds of
 # MB. Peak RSS of the run on a 128 MB file, with 2 threads, under the same cap.
 python3 "$gen" gro >"$work/gro.pcap"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_threads_stress.sh — every `analyze --threads` mode (cli/threads.c), many times, with the
+# test_threads_stress.sh — every `analyze --threads` mode (pipeline/threads.c and its parts), many times, with the
 # cores kept busy: each run must end (a time limit per run is the hang guard) and its output and
 # exit status must be those of one thread, byte for byte.
 #   bash test_threads_stress.sh TLSDIAG SRCDIR
