@@ -1,9 +1,9 @@
 // cmd_capture.c — `tlsdiag capture`: live capture on the origin host, verdicts as they happen.
 //
 //   analyzer (profile, prefixes, trust store) → kernel BPF from the prefixes and ports →
-//   cap_live_open → pcap writer(s) → drop privileges → loop: cap_live_dispatch → dissect_feed_ex →
-//   on_transcript → analyzer_run → report_verdict (streamed) → status line, drops, stop flags →
-//   dissect_finish → the analyze summary + libpcap's received/dropped counts.
+//   cap_live_open → pcap writer(s) → drop privileges → pipeline_run with the live reader as its
+//   source (pipeline/live.c) → report_verdict (streamed); on each tick: status line, writer
+//   flush, --duration → the analyze summary + libpcap's received/dropped counts.
 //
 // Stops on SIGINT/SIGTERM (the handler only sets flags: cap_breakloop is async-signal-safe),
 // --duration, or --count handshakes. Exit status as analyze; 3 when the capture cannot start
@@ -31,8 +31,6 @@
 
 enum {
     CC_MAX_PORTS = 32,
-    CC_STATS_EVERY = 256,         // frames between drop-counter reads (a getsockopt each)
-    CC_DRAIN_MAX = 100000,        // packets read after a stop, at most
     CC_V3_MIN_BUFFER = 1u << 20,  // -B below this keeps libpcap's immediate mode (cli_cmd_capture)
 };
 
@@ -40,20 +38,16 @@ typedef struct cc_options {
     const char *iface;
     uint16_t ports[CC_MAX_PORTS];
     size_t num_ports;
-    const char *ranges_file, *filter, *ca_file, *ca_path, *profile;
-    bool all_sources, print_filter, json, handshake_only;
-    int verbosity;
-    cli_color color;
-    uint32_t max_flows, max_flow_bytes;
-    uint64_t max_total_bytes;
-    uint64_t duration_s, count;
+    // The options capture shares with analyze (-f, --json, -q/-v, --color, the trust store,
+    // profile and ranges, the --max-* limits, -c, --probe-origin): cli_pipeline_config reads them.
+    cli_options cli;
+    bool all_sources, print_filter, handshake_only;
+    uint64_t duration_s;
     const char *write_path;
     uint64_t rotate_bytes;
     uint32_t ring_files;
     const char *user;
     uint32_t buffer_bytes, snaplen;
-    bool probe_origin;                // --probe-origin[=IP:PORT] (cmd_probe.c)
-    const char *probe_origin_target;  // NULL: each connection's server address
 } cc_options;
 
 typedef struct cc_ctx {
@@ -63,14 +57,15 @@ typedef struct cc_ctx {
     uint64_t handshakes, failed, succeeded;
     bool oom;
     bool status_shown;
-    uint32_t max_flows;        // the flow table's capacity (dissect_config)
-    const dissect_config *dc;  // the caps, for cc_say_bounds
-    dissect_bounds said;       // bounds already stated on stderr (each once per run)
-    bool said_disk;            // the writer's stop was reported
-    uint64_t drops_marked;     // the kernel drop count when the open flows were last marked
-    uint64_t marked_at;        // packets read then (marks are amortized: cc_mark_drops)
-    struct probe_origin *po;   // --probe-origin (cmd_probe.c), NULL otherwise
-    pipeline *pl;              // its analyzer's out-of-memory is ours
+    dissect_config dc;        // the caps in force (the flow table's size, cc_say_bounds)
+    dissect_bounds said;      // bounds already stated on stderr (each once per run)
+    bool said_disk;           // the writer's stop was reported
+    struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
+    cap_writer *w;            // -w, NULL otherwise
+    bool tty;                 // stderr is a terminal: the status line
+    int64_t start, last_status, last_flush;  // monotonic ns
+    uint64_t evicted_seen;                   // flows_evicted at the last tick
+    bool said_evicting;                      // the full flow table was reported
 } cc_ctx;
 
 static volatile sig_atomic_t cc_signal;  // the signal that asked us to stop (0: none)
@@ -233,45 +228,45 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 }
                 break;
             case CLI_OPT_RANGES:
-                o->ranges_file = arg;
+                o->cli.ranges_file = arg;
                 break;
             case CLI_OPT_ALL_SOURCES:
                 o->all_sources = true;
                 break;
             case 'f':
-                o->filter = arg;
+                o->cli.filter = arg;
                 break;
             case CLI_OPT_PRINT_FILTER:
                 o->print_filter = true;
                 break;
             case CLI_OPT_JSON:
-                o->json = true;
+                o->cli.json = true;
                 break;
             case 'q':
-                o->verbosity = REPORT_QUIET;
+                o->cli.verbosity = REPORT_QUIET;
                 break;
             case 'v':
-                o->verbosity = REPORT_VERBOSE;
+                o->cli.verbosity = REPORT_VERBOSE;
                 break;
             case CLI_OPT_COLOR:
                 if (!arg || strcmp(arg, "always") == 0) {
-                    o->color = CLI_COLOR_ALWAYS;
+                    o->cli.color = CLI_COLOR_ALWAYS;
                 } else if (strcmp(arg, "never") == 0) {
-                    o->color = CLI_COLOR_NEVER;
+                    o->cli.color = CLI_COLOR_NEVER;
                 } else if (strcmp(arg, "auto") == 0) {
-                    o->color = CLI_COLOR_AUTO;
+                    o->cli.color = CLI_COLOR_AUTO;
                 } else {
                     return cc_usage_error("--color: expected auto, always or never, got '%s'", arg);
                 }
                 break;
             case CLI_OPT_CA_FILE:
-                o->ca_file = arg;
+                o->cli.ca_file = arg;
                 break;
             case CLI_OPT_CA_PATH:
-                o->ca_path = arg;
+                o->cli.ca_path = arg;
                 break;
             case CLI_OPT_PROFILE:
-                o->profile = arg;
+                o->cli.profile = arg;
                 break;
             case CLI_OPT_PROBE_ORIGIN:
                 // capture takes no operands: a following word is --probe-origin's IP:PORT
@@ -281,8 +276,8 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 if (!cli_probe_origin_target_ok(arg)) {
                     return cc_usage_error("--probe-origin: expected IP:PORT, got '%s'", arg);
                 }
-                o->probe_origin = true;
-                o->probe_origin_target = arg;
+                o->cli.probe_origin = true;
+                o->cli.probe_origin_target = arg;
                 break;
             case CLI_OPT_MAX_FLOWS:
             case CLI_OPT_MAX_FLOW_BYTES:
@@ -290,9 +285,9 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 if (!cli_parse_limit(c, arg, &limits, msg, sizeof msg)) {
                     return cc_usage_error("%s", msg);
                 }
-                o->max_flows = limits.max_flows;
-                o->max_flow_bytes = (uint32_t)limits.max_flow_bytes;  // below 4G
-                o->max_total_bytes = limits.max_total_bytes;
+                o->cli.max_flows = limits.max_flows;
+                o->cli.max_flow_bytes = (uint32_t)limits.max_flow_bytes;  // below 4G
+                o->cli.max_total_bytes = limits.max_total_bytes;
                 break;
             case CLI_OPT_DURATION:
                 if (!cc_number(arg, dur_units, dur_mult, 3, 1, &o->duration_s) ||
@@ -304,7 +299,7 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 }
                 break;
             case 'c':
-                if (!cc_plain(arg, UINT64_MAX, &o->count) || o->count == 0) {
+                if (!cc_plain(arg, UINT64_MAX, &o->cli.count) || o->cli.count == 0) {
                     return cc_usage_error("--count: expected a positive integer, got '%s'", arg);
                 }
                 break;
@@ -386,11 +381,6 @@ static void cc_status_erase(cc_ctx *c) {
     }
 }
 
-// cc_oom: we or the pipeline (its analyzer) ran out of memory.
-static bool cc_oom(const cc_ctx *c) {
-    return c->oom || (c->pl != NULL && pipeline_result_so_far(c->pl)->oom);
-}
-
 // cc_stop: the pipeline's stop sink (output failed).
 static bool cc_stop(void *user) {
     const cc_ctx *c = user;
@@ -425,30 +415,32 @@ static char *cc_build_filter(const cc_options *o, const analyzer *an) {
                 k++;
             }
         }
-        bpf = cap_live_filter(nets, k, o->ports, o->num_ports, o->filter);
+        bpf = cap_live_filter(nets, k, o->ports, o->num_ports, o->cli.filter);
     }
     free(txt);
     free(nets);
     return bpf;
 }
 
-static void cc_status(cc_ctx *c, uint64_t packets, const dissect *d, uint64_t drops) {
+static void cc_status(cc_ctx *c, const pipeline_result *now) {
     const summary *s = analyzer_summary(c->an);
-    const dissect_stats *st = dissect_get_stats(d);
+    const dissect_stats *st = &now->stats;
     fprintf(stderr,
             "\r\x1b[Ktlsdiag: %" PRIu64 " packets, %" PRIu64 " connections, %" PRIu64
             " ok / %" PRIu64 " failed, top cause %s, %" PRIu64 " dropped",
-            packets, st->flows_created, s->succeeded, s->failed,
-            s->failed ? cause_name(s->dominant) : "-", drops);
+            now->packets, st->flows_created, s->succeeded, s->failed,
+            s->failed ? cause_name(s->dominant) : "-", now->drops);
     fflush(stderr);
     c->status_shown = true;
 }
 
 // cc_capture_stats: libpcap's counters after the summary (text) or as one JSON object.
 static void cc_capture_stats(const cc_options *o, const char *iface, const char *bpf,
-                             uint64_t packets, bool have, uint64_t received, uint64_t dropped,
-                             const dissect_stats *st, uint64_t written) {
-    if (o->json) {
+                             const pipeline_result *r, uint64_t written) {
+    const dissect_stats *st = &r->stats;
+    uint64_t packets = r->packets, received = r->received, dropped = r->dropped;
+    bool have = r->have_counts;
+    if (o->cli.json) {
         char rx[24] = "null", dr[24] = "null";
         if (have) {
             snprintf(rx, sizeof rx, "%" PRIu64, received);
@@ -462,7 +454,7 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
                st->peak_buffered_bytes, written);
         return;
     }
-    if (o->verbosity < REPORT_NORMAL) {
+    if (o->cli.verbosity < REPORT_NORMAL) {
         return;
     }
     printf("\nCapture: interface %s, %" PRIu64 " packets analysed", iface, packets);
@@ -476,7 +468,7 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
                "--max-flows/--max-total-bytes\n",
                st->flows_evicted);
     }
-    if (o->verbosity >= REPORT_VERBOSE) {
+    if (o->cli.verbosity >= REPORT_VERBOSE) {
         printf("         filter: %s\n", bpf);
     }
 }
@@ -493,16 +485,6 @@ static void cc_summary(cc_ctx *c, const dissect_stats *st) {
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
 }
 
-// cc_pipeline_config: the pipeline's configuration from capture's options.
-static void cc_pipeline_config(const cc_options *o, pipeline_config *pc) {
-    pipeline_config_default(pc);
-    pc->limits = (pipeline_limits){o->max_flows, o->max_flow_bytes, o->max_total_bytes};
-    pc->profile = o->profile;
-    pc->ca_file = o->ca_file;
-    pc->ca_path = o->ca_path;
-    pc->ranges_file = o->ranges_file;
-    pc->count = o->count;
-}
 
 static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
@@ -535,120 +517,60 @@ static void cc_said_disk(cc_ctx *c, const cap_writer *w) {
     }
 }
 
-// cc_frame: one captured frame through the dissector, and into the file if it is to be kept.
-static void cc_frame(cc_ctx *c, dissect *d, cap_writer *w, const dissect_frame *fr) {
-    dissect_frame_info info;
-    dissect_feed_ex(d, fr, &info);
-    bool keep = !c->o->handshake_only || (info.tcp && info.undecided && !info.app_data);
-    if (w && keep && !cap_writer_write(w, fr)) {
-        cc_said_disk(c, w);
+// cc_frame_done: each frame after the pipeline dissected it, into the file if it is to be kept.
+static void cc_frame_done(void *user, const dissect_frame *fr, const dissect_frame_info *info) {
+    cc_ctx *c = user;
+    bool keep = !c->o->handshake_only || (info->tcp && info->undecided && !info->app_data);
+    if (c->w && keep && !cap_writer_write(c->w, fr)) {
+        cc_said_disk(c, c->w);
     }
-}
-
-// cc_mark_drops stamps the open flows when the kernel reported new drops. The stamp walks every
-// open flow, so under sustained drops it runs at most once per max(CC_STATS_EVERY, peak flows)
-// packets (amortized O(1) per packet; `force` on an idle wake-up and at the end): marking after
-// each 256-packet drop read cost more than the packets themselves and made a burst of drops
-// snowball (bench/LIVE.md). A flow that opens and is decided between a drop and the next mark
-// is not stamped; its own gaps still say what it lost.
-static void cc_mark_drops(cc_ctx *c, dissect *d, uint64_t drops, uint64_t packets, bool force) {
-    if (drops <= c->drops_marked) {
-        return;
-    }
-    uint64_t every = dissect_get_stats(d)->peak_flows;
-    if (!force && packets - c->marked_at < (every > CC_STATS_EVERY ? every : CC_STATS_EVERY)) {
-        return;
-    }
-    c->drops_marked = drops;
-    c->marked_at = packets;
-    dissect_mark_drops(d);  // the open flows may miss packets: say so in their verdicts
-}
-
-// One dispatch batch: cc_loop's state for cc_batch_frame (called by capture/ per packet).
-typedef struct cc_batch {
-    cc_ctx *c;
-    dissect *d;
-    cap_writer *w;
-    uint64_t frames;  // frames analysed in this batch
-} cc_batch;
-
-static void cc_batch_frame(void *user, const dissect_frame *f) {
-    cc_batch *b = user;
-    cc_ctx *c = b->c;
-    if (cc_oom(c) || report_write_failed(c->rep) || (c->o->count && c->handshakes >= c->o->count)) {
-        return;  // stopping: the rest of the batch is not analysed (as when the loop ends)
-    }
-    b->frames++;
-    cc_frame(c, b->d, b->w, f);
 }
 
 // cc_say_bounds: a byte, message or event cap that engaged since the last call, said once.
-static void cc_say_bounds(cc_ctx *c, const dissect *d) {
+static void cc_say_bounds(cc_ctx *c, const dissect_stats *st) {
     dissect_bounds fresh;
-    if (cli_limits_fresh(&c->said, &dissect_get_stats(d)->bounds, &fresh)) {
+    if (cli_limits_fresh(&c->said, &st->bounds, &fresh)) {
         cc_status_erase(c);
-        cli_limits_print_bounds(&fresh, c->dc);
+        cli_limits_print_bounds(&fresh, &c->dc);
     }
 }
 
-// cc_loop reads until a stop condition; returns false when the capture stopped on an error.
-static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64_t *packets,
-                    uint64_t *drops) {
+// cc_tick: the live source's tick (every PIPELINE_LIVE_BATCH packets and each poll timeout):
+// the full flow table said once, bounds, the writer's flush, the status line; false at the end
+// of --duration.
+static bool cc_tick(void *user, const pipeline_result *now) {
+    cc_ctx *c = user;
     const cc_options *o = c->o;
-    bool tty = isatty(STDERR_FILENO) == 1;
-    int64_t start = cc_now_ns(), last_status = start, last_flush = start;
-    uint64_t evicted_seen = 0;
-    bool said_evicting = false;
-    for (;;) {
-        if (cc_signal || cc_oom(c) || report_write_failed(c->rep) ||
-            (o->count && c->handshakes >= o->count)) {
-            return true;
-        }
-        // Batches of CC_STATS_EVERY frames, analysed in place in the kernel's ring.
-        cc_batch b = {.c = c, .d = d, .w = w};
-        uint64_t before = *packets;
-        int n = cap_live_dispatch(cr, CC_STATS_EVERY, cc_batch_frame, &b);
-        if (n < 0) {
-            return cc_signal != 0 || cap_live_error(cr)[0] == '\0';
-        }
-        *packets += b.frames;
-        if (n == 0 || *packets / CC_STATS_EVERY != before / CC_STATS_EVERY) {
-            uint64_t rx, dr;
-            if (cap_live_stats(cr, &rx, &dr) && dr > *drops) {
-                *drops = dr;
-            }
-            cc_mark_drops(c, d, *drops, *packets, n == 0);
-            const dissect_stats *st = dissect_get_stats(d);
-            // Idle flows are evicted too (normal); a full table is what a flood or scan causes.
-            if (st->flows_evicted > evicted_seen) {
-                evicted_seen = st->flows_evicted;
-                if (!said_evicting && st->peak_flows >= c->max_flows) {
-                    said_evicting = true;
-                    cc_status_erase(c);
-                    fprintf(stderr,
-                            "tlsdiag capture: flow table full (--max-flows %" PRIu32
-                            "): evicting the oldest undecided connections (SYN flood or scan?); "
-                            "memory stays within the caps\n",
-                            c->max_flows);
-                }
-            }
-            cc_say_bounds(c, d);
-            int64_t now = cc_now_ns();
-            if (o->duration_s && now - start >= (int64_t)o->duration_s * 1000000000) {
-                return true;
-            }
-            if (w && now - last_flush >= 1000000000) {
-                last_flush = now;
-                if (!cap_writer_flush(w) && cap_writer_error(w)) {
-                    cc_said_disk(c, w);
-                }
-            }
-            if (tty && o->verbosity >= REPORT_NORMAL && now - last_status >= 1000000000) {
-                last_status = now;
-                cc_status(c, *packets, d, *drops);
-            }
+    const dissect_stats *st = &now->stats;
+    // Idle flows are evicted too (normal); a full table is what a flood or scan causes.
+    if (st->flows_evicted > c->evicted_seen) {
+        c->evicted_seen = st->flows_evicted;
+        if (!c->said_evicting && st->peak_flows >= c->dc.max_flows) {
+            c->said_evicting = true;
+            cc_status_erase(c);
+            fprintf(stderr,
+                    "tlsdiag capture: flow table full (--max-flows %" PRIu32
+                    "): evicting the oldest undecided connections (SYN flood or scan?); "
+                    "memory stays within the caps\n",
+                    c->dc.max_flows);
         }
     }
+    cc_say_bounds(c, st);
+    int64_t t = cc_now_ns();
+    if (o->duration_s && t - c->start >= (int64_t)o->duration_s * 1000000000) {
+        return false;
+    }
+    if (c->w && t - c->last_flush >= 1000000000) {
+        c->last_flush = t;
+        if (!cap_writer_flush(c->w) && cap_writer_error(c->w)) {
+            cc_said_disk(c, c->w);
+        }
+    }
+    if (c->tty && o->cli.verbosity >= REPORT_NORMAL && t - c->last_status >= 1000000000) {
+        c->last_status = t;
+        cc_status(c, now);
+    }
+    return true;
 }
 
 int cli_cmd_capture(int argc, char **argv) {
@@ -664,12 +586,10 @@ int cli_cmd_capture(int argc, char **argv) {
     ctx.o = &o;
     cap_reader *cr = NULL;
     cap_writer *w = NULL;
-    dissect *d = NULL;
     char err[1024] = "";
 
     pipeline_config pc;
-    cc_pipeline_config(&o, &pc);
-    pipeline *pl = NULL;
+    cli_pipeline_config(&o.cli, &pc);
     ctx.an = cc_analyzer(&pc);
     if (!ctx.an) {
         return TLSDIAG_EXIT_INPUT;
@@ -687,9 +607,9 @@ int cli_cmd_capture(int argc, char **argv) {
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
     report_options ro = {
-        .format = o.json ? REPORT_JSON : REPORT_TEXT,
-        .color = cli_use_color(o.json, o.color),
-        .verbosity = o.verbosity,
+        .format = o.cli.json ? REPORT_JSON : REPORT_TEXT,
+        .color = cli_use_color(o.cli.json, o.cli.color),
+        .verbosity = o.cli.verbosity,
         .out = stdout,
     };
     ctx.rep = report_new(&ro);
@@ -699,7 +619,7 @@ int cli_cmd_capture(int argc, char **argv) {
         goto out;
     }
     // --probe-origin: its analyzer reads the trust store now, before privileges are dropped.
-    if (o.probe_origin && !(ctx.po = cli_probe_origin_new(&pc, o.probe_origin_target))) {
+    if (o.cli.probe_origin && !(ctx.po = cli_probe_origin_new(&pc, o.cli.probe_origin_target))) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -725,8 +645,8 @@ int cli_cmd_capture(int argc, char **argv) {
     cap_live_status ls;
     cr = cap_live_open(&lo, &ls, err, sizeof err);
     if (!cr && ls == CAP_LIVE_BAD_FILTER) {
-        fprintf(stderr, "tlsdiag capture: bad filter %s%s%s: %s\n", o.filter ? "-f \"" : "",
-                o.filter ? o.filter : "(see --print-filter)", o.filter ? "\"" : "", err);
+        fprintf(stderr, "tlsdiag capture: bad filter %s%s%s: %s\n", o.cli.filter ? "-f \"" : "",
+                o.cli.filter ? o.cli.filter : "(see --print-filter)", o.cli.filter ? "\"" : "", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -757,50 +677,41 @@ int cli_cmd_capture(int argc, char **argv) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
-    // The live reader feeds the pipeline's dissector itself (dissect_feed_ex: --handshake-only
-    // asks each frame's role; drops are stamped on the open flows).
-    pipeline_sinks sinks = {.user = &ctx, .on_verdict = cc_on_verdict, .stop = cc_stop};
-    pl = pipeline_new(&pc, ctx.an, &sinks);
-    if (!pl) {
-        ctx.oom = true;
-        goto out;
-    }
-    d = pipeline_live_dissector(pl);
-    ctx.pl = pl;
-    ctx.max_flows = pipeline_dissect_config_used(pl)->max_flows;
-    ctx.dc = pipeline_dissect_config_used(pl);
+    // The live reader is the pipeline's source (pipeline/live.c): drops are stamped on the open
+    // flows there; --handshake-only asks each frame's role after it was dissected.
+    pipeline_dissect_config(&pc, &ctx.dc);
+    ctx.w = w;
+    ctx.tty = isatty(STDERR_FILENO) == 1;
+    ctx.start = ctx.last_status = ctx.last_flush = cc_now_ns();
+    pipeline_sinks sinks = {.user = &ctx,
+                            .on_verdict = cc_on_verdict,
+                            .on_frame_done = w ? cc_frame_done : NULL,
+                            .stop = cc_stop};
+    pipeline_live live = {.reader = cr, .stop_flag = &cc_signal, .on_tick = cc_tick};
+    pipeline_source src = {.live = &live};
     cc_reader = cr;
     cc_signals();
-    if (o.verbosity >= REPORT_NORMAL) {
+    if (o.cli.verbosity >= REPORT_NORMAL) {
         fprintf(stderr, "tlsdiag capture: listening on %s (%s), %s; Ctrl-C to stop\n", iface,
                 cap_linktype_name(cap_live_linktype(cr)),
                 o.all_sources ? "all sources"
                               : (analyzer_num_prefixes(ctx.an) ? analyzer_prefix_source(ctx.an)
                                                                : "all sources"));
     }
-    uint64_t packets = 0, drops = 0;
-    bool clean = cc_loop(&ctx, cr, d, w, &packets, &drops);
-    cc_reader = NULL;
-    // Stopped by a signal or --duration: what the kernel had already captured is analyzed too
-    // (bounded: one ring's worth at most, the kernel adds no more once we stop reading fast).
-    dissect_frame fr;
-    for (uint32_t n = 0; clean && !cc_oom(&ctx) && (!o.count || ctx.handshakes < o.count) &&
-                         n < CC_DRAIN_MAX && cap_live_next_queued(cr, &fr) == 1;
-         n++) {
-        packets++;
-        cc_frame(&ctx, d, w, &fr);
+    pipeline_result res;
+    if (!pipeline_run(&pc, ctx.an, &src, &sinks, &res)) {
+        ctx.oom = true;
+        goto out;
     }
+    cc_reader = NULL;
+    ctx.oom |= res.oom;
     cc_status_erase(&ctx);
-    if (!clean) {
+    if (res.live_error) {
         fprintf(stderr, "tlsdiag capture: %s\n", cap_live_error(cr));
         status = TLSDIAG_EXIT_INPUT;
     }
-    uint64_t rx = 0, dr = 0;
-    bool have = cap_live_stats(cr, &rx, &dr);
-    cc_mark_drops(&ctx, d, have && dr > drops ? dr : drops, packets, true);
-    if (!o.count || ctx.handshakes < o.count) {
-        (void)pipeline_finish(pl);  // the open handshakes, as "capture ended"
-        cc_say_bounds(&ctx, d);
+    if (!o.cli.count || ctx.handshakes < o.cli.count) {
+        cc_say_bounds(&ctx, &res.stats);  // also those the open handshakes' end showed
     }
     uint64_t written = w ? cap_writer_frames(w) : 0;
     if (w) {
@@ -810,8 +721,8 @@ int cli_cmd_capture(int argc, char **argv) {
         }
         w = NULL;
     }
-    cc_summary(&ctx, dissect_get_stats(d));
-    cc_capture_stats(&o, iface, bpf, packets, have, rx, dr, dissect_get_stats(d), written);
+    cc_summary(&ctx, &res.stats);
+    cc_capture_stats(&o, iface, bpf, &res, written);
     if (status == TLSDIAG_EXIT_OK && ctx.failed > 0) {
         status = TLSDIAG_EXIT_FAILURES;
     }
@@ -824,11 +735,10 @@ out:
         fputs("tlsdiag capture: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
-    if (cc_oom(&ctx)) {
+    if (ctx.oom) {
         fputs("tlsdiag capture: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
-    pipeline_free(pl);
     cap_close(cr);
     report_free(ctx.rep);
     analyzer_free(ctx.an);

@@ -1,6 +1,6 @@
 // pipeline.c — the one loop: frames into the dissector, transcripts to the analyzer, results to
 // the sinks; and the one place dissect_config and analyzer_config are filled from settings.
-#include "pipeline.h"
+#include "feed.h"
 #include "threads.h"
 
 #include <stdlib.h>
@@ -117,34 +117,42 @@ pipeline *pipeline_new(const pipeline_config *c, analyzer *an, const pipeline_si
     return p;
 }
 
+bool pipeline_count_left(const pipeline *p) {
+    return p->cfg.count == 0 || p->res.transcripts < p->cfg.count;
+}
+
+bool pipeline_more(const pipeline *p) {
+    return !stopping(p) && pipeline_count_left(p);
+}
+
 bool pipeline_feed(pipeline *p, const dissect_frame *fr) {
     if (p->sinks.on_frame != NULL) {
         p->sinks.on_frame(p->sinks.user, fr);
     }
-    dissect_feed(p->d, fr);
-    return !stopping(p) && (p->cfg.count == 0 || p->res.transcripts < p->cfg.count);
+    if (p->sinks.on_frame_done != NULL) {
+        dissect_frame_info info;
+        dissect_feed_ex(p->d, fr, &info);
+        p->sinks.on_frame_done(p->sinks.user, fr, &info);
+    } else {
+        dissect_feed(p->d, fr);
+    }
+    return pipeline_more(p);
 }
 
-const pipeline_result *pipeline_finish(pipeline *p) {
-    dissect_finish(p->d);
+pipeline_result *pipeline_now(pipeline *p) {
     p->res.stats = *dissect_get_stats(p->d);
     return &p->res;
 }
 
-const pipeline_result *pipeline_result_so_far(const pipeline *p) {
-    return &p->res;
-}
-
-const dissect_config *pipeline_dissect_config_used(const pipeline *p) {
-    return &p->dc;
-}
-
-dissect *pipeline_live_dissector(pipeline *p) {
+dissect *pipeline_dissector(pipeline *p) {
     return p->d;
 }
 
-const dissect_stats *pipeline_stats(const pipeline *p) {
-    return dissect_get_stats(p->d);
+const pipeline_result *pipeline_finish(pipeline *p, bool flush) {
+    if (flush) {
+        dissect_finish(p->d);
+    }
+    return pipeline_now(p);
 }
 
 void pipeline_free(pipeline *p) {
@@ -173,8 +181,10 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         out->oom = true;
         return false;
     }
-    bool more = !stopping(p) && (c->count == 0 || p->res.transcripts < c->count);
-    if (src->reader != NULL) {
+    bool more = pipeline_more(p), flush = true;
+    if (src->live != NULL) {
+        flush = pipeline_live_read(p, src->live, sinks->user);
+    } else if (src->reader != NULL) {
         dissect_frame fr;
         while (more && cap_next(src->reader, &fr) == 1) {
             more = pipeline_feed(p, &fr);
@@ -188,7 +198,7 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
             more = pipeline_feed(p, &src->frames[i]);
         }
     }
-    *out = *pipeline_finish(p);
+    *out = *pipeline_finish(p, flush);
     pipeline_free(p);
     return true;
 }

@@ -2,16 +2,17 @@
 //
 //   pipeline_config ──▶ pipeline_analyzer_new (analyzer_config filled here, and only here)
 //                   └─▶ pipeline_new          (dissect_config filled here, and only here)
-//   source (files + BPF, a live reader, in-memory frames) ──frame──▶ pipeline_feed
-//     → dissect → transcript → [-c N] → sinks.on_transcript → analyzer_run → sinks.on_verdict
-//   pipeline_finish → pipeline_result (counts, dissect stats, bounds that engaged)
+//   source (files + BPF, a live reader, in-memory frames) ──frame──▶ dissect → transcript
+//     → [-c N] → sinks.on_transcript → analyzer_run → sinks.on_verdict
+//   end of the source → the open connections → pipeline_result (counts, stats, bounds engaged)
 //
-// pipeline_run is the whole loop over a source; a live capture (cli/cmd_capture.c) polls its
-// reader itself and feeds frames one by one. Every limit in pipeline_config applies to every
-// subcommand because every subcommand builds its dissector here.
+// pipeline_run is the whole loop over any source: analyze, dissect, report, probe and capture
+// all run it. Every limit in pipeline_config applies to every subcommand because every
+// subcommand builds its dissector here.
 #ifndef TLSDIAG_PIPELINE_H
 #define TLSDIAG_PIPELINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,9 @@ typedef struct pipeline_sinks {
     void *user;
     // on_frame: each frame, before it is dissected (frame counts, segments kept by bundle/).
     void (*on_frame)(void *user, const dissect_frame *fr);
+    // on_frame_done: each frame, after it was dissected, with what dissect learned about it
+    // (a live capture's --handshake-only writer keeps a connection's packets up to its verdict).
+    void (*on_frame_done)(void *user, const dissect_frame *fr, const dissect_frame_info *info);
     // on_transcript: each of the first config.count transcripts, valid only during the call;
     // with an analyzer, called before the analyzer judges it.
     void (*on_transcript)(void *user, const tls_transcript *t);
@@ -85,35 +89,32 @@ typedef struct pipeline_result {
     uint64_t failed;       // of which failures (verdict_is_failure)
     bool oom;              // out of memory: the run stopped
     pipeline_engaged engaged;
-    dissect_stats stats;  // valid after pipeline_finish
+    dissect_stats stats;  // at the end (a live source's on_tick: now)
+    // A live source: packets analysed, the kernel's drop count as last read (the open flows are
+    // marked as missing packets when it grows), libpcap's counters at the end when it can tell
+    // (have_counts), and whether reading stopped on an error (cap_live_error says which).
+    uint64_t packets, drops;
+    bool have_counts;
+    uint64_t received, dropped;
+    bool live_error;
 } pipeline_result;
 
-typedef struct pipeline pipeline;
+// pipeline_live: a live capture as the source. Read in batches of up to PIPELINE_LIVE_BATCH
+// packets analysed in place in the kernel's ring until *stop_flag, sinks.stop, -c N or on_tick
+// ends it; then what the kernel had already captured is analysed too, and the open connections
+// are reported (unless -c N was reached).
+enum { PIPELINE_LIVE_BATCH = 256 };  // packets between two drop-counter reads (a getsockopt each)
+typedef struct pipeline_live {
+    cap_reader *reader;                      // cap_live_open's, borrowed
+    const volatile sig_atomic_t *stop_flag;  // nonzero: stop (a signal handler sets it and calls
+                                             // cap_breakloop)
+    // on_tick (may be NULL): after every PIPELINE_LIVE_BATCH packets and each poll timeout, with
+    // the result so far (stats, packets, drops); false: stop reading (e.g. --duration).
+    bool (*on_tick)(void *user, const pipeline_result *now);
+} pipeline_live;
 
-// pipeline_new: a dissector configured from c delivering to sinks; an (may be NULL: transcripts
-// only) is borrowed for the pipeline's life. NULL when out of memory. Caller-owned:
-// pipeline_free.
-pipeline *pipeline_new(const pipeline_config *c, analyzer *an, const pipeline_sinks *sinks)
-    __attribute__((warn_unused_result));
-// pipeline_feed dissects one frame (borrowed for the call). False once the run should stop:
-// -c N reached, out of memory, or sinks.stop.
-bool pipeline_feed(pipeline *p, const dissect_frame *fr);
-// pipeline_finish flushes the connections still open and returns the run's result (owned by p).
-const pipeline_result *pipeline_finish(pipeline *p);
-// pipeline_result_so_far: the counts now (a live capture's status line); stats not filled.
-const pipeline_result *pipeline_result_so_far(const pipeline *p);
-// pipeline_dissect_config_used: the dissect configuration in force (messages naming a limit).
-const dissect_config *pipeline_dissect_config_used(const pipeline *p);
-// pipeline_live_dissector: the pipeline's dissector, for a live reader that needs dissect's
-// per-frame hooks (dissect_feed_ex, dissect_mark_drops). Frames fed to it reach the sinks like
-// pipeline_feed's (without on_frame). Borrowed: valid until pipeline_free.
-dissect *pipeline_live_dissector(pipeline *p);
-// pipeline_stats: the dissector's statistics now.
-const dissect_stats *pipeline_stats(const pipeline *p);
-void pipeline_free(pipeline *p);
-
-// pipeline_source: what is read. Exactly one of reader (files + BPF from cap_open, borrowed)
-// or frames (in memory, e.g. the probe's own connection) is set.
+// pipeline_source: what is read. Exactly one of reader (files + BPF from cap_open, borrowed),
+// live, or frames (in memory, e.g. the probe's own connection) is set.
 typedef struct pipeline_source {
     cap_reader *reader;
     // The paths and filter reader was opened with: with several regular files, --threads
@@ -121,6 +122,7 @@ typedef struct pipeline_source {
     const char *const *files;
     size_t num_files;
     const char *filter;
+    const pipeline_live *live;
     const dissect_frame *frames;
     size_t num_frames;
     // on_progress (may be NULL): after each frame from reader: bytes read, total, transcripts.

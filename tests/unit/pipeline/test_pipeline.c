@@ -194,6 +194,43 @@ static void test_frames_source(void **state) {
     free(fs);
 }
 
+typedef struct roles {
+    size_t frames, handshake, app_data, after;  // after: frames of connections already decided
+} roles;
+
+static void on_frame_done(void *user, const dissect_frame *fr, const dissect_frame_info *info) {
+    roles *r = user;
+    assert_non_null(fr);
+    r->frames++;
+    r->handshake += info->tcp && info->undecided && !info->app_data;
+    r->app_data += info->app_data;
+    r->after += !info->undecided;
+}
+
+// on_frame_done (a live capture's --handshake-only writer) sees every frame after dissect, with
+// its role: in mixed.pcap some frames come before their connection's verdict and some after.
+static void test_frame_done(void **state) {
+    (void)state;
+    pipeline_config c;
+    config(&c);
+    analyzer *a = new_analyzer(&c);
+    char err[512] = "";
+    const char *paths[] = {PCAP("mixed.pcap")};
+    cap_reader *cr = cap_open(paths, 1, NULL, err, sizeof err);
+    assert_non_null(cr);
+    roles r = {0};
+    pipeline_sinks sinks = {.user = &r, .on_frame_done = on_frame_done};
+    pipeline_source src = {.reader = cr};
+    pipeline_result res;
+    assert_true(pipeline_run(&c, a, &src, &sinks, &res));
+    assert_int_equal(r.frames, res.stats.frames);
+    assert_true(r.handshake > 0);
+    assert_true(r.handshake < r.frames);
+    assert_true(r.after > 0);
+    cap_close(cr);
+    analyzer_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_fill_dissect_config),
@@ -201,6 +238,7 @@ int main(void) {
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_frames_source),
+        cmocka_unit_test(test_frame_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
