@@ -485,7 +485,6 @@ static void cc_summary(cc_ctx *c, const dissect_stats *st) {
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
 }
 
-
 static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
     analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
@@ -646,7 +645,8 @@ int cli_cmd_capture(int argc, char **argv) {
     cr = cap_live_open(&lo, &ls, err, sizeof err);
     if (!cr && ls == CAP_LIVE_BAD_FILTER) {
         fprintf(stderr, "tlsdiag capture: bad filter %s%s%s: %s\n", o.cli.filter ? "-f \"" : "",
-                o.cli.filter ? o.cli.filter : "(see --print-filter)", o.cli.filter ? "\"" : "", err);
+                o.cli.filter ? o.cli.filter : "(see --print-filter)", o.cli.filter ? "\"" : "",
+                err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }

@@ -36,7 +36,8 @@ static void live_mark_drops(pipeline *p, live_marks *m, bool force) {
     }
     m->drops_marked = r->drops;
     m->marked_at = r->packets;
-    dissect_mark_drops(pipeline_dissector(p));  // the open flows may miss packets: their verdicts say so
+    dissect_mark_drops(
+        pipeline_dissector(p));  // the open flows may miss packets: their verdicts say so
 }
 
 typedef struct live_batch {

@@ -262,8 +262,8 @@ void thr_merge_ready(thr_ctx *c) {
 // The rule that keeps the workers from waiting on each other in a cycle: every publication is
 // followed by a merge that sees it, before its worker may wait for room (cv_room). A worker that
 // finds another one merging cannot merge itself, so it leaves a request (merge_again) and the
-// merging worker runs thr_merge_ready once more before it gives up the role, in the same hold of the
-// lock in which it clears `merging`. Without it the merging worker could be past its last look
+// merging worker runs thr_merge_ready once more before it gives up the role, in the same hold of
+// the lock in which it clears `merging`. Without it the merging worker could be past its last look
 // (reporting progress, lock released) when the other published; both then waited for room with
 // nobody left to merge (issue 14, item 9: both workers in cv_room, the caller in pthread_join).
 // With it, a worker waits for room only when the last merge stopped at a worker X that has

@@ -121,7 +121,7 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     thr_batch *in_head, *in_tail;  // queued mode: the bounded queue, THR_QUEUE_DEPTH at most
     uint32_t in_depth;
     thr_item *out_head, *out_tail;  // published verdicts, in this worker's order
-    uint32_t mark;  // every frame ≤ mark was processed and its results published
+    uint32_t mark;                  // every frame ≤ mark was processed and its results published
     bool done;
     uint32_t *created;  // frames at which this worker created a flow, ascending
     size_t ncreated, capcreated;
@@ -132,7 +132,7 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     size_t compact_at;      // ask for a compaction when `created` holds this many
     uint32_t bound;         // no verdict of this worker still to come has a first frame below it
     uint32_t bound_seq;     // the compaction request `bound` answers
-    thr_batch *cur;   // the reader's batch being filled (reader)
+    thr_batch *cur;         // the reader's batch being filled (reader)
     thr_batch *endb;  // preallocated end-of-input batch, so stopping a worker cannot fail (reader)
     // (own)
     thr_item *loc_head, *loc_tail;
@@ -147,14 +147,14 @@ struct thr_ctx {
     pthread_cond_t cv_work;  // (see the top)
     pthread_cond_t cv_main;
     pthread_cond_t cv_room;
-    bool main_waiting;   // the calling thread waits on cv_main (workers signal only then) (mu)
-    uint32_t unmerged;   // shared-read mode: verdicts published since the merger last woke (mu)
-    thr_worker *w;       // set before the workers start, fixed after
+    bool main_waiting;  // the calling thread waits on cv_main (workers signal only then) (mu)
+    uint32_t unmerged;  // shared-read mode: verdicts published since the merger last woke (mu)
+    thr_worker *w;      // set before the workers start, fixed after
     uint32_t n;
-    thr_batch *pool;     // free batches (mu)
-    bool oom;            // (mu)
-    bool stop;           // the merge asks the workers to stop (write error, out of memory) (mu)
-    bool go;             // every worker started (cv_work), reading may begin (mu)
+    thr_batch *pool;      // free batches (mu)
+    bool oom;             // (mu)
+    bool stop;            // the merge asks the workers to stop (write error, out of memory) (mu)
+    bool go;              // every worker started (cv_work), reading may begin (mu)
     uint64_t bytes_read;  // worker 0's or the reading worker's reader, for the progress line (mu)
     const pipeline_source *src;  // on_progress, and the paths workers reopen (fixed)
     // One-pass mode (mu): chunk k is ring[k % THR_CHUNKS]; chunks [freed, indexed) are in use.
@@ -176,8 +176,7 @@ struct thr_ctx {
 
 // threads.c
 bool thr_stopping(const pipeline_sinks *s);
-void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total,
-                  uint64_t handshakes);
+void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total, uint64_t handshakes);
 bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
 void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
 
@@ -185,8 +184,7 @@ void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
 void thr_worker_transcript(void *user, const tls_transcript *t);
 void thr_feed_own(thr_worker *w, const dissect_frame *fr);
 void thr_finish(thr_worker *w, uint32_t mark);
-bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr,
-                    pipeline_result *out);
+bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipeline_result *out);
 void thr_batch_free(thr_batch *b);
 
 // onepass.c: the modes in which the workers read the input themselves.

@@ -25,7 +25,7 @@ bool thr_stopping(const pipeline_sinks *s) {
 
 // thr_progress: the source's progress callback, if any (lock not held).
 void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total,
-                          uint64_t handshakes) {
+                  uint64_t handshakes) {
     if (c->src->on_progress != NULL) {
         c->src->on_progress(c->sinks->user, bytes_read, bytes_total, handshakes);
     }

@@ -20,10 +20,10 @@
 // pipeline_threads_run reads every frame of src->reader, analyzes with c->threads workers (each
 // judges its connections with its own analyzer: analyzer_judge), accounts for each verdict in
 // main_an (analyzer_account) and hands it to sinks->on_verdict (t NULL) in the one-thread
-// order, conn_ids renumbered. dc is each worker's dissect configuration (its callbacks are replaced). *out gets
-// the verdicts (transcripts, verdicts), failures, out of memory and the workers' summed stats.
-// Returns false when the workers could not be started: nothing was read then, the caller may run
-// single-threaded.
+// order, conn_ids renumbered. dc is each worker's dissect configuration (its callbacks are
+// replaced). *out gets the verdicts (transcripts, verdicts), failures, out of memory and the
+// workers' summed stats. Returns false when the workers could not be started: nothing was read
+// then, the caller may run single-threaded.
 bool pipeline_threads_run(const pipeline_config *c, const pipeline_source *src,
                           const dissect_config *dc, analyzer *main_an, const pipeline_sinks *sinks,
                           pipeline_result *out) __attribute__((warn_unused_result));

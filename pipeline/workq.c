@@ -259,8 +259,7 @@ static bool add_frame(thr_ctx *c, uint32_t i, const dissect_frame *fr) {
 static bool add_clock(thr_ctx *c, uint32_t i, const dissect_frame *fr) {
     thr_worker *w = &c->w[i];
     // (the reader hands every batch over each THR_TICK_FRAMES frames: this is a backstop)
-    if (w->cur && w->cur->nclock == THR_TICK_FRAMES &&
-        !send_batch(c, i, fr->frame_no - 1, false)) {
+    if (w->cur && w->cur->nclock == THR_TICK_FRAMES && !send_batch(c, i, fr->frame_no - 1, false)) {
         return false;
     }
     if (!w->cur && !(w->cur = batch_get(c))) {
