@@ -1,7 +1,7 @@
 // dissect.c — the public dissect_* API: frames → flows → reassembly → TLS layer → transcripts.
 //
-// Lifecycle of a flow: a small record from its first frame; the ~20 KB transcript and the TLS
-// layer only from its first payload byte; reported exactly once (decided, closed, evicted or at
+// Lifecycle of a flow (flow.c): a small record from its first frame; the ~20 KB transcript and the
+// TLS layer only from its first payload byte; reported exactly once (decided, closed, evicted or at
 // finish), after which only the record stays so late packets cost one lookup.
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,27 +39,14 @@ dissect *dissect_new(const dissect_config *c) {
     return d;
 }
 
-static void flow_release(dissect *d, flow *f) {
-    tcp_side_free(d, &f->side[0]);
-    tcp_side_free(d, &f->side[1]);
-    tls_conn_free(f->tls);
-    f->tls = NULL;
-    d->buffered -= f->tls_buffered;
-    f->tls_buffered = 0;
-    if (f->t) {
-        tls_certificate_clear(&f->t->cert);
-        tls_certificate_clear(&f->t->client_cert);
-        free(f->t);
-        f->t = NULL;
-    }
-}
-
 void dissect_free(dissect *d) {
     if (!d) {
         return;
     }
     for (uint32_t i = 0; d->ft.buckets && i <= d->ft.mask; i++) {
         for (flow *f = d->ft.buckets[i]; f; f = f->hnext) {
+            tcp_side_free(d, &f->side[0]);
+            tcp_side_free(d, &f->side[1]);
             flow_release(d, f);
         }
     }
@@ -79,177 +66,13 @@ const dissect_stats *dissect_get_stats(const dissect *d) {
     return &d->stats;
 }
 
-tls_dir flow_dir(const flow *f, int side) {
-    return side == f->client ? TLS_DIR_C2S : TLS_DIR_S2C;
-}
-
-// Well-known server ports (IANA), best first: the side using one is the server when no SYN
-// and no recognisable TLS first bytes told us the roles.
-static const uint16_t server_ports[] = {443, 8443, 465,  993,  995,  636,  5432, 3306, 25,
-                                        587, 143,  110,  21,   5222, 389,  853,  989,  990,
-                                        992, 994,  5061, 6697, 3389, 8080, 80};
-
-static size_t port_rank(uint16_t port) {
-    for (size_t i = 0; i < sizeof server_ports / sizeof server_ports[0]; i++) {
-        if (server_ports[i] == port) {
-            return i;
-        }
-    }
-    return SIZE_MAX;
-}
-
-static void flow_roles_by_port(flow *f) {
-    size_t r0 = port_rank(f->key.port[0]), r1 = port_rank(f->key.port[1]);
-    int server;
-    if (r0 != r1) {
-        server = r0 < r1 ? 0 : 1;
-    } else {
-        server = f->key.port[0] <= f->key.port[1] ? 0 : 1;
-    }
-    f->client = (int8_t)(1 - server);
-}
-
-void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t frame, int64_t ts_ns,
-                uint32_t length) {
-    (void)d;
-    tls_event e;
-    memset(&e, 0, sizeof e);
-    e.kind = (uint8_t)kind;
-    e.frame = frame;
-    e.ts_ns = ts_ns;
-    e.length = length;
-    e.count = kind == TLS_EV_TCP_RETRANSMIT ? 1 : 0;
-    if (f->t && f->client >= 0) {
-        e.dir = (uint8_t)flow_dir(f, side);
-        tr_event(f->t, &e);
-        return;
-    }
-    if (f->num_pending < FLOW_PENDING_EVENTS) {
-        e.dir = (uint8_t)side;  // converted to a tls_dir when the transcript is made
-        f->pending[f->num_pending++] = e;
-        return;
-    }
-    // Chatty before any payload (many SYNs, FINs, gaps): keep the events, pay for a transcript.
-    if (!f->t) {
-        if (f->client < 0) {
-            flow_roles_by_port(f);
-        }
-        f->t = tr_new();
-        if (!f->t) {
-            return;
-        }
-        for (uint8_t i = 0; i < f->num_pending; i++) {
-            f->pending[i].dir = (uint8_t)flow_dir(f, f->pending[i].dir);
-            tr_event(f->t, &f->pending[i]);
-        }
-        f->num_pending = 0;
-    }
-    e.dir = (uint8_t)flow_dir(f, side);
-    tr_event(f->t, &e);
-}
-
-// Moves the pending TCP events into `t` (roles are known by now).
-static void flow_flush_pending(flow *f, tls_transcript *t) {
-    for (uint8_t i = 0; i < f->num_pending; i++) {
-        tls_event e = f->pending[i];
-        e.dir = (uint8_t)flow_dir(f, e.dir);
-        tr_event(t, &e);
-    }
-    f->num_pending = 0;
-}
-
-// The transcript and TLS layer, made when the first payload byte arrives.
-static void flow_start_tls(dissect *d, flow *f) {
-    if (!f->t) {
-        f->t = tr_new();
-        if (!f->t) {
-            return;
-        }
-        f->t->conn_id = f->conn_id;  // known early for the on_record hook
-    }
-    flow_flush_pending(f, f->t);
-    if (!f->tls) {
-        f->tls = tls_conn_new(f->t, &d->cfg);
-    }
-}
-
-static void flow_update_buffered(dissect *d, flow *f) {
-    size_t b = f->tls ? tls_conn_buffered(f->tls) : 0;
-    d->buffered = d->buffered - f->tls_buffered + b;
-    f->tls_buffered = b;
-    if (d->buffered > d->stats.peak_buffered_bytes) {
-        d->stats.peak_buffered_bytes = d->buffered;
-    }
-}
-
-static void endpoint_of(const flow *f, int side, tls_endpoint *e) {
-    e->family = f->key.family;
-    memcpy(e->addr, f->key.addr[side], 16);
-    e->port = f->key.port[side];
-}
-
-// Copies the flow's TCP and capture-quality facts into its transcript.
-static void flow_fill(const flow *f, tls_transcript *t, tls_end_reason reason) {
-    int c = f->client, s = 1 - f->client;
-    t->conn_id = f->conn_id;
-    endpoint_of(f, c, &t->client);
-    endpoint_of(f, s, &t->server);
-    t->roles_from_syn = f->roles_from_syn;
-    t->first_frame = f->first_frame;
-    t->last_frame = f->last_frame;
-    t->first_ts_ns = f->first_ts_ns;
-    t->last_ts_ns = f->last_ts_ns;
-    t->end_reason = (uint8_t)reason;
-
-    tls_tcp_facts *tf = &t->tcp;
-    tf->syn = f->syn_seen;
-    tf->synack = f->synack_seen;
-    tf->syn_retransmitted = f->syn_retransmitted;
-    tf->syn_count = f->syn_count;
-    tf->syn_ts_ns = f->syn_ts_ns;
-    tf->synack_ts_ns = f->synack_ts_ns;
-    tls_quality *q = &t->quality;
-    for (int side = 0; side < 2; side++) {
-        const tcp_side *ts = &f->side[side];
-        int dir = (int)flow_dir(f, side);
-        tf->fin[dir] = ts->fin;
-        tf->rst[dir] = ts->rst;
-        tf->fin_frame[dir] = ts->fin_frame;
-        tf->rst_frame[dir] = ts->rst_frame;
-        tf->bytes[dir] = ts->bytes;
-        tf->retransmits[dir] = ts->retransmits;
-        q->gaps[dir] = ts->gaps;
-        q->gap_bytes[dir] = ts->gap_bytes;
-        q->first_gap_frame[dir] = ts->first_gap_frame;
-    }
-    tf->server_flight_retransmits = f->server_flight_retransmits;
-    const tcp_side *cs = &f->side[c], *ss = &f->side[s];
-    tf->last_ack_from_client = cs->acked ? cs->last_ack : 0;
-    tf->server_flight_acked = cs->acked && ss->has_data && seq_gt(cs->last_ack, ss->data_start);
-    q->midstream = !f->syn_seen;
-    q->client_unseen = !cs->seen;
-    q->server_unseen = !ss->seen;
-    q->snaplen_truncated = f->snaplen_truncated;
-    q->first_truncated_frame = f->first_truncated_frame;
-    q->overlap_conflicts = f->overlap_conflicts;
-    // The TLS layer may have set it already (its own buffers hit max_flow_bytes): keep that.
-    q->buffer_cap_hit = q->buffer_cap_hit || f->flow_cap_hit;
-    q->total_cap_hit = f->total_cap_hit;
-    q->kernel_drops = f->kernel_drops;
-    q->evicted = reason == TLS_END_EVICTED;
-    q->idle = q->evicted && f->idle_expired;
-    q->capture_ended = reason == TLS_END_CAPTURE_END;
-}
-
-// Reports the flow once and frees everything but its record. Held data is delivered first
-// (holes as gaps) so the TLS layer sees all that was captured.
-static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
+// report: the flow reported once (flow_report), its held data delivered first (holes as gaps)
+// so the TLS layer sees all that was captured.
+static void report(dissect *d, flow *f, tls_end_reason reason) {
     if (f->decided) {
         return;
     }
-    if (f->client < 0) {
-        flow_roles_by_port(f);
-    }
+    flow_settle_roles(f);  // tcp_flush needs each side's direction
     if (f->side[0].held || f->side[1].held) {
         dissect_frame last;
         memset(&last, 0, sizeof last);
@@ -259,47 +82,24 @@ static void flow_report(dissect *d, flow *f, tls_end_reason reason) {
         tcp_flush(&x, 0);
         tcp_flush(&x, 1);
     }
-    tls_end_reason tr;
-    if (f->tls && tls_conn_decided(f->tls, &tr)) {
-        reason = tr;
-    }
-    tls_transcript *t = f->t;
-    if (!t) {
-        t = d->scratch;
-        tr_reset(t);
-    }
-    flow_flush_pending(f, t);
-    flow_fill(f, t, reason);
-    // A record made only from ICMP-quoted headers carries no connection to report.
-    bool real = f->side[0].seen || f->side[1].seen;
-    if (real && reason == TLS_END_EVICTED) {
-        d->stats.flows_evicted++;
-        d->stats.flows_idle += f->idle_expired;
-    } else if (real && reason != TLS_END_CAPTURE_END) {
-        d->stats.flows_decided++;
-    }
-    d->reported_app_records = (uint64_t)t->app_records[0] + t->app_records[1];
-    if (real) {
-        d->stats.transcripts++;
-        dissect_bounds *b = &d->stats.bounds;
-        b->flow_cap += t->quality.buffer_cap_hit;
-        b->total_cap += t->quality.total_cap_hit;
-        b->message_cap += t->quality.message_cap_hit;
-        b->events_dropped += t->events_dropped > 0;
-        if (d->cfg.on_transcript) {
-            d->cfg.on_transcript(d->cfg.user, t);
-        }
-    }
-    flow_release(d, f);
-    flow_mark_decided(&d->ft, f);
+    flow_report(d, f, reason);
 }
 
 // Reports (if needed) and drops the record: the table needs the slot.
-static void flow_evict(dissect *d, flow *f) {
+static void evict(dissect *d, flow *f) {
     if (!f->decided) {
-        flow_report(d, f, TLS_END_EVICTED);
+        report(d, f, TLS_END_EVICTED);
     }
     flow_remove(&d->ft, f);
+}
+
+// new_flow: room in the table (decided records are cheapest to lose; otherwise the least
+// recently used live flow), then the new record.
+static flow *new_flow(dissect *d, const flow_key *k, uint32_t hash, const dissect_frame *fr) {
+    if (d->ft.count >= d->cfg.max_flows) {
+        evict(d, d->ft.done.head ? d->ft.done.head : d->ft.live.head);
+    }
+    return flow_new(d, k, hash, fr);
 }
 
 // The capture clock for idle eviction. Real files carry bogus timestamps (a single frame decades
@@ -338,7 +138,7 @@ static void dissect_expire(dissect *d) {
     while (d->ft.live.head && d->clock_ns - d->ft.live.head->idle_ts_ns > idle) {
         flow *f = d->ft.live.head;
         f->idle_expired = true;
-        flow_report(d, f, TLS_END_EVICTED);  // now on the decided list
+        report(d, f, TLS_END_EVICTED);  // now on the decided list
         if (!d->cfg.keep_decided_flows) {
             flow_remove(&d->ft, f);
         }
@@ -348,80 +148,7 @@ static void dissect_expire(dissect *d) {
     }
 }
 
-static flow *dissect_new_flow(dissect *d, const flow_key *k, uint32_t hash,
-                              const dissect_frame *fr) {
-    if (d->ft.count >= d->cfg.max_flows) {
-        // Decided records are cheapest to lose; otherwise the least recently used live flow.
-        flow_evict(d, d->ft.done.head ? d->ft.done.head : d->ft.live.head);
-    }
-    flow *f = flow_insert(&d->ft, k, hash);
-    if (!f) {
-        return NULL;
-    }
-    f->conn_id = d->next_conn_id++;
-    f->first_frame = fr->frame_no;
-    f->first_ts_ns = fr->ts_ns;
-    d->stats.flows_created++;
-    if (d->ft.count > d->stats.peak_flows) {
-        d->stats.peak_flows = d->ft.count;
-    }
-    return f;
-}
-
-// Wireshark's tcp.stream rule (packet-tcp.c, 4.0, which the oracle was made with): a SYN
-// without ACK starts a new connection when its sender was seen before with another sequence
-// number. The same ISN again — even after an RST — is a retry of the same connection.
-static bool flow_syn_starts_new(const flow *f, int side, const net_pkt *p) {
-    const tcp_side *s = &f->side[side];
-    return s->seen && p->seq != s->base_seq;
-}
-
-static void flow_syn(dissect *d, flow *f, int side, const net_pkt *p, const dissect_frame *fr) {
-    tcp_side *s = &f->side[side];
-    if (!s->has_data) {
-        s->have_next = false;  // (re)base the ISN on this SYN
-    }
-    if (!(p->flags & TCP_ACK)) {
-        if (f->client < 0) {
-            f->client = (int8_t)side;
-            f->roles_from_syn = true;
-        }
-        if (f->syn_seen) {
-            f->syn_retransmitted = true;
-        } else {
-            f->syn_seen = true;
-            f->syn_ts_ns = fr->ts_ns;
-        }
-        f->syn_count++;
-        s->syn = true;
-        flow_event(d, f, side, TLS_EV_TCP_SYN, fr->frame_no, fr->ts_ns, 0);
-        return;
-    }
-    if (f->client < 0) {
-        f->client = (int8_t)(1 - side);
-        f->roles_from_syn = true;
-    }
-    if (!f->synack_seen) {
-        f->synack_seen = true;
-        f->synack_ts_ns = fr->ts_ns;
-    }
-    s->syn = true;
-    flow_event(d, f, side, TLS_EV_TCP_SYNACK, fr->frame_no, fr->ts_ns, 0);
-}
-
-// Roles of a flow that started mid-stream, from its first payload: what TLS says, else ports.
-static void flow_roles_from_payload(flow *f, int side, const net_pkt *p) {
-    int kind = tls_sniff(p->payload, p->payload_len);
-    if (kind == 1) {
-        f->client = (int8_t)side;
-    } else if (kind == 2) {
-        f->client = (int8_t)(1 - side);
-    } else {
-        flow_roles_by_port(f);
-    }
-}
-
-static void flow_fin(tcp_ctx *x, int side, const net_pkt *p) {
+static void feed_fin(tcp_ctx *x, int side, const net_pkt *p) {
     flow *f = x->f;
     tcp_side *s = &f->side[side];
     // Data still held waits for nothing now: holes before the FIN are gaps.
@@ -537,7 +264,7 @@ static void dissect_count_status(dissect *d, net_status st, const dissect_frame 
 }
 
 // Segment-level work of a live (undecided) flow.
-static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const dissect_frame *fr) {
+static void feed_segment(dissect *d, flow *f, int side, const net_pkt *p, const dissect_frame *fr) {
     tcp_side *s = &f->side[side];
     tcp_ctx x = {d, f, fr};
     if (p->flags & TCP_SYN) {
@@ -561,7 +288,7 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
         tcp_ack(&x, side, p->ack);
     }
     if (p->flags & TCP_FIN) {
-        flow_fin(&x, side, p);
+        feed_fin(&x, side, p);
     }
     if (p->flags & TCP_RST) {
         if (!s->rst) {
@@ -577,14 +304,14 @@ static void flow_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
     flow_update_buffered(d, f);
     tls_end_reason reason;
     if (f->tls && tls_conn_decided(f->tls, &reason)) {
-        flow_report(d, f, reason);
+        report(d, f, reason);
     } else if (d->buffered > d->cfg.max_total_bytes) {
         // The TLS layer grows its message buffers only as bytes arrive, each flow under
         // max_flow_bytes; the total cap is enforced here by ending the flow that crossed it.
         f->total_cap_hit = true;
-        flow_report(d, f, TLS_END_BUFFER_CAP);
+        report(d, f, TLS_END_BUFFER_CAP);
     } else if (f->closed) {
-        flow_report(d, f, TLS_END_CLOSED);
+        report(d, f, TLS_END_CLOSED);
     }
 }
 
@@ -597,7 +324,7 @@ static void dissect_icmp_quote(dissect *d, const net_pkt *p, const dissect_frame
     flow_key_make(&k, p, &side);
     uint32_t hash = flow_hash(&k);
     if (!flow_lookup(&d->ft, &k, hash)) {
-        flow *f = dissect_new_flow(d, &k, hash, fr);
+        flow *f = new_flow(d, &k, hash, fr);
         if (f) {
             f->last_frame = fr->frame_no;
             f->last_ts_ns = fr->ts_ns;
@@ -636,13 +363,13 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
     flow *f = flow_lookup(&d->ft, &k, hash);
     if (f && (p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && flow_syn_starts_new(f, side, &p)) {
         if (!f->decided) {
-            flow_report(d, f, TLS_END_CLOSED);
+            report(d, f, TLS_END_CLOSED);
         }
         flow_remove(&d->ft, f);
         f = NULL;
     }
     if (!f) {
-        f = dissect_new_flow(d, &k, hash, fr);
+        f = new_flow(d, &k, hash, fr);
         if (!f) {
             return;
         }
@@ -664,11 +391,11 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
         info->tcp = true;
         info->undecided = true;
         uint64_t before = app_records_of(f);
-        flow_segment(d, f, side, &p, fr);
+        feed_segment(d, f, side, &p, fr);
         info->decided_now = f->decided;
         info->app_data = (f->decided ? d->reported_app_records : app_records_of(f)) > before;
     } else {
-        flow_segment(d, f, side, &p, fr);
+        feed_segment(d, f, side, &p, fr);
     }
     if (f->decided && !d->cfg.keep_decided_flows) {
         flow_remove(&d->ft, f);
@@ -716,7 +443,7 @@ void dissect_finish(dissect *d) {
     if (!all) {
         // No memory to sort: report in LRU order rather than not at all.
         while (d->ft.live.head) {
-            flow_report(d, d->ft.live.head, TLS_END_CAPTURE_END);
+            report(d, d->ft.live.head, TLS_END_CAPTURE_END);
         }
         return;
     }
@@ -726,7 +453,7 @@ void dissect_finish(dissect *d) {
     }
     qsort(all, n, sizeof *all, conn_id_cmp);
     for (i = 0; i < n; i++) {
-        flow_report(d, all[i], TLS_END_CAPTURE_END);
+        report(d, all[i], TLS_END_CAPTURE_END);
     }
     free(all);
 }

@@ -491,7 +491,8 @@ void dissect_clock_only(dissect *d, int64_t ts_ns);
 uint32_t dissect_oldest_live_frame(const dissect *d);
 // dissect_frame_flow_hash: a hash of the frame's TCP connection (its two endpoints, the same for
 // both directions; an ICMP error counts for the connection it quotes). false when the frame is
-// not TCP over IP (out untouched). For sharding flows over several dissectors (pipeline/ --threads).
+// not TCP over IP (out untouched). For sharding flows over several dissectors (pipeline/
+// --threads).
 bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) TLSDIAG_WUR;
 // dissect_finish reports every undecided flow (end_reason CAPTURE_END) in conn_id order.
 void dissect_finish(dissect *d);

@@ -1,9 +1,11 @@
 // flow.h — private to dissect/: the flow record, the bounded flow table, TCP reassembly state.
 //
-//   flow.c   hash table of canonical 5-tuples (both directions → one flow) with two LRU lists
-//            (undecided flows, decided records) for eviction
-//   tcp.c    per-side reassembly: in-order bytes straight from the frame, out-of-order copies
-//   dissect.c the public API: roles, lifecycle, reporting
+//   dissect.c the public API: frames in, the clock, eviction; drives tcp.c and flow.c
+//   tcp.c    per-side reassembly: in-order bytes straight from the frame, out-of-order copies;
+//            its TCP events go to flow.c
+//   flow.c   a flow's lifecycle: the table of canonical 5-tuples (both directions → one flow)
+//            with two LRU lists (undecided flows, decided records), creation, roles, events,
+//            report, release; it calls the transcript and the TLS layer, never tcp.c
 #ifndef TLSDIAG_DISSECT_FLOW_H
 #define TLSDIAG_DISSECT_FLOW_H
 
@@ -144,12 +146,32 @@ void tcp_ack(tcp_ctx *x, int side, uint32_t ack);
 void tcp_flush(tcp_ctx *x, int side);
 void tcp_side_free(dissect *d, tcp_side *s);  // drops held segments (flow report / free)
 
-// dissect.c helpers used by tcp.c
+// flow.c — the lifecycle (dissect.c calls these in this order; tcp.c only flow_dir, flow_event).
+// flow_new: the record of a new connection, numbered in creation order (NULL on OOM); the
+// caller makes room first (max_flows).
+flow *flow_new(dissect *d, const flow_key *k, uint32_t hash, const dissect_frame *fr) TLSDIAG_WUR;
+// flow_syn_starts_new: a SYN without ACK from `side` starts a new connection (tcp.stream rule).
+bool flow_syn_starts_new(const flow *f, int side, const net_pkt *p);
+// flow_syn: a SYN or SYN-ACK from `side`: roles, handshake times, its event.
+void flow_syn(dissect *d, flow *f, int side, const net_pkt *p, const dissect_frame *fr);
+// flow_roles_from_payload: roles of a flow that started mid-stream, from its first payload.
+void flow_roles_from_payload(flow *f, int side, const net_pkt *p);
+// flow_settle_roles: roles from the ports when nothing else told them (before a report).
+void flow_settle_roles(flow *f);
 // flow_dir: the TLS direction of packets sent by `side` (roles must be known).
 tls_dir flow_dir(const flow *f, int side);
 // flow_event appends a TCP event from `side`; before the transcript exists it is kept in the
 // flow's small pending array. TCP_RETRANSMIT events start with count 1.
 void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t frame, int64_t ts_ns,
                 uint32_t length);
+// flow_start_tls: the transcript and TLS layer, made when the first payload byte arrives.
+void flow_start_tls(dissect *d, flow *f);
+// flow_update_buffered: the flow's TLS buffers in the dissector's total (and its peak).
+void flow_update_buffered(dissect *d, flow *f);
+// flow_report reports the flow once (on_transcript, stats) and frees everything but its record,
+// which moves to the decided list. Held TCP data must have been delivered (tcp_flush) before.
+void flow_report(dissect *d, flow *f, tls_end_reason reason);
+// flow_release frees the TLS layer and the transcript (not the TCP sides: tcp_side_free).
+void flow_release(dissect *d, flow *f);
 
 #endif

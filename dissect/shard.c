@@ -1,10 +1,11 @@
 // shard.c — the flow hash of one frame, for callers that spread flows over several dissectors.
 //
 // Both directions of a TCP connection give the same value (a symmetric mix of both endpoints), so
-// a caller that routes each frame by it (pipeline/workq.c, pipeline/selfread.c) keeps every connection on one dissector.
-// Every worker of `analyze --threads N` hashes every frame of the input, so the common frame
-// (Ethernet, IPv4, TCP, not a fragment) takes a short path; anything else goes through the full
-// decoder. Both build the same key, so a connection lands on the same shard either way.
+// a caller that routes each frame by it (pipeline/workq.c, pipeline/selfread.c) keeps every
+// connection on one dissector. Every worker of `analyze --threads N` hashes every frame of the
+// input, so the common frame (Ethernet, IPv4, TCP, not a fragment) takes a short path; anything
+// else goes through the full decoder. Both build the same key, so a connection lands on the same
+// shard either way.
 #include <string.h>
 
 #include "cursor.h"
