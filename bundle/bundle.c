@@ -371,7 +371,7 @@ static bool write_archive(const char *path, member *m, size_t n, char *err, size
     return ok;
 }
 
-static void pipeline_config_from(const bundle_options *o, pipeline_config *c) {
+void bundle_pipeline_config(const bundle_options *o, pipeline_config *c) {
     pipeline_config_default(c);
     c->limits = o->limits;
     c->profile = o->profile;
@@ -399,7 +399,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         status = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
         goto out;
     }
-    pipeline_config_from(o, &r.cfg);
+    bundle_pipeline_config(o, &r.cfg);
     r.an = pipeline_analyzer_new(&r.cfg, err, errlen);
     if (r.an == NULL) {
         status = TLSDIAG_EXIT_INPUT;

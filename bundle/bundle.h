@@ -54,6 +54,10 @@ typedef struct bundle_result {
 int bundle_write(const bundle_options *o, bundle_result *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+// bundle_pipeline_config: the pipeline's configuration from o (limits, profile, trust store,
+// ranges, --now), for the bundle's own run and for the probe `report --probe` adds to it.
+void bundle_pipeline_config(const bundle_options *o, pipeline_config *c);
+
 // bundle_parse_key reads --anonymize-key: 64 hex digits (the key itself) or any other text
 // (hashed with SHA-256). Returns false for an empty string.
 bool bundle_parse_key(const char *s, uint8_t key[BUNDLE_KEY_LEN])

@@ -401,27 +401,6 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     return false;
 }
 
-// cc_build_filter: the kernel filter from the analyzer's prefixes (unless --all-sources).
-static char *cc_build_filter(const cc_options *o, const analyzer *an) {
-    size_t n = o->all_sources ? 0 : analyzer_num_prefixes(an);
-    char(*txt)[64] = calloc(n ? n : 1, sizeof *txt);
-    const char **nets = calloc(n ? n : 1, sizeof *nets);
-    char *bpf = NULL;
-    if (txt && nets) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (analyzer_prefix_at(an, i, txt[k], sizeof txt[k])) {
-                nets[k] = txt[k];
-                k++;
-            }
-        }
-        bpf = cap_live_filter(nets, k, o->ports, o->num_ports, o->cli.filter);
-    }
-    free(txt);
-    free(nets);
-    return bpf;
-}
-
 static void cc_status(cc_ctx *c, const pipeline_result *now) {
     const summary *s = analyzer_summary(c->an);
     const dissect_stats *st = &now->stats;
@@ -593,7 +572,7 @@ int cli_cmd_capture(int argc, char **argv) {
     if (!ctx.an) {
         return TLSDIAG_EXIT_INPUT;
     }
-    char *bpf = cc_build_filter(&o, ctx.an);
+    char *bpf = pipeline_live_filter(ctx.an, o.all_sources, o.ports, o.num_ports, o.cli.filter);
     if (!bpf) {
         fputs("tlsdiag capture: out of memory\n", stderr);
         analyzer_free(ctx.an);

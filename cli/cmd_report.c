@@ -97,12 +97,8 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
     }
     snprintf(pcap, pcaplen, "%s/probe.pcap", dir);
     pipeline_config plc;
-    pipeline_config_default(&plc);
-    plc.limits = o->limits;
-    plc.profile = o->profile;
-    plc.ca_file = o->ca_file;
-    plc.ca_path = o->ca_path;
-    plc.ranges_file = o->ranges_file;
+    bundle_pipeline_config(o, &plc);
+    plc.now = 0;  // the probe happens now: --now dates the captures, not this handshake
     char err[512] = "";
     analyzer *a = pipeline_analyzer_new(&plc, err, sizeof err);
     if (a == NULL) {
@@ -120,28 +116,13 @@ static int run_probe(const bundle_options *o, const char *target, const char *sn
     pc.ca_path = o->ca_path;
     pc.pcap_out = pcap;
     pc.limits = o->limits;
-    probe_result *pr = probe_run(a, &pc, err, sizeof err);
     int rc = TLSDIAG_EXIT_OK;
-    if (pr == NULL) {
+    if (!probe_run_described(a, &pc, env, envlen, err, sizeof err)) {
         fprintf(stderr, "tlsdiag: --probe %s: %s\n", target, err[0] ? err : "out of memory");
         unlink(pcap);
         rmdir(dir);
         pcap[0] = '\0';
         rc = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
-    } else {
-        int n = snprintf(env, envlen,
-                         "probe: %s:%u (SNI %s): cause %s, method probe; packets from %s%s%s\n"
-                         "probe summary: %s\n",
-                         host, port ? port : 443, pr->v->has_sni ? pr->v->sni : "none",
-                         cause_name(pr->v->cause),
-                         pr->from_packets ? "a live capture on " : "the client's view (",
-                         pr->from_packets ? pr->iface : pr->capture_why,
-                         pr->from_packets ? "" : ")", pr->v->summary);
-        if (n < 0 || (size_t)n >= envlen) {
-            snprintf(env, envlen, "probe: %s: cause %s (details cut)\n", target,
-                     cause_name(pr->v->cause));
-        }
-        probe_result_free(pr);
     }
     analyzer_free(a);
     return rc;

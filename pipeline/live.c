@@ -6,6 +6,7 @@
 //   after a stop: what the kernel had already captured (cap_live_next_queued), drop marks with
 //         libpcap's final counters; the open connections are reported unless -c N was reached.
 #include <signal.h>
+#include <stdlib.h>
 
 #include "feed.h"
 
@@ -103,4 +104,25 @@ bool pipeline_live_read(pipeline *p, const pipeline_live *l, void *user) {
     }
     live_mark_drops(p, &m, true);
     return pipeline_count_left(p);  // -c N reached: the open connections are not reported
+}
+
+char *pipeline_live_filter(const analyzer *an, bool all_sources, const uint16_t *ports,
+                           size_t num_ports, const char *extra) {
+    size_t n = all_sources ? 0 : analyzer_num_prefixes(an);
+    char(*txt)[64] = calloc(n ? n : 1, sizeof *txt);
+    const char **nets = calloc(n ? n : 1, sizeof *nets);
+    char *bpf = NULL;
+    if (txt && nets) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (analyzer_prefix_at(an, i, txt[k], sizeof txt[k])) {
+                nets[k] = txt[k];
+                k++;
+            }
+        }
+        bpf = cap_live_filter(nets, k, ports, num_ports, extra);
+    }
+    free(txt);
+    free(nets);
+    return bpf;
 }

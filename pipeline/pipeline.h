@@ -113,6 +113,13 @@ typedef struct pipeline_live {
     bool (*on_tick)(void *user, const pipeline_result *now);
 } pipeline_live;
 
+// pipeline_live_filter: the kernel filter (BPF text) of a live source: TCP to one of `ports`
+// from the analyzer's address prefixes (CloudFront's, or --ranges) and the replies; every source
+// when all_sources or the profile has no prefixes; "and (extra)" when extra is given.
+// Caller-owned (free); NULL when out of memory.
+char *pipeline_live_filter(const analyzer *an, bool all_sources, const uint16_t *ports,
+                           size_t num_ports, const char *extra) __attribute__((warn_unused_result));
+
 // pipeline_source: what is read. Exactly one of reader (files + BPF from cap_open, borrowed),
 // live, or frames (in memory, e.g. the probe's own connection) is set.
 typedef struct pipeline_source {

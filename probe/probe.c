@@ -611,3 +611,26 @@ bool probe_save_chain(const probe_result *r, const char *path, char *err, size_t
     }
     return true;
 }
+
+bool probe_run_described(analyzer *a, const probe_config *c, char *env, size_t envlen, char *err,
+                         size_t errlen) {
+    err[0] = '\0';
+    probe_result *pr = probe_run(a, c, err, errlen);
+    if (pr == NULL) {
+        return false;
+    }
+    const verdict *v = pr->v;
+    int n = snprintf(
+        env, envlen,
+        "probe: %s:%u (SNI %s): cause %s, method probe; packets from %s%s%s\n"
+        "probe summary: %s\n",
+        c->host, c->port ? c->port : 443, v->has_sni ? v->sni : "none", cause_name(v->cause),
+        pr->from_packets ? "a live capture on " : "the client's view (",
+        pr->from_packets ? pr->iface : pr->capture_why, pr->from_packets ? "" : ")", v->summary);
+    if (n < 0 || (size_t)n >= envlen) {
+        snprintf(env, envlen, "probe: %s:%u: cause %s (details cut)\n", c->host,
+                 c->port ? c->port : 443, cause_name(v->cause));
+    }
+    probe_result_free(pr);
+    return true;
+}

@@ -82,6 +82,12 @@ uint16_t probe_version_code(unsigned bit);     // 0x0303
 probe_result *probe_run(analyzer *a, const probe_config *c, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 void probe_result_free(probe_result *r);
+// probe_run_described: probe_run for a bundle (`tlsdiag report --probe`): the probe's frames go
+// to c->pcap_out, and env (envlen bytes) gets the lines environment.txt says about it (target,
+// SNI, cause, where the packets came from, the summary). false as probe_run's NULL: err says
+// why, "" when out of memory.
+bool probe_run_described(analyzer *a, const probe_config *c, char *env, size_t envlen, char *err,
+                         size_t errlen) __attribute__((warn_unused_result));
 
 // probe_save_chain writes the chain as sent (PEM, leaf first). false + err on failure.
 bool probe_save_chain(const probe_result *r, const char *path, char *err, size_t errlen)
