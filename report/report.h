@@ -139,6 +139,21 @@ void report_endpoint(const tls_endpoint *e, char out[64]);
 void report_ip(const tls_endpoint *e, char out[48]);
 
 // ---------------------------------------------------------------------------------------------
+// Community ID v1 (community_id.c): https://github.com/corelight/community-id-spec
+// ---------------------------------------------------------------------------------------------
+enum { REPORT_COMMUNITY_ID_LEN = 32 };  // "1:" + 28 base64 characters + NUL, rounded up
+
+// report_community_id writes "1:<base64 SHA-1>" of the flow (src, dst, IP protocol proto) with
+// the spec's seed (0 unless a deployment chose one); with_ports false for protocols without
+// ports. Direction does not matter: (a, b) and (b, a) give the same ID. false (out "") when
+// the families differ or are not 4/6, or the hash fails.
+bool report_community_id(const tls_endpoint *src, const tls_endpoint *dst, uint8_t proto,
+                         bool with_ports, uint16_t seed, char out[REPORT_COMMUNITY_ID_LEN]);
+// report_community_id_tcp: the ID of a TCP connection with seed 0 (what JSON and ECS print).
+bool report_community_id_tcp(const tls_endpoint *client, const tls_endpoint *server,
+                             char out[REPORT_COMMUNITY_ID_LEN]);
+
+// ---------------------------------------------------------------------------------------------
 // Wireshark hand-off (wireshark.c).
 // ---------------------------------------------------------------------------------------------
 enum { REPORT_WIRESHARK_FILTER_LEN = 192 };
