@@ -42,6 +42,7 @@ typedef struct cc_options {
     size_t num_ports;
     const char *ranges_file, *filter, *ca_file, *ca_path, *profile;
     bool all_sources, print_filter, json, handshake_only;
+    bool ecs;  // --ecs: ECS events (json is set too); no summary or stats objects
     int verbosity;
     cli_color color;
     uint32_t max_flows, max_flow_bytes;
@@ -113,6 +114,7 @@ static void cc_usage(FILE *f) {
         "  -Z, --user USER        drop to USER once capturing (default: nobody when root)\n"
         "Output and analysis (as analyze):\n"
         "      --json             JSON Lines: one object per handshake, a summary, capture stats\n"
+        "      --ecs              JSON Lines in the Elastic Common Schema: one event per handshake\n"
         "  -q, --quiet            summary only\n"
         "  -v, --verbose          also succeeded handshakes\n"
         "      --color[=WHEN]     auto, always or never\n"
@@ -246,6 +248,9 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 break;
             case CLI_OPT_JSON:
                 o->json = true;
+                break;
+            case CLI_OPT_ECS:
+                o->json = o->ecs = true;
                 break;
             case 'q':
                 o->verbosity = REPORT_QUIET;
@@ -448,17 +453,20 @@ static void cc_status(cc_ctx *c, uint64_t packets, const dissect *d, uint64_t dr
 static void cc_capture_stats(const cc_options *o, const char *iface, const char *bpf,
                              uint64_t packets, bool have, uint64_t received, uint64_t dropped,
                              const dissect_stats *st, uint64_t written) {
+    if (o->ecs) {
+        return;  // ECS events only; the counters are on stderr with -v and in --json
+    }
     if (o->json) {
         char rx[24] = "null", dr[24] = "null";
         if (have) {
             snprintf(rx, sizeof rx, "%" PRIu64, received);
             snprintf(dr, sizeof dr, "%" PRIu64, dropped);
         }
-        printf("{\"schema_version\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
+        printf("{\"schema_version\":%d,\"schema_minor\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
                ",\"received\":%s,\"dropped\":%s,\"flows_evicted\":%" PRIu64
                ",\"peak_flows\":%" PRIu32 ",\"peak_buffered_bytes\":%" PRIu64
                ",\"written\":%" PRIu64 "}\n",
-               REPORT_SCHEMA_VERSION, packets, rx, dr, st->flows_evicted, st->peak_flows,
+               REPORT_SCHEMA_VERSION, REPORT_SCHEMA_MINOR, packets, rx, dr, st->flows_evicted, st->peak_flows,
                st->peak_buffered_bytes, written);
         return;
     }
@@ -687,7 +695,7 @@ int cli_cmd_capture(int argc, char **argv) {
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
     report_options ro = {
-        .format = o.json ? REPORT_JSON : REPORT_TEXT,
+        .format = o.ecs ? REPORT_ECS : o.json ? REPORT_JSON : REPORT_TEXT,
         .color = cli_use_color(o.json, o.color),
         .verbosity = o.verbosity,
         .out = stdout,

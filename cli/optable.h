@@ -44,6 +44,7 @@ enum {
     X(COLOR, "color", 0, optional_argument, CLI_ADCP, COLOR)                                       \
     X(COLOUR, "colour", 0, optional_argument, CLI_ADCP, COLOR)                                     \
     X(WIRESHARK, "wireshark", 0, no_argument, CLI_AD, WIRESHARK)                                   \
+    X(ECS, "ecs", 0, no_argument, CLI_CMD_ANALYZE | CLI_CMD_CAPTURE, ECS)                          \
     /* analysis */                                                                                 \
     X(CA_FILE, "ca-file", 0, required_argument, CLI_ALL, CA_FILE)                                  \
     X(CA_PATH, "ca-path", 0, required_argument, CLI_ALL, CA_PATH)                                  \
