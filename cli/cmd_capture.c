@@ -114,7 +114,7 @@ static void cc_usage(FILE *f) {
         "  -Z, --user USER        drop to USER once capturing (default: nobody when root)\n"
         "Output and analysis (as analyze):\n"
         "      --json             JSON Lines: one object per handshake, a summary, capture stats\n"
-        "      --ecs              JSON Lines in the Elastic Common Schema: one event per handshake\n"
+        "      --ecs              Elastic Common Schema events (JSON Lines), one per handshake\n"
         "  -q, --quiet            summary only\n"
         "  -v, --verbose          also succeeded handshakes\n"
         "      --color[=WHEN]     auto, always or never\n"
@@ -462,12 +462,12 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
             snprintf(rx, sizeof rx, "%" PRIu64, received);
             snprintf(dr, sizeof dr, "%" PRIu64, dropped);
         }
-        printf("{\"schema_version\":%d,\"schema_minor\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
-               ",\"received\":%s,\"dropped\":%s,\"flows_evicted\":%" PRIu64
-               ",\"peak_flows\":%" PRIu32 ",\"peak_buffered_bytes\":%" PRIu64
-               ",\"written\":%" PRIu64 "}\n",
-               REPORT_SCHEMA_VERSION, REPORT_SCHEMA_MINOR, packets, rx, dr, st->flows_evicted, st->peak_flows,
-               st->peak_buffered_bytes, written);
+        printf(
+            "{\"schema_version\":%d,\"schema_minor\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
+            ",\"received\":%s,\"dropped\":%s,\"flows_evicted\":%" PRIu64 ",\"peak_flows\":%" PRIu32
+            ",\"peak_buffered_bytes\":%" PRIu64 ",\"written\":%" PRIu64 "}\n",
+            REPORT_SCHEMA_VERSION, REPORT_SCHEMA_MINOR, packets, rx, dr, st->flows_evicted,
+            st->peak_flows, st->peak_buffered_bytes, written);
         return;
     }
     if (o->verbosity < REPORT_NORMAL) {
@@ -695,7 +695,9 @@ int cli_cmd_capture(int argc, char **argv) {
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
     report_options ro = {
-        .format = o.ecs ? REPORT_ECS : o.json ? REPORT_JSON : REPORT_TEXT,
+        .format = o.ecs    ? REPORT_ECS
+                  : o.json ? REPORT_JSON
+                           : REPORT_TEXT,
         .color = cli_use_color(o.json, o.color),
         .verbosity = o.verbosity,
         .out = stdout,

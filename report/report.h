@@ -120,18 +120,18 @@ bool report_error(report *r, const report_input_error *e);
 // and tls.client.server_name when given, tlsdiag.{config_line, evidence[], fix[]}.
 // Every pointer is borrowed and may be NULL (left out). Sticky failure like the others.
 typedef struct report_ecs_check_event {
-    int64_t ts_ns;                  // @timestamp: when the check ran (ns since the epoch)
-    const char *dataset;            // event.dataset; NULL: "tlsdiag.doctor"
-    bool failed;                    // the configuration would make CloudFront's handshake fail
-    const char *cause;              // event.reason: a cause id (doc/causes.md)
-    const char *message;            // one line
-    const char *config_file;        // file.path: the configuration file to change
-    uint32_t config_line;           // its line (0: unknown)
-    const tls_endpoint *server;     // destination.*: the address:port checked
-    const char *server_name;        // tls.client.server_name: the SNI the check is about
-    const char *const *evidence;    // tlsdiag.evidence[]
+    int64_t ts_ns;                // @timestamp: when the check ran (ns since the epoch)
+    const char *dataset;          // event.dataset; NULL: "tlsdiag.doctor"
+    bool failed;                  // the configuration would make CloudFront's handshake fail
+    const char *cause;            // event.reason: a cause id (doc/causes.md)
+    const char *message;          // one line
+    const char *config_file;      // file.path: the configuration file to change
+    uint32_t config_line;         // its line (0: unknown)
+    const tls_endpoint *server;   // destination.*: the address:port checked
+    const char *server_name;      // tls.client.server_name: the SNI the check is about
+    const char *const *evidence;  // tlsdiag.evidence[]
     size_t num_evidence;
-    const char *const *fix;         // tlsdiag.fix[]
+    const char *const *fix;  // tlsdiag.fix[]
     size_t num_fix;
 } report_ecs_check_event;
 bool report_ecs_check(report *r, const report_ecs_check_event *c);
