@@ -51,6 +51,8 @@ typedef struct cc_options {
     const char *write_path;
     uint64_t rotate_bytes;
     uint32_t ring_files;
+    uint32_t rotate_seconds;  // -G
+    bool list_interfaces;     // -D
     const char *user;
     uint32_t buffer_bytes, snaplen;
     bool probe_origin;                // --probe-origin[=IP:PORT] (cmd_probe.c)
@@ -94,6 +96,7 @@ static void cc_usage(FILE *f) {
         "\n"
         "What to capture:\n"
         "  -i, --interface IFACE  interface, or 'any' (default: any)\n"
+        "  -D, --list-interfaces  list the interfaces that can be captured on (as tcpdump -D)\n"
         "  -p, --port PORT        origin TLS port; repeat or comma-separate (default: 443)\n"
         "      --ranges FILE      AWS ip-ranges.json instead of the embedded CloudFront list\n"
         "      --all-sources      no address filter (every client, not only CloudFront)\n"
@@ -111,6 +114,8 @@ static void cc_usage(FILE *f) {
         "  -C, --file-size SIZE   rotate -w files at SIZE (MB = 1,000,000 bytes; k/m/g suffix\n"
         "                         = KiB/MiB/GiB)\n"
         "  -W, --file-count N     keep a ring of N files (FILE0 ... FILE<N-1>)\n"
+        "  -G, --rotate-seconds N start a new -w file every N seconds; FILE is a strftime(3)\n"
+        "                         name (e.g. edge-%Y%m%d-%H%M%S.pcap), as tcpdump -G\n"
         "  -Z, --user USER        drop to USER once capturing (default: nobody when root)\n"
         "Output and analysis (as analyze):\n"
         "      --json             JSON Lines: one object per handshake, a summary, capture stats\n"
@@ -332,6 +337,15 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 }
                 o->ring_files = (uint32_t)v;
                 break;
+            case 'G':
+                if (!cc_plain(arg, 366u * 86400, &v) || v == 0) {
+                    return cc_usage_error("-G: expected seconds 1-31622400, got '%s'", arg);
+                }
+                o->rotate_seconds = (uint32_t)v;
+                break;
+            case 'D':
+                o->list_interfaces = true;
+                break;
             case 'Z':
                 o->user = arg;
                 break;
@@ -370,6 +384,10 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
         return cc_usage_error("%s needs -w FILE", o->handshake_only ? "--handshake-only"
                                                   : o->rotate_bytes ? "-C"
                                                                     : "-W");
+    }
+    if (o->rotate_seconds && (!o->write_path || o->ring_files)) {
+        return cc_usage_error(o->ring_files ? "-G cannot be combined with -W"
+                                            : "-G needs -w FILE (a strftime(3) name)");
     }
     if (o->ring_files && !o->rotate_bytes) {
         return cc_usage_error("-W needs -C SIZE (the size at which to move to the next file)");
@@ -665,6 +683,14 @@ int cli_cmd_capture(int argc, char **argv) {
     if (rc != 0) {
         return rc < 0 ? TLSDIAG_EXIT_OK : rc;
     }
+    if (o.list_interfaces) {  // -D: as tcpdump -D, then exit
+        char lerr[512];
+        if (!cap_live_list(stdout, lerr, sizeof lerr)) {
+            fprintf(stderr, "tlsdiag capture: %s\n", lerr);
+            return TLSDIAG_EXIT_INPUT;
+        }
+        return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
+    }
     const char *iface = o.iface ? o.iface : "any";
     int status = TLSDIAG_EXIT_OK;
     cc_ctx ctx;
@@ -752,6 +778,7 @@ int cli_cmd_capture(int argc, char **argv) {
             .snaplen = cap_live_snaplen(cr),
             .rotate_bytes = o.rotate_bytes,
             .ring_files = o.ring_files,
+            .rotate_seconds = o.rotate_seconds,
         };
         w = cap_writer_open(&wo, err, sizeof err);
         if (!w) {

@@ -70,6 +70,8 @@ enum {
     X(USER, "user", 'Z', required_argument, CLI_CMD_CAPTURE, USER)                                 \
     X(BUFFER_SIZE, "buffer-size", 'B', required_argument, CLI_CMD_CAPTURE, BUFFER_SIZE)            \
     X(SNAPLEN, "snaplen", 's', required_argument, CLI_CMD_CAPTURE, SNAPLEN)                        \
+    X(LIST_IFACES, "list-interfaces", 'D', no_argument, CLI_CMD_CAPTURE, LIST_IFACES)              \
+    X(ROTATE_SECONDS, "rotate-seconds", 'G', required_argument, CLI_CMD_CAPTURE, ROTATE_SECONDS)   \
     /* probe */                                                                                    \
     X(SNI, "sni", 0, required_argument, CLI_CMD_PROBE, SNI)                                        \
     X(CONNECT, "connect", 0, required_argument, CLI_CMD_PROBE, CONNECT)                            \
