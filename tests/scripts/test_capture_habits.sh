@@ -4,9 +4,10 @@
 #   -G N rotates the -w file every N seconds under a strftime(3) name: a live capture on the
 #   loopback of a namespace of our own, with TCP traffic we make, must leave at least two files,
 #   each a valid pcap (tshark -r), named by the time its first frame's period started, holding
-#   together every frame the capture wrote (none lost at a rotation).
+#   together every frame the capture wrote (none lost at a rotation);
+#   --ecs on live TLS handshakes writes ECS events that agree with `analyze --json`.
 set -uo pipefail
-bin=$(realpath "${1:?usage: test_capture_habits.sh TLSDIAG SRCDIR}")
+bin=$(realpath "${1:?usage: test_capture_habits.sh TLSDIAG SRCDIR}") src=$(realpath "${2:?}")
 [[ $(id -u) == 0 ]] || { echo "FAIL: this test needs root (live capture, a namespace)"; exit 1; }
 for tool in tcpdump tshark ip python3; do
     command -v $tool >/dev/null || { echo "FAIL: $tool is missing (scripts/setup.sh)"; exit 1; }
@@ -99,6 +100,39 @@ if [[ $total -gt 0 && $total == "$written" ]]; then ok; else
     bad "the files hold $total frames, the capture wrote $written"
 fi
 echo "-G: ${#files[@]} files, $total frames (capture wrote $written)"
+
+# capture --ecs: the events of live TLS handshakes are ECS, and say what `analyze --json` of the
+# same packets (-w) says (ecs_check.py: field names and types, reasons, Community IDs).
+if command -v openssl >/dev/null; then
+    tport=47602
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+        -days 30 -subj /CN=origin.example.com >/dev/null 2>&1
+    ip netns exec "$ns" openssl s_server -quiet -accept "$tport" -cert "$work/cert.pem" \
+        -key "$work/key.pem" -www >/dev/null 2>&1 &
+    pids+=($!)
+    sleep 0.5
+    ip netns exec "$ns" "$bin" capture -i lo -p "$tport" --all-sources --duration 4 --ecs \
+        -w "$work/out/tls.pcap" >"$work/live-ecs.jsonl" 2>"$work/live-ecs.err" &
+    cap=$!
+    sleep 1
+    for _ in 1 2 3; do
+        echo | ip netns exec "$ns" timeout 3 openssl s_client -connect 127.0.0.1:$tport \
+            -servername origin.example.com >/dev/null 2>&1
+    done
+    wait $cap
+    "$bin" analyze --json "$work/out/tls.pcap" >"$work/live.json" 2>/dev/null
+    tshark -r "$work/out/tls.pcap" --enable-protocol communityid -Y tcp -T fields -e ip.src \
+        -e tcp.srcport -e ip.dst -e tcp.dstport -e communityid 2>/dev/null >"$work/live-tshark.tsv"
+    if out=$(python3 "$src/tests/scripts/ecs_check.py" "$src/tests/data/ecs/fields.tsv" \
+        "$work/live-ecs.jsonl" "$work/live.json" "$work/live-tshark.tsv") &&
+        [[ $(grep -c '"dataset":"tlsdiag.handshake"' "$work/live-ecs.jsonl") -ge 3 ]]; then
+        ok; echo "capture --ecs: ${out##*$'\n'}"
+    else
+        bad "capture --ecs:"; echo "$out" | head; head -3 "$work/live-ecs.err"
+    fi
+else
+    bad "openssl is missing (scripts/setup.sh)"
+fi
 
 # A link planted where the next period's file will go is never followed.
 rm -f "$work"/out/*
