@@ -112,18 +112,22 @@ static void ehex_upper(jsonw *w, const char *hex, size_t cap) {
     jsonw_bytes(w, buf, n);
 }
 
+// edn: "issuer"/"subject":{"distinguished_name":..}, left out when the name is empty.
+static void edn(jsonw *w, const char *key, const char *dn, size_t cap) {
+    if (dn[0]) {
+        jsonw_key(w, key);
+        jsonw_object_begin(w);
+        PUT(w, "distinguished_name", efield(w, dn, cap));
+        jsonw_object_end(w);
+    }
+}
+
 // ex509: tls.server.x509.* of the leaf as sent.
 static void ex509(jsonw *w, const x509_info *c) {
     jsonw_object_begin(w);
     PUT(w, "alternative_names", json_sans(w, c));
-    jsonw_key(w, "issuer");
-    jsonw_object_begin(w);
-    PUT(w, "distinguished_name", EFIELD(w, c->issuer));
-    jsonw_object_end(w);
-    jsonw_key(w, "subject");
-    jsonw_object_begin(w);
-    PUT(w, "distinguished_name", EFIELD(w, c->subject));
-    jsonw_object_end(w);
+    edn(w, "issuer", c->issuer, sizeof c->issuer);
+    edn(w, "subject", c->subject, sizeof c->subject);
     eput_date_sec(w, "not_before", c->not_before);
     eput_date_sec(w, "not_after", c->not_after);
     if (c->serial[0]) {
@@ -169,8 +173,8 @@ static void etls(jsonw *w, const verdict *v) {
             PUT(w, "sha256", ehex_upper(w, leaf->sha256, sizeof leaf->sha256));
             jsonw_object_end(w);
         }
-        PUT(w, "subject", EFIELD(w, leaf->subject));
-        PUT(w, "issuer", EFIELD(w, leaf->issuer));
+        EPUT_OPT(w, "subject", leaf->subject);
+        EPUT_OPT(w, "issuer", leaf->issuer);
         eput_date_sec(w, "not_before", leaf->not_before);
         eput_date_sec(w, "not_after", leaf->not_after);
         PUT(w, "x509", ex509(w, leaf));
@@ -179,7 +183,19 @@ static void etls(jsonw *w, const verdict *v) {
     jsonw_object_end(w);
 }
 
-// eevent_common: "@timestamp", "ecs", "message" and the start of "event" (left open).
+// emessage: "message" and, for a failure, the same text as "error":{"message"} (n bytes at s;
+// s NULL: null).
+static void emessage(jsonw *w, const char *s, size_t n, bool failed) {
+    PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
+    if (failed) {
+        jsonw_key(w, "error");
+        jsonw_object_begin(w);
+        PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
+        jsonw_object_end(w);
+    }
+}
+
+// eevent_common: "@timestamp", "ecs" and the start of "event" (left open).
 static void eevent_common(jsonw *w, const report *r, int64_t ts_ns, const char *dataset,
                           const char *kind) {
     jsonw_begin_line(w, r->o.out);
@@ -280,13 +296,7 @@ bool ecs_verdict(report *r, const verdict *v) {
     int64_t dur = v->last_ts_ns >= v->first_ts_ns ? v->last_ts_ns - v->first_ts_ns : 0;
     PUT(w, "duration", jsonw_int(w, dur));
     jsonw_object_end(w);  // event
-    PUT(w, "message", EFIELD(w, v->summary));
-    if (failed) {
-        jsonw_key(w, "error");
-        jsonw_object_begin(w);
-        PUT(w, "message", EFIELD(w, v->summary));
-        jsonw_object_end(w);
-    }
+    emessage(w, v->summary, strnlen(v->summary, sizeof v->summary), failed);
     PUT(w, "source", eendpoint(w, &v->client));
     PUT(w, "destination", eendpoint(w, &v->server));
     PUT(w, "network", enetwork(w, &v->client, &v->server));
@@ -305,11 +315,7 @@ bool ecs_error(report *r, const report_input_error *e) {
                   "pipeline_error");
     PUT(w, "outcome", jsonw_string(w, "failure"));
     jsonw_object_end(w);  // event
-    PUT(w, "message", estr(w, e->message));
-    jsonw_key(w, "error");
-    jsonw_object_begin(w);
-    PUT(w, "message", estr(w, e->message));
-    jsonw_object_end(w);
+    emessage(w, e->message, e->message ? strlen(e->message) : 0, true);
     jsonw_key(w, "tlsdiag");
     jsonw_object_begin(w);
     PUT(w, "file", estr(w, e->file));
@@ -340,13 +346,7 @@ bool report_ecs_check(report *r, const report_ecs_check_event *c) {
         PUT(w, "reason", jsonw_string(w, c->cause));
     }
     jsonw_object_end(w);  // event
-    PUT(w, "message", estr(w, c->message));
-    if (c->failed) {
-        jsonw_key(w, "error");
-        jsonw_object_begin(w);
-        PUT(w, "message", estr(w, c->message));
-        jsonw_object_end(w);
-    }
+    emessage(w, c->message, c->message ? strlen(c->message) : 0, c->failed);
     if (c->config_file) {
         jsonw_key(w, "file");
         jsonw_object_begin(w);
