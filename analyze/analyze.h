@@ -284,6 +284,7 @@ typedef struct summary {
     bool intermittent;  // some SNI both succeeded and failed
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
+    bool intermittent_no_sni;       // it is the handshakes without SNI (the name is a label)
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
 } summary;

@@ -246,11 +246,13 @@ const summary *an_summary_get(an_summary *s) {
     p->intermittent = false;
     p->intermittent_sni[0] = '\0';
     p->intermittent_sni_len = 0;
+    p->intermittent_no_sni = false;
     for (size_t i = 0; i < p->num_sni; i++) {
         if (p->by_sni[i].ok && p->by_sni[i].failed && strcmp(p->by_sni[i].key, "other") != 0) {
             p->intermittent = true;
             memcpy(p->intermittent_sni, p->by_sni[i].key, sizeof p->intermittent_sni);
             p->intermittent_sni_len = p->by_sni[i].key_len;
+            p->intermittent_no_sni = p->by_sni[i].absent;
             break;
         }
     }

@@ -814,7 +814,9 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     if (s->intermittent) {
         jsonw_key(w, "intermittent");
         jsonw_object_begin(w);
-        PUT(w, "sni", jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
+        PUT(w, "sni",
+            s->intermittent_no_sni ? jnull(w)
+                                   : jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
         jsonw_object_end(w);
     } else {
         PUT(w, "intermittent", jnull(w));

@@ -550,6 +550,9 @@ static void test_json_consistency(void **state) {
     s.succeeded = 5;
     s.num_sni = 2;
     s.by_sni = sni;
+    s.intermittent = true;  // the handshakes without SNI succeed and fail
+    snprintf(s.intermittent_sni, sizeof s.intermittent_sni, "(no SNI)");
+    s.intermittent_no_sni = true;
     report_input_error e = {"gone.pcap", 0, 0, "No such file or directory"};
     capture c;
     report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
@@ -585,6 +588,7 @@ static void test_json_consistency(void **state) {
     assert_true(json_is_null(json_object_get(none, "sni")));
     assert_int_equal(jget_int(none, "succeeded"), 4);
     assert_int_equal(jget_int(none, "ok"), 4);
+    assert_true(json_is_null(json_object_get(json_object_get(sum, "intermittent"), "sni")));
     json_t *literal = json_array_get(json_object_get(sum, "by_sni"), 1);
     assert_string_equal(jget_str(literal, "sni"), "(no SNI)");
     json_decref(h);
