@@ -271,6 +271,7 @@ void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
 typedef struct summary_count {
     char key[TLS_MAX_SNI_LEN + 1];  // cause name, SNI, network or fingerprint
     uint16_t key_len;               // bytes of key: an SNI may hold NULs (shown escaped)
+    bool absent;  // the bucket of handshakes without the key (no SNI): key is only its label
     uint64_t ok, failed;
     int64_t first_fail_ns, last_fail_ns;
     cause_id top_cause;  // most frequent failure cause for this key
@@ -289,6 +290,7 @@ typedef struct summary {
     bool intermittent;  // some SNI both succeeded and failed
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
+    bool intermittent_no_sni;       // it is the handshakes without SNI (the name is a label)
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
 } summary;

@@ -26,6 +26,7 @@ typedef struct cli_options {
     size_t num_files;
     const char *filter;  // -f EXPR (BPF), NULL when none
     bool json;
+    bool ecs;       // --ecs: JSON Lines in the Elastic Common Schema (json is set too)
     int verbosity;  // report_verbosity
     cli_color color;
     const char *ca_file, *ca_path, *ranges_file, *profile;

@@ -44,6 +44,7 @@ enum {
     X(COLOR, "color", 0, optional_argument, CLI_ADCP, COLOR)                                       \
     X(COLOUR, "colour", 0, optional_argument, CLI_ADCP, COLOR)                                     \
     X(WIRESHARK, "wireshark", 0, no_argument, CLI_AD, WIRESHARK)                                   \
+    X(ECS, "ecs", 0, no_argument, CLI_CMD_ANALYZE | CLI_CMD_CAPTURE, ECS)                          \
     /* analysis */                                                                                 \
     X(CA_FILE, "ca-file", 0, required_argument, CLI_ALL, CA_FILE)                                  \
     X(CA_PATH, "ca-path", 0, required_argument, CLI_ALL, CA_PATH)                                  \
@@ -69,6 +70,8 @@ enum {
     X(USER, "user", 'Z', required_argument, CLI_CMD_CAPTURE, USER)                                 \
     X(BUFFER_SIZE, "buffer-size", 'B', required_argument, CLI_CMD_CAPTURE, BUFFER_SIZE)            \
     X(SNAPLEN, "snaplen", 's', required_argument, CLI_CMD_CAPTURE, SNAPLEN)                        \
+    X(LIST_IFACES, "list-interfaces", 'D', no_argument, CLI_CMD_CAPTURE, LIST_IFACES)              \
+    X(ROTATE_SECONDS, "rotate-seconds", 'G', required_argument, CLI_CMD_CAPTURE, ROTATE_SECONDS)   \
     /* probe */                                                                                    \
     X(SNI, "sni", 0, required_argument, CLI_CMD_PROBE, SNI)                                        \
     X(CONNECT, "connect", 0, required_argument, CLI_CMD_PROBE, CONNECT)                            \

@@ -57,6 +57,8 @@ void cli_usage(cli_mode mode, FILE *f) {
         f);
     if (mode == CLI_ANALYZE) {
         fputs(
+            "      --ecs            JSON Lines in the Elastic Common Schema: one event per\n"
+            "                       handshake, for Filebeat / Fluent Bit / Vector\n"
             "\n"
             "Analysis:\n"
             "      --profile NAME   client profile: cloudfront (default) or generic\n"
@@ -205,6 +207,9 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 break;
             case CLI_OPT_JSON:
                 o.json = true;
+                break;
+            case CLI_OPT_ECS:
+                o.json = o.ecs = true;
                 break;
             case 'q':
                 o.verbosity = REPORT_QUIET;

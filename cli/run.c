@@ -188,7 +188,9 @@ int cli_run(const cli_options *o) {
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = o;
     report_options ro = {
-        .format = o->json ? REPORT_JSON : REPORT_TEXT,
+        .format = o->ecs    ? REPORT_ECS
+                  : o->json ? REPORT_JSON
+                            : REPORT_TEXT,
         .color = cli_use_color(o->json, o->color),
         .verbosity = o->verbosity,
         .out = stdout,

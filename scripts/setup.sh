@@ -12,7 +12,8 @@ pkgs=(build-essential cmake ninja-build pkg-config clang
       chromium  # chromium: headless rendering of the bundle's report.html (tests)
       mandoc    # mandoc: lint of the man page doc/tlsdiag.1 (tests)
       faketime  # faketime: expired certificates for the probe's test PKI (tests)
-      tcpreplay) # tcpreplay: bench/live.sh feeds a veth with the benchmark captures
+      tcpreplay  # tcpreplay: bench/live.sh feeds a veth with the benchmark captures
+      systemd logrotate lintian) # the service unit, its log rotation, the .deb (tests)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
