@@ -1,0 +1,135 @@
+// doctor.c — tlsdiag doctor: read each server's configuration, find its TLS sites, judge each.
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "doctor_internal.h"
+
+const char *doctor_server_name(doctor_server s) {
+    static const char *const n[] = {"nginx", "apache", "haproxy"};
+    return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "unknown";
+}
+
+typedef struct reader {
+    doctor_server server;
+    const char *usual;  // where Debian keeps the main file
+    dr_text_fn *text;
+    void (*sites)(dr_conf *c, dr_sites *out);
+} reader;
+
+static void nginx_sites(dr_conf *c, dr_sites *out) {
+    dr_nginx_sites(c, out);
+}
+static void apache_sites(dr_conf *c, dr_sites *out) {
+    dr_apache_sites(c, out);
+}
+
+static const reader readers[] = {
+    {DOCTOR_NGINX, "/etc/nginx/nginx.conf", dr_nginx_text, nginx_sites},
+    {DOCTOR_APACHE, "/etc/apache2/apache2.conf", dr_apache_text, apache_sites},
+    {DOCTOR_HAPROXY, "/etc/haproxy/haproxy.cfg", dr_haproxy_text, dr_haproxy_sites},
+};
+
+static void report_problem(doctor_report *r, const char *p) {
+    if (r->num_problems < DOCTOR_MAX_UNREADABLE) {
+        dr_fmt(r->problems[r->num_problems++], sizeof r->problems[0], "%s", p);
+    } else {
+        r->problems_dropped++;
+    }
+}
+
+// one_server reads one main file and judges its sites. false: out of memory.
+static bool one_server(analyzer *a, const reader *rd, const char *path, doctor_report *r) {
+    char dir[DR_PATH];
+    dr_fmt(dir, sizeof dir, "%s", path);
+    dr_conf *c = malloc(sizeof *c);
+    dr_sites *sites = malloc(sizeof *sites);
+    if (!c || !sites) {
+        free(c), free(sites);
+        return false;
+    }
+    // nginx -c FILE and Apache (ServerRoot unset) resolve relative paths from the file's folder
+    dr_conf_init(c, dirname(dir));
+    bool ok = true;
+    if (dr_read_main(c, rd->text, path)) {
+        r->num_configs++;
+        sites->n = sites->dropped = 0;
+        rd->sites(c, sites);
+        doctor_verdict *nv = realloc(r->verdicts, sizeof *nv * (r->num_verdicts + sites->n + 1));
+        ok = nv != NULL;
+        for (uint32_t i = 0; ok && i < sites->n; i++) {
+            r->verdicts = nv;
+            dr_judge(a, &sites->v[i], &nv[r->num_verdicts++]);
+        }
+        if (nv) {
+            r->verdicts = nv;
+        }
+        if (sites->dropped) {
+            char p[128];
+            dr_fmt(p, sizeof p, "%s: %u more TLS sites not judged (at most %d)", path,
+                   sites->dropped, DR_MAX_SITES);
+            report_problem(r, p);
+        }
+    }
+    for (uint32_t i = 0; i < c->num_problems; i++) {
+        report_problem(r, c->problems[i]);
+    }
+    r->problems_dropped += c->problems_dropped;
+    dr_conf_free(c);
+    free(c);
+    free(sites);
+    return ok;
+}
+
+doctor_report *doctor_run(analyzer *a, const doctor_config *cfg, char *err, size_t errlen) {
+    doctor_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        dr_fmt(err, errlen, "out of memory");
+        return NULL;
+    }
+    const char *given[] = {cfg->nginx, cfg->apache, cfg->haproxy};
+    bool any_given = cfg->nginx || cfg->apache || cfg->haproxy;
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+        const char *path = given[i];
+        struct stat st;
+        if (!path && !any_given && cfg->discover && stat(readers[i].usual, &st) == 0) {
+            path = readers[i].usual;
+        }
+        if (path && !one_server(a, &readers[i], path, r)) {
+            doctor_report_free(r);
+            dr_fmt(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+    if (r->num_configs == 0) {
+        dr_fmt(err, errlen, "%s",
+               r->num_problems ? r->problems[0]
+               : any_given     ? "no configuration file could be read"
+                               : "no nginx, Apache or HAProxy configuration found (give "
+                                 "--nginx, --apache or --haproxy FILE)");
+        doctor_report_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void doctor_report_free(doctor_report *r) {
+    if (!r) {
+        return;
+    }
+    for (size_t i = 0; i < r->num_verdicts; i++) {
+        verdict_free(r->verdicts[i].chain);
+    }
+    free(r->verdicts);
+    free(r);
+}
+
+size_t doctor_failures(const doctor_report *r) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->num_verdicts; i++) {
+        n += r->verdicts[i].cause != CAUSE_OK;
+    }
+    return n;
+}
