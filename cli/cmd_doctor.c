@@ -165,6 +165,14 @@ static void print_text(const doctor_verdict *v, int verbosity, FILE *out) {
     }
 }
 
+// header: a JSON Lines object with the schema version of every tlsdiag stream, and its type.
+static json_t *header(const char *type) {
+    json_t *o = json_object();
+    json_object_set_new(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
+    json_object_set_new(o, "type", json_string(type));
+    return o;
+}
+
 static json_t *where_json(json_t *o, const char *prefix, const doctor_where *w) {
     char k[32];
     snprintf(k, sizeof k, "%sfile", prefix);
@@ -188,8 +196,7 @@ static bool print_json(json_t *o, FILE *out) {
 }
 
 static bool site_json(const doctor_verdict *v, FILE *out) {
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("doctor_site"));
+    json_t *o = header("doctor_site");
     json_object_set_new(o, "server", json_string(doctor_server_name(v->server)));
     json_object_set_new(o, "site_file", jstr(v->site.file));
     json_object_set_new(o, "site_line", json_integer(v->site.line));
@@ -267,16 +274,14 @@ int cli_cmd_doctor(int argc, char **argv) {
         char e[1600];
         fprintf(stderr, "tlsdiag: doctor: %s\n", esc(r->problems[i], e, sizeof e));
         if (o.json) {
-            json_t *p = json_object();
-            json_object_set_new(p, "type", json_string("doctor_problem"));
+            json_t *p = header("doctor_problem");
             json_object_set_new(p, "text", jstr(r->problems[i]));
             ok = print_json(p, stdout) && ok;
         }
     }
     size_t failures = doctor_failures(r);
     if (o.json) {
-        json_t *s = json_object();
-        json_object_set_new(s, "type", json_string("doctor_summary"));
+        json_t *s = header("doctor_summary");
         json_object_set_new(s, "configs", json_integer(r->num_configs));
         json_object_set_new(s, "sites", json_integer((json_int_t)r->num_verdicts));
         json_object_set_new(s, "failing", json_integer((json_int_t)failures));

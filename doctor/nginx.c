@@ -81,8 +81,9 @@ static void block(dr_conf *c, const char *file, dr_lex *l, dr_node ***tail, uint
             }
         }
         if (t == T_END || t == T_BAD || t == T_CLOSE) {
-            dr_problem(c, file, l->tline, "directive \"%.100s\" is not terminated by \";\"",
-                       d ? d->name : "?");
+            dr_problem(
+                c, file, line, "directive \"%.100s\" %s", d ? d->name : "?",
+                t == T_BAD ? "has an unterminated quoted string" : "is not terminated by \";\"");
             dr_nodes_free(d);
             if (t == T_CLOSE && depth > 0) {
                 return;

@@ -421,6 +421,7 @@ probs = [o for o in objs if o["type"] == "doctor_problem"]
 assert site["cause"] == "unknown" and sys.argv[2] in site["problem"] and "cannot read" in site["problem"], site
 assert any("extra.conf" in p["text"] for p in probs), probs
 assert objs[-1]["type"] == "doctor_summary" and objs[-1]["problems"] >= 1, objs[-1]
+assert all(o["schema_version"] == 1 for o in objs), objs
 EOF
 then
     pass "unreadable files are named (the missing include on stderr and as doctor_problem, the missing certificate in the verdict)"
