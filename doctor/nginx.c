@@ -38,7 +38,8 @@ static ngx_tok token(dr_lex *l) {
         dr_lex_next(l);
         return dr_lex_quoted(l, ch) ? T_WORD : T_BAD;
     }
-    while ((ch = dr_lex_peek(l)) >= 0 && !strchr(" \t\r\n;{}", ch)) {
+    // a NUL byte is part of a word (strchr would find the string's terminator: no progress)
+    while ((ch = dr_lex_peek(l)) >= 0 && (ch == 0 || !strchr(" \t\r\n;{}", ch))) {
         dr_lex_next(l);
         if (ch == '\\' && dr_lex_peek(l) >= 0) {
             ch = dr_lex_next(l);

@@ -114,6 +114,15 @@ static void nginx_malformed(void **state) {
     assert_true(has_problem(c, "test.conf:1: unexpected \"}\""));
     assert_string_equal(c->root->name, "b");
     done(c);
+    // a NUL byte inside or as a word: consumed (it once made the tokenizer loop forever)
+    static const char nul[] = "a \0b;\n\0";
+    c = malloc(sizeof *c);
+    dr_conf_init(c, dir);
+    dr_node **tail = &c->root;
+    dr_nginx_text(c, "test.conf", nul, sizeof nul - 1, &tail);
+    assert_string_equal(c->root->name, "a");
+    assert_int_equal(c->root->nargs, 1);
+    done(c);
     // nesting beyond the bound: refused, not a stack overflow
     char deep[4096] = "";
     for (int i = 0; i < 1000; i++) {
