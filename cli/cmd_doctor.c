@@ -301,3 +301,37 @@ int cli_cmd_doctor(int argc, char **argv) {
     }
     return failures ? TLSDIAG_EXIT_FAILURES : TLSDIAG_EXIT_OK;
 }
+
+struct doctor_report *cli_doctor_load(const cli_options *o, analyzer *an, int *status) {
+    *status = TLSDIAG_EXIT_OK;
+    if (o->num_doctor == 0) {
+        return NULL;
+    }
+    doctor_config dc;
+    memset(&dc, 0, sizeof dc);
+    const char **slot[] = {&dc.nginx, &dc.apache, &dc.haproxy};
+    char e[1600];
+    for (size_t i = 0; i < o->num_doctor; i++) {
+        doctor_server s;
+        if (!doctor_guess(o->doctor[i], &s)) {
+            fprintf(stderr,
+                    "tlsdiag: --doctor %s: cannot tell whether this is an nginx, Apache or "
+                    "HAProxy configuration (or cannot read it)\n",
+                    esc(o->doctor[i], e, sizeof e));
+            *status = TLSDIAG_EXIT_INPUT;
+            return NULL;
+        }
+        *slot[s] = o->doctor[i];
+    }
+    char err[1400] = "";
+    doctor_report *r = doctor_run(an, &dc, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "tlsdiag: --doctor: %s\n", esc(err, e, sizeof e));
+        *status = TLSDIAG_EXIT_INPUT;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < r->num_problems; i++) {
+        fprintf(stderr, "tlsdiag: --doctor: %s\n", esc(r->problems[i], e, sizeof e));
+    }
+    return r;
+}

@@ -1,5 +1,6 @@
 // doctor.c — tlsdiag doctor: read each server's configuration, find its TLS sites, judge each.
 #include <libgen.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +133,92 @@ size_t doctor_failures(const doctor_report *r) {
         n += r->verdicts[i].cause != CAUSE_OK;
     }
     return n;
+}
+
+bool doctor_guess(const char *path, doctor_server *out) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    static const struct {
+        const char *word;
+        doctor_server server;
+    } names[] = {{"nginx", DOCTOR_NGINX},
+                 {"apache", DOCTOR_APACHE},
+                 {"httpd", DOCTOR_APACHE},
+                 {"haproxy", DOCTOR_HAPROXY}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strstr(base, names[i].word)) {
+            *out = names[i].server;
+            return true;
+        }
+    }
+    // By content: the first 64 KiB, the first word that only one grammar has.
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return false;
+    }
+    char line[512];
+    bool found = false;
+    for (int n = 0; !found && n < 2000 && fgets(line, sizeof line, f); n++) {
+        char w[64] = "";
+        if (sscanf(line, " %63s", w) != 1 || w[0] == '#') {
+            continue;
+        }
+        found = true;
+        if (w[0] == '<' || strcasecmp(w, "ServerRoot") == 0 || strcasecmp(w, "LoadModule") == 0 ||
+            strcasecmp(w, "Include") == 0 || strcasecmp(w, "IncludeOptional") == 0) {
+            *out = DOCTOR_APACHE;
+        } else if (strcmp(w, "global") == 0 || strcmp(w, "defaults") == 0 ||
+                   strcmp(w, "frontend") == 0 || strcmp(w, "listen") == 0) {
+            *out = DOCTOR_HAPROXY;
+        } else if (strchr(line, ';') || strchr(line, '{')) {
+            *out = DOCTOR_NGINX;
+        } else {
+            found = false;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+// site_for: the failing site that answers v, preferring one with v's cause.
+static const doctor_verdict *site_for(const doctor_report *r, const verdict *v) {
+    const doctor_verdict *best = NULL;
+    size_t on_port = 0;
+    for (size_t i = 0; i < r->num_verdicts; i++) {
+        on_port += r->verdicts[i].port == v->server.port;
+    }
+    for (size_t i = 0; i < r->num_verdicts; i++) {
+        const doctor_verdict *d = &r->verdicts[i];
+        bool named =
+            v->has_sni && v->sni_problem == NULL && d->name[0] && strcasecmp(d->name, v->sni) == 0;
+        bool only = !d->name[0] && on_port == 1;
+        if (d->cause == CAUSE_OK || d->port != v->server.port || !(named || only)) {
+            continue;
+        }
+        if (!best || (d->cause == v->cause && best->cause != v->cause)) {
+            best = d;
+        }
+    }
+    return best;
+}
+
+void doctor_attach(const doctor_report *r, verdict *v) {
+    if (!r || !verdict_is_failure(v)) {
+        return;
+    }
+    const doctor_verdict *d = site_for(r, v);
+    if (!d) {
+        return;
+    }
+    char step[VERDICT_TEXT];
+    const doctor_where *at = d->at.line ? &d->at : &d->site;
+    dr_fmt(step, sizeof step, "%.200s:%u  %.120s: %.300s", at->file, at->line,
+           d->at.line ? d->directive : "(add the directive here)", d->change);
+    uint32_t n = v->num_fix < VERDICT_MAX_STEPS ? v->num_fix : VERDICT_MAX_STEPS - 1;
+    memmove(v->fix[1], v->fix[0], sizeof v->fix[0] * n);
+    memcpy(v->fix[0], step, sizeof step);
+    v->num_fix = n + 1;
+    dr_fmt(step, sizeof step, "%s site %.200s:%u says %s: %.250s", doctor_server_name(d->server),
+           d->site.file, d->site.line, cause_name(d->cause), d->problem);
+    verdict_add_evidence(v, "config", 0, step);
 }

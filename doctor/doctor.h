@@ -54,6 +54,7 @@ typedef struct doctor_verdict {
     doctor_where site;  // where the server block / <VirtualHost> / bind starts
     char name[256];     // the SNI judged (server_name / ServerName), "" none known
     char listen[96];    // "127.0.0.1:443", "*:443"
+    uint16_t port;      // the port it listens on
     cause_id cause;     // CAUSE_OK: CloudFront's handshake would succeed
     // CAUSE_UNKNOWN with cause_note: a problem no cause id names (a key that does not belong
     // to the certificate: the server refuses to start with it)
@@ -91,5 +92,16 @@ doctor_report *doctor_run(analyzer *a, const doctor_config *c, char *err,
 void doctor_report_free(doctor_report *r);
 // doctor_failures: the verdicts whose cause is not CAUSE_OK.
 size_t doctor_failures(const doctor_report *r);
+
+// doctor_guess: which server a configuration file belongs to, by its name (nginx.conf,
+// apache2.conf / httpd.conf, haproxy.cfg) else by its first lines. false: cannot tell.
+bool doctor_guess(const char *path, doctor_server *out) TLSDIAG_WUR;
+
+// doctor_attach ties a handshake verdict to the configuration (analyze --doctor): when v is a
+// failure and r has a failing site for v's SNI (its name, case-insensitive; or the only site
+// of that port when the site has no name) on v's server port — preferring one with v's cause —
+// v's first fix step becomes "FILE:LINE  DIRECTIVE: CHANGE" and its evidence gets the site
+// ("config"). Nothing otherwise (r NULL included).
+void doctor_attach(const doctor_report *r, verdict *v);
 
 #endif

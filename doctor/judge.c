@@ -425,6 +425,7 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
     v->site.line = s->line;
     dr_fmt(v->name, sizeof v->name, "%s", s->name);
     dr_fmt(v->listen, sizeof v->listen, "%s:%u", s->addr[0] ? s->addr : "*", s->port);
+    v->port = s->port;
     checks(s, v);
     char text[VERDICT_TEXT], change[VERDICT_TEXT], why[256];
     analyzer_offer o;

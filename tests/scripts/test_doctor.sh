@@ -129,7 +129,7 @@ EOF
 # probe_check CASE PORT SNI WANT_CAUSE: the started server, probed the way CloudFront connects
 probe_check() {
     local name=$1 port=$2 sni=$3 want=$4
-    "$BIN" probe --no-capture --ca-file "$CA" --connect 127.0.0.1 --json "$sni:$port" \
+    "$BIN" probe --no-capture --ca-file "$CA" --connect 127.0.0.1 --json -w "$WORK/$name.pcap" "$sni:$port" \
         >"$WORK/$name.probe.jsonl" 2>"$WORK/$name.probe.err"
     local got
     got=$(python3 -c 'import json,sys; print([o for o in map(json.loads, open(sys.argv[1])) if o["type"]=="handshake"][0]["cause"])' "$WORK/$name.probe.jsonl" 2>/dev/null)
@@ -396,6 +396,36 @@ haproxy_case ciphers 47545 origin.test "crt $H/full.pem" no_shared_cipher ssl-de
 haproxy_case client_cert 47546 origin.test "crt $H/full.pem verify required ca-file $PKI/root.pem" client_cert_required "bind 127"
 haproxy_case key 47547 origin.test "crt $H/badkey.pem" unknown "bind 127"
 haproxy_case good 47548 origin.test "crt $H/full.pem" ok "bind 127"
+
+# ------------------------------------------------------------------------------------------------
+# The tie-in: analyze --doctor CONFIG on a capture of the failing handshake (the probe's -w)
+# puts the configuration's file:line first in the failure's fix.
+# ------------------------------------------------------------------------------------------------
+# tie_in CASE CONFIG WANT_FILE WANT_LINE
+tie_in() {
+    local name=$1 conf=$2 file=$3 line=$4
+    "$BIN" analyze --json --ca-file "$CA" --doctor "$conf" "$WORK/$name.pcap" >"$WORK/$name.tie.jsonl" 2>"$WORK/$name.tie.err"
+    local rc=$? got
+    got=$(python3 -c 'import json,sys; h=[o for o in map(json.loads, open(sys.argv[1])) if o["type"]=="handshake"][0]; print(h["cause"], h["fix"][0])' "$WORK/$name.tie.jsonl" 2>&1)
+    if [[ $rc -eq 1 && "$got" == *" $file:$line  "* ]]; then
+        pass "$name: analyze --doctor: the fix starts with $(basename "$file"):$line"
+    else
+        fail "$name: analyze --doctor (exit $rc): '$got' $(head -c 300 "$WORK/$name.tie.err")"
+    fi
+    "$BIN" analyze --json --ca-file "$CA" "$WORK/$name.pcap" >"$WORK/$name.plain.jsonl" 2>/dev/null
+    grep -qF "$file" "$WORK/$name.plain.jsonl" &&
+        fail "$name: analyze without --doctor names the configuration" ||
+        pass "$name: analyze without --doctor is unchanged"
+}
+tie_in nginx-leaf_only "$WORK/nginx/leaf_only/nginx.conf" "$WORK/nginx/leaf_only/conf.d/origin.conf" \
+    "$(line_of "$WORK/nginx/leaf_only/conf.d/origin.conf" "ssl_certificate ")"
+tie_in apache-tls13 "$WORK/apache/tls13/apache2.conf" "$WORK/apache/tls13/sites-enabled/origin.conf" \
+    "$(line_of "$WORK/apache/tls13/sites-enabled/origin.conf" SSLProtocol)"
+"$BIN" analyze --ca-file "$CA" --doctor "$PKI/root.pem" "$WORK/nginx-leaf_only.pcap" >/dev/null 2>"$WORK/guess.err"
+rc=$?
+[[ $rc -eq 3 ]] && grep -q "cannot tell" "$WORK/guess.err" &&
+    pass "--doctor with a file that is no server configuration: exit 3, said" ||
+    fail "--doctor on a PEM file: exit $rc, $(cat "$WORK/guess.err")"
 
 # ------------------------------------------------------------------------------------------------
 # Safety: no key material in any output; files that cannot be read are named; no configuration
