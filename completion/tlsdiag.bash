@@ -80,7 +80,7 @@ _tlsdiag() {
     fi
     case "$prev" in
         -r | --read | -w | --write | -o | --output | --ca-file | --ranges | --cert-file | \
-            --key-file | --save-chain | --nginx | --apache | --haproxy)
+            --key-file | --save-chain | --nginx | --apache | --haproxy | --doctor)
             _tlsdiag_files "$cur"
             return 0
             ;;

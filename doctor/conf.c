@@ -1,6 +1,7 @@
 // conf.c — the directive tree the config readers share: bounded file reading, includes (globs,
 // loops, depth), nodes, problems and lookups.
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -130,6 +131,57 @@ char *dr_read_file(dr_conf *c, const char *path, size_t *len, const char **out_n
     return buf;
 }
 
+// vfile_read: a copy of a dump's file (as dr_read_file gives one from disk).
+static char *vfile_read(dr_conf *c, const char *path, size_t *len, const char **out_name) {
+    for (uint32_t i = 0; i < c->num_vfiles; i++) {
+        const dr_vfile *v = &c->vfiles[i];
+        if (strcmp(v->path, path) != 0) {
+            continue;
+        }
+        char *copy = malloc(v->len + 1);
+        const char *name = copy ? keep_name(c, path) : NULL;
+        if (!name) {
+            free(copy);
+            dr_problem(c, path, 0, "not read: out of memory or more than %d files", DR_MAX_FILES);
+            return NULL;
+        }
+        memcpy(copy, v->text, v->len);
+        copy[v->len] = '\0';
+        *len = v->len;
+        *out_name = name;
+        return copy;
+    }
+    dr_problem(c, path, 0, "not in the dump of the server's configuration");
+    return NULL;
+}
+
+uint32_t dr_nginx_dump(char *text, size_t len, dr_vfile *vf, uint32_t max) {
+    static const char mark[] = "# configuration file ";
+    uint32_t n = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) + 1 : len;
+        size_t ll = end - pos - (nl != NULL);
+        if (ll > sizeof mark && memcmp(text + pos, mark, sizeof mark - 1) == 0 &&
+            text[pos + ll - 1] == ':') {
+            if (n > 0) {
+                vf[n - 1].len = pos - (size_t)(vf[n - 1].text - text);
+            }
+            if (n == max) {
+                return n;
+            }
+            text[pos + ll - 1] = '\0';  // the path ends at the ':'
+            vf[n].path = text + pos + sizeof mark - 1;
+            vf[n].text = text + end;
+            vf[n].len = len - end;
+            n++;
+        }
+        pos = end;
+    }
+    return n;
+}
+
 // read_one: one included (or main) file, unless it is already being read (a loop).
 static bool read_one(dr_conf *c, dr_text_fn *fn, const char *path, const char *from, uint32_t line,
                      dr_node ***tail) {
@@ -138,7 +190,7 @@ static bool read_one(dr_conf *c, dr_text_fn *fn, const char *path, const char *f
                    DR_MAX_INCLUDE_DEPTH, path);
         return false;
     }
-    char *real = realpath(path, NULL);
+    char *real = c->vfiles ? strdup(path) : realpath(path, NULL);
     for (uint32_t i = 0; real && i < c->depth; i++) {
         if (strcmp(c->stack[i], real) == 0) {
             dr_problem(c, from, line, "include loop: %s includes itself; not read again", path);
@@ -148,7 +200,7 @@ static bool read_one(dr_conf *c, dr_text_fn *fn, const char *path, const char *f
     }
     size_t len = 0;
     const char *name = NULL;
-    char *text = dr_read_file(c, path, &len, &name);
+    char *text = c->vfiles ? vfile_read(c, path, &len, &name) : dr_read_file(c, path, &len, &name);
     if (!text) {
         free(real);
         return false;
@@ -169,6 +221,19 @@ void dr_include(dr_conf *c, dr_text_fn *fn, const char *pattern, bool optional, 
         // Apache: a directory includes every file in it, in alphabetical order
         size_t n = strlen(path);
         dr_fmt(path + n, sizeof path - n, "/*");
+    }
+    if (c->vfiles) {  // a dump holds the files the server read, in its glob order
+        bool any = false;
+        for (uint32_t i = 0; i < c->num_vfiles; i++) {
+            if (fnmatch(path, c->vfiles[i].path, FNM_PATHNAME) == 0) {
+                any = true;
+                (void)read_one(c, fn, c->vfiles[i].path, from, line, tail);
+            }
+        }
+        if (!any && !optional && !strpbrk(path, "*?[")) {
+            dr_problem(c, from, line, "included file %s is not in the dump", path);
+        }
+        return;
     }
     glob_t g;
     int rc = glob(path, 0, NULL, &g);

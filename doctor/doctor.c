@@ -42,7 +42,8 @@ static void report_problem(doctor_report *r, const char *p) {
 }
 
 // one_server reads one main file and judges its sites. false: out of memory.
-static bool one_server(analyzer *a, const reader *rd, const char *path, doctor_report *r) {
+static bool one_server(analyzer *a, const reader *rd, const char *path, const dr_vfile *vf,
+                       uint32_t nvf, doctor_report *r) {
     char dir[DR_PATH];
     dr_fmt(dir, sizeof dir, "%s", path);
     dr_conf *c = malloc(sizeof *c);
@@ -53,6 +54,8 @@ static bool one_server(analyzer *a, const reader *rd, const char *path, doctor_r
     }
     // nginx -c FILE and Apache (ServerRoot unset) resolve relative paths from the file's folder
     dr_conf_init(c, dirname(dir));
+    c->vfiles = vf;
+    c->num_vfiles = nvf;
     bool ok = true;
     if (dr_read_main(c, rd->text, path)) {
         r->num_configs++;
@@ -84,6 +87,42 @@ static bool one_server(analyzer *a, const reader *rd, const char *path, doctor_r
     return ok;
 }
 
+// nginx_dump: `nginx -T` (nginx's own reading of its configuration, includes expanded, each
+// file marked) when the binary is on PATH and the test passes; its files are judged as read
+// from disk. false: no nginx, or the test failed (then the files are read directly).
+static bool nginx_dump(analyzer *a, doctor_report *r, bool *oom) {
+    FILE *p = popen("nginx -T 2>/dev/null", "r");
+    if (!p) {
+        return false;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text && !feof(p) && !ferror(p)) {
+        if (len + 1 == cap) {
+            char *nt = cap < DR_MAX_FILE_BYTES * 4 ? realloc(text, cap * 2) : NULL;
+            if (!nt) {
+                break;  // larger than any configuration: not used
+            }
+            text = nt;
+            cap *= 2;
+        }
+        len += fread(text + len, 1, cap - 1 - len, p);
+    }
+    bool whole = text && feof(p);
+    int status = pclose(p);
+    dr_vfile *vf = whole && status == 0 ? calloc(DR_MAX_FILES, sizeof *vf) : NULL;
+    uint32_t n = vf ? dr_nginx_dump(text, len, vf, DR_MAX_FILES) : 0;
+    bool ok = n > 0;
+    if (ok) {
+        char path[DR_PATH];
+        dr_fmt(path, sizeof path, "%s", vf[0].path);
+        *oom = !one_server(a, &readers[DOCTOR_NGINX], path, vf, n, r);
+    }
+    free(vf);
+    free(text);
+    return ok;
+}
+
 doctor_report *doctor_run(analyzer *a, const doctor_config *cfg, char *err, size_t errlen) {
     doctor_report *r = calloc(1, sizeof *r);
     if (!r) {
@@ -95,10 +134,14 @@ doctor_report *doctor_run(analyzer *a, const doctor_config *cfg, char *err, size
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         const char *path = given[i];
         struct stat st;
-        if (!path && !any_given && cfg->discover && stat(readers[i].usual, &st) == 0) {
+        bool oom = false;
+        if (!path && !any_given && cfg->discover && readers[i].server == DOCTOR_NGINX &&
+            nginx_dump(a, r, &oom)) {
+            path = NULL;  // read from nginx -T
+        } else if (!path && !any_given && cfg->discover && stat(readers[i].usual, &st) == 0) {
             path = readers[i].usual;
         }
-        if (path && !one_server(a, &readers[i], path, r)) {
+        if (oom || (path && !one_server(a, &readers[i], path, NULL, 0, r))) {
             doctor_report_free(r);
             dr_fmt(err, errlen, "out of memory");
             return NULL;

@@ -43,6 +43,13 @@ typedef struct dr_node {
     struct dr_node *child, *next;
 } dr_node;
 
+// A file held in memory: what `nginx -T` printed for it (dr_conf.vfiles).
+typedef struct dr_vfile {
+    const char *path;
+    const char *text;
+    size_t len;
+} dr_vfile;
+
 typedef struct dr_conf {
     dr_node *root;  // the top-level directives, a list
     char *files[DR_MAX_FILES];
@@ -51,6 +58,10 @@ typedef struct dr_conf {
     char prefix_buf[DR_PATH];  // Apache: the ServerRoot the configuration sets
     uint32_t num_nodes;
     bool no_includes;  // the fuzz target: include directives are kept, not followed
+    // files from a dump (nginx -T): includes and the main file are looked up here (patterns
+    // matched with fnmatch) instead of on disk; NULL: the disk
+    const dr_vfile *vfiles;
+    uint32_t num_vfiles;
     // what could not be read or parsed, "file:line: what" (unreadable files first-hand)
     uint32_t num_problems, problems_dropped;
     char problems[DR_MAX_PROBLEMS][DR_PATH + 256];
@@ -90,6 +101,11 @@ dr_text_fn dr_nginx_text, dr_apache_text, dr_haproxy_text;
 void dr_include(dr_conf *c, dr_text_fn *fn, const char *pattern, bool optional, const char *from,
                 uint32_t line, dr_node ***tail);
 bool dr_read_main(dr_conf *c, dr_text_fn *fn, const char *path);  // false: unreadable
+
+// dr_nginx_dump splits `nginx -T` output into its files ("# configuration file PATH:" lines
+// start each; each path is cut at its ':' in text); vf (capacity max) points into text.
+// Returns the number of files.
+uint32_t dr_nginx_dump(char *text, size_t len, dr_vfile *vf, uint32_t max);
 
 // Lookups in a list of directives (names compared without case for Apache, with for nginx).
 const dr_node *dr_find(const dr_node *list, const char *name, bool nocase);

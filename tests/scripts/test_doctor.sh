@@ -428,6 +428,31 @@ rc=$?
     fail "--doctor on a PEM file: exit $rc, $(cat "$WORK/guess.err")"
 
 # ------------------------------------------------------------------------------------------------
+# No file given: doctor asks nginx itself (`nginx -T`, here a stand-in on PATH that prints the
+# dump of the leaf-only configuration under paths that do not exist on disk): the verdict's
+# file:line are the dump's.
+# ------------------------------------------------------------------------------------------------
+mkdir -p "$WORK/bin"
+{
+    echo "nginx: the configuration file /nonexistent/nginx.conf syntax is ok"
+    echo "# configuration file /nonexistent/nginx.conf:"
+    cat "$WORK/nginx/leaf_only/nginx.conf"
+    echo
+    echo "# configuration file /nonexistent/conf.d/origin.conf:"
+    cat "$WORK/nginx/leaf_only/conf.d/origin.conf"
+    echo
+} >"$WORK/dump.txt"
+printf '#!/bin/sh\n[ "$1" = -T ] || exit 1\ncat %q\n' "$WORK/dump.txt" >"$WORK/bin/nginx"
+chmod 755 "$WORK/bin/nginx"
+PATH=$WORK/bin:$PATH "$BIN" doctor --ca-file "$CA" --json >"$WORK/dump.jsonl" 2>"$WORK/dump.err"
+rc=$?
+got=$(python3 -c 'import json,sys; s=[o for o in map(json.loads, open(sys.argv[1])) if o["type"]=="doctor_site" and o["server"]=="nginx"]; print(len(s), s[0]["cause"], s[0]["file"], s[0]["line"])' "$WORK/dump.jsonl" 2>&1)
+want="1 cert_missing_intermediate /nonexistent/conf.d/origin.conf $(line_of "$WORK/nginx/leaf_only/conf.d/origin.conf" "ssl_certificate ")"
+[[ $rc -eq 1 && "$got" == "$want" ]] &&
+    pass "no file given: nginx -T's dump is read (file:line of the dump: ${got#* * })" ||
+    fail "nginx -T dump: exit $rc, got '$got', want '$want'; $(head -c 300 "$WORK/dump.err")"
+
+# ------------------------------------------------------------------------------------------------
 # Safety: no key material in any output; files that cannot be read are named; no configuration
 # at all is exit 3.
 # ------------------------------------------------------------------------------------------------

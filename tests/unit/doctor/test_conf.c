@@ -180,6 +180,32 @@ static void nginx_includes(void **state) {
     dr_conf_free(&c);
 }
 
+static void nginx_dump_split(void **state) {
+    (void)state;
+    char text[] =
+        "nginx: syntax is ok\n"
+        "# configuration file /etc/nginx/nginx.conf:\n"
+        "http {\n  include conf.d/*.conf;\n}\n\n"
+        "# configuration file /etc/nginx/conf.d/a.conf:\n"
+        "server_tokens off;\n";
+    dr_vfile vf[4];
+    assert_int_equal(dr_nginx_dump(text, strlen(text), vf, 4), 2);
+    assert_string_equal(vf[0].path, "/etc/nginx/nginx.conf");
+    assert_int_equal(vf[0].len, strlen("http {\n  include conf.d/*.conf;\n}\n\n"));
+    assert_string_equal(vf[1].path, "/etc/nginx/conf.d/a.conf");
+    dr_conf c;
+    dr_conf_init(&c, "/etc/nginx");
+    c.vfiles = vf;
+    c.num_vfiles = 2;
+    assert_true(dr_read_main(&c, dr_nginx_text, "/etc/nginx/nginx.conf"));
+    const dr_node *tokens = c.root->child;  // the include, expanded from the dump
+    assert_string_equal(tokens->name, "server_tokens");
+    assert_string_equal(tokens->file, "/etc/nginx/conf.d/a.conf");
+    assert_int_equal(tokens->line, 1);
+    assert_int_equal(c.num_problems, 0);
+    dr_conf_free(&c);
+}
+
 static void apache_grammar(void **state) {
     (void)state;
     dr_conf *c = parse_text(dr_apache_text,
@@ -312,6 +338,7 @@ int main(void) {
         cmocka_unit_test(nginx_words_quotes_comments_lines),
         cmocka_unit_test(nginx_malformed),
         cmocka_unit_test(nginx_includes),
+        cmocka_unit_test(nginx_dump_split),
         cmocka_unit_test(apache_grammar),
         cmocka_unit_test(apache_includes),
         cmocka_unit_test(haproxy_grammar),
