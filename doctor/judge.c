@@ -417,16 +417,10 @@ static void judge_protocols(judge *j, const analyzer_offer *o, bool *any12) {
     problem(j, CAUSE_PROTOCOL_VERSION_MISMATCH, false, s->versions_d, text, change);
 }
 
-void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
-    memset(v, 0, sizeof *v);
-    judge j = {v, s, false};
-    v->server = s->server;
-    dr_fmt(v->site.file, sizeof v->site.file, "%s", s->file);
-    v->site.line = s->line;
-    dr_fmt(v->name, sizeof v->name, "%s", s->name);
-    dr_fmt(v->listen, sizeof v->listen, "%s:%u", s->addr[0] ? s->addr : "*", s->port);
-    v->port = s->port;
-    checks(s, v);
+// judge_site: the files, then the protocols, SNI refusal, client certificates, ciphers and
+// curves, then the chain (each a problem or a finding of j).
+static void judge_site(analyzer *a, const dr_site *s, judge *j) {
+    doctor_verdict *v = j->v;
     char text[VERDICT_TEXT], change[VERDICT_TEXT], why[256];
     analyzer_offer o;
     analyzer_profile_offer(a, &o);
@@ -437,23 +431,23 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
     bool cert_ok = false;
     if (!s->cert[0]) {
         dr_fmt(text, sizeof text, "no certificate is configured for this TLS site");
-        problem(&j, CAUSE_UNKNOWN, true, NULL, text,
+        problem(j, CAUSE_UNKNOWN, true, NULL, text,
                 s->server == DOCTOR_NGINX ? "add ssl_certificate and ssl_certificate_key"
                                           : "name the certificate and key files");
     } else if (!read_pem(s->cert, &ch, true, why, sizeof why)) {
         dr_fmt(text, sizeof text, "cannot read %.400s (%s): not judged", s->cert, why);
-        problem(&j, CAUSE_UNKNOWN, true, s->cert_d, text,
+        problem(j, CAUSE_UNKNOWN, true, s->cert_d, text,
                 "run tlsdiag doctor as a user who may read it (the web server reads it as root)");
     } else if (ch.n == 0) {
         dr_fmt(text, sizeof text, "%.400s holds no PEM certificate", s->cert);
-        problem(&j, CAUSE_UNKNOWN, true, s->cert_d, text, "point it at the PEM certificate file");
+        problem(j, CAUSE_UNKNOWN, true, s->cert_d, text, "point it at the PEM certificate file");
     } else {
         cert_ok = true;
     }
     if (cert_ok && s->chain[0] && !read_pem(s->chain, &ch, false, why, sizeof why)) {
         dr_fmt(text, sizeof text, "cannot read %.400s (%s): the chain was judged without it",
                s->chain, why);
-        finding(&j, CAUSE_UNKNOWN, s->chain_d, text);
+        finding(j, CAUSE_UNKNOWN, s->chain_d, text);
     }
     if (cert_ok && s->key[0]) {
         chain kc;
@@ -464,7 +458,7 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
                    kc.key   ? ""
                    : why[0] ? why
                             : "not an unencrypted PEM key");
-            finding(&j, CAUSE_UNKNOWN, s->key_d, text);
+            finding(j, CAUSE_UNKNOWN, s->key_d, text);
         } else {
             EVP_PKEY_free(ch.key);
             ch.key = kc.key;
@@ -482,20 +476,18 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
         dr_fmt(change, sizeof change,
                "point it at the key the certificate was issued for (compare the public keys: "
                "openssl x509 -noout -pubkey -in CERT and openssl pkey -pubout -in KEY)");
-        problem(&j, CAUSE_UNKNOWN, true, s->key_d ? s->key_d : s->cert_d, text, change);
+        problem(j, CAUSE_UNKNOWN, true, s->key_d ? s->key_d : s->cert_d, text, change);
     }
     ERR_clear_error();
 
     bool any12 = true;
-    judge_protocols(&j, &o, &any12);
-    if (s->rejects_sni) {
-        dr_fmt(text, sizeof text,
-               "%s refuses the handshake of every client this site answers (clients whose SNI "
-               "matches no other site's name, and clients without SNI)",
-               s->server == DOCTOR_HAPROXY ? "strict-sni" : "ssl_reject_handshake on");
-        problem(&j, CAUSE_SNI_REJECTED, false, s->reject_d, text,
-                "serve CloudFront's SNI (the origin domain or forwarded Host) from a site with a "
-                "certificate for it, or remove the refusal");
+    judge_protocols(j, &o, &any12);
+    if (s->rejects_sni) {  // HAProxy strict-sni: refuses SNIs its certificates do not name
+        finding(j, CAUSE_SNI_REJECTED, s->reject_d,
+                "strict-sni: a handshake whose SNI no certificate of this bind names (or without "
+                "SNI) is refused: CloudFront's SNI (the origin domain or forwarded Host) must be "
+                "a name of one of its certificates");
+        v->warning = true;
     }
     if (s->verify_required) {
         dr_fmt(text, sizeof text,
@@ -510,7 +502,7 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
                s->server == DOCTOR_NGINX    ? "ssl_verify_client optional (or off)"
                : s->server == DOCTOR_APACHE ? "SSLVerifyClient optional (or none)"
                                             : "verify optional (or none)");
-        problem(&j, CAUSE_CLIENT_CERT_REQUIRED, false, s->verify_d, text, change);
+        problem(j, CAUSE_CLIENT_CERT_REQUIRED, false, s->verify_d, text, change);
     }
     if (cert_ok && any12) {
         char shared[512], offer[512];
@@ -526,16 +518,16 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
                    list, key_nid == EVP_PKEY_EC ? "an ECDSA" : "an RSA",
                    n < 0 ? " (OpenSSL accepts none of it)" : "");
             dr_fmt(change, sizeof change, "include at least one of: %.400s", offer);
-            problem(&j, CAUSE_NO_SHARED_CIPHER, false, s->ciphers_d, text, change);
+            problem(j, CAUSE_NO_SHARED_CIPHER, false, s->ciphers_d, text, change);
         } else if (s->curves[0] && shared_groups(s->curves, &o) == 0) {
             dr_fmt(text, sizeof text,
                    "'%.200s' names no group CloudFront offers (P-256, P-384, X25519)%s", s->curves,
                    all_ecdhe ? "" : "; the handshake falls back to RSA key exchange");
             if (all_ecdhe) {
-                problem(&j, CAUSE_NO_SHARED_GROUP, false, s->curves_d, text,
+                problem(j, CAUSE_NO_SHARED_GROUP, false, s->curves_d, text,
                         "include prime256v1 (P-256)");
             } else {
-                finding(&j, CAUSE_NO_SHARED_GROUP, s->curves_d, text);
+                finding(j, CAUSE_NO_SHARED_GROUP, s->curves_d, text);
             }
         }
     }
@@ -548,13 +540,13 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
         v->chain = analyzer_check_chain(a, (const uint8_t *const *)ch.der, ch.len, ch.n,
                                         s->name[0] ? s->name : NULL, &ep);
         if (v->chain) {
-            judge_chain(&j, &ch, v->chain);
+            judge_chain(j, &ch, v->chain);
             for (uint32_t i = 0; i < v->chain->num_findings; i++) {
                 const verdict_finding *f = &v->chain->findings[i];
                 if (f->cause == v->cause) {
                     continue;
                 }
-                finding(&j, f->cause, s->cert_d, f->text);
+                finding(j, f->cause, s->cert_d, f->text);
                 if (strstr(f->text, "expires in")) {
                     v->warning = true;
                 }
@@ -562,8 +554,46 @@ void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
         }
     }
     chain_free(&ch);
+}
+
+void dr_judge(analyzer *a, const dr_site *s, doctor_verdict *v) {
+    memset(v, 0, sizeof *v);
+    judge j = {v, s, false};
+    v->server = s->server;
+    dr_fmt(v->site.file, sizeof v->site.file, "%s", s->file);
+    v->site.line = s->line;
+    dr_fmt(v->name, sizeof v->name, "%s", s->name);
+    dr_fmt(v->listen, sizeof v->listen, "%s:%u", s->addr[0] ? s->addr : "*", s->port);
+    v->port = s->port;
+    checks(s, v);
+    if (s->rejects_sni && s->server == DOCTOR_NGINX) {
+        // ssl_reject_handshake on: this block completes no handshake; its certificate (often a
+        // placeholder) is never sent, so it is not judged.
+        char text[VERDICT_TEXT];
+        if (s->name[0]) {
+            dr_fmt(text, sizeof text,
+                   "ssl_reject_handshake on refuses every handshake for %.200s (alert "
+                   "unrecognized_name): CloudFront's requests for it fail",
+                   s->name);
+            problem(&j, CAUSE_SNI_REJECTED, false, s->reject_d, text,
+                    "remove ssl_reject_handshake from this server block (it needs a certificate "
+                    "for the name instead)");
+        } else {
+            finding(&j, CAUSE_SNI_REJECTED, s->reject_d,
+                    "this catch-all block refuses handshakes whose SNI matches no server_name: "
+                    "CloudFront's SNI (the origin domain or forwarded Host) must be the "
+                    "server_name of a TLS server block");
+            v->warning = true;
+            dr_fmt(v->problem, sizeof v->problem, "%s",
+                   "a catch-all block that refuses every handshake (ssl_reject_handshake on)");
+        }
+    } else {
+        judge_site(a, s, &j);
+    }
     if (!j.have) {
         v->cause = CAUSE_OK;
+    }
+    if (!j.have && !v->problem[0]) {
         dr_fmt(v->problem, sizeof v->problem, "%s",
                v->warning ? "CloudFront's handshake would succeed, but see the warning"
                           : "CloudFront's handshake would succeed");

@@ -229,6 +229,39 @@ nginx_case client_cert 47506 origin.test "$PKI/full.pem" "$PKI/leaf.key" client_
     "ssl_verify_client on;" "ssl_client_certificate $PKI/root.pem;"
 nginx_case key 47507 origin.test "$PKI/full.pem" "$PKI/other.key" unknown ssl_certificate_key
 nginx_case good 47508 origin.test "$PKI/full.pem" "$PKI/leaf.key" ok "ssl_certificate "
+nginx_case reject 47509 origin.test "$PKI/full.pem" "$PKI/leaf.key" sni_rejected ssl_reject_handshake \
+    "ssl_reject_handshake on;"
+
+# warn_check CASE OPTION CONFIG FINDING_CAUSE TEXT: doctor says ok with a warning (exit 0) and a
+# finding of that cause whose text contains TEXT.
+warn_check() {
+    local name=$1 opt=$2 conf=$3 cause=$4 text=$5
+    "$BIN" doctor "$opt" "$conf" --ca-file "$CA" --json >"$WORK/$name.jsonl" 2>"$WORK/$name.err"
+    local rc=$?
+    if [[ $rc -eq 0 ]] && python3 - "$WORK/$name.jsonl" "$cause" "$text" <<'EOF'
+import json, sys
+s = [o for o in map(json.loads, open(sys.argv[1])) if o["type"] == "doctor_site"][0]
+assert s["status"] == "warn" and s["cause"] == "ok", s
+assert any(f["cause"] == sys.argv[2] and sys.argv[3] in f["text"] for f in s["findings"]), s
+EOF
+    then
+        pass "$name: ok with a warning ($cause: $text), exit 0"
+    else
+        fail "$name: exit $rc, $(head -c 600 "$WORK/$name.jsonl")"
+    fi
+}
+# A catch-all server that refuses unknown names is not a failure; its placeholder (self-signed)
+# certificate is never sent, so it is not judged.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$PKI/dummy.key" -out "$PKI/dummy.pem" -days 30 \
+    -subj /CN=placeholder 2>/dev/null
+nginx_conf catchall 47510 _ "$PKI/dummy.pem" "$PKI/dummy.key" "ssl_reject_handshake on;"
+warn_check nginx-catchall --nginx "$WORK/nginx/catchall/nginx.conf" sni_rejected "matches no server_name"
+# A leaf that expires in 10 days: a warning, not a failure.
+newkey soon
+issue soon int2 leaf origin.test 10
+cat "$PKI/soon.pem" "$PKI/int2.pem" "$PKI/int1.pem" >"$PKI/soon_full.pem"
+nginx_conf soon 47511 origin.test "$PKI/soon_full.pem" "$PKI/soon.key"
+warn_check nginx-soon --nginx "$WORK/nginx/soon/nginx.conf" cert_expired "the leaf expires in"
 
 # ------------------------------------------------------------------------------------------------
 # Apache: Debian's layout in miniature — apache2.conf (ServerRoot set) with IncludeOptional
