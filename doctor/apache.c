@@ -239,28 +239,14 @@ static void vhost_site(const dr_conf *c, const dr_node *vh, const dr_node *top, 
     }
     const dr_node *al = find(vh->child, "ServerAlias");
     for (uint32_t i = 0; al && i < al->nargs; i++) {
-        if (strlen(s->aliases) + strlen(al->args[i]) + 2 < sizeof s->aliases) {
-            if (s->aliases[0]) {
-                strcat(s->aliases, " ");
-            }
-            strcat(s->aliases, al->args[i]);
-        }
+        dr_site_alias(s, al->args[i]);
     }
-    if ((s->cert_d = inherited(vh, top, "SSLCertificateFile")) != NULL) {
-        dr_resolve(c, dr_arg(s->cert_d, 0), s->cert, sizeof s->cert);
-    }
-    if ((s->key_d = inherited(vh, top, "SSLCertificateKeyFile")) != NULL) {
-        dr_resolve(c, dr_arg(s->key_d, 0), s->key, sizeof s->key);
-    }
-    if ((s->chain_d = inherited(vh, top, "SSLCertificateChainFile")) != NULL) {
-        dr_resolve(c, dr_arg(s->chain_d, 0), s->chain, sizeof s->chain);
-    }
+    s->cert_d = dr_site_path(c, inherited(vh, top, "SSLCertificateFile"), s->cert, sizeof s->cert);
+    s->key_d = dr_site_path(c, inherited(vh, top, "SSLCertificateKeyFile"), s->key, sizeof s->key);
+    s->chain_d =
+        dr_site_path(c, inherited(vh, top, "SSLCertificateChainFile"), s->chain, sizeof s->chain);
     // mod_ssl's default: all -SSLv3 (OpenSSL 3 has no SSLv3 anyway)
-    s->versions = DOCTOR_V_TLS1 | DOCTOR_V_TLS1_1 | DOCTOR_V_TLS1_2 | DOCTOR_V_TLS1_3;
-    if ((s->versions_d = inherited(vh, top, "SSLProtocol")) != NULL) {
-        s->versions = dr_versions_parse(s->versions_d, 0);
-    }
-    s->change_versions = "SSLProtocol -all +TLSv1.2 +TLSv1.3";
+    dr_site_versions(s, inherited(vh, top, "SSLProtocol"), "SSLProtocol -all +TLSv1.2 +TLSv1.3");
     if ((s->ciphers_d = inherited(vh, top, "SSLCipherSuite")) != NULL) {
         const dr_node *d = s->ciphers_d;
         bool proto = d->nargs >= 2;

@@ -159,6 +159,14 @@ uint32_t dr_versions_parse(const dr_node *d, uint32_t first);
 // dr_versions_text writes the versions of a bit set ("TLSv1.2 TLSv1.3", "none").
 void dr_versions_text(uint32_t v, char *out, size_t outlen);
 
+// Shared by the site finders: dr_site_path resolves d's first argument into out and returns
+// d (NULL: nothing written); dr_site_alias appends a name to s->aliases (one that does not fit
+// is left out); dr_site_versions sets s->versions from d (NULL: all of TLS 1.0-1.3, the
+// servers' defaults in Debian 12) and how the change is written.
+const dr_node *dr_site_path(const dr_conf *c, const dr_node *d, char *out, size_t outlen);
+void dr_site_alias(dr_site *s, const char *name);
+void dr_site_versions(dr_site *s, const dr_node *d, const char *change);
+
 // The site finders: the TLS sites of a parsed configuration.
 void dr_nginx_sites(const dr_conf *c, dr_sites *out);
 void dr_apache_sites(const dr_conf *c, dr_sites *out);

@@ -45,6 +45,26 @@ uint32_t dr_versions_parse(const dr_node *d, uint32_t first) {
     return set;
 }
 
+void dr_site_versions(dr_site *s, const dr_node *d, const char *change) {
+    s->versions_d = d;
+    s->versions = d ? dr_versions_parse(d, 0) : ALL_TLS;
+    s->change_versions = change;
+}
+
+const dr_node *dr_site_path(const dr_conf *c, const dr_node *d, char *out, size_t outlen) {
+    if (d) {
+        dr_resolve(c, dr_arg(d, 0), out, outlen);
+    }
+    return d;
+}
+
+void dr_site_alias(dr_site *s, const char *name) {
+    size_t n = strlen(s->aliases);
+    if (n + strlen(name) + 2 < sizeof s->aliases) {
+        dr_fmt(s->aliases + n, sizeof s->aliases - n, "%s%s", n ? " " : "", name);
+    }
+}
+
 void dr_versions_text(uint32_t v, char *out, size_t outlen) {
     out[0] = '\0';
     for (size_t k = 0; k < NUM_VERSIONS; k++) {

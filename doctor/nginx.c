@@ -210,25 +210,14 @@ static void server_site(const dr_conf *c, const dr_node *srv, const dr_node *htt
                       !strchr(n, '$');
         if (usable && !s->name[0]) {
             dr_fmt(s->name, sizeof s->name, "%s", n);
-        } else if (strlen(s->aliases) + strlen(n) + 2 < sizeof s->aliases) {
-            if (s->aliases[0]) {
-                strcat(s->aliases, " ");
-            }
-            strcat(s->aliases, n);
+        } else {
+            dr_site_alias(s, n);
         }
     }
-    if ((s->cert_d = inherited(srv, http, "ssl_certificate")) != NULL) {
-        dr_resolve(c, dr_arg(s->cert_d, 0), s->cert, sizeof s->cert);
-    }
-    if ((s->key_d = inherited(srv, http, "ssl_certificate_key")) != NULL) {
-        dr_resolve(c, dr_arg(s->key_d, 0), s->key, sizeof s->key);
-    }
+    s->cert_d = dr_site_path(c, inherited(srv, http, "ssl_certificate"), s->cert, sizeof s->cert);
+    s->key_d = dr_site_path(c, inherited(srv, http, "ssl_certificate_key"), s->key, sizeof s->key);
     // nginx 1.22 (Debian 12): TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 unless ssl_protocols says otherwise
-    s->versions = DOCTOR_V_TLS1 | DOCTOR_V_TLS1_1 | DOCTOR_V_TLS1_2 | DOCTOR_V_TLS1_3;
-    if ((s->versions_d = inherited(srv, http, "ssl_protocols")) != NULL) {
-        s->versions = dr_versions_parse(s->versions_d, 0);
-    }
-    s->change_versions = "ssl_protocols TLSv1.2 TLSv1.3;";
+    dr_site_versions(s, inherited(srv, http, "ssl_protocols"), "ssl_protocols TLSv1.2 TLSv1.3;");
     if ((s->ciphers_d = inherited(srv, http, "ssl_ciphers")) != NULL) {
         dr_fmt(s->ciphers, sizeof s->ciphers, "%s", dr_arg(s->ciphers_d, 0));
     }

@@ -147,6 +147,22 @@ probe_check() {
     fi
 }
 
+# serve_and_probe CASE PORT SNI WANT_CAUSE LOG SERVER-COMMAND...: start the real server in the
+# foreground (under timeout, stopped by the trap at the latest), probe it, stop it.
+serve_and_probe() {
+    local name=$1 port=$2 sni=$3 want=$4 log=$5
+    shift 5
+    timeout 300 "$@" >"$WORK/$name.stdout" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid")
+    if wait_listen "$port"; then
+        probe_check "$name" "$port" "$sni" "$want"
+    else
+        fail "$name: $1 did not start: $(tail -c 400 "$log" "$WORK/$name.stdout")"
+    fi
+    stop "$pid"
+}
+
 # ------------------------------------------------------------------------------------------------
 # nginx: nginx.conf includes conf.d/*.conf (relative: resolved from nginx.conf's folder, as
 # nginx -c does); the server block is in conf.d/origin.conf.
@@ -207,16 +223,7 @@ nginx_case() {
         fi
         return
     fi
-    timeout 300 nginx -c "$d/nginx.conf" -p "$d" >"$d/stdout" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    if ! wait_listen "$port"; then
-        fail "nginx-$name: nginx did not start: $(tail -c 300 "$d/error.log" "$d/stdout")"
-        stop "$pid"
-        return
-    fi
-    probe_check "nginx-$name" "$port" "$sname" "$want"
-    stop "$pid"
+    serve_and_probe "nginx-$name" "$port" "$sname" "$want" "$d/error.log" nginx -c "$d/nginx.conf" -p "$d"
 }
 
 nginx_case leaf_only 47500 origin.test "$PKI/leaf.pem" "$PKI/leaf.key" cert_missing_intermediate "ssl_certificate "
@@ -326,16 +333,8 @@ apache_case() {
         fi
         return
     fi
-    timeout 300 apache2 -d "$d" -f "$d/apache2.conf" -DFOREGROUND >"$d/stdout" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    if ! wait_listen "$port"; then
-        fail "apache-$name: Apache did not start: $(tail -c 400 "$d/error.log" "$d/stdout")"
-        stop "$pid"
-        return
-    fi
-    probe_check "apache-$name" "$port" "$sname" "$want"
-    stop "$pid"
+    serve_and_probe "apache-$name" "$port" "$sname" "$want" "$d/error.log" \
+        apache2 -d "$d" -f "$d/apache2.conf" -DFOREGROUND
 }
 
 cat "$PKI/int2.pem" "$PKI/int1.pem" >"$PKI/chain.pem"
@@ -398,16 +397,7 @@ haproxy_case() {
         fi
         return
     fi
-    timeout 300 haproxy -f "$d/haproxy.cfg" -db >"$d/stdout" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    if ! wait_listen "$port"; then
-        fail "haproxy-$name: HAProxy did not start: $(tail -c 400 "$d/stdout")"
-        stop "$pid"
-        return
-    fi
-    probe_check "haproxy-$name" "$port" "$sni" "$want"
-    stop "$pid"
+    serve_and_probe "haproxy-$name" "$port" "$sni" "$want" /dev/null haproxy -f "$d/haproxy.cfg" -db
 }
 
 H=$WORK/hpem
