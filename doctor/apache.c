@@ -210,15 +210,10 @@ static void vhost_site(const dr_conf *c, const dr_node *vh, const dr_node *top, 
     if (!engine || strcasecmp(dr_arg(engine, 0), "on") != 0) {
         return;
     }
-    if (out->n >= DR_MAX_SITES) {
-        out->dropped++;
+    dr_site *s = dr_site_new(out, DOCTOR_APACHE, vh);
+    if (!s) {
         return;
     }
-    dr_site *s = &out->v[out->n++];
-    memset(s, 0, sizeof *s);
-    s->server = DOCTOR_APACHE;
-    s->file = vh->file;
-    s->line = vh->line;
     const char *a = dr_arg(vh, 0);
     const char *colon = strrchr(a, ':');
     s->port = 443;

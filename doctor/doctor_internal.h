@@ -163,6 +163,9 @@ void dr_versions_text(uint32_t v, char *out, size_t outlen);
 // d (NULL: nothing written); dr_site_alias appends a name to s->aliases (one that does not fit
 // is left out); dr_site_versions sets s->versions from d (NULL: all of TLS 1.0-1.3, the
 // servers' defaults in Debian 12) and how the change is written.
+// dr_site_new: the next site of out, zeroed, for server, starting at `at` (where its block or
+// bind is); NULL (counted in out->dropped) past DR_MAX_SITES.
+dr_site *dr_site_new(dr_sites *out, doctor_server server, const dr_node *at);
 const dr_node *dr_site_path(const dr_conf *c, const dr_node *d, char *out, size_t outlen);
 void dr_site_alias(dr_site *s, const char *name);
 void dr_site_versions(dr_site *s, const dr_node *d, const char *change);

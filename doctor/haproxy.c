@@ -192,26 +192,13 @@ static uint32_t versions_of(const tls_opts *t) {
     return set & ~t->off;
 }
 
-static dr_site *new_site(dr_sites *out) {
-    if (out->n >= DR_MAX_SITES) {
-        out->dropped++;
-        return NULL;
-    }
-    dr_site *s = &out->v[out->n++];
-    memset(s, 0, sizeof *s);
-    return s;
-}
-
 // crt_site: one site per certificate file a bind serves.
 static void crt_site(dr_conf *c, const dr_node *bind, const dr_node *crt_d, const char *path,
                      const char *sni, const tls_opts *t, dr_sites *out) {
-    dr_site *s = new_site(out);
+    dr_site *s = dr_site_new(out, DOCTOR_HAPROXY, bind);
     if (!s) {
         return;
     }
-    s->server = DOCTOR_HAPROXY;
-    s->file = bind->file;
-    s->line = bind->line;
     const char *a = dr_arg(bind, 0);
     const char *colon = strrchr(a, ':');
     long port = colon ? strtol(colon + 1, NULL, 10) : 443;

@@ -51,6 +51,19 @@ void dr_site_versions(dr_site *s, const dr_node *d, const char *change) {
     s->change_versions = change;
 }
 
+dr_site *dr_site_new(dr_sites *out, doctor_server server, const dr_node *at) {
+    if (out->n >= DR_MAX_SITES) {
+        out->dropped++;
+        return NULL;
+    }
+    dr_site *s = &out->v[out->n++];
+    memset(s, 0, sizeof *s);
+    s->server = server;
+    s->file = at->file;
+    s->line = at->line;
+    return s;
+}
+
 const dr_node *dr_site_path(const dr_conf *c, const dr_node *d, char *out, size_t outlen) {
     if (d) {
         dr_resolve(c, dr_arg(d, 0), out, outlen);

@@ -188,15 +188,10 @@ static void server_site(const dr_conf *c, const dr_node *srv, const dr_node *htt
     if (!tls_listen && !(ssl_on && strcmp(dr_arg(ssl_on, 0), "on") == 0)) {
         return;
     }
-    if (out->n >= DR_MAX_SITES) {
-        out->dropped++;
+    dr_site *s = dr_site_new(out, DOCTOR_NGINX, srv);
+    if (!s) {
         return;
     }
-    dr_site *s = &out->v[out->n++];
-    memset(s, 0, sizeof *s);
-    s->server = DOCTOR_NGINX;
-    s->file = srv->file;
-    s->line = srv->line;
     const dr_node *l = tls_listen ? tls_listen : any_listen;
     if (l) {
         listen_addr(dr_arg(l, 0), s->addr, sizeof s->addr, &s->port);
