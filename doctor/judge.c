@@ -174,10 +174,12 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u) {
 }
 
 // read_pem appends every certificate of a PEM file (in file order) to c and, when want_key,
-// keeps its private key. false + why when the file cannot be opened.
-static bool read_pem(const char *path, chain *c, bool want_key, char *why, size_t whylen) {
+// keeps its private key. false + why (and *eno, errno) when the file cannot be opened.
+static bool read_pem(const char *path, chain *c, bool want_key, char *why, size_t whylen,
+                     int *eno) {
     FILE *f = fopen(path, "r");
     if (!f) {
+        *eno = errno;
         dr_fmt(why, whylen, "%s", strerror(errno));
         return false;
     }
@@ -203,19 +205,17 @@ static bool read_pem(const char *path, chain *c, bool want_key, char *why, size_
                 }
             }
             X509_free(x);
-        } else if (want_key && strstr(name, "PRIVATE KEY") && !c->key) {
-            BIO *b = BIO_new(BIO_s_mem());
-            if (b) {
-                // re-wrap: PEM_read_bio_PrivateKey handles every key form (PKCS#8, RSA, EC)
-                (void)PEM_write_bio(b, name, header, data, len);
-                c->key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-                BIO_free(b);
-            }
         }
         OPENSSL_cleanse(data, (size_t)len);  // may be key bytes
         OPENSSL_free(name);
         OPENSSL_free(header);
         OPENSSL_free(data);
+    }
+    if (want_key && !c->key) {
+        // OpenSSL finds the key block itself (PKCS#8, RSA, EC) and skips the certificates; an
+        // encrypted key is not read (no_passphrase), never prompted for
+        rewind(f);
+        c->key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
     }
     fclose(f);
     ERR_clear_error();
@@ -455,6 +455,7 @@ static void judge_protocols(judge *j, const analyzer_offer *o, bool *any12) {
 static void judge_site(analyzer *a, const dr_site *s, judge *j) {
     doctor_verdict *v = j->v;
     char text[VERDICT_TEXT], change[VERDICT_TEXT], why[256];
+    int eno = 0;
     analyzer_offer o;
     analyzer_profile_offer(a, &o);
 
@@ -467,17 +468,20 @@ static void judge_site(analyzer *a, const dr_site *s, judge *j) {
         problem(j, CAUSE_UNKNOWN, true, NULL, text,
                 s->server == DOCTOR_NGINX ? "add ssl_certificate and ssl_certificate_key"
                                           : "name the certificate and key files");
-    } else if (!read_pem(s->cert, &ch, true, why, sizeof why)) {
+    } else if (!read_pem(s->cert, &ch, true, why, sizeof why, &eno)) {
         dr_fmt(text, sizeof text, "cannot read %.400s (%s): not judged", s->cert, why);
         problem(j, CAUSE_UNKNOWN, true, s->cert_d, text,
-                "run tlsdiag doctor as a user who may read it (the web server reads it as root)");
+                eno == ENOENT ? "point it at the certificate file: the server does not start "
+                                "with a missing one"
+                              : "run tlsdiag doctor as a user who may read it (the web server "
+                                "reads it as root)");
     } else if (ch.n == 0) {
         dr_fmt(text, sizeof text, "%.400s holds no PEM certificate", s->cert);
         problem(j, CAUSE_UNKNOWN, true, s->cert_d, text, "point it at the PEM certificate file");
     } else {
         cert_ok = true;
     }
-    if (cert_ok && s->chain[0] && !read_pem(s->chain, &ch, false, why, sizeof why)) {
+    if (cert_ok && s->chain[0] && !read_pem(s->chain, &ch, false, why, sizeof why, &eno)) {
         dr_fmt(text, sizeof text, "cannot read %.400s (%s): the chain was judged without it",
                s->chain, why);
         finding(j, CAUSE_UNKNOWN, s->chain_d, text);
@@ -485,13 +489,14 @@ static void judge_site(analyzer *a, const dr_site *s, judge *j) {
     if (cert_ok && s->key[0]) {
         chain kc;
         memset(&kc, 0, sizeof kc);
-        if (!read_pem(s->key, &kc, true, why, sizeof why) || !kc.key) {
+        if (!read_pem(s->key, &kc, true, why, sizeof why, &eno) || !kc.key) {
             dr_fmt(text, sizeof text, "cannot read the private key %.400s (%s): not compared",
                    s->key,
                    kc.key   ? ""
                    : why[0] ? why
                             : "not an unencrypted PEM key");
             finding(j, CAUSE_UNKNOWN, s->key_d, text);
+            v->warning = true;  // judged, but not all of it
         } else {
             EVP_PKEY_free(ch.key);
             ch.key = kc.key;

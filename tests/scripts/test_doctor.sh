@@ -451,6 +451,33 @@ rc=$?
     fail "--doctor on a PEM file: exit $rc, $(cat "$WORK/guess.err")"
 
 # ------------------------------------------------------------------------------------------------
+# Unprivileged: a key file doctor may not read is named, the rest is still judged (as nobody
+# when the test runs as root; a mode-000 file is unreadable for anyone else).
+# ------------------------------------------------------------------------------------------------
+cp "$PKI/leaf.key" "$PKI/secret.key"
+chmod 000 "$PKI/secret.key"
+chmod 755 "$WORK" "$PKI"
+chmod 644 "$PKI"/*.pem
+nginx_conf secret 47591 origin.test "$PKI/full.pem" "$PKI/secret.key"
+as=()
+[[ $(id -u) -eq 0 ]] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${as[@]}" "$BIN" doctor --nginx "$WORK/nginx/secret/nginx.conf" --ca-file "$CA" --json \
+    >"$WORK/secret.jsonl" 2>"$WORK/secret.err"
+rc=$?
+if [[ $rc -eq 0 ]] && python3 - "$WORK/secret.jsonl" "$PKI/secret.key" <<'EOF'
+import json, sys
+s = [o for o in map(json.loads, open(sys.argv[1])) if o["type"] == "doctor_site"][0]
+assert s["status"] == "warn" and s["cause"] == "ok", s
+assert any(sys.argv[2] in f["text"] and "cannot read the private key" in f["text"] and
+           f["line"] == 5 for f in s["findings"]), s
+EOF
+then
+    pass "unprivileged: the unreadable key is named (line 5), the certificate still judged (ok, warn)"
+else
+    fail "unprivileged: exit $rc, $(head -c 500 "$WORK/secret.jsonl") $(head -c 200 "$WORK/secret.err")"
+fi
+
+# ------------------------------------------------------------------------------------------------
 # No file given: doctor asks nginx itself (`nginx -T`, here a stand-in on PATH that prints the
 # dump of the leaf-only configuration under paths that do not exist on disk): the verdict's
 # file:line are the dump's.
