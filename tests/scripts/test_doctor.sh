@@ -478,6 +478,22 @@ else
 fi
 
 # ------------------------------------------------------------------------------------------------
+# Hostile configuration text: terminal escapes and shell syntax from a file are escaped in the
+# text output and never enter a printed command.
+# ------------------------------------------------------------------------------------------------
+mkdir -p "$WORK/hostile"
+printf 'http {\n server {\n  listen 127.0.0.1:47592 ssl;\n  server_name "x\033[31m.test" "a'"'"'b.test";\n  ssl_certificate "%s";\n  ssl_certificate_key %s;\n }\n}\n' \
+    "$PKI/full.pem" "$PKI/leaf.key" >"$WORK/hostile/nginx.conf"
+"$BIN" doctor --nginx "$WORK/hostile/nginx.conf" --ca-file "$CA" >"$WORK/hostile.txt" 2>&1
+rc=$?
+if [[ $rc -le 1 ]] && ! grep -q $'\033' "$WORK/hostile.txt" && grep -qF 'x\x1b[31m.test' "$WORK/hostile.txt" &&
+    grep -q "tlsdiag probe 127.0.0.1:47592" "$WORK/hostile.txt" && ! grep -q "servername x" "$WORK/hostile.txt"; then
+    pass "hostile names: escaped in the text, not in the verify commands"
+else
+    fail "hostile names (exit $rc): $(cat -v "$WORK/hostile.txt" | head -c 600)"
+fi
+
+# ------------------------------------------------------------------------------------------------
 # No file given: doctor asks nginx itself (`nginx -T`, here a stand-in on PATH that prints the
 # dump of the leaf-only configuration under paths that do not exist on disk): the verdict's
 # file:line are the dump's.
