@@ -200,12 +200,12 @@ static const dr_node *find(const dr_node *list, const char *name) {
     return found;
 }
 
-static const dr_node *inherited(const dr_node *vhost, const dr_node *top, const char *name) {
+static const dr_node *inherited(const dr_node *vhost, dr_outer *top, const char *name) {
     const dr_node *d = find(vhost->child, name);
-    return d ? d : find(top, name);
+    return d ? d : dr_outer_find(top, name);
 }
 
-static void vhost_site(const dr_conf *c, const dr_node *vh, const dr_node *top, dr_sites *out) {
+static void vhost_site(const dr_conf *c, const dr_node *vh, dr_outer *top, dr_sites *out) {
     const dr_node *engine = find(vh->child, "SSLEngine");
     if (!engine || strcasecmp(dr_arg(engine, 0), "on") != 0) {
         return;
@@ -262,7 +262,7 @@ static void vhost_site(const dr_conf *c, const dr_node *vh, const dr_node *top, 
     }
 }
 
-static void walk(const dr_conf *c, const dr_node *list, const dr_node *top, dr_sites *out) {
+static void walk(const dr_conf *c, const dr_node *list, dr_outer *top, dr_sites *out) {
     for (const dr_node *d = list; d; d = d->next) {
         if (d->block && strcasecmp(d->name, "VirtualHost") == 0) {
             vhost_site(c, d, top, out);
@@ -273,5 +273,6 @@ static void walk(const dr_conf *c, const dr_node *list, const dr_node *top, dr_s
 }
 
 void dr_apache_sites(const dr_conf *c, dr_sites *out) {
-    walk(c, c->root, c->root, out);
+    dr_outer top = {.list = c->root, .find = find};
+    walk(c, c->root, &top, out);
 }

@@ -318,3 +318,17 @@ const dr_node *dr_find(const dr_node *list, const char *name, bool nocase) {
 const char *dr_arg(const dr_node *d, uint32_t i) {
     return d && i < d->nargs ? d->args[i] : "";
 }
+
+const dr_node *dr_outer_find(dr_outer *o, const char *name) {
+    for (uint32_t i = 0; i < o->n; i++) {
+        if (strcmp(o->name[i], name) == 0) {
+            return o->found[i];
+        }
+    }
+    const dr_node *d = o->find(o->list, name);
+    if (o->n < DR_OUTER_NAMES) {
+        o->name[o->n] = name;
+        o->found[o->n++] = d;
+    }
+    return d;
+}

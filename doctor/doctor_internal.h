@@ -111,6 +111,19 @@ uint32_t dr_nginx_dump(char *text, size_t len, dr_vfile *vf, uint32_t max);
 const dr_node *dr_find(const dr_node *list, const char *name, bool nocase);
 const char *dr_arg(const dr_node *d, uint32_t i);  // "" past the end
 
+// dr_outer: the directives of an enclosing context (nginx's http { }, Apache's main server)
+// looked up once per name however many sites inherit from it: 20000 server blocks must not
+// cost 20000 walks of http { } each.
+enum { DR_OUTER_NAMES = 16 };
+typedef struct dr_outer {
+    const dr_node *list;
+    const dr_node *(*find)(const dr_node *list, const char *name);  // the reader's lookup
+    uint32_t n;
+    const char *name[DR_OUTER_NAMES];
+    const dr_node *found[DR_OUTER_NAMES];
+} dr_outer;
+const dr_node *dr_outer_find(dr_outer *o, const char *name);
+
 // ---------------------------------------------------------------------------------------------
 // TLS sites: what the judge needs from one server block / virtual host / bind, with the
 // directive behind every value (NULL: the server's default applies).

@@ -147,9 +147,13 @@ void dr_nginx_text(dr_conf *c, const char *name, const char *text, size_t len, d
 // ---------------------------------------------------------------------------------------------
 
 // inherited: the directive in the server block, else in http { } (nginx merges ssl_* down).
-static const dr_node *inherited(const dr_node *server, const dr_node *http, const char *name) {
+static const dr_node *inherited(const dr_node *server, dr_outer *http, const char *name) {
     const dr_node *d = dr_find(server->child, name, false);
-    return d ? d : dr_find(http->child, name, false);
+    return d ? d : dr_outer_find(http, name);
+}
+
+static const dr_node *find_in(const dr_node *list, const char *name) {
+    return dr_find(list, name, false);
 }
 
 // listen_addr splits a listen argument ("443", "127.0.0.1:443", "[::1]:443", "*:443").
@@ -171,7 +175,7 @@ static void listen_addr(const char *a, char *addr, size_t addrlen, uint16_t *por
     *port = v > 0 && v < 65536 ? (uint16_t)v : 443;
 }
 
-static void server_site(const dr_conf *c, const dr_node *srv, const dr_node *http, dr_sites *out) {
+static void server_site(const dr_conf *c, const dr_node *srv, dr_outer *http, dr_sites *out) {
     const dr_node *tls_listen = NULL, *any_listen = NULL;
     for (const dr_node *d = srv->child; d; d = d->next) {
         if (d->block || strcmp(d->name, "listen") != 0) {
@@ -233,9 +237,10 @@ void dr_nginx_sites(const dr_conf *c, dr_sites *out) {
         if (!http->block || strcmp(http->name, "http") != 0) {
             continue;
         }
+        dr_outer outer = {.list = http->child, .find = find_in};
         for (const dr_node *srv = http->child; srv; srv = srv->next) {
             if (srv->block && strcmp(srv->name, "server") == 0) {
-                server_site(c, srv, http, out);
+                server_site(c, srv, &outer, out);
             }
         }
     }
