@@ -78,6 +78,7 @@ typedef enum verdict_method {
     METHOD_PASSIVE = 0,
     METHOD_PROBE,
     METHOD_KEYLOG,
+    METHOD_CONFIG,  // no handshake: a certificate file judged (analyzer_check_chain)
 } verdict_method;
 const char *verdict_method_name(verdict_method m);
 
@@ -226,6 +227,18 @@ bool verdict_is_failure(const verdict *v);
 // (probe/: its own connection; key log): the verdict's `method` says how it was obtained.
 verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
+// analyzer_check_chain judges a certificate chain as a server configured with it would send
+// it, without a capture (doctor/: the files a web server's configuration names). der[0..n) is
+// the chain in file order, leaf first (lens[i] bytes each, borrowed for the call); sni is the
+// name the profile's client would send (NULL: none); server (NULL: none) only fills {server}
+// and {port} in the fix texts. The same checks, profile and trust store as analyzer_run: the
+// certificate rules (CAUSE_F_CERT) only, validated at the analyzer's "now". Returns a
+// caller-owned verdict (method METHOD_CONFIG, outcome succeeded, not counted in the summary)
+// whose cause is the first certificate cause the profile's client would refuse (CAUSE_OK when
+// none) with its summary, evidence, fix steps and findings (expiry within 30 days included),
+// and the decoded chain. NULL only when out of memory.
+verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint32_t *lens,
+                              uint32_t n, const char *sni, const tls_endpoint *server) TLSDIAG_WUR;
 // verdict_sni_kept: the bytes of v->sni to print: its wire length, capped, NULs included (a
 // verdict built without sni_len, e.g. by probe/ from a command-line name: up to the NUL).
 size_t verdict_sni_kept(const verdict *v);
