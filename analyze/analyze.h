@@ -266,6 +266,7 @@ typedef struct summary_count {
     char key[TLS_MAX_SNI_LEN + 1];  // cause name, SNI, network or fingerprint
     uint16_t key_len;               // bytes of key: an SNI may hold NULs (shown escaped)
     uint64_t ok, failed;
+    uint64_t predicted;  // of failed: succeeded on the wire, CloudFront would refuse them
     int64_t first_fail_ns, last_fail_ns;
     cause_id top_cause;  // most frequent failure cause for this key
 } summary_count;
@@ -275,17 +276,35 @@ typedef struct summary {
     uint64_t predicted;  // succeeded, but CloudFront would refuse them (verdict.predicted);
                          // counted with the failures in by_cause, dominant and the tables
     uint64_t by_cause[CAUSE__COUNT];
+    // The failures of by_cause kept apart: failed on the wire, and succeeded on the wire but
+    // CloudFront would refuse them (by_cause_failed[c] + by_cause_predicted[c] ≤ by_cause[c];
+    // the rest are incomplete or not-TLS connections).
+    uint64_t by_cause_failed[CAUSE__COUNT], by_cause_predicted[CAUSE__COUNT];
     int64_t first_fail_ns, last_fail_ns;
-    cause_id dominant;  // most frequent failure cause (CAUSE_OK when none failed)
+    cause_id dominant;       // most frequent failure cause (CAUSE_OK when none failed); on a tie,
+                             // the first of the tied causes in cause-table order
+    unsigned dominant_ties;  // causes sharing the top count (1: one dominant cause; 0: none)
     // sorted by failures, descending; arrays owned by the analyzer
     size_t num_sni, num_networks, num_certs;
     const summary_count *by_sni, *by_network, *by_cert;
-    bool intermittent;  // some SNI both succeeded and failed
+    // some SNI both succeeded and failed at one server address and port (a different port or
+    // address is a different server, not an intermittent one)
+    bool intermittent;
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
+    tls_endpoint intermittent_server;
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
+    // the first verdict of every failure cause (NULL for causes that did not fail); owned by
+    // the analyzer. Every distinct cause gets its own fix.
+    const verdict *example[CAUSE__COUNT];
 } summary;
+
+// summary_cause_failures: handshakes of cause c that failed on the wire or would fail.
+uint64_t summary_cause_failures(const summary *s, cause_id c);
+// summary_causes_by_count fills out with the failure causes, most frequent first (ties in
+// cause-table order) and returns how many there are (at most CAUSE__COUNT).
+size_t summary_causes_by_count(const summary *s, cause_id out[CAUSE__COUNT]);
 
 // summary_key_len: the bytes of c->key to print (key_len; up to the NUL when not set).
 size_t summary_key_len(const summary_count *c);

@@ -691,6 +691,7 @@ int cli_cmd_capture(int argc, char **argv) {
         .color = cli_use_color(o.json, o.color),
         .verbosity = o.verbosity,
         .out = stdout,
+        .columns = o.verbosity >= REPORT_VERBOSE ? 0 : report_terminal_columns(stdout),
     };
     ctx.rep = report_new(&ro);
     if (!ctx.rep) {

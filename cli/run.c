@@ -195,6 +195,7 @@ int cli_run(const cli_options *o) {
         // conn_id is Wireshark's tcp.stream only when one capture is read whole.
         .stream_is_tcp_stream = o->num_files == 1 && o->filter == NULL,
         .wireshark_commands = o->wireshark,
+        .columns = o->verbosity >= REPORT_VERBOSE ? 0 : report_terminal_columns(stdout),
         .files = o->files,
         .num_files = o->num_files,
     };

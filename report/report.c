@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "report_internal.h"
 
@@ -31,6 +33,24 @@ void report_set_file(report *r, const char *file) {
     if (file != NULL && r->file == NULL) {
         r->failed = true;
     }
+}
+
+unsigned report_terminal_columns(FILE *f) {
+    int fd = f ? fileno(f) : -1;
+    if (fd < 0 || isatty(fd) != 1) {
+        return 0;
+    }
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
+        return ws.ws_col;
+    }
+    const char *env = getenv("COLUMNS");
+    char *end = NULL;
+    long n = env ? strtol(env, &end, 10) : 0;
+    if (env && end != env && *end == '\0' && n >= 20 && n <= 10000) {
+        return (unsigned)n;
+    }
+    return 80;
 }
 
 bool report_write_failed(const report *r) {

@@ -56,7 +56,10 @@ typedef struct report_options {
     // BPF filter), so conn_id is Wireshark's tcp.stream and is printed as such ("stream" in
     // JSON, "tcp.stream eq N" in text); otherwise only the address/port filter is given.
     bool stream_is_tcp_stream;
-    bool wireshark_commands;   // text: a ready wireshark/tshark command under each failure
+    bool wireshark_commands;  // text: a ready wireshark/tshark command under each failure
+    // text: the one line per failure is cut to this many columns (the terminal's width, see
+    // report_terminal_columns); 0: never cut (a pipe or a file gets every word).
+    unsigned columns;
     const char *const *files;  // the captures read (borrowed), for those commands
     size_t num_files;
 } report_options;
@@ -107,6 +110,11 @@ bool report_summary(report *r, const summary *s, const report_run_info *info);
 // report_error: a damaged input. JSON: an object of type "error". Text: nothing (the CLI
 // writes the sentence on stderr), so text output on stdout stays the results only.
 bool report_error(report *r, const report_input_error *e);
+
+// report_terminal_columns: the width to cut one-line verdicts to when f is a terminal (its
+// TIOCGWINSZ width, else $COLUMNS, else 80); 0 when f is not a terminal: text for a pipe, a
+// file or a script is never cut.
+unsigned report_terminal_columns(FILE *f);
 
 // report_write_failed: an earlier write failed (full disk, closed pipe).
 bool report_write_failed(const report *r);

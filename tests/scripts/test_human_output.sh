@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_human_output.sh TLSDIAG SRCDIR — issue 17: output a person can act on. Every distinct
+# failure cause gets its own fix block (most frequent first); nothing is cut in a pipe, and on
+# a terminal lines are cut to the terminal's width; "failed on the wire" and "would fail for
+# CloudFront" are separate columns and sentences (text and JSON); a tie is no dominant cause;
+# "intermittent" needs one server address and port that both succeeded and failed.
+set -uo pipefail
+bin=${1:?usage: test_human_output.sh TLSDIAG SRCDIR} src=${2:?}
+bin=$(readlink -f "$bin") src=$(readlink -f "$src")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+check() { if eval "$2"; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+cd "$src/pcaps" || exit 1
+. "$src/tests/golden/golden.conf"
+
+# --- item 1: a fix per distinct cause, ordered by count; no cut in a pipe --------------------
+"$bin" analyze -v --color=never mixed.pcap >"$work/mixed.txt" 2>&1
+causes=$(python3 -c '
+import json,subprocess,sys
+out=subprocess.run([sys.argv[1],"analyze","--json",sys.argv[2]],capture_output=True,text=True).stdout
+s=[json.loads(l) for l in out.splitlines() if json.loads(l)["type"]=="summary"][0]
+print(len(s["by_cause"]))' "$bin" mixed.pcap)
+check "mixed.pcap has 4 distinct causes" '[ "$causes" = 4 ]'
+check "mixed.pcap -v: one Fix block per distinct cause" '[ "$(grep -c "^  Fix:" "$work/mixed.txt")" = "$causes" ]'
+check "mixed.pcap -v: one Check and one evidence list per cause" \
+    '[ "$(grep -c "^  Check:" "$work/mixed.txt")" = 4 ] && [ "$(grep -c "^  Evidence (connection" "$work/mixed.txt")" = 4 ]'
+check "each fix block is headed by its cause, numbered" \
+    'grep -q "^1\. cert_untrusted_ca (1 would fail for CloudFront)" "$work/mixed.txt" && grep -q "^4\. connection_refused (1 failed on the wire)" "$work/mixed.txt"'
+"$bin" analyze --color=never mixed.pcap | cat >"$work/pipe.txt"
+check "piped: no failure line is cut (no …)" '! grep -q "…" "$work/pipe.txt"'
+check "piped: the whole summary of each failure is there" \
+    'grep -qF "a root the store no longer carries)" "$work/pipe.txt" && grep -qF "keyid 19:8b:45:b5:47:76:a1:8e:17:c7:38:74:66:48:07:81:72:08:9f:a1" "$work/pipe.txt"'
+if command -v script >/dev/null; then
+    script -qec "stty cols 60 rows 40; '$bin' analyze --color=never mixed.pcap" /dev/null >"$work/tty.txt" 2>&1
+    widest=$(tr -d '\r' <"$work/tty.txt" | grep -E '^(FAIL|WILL) ' | python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in sys.stdin))')
+    check "terminal of 60 columns: failure lines are cut to 60 (widest $widest)" '[ "$widest" = 60 ]'
+    script -qec "stty cols 200 rows 40; '$bin' analyze --color=never mixed.pcap" /dev/null >"$work/tty2.txt" 2>&1
+    check "terminal of 200 columns: the long summaries fit whole" 'tr -d "\r" <"$work/tty2.txt" | grep -qF "a root the store no longer carries)"'
+else
+    echo "FAIL script(1) (util-linux) is missing: needed to test terminal width"; fail=$((fail + 1))
+fi
+
+# --- item 2: failed on the wire vs would fail for CloudFront; ties ---------------------------
+check "summary says failed on the wire" 'grep -q "^Summary: 4 connections: 1 succeeded, 3 failed on the wire, 0 incomplete, 0 not TLS$" "$work/mixed.txt"'
+check "the would-fail sentence is its own" 'grep -q "^1 of the 1 succeeded handshake would fail for CloudFront$" "$work/mixed.txt"'
+check "a four-way tie is no single dominant cause" 'grep -q "^No single dominant cause: 4 causes tie at 1 each$" "$work/mixed.txt" && ! grep -q "^Dominant cause" "$work/mixed.txt"'
+check "By cause has separate failed / would fail columns" \
+    'grep -Eq "^ +0 +1  cert_untrusted_ca — " "$work/mixed.txt" && grep -Eq "^ +1 +0  server_reset — " "$work/mixed.txt"'
+check "By SNI: failed on the wire (2) apart from would fail (1)" \
+    'grep -Eq "^ +2 +1 +0  cert_untrusted_ca +origin.example.com$" "$work/mixed.txt"'
+"$bin" analyze --color=never ok.pcap cert_untrusted_ca.pcap cert_expired.pcap server_reset.pcap >"$work/dom.txt" 2>&1
+check "a single dominant cause says how many failed and how many would fail" \
+    'grep -qx "Dominant cause: cert_untrusted_ca (3 of the 4 handshakes that failed or would fail: 2 failed on the wire, 1 would fail for CloudFront)" "$work/dom.txt"'
+"$bin" analyze --json mixed.pcap | tail -n 1 >"$work/sum.json"
+check "JSON: by_cause_failed sums to failed, by_cause_predicted to predicted; tie listed" 'python3 - "$work/sum.json" <<PY
+import json,sys
+s=json.load(open(sys.argv[1]))
+assert sum(s["by_cause_failed"].values())==s["failed"]==3, s
+assert sum(s["by_cause_predicted"].values())==s["predicted"]==1, s
+assert s["by_cause_predicted"]=={"cert_untrusted_ca":1}
+assert sorted(s["dominant_causes"])==sorted(s["by_cause"]), s["dominant_causes"]
+row=s["by_sni"][0]
+assert row["failed"]==row["failed_on_wire"]+row["predicted"] and row["predicted"]==1 and row["failed_on_wire"]==2, row
+PY'
+
+# --- item 10: intermittent only for one server address and port ------------------------------
+"$bin" analyze $ANALYZE_OPTS --color=never ok-tls13.pcap cert_expired-tls13.pcap >"$work/ports.txt" 2>&1
+check "success and failure at different ports: not intermittent" '! grep -q "Intermittent" "$work/ports.txt"'
+"$bin" analyze $ANALYZE_OPTS --json ok-tls13.pcap cert_expired-tls13.pcap | tail -n 1 >"$work/ports.json"
+check "JSON: intermittent null for different ports" 'python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"intermittent\"] is None" "$work/ports.json"'
+"$bin" analyze $ANALYZE_OPTS --color=never cert_untrusted_ca-tls13.pcap >"$work/same.txt" 2>&1
+check "success and failure at one server: intermittent, naming it" 'grep -q "^Intermittent: origin.example.com at 127.0.0.1:17434 " "$work/same.txt"'
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
