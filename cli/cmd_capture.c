@@ -821,7 +821,7 @@ out:
     if (w) {
         cap_writer_close(w, NULL, 0);
     }
-    if (ctx.rep && (report_write_failed(ctx.rep) || fflush(stdout) != 0 || ferror(stdout))) {
+    if (ctx.rep && report_flush(ctx.rep, NULL) == REPORT_OUT_FAILED) {
         fputs("tlsdiag capture: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }

@@ -162,17 +162,11 @@ static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error
     free(errs);
 }
 
-// finish_output flushes stdout and says once why the output could not be written.
+// finish_output flushes stdout and says once why the output could not be written (a reader
+// that closed the pipe early is not an error: see report_flush).
 static bool finish_output(run_ctx *c) {
-    bool ok = !report_write_failed(c->rep);
-    int saved = report_write_errno(c->rep);
-    if (fflush(stdout) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (ferror(stdout)) {
-        ok = false;
-    }
+    int saved = 0;
+    bool ok = report_flush(c->rep, &saved) != REPORT_OUT_FAILED;
     if (!ok) {
         fprintf(stderr, "tlsdiag: cannot write the results to standard output%s%s\n",
                 saved ? ": " : "", saved ? strerror(saved) : "");
@@ -181,7 +175,7 @@ static bool finish_output(run_ctx *c) {
 }
 
 int cli_run(const cli_options *o) {
-    // A closed pipe must be an error we report (exit 4), not a silent death by SIGPIPE.
+    // A closed pipe ends the run quietly with the status found so far, not a death by SIGPIPE.
     signal(SIGPIPE, SIG_IGN);
 
     run_ctx ctx;

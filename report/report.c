@@ -61,6 +61,26 @@ int report_write_errno(const report *r) {
     return r->err;
 }
 
+report_out_status report_flush(report *r, int *err_out) {
+    int err = r->err;
+    bool ok = !r->failed;
+    errno = 0;
+    if (fflush(r->o.out) != 0) {
+        err = err ? err : errno;
+        ok = false;
+    }
+    if (ferror(r->o.out)) {
+        ok = false;
+    }
+    if (err_out != NULL) {
+        *err_out = ok ? 0 : err;
+    }
+    if (ok) {
+        return REPORT_OUT_OK;
+    }
+    return err == EPIPE ? REPORT_OUT_READER_GONE : REPORT_OUT_FAILED;
+}
+
 // finish records a failed render or a stream error; the failure is sticky so the CLI reports it
 // once and stops.
 static bool finish(report *r, bool ok) {

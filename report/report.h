@@ -116,6 +116,18 @@ bool report_error(report *r, const report_input_error *e);
 // file or a script is never cut.
 unsigned report_terminal_columns(FILE *f);
 
+// How the output ended (report_flush).
+typedef enum report_out_status {
+    REPORT_OUT_OK = 0,
+    REPORT_OUT_READER_GONE,  // EPIPE: the reader closed the pipe early (`| head`); not an error:
+                             // say nothing, as grep, tcpdump and tshark do
+    REPORT_OUT_FAILED,       // a real write error (full disk, I/O error): *err_out has errno
+} report_out_status;
+
+// report_flush flushes the output stream and tells how the output ended. *err_out (may be
+// NULL) gets the errno of the failure, 0 when unknown.
+report_out_status report_flush(report *r, int *err_out) __attribute__((warn_unused_result));
+
 // report_write_failed: an earlier write failed (full disk, closed pipe).
 bool report_write_failed(const report *r);
 // report_write_errno: errno of the first failed write (0 when unknown).

@@ -72,5 +72,22 @@ check "JSON: intermittent null for different ports" 'python3 -c "import json,sys
 "$bin" analyze $ANALYZE_OPTS --color=never cert_untrusted_ca-tls13.pcap >"$work/same.txt" 2>&1
 check "success and failure at one server: intermittent, naming it" 'grep -q "^Intermittent: origin.example.com at 127.0.0.1:17434 " "$work/same.txt"'
 
+# --- item 9: a reader that closes the pipe early (| head) is not an error ---------------------
+# 300 copies of mixed.pcap: far more output than a pipe buffer holds, so the writes hit EPIPE.
+many=$(for i in $(seq 300); do echo mixed.pcap; done)
+for cmd in "analyze -v" "dissect" "analyze --json"; do
+    # shellcheck disable=SC2086
+    ( "$bin" $cmd $many 2>"$work/epipe.err"; echo $? >"$work/epipe.rc" ) | head -n 2 >/dev/null
+    check "$cmd | head -n 2: nothing said about the closed pipe" \
+        '! grep -Eq "Broken pipe|cannot write" "$work/epipe.err"'
+    want=1; [ "$cmd" = dissect ] && want=0
+    check "$cmd | head -n 2: exits $want (what was found until the reader left), not 4" \
+        '[ "$(cat "$work/epipe.rc")" = $want ]'
+done
+if [ -w /dev/full ]; then
+    "$bin" analyze mixed.pcap >/dev/full 2>"$work/full.err"; rc=$?
+    check "a full disk is still an error (exit 4, said)" '[ $rc = 4 ] && grep -q "cannot write the results to standard output: No space left on device" "$work/full.err"'
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
