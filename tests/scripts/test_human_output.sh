@@ -89,5 +89,33 @@ if [ -w /dev/full ]; then
     check "a full disk is still an error (exit 4, said)" '[ $rc = 4 ] && grep -q "cannot write the results to standard output: No space left on device" "$work/full.err"'
 fi
 
+# --- item 6 (and 2, 10): the bundle cites its own packets ------------------------------------
+command -v tshark >/dev/null || { echo "FAIL tshark is missing (scripts/setup.sh installs it)"; fail=$((fail + 1)); }
+mkdir -p "$work/b" && (cd "$work/b" && "$bin" report -o t.tar.gz --ca-file "$src/pcaps/ca/root.pem" \
+    "$src/pcaps/mixed.pcap" "$src/pcaps/cert_missing_intermediate.pcap" >/dev/null 2>&1; tar xzf t.tar.gz)
+brk=$(grep -m1 "<== broke here" "$work/b/report.md" | awk '{print $2}' | tr -d '#')
+check "report.md: the broken frame cites its evidence.pcap packet (#$brk)" '[[ $brk =~ ^[0-9]+$ ]]'
+check "evidence.pcap packet #$brk is that fatal alert (unknown_ca, 48)" \
+    '[ "$(tshark -r "$work/b/evidence.pcap" -Y "frame.number==$brk" -T fields -e tls.alert_message.desc 2>/dev/null)" = 48 ]'
+check "report.md evidence lines cite frame and evidence.pcap packet" \
+    'grep -q "^- alert: fatal alert unknown_ca(48) from the client (frame 8, evidence.pcap #8)$" "$work/b/report.md"'
+line=$(grep -m1 "^tshark -r evidence.pcap -Y '" "$work/b/report.md")
+check "report.md: a pasteable tshark line on evidence.pcap selects the connection's packets" \
+    '[ -n "$line" ] && [ "$(cd "$work/b" && bash -c "$line" 2>/dev/null | wc -l)" -ge 6 ]'
+check "report.html: a ready wireshark -r evidence.pcap -Y line" \
+    'grep -q "wireshark -r evidence.pcap -Y &#39;ip.addr==\|wireshark -r evidence.pcap -Y '"'"'ip.addr==" "$work/b/report.html"'
+check "report.html: the missing intermediate is a named placeholder in the chain" \
+    'grep -q "id=\"missing-intermediate\".*CN=tlsdiag Test Intermediate CA" "$work/b/report.html"'
+check "report.md: commands paste as written (s_client, not s\\_client)" \
+    'grep -q "openssl s_client -connect" "$work/b/report.md" && ! grep -qF "s\_client" "$work/b/report.md"'
+mkdir -p "$work/t" && (cd "$work/t" && "$bin" report -o t.tar.gz "$src/pcaps/mixed.pcap" >/dev/null 2>&1; tar xzf t.tar.gz)
+check "report.html of a tie: no single dominant cause; would-fail column" \
+    'grep -q "No single dominant cause:</b> 4 causes tie at 1 each" "$work/t/report.html" && grep -q "<th>would fail for CloudFront</th>" "$work/t/report.html"'
+check "report.md: failed on the wire and would fail for CloudFront apart" \
+    'grep -q "^| \`cert_untrusted_ca\` | 0 | 1 |$" "$work/t/report.md"'
+(cd "$work/t" && "$bin" report -o x.zip "$src/pcaps/mixed.pcap" >/dev/null 2>"$work/zip.err"; echo $? >"$work/zip.rc")
+check "report -o x.zip refuses (exit 2), says why, writes nothing" \
+    '[ "$(cat "$work/zip.rc")" = 2 ] && [ ! -e "$work/t/x.zip" ] && grep -q "gzip-compressed tar archive, not zip; name it x.tar.gz" "$work/zip.err"'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
