@@ -231,7 +231,11 @@ void an_chain_root(const x509_info *certs, uint32_t n, char *out, size_t outlen)
 
 // Small helpers (analyzer.c).
 void an_copy(char *dst, size_t dstlen, const char *src);  // truncating, always NUL-terminated
-const char *an_alert_name(uint8_t desc);                  // never NULL
-const char *an_version_name(uint16_t v);                  // never NULL
+// an_path_problem says why option's file (or directory, want_dir) at path could not be used:
+// "--ca-file x.pem: does not exist; give <want>" / "is a directory" / "is not <want>".
+void an_path_problem(const char *option, const char *path, bool want_dir, const char *want,
+                     char *err, size_t errlen);
+const char *an_alert_name(uint8_t desc);  // never NULL
+const char *an_version_name(uint16_t v);  // never NULL
 
 #endif

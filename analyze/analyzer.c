@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <time.h>
 
 #include "analyze_internal.h"
@@ -73,6 +76,25 @@ static void store_identity(X509_STORE *store, const char *paths, char *out, size
     snprintf(out, outlen, "%s: %u certificates, sha256 %s", paths, count, hex);
 }
 
+void an_path_problem(const char *option, const char *path, bool want_dir, const char *want,
+                     char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s %s: %s; give %s", option, path,
+                 errno == ENOENT ? "does not exist" : strerror(errno), want);
+    } else if (!want_dir && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is a directory; give %s%s", option, path, want,
+                 strcmp(option, "--ca-file") == 0 ? " (a directory is --ca-path)" : "");
+    } else if (want_dir && !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is not a directory; give %s", option, path, want);
+    } else if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "%s %s: cannot be read (%s); give %s", option, path, strerror(errno),
+                 want);
+    } else {
+        snprintf(err, errlen, "%s %s: is not %s", option, path, want);
+    }
+}
+
 static bool load_store(analyzer *a, const analyzer_config *c, char *err, size_t errlen) {
     a->store = X509_STORE_new();
     if (!a->store) {
@@ -82,11 +104,14 @@ static bool load_store(analyzer *a, const analyzer_config *c, char *err, size_t 
     char paths[200];
     if (c->ca_file || c->ca_path) {
         if (c->ca_file && X509_STORE_load_file(a->store, c->ca_file) != 1) {
-            snprintf(err, errlen, "cannot load CA file %s (not PEM certificates?)", c->ca_file);
+            an_path_problem("--ca-file", c->ca_file, false,
+                            "a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)", err,
+                            errlen);
             return false;
         }
         if (c->ca_path && X509_STORE_load_path(a->store, c->ca_path) != 1) {
-            snprintf(err, errlen, "cannot use CA directory %s", c->ca_path);
+            an_path_problem("--ca-path", c->ca_path, true,
+                            "a directory of hashed PEM certificates (c_rehash)", err, errlen);
             return false;
         }
         snprintf(paths, sizeof paths, "%s%s%s", c->ca_file ? c->ca_file : "",

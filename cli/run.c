@@ -222,7 +222,9 @@ int cli_run(const cli_options *o) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot open the input");
         report_input_error re = {o->num_files == 1 ? o->files[0] : NULL, 0, 0, err};
         (void)report_error(ctx.rep, &re);
-        if (ctx.an != NULL) {
+        // JSON keeps its promise of a summary at the end; text says it once, on stderr, and
+        // prints no summary of nothing read.
+        if (ctx.an != NULL && o->json) {
             run_summary(&ctx, NULL, err);
         }
         status = TLSDIAG_EXIT_INPUT;

@@ -117,5 +117,23 @@ check "report.md: failed on the wire and would fail for CloudFront apart" \
 check "report -o x.zip refuses (exit 2), says why, writes nothing" \
     '[ "$(cat "$work/zip.rc")" = 2 ] && [ ! -e "$work/t/x.zip" ] && grep -q "gzip-compressed tar archive, not zip; name it x.tar.gz" "$work/zip.err"'
 
+# --- item 7: a file error names the file, what is wrong and what to do -----------------------
+mkdir -p "$work/dir"
+"$bin" analyze "$work/dir" >"$work/e.out" 2>"$work/e.err"; rc=$?
+check "a directory is called a directory (exit 3)" \
+    '[ $rc = 3 ] && grep -q "dir: is a directory, not a pcap or pcapng file (name the capture files in it" "$work/e.err" && ! grep -q "empty file" "$work/e.err"'
+"$bin" analyze "$work/missing.pcap" >"$work/m.out" 2>"$work/m.err"; rc=$?
+check "a missing pcap: said once, on stderr; no empty summary on stdout" \
+    '[ $rc = 3 ] && [ "$(grep -c "missing.pcap: does not exist" "$work/m.err")" = 1 ] && [ ! -s "$work/m.out" ]'
+"$bin" analyze --json "$work/missing.pcap" 2>/dev/null | tail -n 1 >"$work/m.json"
+check "a missing pcap with --json still ends with its summary" 'grep -q "\"type\":\"summary\"" "$work/m.json"'
+"$bin" analyze --ca-file "$work/nope.pem" mixed.pcap >/dev/null 2>"$work/ca.err"; rc=$?
+check "--ca-file on a missing file says it does not exist, not 'not PEM'" \
+    '[ $rc = 3 ] && grep -q -- "--ca-file .*nope.pem: does not exist; give a PEM file of CA certificates" "$work/ca.err" && ! grep -q "not PEM" "$work/ca.err"'
+printf '\x89PNG\r\n\x1a\n' >"$work/img.png"
+"$bin" analyze --ranges "$work/img.png" mixed.pcap >/dev/null 2>"$work/r.err"; rc=$?
+check "--ranges img.png names the option and the expected ip-ranges.json" \
+    '[ $rc = 3 ] && grep -q -- "--ranges .*img.png:1: not JSON (.*); give AWS.s ip-ranges.json (https://ip-ranges.amazonaws.com/ip-ranges.json)" "$work/r.err"'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -186,8 +186,10 @@ static void test_ranges_json(void **state) {
     assert_string_equal(net, "13.32.0.0/15");
     an_prefixes_free(&p);
     assert_false(an_prefixes_load_json(RANGES "ip-ranges-broken.json", &p, err, sizeof err));
-    assert_non_null(strstr(err, "ip-ranges-broken.json:2:"));
+    assert_non_null(strstr(err, "--ranges " RANGES "ip-ranges-broken.json:2: not JSON"));
     assert_false(an_prefixes_load_json(RANGES "missing.json", &p, err, sizeof err));
+    assert_non_null(strstr(err, "--ranges " RANGES "missing.json: does not exist; give AWS's "
+                                "ip-ranges.json"));
 }
 
 static void test_analyzer_config(void **state) {
@@ -206,7 +208,14 @@ static void test_analyzer_config(void **state) {
     analyzer_free(a);
     c.ca_file = CERT_DIR "make.sh";  // not PEM
     assert_null(analyzer_new(&c, err, sizeof err));
-    assert_non_null(strstr(err, "cannot load CA file"));
+    assert_non_null(strstr(err, "--ca-file " CERT_DIR "make.sh: is not a PEM file of CA"));
+    c.ca_file = CERT_DIR "no-such.pem";  // missing: said so, not "not PEM"
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_non_null(strstr(err, "no-such.pem: does not exist; give a PEM file"));
+    c.ca_file = CERT_DIR;  // a directory: that is --ca-path
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_non_null(strstr(err, ": is a directory; give a PEM file"));
+    assert_non_null(strstr(err, "(a directory is --ca-path)"));
     c.ca_file = CERT_DIR "root.pem";
     c.profile = "akamai";
     assert_null(analyzer_new(&c, err, sizeof err));
