@@ -144,7 +144,7 @@ static int cc_usage_error(const char *fmt, ...) __attribute__((format(printf, 1,
 static int cc_usage_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tlsdiag capture: ", stderr);
+    fputs("tlsdiag: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs("\nTry 'tlsdiag capture --help'.\n", stderr);
@@ -508,7 +508,7 @@ static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
     analyzer *a = pipeline_analyzer_new(pc, false, err, sizeof err);
     if (!a) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err[0] ? err : "cannot load the analyzer");
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
     return a;
 }
@@ -529,7 +529,7 @@ static void cc_said_disk(cc_ctx *c, const cap_writer *w) {
         c->said_disk = true;
         cc_status_erase(c);
         fprintf(stderr,
-                "tlsdiag capture: %s — the file keeps every packet written before; analysis "
+                "tlsdiag: %s — the file keeps every packet written before; analysis "
                 "goes on without writing\n",
                 cap_writer_error(w));
     }
@@ -626,7 +626,7 @@ static bool cc_loop(cc_ctx *c, cap_reader *cr, dissect *d, cap_writer *w, uint64
                     said_evicting = true;
                     cc_status_erase(c);
                     fprintf(stderr,
-                            "tlsdiag capture: flow table full (--max-flows %" PRIu32
+                            "tlsdiag: flow table full (--max-flows %" PRIu32
                             "): evicting the oldest undecided connections (SYN flood or scan?); "
                             "memory stays within the caps\n",
                             c->max_flows);
@@ -676,7 +676,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     char *bpf = cc_build_filter(&o, ctx.an);
     if (!bpf) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         analyzer_free(ctx.an);
         return TLSDIAG_EXIT_INTERNAL;
     }
@@ -695,7 +695,7 @@ int cli_cmd_capture(int argc, char **argv) {
     };
     ctx.rep = report_new(&ro);
     if (!ctx.rep) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
         goto out;
     }
@@ -726,13 +726,13 @@ int cli_cmd_capture(int argc, char **argv) {
     cap_live_status ls;
     cr = cap_live_open(&lo, &ls, err, sizeof err);
     if (!cr && ls == CAP_LIVE_BAD_FILTER) {
-        fprintf(stderr, "tlsdiag capture: bad filter %s%s%s: %s\n", o.filter ? "-f \"" : "",
+        fprintf(stderr, "tlsdiag: bad filter %s%s%s: %s\n", o.filter ? "-f \"" : "",
                 o.filter ? o.filter : "(see --print-filter)", o.filter ? "\"" : "", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
     if (!cr) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err);
+        fprintf(stderr, "tlsdiag: %s\n", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -746,7 +746,7 @@ int cli_cmd_capture(int argc, char **argv) {
         };
         w = cap_writer_open(&wo, err, sizeof err);
         if (!w) {
-            fprintf(stderr, "tlsdiag capture: %s\n", err);
+            fprintf(stderr, "tlsdiag: %s\n", err);
             status = TLSDIAG_EXIT_INPUT;
             goto out;
         }
@@ -754,7 +754,7 @@ int cli_cmd_capture(int argc, char **argv) {
     // Everything that needs privileges is open: the capture socket, the output files, the
     // trust store. From here on the process is an ordinary user with no capabilities.
     if (!cap_drop_privileges(o.user, err, sizeof err)) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err);
+        fprintf(stderr, "tlsdiag: %s\n", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -773,7 +773,7 @@ int cli_cmd_capture(int argc, char **argv) {
     cc_reader = cr;
     cc_signals();
     if (o.verbosity >= REPORT_NORMAL) {
-        fprintf(stderr, "tlsdiag capture: listening on %s (%s), %s; Ctrl-C to stop\n", iface,
+        fprintf(stderr, "tlsdiag: listening on %s (%s), %s; Ctrl-C to stop\n", iface,
                 cap_linktype_name(cap_live_linktype(cr)),
                 o.all_sources ? "all sources"
                               : (analyzer_num_prefixes(ctx.an) ? analyzer_prefix_source(ctx.an)
@@ -793,7 +793,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     cc_status_erase(&ctx);
     if (!clean) {
-        fprintf(stderr, "tlsdiag capture: %s\n", cap_live_error(cr));
+        fprintf(stderr, "tlsdiag: %s\n", cap_live_error(cr));
         status = TLSDIAG_EXIT_INPUT;
     }
     uint64_t rx = 0, dr = 0;
@@ -807,7 +807,7 @@ int cli_cmd_capture(int argc, char **argv) {
     if (w) {
         char werr[600] = "";
         if (!cap_writer_close(w, werr, sizeof werr)) {
-            fprintf(stderr, "tlsdiag capture: %s\n", werr);
+            fprintf(stderr, "tlsdiag: %s\n", werr);
         }
         w = NULL;
     }
@@ -822,11 +822,11 @@ out:
         cap_writer_close(w, NULL, 0);
     }
     if (ctx.rep && report_flush(ctx.rep, NULL) == REPORT_OUT_FAILED) {
-        fputs("tlsdiag capture: cannot write the results to standard output\n", stderr);
+        fputs("tlsdiag: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
     if (cc_oom(&ctx)) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
     pipeline_free(pl);

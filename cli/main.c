@@ -118,8 +118,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(cmd, "analyze") == 0 || strcmp(cmd, "analyse") == 0) {
         mode = CLI_ANALYZE;
     } else {
-        fprintf(stderr, "tlsdiag: unknown command '%s' (expected analyze or dissect)\n", cmd);
-        fputs("Try 'tlsdiag --help'.\n", stderr);
+        cli_unknown_command(cmd, stderr);
         return TLSDIAG_EXIT_USAGE;
     }
     cli_options o;

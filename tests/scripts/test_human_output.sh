@@ -135,5 +135,31 @@ printf '\x89PNG\r\n\x1a\n' >"$work/img.png"
 check "--ranges img.png names the option and the expected ip-ranges.json" \
     '[ $rc = 3 ] && grep -q -- "--ranges .*img.png:1: not JSON (.*); give AWS.s ip-ranges.json (https://ip-ranges.amazonaws.com/ip-ranges.json)" "$work/r.err"'
 
+# --- item 10: smaller frictions ---------------------------------------------------------------
+for c in analyze dissect capture probe report; do
+    "$bin" $c -Y tls.alert x.pcap >/dev/null 2>"$work/y.err"; rc=$?
+    check "$c -Y: the hint says -f (BPF) and --wireshark (exit 2)" \
+        '[ $rc = 2 ] && grep -q "tlsdiag filters with -f (BPF); use --wireshark to get a display filter" "$work/y.err"'
+    check "$c: one error prefix style ('tlsdiag: ')" 'head -n 1 "$work/y.err" | grep -q "^tlsdiag: option"'
+done
+"$bin" dissect --help >"$work/dh.txt"
+check "dissect --help lists no analyze-only option (--threads)" '! grep -q -- "--threads" "$work/dh.txt"'
+"$bin" analyze --help >"$work/ah.txt"
+check "analyze --help still lists --threads" 'grep -q -- "--threads N" "$work/ah.txt"'
+"$bin" mixed.pcap >/dev/null 2>"$work/cmd.err"; rc=$?
+check "tlsdiag FILE suggests every command that reads a file (analyze, dissect, report)" \
+    '[ $rc = 2 ] && grep -q "tlsdiag analyze mixed.pcap" "$work/cmd.err" && grep -q "tlsdiag dissect mixed.pcap" "$work/cmd.err" && grep -q "tlsdiag report -o ticket.tar.gz mixed.pcap" "$work/cmd.err"'
+"$bin" capture --bogus >/dev/null 2>"$work/cap.err"
+check "capture's errors use the same prefix" 'head -n 1 "$work/cap.err" | grep -q "^tlsdiag: "'
+"$bin" analyze -q -v server_reset.pcap >"$work/qv.txt"
+"$bin" analyze -v -q server_reset.pcap >"$work/vq.txt"
+check "-q -v: the last wins (-v: failure line and evidence)" 'grep -q "^FAIL #0" "$work/qv.txt" && grep -q "^      rst: " "$work/qv.txt"'
+check "-v -q: the last wins (-q: summary only)" '! grep -q "^FAIL" "$work/vq.txt" && grep -q "^Summary:" "$work/vq.txt"'
+# the roff source, lines joined (no man(1) needed)
+man_txt=$(tr '\n' ' ' <"$src/doc/tlsdiag.1")
+check "man page: -q/-v precedence is documented" 'grep -q "the last of the two wins" <<<"$man_txt"'
+check "man page: probe resolves the HOST it is given" 'grep -q "resolves the" <<<"$man_txt" && ! grep -q "never resolves names, needs" <<<"$man_txt"'
+check "man page: a closed pipe is documented in EXIT STATUS" 'grep -q "A reader that closes the pipe early" <<<"$man_txt"'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
