@@ -306,6 +306,15 @@ uint64_t summary_cause_failures(const summary *s, cause_id c);
 // cause-table order) and returns how many there are (at most CAUSE__COUNT).
 size_t summary_causes_by_count(const summary *s, cause_id out[CAUSE__COUNT]);
 
+// When TLS 1.3 hid the chain, a cert_missing_intermediate fix cannot name the intermediate;
+// its place in the fix holds this phrase until a probe has seen it.
+#define VERDICT_HIDDEN_ISSUER \
+    "that issued the leaf (TLS 1.3 hid the chain: tlsdiag probe or --probe-origin names it)"
+// verdict_name_hidden_issuer puts the intermediate a probe found ('issuer') where the fix says
+// VERDICT_HIDDEN_ISSUER, and adds it as evidence (missing_issuer). Does nothing when the fix
+// does not hold the phrase.
+void verdict_name_hidden_issuer(verdict *v, const char *issuer);
+
 // summary_key_len: the bytes of c->key to print (key_len; up to the NUL when not set).
 size_t summary_key_len(const summary_count *c);
 
@@ -316,6 +325,9 @@ const summary *analyzer_summary(analyzer *a);
 // It may refine v first from earlier connections to the same server (see
 // analyzer_config.no_cross_connection), exactly as analyzer_run does with one thread.
 void analyzer_summary_add(analyzer *a, verdict *v);
+// analyzer_summary_refresh: v was counted already and changed since (--probe-origin named what
+// it could not see): when v is the example its cause's fix is printed from, copy it again.
+void analyzer_summary_refresh(analyzer *a, const verdict *v);
 
 // ---------------------------------------------------------------------------------------------
 // Words for the commands we print (shell.c). Every string from the wire or a file that enters a

@@ -194,7 +194,17 @@ const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen);
 // ---------------------------------------------------------------------------------------------
 typedef struct an_text_vars {
     const char *sni, *server, *port, *issuer, *root, *order, *versions;
+    // What the profile in use offers origins ({profile}, {profile_max}: "TLSv1.2"): texts about
+    // CloudFront's TLS versions derive from it, never from a literal claim. A line starting
+    // with {if_no_tls13} is left out when the profile offers TLS 1.3.
+    const char *profile, *profile_max;
+    bool profile_tls13;
+    // {missing}: the intermediate the server did not send, quoted ('CN=...'), or
+    // VERDICT_HIDDEN_ISSUER when TLS 1.3 hid the chain (never an empty '').
+    const char *missing;
 } an_text_vars;
+// an_profile_max_version: the highest version p offers (0x0304 for an empty list: any).
+uint16_t an_profile_max_version(const an_profile *p);
 
 // an_sni_word: the SNI for {sni} in texts — the SNI when it is a valid host name, else
 // "ORIGIN_DOMAIN" (as when none was sent): a name that is not one never enters a command.

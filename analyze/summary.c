@@ -216,6 +216,13 @@ void an_summary_add(an_summary *s, const verdict *v) {
     }
 }
 
+void an_summary_refresh(an_summary *s, const verdict *v) {
+    if ((unsigned)v->cause < CAUSE__COUNT && s->example[v->cause] != NULL &&
+        s->example[v->cause]->conn_id == v->conn_id) {
+        *s->example[v->cause] = *v;
+    }
+}
+
 size_t summary_key_len(const summary_count *c) {
     return c->key_len ? c->key_len : strnlen(c->key, sizeof c->key);
 }

@@ -403,6 +403,9 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     (void)t;
     c->handshakes++;
     cli_probe_origin_attach(c->po, v);
+    if (c->po != NULL) {
+        analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
+    }
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
     cc_status_erase(c);

@@ -54,6 +54,9 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     (void)t;
     cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
     cli_probe_origin_attach(c->po, v);
+    if (c->po != NULL) {
+        analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
+    }
     (void)report_verdict(c->rep, v);
     return false;
 }

@@ -60,6 +60,10 @@ typedef struct report_options {
     // text: the one line per failure is cut to this many columns (the terminal's width, see
     // report_terminal_columns); 0: never cut (a pipe or a file gets every word).
     unsigned columns;
+    // text: the run is one connection (probe) whose verdict, evidence included, was printed:
+    // the summary gives its fix, check and dead ends only, without repeating the evidence or
+    // per-SNI/network/certificate tables that mean nothing for one connection.
+    bool one_connection;
     const char *const *files;  // the captures read (borrowed), for those commands
     size_t num_files;
 } report_options;

@@ -357,7 +357,11 @@ bool text_verdict(report *r, const verdict *v) {
             fprintf(f, "      note (%s): %s\n", cause_name(v->findings[i].cause),
                     esc_field(v->findings[i].text, VERDICT_TEXT, val, sizeof val));
         }
-        if (v->capture_note[0]) {
+        bool said = false;  // a probe's evidence may carry the same note: say it once
+        for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
+            said |= strncmp(v->evidence[i].value, v->capture_note, sizeof v->capture_note) == 0;
+        }
+        if (v->capture_note[0] && !said) {
             fprintf(f, "      capture: %s\n",
                     esc_field(v->capture_note, sizeof v->capture_note, val, sizeof val));
         }
@@ -416,18 +420,23 @@ static void text_counts(char *out, size_t outlen, uint64_t failed, uint64_t pred
 static void text_fix(report *r, const summary *s, cause_id c, size_t rank) {
     FILE *f = r->o.out;
     char b[VERDICT_TEXT * 4], n[160];
-    text_counts(n, sizeof n, s->by_cause_failed[c], s->by_cause_predicted[c]);
-    fprintf(f, "\n%s%zu. %s%s (%s)\n", col(r, C_BOLD), rank, cause_name(c), col(r, C_OFF), n);
     const verdict *ex = s->example[c];
+    bool one = r->o.one_connection;  // its line and evidence are printed already
+    if (!one) {
+        text_counts(n, sizeof n, s->by_cause_failed[c], s->by_cause_predicted[c]);
+        fprintf(f, "\n%s%zu. %s%s (%s)\n", col(r, C_BOLD), rank, cause_name(c), col(r, C_OFF), n);
+    }
     if (ex == NULL) {
         fprintf(f, "  %s\n", cause_meaning(c));
         return;
     }
-    fprintf(f, "  %s\n", esc_field(ex->summary, sizeof ex->summary, b, sizeof b));
-    if (ex->num_evidence > 0) {
+    if (!one) {
+        fprintf(f, "  %s\n", esc_field(ex->summary, sizeof ex->summary, b, sizeof b));
+    }
+    if (ex->num_evidence > 0 && !one) {
         fprintf(f, "  Evidence (connection #%" PRIu64 "):\n", ex->conn_id);
     }
-    for (uint32_t i = 0; i < ex->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
+    for (uint32_t i = 0; !one && i < ex->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
         char key[200];
         esc_field(ex->evidence[i].key, sizeof ex->evidence[i].key, key, sizeof key);
         report_escape((const uint8_t *)ex->evidence[i].value,
@@ -479,6 +488,14 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
     if (failures > 0) {
         report_time(s->first_fail_ns, t1);
         report_time(s->last_fail_ns, t2);
+        if (r->o.one_connection) {
+            const verdict *ex = s->example[s->dominant];
+            if (ex != NULL && (ex->num_fix > 0 || ex->check_command[0])) {
+                fputc('\n', f);
+            }
+            text_fix(r, s, s->dominant, 1);
+            goto tail;
+        }
         fprintf(f, "Failures from %s to %s\n", t1, t2);
         fprintf(f, "\n%sBy cause%s\n", col(r, C_BOLD), col(r, C_OFF));
         fprintf(f, "  %8s %11s  %s\n", "failed", "would fail", "cause");
@@ -515,9 +532,12 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
             text_fix(r, s, order[i], i + 1);
         }
     }
-    text_table(r, "By SNI", "SNI", s->by_sni, s->num_sni);
-    text_table(r, "By client network", "network", s->by_network, s->num_networks);
-    text_table(r, "By server certificate", "SHA-256", s->by_cert, s->num_certs);
+    if (!r->o.one_connection) {
+        text_table(r, "By SNI", "SNI", s->by_sni, s->num_sni);
+        text_table(r, "By client network", "network", s->by_network, s->num_networks);
+        text_table(r, "By server certificate", "SHA-256", s->by_cert, s->num_certs);
+    }
+tail:
     if (s->intermittent) {
         report_escape((const uint8_t *)s->intermittent_sni, s->intermittent_sni_len,
                       REPORT_ESC_TEXT, b, sizeof b);

@@ -8,7 +8,14 @@ set -uo pipefail
 bin=${1:?usage: test_human_output.sh TLSDIAG SRCDIR} src=${2:?}
 bin=$(readlink -f "$bin") src=$(readlink -f "$src")
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
 pass=0 fail=0
 check() { if eval "$2"; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
 cd "$src/pcaps" || exit 1
@@ -160,6 +167,66 @@ man_txt=$(tr '\n' ' ' <"$src/doc/tlsdiag.1")
 check "man page: -q/-v precedence is documented" 'grep -q "the last of the two wins" <<<"$man_txt"'
 check "man page: probe resolves the HOST it is given" 'grep -q "resolves the" <<<"$man_txt" && ! grep -q "never resolves names, needs" <<<"$man_txt"'
 check "man page: a closed pipe is documented in EXIT STATUS" 'grep -q "A reader that closes the pipe early" <<<"$man_txt"'
+
+# --- item 3: probe of a name that does not resolve (RFC 6761: .invalid never resolves) --------
+"$bin" probe --no-capture nonexistent.invalid >"$work/dns.out" 2>"$work/dns.err"; rc=$?
+check "probe of an unresolvable name: one line naming it, the error and what to check; exit 1" \
+    '[ $rc = 1 ] && [ "$(wc -l <"$work/dns.out")" = 1 ] && grep -q "^FAIL nonexistent.invalid does not resolve (.*): CloudFront cannot connect either. Check the origin domain name .*: dig +short nonexistent.invalid$" "$work/dns.out"'
+check "... no 0.0.0.0, no filter, no empty summary" '! grep -Eq "0\.0\.0\.0|ip\.addr|Summary" "$work/dns.out"'
+"$bin" probe -q --no-capture nonexistent.invalid >"$work/dnsq.out" 2>&1
+check "... the same line with -q" 'cmp -s "$work/dns.out" "$work/dnsq.out"'
+"$bin" probe --json --no-capture nonexistent.invalid >"$work/dnsj.out" 2>"$work/dnsj.err"
+check "... no empty 'probe: ;' reason on stderr (text or --json)" \
+    '! grep -q "probe: ;" "$work/dns.err" && ! grep -q "probe: ;" "$work/dnsj.err"'
+
+# --- items 4, 5: one probe's text, the matrix, TLS 1.3 guidance from the profile ---------------
+"$bin" analyze -v connection_refused.pcap >"$work/rst.txt"
+check "one RST is one evidence line (rst, not also tcp_rst)" \
+    'grep -q "^      rst: " "$work/rst.txt" && ! grep -q "tcp_rst" "$work/rst.txt"'
+"$bin" analyze --ca-file "$src/tests/data/certs/root.pem" mixed.pcap >"$work/one.txt"
+check "a trust store of one certificate says '1 certificate'" 'grep -q "root.pem: 1 certificate, sha256" "$work/one.txt"'
+"$bin" analyze protocol_version_mismatch.pcap >"$work/pv.txt"
+check "TLS 1.3 dead end derives from the profile (cloudfront: up to TLSv1.2)" \
+    'grep -q "enabling only TLS 1.3 on the origin: CloudFront (profile cloudfront) offers origins up to TLSv1.2" "$work/pv.txt" && ! grep -q "does not offer TLS 1.3" "$work/pv.txt"'
+"$bin" analyze --profile generic protocol_version_mismatch.pcap >"$work/pvg.txt"
+check "a profile that offers TLS 1.3 has no TLS 1.3 dead end" '! grep -q "enabling only TLS 1.3" "$work/pvg.txt"'
+command -v openssl >/dev/null || { echo "FAIL openssl is missing"; fail=$((fail + 1)); }
+pki=$work/pki && mkdir -p "$pki"
+printf '[ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:origin.example.com\n' >"$pki/ext.cnf"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/root.key" -out "$pki/root.pem" -days 30 \
+    -subj "/CN=o17 Root" -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+for n in int leaf; do
+    openssl req -newkey rsa:2048 -nodes -keyout "$pki/$n.key" -out "$pki/$n.csr" -subj "/CN=$([ $n = int ] && echo o17 Intermediate || echo origin.example.com)" 2>/dev/null
+done
+openssl x509 -req -in "$pki/int.csr" -CA "$pki/root.pem" -CAkey "$pki/root.key" -CAcreateserial -out "$pki/int.pem" -days 30 -extfile "$pki/ext.cnf" -extensions ca 2>/dev/null
+openssl x509 -req -in "$pki/leaf.csr" -CA "$pki/int.pem" -CAkey "$pki/int.key" -CAcreateserial -out "$pki/leaf.pem" -days 30 -extfile "$pki/ext.cnf" -extensions leaf 2>/dev/null
+cat "$pki/root.pem" "$src/pcaps/ca/root.pem" >"$pki/trust.pem"
+# a TLS 1.3-only origin that also leaves out its intermediate (ports: 47400-47499)
+timeout 120 openssl s_server -accept 127.0.0.1:47411 -cert "$pki/leaf.pem" -key "$pki/leaf.key" -tls1_3 -www -quiet >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/47411) 2>/dev/null && break; sleep 0.1; done
+"$bin" probe --no-capture --matrix --ca-file "$pki/trust.pem" --connect 127.0.0.1 origin.example.com:47411 >"$work/m.txt" 2>&1
+check "TLS 1.3-only origin proved by the matrix: no hedge" \
+    'grep -q "protocol_version_mismatch: the origin accepts only TLS 1.3 (the matrix: TLSv1.3 accepted, TLSv1, TLSv1.1, TLSv1.2 refused), and CloudFront (profile cloudfront) offers origins up to TLSv1.2" "$work/m.txt" && ! grep -q "or something older" "$work/m.txt"'
+check "evidence does not list SSLv3 as offered" 'grep -q "client_versions: TLSv1.0 TLSv1.1 TLSv1.2" "$work/m.txt" && ! grep -q "client_versions: SSLv3" "$work/m.txt"'
+check "matrix details are whole (OpenSSL's reason, not cut mid-word)" \
+    'grep -Eq "^  TLSv1\.2 +setting +refused +tlsv1 alert protocol version$" "$work/m.txt" && grep -Eq "^  TLSv1\.3 +never +accepted +TLSv1\.3 TLS_AES_256_GCM_SHA384$" "$work/m.txt"'
+check "matrix columns aligned (origin column at one offset)" \
+    '[ "$(grep -E "^  (SSLv3|TLSv1|TLSv1\.[123]|version) " "$work/m.txt" | awk "{print index(\$0, \$3)}" | sort -u | wc -l)" = 1 ]'
+check "one probe: evidence once, no By-SNI/network/certificate tables" \
+    '[ "$(grep -c "client_hello: " "$work/m.txt")" = 1 ] && ! grep -Eq "^By (SNI|client network|server certificate)" "$work/m.txt"'
+"$bin" probe -q --no-capture --matrix --connect 127.0.0.1 origin.example.com:47411 >"$work/mq.txt" 2>&1
+check "probe -q --matrix still shows the matrix it was asked for" 'grep -q "^Compatibility matrix for origin.example.com:47411" "$work/mq.txt"'
+"$bin" probe --no-capture --matrix --profile generic --connect 127.0.0.1 origin.example.com:47411 >"$work/mg.txt" 2>&1
+check "matrix: TLS 1.3 offered or not comes from the profile (generic: offered)" 'grep -Eq "^  TLSv1\.3 +offered +accepted" "$work/mg.txt"'
+
+# --- item 8: the TLS 1.3 fix names the intermediate (--probe-origin found it), never '' -------
+"$bin" analyze --ca-file "$src/pcaps/ca/root.pem" cert_missing_intermediate-tls13.pcap >"$work/i13.txt" 2>&1
+check "TLS 1.3, no probe: the fix says the chain was hidden, not the intermediate ''" \
+    '! grep -q "intermediate '"''"'" "$work/i13.txt" && grep -q "then the intermediate that issued the leaf (TLS 1.3 hid the chain: tlsdiag probe or --probe-origin names it)" "$work/i13.txt"'
+"$bin" analyze --ca-file "$pki/trust.pem" --probe-origin=127.0.0.1:47411 cert_missing_intermediate-tls13.pcap >"$work/i13p.txt" 2>&1
+check "TLS 1.3 with --probe-origin: the fix names what the probe found" \
+    'grep -q "then the intermediate '"'"'CN=o17 Intermediate'"'"')" "$work/i13p.txt"'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -204,7 +204,7 @@ static void test_analyzer_config(void **state) {
     assert_non_null(a);
     assert_string_equal(analyzer_profile_version(a), "2026-08-22");
     assert_non_null(strstr(analyzer_prefix_source(a), "ip-ranges-small.json"));
-    assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificates, sha256 "));
+    assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificate, sha256 "));
     analyzer_free(a);
     c.ca_file = CERT_DIR "make.sh";  // not PEM
     assert_null(analyzer_new(&c, err, sizeof err));
@@ -238,7 +238,8 @@ static void test_networks_and_texts(void **state) {
     e = ep("2001:db8:1:2:3::9");
     an_endpoint_network(&e, net, sizeof net);
     assert_string_equal(net, "2001:db8:1::/48");
-    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL,
+                      false,           NULL};
     char out[128];
     an_text_expand("connect {server}:{port} -servername {sni} {nope} {issuer}", &v, out,
                    sizeof out);
@@ -249,14 +250,24 @@ static void test_networks_and_texts(void **state) {
     an_text_expand("x {sni}{sni}", &v, out, 16);
     assert_string_equal(out, "x a.example.com");
     // {sni} {server} {port} are quoted where they are substituted; prose placeholders are not.
-    an_text_vars q = {"o$(touch X).example", "[2001:db8::1]", "443", "CN=it's", NULL, NULL, NULL};
+    an_text_vars q = {"o$(touch X).example",
+                      "[2001:db8::1]",
+                      "443",
+                      "CN=it's",
+                      NULL,
+                      NULL,
+                      NULL,
+                      NULL,
+                      NULL,
+                      false,
+                      NULL};
     an_text_expand("s_client -connect {server}:{port} -servername {sni} ({issuer})", &q, out,
                    sizeof out);
     assert_string_equal(out,
                         "s_client -connect '[2001:db8::1]':443 -servername "
                         "'o$(touch X).example' (CN=it's)");
     // A value no shell word can carry prints as "?".
-    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL, false, NULL};
     an_text_expand("-servername {sni}", &nl, out, sizeof out);
     assert_string_equal(out, "-servername ?");
 }
