@@ -286,6 +286,7 @@ typedef struct summary_count {
     uint16_t key_len;               // bytes of key: an SNI may hold NULs (shown escaped)
     bool absent;  // the bucket of handshakes without the key (no SNI): key is only its label
     uint64_t ok, failed;
+    uint64_t predicted;  // of failed: succeeded on the wire, CloudFront would refuse them
     int64_t first_fail_ns, last_fail_ns;
     cause_id top_cause;  // most frequent failure cause for this key
 } summary_count;
@@ -295,24 +296,54 @@ typedef struct summary {
     uint64_t predicted;  // succeeded, but CloudFront would refuse them (verdict.predicted);
                          // counted with the failures in by_cause, dominant and the tables
     uint64_t by_cause[CAUSE__COUNT];
+    // The failures of by_cause kept apart: failed on the wire, and succeeded on the wire but
+    // CloudFront would refuse them (by_cause_failed[c] + by_cause_predicted[c] ≤ by_cause[c];
+    // the rest are incomplete or not-TLS connections).
+    uint64_t by_cause_failed[CAUSE__COUNT], by_cause_predicted[CAUSE__COUNT];
     int64_t first_fail_ns, last_fail_ns;
-    cause_id dominant;  // most frequent failure cause (CAUSE_OK when none failed)
+    cause_id dominant;       // most frequent failure cause (CAUSE_OK when none failed); on a tie,
+                             // the first of the tied causes in cause-table order
+    unsigned dominant_ties;  // causes sharing the top count (1: one dominant cause; 0: none)
     // sorted by failures, descending; arrays owned by the analyzer
     size_t num_sni, num_networks, num_certs;
     const summary_count *by_sni, *by_network, *by_cert;
-    bool intermittent;  // some SNI both succeeded and failed
+    // some SNI both succeeded and failed at one server address and port (a different port or
+    // address is a different server, not an intermittent one)
+    bool intermittent;
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
     bool intermittent_no_sni;       // it is the handshakes without SNI (the name is a label)
+    tls_endpoint intermittent_server;
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
+    // the first verdict of every failure cause (NULL for causes that did not fail); owned by
+    // the analyzer. Every distinct cause gets its own fix.
+    const verdict *example[CAUSE__COUNT];
 } summary;
+
+// summary_cause_failures: handshakes of cause c that failed on the wire or would fail.
+uint64_t summary_cause_failures(const summary *s, cause_id c);
+// summary_causes_by_count fills out with the failure causes, most frequent first (ties in
+// cause-table order) and returns how many there are (at most CAUSE__COUNT).
+size_t summary_causes_by_count(const summary *s, cause_id out[CAUSE__COUNT]);
+
+// When TLS 1.3 hid the chain, a cert_missing_intermediate fix cannot name the intermediate;
+// its place in the fix holds this phrase until a probe has seen it.
+#define VERDICT_HIDDEN_ISSUER \
+    "that issued the leaf (TLS 1.3 hid the chain: tlsdiag probe or --probe-origin names it)"
+// verdict_name_hidden_issuer puts the intermediate a probe found ('issuer') where the fix says
+// VERDICT_HIDDEN_ISSUER, and adds it as evidence (missing_issuer). Does nothing when the fix
+// does not hold the phrase.
+void verdict_name_hidden_issuer(verdict *v, const char *issuer);
 
 // summary_key_len: the bytes of c->key to print (key_len; up to the NUL when not set).
 size_t summary_key_len(const summary_count *c);
 
 // analyzer_summary returns the summary of every verdict so far (owned by the analyzer).
 const summary *analyzer_summary(analyzer *a);
+// analyzer_summary_refresh: v was counted already and changed since (--probe-origin named what
+// it could not see): when v is the example its cause's fix is printed from, copy it again.
+void analyzer_summary_refresh(analyzer *a, const verdict *v);
 
 // ---------------------------------------------------------------------------------------------
 // Words for the commands we print (shell.c). Every string from the wire or a file that enters a

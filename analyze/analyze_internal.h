@@ -194,7 +194,17 @@ const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen);
 // ---------------------------------------------------------------------------------------------
 typedef struct an_text_vars {
     const char *sni, *server, *port, *issuer, *root, *order, *versions;
+    // What the profile in use offers origins ({profile}, {profile_max}: "TLSv1.2"): texts about
+    // CloudFront's TLS versions derive from it, never from a literal claim. A line starting
+    // with {if_no_tls13} is left out when the profile offers TLS 1.3.
+    const char *profile, *profile_max;
+    bool profile_tls13;
+    // {missing}: the intermediate the server did not send, quoted ('CN=...'), or
+    // VERDICT_HIDDEN_ISSUER when TLS 1.3 hid the chain (never an empty '').
+    const char *missing;
 } an_text_vars;
+// an_profile_max_version: the highest version p offers (0x0304 for an empty list: any).
+uint16_t an_profile_max_version(const an_profile *p);
 
 // an_sni_word: the SNI for {sni} in texts — the SNI when it is a valid host name, else
 // "ORIGIN_DOMAIN" (as when none was sent): a name that is not one never enters a command.
@@ -231,7 +241,11 @@ void an_chain_root(const x509_info *certs, uint32_t n, char *out, size_t outlen)
 
 // Small helpers (analyzer.c).
 void an_copy(char *dst, size_t dstlen, const char *src);  // truncating, always NUL-terminated
-const char *an_alert_name(uint8_t desc);                  // never NULL
-const char *an_version_name(uint16_t v);                  // never NULL
+// an_path_problem says why option's file (or directory, want_dir) at path could not be used:
+// "--ca-file x.pem: does not exist; give <want>" / "is a directory" / "is not <want>".
+void an_path_problem(const char *option, const char *path, bool want_dir, const char *want,
+                     char *err, size_t errlen);
+const char *an_alert_name(uint8_t desc);  // never NULL
+const char *an_version_name(uint16_t v);  // never NULL
 
 #endif

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <time.h>
 
 #include "analyze_internal.h"
@@ -69,7 +72,27 @@ static void store_identity(X509_STORE *store, const char *paths, char *out, size
     for (unsigned i = 0; i < 8 && i < dlen; i++) {
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     }
-    snprintf(out, outlen, "%s: %u certificates, sha256 %s", paths, count, hex);
+    snprintf(out, outlen, "%s: %u certificate%s, sha256 %s", paths, count, count == 1 ? "" : "s",
+             hex);
+}
+
+void an_path_problem(const char *option, const char *path, bool want_dir, const char *want,
+                     char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s %s: %s; give %s", option, path,
+                 errno == ENOENT ? "does not exist" : strerror(errno), want);
+    } else if (!want_dir && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is a directory; give %s%s", option, path, want,
+                 strcmp(option, "--ca-file") == 0 ? " (a directory is --ca-path)" : "");
+    } else if (want_dir && !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is not a directory; give %s", option, path, want);
+    } else if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "%s %s: cannot be read (%s); give %s", option, path, strerror(errno),
+                 want);
+    } else {
+        snprintf(err, errlen, "%s %s: is not %s", option, path, want);
+    }
 }
 
 static bool load_store(analyzer *a, const analyzer_config *c, char *err, size_t errlen) {
@@ -81,11 +104,14 @@ static bool load_store(analyzer *a, const analyzer_config *c, char *err, size_t 
     char paths[200];
     if (c->ca_file || c->ca_path) {
         if (c->ca_file && X509_STORE_load_file(a->store, c->ca_file) != 1) {
-            snprintf(err, errlen, "cannot load CA file %s (not PEM certificates?)", c->ca_file);
+            an_path_problem("--ca-file", c->ca_file, false,
+                            "a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)", err,
+                            errlen);
             return false;
         }
         if (c->ca_path && X509_STORE_load_path(a->store, c->ca_path) != 1) {
-            snprintf(err, errlen, "cannot use CA directory %s", c->ca_path);
+            an_path_problem("--ca-path", c->ca_path, true,
+                            "a directory of hashed PEM certificates (c_rehash)", err, errlen);
             return false;
         }
         snprintf(paths, sizeof paths, "%s%s%s", c->ca_file ? c->ca_file : "",
@@ -202,6 +228,10 @@ const summary *analyzer_summary(analyzer *a) {
 void analyzer_account(analyzer *a, verdict *v) {
     an_memo_apply(a->memo, v);
     an_summary_add(a->summary, v);
+}
+
+void analyzer_summary_refresh(analyzer *a, const verdict *v) {
+    an_summary_refresh(a->summary, v);
 }
 
 void verdict_free(verdict *v) {
@@ -427,6 +457,10 @@ static void add_fact(verdict *v, const char *key, uint32_t frame, const char *va
         if (strcmp(v->evidence[i].key, key) == 0) {
             return;  // a rule already said it, in its own words
         }
+        if (strncmp(key, "tcp_", 4) == 0 && strcmp(v->evidence[i].key, key + 4) == 0 &&
+            v->evidence[i].frame == frame) {
+            return;  // "rst" from a rule is this "tcp_rst": the same packet, said once
+        }
     }
     verdict_add_evidence(v, key, frame, value);
 }
@@ -630,7 +664,16 @@ static void check_command(verdict *v) {
     }
 }
 
-static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *v) {
+uint16_t an_profile_max_version(const an_profile *p) {
+    uint16_t m = p->num_versions ? 0 : 0x0304;
+    for (uint32_t i = 0; i < p->num_versions; i++) {
+        m = p->versions[i] > m ? p->versions[i] : m;
+    }
+    return m;
+}
+
+static void fill_texts(const tls_transcript *t, const an_profile *profile, const an_chain *chain,
+                       verdict *v) {
     char hostport[80], port[8], versions[128] = "";
     an_endpoint_word(&t->server, hostport, sizeof hostport, port);
     const char *issuer = "", *root = "", *order = "";
@@ -657,7 +700,16 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *
     if (!versions[0] && t->ch.present) {
         snprintf(versions, sizeof versions, "up to %s", an_version_name(t->ch.legacy_version));
     }
-    an_text_vars vars = {an_sni_word(v), hostport, port, issuer, root, order, versions};
+    uint16_t pmax = an_profile_max_version(profile);
+    char missing[520];
+    if (issuer[0]) {
+        snprintf(missing, sizeof missing, "'%.500s'", issuer);
+    } else {
+        snprintf(missing, sizeof missing, "%s", VERDICT_HIDDEN_ISSUER);
+    }
+    an_text_vars vars = {
+        an_sni_word(v),        hostport,       port,   issuer, root, order, versions, profile->name,
+        an_version_name(pmax), pmax >= 0x0304, missing};
     an_texts_fill(v->cause, &vars, v);
     check_command(v);
 }
@@ -807,7 +859,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
-    fill_texts(t, chain, v);
+    fill_texts(t, f->profile, chain, v);
     // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
     if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
         f->aborted_by == PARTY_CLIENT) {
@@ -983,7 +1035,7 @@ verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint
     if (chain && chain->now_text[0]) {
         verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
     }
-    fill_texts(t, chain, v);
+    fill_texts(t, &a->profile, chain, v);
     free(t);
     return v;
 }

@@ -1,4 +1,5 @@
 // cause.c — names and meanings of cause ids (from the table in causes.h) and verdict enums.
+#include <stdio.h>
 #include <string.h>
 
 #include "analyze.h"
@@ -56,4 +57,23 @@ const char *verdict_method_name(verdict_method m) {
 
 bool verdict_is_failure(const verdict *v) {
     return v->outcome == OUTCOME_FAILED || (v->predicted && v->cause != CAUSE_OK);
+}
+
+void verdict_name_hidden_issuer(verdict *v, const char *issuer) {
+    static const char hidden[] = VERDICT_HIDDEN_ISSUER;
+    bool named = false;
+    for (uint32_t i = 0; issuer && issuer[0] && i < v->num_fix && i < VERDICT_MAX_STEPS; i++) {
+        char *at = strstr(v->fix[i], hidden);
+        if (at == NULL) {
+            continue;
+        }
+        char line[VERDICT_TEXT];
+        snprintf(line, sizeof line, "%.*s'%s'%s", (int)(at - v->fix[i]), v->fix[i], issuer,
+                 at + sizeof hidden - 1);
+        memcpy(v->fix[i], line, sizeof line);
+        named = true;
+    }
+    if (named) {
+        verdict_add_evidence(v, "missing_issuer", 0, issuer);
+    }
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "analyze_internal.h"
 
@@ -195,16 +196,24 @@ static void collect(json_t *arr, const char *field, const char *service, an_pref
 // (https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-syntax.html).
 bool an_prefixes_load_json(const char *path, an_prefixes *out, char *err, size_t errlen) {
     json_error_t je;
+    static const char want[] =
+        "AWS's ip-ranges.json (https://ip-ranges.amazonaws.com/ip-ranges.json)";
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISDIR(st.st_mode)) {
+        an_path_problem("--ranges", path, false, want, err, errlen);
+        return false;
+    }
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
-        snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+        snprintf(err, errlen, "--ranges %s:%d: not JSON (%s); give %s", path, je.line, je.text,
+                 want);
         return false;
     }
     json_t *v4 = json_object_get(root, "prefixes");
     json_t *v6 = json_object_get(root, "ipv6_prefixes");
     if (!json_is_array(v4) && !json_is_array(v6)) {
-        snprintf(err, errlen,
-                 "%s: no \"prefixes\" or \"ipv6_prefixes\" array (not ip-ranges.json?)", path);
+        snprintf(err, errlen, "--ranges %s: no \"prefixes\" or \"ipv6_prefixes\" array: not %s",
+                 path, want);
         json_decref(root);
         return false;
     }

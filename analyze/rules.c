@@ -127,7 +127,10 @@ static uint32_t client_versions(const tls_transcript *t, uint16_t *out, uint32_t
         }
         return n;
     }
-    for (uint16_t v = 0x0300; v <= t->ch.legacy_version && v <= TLS12 && n < cap; v++) {
+    // A TLS ClientHello shows only its highest version: SSLv3 is listed only for a client that
+    // stops there (no current stack offers it, so "offered SSLv3" would be a guess).
+    uint16_t lo = t->ch.legacy_version > 0x0300 ? 0x0301 : 0x0300;
+    for (uint16_t v = lo; v <= t->ch.legacy_version && v <= TLS12 && n < cap; v++) {
         out[n++] = v;
     }
     return n;
@@ -421,6 +424,14 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
                      "client offered %s, server answered protocol_version: it accepts only TLS 1.3 "
                      "— or something older",
                      offered);
+        } else if (nv && t->ch.num_versions == 0 && an_list_has(cv, ncv, nv)) {
+            // Without supported_versions a ClientHello shows only its highest version: a chosen
+            // version below it may still be one the client refuses (a minimum of TLS 1.2).
+            snprintf(m->summary, sizeof m->summary,
+                     "the server chose %s and the %s refused it with protocol_version: the client "
+                     "needs a newer version (it offered up to %s)",
+                     an_version_name(nv), verdict_party_name(f->alert_sender),
+                     an_version_name(t->ch.legacy_version));
         } else if (nv) {
             snprintf(m->summary, sizeof m->summary,
                      "the server chose %s, which the client did not offer (%s)",

@@ -9,6 +9,7 @@ enum {
     DIM_SNI = 0,
     DIM_NETWORK,
     DIM_CERT,
+    DIM_SERVER,  // SNI at one server address and port: is a name intermittent? (not exported)
     DIM__COUNT,
     INDEX_SLOTS = 2 * AN_SUMMARY_MAX_KEYS,  // open addressing, load ≤ 1/2
 };
@@ -25,6 +26,9 @@ typedef struct key_table {
     int32_t *index;         // INDEX_SLOTS, -1 empty
     summary_count *sorted;  // exported copy
 } key_table;
+
+// A DIM_SERVER key: the server endpoint's bytes, then the SNI (cut to what fits).
+enum { SERVER_KEY_PREFIX = 1 + 16 + 2 };
 
 struct an_summary {
     summary pub;
@@ -136,11 +140,27 @@ static void count(key_table *t, const char *key, size_t n, bool absent, const ve
             e->c.last_fail_ns = v->first_ts_ns;
         }
         e->c.failed++;
+        e->c.predicted += v->predicted;
         e->fails[v->cause]++;
         if (e->fails[v->cause] > e->fails[e->c.top_cause] || e->c.top_cause == CAUSE_OK) {
             e->c.top_cause = v->cause;
         }
     }
+}
+
+// count_server counts v under its server address and port plus its SNI (or, absent, the label
+// of the handshakes without one): the key that decides whether a name is intermittent.
+static void count_server(an_summary *s, const verdict *v, const char *sni, size_t n, bool absent) {
+    char key[TLS_MAX_SNI_LEN + 1];
+    if (n > sizeof key - 1 - SERVER_KEY_PREFIX) {
+        n = sizeof key - 1 - SERVER_KEY_PREFIX;
+    }
+    key[0] = (char)v->server.family;
+    memcpy(key + 1, v->server.addr, 16);
+    key[17] = (char)(v->server.port >> 8);
+    key[18] = (char)(v->server.port & 0xff);
+    memcpy(key + SERVER_KEY_PREFIX, sni, n);
+    count(&s->dim[DIM_SERVER], key, SERVER_KEY_PREFIX + n, absent, v);
 }
 
 void an_summary_add(an_summary *s, const verdict *v) {
@@ -174,6 +194,11 @@ void an_summary_add(an_summary *s, const verdict *v) {
             p->last_fail_ns = v->first_ts_ns;
         }
         s->fails[v->cause]++;
+        if (v->predicted) {
+            p->by_cause_predicted[v->cause]++;
+        } else {
+            p->by_cause_failed[v->cause]++;
+        }
         if (!s->example[v->cause]) {
             s->example[v->cause] = malloc(sizeof(verdict));
             if (s->example[v->cause]) {
@@ -183,8 +208,10 @@ void an_summary_add(an_summary *s, const verdict *v) {
     }
     if (v->has_sni) {
         count(&s->dim[DIM_SNI], v->sni, verdict_sni_kept(v), false, v);
+        count_server(s, v, v->sni, verdict_sni_kept(v), false);
     } else {
         count(&s->dim[DIM_SNI], "(no SNI)", strlen("(no SNI)"), true, v);
+        count_server(s, v, "(no SNI)", strlen("(no SNI)"), true);
     }
     char net[64];
     if (v->client_network[0]) {
@@ -195,6 +222,13 @@ void an_summary_add(an_summary *s, const verdict *v) {
     count(&s->dim[DIM_NETWORK], net, strlen(net), false, v);
     if (v->num_certs > 0 && v->certs[0].sha256[0]) {
         count(&s->dim[DIM_CERT], v->certs[0].sha256, strnlen(v->certs[0].sha256, 65), false, v);
+    }
+}
+
+void an_summary_refresh(an_summary *s, const verdict *v) {
+    if ((unsigned)v->cause < CAUSE__COUNT && s->example[v->cause] != NULL &&
+        s->example[v->cause]->conn_id == v->conn_id) {
+        *s->example[v->cause] = *v;
     }
 }
 
@@ -235,11 +269,16 @@ const summary *an_summary_get(an_summary *s) {
     p->by_network = s->dim[DIM_NETWORK].sorted;
     p->by_cert = s->dim[DIM_CERT].sorted;
     p->dominant = CAUSE_OK;
+    p->dominant_ties = 0;
     uint64_t best = 0;
     for (int c = 0; c < CAUSE__COUNT; c++) {
+        p->example[c] = s->example[c];
         if (s->fails[c] > best) {
             best = s->fails[c];
             p->dominant = (cause_id)c;
+            p->dominant_ties = 1;
+        } else if (best > 0 && s->fails[c] == best) {
+            p->dominant_ties++;
         }
     }
     p->dominant_example = best ? s->example[p->dominant] : NULL;
@@ -247,14 +286,47 @@ const summary *an_summary_get(an_summary *s) {
     p->intermittent_sni[0] = '\0';
     p->intermittent_sni_len = 0;
     p->intermittent_no_sni = false;
-    for (size_t i = 0; i < p->num_sni; i++) {
-        if (p->by_sni[i].ok && p->by_sni[i].failed && strcmp(p->by_sni[i].key, "other") != 0) {
+    memset(&p->intermittent_server, 0, sizeof p->intermittent_server);
+    // Intermittent: one name (or the handshakes without one) at one server address and port
+    // both succeeded and failed. In insertion order, so the first such name seen is the one named.
+    const key_table *t = &s->dim[DIM_SERVER];
+    for (size_t i = 0; i < t->n; i++) {
+        const summary_count *c = &t->e[i].c;
+        if (c->ok && c->failed && c->key_len >= SERVER_KEY_PREFIX) {
+            const uint8_t *k = (const uint8_t *)c->key;
             p->intermittent = true;
-            memcpy(p->intermittent_sni, p->by_sni[i].key, sizeof p->intermittent_sni);
-            p->intermittent_sni_len = p->by_sni[i].key_len;
-            p->intermittent_no_sni = p->by_sni[i].absent;
+            p->intermittent_no_sni = c->absent;
+            p->intermittent_sni_len = (uint16_t)(c->key_len - SERVER_KEY_PREFIX);
+            memcpy(p->intermittent_sni, c->key + SERVER_KEY_PREFIX, p->intermittent_sni_len);
+            p->intermittent_sni[p->intermittent_sni_len] = '\0';
+            p->intermittent_server.family = k[0];
+            memcpy(p->intermittent_server.addr, k + 1, 16);
+            p->intermittent_server.port = (uint16_t)(k[17] << 8 | k[18]);
             break;
         }
     }
     return p;
+}
+
+uint64_t summary_cause_failures(const summary *s, cause_id c) {
+    return (unsigned)c < CAUSE__COUNT ? s->by_cause_failed[c] + s->by_cause_predicted[c] : 0;
+}
+
+size_t summary_causes_by_count(const summary *s, cause_id out[CAUSE__COUNT]) {
+    size_t n = 0;
+    bool done[CAUSE__COUNT] = {false};
+    for (;;) {  // selection over a tiny table: stable, ties in table order
+        int best = -1;
+        for (int c = 0; c < CAUSE__COUNT; c++) {
+            uint64_t k = summary_cause_failures(s, (cause_id)c);
+            if (!done[c] && k > 0 && (best < 0 || k > summary_cause_failures(s, (cause_id)best))) {
+                best = c;
+            }
+        }
+        if (best < 0) {
+            return n;
+        }
+        done[best] = true;
+        out[n++] = (cause_id)best;
+    }
 }

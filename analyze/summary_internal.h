@@ -14,6 +14,8 @@ an_summary *an_summary_new(void);
 void an_summary_free(an_summary *s);
 // an_summary_add counts one verdict (keeps a copy of the first verdict of each failure cause).
 void an_summary_add(an_summary *s, const verdict *v);
+// an_summary_refresh copies v again when it is the example kept for its cause (same conn_id).
+void an_summary_refresh(an_summary *s, const verdict *v);
 // an_summary_get sorts the per-key tables and returns the summary (owned by s, valid until the
 // next an_summary_add / an_summary_get).
 const summary *an_summary_get(an_summary *s);

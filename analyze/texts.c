@@ -66,7 +66,7 @@ static const cause_text text_cert_untrusted_ca = {
 static const cause_text text_cert_missing_intermediate = {
     {"serve the full chain: nginx ssl_certificate must point to fullchain.pem (leaf first, "
      "then "
-     "the intermediate '{issuer}')",
+     "the intermediate {missing})",
      "Apache: SSLCertificateFile with the leaf followed by the intermediate (or "
      "SSLCertificateChainFile on 2.4.7 and older); HAProxy: one PEM with leaf + intermediates",
      "verify: openssl s_client -connect {server}:{port} -servername {sni} -showcerts must "
@@ -121,7 +121,8 @@ static const cause_text text_protocol_version_mismatch = {
      "-all +TLSv1.2 +TLSv1.3)",
      "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
      "(client offered {versions})"},
-    {"enabling only TLS 1.3 on the origin: CloudFront does not offer TLS 1.3 to origins",
+    {"{if_no_tls13}enabling only TLS 1.3 on the origin: CloudFront (profile {profile}) offers "
+     "origins up to {profile_max}",
      "changing the viewer protocol policy: it governs viewer connections, not the origin"}};
 
 static const cause_text text_no_shared_cipher = {
@@ -245,6 +246,9 @@ static const char *var(const an_text_vars *v, const char *name, size_t len, bool
         {"root", offsetof(an_text_vars, root), false},
         {"order", offsetof(an_text_vars, order), false},
         {"versions", offsetof(an_text_vars, versions), false},
+        {"missing", offsetof(an_text_vars, missing), false},
+        {"profile", offsetof(an_text_vars, profile), false},
+        {"profile_max", offsetof(an_text_vars, profile_max), false},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) {
@@ -291,8 +295,16 @@ void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     for (size_t i = 0; i < MAX_LINES && texts[c]->fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {
         an_text_expand(texts[c]->fix[i], vars, v->fix[v->num_fix++], VERDICT_TEXT);
     }
+    static const char cond[] = "{if_no_tls13}";
     for (size_t i = 0;
          i < MAX_LINES && texts[c]->dead_end[i] && v->num_dead_ends < VERDICT_MAX_STEPS; i++) {
-        an_text_expand(texts[c]->dead_end[i], vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
+        const char *line = texts[c]->dead_end[i];
+        if (strncmp(line, cond, sizeof cond - 1) == 0) {
+            if (vars->profile_tls13) {
+                continue;  // the profile offers TLS 1.3: a TLS 1.3-only origin is no dead end
+            }
+            line += sizeof cond - 1;
+        }
+        an_text_expand(line, vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
     }
 }

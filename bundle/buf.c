@@ -1,4 +1,5 @@
 // buf.c — the growable buffer every member is built in, with HTML and Markdown escaping.
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,11 @@ void bbuf_md_n(bbuf *b, const char *s, size_t n) {
         return;
     }
     for (const char *p = t; *p; p++) {
-        if (strchr("\\`*_{}[]<>#|!", *p) != NULL) {
+        // An underscore between two letters or digits never starts or ends emphasis
+        // (CommonMark §6.2): left bare, `s_client` and `ssl_certificate` paste as written.
+        bool intraword =
+            *p == '_' && p > t && isalnum((unsigned char)p[-1]) && isalnum((unsigned char)p[1]);
+        if (!intraword && strchr("\\`*_{}[]<>#|!", *p) != NULL) {
             bbuf_put(b, "\\", 1);
         }
         bbuf_put(b, p, 1);

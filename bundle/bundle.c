@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -381,6 +382,25 @@ void bundle_pipeline_config(const bundle_options *o, pipeline_config *c) {
     c->now = o->now;
 }
 
+// bundle_archive_name_ok refuses a name that promises another format than the gzip-compressed
+// tar archive tlsdiag writes (x.zip, x.tar.xz, ...): writing tar.gz under it would be a lie.
+static bool bundle_archive_name_ok(const char *path, char *err, size_t errlen) {
+    static const char *const other[] = {".zip",     ".tar.xz", ".txz", ".tar.bz2", ".tbz2",
+                                        ".tar.zst", ".7z",     ".rar", ".tar"};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        size_t k = strlen(other[i]);
+        if (n >= k && strcasecmp(path + n - k, other[i]) == 0) {
+            snprintf(err, errlen,
+                     "-o %s: the bundle is a gzip-compressed tar archive, not %s; name it "
+                     "%.*s.tar.gz",
+                     path, other[i] + 1, (int)(n - k > 200 ? 200 : n - k), path);
+            return false;
+        }
+    }
+    return true;
+}
+
 int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     err[0] = '\0';
@@ -389,8 +409,13 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     memset(&r, 0, sizeof r);
     anon *an = NULL;
     member *m = calloc(MAX_MEMBERS, sizeof *m);
+    uint32_t *pkt_of_seg = NULL;
     size_t nm = 0;
     int status = TLSDIAG_EXIT_INTERNAL;
+    if (!bundle_archive_name_ok(o->out_path, err, errlen)) {
+        status = TLSDIAG_EXIT_USAGE;
+        goto out;
+    }
     if (!cap_output_check(o->out_path, err, errlen)) {
         status = TLSDIAG_EXIT_INPUT;  // before the work: the output path is refused
         goto out;
@@ -463,14 +488,20 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     uint32_t packets = 0;
     member *ev = &m[nm++];
     snprintf(ev->name, sizeof ev->name, "evidence.pcap");
-    if (!bundle_evidence(&r, an, &ev->b, &packets, err, errlen)) {
+    pkt_of_seg = calloc(r.num_segs + 1, sizeof *pkt_of_seg);
+    if (pkt_of_seg == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (!bundle_evidence(&r, an, &ev->b, &packets, pkt_of_seg, err, errlen)) {
         goto out;
     }
     char profile[160];
     snprintf(profile, sizeof profile, "%s %s (prefixes: %s)", analyzer_profile_name(r.an),
              analyzer_profile_version(r.an), analyzer_prefix_source(r.an));
     bundle_doc doc = {
-        &r, sum, profile, analyzer_trust_store(r.an), o->anonymize, o->redact_names, packets};
+        &r,      sum,       profile, analyzer_trust_store(r.an), o->anonymize, o->redact_names,
+        packets, pkt_of_seg};
     member *html = &m[nm++];
     snprintf(html->name, sizeof html->name, "report.html");
     bundle_html(&doc, &html->b);
@@ -551,6 +582,7 @@ out:
         bbuf_free(&m[i].b);
     }
     free(m);
+    free(pkt_of_seg);
     anon_free(an);
     analyzer_free(r.an);
     bundle_run_free(&r);

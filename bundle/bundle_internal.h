@@ -163,8 +163,10 @@ void anon_bytes(const anon *a, uint8_t *p, size_t n);
 // CertificateStatus messages) of every chosen connection, so bundle_evidence writes them as zeros
 // with every length unchanged. false when out of memory.
 bool bundle_redact_certs(bundle_run *r) BUNDLE_WUR;
-bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,
-                     size_t errlen) BUNDLE_WUR;
+// pkt_of_seg (r->num_segs entries, may be NULL) gets each segment's 1-based packet number in
+// evidence.pcap, 0 for a segment not written (it carried only application data).
+bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets,
+                     uint32_t *pkt_of_seg, char *err, size_t errlen) BUNDLE_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // html.c, markdown.c
@@ -176,6 +178,7 @@ typedef struct bundle_doc {
     const char *trust_store;
     bool anonymized, redacted;
     uint32_t evidence_packets;
+    const uint32_t *evidence_pkt;  // per segment of run: its evidence.pcap packet (or 0)
 } bundle_doc;
 
 void bundle_html(const bundle_doc *d, bbuf *out);
@@ -184,5 +187,18 @@ void bundle_markdown(const bundle_doc *d, bbuf *out);
 const char *bundle_event_label(const tls_event *e, char *buf, size_t n);
 // bundle_break_index: the event where the handshake broke (alert, else the last one).
 int bundle_break_index(const bundle_conn *c);
+// bundle_evidence_packet: the evidence.pcap packet number of frame `frame` (original capture)
+// of connection c, 0 when that frame is not in evidence.pcap.
+uint32_t bundle_evidence_packet(const bundle_doc *d, const bundle_conn *c, uint32_t frame);
+// bundle_frame_ref writes how a document cites a frame: "frame 25, evidence.pcap #8" (or
+// "frame 25, not in evidence.pcap" when only application data was in it).
+void bundle_frame_ref(const bundle_doc *d, const bundle_conn *c, uint32_t frame, char *out,
+                      size_t n);
+// bundle_wireshark_command writes the shell line that opens c's packets in evidence.pcap:
+// wireshark -r evidence.pcap -Y '<address and port filter>' (the filter shell-quoted).
+void bundle_wireshark_command(const bundle_conn *c, const char *tool, char *out, size_t n);
+// bundle_missing_issuer: the name of the intermediate a cert_missing_intermediate verdict says
+// the server did not send (its evidence, else the last certificate's issuer); NULL otherwise.
+const char *bundle_missing_issuer(const verdict *v);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "bundle_internal.h"
 #include "cursor.h"
+#include "report.h"
 
 enum {
     PCAP_SNAPLEN = 262144,
@@ -304,9 +305,12 @@ bool bundle_redact_certs(bundle_run *r) {
     return true;
 }
 
-bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets, char *err,
-                     size_t errlen) {
+bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets,
+                     uint32_t *pkt_of_seg, char *err, size_t errlen) {
     *packets = 0;
+    if (pkt_of_seg != NULL && r->num_segs > 0) {
+        memset(pkt_of_seg, 0, r->num_segs * sizeof *pkt_of_seg);
+    }
     pcap_header(out);
     if (r->num_segs == 0) {
         return !out->oom;
@@ -356,6 +360,9 @@ bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets
         bbuf_put(out, frame, caplen);
         free(frame - l->aligner);  // libnet_adv_free_packet() without ADV mode
         (*packets)++;
+        if (pkt_of_seg != NULL) {
+            pkt_of_seg[i] = *packets;
+        }
     }
     if (buf == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -363,4 +370,49 @@ bool bundle_evidence(const bundle_run *r, anon *an, bbuf *out, uint32_t *packets
     free(buf);
     libnet_destroy(l);
     return ok && !out->oom;
+}
+
+uint32_t bundle_evidence_packet(const bundle_doc *d, const bundle_conn *c, uint32_t frame) {
+    const bundle_run *r = d->run;
+    if (d->evidence_pkt == NULL || c < r->conns || c >= r->conns + r->num_conns) {
+        return 0;
+    }
+    uint32_t ci = (uint32_t)(c - r->conns);
+    for (size_t i = 0; i < r->num_segs; i++) {
+        if (r->segs[i].conn == ci && r->segs[i].frame_no == frame) {
+            return d->evidence_pkt[i];
+        }
+    }
+    return 0;
+}
+
+void bundle_frame_ref(const bundle_doc *d, const bundle_conn *c, uint32_t frame, char *out,
+                      size_t n) {
+    uint32_t p = bundle_evidence_packet(d, c, frame);
+    if (p) {
+        snprintf(out, n, "frame %u, evidence.pcap #%u", frame, p);
+    } else {
+        snprintf(out, n, "frame %u, not in evidence.pcap", frame);
+    }
+}
+
+void bundle_wireshark_command(const bundle_conn *c, const char *tool, char *out, size_t n) {
+    char f[REPORT_WIRESHARK_FILTER_LEN], q[2 * REPORT_WIRESHARK_FILTER_LEN + 8];
+    report_wireshark_filter(&c->v->client, &c->v->server, f);
+    if (!analyze_shell_quote(f, strlen(f), q, sizeof q)) {
+        q[0] = '\0';
+    }
+    snprintf(out, n, "%s -r evidence.pcap -Y %s", tool, q);
+}
+
+const char *bundle_missing_issuer(const verdict *v) {
+    if (v->cause != CAUSE_CERT_MISSING_INTERMEDIATE) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
+        if (strcmp(v->evidence[i].key, "missing_issuer") == 0 && v->evidence[i].value[0]) {
+            return v->evidence[i].value;
+        }
+    }
+    return v->num_certs > 0 ? v->certs[v->num_certs - 1].issuer : NULL;
 }

@@ -71,7 +71,7 @@ static bool is_alert(const tls_event *e) {
            e->kind == TLS_EV_TCP_RST;
 }
 
-static void ladder(const bundle_conn *c, size_t idx, bbuf *b) {
+static void ladder(const bundle_doc *d, const bundle_conn *c, size_t idx, bbuf *b) {
     enum { W = 760, XC = 150, XS = 610, TOP = 56, STEP = 34 };
     uint32_t n = c->num_events;
     int brk = bundle_break_index(c);
@@ -116,9 +116,16 @@ static void ladder(const bundle_conn *c, size_t idx, bbuf *b) {
         bbuf_printf(b, "<text x=\"%d\" y=\"%u\" text-anchor=\"middle\">", (XC + XS) / 2, y - 6);
         bbuf_html(b, label);
         bbuf_puts(b, "</text>");
-        bbuf_printf(
-            b, "<text x=\"%d\" y=\"%u\" class=\"meta\" text-anchor=\"end\">#%u +%.3f ms</text>",
-            XC - 10, y + 4, e->frame, (double)(e->ts_ns - t0) / 1e6);
+        // the original frame, and the same packet's number in evidence.pcap
+        uint32_t ep = bundle_evidence_packet(d, c, e->frame);
+        char evn[32] = "";
+        if (ep) {
+            snprintf(evn, sizeof evn, " (ev #%u)", ep);
+        }
+        bbuf_printf(b,
+                    "<text x=\"%d\" y=\"%u\" class=\"meta\" text-anchor=\"end\">#%u%s +%.3f "
+                    "ms</text>",
+                    XC - 10, y + 4, e->frame, evn, (double)(e->ts_ns - t0) / 1e6);
         if ((int)i == brk) {
             bbuf_printf(b, "<text x=\"%d\" y=\"%u\" class=\"brk\">\xe2\x9c\x96 broke here</text>",
                         XS + 10, y + 4);
@@ -163,6 +170,7 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
     if (v->num_certs == 0) {
         return;
     }
+    const char *missing = bundle_missing_issuer(v);
     int64_t t = v->first_ts_ns / 1000000000;
     bbuf_puts(b, "<h4>Certificate chain as sent");
     if (c->chain_no) {
@@ -204,10 +212,27 @@ static void cert_panels(const bundle_conn *c, bbuf *b) {
         if (x->parse_error) {
             bbuf_puts(b, "could not be parsed. ");
         }
-        if (!bad) {
+        if (!bad && missing != NULL && i + 1 == v->num_certs) {
+            bbuf_puts(b,
+                      "nothing wrong with this certificate itself, but its issuer (below) was "
+                      "not sent");
+        } else if (!bad) {
             bbuf_puts(b, "nothing found on this certificate");
         }
         bbuf_puts(b, "</td></tr></table></div>\n");
+    }
+    if (missing != NULL) {
+        // cert_missing_intermediate: the gap in the chain, where the intermediate should be.
+        bbuf_printf(b,
+                    "<div class=\"cert certmissing\" id=\"missing-intermediate\"><b>#%u</b> "
+                    "<table><tr><th>missing</th><td><b>intermediate not sent by the server"
+                    "</b></td></tr><tr><th>subject</th><td>",
+                    v->num_certs);
+        bbuf_html(b, missing);
+        bbuf_puts(b,
+                  "</td></tr><tr><th>what failed</th><td>CloudFront does not fetch missing "
+                  "intermediates: the server must send it after the leaf"
+                  "</td></tr></table></div>\n");
     }
     if (v->num_certs_sent > v->num_certs) {
         bbuf_printf(b, "<p class=\"meta\">\xe2\x80\xa6 and %u more certificates (not kept).</p>\n",
@@ -229,7 +254,7 @@ static void list(bbuf *b, const char *title, const char (*items)[VERDICT_TEXT], 
     bbuf_printf(b, "</%s>\n", tag);
 }
 
-static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
+static void connection(const bundle_doc *d, const bundle_conn *c, size_t idx, bbuf *b) {
     const verdict *v = c->v;
     char cl[64], sv[64], st[32];
     report_endpoint(&v->client, cl);
@@ -263,7 +288,7 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
         bbuf_puts(b, "</p>\n");
     }
     bbuf_puts(b, "<h4>Ladder</h4>\n");
-    ladder(c, idx, b);
+    ladder(d, c, idx, b);
     if (c->events_dropped) {
         bbuf_printf(b, "<p class=\"meta\">%u more events not kept.</p>\n", c->events_dropped);
     }
@@ -275,12 +300,22 @@ static void connection(const bundle_conn *c, size_t idx, bbuf *b) {
             bbuf_puts(b, "</th><td>");
             bbuf_html_n(b, v->evidence[i].value, verdict_evidence_len(&v->evidence[i]));
             if (v->evidence[i].frame) {
-                bbuf_printf(b, " <span class=\"meta\">(frame %u)</span>", v->evidence[i].frame);
+                char ref[96];
+                bundle_frame_ref(d, c, v->evidence[i].frame, ref, sizeof ref);
+                bbuf_printf(b, " <span class=\"meta\">(%s)</span>", ref);
             }
             bbuf_puts(b, "</td></tr>");
         }
         bbuf_puts(b, "</table>\n");
     }
+    char cmd[600];
+    bbuf_puts(b, "<h4>Open in Wireshark (evidence.pcap in this bundle)</h4><pre class=\"ws\">");
+    bundle_wireshark_command(c, "wireshark", cmd, sizeof cmd);
+    bbuf_html(b, cmd);
+    bbuf_puts(b, "\n");
+    bundle_wireshark_command(c, "tshark", cmd, sizeof cmd);
+    bbuf_html(b, cmd);
+    bbuf_puts(b, "</pre>\n");
     cert_panels(c, b);
     list(b, "Fix", v->fix, v->num_fix, "ol");
     if (v->check_command[0]) {
@@ -313,7 +348,9 @@ static const char css[] =
     "svg .arrow.alert line{stroke:#d00;stroke-width:2.5}svg .arrow.alert polygon{fill:#d00}"
     "svg .arrow.alert text{fill:#d00}svg .brk{fill:#d00;font-weight:bold}"
     "svg .col{font-weight:bold}.cert{border-left:4px solid #4a4;margin:6px 0;padding:4px}"
-    ".certbad{border-left-color:#d00}.vbg{fill:#eee}.vok{fill:#4a4}.vbad{fill:#e88}"
+    ".certbad{border-left-color:#d00}.certmissing{border:2px dashed #d00;background:#fff5f5}"
+    "table.causes{margin-top:10px}"
+    ".vbg{fill:#eee}.vok{fill:#4a4}.vbad{fill:#e88}"
     ".now{stroke:#d00;stroke-width:2}";
 
 void bundle_html(const bundle_doc *d, bbuf *b) {
@@ -342,28 +379,41 @@ void bundle_html(const bundle_doc *d, bbuf *b) {
     }
     if (s->failed == 0 && r->failing == 0) {
         bbuf_puts(b, "<p>No failed handshake in the capture.</p>\n");
+    } else if (s->dominant_ties > 1) {
+        bbuf_printf(b,
+                    "<p id=\"dominant\"><b>No single dominant cause:</b> %u causes tie at %" PRIu64
+                    " each; each has its fix in its connection below.</p>\n",
+                    s->dominant_ties, summary_cause_failures(s, s->dominant));
     } else if (s->dominant_example != NULL) {
-        bbuf_printf(b, "<p><b>Dominant cause: <span class=\"cause\">%s</span></b> \xe2\x80\x94 ",
+        bbuf_printf(b,
+                    "<p id=\"dominant\"><b>Dominant cause: <span class=\"cause\">%s</span></b> "
+                    "\xe2\x80\x94 ",
                     cause_name(s->dominant));
         bbuf_html(b, s->dominant_example->summary);
         bbuf_puts(b, "</p>\n");
     }
     bbuf_printf(b,
                 "<table class=\"facts\"><tr><th>connections</th><td>%" PRIu64
-                "</td><th>succeeded</th><td>%" PRIu64 "</td><th>failed</th><td>%" PRIu64
+                "</td><th>succeeded</th><td>%" PRIu64
+                "</td><th>of which would fail for "
+                "CloudFront</th><td>%" PRIu64 "</td><th>failed on the wire</th><td>%" PRIu64
                 "</td><th>incomplete</th><td>%" PRIu64 "</td><th>not TLS</th><td>%" PRIu64
                 "</td></tr></table>\n",
-                s->connections, s->succeeded, s->failed, s->incomplete, s->not_tls);
-    bbuf_puts(
-        b, "<table class=\"causes\"><tr><th>cause</th><th>connections</th><th>meaning</th></tr>");
-    for (int c = 1; c < CAUSE__COUNT; c++) {
-        if (s->by_cause[c]) {
-            bbuf_printf(b, "<tr><td><code>%s</code></td><td>%" PRIu64 "</td><td>%s</td></tr>",
-                        cause_name((cause_id)c), s->by_cause[c], cause_meaning((cause_id)c));
-        }
+                s->connections, s->succeeded, s->predicted, s->failed, s->incomplete, s->not_tls);
+    bbuf_puts(b,
+              "<table class=\"causes\"><tr><th>cause</th><th>failed on the wire</th>"
+              "<th>would fail for CloudFront</th><th>meaning</th></tr>");
+    cause_id order[CAUSE__COUNT];
+    size_t nc = summary_causes_by_count(s, order);
+    for (size_t i = 0; i < nc; i++) {
+        bbuf_printf(b,
+                    "<tr><td><code>%s</code></td><td>%" PRIu64 "</td><td>%" PRIu64
+                    "</td><td>%s</td></tr>",
+                    cause_name(order[i]), s->by_cause_failed[order[i]],
+                    s->by_cause_predicted[order[i]], cause_meaning(order[i]));
     }
     bbuf_puts(b, "</table>\n");
-    if (s->dominant_example != NULL) {
+    if (s->dominant_example != NULL && s->dominant_ties == 1) {
         const verdict *v = s->dominant_example;
         list(b, "Fix", v->fix, v->num_fix, "ol");
     }
@@ -371,8 +421,9 @@ void bundle_html(const bundle_doc *d, bbuf *b) {
                 "<p class=\"meta\">Shown below: %u connection(s) (every distinct cause first) "
                 "of %" PRIu64
                 " that failed or would fail for CloudFront; evidence.pcap holds "
-                "their %u packets up to the verdict, application data removed. Frame numbers "
-                "are those of the original capture. Profile: ",
+                "their %u packets up to the verdict, application data removed. A frame is cited "
+                "by its number in the original capture and by its packet number in "
+                "evidence.pcap (\xe2\x80\x9c#25 (ev #8)\xe2\x80\x9d). Profile: ",
                 r->num_conns, r->failing, d->evidence_packets);
     bbuf_html(b, d->profile);
     bbuf_puts(b, "; trust store: ");
@@ -385,7 +436,7 @@ void bundle_html(const bundle_doc *d, bbuf *b) {
                             : "");
     bbuf_puts(b, "</section>\n<h2>Connections</h2>\n");
     for (uint32_t i = 0; i < r->num_conns; i++) {
-        connection(&r->conns[i], i, b);
+        connection(d, &r->conns[i], i, b);
     }
     bbuf_puts(b, "</body></html>\n");
 }

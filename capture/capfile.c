@@ -647,12 +647,30 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
     } else {
         f->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (f->fd < 0) {
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            // name the file, what is wrong, what to do
+            int e = errno;
+            if (e == ENOENT) {
+                snprintf(err, errlen,
+                         "%s: does not exist (check the name: a pcap or pcapng file, or - for "
+                         "standard input)",
+                         path);
+            } else {
+                snprintf(err, errlen, "%s: cannot open: %s%s", path, strerror(e),
+                         e == EACCES ? " (run as a user who may read it, or copy it)" : "");
+            }
             return false;
         }
         f->own_fd = true;
     }
     struct stat st;
+    if (fstat(f->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s: is a directory, not a pcap or pcapng file (name the capture files in "
+                 "it, e.g. %s/*.pcap)",
+                 path, path);
+        capfile_close(f);
+        return false;
+    }
     if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
         f->size = (uint64_t)st.st_size;
         f->mapped = f->size > 0 && f->fd != STDIN_FILENO;
@@ -663,7 +681,9 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
     cur m = cur_make(hdr, got);
     if (got < 4 || !cur_get_u32(&m, &magic)) {
         snprintf(err, errlen, "%s: %s", path,
-                 got == 0 ? "empty file, not a pcap or pcapng file" : "not a pcap or pcapng file");
+                 got == 0 ? "empty file (0 bytes), not a pcap or pcapng file: was the capture "
+                            "stopped before it wrote anything?"
+                          : "not a pcap or pcapng file: too short for a capture header");
         capfile_close(f);
         return false;
     }
@@ -696,7 +716,10 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
             f->big_endian = false;
             break;
         default:
-            snprintf(err, errlen, "%s: not a pcap or pcapng file (magic 0x%08x)", path, magic);
+            snprintf(err, errlen,
+                     "%s: not a pcap or pcapng file (magic 0x%08x): give a capture written by "
+                     "tcpdump -w, Wireshark, dumpcap or tlsdiag capture -w",
+                     path, magic);
             capfile_close(f);
             return false;
     }

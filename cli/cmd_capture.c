@@ -145,7 +145,7 @@ static int cc_usage_error(const char *fmt, ...) __attribute__((format(printf, 1,
 static int cc_usage_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tlsdiag capture: ", stderr);
+    fputs("tlsdiag: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs("\nTry 'tlsdiag capture --help'.\n", stderr);
@@ -415,6 +415,9 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     (void)t;
     c->handshakes++;
     cli_probe_origin_attach(c->po, v);
+    if (c->po != NULL) {
+        analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
+    }
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
     cc_status_erase(c);
@@ -493,7 +496,7 @@ static analyzer *cc_analyzer(const pipeline_config *pc) {
     char err[512] = "";
     analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
     if (!a) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err[0] ? err : "cannot load the analyzer");
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
     return a;
 }
@@ -514,7 +517,7 @@ static void cc_said_disk(cc_ctx *c, const cap_writer *w) {
         c->said_disk = true;
         cc_status_erase(c);
         fprintf(stderr,
-                "tlsdiag capture: %s — the file keeps every packet written before; analysis "
+                "tlsdiag: %s — the file keeps every packet written before; analysis "
                 "goes on without writing\n",
                 cap_writer_error(w));
     }
@@ -552,7 +555,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
             c->said_evicting = true;
             cc_status_erase(c);
             fprintf(stderr,
-                    "tlsdiag capture: flow table full (--max-flows %" PRIu32
+                    "tlsdiag: flow table full (--max-flows %" PRIu32
                     "): evicting the oldest undecided connections (SYN flood or scan?); "
                     "memory stays within the caps\n",
                     c->dc.max_flows);
@@ -585,7 +588,7 @@ int cli_cmd_capture(int argc, char **argv) {
     if (o.list_interfaces) {  // -D: as tcpdump -D, then exit
         char lerr[512];
         if (!cap_live_list(stdout, lerr, sizeof lerr)) {
-            fprintf(stderr, "tlsdiag capture: %s\n", lerr);
+            fprintf(stderr, "tlsdiag: %s\n", lerr);
             return TLSDIAG_EXIT_INPUT;
         }
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
@@ -607,7 +610,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     char *bpf = pipeline_live_filter(ctx.an, o.all_sources, o.ports, o.num_ports, o.cli.filter);
     if (!bpf) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         analyzer_free(ctx.an);
         return TLSDIAG_EXIT_INTERNAL;
     }
@@ -624,10 +627,11 @@ int cli_cmd_capture(int argc, char **argv) {
         .color = cli_use_color(o.cli.json, o.cli.color),
         .verbosity = o.cli.verbosity,
         .out = stdout,
+        .columns = o.cli.verbosity >= REPORT_VERBOSE ? 0 : report_terminal_columns(stdout),
     };
     ctx.rep = report_new(&ro);
     if (!ctx.rep) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
         goto out;
     }
@@ -658,14 +662,14 @@ int cli_cmd_capture(int argc, char **argv) {
     cap_live_status ls;
     cr = cap_live_open(&lo, &ls, err, sizeof err);
     if (!cr && ls == CAP_LIVE_BAD_FILTER) {
-        fprintf(stderr, "tlsdiag capture: bad filter %s%s%s: %s\n", o.cli.filter ? "-f \"" : "",
+        fprintf(stderr, "tlsdiag: bad filter %s%s%s: %s\n", o.cli.filter ? "-f \"" : "",
                 o.cli.filter ? o.cli.filter : "(see --print-filter)", o.cli.filter ? "\"" : "",
                 err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
     if (!cr) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err);
+        fprintf(stderr, "tlsdiag: %s\n", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -680,7 +684,7 @@ int cli_cmd_capture(int argc, char **argv) {
         };
         w = cap_writer_open(&wo, err, sizeof err);
         if (!w) {
-            fprintf(stderr, "tlsdiag capture: %s\n", err);
+            fprintf(stderr, "tlsdiag: %s\n", err);
             status = TLSDIAG_EXIT_INPUT;
             goto out;
         }
@@ -688,7 +692,7 @@ int cli_cmd_capture(int argc, char **argv) {
     // Everything that needs privileges is open: the capture socket, the output files, the
     // trust store. From here on the process is an ordinary user with no capabilities.
     if (!cap_drop_privileges(o.user, err, sizeof err)) {
-        fprintf(stderr, "tlsdiag capture: %s\n", err);
+        fprintf(stderr, "tlsdiag: %s\n", err);
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
@@ -707,7 +711,7 @@ int cli_cmd_capture(int argc, char **argv) {
     cc_reader = cr;
     cc_signals();
     if (o.cli.verbosity >= REPORT_NORMAL) {
-        fprintf(stderr, "tlsdiag capture: listening on %s (%s), %s; Ctrl-C to stop\n", iface,
+        fprintf(stderr, "tlsdiag: listening on %s (%s), %s; Ctrl-C to stop\n", iface,
                 cap_linktype_name(cap_live_linktype(cr)),
                 o.all_sources ? "all sources"
                               : (analyzer_num_prefixes(ctx.an) ? analyzer_prefix_source(ctx.an)
@@ -722,7 +726,7 @@ int cli_cmd_capture(int argc, char **argv) {
     ctx.oom |= res.oom;
     cc_status_erase(&ctx);
     if (res.live_error) {
-        fprintf(stderr, "tlsdiag capture: %s\n", cap_live_error(cr));
+        fprintf(stderr, "tlsdiag: %s\n", cap_live_error(cr));
         status = TLSDIAG_EXIT_INPUT;
     }
     if (!o.cli.count || ctx.handshakes < o.cli.count) {
@@ -732,7 +736,7 @@ int cli_cmd_capture(int argc, char **argv) {
     if (w) {
         char werr[600] = "";
         if (!cap_writer_close(w, werr, sizeof werr)) {
-            fprintf(stderr, "tlsdiag capture: %s\n", werr);
+            fprintf(stderr, "tlsdiag: %s\n", werr);
         }
         w = NULL;
     }
@@ -746,12 +750,12 @@ out:
     if (w) {
         cap_writer_close(w, NULL, 0);
     }
-    if (ctx.rep && (report_write_failed(ctx.rep) || fflush(stdout) != 0 || ferror(stdout))) {
-        fputs("tlsdiag capture: cannot write the results to standard output\n", stderr);
+    if (ctx.rep && report_flush(ctx.rep, NULL) == REPORT_OUT_FAILED) {
+        fputs("tlsdiag: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
     if (ctx.oom) {
-        fputs("tlsdiag capture: out of memory\n", stderr);
+        fputs("tlsdiag: out of memory\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }
     cap_close(cr);

@@ -221,7 +221,7 @@ static int parse(int argc, char **argv, probe_opts *o) {
 // The matrix, as text or one JSON object.
 // ---------------------------------------------------------------------------------------------
 static bool cloudfront_setting(uint16_t v) {
-    return v >= 0x0300 && v <= 0x0303;  // SSLv3, TLSv1, TLSv1.1, TLSv1.2 (never TLS 1.3)
+    return v >= 0x0300 && v <= 0x0303;  // Origin SSL Protocols: SSLv3 ... TLSv1.2
 }
 
 static json_t *jstr(const char *s) {
@@ -270,39 +270,10 @@ static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
     return ok;
 }
 
-static void matrix_text(const probe_opts *o, const probe_matrix *m, FILE *out) {
-    fprintf(out, "\nCompatibility matrix for %s (%u connections)\n", o->target, m->connections);
-    fprintf(out, "  %-9s %-10s %-12s %s\n", "version", "CloudFront", "origin", "detail");
-    char working[128] = "";
-    for (uint32_t i = 0; i < m->num_versions; i++) {
-        const probe_matrix_row *r = &m->versions[i];
-        bool cf = cloudfront_setting(r->code);
-        fprintf(out, "  %-9s %-10s %-12s %.50s\n", r->name, cf ? "setting" : "never",
-                probe_state_name(r->state), r->detail);
-        if (cf && r->state == PROBE_ACCEPTED) {
-            size_t n = strlen(working);
-            snprintf(working + n, sizeof working - n, "%s%s", n ? ", " : "", r->name);
-        }
-    }
-    fprintf(out, "Origin SSL Protocols settings that would work: %s\n",
-            working[0] ? working : "none");
-    uint32_t accepted = 0;
-    for (uint32_t i = 0; i < m->num_ciphers; i++) {
-        accepted += m->ciphers[i].state == PROBE_ACCEPTED;
-    }
-    fprintf(out, "Cipher suites of CloudFront's %u the origin accepts: %u\n", m->num_ciphers,
-            accepted);
-    for (uint32_t i = 0; i < m->num_ciphers; i++) {
-        const probe_matrix_row *r = &m->ciphers[i];
-        fprintf(out, "  %-11s %.40s  %.24s\n", probe_state_name(r->state), r->name,
-                r->state == PROBE_ACCEPTED ? "" : r->detail);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 int cli_cmd_probe(int argc, char **argv) {
-    signal(SIGPIPE, SIG_IGN);  // a closed pipe is an output error (4), not a silent death
+    signal(SIGPIPE, SIG_IGN);  // a closed pipe ends quietly (report_flush), not by SIGPIPE
     probe_opts o;
     int rc = parse(argc, argv, &o);
     if (rc != 0) {
@@ -326,6 +297,7 @@ int cli_cmd_probe(int argc, char **argv) {
         // one probe: its line (and evidence) is the answer, whether it failed or not
         .verbosity = o.verbosity == REPORT_QUIET ? REPORT_QUIET : REPORT_VERBOSE,
         .out = stdout,
+        .one_connection = true,
     };
     report *rep = report_new(&ro);
     if (!rep) {
@@ -335,6 +307,20 @@ int cli_cmd_probe(int argc, char **argv) {
     }
     int status = TLSDIAG_EXIT_OK;
     probe_result *res = probe_run(an, &o.pc, err, sizeof err);
+    // The matrix runs before the verdict is printed: what it proves refines the verdict. A
+    // name that does not resolve gets no matrix (it would resolve the same name again).
+    probe_matrix *m = NULL;
+    if (res && o.matrix && !res->unresolved) {
+        m = calloc(1, sizeof *m);
+        if (!m || !probe_matrix_run(an, &o.pc, m, err, sizeof err)) {
+            fprintf(stderr, "tlsdiag: --matrix: %s\n", m ? err : "out of memory");
+            status = TLSDIAG_EXIT_INTERNAL;
+            free(m);
+            m = NULL;
+        } else {
+            probe_matrix_refine(res->v, m, an);
+        }
+    }
     if (!res) {
         fprintf(stderr, "tlsdiag: probe: %s\n", err);
         report_input_error re = {o.target, 0, 0, err};
@@ -353,29 +339,29 @@ int cli_cmd_probe(int argc, char **argv) {
                 status = TLSDIAG_EXIT_INPUT;
             }
         }
-        if (!res->from_packets && o.verbosity >= REPORT_NORMAL && !o.json) {
+        if (!res->from_packets && res->capture_why[0] && o.verbosity >= REPORT_NORMAL && !o.json) {
             fprintf(stderr, "tlsdiag: probe: %s; analyzing the client's view\n", res->capture_why);
         }
         report_set_file(rep, NULL);
-        (void)report_verdict(rep, res->v);
+        if (res->unresolved && !o.json) {
+            // one line says it all: no connection, no tables, no summary of nothing
+            char line[1400];
+            probe_unresolved_text(res, &o.pc, line, sizeof line);
+            printf("FAIL %s\n", line);
+        } else {
+            (void)report_verdict(rep, res->v);
+        }
         if (status == TLSDIAG_EXIT_OK &&
             (res->v->outcome != OUTCOME_SUCCEEDED || res->v->cause != CAUSE_OK)) {
             status = TLSDIAG_EXIT_FAILURES;
         }
     }
-    if (res && o.matrix) {
-        probe_matrix *m = calloc(1, sizeof *m);
-        if (!m || !probe_matrix_run(an, &o.pc, m, err, sizeof err)) {
-            fprintf(stderr, "tlsdiag: --matrix: %s\n", m ? err : "out of memory");
+    if (m != NULL) {
+        fflush(stdout);
+        if (!o.json) {
+            probe_matrix_text(m, an, o.target, stdout);  // asked for: shown under -q too
+        } else if (!matrix_json(&o, m, stdout)) {
             status = TLSDIAG_EXIT_INTERNAL;
-        } else if (o.json) {
-            fflush(stdout);
-            if (!matrix_json(&o, m, stdout)) {
-                status = TLSDIAG_EXIT_INTERNAL;
-            }
-        } else if (o.verbosity > REPORT_QUIET) {
-            fflush(stdout);
-            matrix_text(&o, m, stdout);
         }
         free(m);
     }
@@ -388,8 +374,10 @@ int cli_cmd_probe(int argc, char **argv) {
         .files = files,
         .num_files = 1,
     };
-    (void)report_summary(rep, analyzer_summary(an), &info);
-    if (report_write_failed(rep) || fflush(stdout) != 0 || ferror(stdout)) {
+    if (!(res && res->unresolved && !o.json)) {
+        (void)report_summary(rep, analyzer_summary(an), &info);
+    }
+    if (report_flush(rep, NULL) == REPORT_OUT_FAILED) {
         fputs("tlsdiag: cannot write the results to standard output\n", stderr);
         status = TLSDIAG_EXIT_INTERNAL;
     }

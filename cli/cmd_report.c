@@ -54,8 +54,7 @@ static void report_usage(FILE *f) {
 }
 
 static int usage_err(const char *msg, const char *arg) {
-    fprintf(stderr, "tlsdiag report: %s%s%s%s\n", msg, arg ? " '" : "", arg ? arg : "",
-            arg ? "'" : "");
+    fprintf(stderr, "tlsdiag: %s%s%s%s\n", msg, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     fputs("Try 'tlsdiag report --help'.\n", stderr);
     return TLSDIAG_EXIT_USAGE;
 }

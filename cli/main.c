@@ -24,7 +24,7 @@ static void usage(FILE *f) {
         "pcap/pcapng captures, rebuilds every handshake and names the cause.\n"
         "\n"
         "Commands:\n"
-        "  analyze   one line per failed handshake, then the dominant cause and its fix\n"
+        "  analyze   one line per failed handshake, then each cause and its fix\n"
         "  dissect   every connection's handshake transcript (ladder or JSON)\n"
         "  capture   live, on the origin (root): each failed handshake as it happens\n"
         "  probe     one handshake with an origin made the way CloudFront makes it\n"
@@ -36,7 +36,8 @@ static void usage(FILE *f) {
         "  man tlsdiag              the manual: every command, option, output and example\n"
         "\n"
         "Exit status: 0 no failed handshakes, 1 failed handshakes found, 2 usage error,\n"
-        "3 input error (unreadable/damaged file, bad filter), 4 internal/output error.\n",
+        "3 input error (unreadable/damaged file, bad filter), 4 internal/output error\n"
+        "(a reader closing the pipe early, as | head does, is not one).\n",
         f);
 }
 
@@ -122,8 +123,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(cmd, "analyze") == 0 || strcmp(cmd, "analyse") == 0) {
         mode = CLI_ANALYZE;
     } else {
-        fprintf(stderr, "tlsdiag: unknown command '%s' (expected analyze or dissect)\n", cmd);
-        fputs("Try 'tlsdiag --help'.\n", stderr);
+        cli_unknown_command(cmd, stderr);
         return TLSDIAG_EXIT_USAGE;
     }
     cli_options o;

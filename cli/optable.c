@@ -1,9 +1,12 @@
 // optable.c — the option table's rows, and what is derived from them (see optable.h).
+#include "analyze.h"
 #include "optable.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <strings.h>
 
 typedef struct cli_opt_row {
     const char *name;
@@ -71,7 +74,28 @@ static const char *cmd_name(unsigned cmd) {
     return "?";
 }
 
+// Options of the tools people come from (tshark, Wireshark) that tlsdiag answers otherwise.
+static const struct {
+    int letter;
+    const char *name;  // long form, "--x"
+    const char *hint;
+} foreign[] = {
+    {'Y', "--display-filter",
+     "is a Wireshark display filter: tlsdiag filters with -f (BPF); use --wireshark to get a "
+     "display filter"},
+};
+
 bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, size_t n) {
+    for (size_t i = 0; n > 0 && i < sizeof foreign / sizeof foreign[0]; i++) {
+        size_t len = strcspn(typed, "=");
+        bool is_long = strncmp(typed, "--", 2) == 0;
+        if (is_long ? strlen(foreign[i].name) == len && strncmp(typed, foreign[i].name, len) == 0
+                    : letter == foreign[i].letter) {
+            snprintf(msg, n, "option '%s%c' %s", is_long ? foreign[i].name : "-",
+                     is_long ? '\0' : foreign[i].letter, foreign[i].hint);
+            return true;
+        }
+    }
     const cli_opt_row *r = find_row(typed, letter);
     if (r == NULL || (r->cmds & cmd) != 0 || n == 0) {
         return false;
@@ -93,6 +117,30 @@ bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, s
         snprintf(msg + w, n - (size_t)w, ")");
     }
     return true;
+}
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcasecmp(s + n - k, tail) == 0;
+}
+
+void cli_unknown_command(const char *word, FILE *f) {
+    bool file = access(word, F_OK) == 0 || ends_with(word, ".pcap") || ends_with(word, ".pcapng") ||
+                ends_with(word, ".cap");
+    char q[1100];
+    if (!file || !analyze_shell_quote(word, strlen(word), q, sizeof q)) {
+        fprintf(f,
+                "tlsdiag: unknown command '%s' (expected analyze, dissect, capture, probe or "
+                "report)\nTry 'tlsdiag --help'.\n",
+                word);
+        return;
+    }
+    fprintf(f,
+            "tlsdiag: '%s' is not a command; to read a capture, name what to do first:\n"
+            "  why the handshakes failed:          tlsdiag analyze %s\n"
+            "  each handshake, message by message: tlsdiag dissect %s\n"
+            "  one archive for a support ticket:   tlsdiag report -o ticket.tar.gz %s\n",
+            word, q, q, q);
 }
 
 bool cli_opt_list(const char *command, FILE *f) {

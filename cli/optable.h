@@ -58,7 +58,7 @@ enum {
     X(MAX_FLOWS, "max-flows", 0, required_argument, CLI_LIMITS, MAX_FLOWS)                         \
     X(MAX_FLOW_BYTES, "max-flow-bytes", 0, required_argument, CLI_LIMITS, MAX_FLOW_BYTES)          \
     X(MAX_TOTAL_BYTES, "max-total-bytes", 0, required_argument, CLI_LIMITS, MAX_TOTAL_BYTES)       \
-    X(THREADS, "threads", 0, required_argument, CLI_AD, THREADS)                                   \
+    X(THREADS, "threads", 0, required_argument, CLI_CMD_ANALYZE, THREADS)                          \
     /* capture */                                                                                  \
     X(INTERFACE, "interface", 'i', required_argument, CLI_CMD_CAPTURE, INTERFACE)                  \
     X(PORT, "port", 'p', required_argument, CLI_CMD_CAPTURE, PORT)                                 \
@@ -123,8 +123,15 @@ void cli_getopt_init(unsigned cmd, cli_getopt *g);
 
 // cli_opt_elsewhere: when `typed` (the argv word; letter: getopt's optopt, the short letter it
 // rejected, or 0) names an option of other subcommands, writes "option '--x' is not valid for
-// CMD (it is for: a, b)" to msg and returns true; false for an option no subcommand has.
+// CMD (it is for: a, b)" to msg and returns true; for an option of another tool that people
+// type (-Y, tshark's display filter), writes what tlsdiag offers instead and returns true;
+// false for an option no subcommand has.
 bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, size_t n);
+
+// cli_unknown_command says on f that word is no command: when it looks like a capture file
+// (it exists, or ends in .pcap/.pcapng/.cap), every command that reads one, ready to copy;
+// otherwise the list of commands.
+void cli_unknown_command(const char *word, FILE *f);
 
 // cli_opt_list prints the options of one subcommand, one per line, in the table's order
 // (`tlsdiag --list-options COMMAND`, read by the bash completion); a row that shares an

@@ -86,9 +86,15 @@ void cli_usage(cli_mode mode, FILE *f) {
         "Limits (memory is bounded by these, not by the input):\n"
         "      --max-flows N        connections tracked at once (default 65536)\n"
         "      --max-flow-bytes N   bytes buffered per direction (default 1M; K/M/G suffixes)\n"
-        "      --max-total-bytes N  bytes buffered in total (default 256M)\n"
-        "      --threads N          analyze with N worker threads, connections spread by\n"
-        "                           address hash (same output as 1; analyze only, 1-64)\n"
+        "      --max-total-bytes N  bytes buffered in total (default 256M)\n",
+        f);
+    if (mode == CLI_ANALYZE) {
+        fputs(
+            "      --threads N          N worker threads, connections spread by address hash\n"
+            "                           (same output as 1; 1-64)\n",
+            f);
+    }
+    fputs(
         "  -h, --help               this help\n"
         "\n"
         "Exit status:\n"

@@ -58,6 +58,9 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
     cli_probe_origin_attach(c->po, v);
     doctor_attach(c->doctor, v);
+    if (c->po != NULL) {
+        analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
+    }
     (void)report_verdict(c->rep, v);
     return false;
 }
@@ -166,17 +169,11 @@ static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error
     free(errs);
 }
 
-// finish_output flushes stdout and says once why the output could not be written.
+// finish_output flushes stdout and says once why the output could not be written (a reader
+// that closed the pipe early is not an error: see report_flush).
 static bool finish_output(run_ctx *c) {
-    bool ok = !report_write_failed(c->rep);
-    int saved = report_write_errno(c->rep);
-    if (fflush(stdout) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (ferror(stdout)) {
-        ok = false;
-    }
+    int saved = 0;
+    bool ok = report_flush(c->rep, &saved) != REPORT_OUT_FAILED;
     if (!ok) {
         fprintf(stderr, "tlsdiag: cannot write the results to standard output%s%s\n",
                 saved ? ": " : "", saved ? strerror(saved) : "");
@@ -185,7 +182,7 @@ static bool finish_output(run_ctx *c) {
 }
 
 int cli_run(const cli_options *o) {
-    // A closed pipe must be an error we report (exit 4), not a silent death by SIGPIPE.
+    // A closed pipe ends the run quietly with the status found so far, not a death by SIGPIPE.
     signal(SIGPIPE, SIG_IGN);
 
     run_ctx ctx;
@@ -201,6 +198,7 @@ int cli_run(const cli_options *o) {
         // conn_id is Wireshark's tcp.stream only when one capture is read whole.
         .stream_is_tcp_stream = o->num_files == 1 && o->filter == NULL,
         .wireshark_commands = o->wireshark,
+        .columns = o->verbosity >= REPORT_VERBOSE ? 0 : report_terminal_columns(stdout),
         .files = o->files,
         .num_files = o->num_files,
     };
@@ -241,7 +239,9 @@ int cli_run(const cli_options *o) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot open the input");
         report_input_error re = {o->num_files == 1 ? o->files[0] : NULL, 0, 0, err};
         (void)report_error(ctx.rep, &re);
-        if (ctx.an != NULL) {
+        // JSON keeps its promise of a summary at the end; text says it once, on stderr, and
+        // prints no summary of nothing read.
+        if (ctx.an != NULL && o->json) {
             run_summary(&ctx, NULL, err);
         }
         status = TLSDIAG_EXIT_INPUT;

@@ -161,3 +161,114 @@ bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *mx, char
     mx->connections = m.made;
     return true;
 }
+
+const char *probe_matrix_offers(const analyzer *a, uint16_t version) {
+    analyzer_offer o;
+    analyzer_profile_offer(a, &o);
+    bool offered = o.num_versions == 0;  // no list: the TLS library's default, up to 1.3
+    for (uint32_t i = 0; i < o.num_versions; i++) {
+        offered |= o.versions[i] == version;
+    }
+    if (version >= 0x0300 && version <= 0x0303) {
+        return "setting";  // CloudFront's Origin SSL Protocols: SSLv3 ... TLSv1.2
+    }
+    return offered ? "offered" : "never";
+}
+
+// short_detail leaves out OpenSSL's "error:XXXXXXXX:LIB:FUNC:" prefix: the reason is the news.
+static const char *short_detail(const char *d) {
+    if (strncmp(d, "error:", 6) != 0) {
+        return d;
+    }
+    const char *p = d;
+    for (int colons = 0; *p && colons < 4; p++) {
+        colons += *p == ':';
+    }
+    return *p ? p : d;
+}
+
+static int width(const probe_matrix_row *rows, uint32_t n, int min) {
+    int w = min;
+    for (uint32_t i = 0; i < n; i++) {
+        int k = (int)strlen(rows[i].name);
+        w = k > w ? k : w;
+    }
+    return w;
+}
+
+void probe_matrix_text(const probe_matrix *m, const analyzer *a, const char *target, FILE *out) {
+    fprintf(out, "\nCompatibility matrix for %s (%u connection%s)\n", target, m->connections,
+            m->connections == 1 ? "" : "s");
+    int wv = width(m->versions, m->num_versions, 7);
+    fprintf(out, "  %-*s  %-10s  %-11s  %s\n", wv, "version", "CloudFront", "origin", "detail");
+    char working[128] = "";
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        const char *cf = probe_matrix_offers(a, r->code);
+        fprintf(out, "  %-*s  %-10s  %-11s  %s\n", wv, r->name, cf, probe_state_name(r->state),
+                short_detail(r->detail));
+        if (strcmp(cf, "setting") == 0 && r->state == PROBE_ACCEPTED) {
+            size_t n = strlen(working);
+            snprintf(working + n, sizeof working - n, "%s%s", n ? ", " : "", r->name);
+        }
+    }
+    fprintf(out, "Origin SSL Protocols settings that would work: %s\n",
+            working[0] ? working : "none");
+    uint32_t accepted = 0;
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        accepted += m->ciphers[i].state == PROBE_ACCEPTED;
+    }
+    fprintf(out, "Cipher suites of CloudFront's %u the origin accepts: %u\n", m->num_ciphers,
+            accepted);
+    int wc = width(m->ciphers, m->num_ciphers, 6);
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        const probe_matrix_row *r = &m->ciphers[i];
+        fprintf(out, "  %-11s  %-*s  %s\n", probe_state_name(r->state), wc, r->name,
+                r->state == PROBE_ACCEPTED ? "" : short_detail(r->detail));
+    }
+}
+
+void probe_matrix_refine(verdict *v, const probe_matrix *m, const analyzer *a) {
+    if (v == NULL || v->cause != CAUSE_PROTOCOL_VERSION_MISMATCH) {
+        return;
+    }
+    bool tls13 = false, older = false;
+    char refused[96] = "", unavailable[64] = "";
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        char *list = r->state == PROBE_UNAVAILABLE ? unavailable : refused;
+        size_t cap = r->state == PROBE_UNAVAILABLE ? sizeof unavailable : sizeof refused;
+        if (r->code == 0x0304) {
+            tls13 = r->state == PROBE_ACCEPTED;
+        } else if (r->state == PROBE_ACCEPTED || r->state == PROBE_FAILED) {
+            older = true;  // accepted, or not learned: no proof
+        } else {
+            size_t n = strlen(list);
+            snprintf(list + n, cap - n, "%s%s", n ? ", " : "", r->name);
+        }
+    }
+    if (!tls13 || older) {
+        return;
+    }
+    analyzer_offer o;
+    analyzer_profile_offer(a, &o);
+    uint16_t pmax = o.num_versions ? 0 : 0x0304;
+    for (uint32_t i = 0; i < o.num_versions; i++) {
+        pmax = o.versions[i] > pmax ? o.versions[i] : pmax;
+    }
+    const char *pmax_name = "TLSv1.3";
+    for (unsigned b = 0; b < PROBE_V__COUNT; b++) {
+        if (probe_version_code(b) == pmax) {
+            pmax_name = probe_version_name(b);
+        }
+    }
+    snprintf(v->summary, sizeof v->summary,
+             "the origin accepts only TLS 1.3 (the matrix: TLSv1.3 accepted, %s refused), and "
+             "CloudFront (profile %s) offers origins up to %s",
+             refused[0] ? refused : "nothing older", analyzer_profile_name(a), pmax_name);
+    char ev[VERDICT_TEXT];
+    snprintf(ev, sizeof ev, "TLSv1.3 accepted; %s refused%s%s%s", refused[0] ? refused : "none",
+             unavailable[0] ? "; " : "", unavailable,
+             unavailable[0] ? " not tried (this OpenSSL build cannot offer it)" : "");
+    verdict_add_evidence(v, "matrix", 0, ev);
+}

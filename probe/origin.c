@@ -21,6 +21,7 @@ typedef struct po_entry {
     char text[VERDICT_TEXT];
     uint32_t num_evidence;
     verdict_evidence evidence[4];
+    char missing_issuer[VERDICT_TEXT];  // the intermediate the probe saw missing ("" if none)
 } po_entry;
 
 struct probe_origin {
@@ -128,6 +129,11 @@ static void run_probe(probe_origin *po, const char *host, uint16_t port, const c
     }
     const verdict *v = r->v;
     e->cause = v->cause;
+    for (uint32_t i = 0; v->cause == CAUSE_CERT_MISSING_INTERMEDIATE && i < v->num_evidence; i++) {
+        if (strcmp(v->evidence[i].key, "missing_issuer") == 0) {
+            snprintf(e->missing_issuer, sizeof e->missing_issuer, "%s", v->evidence[i].value);
+        }
+    }
     snprintf(e->text, sizeof e->text, "probe of %.100s:%u (SNI %.100s%s): %s — %.250s", host, port,
              sni ? sni : "none", with13 ? ", TLS 1.3 allowed" : ", as CloudFront",
              cause_name(v->cause), v->summary);
@@ -203,5 +209,8 @@ void probe_origin_attach(probe_origin *po, verdict *v) {
     verdict_add_finding(v, e->cause, e->text);
     for (uint32_t i = 0; i < e->num_evidence; i++) {
         verdict_copy_evidence(v, &e->evidence[i]);
+    }
+    if (e->missing_issuer[0]) {
+        verdict_name_hidden_issuer(v, e->missing_issuer);  // the fix names what the probe saw
     }
 }

@@ -366,9 +366,32 @@ static verdict *dns_verdict(const probe_config *c, const char *sni, const char *
     v->num_fix = 2;
     snprintf(v->fix[0], VERDICT_TEXT,
              "check the origin domain name in the distribution's origin settings: %.300s", c->host);
-    snprintf(v->fix[1], VERDICT_TEXT, "check its public DNS records: dig +short %.300s", c->host);
-    snprintf(v->check_command, sizeof v->check_command, "dig +short %.400s", c->host);
+    char q[640];
+    if (!analyze_shell_quote(c->host, strlen(c->host), q, sizeof q)) {
+        snprintf(q, sizeof q, "NAME");  // a name that cannot be quoted gets no command
+    }
+    snprintf(v->fix[1], VERDICT_TEXT, "check its public DNS records: dig +short %.300s", q);
+    snprintf(v->check_command, sizeof v->check_command, "dig +short %.400s", q);
     return v;
+}
+
+void probe_unresolved_text(const probe_result *r, const probe_config *c, char *out, size_t n) {
+    char q[640];
+    if (!analyze_shell_quote(c->host, strlen(c->host), q, sizeof q)) {
+        snprintf(q, sizeof q, "NAME");
+    }
+    // the resolver's own words ("Name or service not known"), without pc_resolve's prefix
+    const char *why = r->resolve_error[0] ? r->resolve_error : "no address";
+    char prefix[320];
+    snprintf(prefix, sizeof prefix, "cannot resolve %s: ", c->host);
+    if (strncmp(why, prefix, strlen(prefix)) == 0) {
+        why += strlen(prefix);
+    }
+    snprintf(out, n,
+             "%s does not resolve (%s): CloudFront cannot connect either. Check the origin "
+             "domain name in the distribution's origin settings and its public DNS records: "
+             "dig +short %s",
+             q, why, q);
 }
 
 static bool write_pcap(FILE *f, const probe_frames *fs, char *err, size_t errlen) {
@@ -470,6 +493,8 @@ probe_result *probe_run_store(analyzer *a, const probe_config *c, X509_STORE *st
     if (!pc_resolve(c->connect_ip ? c->connect_ip : c->host, port, &pp.peer, &pp.peer_len, rerr,
                     sizeof rerr)) {
         res->v = dns_verdict(c, sni, rerr);
+        res->unresolved = true;
+        snprintf(res->resolve_error, sizeof res->resolve_error, "%s", rerr);
         if (!res->v) {
             snprintf(err, errlen, "out of memory");
             goto fail;

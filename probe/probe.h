@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "analyze.h"
 #include "pipeline.h"
@@ -59,11 +60,13 @@ typedef struct probe_config {
 } probe_config;
 
 typedef struct probe_result {
-    verdict *v;             // caller-owned through probe_result_free
-    bool from_packets;      // true: a live capture of the connection; false: client's view
-    char capture_why[256];  // why no live capture was used ("" when it was)
-    char iface[64];         // interface captured on
-    uint32_t num_chain;     // the chain as sent (DER, leaf first), also under TLS 1.3
+    verdict *v;               // caller-owned through probe_result_free
+    bool from_packets;        // true: a live capture of the connection; false: client's view
+    char capture_why[256];    // why no live capture was used ("" when it was, or nothing was sent)
+    bool unresolved;          // the name did not resolve: nothing was sent; v says why
+    char resolve_error[256];  // the resolver's error when unresolved
+    char iface[64];           // interface captured on
+    uint32_t num_chain;       // the chain as sent (DER, leaf first), also under TLS 1.3
     uint8_t *chain_der[TLS_MAX_CERTS];
     uint32_t chain_len[TLS_MAX_CERTS];
 } probe_result;
@@ -88,6 +91,9 @@ void probe_result_free(probe_result *r);
 // why, "" when out of memory.
 bool probe_run_described(analyzer *a, const probe_config *c, char *env, size_t envlen, char *err,
                          size_t errlen) __attribute__((warn_unused_result));
+// probe_unresolved_text: the one line that answers a probe of a name that does not resolve:
+// the name, the resolver's error and what to check (the dig command shell-quoted).
+void probe_unresolved_text(const probe_result *r, const probe_config *c, char *out, size_t n);
 
 // probe_save_chain writes the chain as sent (PEM, leaf first). false + err on failure.
 bool probe_save_chain(const probe_result *r, const char *path, char *err, size_t errlen)
@@ -131,6 +137,19 @@ typedef struct probe_matrix {
 // false + err only for an unusable configuration.
 bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *m, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+// probe_matrix_offers: whether CloudFront (the analyzer's profile) offers a version to origins,
+// and how: "setting" (an Origin SSL Protocols choice), "offered" (always offered, e.g. TLS 1.3
+// in a profile whose offer has it), "never".
+const char *probe_matrix_offers(const analyzer *a, uint16_t version);
+// probe_matrix_refine: what the matrix proved replaces what one handshake could only guess.
+// A protocol_version_mismatch whose matrix shows TLS 1.3 accepted and every older version
+// refused or unavailable says so without a hedge, and the matrix's findings become evidence.
+void probe_matrix_refine(verdict *v, const probe_matrix *m, const analyzer *a);
+// probe_matrix_text prints the matrix for people: aligned columns sized to their content, the
+// detail never cut (OpenSSL's "error:0A000410:SSL routines::" prefix left out), then the
+// settings that would work and the accepted cipher suites. target: what was probed.
+void probe_matrix_text(const probe_matrix *m, const analyzer *a, const char *target, FILE *out);
 
 // ---------------------------------------------------------------------------------------------
 // --probe-origin: probe the origin of failing passive connections whose chain was not visible.

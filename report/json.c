@@ -717,7 +717,9 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
         PUT(w, keyname, c[i].absent ? jnull(w) : jbytes(w, c[i].key, summary_key_len(&c[i])));
         PUT(w, "ok", jint(w, c[i].ok));  // as "succeeded" (kept for schema 1)
         PUT(w, "succeeded", jint(w, c[i].ok));
-        PUT(w, "failed", jint(w, c[i].failed));
+        PUT(w, "failed", jint(w, c[i].failed));  // failed_on_wire + predicted
+        PUT(w, "failed_on_wire", jint(w, c[i].failed - c[i].predicted));
+        PUT(w, "predicted", jint(w, c[i].predicted));
         PUT(w, "first_failure", c[i].failed ? jtime(w, c[i].first_fail_ns) : jnull(w));
         PUT(w, "last_failure", c[i].failed ? jtime(w, c[i].last_fail_ns) : jnull(w));
         PUT(w, "top_cause", c[i].failed ? jstring(w, cause_name(c[i].top_cause)) : jnull(w));
@@ -767,6 +769,19 @@ static void jerror_members(jsonw *w, const report_input_error *e) {
     PUT(w, "message", jstr(w, e->message));
 }
 
+// "by_cause_failed" / "by_cause_predicted": the failures of by_cause on the wire, and the
+// handshakes that succeeded but CloudFront would refuse (causes with a count only).
+static void jcause_split(jsonw *w, const char *key, const uint64_t *count) {
+    jsonw_key(w, key);
+    jsonw_object_begin(w);
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        if (c != CAUSE_OK && count[c] > 0) {
+            PUT(w, cause_name((cause_id)c), jint(w, count[c]));
+        }
+    }
+    jsonw_object_end(w);
+}
+
 bool json_summary(report *r, const summary *s, const report_run_info *info) {
     jsonw wr, *w = &wr;
     jheader(w, r, "summary");
@@ -790,8 +805,20 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
         }
     }
     jsonw_object_end(w);
+    jcause_split(w, "by_cause_failed", s->by_cause_failed);
+    jcause_split(w, "by_cause_predicted", s->by_cause_predicted);
     bool any = s->failed + s->predicted > 0;
     PUT(w, "dominant_cause", any ? jstring(w, cause_name(s->dominant)) : jnull(w));
+    // every cause sharing the top count: one entry when one cause dominates, several on a tie
+    jsonw_key(w, "dominant_causes");
+    jsonw_array_begin(w);
+    for (int c = 0; any && c < CAUSE__COUNT; c++) {
+        if (c != CAUSE_OK &&
+            summary_cause_failures(s, (cause_id)c) == summary_cause_failures(s, s->dominant)) {
+            jstring(w, cause_name((cause_id)c));
+        }
+    }
+    jsonw_array_end(w);
     PUT(w, "first_failure", any ? jtime(w, s->first_fail_ns) : jnull(w));
     PUT(w, "last_failure", any ? jtime(w, s->last_fail_ns) : jnull(w));
     const verdict *ex = s->dominant_example;
@@ -817,6 +844,9 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
         PUT(w, "sni",
             s->intermittent_no_sni ? jnull(w)
                                    : jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
+        char sv[64];
+        report_endpoint(&s->intermittent_server, sv);
+        PUT(w, "server", jstr(w, sv));
         jsonw_object_end(w);
     } else {
         PUT(w, "intermittent", jnull(w));

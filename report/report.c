@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "report_internal.h"
 
@@ -33,12 +35,50 @@ void report_set_file(report *r, const char *file) {
     }
 }
 
+unsigned report_terminal_columns(FILE *f) {
+    int fd = f ? fileno(f) : -1;
+    if (fd < 0 || isatty(fd) != 1) {
+        return 0;
+    }
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
+        return ws.ws_col;
+    }
+    const char *env = getenv("COLUMNS");
+    char *end = NULL;
+    long n = env ? strtol(env, &end, 10) : 0;
+    if (env && end != env && *end == '\0' && n >= 20 && n <= 10000) {
+        return (unsigned)n;
+    }
+    return 80;
+}
+
 bool report_write_failed(const report *r) {
     return r->failed;
 }
 
 int report_write_errno(const report *r) {
     return r->err;
+}
+
+report_out_status report_flush(report *r, int *err_out) {
+    int err = r->err;
+    bool ok = !r->failed;
+    errno = 0;
+    if (fflush(r->o.out) != 0) {
+        err = err ? err : errno;
+        ok = false;
+    }
+    if (ferror(r->o.out)) {
+        ok = false;
+    }
+    if (err_out != NULL) {
+        *err_out = ok ? 0 : err;
+    }
+    if (ok) {
+        return REPORT_OUT_OK;
+    }
+    return err == EPIPE ? REPORT_OUT_READER_GONE : REPORT_OUT_FAILED;
 }
 
 // finish records a failed render or a stream error; the failure is sticky so the CLI reports it

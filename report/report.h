@@ -60,7 +60,14 @@ typedef struct report_options {
     // BPF filter), so conn_id is Wireshark's tcp.stream and is printed as such ("stream" in
     // JSON, "tcp.stream eq N" in text); otherwise only the address/port filter is given.
     bool stream_is_tcp_stream;
-    bool wireshark_commands;   // text: a ready wireshark/tshark command under each failure
+    bool wireshark_commands;  // text: a ready wireshark/tshark command under each failure
+    // text: the one line per failure is cut to this many columns (the terminal's width, see
+    // report_terminal_columns); 0: never cut (a pipe or a file gets every word).
+    unsigned columns;
+    // text: the run is one connection (probe) whose verdict, evidence included, was printed:
+    // the summary gives its fix, check and dead ends only, without repeating the evidence or
+    // per-SNI/network/certificate tables that mean nothing for one connection.
+    bool one_connection;
     const char *const *files;  // the captures read (borrowed), for those commands
     size_t num_files;
 } report_options;
@@ -135,6 +142,23 @@ typedef struct report_ecs_check_event {
     size_t num_fix;
 } report_ecs_check_event;
 bool report_ecs_check(report *r, const report_ecs_check_event *c);
+
+// report_terminal_columns: the width to cut one-line verdicts to when f is a terminal (its
+// TIOCGWINSZ width, else $COLUMNS, else 80); 0 when f is not a terminal: text for a pipe, a
+// file or a script is never cut.
+unsigned report_terminal_columns(FILE *f);
+
+// How the output ended (report_flush).
+typedef enum report_out_status {
+    REPORT_OUT_OK = 0,
+    REPORT_OUT_READER_GONE,  // EPIPE: the reader closed the pipe early (`| head`); not an error:
+                             // say nothing, as grep, tcpdump and tshark do
+    REPORT_OUT_FAILED,       // a real write error (full disk, I/O error): *err_out has errno
+} report_out_status;
+
+// report_flush flushes the output stream and tells how the output ended. *err_out (may be
+// NULL) gets the errno of the failure, 0 when unknown.
+report_out_status report_flush(report *r, int *err_out) __attribute__((warn_unused_result));
 
 // report_write_failed: an earlier write failed (full disk, closed pipe).
 bool report_write_failed(const report *r);

@@ -2,13 +2,12 @@
 //
 // Wire strings are escaped with REPORT_ESC_TEXT (control bytes, C1, '\' and non-UTF-8 become
 // \xNN), so a hostile SNI cannot move the cursor or recolour the terminal. The one-line-per-
-// failure output is cut to 80 columns; colour codes are added only when the caller enabled them.
+// failure output is cut to the terminal's width only on a terminal (report_options.columns),
+// never in a pipe or file; colour codes are added only when the caller enabled them.
 #include <inttypes.h>
 #include <string.h>
 
 #include "report_internal.h"
-
-enum { TEXT_COLUMNS = 80 };
 
 #define C_RED "\x1b[1;31m"
 #define C_GREEN "\x1b[32m"
@@ -333,11 +332,13 @@ bool text_verdict(report *r, const verdict *v) {
     static const char *const tags[] = {"ok  ", "FAIL", "INC ", "NTLS"};
     const char *tag = v->predicted ? "WILL" : (unsigned)v->outcome < 4 ? tags[v->outcome] : "????";
     const char *tag_col = failed ? C_RED : v->outcome == OUTCOME_SUCCEEDED ? C_GREEN : C_YELLOW;
-    // The tag is printed apart so colour codes never count towards the 80 columns.
+    // The tag is printed apart so colour codes never count towards the terminal's columns.
     char line[4096];
     snprintf(line, sizeof line, " #%" PRIu64 " %s \xe2\x86\x92 %s  %s: %s", v->conn_id, ip, sni,
              cause_name(v->cause), sum);
-    fit(line, sizeof line, TEXT_COLUMNS - 4);
+    if (r->o.columns > 8) {
+        fit(line, sizeof line, r->o.columns - 4);
+    }
     fprintf(f, "%s%s%s%s\n", col(r, tag_col), tag, col(r, C_OFF), line);
     if (r->o.verbosity >= REPORT_VERBOSE) {
         char val[VERDICT_TEXT * 4], key[200];
@@ -356,7 +357,11 @@ bool text_verdict(report *r, const verdict *v) {
             fprintf(f, "      note (%s): %s\n", cause_name(v->findings[i].cause),
                     esc_field(v->findings[i].text, VERDICT_TEXT, val, sizeof val));
         }
-        if (v->capture_note[0]) {
+        bool said = false;  // a probe's evidence may carry the same note: say it once
+        for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
+            said |= strncmp(v->evidence[i].value, v->capture_note, sizeof v->capture_note) == 0;
+        }
+        if (v->capture_note[0] && !said) {
             fprintf(f, "      capture: %s\n",
                     esc_field(v->capture_note, sizeof v->capture_note, val, sizeof val));
         }
@@ -385,12 +390,79 @@ static void text_table(report *r, const char *title, const char *keyname, const 
     FILE *f = r->o.out;
     char key[TLS_MAX_SNI_LEN * 4 + 8];
     fprintf(f, "\n%s%s (top %zu)%s\n", col(r, C_BOLD), title, n < 10 ? n : 10, col(r, C_OFF));
-    fprintf(f, "  %8s %8s  %-29s %s\n", "failed", "ok", "top cause", keyname);
+    // "failed" is what failed on the wire; "would fail" succeeded but CloudFront would refuse
+    // it; "ok" succeeded and CloudFront would accept it. The three never overlap.
+    fprintf(f, "  %8s %11s %8s  %-29s %s\n", "failed", "would fail", "ok", "top cause", keyname);
     for (size_t i = 0; i < n && i < 10; i++) {
         report_escape((const uint8_t *)c[i].key, summary_key_len(&c[i]), REPORT_ESC_TEXT, key,
                       sizeof key);
-        fprintf(f, "  %8" PRIu64 " %8" PRIu64 "  %-29s %s\n", c[i].failed, c[i].ok,
+        fprintf(f, "  %8" PRIu64 " %11" PRIu64 " %8" PRIu64 "  %-29s %s\n",
+                c[i].failed - c[i].predicted, c[i].predicted, c[i].ok,
                 c[i].failed ? cause_name(c[i].top_cause) : "-", key);
+    }
+}
+
+// text_counts says how many handshakes of a cause failed and would fail: "2 failed on the wire,
+// 1 would fail for CloudFront", leaving out a part that is 0.
+static void text_counts(char *out, size_t outlen, uint64_t failed, uint64_t predicted) {
+    if (failed && predicted) {
+        snprintf(out, outlen,
+                 "%" PRIu64 " failed on the wire, %" PRIu64 " would fail for CloudFront", failed,
+                 predicted);
+    } else if (predicted) {
+        snprintf(out, outlen, "%" PRIu64 " would fail for CloudFront", predicted);
+    } else {
+        snprintf(out, outlen, "%" PRIu64 " failed on the wire", failed);
+    }
+}
+
+// text_fix prints what one cause's example says: summary, evidence, fix, check, dead ends.
+static void text_fix(report *r, const summary *s, cause_id c, size_t rank) {
+    FILE *f = r->o.out;
+    char b[VERDICT_TEXT * 4], n[160];
+    const verdict *ex = s->example[c];
+    bool one = r->o.one_connection;  // its line and evidence are printed already
+    if (!one) {
+        text_counts(n, sizeof n, s->by_cause_failed[c], s->by_cause_predicted[c]);
+        fprintf(f, "\n%s%zu. %s%s (%s)\n", col(r, C_BOLD), rank, cause_name(c), col(r, C_OFF), n);
+    }
+    if (ex == NULL) {
+        fprintf(f, "  %s\n", cause_meaning(c));
+        return;
+    }
+    if (!one) {
+        fprintf(f, "  %s\n", esc_field(ex->summary, sizeof ex->summary, b, sizeof b));
+    }
+    if (ex->num_evidence > 0 && !one) {
+        fprintf(f, "  Evidence (connection #%" PRIu64 "):\n", ex->conn_id);
+    }
+    for (uint32_t i = 0; !one && i < ex->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
+        char key[200];
+        esc_field(ex->evidence[i].key, sizeof ex->evidence[i].key, key, sizeof key);
+        report_escape((const uint8_t *)ex->evidence[i].value,
+                      verdict_evidence_len(&ex->evidence[i]), REPORT_ESC_TEXT, b, sizeof b);
+        if (ex->evidence[i].frame) {
+            fprintf(f, "    - %s: %s (frame %" PRIu32 ")\n", key, b, ex->evidence[i].frame);
+        } else {
+            fprintf(f, "    - %s: %s\n", key, b);
+        }
+    }
+    if (ex->num_fix > 0) {
+        fprintf(f, "  Fix:\n");
+    }
+    for (uint32_t i = 0; i < ex->num_fix && i < VERDICT_MAX_STEPS; i++) {
+        fprintf(f, "    %u. %s\n", (unsigned)i + 1,
+                esc_field(ex->fix[i], VERDICT_TEXT, b, sizeof b));
+    }
+    if (ex->check_command[0]) {
+        fprintf(f, "  Check:\n    %s\n",
+                esc_field(ex->check_command, sizeof ex->check_command, b, sizeof b));
+    }
+    if (ex->num_dead_ends > 0) {
+        fprintf(f, "  Dead ends (these will not help):\n");
+    }
+    for (uint32_t i = 0; i < ex->num_dead_ends && i < VERDICT_MAX_STEPS; i++) {
+        fprintf(f, "    - %s\n", esc_field(ex->dead_ends[i], VERDICT_TEXT, b, sizeof b));
     }
 }
 
@@ -403,84 +475,79 @@ bool text_summary(report *r, const summary *s, const report_run_info *info) {
     }
     fprintf(f,
             "%sSummary:%s %" PRIu64 " connection%s: %" PRIu64 " succeeded, %s%" PRIu64
-            " failed%s, %" PRIu64 " incomplete, %" PRIu64 " not TLS\n",
+            " failed on the wire%s, %" PRIu64 " incomplete, %" PRIu64 " not TLS\n",
             col(r, C_BOLD), col(r, C_OFF), s->connections, s->connections == 1 ? "" : "s",
             s->succeeded, s->failed ? col(r, C_RED) : "", s->failed, s->failed ? col(r, C_OFF) : "",
             s->incomplete, s->not_tls);
     if (s->predicted > 0) {
-        fprintf(f, "%s%" PRIu64 " succeeded handshake%s would fail for CloudFront%s\n",
-                col(r, C_RED), s->predicted, s->predicted == 1 ? "" : "s", col(r, C_OFF));
+        fprintf(
+            f,
+            "%s%" PRIu64 " of the %" PRIu64 " succeeded handshake%s would fail for CloudFront%s\n",
+            col(r, C_RED), s->predicted, s->succeeded, s->succeeded == 1 ? "" : "s", col(r, C_OFF));
     }
     if (failures > 0) {
         report_time(s->first_fail_ns, t1);
         report_time(s->last_fail_ns, t2);
+        if (r->o.one_connection) {
+            const verdict *ex = s->example[s->dominant];
+            if (ex != NULL && (ex->num_fix > 0 || ex->check_command[0])) {
+                fputc('\n', f);
+            }
+            text_fix(r, s, s->dominant, 1);
+            goto tail;
+        }
         fprintf(f, "Failures from %s to %s\n", t1, t2);
         fprintf(f, "\n%sBy cause%s\n", col(r, C_BOLD), col(r, C_OFF));
-        // dominant first, then by count, ties in table order (selection over a tiny table)
-        bool done[CAUSE__COUNT] = {false};
-        done[CAUSE_OK] = true;
-        for (int best = (int)s->dominant; best >= 0;) {
-            done[best] = true;
-            fprintf(f, "  %8" PRIu64 "  %s \xe2\x80\x94 %s\n", s->by_cause[best],
-                    cause_name((cause_id)best), cause_meaning((cause_id)best));
-            best = -1;
-            for (int c = 0; c < CAUSE__COUNT; c++) {
-                if (!done[c] && s->by_cause[c] > 0 &&
-                    (best < 0 || s->by_cause[c] > s->by_cause[best])) {
-                    best = c;
-                }
-            }
+        fprintf(f, "  %8s %11s  %s\n", "failed", "would fail", "cause");
+        cause_id order[CAUSE__COUNT];
+        size_t n = summary_causes_by_count(s, order);
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "  %8" PRIu64 " %11" PRIu64 "  %s \xe2\x80\x94 %s\n",
+                    s->by_cause_failed[order[i]], s->by_cause_predicted[order[i]],
+                    cause_name(order[i]), cause_meaning(order[i]));
         }
-        fprintf(f, "\n%sDominant cause: %s%s (%" PRIu64 " of %" PRIu64 " failures)\n",
-                col(r, C_BOLD), cause_name(s->dominant), col(r, C_OFF), s->by_cause[s->dominant],
-                failures);
-        const verdict *ex = s->dominant_example;
-        if (ex != NULL) {
-            fprintf(f, "  %s\n", esc_field(ex->summary, sizeof ex->summary, b, sizeof b));
-            if (ex->num_evidence > 0) {
-                fprintf(f, "  Evidence (connection #%" PRIu64 "):\n", ex->conn_id);
-            }
-            for (uint32_t i = 0; i < ex->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
-                char key[200];
-                esc_field(ex->evidence[i].key, sizeof ex->evidence[i].key, key, sizeof key);
-                report_escape((const uint8_t *)ex->evidence[i].value,
-                              verdict_evidence_len(&ex->evidence[i]), REPORT_ESC_TEXT, b, sizeof b);
-                if (ex->evidence[i].frame) {
-                    fprintf(f, "    - %s: %s (frame %" PRIu32 ")\n", key, b, ex->evidence[i].frame);
-                } else {
-                    fprintf(f, "    - %s: %s\n", key, b);
-                }
-            }
-            if (ex->num_fix > 0) {
-                fprintf(f, "  Fix:\n");
-            }
-            for (uint32_t i = 0; i < ex->num_fix && i < VERDICT_MAX_STEPS; i++) {
-                fprintf(f, "    %u. %s\n", (unsigned)i + 1,
-                        esc_field(ex->fix[i], VERDICT_TEXT, b, sizeof b));
-            }
-            if (ex->check_command[0]) {
-                fprintf(f, "  Check:\n    %s\n",
-                        esc_field(ex->check_command, sizeof ex->check_command, b, sizeof b));
-            }
-            if (ex->num_dead_ends > 0) {
-                fprintf(f, "  Dead ends (these will not help):\n");
-            }
-            for (uint32_t i = 0; i < ex->num_dead_ends && i < VERDICT_MAX_STEPS; i++) {
-                fprintf(f, "    - %s\n", esc_field(ex->dead_ends[i], VERDICT_TEXT, b, sizeof b));
-            }
+        uint64_t top = summary_cause_failures(s, s->dominant);
+        char counts[160];
+        if (s->dominant_ties > 1) {
+            fprintf(f, "\n%sNo single dominant cause:%s %u causes tie at %" PRIu64 " each\n",
+                    col(r, C_BOLD), col(r, C_OFF), s->dominant_ties, top);
+        } else if (top == failures) {
+            text_counts(counts, sizeof counts, s->by_cause_failed[s->dominant],
+                        s->by_cause_predicted[s->dominant]);
+            fprintf(f, "\n%sDominant cause: %s%s (the only one: %s)\n", col(r, C_BOLD),
+                    cause_name(s->dominant), col(r, C_OFF), counts);
+        } else {
+            text_counts(counts, sizeof counts, s->by_cause_failed[s->dominant],
+                        s->by_cause_predicted[s->dominant]);
+            fprintf(f,
+                    "\n%sDominant cause: %s%s (%" PRIu64 " of the %" PRIu64
+                    " handshakes that failed or would fail: %s)\n",
+                    col(r, C_BOLD), cause_name(s->dominant), col(r, C_OFF), top, failures, counts);
+        }
+        if (n > 1) {
+            fprintf(f, "\n%sWhat to do, cause by cause (most frequent first)%s\n", col(r, C_BOLD),
+                    col(r, C_OFF));
+        }
+        for (size_t i = 0; i < n; i++) {
+            text_fix(r, s, order[i], i + 1);
         }
     }
-    text_table(r, "By SNI", "SNI", s->by_sni, s->num_sni);
-    text_table(r, "By client network", "network", s->by_network, s->num_networks);
-    text_table(r, "By server certificate", "SHA-256", s->by_cert, s->num_certs);
+    if (!r->o.one_connection) {
+        text_table(r, "By SNI", "SNI", s->by_sni, s->num_sni);
+        text_table(r, "By client network", "network", s->by_network, s->num_networks);
+        text_table(r, "By server certificate", "SHA-256", s->by_cert, s->num_certs);
+    }
+tail:
     if (s->intermittent) {
         report_escape((const uint8_t *)s->intermittent_sni, s->intermittent_sni_len,
                       REPORT_ESC_TEXT, b, sizeof b);
+        char sv[64];
+        report_endpoint(&s->intermittent_server, sv);
         fprintf(f,
-                "\n%sIntermittent:%s %s both succeeded and failed in this capture: look for "
-                "differences between origin servers behind one name (load balancer "
+                "\n%sIntermittent:%s %s at %s both succeeded and failed in this capture: look "
+                "for differences between origin servers behind that address (load balancer "
                 "members, rolling deploys).\n",
-                col(r, C_YELLOW), col(r, C_OFF), b);
+                col(r, C_YELLOW), col(r, C_OFF), b, sv);
     }
     if (info->profile_name != NULL || info->trust_store != NULL) {
         fprintf(f, "\nProfile %s %s, prefixes %s; trust store %s\n",

@@ -186,8 +186,10 @@ static void test_ranges_json(void **state) {
     assert_string_equal(net, "13.32.0.0/15");
     an_prefixes_free(&p);
     assert_false(an_prefixes_load_json(RANGES "ip-ranges-broken.json", &p, err, sizeof err));
-    assert_non_null(strstr(err, "ip-ranges-broken.json:2:"));
+    assert_non_null(strstr(err, "--ranges " RANGES "ip-ranges-broken.json:2: not JSON"));
     assert_false(an_prefixes_load_json(RANGES "missing.json", &p, err, sizeof err));
+    assert_non_null(strstr(err, "--ranges " RANGES "missing.json: does not exist; give AWS's "
+                                "ip-ranges.json"));
 }
 
 static void test_analyzer_config(void **state) {
@@ -202,11 +204,18 @@ static void test_analyzer_config(void **state) {
     assert_non_null(a);
     assert_string_equal(analyzer_profile_version(a), "2026-08-22");
     assert_non_null(strstr(analyzer_prefix_source(a), "ip-ranges-small.json"));
-    assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificates, sha256 "));
+    assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificate, sha256 "));
     analyzer_free(a);
     c.ca_file = CERT_DIR "make.sh";  // not PEM
     assert_null(analyzer_new(&c, err, sizeof err));
-    assert_non_null(strstr(err, "cannot load CA file"));
+    assert_non_null(strstr(err, "--ca-file " CERT_DIR "make.sh: is not a PEM file of CA"));
+    c.ca_file = CERT_DIR "no-such.pem";  // missing: said so, not "not PEM"
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_non_null(strstr(err, "no-such.pem: does not exist; give a PEM file"));
+    c.ca_file = CERT_DIR;  // a directory: that is --ca-path
+    assert_null(analyzer_new(&c, err, sizeof err));
+    assert_non_null(strstr(err, ": is a directory; give a PEM file"));
+    assert_non_null(strstr(err, "(a directory is --ca-path)"));
     c.ca_file = CERT_DIR "root.pem";
     c.profile = "akamai";
     assert_null(analyzer_new(&c, err, sizeof err));
@@ -229,7 +238,8 @@ static void test_networks_and_texts(void **state) {
     e = ep("2001:db8:1:2:3::9");
     an_endpoint_network(&e, net, sizeof net);
     assert_string_equal(net, "2001:db8:1::/48");
-    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL,
+                      false,           NULL};
     char out[128];
     an_text_expand("connect {server}:{port} -servername {sni} {nope} {issuer}", &v, out,
                    sizeof out);
@@ -240,14 +250,24 @@ static void test_networks_and_texts(void **state) {
     an_text_expand("x {sni}{sni}", &v, out, 16);
     assert_string_equal(out, "x a.example.com");
     // {sni} {server} {port} are quoted where they are substituted; prose placeholders are not.
-    an_text_vars q = {"o$(touch X).example", "[2001:db8::1]", "443", "CN=it's", NULL, NULL, NULL};
+    an_text_vars q = {"o$(touch X).example",
+                      "[2001:db8::1]",
+                      "443",
+                      "CN=it's",
+                      NULL,
+                      NULL,
+                      NULL,
+                      NULL,
+                      NULL,
+                      false,
+                      NULL};
     an_text_expand("s_client -connect {server}:{port} -servername {sni} ({issuer})", &q, out,
                    sizeof out);
     assert_string_equal(out,
                         "s_client -connect '[2001:db8::1]':443 -servername "
                         "'o$(touch X).example' (CN=it's)");
     // A value no shell word can carry prints as "?".
-    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL};
+    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL, false, NULL};
     an_text_expand("-servername {sni}", &nl, out, sizeof out);
     assert_string_equal(out, "-servername ?");
 }

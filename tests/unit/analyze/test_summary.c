@@ -109,6 +109,59 @@ static void test_no_sni_bucket(void **state) {
     analyzer_free(a);
 }
 
+// A name is intermittent only when one server address and port both succeeded and failed:
+// successes at :443 and failures at :8443 are two servers. Ties name no single cause.
+static void test_intermittent_needs_one_server_and_ties(void **state) {
+    (void)state;
+    an_summary *s = an_summary_new();
+    assert_non_null(s);
+    verdict *v = calloc(1, sizeof *v);
+    assert_non_null(v);
+    v->has_sni = true;
+    snprintf(v->sni, sizeof v->sni, "a.example.com");
+    v->sni_len = (uint16_t)strlen(v->sni);
+    v->server.family = 4;
+    v->server.addr[0] = 192;
+    v->server.port = 443;
+    v->outcome = OUTCOME_SUCCEEDED;
+    v->cause = CAUSE_OK;
+    an_summary_add(s, v);
+    v->server.port = 8443;
+    v->outcome = OUTCOME_FAILED;
+    v->cause = CAUSE_CERT_EXPIRED;
+    an_summary_add(s, v);
+    v->cause = CAUSE_SERVER_RESET;
+    an_summary_add(s, v);
+    const summary *p = an_summary_get(s);
+    assert_false(p->intermittent);
+    assert_int_equal(p->dominant_ties, 2);  // cert_expired and server_reset: 1 each
+    assert_int_equal(p->by_cause_failed[CAUSE_CERT_EXPIRED], 1);
+    assert_int_equal(p->by_cause_predicted[CAUSE_CERT_EXPIRED], 0);
+    assert_non_null(p->example[CAUSE_SERVER_RESET]);
+
+    v->server.port = 443;  // now the :443 server failed too
+    an_summary_add(s, v);
+    v->outcome = OUTCOME_SUCCEEDED;  // and a success CloudFront would refuse
+    v->predicted = true;
+    v->cause = CAUSE_CERT_EXPIRED;
+    an_summary_add(s, v);
+    p = an_summary_get(s);
+    assert_true(p->intermittent);
+    assert_string_equal(p->intermittent_sni, "a.example.com");
+    assert_int_equal(p->intermittent_server.port, 443);
+    assert_int_equal(p->intermittent_server.addr[0], 192);
+    assert_int_equal(p->dominant, CAUSE_CERT_EXPIRED);  // the first of the tied, in table order
+    assert_int_equal(p->dominant_ties, 2);              // 2 each
+    assert_int_equal(p->by_cause_predicted[CAUSE_CERT_EXPIRED], 1);
+    assert_int_equal(p->by_sni[0].predicted, 1);
+    assert_int_equal(p->by_sni[0].failed, 4);
+    cause_id order[CAUSE__COUNT];
+    assert_int_equal(summary_causes_by_count(p, order), 2);
+    assert_int_equal(order[0], CAUSE_CERT_EXPIRED);  // tie: cause-table order
+    free(v);
+    an_summary_free(s);
+}
+
 static void test_non_cloudfront_network_is_slash24(void **state) {
     (void)state;
     analyzer *a = fx_analyzer("cloudfront");
@@ -157,6 +210,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_intermittent),
         cmocka_unit_test(test_no_sni_bucket),
+        cmocka_unit_test(test_intermittent_needs_one_server_and_ties),
         cmocka_unit_test(test_non_cloudfront_network_is_slash24),
         cmocka_unit_test(test_key_cap_other_bucket),
     };

@@ -154,7 +154,7 @@ static void run_case(uint8_t family, bool anonymize) {
     bbuf out = {0};
     uint32_t packets = 0;
     char err[256] = "";
-    assert_true(bundle_evidence(&r, an, &out, &packets, err, sizeof err));
+    assert_true(bundle_evidence(&r, an, &out, &packets, NULL, err, sizeof err));
     assert_int_equal(packets, 6);
     pkt k[8];
     assert_int_equal(parse_all(&out, k, 8), 6);
@@ -298,7 +298,7 @@ static void test_redact_certificates(void **state) {
     bbuf out = {0};
     uint32_t packets = 0;
     char err[256] = "";
-    assert_true(bundle_evidence(&r, an, &out, &packets, err, sizeof err));
+    assert_true(bundle_evidence(&r, an, &out, &packets, NULL, err, sizeof err));
     pkt k[4];
     assert_int_equal(parse_all(&out, k, 4), 2);
     uint8_t got[256];

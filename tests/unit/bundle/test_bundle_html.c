@@ -18,7 +18,10 @@ static void test_escape_html(void **state) {
     assert_string_equal(b.p, "&lt;b&gt;&amp;&quot;&#39;\\x01\\xff");
     bbuf_free(&b);
     bbuf_md(&b, "a_b*c<d>`e`|");
-    assert_string_equal(b.p, "a\\_b\\*c\\<d\\>\\`e\\`\\|");
+    assert_string_equal(b.p, "a_b\\*c\\<d\\>\\`e\\`\\|");  // a_b: intraword, stays bare
+    bbuf_free(&b);
+    bbuf_md(&b, "_x_ s_client y_ _z");  // emphasis-capable underscores are still escaped
+    assert_string_equal(b.p, "\\_x\\_ s_client y\\_ \\_z");
     bbuf_free(&b);
 }
 
@@ -61,7 +64,7 @@ static void test_hostile_strings(void **state) {
     r.num_conns = 1;
     summary s;
     memset(&s, 0, sizeof s);
-    bundle_doc d = {&r, &s, "cloudfront test", "store <x>", false, false, 0};
+    bundle_doc d = {&r, &s, "cloudfront test", "store <x>", false, false, 0, NULL};
     bbuf b = {0};
     bundle_html(&d, &b);
     assert_false(b.oom);

@@ -238,7 +238,10 @@ static void test_not_a_capture(void **state) {
     assert_null(open1(p, NULL, err));
     assert_non_null(strstr(err, "empty file"));
     assert_null(open1("/nonexistent/x.pcap", NULL, err));
-    assert_non_null(strstr(err, "/nonexistent/x.pcap: cannot open"));
+    assert_non_null(strstr(err, "/nonexistent/x.pcap: does not exist (check the name"));
+    // a directory is called a directory, not an empty file
+    assert_null(open1("/tmp", NULL, err));
+    assert_non_null(strstr(err, "/tmp: is a directory, not a pcap or pcapng file"));
     // one bad file among good ones: the open fails and names the bad one
     wbuf g = {.n = 0};
     pcap_hdr(&g, 0xa1b2c3d4, 1);

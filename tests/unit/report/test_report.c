@@ -22,15 +22,20 @@ typedef struct capture {
     size_t len;
 } capture;
 
-static report *open_report(capture *c, report_format fmt, int verbosity) {
+static report *open_report_cols(capture *c, report_format fmt, int verbosity, unsigned columns) {
     c->buf = NULL;
     c->len = 0;
     c->f = open_memstream(&c->buf, &c->len);
     assert_non_null(c->f);
-    report_options o = {.format = fmt, .color = false, .verbosity = verbosity, .out = c->f};
+    report_options o = {
+        .format = fmt, .color = false, .verbosity = verbosity, .out = c->f, .columns = columns};
     report *r = report_new(&o);
     assert_non_null(r);
     return r;
+}
+
+static report *open_report(capture *c, report_format fmt, int verbosity) {
+    return open_report_cols(c, fmt, verbosity, 0);
 }
 
 static void close_capture(capture *c, report *r) {
@@ -347,23 +352,33 @@ static verdict *sample_verdict(void) {
     return v;
 }
 
-static void test_verdict_text_fits_80_columns(void **state) {
+// On a terminal (columns set) the line is cut to its width; in a pipe or file (0) never.
+static void test_verdict_text_fits_the_terminal(void **state) {
     (void)state;
     verdict *v = sample_verdict();
     capture c;
-    report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    static const unsigned widths[] = {80, 60, 132};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        report *r = open_report_cols(&c, REPORT_TEXT, REPORT_NORMAL, widths[w]);
+        assert_true(report_verdict(r, v));
+        close_capture(&c, r);
+        assert_true(strncmp(c.buf, "FAIL #12 15.158.1.2 \xe2\x86\x92 aaaa", 26) == 0);
+        char *nl = strchr(c.buf, '\n');
+        assert_non_null(nl);
+        assert_null(strchr(nl + 1, '\n'));  // one line
+        size_t cols = 0;
+        for (const char *p = c.buf; p < nl; p++) {
+            cols += ((unsigned char)*p & 0xc0) != 0x80;
+        }
+        assert_int_equal(cols, widths[w]);  // cut exactly at the width, ending with "…"
+        assert_memory_equal(nl - 3, "\xe2\x80\xa6", 3);
+        free(c.buf);
+    }
+    report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);  // not a terminal: whole
     assert_true(report_verdict(r, v));
     close_capture(&c, r);
-    assert_true(strncmp(c.buf, "FAIL #12 15.158.1.2 \xe2\x86\x92 aaaa", 26) == 0);
-    char *nl = strchr(c.buf, '\n');
-    assert_non_null(nl);
-    assert_null(strchr(nl + 1, '\n'));  // one line
-    size_t cols = 0;
-    for (const char *p = c.buf; p < nl; p++) {
-        cols += ((unsigned char)*p & 0xc0) != 0x80;
-    }
-    assert_int_equal(cols, 80);  // cut exactly at 80 columns, ending with "…"
-    assert_memory_equal(nl - 3, "\xe2\x80\xa6", 3);
+    assert_null(strstr(c.buf, "\xe2\x80\xa6"));
+    assert_non_null(strstr(c.buf, v->summary));
     free(c.buf);
 
     // A shorter line keeps its cause id.
@@ -608,23 +623,52 @@ static void test_summary_text(void **state) {
     s.connections = 4;
     s.succeeded = 1;
     s.failed = 3;
-    s.by_cause[CAUSE_CERT_EXPIRED] = 2;
+    s.predicted = 1;
+    s.by_cause[CAUSE_CERT_EXPIRED] = 3;
     s.by_cause[CAUSE_SERVER_RESET] = 1;
+    s.by_cause_failed[CAUSE_CERT_EXPIRED] = 2;
+    s.by_cause_predicted[CAUSE_CERT_EXPIRED] = 1;
+    s.by_cause_failed[CAUSE_SERVER_RESET] = 1;
     s.dominant = CAUSE_CERT_EXPIRED;
+    s.dominant_ties = 1;
     s.dominant_example = ex;
+    s.example[CAUSE_CERT_EXPIRED] = ex;  // server_reset has no example: its meaning is shown
     capture c;
     report *r = open_report(&c, REPORT_TEXT, REPORT_QUIET);
     assert_true(report_summary(r, &s, NULL));
     close_capture(&c, r);
-    assert_non_null(strstr(c.buf, "Summary: 4 connections: 1 succeeded, 3 failed"));
+    assert_non_null(strstr(c.buf, "Summary: 4 connections: 1 succeeded, 3 failed on the wire"));
+    assert_non_null(strstr(c.buf, "\n1 of the 1 succeeded handshake would fail for CloudFront\n"));
     char *dom = strstr(c.buf, "cert_expired \xe2\x80\x94");
     char *other = strstr(c.buf, "server_reset \xe2\x80\x94");
     assert_non_null(dom);
     assert_non_null(other);
     assert_true(dom < other);  // dominant cause first
-    assert_non_null(strstr(c.buf, "Dominant cause: cert_expired (2 of 3 failures)"));
+    assert_non_null(strstr(c.buf, "         2           1  cert_expired \xe2\x80\x94"));
+    assert_non_null(strstr(c.buf,
+                           "Dominant cause: cert_expired (3 of the 4 handshakes that failed "
+                           "or would fail: 2 failed on the wire, 1 would fail for "
+                           "CloudFront)"));
     assert_non_null(strstr(c.buf, "    1. Renew the certificate\n"));
     assert_non_null(strstr(c.buf, "openssl s_client -connect 203.0.113.9:443"));
+    // every cause gets its block, most frequent first
+    char *b1 =
+        strstr(c.buf, "\n1. cert_expired (2 failed on the wire, 1 would fail for CloudFront)\n");
+    char *b2 = strstr(c.buf, "\n2. server_reset (1 failed on the wire)\n");
+    assert_non_null(b1);
+    assert_non_null(b2);
+    assert_true(b1 < b2);
+    free(c.buf);
+
+    // a tie names no dominant cause
+    s.by_cause_failed[CAUSE_SERVER_RESET] = 3;
+    s.by_cause[CAUSE_SERVER_RESET] = 3;
+    s.dominant_ties = 2;
+    r = open_report(&c, REPORT_TEXT, REPORT_QUIET);
+    assert_true(report_summary(r, &s, NULL));
+    close_capture(&c, r);
+    assert_non_null(strstr(c.buf, "No single dominant cause: 2 causes tie at 3 each\n"));
+    assert_null(strstr(c.buf, "Dominant cause"));
     free(c.buf);
     free(ex);
 }
@@ -656,7 +700,7 @@ int main(void) {
         cmocka_unit_test(test_transcript_json_fields),
         cmocka_unit_test(test_transcript_json_true_counts),
         cmocka_unit_test(test_transcript_text_ladder),
-        cmocka_unit_test(test_verdict_text_fits_80_columns),
+        cmocka_unit_test(test_verdict_text_fits_the_terminal),
         cmocka_unit_test(test_verdict_quiet_and_succeeded),
         cmocka_unit_test(test_verdict_json),
         cmocka_unit_test(test_verdict_json_sans_count),
