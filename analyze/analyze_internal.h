@@ -177,6 +177,9 @@ typedef struct rule {
 extern const rule an_rules[];
 extern const size_t an_num_rules;
 
+// an_closest_rules writes, for an `unknown` verdict, the rules it came closest to and the fact
+// each one missed ("client_closed (it needs a close without an alert); ...").
+void an_closest_rules(const tls_transcript *t, const an_facts *f, char *out, size_t outlen);
 // rule_evidence appends key/value/frame to m (ignored when full); formats like printf.
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

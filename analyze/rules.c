@@ -16,12 +16,17 @@ enum {
     TLS13 = 0x0304,
     TLS12 = 0x0303,
     BIG_FLIGHT = 1200,  // a flight that needs more than one ~1500-byte packet
+    MSS_1500 = 1460,    // TCP payload of one full segment on a 1500-byte MTU path (no options)
+    ALERT_BAD_RECORD_MAC = 20,
     ALERT_HANDSHAKE_FAILURE = 40,
     ALERT_BAD_CERTIFICATE = 42,
     ALERT_UNSUPPORTED_CERTIFICATE = 43,
     ALERT_CERTIFICATE_EXPIRED = 45,
     ALERT_CERTIFICATE_UNKNOWN = 46,
+    ALERT_ILLEGAL_PARAMETER = 47,
     ALERT_UNKNOWN_CA = 48,
+    ALERT_DECODE_ERROR = 50,
+    ALERT_DECRYPT_ERROR = 51,
     ALERT_PROTOCOL_VERSION = 70,
     ALERT_INSUFFICIENT_SECURITY = 71,
     ALERT_NO_RENEGOTIATION = 100,
@@ -31,7 +36,8 @@ enum {
 
 static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave up after ≥ 1 s
 static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
-static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;  // first SYN retransmission: after 1-3 s
+static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retransmission: after 1-3 s
+static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
 
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
@@ -182,7 +188,8 @@ static void add_client_offers(const tls_transcript *t, rule_match *m) {
 static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, rule_match *m) {
     const tls_quality *q = &t->quality;
     m->confidence = CONF_HIGH;
-    if (q->midstream && !t->ch.present && !(f->has_alert && f->alert_level == 2)) {
+    if (q->midstream && !t->ch.present &&
+        !(f->has_alert && f->alert_level == 2 && !f->alert_encrypted)) {
         snprintf(m->summary, sizeof m->summary,
                  "the capture started mid-connection: no ClientHello, so the handshake cannot be "
                  "judged");
@@ -222,6 +229,15 @@ static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, 
                                       "before the handshake ended"
                                     : "the kernel dropped packets while this connection was open");
         m->confidence = CONF_MEDIUM;
+        return true;
+    }
+    if (q->message_cap_hit && !(f->has_alert && !f->alert_encrypted)) {
+        // The direction that declared the oversized message was no longer parsed: its later
+        // records (ChangeCipherSpec, Finished, application data) were never read.
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "a handshake message declared a length over the message-length cap, so the rest "
+                 "of that direction was not parsed; the records that would decide were not read");
         return true;
     }
     return false;
@@ -337,12 +353,71 @@ static bool alert_after_close(const an_facts *f, uint32_t close_frame) {
     return f->has_alert && f->alert_sender == PARTY_CLIENT && f->alert_frame > close_frame;
 }
 
+// server_dropped_hello: the server closed (FIN) or reset the connection first, after the
+// ClientHello and before any TLS byte of its own; *frame is that FIN/RST, *rst whether it reset.
+static bool server_dropped_hello(const tls_transcript *t, const an_facts *f, uint32_t *frame,
+                                 bool *rst) {
+    if (!t->ch.present || server_sent_tls(f) || first_close(t, frame) != PARTY_SERVER ||
+        (f->has_alert && !alert_after_close(f, *frame))) {
+        return false;
+    }
+    *rst = t->tcp.rst[TLS_DIR_S2C] && *frame == t->tcp.rst_frame[TLS_DIR_S2C];
+    return *rst || t->tcp.fin[TLS_DIR_S2C];
+}
+
+// client_hello_bytes: the ClientHello's size on the wire (record header included), 0 if unseen.
+static uint32_t client_hello_bytes(const tls_transcript *t) {
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_HANDSHAKE && e->dir == TLS_DIR_C2S && e->hs_type == 1) {
+            return e->length + 4 + 5;
+        }
+    }
+    return 0;
+}
+
+// rule_client_hello_rejected: the server refused the ClientHello as such — a decode_error or
+// illegal_parameter alert before any ServerHello (RFC 8446 §6.2: the message could not be
+// parsed, or a field is out of range), or a reset/close right after a ClientHello too large
+// for one TCP segment (the post-quantum key shares of 2024-2025 made ClientHellos of 1.2-1.8 KB
+// that some servers, load balancers and firewalls cannot reassemble).
+static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (failed(f) && !t->sh.present &&
+        (alert_from(f, PARTY_SERVER, ALERT_DECODE_ERROR) ||
+         alert_from(f, PARTY_SERVER, ALERT_ILLEGAL_PARAMETER))) {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server answered the ClientHello with %s: it could not parse the hello or "
+                 "refused one of its fields (an intolerant TLS stack or a middlebox)",
+                 an_alert_name(f->alert_desc));
+        add_alert_evidence(f, m);
+        rule_evidence(m, "client_hello_size", t->ch.frame, "%u bytes, %u extensions",
+                      client_hello_bytes(t), t->ch.num_extensions_sent);
+        return true;
+    }
+    uint32_t frame = 0, size = client_hello_bytes(t);
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || size <= MSS_1500) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "the server %s the connection right after a %u-byte ClientHello, more than one TCP "
+             "segment carries on a 1500-byte MTU path: servers and middleboxes that read the "
+             "hello from the first segment only fail on large (post-quantum) ClientHellos",
+             rst ? "reset" : "closed", size);
+    rule_evidence(m, "client_hello_size", t->ch.frame,
+                  "%u bytes (> %u, one full segment), %u extensions, %u key share(s)", size,
+                  (unsigned)MSS_1500, t->ch.num_extensions_sent, t->ch.num_key_shares);
+    rule_evidence(m, rst ? "rst" : "fin", frame, "%s from the server, no TLS bytes from it",
+                  rst ? "RST" : "FIN");
+    return true;
+}
+
 static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
-    (void)first_close(t, &frame);
-    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
-        first_close(t, &frame) != PARTY_SERVER || !t->tcp.rst[TLS_DIR_S2C] ||
-        frame != t->tcp.rst_frame[TLS_DIR_S2C]) {
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || !rst) {
         return false;
     }
     m->confidence = CONF_HIGH;
@@ -354,9 +429,8 @@ static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_m
 
 static bool rule_server_closed(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
-    (void)first_close(t, &frame);
-    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
-        first_close(t, &frame) != PARTY_SERVER || !t->tcp.fin[TLS_DIR_S2C]) {
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || rst) {
         return false;
     }
     m->confidence = CONF_HIGH;
@@ -739,6 +813,48 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
     return false;
 }
 
+// client_finished_frame: the frame of the client's first protected handshake record (its
+// Finished) or ChangeCipherSpec, 0 when the client never got that far.
+static uint32_t client_finished_frame(const tls_transcript *t) {
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S &&
+            (e->kind == TLS_EV_CHANGE_CIPHER_SPEC || e->kind == TLS_EV_ENCRYPTED_HANDSHAKE)) {
+            return e->frame;
+        }
+    }
+    return 0;
+}
+
+// rule_handshake_integrity: bad_record_mac or decrypt_error in clear once the client has sent
+// its ChangeCipherSpec/Finished: the peer could not decrypt or verify the Finished, so the two
+// sides derived different keys (RFC 5246 §7.4.9; RFC 8446 §4.4.4). With RSA key exchange a
+// server whose private key does not match its certificate ends exactly so: it decrypts the
+// premaster secret to garbage and, by design (RFC 5246 §7.4.7.1), says so only at Finished.
+static bool rule_handshake_integrity(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t fin = client_finished_frame(t);
+    if (!failed(f) || !t->sh.present || fin == 0 || f->alert_frame < fin ||
+        !(alert_from(f, f->alert_sender, ALERT_BAD_RECORD_MAC) ||
+          alert_from(f, f->alert_sender, ALERT_DECRYPT_ERROR))) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    bool rsa_kx = !t->ske.present && tls_negotiated_version(&t->sh) < TLS13;
+    snprintf(m->summary, sizeof m->summary,
+             "the %s could not verify the handshake after the client's Finished (%s): the two "
+             "sides derived different keys%s",
+             verdict_party_name(f->alert_sender), an_alert_name(f->alert_desc),
+             rsa_kx ? " (RSA key exchange: a private key that does not match the certificate, "
+                      "or a client that sent a bad premaster secret)"
+                    : " (a middlebox that alters bytes, a broken TLS offload, or a session "
+                      "resumed from a mismatched cache)");
+    add_alert_evidence(f, m);
+    rule_evidence(m, "client_finished", fin, "the client's ChangeCipherSpec/Finished");
+    rule_evidence(m, "key_exchange", t->sh.frame, "%s",
+                  rsa_kx ? "RSA (no ServerKeyExchange)" : "(EC)DHE");
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Certificates.
 // ---------------------------------------------------------------------------------------------
@@ -746,8 +862,10 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
 // tls13_implied: TLS 1.3 hides the Certificate; a client alert sent in clear still tells what
 // the client disliked (RFC 8446 §6.2). Medium confidence at best.
 static cause_id tls13_implied(const tls_transcript *t, const an_facts *f) {
-    if (f->has_chain || tls_negotiated_version(&t->sh) != TLS13 || !f->has_alert ||
-        f->alert_encrypted || f->alert_sender != PARTY_CLIENT) {
+    uint16_t nv = tls_negotiated_version(&t->sh);
+    bool tls13 = nv == TLS13 || (nv & 0xFF00) == 0x7F00;  // 0x7Fxx: TLS 1.3 drafts
+    if (f->has_chain || !tls13 || !f->has_alert || f->alert_encrypted ||
+        f->alert_sender != PARTY_CLIENT) {
         return CAUSE__COUNT;
     }
     switch (f->alert_desc) {
@@ -1063,6 +1181,103 @@ static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f,
     snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_sig_text);
     rule_evidence(m, "signature", t->cert.frame, "%s", f->chain->weak_sig_text);
     return true;
+}
+
+// rule_client_closed: the client ended the connection with a FIN or RST and no alert, and
+// nothing on the wire blames the server (every earlier rule, the certificate ones included, had
+// its chance first): the client's own policy, another trust store, pinning, or a scanner that
+// wanted only the ServerHello. TLS 1.3 hides the certificate, and clients that refuse one
+// without an alert (s2n-tls, CloudFront's) look the same: low confidence there.
+static bool rule_client_closed(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t frame = 0;
+    if (f->outcome != OUTCOME_FAILED || !t->ch.present || f->has_alert ||
+        first_close(t, &frame) != PARTY_CLIENT) {
+        return false;
+    }
+    double after_ms = (double)(t->last_ts_ns - f->ch_ts_ns) / 1e6;
+    bool rst = t->tcp.rst[TLS_DIR_C2S] && frame == t->tcp.rst_frame[TLS_DIR_C2S];
+    if (!server_sent_tls(f)) {
+        if (t->tcp.bytes[TLS_DIR_S2C] || t->last_ts_ns - f->ch_ts_ns >= CLIENT_QUICK_CLOSE_NS) {
+            return false;  // server bytes that are not TLS, or a wait: other rules' cases
+        }
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection %.0f ms after its ClientHello, before the server "
+                 "answered: it gave up on its own",
+                 rst ? "reset" : "closed", after_ms);
+    } else if (f->has_chain && f->chain->verified &&
+               (!f->chain->name_checked || f->chain->name_ok)) {
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection without an alert after the server's flight, whose "
+                 "chain verifies and matches the name: the client's own policy ended it (another "
+                 "trust store, pinning, or a scanner that wanted only the ServerHello)",
+                 rst ? "reset" : "closed");
+    } else {
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection without an alert after the server's %sflight; "
+                 "no server fault is visible%s",
+                 rst ? "reset" : "closed",
+                 tls_negotiated_version(&t->sh) >= TLS13 ? "encrypted " : "",
+                 f->has_chain ? ""
+                              : ", but the certificate was not seen: a client that refuses a "
+                                "certificate silently (s2n-tls, CloudFront) looks the same");
+    }
+    rule_evidence(m, rst ? "tcp_rst" : "tcp_fin", frame, "%s from the client, no alert",
+                  rst ? "RST" : "FIN");
+    return true;
+}
+
+// an_closest_rules: for a verdict no rule explained, the rules whose situation it resembles
+// and the fact each one missed, so that `unknown` says where it fell between the rules.
+void an_closest_rules(const tls_transcript *t, const an_facts *f, char *out, size_t outlen) {
+    size_t w = 0;
+    out[0] = '\0';
+#define NEAR(id, why)                                                               \
+    do {                                                                            \
+        int k = snprintf(out + w, outlen - w, "%s%s (%s)", w ? "; " : "", id, why); \
+        w = k > 0 && (size_t)k < outlen - w ? w + (size_t)k : w;                    \
+    } while (0)
+    uint32_t frame = 0;
+    verdict_party closer = first_close(t, &frame);
+    bool plain = f->has_alert && !f->alert_encrypted;
+    if (!t->ch.present) {
+        NEAR("capture_incomplete",
+             "the capture has no ClientHello, but it did not start "
+             "mid-connection and lost no bytes");
+    }
+    if (t->ch.present && !t->sh.present && plain && f->alert_sender == PARTY_SERVER) {
+        NEAR("client_hello_rejected / no_shared_cipher",
+             "they read decode_error, illegal_parameter, handshake_failure or "
+             "insufficient_security after the ClientHello");
+    }
+    if (closer == PARTY_SERVER && server_sent_tls(f)) {
+        NEAR("server_closed / server_reset",
+             "they need the close before any TLS byte from "
+             "the server");
+    }
+    if (closer == PARTY_CLIENT || f->aborted_by == PARTY_CLIENT) {
+        NEAR("client_closed", f->has_alert ? "it needs a close without an alert"
+                                           : "it needs the server's answer, or a close within "
+                                             "1 s of the ClientHello");
+    }
+    if (client_finished_frame(t) && f->has_alert) {
+        NEAR("handshake_integrity_failure",
+             "it needs bad_record_mac or decrypt_error in clear "
+             "after the client's Finished");
+    }
+    if (f->has_chain) {
+        NEAR("certificate rules", "the chain verified, with the name, dates and keys in order");
+    } else if (t->sh.present && tls_negotiated_version(&t->sh) >= TLS13) {
+        NEAR("certificate rules",
+             "TLS 1.3 encrypted the certificate and no plaintext alert "
+             "from the client names a certificate fault");
+    }
+    if (!w) {
+        NEAR("none", "no rule reads any of the facts above");
+    }
+#undef NEAR
 }
 
 // The rule array, generated from the cause table in causes.h: its rows are in priority order.

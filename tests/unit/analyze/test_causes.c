@@ -67,7 +67,10 @@ static void test_numbers_are_stable(void **state) {
     assert_int_equal(CAUSE_NOT_TLS, 21);
     assert_int_equal(CAUSE_CAPTURE_INCOMPLETE, 28);
     assert_int_equal(CAUSE_UNKNOWN, 29);
-    assert_int_equal(CAUSE__COUNT, 30);
+    assert_int_equal(CAUSE_CLIENT_HELLO_REJECTED, 30);
+    assert_int_equal(CAUSE_HANDSHAKE_INTEGRITY_FAILURE, 31);
+    assert_int_equal(CAUSE_CLIENT_CLOSED, 32);
+    assert_int_equal(CAUSE__COUNT, 33);
 }
 
 // One rule per row, in the row order; only ok and unknown are named without a rule.
