@@ -15,9 +15,9 @@
 // - rule function: rules.c, NULL for the causes the analyzer names without a rule.
 // - flags: CAUSE_F_PREDICTS (the rule also runs on handshakes that succeeded: a refusal the
 //   profile's client would make), CAUSE_F_FALLBACK (a last resort: the rule runs only when no
-//   earlier rule matched, so it is never a secondary finding), CAUSE_F_CERT (the cause depends only on the certificate the
-//   server sent, so it is certain for any client of the profile and a prediction may be the
-//   primary cause).
+//   earlier rule matched, so it is never a secondary finding), CAUSE_F_CERT (the cause depends only
+//   on the certificate the server sent, so it is certain for any client of the profile and a
+//   prediction may be the primary cause).
 // - references: the RFC sections and documents the rule rests on (listed in doc/causes.md).
 // - texts: the fix steps and dead ends in texts.c.
 //

@@ -402,8 +402,8 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
     }
     m->confidence = CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary,
-             "the server %s the connection right after a %u-byte ClientHello, more than one TCP "
-             "segment carries on a 1500-byte MTU path: servers and middleboxes that read the "
+             "the server %s the connection right after a %u-byte ClientHello, too large for "
+             "one TCP segment on a 1500-byte MTU path: servers and middleboxes that read the "
              "hello from the first segment only fail on large (post-quantum) ClientHellos",
              rst ? "reset" : "closed", size);
     rule_evidence(m, "client_hello_size", t->ch.frame,
