@@ -160,6 +160,11 @@ typedef struct an_facts {
 typedef struct rule_match {
     verdict_confidence confidence;
     bool finding_only;  // a prediction for the profile's client, never the primary cause
+    // A prediction the wire proves: no choice the profile's client offers could succeed with the
+    // server as seen (issue 16 item 5). Otherwise a prediction is hedged, never "would refuse":
+    // one handshake shows the server's preference, not everything it accepts. Certificate
+    // causes (CAUSE_F_CERT) are proven by nature.
+    bool proven;
     char summary[VERDICT_TEXT];
     uint32_t num_evidence;
     verdict_evidence evidence[8];

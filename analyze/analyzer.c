@@ -708,6 +708,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         rule_match m;
         m.confidence = CONF_LOW;
         m.finding_only = false;
+        m.proven = false;
         m.summary[0] = '\0';
         m.num_evidence = 0;
         if (!r->fn(t, f, &m)) {
@@ -726,9 +727,11 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         } else {
             char text[VERDICT_TEXT];
             bool predicted = ok || m.finding_only;
-            snprintf(text, sizeof text, "%s%.460s",
-                     predicted && f->profile->cloudfront ? "CloudFront would refuse: " : "",
-                     m.summary);
+            const char *lead = !predicted || !f->profile->cloudfront ? ""
+                               : cert_cause || m.proven
+                                   ? "CloudFront would refuse: "
+                                   : "CloudFront might refuse (this handshake does not show it): ";
+            snprintf(text, sizeof text, "%s%.440s", lead, m.summary);
             verdict_add_finding(v, r->cause, text);
         }
     }

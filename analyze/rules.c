@@ -665,6 +665,77 @@ static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f
     return true;
 }
 
+// What the server's certificate key allows, for predictions: a key type no scheme (or suite) of
+// the profile can use proves a refusal; a usable one proves nothing either way.
+typedef enum key_fit { KEY_FITS, KEY_DOES_NOT_FIT, KEY_UNKNOWN } key_fit;
+
+static const char *leaf_key_type(const an_facts *f) {
+    return f->has_chain && f->chain->num_info ? f->chain->certs[0].key_type : NULL;
+}
+
+// sigalg_signs: can a key of this type sign with scheme s (RFC 8446 §4.2.3; TLS 1.2 pairs in
+// RFC 5246 §7.4.1.4.1: the low byte is the signature algorithm)?
+static bool sigalg_signs(uint16_t s, const char *key) {
+    if (strcmp(key, "RSA") == 0) {
+        return (s & 0xFF) == 0x01 || (s >= 0x0804 && s <= 0x0806);
+    }
+    if (strcmp(key, "RSA-PSS") == 0) {
+        return s >= 0x0809 && s <= 0x080B;
+    }
+    if (strcmp(key, "EC") == 0) {
+        return (s & 0xFF) == 0x03 && s < 0x0800;
+    }
+    if (strcmp(key, "DSA") == 0) {
+        return (s & 0xFF) == 0x02 && s < 0x0800;
+    }
+    return (strcmp(key, "Ed25519") == 0 && s == 0x0807) ||
+           (strcmp(key, "Ed448") == 0 && s == 0x0808);
+}
+
+static bool key_type_known(const char *key) {
+    static const char *const known[] = {"RSA", "RSA-PSS", "EC", "DSA", "Ed25519", "Ed448"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(key, known[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// profile_signs_key: does the profile offer a signature scheme the server's key can sign with?
+static key_fit profile_signs_key(const an_profile *p, const char *key) {
+    if (!key || !key_type_known(key) || p->num_sigalgs == 0) {
+        return KEY_UNKNOWN;
+    }
+    for (uint32_t i = 0; i < p->num_sigalgs; i++) {
+        if (sigalg_signs(p->sigalgs[i], key)) {
+            return KEY_FITS;
+        }
+    }
+    return KEY_DOES_NOT_FIT;
+}
+
+// profile_suite_for_key: does the profile offer a TLS 1.2 suite this key can authenticate?
+// (ECDSA suites need an EC key, DSS suites a DSA key, RSA suites an RSA or RSA-PSS key.)
+static key_fit profile_suite_for_key(const an_profile *p, const char *key) {
+    if (!key || !key_type_known(key) || p->num_ciphers == 0) {
+        return KEY_UNKNOWN;
+    }
+    bool rsa = strncmp(key, "RSA", 3) == 0;
+    for (uint32_t i = 0; i < p->num_ciphers; i++) {
+        const char *n = tls_cipher_name(p->ciphers[i]);
+        if (!n) {
+            return KEY_UNKNOWN;
+        }
+        if ((strstr(n, "_ECDSA_") && strcmp(key, "EC") == 0) ||
+            (strstr(n, "_DSS_") && strcmp(key, "DSA") == 0) ||
+            (rsa && (strstr(n, "_RSA_WITH_") || strncmp(n, "TLS_RSA_", 8) == 0))) {
+            return KEY_FITS;
+        }
+    }
+    return KEY_DOES_NOT_FIT;
+}
+
 static bool server_refused_hello(const tls_transcript *t, const an_facts *f) {
     return failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER && !t->sh.present &&
            (f->alert_desc == ALERT_HANDSHAKE_FAILURE ||
@@ -698,13 +769,31 @@ static bool rule_no_shared_sigalg(const tls_transcript *t, const an_facts *f, ru
     if (t->ske.present && t->ske.sigalg && f->profile->num_sigalgs &&
         !an_list_has(f->profile->sigalgs, f->profile->num_sigalgs, t->ske.sigalg)) {
         const char *n = tls_sigalg_name(t->ske.sigalg);
-        m->confidence = CONF_LOW;
         // the client itself offered the scheme: a prediction for the profile's client only
         m->finding_only = an_list_has(t->ch.sigalgs, t->ch.num_sigalgs, t->ske.sigalg);
-        snprintf(m->summary, sizeof m->summary,
-                 "the server signed with %s, which %s does not accept", n ? n : "an unknown scheme",
-                 f->profile->name);
+        const char *key = leaf_key_type(f);
+        key_fit fit = profile_signs_key(f->profile, key);
+        if (m->finding_only && fit == KEY_FITS) {
+            // The server picks among the schemes offered: for the profile's client its key
+            // signs with one the profile offers (an RSA key signs PKCS#1 as well as PSS).
+            return false;
+        }
+        m->confidence = fit == KEY_DOES_NOT_FIT ? CONF_HIGH : CONF_LOW;
+        m->proven = fit == KEY_DOES_NOT_FIT;
+        if (m->proven) {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server's %s key signs only with schemes %s does not offer (it signed "
+                     "with %s)",
+                     key, f->profile->name, n ? n : "an unknown scheme");
+        } else {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server signed with %s, which %s does not accept",
+                     n ? n : "an unknown scheme", f->profile->name);
+        }
         rule_evidence(m, "server_sigalg", t->ske.frame, "0x%04X", t->ske.sigalg);
+        if (key) {
+            rule_evidence(m, "server_key", t->cert.frame, "%s", key);
+        }
         return true;
     }
     return false;
@@ -726,12 +815,17 @@ static bool rule_no_shared_cipher(const tls_transcript *t, const an_facts *f, ru
     if (t->sh.present && !t->sh.is_hrr && f->profile->num_ciphers &&
         tls_negotiated_version(&t->sh) < TLS13 &&
         !an_list_has(f->profile->ciphers, f->profile->num_ciphers, t->sh.cipher)) {
-        const char *n = tls_cipher_name(t->sh.cipher);
+        const char *n = tls_cipher_name(t->sh.cipher), *key = leaf_key_type(f);
         m->confidence = CONF_LOW;
         m->finding_only = true;
+        // The server chose among this client's suites; only a key that none of the profile's
+        // suites can use proves that it would find none for the profile's client.
+        m->proven = profile_suite_for_key(f->profile, key) == KEY_DOES_NOT_FIT;
         snprintf(m->summary, sizeof m->summary,
-                 "the server chose %s (0x%04X), which is not in %s's cipher list",
-                 n ? n : "a cipher", t->sh.cipher, f->profile->name);
+                 "the server chose %s (0x%04X), which is not in %s's cipher list%s%s%s",
+                 n ? n : "a cipher", t->sh.cipher, f->profile->name,
+                 m->proven ? ", and none of that list can use its " : "", m->proven ? key : "",
+                 m->proven ? " key" : "");
         rule_evidence(m, "server_cipher", t->sh.frame, "0x%04X %s", t->sh.cipher, n ? n : "");
         return true;
     }
@@ -775,16 +869,49 @@ static bool rule_no_shared_group(const tls_transcript *t, const an_facts *f, rul
     return false;
 }
 
+// profile_offers_dhe: does the profile offer a finite-field DHE suite at all?
+static bool profile_offers_dhe(const an_profile *p) {
+    for (uint32_t i = 0; i < p->num_ciphers; i++) {
+        const char *n = tls_cipher_name(p->ciphers[i]);
+        if (!n || strncmp(n, "TLS_DHE_", 8) == 0) {
+            return true;
+        }
+    }
+    return p->num_ciphers == 0;
+}
+
 static bool rule_dh_too_small(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    (void)f;
     if (!t->ske.present || t->ske.kind != 2 || t->ske.dh_p_bits >= 2048) {
         return false;
+    }
+    if (!failed(f) && !profile_offers_dhe(f->profile)) {
+        return false;  // the profile's client never negotiates DHE: the prime cannot refuse it
     }
     m->confidence = failed(f) ? CONF_HIGH : CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary, "the server's DHE prime has %u bits (< 2048)",
              t->ske.dh_p_bits);
     rule_evidence(m, "dh_p_bits", t->ske.frame, "%u", t->ske.dh_p_bits);
     return true;
+}
+
+// server_asked_renegotiation: the first protected handshake record after both Finished came
+// from the server (its HelloRequest, RFC 5246 §7.4.1.1), or a HelloRequest went in clear. The
+// server would ask the profile's client too; a client-initiated one proves nothing about it.
+static bool server_asked_renegotiation(const tls_transcript *t) {
+    bool fin[2] = {false, false};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_HANDSHAKE && e->hs_type == 0 && e->dir == TLS_DIR_S2C) {
+            return true;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_HANDSHAKE && e->dir < 2) {
+            if (fin[0] && fin[1]) {
+                return e->dir == TLS_DIR_S2C;
+            }
+            fin[e->dir] = true;
+        }
+    }
+    return false;
 }
 
 static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_match *m) {
@@ -805,9 +932,10 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
     if (!f->profile->renegotiation) {
         m->confidence = CONF_MEDIUM;
         m->finding_only = true;
+        m->proven = server_asked_renegotiation(t);
         snprintf(m->summary, sizeof m->summary,
-                 "the connection renegotiated; %s does not support renegotiation",
-                 f->profile->name);
+                 "the connection renegotiated%s; %s does not support renegotiation",
+                 m->proven ? " at the server's request" : "", f->profile->name);
         return true;
     }
     return false;
