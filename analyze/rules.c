@@ -1098,6 +1098,30 @@ static bool rule_cert_root_refused(const tls_transcript *t, const an_facts *f, r
     return true;
 }
 
+// How to tell a left-out intermediate from a private CA when the index does not know the
+// issuer (issue 16 item 4).
+#define HOW_TO_TELL                                                                          \
+    "to tell: openssl x509 -noout -issuer -ext authorityInfoAccess on the last certificate " \
+    "sent; a caIssuers URL on a public CA's site means an intermediate to add, none a private CA"
+
+// issuer_evidence: what the public-intermediate index said of the missing issuer.
+static void issuer_evidence(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    const an_chain *c = f->chain;
+    if (c->issuer_public || c->issuer_unknown) {
+        rule_evidence(m, "public_intermediate", t->cert.frame, "%s in %s",
+                      c->issuer_public ? "listed" : "not listed", AN_PUBLIC_CA_SOURCE);
+    } else if (c->issuer_listed) {
+        rule_evidence(m, "public_intermediate", t->cert.frame,
+                      "listed in %s, issued by '%.200s', but that leads to no root of the trust "
+                      "store",
+                      AN_PUBLIC_CA_SOURCE, c->issuer_parent);
+    }
+    if (c->issuer_url[0]) {
+        rule_evidence(m, "issuer_url", t->cert.frame, "%s (caIssuers of the last certificate sent)",
+                      c->issuer_url);
+    }
+}
+
 static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, rule_match *m) {
     if (rule_cert_root_refused(t, f, m)) {
         return true;
@@ -1106,11 +1130,20 @@ static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, r
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
-    snprintf(m->summary, sizeof m->summary,
-             "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, or a "
-             "root the store no longer carries)",
-             f->chain->untrusted_root);
+    if (f->chain->issuer_unknown) {
+        // A sent intermediate whose issuer neither the store nor the index knows.
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain ends at '%.100s', which neither the trust store nor %s knows: a "
+                 "private CA, or a second intermediate the server left out; %s",
+                 f->chain->untrusted_root, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+    } else {
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, "
+                 "or a root the store no longer carries)",
+                 f->chain->untrusted_root);
+    }
     rule_evidence(m, "untrusted_root", t->cert.frame, "%s", f->chain->untrusted_root);
+    issuer_evidence(t, f, m);
     return true;
 }
 
@@ -1126,14 +1159,28 @@ static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_fac
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
-    snprintf(m->summary, sizeof m->summary,
-             "the server sent %u certificate(s) but not the issuer '%.250s'%s%s",
-             f->chain->num_certs, f->chain->missing_issuer,
-             f->chain->missing_aki[0] ? " keyid " : "", f->chain->missing_aki);
-    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", f->chain->missing_issuer);
-    if (f->chain->missing_aki[0]) {
-        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", f->chain->missing_aki);
+    const an_chain *c = f->chain;
+    if (c->issuer_public) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the public intermediate '%.120s' "
+                 "(issued by '%.70s'): add it to the chain%s%.150s",
+                 c->num_certs, c->missing_issuer, c->issuer_parent,
+                 c->issuer_url[0] ? "; it is at " : "", c->issuer_url);
+    } else if (c->issuer_unknown) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the issuer '%.100s', which neither "
+                 "the trust store nor %s knows: an intermediate left out, or a private CA; %s",
+                 c->num_certs, c->missing_issuer, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+    } else {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the issuer '%.250s'%s%s", c->num_certs,
+                 c->missing_issuer, c->missing_aki[0] ? " keyid " : "", c->missing_aki);
     }
+    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", c->missing_issuer);
+    if (c->missing_aki[0]) {
+        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", c->missing_aki);
+    }
+    issuer_evidence(t, f, m);
     return true;
 }
 

@@ -14,6 +14,12 @@
 #   selfsigned    origin.example.com signed by its own key
 #   privroot / privleaf  a private CA not in the store, and a leaf it signed
 #   leaf-ed25519  origin.example.com, an Ed25519 key, self-signed
+# Not made here (real public certificates, for the public-intermediate index, test_intermediates):
+#   public-starfield-leaf  www.cviis.org, from the corpus's zeek__missing-intermediate.pcap
+#   public-google-leaf / public-google-giag3  www.google.com and Google Internet Authority G3,
+#                  from mercury__top_100_fingerprints.pcap (stream 0)
+#   public-roots   Starfield Root Certificate Authority - G2 and GlobalSign Root CA, from
+#                  Debian's ca-certificates
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
