@@ -210,12 +210,14 @@ static inline void fx_free(fx *x) {
     free(x->t);
 }
 
-// fx_analyzer: CloudFront profile, the test root as the only trust anchor, "now" = T0 + 1 day.
-static inline analyzer *fx_analyzer(const char *profile) {
+// fx_analyzer_ca: profile, tests/data/certs/<ca_file> as the trust store, "now" = T0 + 1 day.
+static inline analyzer *fx_analyzer_ca(const char *profile, const char *ca_file) {
+    char path[512];
+    snprintf(path, sizeof path, CERT_DIR "%s", ca_file);
     analyzer_config c;
     analyzer_config_default(&c);
     c.profile = profile;
-    c.ca_file = CERT_DIR "root.pem";
+    c.ca_file = path;
     c.now = T0 + 86400;
     char err[256] = "";
     analyzer *a = analyzer_new(&c, err, sizeof err);
@@ -224,6 +226,11 @@ static inline analyzer *fx_analyzer(const char *profile) {
         abort();
     }
     return a;
+}
+
+// fx_analyzer: the test root as the only trust anchor.
+static inline analyzer *fx_analyzer(const char *profile) {
+    return fx_analyzer_ca(profile, "root.pem");
 }
 
 // fx_has_finding: does v carry a secondary finding with cause c?

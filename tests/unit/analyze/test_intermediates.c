@@ -11,24 +11,6 @@
 
 #include "an_fixtures.h"
 
-// analyzer_with: an analyzer trusting ca_file (CERT_DIR), "now" = T0 + 1 day.
-static analyzer *analyzer_with(const char *ca_file) {
-    char path[512];
-    snprintf(path, sizeof path, CERT_DIR "%s", ca_file);
-    analyzer_config c;
-    analyzer_config_default(&c);
-    c.profile = "cloudfront";
-    c.ca_file = path;
-    c.now = T0 + 86400;
-    char err[256] = "";
-    analyzer *a = analyzer_new(&c, err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "analyzer_new: %s\n", err);
-        abort();
-    }
-    return a;
-}
-
 // failed_after: a TLS 1.2 handshake the client ends with unknown_ca after the chain `certs`.
 static verdict *failed_after(analyzer *a, const char *const *certs, fx *x) {
     *x = fx_new();
@@ -57,7 +39,7 @@ static void test_index_lookup(void **state) {
 // public intermediate whose root the store holds: named, with the leaf's caIssuers URL.
 static void test_leaf_only_public_intermediate(void **state) {
     (void)state;
-    analyzer *a = analyzer_with("public-roots.pem");
+    analyzer *a = fx_analyzer_ca("cloudfront", "public-roots.pem");
     static const char *const CHAIN[] = {"public-starfield-leaf", NULL};
     fx x;
     verdict *v = failed_after(a, CHAIN, &x);
@@ -80,7 +62,7 @@ static void test_leaf_only_public_intermediate(void **state) {
 // holds: the server left out a public intermediate.
 static void test_sent_intermediate_public_issuer(void **state) {
     (void)state;
-    analyzer *a = analyzer_with("public-roots.pem");
+    analyzer *a = fx_analyzer_ca("cloudfront", "public-roots.pem");
     static const char *const CHAIN[] = {"public-google-leaf", "public-google-giag3", NULL};
     fx x;
     verdict *v = failed_after(a, CHAIN, &x);
@@ -96,7 +78,7 @@ static void test_sent_intermediate_public_issuer(void **state) {
     analyzer_free(a);
     // near miss: a store without GlobalSign Root CA — the public intermediate would lead nowhere
     // the store trusts: the chain ends at a CA the store lacks, as before, and the index says so
-    a = analyzer_with("root.pem");
+    a = fx_analyzer_ca("cloudfront", "root.pem");
     v = failed_after(a, CHAIN, &x);
     assert_int_equal(v->cause, CAUSE_CERT_UNTRUSTED_CA);
     assert_non_null(strstr(fx_evidence(v, "public_intermediate"), "leads to no root"));
@@ -109,7 +91,7 @@ static void test_sent_intermediate_public_issuer(void **state) {
 // how to tell them apart, for a leaf alone and for a sent intermediate.
 static void test_unknown_issuer_states_both(void **state) {
     (void)state;
-    analyzer *a = analyzer_with("root.pem");
+    analyzer *a = fx_analyzer_ca("cloudfront", "root.pem");
     static const char *const PRIV[] = {"privleaf2", "privinter", NULL};
     fx x;
     verdict *v = failed_after(a, PRIV, &x);
