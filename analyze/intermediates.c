@@ -7,68 +7,69 @@
 //
 // The table is data/public-intermediates-2026-05.tsv (made by scripts/make-intermediates-index.py
 // from the PEM snapshot next to it), embedded at build time. Most runs never see such a chain,
-// so it is parsed only on the first lookup, once per process (pthread_once: worker threads may
-// ask at the same time), into an array that lives until exit.
+// so it is indexed only on the first lookup, once per process (pthread_once: worker threads may
+// ask at the same time): an array of field positions in the embedded bytes, kept until exit.
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze_internal.h"
 
+enum { F_SKI, F_NAME_HASH, F_ISSUER_HASH, F_SUBJECT, F_ISSUER, F_NOT_AFTER, F_AIA, F__COUNT };
+
+// One row: where each field lies in the embedded table (no copy of the table is made).
 typedef struct entry {
-    const char *ski, *name_hash, *issuer_hash, *subject, *issuer, *not_after, *aia;
+    uint32_t off[F__COUNT];
+    uint32_t len[F__COUNT];
 } entry;
 
-static entry *entries;
+static entry *entries;  // lives until exit
 static size_t num_entries;
-static char *text;  // the embedded table, copied and cut into fields
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-// next_field cuts *p at the next tab or newline and returns the field ("" at the line's end).
-static const char *next_field(char **p) {
-    char *s = *p, *e = s + strcspn(s, "\t\n");
-    *p = *e == '\t' ? e + 1 : e;
-    if (*e == '\t') {
-        *e = '\0';
-    }
-    return s;
-}
-
 static void load(void) {
-    size_t len = an_embedded_intermediates_len;
-    text = malloc(len + 1);
-    size_t lines = 0;
+    const char *t = (const char *)an_embedded_intermediates;
+    size_t len = an_embedded_intermediates_len, lines = 0;
     for (size_t i = 0; i < len; i++) {
-        lines += an_embedded_intermediates[i] == '\n';
+        lines += t[i] == '\n';
     }
     entries = calloc(lines + 1, sizeof *entries);
-    if (!text || !entries) {
-        free(text), free(entries);
-        text = NULL, entries = NULL;
+    if (!entries) {
         return;  // out of memory: every lookup finds nothing, as for an unknown issuer
     }
-    memcpy(text, an_embedded_intermediates, len);
-    text[len] = '\0';
-    for (char *p = text; *p;) {
-        char *eol = p + strcspn(p, "\n");
-        bool last = *eol == '\0';
-        *eol = '\0';
-        if (*p != '#' && *p) {
-            entry e;
-            char *q = p;
-            e.ski = next_field(&q);
-            e.name_hash = next_field(&q);
-            e.issuer_hash = next_field(&q);
-            e.subject = next_field(&q);
-            e.issuer = next_field(&q);
-            e.not_after = next_field(&q);
-            e.aia = next_field(&q);
-            if (*e.aia && num_entries < lines + 1) {
-                entries[num_entries++] = e;
-            }
+    for (size_t p = 0; p < len;) {
+        size_t eol = p;
+        while (eol < len && t[eol] != '\n') {
+            eol++;
         }
-        p = last ? eol : eol + 1;
+        entry e;
+        int f = 0;
+        for (size_t q = p; t[p] != '#' && f < F__COUNT && q <= eol; f++) {
+            size_t end = q;
+            while (end < eol && t[end] != '\t') {
+                end++;
+            }
+            e.off[f] = (uint32_t)q;
+            e.len[f] = (uint32_t)(end - q);
+            q = end + 1;
+        }
+        if (f == F__COUNT && num_entries <= lines) {
+            entries[num_entries++] = e;
+        }
+        p = eol + 1;
     }
+}
+
+static bool field_is(const entry *e, int f, const char *s) {
+    return s && strlen(s) == e->len[f] &&
+           memcmp(an_embedded_intermediates + e->off[f], s, e->len[f]) == 0;
+}
+
+static void field_copy(const entry *e, int f, char *out, size_t outlen) {
+    size_t n = e->len[f] < outlen - 1 ? e->len[f] : outlen - 1;
+    memcpy(out, an_embedded_intermediates + e->off[f], n);
+    out[n] = '\0';
 }
 
 bool an_public_ca_find(const char *keyid, const char *name_hash, an_public_ca *out) {
@@ -77,20 +78,22 @@ bool an_public_ca_find(const char *keyid, const char *name_hash, an_public_ca *o
     bool by_key = keyid && keyid[0];
     const entry *hit = NULL;
     for (size_t i = 0; i < num_entries && !hit; i++) {
-        const entry *e = &entries[i];
-        if (by_key ? strcmp(e->ski, keyid) == 0
-                   : name_hash && strcmp(e->name_hash, name_hash) == 0) {
-            hit = e;
+        if (by_key ? field_is(&entries[i], F_SKI, keyid)
+                   : field_is(&entries[i], F_NAME_HASH, name_hash)) {
+            hit = &entries[i];
         }
     }
     if (!hit) {
         return false;
     }
-    an_copy(out->subject, sizeof out->subject, hit->subject);
-    an_copy(out->issuer, sizeof out->issuer, hit->issuer);
-    an_copy(out->not_after, sizeof out->not_after, hit->not_after);
-    an_copy(out->issuer_hash, sizeof out->issuer_hash, hit->issuer_hash);
-    an_copy(out->issuer_url, sizeof out->issuer_url, strcmp(hit->aia, "-") ? hit->aia : "");
+    field_copy(hit, F_SUBJECT, out->subject, sizeof out->subject);
+    field_copy(hit, F_ISSUER, out->issuer, sizeof out->issuer);
+    field_copy(hit, F_NOT_AFTER, out->not_after, sizeof out->not_after);
+    field_copy(hit, F_ISSUER_HASH, out->issuer_hash, sizeof out->issuer_hash);
+    field_copy(hit, F_AIA, out->issuer_url, sizeof out->issuer_url);
+    if (strcmp(out->issuer_url, "-") == 0) {
+        out->issuer_url[0] = '\0';
+    }
     return true;
 }
 
