@@ -233,6 +233,27 @@ static inline analyzer *fx_analyzer(const char *profile) {
     return fx_analyzer_ca(profile, "root.pem");
 }
 
+// FX_SHARED_ANALYZER(profile): the analyzer A one test file shares, its cmocka group fixtures
+// fx_group_setup / fx_group_teardown, and run(x): analyzer_run on x's transcript, never NULL.
+// Include cmocka.h first.
+#define FX_SHARED_ANALYZER(profile)                      \
+    static analyzer *A;                                  \
+    static int fx_group_setup(void **state) {            \
+        (void)state;                                     \
+        A = fx_analyzer(profile);                        \
+        return 0;                                        \
+    }                                                    \
+    static int fx_group_teardown(void **state) {         \
+        (void)state;                                     \
+        analyzer_free(A);                                \
+        return 0;                                        \
+    }                                                    \
+    static __attribute__((unused)) verdict *run(fx *x) { \
+        verdict *v = analyzer_run(A, x->t);              \
+        assert_non_null(v);                              \
+        return v;                                        \
+    }
+
 // fx_has_finding: does v carry a secondary finding with cause c?
 static inline bool fx_has_finding(const verdict *v, cause_id c) {
     for (uint32_t i = 0; i < v->num_findings; i++) {

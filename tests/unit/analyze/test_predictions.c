@@ -11,19 +11,7 @@
 
 #include "an_fixtures.h"
 
-static analyzer *A;
-
-static int setup(void **state) {
-    (void)state;
-    A = fx_analyzer("cloudfront");
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    analyzer_free(A);
-    return 0;
-}
+FX_SHARED_ANALYZER("cloudfront")
 
 static const char *const CHAIN[] = {"leaf", "inter", NULL};
 
@@ -58,8 +46,7 @@ static fx openssl_client_to(const char *const *certs, uint16_t ske_sigalg) {
 static void test_rsa_pss_choice_is_no_prediction(void **state) {
     (void)state;
     fx x = openssl_client_to(CHAIN, 0x0804);  // rsa_pss_rsae_sha256
-    verdict *v = analyzer_run(A, x.t);
-    assert_non_null(v);
+    verdict *v = run(&x);
     assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
     assert_int_equal(v->cause, CAUSE_OK);
     assert_false(v->predicted);
@@ -74,8 +61,7 @@ static void test_ed25519_key_is_a_proven_refusal(void **state) {
     (void)state;
     static const char *const ED[] = {"leaf-ed25519", NULL};
     fx x = openssl_client_to(ED, 0x0807);  // ed25519
-    verdict *v = analyzer_run(A, x.t);
-    assert_non_null(v);
+    verdict *v = run(&x);
     assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
     const char *text = finding_text(v, CAUSE_NO_SHARED_SIGNATURE_ALGORITHM);
     assert_non_null(text);
@@ -91,8 +77,7 @@ static void test_cipher_choice_is_hedged(void **state) {
     (void)state;
     fx x = openssl_client_to(CHAIN, 0x0401);
     x.t->sh.cipher = 0xCCA8;  // ECDHE-RSA-CHACHA20-POLY1305
-    verdict *v = analyzer_run(A, x.t);
-    assert_non_null(v);
+    verdict *v = run(&x);
     const char *text = finding_text(v, CAUSE_NO_SHARED_CIPHER);
     assert_non_null(text);
     assert_null(strstr(text, "would refuse"));
@@ -110,8 +95,7 @@ static void test_small_dh_is_no_prediction_without_dhe(void **state) {
     x.t->sh.cipher = 0x009E;  // DHE-RSA-AES128-GCM-SHA256
     x.t->ske.kind = 2;
     x.t->ske.dh_p_bits = 1024;
-    verdict *v = analyzer_run(A, x.t);
-    assert_non_null(v);
+    verdict *v = run(&x);
     assert_false(fx_has_finding(v, CAUSE_DH_TOO_SMALL));
     verdict_free(v);
     fx_free(&x);
@@ -128,8 +112,7 @@ static void test_server_renegotiation_is_proven(void **state) {
     fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 1);   // new ClientHello
     x.t->renegotiation_attempt = true;
     x.t->app_records[TLS_DIR_S2C] = 3;
-    verdict *v = analyzer_run(A, x.t);
-    assert_non_null(v);
+    verdict *v = run(&x);
     const char *text = finding_text(v, CAUSE_RENEGOTIATION_REFUSED);
     assert_non_null(text);
     assert_non_null(strstr(text, "CloudFront would refuse: "));
@@ -138,7 +121,7 @@ static void test_server_renegotiation_is_proven(void **state) {
     // near miss: the client asked (its record comes first): hedged
     x.t->events[x.t->num_events - 2].dir = TLS_DIR_C2S;
     x.t->events[x.t->num_events - 1].dir = TLS_DIR_S2C;
-    v = analyzer_run(A, x.t);
+    v = run(&x);
     text = finding_text(v, CAUSE_RENEGOTIATION_REFUSED);
     assert_non_null(text);
     assert_non_null(strstr(text, "CloudFront might refuse"));
@@ -154,5 +137,5 @@ int main(void) {
         cmocka_unit_test(test_small_dh_is_no_prediction_without_dhe),
         cmocka_unit_test(test_server_renegotiation_is_proven),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -9,25 +9,7 @@
 
 #include "an_fixtures.h"
 
-static analyzer *A;
-
-static int setup(void **state) {
-    (void)state;
-    A = fx_analyzer("cloudfront");
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    analyzer_free(A);
-    return 0;
-}
-
-static verdict *run(fx *x) {
-    verdict *v = analyzer_run(A, x->t);
-    assert_non_null(v);
-    return v;
-}
+FX_SHARED_ANALYZER("cloudfront")
 
 static const char *const CHAIN[] = {"leaf", "inter", NULL};
 
@@ -268,5 +250,5 @@ int main(void) {
         cmocka_unit_test(test_message_cap_is_incomplete),
         cmocka_unit_test(test_unknown_lists_closest_rules),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }
