@@ -30,6 +30,7 @@ extern "C" {
 enum {
     CAUSE_F_PREDICTS = 1 << 0,  // the rule also judges handshakes that succeeded
     CAUSE_F_CERT = 1 << 1,      // depends only on the certificate the server sent
+    CAUSE_F_FALLBACK = 1 << 2,  // a last resort: runs only when no earlier rule matched
 };
 
 typedef enum cause_id {

@@ -51,6 +51,27 @@ extern const unsigned char an_embedded_prefixes[];
 extern const size_t an_embedded_prefixes_len;
 
 // ---------------------------------------------------------------------------------------------
+// Public intermediate CAs (intermediates.c): a dated index that names a missing issuer; never
+// used to complete a chain.
+// ---------------------------------------------------------------------------------------------
+#define AN_PUBLIC_CA_SOURCE "the public-intermediate index of 2026-05-17 (cfssl_trust 2026.5.1)"
+extern const unsigned char an_embedded_intermediates[];
+extern const size_t an_embedded_intermediates_len;
+
+typedef struct an_public_ca {
+    char subject[512], issuer[512];  // RFC 2253
+    char not_after[16];              // YYYY-MM-DD
+    char issuer_hash[16];            // its issuer's name hash: the next step towards a root
+    char issuer_url[256];            // its own AIA caIssuers: where its issuer is published
+} an_public_ca;
+
+// an_public_ca_find looks up the CA whose subject key identifier is keyid (lowercase hex, no
+// colons) or, when keyid is NULL or "", whose subject name hashes to name_hash (8 hex digits,
+// X509_NAME_hash_ex). The table is parsed on the first call (thread-safe).
+bool an_public_ca_find(const char *keyid, const char *name_hash, an_public_ca *out);
+size_t an_public_ca_count(void);  // entries in the index (parses it)
+
+// ---------------------------------------------------------------------------------------------
 // Prefix lists (prefix.c): longest-prefix match over sorted arrays, one per prefix length.
 // ---------------------------------------------------------------------------------------------
 typedef struct an_prefix {
@@ -102,6 +123,13 @@ typedef struct an_chain {
     char untrusted_root[512];
     bool missing_intermediate;  // the top cert's issuer is neither sent nor in the store
     char missing_issuer[512], missing_aki[64];
+    // That issuer in the public-intermediate index (intermediates.c): a public intermediate the
+    // server left out (missing_intermediate, whatever the top certificate), or unknown to both
+    // the store and the index (a private CA or an intermediate newer than the index).
+    bool issuer_public, issuer_unknown;
+    bool issuer_listed;       // in the index, but it leads to no root of the trust store
+    char issuer_parent[512];  // the public intermediate's own issuer (from the index)
+    char issuer_url[256];     // caIssuers URL of the top certificate: where its issuer is published
     bool misordered;
     char right_order[VERDICT_TEXT];
     uint32_t extra_certs;  // sent certificates that are not part of the chain
@@ -160,6 +188,11 @@ typedef struct an_facts {
 typedef struct rule_match {
     verdict_confidence confidence;
     bool finding_only;  // a prediction for the profile's client, never the primary cause
+    // A prediction the wire proves: no choice the profile's client offers could succeed with the
+    // server as seen (issue 16 item 5). Otherwise a prediction is hedged, never "would refuse":
+    // one handshake shows the server's preference, not everything it accepts. Certificate
+    // causes (CAUSE_F_CERT) are proven by nature.
+    bool proven;
     char summary[VERDICT_TEXT];
     uint32_t num_evidence;
     verdict_evidence evidence[8];
@@ -177,6 +210,9 @@ typedef struct rule {
 extern const rule an_rules[];
 extern const size_t an_num_rules;
 
+// an_closest_rules writes, for an `unknown` verdict, the rules it came closest to and the fact
+// each one missed ("client_closed (it needs a close without an alert); ...").
+void an_closest_rules(const tls_transcript *t, const an_facts *f, char *out, size_t outlen);
 // rule_evidence appends key/value/frame to m (ignored when full); formats like printf.
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -335,7 +335,8 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     // first handshake (CloudFront does not renegotiate).
     // Without the ClientHello nothing can be judged, however the connection went on — unless
     // a fatal alert in clear says the handshake failed (the capture then only lacks the why).
-    bool fatal = f->has_alert && f->alert_level == 2;
+    // An encrypted alert's level is hidden: mid-stream it is most often a close_notify.
+    bool fatal = f->has_alert && f->alert_level == 2 && !f->alert_encrypted;
     if (t->quality.midstream && !t->ch.present && !fatal) {
         f->outcome = OUTCOME_INCOMPLETE;
         f->aborted_by = PARTY_CAPTURE;
@@ -348,6 +349,12 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
                           (t->app_records[TLS_DIR_S2C] == 0 && (f->has_alert || closed)));
     if (ok && !reneg_refused) {
         f->outcome = OUTCOME_SUCCEEDED;
+        return;
+    }
+    if (t->quality.message_cap_hit && !fatal) {
+        // A direction stopped being parsed at an oversized message: what followed is unread.
+        f->outcome = OUTCOME_INCOMPLETE;
+        f->aborted_by = PARTY_CAPTURE;
         return;
     }
     if (f->has_alert && f->alert_level == 2) {
@@ -734,7 +741,8 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         // A certificate cause (CAUSE_F_CERT) depends only on the certificate the server sent:
         // certain for any client of the profile, so a prediction for it can be the primary cause.
         bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
-        if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS))) {
+        if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
+            (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
             continue;
         }
         // Quiet: a succeeded handshake's findings are not printed, so only the rules that can
@@ -748,6 +756,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         rule_match m;
         m.confidence = CONF_LOW;
         m.finding_only = false;
+        m.proven = false;
         m.summary[0] = '\0';
         m.num_evidence = 0;
         if (!r->fn(t, f, &m)) {
@@ -766,9 +775,11 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
         } else {
             char text[VERDICT_TEXT];
             bool predicted = ok || m.finding_only;
-            snprintf(text, sizeof text, "%s%.460s",
-                     predicted && f->profile->cloudfront ? "CloudFront would refuse: " : "",
-                     m.summary);
+            const char *lead = !predicted || !f->profile->cloudfront ? ""
+                               : cert_cause || m.proven
+                                   ? "CloudFront would refuse: "
+                                   : "CloudFront might refuse (this handshake does not show it): ";
+            snprintf(text, sizeof text, "%s%.440s", lead, m.summary);
             verdict_add_finding(v, r->cause, text);
         }
     }
@@ -809,6 +820,10 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
             v->summary, sizeof v->summary, "%s %s; no rule explains it (facts listed)",
             f->outcome == OUTCOME_FAILED ? "the handshake failed" : "the handshake did not finish",
             v->failed_step);
+        char near[VERDICT_TEXT - 32], text[VERDICT_TEXT];
+        an_closest_rules(t, f, near, sizeof near);
+        snprintf(text, sizeof text, "closest rules: %s", near);
+        verdict_add_finding(v, CAUSE_UNKNOWN, text);
     }
 }
 

@@ -14,9 +14,10 @@
 //   server's refusals of the ClientHello, then the client's refusal of the server's choices.
 // - rule function: rules.c, NULL for the causes the analyzer names without a rule.
 // - flags: CAUSE_F_PREDICTS (the rule also runs on handshakes that succeeded: a refusal the
-//   profile's client would make), CAUSE_F_CERT (the cause depends only on the certificate the
-//   server sent, so it is certain for any client of the profile and a prediction may be the
-//   primary cause).
+//   profile's client would make), CAUSE_F_FALLBACK (a last resort: the rule runs only when no
+//   earlier rule matched, so it is never a secondary finding), CAUSE_F_CERT (the cause depends only
+//   on the certificate the server sent, so it is certain for any client of the profile and a
+//   prediction may be the primary cause).
 // - references: the RFC sections and documents the rule rests on (listed in doc/causes.md).
 // - texts: the fix steps and dead ends in texts.c.
 //
@@ -41,6 +42,11 @@
     X(SERVER_FLIGHT_LOST, 25, "server_flight_lost",                                                \
       "the server's flight was retransmitted and never acknowledged (path MTU black hole)",        \
       rule_server_flight_lost, 0, "RFC 4821; RFC 1191", text_server_flight_lost)                   \
+    X(CLIENT_HELLO_REJECTED, 30, "client_hello_rejected",                                        \
+      "the server rejected the ClientHello itself (decode_error, illegal_parameter, or a reset "   \
+      "of a ClientHello that spans several TCP segments)",                                         \
+      rule_client_hello_rejected, 0, "RFC 8446 §6.2, §4.1.2; RFC 9293 §3.7.1",                     \
+      text_client_hello_rejected)                                                                  \
     X(SERVER_RESET, 22, "server_reset", "the server reset the connection after the ClientHello",   \
       rule_server_reset, 0, "RFC 9293 §3.5.2", text_server_reset)                                  \
     X(SERVER_CLOSED, 23, "server_closed",                                                          \
@@ -74,6 +80,10 @@
       "a renegotiation was attempted and refused",                                                 \
       rule_renegotiation, CAUSE_F_PREDICTS, "RFC 5746; AWS using-https",                           \
       text_renegotiation_refused)                                                                  \
+    X(HANDSHAKE_INTEGRITY_FAILURE, 31, "handshake_integrity_failure",                            \
+      "the handshake's integrity check failed (bad_record_mac / decrypt_error around Finished)",   \
+      rule_handshake_integrity, 0, "RFC 5246 §7.4.9, §7.2.2; RFC 8446 §4.4.4",                     \
+      text_handshake_integrity_failure)                                                            \
     X(CERT_SELF_SIGNED, 4, "cert_self_signed", "the leaf certificate is self-signed",              \
       rule_cert_self_signed, CAUSE_F_PREDICTS | CAUSE_F_CERT,                                      \
       "RFC 5280 §6.1; AWS DG-https-origin", text_cert_self_signed)                                 \
@@ -115,6 +125,9 @@
       "the certificate is signed with SHA-1 or MD5",                                               \
       rule_cert_weak_signature, CAUSE_F_PREDICTS | CAUSE_F_CERT, "RFC 9155; SHAttered",            \
       text_cert_weak_signature)                                                                    \
+    X(CLIENT_CLOSED, 32, "client_closed",                                                        \
+      "the client closed the connection without an alert and no server fault is visible",          \
+      rule_client_closed, CAUSE_F_FALLBACK, "RFC 8446 §6; RFC 9293 §3.6", text_client_closed)      \
     X(UNKNOWN, 29, "unknown", "failed, cause not determined",                                      \
       NULL, 0, "", text_unknown)
 // clang-format on

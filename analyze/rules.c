@@ -16,12 +16,17 @@ enum {
     TLS13 = 0x0304,
     TLS12 = 0x0303,
     BIG_FLIGHT = 1200,  // a flight that needs more than one ~1500-byte packet
+    MSS_1500 = 1460,    // TCP payload of one full segment on a 1500-byte MTU path (no options)
+    ALERT_BAD_RECORD_MAC = 20,
     ALERT_HANDSHAKE_FAILURE = 40,
     ALERT_BAD_CERTIFICATE = 42,
     ALERT_UNSUPPORTED_CERTIFICATE = 43,
     ALERT_CERTIFICATE_EXPIRED = 45,
     ALERT_CERTIFICATE_UNKNOWN = 46,
+    ALERT_ILLEGAL_PARAMETER = 47,
     ALERT_UNKNOWN_CA = 48,
+    ALERT_DECODE_ERROR = 50,
+    ALERT_DECRYPT_ERROR = 51,
     ALERT_PROTOCOL_VERSION = 70,
     ALERT_INSUFFICIENT_SECURITY = 71,
     ALERT_NO_RENEGOTIATION = 100,
@@ -31,7 +36,8 @@ enum {
 
 static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave up after ≥ 1 s
 static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
-static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;  // first SYN retransmission: after 1-3 s
+static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retransmission: after 1-3 s
+static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
 
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
@@ -185,7 +191,8 @@ static void add_client_offers(const tls_transcript *t, rule_match *m) {
 static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, rule_match *m) {
     const tls_quality *q = &t->quality;
     m->confidence = CONF_HIGH;
-    if (q->midstream && !t->ch.present && !(f->has_alert && f->alert_level == 2)) {
+    if (q->midstream && !t->ch.present &&
+        !(f->has_alert && f->alert_level == 2 && !f->alert_encrypted)) {
         snprintf(m->summary, sizeof m->summary,
                  "the capture started mid-connection: no ClientHello, so the handshake cannot be "
                  "judged");
@@ -225,6 +232,15 @@ static bool rule_capture_incomplete(const tls_transcript *t, const an_facts *f, 
                                       "before the handshake ended"
                                     : "the kernel dropped packets while this connection was open");
         m->confidence = CONF_MEDIUM;
+        return true;
+    }
+    if (q->message_cap_hit && !(f->has_alert && !f->alert_encrypted)) {
+        // The direction that declared the oversized message was no longer parsed: its later
+        // records (ChangeCipherSpec, Finished, application data) were never read.
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "a handshake message declared a length over the message-length cap, so the rest "
+                 "of that direction was not parsed; the records that would decide were not read");
         return true;
     }
     return false;
@@ -340,12 +356,71 @@ static bool alert_after_close(const an_facts *f, uint32_t close_frame) {
     return f->has_alert && f->alert_sender == PARTY_CLIENT && f->alert_frame > close_frame;
 }
 
+// server_dropped_hello: the server closed (FIN) or reset the connection first, after the
+// ClientHello and before any TLS byte of its own; *frame is that FIN/RST, *rst whether it reset.
+static bool server_dropped_hello(const tls_transcript *t, const an_facts *f, uint32_t *frame,
+                                 bool *rst) {
+    if (!t->ch.present || server_sent_tls(f) || first_close(t, frame) != PARTY_SERVER ||
+        (f->has_alert && !alert_after_close(f, *frame))) {
+        return false;
+    }
+    *rst = t->tcp.rst[TLS_DIR_S2C] && *frame == t->tcp.rst_frame[TLS_DIR_S2C];
+    return *rst || t->tcp.fin[TLS_DIR_S2C];
+}
+
+// client_hello_bytes: the ClientHello's size on the wire (record header included), 0 if unseen.
+static uint32_t client_hello_bytes(const tls_transcript *t) {
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_HANDSHAKE && e->dir == TLS_DIR_C2S && e->hs_type == 1) {
+            return e->length + 4 + 5;
+        }
+    }
+    return 0;
+}
+
+// rule_client_hello_rejected: the server refused the ClientHello as such — a decode_error or
+// illegal_parameter alert before any ServerHello (RFC 8446 §6.2: the message could not be
+// parsed, or a field is out of range), or a reset/close right after a ClientHello too large
+// for one TCP segment (the post-quantum key shares of 2024-2025 made ClientHellos of 1.2-1.8 KB
+// that some servers, load balancers and firewalls cannot reassemble).
+static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (failed(f) && !t->sh.present &&
+        (alert_from(f, PARTY_SERVER, ALERT_DECODE_ERROR) ||
+         alert_from(f, PARTY_SERVER, ALERT_ILLEGAL_PARAMETER))) {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server answered the ClientHello with %s: it could not parse the hello or "
+                 "refused one of its fields (an intolerant TLS stack or a middlebox)",
+                 an_alert_name(f->alert_desc));
+        add_alert_evidence(f, m);
+        rule_evidence(m, "client_hello_size", t->ch.frame, "%u bytes, %u extensions",
+                      client_hello_bytes(t), t->ch.num_extensions_sent);
+        return true;
+    }
+    uint32_t frame = 0, size = client_hello_bytes(t);
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || size <= MSS_1500) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "the server %s the connection right after a %u-byte ClientHello, too large for "
+             "one TCP segment on a 1500-byte MTU path: servers and middleboxes that read the "
+             "hello from the first segment only fail on large (post-quantum) ClientHellos",
+             rst ? "reset" : "closed", size);
+    rule_evidence(m, "client_hello_size", t->ch.frame,
+                  "%u bytes (> %u, one full segment), %u extensions, %u key share(s)", size,
+                  (unsigned)MSS_1500, t->ch.num_extensions_sent, t->ch.num_key_shares);
+    rule_evidence(m, rst ? "rst" : "fin", frame, "%s from the server, no TLS bytes from it",
+                  rst ? "RST" : "FIN");
+    return true;
+}
+
 static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
-    (void)first_close(t, &frame);
-    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
-        first_close(t, &frame) != PARTY_SERVER || !t->tcp.rst[TLS_DIR_S2C] ||
-        frame != t->tcp.rst_frame[TLS_DIR_S2C]) {
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || !rst) {
         return false;
     }
     m->confidence = CONF_HIGH;
@@ -357,9 +432,8 @@ static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_m
 
 static bool rule_server_closed(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
-    (void)first_close(t, &frame);
-    if (!t->ch.present || server_sent_tls(f) || (f->has_alert && !alert_after_close(f, frame)) ||
-        first_close(t, &frame) != PARTY_SERVER || !t->tcp.fin[TLS_DIR_S2C]) {
+    bool rst = false;
+    if (!server_dropped_hello(t, f, &frame, &rst) || rst) {
         return false;
     }
     m->confidence = CONF_HIGH;
@@ -602,6 +676,77 @@ static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f
     return true;
 }
 
+// What the server's certificate key allows, for predictions: a key type no scheme (or suite) of
+// the profile can use proves a refusal; a usable one proves nothing either way.
+typedef enum key_fit { KEY_FITS, KEY_DOES_NOT_FIT, KEY_UNKNOWN } key_fit;
+
+static const char *leaf_key_type(const an_facts *f) {
+    return f->has_chain && f->chain->num_info ? f->chain->certs[0].key_type : NULL;
+}
+
+// sigalg_signs: can a key of this type sign with scheme s (RFC 8446 §4.2.3; TLS 1.2 pairs in
+// RFC 5246 §7.4.1.4.1: the low byte is the signature algorithm)?
+static bool sigalg_signs(uint16_t s, const char *key) {
+    if (strcmp(key, "RSA") == 0) {
+        return (s & 0xFF) == 0x01 || (s >= 0x0804 && s <= 0x0806);
+    }
+    if (strcmp(key, "RSA-PSS") == 0) {
+        return s >= 0x0809 && s <= 0x080B;
+    }
+    if (strcmp(key, "EC") == 0) {
+        return (s & 0xFF) == 0x03 && s < 0x0800;
+    }
+    if (strcmp(key, "DSA") == 0) {
+        return (s & 0xFF) == 0x02 && s < 0x0800;
+    }
+    return (strcmp(key, "Ed25519") == 0 && s == 0x0807) ||
+           (strcmp(key, "Ed448") == 0 && s == 0x0808);
+}
+
+static bool key_type_known(const char *key) {
+    static const char *const known[] = {"RSA", "RSA-PSS", "EC", "DSA", "Ed25519", "Ed448"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(key, known[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// profile_signs_key: does the profile offer a signature scheme the server's key can sign with?
+static key_fit profile_signs_key(const an_profile *p, const char *key) {
+    if (!key || !key_type_known(key) || p->num_sigalgs == 0) {
+        return KEY_UNKNOWN;
+    }
+    for (uint32_t i = 0; i < p->num_sigalgs; i++) {
+        if (sigalg_signs(p->sigalgs[i], key)) {
+            return KEY_FITS;
+        }
+    }
+    return KEY_DOES_NOT_FIT;
+}
+
+// profile_suite_for_key: does the profile offer a TLS 1.2 suite this key can authenticate?
+// (ECDSA suites need an EC key, DSS suites a DSA key, RSA suites an RSA or RSA-PSS key.)
+static key_fit profile_suite_for_key(const an_profile *p, const char *key) {
+    if (!key || !key_type_known(key) || p->num_ciphers == 0) {
+        return KEY_UNKNOWN;
+    }
+    bool rsa = strncmp(key, "RSA", 3) == 0;
+    for (uint32_t i = 0; i < p->num_ciphers; i++) {
+        const char *n = tls_cipher_name(p->ciphers[i]);
+        if (!n) {
+            return KEY_UNKNOWN;
+        }
+        if ((strstr(n, "_ECDSA_") && strcmp(key, "EC") == 0) ||
+            (strstr(n, "_DSS_") && strcmp(key, "DSA") == 0) ||
+            (rsa && (strstr(n, "_RSA_WITH_") || strncmp(n, "TLS_RSA_", 8) == 0))) {
+            return KEY_FITS;
+        }
+    }
+    return KEY_DOES_NOT_FIT;
+}
+
 static bool server_refused_hello(const tls_transcript *t, const an_facts *f) {
     return failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER && !t->sh.present &&
            (f->alert_desc == ALERT_HANDSHAKE_FAILURE ||
@@ -635,13 +780,31 @@ static bool rule_no_shared_sigalg(const tls_transcript *t, const an_facts *f, ru
     if (t->ske.present && t->ske.sigalg && f->profile->num_sigalgs &&
         !an_list_has(f->profile->sigalgs, f->profile->num_sigalgs, t->ske.sigalg)) {
         const char *n = tls_sigalg_name(t->ske.sigalg);
-        m->confidence = CONF_LOW;
         // the client itself offered the scheme: a prediction for the profile's client only
         m->finding_only = an_list_has(t->ch.sigalgs, t->ch.num_sigalgs, t->ske.sigalg);
-        snprintf(m->summary, sizeof m->summary,
-                 "the server signed with %s, which %s does not accept", n ? n : "an unknown scheme",
-                 f->profile->name);
+        const char *key = leaf_key_type(f);
+        key_fit fit = profile_signs_key(f->profile, key);
+        if (m->finding_only && fit == KEY_FITS) {
+            // The server picks among the schemes offered: for the profile's client its key
+            // signs with one the profile offers (an RSA key signs PKCS#1 as well as PSS).
+            return false;
+        }
+        m->confidence = fit == KEY_DOES_NOT_FIT ? CONF_HIGH : CONF_LOW;
+        m->proven = fit == KEY_DOES_NOT_FIT;
+        if (m->proven) {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server's %s key signs only with schemes %s does not offer (it signed "
+                     "with %s)",
+                     key, f->profile->name, n ? n : "an unknown scheme");
+        } else {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server signed with %s, which %s does not accept",
+                     n ? n : "an unknown scheme", f->profile->name);
+        }
         rule_evidence(m, "server_sigalg", t->ske.frame, "0x%04X", t->ske.sigalg);
+        if (key) {
+            rule_evidence(m, "server_key", t->cert.frame, "%s", key);
+        }
         return true;
     }
     return false;
@@ -663,12 +826,17 @@ static bool rule_no_shared_cipher(const tls_transcript *t, const an_facts *f, ru
     if (t->sh.present && !t->sh.is_hrr && f->profile->num_ciphers &&
         tls_negotiated_version(&t->sh) < TLS13 &&
         !an_list_has(f->profile->ciphers, f->profile->num_ciphers, t->sh.cipher)) {
-        const char *n = tls_cipher_name(t->sh.cipher);
+        const char *n = tls_cipher_name(t->sh.cipher), *key = leaf_key_type(f);
         m->confidence = CONF_LOW;
         m->finding_only = true;
+        // The server chose among this client's suites; only a key that none of the profile's
+        // suites can use proves that it would find none for the profile's client.
+        m->proven = profile_suite_for_key(f->profile, key) == KEY_DOES_NOT_FIT;
         snprintf(m->summary, sizeof m->summary,
-                 "the server chose %s (0x%04X), which is not in %s's cipher list",
-                 n ? n : "a cipher", t->sh.cipher, f->profile->name);
+                 "the server chose %s (0x%04X), which is not in %s's cipher list%s%s%s",
+                 n ? n : "a cipher", t->sh.cipher, f->profile->name,
+                 m->proven ? ", and none of that list can use its " : "", m->proven ? key : "",
+                 m->proven ? " key" : "");
         rule_evidence(m, "server_cipher", t->sh.frame, "0x%04X %s", t->sh.cipher, n ? n : "");
         return true;
     }
@@ -712,16 +880,49 @@ static bool rule_no_shared_group(const tls_transcript *t, const an_facts *f, rul
     return false;
 }
 
+// profile_offers_dhe: does the profile offer a finite-field DHE suite at all?
+static bool profile_offers_dhe(const an_profile *p) {
+    for (uint32_t i = 0; i < p->num_ciphers; i++) {
+        const char *n = tls_cipher_name(p->ciphers[i]);
+        if (!n || strncmp(n, "TLS_DHE_", 8) == 0) {
+            return true;
+        }
+    }
+    return p->num_ciphers == 0;
+}
+
 static bool rule_dh_too_small(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    (void)f;
     if (!t->ske.present || t->ske.kind != 2 || t->ske.dh_p_bits >= 2048) {
         return false;
+    }
+    if (!failed(f) && !profile_offers_dhe(f->profile)) {
+        return false;  // the profile's client never negotiates DHE: the prime cannot refuse it
     }
     m->confidence = failed(f) ? CONF_HIGH : CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary, "the server's DHE prime has %u bits (< 2048)",
              t->ske.dh_p_bits);
     rule_evidence(m, "dh_p_bits", t->ske.frame, "%u", t->ske.dh_p_bits);
     return true;
+}
+
+// server_asked_renegotiation: the first protected handshake record after both Finished came
+// from the server (its HelloRequest, RFC 5246 §7.4.1.1), or a HelloRequest went in clear. The
+// server would ask the profile's client too; a client-initiated one proves nothing about it.
+static bool server_asked_renegotiation(const tls_transcript *t) {
+    bool fin[2] = {false, false};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind == TLS_EV_HANDSHAKE && e->hs_type == 0 && e->dir == TLS_DIR_S2C) {
+            return true;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_HANDSHAKE && e->dir < 2) {
+            if (fin[0] && fin[1]) {
+                return e->dir == TLS_DIR_S2C;
+            }
+            fin[e->dir] = true;
+        }
+    }
+    return false;
 }
 
 static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_match *m) {
@@ -742,12 +943,55 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
     if (!f->profile->renegotiation) {
         m->confidence = CONF_MEDIUM;
         m->finding_only = true;
+        m->proven = server_asked_renegotiation(t);
         snprintf(m->summary, sizeof m->summary,
-                 "the connection renegotiated; %s does not support renegotiation",
-                 f->profile->name);
+                 "the connection renegotiated%s; %s does not support renegotiation",
+                 m->proven ? " at the server's request" : "", f->profile->name);
         return true;
     }
     return false;
+}
+
+// client_finished_frame: the frame of the client's first protected handshake record (its
+// Finished) or ChangeCipherSpec, 0 when the client never got that far.
+static uint32_t client_finished_frame(const tls_transcript *t) {
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S &&
+            (e->kind == TLS_EV_CHANGE_CIPHER_SPEC || e->kind == TLS_EV_ENCRYPTED_HANDSHAKE)) {
+            return e->frame;
+        }
+    }
+    return 0;
+}
+
+// rule_handshake_integrity: bad_record_mac or decrypt_error in clear once the client has sent
+// its ChangeCipherSpec/Finished: the peer could not decrypt or verify the Finished, so the two
+// sides derived different keys (RFC 5246 §7.4.9; RFC 8446 §4.4.4). With RSA key exchange a
+// server whose private key does not match its certificate ends exactly so: it decrypts the
+// premaster secret to garbage and, by design (RFC 5246 §7.4.7.1), says so only at Finished.
+static bool rule_handshake_integrity(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t fin = client_finished_frame(t);
+    if (!failed(f) || !t->sh.present || fin == 0 || f->alert_frame < fin ||
+        !(alert_from(f, f->alert_sender, ALERT_BAD_RECORD_MAC) ||
+          alert_from(f, f->alert_sender, ALERT_DECRYPT_ERROR))) {
+        return false;
+    }
+    m->confidence = CONF_HIGH;
+    bool rsa_kx = !t->ske.present && tls_negotiated_version(&t->sh) < TLS13;
+    snprintf(m->summary, sizeof m->summary,
+             "the %s could not verify the handshake after the client's Finished (%s): the two "
+             "sides derived different keys%s",
+             verdict_party_name(f->alert_sender), an_alert_name(f->alert_desc),
+             rsa_kx ? " (RSA key exchange: a private key that does not match the certificate, "
+                      "or a client that sent a bad premaster secret)"
+                    : " (a middlebox that alters bytes, a broken TLS offload, or a session "
+                      "resumed from a mismatched cache)");
+    add_alert_evidence(f, m);
+    rule_evidence(m, "client_finished", fin, "the client's ChangeCipherSpec/Finished");
+    rule_evidence(m, "key_exchange", t->sh.frame, "%s",
+                  rsa_kx ? "RSA (no ServerKeyExchange)" : "(EC)DHE");
+    return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,8 +1001,10 @@ static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_
 // tls13_implied: TLS 1.3 hides the Certificate; a client alert sent in clear still tells what
 // the client disliked (RFC 8446 §6.2). Medium confidence at best.
 static cause_id tls13_implied(const tls_transcript *t, const an_facts *f) {
-    if (f->has_chain || tls_negotiated_version(&t->sh) != TLS13 || !f->has_alert ||
-        f->alert_encrypted || f->alert_sender != PARTY_CLIENT) {
+    uint16_t nv = tls_negotiated_version(&t->sh);
+    bool tls13 = nv == TLS13 || (nv & 0xFF00) == 0x7F00;  // 0x7Fxx: TLS 1.3 drafts
+    if (f->has_chain || !tls13 || !f->has_alert || f->alert_encrypted ||
+        f->alert_sender != PARTY_CLIENT) {
         return CAUSE__COUNT;
     }
     switch (f->alert_desc) {
@@ -863,6 +1109,30 @@ static bool rule_cert_root_refused(const tls_transcript *t, const an_facts *f, r
     return true;
 }
 
+// How to tell a left-out intermediate from a private CA when the index does not know the
+// issuer (issue 16 item 4).
+#define HOW_TO_TELL                                                                          \
+    "to tell: openssl x509 -noout -issuer -ext authorityInfoAccess on the last certificate " \
+    "sent; a caIssuers URL on a public CA's site means an intermediate to add, none a private CA"
+
+// issuer_evidence: what the public-intermediate index said of the missing issuer.
+static void issuer_evidence(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    const an_chain *c = f->chain;
+    if (c->issuer_public || c->issuer_unknown) {
+        rule_evidence(m, "public_intermediate", t->cert.frame, "%s in %s",
+                      c->issuer_public ? "listed" : "not listed", AN_PUBLIC_CA_SOURCE);
+    } else if (c->issuer_listed) {
+        rule_evidence(m, "public_intermediate", t->cert.frame,
+                      "listed in %s, issued by '%.200s', but that leads to no root of the trust "
+                      "store",
+                      AN_PUBLIC_CA_SOURCE, c->issuer_parent);
+    }
+    if (c->issuer_url[0]) {
+        rule_evidence(m, "issuer_url", t->cert.frame, "%s (caIssuers of the last certificate sent)",
+                      c->issuer_url);
+    }
+}
+
 static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, rule_match *m) {
     if (rule_cert_root_refused(t, f, m)) {
         return true;
@@ -871,11 +1141,20 @@ static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, r
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
-    snprintf(m->summary, sizeof m->summary,
-             "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, or a "
-             "root the store no longer carries)",
-             f->chain->untrusted_root);
+    if (f->chain->issuer_unknown) {
+        // A sent intermediate whose issuer neither the store nor the index knows.
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain ends at '%.100s', which neither the trust store nor %s knows: a "
+                 "private CA, or a second intermediate the server left out; %s",
+                 f->chain->untrusted_root, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+    } else {
+        snprintf(m->summary, sizeof m->summary,
+                 "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, "
+                 "or a root the store no longer carries)",
+                 f->chain->untrusted_root);
+    }
     rule_evidence(m, "untrusted_root", t->cert.frame, "%s", f->chain->untrusted_root);
+    issuer_evidence(t, f, m);
     return true;
 }
 
@@ -891,14 +1170,28 @@ static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_fac
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);
-    snprintf(m->summary, sizeof m->summary,
-             "the server sent %u certificate(s) but not the issuer '%.250s'%s%s",
-             f->chain->num_certs, f->chain->missing_issuer,
-             f->chain->missing_aki[0] ? " keyid " : "", f->chain->missing_aki);
-    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", f->chain->missing_issuer);
-    if (f->chain->missing_aki[0]) {
-        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", f->chain->missing_aki);
+    const an_chain *c = f->chain;
+    if (c->issuer_public) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the public intermediate '%.120s' "
+                 "(issued by '%.70s'): add it to the chain%s%.150s",
+                 c->num_certs, c->missing_issuer, c->issuer_parent,
+                 c->issuer_url[0] ? "; it is at " : "", c->issuer_url);
+    } else if (c->issuer_unknown) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the issuer '%.100s', which neither "
+                 "the trust store nor %s knows: an intermediate left out, or a private CA; %s",
+                 c->num_certs, c->missing_issuer, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+    } else {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server sent %u certificate(s) but not the issuer '%.250s'%s%s", c->num_certs,
+                 c->missing_issuer, c->missing_aki[0] ? " keyid " : "", c->missing_aki);
     }
+    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", c->missing_issuer);
+    if (c->missing_aki[0]) {
+        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", c->missing_aki);
+    }
+    issuer_evidence(t, f, m);
     return true;
 }
 
@@ -1074,6 +1367,103 @@ static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f,
     snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_sig_text);
     rule_evidence(m, "signature", t->cert.frame, "%s", f->chain->weak_sig_text);
     return true;
+}
+
+// rule_client_closed: the client ended the connection with a FIN or RST and no alert, and
+// nothing on the wire blames the server (every earlier rule, the certificate ones included, had
+// its chance first): the client's own policy, another trust store, pinning, or a scanner that
+// wanted only the ServerHello. TLS 1.3 hides the certificate, and clients that refuse one
+// without an alert (s2n-tls, CloudFront's) look the same: low confidence there.
+static bool rule_client_closed(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    uint32_t frame = 0;
+    if (f->outcome != OUTCOME_FAILED || !t->ch.present || f->has_alert ||
+        first_close(t, &frame) != PARTY_CLIENT) {
+        return false;
+    }
+    double after_ms = (double)(t->last_ts_ns - f->ch_ts_ns) / 1e6;
+    bool rst = t->tcp.rst[TLS_DIR_C2S] && frame == t->tcp.rst_frame[TLS_DIR_C2S];
+    if (!server_sent_tls(f)) {
+        if (t->tcp.bytes[TLS_DIR_S2C] || t->last_ts_ns - f->ch_ts_ns >= CLIENT_QUICK_CLOSE_NS) {
+            return false;  // server bytes that are not TLS, or a wait: other rules' cases
+        }
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection %.0f ms after its ClientHello, before the server "
+                 "answered: it gave up on its own",
+                 rst ? "reset" : "closed", after_ms);
+    } else if (f->has_chain && f->chain->verified &&
+               (!f->chain->name_checked || f->chain->name_ok)) {
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection without an alert after the server's flight, whose "
+                 "chain verifies and matches the name: the client's own policy ended it (another "
+                 "trust store, pinning, or a scanner that wanted only the ServerHello)",
+                 rst ? "reset" : "closed");
+    } else {
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client %s the connection without an alert after the server's %sflight; "
+                 "no server fault is visible%s",
+                 rst ? "reset" : "closed",
+                 tls_negotiated_version(&t->sh) >= TLS13 ? "encrypted " : "",
+                 f->has_chain ? ""
+                              : ", but the certificate was not seen: a client that refuses a "
+                                "certificate silently (s2n-tls, CloudFront) looks the same");
+    }
+    rule_evidence(m, rst ? "tcp_rst" : "tcp_fin", frame, "%s from the client, no alert",
+                  rst ? "RST" : "FIN");
+    return true;
+}
+
+// an_closest_rules: for a verdict no rule explained, the rules whose situation it resembles
+// and the fact each one missed, so that `unknown` says where it fell between the rules.
+void an_closest_rules(const tls_transcript *t, const an_facts *f, char *out, size_t outlen) {
+    size_t w = 0;
+    out[0] = '\0';
+#define NEAR(id, why)                                                               \
+    do {                                                                            \
+        int k = snprintf(out + w, outlen - w, "%s%s (%s)", w ? "; " : "", id, why); \
+        w = k > 0 && (size_t)k < outlen - w ? w + (size_t)k : w;                    \
+    } while (0)
+    uint32_t frame = 0;
+    verdict_party closer = first_close(t, &frame);
+    bool plain = f->has_alert && !f->alert_encrypted;
+    if (!t->ch.present) {
+        NEAR("capture_incomplete",
+             "the capture has no ClientHello, but it did not start "
+             "mid-connection and lost no bytes");
+    }
+    if (t->ch.present && !t->sh.present && plain && f->alert_sender == PARTY_SERVER) {
+        NEAR("client_hello_rejected / no_shared_cipher",
+             "they read decode_error, illegal_parameter, handshake_failure or "
+             "insufficient_security after the ClientHello");
+    }
+    if (closer == PARTY_SERVER && server_sent_tls(f)) {
+        NEAR("server_closed / server_reset",
+             "they need the close before any TLS byte from "
+             "the server");
+    }
+    if (closer == PARTY_CLIENT || f->aborted_by == PARTY_CLIENT) {
+        NEAR("client_closed", f->has_alert ? "it needs a close without an alert"
+                                           : "it needs the server's answer, or a close within "
+                                             "1 s of the ClientHello");
+    }
+    if (client_finished_frame(t) && f->has_alert) {
+        NEAR("handshake_integrity_failure",
+             "it needs bad_record_mac or decrypt_error in clear "
+             "after the client's Finished");
+    }
+    if (f->has_chain) {
+        NEAR("certificate rules", "the chain verified, with the name, dates and keys in order");
+    } else if (t->sh.present && tls_negotiated_version(&t->sh) >= TLS13) {
+        NEAR("certificate rules",
+             "TLS 1.3 encrypted the certificate and no plaintext alert "
+             "from the client names a certificate fault");
+    }
+    if (!w) {
+        NEAR("none", "no rule reads any of the facts above");
+    }
+#undef NEAR
 }
 
 // The rule array, generated from the cause table in causes.h: its rows are in priority order.

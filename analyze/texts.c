@@ -217,6 +217,34 @@ static const cause_text text_capture_incomplete = {
      "or run tlsdiag probe {sni} against the origin"},
     {"blaming either peer: the bytes that would decide are missing from the capture"}};
 
+static const cause_text text_client_hello_rejected = {
+    {"the origin's TLS stack or a device in front of it (load balancer, firewall, IPS) refuses "
+     "the ClientHello itself: update it, or find which extension it chokes on with "
+     "openssl s_client -connect {server}:{port} -servername {sni} (add or drop -groups, "
+     "-sigalgs, -alpn until it passes)",
+     "a large ClientHello (post-quantum key shares) that spans two TCP segments: confirm that "
+     "a small one succeeds (openssl s_client -connect {server}:{port} -servername {sni} "
+     "-groups X25519) and fix the device that reads only the first segment"},
+    {"changing the certificate: the server refused before it sent one",
+     "raising timeouts: the refusal is immediate"}};
+
+static const cause_text text_handshake_integrity_failure = {
+    {"check that the origin's private key matches its certificate: openssl x509 -noout "
+     "-pubkey -in cert.pem and openssl pkey -pubout -in key.pem must print the same key",
+     "look for a device that terminates or rewrites TLS between CloudFront and {server} (TLS "
+     "offload, IPS, WAN optimizer) and for load-balanced origins sharing session tickets or "
+     "caches with different keys"},
+    {"renewing the certificate alone: the certificate was accepted, the keys did not agree",
+     "changing cipher suites: the suite was agreed on; the Finished check failed"}};
+
+static const cause_text text_client_closed = {
+    {"nothing on the wire blames the origin: look at the client's own log or settings (its "
+     "trust store, certificate pinning, timeouts, a scanner that stops after the ServerHello)",
+     "for TLS 1.3, capture with SSLKEYLOGFILE on a test client or run tlsdiag probe to see the "
+     "certificate it was given: openssl s_client -connect {server}:{port} -servername {sni} "
+     "-showcerts"},
+    {"changing the origin's TLS configuration before the client's reason is known"}};
+
 static const cause_text text_unknown = {
     {"run an active check: openssl s_client -connect {server}:{port} -servername {sni} "
      "-showcerts, or tlsdiag probe",

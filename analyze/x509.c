@@ -405,9 +405,90 @@ static void check_now(const x509_info *leaf, int64_t when, int64_t now, an_chain
     }
 }
 
+// ca_issuers_url writes the first caIssuers URI of x's Authority Information Access (RFC 5280
+// §4.2.2.1): where the CA that issued x publishes its certificate ("" when none).
+static void ca_issuers_url(X509 *x, char *out, size_t outlen) {
+    out[0] = '\0';
+    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+        const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+        if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers && ad->location->type == GEN_URI) {
+            const ASN1_IA5STRING *u = ad->location->d.uniformResourceIdentifier;
+            size_t m = (size_t)u->length < outlen - 1 ? (size_t)u->length : outlen - 1;
+            for (size_t k = 0; k < m; k++) {  // printable ASCII only: it ends up in prose
+                out[k] = u->data[k] >= 0x21 && u->data[k] < 0x7f ? (char)u->data[k] : '?';
+            }
+            out[m] = '\0';
+            break;
+        }
+    }
+    AUTHORITY_INFO_ACCESS_free(aia);
+}
+
+// store_has_subject: does the trust store hold a certificate whose subject name hashes to hash?
+// Locked: another thread's verification may add certificates from a CA directory meanwhile.
+static bool store_has_subject(X509_STORE *store, const char *hash) {
+    bool found = false;
+    if (!store || X509_STORE_lock(store) != 1) {
+        return false;
+    }
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs) && !found; i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        char h[16];
+        if (x) {
+            snprintf(h, sizeof h, "%08lx",
+                     X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, NULL));
+            found = strcmp(h, hash) == 0;
+        }
+    }
+    (void)X509_STORE_unlock(store);
+    return found;
+}
+
+// name_the_issuer: top's issuer is neither sent nor trusted. The public-intermediate index
+// tells a public intermediate the server left out (cert_missing_intermediate, whatever top is)
+// from an issuer nobody knows; the chain itself is never completed from the index.
+static void name_the_issuer(X509_STORE *store, X509 *top, const ASN1_OCTET_STRING *aki,
+                            an_chain *out) {
+    char keyid[64] = "", name_hash[16];
+    if (aki) {
+        hex(aki->data, (size_t)aki->length, false, keyid, sizeof keyid);
+    }
+    snprintf(name_hash, sizeof name_hash, "%08lx",
+             X509_NAME_hash_ex(X509_get_issuer_name(top), NULL, NULL, NULL));
+    ca_issuers_url(top, out->issuer_url, sizeof out->issuer_url);
+    an_public_ca pub;
+    if (!an_public_ca_find(keyid, name_hash, &pub)) {
+        out->issuer_unknown = true;
+        return;
+    }
+    // Public, but only a fix when it leads to a root of the store: follow the index upwards
+    // (cross-signed roots are listed too) a few steps.
+    an_public_ca up = pub;
+    bool reaches = store_has_subject(store, up.issuer_hash);
+    for (int step = 0; step < 3 && !reaches && an_public_ca_find(NULL, up.issuer_hash, &up);
+         step++) {
+        reaches = store_has_subject(store, up.issuer_hash);
+    }
+    if (!reaches) {
+        out->issuer_listed = true;
+        an_copy(out->issuer_parent, sizeof out->issuer_parent, pub.issuer);
+        return;
+    }
+    {
+        out->issuer_public = true;
+        out->missing_intermediate = true;
+        out->untrusted_ca = false;
+        out->untrusted_root[0] = '\0';
+        name_str(X509_get_issuer_name(top), out->missing_issuer, sizeof out->missing_issuer);
+        an_copy(out->issuer_parent, sizeof out->issuer_parent, pub.issuer);
+    }
+}
+
 // classify turns the verification errors into the flags of an_chain.
-static void classify(const verify_result *r, X509 *const *certs, uint32_t n, int64_t when,
-                     an_chain *out) {
+static void classify(X509_STORE *store, const verify_result *r, X509 *const *certs, uint32_t n,
+                     int64_t when, an_chain *out) {
     out->verified = r->ok;
     out->verify_code = r->n ? r->code[0] : X509_V_OK;
     an_copy(out->verify_error, sizeof out->verify_error,
@@ -443,6 +524,7 @@ static void classify(const verify_result *r, X509 *const *certs, uint32_t n, int
         if (aki) {
             hex(aki->data, (size_t)aki->length, true, out->missing_aki, sizeof out->missing_aki);
         }
+        name_the_issuer(store, top, aki, out);
     }
     out->leaf_expired = leaf->not_after && leaf->not_after < when;
     out->leaf_not_yet_valid = leaf->not_before > when;
@@ -490,7 +572,7 @@ static bool analyze_uncached(X509_STORE *store, const an_profile *p, const tls_c
         ok = false;
         goto done;
     }
-    classify(&r, certs, n, when, out);
+    classify(store, &r, certs, n, when, out);
     if (!out->missing_intermediate && !out->untrusted_ca && !out->self_signed) {
         check_order(&r, certs, n, out);
     }
@@ -503,6 +585,7 @@ static bool analyze_uncached(X509_STORE *store, const an_profile *p, const tls_c
                 if (run_verify(store, certs[j], certs, n, when, &r2) && r2.ok) {
                     out->misordered = true;
                     out->missing_intermediate = out->untrusted_ca = false;
+                    out->issuer_public = out->issuer_unknown = false;
                     char cn[200];
                     cn_of(certs[j], cn, sizeof cn);
                     snprintf(out->right_order, sizeof out->right_order,

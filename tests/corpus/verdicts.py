@@ -5,15 +5,34 @@
     `predicted`/`incomplete` is not enough: the alert is on the wire — and its verdict names the
     alert in its evidence;
   * a verdict of cause `unknown` states the facts it saw (at least two evidence items, and the
-    ClientHello when there was one): never a bare "unknown".
+    ClientHello when there was one) and the rules it came closest to: never a bare "unknown";
+  * over the whole corpus, at most 5 % of the failed handshakes are `unknown` (issue 16: 56 of
+    182 were), and the failed handshakes count per cause as in FAILED_BY_CAUSE: a rule change that
+    moves a corpus verdict shows here and is decided on purpose.
 Prints one line per problem and "N passed, M failed"."""
-import csv, json, os, subprocess, sys
+import collections, csv, json, os, subprocess, sys
+
+MAX_UNKNOWN_SHARE = 0.05
+# Failed handshakes per cause over the 149 captures (issue 16 item 6, checked one by one with
+# tshark): Sample5's Bleichenbacher probes end in bad_record_mac at Finished; mercury's scanner
+# resets after the ServerHello (client_closed) or meets decode_error (client_hello_rejected).
+# Item 4: mercury's 2019 Google chains end at GlobalSign Root CA - R2, which today's store no
+# longer carries; the public-intermediate index knows R2 cross-signed by GlobalSign Root CA,
+# which it does: a public intermediate left out (82 were cert_untrusted_ca).
+FAILED_BY_CAUSE = {
+    "cert_missing_intermediate": 83, "cert_untrusted_ca": 3, "handshake_integrity_failure": 33,
+    "cert_self_signed": 18,
+    "client_closed": 14, "protocol_version_mismatch": 6, "connection_refused": 5,
+    "client_hello_rejected": 4, "capture_incomplete": 3, "not_tls": 3, "no_shared_cipher": 3,
+    "connect_timeout": 1, "renegotiation_refused": 1, "client_cert_required": 1,
+}
 
 def main():
     tlsdiag, corpus = sys.argv[1], sys.argv[2]
     oracle = os.path.join(corpus, "oracle")
     files = sorted(f for f in os.listdir(corpus) if f.endswith((".pcap", ".pcapng")))
     passed = failed = 0
+    by_cause = collections.Counter()
     for name in files:
         problems = []
         p = subprocess.run([tlsdiag, "analyze", "--json", os.path.join(corpus, name)],
@@ -30,6 +49,8 @@ def main():
                 continue
             if d.get("type") == "handshake":
                 verdicts[d["conn_id"]] = d
+                if d["outcome"] == "failed":
+                    by_cause[d["cause"]] += 1
         fatal = {}
         tsv = os.path.join(oracle, name + ".tsv")
         if os.path.exists(tsv):
@@ -55,6 +76,8 @@ def main():
                 keys = [e["key"] for e in v.get("evidence", [])]
                 if len(keys) < 2:
                     problems.append("conn %d: cause unknown with too few facts: %s" % (cid, keys))
+                if not any(x["text"].startswith("closest rules: ") for x in v.get("findings", [])):
+                    problems.append("conn %d: cause unknown without its closest rules" % cid)
         if problems:
             failed += 1
             print("FAIL", name)
@@ -62,6 +85,18 @@ def main():
                 print("    ", pr)
         else:
             passed += 1
+    total = sum(by_cause.values())
+    share = by_cause["unknown"] / total if total else 0.0
+    print("failed handshakes: %d, unknown: %d (%.1f %%)" % (total, by_cause["unknown"], 100 * share))
+    if share > MAX_UNKNOWN_SHARE:
+        failed += 1
+        print("FAIL corpus: %.1f %% of failed handshakes are unknown (at most %.0f %%)"
+              % (100 * share, 100 * MAX_UNKNOWN_SHARE))
+    for cause in sorted(set(by_cause) | set(FAILED_BY_CAUSE)):
+        if by_cause[cause] != FAILED_BY_CAUSE.get(cause, 0):
+            failed += 1
+            print("FAIL corpus: %d failed handshakes of cause %s, expected %d"
+                  % (by_cause[cause], cause, FAILED_BY_CAUSE.get(cause, 0)))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

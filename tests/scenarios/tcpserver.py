@@ -7,19 +7,116 @@ Used by gen.sh for the transport scenarios, where the server is not a TLS stack 
   reset    read the ClientHello, then close with SO_LINGER 0 so the kernel sends RST (server_reset)
   close    read the ClientHello, then close normally: FIN, no alert            (server_closed)
   silent   read the ClientHello and never answer, until the client gives up  (server_timeout)
+  decode_error  read the ClientHello, answer with a fatal decode_error alert in clear, close
+                (client_hello_rejected: a TLS stack that cannot parse the hello)
 Stdlib only; serves exactly one connection and exits (gen.sh also bounds it with timeout).
+
+Two relay modes stand for a device in front of a real TLS server (tcpserver.py MODE PORT
+BACKEND_PORT; they serve connections until killed, and relay everything else unchanged):
+  first_segment  reads the ClientHello from the first TCP segment only (one recv of at most one
+                 MSS): a hello that does not fit is answered with a RST (client_hello_rejected,
+                 the large post-quantum ClientHello failure); a small one is relayed
+  corrupt_finished  flips one bit of the client's first record after its ChangeCipherSpec (its
+                 Finished), as a faulty offload or middlebox would (handshake_integrity_failure)
+The listening address is 127.0.0.1, or $TCPSERVER_HOST.
 """
+import os
 import socket
 import struct
 import sys
+import threading
 import time
+
+HOST = os.environ.get("TCPSERVER_HOST", "127.0.0.1")
+MSS = 1448  # one full segment on a 1500-byte MTU link with TCP timestamps
+
+
+def reset(conn):
+    # l_onoff=1, l_linger=0: close() discards the socket and sends RST instead of FIN.
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def pump(src, dst, edit=None):
+    """Copy src to dst until EOF; edit(bytes) -> bytes may rewrite the stream on the way."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(edit(data) if edit else data)
+    except OSError:
+        pass
+    for s in (dst, src):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class FinishedFlipper:
+    """Parses the client's TLS records; flips the last bit of the first record after its
+    ChangeCipherSpec (the encrypted Finished), so the server's integrity check fails."""
+
+    def __init__(self):
+        self.buf, self.seen_ccs, self.done = b"", False, False
+
+    def __call__(self, data):
+        if self.done:
+            return data
+        self.buf += data
+        out = b""
+        while len(self.buf) >= 5:
+            n = 5 + struct.unpack("!H", self.buf[3:5])[0]
+            if len(self.buf) < n:
+                break
+            rec, self.buf = bytearray(self.buf[:n]), self.buf[n:]
+            if self.seen_ccs and not self.done and rec[0] == 22:
+                rec[-1] ^= 0x01
+                self.done = True
+            self.seen_ccs |= rec[0] == 20
+            out += bytes(rec)
+        if self.done:
+            out, self.buf = out + self.buf, b""
+        return out
+
+
+def relay(mode, conn, backend_port):
+    first = conn.recv(MSS)
+    if mode == "first_segment" and (
+            len(first) < 5 or len(first) < 5 + struct.unpack("!H", first[3:5])[0]):
+        reset(conn)  # the hello spans more than this one segment
+        return
+    back = socket.create_connection((HOST, backend_port))
+    edit = FinishedFlipper() if mode == "corrupt_finished" else None
+    back.sendall(edit(first) if edit else first)
+    t = threading.Thread(target=pump, args=(back, conn), daemon=True)
+    t.start()
+    pump(conn, back, edit)
+    t.join(5)
+    conn.close()
+    back.close()
+
+
+def serve_relay(mode, port, backend_port):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((HOST, port))
+    srv.listen(8)
+    print("ready", flush=True)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=relay, args=(mode, conn, backend_port), daemon=True).start()
 
 
 def main() -> int:
     mode, port = sys.argv[1], int(sys.argv[2])
+    if mode in ("first_segment", "corrupt_finished"):
+        serve_relay(mode, port, int(sys.argv[3]))
+        return 0
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
+    srv.bind((HOST, port))
     srv.listen(1)
     print("ready", flush=True)
     conn, _ = srv.accept()
@@ -39,8 +136,10 @@ def main() -> int:
         # sshd answers a garbage identification line with this and hangs up.
         conn.sendall(b"Invalid SSH identification string.\r\n")
     elif mode == "reset":
-        # l_onoff=1, l_linger=0: close() discards the socket and sends RST instead of FIN.
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    elif mode == "decode_error":
+        # A fatal decode_error(50) alert in a TLS 1.2 record (RFC 8446 §6.2).
+        conn.sendall(bytes([21, 3, 3, 0, 2, 2, 50]))
     elif mode == "silent":
         # Hold the connection open without answering until the client closes it.
         conn.settimeout(None)
@@ -49,7 +148,7 @@ def main() -> int:
     elif mode != "close":
         print("unknown mode " + mode, file=sys.stderr)
         return 2
-    if mode in ("http400", "ssh"):
+    if mode in ("http400", "ssh", "decode_error"):
         time.sleep(0.2)
     conn.close()
     srv.close()

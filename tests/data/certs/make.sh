@@ -13,6 +13,13 @@
 #   leaf-rsa1024 / leaf-sha1 / leaf-p521 / leaf-p256: variants signed by inter
 #   selfsigned    origin.example.com signed by its own key
 #   privroot / privleaf  a private CA not in the store, and a leaf it signed
+#   leaf-ed25519  origin.example.com, an Ed25519 key, self-signed
+# Not made here (real public certificates, for the public-intermediate index, test_intermediates):
+#   public-starfield-leaf  www.cviis.org, from the corpus's zeek__missing-intermediate.pcap
+#   public-google-leaf / public-google-giag3  www.google.com and Google Internet Authority G3,
+#                  from mercury__top_100_fingerprints.pcap (stream 0)
+#   public-roots   Starfield Root Certificate Authority - G2 and GlobalSign Root CA, from
+#                  Debian's ca-certificates
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -116,4 +123,9 @@ key_rsa privinter 2048; csr privinter "/O=Example Corp/CN=Example Corp Issuing C
 sign privinter privroot v3_ca $OK_FROM $OK_TO
 key_rsa privleaf2 2048; csr privleaf2 "/CN=origin.example.com"
 SAN=DNS:origin.example.com sign privleaf2 privinter v3_leaf $OK_FROM $OK_TO
+# An Ed25519 self-signed leaf: no signature scheme of the CloudFront profile can use its key
+# (issue 16 item 5: a refusal the wire proves). Dated by faketime like the OK_FROM leaves.
+faketime '2020-01-01 00:00:00' openssl req -x509 -new -newkey ed25519 -nodes \
+    -keyout "$work/leaf-ed25519.key" -subj "/CN=origin.example.com" -days 14610 \
+    -addext "subjectAltName=DNS:origin.example.com" -out leaf-ed25519.pem
 echo "fixtures written to $(pwd)"

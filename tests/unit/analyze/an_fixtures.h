@@ -210,12 +210,14 @@ static inline void fx_free(fx *x) {
     free(x->t);
 }
 
-// fx_analyzer: CloudFront profile, the test root as the only trust anchor, "now" = T0 + 1 day.
-static inline analyzer *fx_analyzer(const char *profile) {
+// fx_analyzer_ca: profile, tests/data/certs/<ca_file> as the trust store, "now" = T0 + 1 day.
+static inline analyzer *fx_analyzer_ca(const char *profile, const char *ca_file) {
+    char path[512];
+    snprintf(path, sizeof path, CERT_DIR "%s", ca_file);
     analyzer_config c;
     analyzer_config_default(&c);
     c.profile = profile;
-    c.ca_file = CERT_DIR "root.pem";
+    c.ca_file = path;
     c.now = T0 + 86400;
     char err[256] = "";
     analyzer *a = analyzer_new(&c, err, sizeof err);
@@ -225,6 +227,32 @@ static inline analyzer *fx_analyzer(const char *profile) {
     }
     return a;
 }
+
+// fx_analyzer: the test root as the only trust anchor.
+static inline analyzer *fx_analyzer(const char *profile) {
+    return fx_analyzer_ca(profile, "root.pem");
+}
+
+// FX_SHARED_ANALYZER(profile): the analyzer A one test file shares, its cmocka group fixtures
+// fx_group_setup / fx_group_teardown, and run(x): analyzer_run on x's transcript, never NULL.
+// Include cmocka.h first.
+#define FX_SHARED_ANALYZER(profile)                      \
+    static analyzer *A;                                  \
+    static int fx_group_setup(void **state) {            \
+        (void)state;                                     \
+        A = fx_analyzer(profile);                        \
+        return 0;                                        \
+    }                                                    \
+    static int fx_group_teardown(void **state) {         \
+        (void)state;                                     \
+        analyzer_free(A);                                \
+        return 0;                                        \
+    }                                                    \
+    static __attribute__((unused)) verdict *run(fx *x) { \
+        verdict *v = analyzer_run(A, x->t);              \
+        assert_non_null(v);                              \
+        return v;                                        \
+    }
 
 // fx_has_finding: does v carry a secondary finding with cause c?
 static inline bool fx_has_finding(const verdict *v, cause_id c) {

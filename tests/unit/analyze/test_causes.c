@@ -67,7 +67,10 @@ static void test_numbers_are_stable(void **state) {
     assert_int_equal(CAUSE_NOT_TLS, 21);
     assert_int_equal(CAUSE_CAPTURE_INCOMPLETE, 28);
     assert_int_equal(CAUSE_UNKNOWN, 29);
-    assert_int_equal(CAUSE__COUNT, 30);
+    assert_int_equal(CAUSE_CLIENT_HELLO_REJECTED, 30);
+    assert_int_equal(CAUSE_HANDSHAKE_INTEGRITY_FAILURE, 31);
+    assert_int_equal(CAUSE_CLIENT_CLOSED, 32);
+    assert_int_equal(CAUSE__COUNT, 33);
 }
 
 // One rule per row, in the row order; only ok and unknown are named without a rule.
@@ -154,9 +157,13 @@ static void render(FILE *f) {
         "\n"
         "*Rule* is the order the rules are tried in: the first that matches a failed handshake\n"
         "names its cause. *On success* says what a rule does with a handshake that succeeded: a\n"
-        "*finding* (the profile's client would refuse it), or, for a cause that depends only on\n"
-        "the certificate the server sent, the *primary* cause marked predicted (a 502 waiting to\n"
-        "happen).\n"
+        "*finding* (\"CloudFront would refuse\" only when the wire proves that no choice the\n"
+        "profile's client offers could succeed with the server as seen — a key none of its\n"
+        "schemes or suites can use, a renegotiation the server asks for; otherwise \"CloudFront\n"
+        "might refuse\": one handshake shows the server's choice, not all it accepts), or, for a\n"
+        "cause that depends only on the certificate the server sent, the *primary* cause marked\n"
+        "predicted (a 502 waiting to happen). *fallback* rules run only when no earlier rule\n"
+        "matched.\n"
         "\n"
         "| id | the handshake failed (or would fail for CloudFront) because | rule | on success "
         "| references |\n"
@@ -173,6 +180,7 @@ static void render(FILE *f) {
         }
         fputs(r->flags & CAUSE_F_CERT       ? "primary"
               : r->flags & CAUSE_F_PREDICTS ? "finding"
+              : r->flags & CAUSE_F_FALLBACK ? "— (fallback)"
                                             : "—",
               f);
         fputs(" | ", f);
