@@ -32,15 +32,22 @@ enum {
     CAUSE_F_CERT = 1 << 1,      // depends only on the certificate the server sent
 };
 
+// cause__numbers: its size is one past the highest cause number (a member per row).
+union cause__numbers {
+#define CAUSE_NUM(e, num, id, meaning, fn, flags, refs, texts) char n_##e[num + 1];
+    CAUSE_TABLE(CAUSE_NUM)
+#undef CAUSE_NUM
+};
+
 typedef enum cause_id {
 #define CAUSE_ENUM(e, num, id, meaning, fn, flags, refs, texts) CAUSE_##e = num,
     CAUSE_TABLE(CAUSE_ENUM)
 #undef CAUSE_ENUM
-#define CAUSE_ONE(e, num, id, meaning, fn, flags, refs, texts) +1
-    // the number of rows; cause.c's name table (CAUSE__COUNT entries, one designated
-    // initializer per row) holds the numbers to 0 .. CAUSE__COUNT - 1, each used once
-    CAUSE__COUNT = 0 CAUSE_TABLE(CAUSE_ONE)
-#undef CAUSE_ONE
+    // one past the highest number: cause.c's name table (CAUSE__COUNT entries, one designated
+    // initializer per row) holds the numbers 0 .. CAUSE__COUNT - 1, each used at most once. A
+    // number without a row is reserved for a row another branch adds (CAUSE__RESERVED lists
+    // them): it has no name ("unknown") and no rule, and no verdict carries it.
+    CAUSE__COUNT = sizeof(union cause__numbers),
 } cause_id;
 
 const char *cause_name(cause_id c);     // "cert_expired"

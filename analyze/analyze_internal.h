@@ -126,6 +126,18 @@ void an_chain_cache_free(an_chain_cache *c);
 // then "… and N more" when some were left out (here or when the certificate was read).
 void an_sans_fit(const x509_info *xi, size_t max, char *out, size_t outlen);
 
+// an_x509_info decodes one DER certificate (the client's, which is never validated) into *out;
+// false when it does not parse (*out untouched).
+bool an_x509_info(const uint8_t *der, uint32_t len, x509_info *out) TLSDIAG_WUR;
+
+// an_chain_fault: the chain as sent has a fault a client validating it would refuse (it does
+// not verify, the name does not match, the order, key, signature or purpose is wrong).
+static inline bool an_chain_fault(const an_chain *c) {
+    return !c->leaf_parse_error &&
+           (!c->verified || c->misordered || (c->name_checked && !c->name_ok) || c->wrong_purpose ||
+            c->weak_key || c->weak_signature);
+}
+
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
 // same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached
@@ -155,6 +167,16 @@ typedef struct an_facts {
     const an_chain *chain;
     int64_t handshake_time;   // Unix seconds used for validation
     const char *trust_store;  // identity of the store ("system ..." for the default store)
+    bool completed;           // both Finished messages went through (whatever came after)
+    // The server asked to renegotiate once the handshake was done (a protected handshake record
+    // from it after both Finished, TLS ≤ 1.2: a HelloRequest, RFC 5246 §7.4.1.1): its frame (0:
+    // none), and whether the client answered with a new handshake.
+    uint32_t reneg_request_frame;
+    bool reneg_answered;
+    bool reneg_failed;  // not answered, and then nothing served or the client refused it
+    // The client completed the handshake and left (FIN/RST) before sending any request.
+    bool client_left_after_finished;
+    const x509_info *client_cert;  // the client's certificate, decoded (NULL: none or unparsed)
 } an_facts;
 
 typedef struct rule_match {

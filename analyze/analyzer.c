@@ -289,10 +289,48 @@ static bool completed(const tls_transcript *t) {
            (t->ccs[TLS_DIR_C2S] || t->sh.selected_version == 0x0304);
 }
 
-static void decide_outcome(const tls_transcript *t, an_facts *f) {
-    bool ok = completed(t);
-    find_alert(t, ok, f);
-    bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
+// server_renegotiation: in TLS ≤ 1.2, a side's first protected handshake record is its Finished;
+// a second one from the server, after the client's Finished, is a HelloRequest (RFC 5246
+// §7.4.1.1) — the origin asks to renegotiate. The client answers with a protected ClientHello
+// (its own second protected handshake record) or not at all. Not answered, it failed when the
+// server sent nothing after it (a stall, a close) or the client refused it with an alert (a
+// no_renegotiation warning, encrypted); an origin that just goes on serving got its way.
+static void server_renegotiation(const tls_transcript *t, an_facts *f) {
+    if (tls_negotiated_version(&t->sh) >= 0x0304) {
+        return;  // TLS 1.3 has no renegotiation; its handshake records are hidden
+    }
+    uint32_t seen[2] = {0, 0};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind != TLS_EV_ENCRYPTED_HANDSHAKE || e->dir > TLS_DIR_S2C) {
+            continue;
+        }
+        seen[e->dir]++;
+        if (e->dir == TLS_DIR_S2C && seen[TLS_DIR_S2C] == 2 && seen[TLS_DIR_C2S] >= 1 &&
+            !f->reneg_request_frame) {
+            f->reneg_request_frame = e->frame;
+        } else if (e->dir == TLS_DIR_C2S && f->reneg_request_frame) {
+            f->reneg_answered = true;
+        }
+    }
+    if (!f->reneg_request_frame || f->reneg_answered) {
+        return;
+    }
+    bool served = false, refused = false;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->frame <= f->reneg_request_frame) {
+            continue;
+        }
+        served |= e->dir == TLS_DIR_S2C && e->kind == TLS_EV_APPLICATION_DATA;
+        refused |=
+            e->dir == TLS_DIR_C2S && (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT);
+    }
+    f->reneg_failed = !served || refused;
+}
+
+// first_closer: the party whose FIN/RST came first (PARTY_NONE when neither) and its frame.
+static verdict_party first_closer(const tls_transcript *t, uint32_t *frame) {
     uint32_t close_frame = 0;
     verdict_party closer = PARTY_NONE;
     for (int d = 0; d < 2; d++) {
@@ -305,6 +343,37 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
             }
         }
     }
+    *frame = close_frame;
+    return closer;
+}
+
+// empty_client_certificate: the server asked for a certificate and the client sent an empty
+// Certificate (RFC 5246 §7.4.6), in clear.
+static bool empty_client_certificate(const tls_transcript *t) {
+    return t->cert_req.present && t->client_cert.present && t->client_cert.num_certs == 0;
+}
+
+static void decide_outcome(const tls_transcript *t, an_facts *f) {
+    bool ok = completed(t);
+    f->completed = ok;
+    find_alert(t, ok, f);
+    server_renegotiation(t, f);
+    bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
+    uint32_t close_frame = 0;
+    verdict_party closer = first_closer(t, &close_frame);
+    // The client leaves: its FIN/RST comes first, or its (encrypted) close_notify does.
+    uint32_t client_alert_frame = 0;
+    for (uint32_t i = 0; i < t->num_events && !client_alert_frame; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S &&
+            (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT)) {
+            client_alert_frame = e->frame;
+        }
+    }
+    f->client_left_after_finished =
+        ok && t->app_records[TLS_DIR_C2S] == 0 &&
+        (closer == PARTY_CLIENT ||
+         (client_alert_frame && (close_frame == 0 || client_alert_frame < close_frame)));
     // A renegotiation refused with a fatal alert fails the request even after a completed
     // first handshake (CloudFront does not renegotiate).
     // Without the ClientHello nothing can be judged, however the connection went on — unless
@@ -320,6 +389,20 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     bool reneg_refused = t->renegotiation_attempt &&
                          ((f->has_alert && f->alert_level == 2) ||
                           (t->app_records[TLS_DIR_S2C] == 0 && (f->has_alert || closed)));
+    // Failures after a completed handshake, which no alert announces:
+    // - the origin asked to renegotiate and the client did not: whatever the origin did next (an
+    //   error page, a stall, a close), the request that triggered it failed — CloudFront never
+    //   renegotiates (AWS using-https);
+    // - the client's Certificate was empty and the origin completed the handshake anyway: one
+    //   that requires the certificate refuses every request afterwards (nginx
+    //   `ssl_verify_client on` answers HTTP 400).
+    bool reneg_unanswered = f->reneg_failed;
+    if (ok && !reneg_refused && (reneg_unanswered || empty_client_certificate(t)) &&
+        !(f->has_alert && f->alert_level == 2)) {
+        f->outcome = OUTCOME_FAILED;
+        f->aborted_by = reneg_unanswered ? PARTY_CLIENT : PARTY_SERVER;
+        return;
+    }
     if (ok && !reneg_refused) {
         f->outcome = OUTCOME_SUCCEEDED;
         return;
@@ -634,7 +717,8 @@ static void check_command(verdict *v) {
     }
 }
 
-static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *v) {
+static void fill_texts(const tls_transcript *t, const an_chain *chain, const x509_info *client_cert,
+                       verdict *v) {
     char hostport[80], port[8], versions[128] = "";
     an_endpoint_word(&t->server, hostport, sizeof hostport, port);
     const char *issuer = "", *root = "", *order = "";
@@ -650,6 +734,10 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, verdict *
             root = rootbuf;  // a chain that verified, refused by the client (rules.c)
         }
         order = chain->right_order;
+    }
+    if (v->cause == CAUSE_CLIENT_CERT_REJECTED) {
+        // {issuer}: the CA the origin's client-CA store must hold
+        issuer = client_cert ? client_cert->issuer : "(the client certificate's issuer)";
     }
     for (uint32_t i = 0; i < t->ch.num_versions; i++) {
         size_t w = strlen(versions);
@@ -811,7 +899,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
-    fill_texts(t, chain, v);
+    fill_texts(t, chain, f->client_cert, v);
     // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
     if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
         f->aborted_by == PARTY_CLIENT) {
@@ -865,6 +953,18 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
         f.chain = chain;
         v->cert_frame = t->cert.frame;
         copy_chain(chain, v);
+        // CloudFront connects to fetch: when it completes the handshake and leaves without a
+        // request, and the chain has a fault, the fault is why (s2n-tls sends no alert).
+        if (f.outcome == OUTCOME_SUCCEEDED && f.cloudfront_client && f.client_left_after_finished &&
+            an_chain_fault(chain)) {
+            f.outcome = OUTCOME_FAILED;
+            f.aborted_by = PARTY_CLIENT;
+        }
+    }
+    x509_info client_cert;
+    if (t->client_cert.present && t->client_cert.num_stored > 0 &&
+        an_x509_info(t->client_cert.certs[0].der, t->client_cert.certs[0].len, &client_cert)) {
+        f.client_cert = &client_cert;
     }
     v->outcome = f.outcome;
     v->aborted_by =

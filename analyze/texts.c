@@ -149,12 +149,20 @@ static const cause_text text_dh_too_small = {
     {"lowering the client's requirements: they are not configurable on CloudFront"}};
 
 static const cause_text text_client_cert_required = {
-    {"turn off client-certificate verification for CloudFront's requests (nginx "
-     "ssl_verify_client "
-     "off/optional), or configure origin mTLS in the distribution with a client certificate "
-     "the origin trusts"},
+    {"enable origin mTLS on the distribution (a client certificate from ACM that the origin "
+     "trusts), or stop requiring client certificates for CloudFront's requests (nginx "
+     "ssl_verify_client off/optional, Apache SSLVerifyClient none/optional)"},
     {"restricting access by client certificate without origin mTLS configured: use a secret "
      "custom header or the origin-facing prefix list instead"}};
+
+static const cause_text text_client_cert_rejected = {
+    {"add the client certificate's issuer '{issuer}' to the origin's client-CA store (nginx "
+     "ssl_client_certificate, Apache SSLCACertificateFile, haproxy ca-file), or import into ACM "
+     "for the distribution's origin mTLS a certificate issued by a CA the origin trusts",
+     "check that the client certificate allows TLS client authentication (extended key usage "
+     "clientAuth) and is within its validity period; renew it in ACM before it expires"},
+    {"turning off origin mTLS on the distribution: the origin then sees no certificate at all "
+     "and refuses as before (client_cert_required)"}};
 
 static const cause_text text_renegotiation_refused = {
     {"stop renegotiating on the origin (e.g. Apache per-directory SSLVerifyClient or cipher "
@@ -285,7 +293,7 @@ void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_
 
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     v->num_fix = v->num_dead_ends = 0;
-    if ((unsigned)c >= CAUSE__COUNT) {
+    if ((unsigned)c >= CAUSE__COUNT || texts[c] == NULL) {
         return;
     }
     for (size_t i = 0; i < MAX_LINES && texts[c]->fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {
