@@ -148,6 +148,10 @@ typedef struct verdict {
     char ja3[33], ja3s[33], ja4[40];
     bool client_is_cloudfront;  // source address inside the profile's origin-facing prefixes
     char client_network[64];    // matching prefix ("" when none), e.g. "15.158.0.0/16"
+    // The profile that judged this handshake and why: set by --profile, or recognised from a
+    // ClientHello sent from a CloudFront address (cloudfront / cloudfront-2025), or the default.
+    char profile[32];
+    char profile_why[200];
 
     // what happened
     verdict_outcome outcome;
@@ -193,7 +197,10 @@ typedef struct verdict {
 // Client profile (CloudFront by default) and analyzer configuration.
 // ---------------------------------------------------------------------------------------------
 typedef struct analyzer_config {
-    const char *profile;      // "cloudfront" (default) or "generic"
+    // NULL (the default): cloudfront, or cloudfront-2025 for the handshakes whose ClientHello
+    // (from a CloudFront address) shows s2n's 2025 policies; "cloudfront", "cloudfront-2025" or
+    // "generic": that profile for every handshake (--profile).
+    const char *profile;
     const char *ca_file;      // NULL: system default store
     const char *ca_path;      // NULL: system default store
     const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
@@ -265,6 +272,13 @@ typedef struct analyzer_offer {
     const uint16_t *versions, *ciphers, *groups, *sigalgs;
 } analyzer_offer;
 void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
+// The profiles the analyzer may judge by: the one --profile set, else every CloudFront profile
+// of data/ (cloudfront, cloudfront-2025), in the order a ClientHello is matched against them.
+size_t analyzer_num_judging_profiles(const analyzer *a);
+// analyzer_judging_profile: profile i's name, s2n-tls policy ("" when none) and offer (owned by
+// the analyzer). false when i is out of range (outputs untouched).
+bool analyzer_judging_profile(const analyzer *a, size_t i, const char **name, const char **policy,
+                              analyzer_offer *offer) TLSDIAG_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // Summary across a run.
@@ -292,6 +306,14 @@ typedef struct summary {
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
+    // The profiles that judged the handshakes, in order of first use, each with the reason
+    // its first handshake gave (verdict.profile_why) and how many it judged.
+    size_t num_judged;
+    struct summary_judged {
+        char profile[32];
+        char why[200];
+        uint64_t connections;
+    } judged[4];
 } summary;
 
 // summary_key_len: the bytes of c->key to print (key_len; up to the NUL when not set).

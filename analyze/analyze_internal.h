@@ -24,6 +24,7 @@ enum {
 typedef struct an_profile {
     char name[32];
     char version[32];
+    char policy[48];  // the s2n-tls policy family it encodes ("" for generic)
     bool cloudfront;  // CloudFront-specific refusals and edge labelling apply
     uint32_t num_versions, num_ciphers, num_groups, num_sigalgs, num_curves;
     uint16_t versions[AN_MAX_PROFILE_LIST];  // empty list: any
@@ -39,6 +40,15 @@ typedef struct an_profile {
 // On failure *out is untouched and err names the line.
 bool an_profile_parse(const char *text, size_t len, an_profile *out, char *err,
                       size_t errlen) TLSDIAG_WUR;
+// an_profile_fits: the ClientHello offers nothing outside p: its best version, and every suite,
+// group and signature scheme (GREASE and signalling suites aside), are in p's lists.
+bool an_profile_fits(const an_profile *p, const tls_client_hello *ch);
+// an_profile_why writes why a ClientHello shows p: "ClientHellos match s2n
+// CloudFront-Upstream-2025: TLS 1.3 first, x25519 key share, RSA-PSS offered".
+void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, size_t outlen);
+// an_hello_max_version: the best version the ClientHello offers (supported_versions, else
+// legacy_version).
+uint16_t an_hello_max_version(const tls_client_hello *ch);
 // an_profile_generic fills the profile that judges any client: no list restrictions.
 void an_profile_generic(an_profile *out);
 bool an_list_has(const uint16_t *list, uint32_t n, uint16_t v);  // n == 0 means "any"
@@ -47,6 +57,8 @@ bool an_profile_has_curve(const an_profile *p, const char *curve);
 // The embedded data files (generated from data/ at build time).
 extern const unsigned char an_embedded_profile[];
 extern const size_t an_embedded_profile_len;
+extern const unsigned char an_embedded_profile_2025[];
+extern const size_t an_embedded_profile_2025_len;
 extern const unsigned char an_embedded_prefixes[];
 extern const size_t an_embedded_prefixes_len;
 
@@ -216,6 +228,7 @@ const char *an_sni_phrase(const tls_client_hello *ch, char *buf, size_t buflen);
 // ---------------------------------------------------------------------------------------------
 typedef struct an_text_vars {
     const char *sni, *server, *port, *issuer, *root, *order, *versions;
+    const char *profile, *profile_versions;  // the judging profile's name and version list
 } an_text_vars;
 
 // an_sni_word: the SNI for {sni} in texts — the SNI when it is a valid host name, else

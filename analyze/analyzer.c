@@ -11,7 +11,13 @@
 #include "summary_internal.h"
 
 struct analyzer {
-    an_profile profile;
+    an_profile profile;  // the default profile, or the one --profile set
+    // Recognised per handshake when no --profile was given (num_family 0 otherwise): the
+    // CloudFront profiles in data/, tried in order against a ClientHello from a CloudFront
+    // address; the first it fits judges it.
+    an_profile family[2];
+    uint32_t num_family;
+    bool profile_fixed;    // --profile set the profile
     an_prefixes prefixes;  // empty for the generic profile (no edge labelling)
     X509_STORE *store;
     char trust_store[256];
@@ -37,7 +43,30 @@ const char *an_version_name(uint16_t v) {
 
 void analyzer_config_default(analyzer_config *c) {
     memset(c, 0, sizeof *c);
-    c->profile = "cloudfront";
+    c->profile = NULL;  // cloudfront, recognising the 2025 policies from the wire
+}
+
+// The embedded CloudFront profiles (data/profile-cloudfront*.conf), the order they are tried in.
+static const struct {
+    const char *name;
+    const unsigned char *text;
+    const size_t *len;
+} embedded_profiles[] = {
+    {"cloudfront", an_embedded_profile, &an_embedded_profile_len},
+    {"cloudfront-2025", an_embedded_profile_2025, &an_embedded_profile_2025_len},
+};
+
+// load_profile parses the embedded profile `name` into *out; false (err set) when unknown.
+static bool load_profile(const char *name, an_profile *out, char *err, size_t errlen) {
+    for (size_t i = 0; i < sizeof embedded_profiles / sizeof embedded_profiles[0]; i++) {
+        if (strcmp(name, embedded_profiles[i].name) == 0) {
+            return an_profile_parse((const char *)embedded_profiles[i].text,
+                                    *embedded_profiles[i].len, out, err, errlen);
+        }
+    }
+    snprintf(err, errlen, "unknown profile \"%s\" (use cloudfront, cloudfront-2025 or generic)",
+             name);
+    return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,13 +147,19 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
     a->worker = c->no_cross_connection;
+    a->profile_fixed = c->profile != NULL;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
-    } else if (strcmp(profile, "cloudfront") == 0) {
-        if (!an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len,
-                              &a->profile, err, errlen)) {
+    } else {
+        if (!load_profile(profile, &a->profile, err, errlen)) {
             goto fail;
+        }
+        for (size_t i = 0; !a->profile_fixed && i < sizeof a->family / sizeof a->family[0]; i++) {
+            if (!load_profile(embedded_profiles[i].name, &a->family[i], err, errlen)) {
+                goto fail;
+            }
+            a->num_family++;
         }
         bool ok = c->ranges_file
                       ? an_prefixes_load_json(c->ranges_file, &a->prefixes, err, errlen)
@@ -133,9 +168,6 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
         if (!ok) {
             goto fail;
         }
-    } else {
-        snprintf(err, errlen, "unknown profile \"%s\" (use cloudfront or generic)", profile);
-        goto fail;
     }
     if (!load_store(a, c, err, errlen)) {
         goto fail;
@@ -195,6 +227,23 @@ void analyzer_profile_offer(const analyzer *a, analyzer_offer *out) {
     const an_profile *p = &a->profile;
     *out = (analyzer_offer){p->num_versions, p->num_ciphers, p->num_groups, p->num_sigalgs,
                             p->versions,     p->ciphers,     p->groups,     p->sigalgs};
+}
+
+size_t analyzer_num_judging_profiles(const analyzer *a) {
+    return a->num_family ? a->num_family : 1;
+}
+
+bool analyzer_judging_profile(const analyzer *a, size_t i, const char **name, const char **policy,
+                              analyzer_offer *offer) {
+    if (i >= analyzer_num_judging_profiles(a)) {
+        return false;
+    }
+    const an_profile *p = a->num_family ? &a->family[i] : &a->profile;
+    *name = p->name;
+    *policy = p->policy;
+    *offer = (analyzer_offer){p->num_versions, p->num_ciphers, p->num_groups, p->num_sigalgs,
+                              p->versions,     p->ciphers,     p->groups,     p->sigalgs};
+    return true;
 }
 
 const summary *analyzer_summary(analyzer *a) {
@@ -717,8 +766,9 @@ static void check_command(verdict *v) {
     }
 }
 
-static void fill_texts(const tls_transcript *t, const an_chain *chain, const x509_info *client_cert,
+static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_facts *f,
                        verdict *v) {
+    const x509_info *client_cert = f->client_cert;
     char hostport[80], port[8], versions[128] = "";
     an_endpoint_word(&t->server, hostport, sizeof hostport, port);
     const char *issuer = "", *root = "", *order = "";
@@ -749,7 +799,21 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, const x50
     if (!versions[0] && t->ch.present) {
         snprintf(versions, sizeof versions, "up to %s", an_version_name(t->ch.legacy_version));
     }
-    an_text_vars vars = {an_sni_word(v), hostport, port, issuer, root, order, versions};
+    char pversions[128] = "";
+    for (uint32_t i = 0, w = 0; i < f->profile->num_versions && w < sizeof pversions; i++) {
+        int k = snprintf(pversions + w, sizeof pversions - w, "%s%s", w ? " " : "",
+                         an_version_name(f->profile->versions[i]));
+        w += k > 0 ? (uint32_t)k : 0;
+    }
+    an_text_vars vars = {an_sni_word(v),
+                         hostport,
+                         port,
+                         issuer,
+                         root,
+                         order,
+                         versions,
+                         f->profile->name,
+                         pversions[0] ? pversions : "any version"};
     an_texts_fill(v->cause, &vars, v);
     check_command(v);
 }
@@ -899,7 +963,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
-    fill_texts(t, chain, f->client_cert, v);
+    fill_texts(t, chain, f, v);
     // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
     if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
         f->aborted_by == PARTY_CLIENT) {
@@ -913,6 +977,33 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
     }
 }
 
+// judging_profile: the profile that judges t, and why (into v). The wire decides: a ClientHello
+// from a CloudFront address shows which CloudFront policy sent it; --profile overrides.
+static const an_profile *judging_profile(const analyzer *a, const tls_transcript *t, verdict *v) {
+    const an_profile *p = &a->profile;
+    if (a->profile_fixed) {
+        an_copy(v->profile_why, sizeof v->profile_why, "set by --profile");
+    } else if (!v->client_is_cloudfront || !t->ch.present) {
+        snprintf(v->profile_why, sizeof v->profile_why, "the default profile (%s)",
+                 t->ch.present ? "the client is not a CloudFront address" : "no ClientHello");
+    } else {
+        size_t i = 0;
+        while (i < a->num_family && !an_profile_fits(&a->family[i], &t->ch)) {
+            i++;
+        }
+        if (i < a->num_family) {
+            p = &a->family[i];
+            an_profile_why(p, &t->ch, v->profile_why, sizeof v->profile_why);
+        } else {
+            an_copy(v->profile_why, sizeof v->profile_why,
+                    "the default profile (the ClientHello from a CloudFront address offers "
+                    "something no CloudFront-Upstream policy in tlsdiag's data offers)");
+        }
+    }
+    an_copy(v->profile, sizeof v->profile, p->name);
+    return p;
+}
+
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     verdict *v = verdict_new();
     if (!v) {
@@ -921,7 +1012,7 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
     fill_identity(a, t, v);
     an_facts f;
     memset(&f, 0, sizeof f);
-    f.profile = &a->profile;
+    f.profile = judging_profile(a, t, v);
     f.cloudfront_client = v->client_is_cloudfront;
     decide_outcome(t, &f);
     for (uint32_t i = 0; i < t->num_events; i++) {
@@ -944,7 +1035,7 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
         size_t kept = an_sni_kept(&t->ch);
         bool whole = kept == t->ch.sni_len && memchr(t->ch.sni, '\0', kept) == NULL;
         const char *name = !t->ch.has_sni ? NULL : whole ? t->ch.sni : "(SNI with a NUL byte)";
-        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert, name, f.handshake_time,
+        if (!an_chain_analyze(a->cache, a->store, f.profile, &t->cert, name, f.handshake_time,
                               a->now, a->chain_scratch, &chain)) {
             free(v);
             return NULL;

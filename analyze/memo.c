@@ -238,7 +238,7 @@ static void refine(verdict *v, const memo_entry *e) {
     prepend_evidence(v, add, 2);
     char hostport[80], port[8];
     an_endpoint_word(&v->server, hostport, sizeof hostport, port);
-    an_text_vars vars = {an_sni_word(v), hostport, port, "", e->root, "", ""};
+    an_text_vars vars = {an_sni_word(v), hostport, port, "", e->root, "", "", v->profile, ""};
     an_texts_fill(CAUSE_CERT_UNTRUSTED_CA, &vars, v);
 }
 

@@ -121,7 +121,8 @@ static const cause_text text_protocol_version_mismatch = {
      "-all +TLSv1.2 +TLSv1.3)",
      "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
      "(client offered {versions})"},
-    {"enabling only TLS 1.3 on the origin: CloudFront does not offer TLS 1.3 to origins",
+    {"enabling only TLS 1.3 on the origin: the client offered {versions}; the {profile} profile "
+     "offers {profile_versions} (TLS 1.3 only under s2n's 2025 CloudFront-Upstream policies)",
      "changing the viewer protocol policy: it governs viewer connections, not the origin"}};
 
 static const cause_text text_no_shared_cipher = {
@@ -253,6 +254,8 @@ static const char *var(const an_text_vars *v, const char *name, size_t len, bool
         {"root", offsetof(an_text_vars, root), false},
         {"order", offsetof(an_text_vars, order), false},
         {"versions", offsetof(an_text_vars, versions), false},
+        {"profile", offsetof(an_text_vars, profile), false},
+        {"profile_versions", offsetof(an_text_vars, profile_versions), false},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) {

@@ -47,7 +47,7 @@ static void probe_usage(FILE *f) {
         "  -w, --write FILE         write the probe's packets as a pcap\n"
         "      --no-capture         do not capture; analyze the client's view\n"
         "      --ca-file FILE, --ca-path DIR   trust store (default: the system's)\n"
-        "      --profile NAME       cloudfront (default) or generic\n"
+        "      --profile NAME       cloudfront (default), cloudfront-2025 or generic\n"
         "\n"
         "Limits (as analyze; the probe's own capture is one connection):\n"
         "      --max-flows N        connections tracked at once (default 65536)\n"
@@ -99,7 +99,7 @@ static bool parse_seconds(const char *s, uint32_t *ms) {
 
 static int parse(int argc, char **argv, probe_opts *o) {
     memset(o, 0, sizeof *o);
-    o->profile = "cloudfront";
+    o->profile = NULL;  // the analyzer's default profile
     optind = 1;
     opterr = 0;
     int c;
@@ -145,8 +145,10 @@ static int parse(int argc, char **argv, probe_opts *o) {
                 o->pc.ca_path = arg;
                 break;
             case CLI_OPT_PROFILE:
-                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
-                    return probe_usage_error("--profile: expected cloudfront or generic, got", arg);
+                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "cloudfront-2025") != 0 &&
+                    strcmp(arg, "generic") != 0) {
+                    return probe_usage_error(
+                        "--profile: expected cloudfront, cloudfront-2025 or generic, got", arg);
                 }
                 o->profile = arg;
                 break;
@@ -221,7 +223,28 @@ static int parse(int argc, char **argv, probe_opts *o) {
 // The matrix, as text or one JSON object.
 // ---------------------------------------------------------------------------------------------
 static bool cloudfront_setting(uint16_t v) {
-    return v >= 0x0300 && v <= 0x0303;  // SSLv3, TLSv1, TLSv1.1, TLSv1.2 (never TLS 1.3)
+    // Origin SSL Protocols lists SSLv3 .. TLSv1.2; TLS 1.3 comes with s2n's 2025 policies, not
+    // with a setting.
+    return v >= 0x0300 && v <= 0x0303;
+}
+
+// policy_version: the version a CloudFront profile would get from this origin: the highest it
+// offers that the matrix saw accepted (NULL: none, a failed handshake).
+static const char *policy_version(const probe_matrix *m, const analyzer_offer *offer) {
+    const char *best = NULL;
+    uint16_t best_code = 0;
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        bool offered = false;
+        for (uint32_t k = 0; k < offer->num_versions; k++) {
+            offered |= offer->versions[k] == r->code;
+        }
+        if (offered && r->state == PROBE_ACCEPTED && r->code > best_code) {
+            best_code = r->code;
+            best = r->name;
+        }
+    }
+    return best;
 }
 
 static json_t *jstr(const char *s) {
@@ -230,9 +253,16 @@ static json_t *jstr(const char *s) {
     return json_string(buf);
 }
 
-static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
+static bool matrix_json(const analyzer *an, const probe_opts *o, const probe_matrix *m, FILE *out) {
     json_t *root = json_object(), *vers = json_array(), *ciph = json_array(), *work = json_array(),
-           *acc = json_array();
+           *acc = json_array(), *pol = json_array();
+    const char *name, *policy;
+    analyzer_offer offer;
+    for (size_t i = 0; analyzer_judging_profile(an, i, &name, &policy, &offer); i++) {
+        const char *v = policy_version(m, &offer);
+        json_array_append_new(pol, json_pack("{s:s, s:s, s:o}", "profile", name, "policy", policy,
+                                             "version", v ? json_string(v) : json_null()));
+    }
     char code[8];
     for (uint32_t i = 0; i < m->num_versions; i++) {
         const probe_matrix_row *r = &m->versions[i];
@@ -263,20 +293,21 @@ static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
     json_object_set_new(root, "ciphers", ciph);
     json_object_set_new(root, "working_settings", work);
     json_object_set_new(root, "accepted_ciphers", acc);
+    json_object_set_new(root, "per_policy", pol);
     json_object_set_new(root, "connections", json_integer(m->connections));
     bool ok = json_dumpf(root, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF;
     json_decref(root);
     return ok;
 }
 
-static void matrix_text(const probe_opts *o, const probe_matrix *m, FILE *out) {
+static void matrix_text(const analyzer *an, const probe_opts *o, const probe_matrix *m, FILE *out) {
     fprintf(out, "\nCompatibility matrix for %s (%u connections)\n", o->target, m->connections);
     fprintf(out, "  %-9s %-10s %-12s %s\n", "version", "CloudFront", "origin", "detail");
     char working[128] = "";
     for (uint32_t i = 0; i < m->num_versions; i++) {
         const probe_matrix_row *r = &m->versions[i];
         bool cf = cloudfront_setting(r->code);
-        fprintf(out, "  %-9s %-10s %-12s %.50s\n", r->name, cf ? "setting" : "never",
+        fprintf(out, "  %-9s %-10s %-12s %.50s\n", r->name, cf ? "setting" : "2025 only",
                 probe_state_name(r->state), r->detail);
         if (cf && r->state == PROBE_ACCEPTED) {
             size_t n = strlen(working);
@@ -285,6 +316,14 @@ static void matrix_text(const probe_opts *o, const probe_matrix *m, FILE *out) {
     }
     fprintf(out, "Origin SSL Protocols settings that would work: %s\n",
             working[0] ? working : "none");
+    const char *name, *policy;
+    analyzer_offer offer;
+    for (size_t i = 0; analyzer_judging_profile(an, i, &name, &policy, &offer); i++) {
+        const char *v = policy_version(m, &offer);
+        fprintf(out, "Under %s%s (profile %s): %s\n", policy[0] ? "s2n " : "",
+                policy[0] ? policy : name, name,
+                v ? v : "no version in common: the handshake fails (502)");
+    }
     uint32_t accepted = 0;
     for (uint32_t i = 0; i < m->num_ciphers; i++) {
         accepted += m->ciphers[i].state == PROBE_ACCEPTED;
@@ -369,12 +408,12 @@ int cli_cmd_probe(int argc, char **argv) {
             status = TLSDIAG_EXIT_INTERNAL;
         } else if (o.json) {
             fflush(stdout);
-            if (!matrix_json(&o, m, stdout)) {
+            if (!matrix_json(an, &o, m, stdout)) {
                 status = TLSDIAG_EXIT_INTERNAL;
             }
         } else if (o.verbosity > REPORT_QUIET) {
             fflush(stdout);
-            matrix_text(&o, m, stdout);
+            matrix_text(an, &o, m, stdout);
         }
         free(m);
     }

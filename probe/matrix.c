@@ -103,8 +103,8 @@ bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *mx, char
     pc_group_list(&offer, false, groups, sizeof groups);
     pc_sigalg_list(&offer, false, sigalgs, sizeof sigalgs);
 
-    // One row per version: the profile's offer for TLS ≤ 1.2, the library's for TLS 1.3
-    // (CloudFront never offers 1.3 to an origin; the row says whether the origin could).
+    // One row per version: the profile's offer for TLS ≤ 1.2, the library's for TLS 1.3 (only
+    // s2n's 2025 CloudFront-Upstream policies offer it; the row says whether the origin could).
     for (unsigned b = 0; b < PROBE_V__COUNT; b++) {
         probe_matrix_row *row = &mx->versions[mx->num_versions++];
         row->code = probe_version_code(b);

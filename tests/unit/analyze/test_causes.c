@@ -204,12 +204,13 @@ static void render(FILE *f) {
     fputs(
         "\n## What to do\n\nThe fix steps and dead ends each verdict carries; the words in "
         "capitals "
-        "(SNI,\nSERVER, PORT, ISSUER, ROOT, ORDER, VERSIONS) are filled per connection.\n",
+        "(SNI,\nSERVER, PORT, ISSUER, ROOT, ORDER, VERSIONS, PROFILE, PROFILE_VERSIONS) are filled "
+        "per connection.\n",
         f);
     // Shell-safe stand-ins: {sni}, {server} and {port} are quoted as shell words when they are
     // not, and the document shows the commands as they print for ordinary values.
-    static const an_text_vars vars = {"SNI",  "SERVER", "PORT",    "ISSUER",
-                                      "ROOT", "ORDER",  "VERSIONS"};
+    static const an_text_vars vars = {"SNI",   "SERVER",   "PORT",    "ISSUER",          "ROOT",
+                                      "ORDER", "VERSIONS", "PROFILE", "PROFILE_VERSIONS"};
     verdict *v = calloc(1, sizeof *v);
     assert_non_null(v);
     for (int c = 0; c < CAUSE__COUNT; c++) {
