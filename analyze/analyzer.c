@@ -345,8 +345,9 @@ static bool completed(const tls_transcript *t) {
 // server sent nothing after it (a stall, a close) or the client refused it with an alert (a
 // no_renegotiation warning, encrypted); an origin that just goes on serving got its way.
 static void server_renegotiation(const tls_transcript *t, an_facts *f) {
-    if (tls_negotiated_version(&t->sh) >= 0x0304) {
-        return;  // TLS 1.3 has no renegotiation; its handshake records are hidden
+    uint16_t nv = tls_negotiated_version(&t->sh);
+    if (nv >= 0x0304 || nv < 0x0300 || !t->ccs[TLS_DIR_C2S] || !t->ccs[TLS_DIR_S2C]) {
+        return;  // TLS 1.3 has no renegotiation (its records are hidden); SSLv2 no Finished
     }
     uint32_t seen[2] = {0, 0};
     for (uint32_t i = 0; i < t->num_events; i++) {
@@ -442,11 +443,14 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     // - the origin asked to renegotiate and the client did not: whatever the origin did next (an
     //   error page, a stall, a close), the request that triggered it failed — CloudFront never
     //   renegotiates (AWS using-https);
-    // - the client's Certificate was empty and the origin completed the handshake anyway: one
+    // - CloudFront's Certificate was empty and the origin completed the handshake anyway: one
     //   that requires the certificate refuses every request afterwards (nginx
-    //   `ssl_verify_client on` answers HTTP 400).
+    //   `ssl_verify_client on` answers HTTP 400; the reply is encrypted, so an origin that only
+    //   asks — optional client authentication — looks the same: medium confidence). Other
+    //   clients keep the finding only (STARTTLS servers in the corpus ask and serve).
     bool reneg_unanswered = f->reneg_failed;
-    if (ok && !reneg_refused && (reneg_unanswered || empty_client_certificate(t)) &&
+    bool cert_refused_later = empty_client_certificate(t) && f->cloudfront_client;
+    if (ok && !reneg_refused && (reneg_unanswered || cert_refused_later) &&
         !(f->has_alert && f->alert_level == 2)) {
         f->outcome = OUTCOME_FAILED;
         f->aborted_by = reneg_unanswered ? PARTY_CLIENT : PARTY_SERVER;

@@ -232,6 +232,13 @@ static void test_empty_client_certificate_let_through(void **state) {
     assert_non_null(strstr(v->fix[0], "enable origin mTLS on the distribution"));
     assert_non_null(strstr(v->fix[0], "stop requiring client certificates"));
     verdict_free(v);
+    // near miss: the same handshake from a client that is not CloudFront: a finding only (a
+    // server that merely asks for a certificate serves such clients)
+    x.t->client.addr[0] = 198;
+    v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
+    assert_true(fx_has_finding(v, CAUSE_CLIENT_CERT_REQUIRED));
+    verdict_free(v);
     fx_free(&x);
 }
 
