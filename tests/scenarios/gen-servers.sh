@@ -45,7 +45,7 @@ CLIENT_IP=15.158.0.10
 HOST=192.0.2.10
 IFACE=s2n-s0
 IN_C=(ip netns exec "$NS_C")
-IN_S=(ip netns exec "$NS_S")
+IN_SERVER_NS=(ip netns exec "$NS_S")
 
 log() { printf '[gen-servers] %s\n' "$*" >&2; }
 
@@ -97,20 +97,7 @@ netns_up() {
 # client certificate from another CA they do not trust. Valid ones last 25 years.
 # ------------------------------------------------------------------------------------------------
 DAYS=9131
-cat >"$WORK/ext.cnf" <<'EOF'
-[ca]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[leaf]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = $ENV::EKU
-subjectAltName = $ENV::SAN
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$HERE/pki-ext.cnf" "$WORK/ext.cnf"  # shared with gen.sh
 export SAN=DNS:origin.example.com EKU=serverAuth
 
 newkey() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/$1.key" 2>/dev/null; }
@@ -163,16 +150,6 @@ chain() {
 # Servers. Each writes its config into WORK and runs in the origin namespace, in the foreground,
 # under `timeout`.
 # ------------------------------------------------------------------------------------------------
-wait_listen() {
-    local i
-    for i in $(seq 1 100); do
-        "${IN_S[@]}" ss -Hltn "sport = :$1" | grep -q . && return 0
-        sleep 0.05
-    done
-    log "$CUR: nothing listening on $1"
-    cat "$WORK/$CUR".* >&2 || true
-    return 1
-}
 
 # nginx PORT CERT CHAIN "extra server directives"
 nginx_srv() {
@@ -203,7 +180,7 @@ http {
     }
 }
 EOF
-    "${IN_S[@]}" timeout 20 nginx -c "$WORK/$CUR.nginx.conf" >>"$WORK/$CUR.server" 2>&1 &
+    "${IN_SERVER_NS[@]}" timeout 20 nginx -c "$WORK/$CUR.nginx.conf" >>"$WORK/$CUR.server" 2>&1 &
     PIDS+=($!)
     wait_listen "$port"
 }
@@ -240,7 +217,7 @@ Listen $HOST:$port
     $extra
 </VirtualHost>
 EOF
-    "${IN_S[@]}" timeout 20 apache2 -X -f "$WORK/$CUR.apache.conf" >>"$WORK/$CUR.server" 2>&1 &
+    "${IN_SERVER_NS[@]}" timeout 20 apache2 -X -f "$WORK/$CUR.apache.conf" >>"$WORK/$CUR.server" 2>&1 &
     PIDS+=($!)
     wait_listen "$port"
 }
@@ -261,7 +238,7 @@ frontend origin
     bind $HOST:$port ssl crt $WORK/$cert${ch:+-$ch}.haproxy $extra
     http-request return status 200 content-type text/plain string ok
 EOF
-    "${IN_S[@]}" timeout 20 haproxy -db -f "$WORK/$CUR.haproxy.cfg" >>"$WORK/$CUR.server" 2>&1 &
+    "${IN_SERVER_NS[@]}" timeout 20 haproxy -db -f "$WORK/$CUR.haproxy.cfg" >>"$WORK/$CUR.server" 2>&1 &
     PIDS+=($!)
     wait_listen "$port"
 }
@@ -288,47 +265,7 @@ s2n() {
 # ------------------------------------------------------------------------------------------------
 # Capture.
 # ------------------------------------------------------------------------------------------------
-TCPDUMP_PID=
-capture_start() {
-    CUR=$1
-    : >"$WORK/$CUR.tcpdump"
-    "${IN_S[@]}" tcpdump -i "$IFACE" -n -U --immediate-mode -w "$OUT/$CUR.pcap" \
-        "tcp port $2" >"$WORK/$CUR.tcpdump" 2>&1 &
-    TCPDUMP_PID=$!
-    PIDS+=("$TCPDUMP_PID")
-    local i
-    for i in $(seq 1 100); do
-        grep -q 'listening on' "$WORK/$CUR.tcpdump" && break
-        sleep 0.05
-    done
-    sleep 0.2
-}
-capture_stop() {
-    sleep 0.5
-    local p
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$TCPDUMP_PID" ]] && continue
-        kill "$p" 2>/dev/null || true
-    done
-    kill -INT "$TCPDUMP_PID" 2>/dev/null || true
-    wait 2>/dev/null || true
-    PIDS=()
-    chown --reference="$OUT" "$OUT/$CUR.pcap"
-    local n
-    n=$(tcpdump -r "$OUT/$CUR.pcap" -n 2>/dev/null | wc -l)
-    log "$CUR: $n packets"
-    if [[ $n -eq 0 ]]; then
-        cat "$WORK/$CUR".* >&2 || true
-        exit 1
-    fi
-}
-want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
-scenario() {
-    want "$1" || return 0
-    capture_start "$1" "$2"
-    "$3" "$2"
-    capture_stop
-}
+. "$HERE/lib.bash"  # wait_listen, capture_start/stop, want, scenario (shared with gen.sh)
 
 # ------------------------------------------------------------------------------------------------
 # Scenarios (policy names: s2n-tls tls/s2n_security_policies.c).

@@ -34,6 +34,15 @@ static verdict *run(fx *x) {
 static const char *const CHAIN[] = {"leaf", "inter", NULL};
 static const char *const WRONG_NAME[] = {"leaf-wrongname", "inter", NULL};
 
+// started: the TCP handshake, a CloudFront ClientHello and the server's TLS 1.2 flight with chain.
+static fx started(const char *const *chain) {
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_server_flight(&x, chain);
+    return x;
+}
+
 // finish_protected: ClientKeyExchange, then each side's CCS and protected Finished (TLS 1.2, as
 // the dissector reports them), and the client's request when `request`.
 static void finish_protected(fx *x, bool request) {
@@ -61,10 +70,7 @@ static void served(fx *x) {
 // s2n drops a ServerHello below its minimum with a bare RST (tls/s2n_server_hello.c).
 static void test_version_reset_without_alert(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    fx x = started(CHAIN);
     x.t->sh.legacy_version = 0x0301;  // TLS 1.0
     fx_close(&x, TLS_DIR_C2S, true, 1);
     verdict *v = run(&x);
@@ -75,10 +81,7 @@ static void test_version_reset_without_alert(void **state) {
     verdict_free(v);
     fx_free(&x);
     // near miss: the same drop after a TLS 1.0 hello with a wrong-name certificate is the name
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, WRONG_NAME);
+    x = started(WRONG_NAME);
     x.t->sh.legacy_version = 0x0301;
     fx_close(&x, TLS_DIR_C2S, true, 1);
     v = run(&x);
@@ -86,10 +89,7 @@ static void test_version_reset_without_alert(void **state) {
     verdict_free(v);
     fx_free(&x);
     // near miss: the server chose the client's best version: not a version refusal
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    x = started(CHAIN);
     fx_close(&x, TLS_DIR_C2S, true, 1);
     v = run(&x);
     assert_int_not_equal(v->cause, CAUSE_PROTOCOL_VERSION_MISMATCH);
@@ -100,10 +100,7 @@ static void test_version_reset_without_alert(void **state) {
 // Below the profile's own minimum the version is the cause with certainty.
 static void test_version_below_profile_minimum(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    fx x = started(CHAIN);
     x.t->sh.legacy_version = 0x0300;  // SSLv3: cloudfront offers TLSv1 and up
     fx_close(&x, TLS_DIR_C2S, true, 1);
     verdict *v = run(&x);
@@ -117,10 +114,7 @@ static void test_version_below_profile_minimum(void **state) {
 // CloudFront completes the handshake and leaves before any request: the chain's fault is why.
 static void test_close_after_finished_names_the_certificate(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, WRONG_NAME);
+    fx x = started(WRONG_NAME);
     finish_protected(&x, false);
     fx_event(&x, TLS_EV_ENCRYPTED_ALERT, TLS_DIR_C2S, 0, 1);  // close_notify
     fx_close(&x, TLS_DIR_S2C, false, 1);
@@ -133,10 +127,7 @@ static void test_close_after_finished_names_the_certificate(void **state) {
     verdict_free(v);
     fx_free(&x);
     // near miss: the client sent its request: the wire wins, ok with the finding
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, WRONG_NAME);
+    x = started(WRONG_NAME);
     finish_protected(&x, true);
     served(&x);
     fx_close(&x, TLS_DIR_C2S, false, 1);
@@ -147,10 +138,7 @@ static void test_close_after_finished_names_the_certificate(void **state) {
     verdict_free(v);
     fx_free(&x);
     // near miss: leaving before a request with a sound chain is not a failure
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    x = started(CHAIN);
     finish_protected(&x, false);
     fx_close(&x, TLS_DIR_C2S, false, 1);
     v = run(&x);
@@ -162,10 +150,7 @@ static void test_close_after_finished_names_the_certificate(void **state) {
 // The origin's HelloRequest (its second protected handshake record), then a refusal or silence.
 static void test_hello_request_unanswered(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    fx x = started(CHAIN);
     finish_protected(&x, true);
     x.t->renegotiation_attempt = true;
     fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 1);  // HelloRequest
@@ -182,10 +167,7 @@ static void test_hello_request_unanswered(void **state) {
     verdict_free(v);
     fx_free(&x);
     // a stall: the HelloRequest and nothing after it until the capture ends
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    x = started(CHAIN);
     finish_protected(&x, true);
     x.t->renegotiation_attempt = true;
     fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 1);
@@ -196,10 +178,7 @@ static void test_hello_request_unanswered(void **state) {
     verdict_free(v);
     fx_free(&x);
     // near miss: the client renegotiated (a protected ClientHello) and was served: ok
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    x = started(CHAIN);
     finish_protected(&x, true);
     x.t->renegotiation_attempt = true;
     fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 1);
@@ -214,10 +193,7 @@ static void test_hello_request_unanswered(void **state) {
 // nginx `ssl_verify_client on`: empty client Certificate, handshake completed, HTTP 400 after.
 static void test_empty_client_certificate_let_through(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    fx x = started(CHAIN);
     x.t->cert_req.present = true;
     x.t->cert_req.frame = x.frame;
     x.t->client_cert.present = true;  // empty
@@ -245,10 +221,7 @@ static void test_empty_client_certificate_let_through(void **state) {
 // Origin mTLS: a client certificate sent, then the origin's unknown_ca.
 static void test_client_certificate_rejected(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
-    fx_server_flight(&x, CHAIN);
+    fx x = started(CHAIN);
     x.t->cert_req.present = true;
     x.t->cert_req.frame = x.frame;
     uint32_t len = 0;
