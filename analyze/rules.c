@@ -581,15 +581,7 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
     }
     bool empty = n == 2 && first_len <= TLS13_EMPTY_CERT_RECORD_MAX;
     if (!empty) {
-        // The client did send a certificate: the server may have refused it, or anything else.
-        m->confidence = CONF_LOW;
-        m->finding_only = true;
-        snprintf(m->summary, sizeof m->summary,
-                 "the client sent a certificate in its TLS 1.3 flight (%u protected handshake "
-                 "records) and the server then ended the handshake with an encrypted alert: it "
-                 "may have refused that certificate",
-                 n);
-        return true;
+        return false;  // the client did send a certificate: client_cert_rejected
     }
     m->confidence = CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary,
@@ -681,7 +673,37 @@ static void unix_date(int64_t s, char *out, size_t outlen) {
 // rule_client_cert_rejected: the client did send a certificate (origin mTLS, RFC 5246 §7.4.6)
 // and the server then ended the handshake: its client-CA store, the certificate's purpose or
 // its validity. The certificate is named so the origin's owner can find it.
+// rule_client_cert_rejected_tls13: TLS 1.3 hides the CertificateRequest, the client's
+// certificate and the alert; a client flight longer than an empty Certificate and Finished
+// (Certificate, CertificateVerify, Finished: RFC 8446 §4.4) answered by the server's
+// alert-sized record and no application data is a refusal of that certificate.
+static bool rule_client_cert_rejected_tls13(const tls_transcript *t, const an_facts *f,
+                                            rule_match *m) {
+    uint32_t first_len = 0, frame = 0;
+    uint32_t n = tls13_client_flight(t, &first_len, &frame);
+    bool sent = n >= 3 || (n == 2 && first_len > TLS13_EMPTY_CERT_RECORD_MAX);
+    if (!failed(f) || !sent || !f->has_alert || !f->alert_encrypted ||
+        f->alert_sender != PARTY_SERVER || f->aborted_by != PARTY_SERVER ||
+        t->app_records[TLS_DIR_S2C] != 0) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "TLS 1.3: the client sent a certificate (%u protected handshake records after the "
+             "ServerHello: Certificate, CertificateVerify, Finished) and the server ended the "
+             "handshake with an encrypted alert: it refused the client certificate (origin "
+             "mTLS); the certificate is encrypted, so its subject and issuer are not on the wire",
+             n);
+    rule_evidence(m, "client_flight", frame, "%u protected handshake records, the first %u bytes",
+                  n, first_len);
+    add_alert_evidence(f, m);
+    return true;
+}
+
 static bool rule_client_cert_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->cert_req.present && tls_negotiated_version(&t->sh) == TLS13) {
+        return rule_client_cert_rejected_tls13(t, f, m);
+    }
     static const uint8_t cert_alerts[] = {
         ALERT_BAD_CERTIFICATE,     ALERT_UNSUPPORTED_CERTIFICATE, ALERT_CERTIFICATE_REVOKED,
         ALERT_CERTIFICATE_EXPIRED, ALERT_CERTIFICATE_UNKNOWN,     ALERT_UNKNOWN_CA,

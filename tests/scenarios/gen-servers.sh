@@ -308,6 +308,13 @@ f_cc_rejected_apache() {
     SSLCACertificateFile $CA/client_ca.pem"
     s2n "$TLS12" "$1" -l "$CA/client_other.pem" -k "$KEYS/client_other.key"
 }
+# The same refusal in TLS 1.3 (CloudFront-Upstream-2025): certificate and alert are encrypted.
+f_cc_rejected_apache_tls13() {
+    apache_srv "$1" leaf int "SSLVerifyClient require
+    SSLVerifyDepth 2
+    SSLCACertificateFile $CA/client_ca.pem"
+    s2n "$C2025" "$1" -l "$CA/client_other.pem" -k "$KEYS/client_other.key"
+}
 # The same origin, CloudFront configured with the right certificate: ok.
 f_mtls_ok_apache() {
     apache_srv "$1" leaf int "SSLVerifyClient require
@@ -364,6 +371,7 @@ main() {
     scenario cert_untrusted_ca-haproxy-s2n 47216 f_untrusted
     scenario cert_name_mismatch-nginx-after-finished-s2n 47217 f_name_mismatch_after_finished
     scenario no_shared_cipher-nginx-s2n 47218 f_no_shared_cipher
+    scenario client_cert_rejected-apache-tls13-s2n 47219 f_cc_rejected_apache_tls13
     # Only public certificates are kept (the keys stay in WORK, removed on exit).
     log "done: $(ls "$OUT"/*.pcap | wc -l) captures in $OUT"
 }

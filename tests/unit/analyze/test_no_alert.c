@@ -257,6 +257,44 @@ static void test_client_certificate_rejected(void **state) {
     fx_free(&x);
 }
 
+// TLS 1.3 hides the request, the certificate and the alert: the client flight's size tells
+// whether a certificate was sent (pcaps/field/client_cert_rejected-apache-tls13-s2n.pcap).
+static void test_client_certificate_rejected_tls13(void **state) {
+    (void)state;
+    for (int with_cert = 1; with_cert >= 0; with_cert--) {
+        fx x = fx_new();
+        fx_synack(&x);
+        fx_client_hello(&x, "origin.example.com");
+        x.t->ch.num_versions = 2;  // supported_versions: TLS 1.3, TLS 1.2
+        x.t->ch.versions[0] = 0x0304;
+        x.t->ch.versions[1] = 0x0303;
+        x.t->sh.present = true;
+        x.t->sh.legacy_version = 0x0303;
+        x.t->sh.selected_version = 0x0304;
+        x.t->sh.cipher = 0x1301;
+        fx_event(&x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, 1);
+        x.t->sh.frame = x.frame;
+        fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);  // EE..Finished
+        // Certificate (1.3 KB or an empty 25-byte one), [CertificateVerify,] Finished
+        fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 1);
+        x.t->events[x.t->num_events - 1].length = with_cert ? 1300 : 25;
+        if (with_cert) {
+            fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 0);
+        }
+        fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 0);
+        fx_event(&x, TLS_EV_ENCRYPTED_ALERT, TLS_DIR_S2C, 0, 1);
+        fx_close(&x, TLS_DIR_S2C, false, 1);
+        verdict *v = run(&x);
+        assert_int_equal(v->outcome, OUTCOME_FAILED);
+        // near miss (no certificate): the empty Certificate refused is client_cert_required
+        assert_int_equal(v->cause,
+                         with_cert ? CAUSE_CLIENT_CERT_REJECTED : CAUSE_CLIENT_CERT_REQUIRED);
+        assert_int_equal(v->confidence, CONF_MEDIUM);
+        verdict_free(v);
+        fx_free(&x);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_reset_without_alert),
@@ -265,6 +303,7 @@ int main(void) {
         cmocka_unit_test(test_hello_request_unanswered),
         cmocka_unit_test(test_empty_client_certificate_let_through),
         cmocka_unit_test(test_client_certificate_rejected),
+        cmocka_unit_test(test_client_certificate_rejected_tls13),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
