@@ -33,15 +33,22 @@ enum {
     CAUSE_F_FALLBACK = 1 << 2,  // a last resort: runs only when no earlier rule matched
 };
 
+// cause__numbers: its size is one past the highest cause number (a member per row).
+union cause__numbers {
+#define CAUSE_NUM(e, num, id, meaning, fn, flags, refs, texts) char n_##e[num + 1];
+    CAUSE_TABLE(CAUSE_NUM)
+#undef CAUSE_NUM
+};
+
 typedef enum cause_id {
 #define CAUSE_ENUM(e, num, id, meaning, fn, flags, refs, texts) CAUSE_##e = num,
     CAUSE_TABLE(CAUSE_ENUM)
 #undef CAUSE_ENUM
-#define CAUSE_ONE(e, num, id, meaning, fn, flags, refs, texts) +1
-    // the number of rows; cause.c's name table (CAUSE__COUNT entries, one designated
-    // initializer per row) holds the numbers to 0 .. CAUSE__COUNT - 1, each used once
-    CAUSE__COUNT = 0 CAUSE_TABLE(CAUSE_ONE)
-#undef CAUSE_ONE
+    // one past the highest number: cause.c's name table (CAUSE__COUNT entries, one designated
+    // initializer per row) holds the numbers 0 .. CAUSE__COUNT - 1, each used at most once. A
+    // number without a row is reserved for a row another branch adds (CAUSE__RESERVED lists
+    // them): it has no name ("unknown") and no rule, and no verdict carries it.
+    CAUSE__COUNT = sizeof(union cause__numbers),
 } cause_id;
 
 const char *cause_name(cause_id c);     // "cert_expired"
@@ -143,6 +150,10 @@ typedef struct verdict {
     char ja3[33], ja3s[33], ja4[40];
     bool client_is_cloudfront;  // source address inside the profile's origin-facing prefixes
     char client_network[64];    // matching prefix ("" when none), e.g. "15.158.0.0/16"
+    // The profile that judged this handshake and why: set by --profile, or recognised from a
+    // ClientHello sent from a CloudFront address (cloudfront / cloudfront-2025), or the default.
+    char profile[32];
+    char profile_why[200];
 
     // what happened
     verdict_outcome outcome;
@@ -188,7 +199,10 @@ typedef struct verdict {
 // Client profile (CloudFront by default) and analyzer configuration.
 // ---------------------------------------------------------------------------------------------
 typedef struct analyzer_config {
-    const char *profile;      // "cloudfront" (default) or "generic"
+    // NULL (the default): cloudfront, or cloudfront-2025 for the handshakes whose ClientHello
+    // (from a CloudFront address) shows s2n's 2025 policies; "cloudfront", "cloudfront-2025" or
+    // "generic": that profile for every handshake (--profile).
+    const char *profile;
     const char *ca_file;      // NULL: system default store
     const char *ca_path;      // NULL: system default store
     const char *ranges_file;  // AWS ip-ranges.json to replace the embedded prefix list
@@ -278,6 +292,13 @@ typedef struct analyzer_offer {
     const uint16_t *versions, *ciphers, *groups, *sigalgs;
 } analyzer_offer;
 void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
+// The profiles the analyzer may judge by: the one --profile set, else every CloudFront profile
+// of data/ (cloudfront, cloudfront-2025), in the order a ClientHello is matched against them.
+size_t analyzer_num_judging_profiles(const analyzer *a);
+// analyzer_judging_profile: profile i's name, s2n-tls policy ("" when none) and offer (owned by
+// the analyzer). false when i is out of range (outputs untouched).
+bool analyzer_judging_profile(const analyzer *a, size_t i, const char **name, const char **policy,
+                              analyzer_offer *offer) TLSDIAG_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // Summary across a run.
@@ -320,6 +341,14 @@ typedef struct summary {
     // the first verdict of every failure cause (NULL for causes that did not fail); owned by
     // the analyzer. Every distinct cause gets its own fix.
     const verdict *example[CAUSE__COUNT];
+    // The profiles that judged the handshakes, in order of first use, each with the reason
+    // its first handshake gave (verdict.profile_why) and how many it judged.
+    size_t num_judged;
+    struct summary_judged {
+        char profile[32];
+        char why[200];
+        uint64_t connections;
+    } judged[4];
 } summary;
 
 // summary_cause_failures: handshakes of cause c that failed on the wire or would fail.

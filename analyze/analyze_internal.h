@@ -24,6 +24,7 @@ enum {
 typedef struct an_profile {
     char name[32];
     char version[32];
+    char policy[48];  // the s2n-tls policy family it encodes ("" for generic)
     bool cloudfront;  // CloudFront-specific refusals and edge labelling apply
     uint32_t num_versions, num_ciphers, num_groups, num_sigalgs, num_curves;
     uint16_t versions[AN_MAX_PROFILE_LIST];  // empty list: any
@@ -39,6 +40,15 @@ typedef struct an_profile {
 // On failure *out is untouched and err names the line.
 bool an_profile_parse(const char *text, size_t len, an_profile *out, char *err,
                       size_t errlen) TLSDIAG_WUR;
+// an_profile_fits: the ClientHello offers nothing outside p: its best version, and every suite,
+// group and signature scheme (GREASE and signalling suites aside), are in p's lists.
+bool an_profile_fits(const an_profile *p, const tls_client_hello *ch);
+// an_profile_why writes why a ClientHello shows p: "ClientHellos match s2n
+// CloudFront-Upstream-2025: TLS 1.3 first, x25519 key share, RSA-PSS offered".
+void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, size_t outlen);
+// an_hello_max_version: the best version the ClientHello offers (supported_versions, else
+// legacy_version).
+uint16_t an_hello_max_version(const tls_client_hello *ch);
 // an_profile_generic fills the profile that judges any client: no list restrictions.
 void an_profile_generic(an_profile *out);
 bool an_list_has(const uint16_t *list, uint32_t n, uint16_t v);  // n == 0 means "any"
@@ -47,6 +57,8 @@ bool an_profile_has_curve(const an_profile *p, const char *curve);
 // The embedded data files (generated from data/ at build time).
 extern const unsigned char an_embedded_profile[];
 extern const size_t an_embedded_profile_len;
+extern const unsigned char an_embedded_profile_2025[];
+extern const size_t an_embedded_profile_2025_len;
 extern const unsigned char an_embedded_prefixes[];
 extern const size_t an_embedded_prefixes_len;
 
@@ -154,6 +166,18 @@ void an_chain_cache_free(an_chain_cache *c);
 // then "… and N more" when some were left out (here or when the certificate was read).
 void an_sans_fit(const x509_info *xi, size_t max, char *out, size_t outlen);
 
+// an_x509_info decodes one DER certificate (the client's, which is never validated) into *out;
+// false when it does not parse (*out untouched).
+bool an_x509_info(const uint8_t *der, uint32_t len, x509_info *out) TLSDIAG_WUR;
+
+// an_chain_fault: the chain as sent has a fault a client validating it would refuse (it does
+// not verify, the name does not match, the order, key, signature or purpose is wrong).
+static inline bool an_chain_fault(const an_chain *c) {
+    return !c->leaf_parse_error &&
+           (!c->verified || c->misordered || (c->name_checked && !c->name_ok) || c->wrong_purpose ||
+            c->weak_key || c->weak_signature);
+}
+
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
 // same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached
@@ -183,6 +207,16 @@ typedef struct an_facts {
     const an_chain *chain;
     int64_t handshake_time;   // Unix seconds used for validation
     const char *trust_store;  // identity of the store ("system ..." for the default store)
+    bool completed;           // both Finished messages went through (whatever came after)
+    // The server asked to renegotiate once the handshake was done (a protected handshake record
+    // from it after both Finished, TLS ≤ 1.2: a HelloRequest, RFC 5246 §7.4.1.1): its frame (0:
+    // none), and whether the client answered with a new handshake.
+    uint32_t reneg_request_frame;
+    bool reneg_answered;
+    bool reneg_failed;  // not answered, and then nothing served or the client refused it
+    // The client completed the handshake and left (FIN/RST) before sending any request.
+    bool client_left_after_finished;
+    const x509_info *client_cert;  // the client's certificate, decoded (NULL: none or unparsed)
 } an_facts;
 
 typedef struct rule_match {
@@ -238,6 +272,7 @@ typedef struct an_text_vars {
     // {missing}: the intermediate the server did not send, quoted ('CN=...'), or
     // VERDICT_HIDDEN_ISSUER when TLS 1.3 hid the chain (never an empty '').
     const char *missing;
+    const char *profile_versions;  // the judging profile's version list ("TLSv1 TLSv1.1 TLSv1.2")
 } an_text_vars;
 // an_profile_max_version: the highest version p offers (0x0304 for an empty list: any).
 uint16_t an_profile_max_version(const an_profile *p);

@@ -14,7 +14,13 @@
 #include "summary_internal.h"
 
 struct analyzer {
-    an_profile profile;
+    an_profile profile;  // the default profile, or the one --profile set
+    // Recognised per handshake when no --profile was given (num_family 0 otherwise): the
+    // CloudFront profiles in data/, tried in order against a ClientHello from a CloudFront
+    // address; the first it fits judges it.
+    an_profile family[2];
+    uint32_t num_family;
+    bool profile_fixed;    // --profile set the profile
     an_prefixes prefixes;  // empty for the generic profile (no edge labelling)
     X509_STORE *store;
     char trust_store[256];
@@ -39,7 +45,30 @@ const char *an_version_name(uint16_t v) {
 
 void analyzer_config_default(analyzer_config *c) {
     memset(c, 0, sizeof *c);
-    c->profile = "cloudfront";
+    c->profile = NULL;  // cloudfront, recognising the 2025 policies from the wire
+}
+
+// The embedded CloudFront profiles (data/profile-cloudfront*.conf), the order they are tried in.
+static const struct {
+    const char *name;
+    const unsigned char *text;
+    const size_t *len;
+} embedded_profiles[] = {
+    {"cloudfront", an_embedded_profile, &an_embedded_profile_len},
+    {"cloudfront-2025", an_embedded_profile_2025, &an_embedded_profile_2025_len},
+};
+
+// load_profile parses the embedded profile `name` into *out; false (err set) when unknown.
+static bool load_profile(const char *name, an_profile *out, char *err, size_t errlen) {
+    for (size_t i = 0; i < sizeof embedded_profiles / sizeof embedded_profiles[0]; i++) {
+        if (strcmp(name, embedded_profiles[i].name) == 0) {
+            return an_profile_parse((const char *)embedded_profiles[i].text,
+                                    *embedded_profiles[i].len, out, err, errlen);
+        }
+    }
+    snprintf(err, errlen, "unknown profile \"%s\" (use cloudfront, cloudfront-2025 or generic)",
+             name);
+    return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,13 +171,19 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
+    a->profile_fixed = c->profile != NULL;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
         an_profile_generic(&a->profile);
-    } else if (strcmp(profile, "cloudfront") == 0) {
-        if (!an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len,
-                              &a->profile, err, errlen)) {
+    } else {
+        if (!load_profile(profile, &a->profile, err, errlen)) {
             goto fail;
+        }
+        for (size_t i = 0; !a->profile_fixed && i < sizeof a->family / sizeof a->family[0]; i++) {
+            if (!load_profile(embedded_profiles[i].name, &a->family[i], err, errlen)) {
+                goto fail;
+            }
+            a->num_family++;
         }
         bool ok = c->ranges_file
                       ? an_prefixes_load_json(c->ranges_file, &a->prefixes, err, errlen)
@@ -157,9 +192,6 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
         if (!ok) {
             goto fail;
         }
-    } else {
-        snprintf(err, errlen, "unknown profile \"%s\" (use cloudfront or generic)", profile);
-        goto fail;
     }
     if (!load_store(a, c, err, errlen)) {
         goto fail;
@@ -219,6 +251,23 @@ void analyzer_profile_offer(const analyzer *a, analyzer_offer *out) {
     const an_profile *p = &a->profile;
     *out = (analyzer_offer){p->num_versions, p->num_ciphers, p->num_groups, p->num_sigalgs,
                             p->versions,     p->ciphers,     p->groups,     p->sigalgs};
+}
+
+size_t analyzer_num_judging_profiles(const analyzer *a) {
+    return a->num_family ? a->num_family : 1;
+}
+
+bool analyzer_judging_profile(const analyzer *a, size_t i, const char **name, const char **policy,
+                              analyzer_offer *offer) {
+    if (i >= analyzer_num_judging_profiles(a)) {
+        return false;
+    }
+    const an_profile *p = a->num_family ? &a->family[i] : &a->profile;
+    *name = p->name;
+    *policy = p->policy;
+    *offer = (analyzer_offer){p->num_versions, p->num_ciphers, p->num_groups, p->num_sigalgs,
+                              p->versions,     p->ciphers,     p->groups,     p->sigalgs};
+    return true;
 }
 
 const summary *analyzer_summary(analyzer *a) {
@@ -315,10 +364,49 @@ static bool completed(const tls_transcript *t) {
            (t->ccs[TLS_DIR_C2S] || t->sh.selected_version == 0x0304);
 }
 
-static void decide_outcome(const tls_transcript *t, an_facts *f) {
-    bool ok = completed(t);
-    find_alert(t, ok, f);
-    bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
+// server_renegotiation: in TLS ≤ 1.2, a side's first protected handshake record is its Finished;
+// a second one from the server, after the client's Finished, is a HelloRequest (RFC 5246
+// §7.4.1.1) — the origin asks to renegotiate. The client answers with a protected ClientHello
+// (its own second protected handshake record) or not at all. Not answered, it failed when the
+// server sent nothing after it (a stall, a close) or the client refused it with an alert (a
+// no_renegotiation warning, encrypted); an origin that just goes on serving got its way.
+static void server_renegotiation(const tls_transcript *t, an_facts *f) {
+    uint16_t nv = tls_negotiated_version(&t->sh);
+    if (nv >= 0x0304 || nv < 0x0300 || !t->ccs[TLS_DIR_C2S] || !t->ccs[TLS_DIR_S2C]) {
+        return;  // TLS 1.3 has no renegotiation (its records are hidden); SSLv2 no Finished
+    }
+    uint32_t seen[2] = {0, 0};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind != TLS_EV_ENCRYPTED_HANDSHAKE || e->dir > TLS_DIR_S2C) {
+            continue;
+        }
+        seen[e->dir]++;
+        if (e->dir == TLS_DIR_S2C && seen[TLS_DIR_S2C] == 2 && seen[TLS_DIR_C2S] >= 1 &&
+            !f->reneg_request_frame) {
+            f->reneg_request_frame = e->frame;
+        } else if (e->dir == TLS_DIR_C2S && f->reneg_request_frame) {
+            f->reneg_answered = true;
+        }
+    }
+    if (!f->reneg_request_frame || f->reneg_answered) {
+        return;
+    }
+    bool served = false, refused = false;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->frame <= f->reneg_request_frame) {
+            continue;
+        }
+        served |= e->dir == TLS_DIR_S2C && e->kind == TLS_EV_APPLICATION_DATA;
+        refused |=
+            e->dir == TLS_DIR_C2S && (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT);
+    }
+    f->reneg_failed = !served || refused;
+}
+
+// first_closer: the party whose FIN/RST came first (PARTY_NONE when neither) and its frame.
+static verdict_party first_closer(const tls_transcript *t, uint32_t *frame) {
     uint32_t close_frame = 0;
     verdict_party closer = PARTY_NONE;
     for (int d = 0; d < 2; d++) {
@@ -331,6 +419,37 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
             }
         }
     }
+    *frame = close_frame;
+    return closer;
+}
+
+// empty_client_certificate: the server asked for a certificate and the client sent an empty
+// Certificate (RFC 5246 §7.4.6), in clear.
+static bool empty_client_certificate(const tls_transcript *t) {
+    return t->cert_req.present && t->client_cert.present && t->client_cert.num_certs == 0;
+}
+
+static void decide_outcome(const tls_transcript *t, an_facts *f) {
+    bool ok = completed(t);
+    f->completed = ok;
+    find_alert(t, ok, f);
+    server_renegotiation(t, f);
+    bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
+    uint32_t close_frame = 0;
+    verdict_party closer = first_closer(t, &close_frame);
+    // The client leaves: its FIN/RST comes first, or its (encrypted) close_notify does.
+    uint32_t client_alert_frame = 0;
+    for (uint32_t i = 0; i < t->num_events && !client_alert_frame; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S &&
+            (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT)) {
+            client_alert_frame = e->frame;
+        }
+    }
+    f->client_left_after_finished =
+        ok && t->app_records[TLS_DIR_C2S] == 0 &&
+        (closer == PARTY_CLIENT ||
+         (client_alert_frame && (close_frame == 0 || client_alert_frame < close_frame)));
     // A renegotiation refused with a fatal alert fails the request even after a completed
     // first handshake (CloudFront does not renegotiate).
     // Without the ClientHello nothing can be judged, however the connection went on — unless
@@ -347,6 +466,23 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     bool reneg_refused = t->renegotiation_attempt &&
                          ((f->has_alert && f->alert_level == 2) ||
                           (t->app_records[TLS_DIR_S2C] == 0 && (f->has_alert || closed)));
+    // Failures after a completed handshake, which no alert announces:
+    // - the origin asked to renegotiate and the client did not: whatever the origin did next (an
+    //   error page, a stall, a close), the request that triggered it failed — CloudFront never
+    //   renegotiates (AWS using-https);
+    // - CloudFront's Certificate was empty and the origin completed the handshake anyway: one
+    //   that requires the certificate refuses every request afterwards (nginx
+    //   `ssl_verify_client on` answers HTTP 400; the reply is encrypted, so an origin that only
+    //   asks — optional client authentication — looks the same: medium confidence). Other
+    //   clients keep the finding only (STARTTLS servers in the corpus ask and serve).
+    bool reneg_unanswered = f->reneg_failed;
+    bool cert_refused_later = empty_client_certificate(t) && f->cloudfront_client;
+    if (ok && !reneg_refused && (reneg_unanswered || cert_refused_later) &&
+        !(f->has_alert && f->alert_level == 2)) {
+        f->outcome = OUTCOME_FAILED;
+        f->aborted_by = reneg_unanswered ? PARTY_CLIENT : PARTY_SERVER;
+        return;
+    }
     if (ok && !reneg_refused) {
         f->outcome = OUTCOME_SUCCEEDED;
         return;
@@ -679,8 +815,10 @@ uint16_t an_profile_max_version(const an_profile *p) {
     return m;
 }
 
-static void fill_texts(const tls_transcript *t, const an_profile *profile, const an_chain *chain,
+static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_facts *f,
                        verdict *v) {
+    const an_profile *profile = f->profile;
+    const x509_info *client_cert = f->client_cert;
     char hostport[80], port[8], versions[128] = "";
     an_endpoint_word(&t->server, hostport, sizeof hostport, port);
     const char *issuer = "", *root = "", *order = "";
@@ -696,6 +834,10 @@ static void fill_texts(const tls_transcript *t, const an_profile *profile, const
             root = rootbuf;  // a chain that verified, refused by the client (rules.c)
         }
         order = chain->right_order;
+    }
+    if (v->cause == CAUSE_CLIENT_CERT_REJECTED) {
+        // {issuer}: the CA the origin's client-CA store must hold
+        issuer = client_cert ? client_cert->issuer : "(the client certificate's issuer)";
     }
     for (uint32_t i = 0; i < t->ch.num_versions; i++) {
         size_t w = strlen(versions);
@@ -714,9 +856,24 @@ static void fill_texts(const tls_transcript *t, const an_profile *profile, const
     } else {
         snprintf(missing, sizeof missing, "%s", VERDICT_HIDDEN_ISSUER);
     }
-    an_text_vars vars = {
-        an_sni_word(v),        hostport,       port,   issuer, root, order, versions, profile->name,
-        an_version_name(pmax), pmax >= 0x0304, missing};
+    char pversions[128] = "";
+    for (uint32_t i = 0, w = 0; i < profile->num_versions && w < sizeof pversions; i++) {
+        int k = snprintf(pversions + w, sizeof pversions - w, "%s%s", w ? " " : "",
+                         an_version_name(profile->versions[i]));
+        w += k > 0 ? (uint32_t)k : 0;
+    }
+    an_text_vars vars = {.sni = an_sni_word(v),
+                         .server = hostport,
+                         .port = port,
+                         .issuer = issuer,
+                         .root = root,
+                         .order = order,
+                         .versions = versions,
+                         .profile = profile->name,
+                         .profile_max = an_version_name(pmax),
+                         .profile_tls13 = pmax >= 0x0304,
+                         .missing = missing,
+                         .profile_versions = pversions[0] ? pversions : "any version"};
     an_texts_fill(v->cause, &vars, v);
     check_command(v);
 }
@@ -874,7 +1031,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
-    fill_texts(t, f->profile, chain, v);
+    fill_texts(t, chain, f, v);
     // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
     if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
         f->aborted_by == PARTY_CLIENT) {
@@ -886,6 +1043,33 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             v->check_command);
         verdict_add_finding(v, CAUSE_UNKNOWN, text);
     }
+}
+
+// judging_profile: the profile that judges t, and why (into v). The wire decides: a ClientHello
+// from a CloudFront address shows which CloudFront policy sent it; --profile overrides.
+static const an_profile *judging_profile(const analyzer *a, const tls_transcript *t, verdict *v) {
+    const an_profile *p = &a->profile;
+    if (a->profile_fixed) {
+        an_copy(v->profile_why, sizeof v->profile_why, "set by --profile");
+    } else if (!v->client_is_cloudfront || !t->ch.present) {
+        snprintf(v->profile_why, sizeof v->profile_why, "the default profile (%s)",
+                 t->ch.present ? "the client is not a CloudFront address" : "no ClientHello");
+    } else {
+        size_t i = 0;
+        while (i < a->num_family && !an_profile_fits(&a->family[i], &t->ch)) {
+            i++;
+        }
+        if (i < a->num_family) {
+            p = &a->family[i];
+            an_profile_why(p, &t->ch, v->profile_why, sizeof v->profile_why);
+        } else {
+            an_copy(v->profile_why, sizeof v->profile_why,
+                    "the default profile (the ClientHello from a CloudFront address offers "
+                    "something no CloudFront-Upstream policy in tlsdiag's data offers)");
+        }
+    }
+    an_copy(v->profile, sizeof v->profile, p->name);
+    return p;
 }
 
 verdict *analyzer_run(analyzer *a, const tls_transcript *t) {
@@ -904,7 +1088,7 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
     fill_identity(a, t, v);
     an_facts f;
     memset(&f, 0, sizeof f);
-    f.profile = &a->profile;
+    f.profile = judging_profile(a, t, v);
     f.cloudfront_client = v->client_is_cloudfront;
     decide_outcome(t, &f);
     for (uint32_t i = 0; i < t->num_events; i++) {
@@ -927,7 +1111,7 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
         size_t kept = an_sni_kept(&t->ch);
         bool whole = kept == t->ch.sni_len && memchr(t->ch.sni, '\0', kept) == NULL;
         const char *name = !t->ch.has_sni ? NULL : whole ? t->ch.sni : "(SNI with a NUL byte)";
-        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert, name, f.handshake_time,
+        if (!an_chain_analyze(a->cache, a->store, f.profile, &t->cert, name, f.handshake_time,
                               a->now, a->chain_scratch, &chain)) {
             free(v);
             return NULL;
@@ -936,6 +1120,18 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
         f.chain = chain;
         v->cert_frame = t->cert.frame;
         copy_chain(chain, v);
+        // CloudFront connects to fetch: when it completes the handshake and leaves without a
+        // request, and the chain has a fault, the fault is why (s2n-tls sends no alert).
+        if (f.outcome == OUTCOME_SUCCEEDED && f.cloudfront_client && f.client_left_after_finished &&
+            an_chain_fault(chain)) {
+            f.outcome = OUTCOME_FAILED;
+            f.aborted_by = PARTY_CLIENT;
+        }
+    }
+    x509_info client_cert;
+    if (t->client_cert.present && t->client_cert.num_stored > 0 &&
+        an_x509_info(t->client_cert.certs[0].der, t->client_cert.certs[0].len, &client_cert)) {
+        f.client_cert = &client_cert;
     }
     v->outcome = f.outcome;
     v->aborted_by =
@@ -1050,7 +1246,7 @@ verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint
     if (chain && chain->now_text[0]) {
         verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
     }
-    fill_texts(t, &a->profile, chain, v);
+    fill_texts(t, chain, &f, v);
     free(t);
     return v;
 }

@@ -4,8 +4,8 @@
 
 #include "analyze.h"
 
-// Indexed by number: a number used twice is an overridden initializer (-Werror), one out of
-// range exceeds the array's bounds, so the rows number 0 .. CAUSE__COUNT - 1 exactly.
+// Indexed by number: a number used twice is an overridden initializer (-Werror); a number
+// without a row (reserved, see analyze.h) is NULL here and reads as "unknown".
 static const char *const cause_names[CAUSE__COUNT] = {
 #define X(e, num, id, meaning, fn, flags, refs, texts) [CAUSE_##e] = id,
     CAUSE_TABLE(X)
@@ -18,16 +18,17 @@ static const char *const cause_meanings[CAUSE__COUNT] = {
 };
 
 const char *cause_name(cause_id c) {
-    return cause_names[(unsigned)c < CAUSE__COUNT ? c : CAUSE_UNKNOWN];
+    return cause_names[(unsigned)c < CAUSE__COUNT && cause_names[c] ? c : CAUSE_UNKNOWN];
 }
 
 const char *cause_meaning(cause_id c) {
-    return (unsigned)c < CAUSE__COUNT ? cause_meanings[c] : "cause not determined";
+    return (unsigned)c < CAUSE__COUNT && cause_meanings[c] ? cause_meanings[c]
+                                                           : "cause not determined";
 }
 
 bool cause_from_name(const char *s, cause_id *out) {
     for (unsigned i = 0; i < CAUSE__COUNT; i++) {
-        if (strcmp(s, cause_names[i]) == 0) {
+        if (cause_names[i] && strcmp(s, cause_names[i]) == 0) {
             *out = (cause_id)i;
             return true;
         }

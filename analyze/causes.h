@@ -64,6 +64,10 @@
       "the server demanded a client certificate the client did not give",                          \
       rule_client_cert_required, CAUSE_F_PREDICTS, "RFC 5246 §7.4.4; RFC 8446 §4.4.2.4",           \
       text_client_cert_required)                                                                   \
+    X(CLIENT_CERT_REJECTED, 33, "client_cert_rejected",                                            \
+      "the server refused the client certificate the client sent (origin mTLS)",                   \
+      rule_client_cert_rejected, 0, "RFC 5246 §7.4.6; RFC 8446 §4.4.2.4; AWS origin-mtls",         \
+      text_client_cert_rejected)                                                                   \
     X(NO_SHARED_SIGNATURE_ALGORITHM, 17, "no_shared_signature_algorithm",                          \
       "no signature scheme in common",                                                             \
       rule_no_shared_sigalg, CAUSE_F_PREDICTS, "RFC 5246 §7.4.1.4.1",                              \

@@ -238,8 +238,15 @@ static void refine(verdict *v, const memo_entry *e) {
     prepend_evidence(v, add, 2);
     char hostport[80], port[8];
     an_endpoint_word(&v->server, hostport, sizeof hostport, port);
-    an_text_vars vars = {an_sni_word(v), hostport, port,  "",  e->root, "", "",
-                         NULL,           NULL,     false, NULL};
+    an_text_vars vars = {.sni = an_sni_word(v),
+                         .server = hostport,
+                         .port = port,
+                         .issuer = "",
+                         .root = e->root,
+                         .order = "",
+                         .versions = "",
+                         .profile = v->profile,
+                         .profile_versions = ""};
     an_texts_fill(CAUSE_CERT_UNTRUSTED_CA, &vars, v);
 }
 

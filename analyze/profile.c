@@ -42,6 +42,60 @@ bool an_profile_has_curve(const an_profile *p, const char *curve) {
     return false;
 }
 
+// offered_fit: every code point of list[0..n) (GREASE and the signalling suites skipped) is in
+// the profile list want[0..nwant); an empty profile list accepts anything.
+static bool offered_fit(const uint16_t *list, uint32_t n, const uint16_t *want, uint32_t nwant) {
+    for (uint32_t i = 0; i < n; i++) {
+        // TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746), TLS_FALLBACK_SCSV (RFC 7507)
+        if (tls_is_grease(list[i]) || list[i] == 0x00FF || list[i] == 0x5600) {
+            continue;
+        }
+        if (!an_list_has(want, nwant, list[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+uint16_t an_hello_max_version(const tls_client_hello *ch) {
+    uint16_t maxv = 0;
+    for (uint32_t i = 0; i < ch->num_versions; i++) {
+        if (!tls_is_grease(ch->versions[i]) && ch->versions[i] > maxv) {
+            maxv = ch->versions[i];
+        }
+    }
+    return maxv ? maxv : ch->legacy_version;
+}
+
+bool an_profile_fits(const an_profile *p, const tls_client_hello *ch) {
+    return ch->present && an_list_has(p->versions, p->num_versions, an_hello_max_version(ch)) &&
+           offered_fit(ch->ciphers, ch->num_ciphers, p->ciphers, p->num_ciphers) &&
+           offered_fit(ch->groups, ch->num_groups, p->groups, p->num_groups) &&
+           offered_fit(ch->sigalgs, ch->num_sigalgs, p->sigalgs, p->num_sigalgs);
+}
+
+void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, size_t outlen) {
+    uint16_t first = 0;
+    for (uint32_t i = 0; i < ch->num_versions && !first; i++) {
+        first = tls_is_grease(ch->versions[i]) ? 0 : ch->versions[i];
+    }
+    bool pss = false;
+    for (uint32_t i = 0; i < ch->num_sigalgs; i++) {
+        pss |= ch->sigalgs[i] >= 0x0804 && ch->sigalgs[i] <= 0x080B;
+    }
+    char shares[96] = "";
+    for (uint32_t i = 0, w = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES; i++) {
+        const char *g = tls_group_name(ch->key_share_groups[i]);
+        if (!tls_is_grease(ch->key_share_groups[i]) && g && w + strlen(g) + 3 < sizeof shares) {
+            w += (uint32_t)snprintf(shares + w, sizeof shares - w, "%s%s", w ? " + " : "", g);
+        }
+    }
+    snprintf(out, outlen, "ClientHellos match s2n %s: %s%s%s%s%s",
+             p->policy[0] ? p->policy : p->name,
+             first == 0x0304 ? "TLS 1.3 first" : "TLS 1.2 at most", shares[0] ? ", " : "", shares,
+             shares[0] ? " key share" : "", pss ? ", RSA-PSS offered" : ", no RSA-PSS");
+}
+
 void an_profile_generic(an_profile *out) {
     memset(out, 0, sizeof *out);
     an_copy(out->name, sizeof out->name, "generic");
@@ -121,7 +175,11 @@ static char *trim(char *s) {
 static bool apply_line(an_profile *p, const char *key, char *value) {
     if (strcmp(key, "name") == 0) {
         an_copy(p->name, sizeof p->name, value);
-        p->cloudfront = strcmp(value, "cloudfront") == 0;
+        p->cloudfront = strncmp(value, "cloudfront", 10) == 0;
+        return true;
+    }
+    if (strcmp(key, "policy") == 0) {
+        an_copy(p->policy, sizeof p->policy, value);
         return true;
     }
     if (strcmp(key, "version") == 0) {

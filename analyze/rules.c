@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "analyze_internal.h"
 
@@ -21,11 +22,13 @@ enum {
     ALERT_HANDSHAKE_FAILURE = 40,
     ALERT_BAD_CERTIFICATE = 42,
     ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    ALERT_CERTIFICATE_REVOKED = 44,
     ALERT_CERTIFICATE_EXPIRED = 45,
     ALERT_CERTIFICATE_UNKNOWN = 46,
     ALERT_ILLEGAL_PARAMETER = 47,
     ALERT_UNKNOWN_CA = 48,
     ALERT_DECODE_ERROR = 50,
+    ALERT_ACCESS_DENIED = 49,
     ALERT_DECRYPT_ERROR = 51,
     ALERT_PROTOCOL_VERSION = 70,
     ALERT_INSUFFICIENT_SECURITY = 71,
@@ -476,8 +479,58 @@ static bool rule_server_timeout(const tls_transcript *t, const an_facts *f, rule
 // ---------------------------------------------------------------------------------------------
 // Negotiation.
 // ---------------------------------------------------------------------------------------------
+
+// profile_min_version: the lowest version the profile offers (0: any).
+static uint16_t profile_min_version(const an_profile *p) {
+    uint16_t lo = 0;
+    for (uint32_t i = 0; i < p->num_versions; i++) {
+        lo = lo == 0 || p->versions[i] < lo ? p->versions[i] : lo;
+    }
+    return lo;
+}
+
+// silent_version_refusal: s2n-tls, CloudFront's client, sends no alert when the ServerHello's
+// version is below its minimum (tls/s2n_server_hello.c): it resets or closes before its own
+// flight. Named when the server chose a version below the best the client offered and either
+// that version is below the profile's minimum, or the chain (in clear at those versions) has no
+// fault that would explain the drop instead.
+static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, uint16_t nv,
+                                   const uint16_t *cv, uint32_t ncv, rule_match *m) {
+    uint16_t maxv = 0;
+    for (uint32_t i = 0; i < ncv; i++) {
+        maxv = cv[i] > maxv ? cv[i] : maxv;
+    }
+    if (!failed(f) || f->has_alert || f->aborted_by != PARTY_CLIENT || !nv || nv >= maxv ||
+        t->client_key_exchange || t->ccs[TLS_DIR_C2S]) {
+        return false;
+    }
+    uint16_t lo = profile_min_version(f->profile);
+    bool below_min = lo && nv < lo;
+    if (!below_min && f->has_chain && an_chain_fault(f->chain)) {
+        return false;
+    }
+    char offered[128];
+    list_u16(cv, ncv, an_version_name, offered, sizeof offered);
+    m->confidence = below_min ? CONF_HIGH : CONF_MEDIUM;
+    uint32_t frame = 0;
+    (void)first_close(t, &frame);
+    snprintf(m->summary, sizeof m->summary,
+             "the server chose %s (the client offered up to %s) and the client dropped the "
+             "connection without an alert: %s (CloudFront's client, s2n-tls, resets on a version "
+             "below its minimum: the distribution's Origin SSL Protocols)",
+             an_version_name(nv), an_version_name(maxv),
+             below_min ? "below the profile's minimum" : "below the client's minimum");
+    rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
+    rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+    rule_evidence(m, "client_close", frame,
+                  "%s from the client right after the server's hello, "
+                  "no alert",
+                  t->tcp.rst[TLS_DIR_C2S] ? "RST" : "FIN");
+    return true;
+}
+
 static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    uint16_t cv[TLS_MAX_VERSIONS + 8];
+    uint16_t cv[TLS_MAX_VERSIONS + 8] = {0};
     uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
     char offered[128];
     list_u16(cv, ncv, an_version_name, offered, sizeof offered);
@@ -520,6 +573,9 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
         }
         rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
         add_alert_evidence(f, m);
+        return true;
+    }
+    if (silent_version_refusal(t, f, nv, cv, ncv, m)) {
         return true;
     }
     if (nv && f->profile->num_versions &&
@@ -609,15 +665,7 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
     }
     bool empty = n == 2 && first_len <= TLS13_EMPTY_CERT_RECORD_MAX;
     if (!empty) {
-        // The client did send a certificate: the server may have refused it, or anything else.
-        m->confidence = CONF_LOW;
-        m->finding_only = true;
-        snprintf(m->summary, sizeof m->summary,
-                 "the client sent a certificate in its TLS 1.3 flight (%u protected handshake "
-                 "records) and the server then ended the handshake with an encrypted alert: it "
-                 "may have refused that certificate",
-                 n);
-        return true;
+        return false;  // the client did send a certificate: client_cert_rejected
     }
     m->confidence = CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary,
@@ -653,6 +701,28 @@ static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f
                  "the server requests a client certificate; CloudFront sends one only with origin "
                  "mTLS configured");
         rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest");
+        return true;
+    }
+    if (t->client_cert.present && t->client_cert.num_certs > 0) {
+        return false;  // the client sent one: client_cert_rejected
+    }
+    if (f->completed && !f->has_alert && t->client_cert.present) {
+        // RFC 5246 §7.4.6: an empty Certificate, and the server finished the handshake anyway.
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server asked for a client certificate (frame %u), the client sent an empty "
+                 "one, and the server completed the handshake anyway: a server that requires the "
+                 "certificate refuses every request afterwards (nginx ssl_verify_client on answers "
+                 "HTTP 400 \"No required SSL certificate was sent\"): CloudFront will see 400s "
+                 "from the origin, not a TLS failure",
+                 t->cert_req.frame);
+        rule_evidence(m, "certificate_request", t->cert_req.frame,
+                      "CertificateRequest (%u CA names)", t->cert_req.num_ca_names);
+        rule_evidence(m, "client_certificate", t->client_cert.frame,
+                      "empty (no certificate), then the handshake completed");
+        rule_evidence(m, "after_handshake", 0,
+                      "%u application data record(s) from the client, %u from the server",
+                      t->app_records[TLS_DIR_C2S], t->app_records[TLS_DIR_S2C]);
         return true;
     }
     bool server_alert =
@@ -745,6 +815,97 @@ static key_fit profile_suite_for_key(const an_profile *p, const char *key) {
         }
     }
     return KEY_DOES_NOT_FIT;
+}
+
+static void unix_date(int64_t s, char *out, size_t outlen) {
+    time_t tt = (time_t)s;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        snprintf(out, outlen, "%lld", (long long)s);
+    }
+}
+
+// rule_client_cert_rejected: the client did send a certificate (origin mTLS, RFC 5246 §7.4.6)
+// and the server then ended the handshake: its client-CA store, the certificate's purpose or
+// its validity. The certificate is named so the origin's owner can find it.
+// rule_client_cert_rejected_tls13: TLS 1.3 hides the CertificateRequest, the client's
+// certificate and the alert; a client flight longer than an empty Certificate and Finished
+// (Certificate, CertificateVerify, Finished: RFC 8446 §4.4) answered by the server's
+// alert-sized record and no application data is a refusal of that certificate.
+static bool rule_client_cert_rejected_tls13(const tls_transcript *t, const an_facts *f,
+                                            rule_match *m) {
+    uint32_t first_len = 0, frame = 0;
+    uint32_t n = tls13_client_flight(t, &first_len, &frame);
+    bool sent = n >= 3 || (n == 2 && first_len > TLS13_EMPTY_CERT_RECORD_MAX);
+    if (!failed(f) || !sent || !f->has_alert || !f->alert_encrypted ||
+        f->alert_sender != PARTY_SERVER || f->aborted_by != PARTY_SERVER ||
+        t->app_records[TLS_DIR_S2C] != 0) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "TLS 1.3: the client sent a certificate (%u protected handshake records after the "
+             "ServerHello: Certificate, CertificateVerify, Finished) and the server ended the "
+             "handshake with an encrypted alert: it refused the client certificate (origin "
+             "mTLS); the certificate is encrypted, so its subject and issuer are not on the wire",
+             n);
+    rule_evidence(m, "client_flight", frame, "%u protected handshake records, the first %u bytes",
+                  n, first_len);
+    add_alert_evidence(f, m);
+    return true;
+}
+
+static bool rule_client_cert_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!t->cert_req.present && tls_negotiated_version(&t->sh) == TLS13) {
+        return rule_client_cert_rejected_tls13(t, f, m);
+    }
+    static const uint8_t cert_alerts[] = {
+        ALERT_BAD_CERTIFICATE,     ALERT_UNSUPPORTED_CERTIFICATE, ALERT_CERTIFICATE_REVOKED,
+        ALERT_CERTIFICATE_EXPIRED, ALERT_CERTIFICATE_UNKNOWN,     ALERT_UNKNOWN_CA,
+        ALERT_ACCESS_DENIED,       ALERT_DECRYPT_ERROR,           ALERT_HANDSHAKE_FAILURE};
+    if (!failed(f) || !t->cert_req.present || !t->client_cert.present ||
+        t->client_cert.num_certs == 0) {
+        return false;
+    }
+    bool server_alert = f->has_alert && f->alert_sender == PARTY_SERVER;
+    if (!server_alert && !(!f->has_alert && f->aborted_by == PARTY_SERVER)) {
+        return false;
+    }
+    m->confidence = CONF_MEDIUM;
+    for (size_t i = 0; server_alert && i < sizeof cert_alerts; i++) {
+        if (alert_from(f, PARTY_SERVER, cert_alerts[i])) {
+            m->confidence = CONF_HIGH;
+        }
+    }
+    const x509_info *c = f->client_cert;
+    char from[40], to[40];
+    if (c) {
+        unix_date(c->not_before, from, sizeof from);
+        unix_date(c->not_after, to, sizeof to);
+        const char *when = f->handshake_time > c->not_after    ? "; it had EXPIRED"
+                           : f->handshake_time < c->not_before ? "; it was NOT YET valid"
+                                                               : "";
+        snprintf(m->summary, sizeof m->summary,
+                 "the server refused the client certificate '%.150s' issued by '%.150s' "
+                 "(origin mTLS)%s%s",
+                 c->subject, c->issuer, server_alert ? " with " : "",
+                 server_alert
+                     ? (f->alert_encrypted ? "an encrypted alert" : an_alert_name(f->alert_desc))
+                     : "");
+        rule_evidence(m, "client_certificate", t->client_cert.frame,
+                      "subject %.200s; issuer %.200s", c->subject, c->issuer);
+        rule_evidence(m, "client_certificate_validity", t->client_cert.frame, "%s to %s%s", from,
+                      to, when);
+    } else {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server refused the client certificate the client sent (origin mTLS; %u "
+                 "certificate(s), not decodable)",
+                 t->client_cert.num_certs);
+    }
+    rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest (%u CA names)",
+                  t->cert_req.num_ca_names);
+    add_alert_evidence(f, m);
+    return true;
 }
 
 static bool server_refused_hello(const tls_transcript *t, const an_facts *f) {
@@ -928,6 +1089,20 @@ static bool server_asked_renegotiation(const tls_transcript *t) {
 static bool rule_renegotiation(const tls_transcript *t, const an_facts *f, rule_match *m) {
     if (!t->renegotiation_attempt) {
         return false;
+    }
+    if (failed(f) && f->reneg_failed &&
+        (!f->has_alert || f->alert_encrypted || f->alert_desc == ALERT_NO_RENEGOTIATION)) {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the origin asked to renegotiate (an encrypted HelloRequest at frame %u, after "
+                 "%u request record(s) from the client) and the client did not start a new "
+                 "handshake: CloudFront never renegotiates, so the request fails (typically "
+                 "per-directory client certificates, e.g. Apache SSLVerifyClient in <Location>)",
+                 f->reneg_request_frame, t->app_records[TLS_DIR_C2S]);
+        rule_evidence(m, "hello_request", f->reneg_request_frame,
+                      "a protected handshake record from the server after both Finished");
+        add_alert_evidence(f, m);
+        return true;
     }
     if (failed(f) &&
         (f->alert_desc == ALERT_NO_RENEGOTIATION || !f->has_alert || f->alert_encrypted)) {

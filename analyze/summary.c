@@ -163,9 +163,30 @@ static void count_server(an_summary *s, const verdict *v, const char *sni, size_
     count(&s->dim[DIM_SERVER], key, SERVER_KEY_PREFIX + n, absent, v);
 }
 
+// count_judged counts v under the profile that judged it (the first four profiles seen).
+static void count_judged(summary *p, const verdict *v) {
+    if (!v->profile[0]) {
+        return;
+    }
+    size_t i = 0;
+    while (i < p->num_judged && strcmp(p->judged[i].profile, v->profile) != 0) {
+        i++;
+    }
+    if (i == p->num_judged) {
+        if (i == sizeof p->judged / sizeof p->judged[0]) {
+            return;
+        }
+        an_copy(p->judged[i].profile, sizeof p->judged[i].profile, v->profile);
+        an_copy(p->judged[i].why, sizeof p->judged[i].why, v->profile_why);
+        p->num_judged++;
+    }
+    p->judged[i].connections++;
+}
+
 void an_summary_add(an_summary *s, const verdict *v) {
     summary *p = &s->pub;
     p->connections++;
+    count_judged(p, v);
     if ((unsigned)v->cause < CAUSE__COUNT) {
         p->by_cause[v->cause]++;
     }

@@ -121,8 +121,9 @@ static const cause_text text_protocol_version_mismatch = {
      "-all +TLSv1.2 +TLSv1.3)",
      "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
      "(client offered {versions})"},
-    {"{if_no_tls13}enabling only TLS 1.3 on the origin: CloudFront (profile {profile}) offers "
-     "origins up to {profile_max}",
+    {"{if_no_tls13}enabling only TLS 1.3 on the origin: the client offered {versions}; CloudFront "
+     "(profile {profile}) offers origins {profile_versions}, up to {profile_max} (TLS 1.3 only "
+     "under s2n's 2025 CloudFront-Upstream policies)",
      "changing the viewer protocol policy: it governs viewer connections, not the origin"}};
 
 static const cause_text text_no_shared_cipher = {
@@ -150,12 +151,20 @@ static const cause_text text_dh_too_small = {
     {"lowering the client's requirements: they are not configurable on CloudFront"}};
 
 static const cause_text text_client_cert_required = {
-    {"turn off client-certificate verification for CloudFront's requests (nginx "
-     "ssl_verify_client "
-     "off/optional), or configure origin mTLS in the distribution with a client certificate "
-     "the origin trusts"},
+    {"enable origin mTLS on the distribution (a client certificate from ACM that the origin "
+     "trusts), or stop requiring client certificates for CloudFront's requests (nginx "
+     "ssl_verify_client off/optional, Apache SSLVerifyClient none/optional)"},
     {"restricting access by client certificate without origin mTLS configured: use a secret "
      "custom header or the origin-facing prefix list instead"}};
+
+static const cause_text text_client_cert_rejected = {
+    {"add the client certificate's issuer '{issuer}' to the origin's client-CA store (nginx "
+     "ssl_client_certificate, Apache SSLCACertificateFile, haproxy ca-file), or import into ACM "
+     "for the distribution's origin mTLS a certificate issued by a CA the origin trusts",
+     "check that the client certificate allows TLS client authentication (extended key usage "
+     "clientAuth) and is within its validity period; renew it in ACM before it expires"},
+    {"turning off origin mTLS on the distribution: the origin then sees no certificate at all "
+     "and refuses as before (client_cert_required)"}};
 
 static const cause_text text_renegotiation_refused = {
     {"stop renegotiating on the origin (e.g. Apache per-directory SSLVerifyClient or cipher "
@@ -277,6 +286,7 @@ static const char *var(const an_text_vars *v, const char *name, size_t len, bool
         {"missing", offsetof(an_text_vars, missing), false},
         {"profile", offsetof(an_text_vars, profile), false},
         {"profile_max", offsetof(an_text_vars, profile_max), false},
+        {"profile_versions", offsetof(an_text_vars, profile_versions), false},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) {
@@ -317,7 +327,7 @@ void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_
 
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     v->num_fix = v->num_dead_ends = 0;
-    if ((unsigned)c >= CAUSE__COUNT) {
+    if ((unsigned)c >= CAUSE__COUNT || texts[c] == NULL) {
         return;
     }
     for (size_t i = 0; i < MAX_LINES && texts[c]->fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {

@@ -222,6 +222,17 @@ static void fill_info(X509 *x, uint32_t index, x509_info *xi) {
     xi->is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
 }
 
+bool an_x509_info(const uint8_t *der, uint32_t len, x509_info *out) {
+    const unsigned char *p = der;
+    X509 *x = der ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (!x) {
+        return false;
+    }
+    fill_info(x, 0, out);
+    X509_free(x);
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verification with every error collected (the callback lets OpenSSL continue past each one).
 // ---------------------------------------------------------------------------------------------

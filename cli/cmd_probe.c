@@ -47,7 +47,7 @@ static void probe_usage(FILE *f) {
         "  -w, --write FILE         write the probe's packets as a pcap\n"
         "      --no-capture         do not capture; analyze the client's view\n"
         "      --ca-file FILE, --ca-path DIR   trust store (default: the system's)\n"
-        "      --profile NAME       cloudfront (default) or generic\n"
+        "      --profile NAME       cloudfront (default), cloudfront-2025 or generic\n"
         "\n"
         "Limits (as analyze; the probe's own capture is one connection):\n"
         "      --max-flows N        connections tracked at once (default 65536)\n"
@@ -99,7 +99,7 @@ static bool parse_seconds(const char *s, uint32_t *ms) {
 
 static int parse(int argc, char **argv, probe_opts *o) {
     memset(o, 0, sizeof *o);
-    o->profile = "cloudfront";
+    o->profile = NULL;  // the analyzer's default profile
     optind = 1;
     opterr = 0;
     int c;
@@ -145,8 +145,10 @@ static int parse(int argc, char **argv, probe_opts *o) {
                 o->pc.ca_path = arg;
                 break;
             case CLI_OPT_PROFILE:
-                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
-                    return probe_usage_error("--profile: expected cloudfront or generic, got", arg);
+                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "cloudfront-2025") != 0 &&
+                    strcmp(arg, "generic") != 0) {
+                    return probe_usage_error(
+                        "--profile: expected cloudfront, cloudfront-2025 or generic, got", arg);
                 }
                 o->profile = arg;
                 break;
@@ -221,7 +223,9 @@ static int parse(int argc, char **argv, probe_opts *o) {
 // The matrix, as text or one JSON object.
 // ---------------------------------------------------------------------------------------------
 static bool cloudfront_setting(uint16_t v) {
-    return v >= 0x0300 && v <= 0x0303;  // Origin SSL Protocols: SSLv3 ... TLSv1.2
+    // Origin SSL Protocols lists SSLv3 .. TLSv1.2; TLS 1.3 comes with s2n's 2025 policies, not
+    // with a setting.
+    return v >= 0x0300 && v <= 0x0303;
 }
 
 static json_t *jstr(const char *s) {
@@ -230,9 +234,16 @@ static json_t *jstr(const char *s) {
     return json_string(buf);
 }
 
-static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
+static bool matrix_json(const analyzer *an, const probe_opts *o, const probe_matrix *m, FILE *out) {
     json_t *root = json_object(), *vers = json_array(), *ciph = json_array(), *work = json_array(),
-           *acc = json_array();
+           *acc = json_array(), *pol = json_array();
+    const char *name, *policy;
+    analyzer_offer offer;
+    for (size_t i = 0; analyzer_judging_profile(an, i, &name, &policy, &offer); i++) {
+        const char *v = probe_matrix_policy_version(m, &offer);
+        json_array_append_new(pol, json_pack("{s:s, s:s, s:o}", "profile", name, "policy", policy,
+                                             "version", v ? json_string(v) : json_null()));
+    }
     char code[8];
     for (uint32_t i = 0; i < m->num_versions; i++) {
         const probe_matrix_row *r = &m->versions[i];
@@ -264,6 +275,7 @@ static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
     json_object_set_new(root, "ciphers", ciph);
     json_object_set_new(root, "working_settings", work);
     json_object_set_new(root, "accepted_ciphers", acc);
+    json_object_set_new(root, "per_policy", pol);
     json_object_set_new(root, "connections", json_integer(m->connections));
     bool ok = json_dumpf(root, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF;
     json_decref(root);
@@ -360,7 +372,7 @@ int cli_cmd_probe(int argc, char **argv) {
         fflush(stdout);
         if (!o.json) {
             probe_matrix_text(m, an, o.target, stdout);  // asked for: shown under -q too
-        } else if (!matrix_json(&o, m, stdout)) {
+        } else if (!matrix_json(an, &o, m, stdout)) {
             status = TLSDIAG_EXIT_INTERNAL;
         }
         free(m);

@@ -61,7 +61,10 @@ void cli_usage(cli_mode mode, FILE *f) {
             "                       handshake, for Filebeat / Fluent Bit / Vector\n"
             "\n"
             "Analysis:\n"
-            "      --profile NAME   client profile: cloudfront (default) or generic\n"
+            "      --profile NAME   client profile: cloudfront, cloudfront-2025 or generic\n"
+            "                       (default: cloudfront, or cloudfront-2025 for the\n"
+            "                       handshakes whose ClientHello from a CloudFront\n"
+            "                       address shows s2n's 2025 policies)\n"
             "      --ca-file FILE   trust store as a PEM bundle (default: the system store)\n"
             "      --ca-path DIR    trust store as a hashed directory\n"
             "      --ranges FILE    AWS ip-ranges.json for CloudFront's origin-facing prefixes\n"
@@ -192,7 +195,7 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
     cli_options o;
     memset(&o, 0, sizeof o);
     o.mode = mode;
-    o.profile = "cloudfront";
+    o.profile = NULL;  // the analyzer's default: cloudfront, recognising the 2025 policies
     optind = 1;
     opterr = 0;
     int c, idx;
@@ -247,9 +250,12 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 o.ranges_file = arg;
                 break;
             case CLI_OPT_PROFILE:
-                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "generic") != 0) {
-                    rc = usage_error(mode, "--profile: expected cloudfront or generic, got '%s'",
-                                     arg);
+                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "cloudfront-2025") != 0 &&
+                    strcmp(arg, "generic") != 0) {
+                    rc = usage_error(
+                        mode,
+                        "--profile: expected cloudfront, cloudfront-2025 or generic, got '%s'",
+                        arg);
                 }
                 o.profile = arg;
                 break;

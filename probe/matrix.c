@@ -103,8 +103,8 @@ bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *mx, char
     pc_group_list(&offer, false, groups, sizeof groups);
     pc_sigalg_list(&offer, false, sigalgs, sizeof sigalgs);
 
-    // One row per version: the profile's offer for TLS ≤ 1.2, the library's for TLS 1.3
-    // (CloudFront never offers 1.3 to an origin; the row says whether the origin could).
+    // One row per version: the profile's offer for TLS ≤ 1.2, the library's for TLS 1.3 (only
+    // s2n's 2025 CloudFront-Upstream policies offer it; the row says whether the origin could).
     for (unsigned b = 0; b < PROBE_V__COUNT; b++) {
         probe_matrix_row *row = &mx->versions[mx->num_versions++];
         row->code = probe_version_code(b);
@@ -172,7 +172,36 @@ const char *probe_matrix_offers(const analyzer *a, uint16_t version) {
     if (version >= 0x0300 && version <= 0x0303) {
         return "setting";  // CloudFront's Origin SSL Protocols: SSLv3 ... TLSv1.2
     }
-    return offered ? "offered" : "never";
+    if (offered) {
+        return "offered";
+    }
+    const char *name, *policy;
+    analyzer_offer other;
+    for (size_t k = 0; analyzer_judging_profile(a, k, &name, &policy, &other); k++) {
+        for (uint32_t i = 0; i < other.num_versions; i++) {
+            if (other.versions[i] == version) {
+                return "2025 only";  // offered by a later CloudFront policy, not this profile
+            }
+        }
+    }
+    return "never";
+}
+
+const char *probe_matrix_policy_version(const probe_matrix *m, const analyzer_offer *offer) {
+    const char *best = NULL;
+    uint16_t best_code = 0;
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        bool offered = false;
+        for (uint32_t k = 0; k < offer->num_versions; k++) {
+            offered |= offer->versions[k] == r->code;
+        }
+        if (offered && r->state == PROBE_ACCEPTED && r->code > best_code) {
+            best_code = r->code;
+            best = r->name;
+        }
+    }
+    return best;
 }
 
 // short_detail leaves out OpenSSL's "error:XXXXXXXX:LIB:FUNC:" prefix: the reason is the news.
@@ -214,6 +243,14 @@ void probe_matrix_text(const probe_matrix *m, const analyzer *a, const char *tar
     }
     fprintf(out, "Origin SSL Protocols settings that would work: %s\n",
             working[0] ? working : "none");
+    const char *name, *policy;
+    analyzer_offer offer;
+    for (size_t i = 0; analyzer_judging_profile(a, i, &name, &policy, &offer); i++) {
+        const char *v = probe_matrix_policy_version(m, &offer);
+        fprintf(out, "Under %s%s (profile %s): %s\n", policy[0] ? "s2n " : "",
+                policy[0] ? policy : name, name,
+                v ? v : "no version in common: the handshake fails (502)");
+    }
     uint32_t accepted = 0;
     for (uint32_t i = 0; i < m->num_ciphers; i++) {
         accepted += m->ciphers[i].state == PROBE_ACCEPTED;

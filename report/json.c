@@ -683,6 +683,11 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "cause", jstring(w, cause_name(v->cause)));
     PUT(w, "confidence", jstring(w, verdict_confidence_name(v->confidence)));
     PUT(w, "method", jstring(w, verdict_method_name(v->method)));
+    jsonw_key(w, "profile");  // which profile judged, and why (the wire, --profile, default)
+    jsonw_object_begin(w);
+    PUT(w, "name", JOPT(w, v->profile));
+    PUT(w, "why", JOPT(w, v->profile_why));
+    jsonw_object_end(w);
     PUT(w, "summary", JFIELD(w, v->summary));
     PUT(w, "evidence", json_evidence_list(w, v));
     PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
@@ -856,6 +861,16 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     PUT(w, "name", jstr(w, info->profile_name));
     PUT(w, "version", jstr(w, info->profile_version));
     PUT(w, "prefixes", jstr(w, info->prefix_source));
+    jsonw_key(w, "judged_by");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < s->num_judged; i++) {
+        jsonw_object_begin(w);
+        PUT(w, "name", JFIELD(w, s->judged[i].profile));
+        PUT(w, "connections", jint(w, s->judged[i].connections));
+        PUT(w, "why", JFIELD(w, s->judged[i].why));
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
     jsonw_object_end(w);
     PUT(w, "trust_store", jstr(w, info->trust_store));
     jsonw_key(w, "input_errors");

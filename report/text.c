@@ -556,6 +556,11 @@ tail:
                 info->prefix_source ? info->prefix_source : "?",
                 info->trust_store ? info->trust_store : "?");
     }
+    for (size_t i = 0; i < s->num_judged; i++) {
+        fprintf(f, "Judged by %s (%" PRIu64 " connection%s): %s\n", s->judged[i].profile,
+                s->judged[i].connections, s->judged[i].connections == 1 ? "" : "s",
+                s->judged[i].why);
+    }
     for (size_t i = 0; i < info->num_input_errors && info->input_errors; i++) {
         const report_input_error *e = &info->input_errors[i];
         char file[1100];

@@ -65,30 +65,7 @@ log() { printf '[gen] %s\n' "$*" >&2; }
 VALID_DAYS=9131   # 25 years
 # ext.cnf reads SAN and EKU from the environment; every openssl call parses the whole file.
 export SAN=DNS:origin.example.com EKU=serverAuth
-cat >"$WORK/ext.cnf" <<'EOF'
-[ca]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-[leaf]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = $ENV::EKU
-subjectAltName = $ENV::SAN
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-
-# Ed25519 has no key encipherment (RFC 8410 §5).
-[leaf_sigonly]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = $ENV::EKU
-subjectAltName = $ENV::SAN
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$HERE/pki-ext.cnf" "$WORK/ext.cnf"
 
 # newkey NAME ALG [BITS]
 newkey() {
@@ -246,74 +223,7 @@ server_py() {
     wait_listen "$2"
 }
 
-wait_listen() {
-    local i
-    for i in $(seq 1 100); do
-        if "${IN_SERVER_NS[@]}" ss -Hltn "sport = :$1" | grep -q .; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    log "$CUR: nothing listening on $1"
-    return 1
-}
-
-# ------------------------------------------------------------------------------------------------
-# Capture around one scenario.
-# ------------------------------------------------------------------------------------------------
-TCPDUMP_PID=
-# capture_start NAME PORT [tcpdump args...]
-capture_start() {
-    CUR=$1
-    local port=$2
-    shift 2
-    : >"$WORK/$CUR.tcpdump"
-    "${IN_SERVER_NS[@]}" tcpdump -i "$IFACE" -n -U --immediate-mode -w "$OUT/$CUR.pcap" "$@" \
-        "${FILTER:-tcp port $port}" >"$WORK/$CUR.tcpdump" 2>&1 &
-    TCPDUMP_PID=$!
-    PIDS+=("$TCPDUMP_PID")
-    local i
-    for i in $(seq 1 100); do
-        grep -q 'listening on' "$WORK/$CUR.tcpdump" && break
-        sleep 0.05
-    done
-    sleep 0.2   # "listening on" is printed just before the BPF filter is attached
-}
-
-# capture_stop — let the last packets (FIN, RST) arrive, stop the peers, stop tcpdump with
-# SIGINT so it flushes and writes a complete file.
-capture_stop() {
-    sleep 0.5
-    local p
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$TCPDUMP_PID" ]] && continue
-        kill "$p" 2>/dev/null || true
-    done
-    kill -INT "$TCPDUMP_PID" 2>/dev/null || true
-    wait 2>/dev/null || true
-    PIDS=()
-    local n
-    # tcpdump writes as the user it drops privileges to; give the file to OUTDIR's owner.
-    chown --reference="$OUT" "$OUT/$CUR.pcap"
-    n=$(tcpdump -r "$OUT/$CUR.pcap" -n 2>/dev/null | wc -l)
-    log "$CUR: $n packets"
-    if [[ $n -eq 0 ]]; then
-        log "$CUR: empty capture; peer logs follow"
-        cat "$WORK/$CUR".* >&2 || true
-        exit 1
-    fi
-}
-
-want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
-
-# scenario NAME PORT FUNCTION — run FUNCTION (which starts peers) inside a capture.
-scenario() {
-    local name=$1 port=$2 fn=$3
-    want "$name" || return 0
-    capture_start "$name" "$port"
-    "$fn" "$port"
-    capture_stop
-}
+. "$HERE/lib.bash"  # wait_listen, capture_start/stop, want, scenario
 
 # ------------------------------------------------------------------------------------------------
 # Scenarios. Port numbers are fixed so a capture's structure is the same on every run.

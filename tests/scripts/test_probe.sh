@@ -164,7 +164,7 @@ P_MISS=$(free_port); tls_server "$P_MISS" -cert "$PKI/leaf.pem" -key "$PKI/leaf.
 P_NAME=$(free_port); tls_server "$P_NAME" -cert "$PKI/leaf_other.pem" -key "$PKI/leaf_other.key" -cert_chain "$PKI/int.pem"
 P_13=$(free_port); tls_server "$P_13" "${LEAF[@]}" -tls1_3
 P_10=$(free_port); tls_server "$P_10" "${LEAF[@]}" -tls1 -cipher 'ALL:@SECLEVEL=0'
-P_CIPH=$(free_port); tls_server "$P_CIPH" "${LEAF[@]}" -no_tls1_3 -cipher AES128-GCM-SHA256
+P_CIPH=$(free_port); tls_server "$P_CIPH" "${LEAF[@]}" -no_tls1_3 -cipher ECDHE-RSA-CHACHA20-POLY1305  # in no CloudFront-Upstream policy (AES128-GCM-SHA256 is: s2n offers it)
 P_CCERT=$(free_port); tls_server "$P_CCERT" "${LEAF[@]}" -Verify 1 -CAfile "$PKI/root.pem"
 P_13EXP=$(free_port); tls_server "$P_13EXP" "${EXPIRED[@]}" -tls1_3
 P_HTTP=$(free_port); py_server http400 "$P_HTTP"
@@ -240,12 +240,15 @@ probe matrix13 1 "$P_13" --matrix || true
 json_check "$WORK/matrix13.json" "
 len(m) == 1 and m[0]['working_settings'] == [] and
 {v['version']: v['state'] for v in m[0]['versions']} == {'SSLv3': 'unavailable', 'TLSv1': 'refused', 'TLSv1.1': 'refused', 'TLSv1.2': 'refused', 'TLSv1.3': 'accepted'} and
-m[0]['accepted_ciphers'] == [] and len(m[0]['ciphers']) == 16" &&
-    pass "matrix: TLS 1.3-only origin, no Origin SSL Protocols setting works" ||
-    fail "matrix13: $(python3 -c 'import json,sys; [print(o["versions"], o["working_settings"]) for o in map(json.loads, open(sys.argv[1])) if o.get("type")=="probe_matrix"]' "$WORK/matrix13.json")"
+m[0]['accepted_ciphers'] == [] and len(m[0]['ciphers']) == 19 and
+m[0]['per_policy'] == [{'profile': 'cloudfront', 'policy': 'CloudFront-Upstream', 'version': None},
+                       {'profile': 'cloudfront-2025', 'policy': 'CloudFront-Upstream-2025', 'version': 'TLSv1.3'}]" &&
+    pass "matrix: TLS 1.3-only origin, no Origin SSL Protocols setting works, the 2025 policies would" ||
+    fail "matrix13: $(python3 -c 'import json,sys; [print(o["versions"], o["working_settings"], o.get("per_policy")) for o in map(json.loads, open(sys.argv[1])) if o.get("type")=="probe_matrix"]' "$WORK/matrix13.json")"
 probe matrix10 0 "$P_10" --matrix || true
 json_check "$WORK/matrix10.json" "
 len(m) == 1 and m[0]['working_settings'] == ['TLSv1'] and
+[p['version'] for p in m[0]['per_policy']] == ['TLSv1', 'TLSv1'] and
 {v['version']: v['state'] for v in m[0]['versions']} == {'SSLv3': 'unavailable', 'TLSv1': 'accepted', 'TLSv1.1': 'refused', 'TLSv1.2': 'refused', 'TLSv1.3': 'refused'} and
 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA' in m[0]['accepted_ciphers'] and
 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' not in m[0]['accepted_ciphers']" &&

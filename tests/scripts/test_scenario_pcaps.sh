@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_scenario_pcaps.sh [TLSDIAG] SRCDIR — check with tshark (the reference dissector, not our
-# code) that every golden capture holds what pcaps/truth.tsv says it does: the connection exists,
+# code) that every golden capture holds what pcaps/truth.tsv and pcaps/field/truth.tsv say it does: the connection exists,
 # the first cleartext alert has the recorded sender and description (or there is none), and the
 # row's wire_check display filter matches at least one frame. Needs no tlsdiag; the optional
 # first argument is accepted (and ignored) so CTest can call every script the same way.
@@ -20,11 +20,11 @@ import subprocess
 import sys
 
 src = sys.argv[1]
-pcaps = os.path.join(src, "pcaps")
-truth_path = os.path.join(pcaps, "truth.tsv")
-if not os.path.isfile(truth_path):
-    print("FAIL: missing " + truth_path)
-    sys.exit(1)
+SETS = [os.path.join(src, "pcaps"), os.path.join(src, "pcaps", "field")]
+for pcaps in SETS:
+    if not os.path.isfile(os.path.join(pcaps, "truth.tsv")):
+        print("FAIL: missing " + os.path.join(pcaps, "truth.tsv"))
+        sys.exit(1)
 
 # RFC 8446 §6 / RFC 5246 §7.2 AlertDescription values used in truth.tsv.
 ALERTS = {
@@ -58,7 +58,7 @@ def server_port(frames):
     return str(min(int(frames[0]["sport"]), int(frames[0]["dport"])))
 
 
-def check(row):
+def check(pcaps, row):
     path = os.path.join(pcaps, row["file"])
     if not os.path.isfile(path):
         return ["capture missing"]
@@ -95,18 +95,21 @@ def check(row):
     return errs
 
 
-with open(truth_path, encoding="utf-8") as f:
-    lines = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
-header = lines[0].split("\t")
 passed = failed = 0
-for line in lines[1:]:
-    row = dict(zip(header, line.split("\t")))
+rows = []
+for pcaps in SETS:
+    with open(os.path.join(pcaps, "truth.tsv"), encoding="utf-8") as f:
+        lines = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+    header = lines[0].split("\t")
+    rows += [(pcaps, dict(zip(header, line.split("\t")))) for line in lines[1:]]
+for pcaps, row in rows:
     try:
-        errs = check(row)
+        errs = check(pcaps, row)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         errs = [str(e)]
     if errs:
-        print("MISMATCH %s conn %s: %s" % (row["file"], row["conn_id"], "; ".join(errs)))
+        print("MISMATCH %s conn %s: %s" % (os.path.relpath(os.path.join(pcaps, row["file"]), src),
+                                           row["conn_id"], "; ".join(errs)))
         failed += 1
     else:
         passed += 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_scenarios.sh TLSDIAG SRCDIR — end-to-end check of the analyzer against the golden captures:
-# for every row of pcaps/truth.tsv, run `TLSDIAG analyze --json` on the capture and compare the
+# for every row of pcaps/truth.tsv (and pcaps/field/truth.tsv, the real-server captures, with
+# their own ca/root.pem), run `TLSDIAG analyze --json` on the capture and compare the
 # conn_id's cause and outcome with the truth. One line per mismatch, then "N passed, M failed";
 # exit 1 on any mismatch, on a missing binary or capture, or on output that is not the promised
 # JSON Lines (one handshake object per connection, then a summary object).
@@ -22,13 +23,12 @@ import subprocess
 import sys
 
 tlsdiag, src = sys.argv[1], sys.argv[2]
-pcaps = os.path.join(src, "pcaps")
-truth_path = os.path.join(pcaps, "truth.tsv")
-ca = os.path.join(pcaps, "ca", "root.pem")
-for must in (truth_path, ca):
-    if not os.path.isfile(must):
-        print("FAIL: missing " + must)
-        sys.exit(1)
+SETS = [os.path.join(src, "pcaps"), os.path.join(src, "pcaps", "field")]
+for pcaps in SETS:
+    for must in (os.path.join(pcaps, "truth.tsv"), os.path.join(pcaps, "ca", "root.pem")):
+        if not os.path.isfile(must):
+            print("FAIL: missing " + must)
+            sys.exit(1)
 
 
 def read_truth(path):
@@ -42,11 +42,13 @@ def read_truth(path):
 runs = {}  # file -> (handshakes by conn_id, problem or None)
 
 
-def analyze(name):
+def analyze(pcaps, name):
     """Run tlsdiag once per capture; return ({conn_id: object}, problem-or-None)."""
+    ca = os.path.join(pcaps, "ca", "root.pem")
+    path = os.path.join(pcaps, name)
+    name = path
     if name in runs:
         return runs[name]
-    path = os.path.join(pcaps, name)
     if not os.path.isfile(path):
         runs[name] = ({}, "capture missing: " + path)
         return runs[name]
@@ -78,12 +80,13 @@ def analyze(name):
 
 
 passed = failed = 0
-for row in read_truth(truth_path):
+rows = [(pcaps, row) for pcaps in SETS for row in read_truth(os.path.join(pcaps, "truth.tsv"))]
+for pcaps, row in rows:
     name, conn_id = row["file"], int(row["conn_id"])
     want_cause, want_outcome = row["cause"], row["outcome"]
     accept = {want_cause} | {c for c in row.get("accept", "-").split(",") if c and c != "-"}
-    conns, problem = analyze(name)
-    where = "%s conn %d" % (name, conn_id)
+    conns, problem = analyze(pcaps, name)
+    where = "%s conn %d" % (os.path.relpath(os.path.join(pcaps, name), src), conn_id)
     if problem:
         print("MISMATCH %s: %s" % (where, problem))
         failed += 1

@@ -35,10 +35,21 @@ static int setup(void **state) {
     return 0;
 }
 
+// reserved: a number without a row, kept for a row another branch adds (analyze.h). Only 30-32
+// (issue 16's corpus ids) may be reserved, and only until that branch is merged.
+static bool reserved(int c) {
+    return rows[c].id == NULL;
+}
+
 // ---------------------------------------------------------------------------------------------
 static void test_names_unique_and_round_trip(void **state) {
     (void)state;
     for (int c = 0; c < CAUSE__COUNT; c++) {
+        if (reserved(c)) {
+            assert_true(c >= 30 && c <= 32);
+            assert_string_equal(cause_name((cause_id)c), "unknown");
+            continue;
+        }
         const char *n = cause_name((cause_id)c);
         assert_string_equal(n, rows[c].id);
         assert_string_equal(cause_meaning((cause_id)c), rows[c].meaning);
@@ -47,6 +58,9 @@ static void test_names_unique_and_round_trip(void **state) {
         assert_true(cause_from_name(n, &back));
         assert_int_equal(back, c);
         for (int d = 0; d < c; d++) {
+            if (reserved(d)) {
+                continue;
+            }
             assert_string_not_equal(n, cause_name((cause_id)d));
         }
     }
@@ -70,13 +84,18 @@ static void test_numbers_are_stable(void **state) {
     assert_int_equal(CAUSE_CLIENT_HELLO_REJECTED, 30);
     assert_int_equal(CAUSE_HANDSHAKE_INTEGRITY_FAILURE, 31);
     assert_int_equal(CAUSE_CLIENT_CLOSED, 32);
-    assert_int_equal(CAUSE__COUNT, 33);
+    assert_int_equal(CAUSE_CLIENT_CERT_REJECTED, 33);
+    assert_int_equal(CAUSE__COUNT, 34);
 }
 
 // One rule per row, in the row order; only ok and unknown are named without a rule.
 static void test_one_rule_row_per_cause(void **state) {
     (void)state;
-    assert_int_equal(an_num_rules, CAUSE__COUNT);
+    size_t num_rows = 0;
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        num_rows += !reserved(c);
+    }
+    assert_int_equal(an_num_rules, num_rows);
     int seen[CAUSE__COUNT] = {0};
     for (size_t i = 0; i < an_num_rules; i++) {
         const rule *r = &an_rules[i];
@@ -91,7 +110,7 @@ static void test_one_rule_row_per_cause(void **state) {
         }
     }
     for (int c = 0; c < CAUSE__COUNT; c++) {
-        assert_int_equal(seen[c], 1);
+        assert_int_equal(seen[c], reserved(c) ? 0 : 1);
     }
     // priority: capture before transport before the certificate
     size_t pos[CAUSE__COUNT];
@@ -171,6 +190,9 @@ static void render(FILE *f) {
         f);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         const row *r = &rows[c];
+        if (reserved(c)) {
+            continue;
+        }
         fprintf(f, "| `%s` | ", r->id);
         cell(f, r->meaning);
         if (order[c]) {
@@ -190,20 +212,30 @@ static void render(FILE *f) {
     fputs(
         "\n## What to do\n\nThe fix steps and dead ends each verdict carries; the words in "
         "capitals "
-        "(SNI,\nSERVER, PORT, ISSUER, ROOT, ORDER, VERSIONS, PROFILE, PROFILE_MAX, MISSING) are "
-        "filled per\nconnection; PROFILE_MAX is the highest version the profile in use offers "
-        "origins, MISSING\nthe intermediate the server did not send.\n",
+        "(SNI,\nSERVER, PORT, ISSUER, ROOT, ORDER, VERSIONS, PROFILE, PROFILE_MAX, MISSING,\n"
+        "PROFILE_VERSIONS) are filled per connection; PROFILE_MAX is the highest version the\n"
+        "profile in use offers origins, PROFILE_VERSIONS all of them, MISSING the intermediate\n"
+        "the server did not send.\n",
         f);
     // Shell-safe stand-ins: {sni}, {server} and {port} are quoted as shell words when they are
     // not, and the document shows the commands as they print for ordinary values.
-    static const an_text_vars vars = {"SNI",         "SERVER", "PORT",     "ISSUER",
-                                      "ROOT",        "ORDER",  "VERSIONS", "PROFILE",
-                                      "PROFILE_MAX", false,    "MISSING"};
+    static const an_text_vars vars = {.sni = "SNI",
+                                      .server = "SERVER",
+                                      .port = "PORT",
+                                      .issuer = "ISSUER",
+                                      .root = "ROOT",
+                                      .order = "ORDER",
+                                      .versions = "VERSIONS",
+                                      .profile = "PROFILE",
+                                      .profile_max = "PROFILE_MAX",
+                                      .profile_tls13 = false,
+                                      .missing = "MISSING",
+                                      .profile_versions = "PROFILE_VERSIONS"};
     verdict *v = calloc(1, sizeof *v);
     assert_non_null(v);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         an_texts_fill((cause_id)c, &vars, v);
-        if (v->num_fix == 0 && v->num_dead_ends == 0) {
+        if (reserved(c) || (v->num_fix == 0 && v->num_dead_ends == 0)) {
             continue;
         }
         fprintf(f, "\n### `%s`\n", rows[c].id);

@@ -305,13 +305,14 @@ static void test_tls13_empty_client_certificate(void **state) {
     v = run_free(a, &x);
     assert_int_equal(v->cause, CAUSE_UNKNOWN);
     verdict_free(v);
-    // near miss: the client sent a certificate (Certificate, CertificateVerify, Finished):
-    // maybe refused, but not "none given": a finding, not the cause
+    // near miss: the client sent a certificate (Certificate, CertificateVerify, Finished) and
+    // the server refused it: not "none given" but client_cert_rejected (issue 16, origin mTLS)
     const uint32_t full[] = {969, 281, 69};
     x = mtls13(full, 3);
     v = run_free(a, &x);
-    assert_int_equal(v->cause, CAUSE_UNKNOWN);
-    assert_true(fx_has_finding(v, CAUSE_CLIENT_CERT_REQUIRED));
+    assert_int_equal(v->cause, CAUSE_CLIENT_CERT_REJECTED);
+    assert_int_equal(v->confidence, CONF_MEDIUM);
+    assert_false(fx_has_finding(v, CAUSE_CLIENT_CERT_REQUIRED));
     verdict_free(v);
     // near miss: the server answered with data (tickets, response): it succeeded
     x = mtls13(empty, 2);

@@ -27,14 +27,15 @@ static void test_embedded_profile(void **state) {
     assert_true(an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len, &p,
                                  err, sizeof err));
     assert_string_equal(p.name, "cloudfront");
-    assert_string_equal(p.version, "2026-08-22");
+    assert_string_equal(p.version, "2026-12-07");
     assert_true(p.cloudfront);
     assert_int_equal(p.num_versions, 3);
     assert_false(an_list_has(p.versions, p.num_versions, 0x0300));  // SSLv3 only when selected
     assert_false(an_list_has(p.versions, p.num_versions, 0x0304));
-    assert_int_equal(p.num_ciphers, 16);
+    assert_int_equal(p.num_ciphers, 19);  // the DG's 16, then s2n's 3 more
     assert_int_equal(p.ciphers[0], 0xC02C);
     assert_int_equal(p.ciphers[15], 0x0004);
+    assert_int_equal(p.ciphers[18], 0x003C);
     assert_int_equal(p.num_groups, 3);
     assert_true(an_list_has(p.groups, p.num_groups, 0x001D));
     assert_int_equal(p.num_sigalgs, 10);
@@ -196,13 +197,13 @@ static void test_analyzer_config(void **state) {
     (void)state;
     analyzer_config c;
     analyzer_config_default(&c);
-    assert_string_equal(c.profile, "cloudfront");
+    assert_null(c.profile);  // cloudfront, recognising the 2025 policies from the wire
     c.ca_file = CERT_DIR "root.pem";
     c.ranges_file = RANGES "ip-ranges-small.json";
     char err[256] = "";
     analyzer *a = analyzer_new(&c, err, sizeof err);
     assert_non_null(a);
-    assert_string_equal(analyzer_profile_version(a), "2026-08-22");
+    assert_string_equal(analyzer_profile_version(a), "2026-12-07");
     assert_non_null(strstr(analyzer_prefix_source(a), "ip-ranges-small.json"));
     assert_non_null(strstr(analyzer_trust_store(a), "root.pem: 1 certificate, sha256 "));
     analyzer_free(a);
@@ -219,7 +220,8 @@ static void test_analyzer_config(void **state) {
     c.ca_file = CERT_DIR "root.pem";
     c.profile = "akamai";
     assert_null(analyzer_new(&c, err, sizeof err));
-    assert_string_equal(err, "unknown profile \"akamai\" (use cloudfront or generic)");
+    assert_string_equal(err,
+                        "unknown profile \"akamai\" (use cloudfront, cloudfront-2025 or generic)");
     c.profile = "generic";
     c.ca_file = NULL;  // the system store
     a = analyzer_new(&c, err, sizeof err);
@@ -238,8 +240,7 @@ static void test_networks_and_texts(void **state) {
     e = ep("2001:db8:1:2:3::9");
     an_endpoint_network(&e, net, sizeof net);
     assert_string_equal(net, "2001:db8:1::/48");
-    an_text_vars v = {"a.example.com", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL,
-                      false,           NULL};
+    an_text_vars v = {.sni = "a.example.com", .server = "192.0.2.1", .port = "443"};
     char out[128];
     an_text_expand("connect {server}:{port} -servername {sni} {nope} {issuer}", &v, out,
                    sizeof out);
@@ -250,24 +251,15 @@ static void test_networks_and_texts(void **state) {
     an_text_expand("x {sni}{sni}", &v, out, 16);
     assert_string_equal(out, "x a.example.com");
     // {sni} {server} {port} are quoted where they are substituted; prose placeholders are not.
-    an_text_vars q = {"o$(touch X).example",
-                      "[2001:db8::1]",
-                      "443",
-                      "CN=it's",
-                      NULL,
-                      NULL,
-                      NULL,
-                      NULL,
-                      NULL,
-                      false,
-                      NULL};
+    an_text_vars q = {.sni = "o$(touch X).example", .server = "[2001:db8::1]", .port = "443",
+                      .issuer = "CN=it's"};
     an_text_expand("s_client -connect {server}:{port} -servername {sni} ({issuer})", &q, out,
                    sizeof out);
     assert_string_equal(out,
                         "s_client -connect '[2001:db8::1]':443 -servername "
                         "'o$(touch X).example' (CN=it's)");
     // A value no shell word can carry prints as "?".
-    an_text_vars nl = {"a\nb", "192.0.2.1", "443", NULL, NULL, NULL, NULL, NULL, NULL, false, NULL};
+    an_text_vars nl = {.sni = "a\nb", .server = "192.0.2.1", .port = "443"};
     an_text_expand("-servername {sni}", &nl, out, sizeof out);
     assert_string_equal(out, "-servername ?");
 }
