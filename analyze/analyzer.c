@@ -382,7 +382,9 @@ static void server_renegotiation(const tls_transcript *t, an_facts *f) {
             continue;
         }
         seen[e->dir]++;
-        if (e->dir == TLS_DIR_S2C && seen[TLS_DIR_S2C] == 2 && seen[TLS_DIR_C2S] >= 1 &&
+        // Only while the client has sent just its Finished: a server record after the client's
+        // own second one (a client-initiated renegotiation) answers it, it asks nothing.
+        if (e->dir == TLS_DIR_S2C && seen[TLS_DIR_S2C] == 2 && seen[TLS_DIR_C2S] == 1 &&
             !f->reneg_request_frame) {
             f->reneg_request_frame = e->frame;
         } else if (e->dir == TLS_DIR_C2S && f->reneg_request_frame) {

@@ -535,6 +535,10 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
     char offered[128];
     list_u16(cv, ncv, an_version_name, offered, sizeof offered);
     uint16_t nv = tls_negotiated_version(&t->sh);
+    // No alert at all (s2n-tls): the reset right after the ServerHello says more than the lists.
+    if (silent_version_refusal(t, f, nv, cv, ncv, m)) {
+        return true;
+    }
     if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
                       alert_from(f, PARTY_CLIENT, ALERT_PROTOCOL_VERSION) ||
                       (nv && ncv && !an_list_has(cv, ncv, nv)))) {
@@ -573,9 +577,6 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
         }
         rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
         add_alert_evidence(f, m);
-        return true;
-    }
-    if (silent_version_refusal(t, f, nv, cv, ncv, m)) {
         return true;
     }
     if (nv && f->profile->num_versions &&
@@ -1286,9 +1287,13 @@ static bool rule_cert_root_refused(const tls_transcript *t, const an_facts *f, r
 
 // How to tell a left-out intermediate from a private CA when the index does not know the
 // issuer (issue 16 item 4).
+// Short enough that a summary naming a 100-byte subject still fits VERDICT_TEXT whole.
 #define HOW_TO_TELL                                                                          \
-    "to tell: openssl x509 -noout -issuer -ext authorityInfoAccess on the last certificate " \
-    "sent; a caIssuers URL on a public CA's site means an intermediate to add, none a private CA"
+    "tell them apart with openssl x509 -noout -issuer -ext authorityInfoAccess on the last " \
+    "certificate sent: a caIssuers URL of a public CA means an intermediate to add, none a " \
+    "private CA"
+// The index as summaries name it (evidence gives its source in full: AN_PUBLIC_CA_SOURCE).
+#define PUBLIC_INDEX "the public-intermediate index (2026-05-17)"
 
 // issuer_evidence: what the public-intermediate index said of the missing issuer.
 static void issuer_evidence(const tls_transcript *t, const an_facts *f, rule_match *m) {
@@ -1321,7 +1326,7 @@ static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, r
         snprintf(m->summary, sizeof m->summary,
                  "the chain ends at '%.100s', which neither the trust store nor %s knows: a "
                  "private CA, or a second intermediate the server left out; %s",
-                 f->chain->untrusted_root, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+                 f->chain->untrusted_root, PUBLIC_INDEX, HOW_TO_TELL);
     } else {
         snprintf(m->summary, sizeof m->summary,
                  "the chain ends at '%.260s', a CA that is not in the trust store (a private CA, "
@@ -1356,7 +1361,7 @@ static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_fac
         snprintf(m->summary, sizeof m->summary,
                  "the server sent %u certificate(s) but not the issuer '%.100s', which neither "
                  "the trust store nor %s knows: an intermediate left out, or a private CA; %s",
-                 c->num_certs, c->missing_issuer, AN_PUBLIC_CA_SOURCE, HOW_TO_TELL);
+                 c->num_certs, c->missing_issuer, PUBLIC_INDEX, HOW_TO_TELL);
     } else {
         snprintf(m->summary, sizeof m->summary,
                  "the server sent %u certificate(s) but not the issuer '%.250s'%s%s", c->num_certs,

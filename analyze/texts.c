@@ -121,9 +121,8 @@ static const cause_text text_protocol_version_mismatch = {
      "-all +TLSv1.2 +TLSv1.3)",
      "or set Origin SSL Protocols to include TLSv1.2 in the distribution's origin settings "
      "(client offered {versions})"},
-    {"{if_no_tls13}enabling only TLS 1.3 on the origin: the client offered {versions}; CloudFront "
-     "(profile {profile}) offers origins {profile_versions}, up to {profile_max} (TLS 1.3 only "
-     "under s2n's 2025 CloudFront-Upstream policies)",
+    {"{if_no_tls13}enabling only TLS 1.3 on the origin: CloudFront (profile {profile}) offers "
+     "origins up to {profile_max}",
      "changing the viewer protocol policy: it governs viewer connections, not the origin"}};
 
 static const cause_text text_no_shared_cipher = {

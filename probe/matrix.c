@@ -180,7 +180,7 @@ const char *probe_matrix_offers(const analyzer *a, uint16_t version) {
     for (size_t k = 0; analyzer_judging_profile(a, k, &name, &policy, &other); k++) {
         for (uint32_t i = 0; i < other.num_versions; i++) {
             if (other.versions[i] == version) {
-                return "2025 only";  // offered by a later CloudFront policy, not this profile
+                return "2025-only";  // offered by a later CloudFront policy, not this profile
             }
         }
     }

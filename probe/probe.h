@@ -140,7 +140,7 @@ bool probe_matrix_run(analyzer *a, const probe_config *c, probe_matrix *m, char 
 
 // probe_matrix_offers: whether CloudFront (the analyzer's profile) offers a version to origins,
 // and how: "setting" (an Origin SSL Protocols choice), "offered" (always offered, e.g. TLS 1.3
-// in a profile whose offer has it), "2025 only" (offered by a later CloudFront policy of
+// in a profile whose offer has it), "2025-only" (offered by a later CloudFront policy of
 // tlsdiag's data, not by this profile), "never".
 const char *probe_matrix_offers(const analyzer *a, uint16_t version);
 // probe_matrix_policy_version: the version a CloudFront profile offering `offer` would get from

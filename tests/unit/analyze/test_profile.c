@@ -251,7 +251,9 @@ static void test_networks_and_texts(void **state) {
     an_text_expand("x {sni}{sni}", &v, out, 16);
     assert_string_equal(out, "x a.example.com");
     // {sni} {server} {port} are quoted where they are substituted; prose placeholders are not.
-    an_text_vars q = {.sni = "o$(touch X).example", .server = "[2001:db8::1]", .port = "443",
+    an_text_vars q = {.sni = "o$(touch X).example",
+                      .server = "[2001:db8::1]",
+                      .port = "443",
                       .issuer = "CN=it's"};
     an_text_expand("s_client -connect {server}:{port} -servername {sni} ({issuer})", &q, out,
                    sizeof out);
