@@ -216,9 +216,9 @@ server_tls() {
     wait_listen "$port"
 }
 
-# server_py MODE PORT — the stdlib misbehaving peers (tcpserver.py).
+# server_py MODE PORT [ARG] — the stdlib misbehaving peers (tcpserver.py).
 server_py() {
-    timeout 20 python3 "$HERE/tcpserver.py" "$1" "$2" >>"$WORK/$CUR.server" 2>&1 &
+    timeout 20 python3 "$HERE/tcpserver.py" "$@" >>"$WORK/$CUR.server" 2>&1 &
     PIDS+=($!)
     wait_listen "$2"
 }
@@ -516,6 +516,34 @@ main_wire() {
     scenario client_closed 47304 s_client_closed
 }
 
+# ------------------------------------------------------------------------------------------------
+# A real public leaf without its intermediate (issue 16 item 4), port 47900. The leaf is
+# www.google.com's of 2022 (public bytes from the corpus capture suricata-verify__dump_mtu300.pcap,
+# issued by GTS CA 1C3, which is in data/public-intermediates-2026-05.pem, under GTS Root R1).
+# Without its key the server is crafted (tcpserver.py leaf_only): ServerHello + Certificate; the
+# client checks the chain against Debian's store on receipt of Certificate and sends unknown_ca
+# before any signature is needed. The client runs at a time inside the leaf's validity (faketime)
+# and the capture's timestamps are shifted by the same offset (editcap -t), so the handshake is
+# judged at the time the client saw. GTS Root R1 is kept as ca/public_root.pem, NOT added to
+# ca/root.pem (every golden names that file's size): tests pass it, or Debian's store, themselves.
+# ------------------------------------------------------------------------------------------------
+PUBLIC_TIME='2022-08-15 12:00:00'
+PUBLIC_SHIFT=0
+s_public_missing_int() {
+    server_py leaf_only "$1" "$HERE/public_leaf-www.google.com.pem"
+    local -a IN_CLIENT_NS=(env TZ=UTC faketime "$PUBLIC_TIME")
+    PUBLIC_SHIFT=$(($(date -u -d "$PUBLIC_TIME" +%s) - $(date +%s)))
+    SNI=www.google.com CLIENT_CA=/etc/ssl/certs/ca-certificates.crt cf_client "$1" \
+        -verify_hostname www.google.com
+}
+main_public() {
+    want cert_missing_intermediate-public || return 0
+    cp /etc/ssl/certs/GTS_Root_R1.pem "$CA/public_root.pem"
+    scenario cert_missing_intermediate-public 47900 s_public_missing_int
+    local f=$OUT/cert_missing_intermediate-public.pcap
+    editcap -F pcap -t "$PUBLIC_SHIFT" "$f" "$f.tmp" && mv "$f.tmp" "$f"
+}
+
 main_extra() {
     # A run for other scenarios only (SCENARIOS=...) must not remake vroot: the captures below
     # would no longer verify against ca/root.pem.
@@ -528,6 +556,7 @@ main_extra() {
     scenario client_cert_required-tls13 17435 s_client_cert_tls13
     scenario ok-tls13-client_cert 17436 s_client_cert_tls13_ok
     main_wire
+    main_public
 }
 
 main() {

@@ -9,6 +9,9 @@ Used by gen.sh for the transport scenarios, where the server is not a TLS stack 
   silent   read the ClientHello and never answer, until the client gives up  (server_timeout)
   decode_error  read the ClientHello, answer with a fatal decode_error alert in clear, close
                 (client_hello_rejected: a TLS stack that cannot parse the hello)
+  leaf_only PORT PEM  answer with a TLS 1.2 ServerHello (ECDHE-ECDSA-AES128-GCM-SHA256) and a
+                Certificate carrying only PEM's certificate, then wait for the client's alert:
+                a real public leaf (no private key needed) sent without its intermediate
 Stdlib only; serves exactly one connection and exits (gen.sh also bounds it with timeout).
 
 Two relay modes stand for a device in front of a real TLS server (tcpserver.py MODE PORT
@@ -20,6 +23,7 @@ BACKEND_PORT; they serve connections until killed, and relay everything else unc
                  Finished), as a faulty offload or middlebox would (handshake_integrity_failure)
 The listening address is 127.0.0.1, or $TCPSERVER_HOST.
 """
+import base64
 import os
 import socket
 import struct
@@ -81,6 +85,25 @@ class FinishedFlipper:
         return out
 
 
+def handshake(msg_type, body):
+    """One TLS 1.2 handshake record holding one handshake message."""
+    msg = bytes([msg_type]) + len(body).to_bytes(3, "big") + body
+    return bytes([22, 3, 3]) + len(msg).to_bytes(2, "big") + msg
+
+
+def leaf_only_flight(pem_path):
+    """ServerHello + Certificate (that one certificate, no intermediate), as one write."""
+    with open(pem_path) as f:
+        b64 = "".join(l.strip() for l in f if l.strip() and not l.startswith("-----"))
+    der = base64.b64decode(b64)
+    # renegotiation_info (RFC 5746): OpenSSL clients refuse a server without it.
+    ext = bytes([0xFF, 0x01, 0, 1, 0])
+    hello = (bytes([3, 3]) + os.urandom(32) + b"\x00" + bytes([0xC0, 0x2B, 0]) +
+             len(ext).to_bytes(2, "big") + ext)
+    certs = len(der).to_bytes(3, "big") + der
+    return handshake(2, hello) + handshake(11, len(certs).to_bytes(3, "big") + certs)
+
+
 def relay(mode, conn, backend_port):
     first = conn.recv(MSS)
     if mode == "first_segment" and (
@@ -140,6 +163,12 @@ def main() -> int:
     elif mode == "decode_error":
         # A fatal decode_error(50) alert in a TLS 1.2 record (RFC 8446 §6.2).
         conn.sendall(bytes([21, 3, 3, 0, 2, 2, 50]))
+    elif mode == "leaf_only":
+        conn.sendall(leaf_only_flight(sys.argv[3]))
+        try:
+            conn.recv(65536)  # the client's alert, then its FIN
+        except socket.timeout:
+            pass
     elif mode == "silent":
         # Hold the connection open without answering until the client closes it.
         conn.settimeout(None)
