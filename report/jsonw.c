@@ -235,21 +235,32 @@ void jsonw_array_end(jsonw *w) {
     close_container(w, ']', false);
 }
 
-void jsonw_key(jsonw *w, const char *key) {
+// key_prefix: the checks and the comma before a key; false (the line failed) on a misuse.
+static bool key_prefix(jsonw *w) {
     uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
     if (w->depth == 0 || w->after_key || !(w->is_object & bit)) {
         w->failed = true;
-        return;
+        return false;
     }
     if (w->nonempty & bit) {
         put_ch(w, ',');
     }
     w->nonempty |= bit;
-    put_ch(w, '"');
-    put_string_body(w, (const uint8_t *)key, strlen(key));
-    put_ch(w, '"');
-    put_ch(w, ':');
     w->after_key = true;
+    return true;
+}
+
+void jsonw_key(jsonw *w, const char *key) {
+    if (key_prefix(w)) {
+        put_ch(w, '"');
+        put_string_body(w, (const uint8_t *)key, strlen(key));
+        put_ch(w, '"');
+        put_ch(w, ':');
+    }
+}
+
+void jsonw__put(jsonw *w, const char *s, size_t n) {
+    put_raw(w, s, n);
 }
 
 void jsonw_bytes(jsonw *w, const void *p, size_t n) {
