@@ -170,19 +170,6 @@ void report_time_sec(int64_t sec, char out[32]) {
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-// put_u8_dec writes v in decimal (1-3 digits) and returns the digits written.
-static size_t put_u8_dec(char *p, unsigned v) {
-    size_t n = 0;
-    if (v >= 100) {
-        p[n++] = (char)('0' + v / 100);
-    }
-    if (v >= 10) {
-        p[n++] = (char)('0' + v / 10 % 10);
-    }
-    p[n++] = (char)('0' + v % 10);
-    return n;
-}
-
 size_t report_u64_dec(uint64_t v, char out[21]) {
     char tmp[20];
     size_t n = 0;
@@ -198,13 +185,8 @@ size_t report_u64_dec(uint64_t v, char out[21]) {
 }
 
 size_t report_ip_len(const tls_endpoint *e, char out[48]) {
-    if (e->family != 6) {  // dotted quad by hand: inet_ntop was 3 % of `analyze --json`
-        size_t n = 0;
-        for (int i = 0; i < 4; i++) {
-            n += put_u8_dec(out + n, e->addr[i]);
-            out[n++] = i < 3 ? '.' : '\0';
-        }
-        return n - 1;
+    if (e->family != 6) {  // by hand: inet_ntop was 3 % of `analyze --json`
+        return analyze_ipv4_text(e->addr, out);
     }
     if (inet_ntop(AF_INET6, e->addr, out, 48) == NULL) {
         snprintf(out, 48, "?");
