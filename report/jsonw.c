@@ -128,6 +128,18 @@ static bool word_has_special(uint64_t x) {
     return ((x | below_space | zero) & highs) != 0;
 }
 
+#if defined(__SSE2__)
+// special16: bit i set when byte i of p[0..16) needs more than a copy. A signed compare with
+// 0x20 finds C0 controls and every byte >= 0x80 at once; two equality compares '"' and '\\'.
+static inline unsigned special16(const uint8_t *p, __m128i space, __m128i quote, __m128i bslash) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(x, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+    return (unsigned)_mm_movemask_epi8(special);
+}
+#endif
+
 // put_string_body writes the bytes between the quotes. Plain ASCII, the bulk of every line, is
 // copied straight into the staging buffer in the same pass that classifies it.
 static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
@@ -139,23 +151,30 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
         char *d = w->buf + w->len;
         size_t k = 0;
 #if defined(__SSE2__)
-        // Sixteen bytes at a time (x86-64's baseline): a signed compare with 0x20 catches C0
-        // controls and every byte >= 0x80 at once; the first special byte ends the run, the
-        // plain bytes before it are kept (the whole block is stored, only they are counted).
+        // Sixteen bytes at a time (x86-64's baseline); the first special byte ends the run,
+        // the plain bytes before it are kept (the whole block is stored, only they count).
         const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
                       bslash = _mm_set1_epi8('\\');
+        bool stopped = false;
         while (lim - k >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i + k));
-            __m128i special =
-                _mm_or_si128(_mm_cmplt_epi8(x, space),
-                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
-            _mm_storeu_si128((__m128i *)(void *)(d + k), x);
-            unsigned mask = (unsigned)_mm_movemask_epi8(special);
+            _mm_storeu_si128((__m128i *)(void *)(d + k),
+                             _mm_loadu_si128((const __m128i *)(const void *)(s + i + k)));
+            unsigned mask = special16(s + i + k, space, quote, bslash);
             if (mask != 0) {
                 k += (size_t)__builtin_ctz(mask);  // the loops below stop at once on it
+                stopped = true;
                 break;
             }
             k += 16;
+        }
+        if (!stopped && k >= 16 && k < lim) {
+            // The last 1..15 bytes: the 16 ending at lim, overlapping bytes already copied
+            // (plain, so rewritten with the same values); only the new ones are tested.
+            size_t r = lim - k, at = lim - 16;
+            _mm_storeu_si128((__m128i *)(void *)(d + at),
+                             _mm_loadu_si128((const __m128i *)(const void *)(s + i + at)));
+            unsigned mask = special16(s + i + at, space, quote, bslash) >> (16 - r);
+            k = mask != 0 ? k + (size_t)__builtin_ctz(mask) : lim;
         }
 #endif
         while (lim - k >= 8) {  // eight plain bytes at a time while there are no special ones
