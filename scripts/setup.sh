@@ -13,6 +13,7 @@ pkgs=(build-essential cmake ninja-build pkg-config clang
       mandoc    # mandoc: lint of the man page doc/tlsdiag.1 (tests)
       faketime  # faketime: expired certificates for the probe's test PKI (tests)
       tcpreplay) # tcpreplay: bench/live.sh feeds a veth with the benchmark captures
+pkgs+=(strace)  # strace: test_output_writes counts the write(2) calls of a report
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
