@@ -3,8 +3,9 @@
 
 usage: report.py WORKDIR DATADIR TLSDIAG RUNS "FILES" "TOOLS"
 WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB), counts/*.json,
-scale.tsv (kind, file, N, run, wall ms of the batch; kind: loop, procs, threads, threadsjson)
-and rss.tsv (file, bytes, variant, maxrss KiB).
+scale.tsv (kind, file, N, run, wall ms of the batch[, CPU s]; kind: loop, procs, threads,
+threadsjson), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
+samples, each worker's %) and rss.tsv (file, bytes, variant, maxrss KiB).
 bench/LIVE.md (bench/live.sh's live-capture section) and the hand-written profiling notes in
 bench/NOTES.md are appended.
 """
@@ -46,20 +47,37 @@ def fmt(x, nd=2):
 
 
 def read_scale(work):
-    """{(kind, file, n): [wall ms, ...]} from scale.tsv."""
-    cells = {}
+    """{(kind, file, n): [wall ms, ...]} and {(kind, file, n): [CPU s, ...]} from scale.tsv."""
+    cells, cpu = {}, {}
     path = os.path.join(work, "scale.tsv")
     if not os.path.exists(path):
-        return cells
+        return cells, cpu
     for line in open(path):
         p = line.rstrip("\n").split("\t")
         if len(p) < 5:
             continue
         try:
             cells.setdefault((p[0], p[1], int(p[2])), []).append(float(p[4]))
+            if len(p) >= 6 and p[5]:
+                cpu.setdefault((p[0], p[1], int(p[2])), []).append(float(p[5]))
         except ValueError:
             continue
-    return cells
+    return cells, cpu
+
+
+def read_shares(work):
+    """[(file, n, variant, calling %, [worker %...])] from threads_share.tsv."""
+    rows = []
+    path = os.path.join(work, "threads_share.tsv")
+    if os.path.exists(path):
+        for line in open(path):
+            p = line.rstrip("\n").split("\t")
+            try:
+                rows.append((p[0], int(p[1]), p[2], float(p[3]), sorted(
+                    (float(x) for x in p[4:]), reverse=True)))
+            except (ValueError, IndexError):
+                continue
+    return rows
 
 
 def ceiling(cells, kind, f, n):
@@ -77,7 +95,15 @@ def speedup(cells, kind, f, n):
     return statistics.median(one) / statistics.median(many)
 
 
-def scaling_section(cells, files, w):
+def inflation(cpu, kind, f, n):
+    """CPU time of --threads n ÷ one thread's: the work the threads add (1.00 = none)."""
+    one, many = cpu.get((kind, f, 1)), cpu.get((kind, f, n))
+    if not one or not many or statistics.median(one) <= 0:
+        return None
+    return statistics.median(many) / statistics.median(one)
+
+
+def scaling_section(cells, cpu, shares, files, w):
     ns = sorted({k[2] for k in cells})
     if not ns:
         return
@@ -87,15 +113,18 @@ def scaling_section(cells, files, w):
       "this machine gives N CPU-bound processes that share nothing (SMT siblings, a shared "
       "last-level cache, memory bandwidth and other tenants all show here). A fixed CPU loop "
       "(awk) and `tlsdiag analyze` of the same file are both measured. **`--threads N`** is "
-      "one process's speedup over one thread, and as a fraction of the tlsdiag ceiling S(N).\n")
+      "one process's speedup over one thread, and as a fraction of the tlsdiag ceiling S(N); "
+      "**CPU ÷ 1 thread** is its CPU time (user+sys) over one thread's: the work the threads "
+      "add (duplicated reading, handing over, merging). With a ceiling S and CPU inflation c, "
+      "the speedup cannot pass S ÷ c.\n")
     for f in files:
         if not any(k[1] == f for k in cells):
             continue
         w(f"### {f}.pcap\n")
         w("| N | CPU loop: S(N) | tlsdiag processes: S(N) | `--threads N`: × one thread | "
-          "÷ S(N) | `--json --threads N`: × one thread | ÷ S(N) | wall s, --threads N "
-          "(text / json) |")
-        w("|---|---|---|---|---|---|---|---|")
+          "÷ S(N) | CPU ÷ 1 thread | `--json --threads N`: × one thread | ÷ S(N) | "
+          "CPU ÷ 1 thread | wall s, --threads N (text / json) |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
         for n in ns:
             loop = ceiling(cells, "loop", "-", n)
             proc = ceiling(cells, "procs", f, n)
@@ -111,14 +140,26 @@ def scaling_section(cells, files, w):
                 return "—" if v is None or not c else f"{100 * v / c:.0f} %"
             walls = (f"{statistics.median(tw) / 1000:.3f} / {statistics.median(tjw) / 1000:.3f}"
                      if tw and tjw else "—")
-            w(f"| {n} | {x(loop)} | {x(proc)} | {x(t)} | {frac(t, proc)} | {x(tj)} | "
-              f"{frac(tj, proc)} | {walls} |")
+            ci, cj = inflation(cpu, "threads", f, n), inflation(cpu, "threadsjson", f, n)
+            w(f"| {n} | {x(loop)} | {x(proc)} | {x(t)} | {frac(t, proc)} | {x(ci)} | {x(tj)} | "
+              f"{frac(tj, proc)} | {x(cj)} | {walls} |")
         s2 = ceiling(cells, "procs", f, 2)
         if s2:
             w(f"\n- The machine scales {s2:.2f}× with two independent `tlsdiag analyze` "
               f"processes on {f}.pcap"
               + (f" ({ceiling(cells, 'loop', '-', 2):.2f}× with two CPU loops)"
                  if ceiling(cells, 'loop', '-', 2) else "") + ".")
+        sh = [r for r in shares if r[0] == f]
+        if sh:
+            w("\nPer-thread share of the CPU samples (`perf record -e cpu-clock`, one run each): "
+              "the calling thread merges the workers' verdicts in one thread's order and writes "
+              "them, after the start-up (OpenSSL, CA file) that it does alone: its share is the serial "
+              "part.\n")
+            w("| --threads | output | calling thread (serial) | workers |")
+            w("|---|---|---|---|")
+            for _, n, v, main_share, workers in sh:
+                w(f"| {n} | {v} | {main_share:.1f} % | "
+                  f"{', '.join(f'{x:.1f} %' for x in workers)} |")
         w("")
 
 
@@ -250,7 +291,8 @@ def main():
     w("- Noise: the machine is shared (other engineers compile on the same 2 cores during the "
       "run), so wall times move by tens of percent between rounds; the before/after comparisons "
       "of optimizations in the notes use callgrind instruction counts instead.\n")
-    cells = read_scale(work)
+    cells, cpu = read_scale(work)
+    shares = read_shares(work)
     rss_rows = read_rss(work)
     targets_section(rows, cells, rss_rows, w)
     for f in files:
@@ -335,7 +377,7 @@ def main():
                   f"{cell2('alerts_cleartext_total')} | alerts named: "
                   f"{', '.join(f'{k} {v}' for k, v in d['alerts'].items()) or 'none'} |")
         w("")
-    scaling_section(cells, files, w)
+    scaling_section(cells, cpu, shares, files, w)
     rss_section(rss_rows, w)
     live = os.path.join(os.path.dirname(os.path.abspath(__file__)), "LIVE.md")
     if os.path.exists(live):  # bench/live.sh's section (generated, with its own date)

@@ -14,7 +14,9 @@
 #    — N independent one-thread `tlsdiag analyze` processes of the same file at once, and N
 #    copies of a fixed CPU loop, against one alone ("the machine scales S× with N independent
 #    processes") — and `analyze --threads N` (text and --json) for N in $THREADS_LIST (default
-#    1..nproc and 2×nproc), each speedup also given as a fraction of that S.
+#    1..nproc and 2×nproc), each speedup also given as a fraction of that S, with the CPU time
+#    of --threads N against one thread's (work that threads add) and, where perf works, each
+#    thread's share of the CPU samples (the calling thread's share is the serial part).
 # 5. Memory as files grow: peak RSS of `analyze` (1 and 2 threads, text and --json) on a small
 #    set of the same captures ($BENCH_SMALL, default $BENCH_DATA-small: MIXED_MB=64 HS_MB=32,
 #    made with the same seed when missing; RSS_SMALL=0 skips it) and on the full files.
@@ -143,8 +145,44 @@ batch() {  # batch N CMD… : N copies of CMD at once; prints the wall ms of the
   for p in "${pids[@]}"; do wait "$p" || true; done
   ms_since "$t0"
 }
+timed() {  # timed CMD… : one run; prints "wall ms<TAB>CPU s (user+sys)"
+  local t0; t0=$(now_ns)
+  /usr/bin/time -o "$WORK/tt" -f "%U %S" "$@" >/dev/null 2>&1 || true
+  printf '%s\t%s\n' "$(ms_since "$t0")" "$(awk '{ print $1 + $2 }' "$WORK/tt" | tail -1)"
+}
+# threads_share FILE N: with perf, the share of CPU samples of each thread of one
+# `analyze --threads N` run; the calling thread (tid = pid: it merges and writes, the workers
+# read and dissect) is the serial part. Lines "file N json|text calling-share% worker-shares…".
+threads_share() {
+  local f=$1 n=$2 v
+  for v in text json; do
+    local x=""; [ "$v" = json ] && x=--json
+    rm -f "$WORK/perf.data"
+    # shellcheck disable=SC2086
+    perf record -q -F 2000 -e cpu-clock -o "$WORK/perf.data" \
+      "$TLSDIAG" analyze $x --threads "$n" --ca-file "$CA" "$DATA/$f.pcap" >/dev/null 2>&1 || true
+    [ -s "$WORK/perf.data" ] || return 0  # perf cannot sample here (perf_event_paranoid, a VM)
+    # perf script prints "pid/tid" per sample.
+    perf script -i "$WORK/perf.data" -F pid,tid 2>/dev/null | tr '/' ' ' | awk -v f="$f" -v n="$n" -v v="$v" '
+      NF >= 2 { c[$2]++; total++; if ($1 == $2) main = $2 }
+      END { if (!total) exit; printf "%s\t%s\t%s\t%.1f", f, n, v, 100 * c[main] / total
+            for (t in c) if (t != main) printf "\t%.1f", 100 * c[t] / total; printf "\n" }' \
+      >> "$WORK/threads_share.tsv"
+  done
+}
 : > "$WORK/scale.tsv"
+: > "$WORK/threads_share.tsv"
 if [ "${SCALE:-1}" != 0 ]; then
+  if command -v perf >/dev/null; then
+    for f in $FILES; do
+      for n in $THREADS_LIST; do
+        if [ "$n" -ge 2 ]; then
+          log "per-thread CPU shares, $f, --threads $n (perf)"
+          threads_share "$f" "$n"
+        fi
+      done
+    done
+  fi
   # shellcheck disable=SC2086  # THREADS_LIST is a list of words
   procs_list=$(printf '%s\n' $THREADS_LIST | sort -n | uniq | tr '\n' ' ')
   for r in $(seq 1 "$RUNS"); do
@@ -159,9 +197,9 @@ if [ "${SCALE:-1}" != 0 ]; then
         printf 'procs\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
           "$(batch "$n" "$TLSDIAG" analyze --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
         printf 'threads\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
-          "$(batch 1 "$TLSDIAG" analyze --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
+          "$(timed "$TLSDIAG" analyze --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
         printf 'threadsjson\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
-          "$(batch 1 "$TLSDIAG" analyze --json --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
+          "$(timed "$TLSDIAG" analyze --json --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
       done
     done
   done

@@ -24,17 +24,19 @@ cat > "$TMP/work/times.tsv" <<'T'
 1	mixed	tlsdiag	1.000	0.90	0.10	23000
 1	mixed	tcpdump	1.250	0.30	0.90	6000
 T
-# scale.tsv: kind, file, N, run, wall ms of the batch.
+# scale.tsv: kind, file, N, run, wall ms of the batch[, CPU s].
 cat > "$TMP/work/scale.tsv" <<'T'
 loop	-	1	1	1000
 loop	-	2	1	1100
 procs	handshakes	1	1	400
 procs	handshakes	2	1	500
-threads	handshakes	1	1	400
-threads	handshakes	2	1	250
-threadsjson	handshakes	1	1	500
-threadsjson	handshakes	2	1	400
+threads	handshakes	1	1	400	0.40
+threads	handshakes	2	1	250	0.50
+threadsjson	handshakes	1	1	500	0.50
+threadsjson	handshakes	2	1	400	0.70
 T
+# threads_share.tsv: file, N, output, the calling thread's % of the samples, each worker's %.
+printf 'handshakes\t2\tjson\t1.2\t48.3\t50.5\n' > "$TMP/work/threads_share.tsv"
 # rss.tsv: file, bytes, variant, max RSS KiB.
 cat > "$TMP/work/rss.tsv" <<'T'
 handshakes	33000000	text	40960
@@ -56,8 +58,10 @@ want "| peak RSS, every run (MiB) | 52.00 MiB | ≤ 64 MiB | yes |"
 want "| peak RSS growth, full file ÷ small file (worst variant; sizes ≈ 6× and 16×) | 1.30× | flat | yes |"
 want "## Scaling: the machine's ceiling and \`--threads N\`"
 # N=2: loop 2×1000/1100 = 1.82×; tlsdiag processes 2×400/500 = 1.60×; --threads 2 400/250 =
-# 1.60× = 100 % of 1.60; --json 500/400 = 1.25× = 78 %.
-want "| 2 | 1.82× | 1.60× | 1.60× | 100 % | 1.25× | 78 % | 0.250 / 0.400 |"
+# 1.60× = 100 % of 1.60, CPU 0.50/0.40 = 1.25×; --json 500/400 = 1.25× = 78 %, CPU 1.40×.
+want "| 1 | 1.00× | 1.00× | 1.00× | 100 % | 1.00× | 1.00× | 100 % | 1.00× | 0.400 / 0.500 |"
+want "| 2 | 1.82× | 1.60× | 1.60× | 100 % | 1.25× | 1.25× | 78 % | 1.40× | 0.250 / 0.400 |"
+want "| 2 | json | 1.2 % | 50.5 %, 48.3 % |"
 want "The machine scales 1.60× with two independent \`tlsdiag analyze\` processes on handshakes.pcap (1.82× with two CPU loops)."
 want "## Peak RSS as files grow"
 want "| handshakes | 200 | 44.0 | 52.0 |"
