@@ -255,6 +255,14 @@ void thr_merge_ready(thr_ctx *c) {
     }
 }
 
+bool thr_all_merged(const thr_ctx *c) {
+    bool all = true;
+    for (uint32_t i = 0; i < c->n; i++) {
+        all &= c->w[i].done && !c->w[i].out_head;
+    }
+    return all;
+}
+
 // thr_merge_turn (one-pass mode, ctx->mu held): report what is ready now. The workers merge in
 // turns: a merging thread of its own had to be woken for every few dozen verdicts, each time
 // taking a core from a worker (two context switches).

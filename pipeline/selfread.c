@@ -88,11 +88,7 @@ static void merge_to_end(thr_ctx *c, cap_reader *cr, pipeline_result *out) {
             pthread_cond_broadcast(&c->cv_room);
             pthread_cond_broadcast(&c->cv_work);
         }
-        bool all_done = true;
-        for (uint32_t i = 0; i < c->n; i++) {
-            all_done &= c->w[i].done && !c->w[i].out_head;
-        }
-        if (all_done) {
+        if (thr_all_merged(c)) {
             break;
         }
         c->main_waiting = true;
@@ -105,10 +101,7 @@ static void merge_to_end(thr_ctx *c, cap_reader *cr, pipeline_result *out) {
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
-    for (uint32_t i = 0; i < c->n; i++) {
-        pthread_join(c->w[i].tid, NULL);
-        thr_sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
-    }
+    thr_join(c, out);
     out->oom = c->oom;
 }
 

@@ -178,6 +178,8 @@ struct thr_ctx {
 bool thr_stopping(const pipeline_sinks *s);
 void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total, uint64_t handshakes);
 bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
+// thr_join joins every worker and adds its dissector's stats to out (queued, shared-read modes).
+void thr_join(thr_ctx *c, pipeline_result *out);
 void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
 
 // workq.c: the worker side (dissect and analyze a shard) and the queued mode.
@@ -198,5 +200,7 @@ void thr_free_items(thr_item *it);
 void thr_publish(thr_worker *w, uint32_t mark, bool last);
 void thr_merge_ready(thr_ctx *c);
 void thr_merge_turn(thr_ctx *c);
+// thr_all_merged: every worker is done and every verdict merged (mu held).
+bool thr_all_merged(const thr_ctx *c);
 
 #endif

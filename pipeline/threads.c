@@ -57,6 +57,13 @@ void thr_sum_stats(dissect_stats *s, const dissect_stats *w) {
     }
 }
 
+void thr_join(thr_ctx *c, pipeline_result *out) {
+    for (uint32_t i = 0; i < c->n; i++) {
+        pthread_join(c->w[i].tid, NULL);
+        thr_sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
+    }
+}
+
 static void ctx_free(thr_ctx *c) {
     for (uint32_t i = 0; i < c->n; i++) {
         thr_worker *w = &c->w[i];

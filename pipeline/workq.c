@@ -322,11 +322,7 @@ bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipe
     pthread_mutex_lock(&c->mu);
     for (;;) {
         thr_merge_ready(c);
-        bool all_done = true;
-        for (uint32_t i = 0; i < c->n; i++) {
-            all_done &= c->w[i].done && !c->w[i].out_head;
-        }
-        if (all_done) {
+        if (thr_all_merged(c)) {
             break;
         }
         c->main_waiting = true;
@@ -334,10 +330,7 @@ bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipe
         c->main_waiting = false;
     }
     pthread_mutex_unlock(&c->mu);
-    for (uint32_t i = 0; i < c->n; i++) {
-        pthread_join(c->w[i].tid, NULL);
-        thr_sum_stats(&out->stats, dissect_get_stats(c->w[i].d));
-    }
+    thr_join(c, out);
     out->oom = oom || c->oom;
     return true;
 }
