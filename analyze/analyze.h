@@ -78,6 +78,7 @@ typedef enum verdict_method {
     METHOD_PASSIVE = 0,
     METHOD_PROBE,
     METHOD_KEYLOG,
+    METHOD_CONFIG,  // no handshake: a certificate file judged (analyzer_check_chain)
 } verdict_method;
 const char *verdict_method_name(verdict_method m);
 
@@ -226,6 +227,18 @@ bool verdict_is_failure(const verdict *v);
 // (probe/: its own connection; key log): the verdict's `method` says how it was obtained.
 verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
+// analyzer_check_chain judges a certificate chain as a server configured with it would send
+// it, without a capture (doctor/: the files a web server's configuration names). der[0..n) is
+// the chain in file order, leaf first (lens[i] bytes each, borrowed for the call); sni is the
+// name the profile's client would send (NULL: none); server (NULL: none) only fills {server}
+// and {port} in the fix texts. The same checks, profile and trust store as analyzer_run: the
+// certificate rules (CAUSE_F_CERT) only, validated at the analyzer's "now". Returns a
+// caller-owned verdict (method METHOD_CONFIG, outcome succeeded, not counted in the summary)
+// whose cause is the first certificate cause the profile's client would refuse (CAUSE_OK when
+// none) with its summary, evidence, fix steps and findings (expiry within 30 days included),
+// and the decoded chain. NULL only when out of memory.
+verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint32_t *lens,
+                              uint32_t n, const char *sni, const tls_endpoint *server) TLSDIAG_WUR;
 // verdict_sni_kept: the bytes of v->sni to print: its wire length, capped, NULs included (a
 // verdict built without sni_len, e.g. by probe/ from a command-line name: up to the NUL).
 size_t verdict_sni_kept(const verdict *v);
@@ -271,6 +284,7 @@ void analyzer_profile_offer(const analyzer *a, analyzer_offer *out);
 typedef struct summary_count {
     char key[TLS_MAX_SNI_LEN + 1];  // cause name, SNI, network or fingerprint
     uint16_t key_len;               // bytes of key: an SNI may hold NULs (shown escaped)
+    bool absent;  // the bucket of handshakes without the key (no SNI): key is only its label
     uint64_t ok, failed;
     int64_t first_fail_ns, last_fail_ns;
     cause_id top_cause;  // most frequent failure cause for this key
@@ -289,6 +303,7 @@ typedef struct summary {
     bool intermittent;  // some SNI both succeeded and failed
     char intermittent_sni[TLS_MAX_SNI_LEN + 1];
     uint16_t intermittent_sni_len;  // bytes of intermittent_sni (NULs included)
+    bool intermittent_no_sni;       // it is the handshakes without SNI (the name is a label)
     // the fix and dead ends of the dominant cause (copied from its first verdict)
     verdict *dominant_example;  // owned by the analyzer; NULL when no failure
 } summary;

@@ -896,3 +896,94 @@ verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m)
     a->method = METHOD_PASSIVE;
     return v;
 }
+
+verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint32_t *lens,
+                              uint32_t n, const char *sni, const tls_endpoint *server) {
+    // A transcript of a handshake that completed with some client and sent this chain: the
+    // certificate rules read only the chain and the SNI from it.
+    tls_transcript *t = calloc(1, sizeof *t);
+    verdict *v = t ? verdict_new() : NULL;
+    if (!v) {
+        free(t);
+        return NULL;
+    }
+    t->end_reason = TLS_END_HANDSHAKE_DONE;
+    t->is_tls = true;
+    t->first_ts_ns = a->now * 1000000000LL;
+    if (server) {
+        t->server = *server;
+    }
+    t->ch.present = true;
+    if (sni && sni[0] && strlen(sni) <= TLS_MAX_SNI_LEN) {
+        t->ch.has_sni = true;
+        t->ch.sni_len = (uint16_t)strlen(sni);
+        memcpy(t->ch.sni, sni, t->ch.sni_len);
+    }
+    t->cert.present = n > 0;
+    t->cert.num_certs = n;
+    for (uint32_t i = 0; i < n && i < TLS_MAX_CERTS; i++) {
+        t->cert.certs[i] = (tls_cert){der[i], lens[i]};
+        t->cert.num_stored = i + 1;
+    }
+    t->cert.truncated = n > TLS_MAX_CERTS;
+    fill_identity(a, t, v);
+    an_facts f;
+    memset(&f, 0, sizeof f);
+    f.profile = &a->profile;
+    f.outcome = OUTCOME_SUCCEEDED;
+    f.server_tls = true;
+    f.handshake_time = a->now;
+    f.trust_store = a->trust_store;
+    const an_chain *chain = NULL;
+    if (t->cert.num_stored > 0) {
+        if (!an_chain_analyze(a->cache, a->store, &a->profile, &t->cert, t->ch.has_sni ? sni : NULL,
+                              a->now, a->now, a->chain_scratch, &chain)) {
+            free(v);
+            free(t);
+            return NULL;
+        }
+        f.has_chain = !chain->leaf_parse_error;
+        f.chain = chain;
+        copy_chain(chain, v);
+    }
+    v->outcome = OUTCOME_SUCCEEDED;
+    v->method = METHOD_CONFIG;
+    v->cause = CAUSE_OK;
+    v->confidence = CONF_HIGH;
+    snprintf(v->summary, sizeof v->summary, "%s",
+             chain ? "the certificate chain passes the profile's checks" : "no certificate");
+    for (size_t i = 0; i < an_num_rules; i++) {
+        const rule *r = &an_rules[i];
+        if (r->fn == NULL || !(r->flags & CAUSE_F_CERT)) {
+            continue;
+        }
+        rule_match m;
+        memset(&m, 0, sizeof m);
+        if (!r->fn(t, &f, &m)) {
+            continue;
+        }
+        if (v->cause == CAUSE_OK && !m.finding_only) {
+            v->cause = r->cause;
+            v->predicted = true;  // no handshake failed: the profile's client would refuse it
+            v->confidence = m.confidence;
+            an_copy(v->summary, sizeof v->summary, m.summary);
+            for (uint32_t k = 0; k < m.num_evidence; k++) {
+                verdict_copy_evidence(v, &m.evidence[k]);
+            }
+        } else {
+            verdict_add_finding(v, r->cause, m.summary);
+        }
+    }
+    if (chain && chain->extra_certs) {
+        char text[VERDICT_TEXT];
+        snprintf(text, sizeof text, "%u certificate(s) that are not part of the chain: %.400s",
+                 chain->extra_certs, chain->extra_text);
+        verdict_add_finding(v, CAUSE_CERT_CHAIN_MISORDERED, text);
+    }
+    if (chain && chain->now_text[0]) {
+        verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
+    }
+    fill_texts(t, chain, v);
+    free(t);
+    return v;
+}

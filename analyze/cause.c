@@ -50,7 +50,7 @@ const char *verdict_confidence_name(verdict_confidence c) {
 }
 
 const char *verdict_method_name(verdict_method m) {
-    static const char *const n[] = {"passive", "probe", "keylog"};
+    static const char *const n[] = {"passive", "probe", "keylog", "config"};
     return (unsigned)m < sizeof n / sizeof n[0] ? n[m] : "unknown";
 }
 

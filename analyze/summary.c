@@ -91,8 +91,9 @@ static void set_key(summary_count *c, const char *key, size_t n) {
     c->key_len = (uint16_t)n;
 }
 
-// lookup finds or adds key[0..n); beyond the cap every new key lands in the "other" entry.
-static key_entry *lookup(key_table *t, const char *key, size_t n) {
+// lookup finds or adds key[0..n) (absent: the "no such key" bucket, labelled key, which no
+// key received equals); beyond the cap every new key lands in the "other" entry.
+static key_entry *lookup(key_table *t, const char *key, size_t n, bool absent) {
     if (n >= sizeof t->e[0].c.key) {
         n = sizeof t->e[0].c.key - 1;
     }
@@ -102,7 +103,8 @@ static key_entry *lookup(key_table *t, const char *key, size_t n) {
         if (i < 0) {
             break;
         }
-        if (t->e[i].c.key_len == n && memcmp(t->e[i].c.key, key, n) == 0) {
+        if (t->e[i].c.key_len == n && t->e[i].c.absent == absent &&
+            memcmp(t->e[i].c.key, key, n) == 0) {
             return &t->e[i];
         }
         slot = (slot + 1) % INDEX_SLOTS;
@@ -117,12 +119,13 @@ static key_entry *lookup(key_table *t, const char *key, size_t n) {
     }
     key_entry *e = &t->e[t->n];
     set_key(&e->c, key, n);
+    e->c.absent = absent;
     t->index[slot] = (int32_t)t->n++;
     return e;
 }
 
-static void count(key_table *t, const char *key, size_t n, const verdict *v) {
-    key_entry *e = lookup(t, key, n);
+static void count(key_table *t, const char *key, size_t n, bool absent, const verdict *v) {
+    key_entry *e = lookup(t, key, n, absent);
     if (v->outcome == OUTCOME_SUCCEEDED && !verdict_is_failure(v)) {
         e->c.ok++;
     } else if (verdict_is_failure(v)) {
@@ -179,9 +182,9 @@ void an_summary_add(an_summary *s, const verdict *v) {
         }
     }
     if (v->has_sni) {
-        count(&s->dim[DIM_SNI], v->sni, verdict_sni_kept(v), v);
+        count(&s->dim[DIM_SNI], v->sni, verdict_sni_kept(v), false, v);
     } else {
-        count(&s->dim[DIM_SNI], "(no SNI)", strlen("(no SNI)"), v);
+        count(&s->dim[DIM_SNI], "(no SNI)", strlen("(no SNI)"), true, v);
     }
     char net[64];
     if (v->client_network[0]) {
@@ -189,9 +192,9 @@ void an_summary_add(an_summary *s, const verdict *v) {
     } else {
         an_endpoint_network(&v->client, net, sizeof net);
     }
-    count(&s->dim[DIM_NETWORK], net, strlen(net), v);
+    count(&s->dim[DIM_NETWORK], net, strlen(net), false, v);
     if (v->num_certs > 0 && v->certs[0].sha256[0]) {
-        count(&s->dim[DIM_CERT], v->certs[0].sha256, strnlen(v->certs[0].sha256, 65), v);
+        count(&s->dim[DIM_CERT], v->certs[0].sha256, strnlen(v->certs[0].sha256, 65), false, v);
     }
 }
 
@@ -243,11 +246,13 @@ const summary *an_summary_get(an_summary *s) {
     p->intermittent = false;
     p->intermittent_sni[0] = '\0';
     p->intermittent_sni_len = 0;
+    p->intermittent_no_sni = false;
     for (size_t i = 0; i < p->num_sni; i++) {
         if (p->by_sni[i].ok && p->by_sni[i].failed && strcmp(p->by_sni[i].key, "other") != 0) {
             p->intermittent = true;
             memcpy(p->intermittent_sni, p->by_sni[i].key, sizeof p->intermittent_sni);
             p->intermittent_sni_len = p->by_sni[i].key_len;
+            p->intermittent_no_sni = p->by_sni[i].absent;
             break;
         }
     }

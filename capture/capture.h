@@ -139,6 +139,11 @@ const char *cap_live_error(const cap_reader *r);
 char *cap_live_filter(const char *const *nets, size_t num_nets, const uint16_t *ports,
                       size_t num_ports, const char *extra) __attribute__((warn_unused_result));
 
+// cap_live_list prints the interfaces libpcap can capture on, as `tcpdump -D` does: one line
+// each, "N.NAME (DESCRIPTION) [Up, Running, Loopback, Connected]" (the description and the
+// status words only when there are some). false + a sentence in err when none can be listed.
+bool cap_live_list(FILE *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 // cap_breakloop makes a blocked or future cap_next() return 0. Async-signal-safe (it only
 // stores to a volatile sig_atomic_t the reader polls), so a SIGINT handler may call it.
 void cap_breakloop(cap_reader *r);
@@ -163,6 +168,10 @@ typedef struct cap_writer_options {
     uint32_t snaplen;       // for the file header
     uint64_t rotate_bytes;  // -C: start the next file before one would exceed this (0: never)
     uint32_t ring_files;    // -W: at most this many files, reused in a ring (0: unlimited)
+    // -G: a frame this many seconds past the start of the current file's period starts the
+    // next file (0: never); the -w name is then a strftime(3) format (local time, as tcpdump)
+    // for each period's file, numbered within the period with -C. Not with -W.
+    uint32_t rotate_seconds;
 } cap_writer_options;
 
 // cap_writer_open creates the first file (with -W: all N files, each with a header, so a

@@ -468,3 +468,87 @@ char *cap_live_filter(const char *const *nets, size_t num_nets, const uint16_t *
     }
     return b.s;
 }
+
+// live_flag_words: the status words of one interface, in tcpdump -D's order and spelling
+// (tcpdump.c, show_devices_and_exit): the set bits, "none" when there is none, then the
+// connection status unless it does not apply.
+static void live_flag_words(bpf_u_int32 flags, char *out, size_t outlen) {
+    static const struct {
+        bpf_u_int32 bit;
+        const char *word;
+    } bits[] = {{PCAP_IF_UP, "Up"},
+                {PCAP_IF_RUNNING, "Running"},
+                {PCAP_IF_LOOPBACK, "Loopback"},
+                {PCAP_IF_WIRELESS, "Wireless"}};
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        if (flags & bits[i].bit) {
+            n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, "%s%s", n ? ", " : "",
+                                  bits[i].word);
+        }
+    }
+    if (n == 0) {
+        n = (size_t)snprintf(out, outlen, "none");
+    }
+    bool wireless = flags & PCAP_IF_WIRELESS;
+    const char *status = NULL;
+    switch (flags & PCAP_IF_CONNECTION_STATUS) {
+        case PCAP_IF_CONNECTION_STATUS_UNKNOWN:
+            status = wireless ? "Association status unknown" : "Connection status unknown";
+            break;
+        case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+            status = wireless ? "Associated" : "Connected";
+            break;
+        case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+            status = wireless ? "Not associated" : "Disconnected";
+            break;
+        default:  // not applicable (loopback, pseudo-devices)
+            break;
+    }
+    if (status != NULL && n < outlen) {
+        snprintf(out + n, outlen - n, ", %s", status);
+    }
+}
+
+// live_put_name: an interface name or description, control bytes as '?' (they come from the
+// system, but a terminal is no place for them either way).
+static void live_put_name(FILE *out, const char *s) {
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, out);
+    }
+}
+
+bool cap_live_list(FILE *out, char *err, size_t errlen) {
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t *all = NULL;
+    if (pcap_findalldevs(&all, ebuf) != 0) {
+        snprintf(err, errlen, "cannot list the interfaces: %s", ebuf);
+        return false;
+    }
+    unsigned i = 0;
+    for (const pcap_if_t *d = all; d != NULL; d = d->next) {
+        fprintf(out, "%u.", ++i);
+        live_put_name(out, d->name);
+        if (d->description != NULL) {
+            fputs(" (", out);
+            live_put_name(out, d->description);
+            fputc(')', out);
+        }
+        if (d->flags != 0) {
+            char words[160];
+            live_flag_words(d->flags, words, sizeof words);
+            fprintf(out, " [%s]", words);
+        }
+        fputc('\n', out);
+    }
+    pcap_freealldevs(all);
+    if (i == 0) {
+        snprintf(err, errlen,
+                 "no interface to capture on (tlsdiag capture -D needs the rights to open them: "
+                 "root or CAP_NET_RAW)");
+        return false;
+    }
+    return true;
+}

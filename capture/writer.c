@@ -1,4 +1,5 @@
-// writer.c — pcap files from live frames: one file, or a ring of N files rotated by size.
+// writer.c — pcap files from live frames: one file, or a ring of N files rotated by size, or
+// files rotated by time (-G, as tcpdump: the -w name is a strftime(3) format).
 //
 // Records are gathered in a buffer and written with write(2) on flush. A failed or short write
 // (ENOSPC, EDQUOT, EIO) cuts the file back to its last whole record with ftruncate(2), so the
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -24,11 +26,14 @@ enum {
 struct cap_writer {
     cap_writer_options o;
     char *base;  // the -w path (owned)
+    char *stem;  // the name files are numbered from: base, or with -G base through strftime
     char *name;  // the current file's name (owned)
     int *fds;    // one per ring file (-W), else one
     uint32_t num_fds;
     uint32_t cur;      // index of the current file
-    uint32_t seq;      // files started so far - 1
+    uint32_t seq;      // files started so far - 1 (with -G: in this time period)
+    uint32_t earlier;  // -G: files of the periods before this one
+    int64_t period;    // -G: start of the current period (Unix seconds)
     uint64_t on_disk;  // whole-record bytes of the current file already written
     uint64_t frames;
     uint8_t *buf;
@@ -60,12 +65,43 @@ static void wr_header(const cap_writer *w, uint8_t h[WR_FILE_HDR]) {
 static void wr_name(const cap_writer *w, uint32_t n, char *out, size_t outlen) {
     if (w->o.ring_files > 0) {
         int digits = snprintf(NULL, 0, "%u", w->o.ring_files - 1);
-        snprintf(out, outlen, "%s%0*u", w->base, digits, n);
+        snprintf(out, outlen, "%s%0*u", w->stem, digits, n);
     } else if (n == 0) {
-        snprintf(out, outlen, "%s", w->base);
+        snprintf(out, outlen, "%s", w->stem);
     } else {
-        snprintf(out, outlen, "%s%u", w->base, n);
+        snprintf(out, outlen, "%s%u", w->stem, n);
     }
+}
+
+// wr_period: -G — the stem of the period starting at `sec`: the -w name through strftime(3)
+// in local time (tcpdump's rule; a name without a conversion is reused, as tcpdump does).
+static bool wr_period(cap_writer *w, int64_t sec) {
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char name[4096];
+    // The format is the user's -w name, by design (tcpdump -G): strftime cannot overrun name.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    size_t n = localtime_r(&t, &tm) ? strftime(name, sizeof name, w->base, &tm) : 0;
+#pragma GCC diagnostic pop
+    if (n == 0) {
+        w->stopped = true;
+        snprintf(w->error, sizeof w->error, "-G: the name '%.200s' gives no file name at %lld",
+                 w->base, (long long)sec);
+        return false;
+    }
+    char *stem = strdup(name);
+    if (stem == NULL) {
+        w->stopped = true;
+        snprintf(w->error, sizeof w->error, "out of memory");
+        return false;
+    }
+    if (w->stem != w->base) {
+        free(w->stem);
+    }
+    w->stem = stem;
+    w->period = sec;
+    return true;
 }
 
 static bool wr_fail(cap_writer *w, const char *what, int err) {
@@ -140,6 +176,10 @@ cap_writer *cap_writer_open(const cap_writer_options *o, char *err, size_t errle
         snprintf(err, errlen, "-W %u: at most %u files", o->ring_files, (unsigned)WR_MAX_RING);
         return NULL;
     }
+    if (o->rotate_seconds && o->ring_files) {
+        snprintf(err, errlen, "-G cannot be combined with -W (a ring is rotated by size: -C)");
+        return NULL;
+    }
     cap_writer *w = calloc(1, sizeof *w);
     uint32_t n = o->ring_files ? o->ring_files : 1;
     size_t bufcap =
@@ -156,6 +196,13 @@ cap_writer *cap_writer_open(const cap_writer_options *o, char *err, size_t errle
     }
     w->o = *o;
     w->o.path = w->base;
+    w->stem = w->base;
+    if (o->rotate_seconds && !wr_period(w, (int64_t)time(NULL))) {
+        snprintf(err, errlen, "%s", w->error);
+        w->used = 0;
+        cap_writer_close(w, NULL, 0);
+        return NULL;
+    }
     w->bufcap = bufcap;
     w->num_fds = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -213,6 +260,20 @@ bool cap_writer_write(cap_writer *w, const dissect_frame *f) {
     // how long the packet was, as for any snaplen-truncated packet).
     uint32_t caplen = f->caplen > w->o.snaplen ? w->o.snaplen : f->caplen;
     size_t rec = WR_REC_HDR + (size_t)caplen;
+    int64_t sec = (f->ts_ns < 0 ? 0 : f->ts_ns) / 1000000000;
+    if (w->o.rotate_seconds && sec - w->period >= (int64_t)w->o.rotate_seconds) {
+        // -G: this frame opens the next period's file (as tcpdump, on the first packet past it).
+        if (!cap_writer_flush(w)) {
+            return false;
+        }
+        close(w->fds[0]);
+        w->fds[0] = -1;
+        w->earlier += w->seq + 1;
+        w->seq = 0;
+        if (!wr_period(w, sec) || !wr_start(w, 0, 0)) {
+            return false;
+        }
+    }
     uint64_t size = w->on_disk + w->used;
     if (w->o.rotate_bytes && size > WR_FILE_HDR && size + rec > w->o.rotate_bytes) {
         if (!cap_writer_flush(w)) {
@@ -252,7 +313,7 @@ uint64_t cap_writer_frames(const cap_writer *w) {
 }
 
 uint32_t cap_writer_files(const cap_writer *w) {
-    return w->seq + 1;
+    return w->earlier + w->seq + 1;
 }
 
 const char *cap_writer_current(const cap_writer *w) {
@@ -275,6 +336,9 @@ bool cap_writer_close(cap_writer *w, char *err, size_t errlen) {
     }
     free(w->fds);
     free(w->buf);
+    if (w->stem != w->base) {
+        free(w->stem);
+    }
     free(w->base);
     free(w->name);
     free(w);

@@ -26,6 +26,7 @@ typedef struct cli_options {
     size_t num_files;
     const char *filter;  // -f EXPR (BPF), NULL when none
     bool json;
+    bool ecs;       // --ecs: JSON Lines in the Elastic Common Schema (json is set too)
     int verbosity;  // report_verbosity
     cli_color color;
     const char *ca_file, *ca_path, *ranges_file, *profile;
@@ -36,6 +37,8 @@ typedef struct cli_options {
     bool wireshark;     // --wireshark: a ready wireshark/tshark command under each failure
     bool probe_origin;  // --probe-origin: probe failures whose chain was hidden (probe/)
     const char *probe_origin_target;  // its IP:PORT, NULL: each connection's server address
+    const char *doctor[3];  // --doctor FILE (analyze): web server configurations, one each
+    size_t num_doctor;
     uint32_t threads;  // --threads N: analyze with N worker threads (pipeline/threads.c); 0/1: one
 } cli_options;
 

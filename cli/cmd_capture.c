@@ -46,6 +46,8 @@ typedef struct cc_options {
     const char *write_path;
     uint64_t rotate_bytes;
     uint32_t ring_files;
+    uint32_t rotate_seconds;  // -G
+    bool list_interfaces;     // -D
     const char *user;
     uint32_t buffer_bytes, snaplen;
 } cc_options;
@@ -88,6 +90,7 @@ static void cc_usage(FILE *f) {
         "\n"
         "What to capture:\n"
         "  -i, --interface IFACE  interface, or 'any' (default: any)\n"
+        "  -D, --list-interfaces  list the interfaces that can be captured on (as tcpdump -D)\n"
         "  -p, --port PORT        origin TLS port; repeat or comma-separate (default: 443)\n"
         "      --ranges FILE      AWS ip-ranges.json instead of the embedded CloudFront list\n"
         "      --all-sources      no address filter (every client, not only CloudFront)\n"
@@ -105,9 +108,12 @@ static void cc_usage(FILE *f) {
         "  -C, --file-size SIZE   rotate -w files at SIZE (MB = 1,000,000 bytes; k/m/g suffix\n"
         "                         = KiB/MiB/GiB)\n"
         "  -W, --file-count N     keep a ring of N files (FILE0 ... FILE<N-1>)\n"
+        "  -G, --rotate-seconds N start a new -w file every N seconds; FILE is a strftime(3)\n"
+        "                         name (e.g. edge-%Y%m%d-%H%M%S.pcap), as tcpdump -G\n"
         "  -Z, --user USER        drop to USER once capturing (default: nobody when root)\n"
         "Output and analysis (as analyze):\n"
         "      --json             JSON Lines: one object per handshake, a summary, capture stats\n"
+        "      --ecs              Elastic Common Schema events (JSON Lines), one per handshake\n"
         "  -q, --quiet            summary only\n"
         "  -v, --verbose          also succeeded handshakes\n"
         "      --color[=WHEN]     auto, always or never\n"
@@ -242,6 +248,9 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
             case CLI_OPT_JSON:
                 o->cli.json = true;
                 break;
+            case CLI_OPT_ECS:
+                o->cli.json = o->cli.ecs = true;
+                break;
             case 'q':
                 o->cli.verbosity = REPORT_QUIET;
                 break;
@@ -322,6 +331,15 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
                 }
                 o->ring_files = (uint32_t)v;
                 break;
+            case 'G':
+                if (!cc_plain(arg, 366u * 86400, &v) || v == 0) {
+                    return cc_usage_error("-G: expected seconds 1-31622400, got '%s'", arg);
+                }
+                o->rotate_seconds = (uint32_t)v;
+                break;
+            case 'D':
+                o->list_interfaces = true;
+                break;
             case 'Z':
                 o->user = arg;
                 break;
@@ -360,6 +378,10 @@ static int cc_parse(int argc, char **argv, cc_options *o) {
         return cc_usage_error("%s needs -w FILE", o->handshake_only ? "--handshake-only"
                                                   : o->rotate_bytes ? "-C"
                                                                     : "-W");
+    }
+    if (o->rotate_seconds && (!o->write_path || o->ring_files)) {
+        return cc_usage_error(o->ring_files ? "-G cannot be combined with -W"
+                                            : "-G needs -w FILE (a strftime(3) name)");
     }
     if (o->ring_files && !o->rotate_bytes) {
         return cc_usage_error("-W needs -C SIZE (the size at which to move to the next file)");
@@ -419,18 +441,21 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
     const dissect_stats *st = &r->stats;
     uint64_t packets = r->packets, received = r->received, dropped = r->dropped;
     bool have = r->have_counts;
+    if (o->cli.ecs) {
+        return;  // ECS events only; the counters are on stderr with -v and in --json
+    }
     if (o->cli.json) {
         char rx[24] = "null", dr[24] = "null";
         if (have) {
             snprintf(rx, sizeof rx, "%" PRIu64, received);
             snprintf(dr, sizeof dr, "%" PRIu64, dropped);
         }
-        printf("{\"schema_version\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
-               ",\"received\":%s,\"dropped\":%s,\"flows_evicted\":%" PRIu64
-               ",\"peak_flows\":%" PRIu32 ",\"peak_buffered_bytes\":%" PRIu64
-               ",\"written\":%" PRIu64 "}\n",
-               REPORT_SCHEMA_VERSION, packets, rx, dr, st->flows_evicted, st->peak_flows,
-               st->peak_buffered_bytes, written);
+        printf(
+            "{\"schema_version\":%d,\"schema_minor\":%d,\"type\":\"capture\",\"packets\":%" PRIu64
+            ",\"received\":%s,\"dropped\":%s,\"flows_evicted\":%" PRIu64 ",\"peak_flows\":%" PRIu32
+            ",\"peak_buffered_bytes\":%" PRIu64 ",\"written\":%" PRIu64 "}\n",
+            REPORT_SCHEMA_VERSION, REPORT_SCHEMA_MINOR, packets, rx, dr, st->flows_evicted,
+            st->peak_flows, st->peak_buffered_bytes, written);
         return;
     }
     if (o->cli.verbosity < REPORT_NORMAL) {
@@ -557,6 +582,14 @@ int cli_cmd_capture(int argc, char **argv) {
     if (rc != 0) {
         return rc < 0 ? TLSDIAG_EXIT_OK : rc;
     }
+    if (o.list_interfaces) {  // -D: as tcpdump -D, then exit
+        char lerr[512];
+        if (!cap_live_list(stdout, lerr, sizeof lerr)) {
+            fprintf(stderr, "tlsdiag capture: %s\n", lerr);
+            return TLSDIAG_EXIT_INPUT;
+        }
+        return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
+    }
     const char *iface = o.iface ? o.iface : "any";
     int status = TLSDIAG_EXIT_OK;
     cc_ctx ctx;
@@ -585,7 +618,9 @@ int cli_cmd_capture(int argc, char **argv) {
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
     report_options ro = {
-        .format = o.cli.json ? REPORT_JSON : REPORT_TEXT,
+        .format = o.cli.ecs    ? REPORT_ECS
+                  : o.cli.json ? REPORT_JSON
+                               : REPORT_TEXT,
         .color = cli_use_color(o.cli.json, o.cli.color),
         .verbosity = o.cli.verbosity,
         .out = stdout,
@@ -641,6 +676,7 @@ int cli_cmd_capture(int argc, char **argv) {
             .snaplen = cap_live_snaplen(cr),
             .rotate_bytes = o.rotate_bytes,
             .ring_files = o.ring_files,
+            .rotate_seconds = o.rotate_seconds,
         };
         w = cap_writer_open(&wo, err, sizeof err);
         if (!w) {

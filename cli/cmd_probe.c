@@ -256,6 +256,7 @@ static bool matrix_json(const probe_opts *o, const probe_matrix *m, FILE *out) {
         }
     }
     json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
+    json_object_set_new(root, "schema_minor", json_integer(REPORT_SCHEMA_MINOR));
     json_object_set_new(root, "type", json_string("probe_matrix"));
     json_object_set_new(root, "target", jstr(o->target));
     json_object_set_new(root, "sni", jstr(o->pc.sni ? o->pc.sni : o->host));

@@ -11,6 +11,7 @@
 #include "cmd_probe.h"
 #include "capture.h"
 #include "cmd_capture.h"
+#include "cmd_doctor.h"
 #include "cmd_report.h"
 #include "optable.h"
 #include "report.h"
@@ -28,6 +29,7 @@ static void usage(FILE *f) {
         "  capture   live, on the origin (root): each failed handshake as it happens\n"
         "  probe     one handshake with an origin made the way CloudFront makes it\n"
         "  report    one support-ticket archive: HTML, Markdown, JSON, evidence pcap\n"
+        "  doctor    on the origin: the configuration file and line that breaks the handshake\n"
         "\n"
         "  tlsdiag COMMAND --help   options and examples of a command\n"
         "  tlsdiag --version        versions of tlsdiag, OpenSSL, libpcap and the profile\n"
@@ -95,8 +97,8 @@ int main(int argc, char **argv) {
         // For the bash completion: the options of a command, from the one option table.
         if (argc != 3 || !cli_opt_list(argv[2], stdout)) {
             fputs(
-                "tlsdiag: --list-options needs one COMMAND (analyze, dissect, capture, probe "
-                "or report)\n",
+                "tlsdiag: --list-options needs one COMMAND (analyze, dissect, capture, probe, "
+                "report or doctor)\n",
                 stderr);
             return TLSDIAG_EXIT_USAGE;
         }
@@ -110,6 +112,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "probe") == 0) {
         return cli_cmd_probe(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "doctor") == 0) {
+        return cli_cmd_doctor(argc - 1, argv + 1);
     }
     cli_mode mode;
     if (strcmp(cmd, "dissect") == 0) {

@@ -19,7 +19,8 @@ static const cli_opt_row cli_opt_rows[CLI_OPT_ROWS] = {
 #undef CLI_OPT_X
 };
 
-static const char *const cli_cmd_names[] = {"analyze", "dissect", "capture", "probe", "report"};
+static const char *const cli_cmd_names[] = {"analyze", "dissect", "capture",
+                                            "probe",   "report",  "doctor"};
 enum { CLI_CMDS = sizeof cli_cmd_names / sizeof cli_cmd_names[0] };
 
 void cli_getopt_init(unsigned cmd, cli_getopt *g) {

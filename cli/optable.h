@@ -22,6 +22,7 @@ enum {
     CLI_CMD_CAPTURE = 1u << 2,
     CLI_CMD_PROBE = 1u << 3,
     CLI_CMD_REPORT = 1u << 4,
+    CLI_CMD_DOCTOR = 1u << 5,
 };
 
 // X(ID, long name, short letter or 0, argument, subcommands, ID whose getopt value it shares)
@@ -29,7 +30,7 @@ enum {
 #define CLI_AD (CLI_CMD_ANALYZE | CLI_CMD_DISSECT)
 #define CLI_ADC (CLI_AD | CLI_CMD_CAPTURE)
 #define CLI_ADCP (CLI_ADC | CLI_CMD_PROBE)
-#define CLI_ALL (CLI_ADCP | CLI_CMD_REPORT)
+#define CLI_ALL (CLI_ADCP | CLI_CMD_REPORT | CLI_CMD_DOCTOR)
 #define CLI_LIMITS (CLI_ADC | CLI_CMD_PROBE | CLI_CMD_REPORT)
 #define CLI_OPTION_TABLE(X)                                                                        \
     /* input */                                                                                    \
@@ -38,19 +39,21 @@ enum {
     X(COUNT, "count", 'c', required_argument, CLI_ADC, COUNT)                                      \
     X(NO_RESOLVE, "no-resolve", 'n', no_argument, CLI_AD, NO_RESOLVE)                              \
     /* output */                                                                                   \
-    X(JSON, "json", 0, no_argument, CLI_ADCP, JSON)                                                \
+    X(JSON, "json", 0, no_argument, CLI_ADCP | CLI_CMD_DOCTOR, JSON)                               \
     X(QUIET, "quiet", 'q', no_argument, CLI_ADCP, QUIET)                                           \
-    X(VERBOSE, "verbose", 'v', no_argument, CLI_ADCP, VERBOSE)                                     \
+    X(VERBOSE, "verbose", 'v', no_argument, CLI_ADCP | CLI_CMD_DOCTOR, VERBOSE)                    \
     X(COLOR, "color", 0, optional_argument, CLI_ADCP, COLOR)                                       \
     X(COLOUR, "colour", 0, optional_argument, CLI_ADCP, COLOR)                                     \
     X(WIRESHARK, "wireshark", 0, no_argument, CLI_AD, WIRESHARK)                                   \
+    X(ECS, "ecs", 0, no_argument, CLI_CMD_ANALYZE | CLI_CMD_CAPTURE, ECS)                          \
     /* analysis */                                                                                 \
     X(CA_FILE, "ca-file", 0, required_argument, CLI_ALL, CA_FILE)                                  \
     X(CA_PATH, "ca-path", 0, required_argument, CLI_ALL, CA_PATH)                                  \
     X(RANGES, "ranges", 0, required_argument, CLI_ADC | CLI_CMD_REPORT, RANGES)                    \
     X(PROFILE, "profile", 0, required_argument, CLI_ALL, PROFILE)                                  \
-    X(NOW, "now", 0, required_argument, CLI_AD | CLI_CMD_REPORT, NOW)                              \
+    X(NOW, "now", 0, required_argument, CLI_AD | CLI_CMD_REPORT | CLI_CMD_DOCTOR, NOW)             \
     X(PROBE_ORIGIN, "probe-origin", 0, optional_argument, CLI_ADC, PROBE_ORIGIN)                   \
+    X(DOCTOR, "doctor", 0, required_argument, CLI_CMD_ANALYZE, DOCTOR)                             \
     /* limits: the same everywhere the pipeline runs */                                            \
     X(MAX_FLOWS, "max-flows", 0, required_argument, CLI_LIMITS, MAX_FLOWS)                         \
     X(MAX_FLOW_BYTES, "max-flow-bytes", 0, required_argument, CLI_LIMITS, MAX_FLOW_BYTES)          \
@@ -69,6 +72,8 @@ enum {
     X(USER, "user", 'Z', required_argument, CLI_CMD_CAPTURE, USER)                                 \
     X(BUFFER_SIZE, "buffer-size", 'B', required_argument, CLI_CMD_CAPTURE, BUFFER_SIZE)            \
     X(SNAPLEN, "snaplen", 's', required_argument, CLI_CMD_CAPTURE, SNAPLEN)                        \
+    X(LIST_IFACES, "list-interfaces", 'D', no_argument, CLI_CMD_CAPTURE, LIST_IFACES)              \
+    X(ROTATE_SECONDS, "rotate-seconds", 'G', required_argument, CLI_CMD_CAPTURE, ROTATE_SECONDS)   \
     /* probe */                                                                                    \
     X(SNI, "sni", 0, required_argument, CLI_CMD_PROBE, SNI)                                        \
     X(CONNECT, "connect", 0, required_argument, CLI_CMD_PROBE, CONNECT)                            \
@@ -89,6 +94,10 @@ enum {
     X(REDACT_NAMES, "redact-names", 0, no_argument, CLI_CMD_REPORT, REDACT_NAMES)                  \
     X(PROBE, "probe", 0, required_argument, CLI_CMD_REPORT, PROBE)                                 \
     X(PROBE_SNI, "probe-sni", 0, required_argument, CLI_CMD_REPORT, PROBE_SNI)                     \
+    /* doctor */                                                                                   \
+    X(NGINX, "nginx", 0, required_argument, CLI_CMD_DOCTOR, NGINX)                                 \
+    X(APACHE, "apache", 0, required_argument, CLI_CMD_DOCTOR, APACHE)                              \
+    X(HAPROXY, "haproxy", 0, required_argument, CLI_CMD_DOCTOR, HAPROXY)                           \
     X(HELP, "help", 'h', no_argument, CLI_ALL, HELP)
 
 // The row indexes, then the getopt values the parsers' switches use (CLI_OPT_JSON, ...).

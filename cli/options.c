@@ -57,6 +57,8 @@ void cli_usage(cli_mode mode, FILE *f) {
         f);
     if (mode == CLI_ANALYZE) {
         fputs(
+            "      --ecs            JSON Lines in the Elastic Common Schema: one event per\n"
+            "                       handshake, for Filebeat / Fluent Bit / Vector\n"
             "\n"
             "Analysis:\n"
             "      --profile NAME   client profile: cloudfront (default) or generic\n"
@@ -67,7 +69,9 @@ void cli_usage(cli_mode mode, FILE *f) {
             "                       makes the output reproducible), e.g. 2026-11-26T20:00:00Z\n"
             "      --probe-origin [IP:PORT]  for each failure whose certificate was hidden\n"
             "                       (TLS 1.3), probe the origin (default: the connection's\n"
-            "                       server) with its SNI and add what the probe found\n",
+            "                       server) with its SNI and add what the probe found\n"
+            "      --doctor FILE    an nginx, Apache or HAProxy configuration (repeat for\n"
+            "                       each server): a failure's fix names its file:line\n",
             f);
     } else {
         fputs(
@@ -206,6 +210,9 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
             case CLI_OPT_JSON:
                 o.json = true;
                 break;
+            case CLI_OPT_ECS:
+                o.json = o.ecs = true;
+                break;
             case 'q':
                 o.verbosity = REPORT_QUIET;
                 break;
@@ -280,6 +287,13 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 }
                 o.probe_origin = true;
                 o.probe_origin_target = arg;
+                break;
+            case CLI_OPT_DOCTOR:
+                if (o.num_doctor == sizeof o.doctor / sizeof o.doctor[0]) {
+                    rc = usage_error(mode, "--doctor: at most one file per server (3)");
+                    break;
+                }
+                o.doctor[o.num_doctor++] = arg;
                 break;
             case CLI_OPT_WIRESHARK:
                 o.wireshark = true;

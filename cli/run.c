@@ -17,7 +17,9 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "cmd_doctor.h"
 #include "cmd_probe.h"
+#include "doctor.h"
 #include "dissect.h"
 #include "pipeline.h"
 #include "report.h"
@@ -31,6 +33,7 @@ typedef struct run_ctx {
     bool oom;
     cli_progress progress;    // erased before each result so the two never share a line
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
+    doctor_report *doctor;    // --doctor (cmd_doctor.c), NULL otherwise
     pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
@@ -54,6 +57,7 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     (void)t;
     cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
     cli_probe_origin_attach(c->po, v);
+    doctor_attach(c->doctor, v);
     (void)report_verdict(c->rep, v);
     return false;
 }
@@ -195,7 +199,9 @@ int cli_run(const cli_options *o) {
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = o;
     report_options ro = {
-        .format = o->json ? REPORT_JSON : REPORT_TEXT,
+        .format = o->ecs    ? REPORT_ECS
+                  : o->json ? REPORT_JSON
+                            : REPORT_TEXT,
         .color = cli_use_color(o->json, o->color),
         .verbosity = o->verbosity,
         .out = stdout,
@@ -224,6 +230,14 @@ int cli_run(const cli_options *o) {
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return TLSDIAG_EXIT_USAGE;
+        }
+        int st = TLSDIAG_EXIT_OK;
+        ctx.doctor = cli_doctor_load(o, ctx.an, &st);
+        if (st != TLSDIAG_EXIT_OK) {
+            cli_probe_origin_free(ctx.po);
+            analyzer_free(ctx.an);
+            report_free(ctx.rep);
+            return st;
         }
     }
 
@@ -292,6 +306,7 @@ out:
     cap_close(cr);
     analyzer_free(ctx.an);
     cli_probe_origin_free(ctx.po);
+    doctor_report_free(ctx.doctor);
     report_free(ctx.rep);
     return status;
 }

@@ -6,7 +6,7 @@
 # completion never goes stale), else from `tlsdiag COMMAND --help` (an older binary); the static
 # list below is only used when the binary cannot be run.
 
-_tlsdiag_commands='analyze dissect capture probe report'
+_tlsdiag_commands='analyze dissect capture probe report doctor'
 _tlsdiag_fallback_options='-r --read -f --filter -c --count -n --no-resolve --json -q --quiet
   -v --verbose --color --colour --wireshark --ca-file --ca-path --ranges --profile --now
   --max-flows --max-flow-bytes --max-total-bytes -h --help'
@@ -80,7 +80,7 @@ _tlsdiag() {
     fi
     case "$prev" in
         -r | --read | -w | --write | -o | --output | --ca-file | --ranges | --cert-file | \
-            --key-file | --save-chain)
+            --key-file | --save-chain | --nginx | --apache | --haproxy | --doctor)
             _tlsdiag_files "$cur"
             return 0
             ;;

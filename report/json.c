@@ -132,10 +132,31 @@ static void jwireshark(jsonw *w, const report *r, const tls_endpoint *client,
     jsonw_object_end(w);
 }
 
-// jheader starts the line: {"schema_version":1,"type":..,"file":..
+// jschema: "schema_version" (changes when a field is removed or changes meaning) and
+// "schema_minor" (counts additions a reader may ignore).
+static void jschema(jsonw *w) {
+    PUT(w, "schema_version", jinteger(w, REPORT_SCHEMA_VERSION));
+    PUT(w, "schema_minor", jinteger(w, REPORT_SCHEMA_MINOR));
+}
+
+// jcommunity_id: Community ID v1 of the TCP connection (null for an address we cannot hash).
+static void jcommunity_id(jsonw *w, const tls_endpoint *client, const tls_endpoint *server) {
+    char id[REPORT_COMMUNITY_ID_LEN];
+    report_community_id_tcp(client, server, id) ? jstring(w, id) : jnull(w);
+}
+
+// jframes: {"first":..,"last":..}.
+static void jframes(jsonw *w, uint32_t first, uint32_t last) {
+    jsonw_object_begin(w);
+    PUT(w, "first", jinteger(w, first));
+    PUT(w, "last", jinteger(w, last));
+    jsonw_object_end(w);
+}
+
+// jheader starts the line: {"schema_version":1,"schema_minor":..,"type":..,"file":..
 static void jheader(jsonw *w, const report *r, const char *type) {
     jsonw_begin_line(w, r->o.out);
-    PUT(w, "schema_version", jinteger(w, REPORT_SCHEMA_VERSION));
+    jschema(w);
     PUT(w, "type", jstring(w, type));
     PUT(w, "file", jstr(w, r->file));
 }
@@ -444,8 +465,10 @@ bool json_transcript(report *r, const tls_transcript *t) {
     PUT(w, "server", jendpoint(w, &t->server));
     PUT(w, "roles_from_syn", jboolean(w, t->roles_from_syn));
     PUT(w, "first_frame", jinteger(w, t->first_frame));
-    PUT(w, "last_frame", jinteger(w, t->last_frame));
+    PUT(w, "last_frame", jinteger(w, t->last_frame));  // as frames{} (kept for schema 1)
+    PUT(w, "frames", jframes(w, t->first_frame, t->last_frame));
     PUT(w, "wireshark", jwireshark(w, r, &t->client, &t->server, t->conn_id));
+    PUT(w, "community_id", jcommunity_id(w, &t->client, &t->server));
     PUT(w, "start", jtime(w, t->first_ts_ns));
     PUT(w, "end", jtime(w, t->last_ts_ns));
     PUT(w, "end_reason", jstring(w, end_reason_name(t->end_reason)));
@@ -504,7 +527,7 @@ bool json_transcript(report *r, const tls_transcript *t) {
 // ---------------------------------------------------------------------------------------------
 // Handshakes (tlsdiag analyze)
 // ---------------------------------------------------------------------------------------------
-static void jtext_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap) {
+void json_text_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap) {
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < n && i < cap; i++) {
         jfield(w, items[i], VERDICT_TEXT);
@@ -512,14 +535,57 @@ static void jtext_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, 
     jsonw_array_end(w);
 }
 
-static void jevidence_list(jsonw *w, const verdict *v) {
+// jevidence_typed: the facts behind a piece of evidence as typed fields, where the verdict
+// holds them: the alert's level, description code and sender (the prose is in "text").
+static void jevidence_typed(jsonw *w, const verdict *v, const verdict_evidence *e) {
+    if (strcmp(e->key, "alert") == 0 && v->has_alert && e->frame == v->alert_frame) {
+        PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
+        PUT(w, "level", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_level));
+        PUT(w, "description", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_desc));
+        PUT(w, "encrypted", jboolean(w, v->alert_encrypted));
+    }
+}
+
+void json_evidence_list(jsonw *w, const verdict *v) {
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
         const verdict_evidence *e = &v->evidence[i];
         jsonw_object_begin(w);
-        PUT(w, "key", JFIELD(w, e->key));
+        PUT(w, "key", JFIELD(w, e->key));  // key and value: as kind and text (schema 1)
         PUT(w, "value", jbytes(w, e->value, verdict_evidence_len(e)));
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
+        PUT(w, "kind", JFIELD(w, e->key));
+        jevidence_typed(w, v, e);
+        PUT(w, "text", jbytes(w, e->value, verdict_evidence_len(e)));
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+}
+
+// json_sans: the SANs as an array (analyze/ keeps them as "a,b,c"; split on the commas).
+void json_sans(jsonw *w, const x509_info *c) {
+    jsonw_array_begin(w);
+    const char *s = c->sans;
+    size_t total = strnlen(c->sans, sizeof c->sans);
+    size_t start = 0;
+    for (size_t i = 0; i <= total; i++) {
+        if (i == total || s[i] == ',') {
+            if (i > start) {
+                jbytes(w, s + start, i - start);
+            }
+            start = i + 1;
+        }
+    }
+    jsonw_array_end(w);
+}
+
+// json_findings: [{"cause","text"}] — the secondary findings.
+void json_findings(jsonw *w, const verdict *v) {
+    jsonw_array_begin(w);
+    for (uint32_t i = 0; i < v->num_findings && i < VERDICT_MAX_FINDINGS; i++) {
+        jsonw_object_begin(w);
+        PUT(w, "cause", jstring(w, cause_name(v->findings[i].cause)));
+        PUT(w, "text", JFIELD(w, v->findings[i].text));
         jsonw_object_end(w);
     }
     jsonw_array_end(w);
@@ -533,21 +599,7 @@ static void jx509(jsonw *w, const x509_info *c) {
     PUT(w, "serial", JFIELD(w, c->serial));
     PUT(w, "not_before", jtime_sec(w, c->not_before));
     PUT(w, "not_after", jtime_sec(w, c->not_after));
-    JSONW_KEY(w, "sans");
-    jsonw_array_begin(w);
-    // sans is "a,b,c" (analyze/); split on commas for the array form.
-    const char *s = c->sans;
-    size_t total = strnlen(c->sans, sizeof c->sans);
-    size_t start = 0;
-    for (size_t i = 0; i <= total; i++) {
-        if (i == total || s[i] == ',') {
-            if (i > start) {
-                jbytes(w, s + start, i - start);
-            }
-            start = i + 1;
-        }
-    }
-    jsonw_array_end(w);
+    PUT(w, "sans", json_sans(w, c));
     if (c->sans_truncated) {
         // Only when names were left out (the list is whole otherwise): the true count.
         PUT(w, "sans_count", jinteger(w, c->num_sans));
@@ -587,12 +639,9 @@ bool json_verdict(report *r, const verdict *v) {
     }
     PUT(w, "start", jtime(w, v->first_ts_ns));
     PUT(w, "end", jtime(w, v->last_ts_ns));
-    JSONW_KEY(w, "frames");
-    jsonw_object_begin(w);
-    PUT(w, "first", jinteger(w, v->first_frame));
-    PUT(w, "last", jinteger(w, v->last_frame));
-    jsonw_object_end(w);
+    PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
     PUT(w, "wireshark", jwireshark(w, r, &v->client, &v->server, v->conn_id));
+    PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
     JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", v->version ? jversion(w, v->version) : jnull(w));
@@ -636,19 +685,11 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "confidence", jstring(w, verdict_confidence_name(v->confidence)));
     PUT(w, "method", jstring(w, verdict_method_name(v->method)));
     PUT(w, "summary", JFIELD(w, v->summary));
-    PUT(w, "evidence", jevidence_list(w, v));
-    PUT(w, "fix", jtext_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
+    PUT(w, "evidence", json_evidence_list(w, v));
+    PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
     PUT(w, "check_command", JOPT(w, v->check_command));
-    PUT(w, "dead_ends", jtext_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
-    JSONW_KEY(w, "findings");
-    jsonw_array_begin(w);
-    for (uint32_t i = 0; i < v->num_findings && i < VERDICT_MAX_FINDINGS; i++) {
-        jsonw_object_begin(w);
-        PUT(w, "cause", jstring(w, cause_name(v->findings[i].cause)));
-        PUT(w, "text", JFIELD(w, v->findings[i].text));
-        jsonw_object_end(w);
-    }
-    jsonw_array_end(w);
+    PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
+    PUT(w, "findings", json_findings(w, v));
     JSONW_KEY(w, "certificates");
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_certs && i < VERDICT_MAX_CERTS; i++) {
@@ -675,8 +716,9 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
     for (size_t i = 0; i < n && i < 10; i++) {  // top 10, as the text tables
         jsonw_object_begin(w);
         jsonw_key(w, keyname);  // not a literal: escaped on the way
-        jbytes(w, c[i].key, summary_key_len(&c[i]));
-        PUT(w, "ok", jint(w, c[i].ok));
+        c[i].absent ? jnull(w) : jbytes(w, c[i].key, summary_key_len(&c[i]));
+        PUT(w, "ok", jint(w, c[i].ok));  // as "succeeded" (kept for schema 1)
+        PUT(w, "succeeded", jint(w, c[i].ok));
         PUT(w, "failed", jint(w, c[i].failed));
         PUT(w, "first_failure", c[i].failed ? jtime(w, c[i].first_fail_ns) : jnull(w));
         PUT(w, "last_failure", c[i].failed ? jtime(w, c[i].last_fail_ns) : jnull(w));
@@ -716,6 +758,17 @@ static void jundecoded(jsonw *w, const dissect_undecoded *u) {
     jsonw_array_end(w);
 }
 
+// jerror_members: "file", "frame" and "offset" (only when known: frame 0 is "no frame read"),
+// "message".
+static void jerror_members(jsonw *w, const report_input_error *e) {
+    PUT(w, "file", jstr(w, e->file));
+    if (e->frame > 0) {
+        PUT(w, "frame", jint(w, e->frame));
+        PUT(w, "offset", jint(w, e->offset));
+    }
+    PUT(w, "message", jstr(w, e->message));
+}
+
 bool json_summary(report *r, const summary *s, const report_run_info *info) {
     jsonw wr, *w = &wr;
     jheader(w, r, "summary");
@@ -750,10 +803,10 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
         jsonw_object_begin(w);
         PUT(w, "conn_id", jint(w, ex->conn_id));
         PUT(w, "summary", JFIELD(w, ex->summary));
-        PUT(w, "evidence", jevidence_list(w, ex));
-        PUT(w, "fix", jtext_list(w, ex->fix, ex->num_fix, VERDICT_MAX_STEPS));
+        PUT(w, "evidence", json_evidence_list(w, ex));
+        PUT(w, "fix", json_text_list(w, ex->fix, ex->num_fix, VERDICT_MAX_STEPS));
         PUT(w, "check_command", JOPT(w, ex->check_command));
-        PUT(w, "dead_ends", jtext_list(w, ex->dead_ends, ex->num_dead_ends, VERDICT_MAX_STEPS));
+        PUT(w, "dead_ends", json_text_list(w, ex->dead_ends, ex->num_dead_ends, VERDICT_MAX_STEPS));
         jsonw_object_end(w);
     } else {
         PUT(w, "dominant_example", jnull(w));
@@ -764,7 +817,9 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     if (s->intermittent) {
         JSONW_KEY(w, "intermittent");
         jsonw_object_begin(w);
-        PUT(w, "sni", jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
+        PUT(w, "sni",
+            s->intermittent_no_sni ? jnull(w)
+                                   : jbytes(w, s->intermittent_sni, s->intermittent_sni_len));
         jsonw_object_end(w);
     } else {
         PUT(w, "intermittent", jnull(w));
@@ -781,10 +836,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     for (size_t i = 0; i < info->num_input_errors && info->input_errors; i++) {
         const report_input_error *e = &info->input_errors[i];
         jsonw_object_begin(w);
-        PUT(w, "file", jstr(w, e->file));
-        PUT(w, "frame", jint(w, e->frame));
-        PUT(w, "offset", jint(w, e->offset));
-        PUT(w, "message", jstr(w, e->message));
+        jerror_members(w, e);
         jsonw_object_end(w);
     }
     jsonw_array_end(w);
@@ -795,11 +847,8 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
 bool json_error(report *r, const report_input_error *e) {
     jsonw wr, *w = &wr;
     jsonw_begin_line(w, r->o.out);
-    PUT(w, "schema_version", jinteger(w, REPORT_SCHEMA_VERSION));
+    jschema(w);
     PUT(w, "type", jstring(w, "error"));
-    PUT(w, "file", jstr(w, e->file));
-    PUT(w, "frame", jint(w, e->frame));
-    PUT(w, "offset", jint(w, e->offset));
-    PUT(w, "message", jstr(w, e->message));
+    jerror_members(w, e);
     return emit(r, w);
 }

@@ -57,14 +57,22 @@ bool report_transcript(report *r, const tls_transcript *t) {
     if (r->failed) {
         return false;
     }
-    return finish(r, r->o.format == REPORT_JSON ? json_transcript(r, t) : text_transcript(r, t));
+    // ECS describes handshakes, not transcripts: dissect's objects stay our own JSON.
+    return finish(r, r->o.format != REPORT_TEXT ? json_transcript(r, t) : text_transcript(r, t));
 }
 
 bool report_verdict(report *r, const verdict *v) {
     if (r->failed) {
         return false;
     }
-    return finish(r, r->o.format == REPORT_JSON ? json_verdict(r, v) : text_verdict(r, v));
+    switch (r->o.format) {
+        case REPORT_JSON:
+            return finish(r, json_verdict(r, v));
+        case REPORT_ECS:
+            return finish(r, ecs_verdict(r, v));
+        default:
+            return finish(r, text_verdict(r, v));
+    }
 }
 
 bool report_summary(report *r, const summary *s, const report_run_info *info) {
@@ -75,6 +83,9 @@ bool report_summary(report *r, const summary *s, const report_run_info *info) {
     if (info == NULL) {
         info = &none;
     }
+    if (r->o.format == REPORT_ECS) {
+        return true;  // an ECS stream is events only: the summary is the pipeline's to compute
+    }
     return finish(r,
                   r->o.format == REPORT_JSON ? json_summary(r, s, info) : text_summary(r, s, info));
 }
@@ -83,5 +94,12 @@ bool report_error(report *r, const report_input_error *e) {
     if (r->failed) {
         return false;
     }
-    return finish(r, r->o.format == REPORT_JSON ? json_error(r, e) : true);
+    switch (r->o.format) {
+        case REPORT_JSON:
+            return finish(r, json_error(r, e));
+        case REPORT_ECS:
+            return finish(r, ecs_error(r, e));
+        default:
+            return true;
+    }
 }

@@ -34,11 +34,15 @@ typedef enum tlsdiag_exit {
     TLSDIAG_EXIT_INTERNAL = 4,  // out of memory, write error on the output
 } tlsdiag_exit;
 
-enum { REPORT_SCHEMA_VERSION = 1 };
+// schema_version changes when a field is removed or changes meaning; schema_minor counts
+// additions (1: community_id, frames{} in connections, schema_minor, typed evidence,
+// "succeeded" in the summary tables, null for "no SNI", no frame/offset in errors when unknown).
+enum { REPORT_SCHEMA_VERSION = 1, REPORT_SCHEMA_MINOR = 1 };
 
 typedef enum report_format {
     REPORT_TEXT = 0,
     REPORT_JSON,  // JSON Lines: one object per line
+    REPORT_ECS,   // JSON Lines in the Elastic Common Schema: one event per handshake (ecs.c)
 } report_format;
 
 typedef enum report_verbosity {
@@ -66,7 +70,8 @@ typedef struct report report;
 // Facts about the run that the summary prints and that do not come from verdicts.
 typedef struct report_input_error {
     const char *file;
-    uint64_t frame;       // 1-based frame within the file where the damage starts
+    uint64_t frame;       // 1-based frame within the file where the damage starts; 0: none
+                          // read (the file did not open): JSON then leaves frame/offset out
     uint64_t offset;      // byte offset of the damage (best effort)
     const char *message;  // "truncated record header", ...
 } report_input_error;
@@ -108,6 +113,29 @@ bool report_summary(report *r, const summary *s, const report_run_info *info);
 // writes the sentence on stderr), so text output on stdout stays the results only.
 bool report_error(report *r, const report_input_error *e);
 
+// report_ecs_check: one host-side check (`tlsdiag doctor`'s verdict on a server's own
+// configuration) as an ECS event, on a report of format REPORT_ECS: event.category
+// ["configuration"], event.type ["info"], event.outcome success/failure,
+// event.reason the cause id, message (and error.message when failed), file.path, destination.*
+// and tls.client.server_name when given, tlsdiag.{config_line, evidence[], fix[]}.
+// Every pointer is borrowed and may be NULL (left out). Sticky failure like the others.
+typedef struct report_ecs_check_event {
+    int64_t ts_ns;                // @timestamp: when the check ran (ns since the epoch)
+    const char *dataset;          // event.dataset; NULL: "tlsdiag.doctor"
+    bool failed;                  // the configuration would make CloudFront's handshake fail
+    const char *cause;            // event.reason: a cause id (doc/causes.md)
+    const char *message;          // one line
+    const char *config_file;      // file.path: the configuration file to change
+    uint32_t config_line;         // its line (0: unknown)
+    const tls_endpoint *server;   // destination.*: the address:port checked
+    const char *server_name;      // tls.client.server_name: the SNI the check is about
+    const char *const *evidence;  // tlsdiag.evidence[]
+    size_t num_evidence;
+    const char *const *fix;  // tlsdiag.fix[]
+    size_t num_fix;
+} report_ecs_check_event;
+bool report_ecs_check(report *r, const report_ecs_check_event *c);
+
 // report_write_failed: an earlier write failed (full disk, closed pipe).
 bool report_write_failed(const report *r);
 // report_write_errno: errno of the first failed write (0 when unknown).
@@ -137,6 +165,21 @@ void report_time_sec(int64_t sec, char out[32]);
 void report_endpoint(const tls_endpoint *e, char out[64]);
 // report_ip formats only the address. out must hold 48 bytes.
 void report_ip(const tls_endpoint *e, char out[48]);
+
+// ---------------------------------------------------------------------------------------------
+// Community ID v1 (community_id.c): https://github.com/corelight/community-id-spec
+// ---------------------------------------------------------------------------------------------
+enum { REPORT_COMMUNITY_ID_LEN = 32 };  // "1:" + 28 base64 characters + NUL, rounded up
+
+// report_community_id writes "1:<base64 SHA-1>" of the flow (src, dst, IP protocol proto) with
+// the spec's seed (0 unless a deployment chose one); with_ports false for protocols without
+// ports. Direction does not matter: (a, b) and (b, a) give the same ID. false (out "") when
+// the families differ or are not 4/6, or the hash fails.
+bool report_community_id(const tls_endpoint *src, const tls_endpoint *dst, uint8_t proto,
+                         bool with_ports, uint16_t seed, char out[REPORT_COMMUNITY_ID_LEN]);
+// report_community_id_tcp: the ID of a TCP connection with seed 0 (what JSON and ECS print).
+bool report_community_id_tcp(const tls_endpoint *client, const tls_endpoint *server,
+                             char out[REPORT_COMMUNITY_ID_LEN]);
 
 // ---------------------------------------------------------------------------------------------
 // Wireshark hand-off (wireshark.c).

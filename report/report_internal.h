@@ -2,6 +2,7 @@
 #ifndef TLSDIAG_REPORT_INTERNAL_H
 #define TLSDIAG_REPORT_INTERNAL_H
 
+#include "jsonw.h"
 #include "report.h"
 
 struct report {
@@ -16,6 +17,16 @@ bool json_transcript(report *r, const tls_transcript *t);
 bool json_verdict(report *r, const verdict *v);
 bool json_summary(report *r, const summary *s, const report_run_info *info);
 bool json_error(report *r, const report_input_error *e);
+
+// json.c's pieces that ecs.c shares (the tlsdiag.* part of an ECS event is our own JSON).
+void json_text_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap);
+void json_evidence_list(jsonw *w, const verdict *v);
+void json_findings(jsonw *w, const verdict *v);
+void json_sans(jsonw *w, const x509_info *c);
+
+// ecs.c — the same facts as one Elastic Common Schema event per line (--ecs).
+bool ecs_verdict(report *r, const verdict *v);
+bool ecs_error(report *r, const report_input_error *e);
 
 // text.c — the terminal renderers.
 bool text_transcript(report *r, const tls_transcript *t);

@@ -13,8 +13,8 @@ WORK=$(mktemp -d)
 installed_pkg=0
 cleanup() {
     if [ "$installed_pkg" = 1 ]; then
-        apt-get remove -y -qq -o DPkg::Lock::Timeout=600 tlsdiag >/dev/null 2>&1 ||
-            dpkg -r tlsdiag >/dev/null 2>&1
+        apt-get purge -y -qq -o DPkg::Lock::Timeout=600 tlsdiag >/dev/null 2>&1 ||
+            dpkg -P tlsdiag >/dev/null 2>&1  # purge: /etc/logrotate.d/tlsdiag is a conffile
     fi
     rm -rf "$WORK"
 }
@@ -202,13 +202,17 @@ source /usr/share/bash-completion/completions/tlsdiag
 t tlsdiag analyze --wire
 [ "${COMPREPLY[*]}" = --wireshark ] && ok "installed completion: --wire → --wireshark" || bad "installed completion: --wire → ${COMPREPLY[*]}"
 
-if apt-get remove -y -qq -o DPkg::Lock::Timeout=600 tlsdiag >"$WORK/rm.log" 2>&1; then
+# The service unit and the logrotate conffile came with the package and go with it (purge).
+[ -f /usr/lib/systemd/system/tlsdiag-capture@.service ] && [ -f /etc/logrotate.d/tlsdiag ] &&
+    ok "installed the service unit and /etc/logrotate.d/tlsdiag" || bad "the package did not install the unit or the logrotate file"
+if apt-get purge -y -qq -o DPkg::Lock::Timeout=600 tlsdiag >"$WORK/rm.log" 2>&1; then
     installed_pkg=0
-    ok "apt-get remove tlsdiag"
+    ok "apt-get purge tlsdiag"
 else
-    bad "apt-get remove: $(tail -5 "$WORK/rm.log")"
+    bad "apt-get purge: $(tail -5 "$WORK/rm.log")"
 fi
 [ ! -e /usr/bin/tlsdiag ] && ok "/usr/bin/tlsdiag removed" || bad "/usr/bin/tlsdiag still there"
+[ ! -e /etc/logrotate.d/tlsdiag ] && ok "/etc/logrotate.d/tlsdiag purged" || bad "/etc/logrotate.d/tlsdiag left behind"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -137,7 +137,7 @@ usage_err "unknown option, or an argument it does not take: '--bogus'" report -o
 # the help, or the other way round, fails here.
 # shellcheck source=/dev/null
 source "$SRCDIR/completion/tlsdiag.bash"
-for cmd in analyze dissect capture probe report; do
+for cmd in analyze dissect capture probe report doctor; do
     from_help=$(_tlsdiag_help_options "$TLSDIAG" "$cmd")
     from_table=$("$TLSDIAG" --list-options "$cmd" | sort -u)
     if [ -n "$from_table" ] && [ "$from_help" = "$from_table" ]; then
@@ -150,6 +150,8 @@ for cmd in analyze dissect capture probe report; do
     "$TLSDIAG" --list-options "$cmd" | grep -qx -- --max-total-bytes &&
         ok "$cmd: the table gives it the limits" || bad "$cmd: no --max-total-bytes in its table"
 done
+usage_err "option '--nginx' is not valid for analyze (it is for: doctor)" analyze --nginx x "$MIXED"
+usage_err "option '--count' is not valid for doctor (it is for: analyze, dissect, capture)" doctor --count 3
 usage_err "--list-options needs one COMMAND" --list-options frobnicate
 
 echo "$pass passed, $fail failed"

@@ -81,6 +81,34 @@ static void test_counts_and_intermittent(void **state) {
     analyzer_free(a);
 }
 
+// The handshakes without SNI are one bucket, flagged absent (JSON prints its name as null); a
+// client that sends the bytes "(no SNI)" as its name gets a bucket of its own.
+static void test_no_sni_bucket(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    one_conn(a, NULL, false, 0, 2);
+    one_conn(a, NULL, true, 10, 2);
+    one_conn(a, "(no SNI)", false, 20, 3);
+    const summary *s = analyzer_summary(a);
+    assert_int_equal(s->num_sni, 2);
+    int absent = -1, named = -1;
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(s->by_sni[i].key, "(no SNI)");
+        if (s->by_sni[i].absent) {
+            absent = i;
+        } else {
+            named = i;
+        }
+    }
+    assert_true(absent >= 0 && named >= 0);
+    assert_int_equal(s->by_sni[absent].ok, 1);
+    assert_int_equal(s->by_sni[absent].failed, 1);
+    assert_int_equal(s->by_sni[named].failed, 1);
+    assert_true(s->intermittent);
+    assert_true(s->intermittent_no_sni);
+    analyzer_free(a);
+}
+
 static void test_non_cloudfront_network_is_slash24(void **state) {
     (void)state;
     analyzer *a = fx_analyzer("cloudfront");
@@ -128,6 +156,7 @@ static void test_key_cap_other_bucket(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_intermittent),
+        cmocka_unit_test(test_no_sni_bucket),
         cmocka_unit_test(test_non_cloudfront_network_is_slash24),
         cmocka_unit_test(test_key_cap_other_bucket),
     };

@@ -310,8 +310,9 @@ static void test_transcript_json_fields(void **state) {
 
     json_t *j = parse_one(c.buf);
     // key order: schema_version, type, file come first
-    assert_true(strncmp(c.buf, "{\"schema_version\":1,\"type\":\"connection\",\"file\":\"a.pcap\"",
-                        55) == 0);
+    const char *head =
+        "{\"schema_version\":1,\"schema_minor\":1,\"type\":\"connection\",\"file\":\"a.pcap\"";
+    assert_true(strncmp(c.buf, head, strlen(head)) == 0);
     assert_int_equal(jget_int(j, "conn_id"), 7);
     json_t *client = json_object_get(j, "client");
     assert_string_equal(jget_str(client, "ip"), "192.0.2.1");
@@ -617,6 +618,77 @@ static void test_summary_json_and_error(void **state) {
     free(ex);
 }
 
+// Schema minor 1: one shape everywhere — frames{} and community_id in handshake records, typed
+// alert evidence beside its prose, "succeeded" beside "ok" in the tables, null for the no-SNI
+// bucket, and no frame/offset in an error about a file that never opened.
+static void test_json_consistency(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    v->num_evidence = 2;
+    snprintf(v->evidence[1].key, sizeof v->evidence[1].key, "alert");
+    snprintf(v->evidence[1].value, sizeof v->evidence[1].value, "fatal alert from the client");
+    v->evidence[1].frame = v->alert_frame;
+    summary_count sni[2];
+    memset(sni, 0, sizeof sni);
+    snprintf(sni[0].key, sizeof sni[0].key, "(no SNI)");
+    sni[0].absent = true;
+    sni[0].ok = 4;
+    snprintf(sni[1].key, sizeof sni[1].key, "(no SNI)");  // a client may send these bytes
+    sni[1].ok = 1;
+    summary s;
+    memset(&s, 0, sizeof s);
+    s.connections = 5;
+    s.succeeded = 5;
+    s.num_sni = 2;
+    s.by_sni = sni;
+    s.intermittent = true;  // the handshakes without SNI succeed and fail
+    snprintf(s.intermittent_sni, sizeof s.intermittent_sni, "(no SNI)");
+    s.intermittent_no_sni = true;
+    report_input_error e = {"gone.pcap", 0, 0, "No such file or directory"};
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    assert_true(report_error(r, &e));
+    assert_true(report_summary(r, &s, NULL));
+    close_capture(&c, r);
+
+    char *l2 = strchr(c.buf, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+    char *one = strndup(c.buf, (size_t)(l2 - c.buf)), *two = strndup(l2, (size_t)(l3 - l2));
+    json_t *h = parse_one(one), *err = parse_one(two), *sum = parse_one(l3);
+    free(one);
+    free(two);
+    assert_int_equal(jget_int(h, "schema_minor"), 1);
+    assert_int_equal(jget_int(json_object_get(h, "frames"), "first"), v->first_frame);
+    // 15.158.1.2:40000 -> 203.0.113.9:443, Community ID v1 seed 0 (computed apart, with
+    // Python's hashlib and the spec's byte layout).
+    assert_string_equal(jget_str(h, "community_id"), "1:hH0/JnQoLpoPz2vkpCoNfS0ahlI=");
+    json_t *ev = json_array_get(json_object_get(h, "evidence"), 1);
+    assert_string_equal(jget_str(ev, "kind"), "alert");
+    assert_string_equal(jget_str(ev, "text"), "fatal alert from the client");
+    assert_int_equal(jget_int(ev, "level"), 2);
+    assert_int_equal(jget_int(ev, "description"), 45);
+    assert_int_equal(jget_int(ev, "frame"), 9);
+    assert_string_equal(jget_str(ev, "sender"), "client");
+    json_t *plain = json_array_get(json_object_get(h, "evidence"), 0);
+    assert_string_equal(jget_str(plain, "kind"), "not_after");
+    assert_null(json_object_get(plain, "level"));  // typed fields only where the facts are
+    assert_string_equal(jget_str(err, "type"), "error");
+    assert_null(json_object_get(err, "frame"));
+    assert_null(json_object_get(err, "offset"));
+    json_t *none = json_array_get(json_object_get(sum, "by_sni"), 0);
+    assert_true(json_is_null(json_object_get(none, "sni")));
+    assert_int_equal(jget_int(none, "succeeded"), 4);
+    assert_int_equal(jget_int(none, "ok"), 4);
+    assert_true(json_is_null(json_object_get(json_object_get(sum, "intermittent"), "sni")));
+    json_t *literal = json_array_get(json_object_get(sum, "by_sni"), 1);
+    assert_string_equal(jget_str(literal, "sni"), "(no SNI)");
+    json_decref(h);
+    json_decref(err);
+    json_decref(sum);
+    free(c.buf);
+    free(v);
+}
+
 static void test_summary_text(void **state) {
     (void)state;
     verdict *ex = sample_verdict();
@@ -682,6 +754,7 @@ int main(void) {
         cmocka_unit_test(test_verdict_json),
         cmocka_unit_test(test_verdict_json_sans_count),
         cmocka_unit_test(test_summary_json_and_error),
+        cmocka_unit_test(test_json_consistency),
         cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_write_error_is_sticky),
     };

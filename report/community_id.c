@@ -1,0 +1,68 @@
+// community_id.c — Community ID v1 flow hashes, so a verdict joins with Zeek, Suricata and
+// Wireshark records of the same connection.
+//
+// Specification: https://github.com/corelight/community-id-spec (README, "Pseudo code" and
+// "Technical details"). The hashed bytes, all in network byte order:
+//
+//     seed (2) . saddr (4|16) . daddr (4|16) . proto (1) . 0 (1) . sport (2) . dport (2)
+//
+// after ordering the endpoints so that the numerically smaller (address, port) comes first
+// (addresses compared as bytes; equal addresses: the ports decide). The ports are left out for
+// protocols that have none. The ID is "1:" followed by the base64 of the 20-byte SHA-1.
+// ICMP's type/code-to-port mapping is the caller's (tlsdiag only hashes TCP).
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+// endpoint_less: (a, ap) sorts before (b, bp), addresses as big-endian bytes, then ports.
+static bool endpoint_less(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
+                          size_t alen) {
+    int c = memcmp(a, b, alen);
+    return c < 0 || (c == 0 && ap < bp);
+}
+
+static size_t put16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return 2;
+}
+
+bool report_community_id(const tls_endpoint *src, const tls_endpoint *dst, uint8_t proto,
+                         bool with_ports, uint16_t seed, char out[REPORT_COMMUNITY_ID_LEN]) {
+    out[0] = '\0';
+    if (src->family != dst->family || (src->family != 4 && src->family != 6)) {
+        return false;
+    }
+    size_t alen = src->family == 4 ? 4 : 16;
+    const tls_endpoint *lo = src, *hi = dst;
+    if (!endpoint_less(src->addr, src->port, dst->addr, dst->port, alen)) {
+        lo = dst;
+        hi = src;
+    }
+    uint8_t buf[2 + 16 + 16 + 2 + 4];
+    size_t n = put16(buf, seed);
+    memcpy(buf + n, lo->addr, alen);
+    n += alen;
+    memcpy(buf + n, hi->addr, alen);
+    n += alen;
+    buf[n++] = proto;
+    buf[n++] = 0;  // padding to the 32-bit boundary
+    if (with_ports) {
+        n += put16(buf + n, lo->port);
+        n += put16(buf + n, hi->port);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(buf, n, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20) {
+        return false;
+    }
+    memcpy(out, "1:", 2);
+    // 20 bytes → 28 base64 characters and a NUL (EVP_EncodeBlock adds no newline).
+    return EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen) == 28;
+}
+
+bool report_community_id_tcp(const tls_endpoint *client, const tls_endpoint *server,
+                             char out[REPORT_COMMUNITY_ID_LEN]) {
+    return report_community_id(client, server, 6, true, 0, out);
+}

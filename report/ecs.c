@@ -1,0 +1,391 @@
+// ecs.c — `--ecs`: one Elastic Common Schema event per handshake (JSON Lines), for the log
+// pipeline a fleet already runs (Filebeat, Fluent Bit, Vector → Elasticsearch/OpenSearch).
+//
+// Field names, nesting and types are ECS's (ECS_VERSION below; the subset we emit is committed
+// as tests/data/ecs/fields.tsv and every line is checked against it by tests/scripts/
+// test_ecs.sh): the client (the CloudFront edge) is source.*, the origin destination.*;
+// event.outcome is what happened on the wire (success / failure / unknown) and event.reason the
+// cause id. Everything tlsdiag-specific (evidence, fix, dead ends, findings, predicted, frames)
+// is under tlsdiag.*, in the same shapes as our own JSON (json.c). Strings from the wire are
+// escaped as in json.c. Output is deterministic: times come from the capture, never "now".
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+#include "report_internal.h"
+
+// The ECS release the field names and types were checked against.
+#define ECS_VERSION "9.4.0"
+
+#define PUT(w, k, v) (jsonw_key((w), (k)), (v))
+
+static void estr(jsonw *w, const char *s) {
+    s ? jsonw_bytes(w, s, strlen(s)) : jsonw_null(w);
+}
+
+// efield: a NUL-terminated string kept in a fixed array (never read past it).
+static void efield(jsonw *w, const char *s, size_t cap) {
+    jsonw_bytes(w, s, strnlen(s, cap));
+}
+#define EFIELD(w, arr) efield(w, (arr), sizeof(arr))
+
+// eput_opt: "key": value only when the field is not empty (ECS leaves unknown fields out).
+static void eput_opt(jsonw *w, const char *key, const char *s, size_t cap) {
+    if (s[0]) {
+        PUT(w, key, efield(w, s, cap));
+    }
+}
+#define EPUT_OPT(w, key, arr) eput_opt(w, key, (arr), sizeof(arr))
+
+static void etime(jsonw *w, int64_t ns) {
+    char buf[32];
+    report_time(ns, buf);
+    jsonw_string(w, buf);
+}
+
+// eput_date_sec: a certificate date; left out when it has no ISO 8601 form (beyond year 9999).
+static void eput_date_sec(jsonw *w, const char *key, int64_t sec) {
+    char buf[32];
+    report_time_sec(sec, buf);
+    if (isdigit((unsigned char)buf[0])) {
+        PUT(w, key, jsonw_string(w, buf));
+    }
+}
+
+// ecs_tls_version: tls.version ("1.2") and tls.version_protocol ("tls"); false when unknown.
+static bool ecs_tls_version(uint16_t v, char ver[8], const char **proto) {
+    if (v == 0x0002) {
+        memcpy(ver, "2.0", 4);
+        *proto = "ssl";
+        return true;
+    }
+    if (v == 0x0300) {
+        memcpy(ver, "3.0", 4);
+        *proto = "ssl";
+        return true;
+    }
+    if (v >= 0x0301 && v <= 0x0304) {
+        snprintf(ver, 8, "1.%u", (unsigned)(v - 0x0301));
+        *proto = "tls";
+        return true;
+    }
+    return false;
+}
+
+static const char *ecs_outcome(verdict_outcome o) {
+    return o == OUTCOME_SUCCEEDED ? "success" : o == OUTCOME_FAILED ? "failure" : "unknown";
+}
+
+// eendpoint: {"ip","port","address"} of source or destination.
+static void eendpoint(jsonw *w, const tls_endpoint *e) {
+    char ip[48];
+    report_ip(e, ip);
+    jsonw_object_begin(w);
+    PUT(w, "address", jsonw_string(w, ip));
+    PUT(w, "ip", jsonw_string(w, ip));
+    PUT(w, "port", jsonw_int(w, e->port));
+    jsonw_object_end(w);
+}
+
+static void enetwork(jsonw *w, const tls_endpoint *client, const tls_endpoint *server) {
+    char cid[REPORT_COMMUNITY_ID_LEN];
+    jsonw_object_begin(w);
+    PUT(w, "transport", jsonw_string(w, "tcp"));
+    PUT(w, "iana_number", jsonw_string(w, "6"));
+    PUT(w, "type", jsonw_string(w, client->family == 6 ? "ipv6" : "ipv4"));
+    if (report_community_id_tcp(client, server, cid)) {
+        PUT(w, "community_id", jsonw_string(w, cid));
+    }
+    jsonw_object_end(w);
+}
+
+// ehex_upper: ECS spells certificate hashes in upper-case hex.
+static void ehex_upper(jsonw *w, const char *hex, size_t cap) {
+    char buf[130];
+    size_t n = strnlen(hex, cap);
+    if (n >= sizeof buf) {
+        n = sizeof buf - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (char)toupper((unsigned char)hex[i]);
+    }
+    jsonw_bytes(w, buf, n);
+}
+
+// edn: "issuer"/"subject":{"distinguished_name":..}, left out when the name is empty.
+static void edn(jsonw *w, const char *key, const char *dn, size_t cap) {
+    if (dn[0]) {
+        jsonw_key(w, key);
+        jsonw_object_begin(w);
+        PUT(w, "distinguished_name", efield(w, dn, cap));
+        jsonw_object_end(w);
+    }
+}
+
+// ex509: tls.server.x509.* of the leaf as sent.
+static void ex509(jsonw *w, const x509_info *c) {
+    jsonw_object_begin(w);
+    PUT(w, "alternative_names", json_sans(w, c));
+    edn(w, "issuer", c->issuer, sizeof c->issuer);
+    edn(w, "subject", c->subject, sizeof c->subject);
+    eput_date_sec(w, "not_before", c->not_before);
+    eput_date_sec(w, "not_after", c->not_after);
+    if (c->serial[0]) {
+        PUT(w, "serial_number", ehex_upper(w, c->serial, sizeof c->serial));  // ECS: upper case
+    }
+    EPUT_OPT(w, "signature_algorithm", c->sig_alg);
+    EPUT_OPT(w, "public_key_algorithm", c->key_type);
+    if (c->key_bits > 0) {
+        PUT(w, "public_key_size", jsonw_int(w, c->key_bits));
+    }
+    EPUT_OPT(w, "public_key_curve", c->curve);
+    jsonw_object_end(w);
+}
+
+static void etls(jsonw *w, const verdict *v) {
+    char ver[8];
+    const char *proto = NULL;
+    jsonw_object_begin(w);
+    if (ecs_tls_version(v->version, ver, &proto)) {
+        PUT(w, "version", jsonw_string(w, ver));
+        PUT(w, "version_protocol", jsonw_string(w, proto));
+    }
+    const char *cipher = v->cipher ? tls_cipher_name(v->cipher) : NULL;
+    if (cipher != NULL) {
+        PUT(w, "cipher", jsonw_string(w, cipher));
+    }
+    PUT(w, "established", jsonw_bool(w, v->outcome == OUTCOME_SUCCEEDED));
+    jsonw_key(w, "client");
+    jsonw_object_begin(w);
+    if (v->has_sni) {
+        PUT(w, "server_name", jsonw_bytes(w, v->sni, verdict_sni_kept(v)));
+    }
+    EPUT_OPT(w, "ja3", v->ja3);
+    jsonw_object_end(w);
+    jsonw_key(w, "server");
+    jsonw_object_begin(w);
+    EPUT_OPT(w, "ja3s", v->ja3s);
+    if (v->num_certs > 0 && !v->certs[0].parse_error) {
+        const x509_info *leaf = &v->certs[0];
+        if (leaf->sha256[0]) {
+            jsonw_key(w, "hash");
+            jsonw_object_begin(w);
+            PUT(w, "sha256", ehex_upper(w, leaf->sha256, sizeof leaf->sha256));
+            jsonw_object_end(w);
+        }
+        EPUT_OPT(w, "subject", leaf->subject);
+        EPUT_OPT(w, "issuer", leaf->issuer);
+        eput_date_sec(w, "not_before", leaf->not_before);
+        eput_date_sec(w, "not_after", leaf->not_after);
+        PUT(w, "x509", ex509(w, leaf));
+    }
+    jsonw_object_end(w);
+    jsonw_object_end(w);
+}
+
+// emessage: "message" and, for a failure, the same text as "error":{"message"} (n bytes at s;
+// s NULL: null).
+static void emessage(jsonw *w, const char *s, size_t n, bool failed) {
+    PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
+    if (failed) {
+        jsonw_key(w, "error");
+        jsonw_object_begin(w);
+        PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
+        jsonw_object_end(w);
+    }
+}
+
+// eevent_common: "@timestamp", "ecs" and the start of "event" (left open).
+static void eevent_common(jsonw *w, const report *r, int64_t ts_ns, const char *dataset,
+                          const char *kind) {
+    jsonw_begin_line(w, r->o.out);
+    PUT(w, "@timestamp", etime(w, ts_ns));
+    jsonw_key(w, "ecs");
+    jsonw_object_begin(w);
+    PUT(w, "version", jsonw_string(w, ECS_VERSION));
+    jsonw_object_end(w);
+    jsonw_key(w, "event");
+    jsonw_object_begin(w);
+    PUT(w, "kind", jsonw_string(w, kind));
+    PUT(w, "module", jsonw_string(w, "tlsdiag"));
+    PUT(w, "dataset", jsonw_string(w, dataset));
+}
+
+// etype: event.category ["network"], event.type ["connection"] (ECS expects one of access,
+// allowed, connection, denied, end, info, protocol, start with "network"; a failure is said
+// by event.outcome, not by the type).
+static void etype(jsonw *w) {
+    jsonw_key(w, "category");
+    jsonw_array_begin(w);
+    jsonw_string(w, "network");
+    jsonw_array_end(w);
+    jsonw_key(w, "type");
+    jsonw_array_begin(w);
+    jsonw_string(w, "connection");
+    jsonw_array_end(w);
+}
+
+static void ealert(jsonw *w, const verdict *v) {
+    if (!v->has_alert) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_object_begin(w);
+    PUT(w, "sender", jsonw_string(w, verdict_party_name(v->alert_sender)));
+    PUT(w, "encrypted", jsonw_bool(w, v->alert_encrypted));
+    if (!v->alert_encrypted) {
+        PUT(w, "level", jsonw_int(w, v->alert_level));
+        const char *name = tls_alert_name(v->alert_desc);
+        PUT(w, "description", name ? jsonw_string(w, name) : jsonw_null(w));
+        PUT(w, "code", jsonw_int(w, v->alert_desc));
+    }
+    PUT(w, "frame", jsonw_int(w, v->alert_frame));
+    jsonw_object_end(w);
+}
+
+// etlsdiag: tlsdiag.* — the diagnosis, as in our own JSON.
+static void etlsdiag(jsonw *w, const report *r, const verdict *v) {
+    char filter[REPORT_WIRESHARK_FILTER_LEN];
+    report_wireshark_filter(&v->client, &v->server, filter);
+    jsonw_object_begin(w);
+    PUT(w, "file", estr(w, r->file));
+    PUT(w, "conn_id", jsonw_int(w, v->conn_id > INT64_MAX ? INT64_MAX : (long long)v->conn_id));
+    PUT(w, "cause", jsonw_string(w, cause_name(v->cause)));
+    PUT(w, "outcome", jsonw_string(w, verdict_outcome_name(v->outcome)));
+    PUT(w, "predicted", jsonw_bool(w, v->predicted));
+    PUT(w, "confidence", jsonw_string(w, verdict_confidence_name(v->confidence)));
+    PUT(w, "method", jsonw_string(w, verdict_method_name(v->method)));
+    PUT(w, "client_cloudfront", jsonw_bool(w, v->client_is_cloudfront));
+    EPUT_OPT(w, "client_network", v->client_network);
+    if (v->sni_problem) {
+        PUT(w, "sni_invalid", estr(w, v->sni_problem));
+    }
+    EPUT_OPT(w, "failed_step", v->failed_step);
+    if (v->outcome == OUTCOME_FAILED && v->aborted_by != PARTY_NONE) {
+        PUT(w, "aborted_by", jsonw_string(w, verdict_party_name(v->aborted_by)));
+    }
+    PUT(w, "alert", ealert(w, v));
+    jsonw_key(w, "frames");
+    jsonw_object_begin(w);
+    PUT(w, "first", jsonw_int(w, v->first_frame));
+    PUT(w, "last", jsonw_int(w, v->last_frame));
+    jsonw_object_end(w);
+    PUT(w, "wireshark_filter", jsonw_string(w, filter));
+    EPUT_OPT(w, "ja4", v->ja4);
+    PUT(w, "evidence", json_evidence_list(w, v));
+    PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
+    EPUT_OPT(w, "check_command", v->check_command);
+    PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
+    PUT(w, "findings", json_findings(w, v));
+    EPUT_OPT(w, "chain_sha256", v->chain_sha256);
+    EPUT_OPT(w, "verify_result", v->verify_error);
+    EPUT_OPT(w, "trust_store", v->trust_store);
+    EPUT_OPT(w, "capture_note", v->capture_note);
+    jsonw_object_end(w);
+}
+
+bool ecs_verdict(report *r, const verdict *v) {
+    jsonw wr, *w = &wr;
+    bool failed = v->outcome == OUTCOME_FAILED;
+    eevent_common(w, r, v->first_ts_ns, "tlsdiag.handshake", "event");
+    etype(w);
+    PUT(w, "outcome", jsonw_string(w, ecs_outcome(v->outcome)));
+    PUT(w, "reason", jsonw_string(w, cause_name(v->cause)));
+    PUT(w, "start", etime(w, v->first_ts_ns));
+    PUT(w, "end", etime(w, v->last_ts_ns));
+    int64_t dur = v->last_ts_ns >= v->first_ts_ns ? v->last_ts_ns - v->first_ts_ns : 0;
+    PUT(w, "duration", jsonw_int(w, dur));
+    jsonw_object_end(w);  // event
+    emessage(w, v->summary, strnlen(v->summary, sizeof v->summary), failed);
+    PUT(w, "source", eendpoint(w, &v->client));
+    PUT(w, "destination", eendpoint(w, &v->server));
+    PUT(w, "network", enetwork(w, &v->client, &v->server));
+    PUT(w, "tls", etls(w, v));
+    PUT(w, "tlsdiag", etlsdiag(w, r, v));
+    return jsonw_end_line(w);
+}
+
+// ecs_error: a damaged input as an event of kind "pipeline_error" (frame/offset when known).
+bool ecs_error(report *r, const report_input_error *e) {
+    jsonw wr, *w = &wr;
+    // The capture has no time for damage it could not read: the event is stamped when seen.
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    eevent_common(w, r, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, "tlsdiag.input",
+                  "pipeline_error");
+    PUT(w, "outcome", jsonw_string(w, "failure"));
+    jsonw_object_end(w);  // event
+    emessage(w, e->message, e->message ? strlen(e->message) : 0, true);
+    jsonw_key(w, "tlsdiag");
+    jsonw_object_begin(w);
+    PUT(w, "file", estr(w, e->file));
+    if (e->frame > 0) {
+        PUT(w, "frame", jsonw_int(w, e->frame > INT64_MAX ? INT64_MAX : (long long)e->frame));
+        PUT(w, "offset", jsonw_int(w, e->offset > INT64_MAX ? INT64_MAX : (long long)e->offset));
+    }
+    jsonw_object_end(w);
+    return jsonw_end_line(w);
+}
+
+bool report_ecs_check(report *r, const report_ecs_check_event *c) {
+    if (r->failed) {
+        return false;
+    }
+    jsonw wr, *w = &wr;
+    eevent_common(w, r, c->ts_ns, c->dataset ? c->dataset : "tlsdiag.doctor", "event");
+    jsonw_key(w, "category");
+    jsonw_array_begin(w);
+    jsonw_string(w, "configuration");
+    jsonw_array_end(w);
+    jsonw_key(w, "type");
+    jsonw_array_begin(w);
+    jsonw_string(w, "info");
+    jsonw_array_end(w);
+    PUT(w, "outcome", jsonw_string(w, c->failed ? "failure" : "success"));
+    if (c->cause) {
+        PUT(w, "reason", jsonw_string(w, c->cause));
+    }
+    jsonw_object_end(w);  // event
+    emessage(w, c->message, c->message ? strlen(c->message) : 0, c->failed);
+    if (c->config_file) {
+        jsonw_key(w, "file");
+        jsonw_object_begin(w);
+        PUT(w, "path", estr(w, c->config_file));
+        jsonw_object_end(w);
+    }
+    if (c->server) {
+        PUT(w, "destination", eendpoint(w, c->server));
+    }
+    if (c->server_name) {
+        jsonw_key(w, "tls");
+        jsonw_object_begin(w);
+        jsonw_key(w, "client");
+        jsonw_object_begin(w);
+        PUT(w, "server_name", estr(w, c->server_name));
+        jsonw_object_end(w);
+        jsonw_object_end(w);
+    }
+    jsonw_key(w, "tlsdiag");
+    jsonw_object_begin(w);
+    if (c->config_line > 0) {
+        PUT(w, "config_line", jsonw_int(w, c->config_line));
+    }
+    jsonw_key(w, "evidence");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < c->num_evidence && c->evidence; i++) {
+        estr(w, c->evidence[i]);
+    }
+    jsonw_array_end(w);
+    jsonw_key(w, "fix");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < c->num_fix && c->fix; i++) {
+        estr(w, c->fix[i]);
+    }
+    jsonw_array_end(w);
+    jsonw_object_end(w);
+    bool ok = jsonw_end_line(w);
+    if (!ok || ferror(r->o.out)) {
+        r->failed = true;
+    }
+    return !r->failed;
+}
