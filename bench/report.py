@@ -46,14 +46,18 @@ def fmt(x, nd=2):
     return f"{x:,.{nd}f}"
 
 
+def tsv(work, name):
+    """The tab-separated fields of each line of WORKDIR/name (nothing when it is missing)."""
+    path = os.path.join(work, name)
+    if os.path.exists(path):
+        for line in open(path):
+            yield line.rstrip("\n").split("\t")
+
+
 def read_scale(work):
     """{(kind, file, n): [wall ms, ...]} and {(kind, file, n): [CPU s, ...]} from scale.tsv."""
     cells, cpu = {}, {}
-    path = os.path.join(work, "scale.tsv")
-    if not os.path.exists(path):
-        return cells, cpu
-    for line in open(path):
-        p = line.rstrip("\n").split("\t")
+    for p in tsv(work, "scale.tsv"):
         if len(p) < 5:
             continue
         try:
@@ -68,15 +72,12 @@ def read_scale(work):
 def read_shares(work):
     """[(file, n, variant, calling %, [worker %...])] from threads_share.tsv."""
     rows = []
-    path = os.path.join(work, "threads_share.tsv")
-    if os.path.exists(path):
-        for line in open(path):
-            p = line.rstrip("\n").split("\t")
-            try:
-                rows.append((p[0], int(p[1]), p[2], float(p[3]), sorted(
-                    (float(x) for x in p[4:]), reverse=True)))
-            except (ValueError, IndexError):
-                continue
+    for p in tsv(work, "threads_share.tsv"):
+        try:
+            rows.append((p[0], int(p[1]), p[2], float(p[3]), sorted(
+                (float(x) for x in p[4:]), reverse=True)))
+        except (ValueError, IndexError):
+            continue
     return rows
 
 
@@ -164,14 +165,8 @@ def scaling_section(cells, cpu, shares, files, w):
 
 
 def read_rss(work):
-    rows = []
-    path = os.path.join(work, "rss.tsv")
-    if os.path.exists(path):
-        for line in open(path):
-            p = line.rstrip("\n").split("\t")
-            if len(p) >= 4 and p[3].isdigit():
-                rows.append((p[0], int(p[1]), p[2], int(p[3])))
-    return rows
+    return [(p[0], int(p[1]), p[2], int(p[3])) for p in tsv(work, "rss.tsv")
+            if len(p) >= 4 and p[3].isdigit()]
 
 
 def rss_section(rows, w):
