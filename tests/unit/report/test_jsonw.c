@@ -333,42 +333,30 @@ static void test_integer_extremes(void **state) {
 // JSONW_KEY (the key's quoted bytes made by the compiler, copied inline) writes what jsonw_key
 // writes: first and later members, nested objects, and keys that cross the staging buffer's
 // end at every offset; and it fails the line where jsonw_key does.
+// KEY: the key through JSONW_KEY or through jsonw_key, as `literal` says.
+#define KEY(w, lit) (literal ? JSONW_KEY((w), lit) : jsonw_key((w), lit))
+
 static void write_keys(sink *s, size_t pad, bool literal) {
     jsonw w;
     jsonw_begin_line(&w, s->f);
     char filler[JSONW_BUF];
     memset(filler, 'x', sizeof filler);
-    if (literal) {
-        JSONW_KEY(&w, "pad");
-    } else {
-        jsonw_key(&w, "pad");
-    }
+    KEY(&w, "pad");
     jsonw_bytes(&w, filler, pad);
     for (int i = 0; i < 3; i++) {
-        if (literal) {
-            JSONW_KEY(&w, "schema_version");
-            jsonw_int(&w, i);
-            JSONW_KEY(&w, "o");
-            jsonw_object_begin(&w);
-            JSONW_KEY(&w, "a");
-            jsonw_null(&w);
-            JSONW_KEY(&w, "b_2");
-            jsonw_bool(&w, true);
-            jsonw_object_end(&w);
-        } else {
-            jsonw_key(&w, "schema_version");
-            jsonw_int(&w, i);
-            jsonw_key(&w, "o");
-            jsonw_object_begin(&w);
-            jsonw_key(&w, "a");
-            jsonw_null(&w);
-            jsonw_key(&w, "b_2");
-            jsonw_bool(&w, true);
-            jsonw_object_end(&w);
-        }
+        KEY(&w, "schema_version");
+        jsonw_int(&w, i);
+        KEY(&w, "o");
+        jsonw_object_begin(&w);
+        KEY(&w, "a");
+        jsonw_null(&w);
+        KEY(&w, "b_2");
+        jsonw_bool(&w, true);
+        jsonw_object_end(&w);
     }
     assert_true(jsonw_end_line(&w));
 }
+#undef KEY
 
 static void test_literal_keys_match(void **state) {
     (void)state;
