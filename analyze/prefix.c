@@ -337,8 +337,28 @@ void an_endpoint_network(const tls_endpoint *ep, char *net, size_t netlen) {
     format_prefix(ep->family, a, bits, net, netlen);
 }
 
+size_t analyze_ipv4_text(const uint8_t a[4], char out[16]) {
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100) {
+            out[n++] = (char)('0' + v / 100);
+        }
+        if (v >= 10) {
+            out[n++] = (char)('0' + v / 10 % 10);
+        }
+        out[n++] = (char)('0' + v % 10);
+        out[n++] = i < 3 ? '.' : '\0';
+    }
+    return n - 1;
+}
+
 void an_endpoint_addr(const tls_endpoint *ep, char *out, size_t outlen) {
     char a[INET6_ADDRSTRLEN] = "?";
-    inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, ep->addr, a, sizeof a);
+    if (ep->family == 4) {
+        analyze_ipv4_text(ep->addr, a);
+    } else {
+        inet_ntop(AF_INET6, ep->addr, a, sizeof a);
+    }
     an_copy(out, outlen, a);
 }

@@ -108,6 +108,9 @@ static bool alert_from(const an_facts *f, verdict_party who, uint8_t desc) {
 // list_u16 writes "name, name, ..." of a code-point list using namefn (hex when unnamed).
 static void list_u16(const uint16_t *v, uint32_t n, const char *(*namefn)(uint16_t), char *out,
                      size_t outlen) {
+    // Written by hand, not with snprintf per entry (15 M of 570 M instructions of `analyze
+    // --json`), with snprintf's bytes: an entry that does not fit is cut, and the list ends.
+    static const char hex[] = "0123456789ABCDEF";
     size_t w = 0;
     out[0] = '\0';
     for (uint32_t i = 0; i < n && w + 1 < outlen; i++) {
@@ -115,12 +118,28 @@ static void list_u16(const uint16_t *v, uint32_t n, const char *(*namefn)(uint16
             continue;
         }
         const char *name = namefn ? namefn(v[i]) : NULL;
-        int k = name ? snprintf(out + w, outlen - w, "%s%s", w ? " " : "", name)
-                     : snprintf(out + w, outlen - w, "%s0x%04X", w ? " " : "", v[i]);
-        if (k < 0 || (size_t)k >= outlen - w) {
+        char item[8];
+        if (name == NULL) {
+            item[0] = '0';
+            item[1] = 'x';
+            for (int d = 0; d < 4; d++) {
+                item[2 + d] = hex[(v[i] >> (12 - 4 * d)) & 0xf];
+            }
+            item[6] = '\0';
+            name = item;
+        }
+        size_t len = strlen(name), room = outlen - w - 1;
+        if (w > 0) {
+            out[w++] = ' ';
+            room--;
+        }
+        size_t k = len < room ? len : room;
+        memcpy(out + w, name, k);
+        w += k;
+        out[w] = '\0';
+        if (k < len) {
             break;
         }
-        w += (size_t)k;
     }
 }
 

@@ -2,7 +2,10 @@
 """report.py — turns bench/run.sh's measurements into bench/RESULTS.md (markdown on stdout).
 
 usage: report.py WORKDIR DATADIR TLSDIAG RUNS "FILES" "TOOLS"
-WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB) and counts/*.json.
+WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB), counts/*.json,
+scale.tsv (kind, file, N, run, wall ms of the batch[, CPU s]; kind: loop, procs, threads,
+threadsjson), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
+samples, each worker's %) and rss.tsv (file, bytes, variant, maxrss KiB).
 bench/LIVE.md (bench/live.sh's live-capture section) and the hand-written profiling notes in
 bench/NOTES.md are appended.
 """
@@ -43,6 +46,209 @@ def fmt(x, nd=2):
     return f"{x:,.{nd}f}"
 
 
+def tsv(work, name):
+    """The tab-separated fields of each line of WORKDIR/name (nothing when it is missing)."""
+    path = os.path.join(work, name)
+    if os.path.exists(path):
+        for line in open(path):
+            yield line.rstrip("\n").split("\t")
+
+
+def read_scale(work):
+    """{(kind, file, n): [wall ms, ...]} and {(kind, file, n): [CPU s, ...]} from scale.tsv."""
+    cells, cpu = {}, {}
+    for p in tsv(work, "scale.tsv"):
+        if len(p) < 5:
+            continue
+        try:
+            cells.setdefault((p[0], p[1], int(p[2])), []).append(float(p[4]))
+            if len(p) >= 6 and p[5]:
+                cpu.setdefault((p[0], p[1], int(p[2])), []).append(float(p[5]))
+        except ValueError:
+            continue
+    return cells, cpu
+
+
+def read_shares(work):
+    """[(file, n, variant, calling %, [worker %...])] from threads_share.tsv."""
+    rows = []
+    for p in tsv(work, "threads_share.tsv"):
+        try:
+            rows.append((p[0], int(p[1]), p[2], float(p[3]), sorted(
+                (float(x) for x in p[4:]), reverse=True)))
+        except (ValueError, IndexError):
+            continue
+    return rows
+
+
+def ceiling(cells, kind, f, n):
+    """How much the machine gives n independent processes: n × one alone ÷ the batch of n."""
+    one, many = cells.get((kind, f, 1)), cells.get((kind, f, n))
+    if not one or not many or statistics.median(many) <= 0:
+        return None
+    return n * statistics.median(one) / statistics.median(many)
+
+
+def speedup(cells, kind, f, n):
+    one, many = cells.get((kind, f, 1)), cells.get((kind, f, n))
+    if not one or not many or statistics.median(many) <= 0:
+        return None
+    return statistics.median(one) / statistics.median(many)
+
+
+def inflation(cpu, kind, f, n):
+    """CPU time of --threads n ÷ one thread's: the work the threads add (1.00 = none)."""
+    one, many = cpu.get((kind, f, 1)), cpu.get((kind, f, n))
+    if not one or not many or statistics.median(one) <= 0:
+        return None
+    return statistics.median(many) / statistics.median(one)
+
+
+def scaling_section(cells, cpu, shares, files, w):
+    ns = sorted({k[2] for k in cells})
+    if not ns:
+        return
+    w("## Scaling: the machine's ceiling and `--threads N`\n")
+    w("Each cell is a median over the rounds of the wall time of a whole batch. **Ceiling S(N)** "
+      "= N × (one process alone) ÷ (N independent one-thread processes started together): what "
+      "this machine gives N CPU-bound processes that share nothing (SMT siblings, a shared "
+      "last-level cache, memory bandwidth and other tenants all show here). A fixed CPU loop "
+      "(awk) and `tlsdiag analyze` of the same file are both measured. **`--threads N`** is "
+      "one process's speedup over one thread, and as a fraction of the tlsdiag ceiling S(N); "
+      "**CPU ÷ 1 thread** is its CPU time (user+sys) over one thread's: the work the threads "
+      "add (duplicated reading, handing over, merging). With a ceiling S and CPU inflation c, "
+      "the speedup cannot pass S ÷ c.\n")
+    for f in files:
+        if not any(k[1] == f for k in cells):
+            continue
+        w(f"### {f}.pcap\n")
+        w("| N | CPU loop: S(N) | tlsdiag processes: S(N) | `--threads N`: × one thread | "
+          "÷ S(N) | CPU ÷ 1 thread | `--json --threads N`: × one thread | ÷ S(N) | "
+          "CPU ÷ 1 thread | wall s, --threads N (text / json) |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for n in ns:
+            loop = ceiling(cells, "loop", "-", n)
+            proc = ceiling(cells, "procs", f, n)
+            t = speedup(cells, "threads", f, n)
+            tj = speedup(cells, "threadsjson", f, n)
+            tw = cells.get(("threads", f, n))
+            tjw = cells.get(("threadsjson", f, n))
+
+            def x(v):
+                return "—" if v is None else f"{v:.2f}×"
+
+            def frac(v, c):
+                return "—" if v is None or not c else f"{100 * v / c:.0f} %"
+            walls = (f"{statistics.median(tw) / 1000:.3f} / {statistics.median(tjw) / 1000:.3f}"
+                     if tw and tjw else "—")
+            ci, cj = inflation(cpu, "threads", f, n), inflation(cpu, "threadsjson", f, n)
+            w(f"| {n} | {x(loop)} | {x(proc)} | {x(t)} | {frac(t, proc)} | {x(ci)} | {x(tj)} | "
+              f"{frac(tj, proc)} | {x(cj)} | {walls} |")
+        s2 = ceiling(cells, "procs", f, 2)
+        if s2:
+            w(f"\n- The machine scales {s2:.2f}× with two independent `tlsdiag analyze` "
+              f"processes on {f}.pcap"
+              + (f" ({ceiling(cells, 'loop', '-', 2):.2f}× with two CPU loops)"
+                 if ceiling(cells, 'loop', '-', 2) else "") + ".")
+        sh = [r for r in shares if r[0] == f]
+        if sh:
+            w("\nPer-thread share of the CPU samples (`perf record -e cpu-clock`, one run each): "
+              "the calling thread merges the workers' verdicts in one thread's order and writes "
+              "them, after the start-up (OpenSSL, CA file) that it does alone: its share is the serial "
+              "part.\n")
+            w("| --threads | output | calling thread (serial) | workers |")
+            w("|---|---|---|---|")
+            for _, n, v, main_share, workers in sh:
+                w(f"| {n} | {v} | {main_share:.1f} % | "
+                  f"{', '.join(f'{x:.1f} %' for x in workers)} |")
+        w("")
+
+
+def read_rss(work):
+    return [(p[0], int(p[1]), p[2], int(p[3])) for p in tsv(work, "rss.tsv")
+            if len(p) >= 4 and p[3].isdigit()]
+
+
+def rss_section(rows, w):
+    if not rows:
+        return
+    w("## Peak RSS as files grow\n")
+    w("`/usr/bin/time -f %M` of `tlsdiag analyze` on the small set (MIXED_MB=64 HS_MB=32, the "
+      "same seed) and on the full files. Flat means it does not follow the file size.\n")
+    variants = []
+    for r in rows:
+        if r[2] not in variants:
+            variants.append(r[2])
+    w("| file | size MB | " + " | ".join(f"`{v}` MiB" for v in variants) + " |")
+    w("|---|---|" + "---|" * len(variants))
+    keys = []
+    for r in rows:
+        if (r[0], r[1]) not in keys:
+            keys.append((r[0], r[1]))
+    for f, size in keys:
+        cell = {r[2]: r[3] for r in rows if r[0] == f and r[1] == size}
+        w(f"| {f} | {size / 1e6:,.0f} | "
+          + " | ".join(f"{cell[v] / 1024:.1f}" if v in cell else "—" for v in variants) + " |")
+    w("")
+
+
+def targets_section(rows, cells, rss, w):
+    """Issue 20's targets, each with what this run measured."""
+    def med(f, tool, i=0):
+        r = rows.get((f, tool))
+        return statistics.median(x[i] for x in r) if r else None
+
+    def ratio(a, b):
+        return a / b if a and b else None
+    out = []
+
+    def row(what, value, target, ok, unit="×"):
+        v = "not measured" if value is None else f"{value:.2f}{unit}"
+        met = "—" if value is None else ("yes" if ok(value) else "**no**")
+        out.append(f"| {what} | {v} | {target} | {met} |")
+    row("handshakes: `analyze --json` vs ndpiReader -v 2 (wall, × faster)",
+        ratio(med("handshakes", "ndpi"), med("handshakes", "tlsdiagjson")), "≥ 7×",
+        lambda v: v >= 7)
+    row("handshakes: `analyze` vs libpcap floor `tcpdump -r F -w /dev/null` (its speed)",
+        ratio(med("handshakes", "tcpdump"), med("handshakes", "tlsdiag")), "≥ 0.5×",
+        lambda v: v >= 0.5)
+    row("mixed: `analyze` vs libpcap floor",
+        ratio(med("mixed", "tcpdump"), med("mixed", "tlsdiag")), "≥ 1×", lambda v: v >= 1)
+    t2 = ratio(med("handshakes", "tlsdiag"), med("handshakes", "tlsdiag2"))
+    if t2 is None:
+        t2 = speedup(cells, "threads", "handshakes", 2)
+    row("handshakes: `--threads 2` vs one thread (wall)", t2, "≥ 1.5×", lambda v: v >= 1.5)
+    s2 = ceiling(cells, "procs", "handshakes", 2)
+    row("handshakes: the machine's ceiling, two independent processes", s2, "(measured)",
+        lambda v: True)
+    row("handshakes: `--threads 2` as a fraction of that ceiling",
+        None if t2 is None or not s2 else 100 * t2 / s2, "—", lambda v: True, " %")
+    peak = max((r[3] for r in rss), default=None)
+    if peak is None:
+        peak = max((x[2] for r in rows.values() for x in r), default=None)
+    # Flat: on each file and variant, the full file's peak over the small one's.
+    growth = []
+    for f in {r[0] for r in rss}:
+        sizes = sorted({r[1] for r in rss if r[0] == f})
+        if len(sizes) < 2:
+            continue
+        for v in {r[2] for r in rss}:
+            a = [r[3] for r in rss if r[0] == f and r[1] == sizes[0] and r[2] == v]
+            b = [r[3] for r in rss if r[0] == f and r[1] == sizes[-1] and r[2] == v]
+            if a and b:
+                growth.append(b[0] / a[0])
+    row("peak RSS, every run (MiB)", None if peak is None else peak / 1024, "≤ 64 MiB",
+        lambda v: v <= 64, " MiB")
+    row("peak RSS growth, full file ÷ small file (worst variant; sizes ≈ 6× and 16×)",
+        max(growth) if growth else None, "flat", lambda v: v <= 1.5)
+    w("## Targets (issue 20)\n")
+    w("| what | measured | target | met |")
+    w("|---|---|---|---|")
+    for line in out:
+        w(line)
+    w("")
+
+
 def main():
     work, data, tlsdiag, runs, files, tools = sys.argv[1:7]
     files, tools = files.split(), tools.split()
@@ -80,6 +286,10 @@ def main():
     w("- Noise: the machine is shared (other engineers compile on the same 2 cores during the "
       "run), so wall times move by tens of percent between rounds; the before/after comparisons "
       "of optimizations in the notes use callgrind instruction counts instead.\n")
+    cells, cpu = read_scale(work)
+    shares = read_shares(work)
+    rss_rows = read_rss(work)
+    targets_section(rows, cells, rss_rows, w)
     for f in files:
         t = truth[f]
         size = t["bytes_file"]
@@ -162,6 +372,8 @@ def main():
                   f"{cell2('alerts_cleartext_total')} | alerts named: "
                   f"{', '.join(f'{k} {v}' for k, v in d['alerts'].items()) or 'none'} |")
         w("")
+    scaling_section(cells, cpu, shares, files, w)
+    rss_section(rss_rows, w)
     live = os.path.join(os.path.dirname(os.path.abspath(__file__)), "LIVE.md")
     if os.path.exists(live):  # bench/live.sh's section (generated, with its own date)
         w(open(live).read())

@@ -10,13 +10,24 @@
 #    the shared count-tool-output.py).
 # 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
 #    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS).
-# 4. Runs bench/live.sh (the live-capture benchmark, tcpreplay on a veth) unless LIVE=0; its
+# 4. Scaling (SCALE=0 skips it), per file, in $RUNS interleaved rounds: the machine's own ceiling
+#    — N independent one-thread `tlsdiag analyze` processes of the same file at once, and N
+#    copies of a fixed CPU loop, against one alone ("the machine scales S× with N independent
+#    processes") — and `analyze --threads N` (text and --json) for N in $THREADS_LIST (default
+#    1..nproc and 2×nproc), each speedup also given as a fraction of that S, with the CPU time
+#    of --threads N against one thread's (work that threads add) and, where perf works, each
+#    thread's share of the CPU samples (the calling thread's share is the serial part).
+# 5. Memory as files grow: peak RSS of `analyze` (1 and 2 threads, text and --json) on a small
+#    set of the same captures ($BENCH_SMALL, default $BENCH_DATA-small: MIXED_MB=64 HS_MB=32,
+#    made with the same seed when missing; RSS_SMALL=0 skips it) and on the full files.
+# 6. Runs bench/live.sh (the live-capture benchmark, tcpreplay on a veth) unless LIVE=0; its
 #    bench/LIVE.md goes into RESULTS.md before the notes.
-# 5. Writes bench/RESULTS.md (machine, date, medians with min–max, ratios, peak RSS, counts).
+# 7. Writes bench/RESULTS.md (machine, date, the targets of issue 20 with what was measured,
+#    medians with min–max, ratios, the scaling curve, peak RSS, counts).
 #
 # Environment: RUNS [3], BENCH_DATA [/work/bench-data/full], TOOLS [all: "tlsdiag tlsdiag2
 # tlsdiagjson tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
-# LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
+# SCALE [1], THREADS_LIST [1..nproc, 2×nproc], BENCH_SMALL, RSS_SMALL [1], LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
 # Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -115,6 +126,107 @@ for r in $(seq 1 "$RUNS"); do
     done
   done
 done
+
+# --- scaling: the machine's ceiling with N independent processes, and --threads N -----------
+# Every cell is the wall time of the whole batch (all N processes started together, waited
+# for together), so "N × one alone ÷ batch" is how much the machine gives N independent
+# CPU-bound processes; --threads N is compared with one thread and with that ceiling.
+NPROC=$(nproc)
+THREADS_LIST=${THREADS_LIST:-"$(seq 1 "$NPROC" | tr '\n' ' ')$((2 * NPROC))"}
+LOOP_N=${LOOP_N:-20000000}
+now_ns() { date +%s%N; }
+ms_since() { echo $(( ($(now_ns) - $1) / 1000000 )); }
+cpu_loop() { awk -v n="$LOOP_N" 'BEGIN { for (i = 0; i < n; i++) s += i % 7; print s }' >/dev/null; }
+batch() {  # batch N CMD… : N copies of CMD at once; prints the wall ms of the batch
+  local n=$1; shift
+  local t0; t0=$(now_ns)
+  local pids=()
+  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  ms_since "$t0"
+}
+timed() {  # timed CMD… : one run; prints "wall ms<TAB>CPU s (user+sys)"
+  local t0; t0=$(now_ns)
+  /usr/bin/time -o "$WORK/tt" -f "%U %S" "$@" >/dev/null 2>&1 || true
+  printf '%s\t%s\n' "$(ms_since "$t0")" "$(awk '{ print $1 + $2 }' "$WORK/tt" | tail -1)"
+}
+# threads_share FILE N: with perf, the share of CPU samples of each thread of one
+# `analyze --threads N` run; the calling thread (tid = pid: it merges and writes, the workers
+# read and dissect) is the serial part. Lines "file N json|text calling-share% worker-shares…".
+threads_share() {
+  local f=$1 n=$2 v
+  for v in text json; do
+    local x=""; [ "$v" = json ] && x=--json
+    rm -f "$WORK/perf.data"
+    # shellcheck disable=SC2086
+    perf record -q -F 2000 -e cpu-clock -o "$WORK/perf.data" \
+      "$TLSDIAG" analyze $x --threads "$n" --ca-file "$CA" "$DATA/$f.pcap" >/dev/null 2>&1 || true
+    [ -s "$WORK/perf.data" ] || return 0  # perf cannot sample here (perf_event_paranoid, a VM)
+    # perf script prints "pid/tid" per sample.
+    perf script -i "$WORK/perf.data" -F pid,tid 2>/dev/null | tr '/' ' ' | awk -v f="$f" -v n="$n" -v v="$v" '
+      NF >= 2 { c[$2]++; total++; if ($1 == $2) main = $2 }
+      END { if (!total) exit; printf "%s\t%s\t%s\t%.1f", f, n, v, 100 * c[main] / total
+            for (t in c) if (t != main) printf "\t%.1f", 100 * c[t] / total; printf "\n" }' \
+      >> "$WORK/threads_share.tsv"
+  done
+}
+: > "$WORK/scale.tsv"
+: > "$WORK/threads_share.tsv"
+if [ "${SCALE:-1}" != 0 ]; then
+  if command -v perf >/dev/null; then
+    for f in $FILES; do
+      for n in $THREADS_LIST; do
+        if [ "$n" -ge 2 ]; then
+          log "per-thread CPU shares, $f, --threads $n (perf)"
+          threads_share "$f" "$n"
+        fi
+      done
+    done
+  fi
+  # shellcheck disable=SC2086  # THREADS_LIST is a list of words
+  procs_list=$(printf '%s\n' $THREADS_LIST | sort -n | uniq | tr '\n' ' ')
+  for r in $(seq 1 "$RUNS"); do
+    for n in $procs_list; do
+      log "scaling run $r/$RUNS: $n CPU loop(s)"
+      printf 'loop\t-\t%s\t%s\t%s\n' "$n" "$r" "$(batch "$n" cpu_loop)" >> "$WORK/scale.tsv"
+    done
+    for f in $FILES; do
+      F="$DATA/$f.pcap"
+      for n in $procs_list; do
+        log "scaling run $r/$RUNS $f: $n independent process(es), --threads $n (text, --json)"
+        printf 'procs\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
+          "$(batch "$n" "$TLSDIAG" analyze --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
+        printf 'threads\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
+          "$(timed "$TLSDIAG" analyze --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
+        printf 'threadsjson\t%s\t%s\t%s\t%s\n' "$f" "$n" "$r" \
+          "$(timed "$TLSDIAG" analyze --json --threads "$n" --ca-file "$CA" "$F")" >> "$WORK/scale.tsv"
+      done
+    done
+  done
+fi
+
+# --- peak RSS as files grow: the small set against the full one -----------------------------
+: > "$WORK/rss.tsv"
+if [ "${RSS_SMALL:-1}" != 0 ]; then
+  SMALL=${BENCH_SMALL:-$DATA-small}
+  if [ ! -s "$SMALL/handshakes.pcap" ] || [ ! -s "$SMALL/mixed.pcap" ]; then
+    log "generating the small captures in $SMALL (MIXED_MB=64 HS_MB=32, the same seed)"
+    mkdir -p "$SMALL"
+    [ -d "$SMALL/seed" ] || cp -r "$DATA/seed" "$SMALL/"
+    MIXED_MB=64 HS_MB=32 bash "$GEN/make-bench-pcap.sh" "$SMALL" >/dev/null
+  fi
+  for f in $FILES; do
+    for dir in "$SMALL" "$DATA"; do
+      F="$dir/$f.pcap"
+      [ -s "$F" ] || continue
+      for v in "" "--threads 2" "--json" "--json --threads 2"; do
+        # shellcheck disable=SC2086
+        /usr/bin/time -o "$WORK/t" -f "%M" "$TLSDIAG" analyze $v --ca-file "$CA" "$F" >/dev/null 2>&1 || true
+        printf '%s\t%s\t%s\t%s\n' "$f" "$(stat -c %s "$F")" "${v:-text}" "$(tail -1 "$WORK/t")" >> "$WORK/rss.tsv"
+      done
+    done
+  done
+fi
 
 # --- live capture: bench/live.sh (tcpreplay on a veth; writes bench/LIVE.md, which report.py
 # puts into RESULTS.md before the notes). LIVE=0 skips it and keeps the last LIVE.md.

@@ -236,6 +236,7 @@ void thr_merge_ready(thr_ctx *c) {
             pthread_cond_broadcast(&c->cv_room);
         }
         pthread_mutex_unlock(&c->mu);
+        int64_t t0 = c->cpu_stats ? thr_cpu_ns() : 0;
         it->v->conn_id = id;
         out->transcripts++;
         out->verdicts++;
@@ -247,7 +248,9 @@ void thr_merge_ready(thr_ctx *c) {
             sinks->on_verdict(sinks->user, it->v, NULL)) {
             it->v = NULL;  // the sink keeps it (the worker frees NULL)
         }
+        int64_t spent = c->cpu_stats ? thr_cpu_ns() - t0 : 0;
         pthread_mutex_lock(&c->mu);
+        c->merge_cpu_ns += spent;
         // Back to the worker, which frees it in its own thread: freeing here took the lock of
         // the worker's malloc arena while the worker allocated from it (futex waits).
         it->next = best->ret_head;

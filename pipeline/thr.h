@@ -140,6 +140,8 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     size_t nloc_created, caploc_created;
     uint32_t emit;
     bool oom;
+    void *(*main)(void *);  // the worker's loop, run by thr_worker_entry (fixed)
+    int64_t cpu_ns;         // its thread's CPU time when it ended (own; read after the join)
 } thr_worker;
 
 struct thr_ctx {
@@ -167,6 +169,10 @@ struct thr_ctx {
     uint64_t released;   // the mark last handed to cap_release (role: reading)
     bool merging;        // a worker is merging and reporting (merge_turn)
     bool merge_again;    // another worker published while one was merging: merge once more
+    // TLSDIAG_THREAD_STATS (fixed before the workers start): CPU time is measured per thread,
+    // and the merge's share of it (the serial part, whichever thread holds the role) (mu).
+    bool cpu_stats;
+    int64_t merge_cpu_ns;
     uint32_t compact_seq, compact_done;  // compaction requests made / carried out (mu)
     uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;                   // the merge's (fixed)
@@ -178,6 +184,10 @@ struct thr_ctx {
 bool thr_stopping(const pipeline_sinks *s);
 void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total, uint64_t handshakes);
 bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
+// thr_worker_entry: every worker thread's start routine: w->main, then its CPU time noted.
+void *thr_worker_entry(void *arg);
+// thr_cpu_ns: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), ns.
+int64_t thr_cpu_ns(void);
 // thr_join joins every worker and adds its dissector's stats to out (queued, shared-read modes).
 void thr_join(thr_ctx *c, pipeline_result *out);
 void thr_sum_stats(dissect_stats *s, const dissect_stats *w);

@@ -12,9 +12,11 @@
 // A connection lives on one worker (its 5-tuple hash modulo N); every worker also sees the time
 // of every frame, so idle connections are reported at the frame where one thread reports them.
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "thr.h"
 
@@ -97,6 +99,21 @@ static void ctx_free(thr_ctx *c) {
     pthread_cond_destroy(&c->cv_room);
 }
 
+// print_cpu_stats (TLSDIAG_THREAD_STATS): where the CPU time went, on stderr, after the run.
+// The merge (reporting, in one thread's order) runs in whichever thread holds the role: its
+// time is counted inside the threads' and is the part no second thread can share.
+static void print_cpu_stats(const thr_ctx *c) {
+    int64_t calling = thr_cpu_ns(), all = calling;
+    fprintf(stderr, "tlsdiag: --threads %u CPU ms: calling thread %.1f (start-up included);", c->n,
+            calling / 1e6);
+    for (uint32_t i = 0; i < c->n; i++) {
+        fprintf(stderr, " worker %u %.1f;", i, c->w[i].cpu_ns / 1e6);
+        all += c->w[i].cpu_ns;
+    }
+    fprintf(stderr, " merging (serial) %.1f = %.1f %% of %.1f\n", c->merge_cpu_ns / 1e6,
+            all > 0 ? 100.0 * (double)c->merge_cpu_ns / (double)all : 0.0, all / 1e6);
+}
+
 // all_regular_files: every input can be opened again by each worker (not stdin, not a pipe).
 static bool all_regular_files(const pipeline_source *o) {
     for (size_t i = 0; i < o->num_files; i++) {
@@ -110,10 +127,26 @@ static bool all_regular_files(const pipeline_source *o) {
 
 // thr_start_workers starts fn on every worker and lets them go (false, with the started ones
 // stopped and joined, when one could not start).
+int64_t thr_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void *thr_worker_entry(void *arg) {
+    thr_worker *w = arg;
+    void *r = w->main(arg);
+    w->cpu_ns = thr_cpu_ns();
+    return r;
+}
+
 bool thr_start_workers(thr_ctx *c, void *(*fn)(void *)) {
     bool ok = true;
     for (uint32_t i = 0; i < c->n && ok; i++) {
-        ok = pthread_create(&c->w[i].tid, NULL, fn, &c->w[i]) == 0;
+        c->w[i].main = fn;
+        ok = pthread_create(&c->w[i].tid, NULL, thr_worker_entry, &c->w[i]) == 0;
         c->w[i].started = ok;
     }
     pthread_mutex_lock(&c->mu);
@@ -158,6 +191,8 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     pthread_cond_init(&c.cv_work, NULL);
     pthread_cond_init(&c.cv_main, NULL);
     pthread_cond_init(&c.cv_room, NULL);
+    const char *stats = getenv("TLSDIAG_THREAD_STATS");
+    c.cpu_stats = stats != NULL && stats[0] != '\0';
     bool ok = true;
     for (uint32_t i = 0; i < c.n && ok; i++) {
         thr_worker *w = &c.w[i];
@@ -180,6 +215,9 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         ran = thr_run_shared_read(&c, o, cr, out);
     } else if (ok) {
         ran = thr_run_queued(&c, cfg, cr, out);
+    }
+    if (ran && c.cpu_stats) {
+        print_cpu_stats(&c);
     }
     ctx_free(&c);
     if (!ran) {

@@ -276,7 +276,8 @@ static bool add_clock(thr_ctx *c, uint32_t i, const dissect_frame *fr) {
 bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipeline_result *out) {
     bool ok = true;
     for (uint32_t i = 0; i < c->n && ok; i++) {
-        ok = pthread_create(&c->w[i].tid, NULL, worker_main, &c->w[i]) == 0;
+        c->w[i].main = worker_main;
+        ok = pthread_create(&c->w[i].tid, NULL, thr_worker_entry, &c->w[i]) == 0;
         c->w[i].started = ok;
     }
     if (!ok) {

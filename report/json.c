@@ -15,8 +15,9 @@
 #include "jsonw.h"
 #include "report_internal.h"
 
-// PUT writes "k": and then the value that the call v writes (v is a void expression).
-#define PUT(w, k, v) (jsonw_key((w), (k)), (v))
+// PUT writes "k": and then the value that the call v writes (v is a void expression); k is a
+// string literal (JSONW_KEY: its quoted form is built by the compiler).
+#define PUT(w, k, v) (JSONW_KEY((w), k), (v))
 
 static void jinteger(jsonw *w, long long v) {
     jsonw_int(w, v);
@@ -189,7 +190,7 @@ static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
     PUT(w, "sigalgs", jnamed_list(w, ch->sigalgs, ch->num_sigalgs, tls_sigalg_name));
     PUT(w, "sigalgs_cert", jnamed_list(w, ch->sigalgs_cert, ch->num_sigalgs_cert, tls_sigalg_name));
     PUT(w, "key_share", jnamed_list(w, ch->key_share_groups, ch->num_key_shares, tls_group_name));
-    jsonw_key(w, "alpn");
+    JSONW_KEY(w, "alpn");
     jsonw_array_begin(w);
     for (size_t i = 0; i < ch->num_alpn && i < TLS_MAX_ALPN; i++) {
         // The id's bytes as sent (a NUL inside is \u0000, not the end), up to the copy's cap.
@@ -198,13 +199,13 @@ static void jclient_hello(jsonw *w, const tls_client_hello *ch) {
         jbytes(w, ch->alpn[i], kept);
     }
     jsonw_array_end(w);
-    jsonw_key(w, "point_formats");
+    JSONW_KEY(w, "point_formats");
     jsonw_array_begin(w);
     for (size_t i = 0; i < ch->num_point_formats && i < TLS_MAX_POINT_FORMATS; i++) {
         jinteger(w, ch->point_formats[i]);
     }
     jsonw_array_end(w);
-    jsonw_key(w, "flags");
+    JSONW_KEY(w, "flags");
     jsonw_object_begin(w);
 #define FLAG(name) PUT(w, #name, jboolean(w, ch->name))
     FLAG(status_request);
@@ -256,7 +257,7 @@ static void jserver_hello(jsonw *w, const tls_server_hello *sh) {
             ? jcode_name(w, sh->key_share_group, tls_group_name(sh->key_share_group))
             : jnull(w));
     PUT(w, "alpn", JOPT(w, sh->alpn));
-    jsonw_key(w, "flags");
+    JSONW_KEY(w, "flags");
     jsonw_object_begin(w);
 #define FLAG(name) PUT(w, #name, jboolean(w, sh->name))
     FLAG(renegotiation_info);
@@ -339,7 +340,7 @@ static void jcert_request(jsonw *w, const tls_cert_request *c) {
     }
     jsonw_object_begin(w);
     PUT(w, "frame", jinteger(w, c->frame));
-    jsonw_key(w, "cert_types");
+    JSONW_KEY(w, "cert_types");
     jsonw_array_begin(w);
     for (size_t i = 0; i < c->num_cert_types && i < TLS_MAX_CERT_TYPES; i++) {
         jinteger(w, c->cert_types[i]);
@@ -475,7 +476,7 @@ bool json_transcript(report *r, const tls_transcript *t) {
     PUT(w, "sni",
         t->ch.present && t->ch.has_sni ? jbytes(w, t->ch.sni, sni_len(&t->ch)) : jnull(w));
     uint16_t ver = tls_negotiated_version(&t->sh);
-    jsonw_key(w, "tls");
+    JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", ver ? jversion(w, ver) : jnull(w));
     PUT(w, "version_code", ver ? jinteger(w, ver) : jnull(w));
@@ -497,14 +498,14 @@ bool json_transcript(report *r, const tls_transcript *t) {
     PUT(w, "server_hello_done", jboolean(w, t->server_hello_done));
     PUT(w, "client_key_exchange", jboolean(w, t->client_key_exchange));
     PUT(w, "renegotiation_attempt", jboolean(w, t->renegotiation_attempt));
-    jsonw_key(w, "events");
+    JSONW_KEY(w, "events");
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < t->num_events && i < TLS_MAX_EVENTS; i++) {
         jevent(w, t, &t->events[i]);
     }
     jsonw_array_end(w);
     PUT(w, "events_dropped", jinteger(w, t->events_dropped));
-    jsonw_key(w, "application_data");
+    JSONW_KEY(w, "application_data");
     jsonw_object_begin(w);
     PUT(w, "records_c2s", jinteger(w, t->app_records[0]));
     PUT(w, "records_s2c", jinteger(w, t->app_records[1]));
@@ -513,7 +514,7 @@ bool json_transcript(report *r, const tls_transcript *t) {
     jsonw_object_end(w);
     PUT(w, "tcp", jtcp(w, &t->tcp));
     PUT(w, "quality", jquality(w, &t->quality));
-    jsonw_key(w, "errors");
+    JSONW_KEY(w, "errors");
     jsonw_object_begin(w);
     PUT(w, "count", jinteger(w, t->num_errors));
     PUT(w, "first", t->num_errors ? jstring(w, tls_err_name((tls_err)t->first_err)) : jnull(w));
@@ -604,7 +605,7 @@ static void jx509(jsonw *w, const x509_info *c) {
         PUT(w, "sans_count", jinteger(w, c->num_sans));
         PUT(w, "sans_truncated", jboolean(w, true));
     }
-    jsonw_key(w, "key");
+    JSONW_KEY(w, "key");
     jsonw_object_begin(w);
     PUT(w, "type", JOPT(w, c->key_type));
     PUT(w, "bits", jinteger(w, c->key_bits));
@@ -625,7 +626,7 @@ bool json_verdict(report *r, const verdict *v) {
     jsonw wr, *w = &wr;
     jheader(w, r, "handshake");
     PUT(w, "conn_id", jint(w, v->conn_id));
-    jsonw_key(w, "client");
+    JSONW_KEY(w, "client");
     jsonw_object_begin(w);
     jendpoint_members(w, &v->client);
     PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
@@ -641,7 +642,7 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
     PUT(w, "wireshark", jwireshark(w, r, &v->client, &v->server, v->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
-    jsonw_key(w, "tls");
+    JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", v->version ? jversion(w, v->version) : jnull(w));
     PUT(w, "version_code", v->version ? jinteger(w, v->version) : jnull(w));
@@ -659,7 +660,7 @@ bool json_verdict(report *r, const verdict *v) {
             ? jstring(w, verdict_party_name(v->aborted_by))
             : jnull(w));
     if (v->has_alert) {
-        jsonw_key(w, "alert");
+        JSONW_KEY(w, "alert");
         jsonw_object_begin(w);
         PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
         if (v->alert_encrypted) {
@@ -694,7 +695,7 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "check_command", JOPT(w, v->check_command));
     PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
     PUT(w, "findings", json_findings(w, v));
-    jsonw_key(w, "certificates");
+    JSONW_KEY(w, "certificates");
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_certs && i < VERDICT_MAX_CERTS; i++) {
         jx509(w, &v->certs[i]);
@@ -719,7 +720,8 @@ static void jcounts(jsonw *w, const summary_count *c, size_t n, const char *keyn
     jsonw_array_begin(w);
     for (size_t i = 0; i < n && i < 10; i++) {  // top 10, as the text tables
         jsonw_object_begin(w);
-        PUT(w, keyname, c[i].absent ? jnull(w) : jbytes(w, c[i].key, summary_key_len(&c[i])));
+        jsonw_key(w, keyname);  // not a literal: escaped on the way
+        c[i].absent ? jnull(w) : jbytes(w, c[i].key, summary_key_len(&c[i]));
         PUT(w, "ok", jint(w, c[i].ok));  // as "succeeded" (kept for schema 1)
         PUT(w, "succeeded", jint(w, c[i].ok));
         PUT(w, "failed", jint(w, c[i].failed));  // failed_on_wire + predicted
@@ -743,7 +745,7 @@ static void jundecoded(jsonw *w, const dissect_undecoded *u) {
     if (!any) {
         return;
     }
-    jsonw_key(w, "undecoded_frames");
+    JSONW_KEY(w, "undecoded_frames");
     jsonw_array_begin(w);
     for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
         if (u[i].frames == 0) {
@@ -790,7 +792,7 @@ static void jcause_split(jsonw *w, const char *key, const uint64_t *count) {
 bool json_summary(report *r, const summary *s, const report_run_info *info) {
     jsonw wr, *w = &wr;
     jheader(w, r, "summary");
-    jsonw_key(w, "files");
+    JSONW_KEY(w, "files");
     jsonw_array_begin(w);
     for (size_t i = 0; i < info->num_files && info->files; i++) {
         jstr(w, info->files[i]);
@@ -802,11 +804,12 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     PUT(w, "predicted", jint(w, s->predicted));
     PUT(w, "incomplete", jint(w, s->incomplete));
     PUT(w, "not_tls", jint(w, s->not_tls));
-    jsonw_key(w, "by_cause");
+    JSONW_KEY(w, "by_cause");
     jsonw_object_begin(w);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         if (c != CAUSE_OK && s->by_cause[c] > 0) {
-            PUT(w, cause_name((cause_id)c), jint(w, s->by_cause[c]));
+            jsonw_key(w, cause_name((cause_id)c));
+            jint(w, s->by_cause[c]);
         }
     }
     jsonw_object_end(w);
@@ -828,7 +831,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     PUT(w, "last_failure", any ? jtime(w, s->last_fail_ns) : jnull(w));
     const verdict *ex = s->dominant_example;
     if (ex != NULL) {
-        jsonw_key(w, "dominant_example");
+        JSONW_KEY(w, "dominant_example");
         jsonw_object_begin(w);
         PUT(w, "conn_id", jint(w, ex->conn_id));
         PUT(w, "summary", JFIELD(w, ex->summary));
@@ -844,7 +847,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     PUT(w, "by_network", jcounts(w, s->by_network, s->by_network ? s->num_networks : 0, "network"));
     PUT(w, "by_certificate", jcounts(w, s->by_cert, s->by_cert ? s->num_certs : 0, "sha256"));
     if (s->intermittent) {
-        jsonw_key(w, "intermittent");
+        JSONW_KEY(w, "intermittent");
         jsonw_object_begin(w);
         PUT(w, "sni",
             s->intermittent_no_sni ? jnull(w)
@@ -856,7 +859,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     } else {
         PUT(w, "intermittent", jnull(w));
     }
-    jsonw_key(w, "profile");
+    JSONW_KEY(w, "profile");
     jsonw_object_begin(w);
     PUT(w, "name", jstr(w, info->profile_name));
     PUT(w, "version", jstr(w, info->profile_version));
@@ -873,7 +876,7 @@ bool json_summary(report *r, const summary *s, const report_run_info *info) {
     jsonw_array_end(w);
     jsonw_object_end(w);
     PUT(w, "trust_store", jstr(w, info->trust_store));
-    jsonw_key(w, "input_errors");
+    JSONW_KEY(w, "input_errors");
     jsonw_array_begin(w);
     for (size_t i = 0; i < info->num_input_errors && info->input_errors; i++) {
         const report_input_error *e = &info->input_errors[i];

@@ -42,6 +42,10 @@ void fmt_bytes(uint64_t n, char out[32]);
 const char *fmt_version(uint16_t v, char out[32]);
 // fmt_cipher: tls_cipher_name or "0x%04x". out must hold 80 bytes.
 const char *fmt_cipher(uint16_t v, char out[80]);
+// report_ip_len: report_ip, returning the length written (IPv4 formatted by hand).
+size_t report_ip_len(const tls_endpoint *e, char out[48]);
+// report_u64_dec writes v in decimal, NUL-terminated; returns the digits written.
+size_t report_u64_dec(uint64_t v, char out[21]);
 // sslv2_msg_name: SSLv2 message types (draft-hickman §2.6) or NULL.
 const char *sslv2_msg_name(uint8_t t);
 

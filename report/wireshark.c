@@ -10,17 +10,42 @@
 
 #include "report_internal.h"
 
+// put appends n bytes at *pos when they fit (with the NUL); the filter never nears its 192
+// bytes (two 45-byte IPv6 texts, two ports), the check keeps it so.
+static void put(char *out, size_t *pos, const char *s, size_t n) {
+    if (*pos + n < REPORT_WIRESHARK_FILTER_LEN) {
+        memcpy(out + *pos, s, n);
+        *pos += n;
+    }
+}
+
 void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
                              char out[REPORT_WIRESHARK_FILTER_LEN]) {
-    char a[48], b[48];
-    report_ip(client, a);
-    report_ip(server, b);
     // "ip.addr" matches source or destination, so the pair of them (and of ports) selects both
-    // directions of exactly this 4-tuple; Wireshark spells the IPv6 field "ipv6.addr".
-    const char *fa = client->family == 6 ? "ipv6.addr" : "ip.addr";
-    const char *fb = server->family == 6 ? "ipv6.addr" : "ip.addr";
-    snprintf(out, REPORT_WIRESHARK_FILTER_LEN, "%s==%s && %s==%s && tcp.port==%u && tcp.port==%u",
-             fa, a, fb, b, (unsigned)client->port, (unsigned)server->port);
+    // directions of exactly this 4-tuple; Wireshark spells the IPv6 field "ipv6.addr". Built
+    // with memcpy, not snprintf: every verdict of `analyze --json` carries one.
+    char ip[48], num[21];
+    size_t pos = 0, n;
+    for (int i = 0; i < 2; i++) {
+        const tls_endpoint *e = i == 0 ? client : server;
+        if (i > 0) {
+            put(out, &pos, " && ", 4);
+        }
+        if (e->family == 6) {
+            put(out, &pos, "ipv6.addr==", 11);
+        } else {
+            put(out, &pos, "ip.addr==", 9);
+        }
+        n = report_ip_len(e, ip);
+        put(out, &pos, ip, n);
+    }
+    put(out, &pos, " && tcp.port==", 14);
+    n = report_u64_dec(client->port, num);
+    put(out, &pos, num, n);
+    put(out, &pos, " && tcp.port==", 14);
+    n = report_u64_dec(server->port, num);
+    put(out, &pos, num, n);
+    out[pos] = '\0';
 }
 
 // word quotes s for a command line; false (and a line saying why) when no shell word can carry

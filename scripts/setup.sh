@@ -15,6 +15,7 @@ pkgs=(build-essential cmake ninja-build pkg-config clang
       tcpreplay  # tcpreplay: bench/live.sh feeds a veth with the benchmark captures
       systemd logrotate lintian  # the service unit, its log rotation, the .deb (tests)
       nginx apache2 haproxy) # the servers tlsdiag doctor reads; its tests start them on 47500+
+pkgs+=(strace)  # strace: test_output_writes counts the write(2) calls of a report
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

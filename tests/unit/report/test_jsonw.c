@@ -330,6 +330,66 @@ static void test_integer_extremes(void **state) {
     free(s.buf);
 }
 
+// JSONW_KEY (the key's quoted bytes made by the compiler, copied inline) writes what jsonw_key
+// writes: first and later members, nested objects, and keys that cross the staging buffer's
+// end at every offset; and it fails the line where jsonw_key does.
+// KEY: the key through JSONW_KEY or through jsonw_key, as `literal` says.
+#define KEY(w, lit) (literal ? JSONW_KEY((w), lit) : jsonw_key((w), lit))
+
+static void write_keys(sink *s, size_t pad, bool literal) {
+    jsonw w;
+    jsonw_begin_line(&w, s->f);
+    char filler[JSONW_BUF];
+    memset(filler, 'x', sizeof filler);
+    KEY(&w, "pad");
+    jsonw_bytes(&w, filler, pad);
+    for (int i = 0; i < 3; i++) {
+        KEY(&w, "schema_version");
+        jsonw_int(&w, i);
+        KEY(&w, "o");
+        jsonw_object_begin(&w);
+        KEY(&w, "a");
+        jsonw_null(&w);
+        KEY(&w, "b_2");
+        jsonw_bool(&w, true);
+        jsonw_object_end(&w);
+    }
+    assert_true(jsonw_end_line(&w));
+}
+#undef KEY
+
+static void test_literal_keys_match(void **state) {
+    (void)state;
+    for (size_t pad = JSONW_BUF - 80; pad < JSONW_BUF; pad++) {
+        sink a, b;
+        sink_open(&a);
+        sink_open(&b);
+        write_keys(&a, pad, true);
+        write_keys(&b, pad, false);
+        sink_close(&a);
+        sink_close(&b);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.buf, b.buf, a.len);
+        free(a.buf);
+        free(b.buf);
+    }
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    jsonw w;
+    jsonw_begin_line(&w, f);
+    JSONW_KEY(&w, "a");
+    JSONW_KEY(&w, "b");  // a key after a key
+    jsonw_int(&w, 1);
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, f);
+    JSONW_KEY(&w, "a");
+    jsonw_array_begin(&w);
+    JSONW_KEY(&w, "b");  // a key inside an array
+    jsonw_array_end(&w);
+    assert_false(jsonw_end_line(&w));
+    assert_int_equal(fclose(f), 0);
+}
+
 static void test_misuse_fails_the_line(void **state) {
     (void)state;
     FILE *f = fopen("/dev/null", "w");
@@ -475,6 +535,7 @@ int main(void) {
         cmocka_unit_test(test_nesting_and_commas),
         cmocka_unit_test(test_deepest_nesting),
         cmocka_unit_test(test_integer_extremes),
+        cmocka_unit_test(test_literal_keys_match),
         cmocka_unit_test(test_misuse_fails_the_line),
         cmocka_unit_test(test_write_error_stops_the_line),
         cmocka_unit_test(test_dev_full),

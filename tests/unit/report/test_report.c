@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -186,6 +188,95 @@ static void test_time_format(void **state) {
     assert_string_equal(b, "1969-12-31T23:59:59.999999Z");
     report_time(INT64_C(1764186901123456789), b);
     assert_string_equal(b, "2025-11-26T19:55:01.123456Z");
+}
+
+// ref_time: what report_time printed through gmtime_r + strftime + snprintf before it formatted
+// by hand; the hand-written path must give the same bytes for every time.
+static void ref_time(int64_t ts_ns, char out[32]) {
+    int64_t sec = ts_ns / 1000000000, ns = ts_ns % 1000000000;
+    if (ns < 0) {
+        ns += 1000000000;
+        sec -= 1;
+    }
+    time_t tt = (time_t)sec;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    char base[24];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%06lldZ", base, (long long)(ns / 1000));
+}
+
+static void ref_time_sec(int64_t sec, char out[32]) {
+    time_t tt = (time_t)sec;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void check_time_sec(int64_t sec) {
+    char got[32], want[32];
+    report_time_sec(sec, got);
+    ref_time_sec(sec, want);
+    if (strcmp(got, want) != 0) {
+        fail_msg("report_time_sec(%lld): %s, strftime: %s", (long long)sec, got, want);
+    }
+    if (sec > INT64_MIN / 1000000000 + 1 && sec < INT64_MAX / 1000000000 - 1) {
+        for (int64_t frac = -1; frac <= 1; frac++) {  // a nanosecond around the second
+            int64_t ns = sec * 1000000000 + frac * 999999;
+            report_time(ns, got);
+            ref_time(ns, want);
+            if (strcmp(got, want) != 0) {
+                fail_msg("report_time(%lld): %s, strftime: %s", (long long)ns, got, want);
+            }
+        }
+    }
+}
+
+// The first and last second of every day from 1890 to 2210 and of every 7th day from year 1 to
+// 10100 (leap years of every kind, the years where %Y stops being four digits), and random
+// seconds of the range certificates use: the hand formatter against gmtime_r + strftime.
+static void test_time_matches_strftime(void **state) {
+    (void)state;
+    for (int64_t day = -719162; day <= 2969000; day++) {  // 0001-01-01 .. about 10098
+        if (day % 7 != 0 && (day < -29220 || day > 87666)) {
+            continue;
+        }
+        check_time_sec(day * 86400);
+        check_time_sec(day * 86400 + 86399);
+    }
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_time_sec((int64_t)(x % 400000000000u) - 100000000000);
+    }
+}
+
+// IPv4 by hand against inet_ntop: every value of every octet, and random addresses.
+static void test_ip_matches_inet_ntop(void **state) {
+    (void)state;
+    tls_endpoint e = {.family = 4};
+    uint64_t x = 2463534242u;
+    for (int i = 0; i < 4 * 256 + 100000; i++) {
+        if (i < 4 * 256) {
+            memcpy(e.addr, (uint8_t[4]){1, 22, 133, 4}, 4);
+            e.addr[i / 256] = (uint8_t)(i % 256);
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            memcpy(e.addr, &x, 4);
+        }
+        char got[48], want[48];
+        report_ip(&e, got);
+        assert_non_null(inet_ntop(AF_INET, e.addr, want, sizeof want));
+        assert_string_equal(got, want);
+    }
+    tls_endpoint v6 = {.family = 6, .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+    char got[48];
+    report_ip(&v6, got);
+    assert_string_equal(got, "2001:db8::1");
 }
 
 static void test_transcript_json_hostile_sni(void **state) {
@@ -696,6 +787,8 @@ int main(void) {
         cmocka_unit_test(test_escape_cuts_with_ellipsis),
         cmocka_unit_test(test_escape_every_small_buffer),
         cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_time_matches_strftime),
+        cmocka_unit_test(test_ip_matches_inet_ntop),
         cmocka_unit_test(test_transcript_json_hostile_sni),
         cmocka_unit_test(test_transcript_json_fields),
         cmocka_unit_test(test_transcript_json_true_counts),

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test_bench_report.sh — bench/report.py turns run.sh's measurements into issue 20's figures:
+# the targets table, the machine's ceiling S(N) from N independent processes, --threads N as a
+# speedup and as a fraction of S(N), and peak RSS as files grow. Fixed synthetic measurements
+# (no timing of anything), so every figure below is known.
+#   bash test_bench_report.sh TLSDIAG_BINARY SOURCE_DIR
+set -euo pipefail
+SRC=$(realpath "$2")
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v python3 >/dev/null || fail "missing python3 (scripts/setup.sh installs it)"
+TMP=$(mktemp -d /tmp/tlsdiag-bench-report.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/work/counts" "$TMP/data"
+for f in handshakes mixed; do
+  echo '{"bytes_file": 200000000, "packets": 700000, "client_hellos": 40000}' > "$TMP/data/$f.truth.json"
+done
+# times.tsv: run, file, tool, wall s, user s, sys s, max RSS KiB.
+cat > "$TMP/work/times.tsv" <<'T'
+1	handshakes	tlsdiag	0.400	0.35	0.05	45000
+1	handshakes	tlsdiag2	0.250	0.40	0.05	52000
+1	handshakes	tlsdiagjson	0.500	0.45	0.05	46000
+1	handshakes	tcpdump	0.100	0.05	0.05	6000
+1	handshakes	ndpi	4.000	3.90	0.10	60000
+1	mixed	tlsdiag	1.000	0.90	0.10	23000
+1	mixed	tcpdump	1.250	0.30	0.90	6000
+T
+# scale.tsv: kind, file, N, run, wall ms of the batch[, CPU s].
+cat > "$TMP/work/scale.tsv" <<'T'
+loop	-	1	1	1000
+loop	-	2	1	1100
+procs	handshakes	1	1	400
+procs	handshakes	2	1	500
+threads	handshakes	1	1	400	0.40
+threads	handshakes	2	1	250	0.50
+threadsjson	handshakes	1	1	500	0.50
+threadsjson	handshakes	2	1	400	0.70
+T
+# threads_share.tsv: file, N, output, the calling thread's % of the samples, each worker's %.
+printf 'handshakes\t2\tjson\t1.2\t48.3\t50.5\n' > "$TMP/work/threads_share.tsv"
+# rss.tsv: file, bytes, variant, max RSS KiB.
+cat > "$TMP/work/rss.tsv" <<'T'
+handshakes	33000000	text	40960
+handshakes	200000000	text	45056
+handshakes	33000000	--threads 2	40960
+handshakes	200000000	--threads 2	53248
+T
+python3 "$SRC/bench/report.py" "$TMP/work" "$TMP/data" /bin/true 1 "handshakes mixed" \
+  "tlsdiag tlsdiag2 tlsdiagjson tcpdump ndpi" > "$TMP/out.md" || fail "report.py failed"
+want() { grep -qF -- "$1" "$TMP/out.md" || { cat "$TMP/out.md" >&2; fail "missing: $1"; }; }
+want "## Targets (issue 20)"
+want "| handshakes: \`analyze --json\` vs ndpiReader -v 2 (wall, × faster) | 8.00× | ≥ 7× | yes |"
+want "| handshakes: \`analyze\` vs libpcap floor \`tcpdump -r F -w /dev/null\` (its speed) | 0.25× | ≥ 0.5× | **no** |"
+want "| mixed: \`analyze\` vs libpcap floor | 1.25× | ≥ 1× | yes |"
+want "| handshakes: \`--threads 2\` vs one thread (wall) | 1.60× | ≥ 1.5× | yes |"
+want "| handshakes: the machine's ceiling, two independent processes | 1.60× |"
+want "| handshakes: \`--threads 2\` as a fraction of that ceiling | 100.00 % |"
+want "| peak RSS, every run (MiB) | 52.00 MiB | ≤ 64 MiB | yes |"
+want "| peak RSS growth, full file ÷ small file (worst variant; sizes ≈ 6× and 16×) | 1.30× | flat | yes |"
+want "## Scaling: the machine's ceiling and \`--threads N\`"
+# N=2: loop 2×1000/1100 = 1.82×; tlsdiag processes 2×400/500 = 1.60×; --threads 2 400/250 =
+# 1.60× = 100 % of 1.60, CPU 0.50/0.40 = 1.25×; --json 500/400 = 1.25× = 78 %, CPU 1.40×.
+want "| 1 | 1.00× | 1.00× | 1.00× | 100 % | 1.00× | 1.00× | 100 % | 1.00× | 0.400 / 0.500 |"
+want "| 2 | 1.82× | 1.60× | 1.60× | 100 % | 1.25× | 1.25× | 78 % | 1.40× | 0.250 / 0.400 |"
+want "| 2 | json | 1.2 % | 50.5 %, 48.3 % |"
+want "The machine scales 1.60× with two independent \`tlsdiag analyze\` processes on handshakes.pcap (1.82× with two CPU loops)."
+want "## Peak RSS as files grow"
+want "| handshakes | 200 | 44.0 | 52.0 |"
+echo "PASS: bench/report.py's targets, ceiling, scaling curve and RSS growth"
