@@ -17,7 +17,6 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
-#include "cmd_doctor.h"
 #include "cmd_probe.h"
 #include "doctor.h"
 #include "dissect.h"
@@ -33,7 +32,7 @@ typedef struct run_ctx {
     bool oom;
     cli_progress progress;    // erased before each result so the two never share a line
     struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
-    doctor_report *doctor;    // --doctor (cmd_doctor.c), NULL otherwise
+    doctor_report *doctor;    // --doctor (doctor/print.c), NULL otherwise
     pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
@@ -223,7 +222,7 @@ int cli_run(const cli_options *o) {
             return TLSDIAG_EXIT_USAGE;
         }
         int st = TLSDIAG_EXIT_OK;
-        ctx.doctor = cli_doctor_load(o, ctx.an, &st);
+        ctx.doctor = doctor_load(o->doctor, o->num_doctor, ctx.an, &st);
         if (st != TLSDIAG_EXIT_OK) {
             cli_probe_origin_free(ctx.po);
             analyzer_free(ctx.an);
