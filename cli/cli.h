@@ -56,17 +56,6 @@ int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 // cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
 void cli_pipeline_config(const cli_options *o, pipeline_config *out);
 
-// limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
-void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st, const dissect_config *dc);
-void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc);
-// cli_limits_fresh: a live capture states each bound once, when it first engages: *fresh gets
-// the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
-bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh);
-
-// cli_undecoded_print: one stderr line per reason frames could not be decoded (count, first
-// frame, link type, the limit exceeded), so "0 connections" never comes without a word.
-void cli_undecoded_print(const dissect_stats *st);
-
 // cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
 bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));
 

@@ -481,7 +481,7 @@ static void cc_capture_stats(const cc_options *o, const char *iface, const char 
 }
 
 static void cc_summary(cc_ctx *c, const dissect_stats *st) {
-    cli_undecoded_print(st);
+    pipeline_undecoded_print(st);
     report_run_info info = {
         .profile_name = analyzer_profile_name(c->an),
         .profile_version = analyzer_profile_version(c->an),
@@ -535,9 +535,9 @@ static void cc_frame_done(void *user, const dissect_frame *fr, const dissect_fra
 // cc_say_bounds: a byte, message or event cap that engaged since the last call, said once.
 static void cc_say_bounds(cc_ctx *c, const dissect_stats *st) {
     dissect_bounds fresh;
-    if (cli_limits_fresh(&c->said, &st->bounds, &fresh)) {
+    if (pipeline_bounds_fresh(&c->said, &st->bounds, &fresh)) {
         cc_status_erase(c);
-        cli_limits_print_bounds(&fresh, &c->dc);
+        pipeline_bounds_print(&fresh, &c->dc);
     }
 }
 

@@ -128,7 +128,7 @@ static void report_input_errors(const cap_reader *cr, report *rep) {
 // warn_skipped tells why a capture produced nothing, when the reason is in the dissector stats,
 // and keeps the undecoded frames for the summary.
 static void warn_skipped(run_ctx *c, const dissect_stats *st, const cli_options *o) {
-    cli_undecoded_print(st);
+    pipeline_undecoded_print(st);
     memcpy(c->undecoded, st->undecoded, sizeof c->undecoded);
     if (o->verbosity >= 1 && st->frames_truncated > 0) {
         fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) cut short by the snapshot length\n",
@@ -274,7 +274,7 @@ int cli_run(const cli_options *o) {
     if (ran) {
         ctx.limits = res.engaged;
         warn_skipped(&ctx, &res.stats, o);
-        cli_limits_print(&ctx.limits, &res.stats, &dc);
+        pipeline_limits_print(&ctx.limits, &res.stats, &dc);
     }
     if (cap_num_errors(cr) > 0) {
         report_input_errors(cr, ctx.rep);
