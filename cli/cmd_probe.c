@@ -332,31 +332,3 @@ int cli_cmd_probe(int argc, char **argv) {
     analyzer_free(an);
     return status;
 }
-
-// ---------------------------------------------------------------------------------------------
-// --probe-origin (analyze, capture).
-// ---------------------------------------------------------------------------------------------
-struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target) {
-    char err[512] = "";
-    probe_origin *po = probe_origin_new(pc, target, err, sizeof err);
-    if (!po) {
-        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
-    }
-    return po;
-}
-
-bool cli_probe_origin_target_ok(const char *target) {
-    char host[256];
-    uint16_t port;
-    return !target || probe_parse_target(target, host, sizeof host, &port);
-}
-
-void cli_probe_origin_attach(struct probe_origin *po, struct verdict *v) {
-    if (po) {
-        probe_origin_attach(po, v);
-    }
-}
-
-void cli_probe_origin_free(struct probe_origin *po) {
-    probe_origin_free(po);
-}

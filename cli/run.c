@@ -17,10 +17,10 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
-#include "cmd_probe.h"
 #include "doctor.h"
 #include "dissect.h"
 #include "pipeline.h"
+#include "probe.h"
 #include "report.h"
 
 typedef struct run_ctx {
@@ -31,7 +31,7 @@ typedef struct run_ctx {
     uint64_t failed;
     bool oom;
     cli_progress progress;    // erased before each result so the two never share a line
-    struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
+    struct probe_origin *po;  // --probe-origin (probe/origin.c), NULL otherwise
     doctor_report *doctor;    // --doctor (doctor/print.c), NULL otherwise
     pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
@@ -55,7 +55,7 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     run_ctx *c = user;
     (void)t;
     cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
-    cli_probe_origin_attach(c->po, v);
+    probe_origin_attach(c->po, v);
     doctor_attach(c->doctor, v);
     if (c->po != NULL) {
         analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
@@ -90,6 +90,15 @@ void cli_pipeline_config(const cli_options *o, pipeline_config *pc) {
     pc->quiet_successes = !o->json && o->verbosity < REPORT_VERBOSE && !o->probe_origin;
     pc->count = o->count;
     pc->threads = o->threads;
+}
+
+struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target) {
+    char err[512] = "";
+    probe_origin *po = probe_origin_new(pc, target, err, sizeof err);
+    if (!po) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
+    }
+    return po;
 }
 
 static analyzer *open_analyzer(const cli_options *o) {
@@ -224,7 +233,7 @@ int cli_run(const cli_options *o) {
         int st = TLSDIAG_EXIT_OK;
         ctx.doctor = doctor_load(o->doctor, o->num_doctor, ctx.an, &st);
         if (st != TLSDIAG_EXIT_OK) {
-            cli_probe_origin_free(ctx.po);
+            probe_origin_free(ctx.po);
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return st;
@@ -297,7 +306,7 @@ out:
     }
     cap_close(cr);
     analyzer_free(ctx.an);
-    cli_probe_origin_free(ctx.po);
+    probe_origin_free(ctx.po);
     doctor_report_free(ctx.doctor);
     report_free(ctx.rep);
     return status;
