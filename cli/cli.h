@@ -65,6 +65,9 @@ int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 // cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
 void cli_pipeline_config(const cli_options *o, pipeline_config *out);
 
+// cli_analyzer_new: pipeline_analyzer_new, NULL after saying why on stderr (run.c).
+analyzer *cli_analyzer_new(const pipeline_config *pc) __attribute__((warn_unused_result));
+
 // cli_probe_origin_new: --probe-origin's prober (probe_origin_new) for analyze and capture,
 // from the run's pipeline configuration; NULL after a message on stderr (run.c).
 struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target);
@@ -88,7 +91,8 @@ void cli_progress_init(cli_progress *p, bool enabled);
 // cli_progress_tick: cheap; draws at most every 250 ms and only once the run is > 1 s old.
 void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_total,
                        uint64_t handshakes);
-// cli_progress_end erases the status line.
+// cli_progress_end erases the status line (also capture's: shown set by whoever drew it).
 void cli_progress_end(cli_progress *p);
+int64_t cli_now_ns(void);  // CLOCK_MONOTONIC in ns
 
 #endif

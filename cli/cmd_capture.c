@@ -39,7 +39,7 @@ typedef struct cc_ctx {
     analyzer *an;
     uint64_t handshakes, failed, succeeded;
     bool oom;
-    bool status_shown;
+    cli_progress status;      // the status line (stderr is a terminal); erased before each result
     dissect_config dc;        // the caps in force (the flow table's size, cc_say_bounds)
     dissect_bounds said;      // bounds already stated on stderr (each once per run)
     bool said_disk;           // the writer's stop was reported
@@ -62,20 +62,6 @@ static void cc_on_signal(int sig) {
     }
 }
 
-static int64_t cc_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void cc_status_erase(cc_ctx *c) {
-    if (c->status_shown) {
-        fputs("\r\x1b[K", stderr);
-        fflush(stderr);
-        c->status_shown = false;
-    }
-}
-
 // cc_stop: the pipeline's stop sink (output failed).
 static bool cc_stop(void *user) {
     const cc_ctx *c = user;
@@ -93,7 +79,7 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     }
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
-    cc_status_erase(c);
+    cli_progress_end(&c->status);
     (void)report_verdict(c->rep, v);
     fflush(stdout);  // a pipe or a file sees each verdict as it is found
     return false;
@@ -108,7 +94,7 @@ static void cc_status(cc_ctx *c, const pipeline_result *now) {
             now->packets, st->flows_created, s->succeeded, s->failed,
             s->failed ? cause_name(s->dominant) : "-", now->drops);
     fflush(stderr);
-    c->status_shown = true;
+    c->status.shown = true;
 }
 
 static void cc_summary(cc_ctx *c, const dissect_stats *st) {
@@ -121,15 +107,6 @@ static void cc_summary(cc_ctx *c, const dissect_stats *st) {
         .undecoded = st->undecoded,
     };
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
-}
-
-static analyzer *cc_analyzer(const pipeline_config *pc) {
-    char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
-    }
-    return a;
 }
 
 static void cc_signals(void) {
@@ -146,7 +123,7 @@ static void cc_signals(void) {
 static void cc_said_disk(cc_ctx *c, const cap_writer *w) {
     if (!c->said_disk) {
         c->said_disk = true;
-        cc_status_erase(c);
+        cli_progress_end(&c->status);
         fprintf(stderr,
                 "tlsdiag: %s — the file keeps every packet written before; analysis "
                 "goes on without writing\n",
@@ -167,7 +144,7 @@ static void cc_frame_done(void *user, const dissect_frame *fr, const dissect_fra
 static void cc_say_bounds(cc_ctx *c, const dissect_stats *st) {
     dissect_bounds fresh;
     if (pipeline_bounds_fresh(&c->said, &st->bounds, &fresh)) {
-        cc_status_erase(c);
+        cli_progress_end(&c->status);
         pipeline_bounds_print(&fresh, &c->dc);
     }
 }
@@ -184,7 +161,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
         c->evicted_seen = st->flows_evicted;
         if (!c->said_evicting && st->peak_flows >= c->dc.max_flows) {
             c->said_evicting = true;
-            cc_status_erase(c);
+            cli_progress_end(&c->status);
             fprintf(stderr,
                     "tlsdiag: flow table full (--max-flows %" PRIu32
                     "): evicting the oldest undecided connections (SYN flood or scan?); "
@@ -193,7 +170,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
         }
     }
     cc_say_bounds(c, st);
-    int64_t t = cc_now_ns();
+    int64_t t = cli_now_ns();
     if (o->cap.duration_s && t - c->start >= (int64_t)o->cap.duration_s * 1000000000) {
         return false;
     }
@@ -235,7 +212,7 @@ int cli_cmd_capture(int argc, char **argv) {
 
     pipeline_config pc;
     cli_pipeline_config(&o, &pc);
-    ctx.an = cc_analyzer(&pc);
+    ctx.an = cli_analyzer_new(&pc);
     if (!ctx.an) {
         return TLSDIAG_EXIT_INPUT;
     }
@@ -332,7 +309,7 @@ int cli_cmd_capture(int argc, char **argv) {
     pipeline_dissect_config(&pc, &ctx.dc);
     ctx.w = w;
     ctx.tty = isatty(STDERR_FILENO) == 1;
-    ctx.start = ctx.last_status = ctx.last_flush = cc_now_ns();
+    ctx.start = ctx.last_status = ctx.last_flush = cli_now_ns();
     pipeline_sinks sinks = {.user = &ctx,
                             .on_verdict = cc_on_verdict,
                             .on_frame_done = w ? cc_frame_done : NULL,
@@ -355,7 +332,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     cc_reader = NULL;
     ctx.oom |= res.oom;
-    cc_status_erase(&ctx);
+    cli_progress_end(&ctx.status);
     if (res.live_error) {
         fprintf(stderr, "tlsdiag: %s\n", cap_live_error(cr));
         status = TLSDIAG_EXIT_INPUT;

@@ -232,9 +232,8 @@ int cli_cmd_probe(int argc, char **argv) {
     plc.ca_file = o.pc.ca_file;
     plc.ca_path = o.pc.ca_path;
     char err[512] = "";
-    analyzer *an = pipeline_analyzer_new(&plc, err, sizeof err);
+    analyzer *an = cli_analyzer_new(&plc);
     if (!an) {
-        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
         return TLSDIAG_EXIT_INPUT;
     }
     report_options ro = {

@@ -101,11 +101,9 @@ struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char 
     return po;
 }
 
-static analyzer *open_analyzer(const cli_options *o) {
-    pipeline_config pc;
-    cli_pipeline_config(o, &pc);
+analyzer *cli_analyzer_new(const pipeline_config *pc) {
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&pc, err, sizeof err);
+    analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
@@ -217,13 +215,13 @@ int cli_run(const cli_options *o) {
     }
     report_set_file(ctx.rep, o->num_files == 1 ? o->files[0] : NULL);
     if (o->mode == CLI_ANALYZE) {
-        ctx.an = open_analyzer(o);
+        pipeline_config poc;
+        cli_pipeline_config(o, &poc);
+        ctx.an = cli_analyzer_new(&poc);
         if (ctx.an == NULL) {
             report_free(ctx.rep);
             return TLSDIAG_EXIT_INPUT;
         }
-        pipeline_config poc;
-        cli_pipeline_config(o, &poc);
         if (o->probe_origin &&
             (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
             analyzer_free(ctx.an);
