@@ -19,7 +19,8 @@
 
 enum {
     BUNDLE_DEFAULT_MAX_CONNECTIONS = 5,
-    BUNDLE_KEY_LEN = 32,  // Crypto-PAn: 16 bytes AES-128 key + 16 bytes pad
+    BUNDLE_KEY_LEN = 32,    // Crypto-PAn: 16 bytes AES-128 key + 16 bytes pad
+    BUNDLE_TMP_LEN = 4096,  // bundle_probe's temporary directory ($TMPDIR/tlsdiag-report.*)
 };
 
 typedef struct bundle_options {
@@ -57,6 +58,15 @@ int bundle_write(const bundle_options *o, bundle_result *out, char *err, size_t 
 // bundle_pipeline_config: the pipeline's configuration from o (limits, profile, trust store,
 // ranges, --now), for the bundle's own run and for the probe `report --probe` adds to it.
 void bundle_pipeline_config(const bundle_options *o, pipeline_config *c);
+
+// bundle_probe: `report --probe` — CloudFront's handshake with host:port made now (tlsdiag
+// probe; o's trust store, profile and limits, sni or none), its packets written to pcap
+// (pcaplen bytes) in a new temporary directory dir (BUNDLE_TMP_LEN bytes); env (envlen) gets
+// what the probe saw, for environment.txt. Returns an exit status; on failure err says why
+// (target names the probe) and nothing is left behind (pcap[0] is 0 when no file was made).
+int bundle_probe(const bundle_options *o, const char *target, const char *host, uint16_t port,
+                 const char *sni, char *dir, char *pcap, size_t pcaplen, char *env, size_t envlen,
+                 char *err, size_t errlen) __attribute__((warn_unused_result));
 
 // bundle_parse_key reads --anonymize-key: 64 hex digits (the key itself) or any other text
 // (hashed with SHA-256). Returns false for an empty string.

@@ -12,6 +12,7 @@
 typedef enum cli_mode {
     CLI_DISSECT = 0,  // transcripts: one ladder / JSON object per connection
     CLI_ANALYZE,      // verdicts: one line / JSON object per handshake, then a summary
+    CLI_CAPTURE,      // live: verdicts as they happen (cmd_capture.c)
 } cli_mode;
 
 typedef enum cli_color {
@@ -40,11 +41,19 @@ typedef struct cli_options {
     const char *doctor[3];  // --doctor FILE (analyze): web server configurations, one each
     size_t num_doctor;
     uint32_t threads;  // --threads N: analyze with N worker threads (pipeline/threads.c); 0/1: one
+    struct cli_capture {                        // `capture` only
+        const char *iface, *write_path, *user;  // -i, -w, -Z
+        uint16_t ports[32];                     // -p
+        size_t num_ports;
+        bool all_sources, print_filter, handshake_only, list_interfaces;
+        uint64_t duration_s, rotate_bytes;                           // --duration, -C
+        uint32_t ring_files, rotate_seconds, buffer_bytes, snaplen;  // -W, -G, -B, -s
+    } cap;
 } cli_options;
 
-// cli_parse parses argv of one subcommand (argv[0] is the subcommand's name). Returns 0 when
-// the command should run, 2 after printing a usage error on stderr, -1 after printing help on
-// stdout (exit 0).
+// cli_parse parses argv of dissect, analyze or capture (argv[0] is the subcommand's name). Returns
+// 0 when the command should run, 2 after printing a usage error on stderr, -1 after printing help
+// on stdout (exit 0).
 int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out)
     __attribute__((warn_unused_result));
 void cli_options_free(cli_options *o);
@@ -56,16 +65,12 @@ int cli_run(const cli_options *o) __attribute__((warn_unused_result));
 // cli_pipeline_config: the pipeline's configuration from the options of analyze/dissect (run.c).
 void cli_pipeline_config(const cli_options *o, pipeline_config *out);
 
-// limits.c — resource bounds that engaged during a run, stated once on stderr at the end.
-void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st, const dissect_config *dc);
-void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc);
-// cli_limits_fresh: a live capture states each bound once, when it first engages: *fresh gets
-// the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
-bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh);
+// cli_analyzer_new: pipeline_analyzer_new, NULL after saying why on stderr (run.c).
+analyzer *cli_analyzer_new(const pipeline_config *pc) __attribute__((warn_unused_result));
 
-// cli_undecoded_print: one stderr line per reason frames could not be decoded (count, first
-// frame, link type, the limit exceeded), so "0 connections" never comes without a word.
-void cli_undecoded_print(const dissect_stats *st);
+// cli_probe_origin_new: --probe-origin's prober (probe_origin_new) for analyze and capture,
+// from the run's pipeline configuration; NULL after a message on stderr (run.c).
+struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target);
 
 // cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
 bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));
@@ -86,7 +91,8 @@ void cli_progress_init(cli_progress *p, bool enabled);
 // cli_progress_tick: cheap; draws at most every 250 ms and only once the run is > 1 s old.
 void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_total,
                        uint64_t handshakes);
-// cli_progress_end erases the status line.
+// cli_progress_end erases the status line (also capture's: shown set by whoever drew it).
 void cli_progress_end(cli_progress *p);
+int64_t cli_now_ns(void);  // CLOCK_MONOTONIC in ns
 
 #endif

@@ -1,10 +1,9 @@
-// cmd_probe.c — `tlsdiag probe HOST[:PORT]`: options, the probe, the matrix, and their output.
+// cmd_probe.c — `tlsdiag probe HOST[:PORT]`: options, the probe and the matrix (probe/), output.
 //
 // Output: the probe's verdict (text line with evidence, or one JSON "handshake" object with
 // method "probe"), then with --matrix the matrix (text table, or one "probe_matrix" object),
 // then the summary, so a JSON stream always ends with its summary, also when the probe failed.
 #include <getopt.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,71 +218,6 @@ static int parse(int argc, char **argv, probe_opts *o) {
     return 0;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The matrix, as text or one JSON object.
-// ---------------------------------------------------------------------------------------------
-static bool cloudfront_setting(uint16_t v) {
-    // Origin SSL Protocols lists SSLv3 .. TLSv1.2; TLS 1.3 comes with s2n's 2025 policies, not
-    // with a setting.
-    return v >= 0x0300 && v <= 0x0303;
-}
-
-static json_t *jstr(const char *s) {
-    char buf[1024];
-    report_escape((const uint8_t *)s, strlen(s), REPORT_ESC_JSON, buf, sizeof buf);
-    return json_string(buf);
-}
-
-static bool matrix_json(const analyzer *an, const probe_opts *o, const probe_matrix *m, FILE *out) {
-    json_t *root = json_object(), *vers = json_array(), *ciph = json_array(), *work = json_array(),
-           *acc = json_array(), *pol = json_array();
-    const char *name, *policy;
-    analyzer_offer offer;
-    for (size_t i = 0; analyzer_judging_profile(an, i, &name, &policy, &offer); i++) {
-        const char *v = probe_matrix_policy_version(m, &offer);
-        json_array_append_new(pol, json_pack("{s:s, s:s, s:o}", "profile", name, "policy", policy,
-                                             "version", v ? json_string(v) : json_null()));
-    }
-    char code[8];
-    for (uint32_t i = 0; i < m->num_versions; i++) {
-        const probe_matrix_row *r = &m->versions[i];
-        snprintf(code, sizeof code, "0x%04x", r->code);
-        json_array_append_new(
-            vers, json_pack("{s:s, s:s, s:s, s:o, s:b}", "version", r->name, "code", code, "state",
-                            probe_state_name(r->state), "detail", jstr(r->detail),
-                            "cloudfront_setting", cloudfront_setting(r->code)));
-        if (r->state == PROBE_ACCEPTED && cloudfront_setting(r->code)) {
-            json_array_append_new(work, json_string(r->name));
-        }
-    }
-    for (uint32_t i = 0; i < m->num_ciphers; i++) {
-        const probe_matrix_row *r = &m->ciphers[i];
-        snprintf(code, sizeof code, "0x%04x", r->code);
-        json_array_append_new(
-            ciph, json_pack("{s:s, s:s, s:s, s:o}", "cipher", r->name, "code", code, "state",
-                            probe_state_name(r->state), "detail", jstr(r->detail)));
-        if (r->state == PROBE_ACCEPTED) {
-            json_array_append_new(acc, json_string(r->name));
-        }
-    }
-    json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
-    json_object_set_new(root, "schema_minor", json_integer(REPORT_SCHEMA_MINOR));
-    json_object_set_new(root, "type", json_string("probe_matrix"));
-    json_object_set_new(root, "target", jstr(o->target));
-    json_object_set_new(root, "sni", jstr(o->pc.sni ? o->pc.sni : o->host));
-    json_object_set_new(root, "versions", vers);
-    json_object_set_new(root, "ciphers", ciph);
-    json_object_set_new(root, "working_settings", work);
-    json_object_set_new(root, "accepted_ciphers", acc);
-    json_object_set_new(root, "per_policy", pol);
-    json_object_set_new(root, "connections", json_integer(m->connections));
-    bool ok = json_dumpf(root, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF;
-    json_decref(root);
-    return ok;
-}
-
-// ---------------------------------------------------------------------------------------------
-
 int cli_cmd_probe(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);  // a closed pipe ends quietly (report_flush), not by SIGPIPE
     probe_opts o;
@@ -298,9 +232,8 @@ int cli_cmd_probe(int argc, char **argv) {
     plc.ca_file = o.pc.ca_file;
     plc.ca_path = o.pc.ca_path;
     char err[512] = "";
-    analyzer *an = pipeline_analyzer_new(&plc, err, sizeof err);
+    analyzer *an = cli_analyzer_new(&plc);
     if (!an) {
-        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
         return TLSDIAG_EXIT_INPUT;
     }
     report_options ro = {
@@ -372,7 +305,7 @@ int cli_cmd_probe(int argc, char **argv) {
         fflush(stdout);
         if (!o.json) {
             probe_matrix_text(m, an, o.target, stdout);  // asked for: shown under -q too
-        } else if (!matrix_json(an, &o, m, stdout)) {
+        } else if (!probe_matrix_json(m, an, o.target, o.pc.sni ? o.pc.sni : o.host, stdout)) {
             status = TLSDIAG_EXIT_INTERNAL;
         }
         free(m);
@@ -397,32 +330,4 @@ int cli_cmd_probe(int argc, char **argv) {
     report_free(rep);
     analyzer_free(an);
     return status;
-}
-
-// ---------------------------------------------------------------------------------------------
-// --probe-origin (analyze, capture).
-// ---------------------------------------------------------------------------------------------
-struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target) {
-    char err[512] = "";
-    probe_origin *po = probe_origin_new(pc, target, err, sizeof err);
-    if (!po) {
-        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
-    }
-    return po;
-}
-
-bool cli_probe_origin_target_ok(const char *target) {
-    char host[256];
-    uint16_t port;
-    return !target || probe_parse_target(target, host, sizeof host, &port);
-}
-
-void cli_probe_origin_attach(struct probe_origin *po, struct verdict *v) {
-    if (po) {
-        probe_origin_attach(po, v);
-    }
-}
-
-void cli_probe_origin_free(struct probe_origin *po) {
-    probe_origin_free(po);
 }

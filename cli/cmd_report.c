@@ -14,8 +14,6 @@
 #include "probe.h"
 #include "report.h"
 
-enum { REPORT_TMP_LEN = 4096 };  // the probe's temporary directory ($TMPDIR/tlsdiag-report.*)
-
 static void report_usage(FILE *f) {
     fputs(
         "Usage: tlsdiag report -o FILE.tar.gz [options] INPUT...\n"
@@ -79,51 +77,19 @@ static char *command_line(int argc, char **argv) {
     return s;
 }
 
-// run_probe makes the probe's handshake (tlsdiag probe) and saves its frames in a temporary
-// directory, so they go through the bundle like any capture; env gets what the probe saw.
+// run_probe: report --probe — the target checked here (a usage error), the probe by the bundle.
 static int run_probe(const bundle_options *o, const char *target, const char *sni, char *dir,
                      char *pcap, size_t pcaplen, char *env, size_t envlen) {
-    char host[256];
+    char host[256], err[1024] = "";
     uint16_t port = 0;
     if (!probe_parse_target(target, host, sizeof host, &port)) {
         return usage_err("--probe: expected HOST, HOST:PORT or [IPv6]:PORT, got", target);
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, REPORT_TMP_LEN, "%s/tlsdiag-report.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        fprintf(stderr, "tlsdiag: cannot create a temporary directory: %s\n", strerror(errno));
-        return TLSDIAG_EXIT_INTERNAL;
-    }
-    snprintf(pcap, pcaplen, "%s/probe.pcap", dir);
-    pipeline_config plc;
-    bundle_pipeline_config(o, &plc);
-    plc.now = 0;  // the probe happens now: --now dates the captures, not this handshake
-    char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&plc, err, sizeof err);
-    if (a == NULL) {
+    int rc =
+        bundle_probe(o, target, host, port, sni, dir, pcap, pcaplen, env, envlen, err, sizeof err);
+    if (rc != TLSDIAG_EXIT_OK) {
         fprintf(stderr, "tlsdiag: %s\n", err);
-        rmdir(dir);
-        pcap[0] = '\0';
-        return TLSDIAG_EXIT_INPUT;
     }
-    probe_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.host = host;
-    pc.port = port;
-    pc.sni = sni;
-    pc.ca_file = o->ca_file;
-    pc.ca_path = o->ca_path;
-    pc.pcap_out = pcap;
-    pc.limits = o->limits;
-    int rc = TLSDIAG_EXIT_OK;
-    if (!probe_run_described(a, &pc, env, envlen, err, sizeof err)) {
-        fprintf(stderr, "tlsdiag: --probe %s: %s\n", target, err[0] ? err : "out of memory");
-        unlink(pcap);
-        rmdir(dir);
-        pcap[0] = '\0';
-        rc = err[0] ? TLSDIAG_EXIT_INPUT : TLSDIAG_EXIT_INTERNAL;
-    }
-    analyzer_free(a);
     return rc;
 }
 
@@ -139,8 +105,8 @@ int cli_cmd_report(int argc, char **argv) {
     int c, rc = TLSDIAG_EXIT_USAGE;
     char *cmdline = NULL;
     const char *probe_target = NULL, *probe_sni = NULL;
-    char probe_dir[REPORT_TMP_LEN] = "";
-    char probe_pcap[REPORT_TMP_LEN + 16] = "", probe_env[4096] = "";
+    char probe_dir[BUNDLE_TMP_LEN] = "";
+    char probe_pcap[BUNDLE_TMP_LEN + 16] = "", probe_env[4096] = "";
     optind = 1;
     opterr = 0;  // the messages below name the option (':' marks a missing argument)
     cli_getopt g;

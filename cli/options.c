@@ -14,13 +14,78 @@
 
 #include "cli.h"
 #include "optable.h"
+#include "probe.h"
+#include "capture.h"
 #include "report.h"
 
 static const char *mode_name(cli_mode m) {
-    return m == CLI_DISSECT ? "dissect" : "analyze";
+    return m == CLI_DISSECT ? "dissect" : m == CLI_CAPTURE ? "capture" : "analyze";
+}
+
+static void capture_usage(FILE *f) {
+    fputs(
+        "Usage: tlsdiag capture [options]\n"
+        "\n"
+        "Capture CloudFront's TLS handshakes with this origin live and name the cause of each\n"
+        "failure as it happens. Run as root (or with CAP_NET_RAW+CAP_NET_ADMIN, see README).\n"
+        "\n"
+        "What to capture:\n"
+        "  -i, --interface IFACE  interface, or 'any' (default: any)\n"
+        "  -D, --list-interfaces  list the interfaces that can be captured on (as tcpdump -D)\n"
+        "  -p, --port PORT        origin TLS port; repeat or comma-separate (default: 443)\n"
+        "      --ranges FILE      AWS ip-ranges.json instead of the embedded CloudFront list\n"
+        "      --all-sources      no address filter (every client, not only CloudFront)\n"
+        "  -f, --filter EXPR      extra BPF filter, and-ed with the generated one\n"
+        "      --print-filter     print the generated BPF filter and exit\n"
+        "  -B, --buffer-size KIB  kernel buffer size in KiB (default 32768)\n"
+        "  -s, --snaplen SNAPLEN  bytes kept per packet (default 262144, at least 65791)\n"
+        "When to stop (else Ctrl-C or SIGTERM):\n"
+        "      --duration SECS    stop after this many seconds (suffix s, m or h allowed)\n"
+        "  -c, --count N          stop after N handshakes\n"
+        "Writing packets:\n"
+        "  -w, --write FILE       write the captured packets to FILE (pcap)\n"
+        "      --handshake-only   write only each connection's packets up to its verdict: TCP\n"
+        "                         control and handshake records, no application data\n"
+        "  -C, --file-size SIZE   rotate -w files at SIZE (MB = 1,000,000 bytes; k/m/g suffix\n"
+        "                         = KiB/MiB/GiB)\n"
+        "  -W, --file-count N     keep a ring of N files (FILE0 ... FILE<N-1>)\n"
+        "  -G, --rotate-seconds N start a new -w file every N seconds; FILE is a strftime(3)\n"
+        "                         name (e.g. edge-%Y%m%d-%H%M%S.pcap), as tcpdump -G\n"
+        "  -Z, --user USER        drop to USER once capturing (default: nobody when root)\n"
+        "Output and analysis (as analyze):\n"
+        "      --json             JSON Lines: one object per handshake, a summary, capture stats\n"
+        "      --ecs              Elastic Common Schema events (JSON Lines), one per handshake\n"
+        "  -q, --quiet            summary only\n"
+        "  -v, --verbose          also succeeded handshakes\n"
+        "      --color[=WHEN]     auto, always or never\n"
+        "      --ca-file FILE     trust store file instead of the system's\n"
+        "      --ca-path DIR      trust store directory instead of the system's\n"
+        "      --profile NAME     cloudfront (default) or generic\n"
+        "      --probe-origin[=IP:PORT]  probe the origin (default: the connection's server) for\n"
+        "                         each failure whose certificate TLS 1.3 hid; findings added\n"
+        "      --max-flows N      connections tracked at once (default 65536)\n"
+        "      --max-flow-bytes N bytes buffered per connection and direction (default 1M;\n"
+        "                         K/M/G suffixes, as --max-total-bytes)\n"
+        "      --max-total-bytes N  bytes buffered in total (default 256M)\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "Examples:\n"
+        "  tlsdiag capture\n"
+        "  tlsdiag capture -i eth0 -p 443,8443 --json | jq 'select(.outcome==\"failed\")'\n"
+        "  tlsdiag capture -w /var/tmp/cf.pcap --handshake-only --duration 10m\n"
+        "  tlsdiag capture -w /var/tmp/ring.pcap -C 100 -W 5\n"
+        "\n"
+        "Exit status: 0 no failed handshakes, 1 failed handshakes seen, 2 usage error,\n"
+        "3 the capture could not start (no permission, no such interface, bad filter) or\n"
+        "stopped on an error, 4 internal/output error.\n",
+        f);
 }
 
 void cli_usage(cli_mode mode, FILE *f) {
+    if (mode == CLI_CAPTURE) {
+        capture_usage(f);
+        return;
+    }
     if (mode == CLI_DISSECT) {
         fputs(
             "Usage: tlsdiag dissect [options] FILE...\n"
@@ -181,6 +246,61 @@ static int usage_error(cli_mode mode, const char *fmt, ...) {
     return TLSDIAG_EXIT_USAGE;
 }
 
+// parse_units parses a non-negative integer with an optional unit suffix from `units`
+// ("s", "m", … with multipliers). false when malformed or it overflows.
+static bool parse_units(const char *s, const char *const *units, const uint64_t *mult,
+                        size_t num_units, uint64_t def_mult, uint64_t *out) {
+    errno = 0;
+    char *end = NULL;
+    if (!s || *s < '0' || *s > '9') {
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0) {
+        return false;
+    }
+    uint64_t m = def_mult;
+    if (*end != '\0') {
+        size_t i = 0;
+        while (i < num_units && strcmp(end, units[i]) != 0) {
+            i++;
+        }
+        if (i == num_units) {
+            return false;
+        }
+        m = mult[i];
+    }
+    if (m != 0 && v > UINT64_MAX / m) {
+        return false;
+    }
+    *out = (uint64_t)v * m;
+    return true;
+}
+
+static bool parse_plain(const char *s, uint64_t max, uint64_t *out) {
+    uint64_t v;
+    if (!parse_units(s, NULL, NULL, 0, 1, &v) || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool add_ports(struct cli_capture *o, const char *arg) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (!parse_plain(tok, 65535, &v) || v == 0 ||
+            o->num_ports == sizeof o->ports / sizeof o->ports[0]) {
+            return false;
+        }
+        o->ports[o->num_ports++] = (uint16_t)v;
+    }
+    return true;
+}
+
 static bool add_file(cli_options *o, const char *path) {
     const char **f = realloc(o->files, (o->num_files + 1) * sizeof *f);
     if (f == NULL) {
@@ -191,7 +311,38 @@ static bool add_file(cli_options *o, const char *path) {
     return true;
 }
 
+// capture_check: capture's operands (none) and the -w options that need each other.
+static int capture_check(const cli_options *o, int argc, char **argv) {
+    const struct cli_capture *k = &o->cap;
+    if (optind < argc) {
+        return usage_error(CLI_CAPTURE,
+                           "unexpected argument '%s' (capture reads an interface; use "
+                           "'tlsdiag analyze FILE' for files)",
+                           argv[optind]);
+    }
+    if ((k->rotate_bytes || k->ring_files || k->handshake_only) && !k->write_path) {
+        return usage_error(CLI_CAPTURE, "%s needs -w FILE",
+                           k->handshake_only ? "--handshake-only"
+                           : k->rotate_bytes ? "-C"
+                                             : "-W");
+    }
+    if (k->rotate_seconds && (!k->write_path || k->ring_files)) {
+        return usage_error(CLI_CAPTURE, k->ring_files ? "-G cannot be combined with -W"
+                                                      : "-G needs -w FILE (a strftime(3) name)");
+    }
+    if (k->ring_files && !k->rotate_bytes) {
+        return usage_error(CLI_CAPTURE,
+                           "-W needs -C SIZE (the size at which to move to the next file)");
+    }
+    return 0;
+}
+
 int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
+    static const char *const dur_units[] = {"s", "m", "h"};
+    static const uint64_t dur_mult[] = {1, 60, 3600};
+    static const char *const size_units[] = {"k", "K", "m", "M", "g", "G"};
+    static const uint64_t size_mult[] = {1u << 10, 1u << 10, 1u << 20,
+                                         1u << 20, 1u << 30, 1u << 30};
     cli_options o;
     memset(&o, 0, sizeof o);
     o.mode = mode;
@@ -201,8 +352,13 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
     int c, idx;
     uint64_t n = 0;
     int rc = 0;
+    unsigned cmd = mode == CLI_DISSECT   ? CLI_CMD_DISSECT
+                   : mode == CLI_CAPTURE ? CLI_CMD_CAPTURE
+                                         : CLI_CMD_ANALYZE;
+    bool capture = mode == CLI_CAPTURE;
+    struct cli_capture *k = &o.cap;
     cli_getopt g;
-    cli_getopt_init(mode == CLI_DISSECT ? CLI_CMD_DISSECT : CLI_CMD_ANALYZE, &g);
+    cli_getopt_init(cmd, &g);
     pipeline_limits limits = {0};
     char msg[200];
     while (rc == 0 && (c = getopt_long(argc, argv, g.optstring, g.longopts, &idx)) != -1) {
@@ -250,8 +406,8 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 o.ranges_file = arg;
                 break;
             case CLI_OPT_PROFILE:
-                if (strcmp(arg, "cloudfront") != 0 && strcmp(arg, "cloudfront-2025") != 0 &&
-                    strcmp(arg, "generic") != 0) {
+                if (!capture && strcmp(arg, "cloudfront") != 0 &&
+                    strcmp(arg, "cloudfront-2025") != 0 && strcmp(arg, "generic") != 0) {
                     rc = usage_error(
                         mode,
                         "--profile: expected cloudfront, cloudfront-2025 or generic, got '%s'",
@@ -276,8 +432,8 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 break;
             case 'c':
                 if (!cli_parse_count(arg, false, UINT64_MAX, &n)) {
-                    rc =
-                        usage_error(mode, "-c/--count: expected a positive integer, got '%s'", arg);
+                    rc = usage_error(mode, "%s: expected a positive integer, got '%s'",
+                                     capture ? "--count" : "-c/--count", arg);
                 }
                 o.count = n;
                 break;
@@ -291,6 +447,17 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
                 o.threads = (uint32_t)n;
                 break;
             case CLI_OPT_PROBE_ORIGIN:
+                if (capture) {  // capture takes no operands: a following word is the IP:PORT
+                    if (!arg && optind < argc && argv[optind][0] != '-') {
+                        arg = argv[optind++];
+                    }
+                    char host[256];
+                    uint16_t port;
+                    if (arg && !probe_parse_target(arg, host, sizeof host, &port)) {
+                        rc = usage_error(mode, "--probe-origin: expected IP:PORT, got '%s'",
+                                         arg ? arg : "");
+                    }
+                }
                 // "--probe-origin IP:PORT" as well as "--probe-origin=IP:PORT": a following
                 // argument that names no file and has a port is the target, not a capture.
                 if (arg == NULL && optind < argc && argv[optind][0] != '-' &&
@@ -310,6 +477,72 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
             case CLI_OPT_WIRESHARK:
                 o.wireshark = true;
                 break;
+            case 'i':
+                k->iface = arg;
+                break;
+            case 'p':
+                if (!add_ports(k, arg)) {
+                    rc = usage_error(mode, "-p: expected port numbers 1-65535, got '%s'", arg);
+                }
+                break;
+            case CLI_OPT_ALL_SOURCES:
+                k->all_sources = true;
+                break;
+            case CLI_OPT_PRINT_FILTER:
+                k->print_filter = true;
+                break;
+            case CLI_OPT_DURATION:
+                if (!parse_units(arg, dur_units, dur_mult, 3, 1, &k->duration_s) ||
+                    k->duration_s == 0) {
+                    rc = usage_error(
+                        mode, "--duration: expected seconds (e.g. 90, 15m, 2h), got '%s'", arg);
+                }
+                break;
+            case 'w':
+                k->write_path = arg;
+                break;
+            case CLI_OPT_HANDSHAKE_ONLY:
+                k->handshake_only = true;
+                break;
+            case 'C':
+                if (!parse_units(arg, size_units, size_mult, 6, 1000000, &k->rotate_bytes) ||
+                    k->rotate_bytes == 0) {
+                    rc = usage_error(mode, "-C: expected a size in MB (or with k/m/g), got '%s'",
+                                     arg);
+                }
+                break;
+            case 'W':
+                if (!parse_plain(arg, 100000, &n) || n == 0) {
+                    rc =
+                        usage_error(mode, "-W: expected a number of files 1-100000, got '%s'", arg);
+                }
+                k->ring_files = (uint32_t)n;
+                break;
+            case 'G':
+                if (!parse_plain(arg, 366u * 86400, &n) || n == 0) {
+                    rc = usage_error(mode, "-G: expected seconds 1-31622400, got '%s'", arg);
+                }
+                k->rotate_seconds = (uint32_t)n;
+                break;
+            case 'D':
+                k->list_interfaces = true;
+                break;
+            case 'Z':
+                k->user = arg;
+                break;
+            case 'B':
+                if (!parse_plain(arg, UINT32_MAX / 1024, &n) || n == 0) {
+                    rc = usage_error(mode, "-B: expected a size in KiB, got '%s'", arg);
+                }
+                k->buffer_bytes = (uint32_t)(n * 1024);
+                break;
+            case 's':
+                if (!parse_plain(arg, CAP_LIVE_SNAPLEN, &n)) {
+                    rc = usage_error(mode, "-s: expected a snapshot length up to 262144, got '%s'",
+                                     arg);
+                }
+                k->snaplen = (uint32_t)n;
+                break;
             case 'h':
                 cli_usage(mode, stdout);
                 rc = -1;
@@ -317,28 +550,37 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
             case ':': {
                 // optopt is the short option, or the long option's val; name it as typed.
                 const char *typed = argv[optind - 1];
-                rc = usage_error(mode, "%s: missing argument", typed);
+                rc = usage_error(
+                    mode, capture ? "option '%s' needs a value" : "%s: missing argument", typed);
                 break;
             }
             default: {
                 const char *typed = argv[optind - 1];
-                if (optopt != 0 && strncmp(typed, "--", 2) == 0) {
+                if (!capture && optopt != 0 && strncmp(typed, "--", 2) == 0) {
                     // A known long option given "=VALUE" although it takes none (--json=x).
                     int len = (int)strcspn(typed, "=");
                     rc = usage_error(mode, "%.*s: takes no argument, got '%s'", len, typed,
                                      typed + len + (typed[len] == '=' ? 1 : 0));
                     break;
                 }
-                if (cli_opt_elsewhere(mode == CLI_DISSECT ? CLI_CMD_DISSECT : CLI_CMD_ANALYZE,
-                                      typed, optopt, msg, sizeof msg)) {
+                if (cli_opt_elsewhere(cmd, typed, optopt, msg, sizeof msg)) {
                     rc = usage_error(mode, "%s", msg);
                     break;
                 }
                 char shortopt[3] = {'-', (char)optopt, '\0'};
-                rc = usage_error(mode, "unknown option '%s'", optopt ? shortopt : typed);
+                rc =
+                    usage_error(mode, "unknown option '%s'", optopt && !capture ? shortopt : typed);
                 break;
             }
         }
+    }
+    if (capture && rc == 0) {
+        rc = capture_check(&o, argc, argv);
+        o.max_flows = limits.max_flows;
+        o.max_flow_bytes = (uint32_t)limits.max_flow_bytes;  // below 4G (cli_parse_limit)
+        o.max_total_bytes = limits.max_total_bytes;
+        *out = o;
+        return rc;
     }
     for (int i = optind; rc == 0 && i < argc; i++) {
         if (!add_file(&o, argv[i])) {

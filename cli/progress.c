@@ -14,7 +14,7 @@
 
 enum { TICKS_PER_CLOCK_READ = 256 };  // frames between clock reads: keeps the tick cheap
 
-static int64_t now_ns(void) {
+int64_t cli_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -23,7 +23,7 @@ static int64_t now_ns(void) {
 void cli_progress_init(cli_progress *p, bool enabled) {
     p->enabled = enabled;
     p->shown = false;
-    p->start_ns = p->last_ns = enabled ? now_ns() : 0;
+    p->start_ns = p->last_ns = enabled ? cli_now_ns() : 0;
     p->ticks = 0;
 }
 
@@ -32,7 +32,7 @@ void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_tota
     if (!p->enabled || ++p->ticks % TICKS_PER_CLOCK_READ != 0) {
         return;
     }
-    int64_t t = now_ns();
+    int64_t t = cli_now_ns();
     if (t - p->start_ns < 1000000000 || t - p->last_ns < 250000000) {
         return;
     }

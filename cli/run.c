@@ -17,11 +17,10 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
-#include "cmd_doctor.h"
-#include "cmd_probe.h"
 #include "doctor.h"
 #include "dissect.h"
 #include "pipeline.h"
+#include "probe.h"
 #include "report.h"
 
 typedef struct run_ctx {
@@ -32,8 +31,8 @@ typedef struct run_ctx {
     uint64_t failed;
     bool oom;
     cli_progress progress;    // erased before each result so the two never share a line
-    struct probe_origin *po;  // --probe-origin (cmd_probe.c), NULL otherwise
-    doctor_report *doctor;    // --doctor (cmd_doctor.c), NULL otherwise
+    struct probe_origin *po;  // --probe-origin (probe/origin.c), NULL otherwise
+    doctor_report *doctor;    // --doctor (doctor/print.c), NULL otherwise
     pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
@@ -56,7 +55,7 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     run_ctx *c = user;
     (void)t;
     cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
-    cli_probe_origin_attach(c->po, v);
+    probe_origin_attach(c->po, v);
     doctor_attach(c->doctor, v);
     if (c->po != NULL) {
         analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
@@ -93,11 +92,18 @@ void cli_pipeline_config(const cli_options *o, pipeline_config *pc) {
     pc->threads = o->threads;
 }
 
-static analyzer *open_analyzer(const cli_options *o) {
-    pipeline_config pc;
-    cli_pipeline_config(o, &pc);
+struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target) {
     char err[512] = "";
-    analyzer *a = pipeline_analyzer_new(&pc, err, sizeof err);
+    probe_origin *po = probe_origin_new(pc, target, err, sizeof err);
+    if (!po) {
+        fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "--probe-origin: cannot start");
+    }
+    return po;
+}
+
+analyzer *cli_analyzer_new(const pipeline_config *pc) {
+    char err[512] = "";
+    analyzer *a = pipeline_analyzer_new(pc, err, sizeof err);
     if (a == NULL) {
         fprintf(stderr, "tlsdiag: %s\n", err[0] ? err : "cannot load the analyzer");
     }
@@ -129,7 +135,7 @@ static void report_input_errors(const cap_reader *cr, report *rep) {
 // warn_skipped tells why a capture produced nothing, when the reason is in the dissector stats,
 // and keeps the undecoded frames for the summary.
 static void warn_skipped(run_ctx *c, const dissect_stats *st, const cli_options *o) {
-    cli_undecoded_print(st);
+    pipeline_undecoded_print(st);
     memcpy(c->undecoded, st->undecoded, sizeof c->undecoded);
     if (o->verbosity >= 1 && st->frames_truncated > 0) {
         fprintf(stderr, "tlsdiag: %" PRIu64 " frame(s) cut short by the snapshot length\n",
@@ -216,13 +222,13 @@ int cli_run(const cli_options *o) {
     }
     report_set_file(ctx.rep, o->num_files == 1 ? o->files[0] : NULL);
     if (o->mode == CLI_ANALYZE) {
-        ctx.an = open_analyzer(o);
+        pipeline_config poc;
+        cli_pipeline_config(o, &poc);
+        ctx.an = cli_analyzer_new(&poc);
         if (ctx.an == NULL) {
             report_free(ctx.rep);
             return TLSDIAG_EXIT_INPUT;
         }
-        pipeline_config poc;
-        cli_pipeline_config(o, &poc);
         if (o->probe_origin &&
             (ctx.po = cli_probe_origin_new(&poc, o->probe_origin_target)) == NULL) {
             analyzer_free(ctx.an);
@@ -230,9 +236,9 @@ int cli_run(const cli_options *o) {
             return TLSDIAG_EXIT_USAGE;
         }
         int st = TLSDIAG_EXIT_OK;
-        ctx.doctor = cli_doctor_load(o, ctx.an, &st);
+        ctx.doctor = doctor_load(o->doctor, o->num_doctor, ctx.an, &st);
         if (st != TLSDIAG_EXIT_OK) {
-            cli_probe_origin_free(ctx.po);
+            probe_origin_free(ctx.po);
             analyzer_free(ctx.an);
             report_free(ctx.rep);
             return st;
@@ -282,7 +288,7 @@ int cli_run(const cli_options *o) {
     if (ran) {
         ctx.limits = res.engaged;
         warn_skipped(&ctx, &res.stats, o);
-        cli_limits_print(&ctx.limits, &res.stats, &dc);
+        pipeline_limits_print(&ctx.limits, &res.stats, &dc);
     }
     if (cap_num_errors(cr) > 0) {
         report_input_errors(cr, ctx.rep);
@@ -305,7 +311,7 @@ out:
     }
     cap_close(cr);
     analyzer_free(ctx.an);
-    cli_probe_origin_free(ctx.po);
+    probe_origin_free(ctx.po);
     doctor_report_free(ctx.doctor);
     report_free(ctx.rep);
     return status;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "analyze.h"
 
@@ -103,5 +104,18 @@ bool doctor_guess(const char *path, doctor_server *out) TLSDIAG_WUR;
 // v's first fix step becomes "FILE:LINE  DIRECTIVE: CHANGE" and its evidence gets the site
 // ("config"). Nothing otherwise (r NULL included).
 void doctor_attach(const doctor_report *r, verdict *v);
+
+// doctor_print writes r's verdicts, one per TLS site, then its summary line, to out: text, or
+// with json JSON Lines (doctor_site and doctor_problem objects, then one doctor_summary; schema
+// in doc/doctor-json.md); verbosity > 0 adds each site's certificates. The files that could not
+// be read go to stderr as well. false: out could not be written.
+bool doctor_print(const doctor_report *r, const analyzer *an, bool json, int verbosity,
+                  FILE *out) TLSDIAG_WUR;
+
+// doctor_load: analyze --doctor — the report on the configurations files names (each file's
+// server guessed by doctor_guess), judged with the run's analyzer; NULL when num_files is 0.
+// *status gets TLSDIAG_EXIT_INPUT (after a message on stderr) when a file cannot be used. Free
+// with doctor_report_free.
+doctor_report *doctor_load(const char *const *files, size_t num_files, analyzer *an, int *status);
 
 #endif

@@ -147,4 +147,16 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
                   const pipeline_sinks *sinks, pipeline_result *out)
     __attribute__((warn_unused_result));
 
+// limits.c — resource bounds that engaged during a run, stated on stderr (a bound is never
+// applied silently). pipeline_limits_print: once, at the end of a run.
+void pipeline_limits_print(const pipeline_engaged *l, const dissect_stats *st,
+                           const dissect_config *dc);
+void pipeline_bounds_print(const dissect_bounds *b, const dissect_config *dc);
+// pipeline_bounds_fresh: a live capture states each bound once, when it first engages: *fresh
+// gets the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
+bool pipeline_bounds_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh);
+// pipeline_undecoded_print: one stderr line per reason frames could not be decoded (count, first
+// frame, link type, the limit exceeded), so "0 connections" never comes without a word.
+void pipeline_undecoded_print(const dissect_stats *st);
+
 #endif

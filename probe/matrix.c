@@ -4,12 +4,14 @@
 // Verification is off here: the question is what the server negotiates, not its certificate
 // (the plain probe answers that). A transport failure (refused, timeout) ends the matrix early:
 // every later connection would fail the same way, so they are not made.
+#include <jansson.h>
 #include <openssl/opensslconf.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "probe_internal.h"
+#include "report.h"
 
 static const char *const probe_state_names[] = {"accepted", "refused", "unavailable", "failed"};
 
@@ -263,6 +265,67 @@ void probe_matrix_text(const probe_matrix *m, const analyzer *a, const char *tar
         fprintf(out, "  %-11s  %-*s  %s\n", probe_state_name(r->state), wc, r->name,
                 r->state == PROBE_ACCEPTED ? "" : short_detail(r->detail));
     }
+}
+
+static bool cloudfront_setting(uint16_t v) {
+    // Origin SSL Protocols lists SSLv3 .. TLSv1.2; TLS 1.3 comes with s2n's 2025 policies, not
+    // with a setting.
+    return v >= 0x0300 && v <= 0x0303;
+}
+
+static json_t *jstr(const char *s) {
+    char buf[1024];
+    report_escape((const uint8_t *)s, strlen(s), REPORT_ESC_JSON, buf, sizeof buf);
+    return json_string(buf);
+}
+
+bool probe_matrix_json(const probe_matrix *m, const analyzer *an, const char *target,
+                       const char *sni, FILE *out) {
+    json_t *root = json_object(), *vers = json_array(), *ciph = json_array(), *work = json_array(),
+           *acc = json_array(), *pol = json_array();
+    const char *name, *policy;
+    analyzer_offer offer;
+    for (size_t i = 0; analyzer_judging_profile(an, i, &name, &policy, &offer); i++) {
+        const char *v = probe_matrix_policy_version(m, &offer);
+        json_array_append_new(pol, json_pack("{s:s, s:s, s:o}", "profile", name, "policy", policy,
+                                             "version", v ? json_string(v) : json_null()));
+    }
+    char code[8];
+    for (uint32_t i = 0; i < m->num_versions; i++) {
+        const probe_matrix_row *r = &m->versions[i];
+        snprintf(code, sizeof code, "0x%04x", r->code);
+        json_array_append_new(
+            vers, json_pack("{s:s, s:s, s:s, s:o, s:b}", "version", r->name, "code", code, "state",
+                            probe_state_name(r->state), "detail", jstr(r->detail),
+                            "cloudfront_setting", cloudfront_setting(r->code)));
+        if (r->state == PROBE_ACCEPTED && cloudfront_setting(r->code)) {
+            json_array_append_new(work, json_string(r->name));
+        }
+    }
+    for (uint32_t i = 0; i < m->num_ciphers; i++) {
+        const probe_matrix_row *r = &m->ciphers[i];
+        snprintf(code, sizeof code, "0x%04x", r->code);
+        json_array_append_new(
+            ciph, json_pack("{s:s, s:s, s:s, s:o}", "cipher", r->name, "code", code, "state",
+                            probe_state_name(r->state), "detail", jstr(r->detail)));
+        if (r->state == PROBE_ACCEPTED) {
+            json_array_append_new(acc, json_string(r->name));
+        }
+    }
+    json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
+    json_object_set_new(root, "schema_minor", json_integer(REPORT_SCHEMA_MINOR));
+    json_object_set_new(root, "type", json_string("probe_matrix"));
+    json_object_set_new(root, "target", jstr(target));
+    json_object_set_new(root, "sni", jstr(sni));
+    json_object_set_new(root, "versions", vers);
+    json_object_set_new(root, "ciphers", ciph);
+    json_object_set_new(root, "working_settings", work);
+    json_object_set_new(root, "accepted_ciphers", acc);
+    json_object_set_new(root, "per_policy", pol);
+    json_object_set_new(root, "connections", json_integer(m->connections));
+    bool ok = json_dumpf(root, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF;
+    json_decref(root);
+    return ok;
 }
 
 void probe_matrix_refine(verdict *v, const probe_matrix *m, const analyzer *a) {

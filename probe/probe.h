@@ -154,6 +154,11 @@ void probe_matrix_refine(verdict *v, const probe_matrix *m, const analyzer *a);
 // detail never cut (OpenSSL's "error:0A000410:SSL routines::" prefix left out), then the
 // settings that would work and the accepted cipher suites. target: what was probed.
 void probe_matrix_text(const probe_matrix *m, const analyzer *a, const char *target, FILE *out);
+// probe_matrix_json writes the matrix as one JSON Lines "probe_matrix" object (the versions,
+// the cipher suites, the settings that would work, the version under each judging profile's
+// policy). target: what was probed, sni: the name sent. false: out could not be written.
+bool probe_matrix_json(const probe_matrix *m, const analyzer *a, const char *target,
+                       const char *sni, FILE *out) TLSDIAG_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // --probe-origin: probe the origin of failing passive connections whose chain was not visible.

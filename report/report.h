@@ -120,6 +120,19 @@ bool report_summary(report *r, const summary *s, const report_run_info *info);
 // writes the sentence on stderr), so text output on stdout stays the results only.
 bool report_error(report *r, const report_input_error *e);
 
+// report_capture_stats: `tlsdiag capture`'s counters after the summary — text (normal
+// verbosity: interface, packets, libpcap's counts, evictions; verbose: also the filter), one
+// JSON object of type "capture", nothing for ECS. Written even after a failed write.
+typedef struct report_capture {
+    const char *iface, *filter;  // the interface and the kernel BPF filter
+    uint64_t packets;            // packets analysed
+    bool have_counts;            // libpcap's received/dropped below are known
+    uint64_t received, dropped;
+    uint64_t written;  // frames written to -w files
+    const dissect_stats *stats;
+} report_capture;
+void report_capture_stats(report *r, const report_capture *c);
+
 // report_ecs_check: one host-side check (`tlsdiag doctor`'s verdict on a server's own
 // configuration) as an ECS event, on a report of format REPORT_ECS: event.category
 // ["configuration"], event.type ["info"], event.outcome success/failure,

@@ -8,10 +8,10 @@
 #include <stdio.h>
 
 #include "capture.h"
-#include "cli.h"
+#include "pipeline.h"
 
 // The byte caps, the message cap and the event cap: a line for each non-zero count of b.
-void cli_limits_print_bounds(const dissect_bounds *b, const dissect_config *dc) {
+void pipeline_bounds_print(const dissect_bounds *b, const dissect_config *dc) {
     if (b->message_cap > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64
@@ -47,7 +47,7 @@ static uint64_t fresh_count(uint64_t *said, uint64_t now) {
     return n;
 }
 
-bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh) {
+bool pipeline_bounds_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh) {
     fresh->flow_cap = fresh_count(&said->flow_cap, now->flow_cap);
     fresh->total_cap = fresh_count(&said->total_cap, now->total_cap);
     fresh->message_cap = fresh_count(&said->message_cap, now->message_cap);
@@ -57,8 +57,8 @@ bool cli_limits_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_b
 
 // The byte caps, the message cap and the event cap are counted by the dissector (per worker
 // with --threads, summed), so they are stated whichever way the run went.
-void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st,
-                      const dissect_config *dc) {
+void pipeline_limits_print(const pipeline_engaged *l, const dissect_stats *st,
+                           const dissect_config *dc) {
     static const dissect_bounds none;
     const dissect_bounds *b = st != NULL ? &st->bounds : &none;
     uint64_t full = st ? st->flows_evicted - st->flows_idle : 0;
@@ -78,7 +78,7 @@ void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st,
                 "(--max-flows %" PRIu32 "); they are reported as incomplete\n",
                 n, dc->max_flows);
     }
-    cli_limits_print_bounds(b, dc);
+    pipeline_bounds_print(b, dc);
     if (l->overlaps > 0) {
         fprintf(stderr,
                 "tlsdiag: %" PRIu64
@@ -96,7 +96,7 @@ void cli_limits_print(const pipeline_engaged *l, const dissect_stats *st,
     }
 }
 
-void cli_undecoded_print(const dissect_stats *st) {
+void pipeline_undecoded_print(const dissect_stats *st) {
     for (int i = 0; i < DISSECT_UNDECODED_COUNT; i++) {
         const dissect_undecoded *u = &st->undecoded[i];
         if (u->frames == 0) {
