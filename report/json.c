@@ -783,7 +783,8 @@ static void jcause_split(jsonw *w, const char *key, const uint64_t *count) {
     jsonw_object_begin(w);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         if (c != CAUSE_OK && count[c] > 0) {
-            PUT(w, cause_name((cause_id)c), jint(w, count[c]));
+            jsonw_key(w, cause_name((cause_id)c));  // not a literal: PUT needs one
+            jint(w, count[c]);
         }
     }
     jsonw_object_end(w);
