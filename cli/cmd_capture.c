@@ -22,6 +22,7 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "doctor.h"
 #include "optable.h"
 #include "cmd_capture.h"
 #include "dissect.h"
@@ -44,6 +45,7 @@ typedef struct cc_ctx {
     dissect_bounds said;      // bounds already stated on stderr (each once per run)
     bool said_disk;           // the writer's stop was reported
     struct probe_origin *po;  // --probe-origin (probe/origin.c), NULL otherwise
+    doctor_report *doctor;    // --doctor (doctor/print.c), NULL otherwise
     cap_writer *w;            // -w, NULL otherwise
     bool tty;                 // stderr is a terminal: the status line
     int64_t start, last_status, last_flush;  // monotonic ns
@@ -77,6 +79,7 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     if (c->po != NULL) {
         analyzer_summary_refresh(c->an, v);  // the summary's fix names what the probe found
     }
+    doctor_attach(c->doctor, v);
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
     cli_progress_end(&c->status);
@@ -229,6 +232,13 @@ int cli_cmd_capture(int argc, char **argv) {
         analyzer_free(ctx.an);
         return fflush(stdout) == 0 ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
     }
+    int dst = TLSDIAG_EXIT_OK;
+    ctx.doctor = doctor_load(o.doctor, o.num_doctor, ctx.an, &dst);
+    if (dst != TLSDIAG_EXIT_OK) {
+        free(bpf);
+        analyzer_free(ctx.an);
+        return dst;
+    }
     report_options ro = {
         .format = o.ecs    ? REPORT_ECS
                   : o.json ? REPORT_JSON
@@ -378,6 +388,7 @@ out:
     report_free(ctx.rep);
     analyzer_free(ctx.an);
     probe_origin_free(ctx.po);
+    doctor_report_free(ctx.doctor);
     free(bpf);
     return status;
 }

@@ -29,7 +29,7 @@ static void doctor_usage(FILE *f) {
         "\n"
         "Checks:\n"
         "      --ca-file FILE, --ca-path DIR   trust store (default: the system's)\n"
-        "      --profile NAME       cloudfront (default) or generic\n"
+        "      --profile NAME       cloudfront (default), cloudfront-2025 or generic\n"
         "      --now TIME           judge expiry at TIME (RFC 3339) instead of now\n"
         "\n"
         "Output:\n"

@@ -439,6 +439,40 @@ tie_in() {
     grep -qF "$file" "$WORK/$name.plain.jsonl" &&
         fail "$name: analyze without --doctor names the configuration" ||
         pass "$name: analyze without --doctor is unchanged"
+    # capture --doctor: the same handshake replayed on lo (the probe's raw-IP packets given
+    # Ethernet headers, as lo's link type is), read live by `capture -c 1`.
+    local port cpid
+    port=$(tshark -r "$WORK/$name.pcap" -T fields -e tcp.dstport -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | head -1)
+    # (the probe writes raw IP: each packet gets a zero-MAC Ethernet header, link type 1)
+    python3 - "$WORK/$name.pcap" "$WORK/$name.eth.pcap" <<'PY' ||
+import struct, sys
+src = open(sys.argv[1], "rb").read()
+magic = src[:4]
+e = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+hdr = bytearray(src[:24])
+struct.pack_into(e + "I", hdr, 20, 1)
+out, off = [bytes(hdr)], 24
+while off + 16 <= len(src):
+    ts, tu, incl, orig = struct.unpack_from(e + "IIII", src, off)
+    pkt = src[off + 16:off + 16 + incl]
+    eth = b"\0" * 12 + (b"\x86\xdd" if pkt[:1] and pkt[0] >> 4 == 6 else b"\x08\x00")
+    out.append(struct.pack(e + "IIII", ts, tu, incl + 14, orig + 14) + eth + pkt)
+    off += 16 + incl
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+        fail "$name: could not give the capture Ethernet headers"
+    timeout 30 "$BIN" capture -i lo --all-sources -p "$port" -c 1 --json --ca-file "$CA" \
+        --doctor "$conf" >"$WORK/$name.cap.jsonl" 2>"$WORK/$name.cap.err" &
+    cpid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$WORK/$name.cap.err" && break; sleep 0.1; done
+    tcpreplay -i lo "$WORK/$name.eth.pcap" >/dev/null 2>&1 || fail "$name: tcpreplay on lo failed"
+    wait $cpid
+    got=$(python3 -c 'import json,sys; h=[o for o in map(json.loads, open(sys.argv[1])) if o["type"]=="handshake"][0]; print(h["cause"], h["fix"][0])' "$WORK/$name.cap.jsonl" 2>&1)
+    if [[ "$got" == *" $file:$line  "* ]]; then
+        pass "$name: capture --doctor: the fix starts with $(basename "$file"):$line"
+    else
+        fail "$name: capture --doctor: '$got' $(head -c 300 "$WORK/$name.cap.err")"
+    fi
 }
 tie_in nginx-leaf_only "$WORK/nginx/leaf_only/nginx.conf" "$WORK/nginx/leaf_only/conf.d/origin.conf" \
     "$(line_of "$WORK/nginx/leaf_only/conf.d/origin.conf" "ssl_certificate ")"
