@@ -53,7 +53,7 @@ enum {
     X(PROFILE, "profile", 0, required_argument, CLI_ALL, PROFILE)                                  \
     X(NOW, "now", 0, required_argument, CLI_AD | CLI_CMD_REPORT | CLI_CMD_DOCTOR, NOW)             \
     X(PROBE_ORIGIN, "probe-origin", 0, optional_argument, CLI_ADC, PROBE_ORIGIN)                   \
-    X(DOCTOR, "doctor", 0, required_argument, CLI_CMD_ANALYZE | CLI_CMD_CAPTURE, DOCTOR)                             \
+    X(DOCTOR, "doctor", 0, required_argument, CLI_CMD_ANALYZE | CLI_CMD_CAPTURE, DOCTOR)           \
     /* limits: the same everywhere the pipeline runs */                                            \
     X(MAX_FLOWS, "max-flows", 0, required_argument, CLI_LIMITS, MAX_FLOWS)                         \
     X(MAX_FLOW_BYTES, "max-flow-bytes", 0, required_argument, CLI_LIMITS, MAX_FLOW_BYTES)          \
