@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# gen-servers.sh OUTDIR — the field set: real Debian servers (nginx, apache2, haproxy, each with a
+# gen-servers.sh OUTDIR [SET] — the field set: real Debian servers (nginx, apache2, haproxy, each with a
 # config this script writes, started and stopped by it) and CloudFront's own TLS client, s2n-tls's
 # s2nc under its CloudFront-Upstream policies, captured with tcpdump. Written to OUTDIR (normally
 # pcaps/field/); the truth is OUTDIR/truth.tsv, which a human writes after checking each capture
 # with tshark (tests/scripts/test_scenario_pcaps.sh checks it).
 #
 # Run as root (tcpdump, ip netns):  sudo tests/scenarios/gen-servers.sh pcaps/field
+# A SET (tests/scenarios/field-SET.bash, written to pcaps/field/SET/ with its own ca/ and
+# truth.tsv) adds scenarios without regenerating the others: it is sourced after the servers and
+# clients below are defined, may define set_pki (extra certificates, after the common PKI) and
+# must define set_main (its `scenario` lines). Each set gets its own namespaces and veth pair,
+# so two sets can be generated at once:
+#                                   sudo tests/scenarios/gen-servers.sh pcaps/field/SET SET
 # Needs: openssl, faketime, tcpdump, nginx, apache2, haproxy, python3, iproute2, and s2nc
 # (S2NC=path, else /opt/s2nc/s2nc, else built with ../shared/tools/build-s2nc.sh, ~3 min).
 #
@@ -16,8 +22,13 @@
 # started (processes, namespaces).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 OUTDIR" >&2
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    echo "usage: $0 OUTDIR [SET]" >&2
+    exit 2
+fi
+SET=${2:-}
+if [[ -n $SET && ! $SET =~ ^[a-z0-9]{1,8}$ ]]; then
+    echo "$0: a SET name is 1-8 lowercase letters or digits (it names namespaces and links)" >&2
     exit 2
 fi
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,11 +50,14 @@ if [[ ! -x $S2NC ]]; then
     S2NC=$("$REPO/../shared/tools/build-s2nc.sh" "$WORK/s2nc")
 fi
 
-NS_C=s2n-field-c
-NS_S=s2n-field-s
+TAG=${SET:-field}
+NS_C=s2n-$TAG-c
+NS_S=s2n-$TAG-s
+VETH_C=${SET:-s2n}-c0
+VETH_S=${SET:-s2n}-s0
 CLIENT_IP=15.158.0.10
 HOST=192.0.2.10
-IFACE=s2n-s0
+IFACE=$VETH_S
 IN_C=(ip netns exec "$NS_C")
 IN_SERVER_NS=(ip netns exec "$NS_S")
 
@@ -73,19 +87,19 @@ netns_up() {
     ip netns del "$NS_S" 2>/dev/null || true
     ip netns add "$NS_C"
     ip netns add "$NS_S"
-    ip link add s2n-c0 netns "$NS_C" type veth peer name s2n-s0 netns "$NS_S"
-    ip -n "$NS_C" addr add "$CLIENT_IP/32" dev s2n-c0
-    ip -n "$NS_S" addr add "$HOST/32" dev s2n-s0
+    ip link add "$VETH_C" netns "$NS_C" type veth peer name "$VETH_S" netns "$NS_S"
+    ip -n "$NS_C" addr add "$CLIENT_IP/32" dev "$VETH_C"
+    ip -n "$NS_S" addr add "$HOST/32" dev "$VETH_S"
     local ns
     for ns in "$NS_C" "$NS_S"; do
         ip -n "$ns" link set lo up
     done
-    ip -n "$NS_C" link set s2n-c0 up
-    ip -n "$NS_S" link set s2n-s0 up
-    ip -n "$NS_C" route add "$HOST/32" dev s2n-c0
-    ip -n "$NS_S" route add "$CLIENT_IP/32" dev s2n-s0
-    ip -n "$NS_S" link set dev s2n-s0 gso_max_segs 1
-    ip -n "$NS_C" link set dev s2n-c0 gso_max_segs 1
+    ip -n "$NS_C" link set "$VETH_C" up
+    ip -n "$NS_S" link set "$VETH_S" up
+    ip -n "$NS_C" route add "$HOST/32" dev "$VETH_C"
+    ip -n "$NS_S" route add "$CLIENT_IP/32" dev "$VETH_S"
+    ip -n "$NS_S" link set dev "$VETH_S" gso_max_segs 1
+    ip -n "$NS_C" link set dev "$VETH_C" gso_max_segs 1
     # s2nc checks the certificate against the host it connects to: give the client namespace
     # its own /etc/hosts (ip netns exec bind-mounts /etc/netns/NAME/hosts) with the origin name.
     mkdir -p "/etc/netns/$NS_C"
@@ -279,10 +293,10 @@ f_ok_apache() { apache_srv "$1" leaf int; s2n CloudFront-Upstream "$1"; }
 f_ok_haproxy_tls13() { haproxy_srv "$1" leaf int; s2n "$C2025" "$1"; }
 # The ClientHello spans several TCP segments: the origin advertises an MSS of 120 bytes.
 f_ok_split() {
-    ip -n "$NS_S" route replace "$CLIENT_IP/32" dev s2n-s0 advmss 120
+    ip -n "$NS_S" route replace "$CLIENT_IP/32" dev "$VETH_S" advmss 120
     nginx_srv "$1" leaf int
     s2n "$C2025" "$1"
-    ip -n "$NS_S" route replace "$CLIENT_IP/32" dev s2n-s0
+    ip -n "$NS_S" route replace "$CLIENT_IP/32" dev "$VETH_S"
 }
 # A TLS-1.0-only origin: it answers with a TLS 1.0 ServerHello, which s2n under a TLS 1.2
 # minimum drops without an alert.
@@ -353,6 +367,16 @@ f_no_shared_cipher() {
 main() {
     netns_up
     make_pki
+    if [[ -n $SET ]]; then
+        # shellcheck source=/dev/null
+        . "$HERE/field-$SET.bash"
+        if declare -F set_pki >/dev/null; then
+            set_pki
+        fi
+        set_main
+        log "done: $(ls "$OUT"/*.pcap | wc -l) captures in $OUT"
+        return
+    fi
     scenario ok-nginx-s2n-tls12 47201 f_ok_nginx_tls12
     scenario ok-nginx-s2n-2025-tls13 47202 f_ok_nginx_tls13
     scenario ok-apache-s2n 47203 f_ok_apache

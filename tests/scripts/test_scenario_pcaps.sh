@@ -15,12 +15,16 @@ if ! command -v tshark >/dev/null; then
     exit 1
 fi
 exec python3 - "$SRC" <<'PY'
+import glob
 import os
 import subprocess
 import sys
 
 src = sys.argv[1]
 SETS = [os.path.join(src, "pcaps"), os.path.join(src, "pcaps", "field")]
+# Scenario sets of the field generator (gen-servers.sh OUTDIR SET): pcaps/field/SET/, each with
+# its own truth.tsv and ca/.
+SETS += sorted(os.path.dirname(t) for t in glob.glob(os.path.join(src, "pcaps", "field", "*", "truth.tsv")))
 for pcaps in SETS:
     if not os.path.isfile(os.path.join(pcaps, "truth.tsv")):
         print("FAIL: missing " + os.path.join(pcaps, "truth.tsv"))

@@ -18,12 +18,16 @@ if [[ ! -x $TLSDIAG ]]; then
 fi
 exec python3 - "$TLSDIAG" "$SRC" <<'PY'
 import json
+import glob
 import os
 import subprocess
 import sys
 
 tlsdiag, src = sys.argv[1], sys.argv[2]
 SETS = [os.path.join(src, "pcaps"), os.path.join(src, "pcaps", "field")]
+# Scenario sets of the field generator (gen-servers.sh OUTDIR SET): pcaps/field/SET/, each with
+# its own truth.tsv and ca/.
+SETS += sorted(os.path.dirname(t) for t in glob.glob(os.path.join(src, "pcaps", "field", "*", "truth.tsv")))
 for pcaps in SETS:
     for must in (os.path.join(pcaps, "truth.tsv"), os.path.join(pcaps, "ca", "root.pem")):
         if not os.path.isfile(must):
