@@ -7,6 +7,8 @@
 #define TLSDIAG_ANALYZE_INTERNAL_H
 
 #include <openssl/x509.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "analyze.h"
 
@@ -312,6 +314,41 @@ void an_chain_root(const x509_info *certs, uint32_t n, char *out, size_t outlen)
 
 // Small helpers (analyzer.c).
 void an_copy(char *dst, size_t dstlen, const char *src);  // truncating, always NUL-terminated
+// an_text: a line written piece by piece, truncated exactly as one snprintf of the whole line
+// would be (at most n - 1 bytes, always NUL-terminated). The per-verdict prose uses it instead
+// of snprintf, whose format parsing was a sixth of `--json`'s instructions (bench/NOTES.md).
+typedef struct an_text {
+    char *s;
+    size_t n, w;  // capacity (> 0), bytes written
+} an_text;
+static inline an_text an_text_at(char *s, size_t n) {
+    s[0] = '\0';
+    return (an_text){s, n, 0};
+}
+// an_text_mem appends len bytes of p (as much as fits).
+static inline void an_text_mem(an_text *t, const char *p, size_t len) {
+    size_t room = t->n - 1 - t->w;
+    len = len < room ? len : room;
+    memcpy(t->s + t->w, p, len);
+    t->w += len;
+    t->s[t->w] = '\0';
+}
+static inline void an_text_str(an_text *t, const char *p) {
+    an_text_mem(t, p, strlen(p));
+}
+// an_text_strn: "%.Ns": at most max bytes of p.
+static inline void an_text_strn(an_text *t, const char *p, size_t max) {
+    an_text_mem(t, p, strnlen(p, max));
+}
+static inline void an_text_u64(an_text *t, uint64_t v) {
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    an_text_mem(t, d + i, sizeof d - i);
+}
 // an_path_problem says why option's file (or directory, want_dir) at path could not be used:
 // "--ca-file x.pem: does not exist; give <want>" / "is a directory" / "is not <want>".
 void an_path_problem(const char *option, const char *path, bool want_dir, const char *want,

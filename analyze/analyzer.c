@@ -613,12 +613,16 @@ static void add_fact(verdict *v, const char *key, uint32_t frame, const char *va
 // add_facts lists what was seen, so that even `unknown` says everything it knows.
 static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     char buf[VERDICT_TEXT], sni[160];
+    an_text b;
     if (t->ch.present) {
-        snprintf(
-            buf, sizeof buf, "ClientHello %s, %u ciphers, SNI %s",
-            an_version_name(t->ch.legacy_version),
-            t->ch.num_ciphers_sent > t->ch.num_ciphers ? t->ch.num_ciphers_sent : t->ch.num_ciphers,
-            an_sni_phrase(&t->ch, sni, sizeof sni));
+        b = an_text_at(buf, sizeof buf);
+        an_text_str(&b, "ClientHello ");
+        an_text_str(&b, an_version_name(t->ch.legacy_version));
+        an_text_str(&b, ", ");
+        an_text_u64(&b, t->ch.num_ciphers_sent > t->ch.num_ciphers ? t->ch.num_ciphers_sent
+                                                                   : t->ch.num_ciphers);
+        an_text_str(&b, " ciphers, SNI ");
+        an_text_str(&b, an_sni_phrase(&t->ch, sni, sizeof sni));
         add_fact(v, "client_hello", t->ch.frame, buf);
     }
     if (v->sni_problem) {
@@ -642,31 +646,39 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     }
     if (t->sh.present) {
         const char *cn = tls_cipher_name(t->sh.cipher);
-        snprintf(buf, sizeof buf, "ServerHello %s, cipher %s",
-                 an_version_name(tls_negotiated_version(&t->sh)), cn ? cn : "?");
+        b = an_text_at(buf, sizeof buf);
+        an_text_str(&b, "ServerHello ");
+        an_text_str(&b, an_version_name(tls_negotiated_version(&t->sh)));
+        an_text_str(&b, ", cipher ");
+        an_text_str(&b, cn ? cn : "?");
         add_fact(v, "server_hello", t->sh.frame, buf);
     }
     if (t->cert.present) {
-        snprintf(buf, sizeof buf, "%u certificate(s), %u bytes", t->cert.num_certs,
-                 t->cert.message_len);
+        b = an_text_at(buf, sizeof buf);
+        an_text_u64(&b, t->cert.num_certs);
+        an_text_str(&b, " certificate(s), ");
+        an_text_u64(&b, t->cert.message_len);
+        an_text_str(&b, " bytes");
         add_fact(v, "certificate", t->cert.frame, buf);
     }
     if (f->has_alert) {
-        snprintf(buf, sizeof buf, "%s %s(%u) from the %s",
-                 f->alert_level == 2 ? "fatal" : "warning",
-                 f->alert_encrypted ? "encrypted alert" : an_alert_name(f->alert_desc),
-                 f->alert_desc, verdict_party_name(f->alert_sender));
+        b = an_text_at(buf, sizeof buf);
+        an_text_str(&b, f->alert_level == 2 ? "fatal " : "warning ");
+        an_text_str(&b, f->alert_encrypted ? "encrypted alert" : an_alert_name(f->alert_desc));
+        an_text_str(&b, "(");
+        an_text_u64(&b, f->alert_desc);
+        an_text_str(&b, ") from the ");
+        an_text_str(&b, verdict_party_name(f->alert_sender));
         add_fact(v, "alert", f->alert_frame, buf);
     }
     for (int d = 0; d < 2; d++) {
-        const char *who = d == 0 ? "client" : "server";
         if (t->tcp.rst[d]) {
-            snprintf(buf, sizeof buf, "RST from the %s", who);
-            add_fact(v, "tcp_rst", t->tcp.rst_frame[d], buf);
+            add_fact(v, "tcp_rst", t->tcp.rst_frame[d],
+                     d == 0 ? "RST from the client" : "RST from the server");
         }
         if (t->tcp.fin[d]) {
-            snprintf(buf, sizeof buf, "FIN from the %s", who);
-            add_fact(v, "tcp_fin", t->tcp.fin_frame[d], buf);
+            add_fact(v, "tcp_fin", t->tcp.fin_frame[d],
+                     d == 0 ? "FIN from the client" : "FIN from the server");
         }
     }
     if (t->hrr.present) {
@@ -688,9 +700,13 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         add_fact(v, "certificate_request", t->cert_req.frame,
                  "the server asked for a client certificate");
     }
-    snprintf(buf, sizeof buf, "client %llu bytes, server %llu bytes of TCP payload%s",
-             (unsigned long long)t->tcp.bytes[0], (unsigned long long)t->tcp.bytes[1],
-             t->events_dropped ? " (some events not kept)" : "");
+    b = an_text_at(buf, sizeof buf);
+    an_text_str(&b, "client ");
+    an_text_u64(&b, t->tcp.bytes[0]);
+    an_text_str(&b, " bytes, server ");
+    an_text_u64(&b, t->tcp.bytes[1]);
+    an_text_str(&b, t->events_dropped ? " bytes of TCP payload (some events not kept)"
+                                      : " bytes of TCP payload");
     add_fact(v, "bytes", 0, buf);
     if (t->num_errors) {
         snprintf(buf, sizeof buf, "%u malformed TLS item(s), first: %s", t->num_errors,
@@ -784,8 +800,12 @@ const char *an_sni_word(const verdict *v) {
 void an_endpoint_word(const tls_endpoint *e, char *host, size_t hostlen, char port[8]) {
     char addr[64];
     an_endpoint_addr(e, addr, sizeof addr);
-    snprintf(host, hostlen, e->family == 6 ? "[%s]" : "%s", addr);  // -connect [v6]:port
-    snprintf(port, 8, "%u", e->port);
+    an_text h = an_text_at(host, hostlen);
+    an_text_str(&h, e->family == 6 ? "[" : "");  // -connect [v6]:port
+    an_text_str(&h, addr);
+    an_text_str(&h, e->family == 6 ? "]" : "");
+    an_text p = an_text_at(port, 8);
+    an_text_u64(&p, e->port);
 }
 
 // check_command: the openssl s_client line that repeats this handshake's server side. Every
@@ -799,13 +819,24 @@ static void check_command(verdict *v) {
     }
     if (v->has_sni && v->sni_problem == NULL &&
         analyze_shell_quote(v->sni, strlen(v->sni), qsni, sizeof qsni)) {
-        snprintf(v->check_command, sizeof v->check_command,
-                 "openssl s_client -connect %s:%s -servername %s -showcerts", qhost, port, qsni);
+        an_text c = an_text_at(v->check_command, sizeof v->check_command);
+        an_text_str(&c, "openssl s_client -connect ");
+        an_text_str(&c, qhost);
+        an_text_str(&c, ":");
+        an_text_str(&c, port);
+        an_text_str(&c, " -servername ");
+        an_text_str(&c, qsni);
+        an_text_str(&c, " -showcerts");
     } else {
-        snprintf(
-            v->check_command, sizeof v->check_command,
-            "openssl s_client -connect %s:%s -noservername -showcerts%s", qhost, port,
-            v->has_sni ? "  # the SNI sent is not a valid host name (RFC 6066 §3): left out" : "");
+        an_text c = an_text_at(v->check_command, sizeof v->check_command);
+        an_text_str(&c, "openssl s_client -connect ");
+        an_text_str(&c, qhost);
+        an_text_str(&c, ":");
+        an_text_str(&c, port);
+        an_text_str(&c, " -noservername -showcerts");
+        an_text_str(&c, v->has_sni ? "  # the SNI sent is not a valid host name (RFC 6066 §3): "
+                                     "left out"
+                                   : "");
     }
 }
 
@@ -841,28 +872,32 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_
         // {issuer}: the CA the origin's client-CA store must hold
         issuer = client_cert ? client_cert->issuer : "(the client certificate's issuer)";
     }
+    an_text vt = an_text_at(versions, sizeof versions);
     for (uint32_t i = 0; i < t->ch.num_versions; i++) {
-        size_t w = strlen(versions);
         if (!tls_is_grease(t->ch.versions[i])) {
-            snprintf(versions + w, sizeof versions - w, "%s%s", w ? " " : "",
-                     an_version_name(t->ch.versions[i]));
+            an_text_str(&vt, vt.w ? " " : "");
+            an_text_str(&vt, an_version_name(t->ch.versions[i]));
         }
     }
     if (!versions[0] && t->ch.present) {
-        snprintf(versions, sizeof versions, "up to %s", an_version_name(t->ch.legacy_version));
+        an_text_str(&vt, "up to ");
+        an_text_str(&vt, an_version_name(t->ch.legacy_version));
     }
     uint16_t pmax = an_profile_max_version(profile);
     char missing[520];
+    an_text mt = an_text_at(missing, sizeof missing);
     if (issuer[0]) {
-        snprintf(missing, sizeof missing, "'%.500s'", issuer);
+        an_text_str(&mt, "'");
+        an_text_strn(&mt, issuer, 500);
+        an_text_str(&mt, "'");
     } else {
-        snprintf(missing, sizeof missing, "%s", VERDICT_HIDDEN_ISSUER);
+        an_text_str(&mt, VERDICT_HIDDEN_ISSUER);
     }
-    char pversions[128] = "";
-    for (uint32_t i = 0, w = 0; i < profile->num_versions && w < sizeof pversions; i++) {
-        int k = snprintf(pversions + w, sizeof pversions - w, "%s%s", w ? " " : "",
-                         an_version_name(profile->versions[i]));
-        w += k > 0 ? (uint32_t)k : 0;
+    char pversions[128];
+    an_text pt = an_text_at(pversions, sizeof pversions);
+    for (uint32_t i = 0; i < profile->num_versions; i++) {
+        an_text_str(&pt, pt.w ? " " : "");
+        an_text_str(&pt, an_version_name(profile->versions[i]));
     }
     an_text_vars vars = {.sni = an_sni_word(v),
                          .server = hostport,
@@ -951,8 +986,10 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
     } else if (ok) {
         v->cause = CAUSE_OK;
         v->confidence = CONF_HIGH;
-        snprintf(v->summary, sizeof v->summary, "the handshake completed (%s)",
-                 an_version_name(v->version));
+        an_text st = an_text_at(v->summary, sizeof v->summary);
+        an_text_str(&st, "the handshake completed (");
+        an_text_str(&st, an_version_name(v->version));
+        an_text_str(&st, ")");
     } else if (f->outcome == OUTCOME_NOT_TLS && !have_primary) {
         v->cause = CAUSE_NOT_TLS;
         v->confidence = CONF_HIGH;
@@ -1054,8 +1091,9 @@ static const an_profile *judging_profile(const analyzer *a, const tls_transcript
     if (a->profile_fixed) {
         an_copy(v->profile_why, sizeof v->profile_why, "set by --profile");
     } else if (!v->client_is_cloudfront || !t->ch.present) {
-        snprintf(v->profile_why, sizeof v->profile_why, "the default profile (%s)",
-                 t->ch.present ? "the client is not a CloudFront address" : "no ClientHello");
+        an_copy(v->profile_why, sizeof v->profile_why,
+                t->ch.present ? "the default profile (the client is not a CloudFront address)"
+                              : "the default profile (no ClientHello)");
     } else {
         size_t i = 0;
         while (i < a->num_family && !an_profile_fits(&a->family[i], &t->ch)) {
