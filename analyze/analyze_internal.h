@@ -292,6 +292,8 @@ static inline size_t an_sni_kept(const tls_client_hello *ch) {
 
 // an_texts_fill writes the fix steps and dead ends of cause c into v, expanding placeholders.
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v);
+// an_texts_any: does cause c have any fix step or dead end (cause ok has none)?
+bool an_texts_any(cause_id c);
 // an_text_expand copies tmpl to out replacing {sni} {server} {port} {issuer} {root} {order}
 // {versions}; unknown names stay as written. {sni} {server} {port} are shell-quoted where they
 // are substituted (analyze_shell_quote), and a quoted word is never cut.

@@ -850,6 +850,12 @@ uint16_t an_profile_max_version(const an_profile *p) {
 
 static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_facts *f,
                        verdict *v) {
+    if (!an_texts_any(v->cause)) {
+        // Nothing to expand (cause ok, the bulk of a capture): the variables are not built.
+        v->num_fix = v->num_dead_ends = 0;
+        check_command(v);
+        return;
+    }
     const an_profile *profile = f->profile;
     const x509_info *client_cert = f->client_cert;
     char hostport[80], port[8], versions[128] = "";

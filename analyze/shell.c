@@ -49,9 +49,26 @@ size_t analyze_utf8_seq(const uint8_t *s, size_t n) {
 }
 
 // shell_plain: a byte a POSIX shell word may hold unquoted (no globbing, expansion or split).
+// A switch, not strchr: every host and SNI of every verdict's check command passes here.
 static bool shell_plain(uint8_t ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch != '\0' && strchr("_./+-:@%,=", ch) != NULL);
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) {
+        return true;
+    }
+    switch (ch) {
+        case '_':
+        case '.':
+        case '/':
+        case '+':
+        case '-':
+        case ':':
+        case '@':
+        case '%':
+        case ',':
+        case '=':
+            return true;
+        default:
+            return false;
+    }
 }
 
 // pasteable: s[0..n) can sit inside single quotes and print as itself: no NUL (it would cut the
@@ -59,6 +76,10 @@ static bool shell_plain(uint8_t ch) {
 // only well-formed UTF-8.
 static bool pasteable(const uint8_t *s, size_t n) {
     for (size_t i = 0; i < n;) {
+        if (s[i] >= 0x20 && s[i] < 0x7f) {
+            i++;  // printable ASCII, the usual case, needs no UTF-8 decoding
+            continue;
+        }
         size_t len = analyze_utf8_seq(s + i, n - i);
         if (len == 0 || s[i] < 0x20 || s[i] == 0x7f ||
             (len == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {

@@ -324,6 +324,11 @@ void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_
     out[w] = '\0';
 }
 
+bool an_texts_any(cause_id c) {
+    return (unsigned)c < CAUSE__COUNT && texts[c] != NULL &&
+           (texts[c]->fix[0] != NULL || texts[c]->dead_end[0] != NULL);
+}
+
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     v->num_fix = v->num_dead_ends = 0;
     if ((unsigned)c >= CAUSE__COUNT || texts[c] == NULL) {

@@ -52,10 +52,26 @@ static void test_text_full_stays_full(void **state) {
     assert_string_equal(buf, "");
 }
 
+// an_texts_any decides whether fill_texts builds its variables: it must be true for every cause
+// whose table row has a line (else its fix steps would vanish) and false for ok.
+static void test_texts_any(void **state) {
+    (void)state;
+    assert_false(an_texts_any(CAUSE_OK));
+    assert_false(an_texts_any((cause_id)CAUSE__COUNT));
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        verdict v;
+        an_text_vars vars = {.sni = "a.example", .server = "192.0.2.1", .port = "443"};
+        v.num_fix = v.num_dead_ends = 0;
+        an_texts_fill((cause_id)c, &vars, &v);
+        assert_int_equal(an_texts_any((cause_id)c), v.num_fix + v.num_dead_ends > 0);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_truncates_like_snprintf),
         cmocka_unit_test(test_text_full_stays_full),
+        cmocka_unit_test(test_texts_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
