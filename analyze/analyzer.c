@@ -622,7 +622,12 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_u64(&b, t->ch.num_ciphers_sent > t->ch.num_ciphers ? t->ch.num_ciphers_sent
                                                                    : t->ch.num_ciphers);
         an_text_str(&b, " ciphers, SNI ");
-        an_text_str(&b, an_sni_phrase(&t->ch, sni, sizeof sni));
+        // an_sni_phrase, with the SNI check fill_identity already made (v->sni_problem)
+        an_copy(sni, sizeof sni,
+                !t->ch.has_sni   ? "(none)"
+                : v->sni_problem ? "(not a valid host name)"
+                                 : t->ch.sni);
+        an_text_str(&b, sni);
         add_fact(v, "client_hello", t->ch.frame, buf);
     }
     if (v->sni_problem) {

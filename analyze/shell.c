@@ -163,9 +163,11 @@ const char *analyze_host_name_problem(const char *str, size_t n) {
         return "ends with a dot";
     }
     size_t start = 0;
+    bool digits_only = true;  // only digits and dots: it may be an IPv4 literal
     for (size_t i = 0; i <= n; i++) {
         if (i < n && s[i] != '.') {
             uint8_t c = s[i];
+            digits_only &= c >= '0' && c <= '9';
             bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '-' || c == '_';
             if (!ldh) {
@@ -184,6 +186,9 @@ const char *analyze_host_name_problem(const char *str, size_t n) {
             return "has a label that starts or ends with '-'";
         }
         start = i + 1;
+    }
+    if (!digits_only) {
+        return NULL;  // inet_pton(AF_INET) accepts digits and dots only (POSIX: a.b.c.d)
     }
     char ip[254];
     unsigned char addr[4];
