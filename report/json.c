@@ -551,12 +551,25 @@ void json_evidence_list(jsonw *w, const verdict *v) {
     for (uint32_t i = 0; i < v->num_evidence && i < VERDICT_MAX_EVIDENCE; i++) {
         const verdict_evidence *e = &v->evidence[i];
         jsonw_object_begin(w);
-        PUT(w, "key", JFIELD(w, e->key));  // key and value: as kind and text (schema 1)
-        PUT(w, "value", jbytes(w, e->value, verdict_evidence_len(e)));
+        // key and value: as kind and text (schema 1), their bytes copied, not escaped again
+        JSONW_KEY(w, "key");
+        jsonw_mark key = jsonw_mark_here(w);
+        JFIELD(w, e->key);
+        jsonw_mark key_end = jsonw_mark_here(w);
+        JSONW_KEY(w, "value");
+        jsonw_mark value = jsonw_mark_here(w);
+        jbytes(w, e->value, verdict_evidence_len(e));
+        jsonw_mark value_end = jsonw_mark_here(w);
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
-        PUT(w, "kind", JFIELD(w, e->key));
+        JSONW_KEY(w, "kind");
+        if (!jsonw_repeat(w, key, key_end)) {
+            JFIELD(w, e->key);
+        }
         jevidence_typed(w, v, e);
-        PUT(w, "text", jbytes(w, e->value, verdict_evidence_len(e)));
+        JSONW_KEY(w, "text");
+        if (!jsonw_repeat(w, value, value_end)) {
+            jbytes(w, e->value, verdict_evidence_len(e));
+        }
         jsonw_object_end(w);
     }
     jsonw_array_end(w);

@@ -18,6 +18,7 @@ static void flush(jsonw *w) {
         w->failed = true;
     }
     w->len = 0;
+    w->flushes++;
 }
 
 static void put_raw(jsonw *w, const char *s, size_t n) {
@@ -246,6 +247,7 @@ void jsonw_begin_line(jsonw *w, FILE *out) {
     w->nonempty = 0;
     w->is_object = 0;
     w->len = 0;  // buf is not cleared: 4 KB of stores per line for nothing
+    w->flushes = 0;
     flockfile(out);
     jsonw_object_begin(w);
 }
@@ -299,6 +301,18 @@ void jsonw_key(jsonw *w, const char *key) {
         put_ch(w, '"');
         put_ch(w, ':');
     }
+}
+
+bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to) {
+    size_t n = to.at - from.at;
+    if (from.flushes != w->flushes || to.flushes != w->flushes || to.at < from.at ||
+        JSONW_BUF - w->len < n + 1) {
+        return false;
+    }
+    value_prefix(w);
+    memcpy(w->buf + w->len, w->buf + from.at, n);  // from.at + n <= to.at <= w->len: no overlap
+    w->len += n;
+    return true;
 }
 
 void jsonw__put(jsonw *w, const char *s, size_t n) {

@@ -35,8 +35,24 @@ typedef struct jsonw {
     uint32_t nonempty;   // bit d: the container at depth d already holds a member
     uint32_t is_object;  // bit d: the container at depth d is an object
     size_t len;          // bytes staged in buf
+    uint32_t flushes;    // times buf was handed to the stream (a jsonw_mark is valid until then)
     char buf[JSONW_BUF];
 } jsonw;
+
+// jsonw_mark: a place in the staged bytes. Taken right after a key and right after its value,
+// two marks span the value's finished bytes, which jsonw_repeat can write again without
+// escaping them a second time (the evidence's "value" is its "text", its "key" its "kind").
+typedef struct jsonw_mark {
+    size_t at;
+    uint32_t flushes;
+} jsonw_mark;
+static inline jsonw_mark jsonw_mark_here(const jsonw *w) {
+    return (jsonw_mark){w->len, w->flushes};
+}
+// jsonw_repeat writes the bytes between from and to again as the next value, and returns true;
+// false (nothing written) when they are no longer staged or do not fit: then the caller writes
+// the value itself.
+bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to);
 
 // jsonw_begin_line starts one JSON Lines object on out: locks the stream and opens "{".
 void jsonw_begin_line(jsonw *w, FILE *out);

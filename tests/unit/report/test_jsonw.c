@@ -524,8 +524,48 @@ static void test_tiny_fmemopen(void **state) {
     fclose(f);
 }
 
+// jsonw_repeat writes a staged value again byte for byte (escapes included), and refuses, writing
+// nothing, once the value has left the staging buffer (a long line flushed it).
+static void test_repeat(void **state) {
+    (void)state;
+    static const char v[] = "a\"b\\c\n\x01\xff\xc3\xa9";
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "a");
+    jsonw_mark from = jsonw_mark_here(&w);
+    jsonw_string(&w, v);
+    jsonw_mark to = jsonw_mark_here(&w);
+    JSONW_KEY(&w, "b");
+    assert_true(jsonw_repeat(&w, from, to));
+    JSONW_KEY(&w, "c");
+    jsonw_array_begin(&w);
+    jsonw_string(&w, "x");
+    assert_true(jsonw_repeat(&w, from, to));  // inside an array: after a comma
+    jsonw_array_end(&w);
+    char big[JSONW_BUF + 16];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    JSONW_KEY(&w, "d");
+    jsonw_string(&w, big);  // flushes: the marks are gone
+    JSONW_KEY(&w, "e");
+    assert_false(jsonw_repeat(&w, from, to));
+    jsonw_null(&w);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    const char *want_head = "{\"a\":\"a\\\"b\\\\c\\n\\u0001\\\\xff\u00e9\"";
+    char want[256];
+    const char *val = want_head + 5;  // the quoted value
+    snprintf(want, sizeof want, "%s,\"b\":%s,\"c\":[\"x\",%s],\"d\":", want_head, val, val);
+    assert_int_equal(strncmp(s.buf, want, strlen(want)), 0);
+    assert_non_null(strstr(s.buf, "\"e\":null}\n"));
+    free(s.buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_repeat),
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),
         cmocka_unit_test(test_every_control_byte_spelled_out),
