@@ -46,16 +46,32 @@ size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *
     }
     static const char ellipsis[] = "\xe2\x80\xa6";  // "…"
     // First pass: does everything fit? If not, keep room for the ellipsis.
+    // A plain byte (ASCII that escape_unit copies as it is: in text mode not a control, DEL or
+    // '\\') is handled here without the call: prose is almost all plain.
+    bool text = mode == REPORT_ESC_TEXT;
+#define PLAIN(b) ((b) < 0x80 && (!text || ((b) >= 0x20 && (b) != 0x7f && (b) != '\\')))
     size_t total = 0;
     char u[16];
     size_t ulen;
     for (size_t i = 0; i < n;) {
+        if (PLAIN(s[i])) {
+            total++;
+            i++;
+            continue;
+        }
         i += escape_unit(s + i, n - i, mode, u, &ulen);
         total += ulen;
     }
     size_t limit = total < outlen ? total : (outlen > 4 ? outlen - 1 - 3 : 0);
     size_t pos = 0;
     for (size_t i = 0; i < n;) {
+        if (PLAIN(s[i])) {
+            if (pos + 1 > limit) {
+                break;
+            }
+            out[pos++] = (char)s[i++];
+            continue;
+        }
         i += escape_unit(s + i, n - i, mode, u, &ulen);
         if (pos + ulen > limit) {
             break;
@@ -63,6 +79,7 @@ size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *
         memcpy(out + pos, u, ulen);
         pos += ulen;
     }
+#undef PLAIN
     if (total >= outlen && outlen > 4) {
         memcpy(out + pos, ellipsis, 3);
         pos += 3;

@@ -179,6 +179,36 @@ static void test_escape_every_small_buffer(void **state) {
     }
 }
 
+// Every ASCII byte alone and between plain bytes, both modes: the plain-byte path of
+// report_escape must agree with the rule (text: C0, DEL and '\\' escaped; JSON: all as is).
+static void test_escape_every_ascii_byte(void **state) {
+    (void)state;
+    for (int b = 0; b < 0x80; b++) {
+        uint8_t in[3] = {'a', (uint8_t)b, 'z'};
+        char want[16], out[16];
+        if (b < 0x20 || b == 0x7f) {
+            snprintf(want, sizeof want, "a\\x%02xz", b);
+        } else if (b == '\\') {
+            snprintf(want, sizeof want, "a\\\\z");
+        } else {
+            snprintf(want, sizeof want, "a%cz", b);
+        }
+        assert_int_equal(report_escape(in, 3, REPORT_ESC_TEXT, out, sizeof out), strlen(want));
+        assert_string_equal(out, want);
+        assert_int_equal(report_escape(in, 3, REPORT_ESC_JSON, out, sizeof out), 3);
+        assert_memory_equal(out, in, 3);
+        // cut one byte short of the whole: "…" after what fits
+        size_t cap = strlen(want);
+        size_t n = report_escape(in, 3, REPORT_ESC_TEXT, out, cap);
+        if (cap > 4) {
+            assert_memory_equal(out + n - 3, "\xe2\x80\xa6", 3);
+            assert_memory_equal(out, want, n - 3);
+        } else {
+            assert_int_equal(n, 0);  // no room for a byte and "…": nothing
+        }
+    }
+}
+
 static void test_time_format(void **state) {
     (void)state;
     char b[32];
@@ -786,6 +816,7 @@ int main(void) {
         cmocka_unit_test(test_escape_json_mode_and_overlong),
         cmocka_unit_test(test_escape_cuts_with_ellipsis),
         cmocka_unit_test(test_escape_every_small_buffer),
+        cmocka_unit_test(test_escape_every_ascii_byte),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_matches_strftime),
         cmocka_unit_test(test_ip_matches_inet_ntop),
