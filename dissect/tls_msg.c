@@ -73,10 +73,22 @@ typedef struct ext_entry {
 
 #define NO_FLAG SIZE_MAX
 
-static int ext_cmp(const void *key, const void *elem) {
-    uint16_t k = *(const uint16_t *)key;
-    const ext_entry *e = elem;
-    return (k > e->type) - (k < e->type);
+// ext_find: the entry for type in table (sorted by type), or NULL. A binary search written out:
+// bsearch's comparison call per step was a third of walking a ClientHello's extensions.
+static const ext_entry *ext_find(const ext_entry *table, size_t n, uint16_t type) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (table[mid].type == type) {
+            return &table[mid];
+        }
+        if (table[mid].type < type) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
 }
 
 // RFC 8446 §4.2:
@@ -88,6 +100,7 @@ TLSDIAG_WUR static tls_err parse_extensions(cur exts, const ext_entry *table, si
                                             uint16_t *num_sent, bool *truncated) {
     uint16_t seen[256];
     size_t nseen = 0;
+    uint64_t seen_low[4] = {0, 0, 0, 0};  // bit b: some seen type has low byte b (a filter)
     tls_err first = TLS_ERR_OK;
     while (cur_len(&exts) > 0) {
         uint16_t type;
@@ -95,13 +108,17 @@ TLSDIAG_WUR static tls_err parse_extensions(cur exts, const ext_entry *table, si
         if (!cur_get_u16(&exts, &type) || !cur_get_u16_prefixed(&exts, &data)) {
             return first != TLS_ERR_OK ? first : TLS_ERR_TRUNCATED;
         }
-        for (size_t i = 0; i < nseen; i++) {
-            if (seen[i] == type && first == TLS_ERR_OK) {
-                first = TLS_ERR_DUP_EXTENSION;
+        uint64_t low_bit = UINT64_C(1) << (type & 63);
+        if (seen_low[(type & 0xff) >> 6] & low_bit) {  // a type with this low byte came before
+            for (size_t i = 0; i < nseen; i++) {
+                if (seen[i] == type && first == TLS_ERR_OK) {
+                    first = TLS_ERR_DUP_EXTENSION;
+                }
             }
         }
         if (nseen < sizeof seen / sizeof seen[0]) {
             seen[nseen++] = type;
+            seen_low[(type & 0xff) >> 6] |= low_bit;
         }
         if (*num_sent < UINT16_MAX) {
             (*num_sent)++;  // a 2^16-byte block holds at most 16384 extensions: never clamps
@@ -111,7 +128,7 @@ TLSDIAG_WUR static tls_err parse_extensions(cur exts, const ext_entry *table, si
         } else {
             *truncated = true;
         }
-        const ext_entry *e = bsearch(&type, table, table_len, sizeof *table, ext_cmp);
+        const ext_entry *e = ext_find(table, table_len, type);
         if (e == NULL) {
             continue;
         }

@@ -132,6 +132,38 @@ static void test_client_hello_dup_extension(void **state) {
     assert_int_equal(ch.num_extensions, 2);
 }
 
+// Empty extensions whose types share a low byte (0x000d/0xfe0d... and 0x0001/0xff01): not
+// duplicates, each found in the table (ech, renegotiation_info set their flags); then a real
+// duplicate after them is still caught.
+static void exts_same_low_byte(bb *x) {
+    static const unsigned types[] = {0x0001, 0xff01, 0xfe0d, 0x0017, 0x1717, 0x0d0d};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        bb_u16(x, types[i]);
+        bb_u16(x, 0);
+    }
+}
+
+static void exts_same_low_byte_then_dup(bb *x) {
+    exts_same_low_byte(x);
+    bb_u16(x, 0xff01);
+    bb_u16(x, 0);
+}
+
+static void test_client_hello_extension_types(void **state) {
+    (void)state;
+    static bb x;
+    size_t n = build_ch(&x, two_suites, sizeof two_suites, exts_same_low_byte);
+    assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_OK);
+    assert_int_equal(ch.num_extensions, 6);
+    assert_true(ch.ech);
+    assert_true(ch.renegotiation_info);
+    assert_true(ch.extended_master_secret);
+    assert_false(ch.status_request);
+    n = build_ch(&x, two_suites, sizeof two_suites, exts_same_low_byte_then_dup);
+    assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_DUP_EXTENSION);
+    assert_int_equal(ch.num_extensions, 7);
+}
+
 static void test_client_hello_odd_and_empty_ciphers(void **state) {
     (void)state;
     static bb x;
@@ -465,6 +497,7 @@ int main(void) {
         cmocka_unit_test(test_client_hello_true_counts),
         cmocka_unit_test(test_client_hello_trailing),
         cmocka_unit_test(test_client_hello_dup_extension),
+        cmocka_unit_test(test_client_hello_extension_types),
         cmocka_unit_test(test_client_hello_odd_and_empty_ciphers),
         cmocka_unit_test(test_client_hello_sni_nul),
         cmocka_unit_test(test_server_hello_vs_hrr),
