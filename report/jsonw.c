@@ -315,6 +315,11 @@ bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to) {
     return true;
 }
 
+void jsonw_value_bytes(jsonw *w, const char *s, size_t n) {
+    value_prefix(w);
+    put_raw(w, s, n);
+}
+
 void jsonw__put(jsonw *w, const char *s, size_t n) {
     put_raw(w, s, n);
 }

@@ -53,6 +53,9 @@ static inline jsonw_mark jsonw_mark_here(const jsonw *w) {
 // false (nothing written) when they are no longer staged or do not fit: then the caller writes
 // the value itself.
 bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to);
+// jsonw_value_bytes writes n finished bytes (a whole JSON value, e.g. one kept from an earlier
+// line) as the next value, with its comma: no check of what they hold.
+void jsonw_value_bytes(jsonw *w, const char *s, size_t n);
 
 // jsonw_begin_line starts one JSON Lines object on out: locks the stream and opens "{".
 void jsonw_begin_line(jsonw *w, FILE *out);

@@ -473,6 +473,60 @@ static verdict *sample_verdict(void) {
     return v;
 }
 
+// json_line writes v as one JSON line and returns it (caller frees).
+static char *json_line(const verdict *v) {
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    return c.buf;
+}
+
+// A certificate's JSON is kept per thread by fingerprint and place in the chain, and copied into
+// later lines: the copy must be the bytes a fresh rendering writes, first in the array or after
+// a comma, and a certificate with another place or fingerprint, or none, is rendered afresh.
+static void test_certificates_kept_bytes(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    v->num_certs = v->num_certs_sent = 3;
+    for (uint32_t i = 0; i < 3; i++) {
+        x509_info *x = &v->certs[i];
+        x->index = i;
+        snprintf(x->subject, sizeof x->subject, "CN=cert %u \"q\" \xc3\xa9 \x01", i);
+        snprintf(x->issuer, sizeof x->issuer, "CN=issuer %u", i);
+        snprintf(x->sans, sizeof x->sans, "a%u.example,b%u.example", i, i);
+        x->not_before = 1700000000 + i;
+        x->not_after = 1800000000 + i;
+        memset(x->sha256, i == 2 ? 0 : 'a' + (int)i, 64);  // the third: no fingerprint
+    }
+    char *first = json_line(v);
+    char *again = json_line(v);  // every certificate from the kept bytes now
+    assert_string_equal(again, first);
+    json_t *j = parse_one(first);
+    json_t *certs = json_object_get(j, "certificates");
+    assert_int_equal(json_array_size(certs), 3);
+    assert_string_equal(jget_str(json_array_get(certs, 1), "issuer"), "CN=issuer 1");
+    json_decref(j);
+    // the same fingerprint at another place, and the first one alone: rendered for what they are
+    x509_info c0 = v->certs[0];
+    v->certs[0] = v->certs[1];
+    v->certs[0].index = 0;
+    snprintf(v->certs[0].issuer, sizeof v->certs[0].issuer, "CN=issuer moved");
+    v->certs[1] = c0;
+    v->certs[1].index = 1;
+    char *moved = json_line(v);
+    j = parse_one(moved);
+    certs = json_object_get(j, "certificates");
+    assert_string_equal(jget_str(json_array_get(certs, 0), "issuer"), "CN=issuer moved");
+    assert_int_equal(jget_int(json_array_get(certs, 1), "index"), 1);
+    assert_string_equal(jget_str(json_array_get(certs, 1), "issuer"), "CN=issuer 0");
+    json_decref(j);
+    free(first);
+    free(again);
+    free(moved);
+    free(v);
+}
+
 // On a terminal (columns set) the line is cut to its width; in a pipe or file (0) never.
 static void test_verdict_text_fits_the_terminal(void **state) {
     (void)state;
@@ -817,6 +871,7 @@ int main(void) {
         cmocka_unit_test(test_escape_cuts_with_ellipsis),
         cmocka_unit_test(test_escape_every_small_buffer),
         cmocka_unit_test(test_escape_every_ascii_byte),
+        cmocka_unit_test(test_certificates_kept_bytes),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_matches_strftime),
         cmocka_unit_test(test_ip_matches_inet_ntop),
