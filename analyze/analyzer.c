@@ -588,13 +588,28 @@ void verdict_copy_evidence(verdict *v, const verdict_evidence *e) {
     }
 }
 
+// verdict_add_evidence is verdict_copy_evidence of {key, value, frame} (both cut to their
+// fields), written in place: building the 570-byte entry on the stack, zeroed, and copying it
+// in was most of the cost of every fact a verdict lists.
 void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const char *value) {
-    verdict_evidence e;
-    memset(&e, 0, sizeof e);
-    an_copy(e.key, sizeof e.key, key);
-    an_copy(e.value, sizeof e.value, value);
-    e.frame = frame;
-    verdict_copy_evidence(v, &e);
+    char k[sizeof v->evidence[0].key];
+    an_copy(k, sizeof k, key);
+    size_t vlen = strnlen(value, VERDICT_TEXT - 1);
+    for (uint32_t i = 0; i < v->num_evidence; i++) {
+        const verdict_evidence *o = &v->evidence[i];
+        if (strcmp(o->key, k) == 0 && verdict_evidence_len(o) == vlen &&
+            memcmp(o->value, value, vlen) == 0) {
+            return;
+        }
+    }
+    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
+        verdict_evidence *e = &v->evidence[v->num_evidence++];
+        memcpy(e->key, k, strlen(k) + 1);
+        memcpy(e->value, value, vlen);
+        e->value[vlen] = '\0';
+        e->value_len = 0;
+        e->frame = frame;
+    }
 }
 
 static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {

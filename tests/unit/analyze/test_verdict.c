@@ -58,6 +58,29 @@ static void test_evidence_truncated_and_capped(void **state) {
     free(v);
 }
 
+// Written in place into a slot that holds old bytes (verdict_new leaves the arrays
+// uninitialised): the entry reads as its value alone, and a value equal to the first bytes of
+// a wire value (value_len, NULs inside) is no duplicate of it.
+static void test_evidence_written_over_old_bytes(void **state) {
+    (void)state;
+    verdict *v = malloc(sizeof *v);
+    assert_non_null(v);
+    memset(v, 0xA5, sizeof *v);
+    v->num_evidence = 1;
+    memset(&v->evidence[0], 0, sizeof v->evidence[0]);
+    memcpy(v->evidence[0].key, "sni", 4);
+    memcpy(v->evidence[0].value, "a\0b", 3);
+    v->evidence[0].value_len = 3;
+    verdict_add_evidence(v, "sni", 4, "a");
+    assert_int_equal(v->num_evidence, 2);
+    assert_string_equal(v->evidence[1].key, "sni");
+    assert_int_equal(verdict_evidence_len(&v->evidence[1]), 1);
+    assert_int_equal(v->evidence[1].frame, 4);
+    verdict_add_evidence(v, "sni", 5, "a");  // now a duplicate
+    assert_int_equal(v->num_evidence, 2);
+    free(v);
+}
+
 static void test_findings_truncated_and_capped(void **state) {
     (void)state;
     verdict *v = new_verdict();
@@ -81,6 +104,7 @@ int main(void) {
         cmocka_unit_test(test_evidence_kept_in_order_without_duplicates),
         cmocka_unit_test(test_evidence_truncated_and_capped),
         cmocka_unit_test(test_findings_truncated_and_capped),
+        cmocka_unit_test(test_evidence_written_over_old_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
