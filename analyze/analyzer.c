@@ -999,7 +999,9 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
                                : cert_cause || m.proven
                                    ? "CloudFront would refuse: "
                                    : "CloudFront might refuse (this handshake does not show it): ";
-            snprintf(text, sizeof text, "%s%.440s", lead, m.summary);
+            an_text ft = an_text_at(text, sizeof text);
+            an_text_str(&ft, lead);
+            an_text_strn(&ft, m.summary, 440);
             verdict_add_finding(v, r->cause, text);
         }
     }

@@ -602,10 +602,12 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
         !an_list_has(f->profile->versions, f->profile->num_versions, nv)) {
         m->confidence = CONF_LOW;
         m->finding_only = true;
-        snprintf(m->summary, sizeof m->summary,
-                 "the server negotiated %s, which %s does not offer: make sure the origin also "
-                 "accepts TLS 1.2",
-                 an_version_name(nv), f->profile->name);
+        an_text st = an_text_at(m->summary, sizeof m->summary);  // on every TLS 1.3 handshake
+        an_text_str(&st, "the server negotiated ");
+        an_text_str(&st, an_version_name(nv));
+        an_text_str(&st, ", which ");
+        an_text_str(&st, f->profile->name);
+        an_text_str(&st, " does not offer: make sure the origin also accepts TLS 1.2");
         rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
         return true;
     }
