@@ -837,22 +837,17 @@ static void check_command(verdict *v) {
     if (!analyze_shell_quote(host, strlen(host), qhost, sizeof qhost)) {
         return;  // an address always fits; no command rather than a broken one
     }
+    an_text c = an_text_at(v->check_command, sizeof v->check_command);
+    an_text_str(&c, "openssl s_client -connect ");
+    an_text_str(&c, qhost);
+    an_text_str(&c, ":");
+    an_text_str(&c, port);
     if (v->has_sni && v->sni_problem == NULL &&
         analyze_shell_quote(v->sni, strlen(v->sni), qsni, sizeof qsni)) {
-        an_text c = an_text_at(v->check_command, sizeof v->check_command);
-        an_text_str(&c, "openssl s_client -connect ");
-        an_text_str(&c, qhost);
-        an_text_str(&c, ":");
-        an_text_str(&c, port);
         an_text_str(&c, " -servername ");
         an_text_str(&c, qsni);
         an_text_str(&c, " -showcerts");
     } else {
-        an_text c = an_text_at(v->check_command, sizeof v->check_command);
-        an_text_str(&c, "openssl s_client -connect ");
-        an_text_str(&c, qhost);
-        an_text_str(&c, ":");
-        an_text_str(&c, port);
         an_text_str(&c, " -noservername -showcerts");
         an_text_str(&c, v->has_sni ? "  # the SNI sent is not a valid host name (RFC 6066 §3): "
                                      "left out"
