@@ -384,6 +384,10 @@ void analyzer_summary_refresh(analyzer *a, const verdict *v);
 // (returns false, out = "") a string that no pasted word can carry as itself — NUL, C0/C1
 // control bytes, DEL, invalid UTF-8 — and one that does not fit in outlen: never cut.
 bool analyze_shell_quote(const char *s, size_t n, char *out, size_t outlen) TLSDIAG_WUR;
+// analyze_parse_rfc3339 reads an RFC 3339 time (§5.6: "2026-11-26T20:00:00Z", a fraction and a
+// ±hh:mm offset allowed) as Unix seconds, for analyzer_config.now (--now); *out untouched and
+// false when malformed (x509.c).
+bool analyze_parse_rfc3339(const char *s, int64_t *out) TLSDIAG_WUR;
 // analyze_host_name_problem: NULL when s[0..n) is a valid DNS host name for SNI (RFC 6066 §3:
 // ASCII, no trailing dot, no IP literal; LDH labels of 1..63 bytes, ≤ 253 in all; '_' is
 // accepted), else a phrase saying why not ("contains a NUL byte", "ends with a dot", ...).

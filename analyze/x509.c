@@ -73,6 +73,51 @@ static int64_t asn1_time_unix(const ASN1_TIME *t) {
     return (int64_t)timegm(&tm);
 }
 
+// analyze_parse_rfc3339 (analyze.h): "2026-11-26T19:55:01Z", with optional fraction and ±hh:mm
+// offset (RFC 3339 §5.6). Writes Unix seconds.
+bool analyze_parse_rfc3339(const char *s, int64_t *out) {
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19) {
+        return false;
+    }
+    const char *p = s + n;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    int64_t offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59) {
+            return false;
+        }
+        offset = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+        p += 1 + k;
+    } else {
+        return false;
+    }
+    if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+        return false;
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *out = (int64_t)timegm(&tm) - offset;
+    return true;
+}
+
 // append_san adds one name to the comma-separated list, escaping bytes outside printable ASCII
 // (and ',' and '\\', so that the list splits back into its names). A name that does not fit
 // whole is left out — never cut — and the list is marked truncated; num_sans still counts it.

@@ -401,6 +401,24 @@ static bool bundle_archive_name_ok(const char *path, char *err, size_t errlen) {
     return true;
 }
 
+// bundle_command_line (bundle.h).
+char *bundle_command_line(int argc, char *const *argv) {
+    size_t n = 16;
+    for (int i = 0; i < argc; i++) {
+        n += strlen(argv[i]) + 1;
+    }
+    char *s = malloc(n);
+    if (s == NULL) {
+        return NULL;
+    }
+    strcpy(s, "tlsdiag");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
 int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     err[0] = '\0';
@@ -517,17 +535,12 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         errs[i] = (report_input_error){r.errors[i].file, r.errors[i].frame, r.errors[i].offset,
                                        r.errors[i].msg};
     }
-    report_run_info info = {
-        .profile_name = analyzer_profile_name(r.an),
-        .profile_version = analyzer_profile_version(r.an),
-        .prefix_source = analyzer_prefix_source(r.an),
-        .trust_store = analyzer_trust_store(r.an),
-        .files = (const char *const *)files.v,
-        .num_files = files.n,
-        .num_input_errors = r.num_errors,
-        .input_errors = errs,
-        .undecoded = r.undecoded,
-    };
+    report_run_info info = report_run_info_of(r.an);
+    info.files = (const char *const *)files.v;
+    info.num_files = files.n;
+    info.num_input_errors = r.num_errors;
+    info.input_errors = errs;
+    info.undecoded = r.undecoded;
     member *js = &m[nm++];
     snprintf(js->name, sizeof js->name, "findings.json");
     bool json_ok = findings_json(&r, files.n == 1 ? files.v[0] : NULL, &info, &js->b);

@@ -68,6 +68,10 @@ int bundle_probe(const bundle_options *o, const char *target, const char *host, 
                  const char *sni, char *dir, char *pcap, size_t pcaplen, char *env, size_t envlen,
                  char *err, size_t errlen) __attribute__((warn_unused_result));
 
+// bundle_command_line: "tlsdiag" and argv joined by spaces, as environment.txt records the
+// command (bundle_options.command_line); caller-owned (free), NULL when out of memory.
+char *bundle_command_line(int argc, char *const *argv) __attribute__((warn_unused_result));
+
 // bundle_parse_key reads --anonymize-key: 64 hex digits (the key itself) or any other text
 // (hashed with SHA-256). Returns false for an empty string.
 bool bundle_parse_key(const char *s, uint8_t key[BUNDLE_KEY_LEN])

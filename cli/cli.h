@@ -1,4 +1,5 @@
-// cli.h — the command line of tlsdiag: options shared by the subcommands, and the pipeline.
+// cli.h — the command line of tlsdiag: every subcommand's options (one parser, cli_parse), and
+// the pipeline of analyze and dissect.
 #ifndef TLSDIAG_CLI_H
 #define TLSDIAG_CLI_H
 
@@ -7,12 +8,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bundle.h"
+#include "doctor.h"
 #include "pipeline.h"
+#include "probe.h"
 
+// The subcommands, in the order of their bits in the option table (CLI_CMD_* = 1 << mode).
 typedef enum cli_mode {
-    CLI_DISSECT = 0,  // transcripts: one ladder / JSON object per connection
-    CLI_ANALYZE,      // verdicts: one line / JSON object per handshake, then a summary
+    CLI_ANALYZE = 0,  // verdicts: one line / JSON object per handshake, then a summary
+    CLI_DISSECT,      // transcripts: one ladder / JSON object per connection
     CLI_CAPTURE,      // live: verdicts as they happen (cmd_capture.c)
+    CLI_PROBE,        // one handshake made the way CloudFront makes it (cmd_probe.c)
+    CLI_REPORT,       // a support-ticket archive (cmd_report.c)
+    CLI_DOCTOR,       // the web server's configuration judged (cmd_doctor.c)
 } cli_mode;
 
 typedef enum cli_color {
@@ -41,23 +49,47 @@ typedef struct cli_options {
     const char *doctor[3];  // --doctor FILE (analyze): web server configurations, one each
     size_t num_doctor;
     uint32_t threads;  // --threads N: analyze with N worker threads (pipeline/threads.c); 0/1: one
-    struct cli_capture {                        // `capture` only
-        const char *iface, *write_path, *user;  // -i, -w, -Z
-        uint16_t ports[32];                     // -p
+    const char *write_path;        // -w FILE: capture's packets, or the probe's
+    struct cli_capture {           // `capture` only
+        const char *iface, *user;  // -i, -Z
+        uint16_t ports[32];        // -p
         size_t num_ports;
         bool all_sources, print_filter, handshake_only, list_interfaces;
         uint64_t duration_s, rotate_bytes;                           // --duration, -C
         uint32_t ring_files, rotate_seconds, buffer_bytes, snaplen;  // -W, -G, -B, -s
     } cap;
+    struct cli_probe {       // `probe` only
+        probe_config pc;     // --sni, --connect, --origin-protocols, the timeouts, ...
+        const char *target;  // HOST[:PORT] as typed; pc.host is its host part
+        const char *save_chain, *cert_file, *key_file;
+        bool matrix;
+        char host[256];
+    } probe;
+    struct cli_report {                        // `report` only
+        bundle_options bo;                     // -o, --max-connections, --anonymize*, ...
+        const char *probe_target, *probe_sni;  // --probe HOST[:PORT], --probe-sni NAME
+        char probe_host[256];
+        uint16_t probe_port;
+    } report;
+    doctor_config servers;  // `doctor` only: --nginx, --apache, --haproxy
 } cli_options;
 
-// cli_parse parses argv of dissect, analyze or capture (argv[0] is the subcommand's name). Returns
-// 0 when the command should run, 2 after printing a usage error on stderr, -1 after printing help
-// on stdout (exit 0).
+// cli_parse parses argv of any subcommand (argv[0] is its name). Returns 0 when the command
+// should run, 2 after printing a usage error on stderr (4 when out of memory), -1 after printing
+// help on stdout (exit 0). *out needs cli_options_free either way.
 int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out)
     __attribute__((warn_unused_result));
 void cli_options_free(cli_options *o);
-void cli_usage(cli_mode mode, FILE *f);
+// cli_options_add_file appends one input (borrowed) to o->files; false: out of memory.
+bool cli_options_add_file(cli_options *o, const char *path) __attribute__((warn_unused_result));
+void cli_usage(cli_mode mode, FILE *f);  // help.c
+
+// The other subcommands (cmd_capture.c, cmd_probe.c, cmd_report.c, cmd_doctor.c): each parses
+// its argv (argv[0] is its name), calls its library and returns the exit status.
+int cli_cmd_capture(int argc, char **argv) __attribute__((warn_unused_result));
+int cli_cmd_probe(int argc, char **argv) __attribute__((warn_unused_result));
+int cli_cmd_report(int argc, char **argv) __attribute__((warn_unused_result));
+int cli_cmd_doctor(int argc, char **argv) __attribute__((warn_unused_result));
 
 // cli_run runs the pipeline and returns the process exit status (tlsdiag_exit in report.h).
 int cli_run(const cli_options *o) __attribute__((warn_unused_result));
@@ -72,27 +104,8 @@ analyzer *cli_analyzer_new(const pipeline_config *pc) __attribute__((warn_unused
 // from the run's pipeline configuration; NULL after a message on stderr (run.c).
 struct probe_origin *cli_probe_origin_new(const pipeline_config *pc, const char *target);
 
-// cli_parse_rfc3339: "2026-11-26T00:00:00Z" or with a ±hh:mm offset → Unix seconds (options.c).
-bool cli_parse_rfc3339(const char *s, int64_t *out) __attribute__((warn_unused_result));
-
 // cli_use_color: colour for text on stdout — never with --json; --color=always/never win; auto
-// means a terminal and NO_COLOR unset or empty (https://no-color.org). In progress.c.
+// means a terminal and NO_COLOR unset or empty (https://no-color.org). In options.c.
 bool cli_use_color(bool json, cli_color c);
-
-// progress.c — a status line on stderr for long runs (TTY only, ≤ 4 refreshes a second).
-typedef struct cli_progress {
-    bool enabled;
-    bool shown;
-    int64_t start_ns, last_ns;
-    uint32_t ticks;
-} cli_progress;
-
-void cli_progress_init(cli_progress *p, bool enabled);
-// cli_progress_tick: cheap; draws at most every 250 ms and only once the run is > 1 s old.
-void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_total,
-                       uint64_t handshakes);
-// cli_progress_end erases the status line (also capture's: shown set by whoever drew it).
-void cli_progress_end(cli_progress *p);
-int64_t cli_now_ns(void);  // CLOCK_MONOTONIC in ns
 
 #endif

@@ -24,7 +24,6 @@
 #include "cli.h"
 #include "doctor.h"
 #include "optable.h"
-#include "cmd_capture.h"
 #include "dissect.h"
 #include "pipeline.h"
 #include "probe.h"
@@ -40,7 +39,7 @@ typedef struct cc_ctx {
     analyzer *an;
     uint64_t handshakes, failed, succeeded;
     bool oom;
-    cli_progress status;      // the status line (stderr is a terminal); erased before each result
+    report_progress status;   // the status line (stderr is a terminal); erased before each result
     dissect_config dc;        // the caps in force (the flow table's size, cc_say_bounds)
     dissect_bounds said;      // bounds already stated on stderr (each once per run)
     bool said_disk;           // the writer's stop was reported
@@ -82,7 +81,7 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     doctor_attach(c->doctor, v);
     c->failed += verdict_is_failure(v);
     c->succeeded += v->outcome == OUTCOME_SUCCEEDED;
-    cli_progress_end(&c->status);
+    report_progress_end(&c->status);
     (void)report_verdict(c->rep, v);
     fflush(stdout);  // a pipe or a file sees each verdict as it is found
     return false;
@@ -102,13 +101,8 @@ static void cc_status(cc_ctx *c, const pipeline_result *now) {
 
 static void cc_summary(cc_ctx *c, const dissect_stats *st) {
     pipeline_undecoded_print(st);
-    report_run_info info = {
-        .profile_name = analyzer_profile_name(c->an),
-        .profile_version = analyzer_profile_version(c->an),
-        .prefix_source = analyzer_prefix_source(c->an),
-        .trust_store = analyzer_trust_store(c->an),
-        .undecoded = st->undecoded,
-    };
+    report_run_info info = report_run_info_of(c->an);
+    info.undecoded = st->undecoded;
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
 }
 
@@ -126,7 +120,7 @@ static void cc_signals(void) {
 static void cc_said_disk(cc_ctx *c, const cap_writer *w) {
     if (!c->said_disk) {
         c->said_disk = true;
-        cli_progress_end(&c->status);
+        report_progress_end(&c->status);
         fprintf(stderr,
                 "tlsdiag: %s — the file keeps every packet written before; analysis "
                 "goes on without writing\n",
@@ -147,7 +141,7 @@ static void cc_frame_done(void *user, const dissect_frame *fr, const dissect_fra
 static void cc_say_bounds(cc_ctx *c, const dissect_stats *st) {
     dissect_bounds fresh;
     if (pipeline_bounds_fresh(&c->said, &st->bounds, &fresh)) {
-        cli_progress_end(&c->status);
+        report_progress_end(&c->status);
         pipeline_bounds_print(&fresh, &c->dc);
     }
 }
@@ -164,7 +158,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
         c->evicted_seen = st->flows_evicted;
         if (!c->said_evicting && st->peak_flows >= c->dc.max_flows) {
             c->said_evicting = true;
-            cli_progress_end(&c->status);
+            report_progress_end(&c->status);
             fprintf(stderr,
                     "tlsdiag: flow table full (--max-flows %" PRIu32
                     "): evicting the oldest undecided connections (SYN flood or scan?); "
@@ -173,7 +167,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
         }
     }
     cc_say_bounds(c, st);
-    int64_t t = cli_now_ns();
+    int64_t t = report_now_ns();
     if (o->cap.duration_s && t - c->start >= (int64_t)o->cap.duration_s * 1000000000) {
         return false;
     }
@@ -291,9 +285,9 @@ int cli_cmd_capture(int argc, char **argv) {
         status = TLSDIAG_EXIT_INPUT;
         goto out;
     }
-    if (o.cap.write_path) {
+    if (o.write_path) {
         cap_writer_options wo = {
-            .path = o.cap.write_path,
+            .path = o.write_path,
             .linktype = cap_live_linktype(cr),
             .snaplen = cap_live_snaplen(cr),
             .rotate_bytes = o.cap.rotate_bytes,
@@ -319,7 +313,7 @@ int cli_cmd_capture(int argc, char **argv) {
     pipeline_dissect_config(&pc, &ctx.dc);
     ctx.w = w;
     ctx.tty = isatty(STDERR_FILENO) == 1;
-    ctx.start = ctx.last_status = ctx.last_flush = cli_now_ns();
+    ctx.start = ctx.last_status = ctx.last_flush = report_now_ns();
     pipeline_sinks sinks = {.user = &ctx,
                             .on_verdict = cc_on_verdict,
                             .on_frame_done = w ? cc_frame_done : NULL,
@@ -342,7 +336,7 @@ int cli_cmd_capture(int argc, char **argv) {
     }
     cc_reader = NULL;
     ctx.oom |= res.oom;
-    cli_progress_end(&ctx.status);
+    report_progress_end(&ctx.status);
     if (res.live_error) {
         fprintf(stderr, "tlsdiag: %s\n", cap_live_error(cr));
         status = TLSDIAG_EXIT_INPUT;

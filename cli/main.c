@@ -8,11 +8,7 @@
 #include "analyze.h"
 #include "cli.h"
 #include "pipeline.h"
-#include "cmd_probe.h"
 #include "capture.h"
-#include "cmd_capture.h"
-#include "cmd_doctor.h"
-#include "cmd_report.h"
 #include "optable.h"
 #include "report.h"
 

@@ -65,7 +65,7 @@ static const cli_opt_row *find_row(const char *typed, int letter) {
     return NULL;
 }
 
-static const char *cmd_name(unsigned cmd) {
+const char *cli_cmd_name(unsigned cmd) {
     for (int i = 0; i < CLI_CMDS; i++) {
         if (cmd == 1u << i) {
             return cli_cmd_names[i];
@@ -105,7 +105,7 @@ bool cli_opt_elsewhere(unsigned cmd, const char *typed, int letter, char *msg, s
     bool is_long = strncmp(typed, "--", 2) == 0;
     int w =
         snprintf(msg, n, "option '%.*s' is not valid for %s (it is for:", is_long ? (int)len : 2,
-                 is_long ? typed : shortopt, cmd_name(cmd));
+                 is_long ? typed : shortopt, cli_cmd_name(cmd));
     const char *sep = " ";
     for (int i = 0; i < CLI_CMDS && w >= 0 && (size_t)w < n; i++) {
         if (r->cmds & (1u << i)) {

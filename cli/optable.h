@@ -3,7 +3,8 @@
 // Every subcommand's getopt_long table and optstring, `tlsdiag --list-options COMMAND` (which
 // bash completion reads) and the "not valid for this subcommand" messages come from this table;
 // each subcommand's --help lists exactly its rows (tests/scripts/test_options.sh checks it).
-// Adding an option is one row here plus its case in the subcommand's parser.
+// Adding an option is one row here plus its case in cli/options.c (the one parser) and its line
+// in the subcommand's help (help.c).
 #ifndef TLSDIAG_CLI_OPTABLE_H
 #define TLSDIAG_CLI_OPTABLE_H
 
@@ -120,6 +121,9 @@ typedef struct cli_getopt {
     char optstring[2 * CLI_OPT_ROWS + 2];  // ":" then each short letter, with ':' for an argument
 } cli_getopt;
 void cli_getopt_init(unsigned cmd, cli_getopt *g);
+
+// cli_cmd_name: the name of a subcommand (a CLI_CMD_* bit), "?" for none.
+const char *cli_cmd_name(unsigned cmd);
 
 // cli_opt_elsewhere: when `typed` (the argv word; letter: getopt's optopt, the short letter it
 // rejected, or 0) names an option of other subcommands, writes "option '--x' is not valid for

@@ -30,10 +30,10 @@ typedef struct run_ctx {
     uint64_t transcripts;
     uint64_t failed;
     bool oom;
-    cli_progress progress;    // erased before each result so the two never share a line
-    struct probe_origin *po;  // --probe-origin (probe/origin.c), NULL otherwise
-    doctor_report *doctor;    // --doctor (doctor/print.c), NULL otherwise
-    pipeline_engaged limits;  // bounds that engaged (stated on stderr at the end)
+    report_progress progress;  // erased before each result so the two never share a line
+    struct probe_origin *po;   // --probe-origin (probe/origin.c), NULL otherwise
+    doctor_report *doctor;     // --doctor (doctor/print.c), NULL otherwise
+    pipeline_engaged limits;   // bounds that engaged (stated on stderr at the end)
     dissect_undecoded undecoded[DISSECT_UNDECODED_COUNT];  // frames not decoded, for the summary
 } run_ctx;
 
@@ -45,7 +45,7 @@ static bool stop(void *user) {
 
 static void on_transcript(void *user, const tls_transcript *t) {
     run_ctx *c = user;
-    cli_progress_end(&c->progress);
+    report_progress_end(&c->progress);
     if (c->an == NULL) {
         (void)report_transcript(c->rep, t);
     }
@@ -54,7 +54,7 @@ static void on_transcript(void *user, const tls_transcript *t) {
 static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     run_ctx *c = user;
     (void)t;
-    cli_progress_end(&c->progress);  // (--threads: no on_transcript before)
+    report_progress_end(&c->progress);  // (--threads: no on_transcript before)
     probe_origin_attach(c->po, v);
     doctor_attach(c->doctor, v);
     if (c->po != NULL) {
@@ -75,7 +75,7 @@ static void on_single_thread(void *user, uint32_t threads) {
 static void on_progress(void *user, uint64_t bytes_read, uint64_t bytes_total,
                         uint64_t transcripts) {
     run_ctx *c = user;
-    cli_progress_tick(&c->progress, bytes_read, bytes_total, transcripts);
+    report_progress_tick(&c->progress, bytes_read, bytes_total, transcripts);
 }
 
 void cli_pipeline_config(const cli_options *o, pipeline_config *pc) {
@@ -110,25 +110,12 @@ analyzer *cli_analyzer_new(const pipeline_config *pc) {
     return a;
 }
 
-// report_input_errors prints each damaged file on stderr (always) and as a JSON error object.
+// report_input_errors says each damaged file (report_damage).
 static void report_input_errors(const cap_reader *cr, report *rep) {
     for (size_t i = 0; i < cap_num_errors(cr); i++) {
         const cap_error *e = cap_get_error(cr, i);
-        if (e->frame > 1) {
-            fprintf(stderr,
-                    "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
-                    "): %s \xe2\x80\x94 "
-                    "results up to frame %" PRIu64 " are shown\n",
-                    e->file, e->frame, e->offset, e->msg, e->frame - 1);
-        } else {
-            fprintf(stderr,
-                    "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
-                    "): %s \xe2\x80\x94 "
-                    "no frame of this file could be read\n",
-                    e->file, e->frame, e->offset, e->msg);
-        }
         report_input_error re = {e->file, e->frame, e->offset, e->msg};
-        (void)report_error(rep, &re);
+        (void)report_damage(rep, &re);
     }
 }
 
@@ -160,17 +147,12 @@ static void run_summary(run_ctx *c, const cap_reader *cr, const char *open_error
         const cap_error *e = cap_get_error(cr, i);
         errs[k++] = (report_input_error){e->file, e->frame, e->offset, e->msg};
     }
-    report_run_info info = {
-        .profile_name = analyzer_profile_name(c->an),
-        .profile_version = analyzer_profile_version(c->an),
-        .prefix_source = analyzer_prefix_source(c->an),
-        .trust_store = analyzer_trust_store(c->an),
-        .files = c->opt->files,
-        .num_files = c->opt->num_files,
-        .num_input_errors = k,
-        .input_errors = errs,
-        .undecoded = c->undecoded,
-    };
+    report_run_info info = report_run_info_of(c->an);
+    info.files = c->opt->files;
+    info.num_files = c->opt->num_files;
+    info.num_input_errors = k;
+    info.input_errors = errs;
+    info.undecoded = c->undecoded;
     (void)report_summary(c->rep, analyzer_summary(c->an), &info);
     free(errs);
 }
@@ -265,7 +247,7 @@ int cli_run(const cli_options *o) {
     cli_pipeline_config(o, &pc);
     dissect_config dc;
     pipeline_dissect_config(&pc, &dc);
-    cli_progress_init(&ctx.progress, isatty(STDERR_FILENO) == 1);
+    report_progress_init(&ctx.progress, isatty(STDERR_FILENO) == 1);
     if (ctx.po != NULL) {
         pc.threads = 1;  // --probe-origin probes from the verdict sink, in one thread
     }
@@ -284,7 +266,7 @@ int cli_run(const cli_options *o) {
     ctx.transcripts = res.transcripts;
     ctx.failed = res.failed;
     ctx.oom = res.oom;
-    cli_progress_end(&ctx.progress);
+    report_progress_end(&ctx.progress);
     if (ran) {
         ctx.limits = res.engaged;
         warn_skipped(&ctx, &res.stats, o);

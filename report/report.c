@@ -1,5 +1,6 @@
 // report.c — the report object: options, the current file name, and dispatch to text or JSON.
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -113,6 +114,32 @@ bool report_verdict(report *r, const verdict *v) {
         default:
             return finish(r, text_verdict(r, v));
     }
+}
+
+report_run_info report_run_info_of(const analyzer *an) {
+    return (report_run_info){
+        .profile_name = analyzer_profile_name(an),
+        .profile_version = analyzer_profile_version(an),
+        .prefix_source = analyzer_prefix_source(an),
+        .trust_store = analyzer_trust_store(an),
+    };
+}
+
+bool report_damage(report *r, const report_input_error *e) {
+    if (e->frame > 1) {
+        fprintf(stderr,
+                "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
+                "): %s \xe2\x80\x94 "
+                "results up to frame %" PRIu64 " are shown\n",
+                e->file, e->frame, e->offset, e->message, e->frame - 1);
+    } else {
+        fprintf(stderr,
+                "tlsdiag: %s: frame %" PRIu64 " (offset %" PRIu64
+                "): %s \xe2\x80\x94 "
+                "no frame of this file could be read\n",
+                e->file, e->frame, e->offset, e->message);
+    }
+    return report_error(r, e);
 }
 
 bool report_summary(report *r, const summary *s, const report_run_info *info) {

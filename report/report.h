@@ -97,6 +97,10 @@ typedef struct report_run_info {
     const dissect_undecoded *undecoded;
 } report_run_info;
 
+// report_run_info_of: the run information an analyzer knows (its profile, prefix list and trust
+// store); the caller adds the files, input errors and undecoded frames.
+report_run_info report_run_info_of(const analyzer *an);
+
 // report_new returns a report or NULL when out of memory (or o->out is NULL).
 report *report_new(const report_options *o) __attribute__((warn_unused_result));
 void report_free(report *r);
@@ -119,6 +123,9 @@ bool report_summary(report *r, const summary *s, const report_run_info *info);
 // report_error: a damaged input. JSON: an object of type "error". Text: nothing (the CLI
 // writes the sentence on stderr), so text output on stdout stays the results only.
 bool report_error(report *r, const report_input_error *e);
+// report_damage: a file damaged at e->frame, said on stderr (always: which results are shown)
+// and by report_error.
+bool report_damage(report *r, const report_input_error *e);
 
 // report_capture_stats: `tlsdiag capture`'s counters after the summary — text (normal
 // verbosity: interface, packets, libpcap's counts, evictions; verbose: also the filter), one
@@ -228,6 +235,22 @@ enum { REPORT_WIRESHARK_FILTER_LEN = 192 };
 void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
                              char out[REPORT_WIRESHARK_FILTER_LEN]);
 // Shell words in the printed commands come from analyze_shell_quote (analyze.h).
+
+// report_progress: a status line on stderr for long runs (TTY only, ≤ 4 refreshes a second).
+typedef struct report_progress {
+    bool enabled;
+    bool shown;
+    int64_t start_ns, last_ns;
+    uint32_t ticks;
+} report_progress;
+
+void report_progress_init(report_progress *p, bool enabled);
+// report_progress_tick: cheap; draws at most every 250 ms and only once the run is > 1 s old.
+void report_progress_tick(report_progress *p, uint64_t bytes_read, uint64_t bytes_total,
+                          uint64_t handshakes);
+// report_progress_end erases the status line (also capture's: shown set by whoever drew it).
+void report_progress_end(report_progress *p);
+int64_t report_now_ns(void);  // CLOCK_MONOTONIC in ns
 
 #ifdef __cplusplus
 }

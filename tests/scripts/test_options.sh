@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_options.sh — tcpdump/tshark habits of analyze and dissect: -c N stops after N
 # handshakes, -n is accepted, long forms work, and every usage error names the option it is
-# about (exit 2). The one option table: every subcommand takes the limits (K/M/G the same
+# about (exit 2). The one option table and its one parser: every subcommand takes the limits (K/M/G the same
 # everywhere), an option of another subcommand is named as such, and each --help lists exactly
 # the table's options of its subcommand. Usage: bash test_options.sh TLSDIAG SRCDIR
 set -u
@@ -120,6 +120,17 @@ for cmd in analyze dissect report probe capture; do
     usage_err "--max-flows: expected a positive integer, got '1K'" "$cmd" --max-flows 1K "${args[@]}"
     usage_err "--max-total-bytes: expected a positive integer (K/M/G suffix allowed), got '0'" \
         "$cmd" --max-total-bytes 0 "${args[@]}"
+done
+# One parser (cli/options.c) for every subcommand: --now is read, and refused, in the same
+# words wherever it is accepted.
+for cmd in analyze dissect report doctor; do
+    case $cmd in
+        report) args=(-o "$WORK/r.tar.gz" "$MIXED") ;;
+        doctor) args=() ;;
+        *) args=("$MIXED") ;;
+    esac
+    usage_err "--now: expected an RFC 3339 time such as 2026-11-26T20:00:00Z, got 'yesterday'" \
+        "$cmd" --now yesterday "${args[@]}"
 done
 # An option of another subcommand is named as such, with the subcommands it is for.
 usage_err "option '--max-connections' is not valid for analyze (it is for: report)" \

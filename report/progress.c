@@ -1,38 +1,35 @@
-// progress.c — the status line on stderr for long runs (bytes read, %, handshakes seen), and
-// the one rule for colour on stdout shared by every subcommand.
+// progress.c — the status line on stderr for long runs (bytes read, %, handshakes seen).
 //
 // Drawn only when stderr is a terminal (the caller decides), not before the run is one second
 // old (short runs never flicker), at most four times a second, and erased at the end so it
 // never mixes with the results.
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "cli.h"
+#include "report.h"
 
 enum { TICKS_PER_CLOCK_READ = 256 };  // frames between clock reads: keeps the tick cheap
 
-int64_t cli_now_ns(void) {
+int64_t report_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void cli_progress_init(cli_progress *p, bool enabled) {
+void report_progress_init(report_progress *p, bool enabled) {
     p->enabled = enabled;
     p->shown = false;
-    p->start_ns = p->last_ns = enabled ? cli_now_ns() : 0;
+    p->start_ns = p->last_ns = enabled ? report_now_ns() : 0;
     p->ticks = 0;
 }
 
-void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_total,
-                       uint64_t handshakes) {
+void report_progress_tick(report_progress *p, uint64_t bytes_read, uint64_t bytes_total,
+                          uint64_t handshakes) {
     if (!p->enabled || ++p->ticks % TICKS_PER_CLOCK_READ != 0) {
         return;
     }
-    int64_t t = cli_now_ns();
+    int64_t t = report_now_ns();
     if (t - p->start_ns < 1000000000 || t - p->last_ns < 250000000) {
         return;
     }
@@ -49,21 +46,10 @@ void cli_progress_tick(cli_progress *p, uint64_t bytes_read, uint64_t bytes_tota
     p->shown = true;
 }
 
-void cli_progress_end(cli_progress *p) {
+void report_progress_end(report_progress *p) {
     if (p->shown) {
         fputs("\r\x1b[K", stderr);
         fflush(stderr);
         p->shown = false;
     }
-}
-
-bool cli_use_color(bool json, cli_color c) {
-    if (json || c == CLI_COLOR_NEVER) {
-        return false;
-    }
-    if (c == CLI_COLOR_ALWAYS) {
-        return true;
-    }
-    const char *nc = getenv("NO_COLOR");
-    return !(nc != NULL && nc[0] != '\0') && isatty(STDOUT_FILENO) == 1;
 }
