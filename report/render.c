@@ -19,29 +19,41 @@ static const char mark_digits[] = "9223372036854775807";
 enum { MARK_LEN = sizeof mark_digits - 1 };
 
 struct report_renderer {
-    report *r;  // the caller's options and file name, writing into buf through f
-    FILE *f;    // unbuffered: every write lands in buf at once
-    char *buf;  // the verdict being rendered
-    size_t len, cap;
+    report *r;             // the caller's options and file name, writing into cur through f
+    FILE *f;               // unbuffered: every write lands in cur at once
+    report_rendered *cur;  // the verdict being rendered, handed out whole (no copy) when done
+    size_t cap;            // bytes cur can hold
+    size_t hint;           // the longest rendering yet: a new buffer starts with that room
     bool oom;
     uint32_t holes;  // conn_ids the format prints per verdict (text: per failure)
     char before;     // the byte the format prints right before conn_id
 };
 
+// room makes cur hold n more bytes (false when out of memory).
+static bool room(struct report_renderer *m, size_t n) {
+    size_t len = m->cur ? m->cur->len : 0;
+    if (m->cur != NULL && m->cap - len >= n) {
+        return true;
+    }
+    size_t cap = m->cap * 2 > len + n ? m->cap * 2 : len + n;
+    report_rendered *b = realloc(m->cur, sizeof *b + cap);
+    if (b == NULL) {
+        m->oom = true;
+        return false;
+    }
+    b->len = len;
+    m->cur = b;
+    m->cap = cap;
+    return true;
+}
+
 static ssize_t mem_write(void *cookie, const char *p, size_t n) {
     struct report_renderer *m = cookie;
-    if (m->cap - m->len < n) {
-        size_t cap = m->cap * 2 > m->len + n ? m->cap * 2 : m->len + n;
-        char *b = realloc(m->buf, cap);
-        if (b == NULL) {
-            m->oom = true;
-            return -1;
-        }
-        m->buf = b;
-        m->cap = cap;
+    if (!room(m, n)) {
+        return -1;
     }
-    memcpy(m->buf + m->len, p, n);
-    m->len += n;
+    memcpy(m->cur->bytes + m->cur->len, p, n);
+    m->cur->len += n;
     return (ssize_t)n;
 }
 
@@ -94,42 +106,46 @@ void report_renderer_free(report_renderer *m) {
     if (m->f) {
         fclose(m->f);
     }
-    free(m->buf);
+    free(m->cur);
     free(m);
 }
 
 report_rendered *report_render(report_renderer *m, verdict *v) {
+    if (m->cur == NULL) {  // a fresh buffer, as long as the longest rendering yet (within reason)
+        m->cap = 0;
+        if (!room(m, m->hint < 256 ? 256 : m->hint > 8192 ? 8192 : m->hint)) {
+            return NULL;
+        }
+    }
+    report_rendered *b = m->cur;
+    b->len = 0;
+    b->nholes = 0;
     uint64_t id = v->conn_id;
-    m->len = 0;
     v->conn_id = REPORT_RENDER_MARK;
     bool ok = report_verdict(m->r, v);
     v->conn_id = id;
+    b = m->cur;  // (moved if it grew)
     if (!ok || m->oom) {
         return NULL;  // (sticky: this renderer is done; the merge renders the rest)
     }
     // Text prints nothing for a succeeded handshake: no conn_id either.
-    uint32_t want = m->len == 0 ? 0 : m->holes;
-    report_rendered *b = malloc(sizeof *b + m->len);
-    if (b == NULL) {
-        return NULL;
-    }
-    b->len = m->len;
-    b->nholes = 0;
-    const char *p = m->buf, *end = m->buf + m->len;
+    uint32_t want = b->len == 0 ? 0 : m->holes;
+    const char *p = b->bytes, *end = b->bytes + b->len;
     while ((p = memmem(p, (size_t)(end - p), mark_digits, MARK_LEN)) != NULL) {
-        size_t at = (size_t)(p - m->buf);
-        if (b->nholes == want || at == 0 || m->buf[at - 1] != m->before) {
-            free(b);
+        size_t at = (size_t)(p - b->bytes);
+        if (b->nholes == want || at == 0 || b->bytes[at - 1] != m->before) {
             return NULL;  // the digits where the format does not put conn_id: hostile bytes
         }
         b->hole[b->nholes++] = at;
         p += MARK_LEN;
     }
     if (b->nholes != want) {
-        free(b);
         return NULL;
     }
-    memcpy(b->bytes, m->buf, m->len);
+    if (b->len > m->hint) {
+        m->hint = b->len;
+    }
+    m->cur = NULL;  // handed out: the caller frees it
     return b;
 }
 
