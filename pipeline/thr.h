@@ -35,7 +35,10 @@ enum {
     THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
     THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
     THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
-    THR_MAX_PENDING = 96,      // shared-read, one-pass: verdicts a worker may hold before the merge
+    // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
+    // (and its rendered bytes): 96 kept ~5 MiB more resident with two workers past the plateau
+    // (--threads 2 on a 600 MB handshake file: 66 MiB, 61 MiB with 48; bench/NOTES.md, round 4).
+    THR_MAX_PENDING = 48,
     THR_MERGE_BATCH = 32,      // verdicts the merge takes per hold of the lock
     THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
     THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
