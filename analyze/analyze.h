@@ -235,6 +235,9 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
 // in a's summary. Call it once per verdict, in the order the verdicts are reported: the
 // refinement depends on that order, never on which analyzer judged v.
 void analyzer_account(analyzer *a, verdict *v);
+// analyzer_account_may_change: analyzer_account may rewrite v (otherwise it only counts it), so
+// v's output must be rendered after it (--threads workers render the others ahead of the merge).
+bool analyzer_account_may_change(const verdict *v);
 // verdict_is_failure: the handshake failed, or succeeded with another client but CloudFront
 // would refuse it (predicted). This is what "failed handshakes found" (exit status 1) counts.
 bool verdict_is_failure(const verdict *v);

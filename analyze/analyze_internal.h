@@ -310,6 +310,9 @@ void an_memo_free(an_memo *m);
 // an_memo_apply, called once per verdict in output order: remembers v's chain when it verified
 // (forgets the server when it did not), or refines v from what an earlier connection showed.
 void an_memo_apply(an_memo *m, verdict *v);
+// an_memo_may_refine: v is a verdict an_memo_apply may rewrite (a TLS 1.3 unknown_ca with no
+// chain); any other verdict it only reads.
+bool an_memo_may_refine(const verdict *v);
 // an_chain_root writes the root a chain leads to: the self-signed certificate reached through
 // the certificates sent (any order), else the issuer of the last one ("" when n is 0).
 void an_chain_root(const x509_info *certs, uint32_t n, char *out, size_t outlen);

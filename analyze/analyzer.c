@@ -279,6 +279,10 @@ void analyzer_account(analyzer *a, verdict *v) {
     an_summary_add(a->summary, v);
 }
 
+bool analyzer_account_may_change(const verdict *v) {
+    return an_memo_may_refine(v);
+}
+
 void analyzer_summary_refresh(analyzer *a, const verdict *v) {
     an_summary_refresh(a->summary, v);
 }

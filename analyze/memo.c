@@ -250,13 +250,16 @@ static void refine(verdict *v, const memo_entry *e) {
     an_texts_fill(CAUSE_CERT_UNTRUSTED_CA, &vars, v);
 }
 
+bool an_memo_may_refine(const verdict *v) {
+    return v->num_certs == 0 && v->outcome == OUTCOME_FAILED && v->version == TLS13 &&
+           v->has_alert && !v->alert_encrypted && v->alert_sender == PARTY_CLIENT &&
+           v->alert_desc == ALERT_UNKNOWN_CA &&
+           (v->cause == CAUSE_CERT_MISSING_INTERMEDIATE || v->cause == CAUSE_UNKNOWN);
+}
+
 void an_memo_apply(an_memo *m, verdict *v) {
     bool chain = v->num_certs > 0;
-    bool tls13_unknown_ca =
-        !chain && v->outcome == OUTCOME_FAILED && v->version == TLS13 && v->has_alert &&
-        !v->alert_encrypted && v->alert_sender == PARTY_CLIENT &&
-        v->alert_desc == ALERT_UNKNOWN_CA &&
-        (v->cause == CAUSE_CERT_MISSING_INTERMEDIATE || v->cause == CAUSE_UNKNOWN);
+    bool tls13_unknown_ca = an_memo_may_refine(v);
     if (!chain && !tls13_unknown_ca) {
         return;
     }

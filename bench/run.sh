@@ -19,7 +19,9 @@
 #    thread's share of the CPU samples (the calling thread's share is the serial part).
 # 5. Memory as files grow: peak RSS of `analyze` (1 and 2 threads, text and --json) on a small
 #    set of the same captures ($BENCH_SMALL, default $BENCH_DATA-small: MIXED_MB=64 HS_MB=32,
-#    made with the same seed when missing; RSS_SMALL=0 skips it) and on the full files.
+#    made with the same seed when missing; RSS_SMALL=0 skips it) and on the full files; and the
+#    resident size sampled along one run of the full handshake file and of one three times its
+#    size ($BENCH_LARGE, default $BENCH_DATA-large, HS_MB=600; RSS_LARGE=0 skips it).
 # 6. Runs bench/live.sh (the live-capture benchmark, tcpreplay on a veth) unless LIVE=0; its
 #    bench/LIVE.md goes into RESULTS.md before the notes.
 # 7. Writes bench/RESULTS.md (machine, date, the targets of issue 20 with what was measured,
@@ -27,7 +29,7 @@
 #
 # Environment: RUNS [3], BENCH_DATA [/work/bench-data/full], TOOLS [all: "tlsdiag tlsdiag2
 # tlsdiagjson tcpdump ndpi ssldump tshark"], FILES ["handshakes mixed"], RESULTS [bench/RESULTS.md],
-# SCALE [1], THREADS_LIST [1..nproc, 2×nproc], BENCH_SMALL, RSS_SMALL [1], LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
+# SCALE [1], THREADS_LIST [1..nproc, 2×nproc], BENCH_SMALL, RSS_SMALL [1], BENCH_LARGE, RSS_LARGE [1], LIVE [1], the generator's knobs (MIXED_MB, HS_MB, ...) when the captures are made.
 # Peers missing from the machine are installed from Debian (ssldump, libndpi-bin) when root.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -224,6 +226,29 @@ if [ "${RSS_SMALL:-1}" != 0 ]; then
         /usr/bin/time -o "$WORK/t" -f "%M" "$TLSDIAG" analyze $v --ca-file "$CA" "$F" >/dev/null 2>&1 || true
         printf '%s\t%s\t%s\t%s\n' "$f" "$(stat -c %s "$F")" "${v:-text}" "$(tail -1 "$WORK/t")" >> "$WORK/rss.tsv"
       done
+    done
+  done
+fi
+# Flat as files grow: the small file is below the plateau (decided connections are kept for 300 s
+# of capture time) and the full one only reaches it at its end, so their ratio shows the way up,
+# not flatness. So the resident size is also sampled along one run of a handshake file three
+# times the full one ($BENCH_LARGE, default $BENCH_DATA-large: HS_MB=600, the same seed, made
+# when missing; RSS_LARGE=0 skips it): its second half is all on the plateau.
+: > "$WORK/rss_along.tsv"
+if [ "${RSS_LARGE:-1}" != 0 ]; then
+  LARGE=${BENCH_LARGE:-$DATA-large}
+  if [ ! -s "$LARGE/handshakes.pcap" ]; then
+    log "generating the large handshake capture in $LARGE (MIXED_MB=0 HS_MB=600, the same seed)"
+    mkdir -p "$LARGE"
+    [ -d "$LARGE/seed" ] || cp -r "$DATA/seed" "$LARGE/"
+    MIXED_MB=0 HS_MB=600 bash "$GEN/make-bench-pcap.sh" "$LARGE" >/dev/null
+  fi
+  for v in "" "--threads 2" "--json"; do
+    for F in "$DATA/handshakes.pcap" "$LARGE/handshakes.pcap"; do
+      [ -s "$F" ] || continue
+      # shellcheck disable=SC2086
+      python3 "$HERE/rss_along.py" "$(stat -c %s "$F")"$'\t'"${v:-text}" "$TLSDIAG" analyze $v \
+        --ca-file "$CA" "$F" >> "$WORK/rss_along.tsv"
     done
   done
 fi

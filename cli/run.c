@@ -64,6 +64,29 @@ static bool on_verdict(void *user, verdict *v, const tls_transcript *t) {
     return false;
 }
 
+// --threads: each worker renders its own verdicts (report_render), the merge writes the bytes.
+// --doctor changes a verdict in on_verdict: the merge renders them all then.
+static void *renderer_new(void *user) {
+    const run_ctx *c = user;
+    return c->doctor == NULL ? report_renderer_new(c->rep) : NULL;
+}
+static void renderer_free(void *m) {
+    report_renderer_free(m);
+}
+static void *render(void *m, verdict *v) {
+    return report_render(m, v);
+}
+static void rendered_free(void *b) {
+    report_rendered_free(b);
+}
+static void on_rendered(void *user, const verdict *v, const void *b) {
+    run_ctx *c = user;
+    cli_progress_end(&c->progress);
+    (void)report_write_rendered(c->rep, b, v->conn_id);
+}
+static const pipeline_render render_ops = {renderer_new, renderer_free, render, rendered_free,
+                                           on_rendered};
+
 static void on_single_thread(void *user, uint32_t threads) {
     (void)user;
     fprintf(stderr,
@@ -255,7 +278,8 @@ int cli_run(const cli_options *o) {
                             .on_transcript = on_transcript,
                             .on_verdict = on_verdict,
                             .stop = stop,
-                            .on_single_thread = on_single_thread};
+                            .on_single_thread = on_single_thread,
+                            .render = ctx.an != NULL ? &render_ops : NULL};
     pipeline_source src = {.reader = cr,
                            .files = o->files,
                            .num_files = o->num_files,

@@ -11,6 +11,11 @@
 // is its oldest connection not yet reported, so the arrays follow the open connections, not the
 // length of the capture.
 //
+// What the merge does per verdict is kept small, since no second thread can share it: number it,
+// count it, analyzer_account (the summary and the memo, in output order), and write the bytes the
+// worker rendered (sinks->render) — or call on_verdict for a verdict rendered here. Verdicts are
+// taken off the workers' lists THR_MERGE_BATCH at a time, the lock held once for the batch.
+//
 // Who merges: in one-pass mode the workers, in turns (thr_merge_turn); otherwise the calling
 // thread (thr_merge_to_end, or workq.c's reader between batches). Everything here runs with
 // ctx->mu held, except the sinks, called with it released (thr_merge_ready).
@@ -34,10 +39,13 @@ bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v) {
     return true;
 }
 
-// thr_free_items frees a list of merged items (verdict and item).
-void thr_free_items(thr_item *it) {
+// thr_free_items frees a list of merged items (verdict, rendered output and item).
+void thr_free_items(const thr_ctx *c, thr_item *it) {
     while (it) {
         thr_item *next = it->next;
+        if (it->rendered != NULL) {
+            c->sinks->render->rendered_free(it->rendered);
+        }
         verdict_free(it->v);
         free(it);
         it = next;
@@ -200,61 +208,95 @@ static bool item_before(const thr_item *a, const thr_item *b) {
     return a->first_frame < b->first_frame;
 }
 
-// thr_merge_ready reports every verdict whose place in the order is settled (ctx->mu held; the lock
-// is released while reporting).
-void thr_merge_ready(thr_ctx *c) {
+// next_ready takes the next verdict in the one-thread order off its worker's list, if its place is
+// settled, and numbers it (ctx->mu held); NULL when none is.
+static thr_item *next_ready(thr_ctx *c, thr_worker **owner, uint64_t *conn_id) {
+    thr_worker *best = NULL;
+    for (uint32_t i = 0; i < c->n; i++) {
+        thr_worker *w = &c->w[i];
+        if (w->out_head && (!best || item_before(w->out_head, best->out_head))) {
+            best = w;
+        }
+    }
+    if (!best) {
+        return NULL;
+    }
+    thr_item *it = best->out_head;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const thr_worker *w = &c->w[i];
+        if (!w->out_head && !w->done && (it->emit == THR_EMIT_END || w->mark < it->emit)) {
+            return NULL;  // w may still produce something that comes first
+        }
+    }
+    assert(it->first_frame >= c->created_floor);
+    uint64_t id = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        id += created_before(&c->w[i], it->first_frame);
+    }
+    best->out_head = it->next;
+    if (!best->out_head) {
+        best->out_tail = NULL;
+    }
+    if (best->npending-- == THR_MAX_PENDING) {
+        pthread_cond_broadcast(&c->cv_room);
+    }
+    *owner = best;
+    *conn_id = id;
+    return it;
+}
+
+// report_item: the merge's part of one verdict (lock not held): numbered, counted, accounted for
+// in one thread's order, and written (its rendered bytes, or by on_verdict).
+static void report_item(thr_ctx *c, thr_item *it, uint64_t conn_id) {
     const pipeline_sinks *sinks = c->sinks;
     pipeline_result *out = c->out;
+    it->v->conn_id = conn_id;
+    out->transcripts++;
+    out->verdicts++;
+    if (verdict_is_failure(it->v)) {
+        out->failed++;
+    }
+    analyzer_account(c->main_an, it->v);
+    if (thr_stopping(sinks)) {
+        return;
+    }
+    if (it->rendered != NULL) {
+        sinks->render->on_rendered(sinks->user, it->v, it->rendered);
+    } else if (sinks->on_verdict != NULL && sinks->on_verdict(sinks->user, it->v, NULL)) {
+        it->v = NULL;  // the sink keeps it (the worker frees NULL)
+    }
+}
+
+// thr_merge_ready reports every verdict whose place in the order is settled (ctx->mu held; the lock
+// is released while reporting). The verdicts are taken THR_MERGE_BATCH at a time, so the lock is
+// taken twice per batch, not per verdict.
+void thr_merge_ready(thr_ctx *c) {
     for (;;) {
-        thr_worker *best = NULL;
-        for (uint32_t i = 0; i < c->n; i++) {
-            thr_worker *w = &c->w[i];
-            if (w->out_head && (!best || item_before(w->out_head, best->out_head))) {
-                best = w;
-            }
+        thr_item *batch[THR_MERGE_BATCH];
+        thr_worker *owner[THR_MERGE_BATCH];
+        uint64_t id[THR_MERGE_BATCH];
+        uint32_t n = 0;
+        while (n < THR_MERGE_BATCH && (batch[n] = next_ready(c, &owner[n], &id[n])) != NULL) {
+            n++;
         }
-        if (!best) {
+        if (n == 0) {
             return;
-        }
-        thr_item *it = best->out_head;
-        for (uint32_t i = 0; i < c->n; i++) {
-            const thr_worker *w = &c->w[i];
-            if (!w->out_head && !w->done && (it->emit == THR_EMIT_END || w->mark < it->emit)) {
-                return;  // w may still produce something that comes first
-            }
-        }
-        assert(it->first_frame >= c->created_floor);
-        uint64_t id = 0;
-        for (uint32_t i = 0; i < c->n; i++) {
-            id += created_before(&c->w[i], it->first_frame);
-        }
-        best->out_head = it->next;
-        if (!best->out_head) {
-            best->out_tail = NULL;
-        }
-        if (best->npending-- == THR_MAX_PENDING) {
-            pthread_cond_broadcast(&c->cv_room);
         }
         pthread_mutex_unlock(&c->mu);
         int64_t t0 = c->cpu_stats ? thr_cpu_ns() : 0;
-        it->v->conn_id = id;
-        out->transcripts++;
-        out->verdicts++;
-        if (verdict_is_failure(it->v)) {
-            out->failed++;
-        }
-        analyzer_account(c->main_an, it->v);
-        if (!thr_stopping(sinks) && sinks->on_verdict != NULL &&
-            sinks->on_verdict(sinks->user, it->v, NULL)) {
-            it->v = NULL;  // the sink keeps it (the worker frees NULL)
+        for (uint32_t i = 0; i < n; i++) {
+            report_item(c, batch[i], id[i]);
         }
         int64_t spent = c->cpu_stats ? thr_cpu_ns() - t0 : 0;
         pthread_mutex_lock(&c->mu);
         c->merge_cpu_ns += spent;
-        // Back to the worker, which frees it in its own thread: freeing here took the lock of
-        // the worker's malloc arena while the worker allocated from it (futex waits).
-        it->next = best->ret_head;
-        best->ret_head = it;
+        // Back to their workers, which free them in their own threads: freeing here took the
+        // lock of the worker's malloc arena while the worker allocated from it (futex waits).
+        for (uint32_t i = 0; i < n; i++) {
+            batch[i]->next = owner[i]->ret_head;
+            owner[i]->ret_head = batch[i];
+        }
+        // (and look again: a worker may have published while the lock was released)
     }
 }
 

@@ -49,6 +49,24 @@ analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errl
 // pipeline_dissect_config: dissect's configuration with c's limits (callbacks left NULL).
 void pipeline_dissect_config(const pipeline_config *c, dissect_config *out);
 
+// pipeline_render: verdicts rendered by the --threads workers, in parallel, so that the merge
+// (the part no second thread shares) only writes bytes. libuv's pool in small: `render` runs on a
+// worker, `on_rendered` gets the result in the merge, in the one-thread order.
+typedef struct pipeline_render {
+    // renderer_new (the calling thread, once per worker before it starts): that worker's own
+    // renderer, or NULL (out of memory, an output that cannot be rendered ahead): on_verdict
+    // writes its verdicts then. renderer_free frees it (NULL is a no-op).
+    void *(*renderer_new)(void *user);
+    void (*renderer_free)(void *renderer);
+    // render (the worker's thread): v's output without its conn_id (the merge numbers it), or
+    // NULL: on_verdict writes v. Not called for a verdict analyzer_account may still change.
+    void *(*render)(void *renderer, verdict *v);
+    void (*rendered_free)(void *rendered);  // any thread; NULL is a no-op
+    // on_rendered (the merge, instead of on_verdict): v counted and numbered, its output in
+    // `rendered` (still the pipeline's: it frees both after the call).
+    void (*on_rendered)(void *user, const verdict *v, const void *rendered);
+} pipeline_render;
+
 // pipeline_sinks: where results go. Every callback may be NULL; all get user.
 typedef struct pipeline_sinks {
     void *user;
@@ -74,6 +92,8 @@ typedef struct pipeline_sinks {
     // on_single_thread: --threads N could not start its workers (out of memory or of processes);
     // nothing was read and the run goes on with one thread.
     void (*on_single_thread)(void *user, uint32_t threads);
+    // render (may be NULL): --threads workers render verdicts ahead of the merge.
+    const pipeline_render *render;
 } pipeline_sinks;
 
 // pipeline_engaged: connections a bound cut short, counted from the transcripts (all of them,

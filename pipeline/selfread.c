@@ -61,7 +61,7 @@ static void *worker_read_main(void *arg) {
         thr_item *ret = w->ret_head;
         w->ret_head = NULL;
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(ret);
+        thr_free_items(c, ret);
     }
     w->emit = THR_EMIT_END;
     if (!stop) {
@@ -254,7 +254,7 @@ static void *worker_pass_main(void *arg) {
         thr_item *ret = w->ret_head;
         w->ret_head = NULL;
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(ret);
+        thr_free_items(c, ret);
         pthread_mutex_lock(&c->mu);
     }
     bool stop = c->stop;

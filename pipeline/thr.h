@@ -35,7 +35,11 @@ enum {
     THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
     THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
     THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
-    THR_MAX_PENDING = 96,      // shared-read, one-pass: verdicts a worker may hold before the merge
+    // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
+    // (and its rendered bytes): 96 kept ~5 MiB more resident with two workers past the plateau
+    // (--threads 2 on a 600 MB handshake file: 66 MiB, 61 MiB with 48; bench/NOTES.md, round 4).
+    THR_MAX_PENDING = 48,
+    THR_MERGE_BATCH = 32,      // verdicts the merge takes per hold of the lock
     THR_PUBLISH_FRAMES = 256,  // shared-read mode: frames read between two publications
     THR_WAKE_VERDICTS = 64,    // shared-read mode: published verdicts that wake the merger
     THR_BATCH_FRAMES = 256,
@@ -68,6 +72,7 @@ typedef struct thr_batch {
 typedef struct thr_item {
     struct thr_item *next;
     verdict *v;
+    void *rendered;  // v's output, rendered by the worker (sinks->render), or NULL
     uint32_t emit;
     uint32_t first_frame;
     uint32_t last_frame;  // the connection's last frame (item_before: ties at one emit)
@@ -117,6 +122,7 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     thr_item *ret_head;    // merged items, handed back to be freed by this worker (mu)
     dissect *d;            // (own)
     analyzer *an;          // (own)
+    void *renderer;        // sinks->render's renderer for this worker, or NULL (own)
     // (mu)
     thr_batch *in_head, *in_tail;  // queued mode: the bounded queue, THR_QUEUE_DEPTH at most
     uint32_t in_depth;
@@ -206,7 +212,7 @@ bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
 
 // merge.c: the ordered merge.
 bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v);
-void thr_free_items(thr_item *it);
+void thr_free_items(const thr_ctx *c, thr_item *it);
 void thr_publish(thr_worker *w, uint32_t mark, bool last);
 void thr_merge_ready(thr_ctx *c);
 void thr_merge_turn(thr_ctx *c);

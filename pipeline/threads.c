@@ -76,8 +76,11 @@ static void ctx_free(thr_ctx *c) {
             thr_batch_free(b);
             b = next;
         }
-        thr_free_items(w->out_head);
-        thr_free_items(w->ret_head);
+        thr_free_items(c, w->out_head);
+        thr_free_items(c, w->ret_head);
+        if (c->sinks->render != NULL) {
+            c->sinks->render->renderer_free(w->renderer);
+        }
         free(w->created);
         free(w->loc_created);
         if (w->idx > 0) {
@@ -207,6 +210,9 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
+        if (ok && sinks->render != NULL) {
+            w->renderer = sinks->render->renderer_new(sinks->user);  // NULL: the merge renders
+        }
     }
     bool ran = false;
     if (ok && cap_retain(cr)) {

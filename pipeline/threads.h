@@ -9,6 +9,10 @@
 // that decided each connection, the connections still open at the end by conn_id. conn_ids are
 // renumbered to the global first-frame order, so the output (lines, JSON, summary) is the same as
 // with one thread.
+//
+// With sinks->render, each worker also renders its verdicts' output in its own thread (all but
+// those analyzer_account may still rewrite), so the merge — the part no second thread shares —
+// numbers, counts and writes bytes (pipeline.h, pipeline_render).
 #ifndef TLSDIAG_PIPELINE_THREADS_H
 #define TLSDIAG_PIPELINE_THREADS_H
 

@@ -36,7 +36,12 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
         w->oom = true;
         return;
     }
-    *it = (thr_item){NULL, v, w->emit, t->first_frame, t->last_frame};
+    // The output is rendered here, in parallel, unless the merge's analyzer_account may still
+    // change the verdict (then the merge renders it).
+    const pipeline_render *rd = w->ctx->sinks->render;
+    void *rendered =
+        w->renderer != NULL && !analyzer_account_may_change(v) ? rd->render(w->renderer, v) : NULL;
+    *it = (thr_item){NULL, v, rendered, w->emit, t->first_frame, t->last_frame};
     if (w->loc_tail) {
         w->loc_tail->next = it;
     } else {
@@ -87,7 +92,7 @@ static void finish_flush(thr_worker *w) {
     thr_item *ret = w->ret_head;
     w->ret_head = NULL;
     pthread_mutex_unlock(&c->mu);
-    thr_free_items(ret);
+    thr_free_items(c, ret);
 }
 
 // thr_finish: dissect_finish with the verdicts published as they come (finish_flush); mark is the
@@ -181,7 +186,7 @@ static void *worker_main(void *arg) {
             pthread_cond_signal(&c->cv_main);
         }
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(ret);
+        thr_free_items(c, ret);
         if (last) {
             return NULL;
         }

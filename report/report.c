@@ -170,3 +170,7 @@ bool report_error(report *r, const report_input_error *e) {
             return true;
     }
 }
+
+bool report_finish(report *r, bool ok) {
+    return finish(r, ok);
+}

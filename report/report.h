@@ -163,6 +163,32 @@ typedef struct report_ecs_check_event {
 } report_ecs_check_event;
 bool report_ecs_check(report *r, const report_ecs_check_event *c);
 
+// Rendering ahead of time (render.c): `analyze --threads N` workers render their own verdicts
+// into memory in parallel, and the merge writes the bytes in one thread's order with the conn_id
+// it numbered. A renderer is one thread's; the bytes are the renderer's caller's, moved freely.
+typedef struct report_renderer report_renderer;
+enum { REPORT_RENDER_HOLES = 4 };
+typedef struct report_rendered {
+    size_t len;
+    uint32_t nholes;
+    size_t hole[REPORT_RENDER_HOLES];  // where conn_id's digits go (placeholder digits, removed)
+    char bytes[];
+} report_rendered;
+// report_renderer_new: a renderer with r's options and file name (r is only read), or NULL when
+// the output cannot be rendered ahead (verbose text, wireshark commands, a terminal's width) or
+// out of memory: report_verdict writes every verdict then. Caller-owned: report_renderer_free.
+report_renderer *report_renderer_new(const report *r) __attribute__((warn_unused_result));
+void report_renderer_free(report_renderer *m);
+// report_render: v's output as report_verdict would write it, conn_id left to be filled in
+// (v->conn_id is used as scratch during the call, and restored). NULL when it cannot be
+// rendered ahead (out of memory; bytes from the wire that spell the placeholder): write v with
+// report_verdict then. Caller-owned: report_rendered_free.
+report_rendered *report_render(report_renderer *m, verdict *v) __attribute__((warn_unused_result));
+void report_rendered_free(report_rendered *b);
+// report_write_rendered writes b with conn_id in its holes: what report_verdict would have
+// written for the verdict numbered conn_id (false, sticky, as report_verdict).
+bool report_write_rendered(report *r, const report_rendered *b, uint64_t conn_id);
+
 // report_terminal_columns: the width to cut one-line verdicts to when f is a terminal (its
 // TIOCGWINSZ width, else $COLUMNS, else 80); 0 when f is not a terminal: text for a pipe, a
 // file or a script is never cut.

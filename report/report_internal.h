@@ -12,6 +12,9 @@ struct report {
     int err;      // errno of the first failure (0: unknown, e.g. out of memory)
 };
 
+// report_finish (report.c): a render's result, with the stream's error flag, made sticky.
+bool report_finish(report *r, bool ok);
+
 // json.c — each renders one JSON Lines object; false on OOM or write error.
 bool json_transcript(report *r, const tls_transcript *t);
 bool json_verdict(report *r, const verdict *v);
