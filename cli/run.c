@@ -81,7 +81,7 @@ static void rendered_free(void *b) {
 }
 static void on_rendered(void *user, const verdict *v, const void *b) {
     run_ctx *c = user;
-    cli_progress_end(&c->progress);
+    report_progress_end(&c->progress);
     (void)report_write_rendered(c->rep, b, v->conn_id);
 }
 static const pipeline_render render_ops = {renderer_new, renderer_free, render, rendered_free,
