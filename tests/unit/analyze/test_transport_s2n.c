@@ -1,0 +1,131 @@
+// test_transport_s2n.c — transport-level and no-alert failures as real origins produced them for
+// CloudFront's client (pcaps/field/s2nnet/): a load balancer that gives up on a ClientHello
+// spanning several segments before it has all arrived, an abortive close (FIN then the server's
+// own RST), and a refusal of a hello without SNI. Each with a near miss that keeps its verdict.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "an_fixtures.h"
+
+FX_SHARED_ANALYZER("cloudfront")
+
+// partial_hello: the TCP handshake, then the first 216 bytes of a 322-byte ClientHello record
+// (no complete record: the dissector reports the partial hello, no HANDSHAKE event).
+static fx partial_hello(void) {
+    fx x = fx_new();
+    fx_synack(&x);
+    x.t->ch_partial_declared = 322;
+    x.t->ch_partial_seen = 216;
+    x.t->tcp.bytes[TLS_DIR_C2S] = 216;
+    return x;
+}
+
+// client_hello_rejected-haproxy-sni-split-s2n-2025.pcap conn 1 (formerly unknown, incomplete):
+// haproxy closes after the hello's first segment, then resets the second.
+static void test_hello_cut_by_server(void **state) {
+    (void)state;
+    fx x = partial_hello();
+    fx_close(&x, TLS_DIR_S2C, false, 1);
+    fx_close(&x, TLS_DIR_S2C, true, 200);
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_FAILED);
+    assert_int_equal(v->cause, CAUSE_CLIENT_HELLO_REJECTED);
+    assert_int_equal(v->confidence, CONF_MEDIUM);
+    assert_non_null(strstr(v->summary, "closed the connection before the 322-byte ClientHello"));
+    assert_non_null(strstr(v->summary, "216 bytes"));
+    assert_string_equal(fx_evidence(v, "client_hello_size"), "322 bytes declared, 216 seen");
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss: the client gave up first (its FIN) — nothing says the server refused.
+    x = partial_hello();
+    fx_close(&x, TLS_DIR_C2S, false, 1);
+    v = run(&x);
+    assert_int_not_equal(v->cause, CAUSE_CLIENT_HELLO_REJECTED);
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss: the capture ends mid-hello, nobody closed: the capture is what is incomplete.
+    x = partial_hello();
+    x.t->end_reason = TLS_END_CAPTURE_END;
+    x.t->quality.capture_ended = true;
+    v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_INCOMPLETE);
+    assert_int_not_equal(v->cause, CAUSE_CLIENT_HELLO_REJECTED);
+    verdict_free(v);
+    fx_free(&x);
+}
+
+// server_reset-haproxy-sni-reject-nolinger-s2n.pcap (formerly server_closed): haproxy's
+// `option nolinger` sends FIN and, unprovoked, RST.
+static void test_fin_then_own_reset(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_close(&x, TLS_DIR_S2C, false, 1);
+    fx_close(&x, TLS_DIR_S2C, true, 0);
+    verdict *v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_RESET);
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss (pcaps/server_closed.pcap): the client's alert after the FIN draws the RST.
+    x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_close(&x, TLS_DIR_S2C, false, 1);
+    fx_alert(&x, TLS_DIR_C2S, 2, 50);
+    fx_close(&x, TLS_DIR_S2C, true, 0);
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_CLOSED);
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss: the client's FIN after the server's, then the RST: a close, answered.
+    x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_close(&x, TLS_DIR_S2C, false, 1);
+    fx_close(&x, TLS_DIR_C2S, false, 1);
+    fx_close(&x, TLS_DIR_S2C, true, 0);
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_CLOSED);
+    verdict_free(v);
+    fx_free(&x);
+}
+
+// sni_missing-haproxy-strict-sni-s2n.pcap (formerly sni_rejected "refused the SNI '(none)'").
+static void test_no_sni_unrecognized_name(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, NULL);
+    fx_alert(&x, TLS_DIR_S2C, 2, 112);
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_FAILED);
+    assert_int_equal(v->cause, CAUSE_SNI_MISSING);
+    assert_int_equal(v->confidence, CONF_HIGH);
+    assert_non_null(strstr(v->summary, "no SNI"));
+    assert_null(strstr(v->summary, "(none)"));
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss: a name was sent and refused.
+    x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "other.example.net");
+    fx_alert(&x, TLS_DIR_S2C, 2, 112);
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SNI_REJECTED);
+    assert_non_null(strstr(v->summary, "other.example.net"));
+    verdict_free(v);
+    fx_free(&x);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hello_cut_by_server),
+        cmocka_unit_test(test_fin_then_own_reset),
+        cmocka_unit_test(test_no_sni_unrecognized_name),
+    };
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
+}
