@@ -41,6 +41,7 @@ static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave 
 static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
 static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retransmission: after 1-3 s
 static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
+static const int64_t SERVER_SLOW_CLOSE_NS = 1000000000LL;  // TLS refuses at once; a proxy waits
 
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
@@ -476,6 +477,32 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
     return true;
 }
 
+// dropped_summary: the server_reset / server_closed summary. A TLS stack refuses a ClientHello
+// at once; a close a second or more later is a proxy or load balancer in front of the origin
+// that waited for a backend it could not reach (haproxy: connect retries, then SC).
+static void dropped_summary(const tls_transcript *t, const an_facts *f, uint32_t frame,
+                            const char *what, rule_match *m) {
+    int64_t waited = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->frame == frame && (e->kind == TLS_EV_TCP_FIN || e->kind == TLS_EV_TCP_RST)) {
+            waited = f->ch_ts_ns ? e->ts_ns - f->ch_ts_ns : 0;
+            break;
+        }
+    }
+    if (waited < SERVER_SLOW_CLOSE_NS) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server %s after the ClientHello, without an alert", what);
+        return;
+    }
+    snprintf(m->summary, sizeof m->summary,
+             "the server %s %.1f s after the ClientHello, without an alert: a TLS "
+             "server refuses a hello at once, a wait like this is a proxy or load balancer in "
+             "front of the origin that could not reach its backend",
+             what, (double)waited / 1e9);
+    rule_evidence(m, "wait", frame, "%.1f s after the ClientHello", (double)waited / 1e9);
+}
+
 static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
     bool rst = false;
@@ -483,8 +510,7 @@ static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_m
         return false;
     }
     m->confidence = CONF_HIGH;
-    snprintf(m->summary, sizeof m->summary,
-             "the server reset the connection after the ClientHello, without an alert");
+    dropped_summary(t, f, frame, "reset the connection", m);
     rule_evidence(m, "rst", frame, "RST from the server, no TLS bytes from it");
     return true;
 }
@@ -496,8 +522,7 @@ static bool rule_server_closed(const tls_transcript *t, const an_facts *f, rule_
         return false;
     }
     m->confidence = CONF_HIGH;
-    snprintf(m->summary, sizeof m->summary,
-             "the server closed the connection (FIN) after the ClientHello, without an alert");
+    dropped_summary(t, f, frame, "closed the connection (FIN)", m);
     rule_evidence(m, "fin", frame, "FIN from the server, no TLS bytes from it");
     add_alert_evidence(f, m);
     return true;

@@ -94,6 +94,41 @@ static void test_fin_then_own_reset(void **state) {
     fx_free(&x);
 }
 
+// server_closed-haproxy-backend-down-s2n.pcap: haproxy in TCP mode retries its dead backend for
+// 3 s, then closes. The summary says a balancer waited; an immediate close keeps the old text;
+// both fixes name the load balancer.
+static void test_slow_close_names_the_balancer(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_close(&x, TLS_DIR_S2C, false, 3000);
+    verdict *v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_CLOSED);
+    assert_non_null(strstr(v->summary, "(FIN) 3.0 s after the ClientHello"));
+    assert_non_null(strstr(v->summary, "load balancer"));
+    assert_string_equal(fx_evidence(v, "wait"), "3.0 s after the ClientHello");
+    bool lb = false;
+    for (uint32_t i = 0; i < v->num_fix; i++) {
+        lb |= strstr(v->fix[i], "TCP load balancer") != NULL;
+    }
+    assert_true(lb);
+    verdict_free(v);
+    fx_free(&x);
+    // Near miss: a close at once is the TLS server's own refusal.
+    x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_close(&x, TLS_DIR_S2C, true, 5);
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_RESET);
+    assert_string_equal(v->summary,
+                        "the server reset the connection after the ClientHello, without an alert");
+    assert_null(fx_evidence(v, "wait"));
+    verdict_free(v);
+    fx_free(&x);
+}
+
 // sni_missing-haproxy-strict-sni-s2n.pcap (formerly sni_rejected "refused the SNI '(none)'").
 static void test_no_sni_unrecognized_name(void **state) {
     (void)state;
@@ -125,6 +160,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_cut_by_server),
         cmocka_unit_test(test_fin_then_own_reset),
+        cmocka_unit_test(test_slow_close_names_the_balancer),
         cmocka_unit_test(test_no_sni_unrecognized_name),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
