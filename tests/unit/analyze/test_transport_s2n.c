@@ -12,6 +12,14 @@
 
 FX_SHARED_ANALYZER("cloudfront")
 
+// hello: the TCP handshake and a CloudFront ClientHello (sni NULL: none).
+static fx hello(const char *sni) {
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, sni);
+    return x;
+}
+
 // partial_hello: the TCP handshake, then the first 216 bytes of a 322-byte ClientHello record
 // (no complete record: the dissector reports the partial hello, no HANDSHAKE event).
 static fx partial_hello(void) {
@@ -61,9 +69,7 @@ static void test_hello_cut_by_server(void **state) {
 // `option nolinger` sends FIN and, unprovoked, RST.
 static void test_fin_then_own_reset(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
+    fx x = hello("origin.example.com");
     fx_close(&x, TLS_DIR_S2C, false, 1);
     fx_close(&x, TLS_DIR_S2C, true, 0);
     verdict *v = run(&x);
@@ -71,9 +77,7 @@ static void test_fin_then_own_reset(void **state) {
     verdict_free(v);
     fx_free(&x);
     // Near miss (pcaps/server_closed.pcap): the client's alert after the FIN draws the RST.
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
+    x = hello("origin.example.com");
     fx_close(&x, TLS_DIR_S2C, false, 1);
     fx_alert(&x, TLS_DIR_C2S, 2, 50);
     fx_close(&x, TLS_DIR_S2C, true, 0);
@@ -82,9 +86,7 @@ static void test_fin_then_own_reset(void **state) {
     verdict_free(v);
     fx_free(&x);
     // Near miss: the client's FIN after the server's, then the RST: a close, answered.
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
+    x = hello("origin.example.com");
     fx_close(&x, TLS_DIR_S2C, false, 1);
     fx_close(&x, TLS_DIR_C2S, false, 1);
     fx_close(&x, TLS_DIR_S2C, true, 0);
@@ -99,9 +101,7 @@ static void test_fin_then_own_reset(void **state) {
 // both fixes name the load balancer.
 static void test_slow_close_names_the_balancer(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
+    fx x = hello("origin.example.com");
     fx_close(&x, TLS_DIR_S2C, false, 3000);
     verdict *v = run(&x);
     assert_int_equal(v->cause, CAUSE_SERVER_CLOSED);
@@ -116,9 +116,7 @@ static void test_slow_close_names_the_balancer(void **state) {
     verdict_free(v);
     fx_free(&x);
     // Near miss: a close at once is the TLS server's own refusal.
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "origin.example.com");
+    x = hello("origin.example.com");
     fx_close(&x, TLS_DIR_S2C, true, 5);
     v = run(&x);
     assert_int_equal(v->cause, CAUSE_SERVER_RESET);
@@ -132,9 +130,7 @@ static void test_slow_close_names_the_balancer(void **state) {
 // sni_missing-haproxy-strict-sni-s2n.pcap (formerly sni_rejected "refused the SNI '(none)'").
 static void test_no_sni_unrecognized_name(void **state) {
     (void)state;
-    fx x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, NULL);
+    fx x = hello(NULL);
     fx_alert(&x, TLS_DIR_S2C, 2, 112);
     verdict *v = run(&x);
     assert_int_equal(v->outcome, OUTCOME_FAILED);
@@ -145,9 +141,7 @@ static void test_no_sni_unrecognized_name(void **state) {
     verdict_free(v);
     fx_free(&x);
     // Near miss: a name was sent and refused.
-    x = fx_new();
-    fx_synack(&x);
-    fx_client_hello(&x, "other.example.net");
+    x = hello("other.example.net");
     fx_alert(&x, TLS_DIR_S2C, 2, 112);
     v = run(&x);
     assert_int_equal(v->cause, CAUSE_SNI_REJECTED);

@@ -19,15 +19,21 @@ static void feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, uint32_t 
     tls_conn_feed(c, dir, p, n, &m);
 }
 
-static void test_hello_cut_after_first_segment(void **state) {
-    (void)state;
-    dissect_config cfg;
+static dissect_config cfg;
+
+static tls_conn *new_conn(tls_transcript *t) {
     memset(&cfg, 0, sizeof cfg);
     dissect_config_default(&cfg);
-    tls_transcript *t = calloc(1, sizeof *t);
-    assert_non_null(t);
     tls_conn *c = tls_conn_new(t, &cfg);
     assert_non_null(c);
+    return c;
+}
+
+static void test_hello_cut_after_first_segment(void **state) {
+    (void)state;
+    tls_transcript *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    tls_conn *c = new_conn(t);
     // The first 108 bytes (one 120-byte MSS minus TCP timestamps), then the second segment.
     feed(c, TLS_DIR_C2S, chrome_ch_record, 108, 1);
     assert_false(t->ch.present);
@@ -48,21 +54,16 @@ static void test_hello_cut_after_first_segment(void **state) {
 // application-data record) and a record header alone (no handshake type yet) are not noted.
 static void test_other_partial_records(void **state) {
     (void)state;
-    dissect_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    dissect_config_default(&cfg);
     tls_transcript *t = calloc(1, sizeof *t);
     assert_non_null(t);
-    tls_conn *c = tls_conn_new(t, &cfg);
-    assert_non_null(c);
+    tls_conn *c = new_conn(t);
     feed(c, TLS_DIR_C2S, chrome_ch_record, 5, 1);  // header only
     assert_int_equal(t->ch_partial_declared, 0);
     feed(c, TLS_DIR_S2C, chrome_ch_record, 108, 2);  // the server direction
     assert_int_equal(t->ch_partial_declared, 0);
     tls_conn_free(c);
     memset(t, 0, sizeof *t);
-    c = tls_conn_new(t, &cfg);
-    assert_non_null(c);
+    c = new_conn(t);
     static const uint8_t app[] = {23, 3, 3, 0, 40, 1, 2, 3, 4, 5, 6, 7};
     feed(c, TLS_DIR_C2S, app, sizeof app, 1);
     assert_int_equal(t->ch_partial_declared, 0);
