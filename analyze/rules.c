@@ -41,7 +41,7 @@ static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave 
 static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
 static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retransmission: after 1-3 s
 static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
-static const int64_t SERVER_SLOW_CLOSE_NS = 1000000000LL;  // TLS refuses at once; a proxy waits
+static const int64_t SERVER_SLOW_CLOSE_NS = 1000000000LL;   // TLS refuses at once; a proxy waits
 
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
