@@ -514,6 +514,12 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
         f->aborted_by = f->outcome == OUTCOME_FAILED ? PARTY_TCP : PARTY_CAPTURE;
         return;
     }
+    if (!t->ch.present && t->ch_partial_declared && closer == PARTY_SERVER) {
+        // The server ended the connection while the client's ClientHello was still arriving.
+        f->outcome = OUTCOME_FAILED;
+        f->aborted_by = PARTY_SERVER;
+        return;
+    }
     if (!t->is_tls && !t->ch.present) {
         // Non-TLS payload, or a TCP connection opened and closed empty (a port check).
         bool data = t->preview_len[0] || t->preview_len[1] ||

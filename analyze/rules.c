@@ -41,6 +41,7 @@ static const int64_t SERVER_TIMEOUT_CLIENT_NS = 1000000000LL;    // client gave 
 static const int64_t SERVER_TIMEOUT_CAPTURE_NS = 10000000000LL;  // capture ran ≥ 10 s past the CH
 static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retransmission: after 1-3 s
 static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
+static const int64_t SERVER_SLOW_CLOSE_NS = 1000000000LL;   // TLS refuses at once; a proxy waits
 
 void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
@@ -378,15 +379,35 @@ static bool alert_after_close(const an_facts *f, uint32_t close_frame) {
     return f->has_alert && f->alert_sender == PARTY_CLIENT && f->alert_frame > close_frame;
 }
 
+// reset_after_own_fin: the server's FIN was followed by its RST with nothing from the client
+// in between (no TLS event, no FIN): an abortive close (SO_LINGER 0, haproxy `option nolinger`),
+// not the kernel answering bytes sent to a socket that is gone.
+static bool reset_after_own_fin(const tls_transcript *t, uint32_t fin_frame) {
+    uint32_t rst = t->tcp.rst_frame[TLS_DIR_S2C];
+    if (!t->tcp.rst[TLS_DIR_S2C] || rst <= fin_frame ||
+        (t->tcp.fin[TLS_DIR_C2S] && t->tcp.fin_frame[TLS_DIR_C2S] < rst)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->dir == TLS_DIR_C2S && e->frame > fin_frame && e->frame < rst) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // server_dropped_hello: the server closed (FIN) or reset the connection first, after the
-// ClientHello and before any TLS byte of its own; *frame is that FIN/RST, *rst whether it reset.
+// ClientHello and before any TLS byte of its own; *frame is that FIN/RST, *rst whether it reset
+// (a FIN its own RST follows unprovoked is a reset too).
 static bool server_dropped_hello(const tls_transcript *t, const an_facts *f, uint32_t *frame,
                                  bool *rst) {
     if (!t->ch.present || server_sent_tls(f) || first_close(t, frame) != PARTY_SERVER ||
         (f->has_alert && !alert_after_close(f, *frame))) {
         return false;
     }
-    *rst = t->tcp.rst[TLS_DIR_S2C] && *frame == t->tcp.rst_frame[TLS_DIR_S2C];
+    *rst = t->tcp.rst[TLS_DIR_S2C] &&
+           (*frame == t->tcp.rst_frame[TLS_DIR_S2C] || reset_after_own_fin(t, *frame));
     return *rst || t->tcp.fin[TLS_DIR_S2C];
 }
 
@@ -422,6 +443,23 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
     }
     uint32_t frame = 0, size = client_hello_bytes(t);
     bool rst = false;
+    if (!t->ch.present && t->ch_partial_declared && !t->tcp.bytes[TLS_DIR_S2C] &&
+        first_close(t, &frame) == PARTY_SERVER) {
+        // The hello never arrived whole: the server gave up on it after its first segment(s).
+        rst = t->tcp.rst[TLS_DIR_S2C] && frame == t->tcp.rst_frame[TLS_DIR_S2C];
+        m->confidence = CONF_MEDIUM;
+        snprintf(m->summary, sizeof m->summary,
+                 "the server %s the connection before the %u-byte ClientHello had arrived (%u "
+                 "bytes of it seen): it decided on the first TCP segment(s) of a hello that spans "
+                 "several, as load balancers and firewalls that read one segment do (haproxy "
+                 "routing on req.ssl_sni without a `tcp-request content` rule)",
+                 rst ? "reset" : "closed", t->ch_partial_declared, t->ch_partial_seen);
+        rule_evidence(m, "client_hello_size", t->first_frame, "%u bytes declared, %u seen",
+                      t->ch_partial_declared, t->ch_partial_seen);
+        rule_evidence(m, rst ? "rst" : "fin", frame, "%s from the server, no bytes from it",
+                      rst ? "RST" : "FIN");
+        return true;
+    }
     if (!server_dropped_hello(t, f, &frame, &rst) || size <= MSS_1500) {
         return false;
     }
@@ -439,6 +477,32 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
     return true;
 }
 
+// dropped_summary: the server_reset / server_closed summary. A TLS stack refuses a ClientHello
+// at once; a close a second or more later is a proxy or load balancer in front of the origin
+// that waited for a backend it could not reach (haproxy: connect retries, then SC).
+static void dropped_summary(const tls_transcript *t, const an_facts *f, uint32_t frame,
+                            const char *what, rule_match *m) {
+    int64_t waited = 0;
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->frame == frame && (e->kind == TLS_EV_TCP_FIN || e->kind == TLS_EV_TCP_RST)) {
+            waited = f->ch_ts_ns ? e->ts_ns - f->ch_ts_ns : 0;
+            break;
+        }
+    }
+    if (waited < SERVER_SLOW_CLOSE_NS) {
+        snprintf(m->summary, sizeof m->summary,
+                 "the server %s after the ClientHello, without an alert", what);
+        return;
+    }
+    snprintf(m->summary, sizeof m->summary,
+             "the server %s %.1f s after the ClientHello, without an alert: a TLS "
+             "server refuses a hello at once, a wait like this is a proxy or load balancer in "
+             "front of the origin that could not reach its backend",
+             what, (double)waited / 1e9);
+    rule_evidence(m, "wait", frame, "%.1f s after the ClientHello", (double)waited / 1e9);
+}
+
 static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint32_t frame = 0;
     bool rst = false;
@@ -446,8 +510,7 @@ static bool rule_server_reset(const tls_transcript *t, const an_facts *f, rule_m
         return false;
     }
     m->confidence = CONF_HIGH;
-    snprintf(m->summary, sizeof m->summary,
-             "the server reset the connection after the ClientHello, without an alert");
+    dropped_summary(t, f, frame, "reset the connection", m);
     rule_evidence(m, "rst", frame, "RST from the server, no TLS bytes from it");
     return true;
 }
@@ -459,8 +522,7 @@ static bool rule_server_closed(const tls_transcript *t, const an_facts *f, rule_
         return false;
     }
     m->confidence = CONF_HIGH;
-    snprintf(m->summary, sizeof m->summary,
-             "the server closed the connection (FIN) after the ClientHello, without an alert");
+    dropped_summary(t, f, frame, "closed the connection (FIN)", m);
     rule_evidence(m, "fin", frame, "FIN from the server, no TLS bytes from it");
     add_alert_evidence(f, m);
     return true;
@@ -629,7 +691,8 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
 }
 
 static bool rule_sni_rejected(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    if (!failed(f) || !alert_from(f, PARTY_SERVER, ALERT_UNRECOGNIZED_NAME)) {
+    if (!failed(f) || !alert_from(f, PARTY_SERVER, ALERT_UNRECOGNIZED_NAME) ||
+        (t->ch.present && !t->ch.has_sni)) {  // no name refused: sni_missing
         return false;
     }
     m->confidence = CONF_HIGH;
@@ -1461,6 +1524,17 @@ static bool rule_cert_intermediate_expired(const tls_transcript *t, const an_fac
 }
 
 static bool rule_sni_missing(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (failed(f) && t->ch.present && !t->ch.has_sni &&
+        alert_from(f, PARTY_SERVER, ALERT_UNRECOGNIZED_NAME)) {
+        m->confidence = CONF_HIGH;
+        snprintf(m->summary, sizeof m->summary,
+                 "the client sent no SNI and the server refuses handshakes without one "
+                 "(unrecognized_name: haproxy strict-sni, nginx ssl_reject_handshake in the "
+                 "default server)");
+        add_alert_evidence(f, m);
+        rule_evidence(m, "sni", t->ch.frame, "none sent");
+        return true;
+    }
     if (!cert_rule_applies(f) || t->ch.has_sni || !failed(f) || f->aborted_by != PARTY_CLIENT ||
         !f->chain->verified) {
         return false;

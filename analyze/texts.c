@@ -179,18 +179,25 @@ static const cause_text text_not_tls = {
      "accept clear text to the origin)"},
     {"renewing the certificate: the server never spoke TLS"}};
 
+// A TCP load balancer in front of the origin ends a connection this way too (the s2nnet field
+// set: haproxy's SNI allow-list, its backend down).
+#define LB_STEP                                                                                  \
+    "a TCP load balancer or proxy in front of the origin does this when it refuses the SNI (an " \
+    "allow-list) or cannot reach its backend: check its log at that time (haproxy: NOSRV, "      \
+    "termination state PR or SC)"
+
 static const cause_text text_server_reset = {
     {"look at the origin's TLS/web server error log at the time of the reset; a "
      "TLS-terminating "
      "proxy or firewall (IPS) may be resetting the connection",
-     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
+     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}", LB_STEP},
     {"assuming a certificate problem: the server reset before sending any certificate"}};
 
 static const cause_text text_server_closed = {
     {"look at the origin's TLS error log: the server closed right after the ClientHello "
      "without an alert (often no certificate configured for {sni}, or no shared cipher in a "
      "server that does not send alerts)",
-     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}"},
+     "reproduce: openssl s_client -connect {server}:{port} -servername {sni}", LB_STEP},
     {"assuming a certificate problem: no certificate was sent"}};
 
 static const cause_text text_server_timeout = {

@@ -335,6 +335,11 @@ typedef struct tls_transcript {
     uint64_t app_bytes[2];
     bool renegotiation_attempt;  // a second ClientHello/HelloRequest after the handshake
 
+    // The client's first record when it is a ClientHello that has not all arrived (the connection
+    // ended first, or the capture did): the length its header declares and the bytes seen, header
+    // included; both 0 once the hello is complete or when the first record is something else.
+    uint32_t ch_partial_declared, ch_partial_seen;
+
     // first bytes of a direction that turned out not to be TLS (HTTP reply, SSH banner, ...)
     uint16_t preview_len[2];
     uint8_t preview[2][TLS_MAX_PREVIEW];

@@ -942,6 +942,17 @@ void tls_conn_free(tls_conn *c) {
     free(c);
 }
 
+// note_partial_hello: is the client's first record a ClientHello still waiting for bytes? A
+// server or middlebox that gives up on a hello spanning several segments leaves exactly that.
+static void note_partial_hello(tls_conn *c) {
+    const dir_state *d = &c->d[TLS_DIR_C2S];
+    tls_transcript *t = c->t;
+    bool partial = !t->ch.present && d->mode == MODE_TLS && d->records == 0 && d->rec_len >= 6 &&
+                   d->rec[0] == TLS_CT_HANDSHAKE && d->rec[5] == 1;
+    t->ch_partial_declared = partial ? 5u + ((uint32_t)d->rec[3] << 8 | d->rec[4]) : 0;
+    t->ch_partial_seen = partial ? (uint32_t)d->rec_len : 0;
+}
+
 void tls_conn_feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, const tls_meta *m) {
     if (c == NULL || (dir != TLS_DIR_C2S && dir != TLS_DIR_S2C) || n == 0) {
         return;
@@ -954,6 +965,9 @@ void tls_conn_feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, const t
         feed_tls(c, dir, in, m);
     } else if (d->not_tls) {
         more_not_tls(c, dir, in);
+    }
+    if (dir == TLS_DIR_C2S) {
+        note_partial_hello(c);
     }
 }
 

@@ -165,7 +165,8 @@ chain() {
 # under `timeout`.
 # ------------------------------------------------------------------------------------------------
 
-# nginx PORT CERT CHAIN "extra server directives"
+# nginx PORT CERT CHAIN "extra server directives" — NGINX_LISTEN replaces the listen options (ssl),
+# NGINX_HTTP adds to the http block (another server).
 nginx_srv() {
     local port=$1 cert=$2 ch=$3 extra=${4:-}
     chain "$cert" "$ch"
@@ -184,7 +185,7 @@ http {
     uwsgi_temp_path $WORK/nginx-uwsgi;
     scgi_temp_path $WORK/nginx-scgi;
     server {
-        listen $HOST:$port ssl;
+        listen $HOST:$port${NGINX_LISTEN- ssl};
         server_name origin.example.com;
         ssl_certificate $WORK/$cert${ch:+-$ch}.chain;
         ssl_certificate_key $KEYS/$cert.key;
@@ -192,6 +193,7 @@ http {
         ssl_protocols ${PROTOS:-TLSv1.2 TLSv1.3};
         $extra
     }
+    ${NGINX_HTTP:-}
 }
 EOF
     "${IN_SERVER_NS[@]}" timeout 20 nginx -c "$WORK/$CUR.nginx.conf" >>"$WORK/$CUR.server" 2>&1 &
