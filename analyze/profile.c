@@ -89,13 +89,8 @@ void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, 
     for (uint32_t i = 0; i < ch->num_groups; i++) {
         mlkem |= ch->groups[i] >= 0x11EB && ch->groups[i] <= 0x11ED;
     }
-    char shares[96] = "";
-    for (uint32_t i = 0, w = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES; i++) {
-        const char *g = tls_group_name(ch->key_share_groups[i]);
-        if (!tls_is_grease(ch->key_share_groups[i]) && g && w + strlen(g) + 3 < sizeof shares) {
-            w += (uint32_t)snprintf(shares + w, sizeof shares - w, "%s%s", w ? " + " : "", g);
-        }
-    }
+    char shares[96];
+    tls_key_share_names(ch, shares, sizeof shares);
     snprintf(out, outlen, "ClientHellos match s2n %s%s: %s%s%s%s%s",
              p->policy[0] ? p->policy : p->name, mlkem ? "-PQ" : "",
              first == 0x0304 ? "TLS 1.3 first" : "TLS 1.2 at most", shares[0] ? ", " : "", shares,

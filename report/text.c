@@ -104,25 +104,6 @@ static const char *group_name(uint16_t g, char buf[8]) {
     return buf;
 }
 
-// key_shares: ", key shares X25519MLKEM768 + secp256r1" (GREASE skipped); "" without any.
-static void key_shares(const tls_client_hello *ch, char *out, size_t outlen) {
-    size_t w = 0;
-    unsigned n = 0;
-    out[0] = '\0';
-    for (uint32_t i = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES; i++) {
-        n += !tls_is_grease(ch->key_share_groups[i]);
-    }
-    const char *first = n > 1 ? ", key shares " : ", key share ";
-    for (uint32_t i = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES && w < outlen; i++) {
-        char b[8];
-        if (!tls_is_grease(ch->key_share_groups[i])) {
-            int k = snprintf(out + w, outlen - w, "%s%s", w ? " + " : first,
-                             group_name(ch->key_share_groups[i], b));
-            w += k > 0 ? (size_t)k : 0;
-        }
-    }
-}
-
 static void describe_client_hello(const tls_client_hello *ch, char *out, size_t outlen) {
     char sni[TLS_MAX_SNI_LEN * 4 + 8], vr[80];
     if (ch->has_sni) {
@@ -133,7 +114,13 @@ static void describe_client_hello(const tls_client_hello *ch, char *out, size_t 
     if (ch->num_ciphers_sent > ch->num_ciphers) {
         snprintf(kept, sizeof kept, ", %u kept", (unsigned)ch->num_ciphers);
     }
-    key_shares(ch, shares, sizeof shares);
+    char names[128];
+    unsigned n = tls_key_share_names(ch, names, sizeof names);
+    snprintf(shares, sizeof shares, "%s%s",
+             n == 0   ? ""
+             : n == 1 ? ", key share "
+                      : ", key shares ",
+             names);
     snprintf(
         out, outlen, "%s (%s%s%s%s, %u suites%s%s)",
         ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello", ch->has_sni ? "SNI " : "no SNI",
