@@ -90,11 +90,14 @@ void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, 
         mlkem |= ch->groups[i] >= 0x11EB && ch->groups[i] <= 0x11ED;
     }
     char shares[96];
-    tls_key_share_names(ch, shares, sizeof shares);
+    unsigned n = tls_key_share_names(ch, shares, sizeof shares);
     snprintf(out, outlen, "ClientHellos match s2n %s%s: %s%s%s%s%s",
              p->policy[0] ? p->policy : p->name, mlkem ? "-PQ" : "",
              first == 0x0304 ? "TLS 1.3 first" : "TLS 1.2 at most", shares[0] ? ", " : "", shares,
-             shares[0] ? " key share" : "", pss ? ", RSA-PSS offered" : ", no RSA-PSS");
+             n > 1 ? " key shares"
+             : n   ? " key share"
+                   : "",
+             pss ? ", RSA-PSS offered" : ", no RSA-PSS");
 }
 
 void an_profile_generic(an_profile *out) {

@@ -106,7 +106,7 @@ static void test_2025_profile_is_the_s2n_policy(void **state) {
     an_profile_why(&p, &ch, why, sizeof why);
     assert_string_equal(why,
                         "ClientHellos match s2n CloudFront-Upstream-2025-PQ: TLS 1.3 first, "
-                        "X25519MLKEM768 + secp256r1 key share, RSA-PSS offered");
+                        "X25519MLKEM768 + secp256r1 key shares, RSA-PSS offered");
     hello_2025(&ch, false);  // the same policy family without ML-KEM: not the -PQ variant
     an_profile_why(&p, &ch, why, sizeof why);
     assert_string_equal(why,
