@@ -17,6 +17,7 @@ if [[ ! -x $PQ_PEERS/s2nc || ! -x $PQ_PEERS/s2nd ]]; then
     log "PQ_PEERS=DIR must hold s2nc and s2nd built with tests/scenarios/build-pq-peers.sh"
     exit 1
 fi
+# shellcheck disable=SC2034  # read by gen-servers.sh's s2n(), which runs every client here
 S2NC=$PQ_PEERS/s2nc
 PQ=CloudFront-Upstream-2025-PQ
 

@@ -37,9 +37,9 @@ static void hello_2025(tls_client_hello *ch, bool pq) {
         // first in supported_groups, an X25519MLKEM768 share beside the secp256r1 one, and the
         // 20250821 signature schemes, which put ML-DSA (0x0904-0x0906) before ECDSA.
         static const uint16_t groups[] = {0x11EC, 0x11EB, 0x11ED, 0x0017, 0x001D, 0x0018};
-        static const uint16_t sigalgs_pq[] = {0x0904, 0x0905, 0x0906, 0x0403, 0x0503, 0x0603,
-                                              0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
-                                              0x0201};
+        static const uint16_t sigalgs_pq[] = {0x0904, 0x0905, 0x0906, 0x0403, 0x0503,
+                                              0x0603, 0x0804, 0x0805, 0x0806, 0x0401,
+                                              0x0501, 0x0601, 0x0201};
         memcpy(ch->groups, groups, sizeof groups);
         ch->num_groups = sizeof groups / sizeof groups[0];
         memcpy(ch->sigalgs, sigalgs_pq, sizeof sigalgs_pq);

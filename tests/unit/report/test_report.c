@@ -449,12 +449,15 @@ static void test_transcript_text_key_shares(void **state) {
     report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
     assert_true(report_transcript(r, t));
     close_capture(&c, r);
-    assert_non_null(strstr(c.buf, "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
-                                  "key shares X25519MLKEM768 + secp256r1)\n"));
-    assert_non_null(strstr(c.buf, "HelloRetryRequest (TLSv1.3, TLS_AES_128_GCM_SHA256, "
-                                  "asks for x25519)\n"));
-    assert_non_null(strstr(c.buf, "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
-                                  "key share x25519)\n"));
+    assert_non_null(strstr(c.buf,
+                           "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
+                           "key shares X25519MLKEM768 + secp256r1)\n"));
+    assert_non_null(strstr(c.buf,
+                           "HelloRetryRequest (TLSv1.3, TLS_AES_128_GCM_SHA256, "
+                           "asks for x25519)\n"));
+    assert_non_null(strstr(c.buf,
+                           "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
+                           "key share x25519)\n"));
     assert_non_null(strstr(c.buf, "ServerHello (TLSv1.3, TLS_AES_128_GCM_SHA256, x25519)\n"));
     free(c.buf);
     free(t);
