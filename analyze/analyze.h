@@ -344,14 +344,14 @@ typedef struct summary {
     // the first verdict of every failure cause (NULL for causes that did not fail); owned by
     // the analyzer. Every distinct cause gets its own fix.
     const verdict *example[CAUSE__COUNT];
-    // The profiles that judged the handshakes, in order of first use, each with the reason
-    // its first handshake gave (verdict.profile_why) and how many it judged.
+    // The profiles that judged the handshakes, in order of first use, one entry per profile
+    // and reason (verdict.profile_why), each with how many it judged.
     size_t num_judged;
     struct summary_judged {
         char profile[32];
         char why[200];
         uint64_t connections;
-    } judged[4];
+    } judged[8];
 } summary;
 
 // summary_cause_failures: handshakes of cause c that failed on the wire or would fail.

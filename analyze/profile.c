@@ -83,17 +83,21 @@ void an_profile_why(const an_profile *p, const tls_client_hello *ch, char *out, 
     for (uint32_t i = 0; i < ch->num_sigalgs; i++) {
         pss |= ch->sigalgs[i] >= 0x0804 && ch->sigalgs[i] <= 0x080B;
     }
-    char shares[96] = "";
-    for (uint32_t i = 0, w = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES; i++) {
-        const char *g = tls_group_name(ch->key_share_groups[i]);
-        if (!tls_is_grease(ch->key_share_groups[i]) && g && w + strlen(g) + 3 < sizeof shares) {
-            w += (uint32_t)snprintf(shares + w, sizeof shares - w, "%s%s", w ? " + " : "", g);
-        }
+    // s2n's -PQ variants are the same policies plus the ML-KEM hybrid groups (0x11EB-0x11ED,
+    // draft-kwiatkowski-tls-ecdhe-mlkem): a hello that offers one was sent by a -PQ policy.
+    bool mlkem = false;
+    for (uint32_t i = 0; i < ch->num_groups; i++) {
+        mlkem |= ch->groups[i] >= 0x11EB && ch->groups[i] <= 0x11ED;
     }
-    snprintf(out, outlen, "ClientHellos match s2n %s: %s%s%s%s%s",
-             p->policy[0] ? p->policy : p->name,
+    char shares[96];
+    unsigned n = tls_key_share_names(ch, shares, sizeof shares);
+    snprintf(out, outlen, "ClientHellos match s2n %s%s: %s%s%s%s%s",
+             p->policy[0] ? p->policy : p->name, mlkem ? "-PQ" : "",
              first == 0x0304 ? "TLS 1.3 first" : "TLS 1.2 at most", shares[0] ? ", " : "", shares,
-             shares[0] ? " key share" : "", pss ? ", RSA-PSS offered" : ", no RSA-PSS");
+             n > 1 ? " key shares"
+             : n   ? " key share"
+                   : "",
+             pss ? ", RSA-PSS offered" : ", no RSA-PSS");
 }
 
 void an_profile_generic(an_profile *out) {

@@ -441,7 +441,9 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
                       client_hello_bytes(t), t->ch.num_extensions_sent);
         return true;
     }
-    uint32_t frame = 0, size = client_hello_bytes(t);
+    // The capture shows how many segments carried the hello (a path with a small MSS splits
+    // even a 700-byte one); without that, a hello above one full 1500-MTU segment is split.
+    uint32_t frame = 0, size = client_hello_bytes(t), segments = t->ch.segments;
     bool rst = false;
     if (!t->ch.present && t->ch_partial_declared && !t->tcp.bytes[TLS_DIR_S2C] &&
         first_close(t, &frame) == PARTY_SERVER) {
@@ -460,18 +462,31 @@ static bool rule_client_hello_rejected(const tls_transcript *t, const an_facts *
                       rst ? "RST" : "FIN");
         return true;
     }
-    if (!server_dropped_hello(t, f, &frame, &rst) || size <= MSS_1500) {
+    if (!server_dropped_hello(t, f, &frame, &rst) || (size <= MSS_1500 && segments < 2)) {
         return false;
     }
     m->confidence = CONF_MEDIUM;
+    char spanned[64], shares[96];
+    if (segments >= 2) {
+        snprintf(spanned, sizeof spanned, "that spanned %u TCP segments", segments);
+    } else {
+        snprintf(spanned, sizeof spanned, "too large for one TCP segment on a 1500-byte MTU path");
+    }
     snprintf(m->summary, sizeof m->summary,
-             "the server %s the connection right after a %u-byte ClientHello, too large for "
-             "one TCP segment on a 1500-byte MTU path: servers and middleboxes that read the "
-             "hello from the first segment only fail on large (post-quantum) ClientHellos",
-             rst ? "reset" : "closed", size);
-    rule_evidence(m, "client_hello_size", t->ch.frame,
-                  "%u bytes (> %u, one full segment), %u extensions, %u key share(s)", size,
-                  (unsigned)MSS_1500, t->ch.num_extensions_sent, t->ch.num_key_shares);
+             "the server %s the connection right after a %u-byte ClientHello %s: servers and "
+             "middleboxes that read the hello from the first segment only fail on large "
+             "(post-quantum) ClientHellos",
+             rst ? "reset" : "closed", size, spanned);
+    unsigned n = tls_key_share_names(&t->ch, shares, sizeof shares);
+    if (segments >= 2) {
+        rule_evidence(m, "client_hello_size", t->ch.frame,
+                      "%u bytes in %u TCP segments, %u extensions, key share%s %s", size, segments,
+                      t->ch.num_extensions_sent, n == 1 ? "" : "s", n ? shares : "none");
+    } else {
+        rule_evidence(m, "client_hello_size", t->ch.frame,
+                      "%u bytes (> %u, one full segment), %u extensions, %u key share(s)", size,
+                      (unsigned)MSS_1500, t->ch.num_extensions_sent, t->ch.num_key_shares);
+    }
     rule_evidence(m, rst ? "rst" : "fin", frame, "%s from the server, no TLS bytes from it",
                   rst ? "RST" : "FIN");
     return true;

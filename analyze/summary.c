@@ -163,17 +163,30 @@ static void count_server(an_summary *s, const verdict *v, const char *sni, size_
     count(&s->dim[DIM_SERVER], key, SERVER_KEY_PREFIX + n, absent, v);
 }
 
-// count_judged counts v under the profile that judged it (the first four profiles seen).
+// judged_find: the entry for profile (and why, unless NULL), or num_judged.
+static size_t judged_find(const summary *p, const char *profile, const char *why) {
+    size_t i = 0;
+    while (i < p->num_judged && (strcmp(p->judged[i].profile, profile) != 0 ||
+                                 (why && strcmp(p->judged[i].why, why) != 0))) {
+        i++;
+    }
+    return i;
+}
+
+// count_judged counts v under the profile that judged it and its reason (the first eight seen;
+// then under the first entry of the same profile): one profile can judge hellos of several
+// policies (CloudFront-Upstream-2025 and its -PQ variant), and each reason is shown.
 static void count_judged(summary *p, const verdict *v) {
     if (!v->profile[0]) {
         return;
     }
-    size_t i = 0;
-    while (i < p->num_judged && strcmp(p->judged[i].profile, v->profile) != 0) {
-        i++;
-    }
+    size_t i = judged_find(p, v->profile, v->profile_why);
     if (i == p->num_judged) {
         if (i == sizeof p->judged / sizeof p->judged[0]) {
+            i = judged_find(p, v->profile, NULL);
+            if (i < p->num_judged) {
+                p->judged[i].connections++;
+            }
             return;
         }
         an_copy(p->judged[i].profile, sizeof p->judged[i].profile, v->profile);

@@ -237,9 +237,13 @@ static const cause_text text_client_hello_rejected = {
      "the ClientHello itself: update it, or find which extension it chokes on with "
      "openssl s_client -connect {server}:{port} -servername {sni} (add or drop -groups, "
      "-sigalgs, -alpn until it passes)",
-     "a large ClientHello (post-quantum key shares) that spans two TCP segments: confirm that "
-     "a small one succeeds (openssl s_client -connect {server}:{port} -servername {sni} "
-     "-groups X25519) and fix the device that reads only the first segment"},
+     "a ClientHello that spans several TCP segments (post-quantum ML-KEM key shares make "
+     "CloudFront's about 1.6 KB): the origin and every device in front of it must read the "
+     "hello until its record is complete, however many segments carry it; confirm that a "
+     "small one succeeds (openssl s_client -connect {server}:{port} -servername {sni} "
+     "-groups X25519) and update or reconfigure the device that reads only the first segment",
+     "until it is fixed, a CloudFront policy without ML-KEM (the non-PQ CloudFront-Upstream "
+     "policies) sends a hello that fits one segment"},
     {"changing the certificate: the server refused before it sent one",
      "raising timeouts: the refusal is immediate"}};
 

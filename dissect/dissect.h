@@ -87,6 +87,7 @@ typedef struct tls_client_hello {
     bool present;
     bool sslv2;               // SSLv2-compatible CLIENT-HELLO (RFC 5246 App. E.2)
     uint32_t frame;           // frame that completed the message
+    uint32_t segments;        // first hello: TCP segments of client bytes up to it (0: unknown)
     uint16_t record_version;  // version in the record header carrying it
     uint16_t legacy_version;  // client_version field
     uint8_t random[32];
@@ -531,6 +532,9 @@ const char *tls_handshake_name(uint8_t t);     // "ClientHello", ...
 const char *tls_alert_name(uint8_t desc);      // "handshake_failure", ... (RFC 8446 + 9147)
 const char *tls_content_type_name(uint8_t t);  // "handshake", ...
 bool tls_is_grease(uint16_t v);
+// tls_key_share_names writes ch's key share groups as "X25519MLKEM768 + secp256r1" (GREASE
+// skipped, unknown ones as 0x11ff) into out; returns how many it named.
+unsigned tls_key_share_names(const tls_client_hello *ch, char *out, size_t outlen);
 
 // A TLS record header (RFC 5246 §6.2.1):
 //   struct { ContentType type; ProtocolVersion version; uint16 length; } (5 bytes)

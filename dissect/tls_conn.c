@@ -34,6 +34,7 @@ typedef struct dir_state {
     uint32_t enc_records;  // protected records seen
     uint32_t records;      // records parsed
     uint64_t stream_off;   // bytes of this direction consumed so far
+    uint32_t feeds;        // tls_conn_feed calls with bytes: in-order TCP segments, roughly
     uint8_t *rec;          // incomplete record tail (or sniffed plaintext)
     size_t rec_len, rec_cap;
     uint64_t rec_off;  // stream offset of rec[0]
@@ -193,6 +194,8 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
     ch->frame = m->frame;
     ch->record_version = rv;
     if (ch == &t->ch) {
+        // The client's first message: every client segment so far carried part of it.
+        ch->segments = c->d[dir].feeds;
         tls_fp_ja3(ch, t->ja3);
         tls_fp_ja4(ch, t->ja4);
     }
@@ -958,6 +961,7 @@ void tls_conn_feed(tls_conn *c, tls_dir dir, const uint8_t *p, size_t n, const t
         return;
     }
     dir_state *d = &c->d[dir];
+    d->feeds++;
     cur in = cur_make(p, n);
     if (d->mode == MODE_SNIFF) {
         feed_sniff(c, dir, in, m);

@@ -3,6 +3,7 @@
 //
 // Tables are sorted by value and searched with bsearch (the cipher table was generated from the
 // IANA "TLS Cipher Suites" registry as Wireshark 4.0 lists it, plus the SM suites of RFC 8998).
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,6 +534,27 @@ const char *tls_group_name(uint16_t v) {
         return "GREASE";
     }
     return FIND(group_names, v);
+}
+
+unsigned tls_key_share_names(const tls_client_hello *ch, char *out, size_t outlen) {
+    size_t w = 0;
+    unsigned n = 0;
+    if (outlen == 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    for (uint32_t i = 0; i < ch->num_key_shares && i < TLS_MAX_KEY_SHARES && w < outlen; i++) {
+        uint16_t g = ch->key_share_groups[i];
+        if (tls_is_grease(g)) {
+            continue;
+        }
+        const char *name = tls_group_name(g);
+        int k = name ? snprintf(out + w, outlen - w, "%s%s", n ? " + " : "", name)
+                     : snprintf(out + w, outlen - w, "%s0x%04x", n ? " + " : "", (unsigned)g);
+        w += k > 0 ? (size_t)k : 0;
+        n++;
+    }
+    return n;
 }
 
 // TLS SignatureScheme registry (RFC 8446 §4.2.3, RFC 8998, RFC 8734) plus the TLS 1.2

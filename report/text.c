@@ -94,27 +94,51 @@ static void version_range(const tls_client_hello *ch, char *out, size_t outlen) 
     }
 }
 
+// group_name: a named group (RFC 8446 §4.2.7, the ML-KEM hybrids too), or its code point.
+static const char *group_name(uint16_t g, char buf[8]) {
+    const char *n = tls_group_name(g);
+    if (n) {
+        return n;
+    }
+    snprintf(buf, 8, "0x%04x", (unsigned)g);
+    return buf;
+}
+
 static void describe_client_hello(const tls_client_hello *ch, char *out, size_t outlen) {
     char sni[TLS_MAX_SNI_LEN * 4 + 8], vr[80];
     if (ch->has_sni) {
         report_escape((const uint8_t *)ch->sni, sni_len(ch), REPORT_ESC_TEXT, sni, sizeof sni);
     }
     version_range(ch, vr, sizeof vr);
-    char kept[32] = "";
+    char kept[32] = "", shares[160];
     if (ch->num_ciphers_sent > ch->num_ciphers) {
         snprintf(kept, sizeof kept, ", %u kept", (unsigned)ch->num_ciphers);
     }
+    char names[128];
+    unsigned n = tls_key_share_names(ch, names, sizeof names);
+    snprintf(shares, sizeof shares, "%s%s",
+             n == 0   ? ""
+             : n == 1 ? ", key share "
+                      : ", key shares ",
+             names);
     snprintf(
-        out, outlen, "%s (%s%s%s%s, %u suites%s)", ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello",
-        ch->has_sni ? "SNI " : "no SNI", ch->has_sni ? sni : "", ", ", vr,
+        out, outlen, "%s (%s%s%s%s, %u suites%s%s)",
+        ch->sslv2 ? "SSLv2 ClientHello" : "ClientHello", ch->has_sni ? "SNI " : "no SNI",
+        ch->has_sni ? sni : "", ", ", vr,
         (unsigned)(ch->num_ciphers_sent > ch->num_ciphers ? ch->num_ciphers_sent : ch->num_ciphers),
-        kept);
+        kept, shares);
 }
 
+// describe_server_hello: version, suite and, in TLS 1.3, the group of the server's key share
+// (or the one a HelloRetryRequest asks for).
 static void describe_server_hello(const tls_server_hello *sh, char *out, size_t outlen) {
-    char b1[32], b2[80];
-    snprintf(out, outlen, "%s (%s, %s)", sh->is_hrr ? "HelloRetryRequest" : "ServerHello",
-             fmt_version(tls_negotiated_version(sh), b1), fmt_cipher(sh->cipher, b2));
+    char b1[32], b2[80], g[48] = "", b3[8];
+    if (sh->key_share_group) {
+        snprintf(g, sizeof g, ", %s%s", sh->is_hrr ? "asks for " : "",
+                 group_name(sh->key_share_group, b3));
+    }
+    snprintf(out, outlen, "%s (%s, %s%s)", sh->is_hrr ? "HelloRetryRequest" : "ServerHello",
+             fmt_version(tls_negotiated_version(sh), b1), fmt_cipher(sh->cipher, b2), g);
 }
 
 static void describe_certificate(const tls_certificate *c, uint32_t len, char *out, size_t outlen) {

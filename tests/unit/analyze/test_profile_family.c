@@ -33,8 +33,20 @@ static void hello_2025(tls_client_hello *ch, bool pq) {
     ch->num_key_shares = 1;
     ch->key_share_groups[0] = 0x0017;
     if (pq) {
-        ch->groups[ch->num_groups++] = 0x11EC;  // X25519MLKEM768, first share of the -PQ policies
+        // s2nc -c CloudFront-Upstream-2025-PQ on AWS-LC (pcaps/field/pq/): the three hybrids
+        // first in supported_groups, an X25519MLKEM768 share beside the secp256r1 one, and the
+        // 20250821 signature schemes, which put ML-DSA (0x0904-0x0906) before ECDSA.
+        static const uint16_t groups[] = {0x11EC, 0x11EB, 0x11ED, 0x0017, 0x001D, 0x0018};
+        static const uint16_t sigalgs_pq[] = {0x0904, 0x0905, 0x0906, 0x0403, 0x0503,
+                                              0x0603, 0x0804, 0x0805, 0x0806, 0x0401,
+                                              0x0501, 0x0601, 0x0201};
+        memcpy(ch->groups, groups, sizeof groups);
+        ch->num_groups = sizeof groups / sizeof groups[0];
+        memcpy(ch->sigalgs, sigalgs_pq, sizeof sigalgs_pq);
+        ch->num_sigalgs = sizeof sigalgs_pq / sizeof sigalgs_pq[0];
+        ch->num_key_shares = 2;
         ch->key_share_groups[0] = 0x11EC;
+        ch->key_share_groups[1] = 0x0017;
     }
 }
 
@@ -93,8 +105,13 @@ static void test_2025_profile_is_the_s2n_policy(void **state) {
     char why[200];
     an_profile_why(&p, &ch, why, sizeof why);
     assert_string_equal(why,
+                        "ClientHellos match s2n CloudFront-Upstream-2025-PQ: TLS 1.3 first, "
+                        "X25519MLKEM768 + secp256r1 key shares, RSA-PSS offered");
+    hello_2025(&ch, false);  // the same policy family without ML-KEM: not the -PQ variant
+    an_profile_why(&p, &ch, why, sizeof why);
+    assert_string_equal(why,
                         "ClientHellos match s2n CloudFront-Upstream-2025: TLS 1.3 first, "
-                        "X25519MLKEM768 key share, RSA-PSS offered");
+                        "secp256r1 key share, RSA-PSS offered");
     ch.num_versions = 0;  // TLS 1.2 at most, PKCS#1 only: CloudFront-Upstream's offer
     ch.num_ciphers = 2;
     ch.ciphers[0] = 0xC02F;
@@ -119,7 +136,7 @@ static void test_wire_picks_the_2025_profile(void **state) {
     assert_non_null(v);
     assert_int_equal(v->cause, CAUSE_OK);
     assert_string_equal(v->profile, "cloudfront-2025");
-    assert_non_null(strstr(v->profile_why, "CloudFront-Upstream-2025: TLS 1.3 first"));
+    assert_non_null(strstr(v->profile_why, "CloudFront-Upstream-2025-PQ: TLS 1.3 first"));
     assert_false(fx_has_finding(v, CAUSE_PROTOCOL_VERSION_MISMATCH));
     verdict_free(v);
     const summary *s = analyzer_summary(a);
@@ -137,6 +154,30 @@ static void test_wire_picks_the_2025_profile(void **state) {
     verdict_free(v);
     assert_int_equal(analyzer_summary(a)->num_judged, 2);
     fx_free(&x);
+    analyzer_free(a);
+}
+
+// One capture, two policies of the same family (pcaps/field/pq/client_hello_rejected-firstseg-
+// split-s2n-2025-pq.pcap: a CloudFront-Upstream-2025 hello, then a -PQ one): the summary keeps
+// both reasons, so the -PQ variant is not hidden behind the first connection's.
+static void test_summary_keeps_each_variant(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer(NULL);
+    fx x = ok_tls13(EDGE, false), y = ok_tls13(EDGE, true), z = ok_tls13(EDGE, true);
+    verdict_free(analyzer_run(a, x.t));
+    verdict_free(analyzer_run(a, y.t));
+    verdict_free(analyzer_run(a, z.t));
+    const summary *s = analyzer_summary(a);
+    assert_int_equal(s->num_judged, 2);
+    assert_string_equal(s->judged[0].profile, "cloudfront-2025");
+    assert_non_null(strstr(s->judged[0].why, "CloudFront-Upstream-2025: "));
+    assert_int_equal(s->judged[0].connections, 1);
+    assert_string_equal(s->judged[1].profile, "cloudfront-2025");
+    assert_non_null(strstr(s->judged[1].why, "CloudFront-Upstream-2025-PQ: "));
+    assert_int_equal(s->judged[1].connections, 2);
+    fx_free(&x);
+    fx_free(&y);
+    fx_free(&z);
     analyzer_free(a);
 }
 
@@ -166,6 +207,7 @@ int main(void) {
         cmocka_unit_test(test_2025_profile_is_the_s2n_policy),
         cmocka_unit_test(test_wire_picks_the_2025_profile),
         cmocka_unit_test(test_profile_option_overrides_the_wire),
+        cmocka_unit_test(test_summary_keeps_each_variant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,40 @@ static void test_client_hello_rejected_large_hello(void **state) {
     fx_free(&x);
 }
 
+// pcaps/field/pq/client_hello_rejected-firstseg-split-s2n-2025-pq.pcap: the reset follows a
+// hello that the capture shows in two segments. The evidence names the segments and the
+// post-quantum key share; and on a path with a small MSS a 700-byte hello in two segments is
+// the same failure, which the 1460-byte rule of thumb alone called server_reset.
+static void test_client_hello_rejected_split_segments(void **state) {
+    (void)state;
+    fx x = fx_new();
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_hello_size(&x, 1547);  // 1556 bytes on the wire, as s2n's CloudFront-Upstream-2025-PQ
+    x.t->ch.segments = 2;
+    x.t->ch.num_key_shares = 2;
+    x.t->ch.key_share_groups[0] = 0x11EC;
+    x.t->ch.key_share_groups[1] = 0x0017;
+    fx_close(&x, TLS_DIR_S2C, true, 2);
+    verdict *v = run(&x);
+    assert_int_equal(v->cause, CAUSE_CLIENT_HELLO_REJECTED);
+    assert_non_null(strstr(v->summary, "1556-byte ClientHello that spanned 2 TCP segments"));
+    assert_string_equal(fx_evidence(v, "client_hello_size"),
+                        "1556 bytes in 2 TCP segments, 0 extensions, key shares X25519MLKEM768 + "
+                        "secp256r1");
+    verdict_free(v);
+    fx_hello_size(&x, 691);  // a small MSS: 700 bytes, still two segments
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_CLIENT_HELLO_REJECTED);
+    assert_non_null(strstr(v->summary, "700-byte ClientHello that spanned 2 TCP segments"));
+    verdict_free(v);
+    x.t->ch.segments = 1;  // near miss: the same hello in one segment
+    v = run(&x);
+    assert_int_equal(v->cause, CAUSE_SERVER_RESET);
+    verdict_free(v);
+    fx_free(&x);
+}
+
 // Corpus: tls-breaker__Sample5.pcapng (bad_record_mac from the server after the client's
 // Finished, RSA key exchange), formerly `unknown`.
 static void test_handshake_integrity_failure(void **state) {
@@ -244,6 +278,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_hello_rejected_by_alert),
         cmocka_unit_test(test_client_hello_rejected_large_hello),
+        cmocka_unit_test(test_client_hello_rejected_split_segments),
         cmocka_unit_test(test_handshake_integrity_failure),
         cmocka_unit_test(test_client_closed),
         cmocka_unit_test(test_midstream_encrypted_alert),

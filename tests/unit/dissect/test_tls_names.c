@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -86,12 +87,34 @@ static void test_versions_types_grease(void **state) {
     assert_false(tls_is_grease(0x1301));
 }
 
+// Key shares as the ladder and the analyzer print them: the post-quantum hybrid by name, GREASE
+// skipped, an unregistered group as its code point, and a short buffer cut, not overrun.
+static void test_key_share_names(void **state) {
+    (void)state;
+    tls_client_hello ch;
+    memset(&ch, 0, sizeof ch);
+    char out[64];
+    assert_int_equal(tls_key_share_names(&ch, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    ch.num_key_shares = 4;
+    ch.key_share_groups[0] = 0x0A0A;  // GREASE
+    ch.key_share_groups[1] = 0x11EC;
+    ch.key_share_groups[2] = 0x0017;
+    ch.key_share_groups[3] = 0x11FF;  // unassigned
+    assert_int_equal(tls_key_share_names(&ch, out, sizeof out), 3);
+    assert_string_equal(out, "X25519MLKEM768 + secp256r1 + 0x11ff");
+    char small[10];
+    tls_key_share_names(&ch, small, sizeof small);
+    assert_string_equal(small, "X25519MLK");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_ciphers),
         cmocka_unit_test(test_groups_sigalgs_exts),
         cmocka_unit_test(test_versions_types_grease),
+        cmocka_unit_test(test_key_share_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

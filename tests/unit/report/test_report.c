@@ -444,6 +444,55 @@ static void test_transcript_text_ladder(void **state) {
     free(t);
 }
 
+// A TLS 1.3 ladder names the key shares and the group chosen: the post-quantum hello of
+// pcaps/field/pq/ok-nginx-x25519-s2n-2025-pq-hrr.pcap (X25519MLKEM768 + secp256r1 shares), the
+// HelloRetryRequest that asks for x25519, the second hello and the ServerHello.
+static void test_transcript_text_key_shares(void **state) {
+    (void)state;
+    tls_transcript *t = sample_transcript("origin.example.com", 18);
+    t->ch.num_versions = 1;
+    t->ch.versions[0] = 0x0304;
+    t->ch.num_key_shares = 2;
+    t->ch.key_share_groups[0] = 0x11EC;
+    t->ch.key_share_groups[1] = 0x0017;
+    t->ch2 = t->ch;
+    t->ch2.num_key_shares = 1;
+    t->ch2.key_share_groups[0] = 0x001D;
+    t->hrr = t->sh;
+    t->hrr.is_hrr = true;
+    t->hrr.selected_version = 0x0304;
+    t->hrr.cipher = 0x1301;
+    t->hrr.key_share_group = 0x001D;
+    t->sh.selected_version = 0x0304;
+    t->sh.cipher = 0x1301;
+    t->sh.key_share_group = 0x001D;
+    tls_event hello = t->events[1];
+    tls_event ev[4] = {hello, hello, hello, hello};
+    ev[1].dir = ev[3].dir = TLS_DIR_S2C;
+    ev[1].hs_type = ev[3].hs_type = 2;
+    for (uint32_t i = 0; i < 4; i++) {
+        ev[i].frame = 4 + i;
+    }
+    memcpy(t->events + 1, ev, sizeof ev);
+    t->num_events = 5;
+    capture c;
+    report *r = open_report(&c, REPORT_TEXT, REPORT_NORMAL);
+    assert_true(report_transcript(r, t));
+    close_capture(&c, r);
+    assert_non_null(strstr(c.buf,
+                           "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
+                           "key shares X25519MLKEM768 + secp256r1)\n"));
+    assert_non_null(strstr(c.buf,
+                           "HelloRetryRequest (TLSv1.3, TLS_AES_128_GCM_SHA256, "
+                           "asks for x25519)\n"));
+    assert_non_null(strstr(c.buf,
+                           "ClientHello (SNI origin.example.com, TLSv1.3, 2 suites, "
+                           "key share x25519)\n"));
+    assert_non_null(strstr(c.buf, "ServerHello (TLSv1.3, TLS_AES_128_GCM_SHA256, x25519)\n"));
+    free(c.buf);
+    free(t);
+}
+
 static verdict *sample_verdict(void) {
     verdict *v = calloc(1, sizeof *v);
     assert_non_null(v);
@@ -886,6 +935,7 @@ int main(void) {
         cmocka_unit_test(test_summary_json_and_error),
         cmocka_unit_test(test_json_consistency),
         cmocka_unit_test(test_summary_text),
+        cmocka_unit_test(test_transcript_text_key_shares),
         cmocka_unit_test(test_write_error_is_sticky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
