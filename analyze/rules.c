@@ -1541,30 +1541,59 @@ static bool rule_cert_wrong_purpose(const tls_transcript *t, const an_facts *f, 
     return true;
 }
 
+// weak_text: why the chain is weak for the profile's client; or, when that client accepts it
+// (s2n under the CloudFront policies takes RSA-1024 and SHA-1) but the client on the wire refused
+// the chain with one of alerts, why it is weak at OpenSSL's default security level, which that
+// client applies. NULL when neither.
+static const char *weak_text(const an_facts *f, bool weak, const char *text, bool seclevel_weak,
+                             const char *seclevel_text, const uint8_t *alerts, size_t n) {
+    if (weak) {
+        return text;
+    }
+    for (size_t i = 0; seclevel_weak && failed(f) && i < n; i++) {
+        if (alert_from(f, PARTY_CLIENT, alerts[i])) {
+            return seclevel_text;
+        }
+    }
+    return NULL;
+}
+
 static bool rule_cert_weak_key(const tls_transcript *t, const an_facts *f, rule_match *m) {
     static const uint8_t alerts[] = {ALERT_UNSUPPORTED_CERTIFICATE, ALERT_BAD_CERTIFICATE,
                                      ALERT_HANDSHAKE_FAILURE};
     if (tls13_match(t, f, CAUSE_CERT_WEAK_KEY, m)) {
         return true;
     }
-    if (!cert_rule_applies(f) || !f->chain->weak_key) {
+    if (!cert_rule_applies(f)) {
+        return false;
+    }
+    const char *why =
+        weak_text(f, f->chain->weak_key, f->chain->weak_key_text, f->chain->seclevel_weak_key,
+                  f->chain->seclevel_key_text, alerts, sizeof alerts);
+    if (!why) {
         return false;
     }
     corroborate(f, alerts, sizeof alerts, m);
-    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_key_text);
-    rule_evidence(m, "key", t->cert.frame, "%s", f->chain->weak_key_text);
+    snprintf(m->summary, sizeof m->summary, "%s", why);
+    rule_evidence(m, "key", t->cert.frame, "%s", why);
     return true;
 }
 
 static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f, rule_match *m) {
     static const uint8_t alerts[] = {ALERT_BAD_CERTIFICATE, ALERT_UNSUPPORTED_CERTIFICATE,
                                      ALERT_CERTIFICATE_UNKNOWN};
-    if (!cert_rule_applies(f) || !f->chain->weak_signature) {
+    if (!cert_rule_applies(f)) {
+        return false;
+    }
+    const char *why = weak_text(f, f->chain->weak_signature, f->chain->weak_sig_text,
+                                f->chain->seclevel_weak_signature, f->chain->seclevel_sig_text,
+                                alerts, sizeof alerts);
+    if (!why) {
         return false;
     }
     corroborate(f, alerts, sizeof alerts, m);
-    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_sig_text);
-    rule_evidence(m, "signature", t->cert.frame, "%s", f->chain->weak_sig_text);
+    snprintf(m->summary, sizeof m->summary, "%s", why);
+    rule_evidence(m, "signature", t->cert.frame, "%s", why);
     return true;
 }
 

@@ -80,8 +80,8 @@ static const cause_text text_cert_chain_misordered = {
     {"reorder the certificate file: leaf first, then each issuer in turn ({order})",
      "rebuild it as cat leaf.pem intermediate.pem > fullchain.pem and reload"},
     {"testing with openssl s_client or a browser: both re-order the chain silently; "
-     "CloudFront "
-     "does not"}};
+     "CloudFront (s2n) re-orders the intermediates but takes the first certificate as the "
+     "leaf"}};
 
 static const cause_text text_cert_name_mismatch = {
     {"serve a certificate whose SAN covers {sni} (the origin domain, or the viewer Host when "

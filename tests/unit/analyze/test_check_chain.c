@@ -80,9 +80,45 @@ static void misordered_and_weak(void **state) {
     verdict *v = check("origin.example.com", names, 2);
     assert_int_not_equal(v->cause, CAUSE_OK);
     verdict_free(v);
+    // The same certificates judged for any client (generic): NIST's 2048 bits, SHA-256 or better,
+    // strict order.
+    analyzer *g = fx_analyzer("generic");
     const char *weak[] = {"leaf-rsa1024", "inter"};
-    v = check("origin.example.com", weak, 2);
+    uint8_t *der[2];
+    uint32_t len[2];
+    for (uint32_t i = 0; i < 2; i++) {
+        der[i] = fx_der(weak[i], &len[i]);
+    }
+    v = analyzer_check_chain(g, (const uint8_t *const *)der, len, 2, "origin.example.com", NULL);
+    assert_non_null(v);
     assert_int_equal(v->cause, CAUSE_CERT_WEAK_KEY);
+    verdict_free(v);
+    for (uint32_t i = 0; i < 2; i++) {
+        free(der[i]);
+    }
+    analyzer_free(g);
+}
+
+// What s2n-tls under the CloudFront-Upstream policies accepts, though OpenSSL at its default
+// security level refuses it: an RSA-1024 leaf, a SHA-1 signature, intermediates out of order
+// after the leaf (tls/s2n_x509_validator.c:479, :642, :649, :872; the s2nc captures
+// pcaps/field/s2ncert/ok-nginx-rsa1024-s2n.pcap, ok-nginx-sha1-s2n.pcap,
+// ok-nginx-misordered-chain-s2n.pcap).
+static void what_s2n_accepts(void **state) {
+    (void)state;
+    const char *rsa1024[] = {"leaf-rsa1024", "inter"};
+    verdict *v = check("origin.example.com", rsa1024, 2);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+    const char *sha1[] = {"leaf-sha1", "inter"};
+    v = check("origin.example.com", sha1, 2);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+    const char *out_of_order[] = {"leaf", "root", "inter"};
+    v = check("origin.example.com", out_of_order, 3);
+    assert_int_equal(v->cause, CAUSE_OK);
     verdict_free(v);
 }
 
@@ -100,6 +136,7 @@ int main(void) {
         cmocka_unit_test(leaf_only_misses_the_intermediate),
         cmocka_unit_test(expired_and_wrong_name),
         cmocka_unit_test(misordered_and_weak),
+        cmocka_unit_test(what_s2n_accepts),
         cmocka_unit_test(not_counted_in_the_summary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
