@@ -1435,9 +1435,11 @@ static bool rule_cert_not_yet_valid(const tls_transcript *t, const an_facts *f, 
         return false;
     }
     corroborate(f, EXPIRY_ALERTS, sizeof EXPIRY_ALERTS, m);
+    char from[40];
+    unix_date(f->chain->certs[0].not_before, from, sizeof from);
     snprintf(m->summary, sizeof m->summary,
-             "the leaf certificate is valid only from %lld (handshake at %lld)",
-             (long long)f->chain->certs[0].not_before, (long long)f->handshake_time);
+             "the leaf certificate becomes valid only on %s, %lld day(s) after the handshake", from,
+             (long long)((f->chain->certs[0].not_before - f->handshake_time) / 86400));
     validity_evidence(t, &f->chain->certs[0], m, f->handshake_time);
     return true;
 }
