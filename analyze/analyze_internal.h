@@ -282,6 +282,9 @@ typedef struct an_text_vars {
     // VERDICT_HIDDEN_ISSUER when TLS 1.3 hid the chain (never an empty '').
     const char *missing;
     const char *profile_versions;  // the judging profile's version list ("TLSv1 TLSv1.1 TLSv1.2")
+    // The client is CloudFront's: a line starting with {if_cloudfront_client} is kept only then,
+    // one starting with {if_other_client} only otherwise.
+    bool client_cloudfront;
 } an_text_vars;
 // an_profile_max_version: the highest version p offers (0x0304 for an empty list: any).
 uint16_t an_profile_max_version(const an_profile *p);

@@ -1629,6 +1629,19 @@ static bool rule_client_closed(const tls_transcript *t, const an_facts *f, rule_
                  "chain verifies and matches the name: the client's own policy ended it (another "
                  "trust store, pinning, or a scanner that wanted only the ServerHello)",
                  rst ? "reset" : "closed");
+    } else if (f->cloudfront_client && !f->has_chain && tls_negotiated_version(&t->sh) >= TLS13 &&
+               client_finished_frame(t) == 0) {
+        // s2n sends no alert when it refuses the server's Certificate or CertificateVerify: it
+        // closes the socket (the s2nc captures pcaps/field/s2ncert/*-tls13-s2n-2025.pcap). TLS
+        // 1.3 encrypts both, so the check that failed is not on the wire.
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "CloudFront's client (s2n-tls) %s the connection without an alert right after "
+                 "the server's encrypted flight, before its own Finished: s2n ends a handshake "
+                 "this way when it refuses the server's certificate (expired, untrusted CA, name, "
+                 "purpose) or its signature; TLS 1.3 encrypts both, so which check failed is not "
+                 "on the wire: probe the origin (tlsdiag probe, or analyze --probe-origin)",
+                 rst ? "reset" : "closed");
     } else {
         m->confidence = CONF_LOW;
         snprintf(m->summary, sizeof m->summary,
