@@ -265,15 +265,7 @@ static void test_client_certificate_rejected_tls13(void **state) {
         fx x = fx_new();
         fx_synack(&x);
         fx_client_hello(&x, "origin.example.com");
-        x.t->ch.num_versions = 2;  // supported_versions: TLS 1.3, TLS 1.2
-        x.t->ch.versions[0] = 0x0304;
-        x.t->ch.versions[1] = 0x0303;
-        x.t->sh.present = true;
-        x.t->sh.legacy_version = 0x0303;
-        x.t->sh.selected_version = 0x0304;
-        x.t->sh.cipher = 0x1301;
-        fx_event(&x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, 1);
-        x.t->sh.frame = x.frame;
+        fx_tls13_hello(&x, 1);
         fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);  // EE..Finished
         // Certificate (1.3 KB or an empty 25-byte one), [CertificateVerify,] Finished
         fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 1);
@@ -304,15 +296,7 @@ static fx tls13_reset_after_flight(const uint8_t client_ip[4]) {
     memcpy(x.t->client.addr, client_ip, 4);
     fx_synack(&x);
     fx_client_hello(&x, "origin.example.com");
-    x.t->ch.num_versions = 2;  // supported_versions: TLS 1.3, TLS 1.2
-    x.t->ch.versions[0] = 0x0304;
-    x.t->ch.versions[1] = 0x0303;
-    x.t->sh.present = true;
-    x.t->sh.legacy_version = 0x0303;
-    x.t->sh.selected_version = 0x0304;
-    x.t->sh.cipher = 0x1301;
-    fx_event(&x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, 1);
-    x.t->sh.frame = x.frame;
+    fx_tls13_hello(&x, 1);
     x.t->encrypted[TLS_DIR_S2C] = true;
     fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);  // EE, Certificate, CV, Finished
     fx_close(&x, TLS_DIR_C2S, true, 3);
@@ -333,7 +317,8 @@ static void test_cloudfront_reset_after_encrypted_flight(void **state) {
     assert_non_null(strstr(v->summary, "refuses the server's certificate"));
     // CloudFront's logs are not the origin owner's to read: the fix checks the certificate.
     assert_true(v->num_fix >= 1);
-    assert_non_null(strstr(v->fix[0], "CloudFront's client refuses a certificate without an alert"));
+    assert_non_null(
+        strstr(v->fix[0], "CloudFront's client refuses a certificate without an alert"));
     for (uint32_t i = 0; i < v->num_fix; i++) {
         assert_null(strstr(v->fix[i], "client's own log"));
     }
