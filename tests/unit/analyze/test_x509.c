@@ -111,8 +111,9 @@ static void test_not_yet_valid_leaf(void **state) {
     verdict *v = judge("origin.example.com", c, 45);
     assert_int_equal(v->cause, CAUSE_CERT_NOT_YET_VALID);
     // A date a reader can use, not seconds since 1970 (the handshake is on 2026-01-01).
-    assert_string_equal(v->summary, "the leaf certificate becomes valid only on 2050-01-01 "
-                                    "00:00:00 UTC, 8766 day(s) after the handshake");
+    assert_string_equal(v->summary,
+                        "the leaf certificate becomes valid only on 2050-01-01 "
+                        "00:00:00 UTC, 8766 day(s) after the handshake");
     verdict_free(v);
 }
 
