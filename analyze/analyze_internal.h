@@ -36,6 +36,8 @@ typedef struct an_profile {
     char curves[AN_MAX_CURVES][24];       // OpenSSL short names; empty list: any
     uint32_t rsa_min_bits, rsa_max_bits;  // max 0: no maximum
     bool renegotiation;
+    bool cert_sha1;        // accepts certificates signed with SHA-1 ("cert_sha1 = yes")
+    bool leaf_first_only;  // only the leaf must come first ("chain_order = leaf_first")
 } an_profile;
 
 // an_profile_parse reads the "key = value" text (what data/profile-cloudfront.conf holds).
@@ -153,10 +155,15 @@ typedef struct an_chain {
     uint32_t intermediate_index;
     bool name_checked, name_ok;  // against the SNI (only when one was sent)
     bool wrong_purpose;
+    // Weak for the profile's client (what CloudFront would refuse), and weak for a client at
+    // OpenSSL's default security level (RSA below 2048 bits, SHA-1): the second names the cause
+    // only when the client on the wire refused the chain with an alert.
     bool weak_key;
     char weak_key_text[VERDICT_TEXT];
     bool weak_signature;
     char weak_sig_text[VERDICT_TEXT];
+    bool seclevel_weak_key, seclevel_weak_signature;
+    char seclevel_key_text[VERDICT_TEXT], seclevel_sig_text[VERDICT_TEXT];
     char now_text[VERDICT_TEXT];  // "expired now" / "expires in N days" ("" when fine)
 } an_chain;
 
@@ -182,7 +189,9 @@ static inline bool an_chain_fault(const an_chain *c) {
 
 // an_chain_analyze validates the chain as sent at time `when` against `store`, checks the
 // name against sni (NULL: none sent) and the key/signature against profile p. Results for the
-// same (chain, SNI, hour) come from the cache. *res points at the result: *out, or the cached
+// same (chain, SNI, hour) come from the cache, so the profiles that share one cache (the
+// cloudfront family) must agree on the certificate keys (rsa_*, ec_curves, cert_sha1,
+// chain_order). *res points at the result: *out, or the cached
 // copy (valid until the next call with this cache). Returns false when out of memory.
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
                       const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
@@ -275,6 +284,9 @@ typedef struct an_text_vars {
     // VERDICT_HIDDEN_ISSUER when TLS 1.3 hid the chain (never an empty '').
     const char *missing;
     const char *profile_versions;  // the judging profile's version list ("TLSv1 TLSv1.1 TLSv1.2")
+    // The client is CloudFront's: a line starting with {if_cloudfront_client} is kept only then,
+    // one starting with {if_other_client} only otherwise.
+    bool client_cloudfront;
 } an_text_vars;
 // an_profile_max_version: the highest version p offers (0x0304 for an empty list: any).
 uint16_t an_profile_max_version(const an_profile *p);

@@ -941,7 +941,8 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_
                          .profile_max = an_version_name(pmax),
                          .profile_tls13 = pmax >= 0x0304,
                          .missing = missing,
-                         .profile_versions = pversions[0] ? pversions : "any version"};
+                         .profile_versions = pversions[0] ? pversions : "any version",
+                         .client_cloudfront = v->client_is_cloudfront};
     an_texts_fill(v->cause, &vars, v);
     check_command(v);
 }

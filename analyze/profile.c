@@ -223,6 +223,14 @@ static bool apply_line(an_profile *p, const char *key, char *value) {
         p->renegotiation = strcmp(value, "yes") == 0;
         return strcmp(value, "yes") == 0 || strcmp(value, "no") == 0;
     }
+    if (strcmp(key, "cert_sha1") == 0) {
+        p->cert_sha1 = strcmp(value, "yes") == 0;
+        return strcmp(value, "yes") == 0 || strcmp(value, "no") == 0;
+    }
+    if (strcmp(key, "chain_order") == 0) {
+        p->leaf_first_only = strcmp(value, "leaf_first") == 0;
+        return strcmp(value, "leaf_first") == 0 || strcmp(value, "strict") == 0;
+    }
     // Informational keys: documented in the file, not used for decisions.
     return strcmp(key, "sni") == 0 || strcmp(key, "trust") == 0;
 }

@@ -1515,9 +1515,11 @@ static bool rule_cert_not_yet_valid(const tls_transcript *t, const an_facts *f, 
         return false;
     }
     corroborate(f, EXPIRY_ALERTS, sizeof EXPIRY_ALERTS, m);
+    char from[40];
+    unix_date(f->chain->certs[0].not_before, from, sizeof from);
     snprintf(m->summary, sizeof m->summary,
-             "the leaf certificate is valid only from %lld (handshake at %lld)",
-             (long long)f->chain->certs[0].not_before, (long long)f->handshake_time);
+             "the leaf certificate becomes valid only on %s, %lld day(s) after the handshake", from,
+             (long long)((f->chain->certs[0].not_before - f->handshake_time) / 86400));
     validity_evidence(t, &f->chain->certs[0], m, f->handshake_time);
     return true;
 }
@@ -1632,30 +1634,59 @@ static bool rule_cert_wrong_purpose(const tls_transcript *t, const an_facts *f, 
     return true;
 }
 
+// weak_text: why the chain is weak for the profile's client; or, when that client accepts it
+// (s2n under the CloudFront policies takes RSA-1024 and SHA-1) but the client on the wire refused
+// the chain with one of alerts, why it is weak at OpenSSL's default security level, which that
+// client applies. NULL when neither.
+static const char *weak_text(const an_facts *f, bool weak, const char *text, bool seclevel_weak,
+                             const char *seclevel_text, const uint8_t *alerts, size_t n) {
+    if (weak) {
+        return text;
+    }
+    for (size_t i = 0; seclevel_weak && failed(f) && i < n; i++) {
+        if (alert_from(f, PARTY_CLIENT, alerts[i])) {
+            return seclevel_text;
+        }
+    }
+    return NULL;
+}
+
 static bool rule_cert_weak_key(const tls_transcript *t, const an_facts *f, rule_match *m) {
     static const uint8_t alerts[] = {ALERT_UNSUPPORTED_CERTIFICATE, ALERT_BAD_CERTIFICATE,
                                      ALERT_HANDSHAKE_FAILURE};
     if (tls13_match(t, f, CAUSE_CERT_WEAK_KEY, m)) {
         return true;
     }
-    if (!cert_rule_applies(f) || !f->chain->weak_key) {
+    if (!cert_rule_applies(f)) {
+        return false;
+    }
+    const char *why =
+        weak_text(f, f->chain->weak_key, f->chain->weak_key_text, f->chain->seclevel_weak_key,
+                  f->chain->seclevel_key_text, alerts, sizeof alerts);
+    if (!why) {
         return false;
     }
     corroborate(f, alerts, sizeof alerts, m);
-    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_key_text);
-    rule_evidence(m, "key", t->cert.frame, "%s", f->chain->weak_key_text);
+    snprintf(m->summary, sizeof m->summary, "%s", why);
+    rule_evidence(m, "key", t->cert.frame, "%s", why);
     return true;
 }
 
 static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f, rule_match *m) {
     static const uint8_t alerts[] = {ALERT_BAD_CERTIFICATE, ALERT_UNSUPPORTED_CERTIFICATE,
                                      ALERT_CERTIFICATE_UNKNOWN};
-    if (!cert_rule_applies(f) || !f->chain->weak_signature) {
+    if (!cert_rule_applies(f)) {
+        return false;
+    }
+    const char *why = weak_text(f, f->chain->weak_signature, f->chain->weak_sig_text,
+                                f->chain->seclevel_weak_signature, f->chain->seclevel_sig_text,
+                                alerts, sizeof alerts);
+    if (!why) {
         return false;
     }
     corroborate(f, alerts, sizeof alerts, m);
-    snprintf(m->summary, sizeof m->summary, "%s", f->chain->weak_sig_text);
-    rule_evidence(m, "signature", t->cert.frame, "%s", f->chain->weak_sig_text);
+    snprintf(m->summary, sizeof m->summary, "%s", why);
+    rule_evidence(m, "signature", t->cert.frame, "%s", why);
     return true;
 }
 
@@ -1688,6 +1719,19 @@ static bool rule_client_closed(const tls_transcript *t, const an_facts *f, rule_
                  "the client %s the connection without an alert after the server's flight, whose "
                  "chain verifies and matches the name: the client's own policy ended it (another "
                  "trust store, pinning, or a scanner that wanted only the ServerHello)",
+                 rst ? "reset" : "closed");
+    } else if (f->cloudfront_client && !f->has_chain && tls_negotiated_version(&t->sh) >= TLS13 &&
+               client_finished_frame(t) == 0) {
+        // s2n sends no alert when it refuses the server's Certificate or CertificateVerify: it
+        // closes the socket (the s2nc captures pcaps/field/s2ncert/*-tls13-s2n-2025.pcap). TLS
+        // 1.3 encrypts both, so the check that failed is not on the wire.
+        m->confidence = CONF_LOW;
+        snprintf(m->summary, sizeof m->summary,
+                 "CloudFront's client (s2n-tls) %s the connection without an alert right after "
+                 "the server's encrypted flight, before its own Finished: s2n ends a handshake "
+                 "this way when it refuses the server's certificate (expired, untrusted CA, name, "
+                 "purpose) or its signature; TLS 1.3 encrypts both, so which check failed is not "
+                 "on the wire: probe the origin (tlsdiag probe, or analyze --probe-origin)",
                  rst ? "reset" : "closed");
     } else {
         m->confidence = CONF_LOW;

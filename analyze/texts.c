@@ -80,8 +80,8 @@ static const cause_text text_cert_chain_misordered = {
     {"reorder the certificate file: leaf first, then each issuer in turn ({order})",
      "rebuild it as cat leaf.pem intermediate.pem > fullchain.pem and reload"},
     {"testing with openssl s_client or a browser: both re-order the chain silently; "
-     "CloudFront "
-     "does not"}};
+     "CloudFront (s2n) re-orders the intermediates but takes the first certificate as the "
+     "leaf"}};
 
 static const cause_text text_cert_name_mismatch = {
     {"serve a certificate whose SAN covers {sni} (the origin domain, or the viewer Host when "
@@ -257,8 +257,13 @@ static const cause_text text_handshake_integrity_failure = {
      "changing cipher suites: the suite was agreed on; the Finished check failed"}};
 
 static const cause_text text_client_closed = {
-    {"nothing on the wire blames the origin: look at the client's own log or settings (its "
-     "trust store, certificate pinning, timeouts, a scanner that stops after the ServerHello)",
+    {"{if_other_client}nothing on the wire blames the origin: look at the client's own log or "
+     "settings (its trust store, certificate pinning, timeouts, a scanner that stops after the "
+     "ServerHello)",
+     "{if_cloudfront_client}CloudFront's client refuses a certificate without an alert: check "
+     "the one the origin serves for {sni} as CloudFront would (dates, the chain up to a root in "
+     "Mozilla's list, a SAN for {sni}, EKU serverAuth): openssl s_client -connect "
+     "{server}:{port} -servername {sni} -showcerts -verify_return_error",
      "for TLS 1.3, capture with SSLKEYLOGFILE on a test client or run tlsdiag probe to see the "
      "certificate it was given: openssl s_client -connect {server}:{port} -servername {sni} "
      "-showcerts"},
@@ -340,24 +345,45 @@ bool an_texts_any(cause_id c) {
            (texts[c]->fix[0] != NULL || texts[c]->dead_end[0] != NULL);
 }
 
+// line_if: the line without its leading condition, or NULL when the condition does not hold:
+// {if_no_tls13} (the profile offers no TLS 1.3: a TLS 1.3-only origin is then no dead end),
+// {if_cloudfront_client} / {if_other_client} (whether the client is CloudFront's).
+static const char *line_if(const char *line, const an_text_vars *vars) {
+    static const struct {
+        const char *cond;
+        size_t off;  // the bool in an_text_vars the line needs
+        bool want;
+    } conds[] = {
+        {"{if_no_tls13}", offsetof(an_text_vars, profile_tls13), false},
+        {"{if_cloudfront_client}", offsetof(an_text_vars, client_cloudfront), true},
+        {"{if_other_client}", offsetof(an_text_vars, client_cloudfront), false},
+    };
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+        size_t n = strlen(conds[i].cond);
+        if (strncmp(line, conds[i].cond, n) == 0) {
+            bool have = *(const bool *)((const char *)vars + conds[i].off);
+            return have == conds[i].want ? line + n : NULL;
+        }
+    }
+    return line;
+}
+
 void an_texts_fill(cause_id c, const an_text_vars *vars, verdict *v) {
     v->num_fix = v->num_dead_ends = 0;
     if ((unsigned)c >= CAUSE__COUNT || texts[c] == NULL) {
         return;
     }
     for (size_t i = 0; i < MAX_LINES && texts[c]->fix[i] && v->num_fix < VERDICT_MAX_STEPS; i++) {
-        an_text_expand(texts[c]->fix[i], vars, v->fix[v->num_fix++], VERDICT_TEXT);
+        const char *line = line_if(texts[c]->fix[i], vars);
+        if (line) {
+            an_text_expand(line, vars, v->fix[v->num_fix++], VERDICT_TEXT);
+        }
     }
-    static const char cond[] = "{if_no_tls13}";
     for (size_t i = 0;
          i < MAX_LINES && texts[c]->dead_end[i] && v->num_dead_ends < VERDICT_MAX_STEPS; i++) {
-        const char *line = texts[c]->dead_end[i];
-        if (strncmp(line, cond, sizeof cond - 1) == 0) {
-            if (vars->profile_tls13) {
-                continue;  // the profile offers TLS 1.3: a TLS 1.3-only origin is no dead end
-            }
-            line += sizeof cond - 1;
+        const char *line = line_if(texts[c]->dead_end[i], vars);
+        if (line) {
+            an_text_expand(line, vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
         }
-        an_text_expand(line, vars, v->dead_ends[v->num_dead_ends++], VERDICT_TEXT);
     }
 }

@@ -358,8 +358,12 @@ static void cn_of(X509 *x, char *out, size_t outlen) {
 }
 
 // check_order: the certificates of the built chain that the server sent must come first, in
-// chain order (leaf, its issuer, ...). Anything sent that is not in the chain is "extra".
-static void check_order(const verify_result *r, X509 *const *certs, uint32_t n, an_chain *out) {
+// chain order (leaf, its issuer, ...). Anything sent that is not in the chain is "extra". A
+// profile with leaf_first_only asks only that the leaf come first: s2n-tls takes the first
+// certificate as the leaf and hands the rest to X509_verify_cert as an unordered pool
+// (tls/s2n_x509_validator.c:642 and :649, s2n-tls 8cbf81a), which builds the path in any order.
+static void check_order(const verify_result *r, X509 *const *certs, uint32_t n, const an_profile *p,
+                        an_chain *out) {
     int chain_len = r->chain ? sk_X509_num(r->chain) : 0;
     int expect = 0;
     bool wrong = false;
@@ -380,6 +384,10 @@ static void check_order(const verify_result *r, X509 *const *certs, uint32_t n, 
         cn_of(c, cn, sizeof cn);
         size_t w = strlen(order);
         snprintf(order + w, sizeof order - w, "%s%u:'%s'", w ? ", then " : "", (unsigned)idx, cn);
+    }
+    if (wrong && p->leaf_first_only && chain_len > 0 &&
+        sent_index(certs, n, sk_X509_value(r->chain, 0)) == 0) {
+        wrong = false;
     }
     out->misordered = wrong;
     if (wrong) {
@@ -406,10 +414,13 @@ static int sig_md_nid(const X509 *x) {
     return md;
 }
 
-static void check_keys_and_sigs(X509 *const *certs, uint32_t n, const an_profile *p,
-                                an_chain *out) {
+// weak_keys_and_sigs: the first key p calls weak (into *key, key_text) and the first
+// signature (SHA-1 unless p->cert_sha1, MD5) it calls weak (into *sig, sig_text).
+static void weak_keys_and_sigs(X509 *const *certs, uint32_t n, const an_profile *p,
+                               const an_chain *chain, bool *key, char *key_text, bool *sig,
+                               char *sig_text) {
     for (uint32_t i = 0; i < n && i < VERDICT_MAX_CERTS; i++) {
-        const x509_info *xi = &out->certs[i];
+        const x509_info *xi = &chain->certs[i];
         if (!certs[i] || xi->self_signed) {
             continue;  // a root's self-signature and key are the trust store's business
         }
@@ -433,18 +444,32 @@ static void check_keys_and_sigs(X509 *const *certs, uint32_t n, const an_profile
             snprintf(why, sizeof why, "leaf key is %s, which %s does not accept", xi->key_type,
                      p->name);
         }
-        if (why[0] && !out->weak_key) {
-            out->weak_key = true;
-            an_copy(out->weak_key_text, sizeof out->weak_key_text, why);
+        if (why[0] && !*key) {
+            *key = true;
+            an_copy(key_text, VERDICT_TEXT, why);
         }
         int md = sig_md_nid(certs[i]);
-        if ((md == NID_sha1 || md == NID_md5) && !out->weak_signature) {
-            out->weak_signature = true;
-            snprintf(out->weak_sig_text, sizeof out->weak_sig_text,
-                     "%s #%u '%.200s' is signed with %s", who, (unsigned)i, xi->subject,
-                     xi->sig_alg);
+        if (((md == NID_sha1 && !p->cert_sha1) || md == NID_md5) && !*sig) {
+            *sig = true;
+            snprintf(sig_text, VERDICT_TEXT, "%s #%u '%.200s' is signed with %s", who, (unsigned)i,
+                     xi->subject, xi->sig_alg);
         }
     }
+}
+
+// check_keys_and_sigs: weak for p, and weak at OpenSSL's default security level (Debian's 2:
+// RSA and DH from 2048 bits, no SHA-1), which the clients that refuse with an alert apply.
+static void check_keys_and_sigs(X509 *const *certs, uint32_t n, const an_profile *p,
+                                an_chain *out) {
+    weak_keys_and_sigs(certs, n, p, out, &out->weak_key, out->weak_key_text, &out->weak_signature,
+                       out->weak_sig_text);
+    an_profile seclevel = *p;
+    if (seclevel.rsa_min_bits < 2048) {
+        seclevel.rsa_min_bits = 2048;
+    }
+    seclevel.cert_sha1 = false;
+    weak_keys_and_sigs(certs, n, &seclevel, out, &out->seclevel_weak_key, out->seclevel_key_text,
+                       &out->seclevel_weak_signature, out->seclevel_sig_text);
 }
 
 static void check_now(const x509_info *leaf, int64_t when, int64_t now, an_chain *out) {
@@ -630,7 +655,7 @@ static bool analyze_uncached(X509_STORE *store, const an_profile *p, const tls_c
     }
     classify(store, &r, certs, n, when, out);
     if (!out->missing_intermediate && !out->untrusted_ca && !out->self_signed) {
-        check_order(&r, certs, n, out);
+        check_order(&r, certs, n, p, out);
     }
     // A CA certificate first and the real leaf later: verify again from the real leaf to see
     // whether the set would verify in the right order.

@@ -114,7 +114,12 @@ DAYS=9131
 cp "$HERE/pki-ext.cnf" "$WORK/ext.cnf"  # shared with gen.sh
 export SAN=DNS:origin.example.com EKU=serverAuth
 
-newkey() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/$1.key" 2>/dev/null; }
+# KEYGEN (genpkey arguments) and DIGEST let a set issue other keys (RSA-1024, RSA-PSS, P-521)
+# and other signatures (SHA-1).
+newkey() {
+    # shellcheck disable=SC2086  # KEYGEN is a list of genpkey arguments
+    openssl genpkey ${KEYGEN:--algorithm RSA -pkeyopt rsa_keygen_bits:2048} -out "$KEYS/$1.key" 2>/dev/null
+}
 root_ca() {
     newkey "$1"
     openssl req -new -x509 -key "$KEYS/$1.key" -sha256 -days $((DAYS + 3650)) \
@@ -128,7 +133,7 @@ issue() {
     openssl req -new -key "$KEYS/$1.key" -subj "/O=tlsdiag field PKI/CN=$4" -out "$WORK/$1.csr"
     SAN=${LEAF_SAN:-DNS:$4} EKU=${LEAF_EKU:-serverAuth} "${pre[@]}" openssl x509 -req \
         -in "$WORK/$1.csr" -CA "$CA/$2.pem" -CAkey "$KEYS/$2.key" \
-        -set_serial "0x$(openssl rand -hex 8)" -days "${6:-$DAYS}" -sha256 \
+        -set_serial "0x$(openssl rand -hex 8)" -days "${6:-$DAYS}" "-${DIGEST:-sha256}" \
         -extfile "$WORK/ext.cnf" -extensions "$3" -out "$CA/$1.pem" 2>/dev/null
 }
 make_pki() {

@@ -131,6 +131,21 @@ static inline void fx_client_hello(fx *x, const char *sni) {
     ch->frame = x->frame;
 }
 
+// fx_tls13_hello: the ClientHello offers TLS 1.3 and 1.2 (supported_versions), and the server's
+// ServerHello picks TLS 1.3 (TLS_AES_128_GCM_SHA256), dt_ms after the last event.
+static inline void fx_tls13_hello(fx *x, int64_t dt_ms) {
+    tls_transcript *t = x->t;
+    t->ch.num_versions = 2;
+    t->ch.versions[0] = 0x0304;
+    t->ch.versions[1] = 0x0303;
+    t->sh.present = true;
+    t->sh.legacy_version = 0x0303;
+    t->sh.selected_version = 0x0304;
+    t->sh.cipher = 0x1301;
+    fx_event(x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, dt_ms);
+    t->sh.frame = x->frame;
+}
+
 // fx_server_flight: ServerHello (TLS 1.2, ECDHE-RSA-AES128-GCM), Certificate with the named
 // fixtures (NULL-terminated list), ServerKeyExchange (x25519), ServerHelloDone, at T0.
 static inline void fx_server_flight(fx *x, const char *const *certs) {

@@ -231,18 +231,30 @@ static void render(FILE *f) {
                                       .profile_tls13 = false,
                                       .missing = "MISSING",
                                       .profile_versions = "PROFILE_VERSIONS"};
-    verdict *v = calloc(1, sizeof *v);
+    an_text_vars edge = vars;  // the same texts when the client is CloudFront's
+    edge.client_cloudfront = true;
+    verdict *v = calloc(1, sizeof *v), *e = calloc(1, sizeof *e);
     assert_non_null(v);
+    assert_non_null(e);
     for (int c = 0; c < CAUSE__COUNT; c++) {
         an_texts_fill((cause_id)c, &vars, v);
+        an_texts_fill((cause_id)c, &edge, e);
         if (reserved(c) || (v->num_fix == 0 && v->num_dead_ends == 0)) {
             continue;
         }
         fprintf(f, "\n### `%s`\n", rows[c].id);
         lines(f, "Fix:", v->fix, v->num_fix);
+        bool same = e->num_fix == v->num_fix;
+        for (uint32_t i = 0; same && i < v->num_fix; i++) {
+            same = strcmp(e->fix[i], v->fix[i]) == 0;
+        }
+        if (!same) {
+            lines(f, "Fix when the client is CloudFront's:", e->fix, e->num_fix);
+        }
         lines(f, "Dead ends:", v->dead_ends, v->num_dead_ends);
     }
     free(v);
+    free(e);
 }
 
 static char *slurp(FILE *f, size_t *len) {

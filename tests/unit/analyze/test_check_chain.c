@@ -22,14 +22,14 @@ static int teardown(void **state) {
     return 0;
 }
 
-// check NAMES...: the chain of the named fixtures, in this order, for SNI origin.example.com.
-static verdict *check(const char *sni, const char *const *names, uint32_t n) {
+// check_by: analyzer a's verdict on the chain of the named fixtures, in this order, for sni.
+static verdict *check_by(analyzer *a, const char *sni, const char *const *names, uint32_t n) {
     uint8_t *der[8];
     uint32_t len[8];
     for (uint32_t i = 0; i < n; i++) {
         der[i] = fx_der(names[i], &len[i]);
     }
-    verdict *v = analyzer_check_chain(A, (const uint8_t *const *)der, len, n, sni, NULL);
+    verdict *v = analyzer_check_chain(a, (const uint8_t *const *)der, len, n, sni, NULL);
     for (uint32_t i = 0; i < n; i++) {
         free(der[i]);
     }
@@ -37,6 +37,11 @@ static verdict *check(const char *sni, const char *const *names, uint32_t n) {
     assert_int_equal(v->method, METHOD_CONFIG);
     assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
     return v;
+}
+
+// check: the cloudfront analyzer's verdict.
+static verdict *check(const char *sni, const char *const *names, uint32_t n) {
+    return check_by(A, sni, names, n);
 }
 
 static void full_chain_is_ok(void **state) {
@@ -80,9 +85,36 @@ static void misordered_and_weak(void **state) {
     verdict *v = check("origin.example.com", names, 2);
     assert_int_not_equal(v->cause, CAUSE_OK);
     verdict_free(v);
+    // The same certificates judged for any client (generic): NIST's 2048 bits, SHA-256 or better,
+    // strict order.
+    analyzer *g = fx_analyzer("generic");
     const char *weak[] = {"leaf-rsa1024", "inter"};
-    v = check("origin.example.com", weak, 2);
+    v = check_by(g, "origin.example.com", weak, 2);
     assert_int_equal(v->cause, CAUSE_CERT_WEAK_KEY);
+    verdict_free(v);
+    analyzer_free(g);
+}
+
+// What s2n-tls under the CloudFront-Upstream policies accepts, though OpenSSL at its default
+// security level refuses it: an RSA-1024 leaf, a SHA-1 signature, intermediates out of order
+// after the leaf (tls/s2n_x509_validator.c:479, :642, :649, :872; the s2nc captures
+// pcaps/field/s2ncert/ok-nginx-rsa1024-s2n.pcap, ok-nginx-sha1-s2n.pcap,
+// ok-nginx-misordered-chain-s2n.pcap).
+static void what_s2n_accepts(void **state) {
+    (void)state;
+    const char *rsa1024[] = {"leaf-rsa1024", "inter"};
+    verdict *v = check("origin.example.com", rsa1024, 2);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+    const char *sha1[] = {"leaf-sha1", "inter"};
+    v = check("origin.example.com", sha1, 2);
+    assert_int_equal(v->cause, CAUSE_OK);
+    assert_int_equal(v->num_findings, 0);
+    verdict_free(v);
+    const char *out_of_order[] = {"leaf", "root", "inter"};
+    v = check("origin.example.com", out_of_order, 3);
+    assert_int_equal(v->cause, CAUSE_OK);
     verdict_free(v);
 }
 
@@ -100,6 +132,7 @@ int main(void) {
         cmocka_unit_test(leaf_only_misses_the_intermediate),
         cmocka_unit_test(expired_and_wrong_name),
         cmocka_unit_test(misordered_and_weak),
+        cmocka_unit_test(what_s2n_accepts),
         cmocka_unit_test(not_counted_in_the_summary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,16 +32,9 @@ static fx tls12(const char *sni, const char *const *certs, uint8_t desc, uint64_
 
 static void tls13_server(fx *x, uint16_t cipher) {
     tls_transcript *t = x->t;
-    t->ch.num_versions = 2;
-    t->ch.versions[0] = 0x0304;
-    t->ch.versions[1] = 0x0303;
-    t->sh.present = true;
-    t->sh.legacy_version = 0x0303;
-    t->sh.selected_version = 0x0304;
+    fx_tls13_hello(x, 1);
     t->sh.cipher = cipher;
     t->sh.key_share_group = 0x001D;
-    fx_event(x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, 1);
-    t->sh.frame = x->frame;
     t->encrypted[0] = t->encrypted[1] = true;
     for (int i = 0; i < 4; i++) {
         fx_event(x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);

@@ -265,15 +265,7 @@ static void test_client_certificate_rejected_tls13(void **state) {
         fx x = fx_new();
         fx_synack(&x);
         fx_client_hello(&x, "origin.example.com");
-        x.t->ch.num_versions = 2;  // supported_versions: TLS 1.3, TLS 1.2
-        x.t->ch.versions[0] = 0x0304;
-        x.t->ch.versions[1] = 0x0303;
-        x.t->sh.present = true;
-        x.t->sh.legacy_version = 0x0303;
-        x.t->sh.selected_version = 0x0304;
-        x.t->sh.cipher = 0x1301;
-        fx_event(&x, TLS_EV_HANDSHAKE, TLS_DIR_S2C, 2, 1);
-        x.t->sh.frame = x.frame;
+        fx_tls13_hello(&x, 1);
         fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);  // EE..Finished
         // Certificate (1.3 KB or an empty 25-byte one), [CertificateVerify,] Finished
         fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 1);
@@ -295,6 +287,54 @@ static void test_client_certificate_rejected_tls13(void **state) {
     }
 }
 
+// TLS 1.3 hides the server's certificate; CloudFront's client (s2n) refuses one with a bare RST
+// right after the server's encrypted flight, before its own Finished
+// (pcaps/field/s2ncert/cert_expired-apache-tls13-s2n-2025.pcap, cert_untrusted_ca-...,
+// cert_wrong_purpose-...): the verdict says so, and that the wire cannot tell which check failed.
+static fx tls13_reset_after_flight(const uint8_t client_ip[4]) {
+    fx x = fx_new();
+    memcpy(x.t->client.addr, client_ip, 4);
+    fx_synack(&x);
+    fx_client_hello(&x, "origin.example.com");
+    fx_tls13_hello(&x, 1);
+    x.t->encrypted[TLS_DIR_S2C] = true;
+    fx_event(&x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);  // EE, Certificate, CV, Finished
+    fx_close(&x, TLS_DIR_C2S, true, 3);
+    return x;
+}
+
+static void test_cloudfront_reset_after_encrypted_flight(void **state) {
+    (void)state;
+    static const uint8_t edge[4] = {15, 158, 0, 10}, other[4] = {198, 51, 100, 7};
+    fx x = tls13_reset_after_flight(edge);
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_FAILED);
+    assert_true(v->client_is_cloudfront);
+    assert_int_equal(v->cause, CAUSE_CLIENT_CLOSED);  // which certificate check: not on the wire
+    assert_int_equal(v->confidence, CONF_LOW);
+    assert_non_null(strstr(v->summary, "CloudFront's client (s2n-tls) reset"));
+    assert_non_null(strstr(v->summary, "before its own Finished"));
+    assert_non_null(strstr(v->summary, "refuses the server's certificate"));
+    // CloudFront's logs are not the origin owner's to read: the fix checks the certificate.
+    assert_true(v->num_fix >= 1);
+    assert_non_null(
+        strstr(v->fix[0], "CloudFront's client refuses a certificate without an alert"));
+    for (uint32_t i = 0; i < v->num_fix; i++) {
+        assert_null(strstr(v->fix[i], "client's own log"));
+    }
+    verdict_free(v);
+    fx_free(&x);
+    // near miss: another client's reset says nothing about s2n's habits
+    x = tls13_reset_after_flight(other);
+    v = run(&x);
+    assert_false(v->client_is_cloudfront);
+    assert_int_equal(v->cause, CAUSE_CLIENT_CLOSED);
+    assert_null(strstr(v->summary, "CloudFront's client"));
+    assert_non_null(strstr(v->fix[0], "client's own log"));
+    verdict_free(v);
+    fx_free(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_reset_without_alert),
@@ -304,6 +344,7 @@ int main(void) {
         cmocka_unit_test(test_empty_client_certificate_let_through),
         cmocka_unit_test(test_client_certificate_rejected),
         cmocka_unit_test(test_client_certificate_rejected_tls13),
+        cmocka_unit_test(test_cloudfront_reset_after_encrypted_flight),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,11 +40,33 @@ static void test_embedded_profile(void **state) {
     assert_true(an_list_has(p.groups, p.num_groups, 0x001D));
     assert_int_equal(p.num_sigalgs, 10);
     assert_false(an_list_has(p.sigalgs, p.num_sigalgs, 0x0804));  // no RSA-PSS
-    assert_int_equal(p.rsa_min_bits, 2048);
+    assert_int_equal(p.rsa_min_bits, 1024);  // what s2n accepts (data/profile-cloudfront.conf)
     assert_int_equal(p.rsa_max_bits, 4096);
+    assert_true(p.cert_sha1);
+    assert_true(p.leaf_first_only);
     assert_true(an_profile_has_curve(&p, "secp384r1"));
     assert_false(an_profile_has_curve(&p, "secp521r1"));
     assert_false(p.renegotiation);
+}
+
+// The two CloudFront profiles share the analyzer's chain cache, which is keyed without the
+// profile (analyze_internal.h, an_chain_analyze): they must judge certificates alike.
+static void test_family_judges_certificates_alike(void **state) {
+    (void)state;
+    an_profile a, b;
+    char err[256] = "";
+    assert_true(an_profile_parse((const char *)an_embedded_profile, an_embedded_profile_len, &a,
+                                 err, sizeof err));
+    assert_true(an_profile_parse((const char *)an_embedded_profile_2025,
+                                 an_embedded_profile_2025_len, &b, err, sizeof err));
+    assert_int_equal(a.rsa_min_bits, b.rsa_min_bits);
+    assert_int_equal(a.rsa_max_bits, b.rsa_max_bits);
+    assert_int_equal(a.cert_sha1, b.cert_sha1);
+    assert_int_equal(a.leaf_first_only, b.leaf_first_only);
+    assert_int_equal(a.num_curves, b.num_curves);
+    for (uint32_t i = 0; i < a.num_curves; i++) {
+        assert_string_equal(a.curves[i], b.curves[i]);
+    }
 }
 
 static void test_profile_errors(void **state) {
@@ -66,6 +88,13 @@ static void test_profile_errors(void **state) {
     const char bad_hex[] = "name = x\nversion = 1\nciphers = 0xC02F 0x1FFFF\n";
     assert_false(an_profile_parse(bad_hex, strlen(bad_hex), &p, err, sizeof err));
     assert_string_equal(err, "profile line 3: bad key or value for \"ciphers\"");
+    const char bad_order[] = "name = x\nversion = 1\nchain_order = any\n";
+    assert_false(an_profile_parse(bad_order, strlen(bad_order), &p, err, sizeof err));
+    assert_string_equal(err, "profile line 3: bad key or value for \"chain_order\"");
+    const char strict[] = "name = x\nversion = 1\nchain_order = strict\ncert_sha1 = no\n";
+    assert_true(an_profile_parse(strict, strlen(strict), &p, err, sizeof err));
+    assert_false(p.leaf_first_only);
+    assert_false(p.cert_sha1);
 }
 
 static void test_embedded_prefixes(void **state) {
@@ -270,6 +299,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embedded_profile),
         cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_family_judges_certificates_alike),
         cmocka_unit_test(test_embedded_prefixes),
         cmocka_unit_test(test_longest_match_and_bad_line),
         cmocka_unit_test(test_v4_index_same_as_search),
