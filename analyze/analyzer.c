@@ -529,6 +529,22 @@ static void decide_outcome(const tls_transcript *t, an_facts *f) {
     f->aborted_by = PARTY_CAPTURE;
 }
 
+// client_finished: did the client send its Finished? In TLS ≤ 1.2 its ChangeCipherSpec says
+// so; in TLS 1.3 that ChangeCipherSpec is a dummy sent before anything else (middlebox
+// compatibility, RFC 8446 §D.4), and only a protected handshake record is its Finished: Go and
+// GnuTLS send the dummy, then an encrypted alert, when they refuse the server's certificate.
+static bool client_finished(const tls_transcript *t) {
+    if (tls_negotiated_version(&t->sh) != 0x0304) {
+        return t->ccs[TLS_DIR_C2S];
+    }
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        if (t->events[i].dir == TLS_DIR_C2S && t->events[i].kind == TLS_EV_ENCRYPTED_HANDSHAKE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void failed_step(const tls_transcript *t, const an_facts *f, char *out, size_t outlen) {
     const char *s;
     if (t->tcp.syn && !t->tcp.synack && !t->ch.present) {
@@ -539,7 +555,7 @@ static void failed_step(const tls_transcript *t, const an_facts *f, char *out, s
         s = "after HelloRetryRequest";
     } else if (!t->sh.present) {
         s = "after ClientHello";
-    } else if (t->client_key_exchange || t->ccs[TLS_DIR_C2S] ||
+    } else if (t->client_key_exchange || client_finished(t) ||
                (t->encrypted[TLS_DIR_C2S] && f->aborted_by == PARTY_SERVER)) {
         s = "after client Finished";
     } else if ((t->cert.present || t->encrypted[TLS_DIR_S2C]) && f->aborted_by == PARTY_CLIENT &&
@@ -1123,9 +1139,13 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
         v->cert_frame = t->cert.frame;
         copy_chain(chain, v);
         // CloudFront connects to fetch: when it completes the handshake and leaves without a
-        // request, and the chain has a fault, the fault is why (s2n-tls sends no alert).
-        if (f.outcome == OUTCOME_SUCCEEDED && f.cloudfront_client && f.client_left_after_finished &&
-            an_chain_fault(chain)) {
+        // request, and the chain has a fault, the fault is why (s2n-tls sends no alert). Other
+        // clients may have connected only to handshake (a health check), except that the name
+        // is one they check after the handshake: curl (OpenSSL) completes it, then leaves on a
+        // name that does not match ("no alternative certificate subject name matches").
+        bool name_fault = chain->name_checked && !chain->name_ok;
+        if (f.outcome == OUTCOME_SUCCEEDED && f.client_left_after_finished &&
+            (f.cloudfront_client ? an_chain_fault(chain) : name_fault)) {
             f.outcome = OUTCOME_FAILED;
             f.aborted_by = PARTY_CLIENT;
         }

@@ -548,6 +548,38 @@ static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, u
     return true;
 }
 
+// legacy_version_refusal: the server chose TLS 1.0 or 1.1 though the client offered TLS 1.2 or
+// newer, and the client ended the handshake with an alert of its own after the server's flight,
+// before its key exchange. Those versions sign the key exchange with MD5+SHA-1 (RFC 4346
+// §7.4.3), which current clients refuse whatever the alert: OpenSSL 3 (curl, openssl s_client)
+// says internal_error ("legacy sigalg disallowed or unsupported"). A certificate fault in the
+// chain, in clear at those versions, is left to the certificate rules.
+static bool legacy_version_refusal(const tls_transcript *t, const an_facts *f, uint16_t nv,
+                                   const uint16_t *cv, uint32_t ncv, rule_match *m) {
+    uint16_t maxv = 0;
+    for (uint32_t i = 0; i < ncv; i++) {
+        maxv = cv[i] > maxv ? cv[i] : maxv;
+    }
+    if (!failed(f) || !f->has_alert || f->alert_encrypted || f->alert_sender != PARTY_CLIENT ||
+        f->alert_desc == ALERT_PROTOCOL_VERSION || !nv || nv >= TLS12 || maxv < TLS12 ||
+        t->client_key_exchange || t->ccs[TLS_DIR_C2S] ||
+        (f->has_chain && an_chain_fault(f->chain))) {
+        return false;
+    }
+    char offered[128];
+    list_u16(cv, ncv, an_version_name, offered, sizeof offered);
+    m->confidence = CONF_MEDIUM;
+    snprintf(m->summary, sizeof m->summary,
+             "the server chose %s (the client offered up to %s) and the client refused its "
+             "flight with %s: at TLS 1.0/1.1 the server signs with MD5+SHA-1, which current "
+             "clients refuse; enable TLS 1.2 on the origin",
+             an_version_name(nv), an_version_name(maxv), an_alert_name(f->alert_desc));
+    rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
+    rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+    add_alert_evidence(f, m);
+    return true;
+}
+
 static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, rule_match *m) {
     uint16_t cv[TLS_MAX_VERSIONS + 8] = {0};
     uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
@@ -555,7 +587,8 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
     list_u16(cv, ncv, an_version_name, offered, sizeof offered);
     uint16_t nv = tls_negotiated_version(&t->sh);
     // No alert at all (s2n-tls): the reset right after the ServerHello says more than the lists.
-    if (silent_version_refusal(t, f, nv, cv, ncv, m)) {
+    if (silent_version_refusal(t, f, nv, cv, ncv, m) ||
+        legacy_version_refusal(t, f, nv, cv, ncv, m)) {
         return true;
     }
     if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
@@ -1519,6 +1552,15 @@ static bool rule_cert_name_mismatch(const tls_transcript *t, const an_facts *f, 
     an_sans_fit(&f->chain->certs[0], 250, sans, sizeof sans);
     rule_evidence(m, "leaf_names", t->cert.frame, "subject %.200s; SANs %s",
                   f->chain->certs[0].subject, sans);
+    if (failed(f) && f->completed && !f->cloudfront_client) {
+        // Not CloudFront: the failure is inferred from a client that left without a request.
+        m->confidence = CONF_MEDIUM;
+        uint32_t frame = 0;
+        (void)first_close(t, &frame);
+        rule_evidence(m, "client_left", frame,
+                      "the client completed the handshake and closed without a request: clients "
+                      "such as curl check the name after the handshake");
+    }
     if (strcmp(sni, t->ch.sni) == 0 && !same_site(t->ch.sni, f->chain->certs[0].sans)) {
         rule_evidence(m, "default_certificate", t->cert.frame,
                       "no name of the certificate is under %.200s: the server likely ignored the "
