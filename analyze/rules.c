@@ -689,6 +689,15 @@ static uint32_t tls13_client_flight(const tls_transcript *t, uint32_t *first_len
     return n;
 }
 
+// A client that is not CloudFront sent no certificate and the server went on: the wire cannot
+// tell an origin that only asks from one that answers every request with an error afterwards
+// (curl and Go got nginx's HTTP 400 so, pcaps/field/clients/): say both.
+#define EMPTY_CERT_LET_THROUGH                                                                     \
+    "the server asked for a client certificate, this client sent none and the handshake "          \
+    "completed: an origin that requires one refuses every request afterwards (nginx "              \
+    "ssl_verify_client on answers HTTP 400, encrypted), one that only asks serves; CloudFront is " \
+    "in the same place unless origin mTLS is configured"
+
 enum { TLS13_EMPTY_CERT_RECORD_MAX = 64 };  // empty Certificate: 8 bytes + type + tag (+ padding)
 
 // rule_client_cert_required_tls13: TLS 1.3 hides the CertificateRequest and the alert's
@@ -706,9 +715,13 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
         }
         m->confidence = CONF_LOW;
         m->finding_only = true;
-        snprintf(m->summary, sizeof m->summary,
-                 "the client's TLS 1.3 flight carried a Certificate, so the server requests client "
-                 "certificates; CloudFront sends one only with origin mTLS configured");
+        if (n == 2 && first_len <= TLS13_EMPTY_CERT_RECORD_MAX) {
+            snprintf(m->summary, sizeof m->summary, "%s", EMPTY_CERT_LET_THROUGH);
+        } else {
+            snprintf(m->summary, sizeof m->summary,
+                     "the client's TLS 1.3 flight carried a Certificate, so the server requests "
+                     "client certificates; CloudFront sends one only with origin mTLS configured");
+        }
         rule_evidence(m, "client_flight", frame, "%u protected handshake records", n);
         return true;
     }
@@ -750,9 +763,13 @@ static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f
         }
         m->confidence = CONF_LOW;
         m->finding_only = true;
-        snprintf(m->summary, sizeof m->summary,
-                 "the server requests a client certificate; CloudFront sends one only with origin "
-                 "mTLS configured");
+        if (t->client_cert.present && t->client_cert.num_certs == 0) {
+            snprintf(m->summary, sizeof m->summary, "%s", EMPTY_CERT_LET_THROUGH);
+        } else {
+            snprintf(m->summary, sizeof m->summary,
+                     "the server requests a client certificate; CloudFront sends one only with "
+                     "origin mTLS configured");
+        }
         rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest");
         return true;
     }

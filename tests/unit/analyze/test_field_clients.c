@@ -73,15 +73,7 @@ static void test_tls10_refused_with_internal_error(void **state) {
 // finish_no_request: ClientKeyExchange, CCS and Finished both ways, the client's encrypted
 // close_notify and its FIN: no request.
 static void finish_no_request(fx *x) {
-    tls_transcript *t = x->t;
-    t->client_key_exchange = true;
-    fx_event(x, TLS_EV_HANDSHAKE, TLS_DIR_C2S, 16, 1);
-    t->ccs[0] = t->ccs[1] = true;
-    t->encrypted[0] = t->encrypted[1] = true;
-    fx_event(x, TLS_EV_CHANGE_CIPHER_SPEC, TLS_DIR_C2S, 0, 0);
-    fx_event(x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 0);
-    fx_event(x, TLS_EV_CHANGE_CIPHER_SPEC, TLS_DIR_S2C, 0, 1);
-    fx_event(x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);
+    fx_finish_protected(x, false);
     fx_event(x, TLS_EV_ENCRYPTED_ALERT, TLS_DIR_C2S, 0, 1);
     fx_close(x, TLS_DIR_C2S, false, 1);
 }
@@ -154,11 +146,47 @@ static void test_tls13_dummy_ccs_is_not_finished(void **state) {
     fx_free(&x);
 }
 
+static const char *finding(const verdict *v, cause_id c) {
+    for (uint32_t i = 0; i < v->num_findings; i++) {
+        if (v->findings[i].cause == c) {
+            return v->findings[i].text;
+        }
+    }
+    return "";
+}
+
+// nginx `ssl_verify_client on` to curl and Go (not CloudFront): the empty client Certificate
+// went through and the request got HTTP 400, encrypted. The handshake succeeded (an origin that
+// only asks looks the same); the finding says both.
+static void test_empty_client_certificate_generic_client(void **state) {
+    (void)state;
+    fx x = started(CHAIN);
+    x.t->cert_req.present = true;
+    x.t->cert_req.frame = x.frame;
+    x.t->client_cert.present = true;  // empty
+    fx_finish_ok(&x);
+    verdict *v = run(&x);
+    assert_int_equal(v->outcome, OUTCOME_SUCCEEDED);
+    assert_int_equal(v->cause, CAUSE_OK);
+    const char *text = finding(v, CAUSE_CLIENT_CERT_REQUIRED);
+    assert_non_null(strstr(text, "this client sent none"));
+    assert_non_null(strstr(text, "HTTP 400"));
+    verdict_free(v);
+    // near miss: the client sent a certificate: the request alone is the finding
+    x.t->client_cert.num_certs = 1;
+    v = run(&x);
+    assert_null(strstr(finding(v, CAUSE_CLIENT_CERT_REQUIRED), "sent none"));
+    assert_non_null(strstr(finding(v, CAUSE_CLIENT_CERT_REQUIRED), "requests a client cert"));
+    verdict_free(v);
+    fx_free(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls10_refused_with_internal_error),
         cmocka_unit_test(test_curl_leaves_on_wrong_name),
         cmocka_unit_test(test_tls13_dummy_ccs_is_not_finished),
+        cmocka_unit_test(test_empty_client_certificate_generic_client),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -43,22 +43,10 @@ static fx started(const char *const *chain) {
     return x;
 }
 
-// finish_protected: ClientKeyExchange, then each side's CCS and protected Finished (TLS 1.2, as
-// the dissector reports them), and the client's request when `request`.
+// finish_protected: the TLS 1.2 end of the handshake (an_fixtures.h), with the client's request
+// when `request`.
 static void finish_protected(fx *x, bool request) {
-    tls_transcript *t = x->t;
-    t->client_key_exchange = true;
-    fx_event(x, TLS_EV_HANDSHAKE, TLS_DIR_C2S, 16, 1);
-    t->ccs[0] = t->ccs[1] = true;
-    t->encrypted[0] = t->encrypted[1] = true;
-    fx_event(x, TLS_EV_CHANGE_CIPHER_SPEC, TLS_DIR_C2S, 0, 0);
-    fx_event(x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_C2S, 0, 0);
-    fx_event(x, TLS_EV_CHANGE_CIPHER_SPEC, TLS_DIR_S2C, 0, 1);
-    fx_event(x, TLS_EV_ENCRYPTED_HANDSHAKE, TLS_DIR_S2C, 0, 0);
-    if (request) {
-        t->app_records[TLS_DIR_C2S]++;
-        fx_event(x, TLS_EV_APPLICATION_DATA, TLS_DIR_C2S, 0, 1);
-    }
+    fx_finish_protected(x, request);
 }
 
 static void served(fx *x) {
