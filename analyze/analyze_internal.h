@@ -147,8 +147,11 @@ typedef struct an_chain {
     char issuer_parent[512];  // the public intermediate's own issuer (from the index)
     char issuer_url[256];     // caIssuers URL of the top certificate: where its issuer is published
     bool misordered;
-    char right_order[VERDICT_TEXT];
-    uint32_t extra_certs;  // sent certificates that are not part of the chain
+    // The leaf comes first but the intermediates after it are out of order: the profile's client
+    // accepts it (s2n), AWS's guide says CloudFront drops chains "in the wrong order".
+    bool intermediates_unordered;
+    char right_order[VERDICT_TEXT];  // misordered or intermediates_unordered
+    uint32_t extra_certs;            // sent certificates that are not part of the chain
     char extra_text[VERDICT_TEXT];
     bool leaf_expired, leaf_not_yet_valid;
     bool intermediate_expired;

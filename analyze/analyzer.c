@@ -1018,7 +1018,7 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
             char text[VERDICT_TEXT];
             bool predicted = ok || m.finding_only;
             const char *lead = !predicted || !f->profile->cloudfront ? ""
-                               : cert_cause || m.proven
+                               : (cert_cause && !m.finding_only) || m.proven
                                    ? "CloudFront would refuse: "
                                    : "CloudFront might refuse (this handshake does not show it): ";
             an_text ft = an_text_at(text, sizeof text);

@@ -1524,8 +1524,23 @@ static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_fac
     return true;
 }
 
+// rule_cert_misordered: the leaf is not first (every profile), or — a finding only — the leaf
+// is first and the intermediates are out of order, which s2n accepts and AWS's guide does not.
 static bool rule_cert_misordered(const tls_transcript *t, const an_facts *f, rule_match *m) {
-    if (!cert_rule_applies(f) || !f->chain->misordered) {
+    if (!cert_rule_applies(f)) {
+        return false;
+    }
+    if (!f->chain->misordered && f->chain->intermediates_unordered) {
+        m->finding_only = true;
+        snprintf(m->summary, sizeof m->summary,
+                 "the intermediates come in the wrong order after the leaf: s2n-tls, CloudFront's "
+                 "client, accepts that, but AWS's guide says CloudFront drops chains in the wrong "
+                 "order; reorder to be safe: %.300s",
+                 f->chain->right_order);
+        rule_evidence(m, "right_order", t->cert.frame, "%s", f->chain->right_order);
+        return true;
+    }
+    if (!f->chain->misordered) {
         return false;
     }
     corroborate(f, CA_ALERTS, sizeof CA_ALERTS, m);

@@ -388,9 +388,10 @@ static void check_order(const verify_result *r, X509 *const *certs, uint32_t n, 
     if (wrong && p->leaf_first_only && chain_len > 0 &&
         sent_index(certs, n, sk_X509_value(r->chain, 0)) == 0) {
         wrong = false;
+        out->intermediates_unordered = true;
     }
     out->misordered = wrong;
-    if (wrong) {
+    if (wrong || out->intermediates_unordered) {
         snprintf(out->right_order, sizeof out->right_order, "sent position %s", order);
     }
     for (uint32_t i = 0; i < n; i++) {

@@ -115,6 +115,12 @@ static void what_s2n_accepts(void **state) {
     const char *out_of_order[] = {"leaf", "root", "inter"};
     v = check("origin.example.com", out_of_order, 3);
     assert_int_equal(v->cause, CAUSE_OK);
+    // Still said, as a finding that does not claim CloudFront would refuse: AWS's guide and s2n
+    // disagree.
+    assert_int_equal(v->num_findings, 1);
+    assert_int_equal(v->findings[0].cause, CAUSE_CERT_CHAIN_MISORDERED);
+    assert_null(strstr(v->findings[0].text, "would refuse"));
+    assert_non_null(strstr(v->findings[0].text, "AWS's guide"));
     verdict_free(v);
 }
 
