@@ -76,7 +76,7 @@ typedef struct cli_options {
 
 // cli_parse parses argv of any subcommand (argv[0] is its name). Returns 0 when the command
 // should run, 2 after printing a usage error on stderr (4 when out of memory), -1 after printing
-// help on stdout (exit 0). *out needs cli_options_free either way.
+// help on stdout (exit 0). After 0, *out needs cli_options_free (a no-op after anything else).
 int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out)
     __attribute__((warn_unused_result));
 void cli_options_free(cli_options *o);

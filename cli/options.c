@@ -576,6 +576,9 @@ int cli_parse(cli_mode mode, int argc, char **argv, cli_options *out) {
     if (rc == TLSDIAG_EXIT_INTERNAL) {
         fputs("tlsdiag: out of memory\n", stderr);
     }
+    if (rc != 0) {
+        cli_options_free(&o);  // nothing to run: the callers only return rc
+    }
     *out = o;
     return rc;
 }

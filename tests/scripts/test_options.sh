@@ -72,6 +72,9 @@ usage_err "--wireshark: takes no argument" analyze --wireshark=1 "$MIXED"
 usage_err "unknown option '--bogus'" dissect --bogus "$MIXED"
 usage_err "unknown option '-x'" analyze -x "$MIXED"
 usage_err "--color" analyze --color=sometimes "$MIXED"
+# Refused after the files were taken (under ASan: nothing leaks, the status stays 2).
+usage_err "-: standard input can be read only once" analyze - -
+usage_err "standard input cannot be used" report -o "$WORK/r.tar.gz" "$MIXED" -
 
 # --help per command, with examples, on stdout, exit 0.
 for cmd in analyze dissect; do
