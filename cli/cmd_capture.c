@@ -87,18 +87,6 @@ static bool cc_on_verdict(void *user, verdict *v, const tls_transcript *t) {
     return false;
 }
 
-static void cc_status(cc_ctx *c, const pipeline_result *now) {
-    const summary *s = analyzer_summary(c->an);
-    const dissect_stats *st = &now->stats;
-    fprintf(stderr,
-            "\r\x1b[Ktlsdiag: %" PRIu64 " packets, %" PRIu64 " connections, %" PRIu64
-            " ok / %" PRIu64 " failed, top cause %s, %" PRIu64 " dropped",
-            now->packets, st->flows_created, s->succeeded, s->failed,
-            s->failed ? cause_name(s->dominant) : "-", now->drops);
-    fflush(stderr);
-    c->status.shown = true;
-}
-
 static void cc_summary(cc_ctx *c, const dissect_stats *st) {
     pipeline_undecoded_print(st);
     report_run_info info = report_run_info_of(c->an);
@@ -159,11 +147,7 @@ static bool cc_tick(void *user, const pipeline_result *now) {
         if (!c->said_evicting && st->peak_flows >= c->dc.max_flows) {
             c->said_evicting = true;
             report_progress_end(&c->status);
-            fprintf(stderr,
-                    "tlsdiag: flow table full (--max-flows %" PRIu32
-                    "): evicting the oldest undecided connections (SYN flood or scan?); "
-                    "memory stays within the caps\n",
-                    c->dc.max_flows);
+            pipeline_flows_full_print(c->dc.max_flows);
         }
     }
     cc_say_bounds(c, st);
@@ -179,7 +163,8 @@ static bool cc_tick(void *user, const pipeline_result *now) {
     }
     if (c->tty && o->verbosity >= REPORT_NORMAL && t - c->last_status >= 1000000000) {
         c->last_status = t;
-        cc_status(c, now);
+        report_capture_status(&c->status, analyzer_summary(c->an), now->packets,
+                              now->stats.flows_created, now->drops);
     }
     return true;
 }

@@ -87,14 +87,6 @@ static void on_rendered(void *user, const verdict *v, const void *b) {
 static const pipeline_render render_ops = {renderer_new, renderer_free, render, rendered_free,
                                            on_rendered};
 
-static void on_single_thread(void *user, uint32_t threads) {
-    (void)user;
-    fprintf(stderr,
-            "tlsdiag: --threads %u: could not start the worker threads (out of memory or "
-            "of processes); analysing with one thread\n",
-            threads);
-}
-
 static void on_progress(void *user, uint64_t bytes_read, uint64_t bytes_total,
                         uint64_t transcripts) {
     run_ctx *c = user;
@@ -278,7 +270,6 @@ int cli_run(const cli_options *o) {
                             .on_transcript = on_transcript,
                             .on_verdict = on_verdict,
                             .stop = stop,
-                            .on_single_thread = on_single_thread,
                             .render = ctx.an != NULL ? &render_ops : NULL};
     pipeline_source src = {.reader = cr,
                            .files = o->files,

@@ -41,6 +41,21 @@ void pipeline_bounds_print(const dissect_bounds *b, const dissect_config *dc) {
 }
 
 // The count to state for one bound (0: stated before or not engaged); *said remembers it.
+void pipeline_flows_full_print(uint32_t max_flows) {
+    fprintf(stderr,
+            "tlsdiag: flow table full (--max-flows %" PRIu32
+            "): evicting the oldest undecided connections (SYN flood or scan?); memory stays "
+            "within the caps\n",
+            max_flows);
+}
+
+void pipeline_threads_fallback_print(uint32_t threads) {
+    fprintf(stderr,
+            "tlsdiag: --threads %u: could not start the worker threads (out of memory or of "
+            "processes); analysing with one thread\n",
+            threads);
+}
+
 static uint64_t fresh_count(uint64_t *said, uint64_t now) {
     uint64_t n = *said == 0 ? now : 0;
     *said = now > *said ? now : *said;

@@ -171,9 +171,7 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         if (pipeline_threads_run(c, src, &dc, an, sinks, out)) {
             return true;
         }
-        if (sinks->on_single_thread != NULL) {
-            sinks->on_single_thread(sinks->user, c->threads);
-        }
+        pipeline_threads_fallback_print(c->threads);
     }
     pipeline *p = pipeline_new(c, an, sinks);
     if (p == NULL) {

@@ -89,9 +89,6 @@ typedef struct pipeline_sinks {
     // stop: true when the run must stop reading (output failed); checked before each frame
     // and each delivery.
     bool (*stop)(void *user);
-    // on_single_thread: --threads N could not start its workers (out of memory or of processes);
-    // nothing was read and the run goes on with one thread.
-    void (*on_single_thread)(void *user, uint32_t threads);
     // render (may be NULL): --threads workers render verdicts ahead of the merge.
     const pipeline_render *render;
 } pipeline_sinks;
@@ -172,6 +169,11 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
 void pipeline_limits_print(const pipeline_engaged *l, const dissect_stats *st,
                            const dissect_config *dc);
 void pipeline_bounds_print(const dissect_bounds *b, const dissect_config *dc);
+// pipeline_flows_full_print: a live capture's flow table is full and evicts (said once).
+void pipeline_flows_full_print(uint32_t max_flows);
+// pipeline_threads_fallback_print: --threads N could not start its workers (out of memory or
+// of processes); nothing was read and the run goes on with one thread.
+void pipeline_threads_fallback_print(uint32_t threads);
 // pipeline_bounds_fresh: a live capture states each bound once, when it first engages: *fresh
 // gets the counts of the bounds not stated yet (others 0), *said is updated; false: nothing new.
 bool pipeline_bounds_fresh(dissect_bounds *said, const dissect_bounds *now, dissect_bounds *fresh);

@@ -47,3 +47,14 @@ void report_capture_stats(report *r, const report_capture *c) {
         fprintf(out, "         filter: %s\n", c->filter);
     }
 }
+
+void report_capture_status(report_progress *p, const summary *s, uint64_t packets,
+                           uint64_t connections, uint64_t dropped) {
+    fprintf(stderr,
+            "\r\x1b[Ktlsdiag: %" PRIu64 " packets, %" PRIu64 " connections, %" PRIu64
+            " ok / %" PRIu64 " failed, top cause %s, %" PRIu64 " dropped",
+            packets, connections, s->succeeded, s->failed,
+            s->failed ? cause_name(s->dominant) : "-", dropped);
+    fflush(stderr);
+    p->shown = true;
+}

@@ -276,6 +276,10 @@ void report_progress_tick(report_progress *p, uint64_t bytes_read, uint64_t byte
                           uint64_t handshakes);
 // report_progress_end erases the status line (also capture's: shown set by whoever drew it).
 void report_progress_end(report_progress *p);
+// report_capture_status: `capture`'s live status line on stderr (a TTY; once a second), which
+// the next result or message erases through p.
+void report_capture_status(report_progress *p, const summary *s, uint64_t packets,
+                           uint64_t connections, uint64_t dropped);
 int64_t report_now_ns(void);  // CLOCK_MONOTONIC in ns
 
 #ifdef __cplusplus
