@@ -591,11 +591,7 @@ static uint16_t profile_min_version(const an_profile *p) {
 // that version is below the profile's minimum, or the chain (in clear at those versions) has no
 // fault that would explain the drop instead.
 static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, uint16_t nv,
-                                   const uint16_t *cv, uint32_t ncv, rule_match *m) {
-    uint16_t maxv = 0;
-    for (uint32_t i = 0; i < ncv; i++) {
-        maxv = cv[i] > maxv ? cv[i] : maxv;
-    }
+                                   uint16_t maxv, const char *offered, rule_match *m) {
     if (!failed(f) || f->has_alert || f->aborted_by != PARTY_CLIENT || !nv || nv >= maxv ||
         t->client_key_exchange || t->ccs[TLS_DIR_C2S]) {
         return false;
@@ -605,8 +601,6 @@ static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, u
     if (!below_min && f->has_chain && an_chain_fault(f->chain)) {
         return false;
     }
-    char offered[128];
-    list_u16(cv, ncv, an_version_name, offered, sizeof offered);
     m->confidence = below_min ? CONF_HIGH : CONF_MEDIUM;
     uint32_t frame = 0;
     (void)first_close(t, &frame);
@@ -632,19 +626,13 @@ static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, u
 // says internal_error ("legacy sigalg disallowed or unsupported"). A certificate fault in the
 // chain, in clear at those versions, is left to the certificate rules.
 static bool legacy_version_refusal(const tls_transcript *t, const an_facts *f, uint16_t nv,
-                                   const uint16_t *cv, uint32_t ncv, rule_match *m) {
-    uint16_t maxv = 0;
-    for (uint32_t i = 0; i < ncv; i++) {
-        maxv = cv[i] > maxv ? cv[i] : maxv;
-    }
+                                   uint16_t maxv, const char *offered, rule_match *m) {
     if (!failed(f) || !f->has_alert || f->alert_encrypted || f->alert_sender != PARTY_CLIENT ||
         f->alert_desc == ALERT_PROTOCOL_VERSION || !nv || nv >= TLS12 || maxv < TLS12 ||
         t->client_key_exchange || t->ccs[TLS_DIR_C2S] ||
         (f->has_chain && an_chain_fault(f->chain))) {
         return false;
     }
-    char offered[128];
-    list_u16(cv, ncv, an_version_name, offered, sizeof offered);
     m->confidence = CONF_MEDIUM;
     snprintf(m->summary, sizeof m->summary,
              "the server chose %s (the client offered up to %s) and the client refused its "
@@ -662,10 +650,13 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
     uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
     char offered[128];
     list_u16(cv, ncv, an_version_name, offered, sizeof offered);
-    uint16_t nv = tls_negotiated_version(&t->sh);
+    uint16_t nv = tls_negotiated_version(&t->sh), maxv = 0;
+    for (uint32_t i = 0; i < ncv; i++) {
+        maxv = cv[i] > maxv ? cv[i] : maxv;
+    }
     // No alert at all (s2n-tls): the reset right after the ServerHello says more than the lists.
-    if (silent_version_refusal(t, f, nv, cv, ncv, m) ||
-        legacy_version_refusal(t, f, nv, cv, ncv, m)) {
+    if (silent_version_refusal(t, f, nv, maxv, offered, m) ||
+        legacy_version_refusal(t, f, nv, maxv, offered, m)) {
         return true;
     }
     if (failed(f) && (alert_from(f, PARTY_SERVER, ALERT_PROTOCOL_VERSION) ||
@@ -674,10 +665,6 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
         m->confidence = ncv ? CONF_HIGH : CONF_MEDIUM;  // without the hello: the alert alone
         if (!ncv) {
             snprintf(offered, sizeof offered, "(the ClientHello was not captured)");
-        }
-        uint16_t maxv = 0;
-        for (uint32_t i = 0; i < ncv; i++) {
-            maxv = cv[i] > maxv ? cv[i] : maxv;
         }
         if (f->alert_sender == PARTY_SERVER && maxv && maxv < TLS13) {
             snprintf(m->summary, sizeof m->summary,
