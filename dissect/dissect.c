@@ -321,8 +321,7 @@ static void feed_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
 static void dissect_icmp_quote(dissect *d, const net_pkt *p, const dissect_frame *fr) {
     flow_key k;
     int side;
-    flow_key_make(&k, p, &side);
-    uint32_t hash = flow_hash(&k);
+    uint32_t hash = flow_key_make(&k, p, &side);
     if (!flow_lookup(&d->ft, &k, hash)) {
         flow *f = new_flow(d, &k, hash, fr);
         if (f) {
@@ -358,8 +357,7 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
     }
     flow_key k;
     int side;
-    flow_key_make(&k, &p, &side);
-    uint32_t hash = flow_hash(&k);
+    uint32_t hash = flow_key_make(&k, &p, &side);
     flow *f = flow_lookup(&d->ft, &k, hash);
     if (f && (p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && flow_syn_starts_new(f, side, &p)) {
         if (!f->decided) {

@@ -40,53 +40,6 @@ void flow_table_destroy(flow_table *ft) {
     memset(ft, 0, sizeof *ft);
 }
 
-static int endpoint_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb) {
-    int c = memcmp(a, b, 16);
-    if (c != 0) {
-        return c;
-    }
-    return (pa > pb) - (pa < pb);
-}
-
-void flow_key_make(flow_key *k, const net_pkt *p, int *side_out) {
-    memset(k, 0, sizeof *k);
-    k->family = p->family;
-    int s = endpoint_cmp(p->src, p->sport, p->dst, p->dport) <= 0 ? 0 : 1;
-    memcpy(k->addr[s], p->src, 16);
-    k->port[s] = p->sport;
-    memcpy(k->addr[1 - s], p->dst, 16);
-    k->port[1 - s] = p->dport;
-    *side_out = s;
-}
-
-// A multiply-xor hash over the canonical key, 8 bytes at a time (it was byte-wise FNV-1a, 4 % of
-// the handshake benchmark): direction-independent because the key is.
-uint32_t flow_hash(const flow_key *k) {
-    const uint8_t *b = (const uint8_t *)k;
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    size_t i = 0;
-    for (; i + 8 <= sizeof *k; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, b + i, sizeof *k - i);
-    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return (uint32_t)h;
-}
-
-flow *flow_lookup(const flow_table *ft, const flow_key *k, uint32_t hash) {
-    for (flow *f = ft->buckets[hash & ft->mask]; f; f = f->hnext) {
-        if (f->hash == hash && memcmp(&f->key, k, sizeof *k) == 0) {
-            return f;
-        }
-    }
-    return NULL;
-}
-
 static void list_unlink(flow_list *l, flow *f) {
     if (f->lprev) {
         f->lprev->lnext = f->lnext;
