@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { PIPELINE_PROGRESS_FRAMES = 64 };
+
 struct pipeline {
     pipeline_config cfg;
     analyzer *an;  // borrowed; NULL: transcripts only
@@ -183,10 +185,14 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
     if (src->live != NULL) {
         flush = pipeline_live_read(p, src->live, sinks->user);
     } else if (src->reader != NULL) {
+        // Progress once per PIPELINE_PROGRESS_FRAMES frames, not per frame (the byte count sums
+        // every file's offset: ~50 instructions a frame with the callback).
         dissect_frame fr;
+        uint32_t since = 0;
         while (more && cap_next(src->reader, &fr) == 1) {
             more = pipeline_feed(p, &fr);
-            if (src->on_progress != NULL) {
+            if (src->on_progress != NULL && ++since == PIPELINE_PROGRESS_FRAMES) {
+                since = 0;
                 src->on_progress(sinks->user, cap_bytes_read(src->reader),
                                  cap_bytes_total(src->reader), p->res.transcripts);
             }

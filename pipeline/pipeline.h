@@ -149,7 +149,8 @@ typedef struct pipeline_source {
     const pipeline_live *live;
     const dissect_frame *frames;
     size_t num_frames;
-    // on_progress (may be NULL): after each frame from reader: bytes read, total, transcripts.
+    // on_progress (may be NULL): every few frames from reader (64; --threads: per chunk): bytes
+    // read, total, transcripts.
     void (*on_progress)(void *user, uint64_t bytes_read, uint64_t bytes_total,
                         uint64_t transcripts);
 } pipeline_source;
