@@ -601,6 +601,85 @@ static void test_nesting_bounded(void **state) {
     assert_v4_tcp(&p);
 }
 
+// net_decode takes a short path for Ethernet/IPv4 (no options)/TCP; a VLAN tag sends the same
+// packet through the general decoder. Both must give the same status and the same net_pkt for
+// every cut (snaplen), wire length, Total Length, IHL, fragment field, protocol and TCP data
+// offset — the short path is only a speed change.
+static void cmp_paths(const fb *plain, uint32_t cut, uint32_t wire) {
+    fb tagged = {0};
+    put(&tagged, plain->b, 12);
+    put16(&tagged, 0x8100);
+    put16(&tagged, 5);
+    put(&tagged, plain->b + 12, plain->n - 12);
+    net_pkt a, b;
+    memset(&a, 0xee, sizeof a);
+    memset(&b, 0xee, sizeof b);
+    net_status sa = net_decode(1, plain->b, cut, wire, &a);
+    net_status sb = net_decode(1, tagged.b, cut + 4, wire + 4, &b);
+    assert_int_equal(sa, sb);
+    if (sa != NET_OK) {
+        assert_int_equal(a.sport, 0xeeee);  // *out untouched on failure
+        return;
+    }
+    assert_int_equal(a.family, b.family);
+    assert_memory_equal(a.src, b.src, 16);
+    assert_memory_equal(a.dst, b.dst, 16);
+    assert_int_equal(a.sport, b.sport);
+    assert_int_equal(a.dport, b.dport);
+    assert_int_equal(a.seq, b.seq);
+    assert_int_equal(a.ack, b.ack);
+    assert_int_equal(a.flags, b.flags);
+    assert_int_equal(a.window, b.window);
+    assert_int_equal(a.payload_len, b.payload_len);
+    assert_int_equal(a.wire_payload_len, b.wire_payload_len);
+    assert_int_equal(a.truncated, b.truncated);
+    assert_int_equal(a.payload == NULL, b.payload == NULL);
+    if (a.payload) {
+        assert_int_equal(a.payload - plain->b, b.payload - tagged.b - 4);
+    }
+}
+
+static void test_fast_path_same_as_general(void **state) {
+    (void)state;
+    static const unsigned totals[] = {0, 1, 19, 20, 39, 40, 44, 45, 60, 1500, 0xffff};
+    static const unsigned frags[] = {0, 0x4000, 0x2000, 0x0001, 0x8000};
+    static const unsigned vihls[] = {0x45, 0x46, 0x44, 0x55, 0x65};
+    for (unsigned opt = 0; opt <= 15; opt += 1) {
+        for (size_t t = 0; t < sizeof totals / sizeof totals[0]; t++) {
+            for (size_t fi = 0; fi < sizeof frags / sizeof frags[0]; fi++) {
+                for (size_t vi = 0; vi < sizeof vihls / sizeof vihls[0]; vi++) {
+                    for (unsigned proto = 6; proto <= 17; proto += 11) {
+                        fb f = {0};
+                        ether(&f, 0x0800);
+                        ipv4(&f, proto, 0, 0, frags[fi]);
+                        f.b[14] = (uint8_t)vihls[vi];
+                        unsigned total = totals[t] == 1 ? (unsigned)(f.n - 14 + 20 + PLEN)
+                                                        : totals[t];  // 1: the exact length
+                        f.b[16] = (uint8_t)(total >> 8);
+                        f.b[17] = (uint8_t)total;
+                        put16(&f, 51000);
+                        put16(&f, 443);
+                        put32(&f, 7);
+                        put32(&f, 9);
+                        put8(&f, opt << 4);  // data offsets 0..15 words, 0..4 malformed
+                        put8(&f, TCP_ACK | TCP_FIN);
+                        put16(&f, 1000);
+                        put32(&f, 0);
+                        for (unsigned i = 0; i < 48; i++) {
+                            put8(&f, i);  // options, payload or padding, as the lengths say
+                        }
+                        for (uint32_t cut = 0; cut <= f.n; cut++) {
+                            cmp_paths(&f, cut, (uint32_t)f.n);
+                            cmp_paths(&f, cut, cut);
+                            cmp_paths(&f, cut, (uint32_t)f.n + 100);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 static void test_truncation_every_byte(void **state) {
     (void)state;
     fb f = {0};
@@ -757,6 +836,7 @@ int main(void) {
         cmocka_unit_test(test_icmp_quotes),
         cmocka_unit_test(test_nesting_bounded),
         cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_fast_path_same_as_general),
         cmocka_unit_test(test_mpls),
         cmocka_unit_test(test_ipv6_extension_limit),
     };
