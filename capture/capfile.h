@@ -59,12 +59,9 @@ typedef struct capfile {
     bool eof;
 } capfile;
 
-typedef struct capfile_frame {
-    int linktype;
-    uint32_t caplen, len;
-    const uint8_t *data;  // borrowed: valid until the next capfile_next
-    int64_t ts_ns;
-} capfile_frame;
+// A record: dissect's frame, so that one file read alone needs no copy (frame_no is the
+// reader's: capfile_next leaves it alone). data is borrowed: valid until the next capfile_next.
+typedef dissect_frame capfile_frame;
 
 // capfile_open: recognises the format from the first bytes. false + a sentence naming the
 // file in err when it cannot be opened or is not a capture.

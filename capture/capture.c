@@ -170,20 +170,14 @@ int cap_next(cap_reader *r, dissect_frame *out) {
     // One file, no filter (the common case, and every --threads worker reads all frames): no
     // merge, straight from the file.
     if (r->num_srcs == 1 && !r->bpf) {
-        capfile_frame fr;
         cap_error e;
-        int rc = capfile_next(&r->srcs[0].file, &fr, &e);
+        int rc = capfile_next(&r->srcs[0].file, out, &e);  // straight into *out: no copy
         if (rc != 1) {
             if (rc < 0) {
                 cap_record_error(r, &e);
             }
             return 0;
         }
-        out->linktype = fr.linktype;
-        out->caplen = fr.caplen;
-        out->len = fr.len;
-        out->data = fr.data;
-        out->ts_ns = fr.ts_ns;
         out->frame_no = ++r->frame_no;
         return 1;
     }
