@@ -129,6 +129,15 @@ static void dissect_clock(dissect *d, int64_t ts_ns) {
     d->jump_ns = ts_ns;
 }
 
+// expire_due: the head of either LRU list has been idle longer than the timeout (inline: asked
+// for every frame; the scan below runs only when it says so).
+static inline bool expire_due(const dissect *d) {
+    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000000;
+    const flow *l = d->ft.live.head, *o = d->ft.done.head;
+    return d->cfg.idle_timeout_s != 0 &&
+           ((l && d->clock_ns - l->idle_ts_ns > idle) || (o && d->clock_ns - o->idle_ts_ns > idle));
+}
+
 // Idle flows (capture clock) are evicted as we go: oldest first in each LRU list.
 static void dissect_expire(dissect *d) {
     int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000000;
@@ -345,7 +354,9 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
     // Every frame moves the capture clock and expires what went idle (not only TCP frames): a
     // --threads worker does the same for the frames of other shards (dissect_clock_only), so
     // idle connections are reported at the same frame whatever the thread count.
-    dissect_expire(d);
+    if (expire_due(d)) {
+        dissect_expire(d);
+    }
     net_pkt p;
     net_status st = net_decode(fr->linktype, fr->data, fr->caplen, fr->len, &p);
     if (st == NET_ICMP_QUOTE) {

@@ -40,31 +40,6 @@ void flow_table_destroy(flow_table *ft) {
     memset(ft, 0, sizeof *ft);
 }
 
-static void list_unlink(flow_list *l, flow *f) {
-    if (f->lprev) {
-        f->lprev->lnext = f->lnext;
-    } else {
-        l->head = f->lnext;
-    }
-    if (f->lnext) {
-        f->lnext->lprev = f->lprev;
-    } else {
-        l->tail = f->lprev;
-    }
-    f->lprev = f->lnext = NULL;
-}
-
-static void list_append(flow_list *l, flow *f) {
-    f->lnext = NULL;
-    f->lprev = l->tail;
-    if (l->tail) {
-        l->tail->lnext = f;
-    } else {
-        l->head = f;
-    }
-    l->tail = f;
-}
-
 static flow_list *list_of(flow_table *ft, const flow *f) {
     return f->decided ? &ft->done : &ft->live;
 }
@@ -79,7 +54,7 @@ flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) {
     f->client = -1;
     f->hnext = ft->buckets[hash & ft->mask];
     ft->buckets[hash & ft->mask] = f;
-    list_append(&ft->live, f);
+    flow_list_append(&ft->live, f);
     ft->count++;
     return f;
 }
@@ -92,26 +67,18 @@ void flow_remove(flow_table *ft, flow *f) {
     if (*pp) {
         *pp = f->hnext;
     }
-    list_unlink(list_of(ft, f), f);
+    flow_list_unlink(list_of(ft, f), f);
     ft->count--;
     free(f);
-}
-
-void flow_touch(flow_table *ft, flow *f) {
-    flow_list *l = list_of(ft, f);
-    if (l->tail != f) {
-        list_unlink(l, f);
-        list_append(l, f);
-    }
 }
 
 void flow_mark_decided(flow_table *ft, flow *f) {
     if (f->decided) {
         return;
     }
-    list_unlink(&ft->live, f);
+    flow_list_unlink(&ft->live, f);
     f->decided = true;
-    list_append(&ft->done, f);
+    flow_list_append(&ft->done, f);
 }
 
 // flow_release frees what a flow owns beyond its record: the TLS layer and the transcript (the

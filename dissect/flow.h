@@ -177,8 +177,42 @@ static inline flow *flow_lookup(const flow_table *ft, const flow_key *k, uint32_
 // flow_insert adds a zeroed record (NULL on OOM); it is the most recently used live flow.
 flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) TLSDIAG_WUR;
 void flow_remove(flow_table *ft, flow *f);        // unlinks and frees the record
-void flow_touch(flow_table *ft, flow *f);         // most recently used in its list
 void flow_mark_decided(flow_table *ft, flow *f);  // moves the record to the decided list
+
+// The LRU lists, inline: every TCP frame touches its flow.
+static inline void flow_list_unlink(flow_list *l, flow *f) {
+    if (f->lprev) {
+        f->lprev->lnext = f->lnext;
+    } else {
+        l->head = f->lnext;
+    }
+    if (f->lnext) {
+        f->lnext->lprev = f->lprev;
+    } else {
+        l->tail = f->lprev;
+    }
+    f->lprev = f->lnext = NULL;
+}
+
+static inline void flow_list_append(flow_list *l, flow *f) {
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail) {
+        l->tail->lnext = f;
+    } else {
+        l->head = f;
+    }
+    l->tail = f;
+}
+
+// flow_touch: f becomes the most recently used record of its list.
+static inline void flow_touch(flow_table *ft, flow *f) {
+    flow_list *l = f->decided ? &ft->done : &ft->live;
+    if (l->tail != f) {
+        flow_list_unlink(l, f);
+        flow_list_append(l, f);
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The dissector (shared by dissect.c and tcp.c).
