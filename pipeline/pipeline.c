@@ -127,7 +127,8 @@ bool pipeline_more(const pipeline *p) {
     return !stopping(p) && pipeline_count_left(p);
 }
 
-bool pipeline_feed(pipeline *p, const dissect_frame *fr) {
+// feed_frame is pipeline_feed without the question whether to go on.
+static void feed_frame(pipeline *p, const dissect_frame *fr) {
     if (p->sinks.on_frame != NULL) {
         p->sinks.on_frame(p->sinks.user, fr);
     }
@@ -138,6 +139,10 @@ bool pipeline_feed(pipeline *p, const dissect_frame *fr) {
     } else {
         dissect_feed(p->d, fr);
     }
+}
+
+bool pipeline_feed(pipeline *p, const dissect_frame *fr) {
+    feed_frame(p, fr);
     return pipeline_more(p);
 }
 
@@ -186,11 +191,20 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         flush = pipeline_live_read(p, src->live, sinks->user);
     } else if (src->reader != NULL) {
         // Progress once per PIPELINE_PROGRESS_FRAMES frames, not per frame (the byte count sums
-        // every file's offset: ~50 instructions a frame with the callback).
+        // every file's offset: ~50 instructions a frame with the callback). Whether to go on is
+        // asked again only after a frame that reached a sink (a transcript, or a frame or record
+        // sink is installed): only then can -c N, out-of-memory or sinks.stop change their
+        // answer (~35 instructions a frame through two callbacks).
+        bool quiet =
+            sinks->on_frame == NULL && sinks->on_frame_done == NULL && sinks->on_record == NULL;
         dissect_frame fr;
         uint32_t since = 0;
         while (more && cap_next(src->reader, &fr) == 1) {
-            more = pipeline_feed(p, &fr);
+            uint64_t before = p->res.transcripts;
+            feed_frame(p, &fr);
+            if (!quiet || p->res.transcripts != before) {
+                more = pipeline_more(p);
+            }
             if (src->on_progress != NULL && ++since == PIPELINE_PROGRESS_FRAMES) {
                 since = 0;
                 src->on_progress(sinks->user, cap_bytes_read(src->reader),

@@ -87,7 +87,8 @@ typedef struct pipeline_sinks {
     void (*on_record)(void *user, uint64_t conn_id, uint8_t dir, uint64_t stream_off, uint32_t len,
                       uint8_t content_type, bool app_data);
     // stop: true when the run must stop reading (output failed); checked before each frame
-    // and each delivery.
+    // and each delivery (pipeline_run reading a capture asks again only after a frame that
+    // reached a sink: the answer may change only when a sink ran).
     bool (*stop)(void *user);
     // render (may be NULL): --threads workers render verdicts ahead of the merge.
     const pipeline_render *render;
