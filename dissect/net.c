@@ -543,68 +543,8 @@ static net_status net_wrong_link(net_status st, cur c) {
     return net_ether(&y, c) == NET_OK ? NET_WRONG_LINK : st;
 }
 
-// net_fast_ipv4_tcp: the common frame — Ethernet, IPv4 without options and not a fragment,
-// TCP — in one pass over a fixed 54-byte header block, with exactly net_ether → net_ipv4 →
-// net_tcp's checks and results. false (nothing written) for any other frame, or any frame whose
-// outcome is not NET_OK: the general decoder then says what it is. The general path costs ~200
-// instructions a frame in five calls; this one ~50 (bench/NOTES.md, round 5).
-static bool net_fast_ipv4_tcp(cur c, uint32_t wirelen, net_pkt *out) {
-    enum { ETH = 14, IP4 = 20, TCP = 20 };
-    cur h;
-    uint16_t type, total, frag, off_flags;
-    uint8_t vihl, proto;
-    if (!cur_get_bytes(&c, &h, ETH + IP4 + TCP) || !cur_peek_u16(&h, 12, &type) ||
-        type != ETH_IPV4 || !cur_peek_u8(&h, ETH, &vihl) || vihl != 0x45 ||
-        !cur_peek_u16(&h, ETH + 6, &frag) || (frag & 0x3fff) != 0 ||
-        !cur_peek_u8(&h, ETH + 9, &proto) || proto != IPP_TCP ||
-        !cur_peek_u16(&h, ETH + 2, &total) || total < IP4) {
-        return false;
-    }
-    // net_ipv4's Total Length rule, when Total Length is not 0 (TSO output takes the slow path):
-    // a length beyond what the frame had on the wire is clamped to it.
-    uint32_t caplen = (uint32_t)(cur_len(&c) + ETH + IP4 + TCP);
-    uint32_t on_wire = wirelen - ETH;  // wirelen >= caplen >= 54 (net_decode)
-    uint32_t wire_total = total > on_wire ? on_wire : total;
-    uint32_t wire_payload = wire_total - IP4;  // the TCP segment on the wire
-    uint32_t seg_captured = caplen - ETH - IP4;
-    if (seg_captured > wire_payload) {
-        seg_captured = wire_payload;  // Ethernet padding beyond Total Length is not payload
-    }
-    if (seg_captured < TCP || !cur_peek_u16(&h, ETH + IP4 + 12, &off_flags)) {
-        return false;
-    }
-    uint32_t hlen = (uint32_t)(off_flags >> 12) * 4u;
-    if (hlen < TCP || hlen > seg_captured) {  // malformed, or options cut short: slow path
-        return false;
-    }
-    // The rest cannot fail (fixed offsets inside the 54 bytes; the options were checked to be
-    // captured), but *out is still written only once everything is read.
-    net_pkt p;
-    cur addrs = h, opts = c;
-    if (!cur_skip(&addrs, ETH + 12) || !cur_copy(&addrs, p.src, 4) || !cur_copy(&addrs, p.dst, 4) ||
-        !cur_peek_u16(&h, ETH + IP4, &p.sport) || !cur_peek_u16(&h, ETH + IP4 + 2, &p.dport) ||
-        !cur_peek_u32(&h, ETH + IP4 + 4, &p.seq) || !cur_peek_u32(&h, ETH + IP4 + 8, &p.ack) ||
-        !cur_peek_u16(&h, ETH + IP4 + 14, &p.window) || !cur_skip(&opts, hlen - TCP)) {
-        return false;
-    }
-    p.family = 4;
-    memset(p.src + 4, 0, sizeof p.src - 4);
-    memset(p.dst + 4, 0, sizeof p.dst - 4);
-    p.flags = (uint8_t)off_flags;
-    p.wire_payload_len = wire_payload - hlen;
-    p.payload_len = seg_captured - hlen;
-    p.payload = p.payload_len ? cur_data(&opts) : NULL;  // what follows the options
-    p.truncated = p.payload_len < p.wire_payload_len;
-    *out = p;
-    return true;
-}
-
-net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-                      net_pkt *out) {
-    if (linktype == LT_EN10MB && data &&
-        net_fast_ipv4_tcp(cur_make(data, caplen), wirelen > caplen ? wirelen : caplen, out)) {
-        return NET_OK;
-    }
+net_status net_decode_general(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                              net_pkt *out) {
     net_ctx x;
     memset(&x, 0, sizeof x);
     cur c = cur_make(data, data ? caplen : 0);
