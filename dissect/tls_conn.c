@@ -850,17 +850,23 @@ static void more_not_tls(tls_conn *c, tls_dir dir, cur in) {
     }
 }
 
+// enter_tls: the direction's records start `at` bytes into its stream.
+static void enter_tls(tls_conn *c, tls_dir dir, size_t at) {
+    dir_state *d = &c->d[dir];
+    d->direct_tls = at == 0;
+    c->t->starttls_prefix[dir] = (uint32_t)at;
+    d->mode = MODE_TLS;
+    d->stream_off = at;
+}
+
 // start_tls switches a direction to record parsing at `at` bytes into the sniff buffer.
 static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
     dir_state *d = &c->d[dir];
     uint8_t *buf = d->rec;
     size_t len = d->rec_len;
-    d->direct_tls = at == 0;
-    c->t->starttls_prefix[dir] = (uint32_t)at;
-    d->mode = MODE_TLS;
     d->rec = NULL;
     d->rec_len = d->rec_cap = 0;
-    d->stream_off = at;
+    enter_tls(c, dir, at);
     cur rest = cur_make(buf + at, len - at);
     feed_tls(c, dir, rest, m);
     free(buf);
@@ -868,6 +874,17 @@ static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
 
 static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
     dir_state *d = &c->d[dir];
+    // The usual case: the direction's first segment starts with a record header. Its records are
+    // parsed where they lie, as start_tls would parse them from the sniff buffer — only without
+    // copying the segment into one first (a malloc, a copy and a free per direction). Taken only
+    // when the slow path's copy would have fit (the scan cap and the byte cap), so the caps and
+    // what they report are unchanged.
+    if (d->rec_len == 0 && cur_len(&in) <= SNIFF_SCAN_CAP && cur_len(&in) <= c->max_flow_bytes &&
+        sniff_start(d, dir, &in) == SNIFF_TLS) {
+        enter_tls(c, dir, 0);
+        feed_tls(c, dir, in, m);
+        return;
+    }
     size_t room = SNIFF_SCAN_CAP > d->rec_len ? SNIFF_SCAN_CAP - d->rec_len : 0;
     size_t take = cur_len(&in) < room ? cur_len(&in) : room;
     if (take > 0 && !grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {
