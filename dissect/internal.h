@@ -147,6 +147,8 @@ tls_err tls_parse_certificate_request(cur body, uint16_t version,
 // tls_fp.c — fingerprints (GREASE removed). Written into t->ja3/ja3s/ja4.
 // ---------------------------------------------------------------------------------------------
 void tls_fp_ja3(const tls_client_hello *ch, char out[33]);
+// JA3 and JA4 of one ClientHello at once (one memo lookup: what the connection layer calls)
+void tls_fp_client(const tls_client_hello *ch, char ja3[33], char ja4[40]);
 void tls_fp_ja3s(const tls_server_hello *sh, char out[33]);
 void tls_fp_ja4(const tls_client_hello *ch, char out[40]);
 // the JA3 input string (for tests and --verbose)

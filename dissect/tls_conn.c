@@ -196,8 +196,7 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
     if (ch == &t->ch) {
         // The client's first message: every client segment so far carried part of it.
         ch->segments = c->d[dir].feeds;
-        tls_fp_ja3(ch, t->ja3);
-        tls_fp_ja4(ch, t->ja4);
+        tls_fp_client(ch, t->ja3, t->ja4);
     }
 }
 
@@ -542,8 +541,7 @@ static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint
     if (dir == TLS_DIR_C2S && mt == SSL2_MT_CLIENT_HELLO && !t->ch.present) {
         note(c, dir, tls_parse_sslv2_client_hello(body, &t->ch), m, off);
         t->ch.frame = m->frame;
-        tls_fp_ja3(&t->ch, t->ja3);
-        tls_fp_ja4(&t->ch, t->ja4);
+        tls_fp_client(&t->ch, t->ja3, t->ja4);
     } else if (dir == TLS_DIR_S2C && mt == SSL2_MT_SERVER_HELLO && !t->sh.present) {
         note(c, dir, tls_parse_sslv2_server_hello(body, &t->sh, &t->cert), m, off);
         t->sh.frame = m->frame;
