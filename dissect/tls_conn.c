@@ -189,8 +189,10 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         }
         ch = &t->ch2;
     }
+    // ch was never parsed into: still as tls_conn_new got it (all-zero) but for record_version.
     uint16_t rv = ch->record_version;
-    note(c, dir, tls_parse_client_hello(body, ch), m, off);
+    ch->record_version = 0;
+    note(c, dir, tls_parse_client_hello_zeroed(body, ch), m, off);
     ch->frame = m->frame;
     ch->record_version = rv;
     if (ch == &t->ch) {

@@ -396,6 +396,10 @@ static ext_table ch_ext_table = EXT_TABLE(ch_extensions);
 //   } ClientHello;
 tls_err tls_parse_client_hello(cur body, tls_client_hello *out) {
     memset(out, 0, sizeof *out);
+    return tls_parse_client_hello_zeroed(body, out);
+}
+
+tls_err tls_parse_client_hello_zeroed(cur body, tls_client_hello *out) {
     out->present = true;
     cur sid, suites, comp, exts;
     size_t n = 0;
