@@ -104,8 +104,9 @@ typedef struct tls_meta {
     int64_t ts_ns;
 } tls_meta;
 
-// tls_conn_new: t is owned by the flow and outlives the tls_conn, and reads as all-zero when
-// given (tr_new): its hellos are parsed into it without clearing them again. NULL on OOM.
+// tls_conn_new: t is owned by the flow and outlives the tls_conn, and is given as tr_new made
+// it (or all-zero): its first ClientHello is parsed into it without clearing it again. NULL on
+// OOM.
 tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) TLSDIAG_WUR;
 void tls_conn_free(tls_conn *c);  // NULL ok
 // tls_conn_feed: in-order stream bytes of one direction (borrowed for the call). The layer

@@ -189,10 +189,13 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         }
         ch = &t->ch2;
     }
-    // ch was never parsed into: still as tls_conn_new got it (all-zero) but for record_version.
+    // t->ch was never parsed into: still as tls_conn_new got it (all-zero) but for
+    // record_version. ch2 is not cleared by tr_new (it is rarely sent): parsing clears it.
     uint16_t rv = ch->record_version;
     ch->record_version = 0;
-    note(c, dir, tls_parse_client_hello_zeroed(body, ch), m, off);
+    tls_err err =
+        ch == &t->ch ? tls_parse_client_hello_zeroed(body, ch) : tls_parse_client_hello(body, ch);
+    note(c, dir, err, m, off);
     ch->frame = m->frame;
     ch->record_version = rv;
     if (ch == &t->ch) {
@@ -302,6 +305,16 @@ static void dispatch_message(tls_conn *c, tls_dir dir, cur msg, uint16_t version
     }
 }
 
+// hs_peek_len: the uint24 length of the handshake header at the cursor, when all 4 bytes are there.
+static bool hs_peek_len(const cur *c, uint64_t *len) {
+    uint32_t w;
+    if (!cur_peek_u32(c, 0, &w)) {
+        return false;
+    }
+    *len = w & 0xffffff;
+    return true;
+}
+
 // on_handshake_bytes reassembles handshake messages across records (RFC 8446 §5.1: "Handshake
 // messages MAY be coalesced into a single TLSPlaintext record or fragmented across several").
 static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t version,
@@ -309,7 +322,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
     dir_state *d = &c->d[dir];
     while (cur_len(&body) > 0 && d->mode == MODE_TLS) {
         uint64_t len;
-        if (d->hs_len == 0 && cur_peek_be(&body, 1, 3, &len)) {
+        if (d->hs_len == 0 && hs_peek_len(&body, &len)) {
             if (len > c->max_message_len) {
                 message_too_long(c, dir, off, m);
                 return;
@@ -324,7 +337,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
         size_t want = TLS_HS_HEADER_LEN > d->hs_len ? TLS_HS_HEADER_LEN - d->hs_len : 0;
         if (want == 0) {
             cur h = cur_make(d->hs, d->hs_len);
-            (void)cur_peek_be(&h, 1, 3, &len);
+            (void)hs_peek_len(&h, &len);
             want = TLS_HS_HEADER_LEN + (size_t)len - d->hs_len;
         }
         size_t take = want < cur_len(&body) ? want : cur_len(&body);
@@ -338,7 +351,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
             return;
         }
         cur h = cur_make(d->hs, d->hs_len);
-        (void)cur_peek_be(&h, 1, 3, &len);
+        (void)hs_peek_len(&h, &len);
         if (len > c->max_message_len) {
             message_too_long(c, dir, off, m);
             return;
@@ -637,23 +650,23 @@ static void on_record(tls_conn *c, tls_dir dir, const rec_hdr *h, cur body, cons
 TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const cur *in,
                                           rec_hdr *h, tls_err *err) {
     uint8_t b0, b1;
-    uint64_t v;
+    uint16_t v;
     if (!cur_peek_u8(in, 0, &b0)) {
         return HDR_NEED;
     }
     memset(h, 0, sizeof *h);
     if (b0 >= TLS_CT_CHANGE_CIPHER_SPEC && b0 <= TLS_CT_HEARTBEAT) {
-        if (!cur_peek_be(in, 1, 2, &v)) {
+        if (!cur_peek_u16(in, 1, &v)) {
             return HDR_NEED;
         }
-        if (tls_record_version_ok((uint16_t)v)) {
+        if (tls_record_version_ok(v)) {
             h->type = b0;
-            h->version = (uint16_t)v;
-            if (!cur_peek_be(in, 3, 2, &v)) {
+            h->version = v;
+            if (!cur_peek_u16(in, 3, &v)) {
                 return HDR_NEED;
             }
             h->hdr_len = TLS_RECORD_HEADER_LEN;
-            h->body_len = (size_t)v;
+            h->body_len = v;
             *err = TLS_ERR_RECORD_TOO_LONG;
             return h->body_len > TLS_MAX_RECORD_LEN ? HDR_BAD : HDR_OK;
         }
