@@ -320,7 +320,8 @@ typedef struct tls_transcript {
     tls_event events[TLS_MAX_EVENTS];
 
     tls_client_hello ch;          // first ClientHello
-    tls_client_hello ch2;         // second ClientHello (after HelloRetryRequest)
+    tls_client_hello ch2;         // second ClientHello (after HelloRetryRequest): read only when
+                                  // ch2.present (tr_new does not clear the rest)
     tls_server_hello hrr;         // HelloRetryRequest, when sent
     tls_server_hello sh;          // the (real) ServerHello
     tls_certificate cert;         // server Certificate (plaintext: TLS ≤ 1.2)

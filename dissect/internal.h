@@ -172,7 +172,9 @@ typedef struct tls_meta {
     int64_t ts_ns;
 } tls_meta;
 
-// tls_conn_new: t is owned by the flow and outlives the tls_conn. NULL on OOM.
+// tls_conn_new: t is owned by the flow and outlives the tls_conn, and is given as tr_new made
+// it (or all-zero): its first ClientHello is parsed into it without clearing it again. NULL on
+// OOM.
 tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) TLSDIAG_WUR;
 void tls_conn_free(tls_conn *c);  // NULL ok
 // tls_conn_feed: in-order stream bytes of one direction (borrowed for the call). The layer
@@ -215,6 +217,8 @@ tls_err tls_parse_certificate_request(cur body, uint16_t version,
 // tls_fp.c — fingerprints (GREASE removed). Written into t->ja3/ja3s/ja4.
 // ---------------------------------------------------------------------------------------------
 void tls_fp_ja3(const tls_client_hello *ch, char out[33]);
+// JA3 and JA4 of one ClientHello at once (one memo lookup: what the connection layer calls)
+void tls_fp_client(const tls_client_hello *ch, char ja3[33], char ja4[40]);
 void tls_fp_ja3s(const tls_server_hello *sh, char out[33]);
 void tls_fp_ja4(const tls_client_hello *ch, char out[40]);
 // the JA3 input string (for tests and --verbose)

@@ -189,15 +189,19 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         }
         ch = &t->ch2;
     }
+    // t->ch was never parsed into: still as tls_conn_new got it (all-zero) but for
+    // record_version. ch2 is not cleared by tr_new (it is rarely sent): parsing clears it.
     uint16_t rv = ch->record_version;
-    note(c, dir, tls_parse_client_hello(body, ch), m, off);
+    ch->record_version = 0;
+    tls_err err =
+        ch == &t->ch ? tls_parse_client_hello_zeroed(body, ch) : tls_parse_client_hello(body, ch);
+    note(c, dir, err, m, off);
     ch->frame = m->frame;
     ch->record_version = rv;
     if (ch == &t->ch) {
         // The client's first message: every client segment so far carried part of it.
         ch->segments = c->d[dir].feeds;
-        tls_fp_ja3(ch, t->ja3);
-        tls_fp_ja4(ch, t->ja4);
+        tls_fp_client(ch, t->ja3, t->ja4);
     }
 }
 
@@ -301,6 +305,16 @@ static void dispatch_message(tls_conn *c, tls_dir dir, cur msg, uint16_t version
     }
 }
 
+// hs_peek_len: the uint24 length of the handshake header at the cursor, when all 4 bytes are there.
+static bool hs_peek_len(const cur *c, uint64_t *len) {
+    uint32_t w;
+    if (!cur_peek_u32(c, 0, &w)) {
+        return false;
+    }
+    *len = w & 0xffffff;
+    return true;
+}
+
 // on_handshake_bytes reassembles handshake messages across records (RFC 8446 §5.1: "Handshake
 // messages MAY be coalesced into a single TLSPlaintext record or fragmented across several").
 static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t version,
@@ -308,7 +322,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
     dir_state *d = &c->d[dir];
     while (cur_len(&body) > 0 && d->mode == MODE_TLS) {
         uint64_t len;
-        if (d->hs_len == 0 && cur_peek_be(&body, 1, 3, &len)) {
+        if (d->hs_len == 0 && hs_peek_len(&body, &len)) {
             if (len > c->max_message_len) {
                 message_too_long(c, dir, off, m);
                 return;
@@ -323,7 +337,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
         size_t want = TLS_HS_HEADER_LEN > d->hs_len ? TLS_HS_HEADER_LEN - d->hs_len : 0;
         if (want == 0) {
             cur h = cur_make(d->hs, d->hs_len);
-            (void)cur_peek_be(&h, 1, 3, &len);
+            (void)hs_peek_len(&h, &len);
             want = TLS_HS_HEADER_LEN + (size_t)len - d->hs_len;
         }
         size_t take = want < cur_len(&body) ? want : cur_len(&body);
@@ -337,7 +351,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
             return;
         }
         cur h = cur_make(d->hs, d->hs_len);
-        (void)cur_peek_be(&h, 1, 3, &len);
+        (void)hs_peek_len(&h, &len);
         if (len > c->max_message_len) {
             message_too_long(c, dir, off, m);
             return;
@@ -542,8 +556,7 @@ static void on_sslv2(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint
     if (dir == TLS_DIR_C2S && mt == SSL2_MT_CLIENT_HELLO && !t->ch.present) {
         note(c, dir, tls_parse_sslv2_client_hello(body, &t->ch), m, off);
         t->ch.frame = m->frame;
-        tls_fp_ja3(&t->ch, t->ja3);
-        tls_fp_ja4(&t->ch, t->ja4);
+        tls_fp_client(&t->ch, t->ja3, t->ja4);
     } else if (dir == TLS_DIR_S2C && mt == SSL2_MT_SERVER_HELLO && !t->sh.present) {
         note(c, dir, tls_parse_sslv2_server_hello(body, &t->sh, &t->cert), m, off);
         t->sh.frame = m->frame;
@@ -637,23 +650,23 @@ static void on_record(tls_conn *c, tls_dir dir, const rec_hdr *h, cur body, cons
 TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const cur *in,
                                           rec_hdr *h, tls_err *err) {
     uint8_t b0, b1;
-    uint64_t v;
+    uint16_t v;
     if (!cur_peek_u8(in, 0, &b0)) {
         return HDR_NEED;
     }
     memset(h, 0, sizeof *h);
     if (b0 >= TLS_CT_CHANGE_CIPHER_SPEC && b0 <= TLS_CT_HEARTBEAT) {
-        if (!cur_peek_be(in, 1, 2, &v)) {
+        if (!cur_peek_u16(in, 1, &v)) {
             return HDR_NEED;
         }
-        if (tls_record_version_ok((uint16_t)v)) {
+        if (tls_record_version_ok(v)) {
             h->type = b0;
-            h->version = (uint16_t)v;
-            if (!cur_peek_be(in, 3, 2, &v)) {
+            h->version = v;
+            if (!cur_peek_u16(in, 3, &v)) {
                 return HDR_NEED;
             }
             h->hdr_len = TLS_RECORD_HEADER_LEN;
-            h->body_len = (size_t)v;
+            h->body_len = v;
             *err = TLS_ERR_RECORD_TOO_LONG;
             return h->body_len > TLS_MAX_RECORD_LEN ? HDR_BAD : HDR_OK;
         }
@@ -850,17 +863,23 @@ static void more_not_tls(tls_conn *c, tls_dir dir, cur in) {
     }
 }
 
+// enter_tls: the direction's records start `at` bytes into its stream.
+static void enter_tls(tls_conn *c, tls_dir dir, size_t at) {
+    dir_state *d = &c->d[dir];
+    d->direct_tls = at == 0;
+    c->t->starttls_prefix[dir] = (uint32_t)at;
+    d->mode = MODE_TLS;
+    d->stream_off = at;
+}
+
 // start_tls switches a direction to record parsing at `at` bytes into the sniff buffer.
 static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
     dir_state *d = &c->d[dir];
     uint8_t *buf = d->rec;
     size_t len = d->rec_len;
-    d->direct_tls = at == 0;
-    c->t->starttls_prefix[dir] = (uint32_t)at;
-    d->mode = MODE_TLS;
     d->rec = NULL;
     d->rec_len = d->rec_cap = 0;
-    d->stream_off = at;
+    enter_tls(c, dir, at);
     cur rest = cur_make(buf + at, len - at);
     feed_tls(c, dir, rest, m);
     free(buf);
@@ -868,6 +887,17 @@ static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
 
 static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
     dir_state *d = &c->d[dir];
+    // The usual case: the direction's first segment starts with a record header. Its records are
+    // parsed where they lie, as start_tls would parse them from the sniff buffer — only without
+    // copying the segment into one first (a malloc, a copy and a free per direction). Taken only
+    // when the slow path's copy would have fit (the scan cap and the byte cap), so the caps and
+    // what they report are unchanged.
+    if (d->rec_len == 0 && cur_len(&in) <= SNIFF_SCAN_CAP && cur_len(&in) <= c->max_flow_bytes &&
+        sniff_start(d, dir, &in) == SNIFF_TLS) {
+        enter_tls(c, dir, 0);
+        feed_tls(c, dir, in, m);
+        return;
+    }
     size_t room = SNIFF_SCAN_CAP > d->rec_len ? SNIFF_SCAN_CAP - d->rec_len : 0;
     size_t take = cur_len(&in) < room ? cur_len(&in) : room;
     if (take > 0 && !grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {

@@ -118,8 +118,10 @@ enum { FP_MEMO_SLOTS = 64, FP_MEMO_KEY = 640 };
 
 typedef struct fp_memo_entry {
     uint16_t keylen;  // 0: empty
+    bool recent;      // the entry of its pair used last (the other one is replaced first)
     uint8_t key[FP_MEMO_KEY];
-    char out[40];
+    char out[40];   // JA3S; for a ClientHello, JA4
+    char out3[33];  // JA3 of a ClientHello (computed from the same fields as its JA4)
 } fp_memo_entry;
 
 typedef struct fp_key {
@@ -158,8 +160,11 @@ static void fp_key_make(const tls_client_hello *ch, fp_key *k) {
     key_put(k, ch->point_formats, ch->num_point_formats);
     key_put(k, &ch->num_alpn, sizeof ch->num_alpn);
     if (ch->num_alpn > 0) {
+        // ja4_alpn reads the first id's length and its kept bytes, nothing past them.
+        size_t keep =
+            ch->alpn_len[0] < TLS_MAX_ALPN_LEN - 1 ? ch->alpn_len[0] : TLS_MAX_ALPN_LEN - 1;
         key_put(k, &ch->alpn_len[0], sizeof ch->alpn_len[0]);
-        key_put(k, ch->alpn[0], sizeof ch->alpn[0]);
+        key_put(k, ch->alpn[0], keep);
     }
 }
 
@@ -180,32 +185,49 @@ static uint32_t fp_key_hash(const fp_key *k) {
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static _Thread_local fp_memo_entry fp_memo_ja3[FP_MEMO_SLOTS], fp_memo_ja4[FP_MEMO_SLOTS];
+static _Thread_local fp_memo_entry fp_memo_client[FP_MEMO_SLOTS];
 
-// fp_memo_get copies the remembered fingerprint into out (n bytes) and returns true on a hit;
-// on a miss returns false and *slot is where fp_memo_put stores the result.
-static bool fp_memo_get(fp_memo_entry *memo, const fp_key *k, char *out, size_t n,
+// fp_memo_get copies the remembered fingerprint into out (n bytes; a ClientHello's JA3 into
+// out3 when not NULL) and returns true on a hit; on a miss returns false and *slot is where
+// fp_memo_put stores the result.
+static bool fp_memo_get(fp_memo_entry *memo, const fp_key *k, char *out, size_t n, char *out3,
                         fp_memo_entry **slot) {
     *slot = NULL;
     if (k->full) {
         return false;
     }
-    fp_memo_entry *e = &memo[fp_key_hash(k) % FP_MEMO_SLOTS];
-    if (e->keylen == k->len && memcmp(e->key, k->b, k->len) == 0) {
-        memcpy(out, e->out, n);
-        return true;
+    // Two entries per hash (a 2-way set, least recently used replaced): with one, two busy
+    // client stacks whose keys share a slot evicted each other on every handshake.
+    fp_memo_entry *set = &memo[(fp_key_hash(k) % (FP_MEMO_SLOTS / 2)) * 2];
+    for (int i = 0; i < 2; i++) {
+        fp_memo_entry *e = &set[i];
+        if (e->keylen == k->len && memcmp(e->key, k->b, k->len) == 0) {
+            memcpy(out, e->out, n);
+            if (out3 != NULL) {
+                memcpy(out3, e->out3, sizeof e->out3);
+            }
+            e->recent = true;
+            set[1 - i].recent = false;
+            return true;
+        }
     }
-    *slot = e;
+    *slot = set[0].recent ? &set[1] : &set[0];
+    set[0].recent = *slot == &set[0];
+    set[1].recent = *slot == &set[1];
     return false;
 }
 
-static void fp_memo_put(fp_memo_entry *e, const fp_key *k, const char *out, size_t n) {
+static void fp_memo_put(fp_memo_entry *e, const fp_key *k, const char *out, size_t n,
+                        const char *out3) {
     if (e == NULL || k->len == 0) {
         return;
     }
     e->keylen = (uint16_t)k->len;
     memcpy(e->key, k->b, k->len);
     memcpy(e->out, out, n);
+    if (out3 != NULL) {
+        memcpy(e->out3, out3, sizeof e->out3);
+    }
 }
 
 static void tls_fp_ja4_compute(const tls_client_hello *ch, char out[40]);
@@ -236,17 +258,29 @@ size_t tls_fp_ja3_string(const tls_client_hello *ch, char *out, size_t outlen) {
     return b.len;
 }
 
-void tls_fp_ja3(const tls_client_hello *ch, char out[33]) {
-    fp_key k;
-    fp_memo_entry *slot;
-    fp_key_make(ch, &k);
-    if (fp_memo_get(fp_memo_ja3, &k, out, 33, &slot)) {
-        return;
-    }
+static void tls_fp_ja3_compute(const tls_client_hello *ch, char out[33]) {
     char s[8192];
     size_t n = tls_fp_ja3_string(ch, s, sizeof s);
     hex_digest(fp_md(false), s, n, out, 32);
-    fp_memo_put(slot, &k, out, 33);
+}
+
+// tls_fp_client: JA3 and JA4 come from one key and one memo lookup — both read the fields of
+// fp_key_make, so one entry holds both (a key built and hashed twice was ~5 % of the TLS layer).
+void tls_fp_client(const tls_client_hello *ch, char ja3[33], char ja4[40]) {
+    fp_key k;
+    fp_memo_entry *slot;
+    fp_key_make(ch, &k);
+    if (fp_memo_get(fp_memo_client, &k, ja4, 40, ja3, &slot)) {
+        return;
+    }
+    tls_fp_ja3_compute(ch, ja3);
+    tls_fp_ja4_compute(ch, ja4);
+    fp_memo_put(slot, &k, ja4, 40, ja3);
+}
+
+void tls_fp_ja3(const tls_client_hello *ch, char out[33]) {
+    char ja4[40];
+    tls_fp_client(ch, out, ja4);
 }
 
 static _Thread_local fp_memo_entry fp_memo_ja3s[FP_MEMO_SLOTS];
@@ -258,11 +292,11 @@ void tls_fp_ja3s(const tls_server_hello *sh, char out[33]) {
     key_put(&k, &sh->cipher, sizeof sh->cipher);
     key_u16s(&k, sh->extensions, sh->num_extensions);
     fp_memo_entry *slot;
-    if (fp_memo_get(fp_memo_ja3s, &k, out, 33, &slot)) {
+    if (fp_memo_get(fp_memo_ja3s, &k, out, 33, NULL, &slot)) {
         return;
     }
     tls_fp_ja3s_compute(sh, out);
-    fp_memo_put(slot, &k, out, 33);
+    fp_memo_put(slot, &k, out, 33, NULL);
 }
 
 static void tls_fp_ja3s_compute(const tls_server_hello *sh, char out[33]) {
@@ -383,14 +417,8 @@ static size_t count_non_grease(const uint16_t *v, size_t n) {
 // JA4 (FoxIO technical_details/JA4.md): JA4_a "t13d1516h2", JA4_b sha256(sorted ciphers)[:12],
 // JA4_c sha256(sorted extensions minus SNI/ALPN "_" sigalgs in wire order)[:12].
 void tls_fp_ja4(const tls_client_hello *ch, char out[40]) {
-    fp_key k;
-    fp_memo_entry *slot;
-    fp_key_make(ch, &k);
-    if (fp_memo_get(fp_memo_ja4, &k, out, 40, &slot)) {
-        return;
-    }
-    tls_fp_ja4_compute(ch, out);
-    fp_memo_put(slot, &k, out, 40);
+    char ja3[33];
+    tls_fp_client(ch, ja3, out);
 }
 
 static void tls_fp_ja4_compute(const tls_client_hello *ch, char out[40]) {

@@ -170,6 +170,32 @@ static void test_tls12_handshake_completes(void **state) {
     free_transcript(t);
 }
 
+// assert_same_transcript: what the record layer and the parsers produced is the same in a and b
+// (ch.segments aside: it counts the segments that carried the hello).
+static void assert_same_transcript(const tls_transcript *a, const tls_transcript *b) {
+    assert_int_equal(a->num_events, b->num_events);
+    assert_memory_equal(a->events, b->events, a->num_events * sizeof a->events[0]);
+    tls_client_hello ch = b->ch;
+    ch.segments = a->ch.segments;
+    assert_memory_equal(&a->ch, &ch, sizeof ch);
+    assert_memory_equal(&a->sh, &b->sh, sizeof a->sh);
+    assert_memory_equal(&a->ske, &b->ske, sizeof a->ske);
+    assert_int_equal(a->cert.num_stored, b->cert.num_stored);
+    for (uint32_t i = 0; i < a->cert.num_stored; i++) {
+        assert_int_equal(a->cert.certs[i].len, b->cert.certs[i].len);
+        assert_memory_equal(a->cert.certs[i].der, b->cert.certs[i].der, a->cert.certs[i].len);
+    }
+    assert_memory_equal(a->records, b->records, sizeof a->records);
+    assert_memory_equal(a->starttls_prefix, b->starttls_prefix, sizeof a->starttls_prefix);
+    assert_int_equal(a->num_errors, b->num_errors);
+    assert_int_equal(a->first_err_offset, b->first_err_offset);
+    assert_int_equal(a->ch_partial_declared, b->ch_partial_declared);
+    assert_int_equal(a->ch_partial_seen, b->ch_partial_seen);
+    assert_string_equal(a->ja3, b->ja3);
+    assert_string_equal(a->ja4, b->ja4);
+    assert_string_equal(a->ja3s, b->ja3s);
+}
+
 // The same bytes fed 1 byte at a time give the same transcript as fed whole.
 static void test_one_byte_at_a_time_identical(void **state) {
     (void)state;
@@ -179,20 +205,11 @@ static void test_one_byte_at_a_time_identical(void **state) {
     tls_conn *ca = new_conn(a), *cb = new_conn(b);
     run_tls12(ca, &s, 0);
     run_tls12(cb, &s, 1);
-    assert_int_equal(a->num_events, b->num_events);
-    assert_memory_equal(a->events, b->events, a->num_events * sizeof a->events[0]);
+    assert_same_transcript(a, b);
     // The one difference: how many segments carried the hello (what a device that reads the
     // first segment only would have seen of it).
     assert_int_equal(a->ch.segments, 1);
     assert_int_equal(b->ch.segments, sizeof chrome_ch_record);
-    b->ch.segments = a->ch.segments;
-    assert_memory_equal(&a->ch, &b->ch, sizeof a->ch);
-    assert_memory_equal(&a->sh, &b->sh, sizeof a->sh);
-    assert_memory_equal(&a->ske, &b->ske, sizeof a->ske);
-    assert_int_equal(a->cert.certs[0].len, b->cert.certs[0].len);
-    assert_memory_equal(a->cert.certs[0].der, b->cert.certs[0].der, a->cert.certs[0].len);
-    assert_string_equal(a->ja3, b->ja3);
-    assert_string_equal(a->ja3s, b->ja3s);
     tls_end_reason ra, rb;
     assert_true(tls_conn_decided(ca, &ra));  // (apart: with &&, rb is unset if ca is undecided)
     assert_true(tls_conn_decided(cb, &rb));
@@ -201,6 +218,84 @@ static void test_one_byte_at_a_time_identical(void **state) {
     tls_conn_free(cb);
     free_transcript(a);
     free_transcript(b);
+}
+
+// feed_capped_server_flight: a server flight with a certificate of cert_len bytes in records of
+// frag bytes, fed in segments of `chunk` bytes (0: one) under max_flow_bytes; the connection
+// must end at the byte cap.
+static tls_conn *feed_capped_server_flight(tls_transcript *t, size_t cert_len, size_t frag,
+                                           uint32_t max_flow_bytes, size_t chunk) {
+    static bb flight, recs;
+    flight.n = recs.n = 0;
+    server_flight(&flight, cert_len);
+    bb_records(&recs, 22, 0x0303, flight.b, flight.n, frag);
+    memset(&cfg, 0, sizeof cfg);
+    dissect_config_default(&cfg);
+    cfg.max_flow_bytes = max_flow_bytes;
+    tls_conn *c = tls_conn_new(t, &cfg);
+    assert_non_null(c);
+    feed(c, TLS_DIR_S2C, recs.b, recs.n, chunk, 1);
+    tls_end_reason r;
+    assert_true(tls_conn_decided(c, &r));
+    assert_int_equal(r, TLS_END_BUFFER_CAP);
+    assert_true(t->quality.buffer_cap_hit);
+    return c;
+}
+
+// A direction's first segment is parsed in place when it starts with a record header (no sniff
+// buffer). Split each side's first flight in two at every byte offset: the transcript is the one
+// of the flight in one segment, whether the first part holds a whole record, part of a header
+// (the sniff buffer's path) or part of a body.
+static void test_first_segment_split_at_every_offset(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 700, 900);
+    tls_transcript *whole = new_transcript();
+    tls_conn *cw = new_conn(whole);
+    run_tls12(cw, &s, 0);
+    tls_end_reason rw, r;
+    assert_true(tls_conn_decided(cw, &rw));
+    for (int side = 0; side < 2; side++) {
+        const bb *first = side == 0 ? &s.c2s1 : &s.s2c1;
+        for (size_t k = 1; k < first->n; k++) {
+            tls_transcript *t = new_transcript();
+            tls_conn *c = new_conn(t);
+            tls_meta m = {side == 0 ? 1u : 2u, side == 0 ? 1000 : 2000};
+            if (side == 1) {
+                feed(c, TLS_DIR_C2S, s.c2s1.b, s.c2s1.n, 0, 1);
+            }
+            tls_dir dir = side == 0 ? TLS_DIR_C2S : TLS_DIR_S2C;
+            tls_conn_feed(c, dir, first->b, k, &m);
+            tls_conn_feed(c, dir, first->b + k, first->n - k, &m);
+            if (side == 0) {
+                feed(c, TLS_DIR_S2C, s.s2c1.b, s.s2c1.n, 0, 2);
+            }
+            feed(c, TLS_DIR_C2S, s.c2s2.b, s.c2s2.n, 0, 3);
+            feed(c, TLS_DIR_S2C, s.s2c2.b, s.s2c2.n, 0, 4);
+            feed(c, TLS_DIR_C2S, s.c2s3.b, s.c2s3.n, 0, 5);
+            feed(c, TLS_DIR_S2C, s.s2c3.b, s.s2c3.n, 0, 6);
+            assert_same_transcript(whole, t);
+            assert_int_equal(t->ch.segments, side == 0 ? 2 : 1);
+            assert_true(tls_conn_decided(c, &r));
+            assert_int_equal(r, rw);
+            tls_conn_free(c);
+            free_transcript(t);
+        }
+    }
+    tls_conn_free(cw);
+    free_transcript(whole);
+}
+
+// A first segment larger than the per-direction byte cap is refused as before (the sniff
+// buffer could not hold it): the cap is reported, nothing is parsed.
+static void test_first_segment_over_byte_cap(void **state) {
+    (void)state;
+    tls_transcript *t = new_transcript();
+    tls_conn *c = feed_capped_server_flight(t, 3000, 16384, 2000, 0);
+    assert_false(t->sh.present);
+    assert_int_equal(t->records[TLS_DIR_S2C], 0);
+    tls_conn_free(c);
+    free_transcript(t);
 }
 
 // A Certificate split over 3 records, and 3 messages in 1 record.
@@ -640,21 +735,8 @@ static void test_sslv2_encrypted_records(void **state) {
 
 static void test_buffer_cap(void **state) {
     (void)state;
-    static bb flight, recs;
-    flight.n = recs.n = 0;
-    server_flight(&flight, 50000);
-    bb_records(&recs, 22, 0x0303, flight.b, flight.n, 16000);
     tls_transcript *t = new_transcript();
-    memset(&cfg, 0, sizeof cfg);
-    dissect_config_default(&cfg);
-    cfg.max_flow_bytes = 20000;
-    tls_conn *c = tls_conn_new(t, &cfg);
-    assert_non_null(c);
-    feed(c, TLS_DIR_S2C, recs.b, recs.n, 1500, 1);
-    tls_end_reason r;
-    assert_true(tls_conn_decided(c, &r));
-    assert_int_equal(r, TLS_END_BUFFER_CAP);
-    assert_true(t->quality.buffer_cap_hit);
+    tls_conn *c = feed_capped_server_flight(t, 50000, 16000, 20000, 1500);
     assert_false(t->cert.present);
     assert_true(tls_conn_buffered(c) <= 20000);
     tls_conn_free(c);
@@ -779,6 +861,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls12_handshake_completes),
         cmocka_unit_test(test_one_byte_at_a_time_identical),
+        cmocka_unit_test(test_first_segment_split_at_every_offset),
+        cmocka_unit_test(test_first_segment_over_byte_cap),
         cmocka_unit_test(test_message_over_records_and_records_with_messages),
         cmocka_unit_test(test_fatal_alert_and_split_alert),
         cmocka_unit_test(test_http_answer_is_not_tls),

@@ -164,6 +164,47 @@ static void test_client_hello_extension_types(void **state) {
     assert_int_equal(ch.num_extensions, 7);
 }
 
+// Duplicates are looked for among the first 256 extension types of a block (the list a hostile
+// hello could make long is bounded): a pair that both come after them is not reported, a type
+// among them seen again later is — below 64 (a bit set) and above (a list) alike.
+static unsigned late_pair_type;
+static void exts_first_then_256_then_again(bb *x) {
+    bb_u16(x, late_pair_type);
+    bb_u16(x, 0);
+    for (unsigned i = 0; i < 256; i++) {
+        bb_u16(x, 0x1000 + i);
+        bb_u16(x, 0);
+    }
+    bb_u16(x, late_pair_type);
+    bb_u16(x, 0);
+}
+static void exts_256_then_pair(bb *x) {
+    for (unsigned i = 0; i < 256; i++) {
+        bb_u16(x, 0x1000 + i);
+        bb_u16(x, 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        bb_u16(x, late_pair_type);
+        bb_u16(x, 0);
+    }
+}
+
+static void test_client_hello_dup_window(void **state) {
+    (void)state;
+    static bb x;
+    static const unsigned kinds[] = {0x0017, 0x3374};  // extended_master_secret; NPN (>= 64)
+    for (size_t i = 0; i < 2; i++) {
+        late_pair_type = kinds[i];
+        size_t n = build_ch(&x, two_suites, sizeof two_suites, exts_first_then_256_then_again);
+        assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_DUP_EXTENSION);
+        assert_int_equal(ch.num_extensions_sent, 258);
+        n = build_ch(&x, two_suites, sizeof two_suites, exts_256_then_pair);
+        assert_int_equal(tls_parse_client_hello(cur_make(x.b, n), &ch), TLS_ERR_OK);
+        assert_int_equal(ch.num_extensions_sent, 258);
+        assert_true(ch.truncated);  // more than TLS_MAX_EXTENSIONS types
+    }
+}
+
 static void test_client_hello_odd_and_empty_ciphers(void **state) {
     (void)state;
     static bb x;
@@ -497,6 +538,7 @@ int main(void) {
         cmocka_unit_test(test_client_hello_true_counts),
         cmocka_unit_test(test_client_hello_trailing),
         cmocka_unit_test(test_client_hello_dup_extension),
+        cmocka_unit_test(test_client_hello_dup_window),
         cmocka_unit_test(test_client_hello_extension_types),
         cmocka_unit_test(test_client_hello_odd_and_empty_ciphers),
         cmocka_unit_test(test_client_hello_sni_nul),
