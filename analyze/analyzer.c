@@ -31,6 +31,10 @@ struct analyzer {
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
     an_memo *memo;          // what earlier connections showed (analyzer_account)
     bool quiet_successes;   // analyzer_config.quiet_successes
+    // The rules a quiet succeeded handshake runs (an_rules indices, in order): those with a
+    // function that predict and depend on the certificate only (run_rules).
+    uint16_t quiet_rules[CAUSE__COUNT];
+    uint32_t num_quiet_rules;
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -171,6 +175,12 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
+    for (size_t i = 0; i < an_num_rules && a->num_quiet_rules < CAUSE__COUNT; i++) {
+        unsigned want = CAUSE_F_PREDICTS | CAUSE_F_CERT;
+        if (an_rules[i].fn != NULL && (an_rules[i].flags & want) == want) {
+            a->quiet_rules[a->num_quiet_rules++] = (uint16_t)i;
+        }
+    }
     a->profile_fixed = c->profile != NULL;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
@@ -308,32 +318,51 @@ static const tls_event *find_hs(const tls_transcript *t, uint8_t dir, uint8_t hs
     return NULL;
 }
 
+// The alerts of a transcript, found in one walk over its events (alerts are rare: every
+// other event is skipped on its kind).
+typedef struct alert_scan {
+    const tls_event *fatal;     // the first fatal alert in clear
+    const tls_event *warn;      // the first alert in clear other than close_notify
+    const tls_event *enc;       // the first encrypted alert
+    uint32_t client_alert_frame;  // frame of the client's first alert, clear or encrypted (0: none)
+} alert_scan;
+
+static void scan_alerts(const tls_transcript *t, alert_scan *s) {
+    *s = (alert_scan){NULL, NULL, NULL, 0};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind != TLS_EV_ALERT && e->kind != TLS_EV_ENCRYPTED_ALERT) {
+            continue;
+        }
+        if (e->dir == TLS_DIR_C2S && !s->client_alert_frame) {
+            s->client_alert_frame = e->frame;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_ALERT) {
+            s->enc = s->enc ? s->enc : e;
+        } else if (e->alert_level == 2) {
+            s->fatal = s->fatal ? s->fatal : e;
+        } else if (e->alert_desc != 0) {
+            s->warn = s->warn ? s->warn : e;
+        }
+    }
+}
+
 // find_alert records the alert that ended the handshake: the first fatal one; else a warning
 // other than close_notify (e.g. unrecognized_name) when the handshake did not complete; else an
 // encrypted alert before completion. close_notify is never a failure (RFC 8446 §6.1).
-static void find_alert(const tls_transcript *t, bool succeeded, an_facts *f) {
-    const tls_event *warn = NULL, *enc = NULL;
-    for (uint32_t i = 0; i < t->num_events; i++) {
-        const tls_event *e = &t->events[i];
-        if (e->kind == TLS_EV_ALERT && e->alert_level == 2) {
-            f->has_alert = true;
-            f->alert_sender = dir_party(e->dir);
-            f->alert_level = 2;
-            f->alert_desc = e->alert_desc;
-            f->alert_frame = e->frame;
-            return;
-        }
-        if (e->kind == TLS_EV_ALERT && e->alert_desc != 0 && !warn) {
-            warn = e;
-        }
-        if (e->kind == TLS_EV_ENCRYPTED_ALERT && !enc) {
-            enc = e;
-        }
+static void find_alert(const alert_scan *s, bool succeeded, an_facts *f) {
+    if (s->fatal) {
+        f->has_alert = true;
+        f->alert_sender = dir_party(s->fatal->dir);
+        f->alert_level = 2;
+        f->alert_desc = s->fatal->alert_desc;
+        f->alert_frame = s->fatal->frame;
+        return;
     }
     if (succeeded) {
         return;
     }
-    const tls_event *e = warn ? warn : enc;
+    const tls_event *e = s->warn ? s->warn : s->enc;
     if (e) {
         f->has_alert = true;
         f->alert_sender = dir_party(e->dir);
@@ -438,20 +467,15 @@ static bool empty_client_certificate(const tls_transcript *t) {
 static void decide_outcome(const tls_transcript *t, an_facts *f) {
     bool ok = completed(t);
     f->completed = ok;
-    find_alert(t, ok, f);
+    alert_scan alerts;
+    scan_alerts(t, &alerts);
+    find_alert(&alerts, ok, f);
     server_renegotiation(t, f);
     bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
     uint32_t close_frame = 0;
     verdict_party closer = first_closer(t, &close_frame);
     // The client leaves: its FIN/RST comes first, or its (encrypted) close_notify does.
-    uint32_t client_alert_frame = 0;
-    for (uint32_t i = 0; i < t->num_events && !client_alert_frame; i++) {
-        const tls_event *e = &t->events[i];
-        if (e->dir == TLS_DIR_C2S &&
-            (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT)) {
-            client_alert_frame = e->frame;
-        }
-    }
+    uint32_t client_alert_frame = alerts.client_alert_frame;
     f->client_left_after_finished =
         ok && t->app_records[TLS_DIR_C2S] == 0 &&
         (closer == PARTY_CLIENT ||
@@ -971,60 +995,74 @@ static void copy_chain(const an_chain *c, verdict *v) {
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
 }
 
-static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bool quiet) {
+// apply_rule runs rule r on t and files what it finds: the primary cause (the first that
+// matches, not a finding only), else a finding.
+static void apply_rule(const rule *r, const tls_transcript *t, const an_facts *f, verdict *v,
+                       bool ok, bool predict, bool *have_primary) {
+    bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
+    // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
+    // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
+    // rule_evidence fills each slot it hands out; slots past num_evidence are never read.
+    rule_match m;
+    m.confidence = CONF_LOW;
+    m.finding_only = false;
+    m.proven = false;
+    m.summary[0] = '\0';
+    m.num_evidence = 0;
+    if (!r->fn(t, f, &m)) {
+        return;
+    }
+    bool as_primary = !ok || (predict && cert_cause && m.confidence >= CONF_MEDIUM);
+    if (as_primary && !*have_primary && !m.finding_only) {
+        *have_primary = true;
+        v->predicted = ok;
+        v->cause = r->cause;
+        v->confidence = m.confidence;
+        an_copy(v->summary, sizeof v->summary, m.summary);
+        for (uint32_t k = 0; k < m.num_evidence; k++) {
+            verdict_copy_evidence(v, &m.evidence[k]);
+        }
+    } else {
+        char text[VERDICT_TEXT];
+        bool predicted = ok || m.finding_only;
+        const char *lead = !predicted || !f->profile->cloudfront ? ""
+                           : (cert_cause && !m.finding_only) || m.proven
+                               ? "CloudFront would refuse: "
+                               : "CloudFront might refuse (this handshake does not show it): ";
+        an_text ft = an_text_at(text, sizeof text);
+        an_text_str(&ft, lead);
+        an_text_strn(&ft, m.summary, 440);
+        verdict_add_finding(v, r->cause, text);
+    }
+}
+
+static void run_rules(const analyzer *a, const tls_transcript *t, const an_facts *f, verdict *v,
+                      bool quiet) {
     bool have_primary = false;
     bool ok = f->outcome == OUTCOME_SUCCEEDED;
     // A handshake that succeeded with some other client (a health checker, curl, a browser) but
     // whose certificate CloudFront would refuse is the 502 waiting to happen: name that cause
     // as primary, marked predicted. When CloudFront itself succeeded, the wire wins: findings only.
     bool predict = ok && f->profile->cloudfront && !v->client_is_cloudfront;
-    for (size_t i = 0; i < an_num_rules; i++) {
-        const rule *r = &an_rules[i];
-        // A certificate cause (CAUSE_F_CERT) depends only on the certificate the server sent:
-        // certain for any client of the profile, so a prediction for it can be the primary cause.
-        bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
-        if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
-            (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
-            continue;
-        }
+    if (ok && quiet) {
         // Quiet: a succeeded handshake's findings are not printed, so only the rules that can
-        // turn it into a predicted failure run.
-        if (ok && quiet && !(predict && cert_cause)) {
-            continue;
-        }
-        // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
-        // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
-        // rule_evidence fills each slot it hands out; slots past num_evidence are never read.
-        rule_match m;
-        m.confidence = CONF_LOW;
-        m.finding_only = false;
-        m.proven = false;
-        m.summary[0] = '\0';
-        m.num_evidence = 0;
-        if (!r->fn(t, f, &m)) {
-            continue;
-        }
-        bool as_primary = !ok || (predict && cert_cause && m.confidence >= CONF_MEDIUM);
-        if (as_primary && !have_primary && !m.finding_only) {
-            have_primary = true;
-            v->predicted = ok;
-            v->cause = r->cause;
-            v->confidence = m.confidence;
-            an_copy(v->summary, sizeof v->summary, m.summary);
-            for (uint32_t k = 0; k < m.num_evidence; k++) {
-                verdict_copy_evidence(v, &m.evidence[k]);
+        // turn it into a predicted failure run — the certificate rules that predict
+        // (a->quiet_rules, in table order), and none when no prediction can be made. Walking
+        // the whole table to skip the others was ~600 instructions a handshake.
+        for (uint32_t k = 0; predict && k < a->num_quiet_rules; k++) {
+            const rule *r = &an_rules[a->quiet_rules[k]];
+            if (!(have_primary && (r->flags & CAUSE_F_FALLBACK))) {
+                apply_rule(r, t, f, v, ok, predict, &have_primary);
             }
-        } else {
-            char text[VERDICT_TEXT];
-            bool predicted = ok || m.finding_only;
-            const char *lead = !predicted || !f->profile->cloudfront ? ""
-                               : (cert_cause && !m.finding_only) || m.proven
-                                   ? "CloudFront would refuse: "
-                                   : "CloudFront might refuse (this handshake does not show it): ";
-            an_text ft = an_text_at(text, sizeof text);
-            an_text_str(&ft, lead);
-            an_text_strn(&ft, m.summary, 440);
-            verdict_add_finding(v, r->cause, text);
+        }
+    } else {
+        for (size_t i = 0; i < an_num_rules; i++) {
+            const rule *r = &an_rules[i];
+            if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
+                (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
+                continue;
+            }
+            apply_rule(r, t, f, v, ok, predict, &have_primary);
         }
     }
     if (ok && have_primary) {
@@ -1243,7 +1281,7 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
     v->alert_frame = f.alert_frame;
     v->alert_encrypted = f.alert_encrypted;
     v->method = a->method;
-    run_rules(t, &f, v, a->quiet_successes);
+    run_rules(a, t, &f, v, a->quiet_successes);
     if (!a->quiet_successes || verdict_is_failure(v)) {
         add_prose(t, &f, chain, v);
     }
