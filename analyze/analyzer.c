@@ -35,6 +35,14 @@ struct analyzer {
     // function that predict and depend on the certificate only (run_rules).
     uint16_t quiet_rules[CAUSE__COUNT];
     uint32_t num_quiet_rules;
+    // The last SNI checked as a host name and the answer (fill_identity): a server sees the
+    // same few names all the time, and the check walks every byte.
+    struct {
+        bool used;
+        uint16_t sni_len;  // on the wire; the bytes kept are an_sni_kept's
+        char sni[TLS_MAX_SNI_LEN];
+        const char *problem;
+    } sni_memo;
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -834,7 +842,29 @@ static int64_t handshake_time(const tls_transcript *t) {
     return ns / 1000000000LL;
 }
 
-static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v) {
+// sni_problem is an_sni_problem(ch), remembered for the last SNI (compared in full, wire length
+// and bytes: the answer is the same as checking it again).
+static const char *sni_problem(analyzer *a, const tls_client_hello *ch) {
+    size_t kept = an_sni_kept(ch);
+    if (a->sni_memo.used && a->sni_memo.sni_len == ch->sni_len &&
+        memcmp(a->sni_memo.sni, ch->sni, kept) == 0) {
+        return a->sni_memo.problem;
+    }
+    a->sni_memo.problem = an_sni_problem(ch);
+    a->sni_memo.sni_len = ch->sni_len;
+    memcpy(a->sni_memo.sni, ch->sni, kept);
+    a->sni_memo.used = true;
+    return a->sni_memo.problem;
+}
+
+// copy_fixed copies the C string src into dst, arrays of the same size n (the whole array at
+// once: the bytes past the NUL are never read).
+static inline void copy_fixed(char *dst, const char *src, size_t n) {
+    memcpy(dst, src, n);
+    dst[n - 1] = '\0';
+}
+
+static void fill_identity(analyzer *a, const tls_transcript *t, verdict *v) {
     v->conn_id = t->conn_id;
     v->client = t->client;
     v->server = t->server;
@@ -849,18 +879,22 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
         memcpy(v->sni, t->ch.sni, kept);
         v->sni[kept] = '\0';
         v->sni_len = t->ch.sni_len;
-        v->sni_problem = an_sni_problem(&t->ch);
+        v->sni_problem = sni_problem(a, &t->ch);
     }
     v->version = tls_negotiated_version(&t->sh);
     v->cipher = t->sh.present ? t->sh.cipher : 0;
-    an_copy(v->ja3, sizeof v->ja3, t->ja3);
-    an_copy(v->ja3s, sizeof v->ja3s, t->ja3s);
-    an_copy(v->ja4, sizeof v->ja4, t->ja4);
+    _Static_assert(sizeof v->ja3 == sizeof t->ja3 && sizeof v->ja3s == sizeof t->ja3s &&
+                       sizeof v->ja4 == sizeof t->ja4 &&
+                       sizeof v->trust_store == sizeof a->trust_store,
+                   "copy_fixed copies arrays of one size");
+    copy_fixed(v->ja3, t->ja3, sizeof v->ja3);
+    copy_fixed(v->ja3s, t->ja3s, sizeof v->ja3s);
+    copy_fixed(v->ja4, t->ja4, sizeof v->ja4);
     if (a->profile.cloudfront && a->prefixes.n) {
         v->client_is_cloudfront = an_prefixes_match(&a->prefixes, &t->client, v->client_network,
                                                     sizeof v->client_network);
     }
-    an_copy(v->trust_store, sizeof v->trust_store, a->trust_store);
+    copy_fixed(v->trust_store, a->trust_store, sizeof v->trust_store);
 }
 
 const char *an_sni_word(const verdict *v) {
