@@ -1341,6 +1341,12 @@ static bool cert_rule_applies(const an_facts *f) {
     return f->has_chain && !(failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER);
 }
 
+bool an_cert_rules_may_match(const an_facts *f) {
+    // Every CAUSE_F_CERT rule starts from cert_rule_applies (the chain), tls13_match or
+    // alert_from (an alert): without either, none can match (unit test_cert_rules_need_facts).
+    return f->has_chain || f->has_alert;
+}
+
 // corroborate sets confidence from the client's alert (or its silent abort after the chain).
 static void corroborate(const an_facts *f, const uint8_t *alerts, size_t n, rule_match *m) {
     m->confidence = failed(f) ? CONF_MEDIUM : CONF_HIGH;
