@@ -13,6 +13,14 @@
 #include "analyze_internal.h"
 #include "summary_internal.h"
 
+// An SNI checked as a host name, and the answer (analyzer.sni_memo).
+typedef struct sni_memo_entry {
+    bool used;
+    uint16_t sni_len;  // on the wire; the bytes kept are an_sni_kept's
+    char sni[TLS_MAX_SNI_LEN];
+    const char *problem;
+} sni_memo_entry;
+
 struct analyzer {
     an_profile profile;  // the default profile, or the one --profile set
     // Recognised per handshake when no --profile was given (num_family 0 otherwise): the
@@ -35,14 +43,9 @@ struct analyzer {
     // function that predict and depend on the certificate only (run_rules).
     uint16_t quiet_rules[CAUSE__COUNT];
     uint32_t num_quiet_rules;
-    // The last SNI checked as a host name and the answer (fill_identity): a server sees the
-    // same few names all the time, and the check walks every byte.
-    struct {
-        bool used;
-        uint16_t sni_len;  // on the wire; the bytes kept are an_sni_kept's
-        char sni[TLS_MAX_SNI_LEN];
-        const char *problem;
-    } sni_memo;
+    // The SNIs last checked as host names and the answers (fill_identity), by wire length and
+    // first byte: a server sees the same few names all the time, and the check walks every byte.
+    sni_memo_entry sni_memo[8];
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -842,19 +845,20 @@ static int64_t handshake_time(const tls_transcript *t) {
     return ns / 1000000000LL;
 }
 
-// sni_problem is an_sni_problem(ch), remembered for the last SNI (compared in full, wire length
-// and bytes: the answer is the same as checking it again).
+// sni_problem is an_sni_problem(ch), remembered for the SNIs last seen (compared in full, wire
+// length and bytes: the answer is the same as checking it again).
 static const char *sni_problem(analyzer *a, const tls_client_hello *ch) {
     size_t kept = an_sni_kept(ch);
-    if (a->sni_memo.used && a->sni_memo.sni_len == ch->sni_len &&
-        memcmp(a->sni_memo.sni, ch->sni, kept) == 0) {
-        return a->sni_memo.problem;
+    size_t slot = (ch->sni_len ^ (uint8_t)ch->sni[0]) % (sizeof a->sni_memo / sizeof a->sni_memo[0]);
+    sni_memo_entry *m = &a->sni_memo[slot];
+    if (m->used && m->sni_len == ch->sni_len && memcmp(m->sni, ch->sni, kept) == 0) {
+        return m->problem;
     }
-    a->sni_memo.problem = an_sni_problem(ch);
-    a->sni_memo.sni_len = ch->sni_len;
-    memcpy(a->sni_memo.sni, ch->sni, kept);
-    a->sni_memo.used = true;
-    return a->sni_memo.problem;
+    m->problem = an_sni_problem(ch);
+    m->sni_len = ch->sni_len;
+    memcpy(m->sni, ch->sni, kept);
+    m->used = true;
+    return m->problem;
 }
 
 // copy_fixed copies the C string src into dst, arrays of the same size n (the whole array at
