@@ -735,10 +735,70 @@ static void test_cert_rules_need_facts(void **state) {
     assert_true(cert_rules >= 12);  // the 12 certificate rules of the cause table
 }
 
+// With a chain, a succeeded handshake without an alert runs the certificate rules only when
+// an_cert_rules_may_match sees a fault in the chain. Each byte of the chain is set in turn (the
+// rest zero): whenever an_cert_rules_may_match says no, every CAUSE_F_CERT rule must say no, so
+// a rule that reads a chain field the gate does not know fails here.
+static void test_cert_rules_need_a_fault(void **state) {
+    (void)state;
+    static an_profile profile;
+    an_profile_generic(&profile);
+    profile.cloudfront = true;
+    an_chain *chain = calloc(1, sizeof *chain);
+    assert_non_null(chain);
+    size_t gated = 0, open = 0;
+    for (int variant = 0; variant < 2; variant++) {
+        fx x = fx_new();
+        fx_synack(&x);
+        fx_client_hello(&x, variant ? NULL : "origin.example.com");
+        fx_server_flight(&x, NULL);
+        fx_finish_ok(&x);
+        for (size_t at = 0; at <= sizeof *chain; at++) {
+            memset(chain, 0, sizeof *chain);
+            if (at < sizeof *chain) {
+                ((unsigned char *)chain)[at] = 1;
+            }
+            for (int left = 0; left < 2; left++) {
+                an_facts f;
+                memset(&f, 0, sizeof f);
+                f.profile = &profile;
+                f.outcome = OUTCOME_SUCCEEDED;
+                f.completed = true;
+                f.client_left_after_finished = left;
+                f.server_tls = true;
+                f.has_chain = true;
+                f.chain = chain;
+                if (an_cert_rules_may_match(&f)) {
+                    open++;
+                    continue;
+                }
+                gated++;
+                for (size_t i = 0; i < an_num_rules; i++) {
+                    const rule *r = &an_rules[i];
+                    if (r->fn == NULL || !(r->flags & CAUSE_F_CERT)) {
+                        continue;
+                    }
+                    rule_match m;
+                    memset(&m, 0, sizeof m);
+                    if (r->fn(x.t, &f, &m)) {
+                        fail_msg("rule for cause %d matched with chain byte %zu set", (int)r->cause,
+                                 at);
+                    }
+                }
+            }
+        }
+        fx_free(&x);
+    }
+    free(chain);
+    assert_true(gated > 0);
+    assert_true(open >= 2 * 2 * 12);  // each fault flag opens the gate
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_gap_not_server_timeout),
         cmocka_unit_test(test_cert_rules_need_facts),
+        cmocka_unit_test(test_cert_rules_need_a_fault),
         cmocka_unit_test(test_midstream_without_client_hello),
         cmocka_unit_test(test_midstream_fatal_alert),
         cmocka_unit_test(test_connection_refused_vs_timeout),
