@@ -332,9 +332,9 @@ static const tls_event *find_hs(const tls_transcript *t, uint8_t dir, uint8_t hs
 // The alerts of a transcript, found in one walk over its events (alerts are rare: every
 // other event is skipped on its kind).
 typedef struct alert_scan {
-    const tls_event *fatal;     // the first fatal alert in clear
-    const tls_event *warn;      // the first alert in clear other than close_notify
-    const tls_event *enc;       // the first encrypted alert
+    const tls_event *fatal;       // the first fatal alert in clear
+    const tls_event *warn;        // the first alert in clear other than close_notify
+    const tls_event *enc;         // the first encrypted alert
     uint32_t client_alert_frame;  // frame of the client's first alert, clear or encrypted (0: none)
 } alert_scan;
 
@@ -849,7 +849,8 @@ static int64_t handshake_time(const tls_transcript *t) {
 // length and bytes: the answer is the same as checking it again).
 static const char *sni_problem(analyzer *a, const tls_client_hello *ch) {
     size_t kept = an_sni_kept(ch);
-    size_t slot = (ch->sni_len ^ (uint8_t)ch->sni[0]) % (sizeof a->sni_memo / sizeof a->sni_memo[0]);
+    size_t slot =
+        (ch->sni_len ^ (uint8_t)ch->sni[0]) % (sizeof a->sni_memo / sizeof a->sni_memo[0]);
     sni_memo_entry *m = &a->sni_memo[slot];
     if (m->used && m->sni_len == ch->sni_len && memcmp(m->sni, ch->sni, kept) == 0) {
         return m->problem;

@@ -269,10 +269,10 @@ static void test_check_command(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_words),      cmocka_unit_test(test_shell_reads_back_the_input),
-        cmocka_unit_test(test_refused),    cmocka_unit_test(test_never_cut),
-        cmocka_unit_test(test_host_names),
-        cmocka_unit_test(test_host_name_problem_order), cmocka_unit_test(test_check_command),
+        cmocka_unit_test(test_words),         cmocka_unit_test(test_shell_reads_back_the_input),
+        cmocka_unit_test(test_refused),       cmocka_unit_test(test_never_cut),
+        cmocka_unit_test(test_host_names),    cmocka_unit_test(test_host_name_problem_order),
+        cmocka_unit_test(test_check_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
