@@ -229,7 +229,8 @@ verdict *analyzer_run(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
 // each worker judges its own connections, the merge accounts for them in output order):
 // analyzer_judge is the verdict on t alone (caller-owned, NULL only when out of memory), neither
 // refined from earlier connections nor counted. It touches no state shared between connections
-// but the chain cache, so analyzers judging in parallel never wait for each other.
+// but the chain cache and a's memo of SNI checks (exact: they only save work; one analyzer per
+// thread), so analyzers judging in parallel never wait for each other.
 verdict *analyzer_judge(analyzer *a, const tls_transcript *t) TLSDIAG_WUR;
 // analyzer_account refines v from earlier connections to the same server (memo.c) and counts it
 // in a's summary. Call it once per verdict, in the order the verdicts are reported: the

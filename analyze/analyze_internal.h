@@ -258,6 +258,12 @@ typedef struct rule {
 extern const rule an_rules[];
 extern const size_t an_num_rules;
 
+// an_cert_rules_may_match: false when no certificate rule (CAUSE_F_CERT) can match f: they
+// read the chain, or a TLS 1.3 client's alert, and a succeeded handshake's chain needs a fault.
+// A succeeded handshake without an alert and with no chain (most TLS 1.3 ones) or a chain
+// without a fault runs none of them.
+bool an_cert_rules_may_match(const an_facts *f);
+
 // an_closest_rules writes, for an `unknown` verdict, the rules it came closest to and the fact
 // each one missed ("client_closed (it needs a close without an alert); ...").
 void an_closest_rules(const tls_transcript *t, const an_facts *f, char *out, size_t outlen);

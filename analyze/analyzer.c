@@ -13,6 +13,14 @@
 #include "analyze_internal.h"
 #include "summary_internal.h"
 
+// An SNI checked as a host name, and the answer (analyzer.sni_memo).
+typedef struct sni_memo_entry {
+    bool used;
+    uint16_t sni_len;  // on the wire; the bytes kept are an_sni_kept's
+    char sni[TLS_MAX_SNI_LEN];
+    const char *problem;
+} sni_memo_entry;
+
 struct analyzer {
     an_profile profile;  // the default profile, or the one --profile set
     // Recognised per handshake when no --profile was given (num_family 0 otherwise): the
@@ -31,6 +39,13 @@ struct analyzer {
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
     an_memo *memo;          // what earlier connections showed (analyzer_account)
     bool quiet_successes;   // analyzer_config.quiet_successes
+    // The rules a quiet succeeded handshake runs (an_rules indices, in order): those with a
+    // function that predict and depend on the certificate only (run_rules).
+    uint16_t quiet_rules[CAUSE__COUNT];
+    uint32_t num_quiet_rules;
+    // The SNIs last checked as host names and the answers (fill_identity), by wire length and
+    // first byte: a server sees the same few names all the time, and the check walks every byte.
+    sni_memo_entry sni_memo[8];
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -171,6 +186,12 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
+    for (size_t i = 0; i < an_num_rules && a->num_quiet_rules < CAUSE__COUNT; i++) {
+        unsigned want = CAUSE_F_PREDICTS | CAUSE_F_CERT;
+        if (an_rules[i].fn != NULL && (an_rules[i].flags & want) == want) {
+            a->quiet_rules[a->num_quiet_rules++] = (uint16_t)i;
+        }
+    }
     a->profile_fixed = c->profile != NULL;
     const char *profile = c->profile ? c->profile : "cloudfront";
     if (strcmp(profile, "generic") == 0) {
@@ -308,32 +329,51 @@ static const tls_event *find_hs(const tls_transcript *t, uint8_t dir, uint8_t hs
     return NULL;
 }
 
+// The alerts of a transcript, found in one walk over its events (alerts are rare: every
+// other event is skipped on its kind).
+typedef struct alert_scan {
+    const tls_event *fatal;       // the first fatal alert in clear
+    const tls_event *warn;        // the first alert in clear other than close_notify
+    const tls_event *enc;         // the first encrypted alert
+    uint32_t client_alert_frame;  // frame of the client's first alert, clear or encrypted (0: none)
+} alert_scan;
+
+static void scan_alerts(const tls_transcript *t, alert_scan *s) {
+    *s = (alert_scan){NULL, NULL, NULL, 0};
+    for (uint32_t i = 0; i < t->num_events; i++) {
+        const tls_event *e = &t->events[i];
+        if (e->kind != TLS_EV_ALERT && e->kind != TLS_EV_ENCRYPTED_ALERT) {
+            continue;
+        }
+        if (e->dir == TLS_DIR_C2S && !s->client_alert_frame) {
+            s->client_alert_frame = e->frame;
+        }
+        if (e->kind == TLS_EV_ENCRYPTED_ALERT) {
+            s->enc = s->enc ? s->enc : e;
+        } else if (e->alert_level == 2) {
+            s->fatal = s->fatal ? s->fatal : e;
+        } else if (e->alert_desc != 0) {
+            s->warn = s->warn ? s->warn : e;
+        }
+    }
+}
+
 // find_alert records the alert that ended the handshake: the first fatal one; else a warning
 // other than close_notify (e.g. unrecognized_name) when the handshake did not complete; else an
 // encrypted alert before completion. close_notify is never a failure (RFC 8446 §6.1).
-static void find_alert(const tls_transcript *t, bool succeeded, an_facts *f) {
-    const tls_event *warn = NULL, *enc = NULL;
-    for (uint32_t i = 0; i < t->num_events; i++) {
-        const tls_event *e = &t->events[i];
-        if (e->kind == TLS_EV_ALERT && e->alert_level == 2) {
-            f->has_alert = true;
-            f->alert_sender = dir_party(e->dir);
-            f->alert_level = 2;
-            f->alert_desc = e->alert_desc;
-            f->alert_frame = e->frame;
-            return;
-        }
-        if (e->kind == TLS_EV_ALERT && e->alert_desc != 0 && !warn) {
-            warn = e;
-        }
-        if (e->kind == TLS_EV_ENCRYPTED_ALERT && !enc) {
-            enc = e;
-        }
+static void find_alert(const alert_scan *s, bool succeeded, an_facts *f) {
+    if (s->fatal) {
+        f->has_alert = true;
+        f->alert_sender = dir_party(s->fatal->dir);
+        f->alert_level = 2;
+        f->alert_desc = s->fatal->alert_desc;
+        f->alert_frame = s->fatal->frame;
+        return;
     }
     if (succeeded) {
         return;
     }
-    const tls_event *e = warn ? warn : enc;
+    const tls_event *e = s->warn ? s->warn : s->enc;
     if (e) {
         f->has_alert = true;
         f->alert_sender = dir_party(e->dir);
@@ -438,20 +478,15 @@ static bool empty_client_certificate(const tls_transcript *t) {
 static void decide_outcome(const tls_transcript *t, an_facts *f) {
     bool ok = completed(t);
     f->completed = ok;
-    find_alert(t, ok, f);
+    alert_scan alerts;
+    scan_alerts(t, &alerts);
+    find_alert(&alerts, ok, f);
     server_renegotiation(t, f);
     bool closed = t->tcp.fin[0] || t->tcp.fin[1] || t->tcp.rst[0] || t->tcp.rst[1];
     uint32_t close_frame = 0;
     verdict_party closer = first_closer(t, &close_frame);
     // The client leaves: its FIN/RST comes first, or its (encrypted) close_notify does.
-    uint32_t client_alert_frame = 0;
-    for (uint32_t i = 0; i < t->num_events && !client_alert_frame; i++) {
-        const tls_event *e = &t->events[i];
-        if (e->dir == TLS_DIR_C2S &&
-            (e->kind == TLS_EV_ENCRYPTED_ALERT || e->kind == TLS_EV_ALERT)) {
-            client_alert_frame = e->frame;
-        }
-    }
+    uint32_t client_alert_frame = alerts.client_alert_frame;
     f->client_left_after_finished =
         ok && t->app_records[TLS_DIR_C2S] == 0 &&
         (closer == PARTY_CLIENT ||
@@ -810,7 +845,31 @@ static int64_t handshake_time(const tls_transcript *t) {
     return ns / 1000000000LL;
 }
 
-static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v) {
+// sni_problem is an_sni_problem(ch), remembered for the SNIs last seen (compared in full, wire
+// length and bytes: the answer is the same as checking it again).
+static const char *sni_problem(analyzer *a, const tls_client_hello *ch) {
+    size_t kept = an_sni_kept(ch);
+    size_t slot =
+        (ch->sni_len ^ (uint8_t)ch->sni[0]) % (sizeof a->sni_memo / sizeof a->sni_memo[0]);
+    sni_memo_entry *m = &a->sni_memo[slot];
+    if (m->used && m->sni_len == ch->sni_len && memcmp(m->sni, ch->sni, kept) == 0) {
+        return m->problem;
+    }
+    m->problem = an_sni_problem(ch);
+    m->sni_len = ch->sni_len;
+    memcpy(m->sni, ch->sni, kept);
+    m->used = true;
+    return m->problem;
+}
+
+// copy_fixed copies the C string src into dst, arrays of the same size n (the whole array at
+// once: the bytes past the NUL are never read).
+static inline void copy_fixed(char *dst, const char *src, size_t n) {
+    memcpy(dst, src, n);
+    dst[n - 1] = '\0';
+}
+
+static void fill_identity(analyzer *a, const tls_transcript *t, verdict *v) {
     v->conn_id = t->conn_id;
     v->client = t->client;
     v->server = t->server;
@@ -825,18 +884,22 @@ static void fill_identity(const analyzer *a, const tls_transcript *t, verdict *v
         memcpy(v->sni, t->ch.sni, kept);
         v->sni[kept] = '\0';
         v->sni_len = t->ch.sni_len;
-        v->sni_problem = an_sni_problem(&t->ch);
+        v->sni_problem = sni_problem(a, &t->ch);
     }
     v->version = tls_negotiated_version(&t->sh);
     v->cipher = t->sh.present ? t->sh.cipher : 0;
-    an_copy(v->ja3, sizeof v->ja3, t->ja3);
-    an_copy(v->ja3s, sizeof v->ja3s, t->ja3s);
-    an_copy(v->ja4, sizeof v->ja4, t->ja4);
+    _Static_assert(sizeof v->ja3 == sizeof t->ja3 && sizeof v->ja3s == sizeof t->ja3s &&
+                       sizeof v->ja4 == sizeof t->ja4 &&
+                       sizeof v->trust_store == sizeof a->trust_store,
+                   "copy_fixed copies arrays of one size");
+    copy_fixed(v->ja3, t->ja3, sizeof v->ja3);
+    copy_fixed(v->ja3s, t->ja3s, sizeof v->ja3s);
+    copy_fixed(v->ja4, t->ja4, sizeof v->ja4);
     if (a->profile.cloudfront && a->prefixes.n) {
         v->client_is_cloudfront = an_prefixes_match(&a->prefixes, &t->client, v->client_network,
                                                     sizeof v->client_network);
     }
-    an_copy(v->trust_store, sizeof v->trust_store, a->trust_store);
+    copy_fixed(v->trust_store, a->trust_store, sizeof v->trust_store);
 }
 
 const char *an_sni_word(const verdict *v) {
@@ -971,60 +1034,76 @@ static void copy_chain(const an_chain *c, verdict *v) {
     an_copy(v->verify_error, sizeof v->verify_error, c->verify_error);
 }
 
-static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bool quiet) {
+// apply_rule runs rule r on t and files what it finds: the primary cause (the first that
+// matches, not a finding only), else a finding.
+static void apply_rule(const rule *r, const tls_transcript *t, const an_facts *f, verdict *v,
+                       bool ok, bool predict, bool *have_primary) {
+    bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
+    // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
+    // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
+    // rule_evidence fills each slot it hands out; slots past num_evidence are never read.
+    rule_match m;
+    m.confidence = CONF_LOW;
+    m.finding_only = false;
+    m.proven = false;
+    m.summary[0] = '\0';
+    m.num_evidence = 0;
+    if (!r->fn(t, f, &m)) {
+        return;
+    }
+    bool as_primary = !ok || (predict && cert_cause && m.confidence >= CONF_MEDIUM);
+    if (as_primary && !*have_primary && !m.finding_only) {
+        *have_primary = true;
+        v->predicted = ok;
+        v->cause = r->cause;
+        v->confidence = m.confidence;
+        an_copy(v->summary, sizeof v->summary, m.summary);
+        for (uint32_t k = 0; k < m.num_evidence; k++) {
+            verdict_copy_evidence(v, &m.evidence[k]);
+        }
+    } else {
+        char text[VERDICT_TEXT];
+        bool predicted = ok || m.finding_only;
+        const char *lead = !predicted || !f->profile->cloudfront ? ""
+                           : (cert_cause && !m.finding_only) || m.proven
+                               ? "CloudFront would refuse: "
+                               : "CloudFront might refuse (this handshake does not show it): ";
+        an_text ft = an_text_at(text, sizeof text);
+        an_text_str(&ft, lead);
+        an_text_strn(&ft, m.summary, 440);
+        verdict_add_finding(v, r->cause, text);
+    }
+}
+
+static void run_rules(const analyzer *a, const tls_transcript *t, const an_facts *f, verdict *v,
+                      bool quiet) {
     bool have_primary = false;
     bool ok = f->outcome == OUTCOME_SUCCEEDED;
     // A handshake that succeeded with some other client (a health checker, curl, a browser) but
     // whose certificate CloudFront would refuse is the 502 waiting to happen: name that cause
     // as primary, marked predicted. When CloudFront itself succeeded, the wire wins: findings only.
     bool predict = ok && f->profile->cloudfront && !v->client_is_cloudfront;
-    for (size_t i = 0; i < an_num_rules; i++) {
-        const rule *r = &an_rules[i];
-        // A certificate cause (CAUSE_F_CERT) depends only on the certificate the server sent:
-        // certain for any client of the profile, so a prediction for it can be the primary cause.
-        bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
-        if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
-            (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
-            continue;
-        }
+    if (ok && quiet) {
         // Quiet: a succeeded handshake's findings are not printed, so only the rules that can
-        // turn it into a predicted failure run.
-        if (ok && quiet && !(predict && cert_cause)) {
-            continue;
-        }
-        // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
-        // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
-        // rule_evidence fills each slot it hands out; slots past num_evidence are never read.
-        rule_match m;
-        m.confidence = CONF_LOW;
-        m.finding_only = false;
-        m.proven = false;
-        m.summary[0] = '\0';
-        m.num_evidence = 0;
-        if (!r->fn(t, f, &m)) {
-            continue;
-        }
-        bool as_primary = !ok || (predict && cert_cause && m.confidence >= CONF_MEDIUM);
-        if (as_primary && !have_primary && !m.finding_only) {
-            have_primary = true;
-            v->predicted = ok;
-            v->cause = r->cause;
-            v->confidence = m.confidence;
-            an_copy(v->summary, sizeof v->summary, m.summary);
-            for (uint32_t k = 0; k < m.num_evidence; k++) {
-                verdict_copy_evidence(v, &m.evidence[k]);
+        // turn it into a predicted failure run — the certificate rules that predict
+        // (a->quiet_rules, in table order), and none when no prediction can be made or none of
+        // them can match. Walking the whole table to skip the others was ~600 instructions a
+        // handshake, and running the 13 rules without a chain or alert ~900.
+        bool run = predict && an_cert_rules_may_match(f);
+        for (uint32_t k = 0; run && k < a->num_quiet_rules; k++) {
+            const rule *r = &an_rules[a->quiet_rules[k]];
+            if (!(have_primary && (r->flags & CAUSE_F_FALLBACK))) {
+                apply_rule(r, t, f, v, ok, predict, &have_primary);
             }
-        } else {
-            char text[VERDICT_TEXT];
-            bool predicted = ok || m.finding_only;
-            const char *lead = !predicted || !f->profile->cloudfront ? ""
-                               : (cert_cause && !m.finding_only) || m.proven
-                                   ? "CloudFront would refuse: "
-                                   : "CloudFront might refuse (this handshake does not show it): ";
-            an_text ft = an_text_at(text, sizeof text);
-            an_text_str(&ft, lead);
-            an_text_strn(&ft, m.summary, 440);
-            verdict_add_finding(v, r->cause, text);
+        }
+    } else {
+        for (size_t i = 0; i < an_num_rules; i++) {
+            const rule *r = &an_rules[i];
+            if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
+                (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
+                continue;
+            }
+            apply_rule(r, t, f, v, ok, predict, &have_primary);
         }
     }
     if (ok && have_primary) {
@@ -1075,30 +1154,49 @@ static void run_rules(const tls_transcript *t, const an_facts *f, verdict *v, bo
 
 #define ARRAY_END(field) (offsetof(verdict, field) + sizeof(((verdict *)0)->field))
 
+// clear_between zeroes the bytes of *v from offset `from` up to offset `to`.
+static inline void clear_between(verdict *v, size_t from, size_t to) {
+    memset((char *)v + from, 0, to - from);
+}
+
 // verdict_new: a verdict that reads as all-zero. The five counted arrays (evidence, fix,
 // dead_ends, findings, certs: 51 of the 52 KB) are left uninitialised: only the entries below
 // their counts are ever read, and each is written whole before its count grows. calloc of the
-// whole verdict was the largest single cost per handshake (bench/RESULTS.md). Sanitizer builds
-// fill those arrays with 0xA5 so that any reader relying on zeroed tails shows in the tests.
+// whole verdict was the largest single cost per handshake (bench/RESULTS.md). So are the
+// 512- and 256-byte strings summary, check_command, trust_store and capture_note, but for their
+// first byte: they are read as C strings only (up to their NUL), and clearing them was 1.8 of
+// the 2.7 KB still cleared per verdict. Sanitizer builds fill those arrays and the strings' tails
+// with 0xA5 so that any reader relying on zeroed tails shows in the tests.
 static verdict *verdict_new(void) {
     verdict *v = malloc(sizeof *v);
     if (!v) {
         return NULL;
     }
-    char *b = (char *)v;
-    memset(b, 0, offsetof(verdict, evidence));
-    memset(b + ARRAY_END(evidence), 0, offsetof(verdict, fix) - ARRAY_END(evidence));
-    memset(b + ARRAY_END(fix), 0, offsetof(verdict, dead_ends) - ARRAY_END(fix));
-    memset(b + ARRAY_END(dead_ends), 0, offsetof(verdict, findings) - ARRAY_END(dead_ends));
-    memset(b + ARRAY_END(findings), 0, offsetof(verdict, certs) - ARRAY_END(findings));
-    memset(b + ARRAY_END(certs), 0, sizeof *v - ARRAY_END(certs));
+    clear_between(v, 0, offsetof(verdict, summary));
+    clear_between(v, ARRAY_END(summary), offsetof(verdict, evidence));
+    clear_between(v, ARRAY_END(evidence), offsetof(verdict, fix));
+    clear_between(v, ARRAY_END(fix), offsetof(verdict, dead_ends));
+    clear_between(v, ARRAY_END(dead_ends), offsetof(verdict, check_command));
+    clear_between(v, ARRAY_END(check_command), offsetof(verdict, findings));
+    clear_between(v, ARRAY_END(findings), offsetof(verdict, certs));
+    clear_between(v, ARRAY_END(certs), offsetof(verdict, trust_store));
+    clear_between(v, ARRAY_END(trust_store), offsetof(verdict, capture_note));
+    clear_between(v, ARRAY_END(capture_note), sizeof *v);
 #if defined(__SANITIZE_ADDRESS__) || defined(TLSDIAG_FUZZING)
     memset(v->evidence, 0xA5, sizeof v->evidence);
     memset(v->fix, 0xA5, sizeof v->fix);
     memset(v->dead_ends, 0xA5, sizeof v->dead_ends);
     memset(v->findings, 0xA5, sizeof v->findings);
     memset(v->certs, 0xA5, sizeof v->certs);
+    memset(v->summary, 0xA5, sizeof v->summary);
+    memset(v->check_command, 0xA5, sizeof v->check_command);
+    memset(v->trust_store, 0xA5, sizeof v->trust_store);
+    memset(v->capture_note, 0xA5, sizeof v->capture_note);
 #endif
+    v->summary[0] = '\0';
+    v->check_command[0] = '\0';
+    v->trust_store[0] = '\0';
+    v->capture_note[0] = '\0';
     return v;
 }
 
@@ -1243,7 +1341,7 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
     v->alert_frame = f.alert_frame;
     v->alert_encrypted = f.alert_encrypted;
     v->method = a->method;
-    run_rules(t, &f, v, a->quiet_successes);
+    run_rules(a, t, &f, v, a->quiet_successes);
     if (!a->quiet_successes || verdict_is_failure(v)) {
         add_prose(t, &f, chain, v);
     }

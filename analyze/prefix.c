@@ -330,6 +330,16 @@ void an_prefixes_free(an_prefixes *p) {
 }
 
 void an_endpoint_network(const tls_endpoint *ep, char *net, size_t netlen) {
+    if (ep->family == 4 && netlen >= sizeof "255.255.255.255/32") {
+        // format_prefix of the /24, written directly: the summary counts every verdict's client
+        char *p = net;
+        for (int i = 0; i < 3; i++) {
+            p = put_dec(p, ep->addr[i]);
+            *p++ = '.';
+        }
+        memcpy(p, "0/24", sizeof "0/24");
+        return;
+    }
     uint8_t a[16];
     memcpy(a, ep->addr, 16);
     unsigned bits = ep->family == 4 ? 24 : 48;

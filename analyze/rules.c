@@ -1341,6 +1341,22 @@ static bool cert_rule_applies(const an_facts *f) {
     return f->has_chain && !(failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER);
 }
 
+bool an_cert_rules_may_match(const an_facts *f) {
+    // Every CAUSE_F_CERT rule starts from cert_rule_applies (the chain), tls13_match or
+    // alert_from (an alert): without either, none can match. With a chain, a handshake that
+    // succeeded without an alert is refused only for one of the chain's faults below (the
+    // seclevel and root-refused cases need an alert, sni_missing a failure). Unit tests
+    // test_cert_rules_need_facts and test_cert_rules_need_a_fault hold the rules to this.
+    if (!f->has_chain || f->has_alert || failed(f)) {
+        return f->has_chain || f->has_alert;
+    }
+    const an_chain *c = f->chain;
+    return c->self_signed || c->untrusted_ca || c->missing_intermediate || c->misordered ||
+           c->intermediates_unordered || c->leaf_expired || c->leaf_not_yet_valid ||
+           c->intermediate_expired || (c->name_checked && !c->name_ok) || c->wrong_purpose ||
+           c->weak_key || c->weak_signature;
+}
+
 // corroborate sets confidence from the client's alert (or its silent abort after the chain).
 static void corroborate(const an_facts *f, const uint8_t *alerts, size_t n, rule_match *m) {
     m->confidence = failed(f) ? CONF_MEDIUM : CONF_HIGH;

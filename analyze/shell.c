@@ -134,17 +134,33 @@ bool analyze_shell_quote(const char *str, size_t n, char *out, size_t outlen) {
     return true;
 }
 
-const char *analyze_host_name_problem(const char *str, size_t n) {
-    // RFC 6066 §3: "HostName" contains the fully qualified DNS hostname of the server, as
-    // understood by the client ... represented as a byte string using ASCII encoding without a
-    // trailing dot ... Literal IPv4 and IPv6 addresses are not permitted in "HostName".
-    // Labels follow RFC 1123 §2.1 (letters, digits, hyphen; not starting or ending with '-';
-    // ≤ 63 bytes; the name ≤ 253). '_' is accepted: not LDH, but real names carry it (service
-    // and internal hosts), OpenSSL sends it, and it is a plain shell byte.
-    const uint8_t *s = (const uint8_t *)str;
-    if (n == 0) {
-        return "is empty";
+// label_problem: why the label s[start..end) is not an RFC 1123 label (NULL: it is one).
+static const char *label_problem(const uint8_t *s, size_t start, size_t end) {
+    size_t len = end - start;
+    if (len == 0) {
+        return "has an empty label";
     }
+    if (len > 63) {
+        return "has a label longer than 63 bytes";
+    }
+    if (s[start] == '-' || s[end - 1] == '-') {
+        return "has a label that starts or ends with '-'";
+    }
+    return NULL;
+}
+
+// ipv4_literal: s[0..n) (digits and dots, n ≤ 253) is an IPv4 address as inet_pton reads it.
+static bool ipv4_literal(const uint8_t *s, size_t n) {
+    char ip[254];
+    unsigned char addr[4];
+    memcpy(ip, s, n);
+    ip[n] = '\0';
+    return inet_pton(AF_INET, ip, addr) == 1;
+}
+
+// host_name_problem_slow: analyze_host_name_problem for any bytes, each check in turn (the
+// order decides which problem a name with several is reported for).
+static const char *host_name_problem_slow(const uint8_t *s, size_t n) {
     if (memchr(s, '\0', n) != NULL) {
         return "contains a NUL byte";
     }
@@ -175,27 +191,57 @@ const char *analyze_host_name_problem(const char *str, size_t n) {
             }
             continue;
         }
-        size_t len = i - start;
-        if (len == 0) {
-            return "has an empty label";
-        }
-        if (len > 63) {
-            return "has a label longer than 63 bytes";
-        }
-        if (s[start] == '-' || s[i - 1] == '-') {
-            return "has a label that starts or ends with '-'";
+        const char *why = label_problem(s, start, i);
+        if (why) {
+            return why;
         }
         start = i + 1;
     }
-    if (!digits_only) {
-        return NULL;  // inet_pton(AF_INET) accepts digits and dots only (POSIX: a.b.c.d)
+    // inet_pton(AF_INET) accepts digits and dots only (POSIX: a.b.c.d)
+    return digits_only && ipv4_literal(s, n) ? "is an IPv4 address literal" : NULL;
+}
+
+const char *analyze_host_name_problem(const char *str, size_t n) {
+    // RFC 6066 §3: "HostName" contains the fully qualified DNS hostname of the server, as
+    // understood by the client ... represented as a byte string using ASCII encoding without a
+    // trailing dot ... Literal IPv4 and IPv6 addresses are not permitted in "HostName".
+    // Labels follow RFC 1123 §2.1 (letters, digits, hyphen; not starting or ending with '-';
+    // ≤ 63 bytes; the name ≤ 253). '_' is accepted: not LDH, but real names carry it (service
+    // and internal hosts), OpenSSL sends it, and it is a plain shell byte.
+    const uint8_t *s = (const uint8_t *)str;
+    if (n == 0) {
+        return "is empty";
     }
-    char ip[254];
-    unsigned char addr[4];
-    memcpy(ip, s, n);
-    ip[n] = '\0';
-    if (inet_pton(AF_INET, ip, addr) == 1) {
-        return "is an IPv4 address literal";
+    // The usual SNI holds only letters, digits, '-', '_' and dots: one walk checks its bytes and
+    // labels (the first faulty label kept, reported after the checks that come before it).
+    // Any other byte sends it to the slow path, which finds that byte's problem in order. Every
+    // verdict checks its SNI: the walks of the slow path were ~640 instructions a handshake.
+    size_t start = 0;
+    bool digits_only = true;
+    const char *label = NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c == '.') {
+            label = label ? label : label_problem(s, start, i);
+            start = i + 1;
+            continue;
+        }
+        bool digit = (unsigned)(c - '0') < 10u;
+        uint8_t lower = c | 0x20;  // 'A'..'Z' → 'a'..'z'; no other byte lands there
+        if (!digit && !(lower >= 'a' && lower <= 'z') && c != '-' && c != '_') {
+            return host_name_problem_slow(s, n);
+        }
+        digits_only &= digit;
     }
-    return NULL;
+    if (n > 253) {
+        return "is longer than 253 bytes";
+    }
+    if (s[n - 1] == '.') {
+        return "ends with a dot";
+    }
+    label = label ? label : label_problem(s, start, n);
+    if (label) {
+        return label;
+    }
+    return digits_only && ipv4_literal(s, n) ? "is an IPv4 address literal" : NULL;
 }

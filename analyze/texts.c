@@ -4,6 +4,7 @@
 // connection by an_text_expand. Dead ends come from seed/cloudfront-502-ssl-handshake.md and
 // the AWS documents cited in shared/reference/cloudfront.md.
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "analyze_internal.h"
@@ -313,6 +314,14 @@ static const char *var(const an_text_vars *v, const char *name, size_t len, bool
     return NULL;
 }
 
+// copy_cut copies the bytes of src up to its NUL or n, at most room of them, into dst (no NUL
+// written) and returns how many: a memcpy per run, not a store per byte.
+static size_t copy_cut(char *dst, size_t room, const char *src, size_t n) {
+    size_t len = strnlen(src, n < room ? n : room);
+    memcpy(dst, src, len);
+    return len;
+}
+
 void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_t outlen) {
     size_t w = 0;
     char word[VERDICT_TEXT];
@@ -329,12 +338,14 @@ void an_text_expand(const char *tmpl, const an_text_vars *vars, char *out, size_
             if (shell && w + strlen(word) + 1 > outlen) {
                 break;  // a quoted word is never cut: the line ends before it
             }
-            for (val = shell ? word : val; *val && w + 1 < outlen; val++) {
-                out[w++] = *val;
-            }
+            w += copy_cut(out + w, outlen - 1 - w, shell ? word : val, SIZE_MAX);
             p = close + 1;
         } else {
-            out[w++] = *p++;
+            // the literal text up to the next '{' (a '{' that opens no placeholder: itself)
+            const char *brace = *p == '{' ? p + 1 : strchr(p, '{');
+            size_t run = brace ? (size_t)(brace - p) : strlen(p);
+            w += copy_cut(out + w, outlen - 1 - w, p, run);
+            p += run;
         }
     }
     out[w] = '\0';

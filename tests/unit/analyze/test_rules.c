@@ -683,9 +683,122 @@ static void test_empty_tcp_connection_is_not_tls(void **state) {
     fx_free(&x);
 }
 
+// no_cert_rule_matches runs every certificate rule (CAUSE_F_CERT) on t and f, fails the test
+// when one matches (naming it and `at`, the case), and returns how many it ran.
+static size_t no_cert_rule_matches(const tls_transcript *t, const an_facts *f, size_t at) {
+    size_t ran = 0;
+    for (size_t i = 0; i < an_num_rules; i++) {
+        const rule *r = &an_rules[i];
+        if (r->fn == NULL || !(r->flags & CAUSE_F_CERT)) {
+            continue;
+        }
+        rule_match m;
+        memset(&m, 0, sizeof m);
+        if (r->fn(t, f, &m)) {
+            fail_msg("rule for cause %d matched (case %zu)", (int)r->cause, at);
+        }
+        ran++;
+    }
+    return ran;
+}
+
+// The quiet report skips the certificate rules when an_cert_rules_may_match says none can
+// match (no chain, no alert): every CAUSE_F_CERT rule must then answer false, whatever the
+// outcome, party, version or SNI. A new certificate rule that reads other facts fails here.
+static void test_cert_rules_need_facts(void **state) {
+    (void)state;
+    static const verdict_outcome outcomes[] = {OUTCOME_SUCCEEDED, OUTCOME_FAILED,
+                                               OUTCOME_INCOMPLETE, OUTCOME_NOT_TLS};
+    static const verdict_party parties[] = {PARTY_NONE, PARTY_CLIENT, PARTY_SERVER, PARTY_TCP,
+                                            PARTY_CAPTURE};
+    static an_profile profiles[2];
+    an_profile_generic(&profiles[0]);
+    profiles[1] = profiles[0];
+    profiles[1].cloudfront = true;
+    size_t cert_rules = 0;
+    for (int variant = 0; variant < 8; variant++) {
+        fx x = fx_new();
+        fx_synack(&x);
+        fx_client_hello(&x, variant % 4 == 1 ? NULL : "origin.example.com");
+        if (variant % 4 == 2) {
+            fx_tls13_hello(&x, 5);
+            fx_finish_ok(&x);
+        } else if (variant % 4 == 3) {
+            fx_server_flight(&x, NULL);
+            fx_close(&x, TLS_DIR_C2S, true, 5);
+        }
+        for (size_t o = 0; o < sizeof outcomes / sizeof outcomes[0]; o++) {
+            for (size_t p = 0; p < sizeof parties / sizeof parties[0]; p++) {
+                an_facts f;
+                memset(&f, 0, sizeof f);
+                f.profile = &profiles[variant / 4];
+                f.outcome = outcomes[o];
+                f.aborted_by = parties[p];
+                f.completed = outcomes[o] == OUTCOME_SUCCEEDED;
+                f.server_tls = variant % 4 >= 2;
+                assert_false(an_cert_rules_may_match(&f));
+                size_t ran = no_cert_rule_matches(x.t, &f, 0);
+                cert_rules = variant == 0 && o == 0 && p == 0 ? ran : cert_rules;
+            }
+        }
+        fx_free(&x);
+    }
+    assert_true(cert_rules >= 12);  // the 12 certificate rules of the cause table
+}
+
+// With a chain, a succeeded handshake without an alert runs the certificate rules only when
+// an_cert_rules_may_match sees a fault in the chain. Each byte of the chain is set in turn (the
+// rest zero): whenever an_cert_rules_may_match says no, every CAUSE_F_CERT rule must say no, so
+// a rule that reads a chain field the gate does not know fails here.
+static void test_cert_rules_need_a_fault(void **state) {
+    (void)state;
+    static an_profile profile;
+    an_profile_generic(&profile);
+    profile.cloudfront = true;
+    an_chain *chain = calloc(1, sizeof *chain);
+    assert_non_null(chain);
+    size_t gated = 0, open = 0;
+    for (int variant = 0; variant < 2; variant++) {
+        fx x = fx_new();
+        fx_synack(&x);
+        fx_client_hello(&x, variant ? NULL : "origin.example.com");
+        fx_server_flight(&x, NULL);
+        fx_finish_ok(&x);
+        for (size_t at = 0; at <= sizeof *chain; at++) {
+            memset(chain, 0, sizeof *chain);
+            if (at < sizeof *chain) {
+                ((unsigned char *)chain)[at] = 1;
+            }
+            for (int left = 0; left < 2; left++) {
+                an_facts f;
+                memset(&f, 0, sizeof f);
+                f.profile = &profile;
+                f.outcome = OUTCOME_SUCCEEDED;
+                f.completed = true;
+                f.client_left_after_finished = left;
+                f.server_tls = true;
+                f.has_chain = true;
+                f.chain = chain;
+                if (an_cert_rules_may_match(&f)) {
+                    open++;
+                    continue;
+                }
+                gated++;
+                (void)no_cert_rule_matches(x.t, &f, at);
+            }
+        }
+        fx_free(&x);
+    }
+    free(chain);
+    assert_true(gated > 0);
+    assert_true(open >= 2 * 2 * 12);  // each fault flag opens the gate
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_gap_not_server_timeout),
+        cmocka_unit_test(test_cert_rules_need_facts),
+        cmocka_unit_test(test_cert_rules_need_a_fault),
         cmocka_unit_test(test_midstream_without_client_hello),
         cmocka_unit_test(test_midstream_fatal_alert),
         cmocka_unit_test(test_connection_refused_vs_timeout),

@@ -152,6 +152,63 @@ static void test_host_names(void **state) {
     // 4 labels of 63 + 3 dots = 255 > 253
     snprintf(name, sizeof name, "%.63s.%.63s.%.63s.%.63s", label, label, label, label);
     assert_string_equal(analyze_host_name_problem(name, strlen(name)), "is longer than 253 bytes");
+    // The length is checked before the labels, even when a label is faulty too.
+    snprintf(name, sizeof name, "%.63s..%.63s.%.63s.%.63s", label, label, label, label);
+    assert_string_equal(analyze_host_name_problem(name, strlen(name)), "is longer than 253 bytes");
+}
+
+// A name with several problems is reported for the first in the order of the checks: bytes
+// (NUL, control, non-ASCII), length, a trailing dot, then the labels and any other byte from
+// the left.
+// Letters, digits, '-', '_' and dots take a one-walk path; these pin that it keeps the order.
+static void test_host_name_problem_order(void **state) {
+    (void)state;
+    static const struct {
+        const char *s;
+        const char *why;  // NULL: a host name
+    } cases[] = {
+        {"A-Z.Example_1.COM", NULL},
+        {"1.2.3", NULL},  // digits and dots, but not an address inet_pton reads
+        {"10.0.0.1", "is an IPv4 address literal"},
+        {"1a.2.3.4", NULL},
+        {"a..b.", "ends with a dot"},
+        {"a..-b", "has an empty label"},
+        {"-a..b", "has a label that starts or ends with '-'"},
+        {"a.b-", "has a label that starts or ends with '-'"},
+        {"a..b\x01", "contains control bytes"},
+        {"a..b\x7f", "contains control bytes"},
+        {"-a.b\xc3\xa9", "is not ASCII"},
+        {"a..b@", "has an empty label"},  // labels and other bytes: from the left
+        {"a@b..c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"@b.c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"[b.c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"`b.c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"{b.c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"b/c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {"b:c", "has a byte other than letters, digits, '-', '_' and '.'"},
+        {".", "ends with a dot"},
+        {"-", "has a label that starts or ends with '-'"},
+        {"_", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *why = analyze_host_name_problem(cases[i].s, strlen(cases[i].s));
+        if (cases[i].why == NULL) {
+            assert_null(why);
+        } else {
+            assert_non_null(why);
+            assert_string_equal(why, cases[i].why);
+        }
+    }
+    char label[64];
+    memset(label, 'b', 63);
+    label[63] = '\0';
+    char name[200];
+    // a label of 64 bytes after an empty one: the empty label, the first, is reported
+    snprintf(name, sizeof name, "a..%sb", label);
+    assert_string_equal(analyze_host_name_problem(name, strlen(name)), "has an empty label");
+    snprintf(name, sizeof name, "a.%sb..c", label);
+    assert_string_equal(analyze_host_name_problem(name, strlen(name)),
+                        "has a label longer than 63 bytes");
 }
 
 // reset_verdict: a ClientHello with sni (len bytes; wire length wire_len), answered by a RST.
@@ -212,9 +269,10 @@ static void test_check_command(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_words),      cmocka_unit_test(test_shell_reads_back_the_input),
-        cmocka_unit_test(test_refused),    cmocka_unit_test(test_never_cut),
-        cmocka_unit_test(test_host_names), cmocka_unit_test(test_check_command),
+        cmocka_unit_test(test_words),         cmocka_unit_test(test_shell_reads_back_the_input),
+        cmocka_unit_test(test_refused),       cmocka_unit_test(test_never_cut),
+        cmocka_unit_test(test_host_names),    cmocka_unit_test(test_host_name_problem_order),
+        cmocka_unit_test(test_check_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
