@@ -46,7 +46,7 @@ static void jstr(jsonw *w, const char *s) {
 
 // jfield: a NUL-terminated string stored in a fixed array (never read past the array).
 static void jfield(jsonw *w, const char *s, size_t cap) {
-    jbytes(w, s, strnlen(s, cap));
+    jsonw_field(w, s, cap);  // strnlen and the escaping in one pass
 }
 
 static void jstr_or_null(jsonw *w, const char *s, size_t cap) {

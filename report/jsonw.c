@@ -158,9 +158,40 @@ static inline unsigned special16(const uint8_t *p, __m128i space, __m128i quote,
 #endif
 
 // put_string_body writes the bytes between the quotes. Plain ASCII, the bulk of every line, is
-// copied straight into the staging buffer in the same pass that classifies it.
-static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
+// copied straight into the staging buffer in the same pass that classifies it. With to_nul, s
+// is a fixed array of n bytes holding a NUL-terminated string: the string ends at the first NUL
+// (a C0 byte, so the scan stops on it anyway) and strnlen's separate pass is saved. Bytes past
+// that NUL may be loaded with it (never past n) but are not written: a UTF-8 sequence cut by
+// the NUL is invalid either way, since a NUL is no continuation byte.
+static inline void put_string_body_impl(jsonw *w, const uint8_t *s, size_t n, bool to_nul) {
     static const char lhex[] = "0123456789abcdef";
+    if (!to_nul && n >= 4 && n < 16 && JSONW_BUF - w->len >= n) {
+        // A short string (a name from our tables, a number as text): two overlapping words,
+        // the first and last 8 (or 4) bytes, tested and copied without the byte loop below,
+        // which cost ~100 instructions a call for the twenty-odd short values of a line.
+        char *d = w->buf + w->len;
+        if (n >= 8) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8, 8);
+            if (!word_has_special(a) && !word_has_special(b)) {
+                memcpy(d, &a, 8);
+                memcpy(d + n - 8, &b, 8);
+                w->len += n;
+                return;
+            }
+        } else {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            if (!word_has_special((uint64_t)a | (uint64_t)b << 32)) {
+                memcpy(d, &a, 4);
+                memcpy(d + n - 4, &b, 4);
+                w->len += n;
+                return;
+            }
+        }
+    }
     size_t i = 0;
     while (i < n) {
         size_t room = JSONW_BUF - w->len;
@@ -209,7 +240,7 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
         }
         w->len += k;
         i += k;
-        if (i == n) {
+        if (i == n || (to_nul && k < lim && s[i] == 0)) {
             break;
         }
         if (k == lim) {
@@ -230,6 +261,10 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
             i++;
         }
     }
+}
+
+static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
+    put_string_body_impl(w, s, n, false);
 }
 
 static void open_container(jsonw *w, char c, bool object) {
@@ -344,6 +379,13 @@ void jsonw_bytes(jsonw *w, const void *p, size_t n) {
     value_prefix(w);
     put_ch(w, '"');
     put_string_body(w, p, n);
+    put_ch(w, '"');
+}
+
+void jsonw_field(jsonw *w, const char *s, size_t cap) {
+    value_prefix(w);
+    put_ch(w, '"');
+    put_string_body_impl(w, (const uint8_t *)s, cap, true);
     put_ch(w, '"');
 }
 

@@ -82,6 +82,10 @@ static inline void jsonw_key_quoted(jsonw *w, const char *quoted, size_t n);
 
 // jsonw_bytes writes n bytes as a JSON string (NUL bytes included: \u0000), escaped as above.
 void jsonw_bytes(jsonw *w, const void *p, size_t n);
+// jsonw_field writes the string held in the fixed array s[0..cap): up to its first NUL, or all
+// cap bytes when there is none — jsonw_bytes(w, s, strnlen(s, cap)) in one pass. All cap bytes
+// must be readable.
+void jsonw_field(jsonw *w, const char *s, size_t cap);
 // jsonw_string writes a NUL-terminated string; NULL is written as null.
 void jsonw_string(jsonw *w, const char *s);
 void jsonw_int(jsonw *w, long long v);
