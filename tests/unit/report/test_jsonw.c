@@ -586,7 +586,8 @@ static void field_pair(const char *arr, size_t cap, size_t fill) {
 
 static void test_field_matches_strnlen(void **state) {
     (void)state;
-    static const char *const specials[] = {"\x01", "\"", "\\", "\x7f", "\xff", "\xc3\xa9",
+    static const char *const specials[] = {"\x01",         "\"",       "\\",
+                                           "\x7f",         "\xff",     "\xc3\xa9",
                                            "\xe2\x80\xa8", "\xe2\x80", "\xf0\x9f\x98\x80"};
     char arr[80];
     for (size_t cap = 1; cap <= 64; cap++) {

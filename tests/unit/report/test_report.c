@@ -298,9 +298,17 @@ static void check_against_oracle(const uint8_t *in, size_t n) {
 static void test_escape_matches_oracle(void **state) {
     (void)state;
     static const char *const specials[] = {
-        "\x00", "\x01", "\x1b", "\x1f", "\x7f", "\\",         "\"",         "/",
-        "\x80", "\x9b", "\xc2", "\xff", "\xc2\x9b", "\xc2\xa0", "\xc3\xa9", "\xe2\x80\xa6",
-        "\xe2\x80\xa8", "\xe2\x80\xa9", "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\xc0\xaf", "\xf4\x90\x80\x80",
+        "\x00",         "\x01",
+        "\x1b",         "\x1f",
+        "\x7f",         "\\",
+        "\"",           "/",
+        "\x80",         "\x9b",
+        "\xc2",         "\xff",
+        "\xc2\x9b",     "\xc2\xa0",
+        "\xc3\xa9",     "\xe2\x80\xa6",
+        "\xe2\x80\xa8", "\xe2\x80\xa9",
+        "\xed\xa0\x80", "\xf0\x9f\x98\x80",
+        "\xc0\xaf",     "\xf4\x90\x80\x80",
     };
     uint8_t in[80];
     for (size_t n = 1; n <= 64; n++) {
