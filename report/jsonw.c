@@ -371,6 +371,16 @@ void jsonw_value_bytes(jsonw *w, const char *s, size_t n) {
     put_raw(w, s, n);
 }
 
+void jsonw_members_bytes(jsonw *w, const char *s, size_t n) {
+    if (n == 0) {
+        return;
+    }
+    if (key_prefix(w)) {  // the checks and the comma of a key; the bytes hold whole members
+        w->after_key = false;
+        put_raw(w, s, n);
+    }
+}
+
 void jsonw__put(jsonw *w, const char *s, size_t n) {
     put_raw(w, s, n);
 }

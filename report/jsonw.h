@@ -57,6 +57,10 @@ bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to);
 // line) as the next value, with its comma: no check of what they hold.
 void jsonw_value_bytes(jsonw *w, const char *s, size_t n);
 
+// jsonw_members_bytes writes n finished bytes holding whole members ("k":v,"k2":v2, no
+// leading comma) into the open object, with the comma before them when it holds some already.
+void jsonw_members_bytes(jsonw *w, const char *s, size_t n);
+
 // jsonw_begin_line starts one JSON Lines object on out: locks the stream and opens "{".
 void jsonw_begin_line(jsonw *w, FILE *out);
 // jsonw_end_line closes the top-level object, writes '\n' and unlocks the stream. Returns false

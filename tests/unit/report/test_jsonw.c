@@ -618,6 +618,42 @@ static void test_field_matches_strnlen(void **state) {
     }
 }
 
+// jsonw_members_bytes: finished members into the open object, with a comma only after others;
+// outside an object (top level, an array) or where a value is due it fails the line.
+static void test_members_bytes(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    jsonw_members_bytes(&w, "\"a\":1,\"b\":\"x\"", 13);
+    JSONW_KEY(&w, "c");
+    jsonw_object_begin(&w);
+    JSONW_KEY(&w, "d");
+    jsonw_int(&w, 2);
+    jsonw_members_bytes(&w, "\"e\":[]", 6);
+    jsonw_members_bytes(&w, "", 0);
+    jsonw_object_end(&w);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    assert_string_equal(s.buf, "{\"a\":1,\"b\":\"x\",\"c\":{\"d\":2,\"e\":[]}}\n");
+    free(s.buf);
+
+    sink_open(&s);
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "k");
+    jsonw_members_bytes(&w, "\"a\":1", 5);  // a value is due
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "k");
+    jsonw_array_begin(&w);
+    jsonw_members_bytes(&w, "\"a\":1", 5);  // inside an array
+    jsonw_array_end(&w);
+    assert_false(jsonw_end_line(&w));
+    sink_close(&s);
+    free(s.buf);
+}
+
 static void test_repeat(void **state) {
     (void)state;
     static const char v[] = "a\"b\\c\n\x01\xff\xc3\xa9";
@@ -658,6 +694,7 @@ static void test_repeat(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repeat),
+        cmocka_unit_test(test_members_bytes),
         cmocka_unit_test(test_field_matches_strnlen),
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),

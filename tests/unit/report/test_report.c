@@ -660,6 +660,50 @@ static char *json_line(const verdict *v) {
     return c.buf;
 }
 
+// The first members of a handshake line are kept per thread for the last file: each line must
+// name the file current when it was written, through changes of file, a name that needs
+// escaping, no file, a name longer than what is kept, and back.
+static void test_header_kept_per_file(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    char long_name[3000];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    const char *files[] = {"a.pcap",   "a.pcap", "c.pcap",  "b\"q\\\x01\xff.pcap",
+                           NULL,       "a.pcap", long_name, long_name,
+                           "a.pcapng", "a.pcap", NULL,      NULL};
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        report_set_file(r, files[i]);
+        assert_true(report_verdict(r, v));
+    }
+    close_capture(&c, r);
+    const char *line = c.buf;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        const char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        char *one = strndup(line, (size_t)(nl - line + 1));
+        assert_non_null(one);
+        json_t *j = parse_one(one);  // also: exactly jansson's bytes
+        json_t *f = json_object_get(j, "file");
+        if (files[i] == NULL) {
+            assert_true(json_is_null(f));
+        } else if (i == 3) {
+            assert_string_equal(json_string_value(f), "b\"q\\\x01\\xff.pcap");
+        } else {
+            assert_string_equal(json_string_value(f), files[i]);
+        }
+        assert_string_equal(jget_str(j, "type"), "handshake");
+        json_decref(j);
+        free(one);
+        line = nl + 1;
+    }
+    assert_int_equal(*line, '\0');
+    free(c.buf);
+    free(v);
+}
+
 // A certificate's JSON is kept per thread by fingerprint and place in the chain, and copied into
 // later lines: the copy must be the bytes a fresh rendering writes, first in the array or after
 // a comma, and a certificate with another place or fingerprint, or none, is rendered afresh.
@@ -1050,6 +1094,7 @@ int main(void) {
         cmocka_unit_test(test_escape_every_small_buffer),
         cmocka_unit_test(test_escape_every_ascii_byte),
         cmocka_unit_test(test_escape_matches_oracle),
+        cmocka_unit_test(test_header_kept_per_file),
         cmocka_unit_test(test_certificates_kept_bytes),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_matches_strftime),
