@@ -100,22 +100,27 @@ static void test_every_byte(void **state) {
     check_strings(in, 1, 256);
 }
 
+// check_every_byte_at_every_place: each byte value at each place of a plain string of len
+// bytes (filled with first), all 256 * len strings in one sink.
+static void check_every_byte_at_every_place(size_t len, char first) {
+    uint8_t *in = malloc(256 * len * len);
+    assert_non_null(in);
+    for (size_t b = 0; b < 256; b++) {
+        for (size_t p = 0; p < len; p++) {
+            uint8_t *str = in + (b * len + p) * len;
+            memset(str, first + (int)(p % 26), len);
+            str[p] = (uint8_t)b;
+        }
+    }
+    check_strings(in, len, 256 * len);
+    free(in);
+}
+
 static void test_every_byte_at_every_place_of_a_long_string(void **state) {
     (void)state;
     // The writer copies plain ASCII eight bytes at a time: each byte value at each of 24 places
     // in a plain string (so at every offset of three 8-byte words) must still be found.
-    enum { LEN = 24 };
-    uint8_t *in = malloc((size_t)256 * LEN * LEN);
-    assert_non_null(in);
-    for (size_t b = 0; b < 256; b++) {
-        for (size_t p = 0; p < LEN; p++) {
-            uint8_t *str = in + (b * LEN + p) * LEN;
-            memset(str, 'a' + (int)(p % 26), LEN);
-            str[p] = (uint8_t)b;
-        }
-    }
-    check_strings(in, LEN, (size_t)256 * LEN);
-    free(in);
+    check_every_byte_at_every_place(24, 'a');
 }
 
 static void test_every_byte_at_every_place_of_a_short_string(void **state) {
@@ -124,17 +129,7 @@ static void test_every_byte_at_every_place_of_a_short_string(void **state) {
     // bytes): every byte value at every place of every length 1..16, where the words overlap
     // and where they do not.
     for (size_t len = 1; len <= 16; len++) {
-        uint8_t *in = malloc(256 * len * len);
-        assert_non_null(in);
-        for (size_t b = 0; b < 256; b++) {
-            for (size_t p = 0; p < len; p++) {
-                uint8_t *str = in + (b * len + p) * len;
-                memset(str, 'A' + (int)(p % 26), len);
-                str[p] = (uint8_t)b;
-            }
-        }
-        check_strings(in, len, 256 * len);
-        free(in);
+        check_every_byte_at_every_place(len, 'A');
     }
 }
 
