@@ -83,13 +83,11 @@ static const char *ecs_outcome(verdict_outcome o) {
     return o == OUTCOME_SUCCEEDED ? "success" : o == OUTCOME_FAILED ? "failure" : "unknown";
 }
 
-// eendpoint: {"ip","port","address"} of source or destination.
-static void eendpoint(jsonw *w, const tls_endpoint *e) {
-    char ip[48];
-    report_ip(e, ip);
+// eendpoint: {"ip","port","address"} of source or destination; ip is e's address as text.
+static void eendpoint(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
     jsonw_object_begin(w);
-    PUT(w, "address", jsonw_string(w, ip));
-    PUT(w, "ip", jsonw_string(w, ip));
+    PUT(w, "address", jsonw_bytes(w, ip->s, ip->n));
+    PUT(w, "ip", jsonw_bytes(w, ip->s, ip->n));
     PUT(w, "port", jsonw_int(w, e->port));
     jsonw_object_end(w);
 }
@@ -254,9 +252,10 @@ static void ealert(jsonw *w, const verdict *v) {
 }
 
 // etlsdiag: tlsdiag.* — the diagnosis, as in our own JSON.
-static void etlsdiag(jsonw *w, const report *r, const verdict *v) {
+static void etlsdiag(jsonw *w, const report *r, const verdict *v, const report_ip_text *cip,
+                     const report_ip_text *sip) {
     char filter[REPORT_WIRESHARK_FILTER_LEN];
-    report_wireshark_filter(&v->client, &v->server, filter);
+    size_t filter_len = report_wireshark_filter_ips(&v->client, cip, &v->server, sip, filter);
     jsonw_object_begin(w);
     PUT(w, "file", estr(w, r->file));
     PUT(w, "conn_id", jsonw_int(w, v->conn_id > INT64_MAX ? INT64_MAX : (long long)v->conn_id));
@@ -280,7 +279,7 @@ static void etlsdiag(jsonw *w, const report *r, const verdict *v) {
     PUT(w, "first", jsonw_int(w, v->first_frame));
     PUT(w, "last", jsonw_int(w, v->last_frame));
     jsonw_object_end(w);
-    PUT(w, "wireshark_filter", jsonw_string(w, filter));
+    PUT(w, "wireshark_filter", jsonw_bytes(w, filter, filter_len));
     EPUT_OPT(w, "ja4", v->ja4);
     PUT(w, "evidence", json_evidence_list(w, v));
     PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
@@ -307,11 +306,14 @@ bool ecs_verdict(report *r, const verdict *v) {
     PUT(w, "duration", jsonw_int(w, dur));
     jsonw_object_end(w);  // event
     emessage(w, v->summary, strnlen(v->summary, sizeof v->summary), failed);
-    PUT(w, "source", eendpoint(w, &v->client));
-    PUT(w, "destination", eendpoint(w, &v->server));
+    report_ip_text cip, sip;  // each address formatted once for the event
+    report_ip_text_of(&v->client, &cip);
+    report_ip_text_of(&v->server, &sip);
+    PUT(w, "source", eendpoint(w, &v->client, &cip));
+    PUT(w, "destination", eendpoint(w, &v->server, &sip));
     PUT(w, "network", enetwork(w, &v->client, &v->server));
     PUT(w, "tls", etls(w, v));
-    PUT(w, "tlsdiag", etlsdiag(w, r, v));
+    PUT(w, "tlsdiag", etlsdiag(w, r, v, &cip, &sip));
     return jsonw_end_line(w);
 }
 
@@ -364,7 +366,9 @@ bool report_ecs_check(report *r, const report_ecs_check_event *c) {
         jsonw_object_end(w);
     }
     if (c->server) {
-        PUT(w, "destination", eendpoint(w, c->server));
+        report_ip_text ip;
+        report_ip_text_of(c->server, &ip);
+        PUT(w, "destination", eendpoint(w, c->server, &ip));
     }
     if (c->server_name) {
         JSONW_KEY(w, "tls");

@@ -269,6 +269,10 @@ size_t report_ip_len(const tls_endpoint *e, char out[48]) {
     return strlen(out);
 }
 
+void report_ip_text_of(const tls_endpoint *e, report_ip_text *out) {
+    out->n = report_ip_len(e, out->s);
+}
+
 void report_ip(const tls_endpoint *e, char out[48]) {
     (void)report_ip_len(e, out);
 }

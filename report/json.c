@@ -101,17 +101,16 @@ static void jversion(jsonw *w, uint16_t v) {
     jstring(w, fmt_version(v, buf));
 }
 
-// jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it).
-static void jendpoint_members(jsonw *w, const tls_endpoint *e) {
-    char ip[48];
-    report_ip(e, ip);
-    PUT(w, "ip", jstring(w, ip));
+// jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it); ip is
+// e's address as text.
+static void jendpoint_members(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
+    PUT(w, "ip", jbytes(w, ip->s, ip->n));
     PUT(w, "port", jinteger(w, e->port));
 }
 
-static void jendpoint(jsonw *w, const tls_endpoint *e) {
+static void jendpoint(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
     jsonw_object_begin(w);
-    jendpoint_members(w, e);
+    jendpoint_members(w, e, ip);
     jsonw_object_end(w);
 }
 
@@ -123,11 +122,12 @@ static bool emit(report *r, jsonw *w) {
 
 // jwireshark: {"filter": display filter of the connection, "stream": tcp.stream or null}.
 static void jwireshark(jsonw *w, const report *r, const tls_endpoint *client,
-                       const tls_endpoint *server, uint64_t conn_id) {
+                       const report_ip_text *cip, const tls_endpoint *server,
+                       const report_ip_text *sip, uint64_t conn_id) {
     char filter[REPORT_WIRESHARK_FILTER_LEN];
-    report_wireshark_filter(client, server, filter);
+    size_t n = report_wireshark_filter_ips(client, cip, server, sip, filter);
     jsonw_object_begin(w);
-    PUT(w, "filter", jstring(w, filter));
+    PUT(w, "filter", jbytes(w, filter, n));
     PUT(w, "stream", r->o.stream_is_tcp_stream ? jint(w, conn_id) : jnull(w));
     jsonw_object_end(w);
 }
@@ -500,14 +500,17 @@ static void jquality(jsonw *w, const tls_quality *q) {
 bool json_transcript(report *r, const tls_transcript *t) {
     jsonw wr, *w = &wr;
     jheader(w, r, "connection");
+    report_ip_text cip, sip;  // each address formatted once for the line
+    report_ip_text_of(&t->client, &cip);
+    report_ip_text_of(&t->server, &sip);
     PUT(w, "conn_id", jint(w, t->conn_id));
-    PUT(w, "client", jendpoint(w, &t->client));
-    PUT(w, "server", jendpoint(w, &t->server));
+    PUT(w, "client", jendpoint(w, &t->client, &cip));
+    PUT(w, "server", jendpoint(w, &t->server, &sip));
     PUT(w, "roles_from_syn", jboolean(w, t->roles_from_syn));
     PUT(w, "first_frame", jinteger(w, t->first_frame));
     PUT(w, "last_frame", jinteger(w, t->last_frame));  // as frames{} (kept for schema 1)
     PUT(w, "frames", jframes(w, t->first_frame, t->last_frame));
-    PUT(w, "wireshark", jwireshark(w, r, &t->client, &t->server, t->conn_id));
+    PUT(w, "wireshark", jwireshark(w, r, &t->client, &cip, &t->server, &sip, t->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &t->client, &t->server));
     PUT(w, "start", jtime(w, t->first_ts_ns));
     PUT(w, "end", jtime(w, t->last_ts_ns));
@@ -729,14 +732,17 @@ static void jx509(jsonw *w, const x509_info *c) {
 bool json_verdict(report *r, const verdict *v) {
     jsonw wr, *w = &wr;
     jheader(w, r, "handshake");
+    report_ip_text cip, sip;  // each address formatted once for the line
+    report_ip_text_of(&v->client, &cip);
+    report_ip_text_of(&v->server, &sip);
     PUT(w, "conn_id", jint(w, v->conn_id));
     JSONW_KEY(w, "client");
     jsonw_object_begin(w);
-    jendpoint_members(w, &v->client);
+    jendpoint_members(w, &v->client, &cip);
     PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
     PUT(w, "network", JOPT(w, v->client_network));
     jsonw_object_end(w);
-    PUT(w, "server", jendpoint(w, &v->server));
+    PUT(w, "server", jendpoint(w, &v->server, &sip));
     PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
     if (v->sni_problem) {
         PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
@@ -744,7 +750,7 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "start", jtime(w, v->first_ts_ns));
     PUT(w, "end", jtime(w, v->last_ts_ns));
     PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
-    PUT(w, "wireshark", jwireshark(w, r, &v->client, &v->server, v->conn_id));
+    PUT(w, "wireshark", jwireshark(w, r, &v->client, &cip, &v->server, &sip, v->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
     JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
