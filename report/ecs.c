@@ -17,7 +17,10 @@
 // The ECS release the field names and types were checked against.
 #define ECS_VERSION "9.4.0"
 
-#define PUT(w, k, v) (jsonw_key((w), (k)), (v))
+// PUT writes "k": and then the value v writes; k is a string literal needing no escaping, quoted
+// by the compiler (JSONW_KEY): every key of an ECS event is ("key" escaped at run time was
+// ~4,000 instructions an event).
+#define PUT(w, k, v) (JSONW_KEY((w), k), (v))
 
 static void estr(jsonw *w, const char *s) {
     s ? jsonw_bytes(w, s, strlen(s)) : jsonw_null(w);
@@ -25,17 +28,16 @@ static void estr(jsonw *w, const char *s) {
 
 // efield: a NUL-terminated string kept in a fixed array (never read past it).
 static void efield(jsonw *w, const char *s, size_t cap) {
-    jsonw_bytes(w, s, strnlen(s, cap));
+    jsonw_field(w, s, cap);
 }
-#define EFIELD(w, arr) efield(w, (arr), sizeof(arr))
 
-// eput_opt: "key": value only when the field is not empty (ECS leaves unknown fields out).
-static void eput_opt(jsonw *w, const char *key, const char *s, size_t cap) {
-    if (s[0]) {
-        PUT(w, key, efield(w, s, cap));
-    }
-}
-#define EPUT_OPT(w, key, arr) eput_opt(w, key, (arr), sizeof(arr))
+// EPUT_OPT: "key": value only when the field is not empty (ECS leaves unknown fields out).
+#define EPUT_OPT(w, key, arr)                           \
+    do {                                                \
+        if ((arr)[0]) {                                 \
+            PUT(w, key, efield(w, (arr), sizeof(arr))); \
+        }                                               \
+    } while (0)
 
 static void etime(jsonw *w, int64_t ns) {
     char buf[32];
@@ -43,14 +45,19 @@ static void etime(jsonw *w, int64_t ns) {
     jsonw_string(w, buf);
 }
 
-// eput_date_sec: a certificate date; left out when it has no ISO 8601 form (beyond year 9999).
-static void eput_date_sec(jsonw *w, const char *key, int64_t sec) {
-    char buf[32];
+// edate_sec: a certificate date into buf; false when it has no ISO 8601 form (beyond year
+// 9999): EPUT_DATE_SEC then leaves the field out.
+static bool edate_sec(int64_t sec, char buf[32]) {
     report_time_sec(sec, buf);
-    if (isdigit((unsigned char)buf[0])) {
-        PUT(w, key, jsonw_string(w, buf));
-    }
+    return isdigit((unsigned char)buf[0]);
 }
+#define EPUT_DATE_SEC(w, key, sec)               \
+    do {                                         \
+        char date_[32];                          \
+        if (edate_sec((sec), date_)) {           \
+            PUT(w, key, jsonw_string(w, date_)); \
+        }                                        \
+    } while (0)
 
 // ecs_tls_version: tls.version ("1.2") and tls.version_protocol ("tls"); false when unknown.
 static bool ecs_tls_version(uint16_t v, char ver[8], const char **proto) {
@@ -76,13 +83,11 @@ static const char *ecs_outcome(verdict_outcome o) {
     return o == OUTCOME_SUCCEEDED ? "success" : o == OUTCOME_FAILED ? "failure" : "unknown";
 }
 
-// eendpoint: {"ip","port","address"} of source or destination.
-static void eendpoint(jsonw *w, const tls_endpoint *e) {
-    char ip[48];
-    report_ip(e, ip);
+// eendpoint: {"ip","port","address"} of source or destination; ip is e's address as text.
+static void eendpoint(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
     jsonw_object_begin(w);
-    PUT(w, "address", jsonw_string(w, ip));
-    PUT(w, "ip", jsonw_string(w, ip));
+    PUT(w, "address", jsonw_bytes(w, ip->s, ip->n));
+    PUT(w, "ip", jsonw_bytes(w, ip->s, ip->n));
     PUT(w, "port", jsonw_int(w, e->port));
     jsonw_object_end(w);
 }
@@ -112,24 +117,27 @@ static void ehex_upper(jsonw *w, const char *hex, size_t cap) {
     jsonw_bytes(w, buf, n);
 }
 
-// edn: "issuer"/"subject":{"distinguished_name":..}, left out when the name is empty.
-static void edn(jsonw *w, const char *key, const char *dn, size_t cap) {
-    if (dn[0]) {
-        jsonw_key(w, key);
-        jsonw_object_begin(w);
-        PUT(w, "distinguished_name", efield(w, dn, cap));
-        jsonw_object_end(w);
-    }
+// edn: {"distinguished_name":..}; EDN writes it as "issuer"/"subject", left out when empty.
+static void edn(jsonw *w, const char *dn, size_t cap) {
+    jsonw_object_begin(w);
+    PUT(w, "distinguished_name", efield(w, dn, cap));
+    jsonw_object_end(w);
 }
+#define EDN(w, key, arr)                             \
+    do {                                             \
+        if ((arr)[0]) {                              \
+            PUT(w, key, edn(w, (arr), sizeof(arr))); \
+        }                                            \
+    } while (0)
 
 // ex509: tls.server.x509.* of the leaf as sent.
 static void ex509(jsonw *w, const x509_info *c) {
     jsonw_object_begin(w);
     PUT(w, "alternative_names", json_sans(w, c));
-    edn(w, "issuer", c->issuer, sizeof c->issuer);
-    edn(w, "subject", c->subject, sizeof c->subject);
-    eput_date_sec(w, "not_before", c->not_before);
-    eput_date_sec(w, "not_after", c->not_after);
+    EDN(w, "issuer", c->issuer);
+    EDN(w, "subject", c->subject);
+    EPUT_DATE_SEC(w, "not_before", c->not_before);
+    EPUT_DATE_SEC(w, "not_after", c->not_after);
     if (c->serial[0]) {
         PUT(w, "serial_number", ehex_upper(w, c->serial, sizeof c->serial));  // ECS: upper case
     }
@@ -155,28 +163,28 @@ static void etls(jsonw *w, const verdict *v) {
         PUT(w, "cipher", jsonw_string(w, cipher));
     }
     PUT(w, "established", jsonw_bool(w, v->outcome == OUTCOME_SUCCEEDED));
-    jsonw_key(w, "client");
+    JSONW_KEY(w, "client");
     jsonw_object_begin(w);
     if (v->has_sni) {
         PUT(w, "server_name", jsonw_bytes(w, v->sni, verdict_sni_kept(v)));
     }
     EPUT_OPT(w, "ja3", v->ja3);
     jsonw_object_end(w);
-    jsonw_key(w, "server");
+    JSONW_KEY(w, "server");
     jsonw_object_begin(w);
     EPUT_OPT(w, "ja3s", v->ja3s);
     if (v->num_certs > 0 && !v->certs[0].parse_error) {
         const x509_info *leaf = &v->certs[0];
         if (leaf->sha256[0]) {
-            jsonw_key(w, "hash");
+            JSONW_KEY(w, "hash");
             jsonw_object_begin(w);
             PUT(w, "sha256", ehex_upper(w, leaf->sha256, sizeof leaf->sha256));
             jsonw_object_end(w);
         }
         EPUT_OPT(w, "subject", leaf->subject);
         EPUT_OPT(w, "issuer", leaf->issuer);
-        eput_date_sec(w, "not_before", leaf->not_before);
-        eput_date_sec(w, "not_after", leaf->not_after);
+        EPUT_DATE_SEC(w, "not_before", leaf->not_before);
+        EPUT_DATE_SEC(w, "not_after", leaf->not_after);
         PUT(w, "x509", ex509(w, leaf));
     }
     jsonw_object_end(w);
@@ -188,7 +196,7 @@ static void etls(jsonw *w, const verdict *v) {
 static void emessage(jsonw *w, const char *s, size_t n, bool failed) {
     PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
     if (failed) {
-        jsonw_key(w, "error");
+        JSONW_KEY(w, "error");
         jsonw_object_begin(w);
         PUT(w, "message", s ? jsonw_bytes(w, s, n) : jsonw_null(w));
         jsonw_object_end(w);
@@ -200,11 +208,11 @@ static void eevent_common(jsonw *w, const report *r, int64_t ts_ns, const char *
                           const char *kind) {
     jsonw_begin_line(w, r->o.out);
     PUT(w, "@timestamp", etime(w, ts_ns));
-    jsonw_key(w, "ecs");
+    JSONW_KEY(w, "ecs");
     jsonw_object_begin(w);
     PUT(w, "version", jsonw_string(w, ECS_VERSION));
     jsonw_object_end(w);
-    jsonw_key(w, "event");
+    JSONW_KEY(w, "event");
     jsonw_object_begin(w);
     PUT(w, "kind", jsonw_string(w, kind));
     PUT(w, "module", jsonw_string(w, "tlsdiag"));
@@ -215,11 +223,11 @@ static void eevent_common(jsonw *w, const report *r, int64_t ts_ns, const char *
 // allowed, connection, denied, end, info, protocol, start with "network"; a failure is said
 // by event.outcome, not by the type).
 static void etype(jsonw *w) {
-    jsonw_key(w, "category");
+    JSONW_KEY(w, "category");
     jsonw_array_begin(w);
     jsonw_string(w, "network");
     jsonw_array_end(w);
-    jsonw_key(w, "type");
+    JSONW_KEY(w, "type");
     jsonw_array_begin(w);
     jsonw_string(w, "connection");
     jsonw_array_end(w);
@@ -244,9 +252,10 @@ static void ealert(jsonw *w, const verdict *v) {
 }
 
 // etlsdiag: tlsdiag.* — the diagnosis, as in our own JSON.
-static void etlsdiag(jsonw *w, const report *r, const verdict *v) {
+static void etlsdiag(jsonw *w, const report *r, const verdict *v, const report_ip_text *cip,
+                     const report_ip_text *sip) {
     char filter[REPORT_WIRESHARK_FILTER_LEN];
-    report_wireshark_filter(&v->client, &v->server, filter);
+    size_t filter_len = report_wireshark_filter_ips(&v->client, cip, &v->server, sip, filter);
     jsonw_object_begin(w);
     PUT(w, "file", estr(w, r->file));
     PUT(w, "conn_id", jsonw_int(w, v->conn_id > INT64_MAX ? INT64_MAX : (long long)v->conn_id));
@@ -265,12 +274,12 @@ static void etlsdiag(jsonw *w, const report *r, const verdict *v) {
         PUT(w, "aborted_by", jsonw_string(w, verdict_party_name(v->aborted_by)));
     }
     PUT(w, "alert", ealert(w, v));
-    jsonw_key(w, "frames");
+    JSONW_KEY(w, "frames");
     jsonw_object_begin(w);
     PUT(w, "first", jsonw_int(w, v->first_frame));
     PUT(w, "last", jsonw_int(w, v->last_frame));
     jsonw_object_end(w);
-    PUT(w, "wireshark_filter", jsonw_string(w, filter));
+    PUT(w, "wireshark_filter", jsonw_bytes(w, filter, filter_len));
     EPUT_OPT(w, "ja4", v->ja4);
     PUT(w, "evidence", json_evidence_list(w, v));
     PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
@@ -297,11 +306,14 @@ bool ecs_verdict(report *r, const verdict *v) {
     PUT(w, "duration", jsonw_int(w, dur));
     jsonw_object_end(w);  // event
     emessage(w, v->summary, strnlen(v->summary, sizeof v->summary), failed);
-    PUT(w, "source", eendpoint(w, &v->client));
-    PUT(w, "destination", eendpoint(w, &v->server));
+    report_ip_text cip, sip;  // each address formatted once for the event
+    report_ip_text_of(&v->client, &cip);
+    report_ip_text_of(&v->server, &sip);
+    PUT(w, "source", eendpoint(w, &v->client, &cip));
+    PUT(w, "destination", eendpoint(w, &v->server, &sip));
     PUT(w, "network", enetwork(w, &v->client, &v->server));
     PUT(w, "tls", etls(w, v));
-    PUT(w, "tlsdiag", etlsdiag(w, r, v));
+    PUT(w, "tlsdiag", etlsdiag(w, r, v, &cip, &sip));
     return jsonw_end_line(w);
 }
 
@@ -316,7 +328,7 @@ bool ecs_error(report *r, const report_input_error *e) {
     PUT(w, "outcome", jsonw_string(w, "failure"));
     jsonw_object_end(w);  // event
     emessage(w, e->message, e->message ? strlen(e->message) : 0, true);
-    jsonw_key(w, "tlsdiag");
+    JSONW_KEY(w, "tlsdiag");
     jsonw_object_begin(w);
     PUT(w, "file", estr(w, e->file));
     if (e->frame > 0) {
@@ -333,11 +345,11 @@ bool report_ecs_check(report *r, const report_ecs_check_event *c) {
     }
     jsonw wr, *w = &wr;
     eevent_common(w, r, c->ts_ns, c->dataset ? c->dataset : "tlsdiag.doctor", "event");
-    jsonw_key(w, "category");
+    JSONW_KEY(w, "category");
     jsonw_array_begin(w);
     jsonw_string(w, "configuration");
     jsonw_array_end(w);
-    jsonw_key(w, "type");
+    JSONW_KEY(w, "type");
     jsonw_array_begin(w);
     jsonw_string(w, "info");
     jsonw_array_end(w);
@@ -348,35 +360,37 @@ bool report_ecs_check(report *r, const report_ecs_check_event *c) {
     jsonw_object_end(w);  // event
     emessage(w, c->message, c->message ? strlen(c->message) : 0, c->failed);
     if (c->config_file) {
-        jsonw_key(w, "file");
+        JSONW_KEY(w, "file");
         jsonw_object_begin(w);
         PUT(w, "path", estr(w, c->config_file));
         jsonw_object_end(w);
     }
     if (c->server) {
-        PUT(w, "destination", eendpoint(w, c->server));
+        report_ip_text ip;
+        report_ip_text_of(c->server, &ip);
+        PUT(w, "destination", eendpoint(w, c->server, &ip));
     }
     if (c->server_name) {
-        jsonw_key(w, "tls");
+        JSONW_KEY(w, "tls");
         jsonw_object_begin(w);
-        jsonw_key(w, "client");
+        JSONW_KEY(w, "client");
         jsonw_object_begin(w);
         PUT(w, "server_name", estr(w, c->server_name));
         jsonw_object_end(w);
         jsonw_object_end(w);
     }
-    jsonw_key(w, "tlsdiag");
+    JSONW_KEY(w, "tlsdiag");
     jsonw_object_begin(w);
     if (c->config_line > 0) {
         PUT(w, "config_line", jsonw_int(w, c->config_line));
     }
-    jsonw_key(w, "evidence");
+    JSONW_KEY(w, "evidence");
     jsonw_array_begin(w);
     for (size_t i = 0; i < c->num_evidence && c->evidence; i++) {
         estr(w, c->evidence[i]);
     }
     jsonw_array_end(w);
-    jsonw_key(w, "fix");
+    JSONW_KEY(w, "fix");
     jsonw_array_begin(w);
     for (size_t i = 0; i < c->num_fix && c->fix; i++) {
         estr(w, c->fix[i]);

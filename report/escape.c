@@ -7,6 +7,10 @@
 
 #include "report_internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 // escape_unit writes the output form of the character at s into u (≤ 16 bytes) and returns the
 // number of input bytes it consumed.
 static size_t escape_unit(const uint8_t *s, size_t n, report_escape_mode mode, char *u,
@@ -39,10 +43,51 @@ static size_t escape_unit(const uint8_t *s, size_t n, report_escape_mode mode, c
     return len;
 }
 
+// plain_run: how many bytes at the start of s[0..n) are plain, i.e. copied as they are (ASCII;
+// in text mode also not a C0 control, DEL or '\\'). Sixteen at a time where SSE2 is there.
+static size_t plain_run(const uint8_t *s, size_t n, bool text) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    // A signed compare with 0x20 finds the bytes >= 0x80 (negative) and the C0 controls at once;
+    // JSON mode stops at the bytes >= 0x80 only: their sign bits.
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+                  bslash = _mm_set1_epi8('\\');
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i stop = x;
+        if (text) {
+            stop = _mm_or_si128(_mm_cmplt_epi8(x, space),
+                                _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(x, bslash)));
+        }
+        unsigned mask = (unsigned)_mm_movemask_epi8(stop);
+        if (mask != 0) {
+            return i + (size_t)__builtin_ctz(mask);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        uint8_t b = s[i];
+        if (b >= 0x80 || (text && (b < 0x20 || b == 0x7f || b == '\\'))) {
+            break;
+        }
+    }
+    return i;
+}
+
 size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *out,
                      size_t outlen) {
     if (outlen == 0) {
         return 0;
+    }
+    // Most strings (summaries, host names) are plain and fit: one scan and one copy. This is
+    // exactly what the loops below make of them (total == n < outlen: no ellipsis, no cut).
+    size_t run = plain_run(s, n, mode == REPORT_ESC_TEXT);
+    if (run == n && n < outlen) {
+        if (n > 0) {  // s may be NULL when n is 0
+            memcpy(out, s, n);
+        }
+        out[n] = '\0';
+        return n;
     }
     static const char ellipsis[] = "\xe2\x80\xa6";  // "…"
     // First pass: does everything fit? If not, keep room for the ellipsis.
@@ -50,10 +95,10 @@ size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *
     // '\\') is handled here without the call: prose is almost all plain.
     bool text = mode == REPORT_ESC_TEXT;
 #define PLAIN(b) ((b) < 0x80 && (!text || ((b) >= 0x20 && (b) != 0x7f && (b) != '\\')))
-    size_t total = 0;
+    size_t total = run;  // the plain run found above: one byte each
     char u[16];
     size_t ulen;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = run; i < n;) {
         if (PLAIN(s[i])) {
             total++;
             i++;
@@ -63,8 +108,11 @@ size_t report_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *
         total += ulen;
     }
     size_t limit = total < outlen ? total : (outlen > 4 ? outlen - 1 - 3 : 0);
-    size_t pos = 0;
-    for (size_t i = 0; i < n;) {
+    size_t pos = run < limit ? run : limit;  // the plain run, as far as it fits
+    if (pos > 0) {
+        memcpy(out, s, pos);
+    }
+    for (size_t i = pos; i < n;) {
         if (PLAIN(s[i])) {
             if (pos + 1 > limit) {
                 break;
@@ -110,24 +158,34 @@ static void put2(char *p, unsigned v) {
 // fmt_datetime writes "YYYY-MM-DDTHH:MM:SS" (19 bytes, no NUL) for sec, by hand: strftime and
 // snprintf were 5 % of `analyze --json` (three timestamps per handshake). false for a year
 // outside 1000..9999, where strftime's %Y is not four digits: the caller uses strftime then.
+// A capture spans a few days at most and every verdict formats two or three times: each thread
+// keeps the last day's "YYYY-MM-DD" (the calendar arithmetic was half of the ~300
+// instructions a timestamp cost).
+static __thread int64_t date_day = INT64_MIN;
+static __thread char date_text[10];
+
 static bool fmt_datetime(int64_t sec, char out[19]) {
     int64_t days = sec / 86400, rem = sec % 86400;
     if (rem < 0) {
         rem += 86400;
         days -= 1;
     }
-    int64_t y;
-    unsigned mon, day;
-    civil_from_days(days, &y, &mon, &day);
-    if (y < 1000 || y > 9999) {
-        return false;
+    if (days != date_day) {
+        int64_t y;
+        unsigned mon, day;
+        civil_from_days(days, &y, &mon, &day);
+        if (y < 1000 || y > 9999) {
+            return false;  // not kept: the caller formats it with strftime
+        }
+        put2(date_text, (unsigned)(y / 100));
+        put2(date_text + 2, (unsigned)(y % 100));
+        date_text[4] = '-';
+        put2(date_text + 5, mon);
+        date_text[7] = '-';
+        put2(date_text + 8, day);
+        date_day = days;
     }
-    put2(out, (unsigned)(y / 100));
-    put2(out + 2, (unsigned)(y % 100));
-    out[4] = '-';
-    put2(out + 5, mon);
-    out[7] = '-';
-    put2(out + 8, day);
+    memcpy(out, date_text, 10);
     out[10] = 'T';
     put2(out + 11, (unsigned)(rem / 3600));
     out[13] = ':';
@@ -209,6 +267,10 @@ size_t report_ip_len(const tls_endpoint *e, char out[48]) {
         snprintf(out, 48, "?");
     }
     return strlen(out);
+}
+
+void report_ip_text_of(const tls_endpoint *e, report_ip_text *out) {
+    out->n = report_ip_len(e, out->s);
 }
 
 void report_ip(const tls_endpoint *e, char out[48]) {

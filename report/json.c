@@ -46,7 +46,7 @@ static void jstr(jsonw *w, const char *s) {
 
 // jfield: a NUL-terminated string stored in a fixed array (never read past the array).
 static void jfield(jsonw *w, const char *s, size_t cap) {
-    jbytes(w, s, strnlen(s, cap));
+    jsonw_field(w, s, cap);  // strnlen and the escaping in one pass
 }
 
 static void jstr_or_null(jsonw *w, const char *s, size_t cap) {
@@ -101,17 +101,16 @@ static void jversion(jsonw *w, uint16_t v) {
     jstring(w, fmt_version(v, buf));
 }
 
-// jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it).
-static void jendpoint_members(jsonw *w, const tls_endpoint *e) {
-    char ip[48];
-    report_ip(e, ip);
-    PUT(w, "ip", jstring(w, ip));
+// jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it); ip is
+// e's address as text.
+static void jendpoint_members(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
+    PUT(w, "ip", jbytes(w, ip->s, ip->n));
     PUT(w, "port", jinteger(w, e->port));
 }
 
-static void jendpoint(jsonw *w, const tls_endpoint *e) {
+static void jendpoint(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
     jsonw_object_begin(w);
-    jendpoint_members(w, e);
+    jendpoint_members(w, e, ip);
     jsonw_object_end(w);
 }
 
@@ -123,11 +122,12 @@ static bool emit(report *r, jsonw *w) {
 
 // jwireshark: {"filter": display filter of the connection, "stream": tcp.stream or null}.
 static void jwireshark(jsonw *w, const report *r, const tls_endpoint *client,
-                       const tls_endpoint *server, uint64_t conn_id) {
+                       const report_ip_text *cip, const tls_endpoint *server,
+                       const report_ip_text *sip, uint64_t conn_id) {
     char filter[REPORT_WIRESHARK_FILTER_LEN];
-    report_wireshark_filter(client, server, filter);
+    size_t n = report_wireshark_filter_ips(client, cip, server, sip, filter);
     jsonw_object_begin(w);
-    PUT(w, "filter", jstring(w, filter));
+    PUT(w, "filter", jbytes(w, filter, n));
     PUT(w, "stream", r->o.stream_is_tcp_stream ? jint(w, conn_id) : jnull(w));
     jsonw_object_end(w);
 }
@@ -154,11 +154,51 @@ static void jframes(jsonw *w, uint32_t first, uint32_t last) {
 }
 
 // jheader starts the line: {"schema_version":1,"schema_minor":..,"type":..,"file":..
-static void jheader(jsonw *w, const report *r, const char *type) {
-    jsonw_begin_line(w, r->o.out);
+static void jheader_render(jsonw *w, const report *r, const char *type) {
     jschema(w);
     PUT(w, "type", jstring(w, type));
     PUT(w, "file", jstr(w, r->file));
+}
+
+// Every handshake line of a file starts with the same members: each thread keeps their bytes
+// for the last (type, file) it wrote, and compares the file name instead of escaping it again
+// (~500 instructions a verdict). Names longer than JHEAD_MAX are written each time.
+enum { JHEAD_MAX = 1024 };
+typedef struct jhead_kept {
+    const char *type;  // a literal of this file: compared by address; NULL: empty
+    bool file_null;
+    size_t file_len;
+    char file[JHEAD_MAX];
+    size_t len;
+    char bytes[JHEAD_MAX + 128];
+} jhead_kept;
+static __thread jhead_kept jhead;
+
+static void jheader(jsonw *w, const report *r, const char *type) {
+    jsonw_begin_line(w, r->o.out);
+    size_t flen = r->file ? strlen(r->file) : 0;
+    if (jhead.type == type && jhead.file_null == (r->file == NULL) && jhead.file_len == flen &&
+        (flen == 0 || memcmp(jhead.file, r->file, flen) == 0)) {
+        jsonw_members_bytes(w, jhead.bytes, jhead.len);
+        return;
+    }
+    jsonw_mark from = jsonw_mark_here(w);
+    jheader_render(w, r, type);
+    jsonw_mark to = jsonw_mark_here(w);
+    size_t n = to.at - from.at;
+    jhead.type = NULL;
+    if (from.flushes != to.flushes || to.at < from.at || n > sizeof jhead.bytes ||
+        flen > sizeof jhead.file || w->failed) {
+        return;  // not all staged at once, or too long: not kept
+    }
+    memcpy(jhead.bytes, w->buf + from.at, n);
+    jhead.len = n;
+    jhead.file_null = r->file == NULL;
+    jhead.file_len = flen;
+    if (flen > 0) {
+        memcpy(jhead.file, r->file, flen);
+    }
+    jhead.type = type;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,14 +500,17 @@ static void jquality(jsonw *w, const tls_quality *q) {
 bool json_transcript(report *r, const tls_transcript *t) {
     jsonw wr, *w = &wr;
     jheader(w, r, "connection");
+    report_ip_text cip, sip;  // each address formatted once for the line
+    report_ip_text_of(&t->client, &cip);
+    report_ip_text_of(&t->server, &sip);
     PUT(w, "conn_id", jint(w, t->conn_id));
-    PUT(w, "client", jendpoint(w, &t->client));
-    PUT(w, "server", jendpoint(w, &t->server));
+    PUT(w, "client", jendpoint(w, &t->client, &cip));
+    PUT(w, "server", jendpoint(w, &t->server, &sip));
     PUT(w, "roles_from_syn", jboolean(w, t->roles_from_syn));
     PUT(w, "first_frame", jinteger(w, t->first_frame));
     PUT(w, "last_frame", jinteger(w, t->last_frame));  // as frames{} (kept for schema 1)
     PUT(w, "frames", jframes(w, t->first_frame, t->last_frame));
-    PUT(w, "wireshark", jwireshark(w, r, &t->client, &t->server, t->conn_id));
+    PUT(w, "wireshark", jwireshark(w, r, &t->client, &cip, &t->server, &sip, t->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &t->client, &t->server));
     PUT(w, "start", jtime(w, t->first_ts_ns));
     PUT(w, "end", jtime(w, t->last_ts_ns));
@@ -689,14 +732,17 @@ static void jx509(jsonw *w, const x509_info *c) {
 bool json_verdict(report *r, const verdict *v) {
     jsonw wr, *w = &wr;
     jheader(w, r, "handshake");
+    report_ip_text cip, sip;  // each address formatted once for the line
+    report_ip_text_of(&v->client, &cip);
+    report_ip_text_of(&v->server, &sip);
     PUT(w, "conn_id", jint(w, v->conn_id));
     JSONW_KEY(w, "client");
     jsonw_object_begin(w);
-    jendpoint_members(w, &v->client);
+    jendpoint_members(w, &v->client, &cip);
     PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
     PUT(w, "network", JOPT(w, v->client_network));
     jsonw_object_end(w);
-    PUT(w, "server", jendpoint(w, &v->server));
+    PUT(w, "server", jendpoint(w, &v->server, &sip));
     PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
     if (v->sni_problem) {
         PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
@@ -704,7 +750,7 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "start", jtime(w, v->first_ts_ns));
     PUT(w, "end", jtime(w, v->last_ts_ns));
     PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
-    PUT(w, "wireshark", jwireshark(w, r, &v->client, &v->server, v->conn_id));
+    PUT(w, "wireshark", jwireshark(w, r, &v->client, &cip, &v->server, &sip, v->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
     JSONW_KEY(w, "tls");
     jsonw_object_begin(w);

@@ -21,7 +21,7 @@ static void flush(jsonw *w) {
     w->flushes++;
 }
 
-static void put_raw(jsonw *w, const char *s, size_t n) {
+static void put_raw_slow(jsonw *w, const char *s, size_t n) {
     while (n > JSONW_BUF - w->len) {
         size_t k = JSONW_BUF - w->len;
         memcpy(w->buf + w->len, s, k);
@@ -34,7 +34,18 @@ static void put_raw(jsonw *w, const char *s, size_t n) {
     w->len += n;
 }
 
-static void put_ch(jsonw *w, char c) {
+// put_raw and put_ch are inline so that a constant-size copy ("null", "true", '"') is a store:
+// every value of a line goes through them (calls were ~1,500 instructions a verdict).
+static inline void put_raw(jsonw *w, const char *s, size_t n) {
+    if (n <= JSONW_BUF - w->len) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+        return;
+    }
+    put_raw_slow(w, s, n);
+}
+
+static inline void put_ch(jsonw *w, char c) {
     if (w->len == JSONW_BUF) {
         flush(w);
     }
@@ -43,11 +54,7 @@ static void put_ch(jsonw *w, char c) {
 
 // value_prefix: the comma before a value that is not the first in its container, or nothing
 // after a key. A value where a key is due (inside an object) is a misuse: the line is failed.
-static void value_prefix(jsonw *w) {
-    if (w->after_key) {
-        w->after_key = false;
-        return;
-    }
+static void value_prefix_slow(jsonw *w) {
     if (w->depth == 0) {
         return;  // the top-level value itself
     }
@@ -60,6 +67,15 @@ static void value_prefix(jsonw *w) {
         put_ch(w, ',');
     }
     w->nonempty |= bit;
+}
+
+// value_prefix: after a key (most values) nothing is written: inline for that case.
+static inline void value_prefix(jsonw *w) {
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    value_prefix_slow(w);
 }
 
 // byte_class: ESC_PASS printed as is; ESC_CTL a JSON escape (C0, '"', '\\'); ESC_HIGH the start of
@@ -142,9 +158,40 @@ static inline unsigned special16(const uint8_t *p, __m128i space, __m128i quote,
 #endif
 
 // put_string_body writes the bytes between the quotes. Plain ASCII, the bulk of every line, is
-// copied straight into the staging buffer in the same pass that classifies it.
-static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
+// copied straight into the staging buffer in the same pass that classifies it. With to_nul, s
+// is a fixed array of n bytes holding a NUL-terminated string: the string ends at the first NUL
+// (a C0 byte, so the scan stops on it anyway) and strnlen's separate pass is saved. Bytes past
+// that NUL may be loaded with it (never past n) but are not written: a UTF-8 sequence cut by
+// the NUL is invalid either way, since a NUL is no continuation byte.
+static inline void put_string_body_impl(jsonw *w, const uint8_t *s, size_t n, bool to_nul) {
     static const char lhex[] = "0123456789abcdef";
+    if (!to_nul && n >= 4 && n < 16 && JSONW_BUF - w->len >= n) {
+        // A short string (a name from our tables, a number as text): two overlapping words,
+        // the first and last 8 (or 4) bytes, tested and copied without the byte loop below,
+        // which cost ~100 instructions a call for the twenty-odd short values of a line.
+        char *d = w->buf + w->len;
+        if (n >= 8) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8, 8);
+            if (!word_has_special(a) && !word_has_special(b)) {
+                memcpy(d, &a, 8);
+                memcpy(d + n - 8, &b, 8);
+                w->len += n;
+                return;
+            }
+        } else {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            if (!word_has_special((uint64_t)a | (uint64_t)b << 32)) {
+                memcpy(d, &a, 4);
+                memcpy(d + n - 4, &b, 4);
+                w->len += n;
+                return;
+            }
+        }
+    }
     size_t i = 0;
     while (i < n) {
         size_t room = JSONW_BUF - w->len;
@@ -193,7 +240,7 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
         }
         w->len += k;
         i += k;
-        if (i == n) {
+        if (i == n || (to_nul && k < lim && s[i] == 0)) {
             break;
         }
         if (k == lim) {
@@ -214,6 +261,10 @@ static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
             i++;
         }
     }
+}
+
+static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
+    put_string_body_impl(w, s, n, false);
 }
 
 static void open_container(jsonw *w, char c, bool object) {
@@ -320,6 +371,16 @@ void jsonw_value_bytes(jsonw *w, const char *s, size_t n) {
     put_raw(w, s, n);
 }
 
+void jsonw_members_bytes(jsonw *w, const char *s, size_t n) {
+    if (n == 0) {
+        return;
+    }
+    if (key_prefix(w)) {  // the checks and the comma of a key; the bytes hold whole members
+        w->after_key = false;
+        put_raw(w, s, n);
+    }
+}
+
 void jsonw__put(jsonw *w, const char *s, size_t n) {
     put_raw(w, s, n);
 }
@@ -331,6 +392,13 @@ void jsonw_bytes(jsonw *w, const void *p, size_t n) {
     put_ch(w, '"');
 }
 
+void jsonw_field(jsonw *w, const char *s, size_t cap) {
+    value_prefix(w);
+    put_ch(w, '"');
+    put_string_body_impl(w, (const uint8_t *)s, cap, true);
+    put_ch(w, '"');
+}
+
 void jsonw_string(jsonw *w, const char *s) {
     if (s == NULL) {
         jsonw_null(w);
@@ -339,20 +407,42 @@ void jsonw_string(jsonw *w, const char *s) {
     jsonw_bytes(w, s, strlen(s));
 }
 
+// digits2: "00".."99", two digits a step (halves the divisions of a number).
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 void jsonw_int(jsonw *w, long long v) {
     value_prefix(w);
-    char buf[24];
-    size_t pos = sizeof buf;
+    // The digits end at buf[24]; the bytes after them are there so that a fixed 24-byte copy
+    // from the first digit stays inside buf (pos >= 4: at most 20 characters).
+    char buf[48] = {0};
+    size_t pos = 24;
     // Negate in unsigned arithmetic: -LLONG_MIN does not fit a long long.
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        buf[--pos] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100);
+        u /= 100;
+        pos -= 2;
+        memcpy(buf + pos, digits2 + 2 * d, 2);
+    }
+    if (u >= 10) {
+        pos -= 2;
+        memcpy(buf + pos, digits2 + 2 * u, 2);
+    } else {
+        buf[--pos] = (char)('0' + u);
+    }
     if (v < 0) {
         buf[--pos] = '-';
     }
-    put_raw(w, buf + pos, sizeof buf - pos);
+    size_t n = 24 - pos;
+    if (JSONW_BUF - w->len >= 24) {
+        memcpy(w->buf + w->len, buf + pos, 24);  // fixed size: stores, not a call; n count
+        w->len += n;
+        return;
+    }
+    put_raw(w, buf + pos, n);
 }
 
 void jsonw_bool(jsonw *w, bool b) {

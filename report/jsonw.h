@@ -57,6 +57,10 @@ bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to);
 // line) as the next value, with its comma: no check of what they hold.
 void jsonw_value_bytes(jsonw *w, const char *s, size_t n);
 
+// jsonw_members_bytes writes n finished bytes holding whole members ("k":v,"k2":v2, no
+// leading comma) into the open object, with the comma before them when it holds some already.
+void jsonw_members_bytes(jsonw *w, const char *s, size_t n);
+
 // jsonw_begin_line starts one JSON Lines object on out: locks the stream and opens "{".
 void jsonw_begin_line(jsonw *w, FILE *out);
 // jsonw_end_line closes the top-level object, writes '\n' and unlocks the stream. Returns false
@@ -82,6 +86,10 @@ static inline void jsonw_key_quoted(jsonw *w, const char *quoted, size_t n);
 
 // jsonw_bytes writes n bytes as a JSON string (NUL bytes included: \u0000), escaped as above.
 void jsonw_bytes(jsonw *w, const void *p, size_t n);
+// jsonw_field writes the string held in the fixed array s[0..cap): up to its first NUL, or all
+// cap bytes when there is none — jsonw_bytes(w, s, strnlen(s, cap)) in one pass. All cap bytes
+// must be readable.
+void jsonw_field(jsonw *w, const char *s, size_t cap);
 // jsonw_string writes a NUL-terminated string; NULL is written as null.
 void jsonw_string(jsonw *w, const char *s);
 void jsonw_int(jsonw *w, long long v);

@@ -52,6 +52,19 @@ size_t report_u64_dec(uint64_t v, char out[21]);
 // sslv2_msg_name: SSLv2 message types (draft-hickman §2.6) or NULL.
 const char *sslv2_msg_name(uint8_t t);
 
+// report_ip_text: an endpoint's address as text (report_ip_len), formatted once for a line and
+// used by every field of it that shows the address.
+typedef struct report_ip_text {
+    char s[48];
+    size_t n;
+} report_ip_text;
+void report_ip_text_of(const tls_endpoint *e, report_ip_text *out);
+
+// wireshark.c — report_wireshark_filter with both addresses already formatted; returns the
+// filter's length.
+size_t report_wireshark_filter_ips(const tls_endpoint *client, const report_ip_text *cip,
+                                   const tls_endpoint *server, const report_ip_text *sip,
+                                   char out[REPORT_WIRESHARK_FILTER_LEN]);
 // wireshark.c — the ready wireshark/tshark command lines that open one connection (text).
 void wireshark_commands(report *r, const tls_endpoint *client, const tls_endpoint *server,
                         uint64_t conn_id);

@@ -19,15 +19,17 @@ static void put(char *out, size_t *pos, const char *s, size_t n) {
     }
 }
 
-void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
-                             char out[REPORT_WIRESHARK_FILTER_LEN]) {
+size_t report_wireshark_filter_ips(const tls_endpoint *client, const report_ip_text *cip,
+                                   const tls_endpoint *server, const report_ip_text *sip,
+                                   char out[REPORT_WIRESHARK_FILTER_LEN]) {
     // "ip.addr" matches source or destination, so the pair of them (and of ports) selects both
     // directions of exactly this 4-tuple; Wireshark spells the IPv6 field "ipv6.addr". Built
     // with memcpy, not snprintf: every verdict of `analyze --json` carries one.
-    char ip[48], num[21];
+    char num[21];
     size_t pos = 0, n;
     for (int i = 0; i < 2; i++) {
         const tls_endpoint *e = i == 0 ? client : server;
+        const report_ip_text *ip = i == 0 ? cip : sip;
         if (i > 0) {
             put(out, &pos, " && ", 4);
         }
@@ -36,8 +38,7 @@ void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *ser
         } else {
             put(out, &pos, "ip.addr==", 9);
         }
-        n = report_ip_len(e, ip);
-        put(out, &pos, ip, n);
+        put(out, &pos, ip->s, ip->n);
     }
     put(out, &pos, " && tcp.port==", 14);
     n = report_u64_dec(client->port, num);
@@ -46,6 +47,15 @@ void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *ser
     n = report_u64_dec(server->port, num);
     put(out, &pos, num, n);
     out[pos] = '\0';
+    return pos;
+}
+
+void report_wireshark_filter(const tls_endpoint *client, const tls_endpoint *server,
+                             char out[REPORT_WIRESHARK_FILTER_LEN]) {
+    report_ip_text cip, sip;
+    report_ip_text_of(client, &cip);
+    report_ip_text_of(server, &sip);
+    (void)report_wireshark_filter_ips(client, &cip, server, &sip, out);
 }
 
 // word quotes s for a command line; false (and a line saying why) when no shell word can carry

@@ -100,22 +100,37 @@ static void test_every_byte(void **state) {
     check_strings(in, 1, 256);
 }
 
+// check_every_byte_at_every_place: each byte value at each place of a plain string of len
+// bytes (filled with first), all 256 * len strings in one sink.
+static void check_every_byte_at_every_place(size_t len, char first) {
+    uint8_t *in = malloc(256 * len * len);
+    assert_non_null(in);
+    for (size_t b = 0; b < 256; b++) {
+        for (size_t p = 0; p < len; p++) {
+            uint8_t *str = in + (b * len + p) * len;
+            memset(str, first + (int)(p % 26), len);
+            str[p] = (uint8_t)b;
+        }
+    }
+    check_strings(in, len, 256 * len);
+    free(in);
+}
+
 static void test_every_byte_at_every_place_of_a_long_string(void **state) {
     (void)state;
     // The writer copies plain ASCII eight bytes at a time: each byte value at each of 24 places
     // in a plain string (so at every offset of three 8-byte words) must still be found.
-    enum { LEN = 24 };
-    uint8_t *in = malloc((size_t)256 * LEN * LEN);
-    assert_non_null(in);
-    for (size_t b = 0; b < 256; b++) {
-        for (size_t p = 0; p < LEN; p++) {
-            uint8_t *str = in + (b * LEN + p) * LEN;
-            memset(str, 'a' + (int)(p % 26), LEN);
-            str[p] = (uint8_t)b;
-        }
+    check_every_byte_at_every_place(24, 'a');
+}
+
+static void test_every_byte_at_every_place_of_a_short_string(void **state) {
+    (void)state;
+    // Strings of 4..15 bytes are tested as two overlapping words (the first and last 8 or 4
+    // bytes): every byte value at every place of every length 1..16, where the words overlap
+    // and where they do not.
+    for (size_t len = 1; len <= 16; len++) {
+        check_every_byte_at_every_place(len, 'A');
     }
-    check_strings(in, LEN, (size_t)256 * LEN);
-    free(in);
 }
 
 static void test_every_control_byte_spelled_out(void **state) {
@@ -526,6 +541,114 @@ static void test_tiny_fmemopen(void **state) {
 
 // jsonw_repeat writes a staged value again byte for byte (escapes included), and refuses, writing
 // nothing, once the value has left the staging buffer (a long line flushed it).
+// jsonw_field (the string up to the first NUL of a fixed array, in one pass) must write what
+// jsonw_bytes(strnlen(...)) writes: a NUL and a special byte or sequence at every position of
+// arrays of 1..64 bytes (exact-size heap copies: ASan catches a read past the array), bytes
+// after the NUL that would need escaping, and a staging buffer nearly full, so the copy stops
+// for a flush at every place.
+static void field_pair(const char *arr, size_t cap, size_t fill) {
+    static uint8_t pad[JSONW_BUF];
+    memset(pad, 'p', sizeof pad);
+    assert_true(fill <= sizeof pad);
+    sink a, b;
+    sink_open(&a);
+    sink_open(&b);
+    char *heap = malloc(cap);
+    assert_non_null(heap);
+    memcpy(heap, arr, cap);
+    jsonw w;
+    jsonw_begin_line(&w, a.f);
+    JSONW_KEY(&w, "pad");
+    jsonw_bytes(&w, pad, fill);
+    JSONW_KEY(&w, "s");
+    jsonw_field(&w, heap, cap);
+    assert_true(jsonw_end_line(&w));
+    jsonw_begin_line(&w, b.f);
+    JSONW_KEY(&w, "pad");
+    jsonw_bytes(&w, pad, fill);
+    JSONW_KEY(&w, "s");
+    jsonw_bytes(&w, heap, strnlen(heap, cap));
+    assert_true(jsonw_end_line(&w));
+    sink_close(&a);
+    sink_close(&b);
+    if (a.len != b.len || memcmp(a.buf, b.buf, a.len) != 0) {
+        fail_msg("cap %zu fill %zu: got %s want %s", cap, fill, a.buf, b.buf);
+    }
+    free(heap);
+    free(a.buf);
+    free(b.buf);
+}
+
+static void test_field_matches_strnlen(void **state) {
+    (void)state;
+    static const char *const specials[] = {"\x01",         "\"",       "\\",
+                                           "\x7f",         "\xff",     "\xc3\xa9",
+                                           "\xe2\x80\xa8", "\xe2\x80", "\xf0\x9f\x98\x80"};
+    char arr[80];
+    for (size_t cap = 1; cap <= 64; cap++) {
+        for (size_t nul = 0; nul <= cap; nul++) {  // nul == cap: no NUL in the array
+            for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+                for (size_t at = 0; at < cap; at += 3) {
+                    for (size_t i = 0; i < cap; i++) {
+                        arr[i] = (char)('a' + (i + at) % 26);
+                    }
+                    size_t sl = strlen(specials[k]);
+                    memcpy(arr + at, specials[k], at + sl <= cap ? sl : cap - at);
+                    if (nul < cap) {
+                        arr[nul] = '\0';
+                    }
+                    field_pair(arr, cap, 0);
+                }
+            }
+        }
+    }
+    // The staging buffer full at every place of a 64-byte field: the line's start
+    // ({"pad":"<fill bytes>","s":") leaves the field 0..120 bytes before the flush.
+    for (size_t i = 0; i < 64; i++) {
+        arr[i] = (char)(i % 5 == 0 ? '"' : 'x');
+    }
+    arr[50] = '\0';
+    for (size_t fill = JSONW_BUF - 140; fill <= JSONW_BUF - 10; fill++) {
+        field_pair(arr, 64, fill);
+    }
+}
+
+// jsonw_members_bytes: finished members into the open object, with a comma only after others;
+// outside an object (top level, an array) or where a value is due it fails the line.
+static void test_members_bytes(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    jsonw_members_bytes(&w, "\"a\":1,\"b\":\"x\"", 13);
+    JSONW_KEY(&w, "c");
+    jsonw_object_begin(&w);
+    JSONW_KEY(&w, "d");
+    jsonw_int(&w, 2);
+    jsonw_members_bytes(&w, "\"e\":[]", 6);
+    jsonw_members_bytes(&w, "", 0);
+    jsonw_object_end(&w);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    assert_string_equal(s.buf, "{\"a\":1,\"b\":\"x\",\"c\":{\"d\":2,\"e\":[]}}\n");
+    free(s.buf);
+
+    sink_open(&s);
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "k");
+    jsonw_members_bytes(&w, "\"a\":1", 5);  // a value is due
+    assert_false(jsonw_end_line(&w));
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "k");
+    jsonw_array_begin(&w);
+    jsonw_members_bytes(&w, "\"a\":1", 5);  // inside an array
+    jsonw_array_end(&w);
+    assert_false(jsonw_end_line(&w));
+    sink_close(&s);
+    free(s.buf);
+}
+
 static void test_repeat(void **state) {
     (void)state;
     static const char v[] = "a\"b\\c\n\x01\xff\xc3\xa9";
@@ -566,8 +689,11 @@ static void test_repeat(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repeat),
+        cmocka_unit_test(test_members_bytes),
+        cmocka_unit_test(test_field_matches_strnlen),
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),
+        cmocka_unit_test(test_every_byte_at_every_place_of_a_short_string),
         cmocka_unit_test(test_every_control_byte_spelled_out),
         cmocka_unit_test(test_every_byte_pair),
         cmocka_unit_test(test_utf8_boundaries_four_bytes),

@@ -209,6 +209,135 @@ static void test_escape_every_ascii_byte(void **state) {
     }
 }
 
+// oracle_escape: report_escape as it was before its plain-run fast path (round 5 of issue 20),
+// kept here unchanged as the reference the fast path must match byte for byte.
+static size_t oracle_unit(const uint8_t *s, size_t n, report_escape_mode mode, char *u,
+                          size_t *ulen) {
+    size_t len = analyze_utf8_seq(s, n);
+    bool escape = (len == 0);
+    if (mode == REPORT_ESC_TEXT && len == 1) {
+        escape = s[0] < 0x20 || s[0] == 0x7f;
+        if (s[0] == '\\') {
+            memcpy(u, "\\\\", 2);
+            *ulen = 2;
+            return 1;
+        }
+    }
+    if (mode == REPORT_ESC_TEXT && len == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+        escape = true;
+    }
+    if (escape) {
+        size_t k = len ? len : 1;
+        for (size_t i = 0; i < k; i++) {
+            snprintf(u + 4 * i, 5, "\\x%02x", s[i]);
+        }
+        *ulen = 4 * k;
+        return k;
+    }
+    memcpy(u, s, len);
+    *ulen = len;
+    return len;
+}
+
+static size_t oracle_escape(const uint8_t *s, size_t n, report_escape_mode mode, char *out,
+                            size_t outlen) {
+    if (outlen == 0) {
+        return 0;
+    }
+    size_t total = 0;
+    char u[16];
+    size_t ulen;
+    for (size_t i = 0; i < n;) {
+        i += oracle_unit(s + i, n - i, mode, u, &ulen);
+        total += ulen;
+    }
+    size_t limit = total < outlen ? total : (outlen > 4 ? outlen - 1 - 3 : 0);
+    size_t pos = 0;
+    for (size_t i = 0; i < n;) {
+        i += oracle_unit(s + i, n - i, mode, u, &ulen);
+        if (pos + ulen > limit) {
+            break;
+        }
+        memcpy(out + pos, u, ulen);
+        pos += ulen;
+    }
+    if (total >= outlen && outlen > 4) {
+        memcpy(out + pos, "\xe2\x80\xa6", 3);
+        pos += 3;
+    }
+    out[pos] = '\0';
+    return pos;
+}
+
+// check_against_oracle: both modes, outlen from 1 to past the whole output; exact-size
+// buffers, so ASan catches a write past outlen.
+static void check_against_oracle(const uint8_t *in, size_t n) {
+    static const report_escape_mode modes[] = {REPORT_ESC_TEXT, REPORT_ESC_JSON};
+    for (size_t m = 0; m < 2; m++) {
+        char full[1024];
+        size_t whole = oracle_escape(in, n, modes[m], full, sizeof full);
+        for (size_t outlen = 1; outlen <= whole + 2; outlen++) {
+            char *got = malloc(outlen), *want = malloc(outlen);
+            assert_non_null(got);
+            assert_non_null(want);
+            size_t gn = report_escape(in, n, modes[m], got, outlen);
+            size_t wn = oracle_escape(in, n, modes[m], want, outlen);
+            if (gn != wn || memcmp(got, want, wn + 1) != 0) {
+                fail_msg("mode %zu, %zu bytes, outlen %zu: got \"%s\", want \"%s\"", m, n, outlen,
+                         got, want);
+            }
+            free(got);
+            free(want);
+        }
+    }
+}
+
+// The plain-run fast path (16 bytes at a time) against the old escaper: a special byte or
+// sequence at every position of every length 1..64, in plain text and in plain text of
+// every printable byte, cut at every buffer size.
+static void test_escape_matches_oracle(void **state) {
+    (void)state;
+    static const char *const specials[] = {
+        "\x00",         "\x01",
+        "\x1b",         "\x1f",
+        "\x7f",         "\\",
+        "\"",           "/",
+        "\x80",         "\x9b",
+        "\xc2",         "\xff",
+        "\xc2\x9b",     "\xc2\xa0",
+        "\xc3\xa9",     "\xe2\x80\xa6",
+        "\xe2\x80\xa8", "\xe2\x80\xa9",
+        "\xed\xa0\x80", "\xf0\x9f\x98\x80",
+        "\xc0\xaf",     "\xf4\x90\x80\x80",
+    };
+    uint8_t in[80];
+    for (size_t n = 1; n <= 64; n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+                for (int bg = 0; bg < 2; bg++) {
+                    for (size_t i = 0; i < n; i++) {
+                        in[i] = bg ? (uint8_t)(0x20 + (i * 7 + pos) % 95) : (uint8_t)('a' + i % 26);
+                        if (in[i] == '\\' || in[i] == 0x7f) {
+                            in[i] = 'q';  // the background stays plain in both modes
+                        }
+                    }
+                    // a 1-byte special is written as it is, the 0x00 included
+                    size_t sl = k == 0 ? 1 : strlen(specials[k]);
+                    size_t len = pos + sl <= n ? n : pos + sl;
+                    memcpy(in + pos, specials[k], sl);
+                    check_against_oracle(in, len);
+                }
+            }
+        }
+        // and all plain: the fast path whole
+        for (size_t i = 0; i < n; i++) {
+            in[i] = (uint8_t)('A' + i % 26);
+        }
+        check_against_oracle(in, n);
+    }
+    check_against_oracle((const uint8_t *)"", 0);
+}
+
 static void test_time_format(void **state) {
     (void)state;
     char b[32];
@@ -529,6 +658,50 @@ static char *json_line(const verdict *v) {
     assert_true(report_verdict(r, v));
     close_capture(&c, r);
     return c.buf;
+}
+
+// The first members of a handshake line are kept per thread for the last file: each line must
+// name the file current when it was written, through changes of file, a name that needs
+// escaping, no file, a name longer than what is kept, and back.
+static void test_header_kept_per_file(void **state) {
+    (void)state;
+    verdict *v = sample_verdict();
+    char long_name[3000];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    const char *files[] = {"a.pcap",   "a.pcap", "c.pcap",  "b\"q\\\x01\xff.pcap",
+                           NULL,       "a.pcap", long_name, long_name,
+                           "a.pcapng", "a.pcap", NULL,      NULL};
+    capture c;
+    report *r = open_report(&c, REPORT_JSON, REPORT_NORMAL);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        report_set_file(r, files[i]);
+        assert_true(report_verdict(r, v));
+    }
+    close_capture(&c, r);
+    const char *line = c.buf;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        const char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        char *one = strndup(line, (size_t)(nl - line + 1));
+        assert_non_null(one);
+        json_t *j = parse_one(one);  // also: exactly jansson's bytes
+        json_t *f = json_object_get(j, "file");
+        if (files[i] == NULL) {
+            assert_true(json_is_null(f));
+        } else if (i == 3) {
+            assert_string_equal(json_string_value(f), "b\"q\\\x01\\xff.pcap");
+        } else {
+            assert_string_equal(json_string_value(f), files[i]);
+        }
+        assert_string_equal(jget_str(j, "type"), "handshake");
+        json_decref(j);
+        free(one);
+        line = nl + 1;
+    }
+    assert_int_equal(*line, '\0');
+    free(c.buf);
+    free(v);
 }
 
 // A certificate's JSON is kept per thread by fingerprint and place in the chain, and copied into
@@ -920,6 +1093,8 @@ int main(void) {
         cmocka_unit_test(test_escape_cuts_with_ellipsis),
         cmocka_unit_test(test_escape_every_small_buffer),
         cmocka_unit_test(test_escape_every_ascii_byte),
+        cmocka_unit_test(test_escape_matches_oracle),
+        cmocka_unit_test(test_header_kept_per_file),
         cmocka_unit_test(test_certificates_kept_bytes),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_matches_strftime),
