@@ -747,37 +747,148 @@ typedef struct digest_memo {
     char hex[65];
 } digest_memo;
 
-struct an_chain_cache {
-    uint64_t tick;
-    cache_entry e[CACHE_SETS][CACHE_WAYS];
-    digest_memo dm[DIGEST_MEMO];
-};
-
-an_chain_cache *an_chain_cache_new(void) {
-    return calloc(1, sizeof(an_chain_cache));
-}
-
-void an_chain_cache_free(an_chain_cache *c) {
-    if (!c) {
-        return;
-    }
-    for (size_t s = 0; s < CACHE_SETS; s++) {
-        for (size_t w = 0; w < CACHE_WAYS; w++) {
-            free(c->e[s][w].result);
-        }
-    }
-    for (size_t i = 0; i < DIGEST_MEMO; i++) {
-        free(c->dm[i].bytes);
-    }
-    free(c);
-}
-
 static uint32_t fnv1a(const char *s) {
     uint32_t h = 2166136261u;
     for (; *s; s++) {
         h = (h ^ (uint8_t)*s) * 16777619u;
     }
     return h;
+}
+
+// cache_sets: the results by key, AN_CHAIN_CACHE at most (each allocated when first used).
+typedef struct cache_sets {
+    uint64_t tick;
+    cache_entry e[CACHE_SETS][CACHE_WAYS];
+} cache_sets;
+
+static void sets_free(cache_sets *c) {
+    for (size_t s = 0; s < CACHE_SETS; s++) {
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            free(c->e[s][w].result);
+        }
+    }
+}
+
+// sets_find: key's entry that holds for a handshake at `when`, marked as used; NULL when none.
+static cache_entry *sets_find(cache_sets *c, const char *key, int64_t when) {
+    cache_entry *set = c->e[fnv1a(key) % CACHE_SETS];
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].used && when >= set[w].lo && when < set[w].hi && strcmp(set[w].key, key) == 0) {
+            set[w].used = ++c->tick;
+            return &set[w];
+        }
+    }
+    return NULL;
+}
+
+// sets_put stores a copy of r, the result for a handshake at `when`, under key: in place of the
+// same key with another validity span, else of the least recently used. Nothing is stored when
+// out of memory (the result is still correct, only not remembered).
+static void sets_put(cache_sets *c, const char *key, const an_chain *r, int64_t when) {
+    cache_entry *set = c->e[fnv1a(key) % CACHE_SETS];
+    size_t victim = 0;
+    for (size_t w = 1; w < CACHE_WAYS; w++) {
+        if (set[w].used < set[victim].used) {
+            victim = w;
+        }
+    }
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].used && strcmp(set[w].key, key) == 0) {
+            victim = w;
+        }
+    }
+    cache_entry *e = &set[victim];
+    if (!e->result) {
+        e->result = malloc(sizeof(an_chain));
+    }
+    if (e->result) {
+        an_copy(e->key, sizeof e->key, key);
+        *e->result = *r;
+        e->used = ++c->tick;
+        validity_span(r, when, &e->lo, &e->hi);
+    }
+}
+
+// One analyzer's cache: its results are handed out in place (no copy, no lock), in front of
+// the results shared with the other analyzers of the run, if any.
+struct an_chain_cache {
+    cache_sets sets;
+    digest_memo dm[DIGEST_MEMO];
+    an_chain_shared *shared;  // borrowed; NULL: none
+};
+
+// The results shared by the analyzers of a run (analyzer_shared). Lock rule: `lock` is fixed
+// once made; every other field is read and written only between lock.lock and lock.unlock
+// (shared_get, shared_put, an_chain_shared_counts), and a result is copied in or out while the
+// lock is held, so no pointer into this struct outlives the unlock.
+struct an_chain_shared {
+    analyzer_lock lock;  // (fixed)
+    cache_sets sets;     // (lock)
+    uint64_t verified;   // results stored (lock)
+    uint64_t answered;   // lookups answered (lock)
+};
+
+an_chain_cache *an_chain_cache_new(an_chain_shared *shared) {
+    an_chain_cache *c = calloc(1, sizeof(an_chain_cache));
+    if (c) {
+        c->shared = shared;
+    }
+    return c;
+}
+
+void an_chain_cache_free(an_chain_cache *c) {
+    if (!c) {
+        return;
+    }
+    sets_free(&c->sets);
+    for (size_t i = 0; i < DIGEST_MEMO; i++) {
+        free(c->dm[i].bytes);
+    }
+    free(c);
+}
+
+an_chain_shared *an_chain_shared_new(const analyzer_lock *lock) {
+    an_chain_shared *s = calloc(1, sizeof *s);
+    if (s) {
+        s->lock = *lock;
+    }
+    return s;
+}
+
+void an_chain_shared_free(an_chain_shared *s) {
+    if (!s) {
+        return;
+    }
+    sets_free(&s->sets);
+    free(s);
+}
+
+void an_chain_shared_counts(an_chain_shared *s, analyzer_shared_counts *out) {
+    s->lock.lock(s->lock.user);
+    out->verified = s->verified;
+    out->answered = s->answered;
+    s->lock.unlock(s->lock.user);
+}
+
+// shared_get copies the shared result for key at `when` into *out; false (*out untouched) when
+// there is none.
+static bool shared_get(an_chain_shared *s, const char *key, int64_t when, an_chain *out) {
+    s->lock.lock(s->lock.user);
+    const cache_entry *e = sets_find(&s->sets, key, when);
+    if (e) {
+        *out = *e->result;
+        s->answered++;
+    }
+    s->lock.unlock(s->lock.user);
+    return e != NULL;
+}
+
+// shared_put stores a copy of r, just verified for a handshake at `when`, for the others.
+static void shared_put(an_chain_shared *s, const char *key, const an_chain *r, int64_t when) {
+    s->lock.lock(s->lock.user);
+    sets_put(&s->sets, key, r, when);
+    s->verified++;
+    s->lock.unlock(s->lock.user);
 }
 
 // SHA-256 fetched once (EVP_sha256() in EVP_DigestInit_ex fetches it on every call).
@@ -892,58 +1003,40 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     *res = out;
     char digest[65];
     chain_digest_memo(cache, cert, digest);
-    if (cert->num_stored > 0) {
+    if (cert->num_stored == 0) {
+        memset(out, 0, sizeof *out);
+        out->num_certs = cert->num_certs;
+        memcpy(out->chain_sha256, digest, sizeof digest);
+        an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
+        out->leaf_parse_error = true;
+        return true;
+    }
+    // The hour bucket keys the cache; validity is still checked at the exact second.
+    char key[CACHE_KEY];
+    snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
+    if (cache) {
         // A cached result is handed out as it is: copying the 24 KB result was 13 % of the
         // instructions of a whole run (bench/NOTES.md).
-        char key[CACHE_KEY];
-        snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
-        cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
-        for (size_t w = 0; set && w < CACHE_WAYS; w++) {
-            if (set[w].used && when >= set[w].lo && when < set[w].hi &&
-                strcmp(set[w].key, key) == 0) {
-                set[w].used = ++cache->tick;
-                *res = set[w].result;
-                return true;
-            }
+        const cache_entry *e = sets_find(&cache->sets, key, when);
+        if (e) {
+            *res = e->result;
+            return true;
+        }
+        if (cache->shared && shared_get(cache->shared, key, when, out)) {
+            sets_put(&cache->sets, key, out, when);
+            return true;
         }
     }
     memset(out, 0, sizeof *out);
     out->num_certs = cert->num_certs;
     memcpy(out->chain_sha256, digest, sizeof digest);
-    if (cert->num_stored == 0) {
-        an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
-        out->leaf_parse_error = true;
-        return true;
-    }
-    char key[CACHE_KEY];
-    snprintf(key, sizeof key, "%s|%lld|%s", out->chain_sha256, (long long)(when / 3600),
-             sni ? sni : "");
-    cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;  // (looked up above)
-    // The hour bucket keys the cache; validity is still checked at the exact second.
     if (!analyze_uncached(store, p, cert, sni, when, now, out)) {
         return false;
     }
-    if (set) {
-        // The same key with another validity span is replaced, else the least recently used.
-        size_t victim = 0;
-        for (size_t w = 1; w < CACHE_WAYS; w++) {
-            if (set[w].used < set[victim].used) {
-                victim = w;
-            }
-        }
-        for (size_t w = 0; w < CACHE_WAYS; w++) {
-            if (set[w].used && strcmp(set[w].key, key) == 0) {
-                victim = w;
-            }
-        }
-        if (!set[victim].result) {
-            set[victim].result = malloc(sizeof(an_chain));
-        }
-        if (set[victim].result) {
-            an_copy(set[victim].key, sizeof set[victim].key, key);
-            *set[victim].result = *out;
-            set[victim].used = ++cache->tick;
-            validity_span(out, when, &set[victim].lo, &set[victim].hi);
+    if (cache) {
+        sets_put(&cache->sets, key, out, when);
+        if (cache->shared) {
+            shared_put(cache->shared, key, out, when);
         }
     }
     return true;

@@ -20,6 +20,11 @@ void pipeline_config_default(pipeline_config *c) {
 }
 
 analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errlen) {
+    return pipeline_analyzer_new_shared(c, NULL, err, errlen);
+}
+
+analyzer *pipeline_analyzer_new_shared(const pipeline_config *c, analyzer_shared *shared, char *err,
+                                       size_t errlen) {
     analyzer_config ac;
     analyzer_config_default(&ac);
     if (c->profile != NULL) {
@@ -32,6 +37,7 @@ analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errl
     if (c->now != 0) {
         ac.now = c->now;
     }
+    ac.shared = shared;
     return analyzer_new(&ac, err, errlen);
 }
 

@@ -425,6 +425,124 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     rmdir(dir);
 }
 
+// The chain results shared by the analyzers of one run (--threads workers): a chain one
+// analyzer verified is not verified again by another, which gets the same result (copied
+// under the caller's lock, taken around each lookup and insert, never nested); the trust
+// store is the shared one (the workers name no CA file of their own).
+typedef struct test_lock {
+    int depth, taken;
+} test_lock;
+
+static void tl_lock(void *user) {
+    test_lock *l = user;
+    assert_int_equal(l->depth, 0);
+    l->depth++;
+    l->taken++;
+}
+
+static void tl_unlock(void *user) {
+    test_lock *l = user;
+    assert_int_equal(l->depth, 1);
+    l->depth--;
+}
+
+// worker_of: an analyzer with s's store, now and chain results, and no CA file of its own.
+static analyzer *worker_of(analyzer_shared *s) {
+    analyzer_config c;
+    analyzer_config_default(&c);
+    c.profile = "cloudfront";
+    c.shared = s;
+    char err[256] = "";
+    analyzer *a = analyzer_new(&c, err, sizeof err);
+    assert_non_null(a);
+    return a;
+}
+
+static void test_shared_chain_verified_once(void **state) {
+    (void)state;
+    test_lock l = {0, 0};
+    analyzer_shared *s = analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    assert_string_equal(analyzer_trust_store(w1), analyzer_trust_store(A));
+    const char *c[] = {"leaf", "inter", NULL};
+    analyzer_shared_counts k;
+    verdict *v1 = judge_ex(w1, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.answered, 0);
+    verdict *v2 = judge_ex(w2, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);  // w2 took w1's result
+    assert_int_equal(k.answered, 1);
+    verdict *v3 = judge_ex(w2, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified + k.answered, 2);  // w2's own cache answered, no lock
+    verdict *v4 = judge_ex(A, "origin.example.com", c, 0, NULL, 0, 0);
+    for (verdict **v = (verdict *[]){v1, v2, v3, NULL}; *v; v++) {
+        assert_int_equal((*v)->cause, CAUSE_OK);
+        assert_string_equal((*v)->verify_error, "ok");  // the shared store has the test root
+        assert_string_equal((*v)->chain_sha256, v4->chain_sha256);
+        assert_string_equal((*v)->summary, v4->summary);
+        assert_int_equal((*v)->num_certs, 2);
+        assert_memory_equal((*v)->certs, v4->certs, sizeof v4->certs[0] * 2);
+        verdict_free(*v);
+    }
+    verdict_free(v4);
+    assert_int_equal(l.depth, 0);
+    assert_int_equal(l.taken, 3 + 3);  // lookup and insert by w1, lookup by w2, three counts
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
+}
+
+// A shared result holds only for the seconds its own result holds: a certificate that expires
+// inside the hour is verified again by the analyzer that sees it after (see the test above).
+static void test_shared_chain_respects_expiry(void **state) {
+    (void)state;
+    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z
+    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
+    uint32_t len;
+    uint8_t *der = make_cert(H + 1800, pem, "DNS:origin.example.com", &len);
+    analyzer_config cfg;
+    analyzer_config_default(&cfg);
+    cfg.ca_file = pem;
+    cfg.now = H;
+    char err[256] = "";
+    analyzer *a = analyzer_new(&cfg, err, sizeof err);
+    assert_non_null(a);
+    test_lock l = {0, 0};
+    analyzer_shared *s = analyzer_shared_new(a, &(analyzer_lock){tl_lock, tl_unlock, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    verdict *v1 = judge_at(w1, der, len, H + 600, 0);
+    assert_string_equal(v1->verify_error, "ok");
+    verdict *v2 = judge_at(w2, der, len, H + 1000, 0);  // w1's result, from the shared cache
+    assert_string_equal(v2->verify_error, "ok");
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.answered, 1);
+    verdict *v3 = judge_at(w2, der, len, H + 2400, 45);  // same hour, after the expiry
+    assert_string_equal(v3->verify_error, "certificate has expired");
+    assert_int_equal(v3->cause, CAUSE_CERT_EXPIRED);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 2);
+    assert_int_equal(k.answered, 1);
+    verdict_free(v1);
+    verdict_free(v2);
+    verdict_free(v3);
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
+    analyzer_free(a);
+    free(der);
+    unlink(pem);
+    rmdir(dir);
+}
+
 // A certificate with 10,000 SANs: the list keeps whole names only, in order, and says how many
 // it left out (it used to show 65 of them, the last cut mid-name, with no count).
 static void test_many_sans_whole_names_and_count(void **state) {
@@ -519,6 +637,8 @@ int main(void) {
         cmocka_unit_test(test_expires_soon_finding),
         cmocka_unit_test(test_cache_same_chain_same_result),
         cmocka_unit_test(test_cache_respects_expiry_inside_an_hour),
+        cmocka_unit_test(test_shared_chain_verified_once),
+        cmocka_unit_test(test_shared_chain_respects_expiry),
         cmocka_unit_test(test_many_sans_whole_names_and_count),
         cmocka_unit_test(test_sans_fit_whole_list),
     };
