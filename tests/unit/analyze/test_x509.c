@@ -393,14 +393,13 @@ static verdict *judge_at(analyzer *a, const uint8_t *der, uint32_t len, int64_t 
     return judge_ex(a, "origin.example.com", c, desc, der, len, when - T0);
 }
 
-static void test_cache_respects_expiry_inside_an_hour(void **state) {
-    (void)state;
-    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z, a multiple of 3600
-    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+// expiring_anchor: a certificate valid until H + 30 min (make_cert), written into a new
+// directory (dir: a mkdtemp template; pem gets the file's path) as the only trust anchor of an
+// analyzer whose "now" is H.
+static analyzer *expiring_anchor(int64_t H, char *dir, char pem[64], uint8_t **der, uint32_t *len) {
     assert_non_null(mkdtemp(dir));
-    snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
-    uint32_t len;
-    uint8_t *der = make_cert(H + 1800, pem, "DNS:origin.example.com", &len);
+    snprintf(pem, 64, "%s/anchor.pem", dir);
+    *der = make_cert(H + 1800, pem, "DNS:origin.example.com", len);
     analyzer_config cfg;
     analyzer_config_default(&cfg);
     cfg.ca_file = pem;
@@ -408,6 +407,16 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     char err[256] = "";
     analyzer *a = analyzer_new(&cfg, err, sizeof err);
     assert_non_null(a);
+    return a;
+}
+
+static void test_cache_respects_expiry_inside_an_hour(void **state) {
+    (void)state;
+    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z, a multiple of 3600
+    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+    uint32_t len;
+    uint8_t *der;
+    analyzer *a = expiring_anchor(H, dir, pem, &der, &len);
     verdict *v1 = judge_at(a, der, len, H + 600, 0);
     assert_string_equal(v1->verify_error, "ok");
     assert_int_equal(v1->cause, CAUSE_OK);
@@ -502,17 +511,9 @@ static void test_shared_chain_respects_expiry(void **state) {
     (void)state;
     const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z
     char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
     uint32_t len;
-    uint8_t *der = make_cert(H + 1800, pem, "DNS:origin.example.com", &len);
-    analyzer_config cfg;
-    analyzer_config_default(&cfg);
-    cfg.ca_file = pem;
-    cfg.now = H;
-    char err[256] = "";
-    analyzer *a = analyzer_new(&cfg, err, sizeof err);
-    assert_non_null(a);
+    uint8_t *der;
+    analyzer *a = expiring_anchor(H, dir, pem, &der, &len);
     test_lock l = {0, 0};
     analyzer_shared *s = analyzer_shared_new(a, &(analyzer_lock){tl_lock, tl_unlock, &l});
     assert_non_null(s);
