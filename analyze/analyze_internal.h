@@ -16,7 +16,10 @@ enum {
     AN_MAX_PROFILE_LIST = 64,
     AN_MAX_CURVES = 8,
     AN_MAX_PREFIXES = 8192,  // cap on prefixes read from a file
-    AN_CHAIN_CACHE = 1024,   // distinct (chain, SNI, hour) results kept, LRU
+    // Distinct (chain, SNI, hour) results kept, LRU: by one analyzer, or by the analyzers of a
+    // run together (analyzer_shared), each of which then keeps AN_CHAIN_FRONT in front.
+    AN_CHAIN_CACHE = ANALYZER_CHAIN_RESULTS,
+    AN_CHAIN_FRONT = 64,
     AN_MAX_FACT_TEXT = 256,
 };
 
@@ -171,7 +174,9 @@ typedef struct an_chain {
 } an_chain;
 
 // an_chain_shared: chain results shared by the analyzers of a run (analyzer_shared), looked up
-// and filled under the caller's lock; AN_CHAIN_CACHE results at most, like one analyzer's.
+// and filled under the caller's lock; AN_CHAIN_CACHE results at most, like one analyzer's (the
+// analyzers' own then keep AN_CHAIN_FRONT each: ~25 KB a result, so with --threads N the results
+// take at most (1024 + 64 N) * 24 KB).
 typedef struct an_chain_shared an_chain_shared;
 an_chain_shared *an_chain_shared_new(const analyzer_lock *lock);
 void an_chain_shared_free(an_chain_shared *s);
@@ -182,6 +187,8 @@ void an_chain_shared_counts(an_chain_shared *s, analyzer_shared_counts *out);
 typedef struct an_chain_cache an_chain_cache;
 an_chain_cache *an_chain_cache_new(an_chain_shared *shared);
 void an_chain_cache_free(an_chain_cache *c);
+// an_chain_cache_dropped: results dropped at the bound (the shared results', when c has them).
+uint64_t an_chain_cache_dropped(an_chain_cache *c);
 
 // an_sans_fit writes xi's SAN list for prose, at most max bytes of names: whole names only,
 // then "… and N more" when some were left out (here or when the certificate was read).

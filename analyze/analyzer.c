@@ -271,6 +271,10 @@ void analyzer_shared_counts_get(analyzer_shared *s, analyzer_shared_counts *out)
     an_chain_shared_counts(s->chains, out);
 }
 
+uint64_t analyzer_chain_results_dropped(analyzer *a) {
+    return an_chain_cache_dropped(a->cache);
+}
+
 const char *analyzer_profile_name(const analyzer *a) {
     return a->profile.name;
 }

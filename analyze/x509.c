@@ -20,6 +20,9 @@ enum {
     MAX_VERIFY_ERRORS = 32,
     CACHE_WAYS = 4,
     CACHE_SETS = AN_CHAIN_CACHE / CACHE_WAYS,
+    // An analyzer's own cache in front of shared results: a miss there is a copy under the
+    // lock, so it stays small (AN_CHAIN_FRONT results), and only the shared cache is the bound.
+    CACHE_FRONT_SETS = AN_CHAIN_FRONT / CACHE_WAYS,
     CACHE_KEY = 65 + TLS_MAX_SNI_LEN + 32,
     EXPIRY_WARN_DAYS = 30,
 };
@@ -755,9 +758,11 @@ static uint32_t fnv1a(const char *s) {
     return h;
 }
 
-// cache_sets: the results by key, AN_CHAIN_CACHE at most (each allocated when first used).
+// cache_sets: the results by key, nsets * CACHE_WAYS at most (each allocated when first used).
 typedef struct cache_sets {
     uint64_t tick;
+    uint32_t nsets;    // sets in use, ≤ CACHE_SETS (fixed)
+    uint64_t evicted;  // results dropped for another key: the capacity bound engaged
     cache_entry e[CACHE_SETS][CACHE_WAYS];
 } cache_sets;
 
@@ -771,7 +776,7 @@ static void sets_free(cache_sets *c) {
 
 // sets_find: key's entry that holds for a handshake at `when`, marked as used; NULL when none.
 static cache_entry *sets_find(cache_sets *c, const char *key, int64_t when) {
-    cache_entry *set = c->e[fnv1a(key) % CACHE_SETS];
+    cache_entry *set = c->e[fnv1a(key) % c->nsets];
     for (size_t w = 0; w < CACHE_WAYS; w++) {
         if (set[w].used && when >= set[w].lo && when < set[w].hi && strcmp(set[w].key, key) == 0) {
             set[w].used = ++c->tick;
@@ -782,35 +787,41 @@ static cache_entry *sets_find(cache_sets *c, const char *key, int64_t when) {
 }
 
 // sets_put stores a copy of r, the result for a handshake at `when`, under key: in place of the
-// same key with another validity span, else of the least recently used. Nothing is stored when
-// out of memory (the result is still correct, only not remembered).
-static void sets_put(cache_sets *c, const char *key, const an_chain *r, int64_t when) {
-    cache_entry *set = c->e[fnv1a(key) % CACHE_SETS];
+// same key with another validity span, else of the least recently used (counted in evicted).
+// Returns the entry; NULL when out of memory (the result is still correct, only not remembered).
+static cache_entry *sets_put(cache_sets *c, const char *key, const an_chain *r, int64_t when) {
+    cache_entry *set = c->e[fnv1a(key) % c->nsets];
     size_t victim = 0;
     for (size_t w = 1; w < CACHE_WAYS; w++) {
         if (set[w].used < set[victim].used) {
             victim = w;
         }
     }
+    bool same = false;
     for (size_t w = 0; w < CACHE_WAYS; w++) {
         if (set[w].used && strcmp(set[w].key, key) == 0) {
             victim = w;
+            same = true;
         }
     }
     cache_entry *e = &set[victim];
     if (!e->result) {
         e->result = malloc(sizeof(an_chain));
     }
-    if (e->result) {
-        an_copy(e->key, sizeof e->key, key);
-        *e->result = *r;
-        e->used = ++c->tick;
-        validity_span(r, when, &e->lo, &e->hi);
+    if (!e->result) {
+        return NULL;
     }
+    c->evicted += e->used && !same;
+    an_copy(e->key, sizeof e->key, key);
+    *e->result = *r;
+    e->used = ++c->tick;
+    validity_span(r, when, &e->lo, &e->hi);
+    return e;
 }
 
 // One analyzer's cache: its results are handed out in place (no copy, no lock), in front of
-// the results shared with the other analyzers of the run, if any.
+// the results shared with the other analyzers of the run, if any (then it is small: a miss
+// here costs a copy under the lock, not a verification).
 struct an_chain_cache {
     cache_sets sets;
     digest_memo dm[DIGEST_MEMO];
@@ -819,19 +830,28 @@ struct an_chain_cache {
 
 // The results shared by the analyzers of a run (analyzer_shared). Lock rule: `lock` is fixed
 // once made; every other field is read and written only between lock.lock and lock.unlock
-// (shared_get, shared_put, an_chain_shared_counts), and a result is copied in or out while the
-// lock is held, so no pointer into this struct outlives the unlock.
+// (shared_claim, shared_put, an_chain_shared_counts), and a result is copied in or out while
+// the lock is held, so no pointer into this struct outlives the unlock.
+// A key being verified is marked in `pending` (with lock.wait, when the caller gave one): an
+// analyzer that misses it waits for that result instead of verifying the chain too (several
+// workers meet the same chains at the start of a run). The marker is removed however the
+// verification ends (shared_put), and a waiter that still finds no result verifies itself.
+enum { SHARED_PENDING = 64, SHARED_FOUND = -2, SHARED_UNMARKED = -1 };
+
 struct an_chain_shared {
-    analyzer_lock lock;  // (fixed)
-    cache_sets sets;     // (lock)
-    uint64_t verified;   // results stored (lock)
-    uint64_t answered;   // lookups answered (lock)
+    analyzer_lock lock;                       // (fixed)
+    cache_sets sets;                          // (lock)
+    char pending[SHARED_PENDING][CACHE_KEY];  // keys being verified, "": free (lock)
+    uint64_t verified;                        // results stored (lock)
+    uint64_t answered;                        // lookups answered (lock)
+    uint64_t waited;                          // waits for another's verification (lock)
 };
 
 an_chain_cache *an_chain_cache_new(an_chain_shared *shared) {
     an_chain_cache *c = calloc(1, sizeof(an_chain_cache));
     if (c) {
         c->shared = shared;
+        c->sets.nsets = shared ? CACHE_FRONT_SETS : CACHE_SETS;
     }
     return c;
 }
@@ -847,10 +867,20 @@ void an_chain_cache_free(an_chain_cache *c) {
     free(c);
 }
 
+uint64_t an_chain_cache_dropped(an_chain_cache *c) {
+    if (c->shared) {
+        analyzer_shared_counts k;
+        an_chain_shared_counts(c->shared, &k);
+        return k.dropped;
+    }
+    return c->sets.evicted;
+}
+
 an_chain_shared *an_chain_shared_new(const analyzer_lock *lock) {
     an_chain_shared *s = calloc(1, sizeof *s);
     if (s) {
         s->lock = *lock;
+        s->sets.nsets = CACHE_SETS;
     }
     return s;
 }
@@ -867,27 +897,66 @@ void an_chain_shared_counts(an_chain_shared *s, analyzer_shared_counts *out) {
     s->lock.lock(s->lock.user);
     out->verified = s->verified;
     out->answered = s->answered;
+    out->waited = s->waited;
+    out->dropped = s->sets.evicted;
     s->lock.unlock(s->lock.user);
 }
 
-// shared_get copies the shared result for key at `when` into *out; false (*out untouched) when
-// there is none.
-static bool shared_get(an_chain_shared *s, const char *key, int64_t when, an_chain *out) {
+// shared_claim copies the shared result for key at `when` into *out (SHARED_FOUND), or marks
+// key as being verified by the caller (the marker's index, for shared_put), waiting first while
+// another analyzer verifies it; SHARED_UNMARKED (*out untouched) when the caller verifies
+// without a marker (no lock.wait, or every marker taken).
+static int shared_claim(an_chain_shared *s, const char *key, int64_t when, an_chain *out) {
     s->lock.lock(s->lock.user);
-    const cache_entry *e = sets_find(&s->sets, key, when);
-    if (e) {
-        *out = *e->result;
-        s->answered++;
+    int r = SHARED_UNMARKED;
+    for (;;) {
+        const cache_entry *e = sets_find(&s->sets, key, when);
+        if (e) {
+            *out = *e->result;
+            s->answered++;
+            r = SHARED_FOUND;
+            break;
+        }
+        if (!s->lock.wait) {
+            break;
+        }
+        int free_slot = SHARED_UNMARKED;
+        bool pending = false;
+        for (int i = 0; i < SHARED_PENDING && !pending; i++) {
+            if (!s->pending[i][0]) {
+                free_slot = free_slot < 0 ? i : free_slot;
+            } else {
+                pending = strcmp(s->pending[i], key) == 0;
+            }
+        }
+        if (!pending) {
+            if (free_slot >= 0) {
+                an_copy(s->pending[free_slot], CACHE_KEY, key);
+            }
+            r = free_slot;
+            break;
+        }
+        s->waited++;
+        s->lock.wait(s->lock.user);  // until a shared_put; then look again
     }
     s->lock.unlock(s->lock.user);
-    return e != NULL;
+    return r;
 }
 
-// shared_put stores a copy of r, just verified for a handshake at `when`, for the others.
-static void shared_put(an_chain_shared *s, const char *key, const an_chain *r, int64_t when) {
+// shared_put stores a copy of r, just verified for a handshake at `when`, for the others (r
+// NULL: the verification failed, nothing is stored), and removes the caller's marker `slot`
+// (from shared_claim), waking the analyzers that wait for it.
+static void shared_put(an_chain_shared *s, const char *key, const an_chain *r, int64_t when,
+                       int slot) {
     s->lock.lock(s->lock.user);
-    sets_put(&s->sets, key, r, when);
-    s->verified++;
+    if (r) {
+        (void)sets_put(&s->sets, key, r, when);
+        s->verified++;
+    }
+    if (slot >= 0) {
+        s->pending[slot][0] = '\0';
+        s->lock.wake(s->lock.user);
+    }
     s->lock.unlock(s->lock.user);
 }
 
@@ -1014,6 +1083,7 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     // The hour bucket keys the cache; validity is still checked at the exact second.
     char key[CACHE_KEY];
     snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
+    int slot = SHARED_UNMARKED;
     if (cache) {
         // A cached result is handed out as it is: copying the 24 KB result was 13 % of the
         // instructions of a whole run (bench/NOTES.md).
@@ -1022,22 +1092,25 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
             *res = e->result;
             return true;
         }
-        if (cache->shared && shared_get(cache->shared, key, when, out)) {
-            sets_put(&cache->sets, key, out, when);
-            return true;
+        if (cache->shared) {
+            slot = shared_claim(cache->shared, key, when, out);
+            if (slot == SHARED_FOUND) {
+                (void)sets_put(&cache->sets, key, out, when);
+                return true;
+            }
         }
     }
     memset(out, 0, sizeof *out);
     out->num_certs = cert->num_certs;
     memcpy(out->chain_sha256, digest, sizeof digest);
-    if (!analyze_uncached(store, p, cert, sni, when, now, out)) {
-        return false;
-    }
+    bool ok = analyze_uncached(store, p, cert, sni, when, now, out);
     if (cache) {
-        sets_put(&cache->sets, key, out, when);
+        if (ok) {
+            (void)sets_put(&cache->sets, key, out, when);
+        }
         if (cache->shared) {
-            shared_put(cache->shared, key, out, when);
+            shared_put(cache->shared, key, ok ? out : NULL, when, slot);
         }
     }
-    return true;
+    return ok;
 }

@@ -203,6 +203,9 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         }
     }
     *out = *pipeline_finish(p, flush);
+    if (an != NULL) {
+        out->engaged.chains_dropped = analyzer_chain_results_dropped(an);
+    }
     pipeline_free(p);
     return true;
 }

@@ -11,6 +11,9 @@
 //   ctx->chains_mu  guards what ctx->shared's chain results hold (analyze/x509.c): taken by the
 //               workers' analyzers only, through analyzer_lock, around one lookup or one insert
 //               (a copy of one result); never together with mu, and nothing else is done under it.
+//               Its condition variable cv_chains: a worker that misses a chain another worker is
+//               verifying waits on it (holding no other lock) until that one stores the result
+//               or gives up (x509.c's shared_put broadcasts either way).
 // Three condition variables, all with ctx->mu:
 //   cv_work  workers wait on it for input: a batch queued (workq.c, the reader broadcasts),
 //            `go` (threads.c), a chunk read or ring space freed (onepass.c), or `stop`.
@@ -189,6 +192,7 @@ struct thr_ctx {
     // chain is verified once per run, not once per worker (fixed; its contents: chains_mu).
     analyzer_shared *shared;
     pthread_mutex_t chains_mu;
+    pthread_cond_t cv_chains;
     const pipeline_sinks *sinks;  // (fixed)
     pipeline_result *out;         // (the merging thread)
 };

@@ -97,6 +97,7 @@ static void ctx_free(thr_ctx *c) {
     free(c->w);
     free(c->ring);
     analyzer_shared_free(c->shared);
+    pthread_cond_destroy(&c->cv_chains);
     pthread_mutex_destroy(&c->chains_mu);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv_work);
@@ -120,17 +121,29 @@ static void print_cpu_stats(const thr_ctx *c) {
     // What the shared chain results saved: each reuse is a chain one worker did not verify again.
     analyzer_shared_counts k;
     analyzer_shared_counts_get(c->shared, &k);
-    fprintf(stderr, "tlsdiag: --threads %u chain results: %llu verified, %llu reused\n", c->n,
-            (unsigned long long)k.verified, (unsigned long long)k.answered);
+    fprintf(stderr,
+            "tlsdiag: --threads %u chain results: %llu verified, %llu reused, %llu waited for\n",
+            c->n, (unsigned long long)k.verified, (unsigned long long)k.answered,
+            (unsigned long long)k.waited);
 }
 
-// The lock of the workers' shared chain results (analyzer_lock).
-static void chains_lock(void *mu) {
-    pthread_mutex_lock(mu);
+// The lock of the workers' shared chain results (analyzer_lock), and its condition variable:
+// a worker that misses a chain another is verifying waits for that result.
+static void chains_lock(void *ctx) {
+    pthread_mutex_lock(&((thr_ctx *)ctx)->chains_mu);
 }
 
-static void chains_unlock(void *mu) {
-    pthread_mutex_unlock(mu);
+static void chains_unlock(void *ctx) {
+    pthread_mutex_unlock(&((thr_ctx *)ctx)->chains_mu);
+}
+
+static void chains_wait(void *ctx) {
+    thr_ctx *c = ctx;
+    pthread_cond_wait(&c->cv_chains, &c->chains_mu);
+}
+
+static void chains_wake(void *ctx) {
+    pthread_cond_broadcast(&((thr_ctx *)ctx)->cv_chains);
 }
 
 // all_regular_files: every input can be opened again by each worker (not stdin, not a pipe).
@@ -208,8 +221,9 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     }
     pthread_mutex_init(&c.mu, NULL);
     pthread_mutex_init(&c.chains_mu, NULL);
-    c.shared =
-        analyzer_shared_new(main_an, &(analyzer_lock){chains_lock, chains_unlock, &c.chains_mu});
+    pthread_cond_init(&c.cv_chains, NULL);
+    c.shared = analyzer_shared_new(
+        main_an, &(analyzer_lock){chains_lock, chains_unlock, chains_wait, chains_wake, &c});
     pthread_cond_init(&c.cv_work, NULL);
     pthread_cond_init(&c.cv_main, NULL);
     pthread_cond_init(&c.cv_room, NULL);
@@ -243,6 +257,11 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     }
     if (ran && c.cpu_stats) {
         print_cpu_stats(&c);
+    }
+    if (ran) {
+        analyzer_shared_counts k;
+        analyzer_shared_counts_get(c.shared, &k);
+        out->engaged.chains_dropped = k.dropped;  // (the workers' analyzers are freed by now)
     }
     ctx_free(&c);
     if (!ran) {

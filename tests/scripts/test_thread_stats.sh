@@ -34,10 +34,11 @@ import sys
 m, p, t = map(float, sys.argv[1:])
 assert 0 <= m <= t and 0 <= p <= 100 and (t == 0 or abs(100 * m / t - p) < 0.2), (m, p, t)
 PY
-  # The workers' shared chain results: how many chains were verified, how many reused (every
+  # The workers' shared chain results: how many chains were verified, how many reused, how many
+  # times a worker waited for another's verification of the same chain (every
   # bundled capture sends at least one certificate chain).
   local chains; chains=$(grep "^tlsdiag: --threads $n chain results: " "$TMP/stats.err" || true)
-  [[ $chains =~ chain\ results:\ ([0-9]+)\ verified,\ ([0-9]+)\ reused$ ]] || fail "$name: no chain results line: $chains"
+  [[ $chains =~ chain\ results:\ ([0-9]+)\ verified,\ ([0-9]+)\ reused,\ ([0-9]+)\ waited\ for$ ]] || fail "$name: no chain results line: $chains"
   [ "${BASH_REMATCH[1]}" -ge 1 ] || fail "$name: no chain verified: $chains"
   grep -q "chain results" "$TMP/plain.err" && fail "$name: chain results without TLSDIAG_THREAD_STATS"
   echo "ok: $name: $line; $chains"

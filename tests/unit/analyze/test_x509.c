@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,7 +471,8 @@ static analyzer *worker_of(analyzer_shared *s) {
 static void test_shared_chain_verified_once(void **state) {
     (void)state;
     test_lock l = {0, 0};
-    analyzer_shared *s = analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, &l});
+    analyzer_shared *s =
+        analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
     assert_non_null(s);
     analyzer *w1 = worker_of(s), *w2 = worker_of(s);
     assert_string_equal(analyzer_trust_store(w1), analyzer_trust_store(A));
@@ -515,7 +517,8 @@ static void test_shared_chain_respects_expiry(void **state) {
     uint8_t *der;
     analyzer *a = expiring_anchor(H, dir, pem, &der, &len);
     test_lock l = {0, 0};
-    analyzer_shared *s = analyzer_shared_new(a, &(analyzer_lock){tl_lock, tl_unlock, &l});
+    analyzer_shared *s =
+        analyzer_shared_new(a, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
     assert_non_null(s);
     analyzer *w1 = worker_of(s), *w2 = worker_of(s);
     verdict *v1 = judge_at(w1, der, len, H + 600, 0);
@@ -542,6 +545,159 @@ static void test_shared_chain_respects_expiry(void **state) {
     free(der);
     unlink(pem);
     rmdir(dir);
+}
+
+// Several analyzers that miss one chain at the same moment (the --threads workers at the start
+// of a run) verify it once: the first marks it as under way, the others wait for its result.
+// Made deterministic: the first worker stops right after its lookup (in its first unlock, the
+// chain marked) until every other worker either waits for it or has finished; without the
+// marker they all verify (verified == N), with it once (verified == 1, waited == N - 1).
+enum { CONCURRENT = 4 };
+
+typedef struct mt_lock {
+    pthread_mutex_t mu, gate_mu;
+    pthread_cond_t cv, gate_cv;
+    int parked;     // other workers waiting for the chain or done (gate_mu)
+    bool first_in;  // the first worker stopped at its gate (gate_mu)
+    int first_unlocks;
+} mt_lock;
+
+static _Thread_local bool mt_is_first;
+
+static void mt_lock_fn(void *u) {
+    pthread_mutex_lock(&((mt_lock *)u)->mu);
+}
+
+static void mt_park(mt_lock *l) {
+    pthread_mutex_lock(&l->gate_mu);
+    l->parked++;
+    pthread_cond_broadcast(&l->gate_cv);
+    pthread_mutex_unlock(&l->gate_mu);
+}
+
+static void mt_unlock_fn(void *u) {
+    mt_lock *l = u;
+    pthread_mutex_unlock(&l->mu);
+    if (mt_is_first && l->first_unlocks++ == 0) {
+        pthread_mutex_lock(&l->gate_mu);
+        l->first_in = true;
+        pthread_cond_broadcast(&l->gate_cv);
+        while (l->parked < CONCURRENT - 1) {
+            pthread_cond_wait(&l->gate_cv, &l->gate_mu);
+        }
+        pthread_mutex_unlock(&l->gate_mu);
+    }
+}
+
+static void mt_wait_fn(void *u) {
+    mt_lock *l = u;
+    mt_park(l);  // under l->mu: the first cannot store its result before this one waits
+    pthread_cond_wait(&l->cv, &l->mu);
+}
+
+static void mt_wake_fn(void *u) {
+    pthread_cond_broadcast(&((mt_lock *)u)->cv);
+}
+
+typedef struct mt_worker {
+    analyzer *an;
+    mt_lock *l;
+    bool first;
+    verdict *v;
+} mt_worker;
+
+static void *mt_judge(void *arg) {
+    mt_worker *w = arg;
+    mt_is_first = w->first;
+    const char *c[] = {"leaf", "inter", NULL};
+    w->v = judge_ex(w->an, "origin.example.com", c, 0, NULL, 0, 0);
+    if (!w->first) {
+        mt_park(w->l);  // finished without waiting (what happens without the marker)
+    }
+    return NULL;
+}
+
+static void test_shared_concurrent_misses_verified_once(void **state) {
+    (void)state;
+    mt_lock l = {.parked = 0};
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_mutex_init(&l.gate_mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    pthread_cond_init(&l.gate_cv, NULL);
+    analyzer_shared *s = analyzer_shared_new(
+        A, &(analyzer_lock){mt_lock_fn, mt_unlock_fn, mt_wait_fn, mt_wake_fn, &l});
+    assert_non_null(s);
+    mt_worker w[CONCURRENT];
+    pthread_t t[CONCURRENT];
+    for (int i = 0; i < CONCURRENT; i++) {
+        w[i] = (mt_worker){worker_of(s), &l, i == 0, NULL};
+    }
+    assert_int_equal(pthread_create(&t[0], NULL, mt_judge, &w[0]), 0);
+    pthread_mutex_lock(&l.gate_mu);
+    while (!l.first_in) {
+        pthread_cond_wait(&l.gate_cv, &l.gate_mu);
+    }
+    pthread_mutex_unlock(&l.gate_mu);
+    for (int i = 1; i < CONCURRENT; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, mt_judge, &w[i]), 0);
+    }
+    for (int i = 0; i < CONCURRENT; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    }
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.waited, CONCURRENT - 1);
+    assert_int_equal(k.answered, CONCURRENT - 1);
+    for (int i = 0; i < CONCURRENT; i++) {
+        assert_int_equal(w[i].v->cause, CAUSE_OK);
+        assert_string_equal(w[i].v->verify_error, "ok");
+        assert_string_equal(w[i].v->summary, w[0].v->summary);
+    }
+    for (int i = 0; i < CONCURRENT; i++) {
+        verdict_free(w[i].v);
+        analyzer_free(w[i].an);
+    }
+    analyzer_shared_free(s);
+    pthread_cond_destroy(&l.cv);
+    pthread_cond_destroy(&l.gate_cv);
+    pthread_mutex_destroy(&l.mu);
+    pthread_mutex_destroy(&l.gate_mu);
+}
+
+// The shared results are bounded (ANALYZER_CHAIN_RESULTS, least recently used dropped and
+// counted, for pipeline/limits.c to state): one chain under more distinct SNIs than that, each
+// a key of its own, keeps at most the bound, and a dropped key seen again is verified again
+// with the same result.
+static void test_shared_chain_results_bounded(void **state) {
+    (void)state;
+    enum { KEYS = ANALYZER_CHAIN_RESULTS + 200 };
+    test_lock l = {0, 0};
+    analyzer_shared *s =
+        analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    const char *c[] = {"leaf", "inter", NULL};
+    char sni[64];
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(sni, sizeof sni, "h%d.example.com", i);
+        verdict_free(judge_ex(i % 2 ? w1 : w2, sni, c, 42, NULL, 0, 0));
+    }
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, KEYS);
+    assert_true(k.dropped >= KEYS - ANALYZER_CHAIN_RESULTS);  // held: KEYS - dropped ≤ the bound
+    assert_true(k.dropped < KEYS);
+    assert_int_equal(analyzer_chain_results_dropped(w1), k.dropped);
+    verdict *v = judge_ex(w1, "h0.example.com", c, 42, NULL, 0, 0);  // long dropped
+    assert_string_equal(v->verify_error, "ok");
+    assert_int_equal(v->cause, CAUSE_CERT_NAME_MISMATCH);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, KEYS + 1);
+    verdict_free(v);
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
 }
 
 // A certificate with 10,000 SANs: the list keeps whole names only, in order, and says how many
@@ -640,6 +796,8 @@ int main(void) {
         cmocka_unit_test(test_cache_respects_expiry_inside_an_hour),
         cmocka_unit_test(test_shared_chain_verified_once),
         cmocka_unit_test(test_shared_chain_respects_expiry),
+        cmocka_unit_test(test_shared_concurrent_misses_verified_once),
+        cmocka_unit_test(test_shared_chain_results_bounded),
         cmocka_unit_test(test_many_sans_whole_names_and_count),
         cmocka_unit_test(test_sans_fit_whole_list),
     };
