@@ -706,6 +706,7 @@ done:
 typedef struct cache_entry {
     char key[CACHE_KEY];
     uint64_t used;  // 0: empty
+    uint64_t gen;   // the cache's gen when key, result or span were last written (memo_link)
     an_chain *result;
     int64_t lo, hi;  // the result holds for handshake times in [lo, hi) (see validity_span)
 } cache_entry;
@@ -739,8 +740,21 @@ static void validity_span(const an_chain *c, int64_t when, int64_t *lo, int64_t 
 }
 
 // The chain's SHA-256 is remembered by the chain's bytes (compared in full on a hit): hashing
-// every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md).
-enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768 };
+// every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md). Each
+// remembered chain also links to the cache entries of its last (SNI, hour) pairs, so that a
+// repeated handshake finds its result with one compare of the bytes and of the SNI, without
+// computing and hashing the text key (a hit: ~4.7 k instructions before, ~0.66 k now, of which
+// the memcmp of the ~5.6 KB chain is 0.3 k; bench/NOTES.md round 5).
+enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768, MEMO_LINKS = 4 };
+
+// memo_link: the entry that held the result for (these bytes, sni, hour) when it was linked;
+// still that result only while the entry's gen is the one seen then.
+typedef struct memo_link {
+    cache_entry *e;  // NULL: none
+    uint64_t gen;
+    int64_t hour;
+    char sni[TLS_MAX_SNI_LEN + 1];
+} memo_link;
 
 typedef struct digest_memo {
     uint32_t n;  // certificates; 0: empty slot
@@ -748,6 +762,8 @@ typedef struct digest_memo {
     size_t total;
     uint8_t *bytes;  // the DERs, concatenated (owned)
     char hex[65];
+    uint32_t next_link;  // the link replaced next (round robin)
+    memo_link link[MEMO_LINKS];
 } digest_memo;
 
 static uint32_t fnv1a(const char *s) {
@@ -760,7 +776,7 @@ static uint32_t fnv1a(const char *s) {
 
 // cache_sets: the results by key, nsets * CACHE_WAYS at most (each allocated when first used).
 typedef struct cache_sets {
-    uint64_t tick;
+    uint64_t tick, gen;
     uint32_t nsets;    // sets in use, ≤ CACHE_SETS (fixed)
     uint64_t evicted;  // results dropped for another key: the capacity bound engaged
     cache_entry e[CACHE_SETS][CACHE_WAYS];
@@ -815,8 +831,36 @@ static cache_entry *sets_put(cache_sets *c, const char *key, const an_chain *r, 
     an_copy(e->key, sizeof e->key, key);
     *e->result = *r;
     e->used = ++c->tick;
+    e->gen = ++c->gen;
     validity_span(r, when, &e->lo, &e->hi);
     return e;
+}
+
+// memo_find: the entry m links to for (sni, hour) that holds at `when`, marked as used in c;
+// NULL when none. m's bytes are the handshake's: the entry's key is (m->hex, hour, sni).
+static const cache_entry *memo_find(digest_memo *m, cache_sets *c, const char *sni, int64_t hour,
+                                    int64_t when) {
+    for (size_t i = 0; i < MEMO_LINKS; i++) {
+        const memo_link *l = &m->link[i];
+        if (l->e && l->gen == l->e->gen && l->hour == hour && when >= l->e->lo && when < l->e->hi &&
+            strcmp(l->sni, sni) == 0) {
+            l->e->used = ++c->tick;
+            return l->e;
+        }
+    }
+    return NULL;
+}
+
+// memo_link_set: m's bytes with (sni, hour) have their result in e (NULL m or e: nothing).
+static void memo_link_set(digest_memo *m, cache_entry *e, const char *sni, int64_t hour) {
+    if (!m || !e) {
+        return;
+    }
+    memo_link *l = &m->link[m->next_link++ % MEMO_LINKS];
+    l->e = e;
+    l->gen = e->gen;
+    l->hour = hour;
+    an_copy(l->sni, sizeof l->sni, sni);
 }
 
 // One analyzer's cache: its results are handed out in place (no copy, no lock), in front of
@@ -995,7 +1039,11 @@ static void chain_digest(const tls_certificate *cert, char out[65]) {
     EVP_MD_CTX_free(ctx);
 }
 
-// chain_bytes_hash: a fast (not cryptographic) hash of the stored DERs and their lengths.
+// chain_bytes_hash: which memo slot a chain goes to, from its shape (certificates, lengths) and
+// each certificate's last 32 bytes (the end of its signature: what differs most between two
+// certificates). It reads ~40 bytes a certificate, not all of them (hashing every byte was 2.2 k
+// instructions a handshake): the slot's bytes are then compared in full, so chains that share
+// these bytes only cost each other a memo miss, never a wrong result.
 static uint64_t chain_bytes_hash(const tls_certificate *cert, uint32_t n, size_t *total) {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
     *total = 0;
@@ -1004,29 +1052,30 @@ static uint64_t chain_bytes_hash(const tls_certificate *cert, uint32_t n, size_t
         size_t len = b ? cert->certs[i].len : 0;
         *total += len;
         h = (h ^ len) * 0xff51afd7ed558ccdull;
-        size_t j = 0;
-        for (; j + 8 <= len; j += 8) {
-            uint64_t w;
-            memcpy(&w, b + j, 8);
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
+        uint64_t w[4] = {0, 0, 0, 0};
+        if (len >= sizeof w) {
+            memcpy(w, b + (len - sizeof w), sizeof w);  // one fixed-size load, not a call
+        } else if (len) {
+            memcpy(w, b, len);
+        }
+        for (size_t j = 0; j < 4; j++) {
+            h = (h ^ w[j]) * 0xff51afd7ed558ccdull;
             h ^= h >> 31;
         }
-        uint64_t tail = 0;
-        if (len > j) {
-            memcpy(&tail, b + j, len - j);
-        }
-        h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
     }
     return h;
 }
 
-// chain_digest_memo: chain_digest, through the cache's memo when there is a cache.
-static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert, char out[65]) {
+// chain_digest_memo: chain_digest, through the cache's memo when there is a cache. Returns the
+// memo slot that now holds exactly these bytes (NULL: none; its links are cleared when it is
+// given other bytes); on a hit, out is left for the caller to take from m->hex when needed.
+static digest_memo *chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert,
+                                      char out[65], bool *hit_out) {
     uint32_t n = cert->num_stored < TLS_MAX_CERTS ? cert->num_stored : TLS_MAX_CERTS;
+    *hit_out = false;
     if (!cache || n == 0) {
         chain_digest(cert, out);
-        return;
+        return NULL;
     }
     size_t total;
     uint64_t h = chain_bytes_hash(cert, n, &total);
@@ -1039,17 +1088,17 @@ static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert
             m->lens[i] == len && (len == 0 || memcmp(m->bytes + off, cert->certs[i].der, len) == 0);
         off += len;
     }
+    *hit_out = hit;
     if (hit) {
-        memcpy(out, m->hex, 65);
-        return;
+        return m;
     }
     chain_digest(cert, out);
     if (total == 0 || total > DIGEST_MEMO_MAX || !out[0]) {
-        return;
+        return NULL;
     }
     uint8_t *bytes = realloc(m->bytes, total);
     if (!bytes) {
-        return;  // m->bytes is still valid (and m unchanged)
+        return NULL;  // m->bytes is still valid (and m unchanged)
     }
     m->bytes = bytes;
     off = 0;
@@ -1064,6 +1113,8 @@ static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert
     m->n = n;
     m->total = total;
     memcpy(m->hex, out, 65);
+    memset(m->link, 0, sizeof m->link);  // they were results of the bytes held before
+    return m;
 }
 
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
@@ -1071,7 +1122,8 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
                       an_chain *out, const an_chain **res) {
     *res = out;
     char digest[65];
-    chain_digest_memo(cache, cert, digest);
+    bool memo_hit;
+    digest_memo *m = chain_digest_memo(cache, cert, digest, &memo_hit);
     if (cert->num_stored == 0) {
         memset(out, 0, sizeof *out);
         out->num_certs = cert->num_certs;
@@ -1081,21 +1133,36 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
         return true;
     }
     // The hour bucket keys the cache; validity is still checked at the exact second.
+    const char *name = sni ? sni : "";
+    int64_t hour = when / 3600;
+    if (m) {
+        // The same bytes, SNI and hour as a handshake before: the result that one got, unless
+        // its entry was given another key since (gen) or the certificates' validity changes
+        // between the two handshakes (span). A cached result is handed out as it is: copying
+        // the 24 KB result was 13 % of the instructions of a whole run (bench/NOTES.md).
+        const cache_entry *e = memo_find(m, &cache->sets, name, hour, when);
+        if (e) {
+            *res = e->result;
+            return true;
+        }
+    }
+    if (memo_hit) {
+        memcpy(digest, m->hex, sizeof digest);
+    }
     char key[CACHE_KEY];
-    snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
+    snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)hour, name);
     int slot = SHARED_UNMARKED;
     if (cache) {
-        // A cached result is handed out as it is: copying the 24 KB result was 13 % of the
-        // instructions of a whole run (bench/NOTES.md).
-        const cache_entry *e = sets_find(&cache->sets, key, when);
+        cache_entry *e = sets_find(&cache->sets, key, when);
         if (e) {
+            memo_link_set(m, e, name, hour);
             *res = e->result;
             return true;
         }
         if (cache->shared) {
             slot = shared_claim(cache->shared, key, when, out);
             if (slot == SHARED_FOUND) {
-                (void)sets_put(&cache->sets, key, out, when);
+                memo_link_set(m, sets_put(&cache->sets, key, out, when), name, hour);
                 return true;
             }
         }
@@ -1106,7 +1173,7 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     bool ok = analyze_uncached(store, p, cert, sni, when, now, out);
     if (cache) {
         if (ok) {
-            (void)sets_put(&cache->sets, key, out, when);
+            memo_link_set(m, sets_put(&cache->sets, key, out, when), name, hour);
         }
         if (cache->shared) {
             shared_put(cache->shared, key, ok ? out : NULL, when, slot);

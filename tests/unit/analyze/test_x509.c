@@ -700,6 +700,52 @@ static void test_shared_chain_results_bounded(void **state) {
     analyzer_shared_free(s);
 }
 
+// One chain's bytes remember the results of several (SNI, hour) pairs (the cached path of a
+// repeated handshake): alternating among more SNIs than it links, each handshake still gets
+// its own SNI's name check (named as the cause of the client's bad_certificate only when the
+// name does not fit), from the cache after the first.
+static void test_cache_links_per_sni(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    const char *c[] = {"leaf", "inter", NULL};
+    const char *names[] = {"origin.example.com", "a.example.net",      "origin.example.com",
+                           "b.example.net",      "c.example.net",      "d.example.net",
+                           "e.example.net",      "origin.example.com", "a.example.net"};
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            verdict *v = judge_ex(a, names[i], c, 42, NULL, 0, 0);  // bad_certificate
+            bool ok = strcmp(names[i], "origin.example.com") == 0;
+            assert_int_equal(v->cause == CAUSE_CERT_NAME_MISMATCH, !ok);
+            verdict_free(v);
+        }
+    }
+    analyzer_free(a);
+}
+
+// The memo of chain bytes picks its slot from a sample of the bytes (lengths and each
+// certificate's last 32 bytes) and compares all of them: a certificate that differs from the
+// one before only in its middle gets its own digest and result, not the first one's.
+static void test_cache_same_tail_other_bytes(void **state) {
+    (void)state;
+    uint32_t len;
+    uint8_t *der = make_cert(1893456000, NULL, "DNS:origin.example.com", &len);  // 2030
+    uint8_t *other = malloc(len);
+    assert_non_null(other);
+    memcpy(other, der, len);
+    other[len / 2] ^= 0x01;  // same length, same last 32 bytes
+    verdict *v1 = judge_at(A, der, len, T0, 0);
+    verdict *v2 = judge_at(A, other, len, T0, 0);
+    verdict *v3 = judge_at(A, der, len, T0, 0);
+    assert_string_not_equal(v2->chain_sha256, v1->chain_sha256);
+    assert_string_equal(v3->chain_sha256, v1->chain_sha256);
+    assert_string_equal(v3->verify_error, v1->verify_error);
+    verdict_free(v1);
+    verdict_free(v2);
+    verdict_free(v3);
+    free(der);
+    free(other);
+}
+
 // A certificate with 10,000 SANs: the list keeps whole names only, in order, and says how many
 // it left out (it used to show 65 of them, the last cut mid-name, with no count).
 static void test_many_sans_whole_names_and_count(void **state) {
@@ -798,6 +844,8 @@ int main(void) {
         cmocka_unit_test(test_shared_chain_respects_expiry),
         cmocka_unit_test(test_shared_concurrent_misses_verified_once),
         cmocka_unit_test(test_shared_chain_results_bounded),
+        cmocka_unit_test(test_cache_links_per_sni),
+        cmocka_unit_test(test_cache_same_tail_other_bytes),
         cmocka_unit_test(test_many_sans_whole_names_and_count),
         cmocka_unit_test(test_sans_fit_whole_list),
     };
