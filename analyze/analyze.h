@@ -211,11 +211,59 @@ typedef struct analyzer_config {
     // counts, but no prose (evidence, fix, findings, check command): for reports that print
     // only failures. Every failure (and predicted failure) is complete either way.
     bool quiet_successes;
+    // shared (NULL: none): the trust store, "now" and certificate-chain results of the analyzer
+    // it was made from (analyzer_shared_new), used instead of this analyzer's own: ca_file,
+    // ca_path and now are then ignored. Borrowed; it must outlive the analyzer.
+    struct analyzer_shared *shared;
 } analyzer_config;
 
 void analyzer_config_default(analyzer_config *c);
 
 typedef struct analyzer analyzer;
+
+// analyzer_lock: a mutual-exclusion lock the caller provides (analyze/ starts no threads and
+// has no lock of its own): lock(user) before and unlock(user) after every use of shared state.
+// wait(user), with the lock held, releases it until the next wake(user) and takes it again (a
+// condition variable's wait and broadcast); both NULL: no analyzer waits for another's work.
+typedef struct analyzer_lock {
+    void (*lock)(void *user);
+    void (*unlock)(void *user);
+    void (*wait)(void *user);
+    void (*wake)(void *user);
+    void *user;
+} analyzer_lock;
+
+// analyzer_shared: what the analyzers of one run (the --threads workers) share instead of each
+// building its own: one trust store (OpenSSL's X509_STORE verifies for several threads at once),
+// one "now", and one cache of certificate-chain results verified against them, so that each
+// distinct (chain, SNI, hour) is parsed and verified once per run, not once per analyzer. Each
+// analyzer keeps its own small cache in front of it (no lock on a hit); the shared one is
+// looked up and filled under `lock`, and results are copied in and out while it is held.
+// Analyzers sharing one must be made with the same profile settings (the cached results
+// depend on the profile's certificate keys).
+typedef struct analyzer_shared analyzer_shared;
+
+// analyzer_shared_new: a's trust store (referenced, not copied), a's now, and an empty chain
+// cache guarded by *lock (copied; lock->user must outlive the result). Caller-owned
+// (analyzer_shared_free, NULL is a no-op); NULL when out of memory.
+analyzer_shared *analyzer_shared_new(const analyzer *a, const analyzer_lock *lock) TLSDIAG_WUR;
+void analyzer_shared_free(analyzer_shared *s);
+
+// analyzer_shared_counts: chains verified into s's cache, lookups it answered (an analyzer's
+// own cache had no result, another's verification did), waits for a verification under way in
+// another analyzer (the same chain is verified once, also when several miss it at once), and
+// results dropped at its bound (ANALYZER_CHAIN_RESULTS). Takes the lock.
+typedef struct analyzer_shared_counts {
+    uint64_t verified, answered, waited, dropped;
+} analyzer_shared_counts;
+void analyzer_shared_counts_get(analyzer_shared *s, analyzer_shared_counts *out);
+
+// The bound of the certificate-chain results an analyzer keeps (or the analyzers of a run
+// share), distinct (chain, SNI, hour), least recently used dropped: a dropped chain seen again
+// is verified again (the verdict is the same). analyzer_chain_results_dropped: how many were
+// dropped so far (those of the shared results, when a uses them).
+enum { ANALYZER_CHAIN_RESULTS = 1024 };
+uint64_t analyzer_chain_results_dropped(analyzer *a);
 
 // analyzer_new loads the profile, prefixes and trust store. On failure returns NULL and writes
 // a sentence to err (size errlen) naming what failed (file, line).

@@ -16,7 +16,10 @@ enum {
     AN_MAX_PROFILE_LIST = 64,
     AN_MAX_CURVES = 8,
     AN_MAX_PREFIXES = 8192,  // cap on prefixes read from a file
-    AN_CHAIN_CACHE = 1024,   // distinct (chain, SNI, hour) results kept, LRU
+    // Distinct (chain, SNI, hour) results kept, LRU: by one analyzer, or by the analyzers of a
+    // run together (analyzer_shared), each of which then keeps AN_CHAIN_FRONT in front.
+    AN_CHAIN_CACHE = ANALYZER_CHAIN_RESULTS,
+    AN_CHAIN_FRONT = 64,
     AN_MAX_FACT_TEXT = 256,
 };
 
@@ -170,9 +173,22 @@ typedef struct an_chain {
     char now_text[VERDICT_TEXT];  // "expired now" / "expires in N days" ("" when fine)
 } an_chain;
 
+// an_chain_shared: chain results shared by the analyzers of a run (analyzer_shared), looked up
+// and filled under the caller's lock; AN_CHAIN_CACHE results at most, like one analyzer's (the
+// analyzers' own then keep AN_CHAIN_FRONT each: ~25 KB a result, so with --threads N the results
+// take at most (1024 + 64 N) * 24 KB).
+typedef struct an_chain_shared an_chain_shared;
+an_chain_shared *an_chain_shared_new(const analyzer_lock *lock);
+void an_chain_shared_free(an_chain_shared *s);
+void an_chain_shared_counts(an_chain_shared *s, analyzer_shared_counts *out);
+
+// an_chain_cache: one analyzer's results, in front of shared (borrowed, NULL: none): a result
+// missing here is looked up there (copied in), and one verified here is stored there too.
 typedef struct an_chain_cache an_chain_cache;
-an_chain_cache *an_chain_cache_new(void);
+an_chain_cache *an_chain_cache_new(an_chain_shared *shared);
 void an_chain_cache_free(an_chain_cache *c);
+// an_chain_cache_dropped: results dropped at the bound (the shared results', when c has them).
+uint64_t an_chain_cache_dropped(an_chain_cache *c);
 
 // an_sans_fit writes xi's SAN list for prose, at most max bytes of names: whole names only,
 // then "… and N more" when some were left out (here or when the certificate was read).
@@ -195,7 +211,8 @@ static inline bool an_chain_fault(const an_chain *c) {
 // same (chain, SNI, hour) come from the cache, so the profiles that share one cache (the
 // cloudfront family) must agree on the certificate keys (rsa_*, ec_curves, cert_sha1,
 // chain_order). *res points at the result: *out, or the cached
-// copy (valid until the next call with this cache). Returns false when out of memory.
+// copy (valid until the next call with this cache). A result from the cache's shared results
+// is copied into *out (under their lock). Returns false when out of memory.
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
                       const tls_certificate *cert, const char *sni, int64_t when, int64_t now,
                       an_chain *out, const an_chain **res) TLSDIAG_WUR;

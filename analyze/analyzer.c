@@ -48,6 +48,16 @@ struct analyzer {
     sni_memo_entry sni_memo[8];
 };
 
+// The store is OpenSSL's to share: each holder takes a reference (X509_STORE_up_ref), and
+// verifications on it may run in several threads at once; store_has_subject (x509.c) locks it
+// to list its certificates.
+struct analyzer_shared {
+    X509_STORE *store;  // referenced
+    char trust_store[256];
+    int64_t now;
+    an_chain_shared *chains;
+};
+
 const char *an_alert_name(uint8_t desc) {
     const char *n = tls_alert_name(desc);
     return n ? n : "unknown_alert";
@@ -214,10 +224,18 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
             goto fail;
         }
     }
-    if (!load_store(a, c, err, errlen)) {
+    if (c->shared) {
+        if (X509_STORE_up_ref(c->shared->store) != 1) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        a->store = c->shared->store;
+        an_copy(a->trust_store, sizeof a->trust_store, c->shared->trust_store);
+        a->now = c->shared->now;
+    } else if (!load_store(a, c, err, errlen)) {
         goto fail;
     }
-    a->cache = an_chain_cache_new();
+    a->cache = an_chain_cache_new(c->shared ? c->shared->chains : NULL);
     a->chain_scratch = malloc(sizeof *a->chain_scratch);
     a->summary = an_summary_new();
     a->memo = an_memo_new();
@@ -242,6 +260,40 @@ void analyzer_free(analyzer *a) {
     an_summary_free(a->summary);
     an_memo_free(a->memo);
     free(a);
+}
+
+analyzer_shared *analyzer_shared_new(const analyzer *a, const analyzer_lock *lock) {
+    analyzer_shared *s = calloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    s->chains = an_chain_shared_new(lock);
+    if (!s->chains || X509_STORE_up_ref(a->store) != 1) {
+        an_chain_shared_free(s->chains);
+        free(s);
+        return NULL;
+    }
+    s->store = a->store;
+    an_copy(s->trust_store, sizeof s->trust_store, a->trust_store);
+    s->now = a->now;
+    return s;
+}
+
+void analyzer_shared_free(analyzer_shared *s) {
+    if (!s) {
+        return;
+    }
+    an_chain_shared_free(s->chains);
+    X509_STORE_free(s->store);
+    free(s);
+}
+
+void analyzer_shared_counts_get(analyzer_shared *s, analyzer_shared_counts *out) {
+    an_chain_shared_counts(s->chains, out);
+}
+
+uint64_t analyzer_chain_results_dropped(analyzer *a) {
+    return an_chain_cache_dropped(a->cache);
 }
 
 const char *analyzer_profile_name(const analyzer *a) {

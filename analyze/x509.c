@@ -20,6 +20,9 @@ enum {
     MAX_VERIFY_ERRORS = 32,
     CACHE_WAYS = 4,
     CACHE_SETS = AN_CHAIN_CACHE / CACHE_WAYS,
+    // An analyzer's own cache in front of shared results: a miss there is a copy under the
+    // lock, so it stays small (AN_CHAIN_FRONT results), and only the shared cache is the bound.
+    CACHE_FRONT_SETS = AN_CHAIN_FRONT / CACHE_WAYS,
     CACHE_KEY = 65 + TLS_MAX_SNI_LEN + 32,
     EXPIRY_WARN_DAYS = 30,
 };
@@ -703,6 +706,7 @@ done:
 typedef struct cache_entry {
     char key[CACHE_KEY];
     uint64_t used;  // 0: empty
+    uint64_t gen;   // the cache's gen when key, result or span were last written (memo_link)
     an_chain *result;
     int64_t lo, hi;  // the result holds for handshake times in [lo, hi) (see validity_span)
 } cache_entry;
@@ -736,8 +740,21 @@ static void validity_span(const an_chain *c, int64_t when, int64_t *lo, int64_t 
 }
 
 // The chain's SHA-256 is remembered by the chain's bytes (compared in full on a hit): hashing
-// every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md).
-enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768 };
+// every connection's chain was the largest cost left in the analyzer (bench/RESULTS.md). Each
+// remembered chain also links to the cache entries of its last (SNI, hour) pairs, so that a
+// repeated handshake finds its result with one compare of the bytes and of the SNI, without
+// computing and hashing the text key (a hit: ~4.7 k instructions before, ~0.66 k now, of which
+// the memcmp of the ~5.6 KB chain is 0.3 k; bench/NOTES.md round 5).
+enum { DIGEST_MEMO = 16, DIGEST_MEMO_MAX = 32768, MEMO_LINKS = 4 };
+
+// memo_link: the entry that held the result for (these bytes, sni, hour) when it was linked;
+// still that result only while the entry's gen is the one seen then.
+typedef struct memo_link {
+    cache_entry *e;  // NULL: none
+    uint64_t gen;
+    int64_t hour;
+    char sni[TLS_MAX_SNI_LEN + 1];
+} memo_link;
 
 typedef struct digest_memo {
     uint32_t n;  // certificates; 0: empty slot
@@ -745,32 +762,9 @@ typedef struct digest_memo {
     size_t total;
     uint8_t *bytes;  // the DERs, concatenated (owned)
     char hex[65];
+    uint32_t next_link;  // the link replaced next (round robin)
+    memo_link link[MEMO_LINKS];
 } digest_memo;
-
-struct an_chain_cache {
-    uint64_t tick;
-    cache_entry e[CACHE_SETS][CACHE_WAYS];
-    digest_memo dm[DIGEST_MEMO];
-};
-
-an_chain_cache *an_chain_cache_new(void) {
-    return calloc(1, sizeof(an_chain_cache));
-}
-
-void an_chain_cache_free(an_chain_cache *c) {
-    if (!c) {
-        return;
-    }
-    for (size_t s = 0; s < CACHE_SETS; s++) {
-        for (size_t w = 0; w < CACHE_WAYS; w++) {
-            free(c->e[s][w].result);
-        }
-    }
-    for (size_t i = 0; i < DIGEST_MEMO; i++) {
-        free(c->dm[i].bytes);
-    }
-    free(c);
-}
 
 static uint32_t fnv1a(const char *s) {
     uint32_t h = 2166136261u;
@@ -778,6 +772,236 @@ static uint32_t fnv1a(const char *s) {
         h = (h ^ (uint8_t)*s) * 16777619u;
     }
     return h;
+}
+
+// cache_sets: the results by key, nsets * CACHE_WAYS at most (each allocated when first used).
+typedef struct cache_sets {
+    uint64_t tick, gen;
+    uint32_t nsets;    // sets in use, ≤ CACHE_SETS (fixed)
+    uint64_t evicted;  // results dropped for another key: the capacity bound engaged
+    cache_entry e[CACHE_SETS][CACHE_WAYS];
+} cache_sets;
+
+static void sets_free(cache_sets *c) {
+    for (size_t s = 0; s < CACHE_SETS; s++) {
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            free(c->e[s][w].result);
+        }
+    }
+}
+
+// sets_find: key's entry that holds for a handshake at `when`, marked as used; NULL when none.
+static cache_entry *sets_find(cache_sets *c, const char *key, int64_t when) {
+    cache_entry *set = c->e[fnv1a(key) % c->nsets];
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].used && when >= set[w].lo && when < set[w].hi && strcmp(set[w].key, key) == 0) {
+            set[w].used = ++c->tick;
+            return &set[w];
+        }
+    }
+    return NULL;
+}
+
+// sets_put stores a copy of r, the result for a handshake at `when`, under key: in place of the
+// same key with another validity span, else of the least recently used (counted in evicted).
+// Returns the entry; NULL when out of memory (the result is still correct, only not remembered).
+static cache_entry *sets_put(cache_sets *c, const char *key, const an_chain *r, int64_t when) {
+    cache_entry *set = c->e[fnv1a(key) % c->nsets];
+    size_t victim = 0;
+    for (size_t w = 1; w < CACHE_WAYS; w++) {
+        if (set[w].used < set[victim].used) {
+            victim = w;
+        }
+    }
+    bool same = false;
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].used && strcmp(set[w].key, key) == 0) {
+            victim = w;
+            same = true;
+        }
+    }
+    cache_entry *e = &set[victim];
+    if (!e->result) {
+        e->result = malloc(sizeof(an_chain));
+    }
+    if (!e->result) {
+        return NULL;
+    }
+    c->evicted += e->used && !same;
+    an_copy(e->key, sizeof e->key, key);
+    *e->result = *r;
+    e->used = ++c->tick;
+    e->gen = ++c->gen;
+    validity_span(r, when, &e->lo, &e->hi);
+    return e;
+}
+
+// memo_find: the entry m links to for (sni, hour) that holds at `when`, marked as used in c;
+// NULL when none. m's bytes are the handshake's: the entry's key is (m->hex, hour, sni).
+static const cache_entry *memo_find(digest_memo *m, cache_sets *c, const char *sni, int64_t hour,
+                                    int64_t when) {
+    for (size_t i = 0; i < MEMO_LINKS; i++) {
+        const memo_link *l = &m->link[i];
+        if (l->e && l->gen == l->e->gen && l->hour == hour && when >= l->e->lo && when < l->e->hi &&
+            strcmp(l->sni, sni) == 0) {
+            l->e->used = ++c->tick;
+            return l->e;
+        }
+    }
+    return NULL;
+}
+
+// memo_link_set: m's bytes with (sni, hour) have their result in e (NULL m or e: nothing).
+static void memo_link_set(digest_memo *m, cache_entry *e, const char *sni, int64_t hour) {
+    if (!m || !e) {
+        return;
+    }
+    memo_link *l = &m->link[m->next_link++ % MEMO_LINKS];
+    l->e = e;
+    l->gen = e->gen;
+    l->hour = hour;
+    an_copy(l->sni, sizeof l->sni, sni);
+}
+
+// One analyzer's cache: its results are handed out in place (no copy, no lock), in front of
+// the results shared with the other analyzers of the run, if any (then it is small: a miss
+// here costs a copy under the lock, not a verification).
+struct an_chain_cache {
+    cache_sets sets;
+    digest_memo dm[DIGEST_MEMO];
+    an_chain_shared *shared;  // borrowed; NULL: none
+};
+
+// The results shared by the analyzers of a run (analyzer_shared). Lock rule: `lock` is fixed
+// once made; every other field is read and written only between lock.lock and lock.unlock
+// (shared_claim, shared_put, an_chain_shared_counts), and a result is copied in or out while
+// the lock is held, so no pointer into this struct outlives the unlock.
+// A key being verified is marked in `pending` (with lock.wait, when the caller gave one): an
+// analyzer that misses it waits for that result instead of verifying the chain too (several
+// workers meet the same chains at the start of a run). The marker is removed however the
+// verification ends (shared_put), and a waiter that still finds no result verifies itself.
+enum { SHARED_PENDING = 64, SHARED_FOUND = -2, SHARED_UNMARKED = -1 };
+
+struct an_chain_shared {
+    analyzer_lock lock;                       // (fixed)
+    cache_sets sets;                          // (lock)
+    char pending[SHARED_PENDING][CACHE_KEY];  // keys being verified, "": free (lock)
+    uint64_t verified;                        // results stored (lock)
+    uint64_t answered;                        // lookups answered (lock)
+    uint64_t waited;                          // waits for another's verification (lock)
+};
+
+an_chain_cache *an_chain_cache_new(an_chain_shared *shared) {
+    an_chain_cache *c = calloc(1, sizeof(an_chain_cache));
+    if (c) {
+        c->shared = shared;
+        c->sets.nsets = shared ? CACHE_FRONT_SETS : CACHE_SETS;
+    }
+    return c;
+}
+
+void an_chain_cache_free(an_chain_cache *c) {
+    if (!c) {
+        return;
+    }
+    sets_free(&c->sets);
+    for (size_t i = 0; i < DIGEST_MEMO; i++) {
+        free(c->dm[i].bytes);
+    }
+    free(c);
+}
+
+uint64_t an_chain_cache_dropped(an_chain_cache *c) {
+    if (c->shared) {
+        analyzer_shared_counts k;
+        an_chain_shared_counts(c->shared, &k);
+        return k.dropped;
+    }
+    return c->sets.evicted;
+}
+
+an_chain_shared *an_chain_shared_new(const analyzer_lock *lock) {
+    an_chain_shared *s = calloc(1, sizeof *s);
+    if (s) {
+        s->lock = *lock;
+        s->sets.nsets = CACHE_SETS;
+    }
+    return s;
+}
+
+void an_chain_shared_free(an_chain_shared *s) {
+    if (!s) {
+        return;
+    }
+    sets_free(&s->sets);
+    free(s);
+}
+
+void an_chain_shared_counts(an_chain_shared *s, analyzer_shared_counts *out) {
+    s->lock.lock(s->lock.user);
+    out->verified = s->verified;
+    out->answered = s->answered;
+    out->waited = s->waited;
+    out->dropped = s->sets.evicted;
+    s->lock.unlock(s->lock.user);
+}
+
+// shared_claim copies the shared result for key at `when` into *out (SHARED_FOUND), or marks
+// key as being verified by the caller (the marker's index, for shared_put), waiting first while
+// another analyzer verifies it; SHARED_UNMARKED (*out untouched) when the caller verifies
+// without a marker (no lock.wait, or every marker taken).
+static int shared_claim(an_chain_shared *s, const char *key, int64_t when, an_chain *out) {
+    s->lock.lock(s->lock.user);
+    int r = SHARED_UNMARKED;
+    for (;;) {
+        const cache_entry *e = sets_find(&s->sets, key, when);
+        if (e) {
+            *out = *e->result;
+            s->answered++;
+            r = SHARED_FOUND;
+            break;
+        }
+        if (!s->lock.wait) {
+            break;
+        }
+        int free_slot = SHARED_UNMARKED;
+        bool pending = false;
+        for (int i = 0; i < SHARED_PENDING && !pending; i++) {
+            if (!s->pending[i][0]) {
+                free_slot = free_slot < 0 ? i : free_slot;
+            } else {
+                pending = strcmp(s->pending[i], key) == 0;
+            }
+        }
+        if (!pending) {
+            if (free_slot >= 0) {
+                an_copy(s->pending[free_slot], CACHE_KEY, key);
+            }
+            r = free_slot;
+            break;
+        }
+        s->waited++;
+        s->lock.wait(s->lock.user);  // until a shared_put; then look again
+    }
+    s->lock.unlock(s->lock.user);
+    return r;
+}
+
+// shared_put stores a copy of r, just verified for a handshake at `when`, for the others (r
+// NULL: the verification failed, nothing is stored), and removes the caller's marker `slot`
+// (from shared_claim), waking the analyzers that wait for it.
+static void shared_put(an_chain_shared *s, const char *key, const an_chain *r, int64_t when,
+                       int slot) {
+    s->lock.lock(s->lock.user);
+    if (r) {
+        (void)sets_put(&s->sets, key, r, when);
+        s->verified++;
+    }
+    if (slot >= 0) {
+        s->pending[slot][0] = '\0';
+        s->lock.wake(s->lock.user);
+    }
+    s->lock.unlock(s->lock.user);
 }
 
 // SHA-256 fetched once (EVP_sha256() in EVP_DigestInit_ex fetches it on every call).
@@ -815,7 +1039,11 @@ static void chain_digest(const tls_certificate *cert, char out[65]) {
     EVP_MD_CTX_free(ctx);
 }
 
-// chain_bytes_hash: a fast (not cryptographic) hash of the stored DERs and their lengths.
+// chain_bytes_hash: which memo slot a chain goes to, from its shape (certificates, lengths) and
+// each certificate's last 32 bytes (the end of its signature: what differs most between two
+// certificates). It reads ~40 bytes a certificate, not all of them (hashing every byte was 2.2 k
+// instructions a handshake): the slot's bytes are then compared in full, so chains that share
+// these bytes only cost each other a memo miss, never a wrong result.
 static uint64_t chain_bytes_hash(const tls_certificate *cert, uint32_t n, size_t *total) {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
     *total = 0;
@@ -824,29 +1052,30 @@ static uint64_t chain_bytes_hash(const tls_certificate *cert, uint32_t n, size_t
         size_t len = b ? cert->certs[i].len : 0;
         *total += len;
         h = (h ^ len) * 0xff51afd7ed558ccdull;
-        size_t j = 0;
-        for (; j + 8 <= len; j += 8) {
-            uint64_t w;
-            memcpy(&w, b + j, 8);
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
+        uint64_t w[4] = {0, 0, 0, 0};
+        if (len >= sizeof w) {
+            memcpy(w, b + (len - sizeof w), sizeof w);  // one fixed-size load, not a call
+        } else if (len) {
+            memcpy(w, b, len);
+        }
+        for (size_t j = 0; j < 4; j++) {
+            h = (h ^ w[j]) * 0xff51afd7ed558ccdull;
             h ^= h >> 31;
         }
-        uint64_t tail = 0;
-        if (len > j) {
-            memcpy(&tail, b + j, len - j);
-        }
-        h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
     }
     return h;
 }
 
-// chain_digest_memo: chain_digest, through the cache's memo when there is a cache.
-static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert, char out[65]) {
+// chain_digest_memo: chain_digest, through the cache's memo when there is a cache. Returns the
+// memo slot that now holds exactly these bytes (NULL: none; its links are cleared when it is
+// given other bytes); on a hit, out is left for the caller to take from m->hex when needed.
+static digest_memo *chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert,
+                                      char out[65], bool *hit_out) {
     uint32_t n = cert->num_stored < TLS_MAX_CERTS ? cert->num_stored : TLS_MAX_CERTS;
+    *hit_out = false;
     if (!cache || n == 0) {
         chain_digest(cert, out);
-        return;
+        return NULL;
     }
     size_t total;
     uint64_t h = chain_bytes_hash(cert, n, &total);
@@ -859,17 +1088,17 @@ static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert
             m->lens[i] == len && (len == 0 || memcmp(m->bytes + off, cert->certs[i].der, len) == 0);
         off += len;
     }
+    *hit_out = hit;
     if (hit) {
-        memcpy(out, m->hex, 65);
-        return;
+        return m;
     }
     chain_digest(cert, out);
     if (total == 0 || total > DIGEST_MEMO_MAX || !out[0]) {
-        return;
+        return NULL;
     }
     uint8_t *bytes = realloc(m->bytes, total);
     if (!bytes) {
-        return;  // m->bytes is still valid (and m unchanged)
+        return NULL;  // m->bytes is still valid (and m unchanged)
     }
     m->bytes = bytes;
     off = 0;
@@ -884,6 +1113,8 @@ static void chain_digest_memo(an_chain_cache *cache, const tls_certificate *cert
     m->n = n;
     m->total = total;
     memcpy(m->hex, out, 65);
+    memset(m->link, 0, sizeof m->link);  // they were results of the bytes held before
+    return m;
 }
 
 bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile *p,
@@ -891,18 +1122,47 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
                       an_chain *out, const an_chain **res) {
     *res = out;
     char digest[65];
-    chain_digest_memo(cache, cert, digest);
-    if (cert->num_stored > 0) {
-        // A cached result is handed out as it is: copying the 24 KB result was 13 % of the
-        // instructions of a whole run (bench/NOTES.md).
-        char key[CACHE_KEY];
-        snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)(when / 3600), sni ? sni : "");
-        cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;
-        for (size_t w = 0; set && w < CACHE_WAYS; w++) {
-            if (set[w].used && when >= set[w].lo && when < set[w].hi &&
-                strcmp(set[w].key, key) == 0) {
-                set[w].used = ++cache->tick;
-                *res = set[w].result;
+    bool memo_hit;
+    digest_memo *m = chain_digest_memo(cache, cert, digest, &memo_hit);
+    if (cert->num_stored == 0) {
+        memset(out, 0, sizeof *out);
+        out->num_certs = cert->num_certs;
+        memcpy(out->chain_sha256, digest, sizeof digest);
+        an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
+        out->leaf_parse_error = true;
+        return true;
+    }
+    // The hour bucket keys the cache; validity is still checked at the exact second.
+    const char *name = sni ? sni : "";
+    int64_t hour = when / 3600;
+    if (m) {
+        // The same bytes, SNI and hour as a handshake before: the result that one got, unless
+        // its entry was given another key since (gen) or the certificates' validity changes
+        // between the two handshakes (span). A cached result is handed out as it is: copying
+        // the 24 KB result was 13 % of the instructions of a whole run (bench/NOTES.md).
+        const cache_entry *e = memo_find(m, &cache->sets, name, hour, when);
+        if (e) {
+            *res = e->result;
+            return true;
+        }
+    }
+    if (memo_hit) {
+        memcpy(digest, m->hex, sizeof digest);
+    }
+    char key[CACHE_KEY];
+    snprintf(key, sizeof key, "%s|%lld|%s", digest, (long long)hour, name);
+    int slot = SHARED_UNMARKED;
+    if (cache) {
+        cache_entry *e = sets_find(&cache->sets, key, when);
+        if (e) {
+            memo_link_set(m, e, name, hour);
+            *res = e->result;
+            return true;
+        }
+        if (cache->shared) {
+            slot = shared_claim(cache->shared, key, when, out);
+            if (slot == SHARED_FOUND) {
+                memo_link_set(m, sets_put(&cache->sets, key, out, when), name, hour);
                 return true;
             }
         }
@@ -910,41 +1170,14 @@ bool an_chain_analyze(an_chain_cache *cache, X509_STORE *store, const an_profile
     memset(out, 0, sizeof *out);
     out->num_certs = cert->num_certs;
     memcpy(out->chain_sha256, digest, sizeof digest);
-    if (cert->num_stored == 0) {
-        an_copy(out->verify_error, sizeof out->verify_error, "empty certificate list");
-        out->leaf_parse_error = true;
-        return true;
-    }
-    char key[CACHE_KEY];
-    snprintf(key, sizeof key, "%s|%lld|%s", out->chain_sha256, (long long)(when / 3600),
-             sni ? sni : "");
-    cache_entry *set = cache ? cache->e[fnv1a(key) % CACHE_SETS] : NULL;  // (looked up above)
-    // The hour bucket keys the cache; validity is still checked at the exact second.
-    if (!analyze_uncached(store, p, cert, sni, when, now, out)) {
-        return false;
-    }
-    if (set) {
-        // The same key with another validity span is replaced, else the least recently used.
-        size_t victim = 0;
-        for (size_t w = 1; w < CACHE_WAYS; w++) {
-            if (set[w].used < set[victim].used) {
-                victim = w;
-            }
+    bool ok = analyze_uncached(store, p, cert, sni, when, now, out);
+    if (cache) {
+        if (ok) {
+            memo_link_set(m, sets_put(&cache->sets, key, out, when), name, hour);
         }
-        for (size_t w = 0; w < CACHE_WAYS; w++) {
-            if (set[w].used && strcmp(set[w].key, key) == 0) {
-                victim = w;
-            }
-        }
-        if (!set[victim].result) {
-            set[victim].result = malloc(sizeof(an_chain));
-        }
-        if (set[victim].result) {
-            an_copy(set[victim].key, sizeof set[victim].key, key);
-            *set[victim].result = *out;
-            set[victim].used = ++cache->tick;
-            validity_span(out, when, &set[victim].lo, &set[victim].hi);
+        if (cache->shared) {
+            shared_put(cache->shared, key, ok ? out : NULL, when, slot);
         }
     }
-    return true;
+    return ok;
 }

@@ -109,6 +109,13 @@ void pipeline_limits_print(const pipeline_engaged *l, const dissect_stats *st,
                 "memory\n",
                 l->many_records, PIPELINE_MANY_RECORDS);
     }
+    if (l->chains_dropped > 0) {
+        fprintf(stderr,
+                "tlsdiag: more than %d distinct certificate chains (chain, SNI, hour): %" PRIu64
+                " result(s) dropped from the chain cache (least recently used) and verified "
+                "again when seen again; the report is the same\n",
+                ANALYZER_CHAIN_RESULTS, l->chains_dropped);
+    }
 }
 
 void pipeline_undecoded_print(const dissect_stats *st) {

@@ -22,6 +22,11 @@ void pipeline_config_default(pipeline_config *c) {
 }
 
 analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errlen) {
+    return pipeline_analyzer_new_shared(c, NULL, err, errlen);
+}
+
+analyzer *pipeline_analyzer_new_shared(const pipeline_config *c, analyzer_shared *shared, char *err,
+                                       size_t errlen) {
     analyzer_config ac;
     analyzer_config_default(&ac);
     if (c->profile != NULL) {
@@ -34,6 +39,7 @@ analyzer *pipeline_analyzer_new(const pipeline_config *c, char *err, size_t errl
     if (c->now != 0) {
         ac.now = c->now;
     }
+    ac.shared = shared;
     return analyzer_new(&ac, err, errlen);
 }
 
@@ -217,6 +223,9 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         }
     }
     *out = *pipeline_finish(p, flush);
+    if (an != NULL) {
+        out->engaged.chains_dropped = analyzer_chain_results_dropped(an);
+    }
     pipeline_free(p);
     return true;
 }

@@ -99,6 +99,7 @@ typedef struct pipeline_sinks {
 enum { PIPELINE_MANY_RECORDS = 1000 };  // records one way before the handshake was decided
 typedef struct pipeline_engaged {
     uint64_t evicted, idle, overlaps, many_records;
+    uint64_t chains_dropped;  // certificate-chain results dropped (ANALYZER_CHAIN_RESULTS)
 } pipeline_engaged;
 
 typedef struct pipeline_result {

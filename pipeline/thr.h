@@ -8,6 +8,12 @@
 //   (reader)    the calling thread only (the reader of workq.c's queued mode).
 //   (role)      whoever holds a role taken under mu: `reading` (one-pass: only the reading
 //               worker touches ctx->cr) or `merging` (one-pass: only the merging worker reports).
+//   ctx->chains_mu  guards what ctx->shared's chain results hold (analyze/x509.c): taken by the
+//               workers' analyzers only, through analyzer_lock, around one lookup or one insert
+//               (a copy of one result); never together with mu, and nothing else is done under it.
+//               Its condition variable cv_chains: a worker that misses a chain another worker is
+//               verifying waits on it (holding no other lock) until that one stores the result
+//               or gives up (x509.c's shared_put broadcasts either way).
 // Three condition variables, all with ctx->mu:
 //   cv_work  workers wait on it for input: a batch queued (workq.c, the reader broadcasts),
 //            `go` (threads.c), a chunk read or ring space freed (onepass.c), or `stop`.
@@ -182,8 +188,13 @@ struct thr_ctx {
     uint32_t compact_seq, compact_done;  // compaction requests made / carried out (mu)
     uint32_t created_floor;              // the last compaction's cut: no verdict comes from below
     analyzer *main_an;                   // the merge's (fixed)
-    const pipeline_sinks *sinks;         // (fixed)
-    pipeline_result *out;                // (the merging thread)
+    // The workers' analyzers share main_an's trust store and one cache of chain results, so a
+    // chain is verified once per run, not once per worker (fixed; its contents: chains_mu).
+    analyzer_shared *shared;
+    pthread_mutex_t chains_mu;
+    pthread_cond_t cv_chains;
+    const pipeline_sinks *sinks;  // (fixed)
+    pipeline_result *out;         // (the merging thread)
 };
 
 // threads.c

@@ -96,6 +96,9 @@ static void ctx_free(thr_ctx *c) {
     }
     free(c->w);
     free(c->ring);
+    analyzer_shared_free(c->shared);
+    pthread_cond_destroy(&c->cv_chains);
+    pthread_mutex_destroy(&c->chains_mu);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv_work);
     pthread_cond_destroy(&c->cv_main);
@@ -115,6 +118,32 @@ static void print_cpu_stats(const thr_ctx *c) {
     }
     fprintf(stderr, " merging (serial) %.1f = %.1f %% of %.1f\n", c->merge_cpu_ns / 1e6,
             all > 0 ? 100.0 * (double)c->merge_cpu_ns / (double)all : 0.0, all / 1e6);
+    // What the shared chain results saved: each reuse is a chain one worker did not verify again.
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(c->shared, &k);
+    fprintf(stderr,
+            "tlsdiag: --threads %u chain results: %llu verified, %llu reused, %llu waited for\n",
+            c->n, (unsigned long long)k.verified, (unsigned long long)k.answered,
+            (unsigned long long)k.waited);
+}
+
+// The lock of the workers' shared chain results (analyzer_lock), and its condition variable:
+// a worker that misses a chain another is verifying waits for that result.
+static void chains_lock(void *ctx) {
+    pthread_mutex_lock(&((thr_ctx *)ctx)->chains_mu);
+}
+
+static void chains_unlock(void *ctx) {
+    pthread_mutex_unlock(&((thr_ctx *)ctx)->chains_mu);
+}
+
+static void chains_wait(void *ctx) {
+    thr_ctx *c = ctx;
+    pthread_cond_wait(&c->cv_chains, &c->chains_mu);
+}
+
+static void chains_wake(void *ctx) {
+    pthread_cond_broadcast(&((thr_ctx *)ctx)->cv_chains);
 }
 
 // all_regular_files: every input can be opened again by each worker (not stdin, not a pipe).
@@ -191,12 +220,16 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         return false;
     }
     pthread_mutex_init(&c.mu, NULL);
+    pthread_mutex_init(&c.chains_mu, NULL);
+    pthread_cond_init(&c.cv_chains, NULL);
+    c.shared = analyzer_shared_new(
+        main_an, &(analyzer_lock){chains_lock, chains_unlock, chains_wait, chains_wake, &c});
     pthread_cond_init(&c.cv_work, NULL);
     pthread_cond_init(&c.cv_main, NULL);
     pthread_cond_init(&c.cv_room, NULL);
     const char *stats = getenv("TLSDIAG_THREAD_STATS");
     c.cpu_stats = stats != NULL && stats[0] != '\0';
-    bool ok = true;
+    bool ok = c.shared != NULL;
     for (uint32_t i = 0; i < c.n && ok; i++) {
         thr_worker *w = &c.w[i];
         w->ctx = &c;
@@ -206,7 +239,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         wc.on_transcript = thr_worker_transcript;
         wc.user = w;
         char err[512];
-        w->an = pipeline_analyzer_new(cfg, err, sizeof err);
+        w->an = pipeline_analyzer_new_shared(cfg, c.shared, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
@@ -224,6 +257,11 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     }
     if (ran && c.cpu_stats) {
         print_cpu_stats(&c);
+    }
+    if (ran) {
+        analyzer_shared_counts k;
+        analyzer_shared_counts_get(c.shared, &k);
+        out->engaged.chains_dropped = k.dropped;  // (the workers' analyzers are freed by now)
     }
     ctx_free(&c);
     if (!ran) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_thread_stats.sh — TLSDIAG_THREAD_STATS: `analyze --threads N` says on stderr how much CPU
-# each thread used and how much of it was the merge (the serial part), in the three ways the
+# each thread used and how much of it was the merge (the serial part), and how many certificate
+# chains the workers verified and reused from their shared results, in the three ways the
 # workers get their input (one file: one pass; several files: a reader each; stdin: queued),
 # and the report itself stays byte for byte what it is without it. No timing is asserted.
 #   bash test_thread_stats.sh TLSDIAG_BINARY SOURCE_DIR
@@ -33,7 +34,14 @@ import sys
 m, p, t = map(float, sys.argv[1:])
 assert 0 <= m <= t and 0 <= p <= 100 and (t == 0 or abs(100 * m / t - p) < 0.2), (m, p, t)
 PY
-  echo "ok: $name: $line"
+  # The workers' shared chain results: how many chains were verified, how many reused, how many
+  # times a worker waited for another's verification of the same chain (every
+  # bundled capture sends at least one certificate chain).
+  local chains; chains=$(grep "^tlsdiag: --threads $n chain results: " "$TMP/stats.err" || true)
+  [[ $chains =~ chain\ results:\ ([0-9]+)\ verified,\ ([0-9]+)\ reused,\ ([0-9]+)\ waited\ for$ ]] || fail "$name: no chain results line: $chains"
+  [ "${BASH_REMATCH[1]}" -ge 1 ] || fail "$name: no chain verified: $chains"
+  grep -q "chain results" "$TMP/plain.err" && fail "$name: chain results without TLSDIAG_THREAD_STATS"
+  echo "ok: $name: $line; $chains"
 }
 check "one file (one pass)" 2 "$one"
 check "one file, 3 threads" 3 "$one"

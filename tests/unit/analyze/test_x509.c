@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,14 +394,13 @@ static verdict *judge_at(analyzer *a, const uint8_t *der, uint32_t len, int64_t 
     return judge_ex(a, "origin.example.com", c, desc, der, len, when - T0);
 }
 
-static void test_cache_respects_expiry_inside_an_hour(void **state) {
-    (void)state;
-    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z, a multiple of 3600
-    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+// expiring_anchor: a certificate valid until H + 30 min (make_cert), written into a new
+// directory (dir: a mkdtemp template; pem gets the file's path) as the only trust anchor of an
+// analyzer whose "now" is H.
+static analyzer *expiring_anchor(int64_t H, char *dir, char pem[64], uint8_t **der, uint32_t *len) {
     assert_non_null(mkdtemp(dir));
-    snprintf(pem, sizeof pem, "%s/anchor.pem", dir);
-    uint32_t len;
-    uint8_t *der = make_cert(H + 1800, pem, "DNS:origin.example.com", &len);
+    snprintf(pem, 64, "%s/anchor.pem", dir);
+    *der = make_cert(H + 1800, pem, "DNS:origin.example.com", len);
     analyzer_config cfg;
     analyzer_config_default(&cfg);
     cfg.ca_file = pem;
@@ -408,6 +408,16 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     char err[256] = "";
     analyzer *a = analyzer_new(&cfg, err, sizeof err);
     assert_non_null(a);
+    return a;
+}
+
+static void test_cache_respects_expiry_inside_an_hour(void **state) {
+    (void)state;
+    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z, a multiple of 3600
+    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+    uint32_t len;
+    uint8_t *der;
+    analyzer *a = expiring_anchor(H, dir, pem, &der, &len);
     verdict *v1 = judge_at(a, der, len, H + 600, 0);
     assert_string_equal(v1->verify_error, "ok");
     assert_int_equal(v1->cause, CAUSE_OK);
@@ -423,6 +433,317 @@ static void test_cache_respects_expiry_inside_an_hour(void **state) {
     free(der);
     unlink(pem);
     rmdir(dir);
+}
+
+// The chain results shared by the analyzers of one run (--threads workers): a chain one
+// analyzer verified is not verified again by another, which gets the same result (copied
+// under the caller's lock, taken around each lookup and insert, never nested); the trust
+// store is the shared one (the workers name no CA file of their own).
+typedef struct test_lock {
+    int depth, taken;
+} test_lock;
+
+static void tl_lock(void *user) {
+    test_lock *l = user;
+    assert_int_equal(l->depth, 0);
+    l->depth++;
+    l->taken++;
+}
+
+static void tl_unlock(void *user) {
+    test_lock *l = user;
+    assert_int_equal(l->depth, 1);
+    l->depth--;
+}
+
+// worker_of: an analyzer with s's store, now and chain results, and no CA file of its own.
+static analyzer *worker_of(analyzer_shared *s) {
+    analyzer_config c;
+    analyzer_config_default(&c);
+    c.profile = "cloudfront";
+    c.shared = s;
+    char err[256] = "";
+    analyzer *a = analyzer_new(&c, err, sizeof err);
+    assert_non_null(a);
+    return a;
+}
+
+static void test_shared_chain_verified_once(void **state) {
+    (void)state;
+    test_lock l = {0, 0};
+    analyzer_shared *s =
+        analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    assert_string_equal(analyzer_trust_store(w1), analyzer_trust_store(A));
+    const char *c[] = {"leaf", "inter", NULL};
+    analyzer_shared_counts k;
+    verdict *v1 = judge_ex(w1, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.answered, 0);
+    verdict *v2 = judge_ex(w2, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);  // w2 took w1's result
+    assert_int_equal(k.answered, 1);
+    verdict *v3 = judge_ex(w2, "origin.example.com", c, 0, NULL, 0, 0);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified + k.answered, 2);  // w2's own cache answered, no lock
+    verdict *v4 = judge_ex(A, "origin.example.com", c, 0, NULL, 0, 0);
+    for (verdict **v = (verdict *[]){v1, v2, v3, NULL}; *v; v++) {
+        assert_int_equal((*v)->cause, CAUSE_OK);
+        assert_string_equal((*v)->verify_error, "ok");  // the shared store has the test root
+        assert_string_equal((*v)->chain_sha256, v4->chain_sha256);
+        assert_string_equal((*v)->summary, v4->summary);
+        assert_int_equal((*v)->num_certs, 2);
+        assert_memory_equal((*v)->certs, v4->certs, sizeof v4->certs[0] * 2);
+        verdict_free(*v);
+    }
+    verdict_free(v4);
+    assert_int_equal(l.depth, 0);
+    assert_int_equal(l.taken, 3 + 3);  // lookup and insert by w1, lookup by w2, three counts
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
+}
+
+// A shared result holds only for the seconds its own result holds: a certificate that expires
+// inside the hour is verified again by the analyzer that sees it after (see the test above).
+static void test_shared_chain_respects_expiry(void **state) {
+    (void)state;
+    const int64_t H = 1640995200;  // 2022-01-01T00:00:00Z
+    char dir[] = "/tmp/tlsdiag-x509XXXXXX", pem[64];
+    uint32_t len;
+    uint8_t *der;
+    analyzer *a = expiring_anchor(H, dir, pem, &der, &len);
+    test_lock l = {0, 0};
+    analyzer_shared *s =
+        analyzer_shared_new(a, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    verdict *v1 = judge_at(w1, der, len, H + 600, 0);
+    assert_string_equal(v1->verify_error, "ok");
+    verdict *v2 = judge_at(w2, der, len, H + 1000, 0);  // w1's result, from the shared cache
+    assert_string_equal(v2->verify_error, "ok");
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.answered, 1);
+    verdict *v3 = judge_at(w2, der, len, H + 2400, 45);  // same hour, after the expiry
+    assert_string_equal(v3->verify_error, "certificate has expired");
+    assert_int_equal(v3->cause, CAUSE_CERT_EXPIRED);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 2);
+    assert_int_equal(k.answered, 1);
+    verdict_free(v1);
+    verdict_free(v2);
+    verdict_free(v3);
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
+    analyzer_free(a);
+    free(der);
+    unlink(pem);
+    rmdir(dir);
+}
+
+// Several analyzers that miss one chain at the same moment (the --threads workers at the start
+// of a run) verify it once: the first marks it as under way, the others wait for its result.
+// Made deterministic: the first worker stops right after its lookup (in its first unlock, the
+// chain marked) until every other worker either waits for it or has finished; without the
+// marker they all verify (verified == N), with it once (verified == 1, waited == N - 1).
+enum { CONCURRENT = 4 };
+
+typedef struct mt_lock {
+    pthread_mutex_t mu, gate_mu;
+    pthread_cond_t cv, gate_cv;
+    int parked;     // other workers waiting for the chain or done (gate_mu)
+    bool first_in;  // the first worker stopped at its gate (gate_mu)
+    int first_unlocks;
+} mt_lock;
+
+static _Thread_local bool mt_is_first;
+
+static void mt_lock_fn(void *u) {
+    pthread_mutex_lock(&((mt_lock *)u)->mu);
+}
+
+static void mt_park(mt_lock *l) {
+    pthread_mutex_lock(&l->gate_mu);
+    l->parked++;
+    pthread_cond_broadcast(&l->gate_cv);
+    pthread_mutex_unlock(&l->gate_mu);
+}
+
+static void mt_unlock_fn(void *u) {
+    mt_lock *l = u;
+    pthread_mutex_unlock(&l->mu);
+    if (mt_is_first && l->first_unlocks++ == 0) {
+        pthread_mutex_lock(&l->gate_mu);
+        l->first_in = true;
+        pthread_cond_broadcast(&l->gate_cv);
+        while (l->parked < CONCURRENT - 1) {
+            pthread_cond_wait(&l->gate_cv, &l->gate_mu);
+        }
+        pthread_mutex_unlock(&l->gate_mu);
+    }
+}
+
+static void mt_wait_fn(void *u) {
+    mt_lock *l = u;
+    mt_park(l);  // under l->mu: the first cannot store its result before this one waits
+    pthread_cond_wait(&l->cv, &l->mu);
+}
+
+static void mt_wake_fn(void *u) {
+    pthread_cond_broadcast(&((mt_lock *)u)->cv);
+}
+
+typedef struct mt_worker {
+    analyzer *an;
+    mt_lock *l;
+    bool first;
+    verdict *v;
+} mt_worker;
+
+static void *mt_judge(void *arg) {
+    mt_worker *w = arg;
+    mt_is_first = w->first;
+    const char *c[] = {"leaf", "inter", NULL};
+    w->v = judge_ex(w->an, "origin.example.com", c, 0, NULL, 0, 0);
+    if (!w->first) {
+        mt_park(w->l);  // finished without waiting (what happens without the marker)
+    }
+    return NULL;
+}
+
+static void test_shared_concurrent_misses_verified_once(void **state) {
+    (void)state;
+    mt_lock l = {.parked = 0};
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_mutex_init(&l.gate_mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    pthread_cond_init(&l.gate_cv, NULL);
+    analyzer_shared *s = analyzer_shared_new(
+        A, &(analyzer_lock){mt_lock_fn, mt_unlock_fn, mt_wait_fn, mt_wake_fn, &l});
+    assert_non_null(s);
+    mt_worker w[CONCURRENT];
+    pthread_t t[CONCURRENT];
+    for (int i = 0; i < CONCURRENT; i++) {
+        w[i] = (mt_worker){worker_of(s), &l, i == 0, NULL};
+    }
+    assert_int_equal(pthread_create(&t[0], NULL, mt_judge, &w[0]), 0);
+    pthread_mutex_lock(&l.gate_mu);
+    while (!l.first_in) {
+        pthread_cond_wait(&l.gate_cv, &l.gate_mu);
+    }
+    pthread_mutex_unlock(&l.gate_mu);
+    for (int i = 1; i < CONCURRENT; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, mt_judge, &w[i]), 0);
+    }
+    for (int i = 0; i < CONCURRENT; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    }
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, 1);
+    assert_int_equal(k.waited, CONCURRENT - 1);
+    assert_int_equal(k.answered, CONCURRENT - 1);
+    for (int i = 0; i < CONCURRENT; i++) {
+        assert_int_equal(w[i].v->cause, CAUSE_OK);
+        assert_string_equal(w[i].v->verify_error, "ok");
+        assert_string_equal(w[i].v->summary, w[0].v->summary);
+    }
+    for (int i = 0; i < CONCURRENT; i++) {
+        verdict_free(w[i].v);
+        analyzer_free(w[i].an);
+    }
+    analyzer_shared_free(s);
+    pthread_cond_destroy(&l.cv);
+    pthread_cond_destroy(&l.gate_cv);
+    pthread_mutex_destroy(&l.mu);
+    pthread_mutex_destroy(&l.gate_mu);
+}
+
+// The shared results are bounded (ANALYZER_CHAIN_RESULTS, least recently used dropped and
+// counted, for pipeline/limits.c to state): one chain under more distinct SNIs than that, each
+// a key of its own, keeps at most the bound, and a dropped key seen again is verified again
+// with the same result.
+static void test_shared_chain_results_bounded(void **state) {
+    (void)state;
+    enum { KEYS = ANALYZER_CHAIN_RESULTS + 200 };
+    test_lock l = {0, 0};
+    analyzer_shared *s =
+        analyzer_shared_new(A, &(analyzer_lock){tl_lock, tl_unlock, NULL, NULL, &l});
+    assert_non_null(s);
+    analyzer *w1 = worker_of(s), *w2 = worker_of(s);
+    const char *c[] = {"leaf", "inter", NULL};
+    char sni[64];
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(sni, sizeof sni, "h%d.example.com", i);
+        verdict_free(judge_ex(i % 2 ? w1 : w2, sni, c, 42, NULL, 0, 0));
+    }
+    analyzer_shared_counts k;
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, KEYS);
+    assert_true(k.dropped >= KEYS - ANALYZER_CHAIN_RESULTS);  // held: KEYS - dropped ≤ the bound
+    assert_true(k.dropped < KEYS);
+    assert_int_equal(analyzer_chain_results_dropped(w1), k.dropped);
+    verdict *v = judge_ex(w1, "h0.example.com", c, 42, NULL, 0, 0);  // long dropped
+    assert_string_equal(v->verify_error, "ok");
+    assert_int_equal(v->cause, CAUSE_CERT_NAME_MISMATCH);
+    analyzer_shared_counts_get(s, &k);
+    assert_int_equal(k.verified, KEYS + 1);
+    verdict_free(v);
+    analyzer_free(w1);
+    analyzer_free(w2);
+    analyzer_shared_free(s);
+}
+
+// One chain's bytes remember the results of several (SNI, hour) pairs (the cached path of a
+// repeated handshake): alternating among more SNIs than it links, each handshake still gets
+// its own SNI's name check (named as the cause of the client's bad_certificate only when the
+// name does not fit), from the cache after the first.
+static void test_cache_links_per_sni(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    const char *c[] = {"leaf", "inter", NULL};
+    const char *names[] = {"origin.example.com", "a.example.net",      "origin.example.com",
+                           "b.example.net",      "c.example.net",      "d.example.net",
+                           "e.example.net",      "origin.example.com", "a.example.net"};
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            verdict *v = judge_ex(a, names[i], c, 42, NULL, 0, 0);  // bad_certificate
+            bool ok = strcmp(names[i], "origin.example.com") == 0;
+            assert_int_equal(v->cause == CAUSE_CERT_NAME_MISMATCH, !ok);
+            verdict_free(v);
+        }
+    }
+    analyzer_free(a);
+}
+
+// The memo of chain bytes picks its slot from a sample of the bytes (lengths and each
+// certificate's last 32 bytes) and compares all of them: a certificate that differs from the
+// one before only in its middle gets its own digest and result, not the first one's.
+static void test_cache_same_tail_other_bytes(void **state) {
+    (void)state;
+    uint32_t len;
+    uint8_t *der = make_cert(1893456000, NULL, "DNS:origin.example.com", &len);  // 2030
+    uint8_t *other = malloc(len);
+    assert_non_null(other);
+    memcpy(other, der, len);
+    other[len / 2] ^= 0x01;  // same length, same last 32 bytes
+    verdict *v1 = judge_at(A, der, len, T0, 0);
+    verdict *v2 = judge_at(A, other, len, T0, 0);
+    verdict *v3 = judge_at(A, der, len, T0, 0);
+    assert_string_not_equal(v2->chain_sha256, v1->chain_sha256);
+    assert_string_equal(v3->chain_sha256, v1->chain_sha256);
+    assert_string_equal(v3->verify_error, v1->verify_error);
+    verdict_free(v1);
+    verdict_free(v2);
+    verdict_free(v3);
+    free(der);
+    free(other);
 }
 
 // A certificate with 10,000 SANs: the list keeps whole names only, in order, and says how many
@@ -519,6 +840,12 @@ int main(void) {
         cmocka_unit_test(test_expires_soon_finding),
         cmocka_unit_test(test_cache_same_chain_same_result),
         cmocka_unit_test(test_cache_respects_expiry_inside_an_hour),
+        cmocka_unit_test(test_shared_chain_verified_once),
+        cmocka_unit_test(test_shared_chain_respects_expiry),
+        cmocka_unit_test(test_shared_concurrent_misses_verified_once),
+        cmocka_unit_test(test_shared_chain_results_bounded),
+        cmocka_unit_test(test_cache_links_per_sni),
+        cmocka_unit_test(test_cache_same_tail_other_bytes),
         cmocka_unit_test(test_many_sans_whole_names_and_count),
         cmocka_unit_test(test_sans_fit_whole_list),
     };
