@@ -1149,9 +1149,13 @@ static void run_rules(const analyzer *a, const tls_transcript *t, const an_facts
             }
         }
     } else {
+        // A succeeded handshake's certificate rules can match only when an_cert_rules_may_match
+        // says so (the same gate as above, decided once): skip them otherwise.
+        bool certs = !ok || an_cert_rules_may_match(f);
         for (size_t i = 0; i < an_num_rules; i++) {
             const rule *r = &an_rules[i];
             if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
+                (!certs && (r->flags & CAUSE_F_CERT)) ||
                 (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
                 continue;
             }

@@ -228,6 +228,50 @@ static verdict *reset_verdict(analyzer *a, const char *sni, size_t len, uint16_t
 
 // The check command and the fix steps built by the analyzer: a valid SNI is sent as is, one that
 // is not a host name (injections, NUL, too long) never appears in them and is flagged.
+// server_verdict: reset_verdict's handshake to 192.0.2.last:port with sni (a C string).
+static verdict *server_verdict(analyzer *a, uint8_t last, uint16_t port, const char *sni) {
+    fx x = fx_new();
+    x.t->server.addr[3] = last;
+    x.t->server.port = port;
+    fx_synack(&x);
+    fx_client_hello(&x, sni);
+    fx_close(&x, TLS_DIR_S2C, true, 1);
+    verdict *v = analyzer_run(a, x.t);
+    fx_free(&x);
+    assert_non_null(v);
+    return v;
+}
+
+// The analyzer keeps the last check commands it made: each verdict still gets its own server's
+// and SNI's command when servers, ports, names and invalid names interleave, and more of them
+// than it keeps.
+static void test_check_command_kept(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    static const char *const names[] = {"a.example.com", "b.example.com", "a.example.co"};
+    for (int round = 0; round < 3; round++) {
+        for (uint8_t i = 1; i <= 11; i++) {
+            for (size_t n = 0; n < 4; n++) {  // the 4th: the first name on the next port
+                uint16_t port = (uint16_t)((round == 2 ? 8443 : 443) + (n == 3));
+                verdict *v = server_verdict(a, i, port, names[n % 3]);
+                char want[200];
+                snprintf(want, sizeof want,
+                         "openssl s_client -connect 192.0.2.%u:%u -servername %s -showcerts", i,
+                         port, names[n % 3]);
+                assert_string_equal(v->check_command, want);
+                verdict_free(v);
+            }
+            verdict *v = reset_verdict(a, "a\0b.example.com", 15, 15);  // "a" before the NUL
+            assert_non_null(strstr(v->check_command, "-noservername"));
+            verdict_free(v);
+            v = reset_verdict(a, "a", 1, 1);
+            assert_non_null(strstr(v->check_command, "-servername a -showcerts"));
+            verdict_free(v);
+        }
+    }
+    analyzer_free(a);
+}
+
 static void test_check_command(void **state) {
     (void)state;
     analyzer *a = fx_analyzer("cloudfront");
@@ -272,7 +316,7 @@ int main(void) {
         cmocka_unit_test(test_words),         cmocka_unit_test(test_shell_reads_back_the_input),
         cmocka_unit_test(test_refused),       cmocka_unit_test(test_never_cut),
         cmocka_unit_test(test_host_names),    cmocka_unit_test(test_host_name_problem_order),
-        cmocka_unit_test(test_check_command),
+        cmocka_unit_test(test_check_command), cmocka_unit_test(test_check_command_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
