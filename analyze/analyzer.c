@@ -21,6 +21,14 @@ typedef struct sni_memo_entry {
     const char *problem;
 } sni_memo_entry;
 
+// check_memo: one check command (check_command) and what it was made from.
+typedef struct check_memo {
+    bool valid, has_sni, sni_ok;
+    tls_endpoint server;
+    char sni[TLS_MAX_SNI_LEN + 1];
+    char text[VERDICT_TEXT];
+} check_memo;
+
 struct analyzer {
     an_profile profile;  // the default profile, or the one --profile set
     // Recognised per handshake when no --profile was given (num_family 0 otherwise): the
@@ -38,7 +46,11 @@ struct analyzer {
     an_summary *summary;
     verdict_method method;  // METHOD_PASSIVE, except during analyzer_run_ex
     an_memo *memo;          // what earlier connections showed (analyzer_account)
-    bool quiet_successes;   // analyzer_config.quiet_successes
+    // The last check commands made and what each was made from (check_command): a capture's
+    // handshakes go to a few servers under a few names, and --json prints one on every line.
+    check_memo checks[8];
+    uint32_t next_check;   // the slot the next new command replaces
+    bool quiet_successes;  // analyzer_config.quiet_successes
     // The rules a quiet succeeded handshake runs (an_rules indices, in order): those with a
     // function that predict and depend on the certificate only (run_rules).
     uint16_t quiet_rules[CAUSE__COUNT];
@@ -726,12 +738,12 @@ void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const cha
 }
 
 static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
+    bool tcp = strncmp(key, "tcp_", 4) == 0;
     for (uint32_t i = 0; i < v->num_evidence; i++) {
         if (strcmp(v->evidence[i].key, key) == 0) {
             return;  // a rule already said it, in its own words
         }
-        if (strncmp(key, "tcp_", 4) == 0 && strcmp(v->evidence[i].key, key + 4) == 0 &&
-            v->evidence[i].frame == frame) {
+        if (tcp && v->evidence[i].frame == frame && strcmp(v->evidence[i].key, key + 4) == 0) {
             return;  // "rst" from a rule is this "tcp_rst": the same packet, said once
         }
     }
@@ -972,7 +984,37 @@ void an_endpoint_word(const tls_endpoint *e, char *host, size_t hostlen, char po
 // check_command: the openssl s_client line that repeats this handshake's server side. Every
 // word from the wire is shell-quoted; an SNI that is not a valid host name never enters it: the
 // command goes without -servername, and a shell comment on the same line says why.
-static void check_command(verdict *v) {
+static bool same_endpoint(const tls_endpoint *x, const tls_endpoint *y) {
+    return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+static void check_command_make(verdict *v);
+
+// check_command: the command is a function of the server, whether an SNI was sent, whether it
+// is a host name, and its bytes — made once per run of equal inputs.
+static void check_command(analyzer *a, verdict *v) {
+    bool sni_ok = v->sni_problem == NULL;
+    const char *sni = v->has_sni ? v->sni : "";
+    enum { N = sizeof a->checks / sizeof a->checks[0] };
+    for (size_t i = 0; i < N; i++) {
+        const check_memo *e = &a->checks[i];
+        if (e->valid && same_endpoint(&e->server, &v->server) && e->has_sni == v->has_sni &&
+            e->sni_ok == sni_ok && strcmp(e->sni, sni) == 0) {
+            an_copy(v->check_command, sizeof v->check_command, e->text);
+            return;
+        }
+    }
+    check_command_make(v);
+    check_memo *e = &a->checks[a->next_check++ % N];
+    e->valid = true;
+    e->server = v->server;
+    e->has_sni = v->has_sni;
+    e->sni_ok = sni_ok;
+    an_copy(e->sni, sizeof e->sni, sni);
+    an_copy(e->text, sizeof e->text, v->check_command);
+}
+
+static void check_command_make(verdict *v) {
     char host[80], port[8], qhost[96], qsni[TLS_MAX_SNI_LEN + 8];
     an_endpoint_word(&v->server, host, sizeof host, port);
     if (!analyze_shell_quote(host, strlen(host), qhost, sizeof qhost)) {
@@ -1004,12 +1046,12 @@ uint16_t an_profile_max_version(const an_profile *p) {
     return m;
 }
 
-static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_facts *f,
-                       verdict *v) {
+static void fill_texts(analyzer *a, const tls_transcript *t, const an_chain *chain,
+                       const an_facts *f, verdict *v) {
     if (!an_texts_any(v->cause)) {
         // Nothing to expand (cause ok, the bulk of a capture): the variables are not built.
         v->num_fix = v->num_dead_ends = 0;
-        check_command(v);
+        check_command(a, v);
         return;
     }
     const an_profile *profile = f->profile;
@@ -1075,7 +1117,7 @@ static void fill_texts(const tls_transcript *t, const an_chain *chain, const an_
                          .profile_versions = pversions[0] ? pversions : "any version",
                          .client_cloudfront = v->client_is_cloudfront};
     an_texts_fill(v->cause, &vars, v);
-    check_command(v);
+    check_command(a, v);
 }
 
 static void copy_chain(const an_chain *c, verdict *v) {
@@ -1258,8 +1300,8 @@ static verdict *verdict_new(void) {
 
 // add_prose: the evidence, findings, fix texts and check command of a verdict (what a report
 // prints; a quiet succeeded handshake skips it).
-static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain *chain,
-                      verdict *v) {
+static void add_prose(analyzer *a, const tls_transcript *t, const an_facts *f,
+                      const an_chain *chain, verdict *v) {
     add_facts(t, f, v);
     capture_note(t, v);
     if (chain) {
@@ -1274,7 +1316,7 @@ static void add_prose(const tls_transcript *t, const an_facts *f, const an_chain
             verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
         }
     }
-    fill_texts(t, chain, f, v);
+    fill_texts(a, t, chain, f, v);
     // TLS 1.3 hides the Certificate: say what cannot be known and how to get certainty.
     if (!f->has_chain && v->version == 0x0304 && f->outcome == OUTCOME_FAILED &&
         f->aborted_by == PARTY_CLIENT) {
@@ -1399,7 +1441,7 @@ verdict *analyzer_judge(analyzer *a, const tls_transcript *t) {
     v->method = a->method;
     run_rules(a, t, &f, v, a->quiet_successes);
     if (!a->quiet_successes || verdict_is_failure(v)) {
-        add_prose(t, &f, chain, v);
+        add_prose(a, t, &f, chain, v);
     }
     return v;
 }
@@ -1497,7 +1539,7 @@ verdict *analyzer_check_chain(analyzer *a, const uint8_t *const *der, const uint
     if (chain && chain->now_text[0]) {
         verdict_add_finding(v, CAUSE_CERT_EXPIRED, chain->now_text);
     }
-    fill_texts(t, chain, &f, v);
+    fill_texts(a, t, chain, &f, v);
     free(t);
     return v;
 }
