@@ -51,6 +51,7 @@ void dissect_free(dissect *d) {
         }
     }
     flow_table_destroy(&d->ft);
+    flow_free_spares(d);
     free(d->scratch);
     free(d);
 }

@@ -9,6 +9,18 @@
 
 #include "flow.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// Spare and not yet used records are poisoned: a read of a removed flow still shows in ASan.
+#define FLOW_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define FLOW_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define FLOW_POISON(p, n) ((void)(p), (void)(n))
+#define FLOW_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+enum { FLOW_SLAB_LEN = 64 };
+
 bool flow_table_init(flow_table *ft, uint32_t capacity) {
     memset(ft, 0, sizeof *ft);
     // Buckets: a power of two at least the capacity, so chains stay short when full.
@@ -21,6 +33,8 @@ bool flow_table_init(flow_table *ft, uint32_t capacity) {
         return false;
     }
     ft->mask = n - 1;
+    ft->slab_len = capacity < FLOW_SLAB_LEN ? (capacity ? capacity : 1) : FLOW_SLAB_LEN;
+    ft->slab_used = ft->slab_len;  // no slab yet
     return true;
 }
 
@@ -28,16 +42,37 @@ void flow_table_destroy(flow_table *ft) {
     if (!ft->buckets) {
         return;
     }
-    for (uint32_t i = 0; i <= ft->mask; i++) {
-        flow *f = ft->buckets[i];
-        while (f) {
-            flow *next = f->hnext;
-            free(f);
-            f = next;
-        }
+    flow_slab *s = ft->slabs;
+    while (s) {
+        flow_slab *next = s->next;
+        free(s);
+        s = next;
     }
     free(ft->buckets);
     memset(ft, 0, sizeof *ft);
+}
+
+// flow_alloc: a record from the spares, else the newest slab, else a new slab (NULL on OOM).
+static flow *flow_alloc(flow_table *ft) {
+    flow *f = ft->spare;
+    if (f) {
+        FLOW_UNPOISON(f, sizeof *f);
+        ft->spare = f->hnext;
+        return f;
+    }
+    if (ft->slab_used == ft->slab_len) {
+        flow_slab *s = malloc(sizeof *s + (size_t)ft->slab_len * sizeof(flow));
+        if (!s) {
+            return NULL;
+        }
+        s->next = ft->slabs;
+        ft->slabs = s;
+        ft->slab_used = 0;
+        FLOW_POISON(s->recs, (size_t)ft->slab_len * sizeof(flow));
+    }
+    f = &ft->slabs->recs[ft->slab_used++];
+    FLOW_UNPOISON(f, sizeof *f);
+    return f;
 }
 
 static flow_list *list_of(flow_table *ft, const flow *f) {
@@ -45,10 +80,11 @@ static flow_list *list_of(flow_table *ft, const flow *f) {
 }
 
 flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) {
-    flow *f = calloc(1, sizeof *f);
+    flow *f = flow_alloc(ft);
     if (!f) {
         return NULL;
     }
+    memset(f, 0, sizeof *f);
     f->key = *k;
     f->hash = hash;
     f->client = -1;
@@ -69,7 +105,9 @@ void flow_remove(flow_table *ft, flow *f) {
     }
     flow_list_unlink(list_of(ft, f), f);
     ft->count--;
-    free(f);
+    f->hnext = ft->spare;
+    ft->spare = f;
+    FLOW_POISON(f, sizeof *f);
 }
 
 void flow_mark_decided(flow_table *ft, flow *f) {
@@ -79,6 +117,26 @@ void flow_mark_decided(flow_table *ft, flow *f) {
     flow_list_unlink(&ft->live, f);
     f->decided = true;
     flow_list_append(&ft->done, f);
+}
+
+// flow_transcript: an empty transcript, a spare one when there is one (NULL on OOM).
+static tls_transcript *flow_transcript(dissect *d) {
+    if (d->num_spare_t == 0) {
+        return tr_new();
+    }
+    tls_transcript *t = d->spare_t[--d->num_spare_t];
+    FLOW_UNPOISON(t, sizeof *t);
+    tr_reset(t);
+    return t;
+}
+
+// flow_free_spares frees the spare transcripts (dissect_free).
+void flow_free_spares(dissect *d) {
+    while (d->num_spare_t > 0) {
+        tls_transcript *t = d->spare_t[--d->num_spare_t];
+        FLOW_UNPOISON(t, sizeof *t);
+        free(t);
+    }
 }
 
 // flow_release frees what a flow owns beyond its record: the TLS layer and the transcript (the
@@ -92,7 +150,12 @@ void flow_release(dissect *d, flow *f) {
     if (f->t) {
         tls_certificate_clear(&f->t->cert);
         tls_certificate_clear(&f->t->client_cert);
-        free(f->t);
+        if (d->num_spare_t < FLOW_SPARE_TRANSCRIPTS) {
+            FLOW_POISON(f->t, sizeof *f->t);
+            d->spare_t[d->num_spare_t++] = f->t;
+        } else {
+            free(f->t);
+        }
         f->t = NULL;
     }
 }
@@ -224,7 +287,7 @@ void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t fra
         if (f->client < 0) {
             flow_roles_by_port(f);
         }
-        f->t = tr_new();
+        f->t = flow_transcript(d);
         if (!f->t) {
             return;
         }
@@ -251,7 +314,7 @@ static void flow_flush_pending(flow *f, tls_transcript *t) {
 // The transcript and TLS layer, made when the first payload byte arrives.
 void flow_start_tls(dissect *d, flow *f) {
     if (!f->t) {
-        f->t = tr_new();
+        f->t = flow_transcript(d);
         if (!f->t) {
             return;
         }

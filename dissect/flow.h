@@ -53,7 +53,7 @@ typedef struct flow_key {
 } flow_key;
 _Static_assert(sizeof(flow_key) == 40, "flow_key_eq compares five words");
 
-enum { FLOW_PENDING_EVENTS = 6 };
+enum { FLOW_PENDING_EVENTS = 6, FLOW_SPARE_TRANSCRIPTS = 8 };
 
 typedef struct flow {
     flow_key key;
@@ -91,12 +91,25 @@ typedef struct flow_list {
     flow *head, *tail;  // head = least recently used
 } flow_list;
 
+// Records come from slabs of up to 64 (one malloc, not one calloc a connection: ~440
+// instructions each, bench/NOTES.md); a removed record goes to `spare` for the next insert.
+// Records made never exceed the peak count (≤ capacity, the table's max_flows), so memory is
+// what one allocation a record took, less its malloc header.
+typedef struct flow_slab {
+    struct flow_slab *next;
+    flow recs[];
+} flow_slab;
+
 typedef struct flow_table {
     flow **buckets;
     uint32_t mask;
     uint32_t count;
     flow_list live;  // undecided flows
     flow_list done;  // decided records
+    flow_slab *slabs;
+    uint32_t slab_len;   // records a slab holds: min(64, capacity)
+    uint32_t slab_used;  // of the newest slab (slabs)
+    flow *spare;         // removed records, chained by hnext
 } flow_table;
 
 bool flow_table_init(flow_table *ft, uint32_t capacity) TLSDIAG_WUR;
@@ -176,7 +189,7 @@ static inline flow *flow_lookup(const flow_table *ft, const flow_key *k, uint32_
 }
 // flow_insert adds a zeroed record (NULL on OOM); it is the most recently used live flow.
 flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) TLSDIAG_WUR;
-void flow_remove(flow_table *ft, flow *f);        // unlinks and frees the record
+void flow_remove(flow_table *ft, flow *f);        // unlinks the record, kept for the next insert
 void flow_mark_decided(flow_table *ft, flow *f);  // moves the record to the decided list
 
 // The LRU lists, inline: every TCP frame touches its flow.
@@ -224,6 +237,10 @@ struct dissect {
     uint64_t next_conn_id;
     uint64_t buffered;        // held segments + TLS layer buffers, all flows
     tls_transcript *scratch;  // for reporting flows that never needed a transcript
+    // Transcripts of reported flows, for the next flows (a 15 KB malloc and free a connection
+    // saved; flow.c). At most FLOW_SPARE_TRANSCRIPTS, freed by dissect_free.
+    tls_transcript *spare_t[FLOW_SPARE_TRANSCRIPTS];
+    uint32_t num_spare_t;
     bool clock_set, jump_pending;
     int64_t clock_ns;               // capture clock for idle eviction (see dissect_clock)
     int64_t jump_ns;                // a forward jump waiting for a second frame to confirm it
@@ -275,7 +292,9 @@ void flow_update_buffered(dissect *d, flow *f);
 // flow_report reports the flow once (on_transcript, stats) and frees everything but its record,
 // which moves to the decided list. Held TCP data must have been delivered (tcp_flush) before.
 void flow_report(dissect *d, flow *f, tls_end_reason reason);
-// flow_release frees the TLS layer and the transcript (not the TCP sides: tcp_side_free).
+// flow_release frees the TLS layer and keeps the transcript as a spare (or frees it; not the
+// TCP sides: tcp_side_free). flow_free_spares frees the spare transcripts.
 void flow_release(dissect *d, flow *f);
+void flow_free_spares(dissect *d);
 
 #endif
