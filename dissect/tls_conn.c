@@ -4,7 +4,9 @@
 // Each direction is fed in-order stream bytes. Complete records are parsed straight from the
 // caller's bytes; only an incomplete record tail and an incomplete handshake message are
 // buffered, and both buffers grow only as bytes arrive (never from a declared length), under
-// cfg->max_flow_bytes per direction. Protected records are counted, never parsed or kept.
+// cfg->max_flow_bytes per direction. Protected records are counted, never parsed or kept: one
+// whose payload is never read (application data, a protected handshake record) is skipped by
+// length across segments, its bytes only accounted against the cap as if they were buffered.
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,14 @@ typedef enum dir_mode {
     MODE_DEAD,       // stopped: not TLS, malformed, gap, or cap reached
 } dir_mode;
 
+// A record header (RFC 5246 §6.2.1, or SSLv2 RFC 6101 App. E / draft-hickman §2.1).
+typedef struct rec_hdr {
+    bool sslv2;
+    uint8_t type;  // content type, or 0 for SSLv2
+    uint16_t version;
+    size_t hdr_len, body_len;
+} rec_hdr;
+
 typedef struct dir_state {
     dir_mode mode;
     bool direct_tls;   // the direction's very first bytes were a TLS/SSLv2 record
@@ -31,15 +41,18 @@ typedef struct dir_state {
     bool finished;     // sent its (encrypted) Finished / first protected handshake
     bool alert_carry;  // first byte of an alert split across records
     uint8_t alert_level;
-    uint32_t enc_records;  // protected records seen
-    uint32_t records;      // records parsed
-    uint64_t stream_off;   // bytes of this direction consumed so far
-    uint32_t feeds;        // tls_conn_feed calls with bytes: in-order TCP segments, roughly
-    uint8_t *rec;          // incomplete record tail (or sniffed plaintext)
-    size_t rec_len, rec_cap;
-    uint64_t rec_off;  // stream offset of rec[0]
-    uint8_t *hs;       // incomplete handshake message (header included)
-    size_t hs_len, hs_cap;
+    uint32_t enc_records;     // protected records seen
+    uint32_t records;         // records parsed
+    uint64_t stream_off;      // bytes of this direction consumed so far
+    uint32_t feeds;           // tls_conn_feed calls with bytes: in-order TCP segments, roughly
+    bool skipping;            // the incomplete record is skipped: rec_len counts, rec holds nothing
+    rec_hdr skip_h;           // its header
+    uint8_t *rec;             // incomplete record tail (or sniffed plaintext)
+    size_t rec_len, rec_cap;  // rec_cap: bytes accounted against the cap (>= rec_room)
+    size_t rec_room;          // bytes allocated at rec
+    uint64_t rec_off;         // stream offset of rec[0]
+    uint8_t *hs;              // incomplete handshake message (header included)
+    size_t hs_len, hs_cap, hs_room;
     uint16_t preview_len;
     uint8_t preview[TLS_MAX_PREVIEW];
     size_t scan_pos;         // sniff buffer offsets below this were already scanned
@@ -62,14 +75,6 @@ struct tls_conn {
     bool c2s_cert_flight, c2s_flight_open;
     uint8_t c2s_flight_records;
 };
-
-// A record header (RFC 5246 §6.2.1, or SSLv2 RFC 6101 App. E / draft-hickman §2.1).
-typedef struct rec_hdr {
-    bool sslv2;
-    uint8_t type;  // content type, or 0 for SSLv2
-    uint16_t version;
-    size_t hdr_len, body_len;
-} rec_hdr;
 
 typedef enum hdr_result { HDR_OK, HDR_NEED, HDR_BAD } hdr_result;
 
@@ -103,7 +108,8 @@ static void release(dir_state *d) {
     free(d->rec);
     free(d->hs);
     d->rec = d->hs = NULL;
-    d->rec_len = d->rec_cap = d->hs_len = d->hs_cap = 0;
+    d->rec_len = d->rec_cap = d->rec_room = d->hs_len = d->hs_cap = d->hs_room = 0;
+    d->skipping = false;
 }
 
 // stop ends parsing of a direction; its buffers are released at once.
@@ -124,17 +130,21 @@ static void message_too_long(tls_conn *c, tls_dir dir, uint64_t off, const tls_m
     stop(&c->d[dir]);
 }
 
-// grow makes room for `add` more bytes in a buffer, within the direction's byte cap.
-// Growth follows the bytes that arrived, never a length read from the wire.
-TLSDIAG_WUR static bool grow(tls_conn *c, dir_state *d, uint8_t **buf, size_t *cap, size_t len,
-                             size_t add) {
+static void buffer_cap(tls_conn *c) {
+    c->t->quality.buffer_cap_hit = true;
+    decide(c, TLS_END_BUFFER_CAP);
+}
+
+// account charges `add` more bytes of a buffer to the direction's byte cap, growing its
+// accounted capacity as a buffer holding them would grow. Growth follows the bytes that
+// arrived, never a length read from the wire.
+TLSDIAG_WUR static bool account(tls_conn *c, dir_state *d, size_t *cap, size_t len, size_t add) {
     if (len + add <= *cap) {
         return true;
     }
     size_t held = d->rec_cap + d->hs_cap - *cap;
     if (len + add > c->max_flow_bytes || held > c->max_flow_bytes - (len + add)) {
-        c->t->quality.buffer_cap_hit = true;
-        decide(c, TLS_END_BUFFER_CAP);
+        buffer_cap(c);
         return false;
     }
     size_t want = *cap ? *cap * 2 : 256;
@@ -144,14 +154,27 @@ TLSDIAG_WUR static bool grow(tls_conn *c, dir_state *d, uint8_t **buf, size_t *c
     if (want > c->max_flow_bytes - held) {
         want = c->max_flow_bytes - held;
     }
-    uint8_t *p = realloc(*buf, want);
+    *cap = want;
+    return true;
+}
+
+// grow makes room for `add` more bytes in a buffer (accounted by `account`), allocating up to
+// its accounted capacity. On failure the caller stops the direction (which frees the buffers).
+TLSDIAG_WUR static bool grow(tls_conn *c, dir_state *d, uint8_t **buf, size_t *cap, size_t *room,
+                             size_t len, size_t add) {
+    if (!account(c, d, cap, len, add)) {
+        return false;
+    }
+    if (len + add <= *room) {
+        return true;
+    }
+    uint8_t *p = realloc(*buf, *cap);
     if (p == NULL) {
-        c->t->quality.buffer_cap_hit = true;
-        decide(c, TLS_END_BUFFER_CAP);
+        buffer_cap(c);
         return false;
     }
     *buf = p;
-    *cap = want;
+    *room = *cap;
     return true;
 }
 
@@ -341,7 +364,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
             want = TLS_HS_HEADER_LEN + (size_t)len - d->hs_len;
         }
         size_t take = want < cur_len(&body) ? want : cur_len(&body);
-        if (!grow(c, d, &d->hs, &d->hs_cap, d->hs_len, take)) {
+        if (!grow(c, d, &d->hs, &d->hs_cap, &d->hs_room, d->hs_len, take)) {
             stop(d);
             return;
         }
@@ -362,7 +385,7 @@ static void on_handshake_bytes(tls_conn *c, tls_dir dir, cur body, uint16_t vers
             if (d->hs_cap > HS_KEEP_CAP) {
                 free(d->hs);
                 d->hs = NULL;
-                d->hs_cap = 0;
+                d->hs_cap = d->hs_room = 0;
             }
         }
     }
@@ -585,8 +608,9 @@ static bool offers_tls13(const tls_client_hello *ch) {
     return false;
 }
 
-static void on_record(tls_conn *c, tls_dir dir, const rec_hdr *h, cur body, const tls_meta *m,
-                      uint64_t off) {
+__attribute__((always_inline)) static inline void on_record(tls_conn *c, tls_dir dir,
+                                                            const rec_hdr *h, cur body,
+                                                            const tls_meta *m, uint64_t off) {
     dir_state *d = &c->d[dir];
     tls_transcript *t = c->t;
     t->is_tls = true;
@@ -710,6 +734,39 @@ TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const
     return HDR_BAD;
 }
 
+// skippable: is a record of this header one whose payload is never read, now or later? Such a
+// record is classified at its end by its header alone (on_protected, or an event of its length):
+// application data, heartbeat, and a handshake record once the direction is protected (encrypted
+// never goes back to false; the first record of a direction stays on the buffered path, where
+// note_partial_hello looks at it). Alerts (their bytes are looked at), CCS and SSLv2 are buffered.
+static bool skippable(const dir_state *d, const rec_hdr *h) {
+    return !h->sslv2 && (h->type == TLS_CT_APPLICATION_DATA || h->type == TLS_CT_HEARTBEAT ||
+                         (h->type == TLS_CT_HANDSHAKE && d->encrypted && d->records > 0));
+}
+
+// finish_record hands one complete record (body: its payload, or empty for a skipped record
+// whose payload is not needed) to on_record and the on_record hook.
+// (Inlined: a call per record costs more than the malloc it saves on the small file.)
+__attribute__((always_inline)) static inline void finish_record(tls_conn *c, tls_dir dir,
+                                                                const rec_hdr *h, cur body,
+                                                                const tls_meta *m,
+                                                                uint64_t rec_off) {
+    dir_state *d = &c->d[dir];
+    d->sslv2 |= h->sslv2;
+    d->records++;
+    if (c->t->records[dir] < UINT32_MAX) {
+        c->t->records[dir]++;
+    }
+    uint32_t app_before = c->t->app_records[dir];
+    on_record(c, dir, h, body, m, rec_off);
+    if (c->cfg != NULL && c->cfg->on_record != NULL) {
+        uint64_t rlen = h->hdr_len + h->body_len;
+        c->cfg->on_record(c->cfg->user, c->t->conn_id, (uint8_t)dir, rec_off,
+                          rlen > UINT32_MAX ? UINT32_MAX : (uint32_t)rlen, h->type,
+                          c->t->app_records[dir] != app_before);
+    }
+}
+
 // read_records parses every complete record at the cursor; it stops at the first incomplete
 // one (left in `in`) or when the direction stops. `off` is the stream offset of `in`.
 static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const tls_meta *m) {
@@ -732,19 +789,48 @@ static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const 
         cur body = cur_make(NULL, 0);
         (void)cur_skip(in, h.hdr_len);
         (void)cur_get_bytes(in, &body, h.body_len);
-        d->sslv2 |= h.sslv2;
-        d->records++;
-        if (c->t->records[dir] < UINT32_MAX) {
-            c->t->records[dir]++;
-        }
-        uint32_t app_before = c->t->app_records[dir];
-        on_record(c, dir, &h, body, m, rec_off);
-        if (c->cfg != NULL && c->cfg->on_record != NULL) {
-            uint64_t rlen = h.hdr_len + h.body_len;
-            c->cfg->on_record(c->cfg->user, c->t->conn_id, (uint8_t)dir, rec_off,
-                              rlen > UINT32_MAX ? UINT32_MAX : (uint32_t)rlen, h.type,
-                              c->t->app_records[dir] != app_before);
-        }
+        finish_record(c, dir, &h, body, m, rec_off);
+    }
+}
+
+// skip_start: the incomplete record at `in` (rec_len bytes of it seen, the first `have` of them
+// already accounted) is skipped from now on when its header is complete and its payload is never
+// read. Its bytes are accounted as grow would account a buffer holding them, so the byte cap and
+// the buffered total are those of the buffered path.
+static bool skip_start(tls_conn *c, tls_dir dir, const cur *in, size_t have, size_t rec_len) {
+    dir_state *d = &c->d[dir];
+    rec_hdr h;
+    tls_err err = TLS_ERR_OK;
+    if (peek_header(d, dir, in, &h, &err) != HDR_OK || !skippable(d, &h)) {
+        return false;
+    }
+    if (!account(c, d, &d->rec_cap, have, rec_len - have)) {
+        stop(d);
+        return true;
+    }
+    d->skipping = true;
+    d->skip_h = h;
+    d->rec_len = rec_len;
+    return true;
+}
+
+// skip_more consumes the bytes of a skipped record from `in`; the record is finished when its
+// last byte arrives (the frame and time of its events are those of that segment, as buffered).
+static void skip_more(tls_conn *c, tls_dir dir, cur *in, const tls_meta *m) {
+    dir_state *d = &c->d[dir];
+    size_t want = d->skip_h.hdr_len + d->skip_h.body_len - d->rec_len;
+    size_t take = want < cur_len(in) ? want : cur_len(in);
+    if (!account(c, d, &d->rec_cap, d->rec_len, take)) {
+        stop(d);
+        return;
+    }
+    (void)cur_skip(in, take);
+    d->rec_len += take;
+    d->stream_off += take;
+    if (take == want) {
+        d->skipping = false;
+        d->rec_len = 0;
+        finish_record(c, dir, &d->skip_h, cur_make(NULL, 0), m, d->rec_off);
     }
 }
 
@@ -753,12 +839,19 @@ static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const 
 static void feed_tls(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
     dir_state *d = &c->d[dir];
     while (d->rec_len > 0 && cur_len(&in) > 0 && d->mode == MODE_TLS) {
+        if (d->skipping) {
+            skip_more(c, dir, &in, m);
+            continue;
+        }
         cur buf = cur_make(d->rec, d->rec_len);
         rec_hdr h;
         tls_err err = TLS_ERR_OK;
         size_t want = 1;  // header incomplete: one byte at a time until it parses
         hdr_result r = peek_header(d, dir, &buf, &h, &err);
         if (r == HDR_OK) {
+            if (skip_start(c, dir, &buf, d->rec_len, d->rec_len)) {
+                continue;
+            }
             want = h.hdr_len + h.body_len - d->rec_len;
         } else if (r == HDR_BAD) {
             malformed(c, dir, err, d->rec_off, m);
@@ -766,7 +859,7 @@ static void feed_tls(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
             return;
         }
         size_t take = want < cur_len(&in) ? want : cur_len(&in);
-        if (!grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {
+        if (!grow(c, d, &d->rec, &d->rec_cap, &d->rec_room, d->rec_len, take)) {
             stop(d);
             return;
         }
@@ -792,11 +885,14 @@ static void feed_tls(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
     if (d->mode != MODE_TLS || cur_len(&in) == 0) {
         return;
     }
-    if (!grow(c, d, &d->rec, &d->rec_cap, 0, cur_len(&in))) {
+    d->rec_off = base + (n - cur_len(&in));
+    if (skip_start(c, dir, &in, 0, cur_len(&in))) {
+        return;
+    }
+    if (!grow(c, d, &d->rec, &d->rec_cap, &d->rec_room, 0, cur_len(&in))) {
         stop(d);
         return;
     }
-    d->rec_off = base + (n - cur_len(&in));
     d->rec_len = cur_len(&in);
     (void)cur_copy(&in, d->rec, d->rec_len);
 }
@@ -878,7 +974,7 @@ static void start_tls(tls_conn *c, tls_dir dir, size_t at, const tls_meta *m) {
     uint8_t *buf = d->rec;
     size_t len = d->rec_len;
     d->rec = NULL;
-    d->rec_len = d->rec_cap = 0;
+    d->rec_len = d->rec_cap = d->rec_room = 0;
     enter_tls(c, dir, at);
     cur rest = cur_make(buf + at, len - at);
     feed_tls(c, dir, rest, m);
@@ -900,7 +996,7 @@ static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
     }
     size_t room = SNIFF_SCAN_CAP > d->rec_len ? SNIFF_SCAN_CAP - d->rec_len : 0;
     size_t take = cur_len(&in) < room ? cur_len(&in) : room;
-    if (take > 0 && !grow(c, d, &d->rec, &d->rec_cap, d->rec_len, take)) {
+    if (take > 0 && !grow(c, d, &d->rec, &d->rec_cap, &d->rec_room, d->rec_len, take)) {
         stop(d);
         return;
     }
@@ -980,8 +1076,8 @@ void tls_conn_free(tls_conn *c) {
 static void note_partial_hello(tls_conn *c) {
     const dir_state *d = &c->d[TLS_DIR_C2S];
     tls_transcript *t = c->t;
-    bool partial = !t->ch.present && d->mode == MODE_TLS && d->records == 0 && d->rec_len >= 6 &&
-                   d->rec[0] == TLS_CT_HANDSHAKE && d->rec[5] == 1;
+    bool partial = !t->ch.present && d->mode == MODE_TLS && d->records == 0 && !d->skipping &&
+                   d->rec_len >= 6 && d->rec[0] == TLS_CT_HANDSHAKE && d->rec[5] == 1;
     t->ch_partial_declared = partial ? 5u + ((uint32_t)d->rec[3] << 8 | d->rec[4]) : 0;
     t->ch_partial_seen = partial ? (uint32_t)d->rec_len : 0;
 }

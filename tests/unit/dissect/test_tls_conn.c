@@ -857,6 +857,168 @@ static void test_sniff(void **state) {
     assert_int_equal(tls_sniff(chrome_ch_record, 3), 0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Records split across segments: a record whose payload is never read (application data, a
+// protected handshake record, heartbeat) is skipped by length, not buffered. Whatever the split,
+// the transcript must be the one of the record in one segment.
+// ---------------------------------------------------------------------------------------------
+typedef struct rec_log {
+    uint32_t calls;
+    uint64_t off;
+    uint32_t len;
+    uint8_t type;
+    bool app;
+} rec_log;
+
+static void log_record(void *user, uint64_t conn_id, uint8_t dir, uint64_t off, uint32_t len,
+                       uint8_t type, bool app) {
+    (void)conn_id, (void)dir;
+    rec_log *l = user;
+    *l = (rec_log){l->calls + 1, off, len, type, app};
+}
+
+// A connection fed whole records [0] and one fed the same records split [1], past a TLS 1.2
+// handshake (both directions protected).
+typedef struct split_pair {
+    dissect_config cfg[2];
+    rec_log log[2];
+    tls_transcript *t[2];
+    tls_conn *c[2];
+} split_pair;
+
+static void pair_open(split_pair *p, const stream12 *s, uint32_t max_flow_bytes) {
+    for (int i = 0; i < 2; i++) {
+        memset(&p->cfg[i], 0, sizeof p->cfg[i]);
+        dissect_config_default(&p->cfg[i]);
+        p->cfg[i].max_flow_bytes = max_flow_bytes;
+        p->cfg[i].on_record = log_record;
+        p->cfg[i].user = &p->log[i];
+        memset(&p->log[i], 0, sizeof p->log[i]);
+        p->t[i] = new_transcript();
+        p->c[i] = tls_conn_new(p->t[i], &p->cfg[i]);
+        assert_non_null(p->c[i]);
+        run_tls12(p->c[i], s, 0);
+    }
+    assert_true(p->t[0]->encrypted[0] && p->t[0]->encrypted[1]);
+}
+
+static void pair_close(split_pair *p) {
+    for (int i = 0; i < 2; i++) {
+        tls_conn_free(p->c[i]);
+        free_transcript(p->t[i]);
+    }
+}
+
+static void assert_pair_same(const split_pair *p) {
+    const tls_transcript *a = p->t[0], *b = p->t[1];
+    assert_int_equal(a->num_events, b->num_events);
+    assert_memory_equal(a->events, b->events, a->num_events * sizeof a->events[0]);
+    assert_memory_equal(a->records, b->records, sizeof a->records);
+    assert_memory_equal(a->app_records, b->app_records, sizeof a->app_records);
+    assert_memory_equal(a->app_bytes, b->app_bytes, sizeof a->app_bytes);
+    assert_int_equal(a->num_errors, b->num_errors);
+    assert_int_equal(a->first_err_offset, b->first_err_offset);
+    assert_int_equal(a->end_reason, b->end_reason);
+    assert_int_equal(a->renegotiation_attempt, b->renegotiation_attempt);
+    assert_memory_equal(&a->quality, &b->quality, sizeof a->quality);
+    assert_memory_equal(&p->log[0], &p->log[1], sizeof p->log[0]);
+}
+
+// split_record feeds one record of `type` with an n-byte body: whole to [0] (frame f), to [1]
+// in segments cut at k (and at k + 1 when three), the last one with frame f, the others with
+// frame `early` (a record's events carry the frame of the segment that completed it).
+static void split_record(split_pair *p, tls_dir dir, unsigned type, size_t n, size_t k, bool three,
+                         uint32_t f, uint32_t early_frame) {
+    static uint8_t rec[5 + 65535];
+    if (rec[6] == 0) {
+        for (size_t i = 0; i < 65535; i++) {
+            rec[5 + i] = (uint8_t)(i * 7 + 3);  // never a run of plaintext alerts
+        }
+    }
+    rec[0] = (uint8_t)type;
+    rec[1] = 3;
+    rec[2] = 3;
+    rec[3] = (uint8_t)(n >> 8);
+    rec[4] = (uint8_t)n;
+    size_t total = 5 + n;
+    tls_meta whole = {f, (int64_t)f * 1000}, early = {early_frame, (int64_t)early_frame * 1000};
+    tls_conn_feed(p->c[0], dir, rec, total, &whole);
+    size_t k2 = three && k + 1 < total ? k + 1 : k;
+    tls_conn_feed(p->c[1], dir, rec, k, &early);
+    tls_conn_feed(p->c[1], dir, rec + k, k2 - k, &early);
+    tls_conn_feed(p->c[1], dir, rec + k2, total - k2, &whole);
+}
+
+static void test_record_split_at_every_offset(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 700, 900);
+    static const size_t lens[] = {0,  1,   2,   3,   4,    5,     6,     23,    24,   25,
+                                  58, 255, 256, 257, 4096, 16384, 16385, 18431, 18432};
+    static const unsigned types[] = {23, 22, 24, 21, 20};
+    split_pair p;
+    pair_open(&p, &s, 0);
+    uint32_t f = 10;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t total = 5 + lens[li];
+            for (size_t k = 1; k < total; k++) {
+                if (p.t[0]->num_events > TLS_MAX_EVENTS - 8) {
+                    pair_close(&p);
+                    pair_open(&p, &s, 0);
+                }
+                tls_dir dir = (k & 1) ? TLS_DIR_C2S : TLS_DIR_S2C;
+                split_record(&p, dir, types[ti], lens[li], k, lens[li] < 300, f + 1, f);
+                f += 2;
+                assert_pair_same(&p);
+                assert_int_equal(p.log[1].len, total);
+                assert_int_equal(p.log[1].type, types[ti]);
+            }
+        }
+    }
+    pair_close(&p);
+    // Longer than 2^14 + 2048 (RFC 5246 §6.2.3): refused at the header, whatever the split.
+    static const size_t bad[] = {18433, 65535};
+    for (size_t bi = 0; bi < 2; bi++) {
+        for (size_t k = 1; k < 5 + 300; k++) {
+            pair_open(&p, &s, 0);
+            uint32_t records = p.t[0]->records[TLS_DIR_S2C];
+            // The header is refused in the segment that completes it: one frame for all parts.
+            split_record(&p, TLS_DIR_S2C, 23, bad[bi], k, true, 100, 100);
+            assert_pair_same(&p);
+            assert_int_equal(p.t[1]->records[TLS_DIR_S2C], records);
+            assert_int_equal(count_events(p.t[1], TLS_EV_MALFORMED, -1), 1);
+            pair_close(&p);
+        }
+    }
+}
+
+// A skipped record is still charged to --max-flow-bytes as the bytes it would have buffered
+// (deliberately: the caps and their messages are unchanged). An application data record split
+// in two under a smaller cap reaches it; the direction stops.
+static void test_skipped_record_meets_byte_cap(void **state) {
+    (void)state;
+    static stream12 s;
+    build_tls12(&s, 700, 900);
+    split_pair p;
+    pair_open(&p, &s, 4096);
+    uint32_t records = p.t[1]->records[TLS_DIR_S2C];
+    split_record(&p, TLS_DIR_S2C, 23, 6000, 3000, false, 50, 49);
+    assert_true(p.t[1]->quality.buffer_cap_hit);
+    assert_false(p.t[0]->quality.buffer_cap_hit);  // whole records are never buffered
+    assert_int_equal(p.t[1]->records[TLS_DIR_S2C], records);
+    assert_true(tls_conn_buffered(p.c[1]) <= 4096);
+    split_record(&p, TLS_DIR_S2C, 23, 100, 50, false, 52, 51);
+    assert_int_equal(p.t[1]->records[TLS_DIR_S2C], records);
+    // Under the cap the same split record is counted and nothing is left over.
+    pair_close(&p);
+    pair_open(&p, &s, 8192);
+    split_record(&p, TLS_DIR_S2C, 23, 6000, 3000, false, 50, 49);
+    assert_false(p.t[1]->quality.buffer_cap_hit);
+    assert_pair_same(&p);
+    pair_close(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls12_handshake_completes),
@@ -879,6 +1041,8 @@ int main(void) {
         cmocka_unit_test(test_renegotiation_and_gap),
         cmocka_unit_test(test_renegotiation_before_response),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_record_split_at_every_offset),
+        cmocka_unit_test(test_skipped_record_meets_byte_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
