@@ -791,6 +791,16 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
     return pcap_next_mapped(f, out) ? 1 : pcap_next_rec(f, out, e);
 }
 
+size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max) {
+    size_t n = 0;
+    if (!f->done && !f->pcapng) {
+        while (n < max && pcap_next_mapped(f, &out[n])) {
+            n++;
+        }
+    }
+    return n;
+}
+
 bool capfile_retain(capfile *f) {
     if (!f->mapped || f->retain) {
         return f->retain;

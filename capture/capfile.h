@@ -69,6 +69,11 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 // capfile_next: 1 = a frame, 0 = clean end of file, -1 = damage described in *e.
 int capfile_next(capfile *f, capfile_frame *out, cap_error *e) __attribute__((warn_unused_result));
+// capfile_next_mapped: up to max next records that lie wholly in the mapped window (the common
+// pcap record: pcap_next_mapped), all valid until the next capfile_next/_mapped call; 0 when the
+// next record needs capfile_next (another format, the window's end, damage or the file's end).
+size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max)
+    __attribute__((warn_unused_result));
 void capfile_close(capfile *f);
 
 // capfile_retain maps the rest of a regular file at once and keeps it mapped: from then on every

@@ -218,6 +218,19 @@ int cap_next(cap_reader *r, dissect_frame *out) {
     }
 }
 
+size_t cap_next_batch(cap_reader *r, dissect_frame *out, size_t max) {
+    if (!r->live && r->num_srcs == 1 && !r->bpf) {
+        size_t n = capfile_next_mapped(&r->srcs[0].file, out, max);
+        for (size_t i = 0; i < n; i++) {
+            out[i].frame_no = ++r->frame_no;
+        }
+        if (n > 0) {
+            return n;
+        }
+    }
+    return cap_next(r, out) == 1 ? 1 : 0;
+}
+
 size_t cap_num_errors(const cap_reader *r) {
     return r->num_errors;
 }

@@ -200,21 +200,33 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         // every file's offset: ~50 instructions a frame with the callback). Whether to go on is
         // asked again only after a frame that reached a sink (a transcript, or a frame or record
         // sink is installed): only then can -c N, out-of-memory or sinks.stop change their
-        // answer (~35 instructions a frame through two callbacks).
+        // answer (~35 instructions a frame through two callbacks). Frames come in batches read
+        // in place (cap_next_batch: ~50 instructions a frame less than cap_next); a batch ends
+        // where progress is due, so the byte count it shows is the one frame by frame would.
         bool quiet =
             sinks->on_frame == NULL && sinks->on_frame_done == NULL && sinks->on_record == NULL;
-        dissect_frame fr;
-        uint32_t since = 0;
-        while (more && cap_next(src->reader, &fr) == 1) {
-            uint64_t before = p->res.transcripts;
-            feed_frame(p, &fr);
-            if (!quiet || p->res.transcripts != before) {
-                more = pipeline_more(p);
+        dissect_frame batch[PIPELINE_PROGRESS_FRAMES];
+        size_t since = 0, n;
+        while (more &&
+               (n = cap_next_batch(src->reader, batch, PIPELINE_PROGRESS_FRAMES - since)) > 0) {
+            for (size_t i = 0; more && i < n; i++) {
+                uint64_t before = p->res.transcripts;
+                if (quiet) {
+                    dissect_feed(p->d, &batch[i]);
+                } else {
+                    feed_frame(p, &batch[i]);
+                }
+                if (!quiet || p->res.transcripts != before) {
+                    more = pipeline_more(p);
+                }
+                since++;
             }
-            if (src->on_progress != NULL && ++since == PIPELINE_PROGRESS_FRAMES) {
+            if (since == PIPELINE_PROGRESS_FRAMES) {
                 since = 0;
-                src->on_progress(sinks->user, cap_bytes_read(src->reader),
-                                 cap_bytes_total(src->reader), p->res.transcripts);
+                if (src->on_progress != NULL) {
+                    src->on_progress(sinks->user, cap_bytes_read(src->reader),
+                                     cap_bytes_total(src->reader), p->res.transcripts);
+                }
             }
         }
     } else {
