@@ -736,49 +736,55 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
     return true;
 }
 
-// pcap_next_mapped: the common pcap record — a 16-byte header and its data wholly inside the
-// mapped window, a plausible length, no SIGBUS seen and not a header of zeros — read in place
-// with pcap_next_rec's checks and results; false (nothing consumed) for anything else, which
-// pcap_next_rec then reads and judges from the same offset. pcap_next_rec's two windowed reads,
-// byte order per field and its damage checks cost ~100 instructions a frame; this ~35.
-static inline bool pcap_next_mapped(capfile *f, capfile_frame *out) {
-    if (!f->mapped || f->kuznetzov || f->offset < f->map_off || vanished) {
-        return false;
+// pcap_next_mapped: up to `want` common pcap records — a 16-byte header and its data wholly
+// inside the mapped window, a plausible length, no SIGBUS seen and not a header of zeros — read
+// in place with pcap_next_rec's checks and results, one after another; it stops (nothing
+// consumed) at the first other record, which pcap_next_rec then reads and judges from the same
+// offset. pcap_next_rec's two windowed reads, byte order per field and its damage checks cost
+// ~100 instructions a frame; this ~35, the file's fields held in locals across a batch.
+static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t want) {
+    if (!f->mapped || f->kuznetzov || f->offset < f->map_off) {
+        return 0;
     }
+    const uint8_t *map = f->map;
+    size_t map_len = f->map_len;
     uint64_t at = f->offset - f->map_off;
-    if (at >= f->map_len) {
-        return false;
-    }
-    cur c = cur_make(f->map + at, f->map_len - (size_t)at), hdr;
-    uint32_t sec, frac, caplen, len;
-    if (!cur_get_bytes(&c, &hdr, 16) || !cur_peek_u32(&hdr, 0, &sec) ||
-        !cur_peek_u32(&hdr, 4, &frac) || !cur_peek_u32(&hdr, 8, &caplen) ||
-        !cur_peek_u32(&hdr, 12, &len)) {
-        return false;
-    }
-    if (!f->big_endian) {
-        sec = __builtin_bswap32(sec);
-        frac = __builtin_bswap32(frac);
-        caplen = __builtin_bswap32(caplen);
-        len = __builtin_bswap32(len);
-    }
-    if ((sec | frac | caplen | len) == 0) {
-        return false;
-    }
     uint32_t max = f->snaplen > CAPFILE_MAX_SNAPLEN ? f->snaplen : CAPFILE_MAX_SNAPLEN;
-    cur data;
-    if (caplen > max || caplen > CAPFILE_MAX_RECORD || !cur_get_bytes(&c, &data, caplen)) {
-        return false;
+    int64_t unit = f->nsec ? 1 : 1000;
+    bool big_endian = f->big_endian;
+    int linktype = f->linktype;
+    size_t n = 0;
+    for (; n < want && !vanished && at < map_len; n++) {
+        cur c = cur_make(map + at, map_len - (size_t)at), hdr;
+        uint32_t sec, frac, caplen, len;
+        if (!cur_get_bytes(&c, &hdr, 16) || !cur_peek_u32(&hdr, 0, &sec) ||
+            !cur_peek_u32(&hdr, 4, &frac) || !cur_peek_u32(&hdr, 8, &caplen) ||
+            !cur_peek_u32(&hdr, 12, &len)) {
+            break;
+        }
+        if (!big_endian) {
+            sec = __builtin_bswap32(sec);
+            frac = __builtin_bswap32(frac);
+            caplen = __builtin_bswap32(caplen);
+            len = __builtin_bswap32(len);
+        }
+        if ((sec | frac | caplen | len) == 0) {
+            break;
+        }
+        cur data;
+        if (caplen > max || caplen > CAPFILE_MAX_RECORD || !cur_get_bytes(&c, &data, caplen)) {
+            break;
+        }
+        out[n].linktype = linktype;
+        out[n].caplen = caplen;
+        out[n].len = len < caplen ? caplen : len;
+        out[n].data = cur_data(&data);
+        out[n].ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * unit;
+        at += 16 + (uint64_t)caplen;
     }
-    out->linktype = f->linktype;
-    out->caplen = caplen;
-    out->len = len < caplen ? caplen : len;
-    out->data = cur_data(&data);
-    out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
-    f->offset += 16 + (uint64_t)caplen;
-    f->frames++;
-    prefetch_ahead(f);
-    return true;
+    f->offset = f->map_off + at;
+    f->frames += n;
+    return n;
 }
 
 int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
@@ -788,17 +794,16 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
     if (f->pcapng) {
         return ng_next(f, out, e);
     }
-    return pcap_next_mapped(f, out) ? 1 : pcap_next_rec(f, out, e);
+    if (pcap_next_mapped(f, out, 1) == 1) {
+        prefetch_ahead(f);
+        return 1;
+    }
+    return pcap_next_rec(f, out, e);
 }
 
+// Not for a retained file (analyze --threads): its reader prefetches ahead after every frame.
 size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max) {
-    size_t n = 0;
-    if (!f->done && !f->pcapng) {
-        while (n < max && pcap_next_mapped(f, &out[n])) {
-            n++;
-        }
-    }
-    return n;
+    return f->done || f->pcapng || f->retain ? 0 : pcap_next_mapped(f, out, max);
 }
 
 bool capfile_retain(capfile *f) {
