@@ -277,6 +277,7 @@ static void dissect_count_status(dissect *d, net_status st, const dissect_frame 
 static void feed_segment(dissect *d, flow *f, int side, const net_pkt *p, const dissect_frame *fr) {
     tcp_side *s = &f->side[side];
     tcp_ctx x = {d, f, fr};
+    uint64_t tls_calls = d->tls_calls;
     if (p->flags & TCP_SYN) {
         flow_syn(d, f, side, p, fr);
     }
@@ -311,9 +312,14 @@ static void feed_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
     if (f->side[0].fin && f->side[1].fin) {
         f->closed = true;
     }
-    flow_update_buffered(d, f);
+    // Only bytes or a gap handed to the TLS layer change its buffers or decide it (a new layer
+    // holds nothing): a pure ACK, padding or held data skips asking (~35 instructions).
+    bool tls_moved = d->tls_calls != tls_calls;
+    if (tls_moved) {
+        flow_update_buffered(d, f);
+    }
     tls_end_reason reason;
-    if (f->tls && tls_conn_decided(f->tls, &reason)) {
+    if (tls_moved && f->tls && tls_conn_decided(f->tls, &reason)) {
         report(d, f, reason);
     } else if (d->buffered > d->cfg.max_total_bytes) {
         // The TLS layer grows its message buffers only as bytes arrive, each flow under
