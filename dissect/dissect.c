@@ -29,6 +29,7 @@ dissect *dissect_new(const dissect_config *c) {
     if (d->cfg.max_flows == 0) {
         d->cfg.max_flows = 1;
     }
+    d->idle_ns = (int64_t)d->cfg.idle_timeout_s * 1000000000;
     d->stats.first_unsupported_linktype = -1;
     d->scratch = malloc(sizeof *d->scratch);
     if (!d->scratch || !flow_table_init(&d->ft, d->cfg.max_flows)) {
@@ -106,8 +107,8 @@ static flow *new_flow(dissect *d, const flow_key *k, uint32_t hash, const dissec
 // The capture clock for idle eviction. Real files carry bogus timestamps (a single frame decades
 // off, clocks stepping back), and one such frame must not evict every flow: the clock never runs
 // backwards, and a jump beyond the idle timeout counts only once a second frame confirms it.
-static void dissect_clock(dissect *d, int64_t ts_ns) {
-    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000000;
+static void dissect_clock_step(dissect *d, int64_t ts_ns) {
+    int64_t idle = d->idle_ns;
     if (!d->clock_set) {
         d->clock_set = true;
         d->clock_ns = ts_ns;
@@ -130,19 +131,30 @@ static void dissect_clock(dissect *d, int64_t ts_ns) {
     d->jump_ns = ts_ns;
 }
 
+// dissect_clock: the common step (forward by no more than the timeout) inline, every frame;
+// the rest by dissect_clock_step's rules.
+static inline void dissect_clock(dissect *d, int64_t ts_ns) {
+    if (d->clock_set && ts_ns > d->clock_ns && ts_ns - d->clock_ns <= d->idle_ns) {
+        d->clock_ns = ts_ns;
+        d->jump_pending = false;
+        return;
+    }
+    dissect_clock_step(d, ts_ns);
+}
+
 // expire_due: the head of either LRU list has been idle longer than the timeout (inline: asked
 // for every frame; the scan below runs only when it says so).
 static inline bool expire_due(const dissect *d) {
-    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000000;
+    int64_t idle = d->idle_ns;
     const flow *l = d->ft.live.head, *o = d->ft.done.head;
-    return d->cfg.idle_timeout_s != 0 &&
+    return idle != 0 &&
            ((l && d->clock_ns - l->idle_ts_ns > idle) || (o && d->clock_ns - o->idle_ts_ns > idle));
 }
 
 // Idle flows (capture clock) are evicted as we go: oldest first in each LRU list.
 static void dissect_expire(dissect *d) {
-    int64_t idle = (int64_t)d->cfg.idle_timeout_s * 1000000000;
-    if (d->cfg.idle_timeout_s == 0) {
+    int64_t idle = d->idle_ns;
+    if (idle == 0) {
         return;
     }
     while (d->ft.live.head && d->clock_ns - d->ft.live.head->idle_ts_ns > idle) {
@@ -290,7 +302,9 @@ static void feed_segment(dissect *d, flow *f, int side, const net_pkt *p, const 
         if (f->client < 0) {
             flow_roles_from_payload(f, side, p);
         }
-        flow_start_tls(d, f);
+        if (f->tls == NULL) {  // (with a TLS layer, the transcript exists and nothing is pending)
+            flow_start_tls(d, f);
+        }
     }
     tcp_segment(&x, side, p);
     if (p->flags & TCP_ACK) {
@@ -354,7 +368,8 @@ static uint64_t app_records_of(const flow *f) {
 }
 
 // feed is dissect_feed; `info` (NULL from dissect_feed) receives dissect_feed_ex's flags.
-static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info *info) {
+__attribute__((always_inline)) static inline void feed(dissect *d, const dissect_frame *fr,
+                                                       dissect_frame_info *info) {
     d->stats.frames++;
     d->stats.bytes += fr->len;
     dissect_clock(d, fr->ts_ns);
@@ -420,6 +435,17 @@ static inline void feed(dissect *d, const dissect_frame *fr, dissect_frame_info 
 
 void dissect_feed(dissect *d, const dissect_frame *fr) {
     feed(d, fr, NULL);
+}
+
+size_t dissect_feed_frames(dissect *d, const dissect_frame *frames, size_t n) {
+    uint64_t before = d->stats.transcripts;  // counts exactly the on_transcript calls
+    for (size_t i = 0; i < n; i++) {
+        feed(d, &frames[i], NULL);
+        if (d->stats.transcripts != before) {
+            return i + 1;
+        }
+    }
+    return n;
 }
 
 uint32_t dissect_oldest_live_frame(const dissect *d) {

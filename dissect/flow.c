@@ -177,10 +177,6 @@ flow *flow_new(dissect *d, const flow_key *k, uint32_t hash, const dissect_frame
     return f;
 }
 
-tls_dir flow_dir(const flow *f, int side) {
-    return side == f->client ? TLS_DIR_C2S : TLS_DIR_S2C;
-}
-
 // Well-known server ports (IANA), best first: the side using one is the server when no SYN
 // and no recognisable TLS first bytes told us the roles.
 static const uint16_t server_ports[] = {443, 8443, 465,  993,  995,  636,  5432, 3306, 25,

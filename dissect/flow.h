@@ -242,6 +242,7 @@ struct dissect {
     tls_transcript *spare_t[FLOW_SPARE_TRANSCRIPTS];
     uint32_t num_spare_t;
     bool clock_set, jump_pending;
+    int64_t idle_ns;                // cfg.idle_timeout_s in ns (0: no idle eviction)
     int64_t clock_ns;               // capture clock for idle eviction (see dissect_clock)
     int64_t jump_ns;                // a forward jump waiting for a second frame to confirm it
     uint64_t reported_app_records;  // app_records (both directions) of the last reported flow
@@ -301,7 +302,9 @@ void flow_roles_from_payload(flow *f, int side, const net_pkt *p);
 // flow_settle_roles: roles from the ports when nothing else told them (before a report).
 void flow_settle_roles(flow *f);
 // flow_dir: the TLS direction of packets sent by `side` (roles must be known).
-tls_dir flow_dir(const flow *f, int side);
+static inline tls_dir flow_dir(const flow *f, int side) {
+    return side == f->client ? TLS_DIR_C2S : TLS_DIR_S2C;
+}
 // flow_event appends a TCP event from `side`; before the transcript exists it is kept in the
 // flow's small pending array. TCP_RETRANSMIT events start with count 1.
 void flow_event(dissect *d, flow *f, int side, tls_event_kind kind, uint32_t frame, int64_t ts_ns,

@@ -209,17 +209,17 @@ bool pipeline_run(const pipeline_config *c, analyzer *an, const pipeline_source 
         size_t since = 0, n;
         while (more &&
                (n = cap_next_batch(src->reader, batch, PIPELINE_PROGRESS_FRAMES - since)) > 0) {
-            for (size_t i = 0; more && i < n; i++) {
+            for (size_t i = 0, k; more && i < n; i += k, since += k) {
                 uint64_t before = p->res.transcripts;
                 if (quiet) {
-                    dissect_feed(p->d, &batch[i]);
+                    k = dissect_feed_frames(p->d, &batch[i], n - i);  // up to a transcript
                 } else {
                     feed_frame(p, &batch[i]);
+                    k = 1;
                 }
                 if (!quiet || p->res.transcripts != before) {
                     more = pipeline_more(p);
                 }
-                since++;
             }
             if (since == PIPELINE_PROGRESS_FRAMES) {
                 since = 0;

@@ -955,6 +955,67 @@ static void test_idle_eviction(void **state) {
     dissect_free(d);
 }
 
+// dissect_feed_frames reports what one-by-one dissect_feed does and returns right after each
+// frame that reported a transcript (the pipeline asks whether to go on only then).
+static void test_feed_frames_stops_after_transcript(void **state) {
+    (void)state;
+    enum { CONNS = 5, PER = 5, N = CONNS * PER };
+    static uint8_t bufs[N][64];
+    dissect_frame fr[N];
+    for (size_t c = 0; c < CONNS; c++) {
+        const conn k = {{10, 0, 0, (uint8_t)(10 + c)}, {192, 0, 2, 10}, (uint16_t)(50000 + c), 443};
+        const struct {
+            bool c2s;
+            uint32_t seq, ack;
+            uint8_t flags;
+        } seg[PER] = {{true, 100, 0, TCP_SYN},
+                      {false, 900, 101, TCP_SYN | TCP_ACK},
+                      {true, 101, 901, TCP_ACK},
+                      {true, 101, 901, TCP_RST | TCP_ACK},
+                      {false, 901, 101, TCP_ACK}};  // a late packet of a reported connection
+        for (size_t j = 0; j < PER; j++) {
+            size_t i = c * PER + j;
+            size_t len =
+                build(bufs[i], &k, seg[j].c2s, seg[j].seq, seg[j].ack, seg[j].flags, NULL, 0);
+            fr[i] = (dissect_frame){101,
+                                    (uint32_t)len,
+                                    (uint32_t)len,
+                                    bufs[i],
+                                    1700000000LL * 1000000000LL + (int64_t)i,
+                                    (uint32_t)i + 1};
+        }
+    }
+    size_t want[CONNS], nwant = 0;
+    dissect *d = mk(0, 0);
+    for (size_t i = 0; i < N; i++) {
+        size_t before = ngot;
+        dissect_feed(d, &fr[i]);
+        if (ngot != before) {
+            assert_true(nwant < CONNS);
+            want[nwant++] = i + 1;
+        }
+    }
+    assert_int_equal(nwant, CONNS);
+    dissect_free(d);
+    reset(NULL);
+    d = mk(0, 0);
+    assert_int_equal(dissect_feed_frames(d, fr, 0), 0);
+    for (size_t i = 0; i < N;) {
+        size_t before = ngot, k = dissect_feed_frames(d, &fr[i], N - i);
+        assert_true(k >= 1 && k <= N - i);
+        i += k;
+        if (ngot != before) {
+            assert_int_equal(ngot, before + 1);
+            assert_int_equal(i, want[ngot - 1]);
+        } else {
+            assert_int_equal(i, N);
+        }
+    }
+    assert_int_equal(ngot, CONNS);
+    assert_int_equal(dissect_get_stats(d)->frames, N);
+    dissect_free(d);
+}
+
 // An ICMP error quoting a TCP header takes a conn_id (as tcp.stream does) but, with no packet of
 // its own, yields no transcript.
 static void test_icmp_quote_numbering(void **state) {
@@ -983,6 +1044,7 @@ static void test_icmp_quote_numbering(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_in_order, reset),
+        cmocka_unit_test_teardown(test_feed_frames_stops_after_transcript, reset),
         cmocka_unit_test_teardown(test_out_of_order, reset),
         cmocka_unit_test_teardown(test_retransmission_identical, reset),
         cmocka_unit_test_teardown(test_retransmission_conflicting, reset),
