@@ -67,7 +67,8 @@ net_status net_decode_general(int linktype, const uint8_t *data, uint32_t caplen
 // outcome is not NET_OK: the general decoder then says what it is. The general path costs ~200
 // instructions a frame in five calls; this one, inline in dissect_feed, ~60 (bench/NOTES.md,
 // round 5). unit test_fast_path_same_as_general holds the two to the same answers.
-static inline bool net_fast_ipv4_tcp(cur c, uint32_t wirelen, net_pkt *out) {
+__attribute__((always_inline)) static inline bool net_fast_ipv4_tcp(cur c, uint32_t wirelen,
+                                                                    net_pkt *out) {
     enum { ETH = 14, IP4 = 20, TCP = 20, ETH_IPV4 = 0x0800, IPP_TCP = 6 };
     cur h;
     uint16_t type, total, frag, off_flags;
@@ -120,8 +121,8 @@ static inline bool net_fast_ipv4_tcp(cur c, uint32_t wirelen, net_pkt *out) {
 
 // net_decode parses the frame down to the TCP payload. *out is written only on NET_OK and
 // NET_ICMP_QUOTE.
-TLSDIAG_WUR static inline net_status net_decode(int linktype, const uint8_t *data, uint32_t caplen,
-                                                uint32_t wirelen, net_pkt *out) {
+TLSDIAG_WUR __attribute__((always_inline)) static inline net_status net_decode(
+    int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, net_pkt *out) {
     if (linktype == 1 /* LINKTYPE_ETHERNET */ && data &&
         net_fast_ipv4_tcp(cur_make(data, caplen), wirelen > caplen ? wirelen : caplen, out)) {
         return NET_OK;
