@@ -69,10 +69,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cfg.on_transcript = on_transcript;
         dissect *d = dissect_new(&cfg);
         if (d != NULL) {
-            dissect_frame f;
+            dissect_frame f, batch[8];
             uint32_t n = 0;
-            while (n++ < 4096 && cap_next(r, &f) == 1) {
-                dissect_feed(d, &f);
+            size_t k;
+            if (size & 1) {  // frame by frame (what --threads workers do) ...
+                while (n++ < 4096 && cap_next(r, &f) == 1) {
+                    dissect_feed(d, &f);
+                }
+            } else {  // ... or in batches, as the one-thread loop reads and feeds
+                while (n < 4096 && (k = cap_next_batch(r, batch, 8)) > 0) {
+                    for (size_t i = 0; i < k; i += dissect_feed_frames(d, &batch[i], k - i)) {
+                    }
+                    n += (uint32_t)k;
+                }
             }
             dissect_finish(d);
             dissect_free(d);
