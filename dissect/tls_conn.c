@@ -7,6 +7,7 @@
 // cfg->max_flow_bytes per direction. Protected records are counted, never parsed or kept: one
 // whose payload is never read (application data, a protected handshake record) is skipped by
 // length across segments, its bytes only accounted against the cap as if they were buffered.
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,23 +231,33 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
 
 static void on_server_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
     tls_transcript *t = c->t;
-    tls_server_hello sh;
-    tls_err err = tls_parse_server_hello(body, &sh);
-    note(c, dir, err, m, off);
-    sh.frame = m->frame;
-    if (sh.is_hrr) {
-        if (!t->hrr.present) {
+    if (t->sh.present) {
+        tls_server_hello sh;
+        note(c, dir, tls_parse_server_hello(body, &sh), m, off);
+        if (!sh.is_hrr) {
+            t->renegotiation_attempt = true;
+        } else if (!t->hrr.present) {
+            sh.frame = m->frame;
             sh.record_version = t->sh.record_version;
             t->hrr = sh;
         }
         return;
     }
-    if (t->sh.present) {
-        t->renegotiation_attempt = true;
+    // The first ServerHello (or HRR) is parsed where it is kept: no 260-byte copy. t->sh is
+    // all-zero here but for record_version (dispatch_message), which parsing clears.
+    uint16_t rv = t->sh.record_version;
+    tls_err err = tls_parse_server_hello(body, &t->sh);
+    note(c, dir, err, m, off);
+    t->sh.frame = m->frame;
+    t->sh.record_version = rv;
+    if (t->sh.is_hrr) {
+        if (!t->hrr.present) {
+            t->hrr = t->sh;
+        }
+        memset(&t->sh, 0, sizeof t->sh);
+        t->sh.record_version = rv;
         return;
     }
-    sh.record_version = t->sh.record_version;
-    t->sh = sh;
     tls_fp_ja3s(&t->sh, t->ja3s);
     if (err == TLS_ERR_OK && tls_version_is_tls13(tls_negotiated_version(&t->sh))) {
         // RFC 8446 §2: everything after the ServerHello is protected, in both directions.
@@ -1050,10 +1061,74 @@ static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
 // ---------------------------------------------------------------------------------------------
 // Public API (internal.h)
 // ---------------------------------------------------------------------------------------------
-tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
-    tls_conn *c = calloc(1, sizeof *c);
-    if (c == NULL) {
+// Spare connections: a calloc and a free per connection were ~460 instructions (a 488-byte
+// block; bench/NOTES.md, round 6). Each thread keeps up to CONN_SPARES freed ones and clears one
+// for the next connection. A thread's spares go back to malloc when it ends (a key destructor);
+// the main thread's stay reachable from its variables until exit. Sanitizer and fuzzing builds
+// keep calloc/free, so ASan still sees each connection's lifetime.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(TLSDIAG_FUZZING)
+#define CONN_SPARES 8
+static _Thread_local tls_conn *spare_conns[CONN_SPARES];
+static _Thread_local unsigned num_spare_conns;
+static _Thread_local bool spare_registered;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_key_ok;
+
+static void spare_conns_free(void *unused) {
+    (void)unused;
+    while (num_spare_conns > 0) {
+        free(spare_conns[--num_spare_conns]);
+    }
+}
+
+static void spare_key_init(void) {
+    spare_key_ok = pthread_key_create(&spare_key, spare_conns_free) == 0;
+}
+
+// spare_take: a kept connection, cleared, or NULL.
+static tls_conn *spare_take(void) {
+    if (num_spare_conns == 0) {
         return NULL;
+    }
+    tls_conn *c = spare_conns[--num_spare_conns];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+// spare_put keeps c for the next tls_conn_new of this thread, or frees it.
+static void spare_put(tls_conn *c) {
+    if (num_spare_conns >= CONN_SPARES) {
+        free(c);
+        return;
+    }
+    if (!spare_registered) {
+        // The key's value only makes the destructor run when the thread ends.
+        (void)pthread_once(&spare_once, spare_key_init);
+        if (!spare_key_ok || pthread_setspecific(spare_key, spare_conns) != 0) {
+            free(c);
+            return;
+        }
+        spare_registered = true;
+    }
+    spare_conns[num_spare_conns++] = c;
+}
+#else
+static tls_conn *spare_take(void) {
+    return NULL;
+}
+static void spare_put(tls_conn *c) {
+    free(c);
+}
+#endif
+
+tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
+    tls_conn *c = spare_take();
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            return NULL;
+        }
     }
     c->t = t;
     c->cfg = cfg;
@@ -1068,7 +1143,7 @@ void tls_conn_free(tls_conn *c) {
     }
     release(&c->d[0]);
     release(&c->d[1]);
-    free(c);
+    spare_put(c);
 }
 
 // note_partial_hello: is the client's first record a ClientHello still waiting for bytes? A
