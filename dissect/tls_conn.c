@@ -213,8 +213,9 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         }
         ch = &t->ch2;
     }
-    // t->ch was never parsed into: still as tls_conn_new got it (all-zero) but for
-    // record_version. ch2 is not cleared by tr_new (it is rarely sent): parsing clears it.
+    // t->ch was never parsed into: still as tr_reset left it (zero but for the lists' arrays
+    // past their counts, see ch_reset) but for record_version. ch2 is not cleared by tr_new (it
+    // is rarely sent): parsing clears it.
     uint16_t rv = ch->record_version;
     ch->record_version = 0;
     tls_err err =
