@@ -49,8 +49,8 @@ typedef struct dir_state {
     bool skipping;            // the incomplete record is skipped: rec_len counts, rec holds nothing
     rec_hdr skip_h;           // its header
     uint8_t *rec;             // incomplete record tail (or sniffed plaintext)
-    size_t rec_len, rec_cap;  // rec_cap: bytes accounted against the cap (>= rec_room)
-    size_t rec_room;          // bytes allocated at rec
+    size_t rec_len, rec_cap;  // rec_cap: bytes accounted against the cap (>= rec_room, but
+    size_t rec_room;          // for a buffer kept from a spare connection): bytes allocated at rec
     uint64_t rec_off;         // stream offset of rec[0]
     uint8_t *hs;              // incomplete handshake message (header included)
     size_t hs_len, hs_cap, hs_room;
@@ -1083,10 +1083,24 @@ static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 static bool spare_key_ok;
 
+// A spare connection keeps each direction's record buffer when it is at most REC_KEEP_ROOM
+// bytes (one largest record and then some): a record split across segments was a malloc for
+// its tail and a realloc to complete it (~490 instructions), and the next connection of the
+// thread starts with the room. Only the allocation is kept: the bytes accounted against the
+// caps (rec_cap, tls_conn_buffered) start at 0 as before, and a thread keeps at most
+// CONN_SPARES * 2 * REC_KEEP_ROOM bytes (320 KiB).
+enum { REC_KEEP_ROOM = 20480 };
+
+static void spare_release(tls_conn *c) {
+    release(&c->d[0]);
+    release(&c->d[1]);
+    free(c);
+}
+
 static void spare_conns_free(void *unused) {
     (void)unused;
     while (num_spare_conns > 0) {
-        free(spare_conns[--num_spare_conns]);
+        spare_release(spare_conns[--num_spare_conns]);
     }
 }
 
@@ -1094,30 +1108,47 @@ static void spare_key_init(void) {
     spare_key_ok = pthread_key_create(&spare_key, spare_conns_free) == 0;
 }
 
-// spare_take: a kept connection, cleared, or NULL.
+// spare_take: a kept connection, cleared but for its kept record buffers, or NULL.
 static tls_conn *spare_take(void) {
     if (num_spare_conns == 0) {
         return NULL;
     }
     tls_conn *c = spare_conns[--num_spare_conns];
+    uint8_t *rec[2] = {c->d[0].rec, c->d[1].rec};
+    size_t room[2] = {c->d[0].rec_room, c->d[1].rec_room};
     memset(c, 0, sizeof *c);
+    for (int i = 0; i < 2; i++) {
+        c->d[i].rec = rec[i];
+        c->d[i].rec_room = room[i];
+    }
     return c;
 }
 
-// spare_put keeps c for the next tls_conn_new of this thread, or frees it.
+// spare_put keeps c (and its record buffers up to REC_KEEP_ROOM) for the next tls_conn_new of
+// this thread, or frees it.
 static void spare_put(tls_conn *c) {
     if (num_spare_conns >= CONN_SPARES) {
-        free(c);
+        spare_release(c);
         return;
     }
     if (!spare_registered) {
         // The key's value only makes the destructor run when the thread ends.
         (void)pthread_once(&spare_once, spare_key_init);
         if (!spare_key_ok || pthread_setspecific(spare_key, spare_conns) != 0) {
-            free(c);
+            spare_release(c);
             return;
         }
         spare_registered = true;
+    }
+    for (int i = 0; i < 2; i++) {
+        dir_state *d = &c->d[i];
+        free(d->hs);
+        d->hs = NULL;
+        if (d->rec_room > REC_KEEP_ROOM) {
+            free(d->rec);
+            d->rec = NULL;
+            d->rec_room = 0;
+        }
     }
     spare_conns[num_spare_conns++] = c;
 }
@@ -1126,6 +1157,8 @@ static tls_conn *spare_take(void) {
     return NULL;
 }
 static void spare_put(tls_conn *c) {
+    release(&c->d[0]);
+    release(&c->d[1]);
     free(c);
 }
 #endif
@@ -1149,8 +1182,6 @@ void tls_conn_free(tls_conn *c) {
     if (c == NULL) {
         return;
     }
-    release(&c->d[0]);
-    release(&c->d[1]);
     spare_put(c);
 }
 

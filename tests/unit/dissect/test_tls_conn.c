@@ -1088,10 +1088,48 @@ static void test_reused_transcript_client_hello(void **state) {
     free(t);
 }
 
+// A connection made after others were freed (a spare, with the record buffer it kept) starts
+// as a new one: nothing buffered, and the same bytes buffered, the same events and the same
+// byte cap as the first connection for a record split across segments.
+static void test_spare_connection_starts_like_a_new_one(void **state) {
+    (void)state;
+    static uint8_t rec[5 + 3000];
+    rec[0] = 22;
+    rec[1] = 3;
+    rec[2] = 3;
+    rec[3] = (uint8_t)(3000 >> 8);
+    rec[4] = (uint8_t)(3000 & 0xff);
+    static const uint8_t ch_hdr[] = {1, 0, (uint8_t)(2996 >> 8), (uint8_t)(2996 & 0xff)};
+    memcpy(rec + 5, ch_hdr, sizeof ch_hdr);  // a ClientHello that fails to parse: an error event
+    size_t buffered[3][2];
+    tls_transcript *t[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = new_transcript();
+        tls_conn *c = new_conn(t[i]);
+        assert_int_equal(tls_conn_buffered(c), 0);
+        feed(c, TLS_DIR_C2S, rec, 1000, 0, 1);
+        buffered[i][0] = tls_conn_buffered(c);
+        feed(c, TLS_DIR_C2S, rec + 1000, sizeof rec - 1000, 0, 2);
+        buffered[i][1] = tls_conn_buffered(c);
+        tls_conn_free(c);  // kept for the next round (not in sanitizer builds)
+    }
+    for (int i = 1; i < 3; i++) {
+        assert_memory_equal(buffered[i], buffered[0], sizeof buffered[0]);
+        assert_int_equal(t[i]->num_events, t[0]->num_events);
+        assert_memory_equal(t[i]->events, t[0]->events, t[0]->num_events * sizeof t[0]->events[0]);
+        assert_memory_equal(&t[i]->quality, &t[0]->quality, sizeof t[0]->quality);
+    }
+    assert_true(buffered[0][0] > 0);
+    for (int i = 0; i < 3; i++) {
+        free_transcript(t[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls12_handshake_completes),
         cmocka_unit_test(test_reused_transcript_client_hello),
+        cmocka_unit_test(test_spare_connection_starts_like_a_new_one),
         cmocka_unit_test(test_one_byte_at_a_time_identical),
         cmocka_unit_test(test_first_segment_split_at_every_offset),
         cmocka_unit_test(test_first_segment_over_byte_cap),
