@@ -245,9 +245,11 @@ static void on_server_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         return;
     }
     // The first ServerHello (or HRR) is parsed where it is kept: no 260-byte copy. t->sh is
-    // all-zero here but for record_version (dispatch_message), which parsing clears.
+    // all-zero here (tr_reset, or the memset below after an HRR) but for record_version
+    // (dispatch_message).
     uint16_t rv = t->sh.record_version;
-    tls_err err = tls_parse_server_hello(body, &t->sh);
+    t->sh.record_version = 0;
+    tls_err err = tls_parse_server_hello_zeroed(body, &t->sh);
     note(c, dir, err, m, off);
     t->sh.frame = m->frame;
     t->sh.record_version = rv;

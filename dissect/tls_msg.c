@@ -607,6 +607,9 @@ static ext_table sh_ext_table = EXT_TABLE(sh_extensions);
 // no compression) with the draft version in the first field.
 tls_err tls_parse_server_hello(cur body, tls_server_hello *out) {
     memset(out, 0, sizeof *out);
+    return tls_parse_server_hello_zeroed(body, out);
+}
+tls_err tls_parse_server_hello_zeroed(cur body, tls_server_hello *out) {
     out->present = true;
     cur sid, exts;
     if (!cur_get_u16(&body, &out->legacy_version) || !cur_copy(&body, out->random, 32)) {
