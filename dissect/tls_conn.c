@@ -7,6 +7,7 @@
 // cfg->max_flow_bytes per direction. Protected records are counted, never parsed or kept: one
 // whose payload is never read (application data, a protected handshake record) is skipped by
 // length across segments, its bytes only accounted against the cap as if they were buffered.
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,8 @@ typedef struct dir_state {
     bool skipping;            // the incomplete record is skipped: rec_len counts, rec holds nothing
     rec_hdr skip_h;           // its header
     uint8_t *rec;             // incomplete record tail (or sniffed plaintext)
-    size_t rec_len, rec_cap;  // rec_cap: bytes accounted against the cap (>= rec_room)
-    size_t rec_room;          // bytes allocated at rec
+    size_t rec_len, rec_cap;  // rec_cap: bytes accounted against the cap (>= rec_room, but
+    size_t rec_room;          // for a buffer kept from a spare connection): bytes allocated at rec
     uint64_t rec_off;         // stream offset of rec[0]
     uint8_t *hs;              // incomplete handshake message (header included)
     size_t hs_len, hs_cap, hs_room;
@@ -212,8 +213,9 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
         }
         ch = &t->ch2;
     }
-    // t->ch was never parsed into: still as tls_conn_new got it (all-zero) but for
-    // record_version. ch2 is not cleared by tr_new (it is rarely sent): parsing clears it.
+    // t->ch was never parsed into: still as tr_reset left it (zero but for the lists' arrays
+    // past their counts, see ch_reset) but for record_version. ch2 is not cleared by tr_new (it
+    // is rarely sent): parsing clears it.
     uint16_t rv = ch->record_version;
     ch->record_version = 0;
     tls_err err =
@@ -230,23 +232,35 @@ static void on_client_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *
 
 static void on_server_hello(tls_conn *c, tls_dir dir, cur body, const tls_meta *m, uint64_t off) {
     tls_transcript *t = c->t;
-    tls_server_hello sh;
-    tls_err err = tls_parse_server_hello(body, &sh);
-    note(c, dir, err, m, off);
-    sh.frame = m->frame;
-    if (sh.is_hrr) {
-        if (!t->hrr.present) {
+    if (t->sh.present) {
+        tls_server_hello sh;
+        note(c, dir, tls_parse_server_hello(body, &sh), m, off);
+        if (!sh.is_hrr) {
+            t->renegotiation_attempt = true;
+        } else if (!t->hrr.present) {
+            sh.frame = m->frame;
             sh.record_version = t->sh.record_version;
             t->hrr = sh;
         }
         return;
     }
-    if (t->sh.present) {
-        t->renegotiation_attempt = true;
+    // The first ServerHello (or HRR) is parsed where it is kept: no 260-byte copy. t->sh is
+    // all-zero here (tr_reset, or the memset below after an HRR) but for record_version
+    // (dispatch_message).
+    uint16_t rv = t->sh.record_version;
+    t->sh.record_version = 0;
+    tls_err err = tls_parse_server_hello_zeroed(body, &t->sh);
+    note(c, dir, err, m, off);
+    t->sh.frame = m->frame;
+    t->sh.record_version = rv;
+    if (t->sh.is_hrr) {
+        if (!t->hrr.present) {
+            t->hrr = t->sh;
+        }
+        memset(&t->sh, 0, sizeof t->sh);
+        t->sh.record_version = rv;
         return;
     }
-    sh.record_version = t->sh.record_version;
-    t->sh = sh;
     tls_fp_ja3s(&t->sh, t->ja3s);
     if (err == TLS_ERR_OK && tls_version_is_tls13(tls_negotiated_version(&t->sh))) {
         // RFC 8446 §2: everything after the ServerHello is protected, in both directions.
@@ -671,8 +685,10 @@ __attribute__((always_inline)) static inline void on_record(tls_conn *c, tls_dir
 // SSLv2 (RFC 6101 App. E.1): 2-byte header when the top bit is set (length 15 bits), else a
 // 3-byte header with a padding count; only accepted once the direction spoke SSLv2 (or for a
 // plausible SSLv2 hello as the first record).
-TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const cur *in,
-                                          rec_hdr *h, tls_err *err) {
+// (Inlined where records are read one after another, read_records: the call was ~15 of its ~45
+// instructions a record; elsewhere through peek_header.)
+__attribute__((always_inline)) static inline hdr_result peek_header_inline(
+    const dir_state *d, tls_dir dir, const cur *in, rec_hdr *h, tls_err *err) {
     uint8_t b0, b1;
     uint16_t v;
     if (!cur_peek_u8(in, 0, &b0)) {
@@ -734,6 +750,11 @@ TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const
     return HDR_BAD;
 }
 
+TLSDIAG_WUR static hdr_result peek_header(const dir_state *d, tls_dir dir, const cur *in,
+                                          rec_hdr *h, tls_err *err) {
+    return peek_header_inline(d, dir, in, h, err);
+}
+
 // skippable: is a record of this header one whose payload is never read, now or later? Such a
 // record is classified at its end by its header alone (on_protected, or an event of its length):
 // application data, heartbeat, and a handshake record once the direction is protected (encrypted
@@ -776,7 +797,7 @@ static void read_records(tls_conn *c, tls_dir dir, cur *in, uint64_t off, const 
         rec_hdr h;
         tls_err err = TLS_ERR_OK;
         uint64_t rec_off = off + (start - cur_len(in));
-        hdr_result r = peek_header(d, dir, in, &h, &err);
+        hdr_result r = peek_header_inline(d, dir, in, &h, &err);
         if (r == HDR_BAD) {
             // Without a valid header the record boundaries are lost: stop this direction.
             malformed(c, dir, err, rec_off, m);
@@ -1050,10 +1071,107 @@ static void feed_sniff(tls_conn *c, tls_dir dir, cur in, const tls_meta *m) {
 // ---------------------------------------------------------------------------------------------
 // Public API (internal.h)
 // ---------------------------------------------------------------------------------------------
-tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
-    tls_conn *c = calloc(1, sizeof *c);
-    if (c == NULL) {
+// Spare connections: a calloc and a free per connection were ~460 instructions (a 488-byte
+// block; bench/NOTES.md, round 6). Each thread keeps up to CONN_SPARES freed ones and clears one
+// for the next connection. A thread's spares go back to malloc when it ends (a key destructor);
+// the main thread's stay reachable from its variables until exit. Sanitizer and fuzzing builds
+// keep calloc/free, so ASan still sees each connection's lifetime.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(TLSDIAG_FUZZING)
+#define CONN_SPARES 8
+static _Thread_local tls_conn *spare_conns[CONN_SPARES];
+static _Thread_local unsigned num_spare_conns;
+static _Thread_local bool spare_registered;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_key_ok;
+
+// A spare connection keeps each direction's record buffer when it is at most REC_KEEP_ROOM
+// bytes (one largest record and then some): a record split across segments was a malloc for
+// its tail and a realloc to complete it (~490 instructions), and the next connection of the
+// thread starts with the room. Only the allocation is kept: the bytes accounted against the
+// caps (rec_cap, tls_conn_buffered) start at 0 as before, and a thread keeps at most
+// CONN_SPARES * 2 * REC_KEEP_ROOM bytes (320 KiB).
+enum { REC_KEEP_ROOM = 20480 };
+
+static void spare_release(tls_conn *c) {
+    release(&c->d[0]);
+    release(&c->d[1]);
+    free(c);
+}
+
+static void spare_conns_free(void *unused) {
+    (void)unused;
+    while (num_spare_conns > 0) {
+        spare_release(spare_conns[--num_spare_conns]);
+    }
+}
+
+static void spare_key_init(void) {
+    spare_key_ok = pthread_key_create(&spare_key, spare_conns_free) == 0;
+}
+
+// spare_take: a kept connection, cleared but for its kept record buffers, or NULL.
+static tls_conn *spare_take(void) {
+    if (num_spare_conns == 0) {
         return NULL;
+    }
+    tls_conn *c = spare_conns[--num_spare_conns];
+    uint8_t *rec[2] = {c->d[0].rec, c->d[1].rec};
+    size_t room[2] = {c->d[0].rec_room, c->d[1].rec_room};
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < 2; i++) {
+        c->d[i].rec = rec[i];
+        c->d[i].rec_room = room[i];
+    }
+    return c;
+}
+
+// spare_put keeps c (and its record buffers up to REC_KEEP_ROOM) for the next tls_conn_new of
+// this thread, or frees it.
+static void spare_put(tls_conn *c) {
+    if (num_spare_conns >= CONN_SPARES) {
+        spare_release(c);
+        return;
+    }
+    if (!spare_registered) {
+        // The key's value only makes the destructor run when the thread ends.
+        (void)pthread_once(&spare_once, spare_key_init);
+        if (!spare_key_ok || pthread_setspecific(spare_key, spare_conns) != 0) {
+            spare_release(c);
+            return;
+        }
+        spare_registered = true;
+    }
+    for (int i = 0; i < 2; i++) {
+        dir_state *d = &c->d[i];
+        free(d->hs);
+        d->hs = NULL;
+        if (d->rec_room > REC_KEEP_ROOM) {
+            free(d->rec);
+            d->rec = NULL;
+            d->rec_room = 0;
+        }
+    }
+    spare_conns[num_spare_conns++] = c;
+}
+#else
+static tls_conn *spare_take(void) {
+    return NULL;
+}
+static void spare_put(tls_conn *c) {
+    release(&c->d[0]);
+    release(&c->d[1]);
+    free(c);
+}
+#endif
+
+tls_conn *tls_conn_new(tls_transcript *t, const dissect_config *cfg) {
+    tls_conn *c = spare_take();
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            return NULL;
+        }
     }
     c->t = t;
     c->cfg = cfg;
@@ -1066,9 +1184,7 @@ void tls_conn_free(tls_conn *c) {
     if (c == NULL) {
         return;
     }
-    release(&c->d[0]);
-    release(&c->d[1]);
-    free(c);
+    spare_put(c);
 }
 
 // note_partial_hello: is the client's first record a ClientHello still waiting for bytes? A

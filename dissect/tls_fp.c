@@ -287,7 +287,9 @@ static _Thread_local fp_memo_entry fp_memo_ja3s[FP_MEMO_SLOTS];
 
 // JA3S: "SSLVersion,Cipher,SSLExtension" of the ServerHello (memoized like JA3, by those fields).
 void tls_fp_ja3s(const tls_server_hello *sh, char out[33]) {
-    fp_key k = {.len = 0, .full = false};
+    fp_key k;  // not zero-initialized: key_put writes the bytes below len (640 cleared was ~85)
+    k.len = 0;
+    k.full = false;
     key_put(&k, &sh->legacy_version, sizeof sh->legacy_version);
     key_put(&k, &sh->cipher, sizeof sh->cipher);
     key_u16s(&k, sh->extensions, sh->num_extensions);

@@ -1019,9 +1019,117 @@ static void test_skipped_record_meets_byte_cap(void **state) {
     pair_close(&p);
 }
 
+// ch_normalized: a copy of ch with every list's array cleared past its count (and the SNI and
+// ALPN ids past their terminating NUL) — what a reader may look at, as one comparable block.
+static void ch_normalized(const tls_client_hello *ch, tls_client_hello *out) {
+    *out = *ch;
+    memset(out->ciphers + out->num_ciphers, 0,
+           sizeof out->ciphers - out->num_ciphers * sizeof out->ciphers[0]);
+    memset(out->extensions + out->num_extensions, 0,
+           sizeof out->extensions - out->num_extensions * sizeof out->extensions[0]);
+    size_t sni = out->has_sni ? strlen(out->sni) + 1 : 1;
+    memset(out->sni + sni, 0, sizeof out->sni - sni);
+    memset(out->groups + out->num_groups, 0,
+           sizeof out->groups - out->num_groups * sizeof out->groups[0]);
+    memset(out->sigalgs + out->num_sigalgs, 0,
+           sizeof out->sigalgs - out->num_sigalgs * sizeof out->sigalgs[0]);
+    memset(out->sigalgs_cert + out->num_sigalgs_cert, 0,
+           sizeof out->sigalgs_cert - out->num_sigalgs_cert * sizeof out->sigalgs_cert[0]);
+    for (size_t i = 0; i < TLS_MAX_ALPN; i++) {
+        size_t keep = i < out->num_alpn ? strlen(out->alpn[i]) + 1 : 0;
+        memset(out->alpn[i] + keep, 0, sizeof out->alpn[i] - keep);
+    }
+}
+
+// A transcript reused through tr_reset leaves the first ClientHello's lists uncleared past their
+// counts (ch_reset): a small hello parsed after a large one must read exactly as a hello parsed
+// into a zeroed struct, below every count, with an empty SNI string — every other field zero.
+static void test_reused_transcript_client_hello(void **state) {
+    (void)state;
+    static bb m, msg, x;
+    m.n = msg.n = x.n = 0;
+    bb_u16(&m, 0x0301);
+    for (int i = 0; i < 32; i++) {
+        bb_u8(&m, (unsigned)i);
+    }
+    bb_u8(&m, 0);  // no session id
+    bb_open(&m, 2);
+    bb_u16(&m, 0x002f);
+    bb_close(&m);
+    bb_u8(&m, 1);
+    bb_u8(&m, 0);  // null compression; no extensions block
+    hs(&msg, 1, m.b, m.n);
+    bb_records(&x, 22, 0x0301, msg.b, msg.n, 16384);
+    tls_client_hello fresh, reused;
+    memset(&fresh, 0, sizeof fresh);
+    assert_int_equal(tls_parse_client_hello(cur_make(m.b, m.n), &fresh), TLS_ERR_OK);
+    const uint8_t *recs[] = {chrome_ch_record, x.b};
+    size_t lens[] = {sizeof chrome_ch_record, x.n};
+    tls_transcript *t = tr_new();
+    assert_non_null(t);
+    for (int i = 0; i < 2; i++) {  // the large hello, then the small one in the same transcript
+        tr_reset(t);
+        tls_conn *c = new_conn(t);
+        feed(c, TLS_DIR_C2S, recs[i], lens[i], 0, 1);
+        tls_conn_free(c);
+    }
+    assert_true(t->ch.present);
+    assert_false(t->ch.has_sni);
+    assert_string_equal(t->ch.sni, "");
+    fresh.frame = t->ch.frame;  // set by tls_conn, not by the parser
+    fresh.segments = t->ch.segments;
+    fresh.record_version = t->ch.record_version;
+    ch_normalized(&t->ch, &reused);
+    tls_client_hello want;
+    ch_normalized(&fresh, &want);
+    assert_memory_equal(&reused, &want, sizeof want);
+    tls_certificate_clear(&t->cert);
+    tls_certificate_clear(&t->client_cert);
+    free(t);
+}
+
+// A connection made after others were freed (a spare, with the record buffer it kept) starts
+// as a new one: nothing buffered, and the same bytes buffered, the same events and the same
+// byte cap as the first connection for a record split across segments.
+static void test_spare_connection_starts_like_a_new_one(void **state) {
+    (void)state;
+    static uint8_t rec[5 + 3000];
+    rec[0] = 22;
+    rec[1] = 3;
+    rec[2] = 3;
+    rec[3] = (uint8_t)(3000 >> 8);
+    rec[4] = (uint8_t)(3000 & 0xff);
+    static const uint8_t ch_hdr[] = {1, 0, (uint8_t)(2996 >> 8), (uint8_t)(2996 & 0xff)};
+    memcpy(rec + 5, ch_hdr, sizeof ch_hdr);  // a ClientHello that fails to parse: an error event
+    size_t buffered[3][2];
+    tls_transcript *t[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = new_transcript();
+        tls_conn *c = new_conn(t[i]);
+        assert_int_equal(tls_conn_buffered(c), 0);
+        feed(c, TLS_DIR_C2S, rec, 1000, 0, 1);
+        buffered[i][0] = tls_conn_buffered(c);
+        feed(c, TLS_DIR_C2S, rec + 1000, sizeof rec - 1000, 0, 2);
+        buffered[i][1] = tls_conn_buffered(c);
+        tls_conn_free(c);  // kept for the next round (not in sanitizer builds)
+    }
+    for (int i = 1; i < 3; i++) {
+        assert_memory_equal(buffered[i], buffered[0], sizeof buffered[0]);
+        assert_int_equal(t[i]->num_events, t[0]->num_events);
+        assert_memory_equal(t[i]->events, t[0]->events, t[0]->num_events * sizeof t[0]->events[0]);
+        assert_memory_equal(&t[i]->quality, &t[0]->quality, sizeof t[0]->quality);
+    }
+    assert_true(buffered[0][0] > 0);
+    for (int i = 0; i < 3; i++) {
+        free_transcript(t[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls12_handshake_completes),
+        cmocka_unit_test(test_reused_transcript_client_hello),
+        cmocka_unit_test(test_spare_connection_starts_like_a_new_one),
         cmocka_unit_test(test_one_byte_at_a_time_identical),
         cmocka_unit_test(test_first_segment_split_at_every_offset),
         cmocka_unit_test(test_first_segment_over_byte_cap),

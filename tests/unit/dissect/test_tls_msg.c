@@ -229,6 +229,60 @@ static void test_client_hello_sni_nul(void **state) {
     assert_memory_equal(ch.sni, "evil.com\0.example.com", 21);
 }
 
+// The SNI byte check (8 bytes at a time in ch_server_name) against its definition, one byte at
+// a time: every byte value at every position of names of 1..24 bytes, then random names.
+static char sni_name[64];
+static size_t sni_name_len;
+static void exts_sni_name(bb *x) {
+    ext_sni(x, sni_name, sni_name_len);
+}
+static bool sni_bad_by_bytes(const char *p, size_t n) {
+    bool bad = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)p[i];
+        bad |= b <= 0x20 || b >= 0x7f;
+    }
+    return bad;
+}
+static void check_sni_name(bb *x) {
+    size_t n = build_ch(x, two_suites, sizeof two_suites, exts_sni_name);
+    assert_int_equal(tls_parse_client_hello(cur_make(x->b, n), &ch), TLS_ERR_OK);
+    assert_true(ch.has_sni);
+    if (ch.sni_has_nul_or_ctl != sni_bad_by_bytes(sni_name, sni_name_len)) {
+        fail_msg("SNI of %zu bytes: the check says %d", sni_name_len, ch.sni_has_nul_or_ctl);
+    }
+}
+static void test_client_hello_sni_bytes(void **state) {
+    (void)state;
+    static bb x;
+    for (size_t len = 1; len <= 24; len++) {
+        sni_name_len = len;
+        memset(sni_name, 'a', len);
+        check_sni_name(&x);
+        for (size_t pos = 0; pos < len; pos++) {
+            for (unsigned v = 0; v < 256; v++) {
+                sni_name[pos] = (char)v;
+                check_sni_name(&x);
+            }
+            sni_name[pos] = 'a';
+        }
+    }
+    uint32_t r = 12345;
+    for (int k = 0; k < 20000; k++) {
+        r = r * 1103515245u + 12345u;
+        sni_name_len = 1 + (r >> 16) % sizeof sni_name;
+        for (size_t i = 0; i < sni_name_len; i++) {
+            r = r * 1103515245u + 12345u;
+            // mostly printable, sometimes one of the edges or any byte
+            unsigned c = (r >> 16) % 100;
+            sni_name[i] = (char)(c < 90   ? 0x21 + (r >> 8) % 0x5e
+                                 : c < 95 ? (c & 1 ? 0x20 : 0x7f)
+                                          : (r >> 8) & 0xff);
+        }
+        check_sni_name(&x);
+    }
+}
+
 // 70 distinct extensions, the last one ALPN with 20 ids: more than TLS_MAX_EXTENSIONS and
 // TLS_MAX_ALPN.
 static void exts_many(bb *x) {
@@ -542,6 +596,7 @@ int main(void) {
         cmocka_unit_test(test_client_hello_extension_types),
         cmocka_unit_test(test_client_hello_odd_and_empty_ciphers),
         cmocka_unit_test(test_client_hello_sni_nul),
+        cmocka_unit_test(test_client_hello_sni_bytes),
         cmocka_unit_test(test_server_hello_vs_hrr),
         cmocka_unit_test(test_certificate_tls12_and_tls13),
         cmocka_unit_test(test_server_key_exchange),
