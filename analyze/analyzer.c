@@ -56,6 +56,8 @@ struct analyzer {
     // function that predict and depend on the certificate only (run_rules).
     uint16_t quiet_rules[CAUSE__COUNT];
     uint32_t num_quiet_rules;
+    uint16_t ok_rules[CAUSE__COUNT];  // the rules a succeeded handshake runs: fn, CAUSE_F_PREDICTS
+    uint32_t num_ok_rules;
     // The SNIs last checked as host names and the answers (fill_identity), by wire length and
     // first byte: a server sees the same few names all the time, and the check walks every byte.
     sni_memo_entry sni_memo[8];
@@ -209,10 +211,13 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
-    for (size_t i = 0; i < an_num_rules && a->num_quiet_rules < CAUSE__COUNT; i++) {
+    for (size_t i = 0; i < an_num_rules && i < CAUSE__COUNT; i++) {
         unsigned want = CAUSE_F_PREDICTS | CAUSE_F_CERT;
         if (an_rules[i].fn != NULL && (an_rules[i].flags & want) == want) {
             a->quiet_rules[a->num_quiet_rules++] = (uint16_t)i;
+        }
+        if (an_rules[i].fn != NULL && (an_rules[i].flags & CAUSE_F_PREDICTS)) {
+            a->ok_rules[a->num_ok_rules++] = (uint16_t)i;
         }
     }
     a->profile_fixed = c->profile != NULL;
@@ -751,22 +756,44 @@ void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const cha
     }
 }
 
-static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
-    bool tcp = strncmp(key, "tcp_", 4) == 0;
+// add_fact_n files fact key = value (vlen bytes, no NUL among them) unless the verdict already
+// lists key. It is verdict_add_evidence without its duplicate scan (an entry with the same key
+// and value would have stopped it here already), inlined at each call so that the key's length
+// is a constant: the key compares and copies become a few loads, not strcmp per entry.
+static inline __attribute__((always_inline)) void add_fact_n(verdict *v, const char *key,
+                                                             uint32_t frame, const char *value,
+                                                             size_t vlen) {
+    size_t klen = strlen(key);
+    _Static_assert(sizeof v->evidence[0].key > 24, "fact keys fit evidence keys");
+    bool tcp = klen >= 4 && memcmp(key, "tcp_", 4) == 0;
     for (uint32_t i = 0; i < v->num_evidence; i++) {
-        if (strcmp(v->evidence[i].key, key) == 0) {
+        const verdict_evidence *e = &v->evidence[i];
+        if (memcmp(e->key, key, klen + 1) == 0) {
             return;  // a rule already said it, in its own words
         }
-        if (tcp && v->evidence[i].frame == frame && strcmp(v->evidence[i].key, key + 4) == 0) {
+        if (tcp && e->frame == frame && memcmp(e->key, key + 4, klen - 3) == 0) {
             return;  // "rst" from a rule is this "tcp_rst": the same packet, said once
         }
     }
-    verdict_add_evidence(v, key, frame, value);
+    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
+        verdict_evidence *e = &v->evidence[v->num_evidence++];
+        vlen = vlen < VERDICT_TEXT - 1 ? vlen : VERDICT_TEXT - 1;
+        memcpy(e->key, key, klen + 1);
+        memcpy(e->value, value, vlen);
+        e->value[vlen] = '\0';
+        e->value_len = 0;
+        e->frame = frame;
+    }
+}
+
+static inline __attribute__((always_inline)) void add_fact(verdict *v, const char *key,
+                                                           uint32_t frame, const char *value) {
+    add_fact_n(v, key, frame, value, strlen(value));
 }
 
 // add_facts lists what was seen, so that even `unknown` says everything it knows.
 static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
-    char buf[VERDICT_TEXT], sni[160];
+    char buf[VERDICT_TEXT];
     an_text b;
     if (t->ch.present) {
         b = an_text_at(buf, sizeof buf);
@@ -777,12 +804,13 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
                                                                    : t->ch.num_ciphers);
         an_text_str(&b, " ciphers, SNI ");
         // an_sni_phrase, with the SNI check fill_identity already made (v->sni_problem)
-        an_copy(sni, sizeof sni,
-                !t->ch.has_sni   ? "(none)"
-                : v->sni_problem ? "(not a valid host name)"
-                                 : t->ch.sni);
-        an_text_str(&b, sni);
-        add_fact(v, "client_hello", t->ch.frame, buf);
+        // (at most 159 bytes of it, as the 160-byte copy this once went through)
+        an_text_strn(&b,
+                     !t->ch.has_sni   ? "(none)"
+                     : v->sni_problem ? "(not a valid host name)"
+                                      : t->ch.sni,
+                     159);
+        add_fact_n(v, "client_hello", t->ch.frame, buf, b.w);
     }
     if (v->sni_problem) {
         // Flagged on every verdict, whatever the cause: the SNI bytes (escaped by each output)
@@ -810,7 +838,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_str(&b, an_version_name(tls_negotiated_version(&t->sh)));
         an_text_str(&b, ", cipher ");
         an_text_str(&b, cn ? cn : "?");
-        add_fact(v, "server_hello", t->sh.frame, buf);
+        add_fact_n(v, "server_hello", t->sh.frame, buf, b.w);
     }
     if (t->cert.present) {
         b = an_text_at(buf, sizeof buf);
@@ -818,7 +846,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_str(&b, " certificate(s), ");
         an_text_u64(&b, t->cert.message_len);
         an_text_str(&b, " bytes");
-        add_fact(v, "certificate", t->cert.frame, buf);
+        add_fact_n(v, "certificate", t->cert.frame, buf, b.w);
     }
     if (f->has_alert) {
         b = an_text_at(buf, sizeof buf);
@@ -828,7 +856,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_u64(&b, f->alert_desc);
         an_text_str(&b, ") from the ");
         an_text_str(&b, verdict_party_name(f->alert_sender));
-        add_fact(v, "alert", f->alert_frame, buf);
+        add_fact_n(v, "alert", f->alert_frame, buf, b.w);
     }
     for (int d = 0; d < 2; d++) {
         if (t->tcp.rst[d]) {
@@ -851,7 +879,9 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         if (t->ske.kind == 2) {
             snprintf(buf, sizeof buf, "DHE, %u-bit prime", t->ske.dh_p_bits);
         } else {
-            snprintf(buf, sizeof buf, "ECDHE %s", g ? g : "?");
+            b = an_text_at(buf, sizeof buf);
+            an_text_str(&b, "ECDHE ");
+            an_text_str(&b, g ? g : "?");
         }
         add_fact(v, "server_key_exchange", t->ske.frame, buf);
     }
@@ -866,7 +896,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     an_text_u64(&b, t->tcp.bytes[1]);
     an_text_str(&b, t->events_dropped ? " bytes of TCP payload (some events not kept)"
                                       : " bytes of TCP payload");
-    add_fact(v, "bytes", 0, buf);
+    add_fact_n(v, "bytes", 0, buf, b.w);
     if (t->num_errors) {
         snprintf(buf, sizeof buf, "%u malformed TLS item(s), first: %s", t->num_errors,
                  tls_err_msg((tls_err)t->first_err));
@@ -1207,11 +1237,13 @@ static void run_rules(const analyzer *a, const tls_transcript *t, const an_facts
     } else {
         // A succeeded handshake's certificate rules can match only when an_cert_rules_may_match
         // says so (the same gate as above, decided once): skip them otherwise.
+        // A succeeded handshake walks only the rules that predict (a->ok_rules, in table
+        // order): skipping the others in the whole table was ~500 instructions a handshake.
         bool certs = !ok || an_cert_rules_may_match(f);
-        for (size_t i = 0; i < an_num_rules; i++) {
-            const rule *r = &an_rules[i];
-            if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
-                (!certs && (r->flags & CAUSE_F_CERT)) ||
+        size_t n = ok ? a->num_ok_rules : an_num_rules;
+        for (size_t i = 0; i < n; i++) {
+            const rule *r = &an_rules[ok ? a->ok_rules[i] : i];
+            if (r->fn == NULL || (!certs && (r->flags & CAUSE_F_CERT)) ||
                 (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
                 continue;
             }
