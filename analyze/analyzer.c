@@ -1204,17 +1204,18 @@ static void apply_rule(const rule *r, const tls_transcript *t, const an_facts *f
         for (uint32_t k = 0; k < m.num_evidence; k++) {
             verdict_copy_evidence(v, &m.evidence[k]);
         }
-    } else {
-        char text[VERDICT_TEXT];
+    } else if (v->num_findings < VERDICT_MAX_FINDINGS) {
+        // verdict_add_finding of the line, written in its slot (no copy through the stack)
+        verdict_finding *fd = &v->findings[v->num_findings++];
         bool predicted = ok || m.finding_only;
         const char *lead = !predicted || !f->profile->cloudfront ? ""
                            : (cert_cause && !m.finding_only) || m.proven
                                ? "CloudFront would refuse: "
                                : "CloudFront might refuse (this handshake does not show it): ";
-        an_text ft = an_text_at(text, sizeof text);
+        fd->cause = r->cause;
+        an_text ft = an_text_at(fd->text, sizeof fd->text);
         an_text_str(&ft, lead);
         an_text_strn(&ft, m.summary, 440);
-        verdict_add_finding(v, r->cause, text);
     }
 }
 
