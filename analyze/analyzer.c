@@ -25,6 +25,7 @@ typedef struct sni_memo_entry {
 // check_memo: one check command (check_command) and what it was made from.
 typedef struct check_memo {
     bool valid, has_sni, sni_ok;
+    uint16_t sni_len, text_len;  // strlen of sni and text
     tls_endpoint server;
     char sni[TLS_MAX_SNI_LEN + 1];
     char text[VERDICT_TEXT];
@@ -1044,12 +1045,17 @@ static void check_command_make(verdict *v);
 static void check_command(analyzer *a, verdict *v) {
     bool sni_ok = v->sni_problem == NULL;
     const char *sni = v->has_sni ? v->sni : "";
+    // The SNI compared as its C string (as strcmp would), with the lengths first; the command
+    // copied by its known length (an_copy's strlen of it was most of a hit's cost in --json).
+    size_t sni_len = strnlen(sni, sizeof a->checks[0].sni - 1);
+    _Static_assert(sizeof a->checks[0].text == sizeof v->check_command, "a command fits");
     enum { N = sizeof a->checks / sizeof a->checks[0] };
     for (size_t i = 0; i < N; i++) {
         const check_memo *e = &a->checks[i];
-        if (e->valid && same_endpoint(&e->server, &v->server) && e->has_sni == v->has_sni &&
-            e->sni_ok == sni_ok && strcmp(e->sni, sni) == 0) {
-            an_copy(v->check_command, sizeof v->check_command, e->text);
+        if (e->valid && e->sni_len == sni_len && same_endpoint(&e->server, &v->server) &&
+            e->has_sni == v->has_sni && e->sni_ok == sni_ok && memcmp(e->sni, sni, sni_len) == 0 &&
+            sni[sni_len] == '\0') {
+            memcpy(v->check_command, e->text, (size_t)e->text_len + 1);
             return;
         }
     }
@@ -1059,8 +1065,13 @@ static void check_command(analyzer *a, verdict *v) {
     e->server = v->server;
     e->has_sni = v->has_sni;
     e->sni_ok = sni_ok;
-    an_copy(e->sni, sizeof e->sni, sni);
-    an_copy(e->text, sizeof e->text, v->check_command);
+    memcpy(e->sni, sni, sni_len);
+    e->sni[sni_len] = '\0';
+    e->sni_len = (uint16_t)sni_len;
+    size_t text_len = strnlen(v->check_command, sizeof e->text - 1);
+    memcpy(e->text, v->check_command, text_len);
+    e->text[text_len] = '\0';
+    e->text_len = (uint16_t)text_len;
 }
 
 static void check_command_make(verdict *v) {
