@@ -25,6 +25,7 @@ typedef struct sni_memo_entry {
 // check_memo: one check command (check_command) and what it was made from.
 typedef struct check_memo {
     bool valid, has_sni, sni_ok;
+    uint16_t sni_len, text_len;  // strlen of sni and text
     tls_endpoint server;
     char sni[TLS_MAX_SNI_LEN + 1];
     char text[VERDICT_TEXT];
@@ -56,6 +57,10 @@ struct analyzer {
     // function that predict and depend on the certificate only (run_rules).
     uint16_t quiet_rules[CAUSE__COUNT];
     uint32_t num_quiet_rules;
+    uint16_t ok_rules[CAUSE__COUNT];  // the rules a succeeded handshake runs: fn, CAUSE_F_PREDICTS
+    uint32_t num_ok_rules;
+    uint16_t ok_plain_rules[CAUSE__COUNT];  // … of them those without CAUSE_F_CERT
+    uint32_t num_ok_plain_rules;
     // The SNIs last checked as host names and the answers (fill_identity), by wire length and
     // first byte: a server sees the same few names all the time, and the check walks every byte.
     sni_memo_entry sni_memo[8];
@@ -209,10 +214,16 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->now = c->now ? c->now : (int64_t)time(NULL);
     a->quiet_successes = c->quiet_successes;
-    for (size_t i = 0; i < an_num_rules && a->num_quiet_rules < CAUSE__COUNT; i++) {
+    for (size_t i = 0; i < an_num_rules && i < CAUSE__COUNT; i++) {
         unsigned want = CAUSE_F_PREDICTS | CAUSE_F_CERT;
         if (an_rules[i].fn != NULL && (an_rules[i].flags & want) == want) {
             a->quiet_rules[a->num_quiet_rules++] = (uint16_t)i;
+        }
+        if (an_rules[i].fn != NULL && (an_rules[i].flags & CAUSE_F_PREDICTS)) {
+            a->ok_rules[a->num_ok_rules++] = (uint16_t)i;
+            if (!(an_rules[i].flags & CAUSE_F_CERT)) {
+                a->ok_plain_rules[a->num_ok_plain_rules++] = (uint16_t)i;
+            }
         }
     }
     a->profile_fixed = c->profile != NULL;
@@ -751,22 +762,44 @@ void verdict_add_evidence(verdict *v, const char *key, uint32_t frame, const cha
     }
 }
 
-static void add_fact(verdict *v, const char *key, uint32_t frame, const char *value) {
-    bool tcp = strncmp(key, "tcp_", 4) == 0;
+// add_fact_n files fact key = value (vlen bytes, no NUL among them) unless the verdict already
+// lists key. It is verdict_add_evidence without its duplicate scan (an entry with the same key
+// and value would have stopped it here already), inlined at each call so that the key's length
+// is a constant: the key compares and copies become a few loads, not strcmp per entry.
+static inline __attribute__((always_inline)) void add_fact_n(verdict *v, const char *key,
+                                                             uint32_t frame, const char *value,
+                                                             size_t vlen) {
+    size_t klen = strlen(key);
+    _Static_assert(sizeof v->evidence[0].key > 24, "fact keys fit evidence keys");
+    bool tcp = klen >= 4 && memcmp(key, "tcp_", 4) == 0;
     for (uint32_t i = 0; i < v->num_evidence; i++) {
-        if (strcmp(v->evidence[i].key, key) == 0) {
+        const verdict_evidence *e = &v->evidence[i];
+        if (memcmp(e->key, key, klen + 1) == 0) {
             return;  // a rule already said it, in its own words
         }
-        if (tcp && v->evidence[i].frame == frame && strcmp(v->evidence[i].key, key + 4) == 0) {
+        if (tcp && e->frame == frame && memcmp(e->key, key + 4, klen - 3) == 0) {
             return;  // "rst" from a rule is this "tcp_rst": the same packet, said once
         }
     }
-    verdict_add_evidence(v, key, frame, value);
+    if (v->num_evidence < VERDICT_MAX_EVIDENCE) {
+        verdict_evidence *e = &v->evidence[v->num_evidence++];
+        vlen = vlen < VERDICT_TEXT - 1 ? vlen : VERDICT_TEXT - 1;
+        memcpy(e->key, key, klen + 1);
+        memcpy(e->value, value, vlen);
+        e->value[vlen] = '\0';
+        e->value_len = 0;
+        e->frame = frame;
+    }
+}
+
+static inline __attribute__((always_inline)) void add_fact(verdict *v, const char *key,
+                                                           uint32_t frame, const char *value) {
+    add_fact_n(v, key, frame, value, strlen(value));
 }
 
 // add_facts lists what was seen, so that even `unknown` says everything it knows.
 static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
-    char buf[VERDICT_TEXT], sni[160];
+    char buf[VERDICT_TEXT];
     an_text b;
     if (t->ch.present) {
         b = an_text_at(buf, sizeof buf);
@@ -777,12 +810,13 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
                                                                    : t->ch.num_ciphers);
         an_text_str(&b, " ciphers, SNI ");
         // an_sni_phrase, with the SNI check fill_identity already made (v->sni_problem)
-        an_copy(sni, sizeof sni,
-                !t->ch.has_sni   ? "(none)"
-                : v->sni_problem ? "(not a valid host name)"
-                                 : t->ch.sni);
-        an_text_str(&b, sni);
-        add_fact(v, "client_hello", t->ch.frame, buf);
+        // (at most 159 bytes of it, as the 160-byte copy this once went through)
+        an_text_strn(&b,
+                     !t->ch.has_sni   ? "(none)"
+                     : v->sni_problem ? "(not a valid host name)"
+                                      : t->ch.sni,
+                     159);
+        add_fact_n(v, "client_hello", t->ch.frame, buf, b.w);
     }
     if (v->sni_problem) {
         // Flagged on every verdict, whatever the cause: the SNI bytes (escaped by each output)
@@ -810,7 +844,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_str(&b, an_version_name(tls_negotiated_version(&t->sh)));
         an_text_str(&b, ", cipher ");
         an_text_str(&b, cn ? cn : "?");
-        add_fact(v, "server_hello", t->sh.frame, buf);
+        add_fact_n(v, "server_hello", t->sh.frame, buf, b.w);
     }
     if (t->cert.present) {
         b = an_text_at(buf, sizeof buf);
@@ -818,7 +852,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_str(&b, " certificate(s), ");
         an_text_u64(&b, t->cert.message_len);
         an_text_str(&b, " bytes");
-        add_fact(v, "certificate", t->cert.frame, buf);
+        add_fact_n(v, "certificate", t->cert.frame, buf, b.w);
     }
     if (f->has_alert) {
         b = an_text_at(buf, sizeof buf);
@@ -828,7 +862,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         an_text_u64(&b, f->alert_desc);
         an_text_str(&b, ") from the ");
         an_text_str(&b, verdict_party_name(f->alert_sender));
-        add_fact(v, "alert", f->alert_frame, buf);
+        add_fact_n(v, "alert", f->alert_frame, buf, b.w);
     }
     for (int d = 0; d < 2; d++) {
         if (t->tcp.rst[d]) {
@@ -851,7 +885,9 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
         if (t->ske.kind == 2) {
             snprintf(buf, sizeof buf, "DHE, %u-bit prime", t->ske.dh_p_bits);
         } else {
-            snprintf(buf, sizeof buf, "ECDHE %s", g ? g : "?");
+            b = an_text_at(buf, sizeof buf);
+            an_text_str(&b, "ECDHE ");
+            an_text_str(&b, g ? g : "?");
         }
         add_fact(v, "server_key_exchange", t->ske.frame, buf);
     }
@@ -866,7 +902,7 @@ static void add_facts(const tls_transcript *t, const an_facts *f, verdict *v) {
     an_text_u64(&b, t->tcp.bytes[1]);
     an_text_str(&b, t->events_dropped ? " bytes of TCP payload (some events not kept)"
                                       : " bytes of TCP payload");
-    add_fact(v, "bytes", 0, buf);
+    add_fact_n(v, "bytes", 0, buf, b.w);
     if (t->num_errors) {
         snprintf(buf, sizeof buf, "%u malformed TLS item(s), first: %s", t->num_errors,
                  tls_err_msg((tls_err)t->first_err));
@@ -1009,12 +1045,17 @@ static void check_command_make(verdict *v);
 static void check_command(analyzer *a, verdict *v) {
     bool sni_ok = v->sni_problem == NULL;
     const char *sni = v->has_sni ? v->sni : "";
+    // The SNI compared as its C string (as strcmp would), with the lengths first; the command
+    // copied by its known length (an_copy's strlen of it was most of a hit's cost in --json).
+    size_t sni_len = strnlen(sni, sizeof a->checks[0].sni - 1);
+    _Static_assert(sizeof a->checks[0].text == sizeof v->check_command, "a command fits");
     enum { N = sizeof a->checks / sizeof a->checks[0] };
     for (size_t i = 0; i < N; i++) {
         const check_memo *e = &a->checks[i];
-        if (e->valid && same_endpoint(&e->server, &v->server) && e->has_sni == v->has_sni &&
-            e->sni_ok == sni_ok && strcmp(e->sni, sni) == 0) {
-            an_copy(v->check_command, sizeof v->check_command, e->text);
+        if (e->valid && e->sni_len == sni_len && same_endpoint(&e->server, &v->server) &&
+            e->has_sni == v->has_sni && e->sni_ok == sni_ok && memcmp(e->sni, sni, sni_len) == 0 &&
+            sni[sni_len] == '\0') {
+            memcpy(v->check_command, e->text, (size_t)e->text_len + 1);
             return;
         }
     }
@@ -1024,8 +1065,13 @@ static void check_command(analyzer *a, verdict *v) {
     e->server = v->server;
     e->has_sni = v->has_sni;
     e->sni_ok = sni_ok;
-    an_copy(e->sni, sizeof e->sni, sni);
-    an_copy(e->text, sizeof e->text, v->check_command);
+    memcpy(e->sni, sni, sni_len);
+    e->sni[sni_len] = '\0';
+    e->sni_len = (uint16_t)sni_len;
+    size_t text_len = strnlen(v->check_command, sizeof e->text - 1);
+    memcpy(e->text, v->check_command, text_len);
+    e->text[text_len] = '\0';
+    e->text_len = (uint16_t)text_len;
 }
 
 static void check_command_make(verdict *v) {
@@ -1143,9 +1189,12 @@ static void copy_chain(const an_chain *c, verdict *v) {
 }
 
 // apply_rule runs rule r on t and files what it finds: the primary cause (the first that
-// matches, not a finding only), else a finding.
-static void apply_rule(const rule *r, const tls_transcript *t, const an_facts *f, verdict *v,
-                       bool ok, bool predict, bool *have_primary) {
+// matches, not a finding only), else a finding. Inlined in run_rules' two loops: called ~8
+// times a handshake in --json, its entry and exit (a 5 KB frame, the stack protector) were ~20
+// instructions a call, and its rule_match is one frame slot for all of them.
+static inline __attribute__((always_inline)) void apply_rule(const rule *r, const tls_transcript *t,
+                                                             const an_facts *f, verdict *v, bool ok,
+                                                             bool predict, bool *have_primary) {
     bool cert_cause = (r->flags & CAUSE_F_CERT) != 0;
     // Only the header is cleared: zeroing the whole match (8 evidence slots, ~5 KB) for
     // every rule and handshake was the analyzer's largest cost (bench/RESULTS.md).
@@ -1169,17 +1218,18 @@ static void apply_rule(const rule *r, const tls_transcript *t, const an_facts *f
         for (uint32_t k = 0; k < m.num_evidence; k++) {
             verdict_copy_evidence(v, &m.evidence[k]);
         }
-    } else {
-        char text[VERDICT_TEXT];
+    } else if (v->num_findings < VERDICT_MAX_FINDINGS) {
+        // verdict_add_finding of the line, written in its slot (no copy through the stack)
+        verdict_finding *fd = &v->findings[v->num_findings++];
         bool predicted = ok || m.finding_only;
         const char *lead = !predicted || !f->profile->cloudfront ? ""
                            : (cert_cause && !m.finding_only) || m.proven
                                ? "CloudFront would refuse: "
                                : "CloudFront might refuse (this handshake does not show it): ";
-        an_text ft = an_text_at(text, sizeof text);
+        fd->cause = r->cause;
+        an_text ft = an_text_at(fd->text, sizeof fd->text);
         an_text_str(&ft, lead);
         an_text_strn(&ft, m.summary, 440);
-        verdict_add_finding(v, r->cause, text);
     }
 }
 
@@ -1207,11 +1257,15 @@ static void run_rules(const analyzer *a, const tls_transcript *t, const an_facts
     } else {
         // A succeeded handshake's certificate rules can match only when an_cert_rules_may_match
         // says so (the same gate as above, decided once): skip them otherwise.
+        // A succeeded handshake walks only the rules that predict (a->ok_rules, in table
+        // order), without the certificate rules when none can match (a->ok_plain_rules):
+        // skipping the others in the whole table was ~600 instructions a handshake.
         bool certs = !ok || an_cert_rules_may_match(f);
-        for (size_t i = 0; i < an_num_rules; i++) {
-            const rule *r = &an_rules[i];
-            if (r->fn == NULL || (ok && !(r->flags & CAUSE_F_PREDICTS)) ||
-                (!certs && (r->flags & CAUSE_F_CERT)) ||
+        const uint16_t *list = certs ? a->ok_rules : a->ok_plain_rules;
+        size_t n = !ok ? an_num_rules : certs ? a->num_ok_rules : a->num_ok_plain_rules;
+        for (size_t i = 0; i < n; i++) {
+            const rule *r = &an_rules[ok ? list[i] : i];
+            if (r->fn == NULL || (!certs && (r->flags & CAUSE_F_CERT)) ||
                 (have_primary && (r->flags & CAUSE_F_FALLBACK))) {
                 continue;
             }

@@ -43,18 +43,56 @@ static const int64_t CONNECT_TIMEOUT_NS = 3000000000LL;     // first SYN retrans
 static const int64_t CLIENT_QUICK_CLOSE_NS = 1000000000LL;  // closed < 1 s after its ClientHello
 static const int64_t SERVER_SLOW_CLOSE_NS = 1000000000LL;   // TLS refuses at once; a proxy waits
 
-void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
+// rule_evidence_slot: the next evidence slot of m with key and frame set and its value
+// started empty (NULL when m is full), for the values written without a format: "%s" and
+// "0x%04X" through vsnprintf were ~700 instructions each, on findings of most succeeded
+// handshakes in `--json` (bench/NOTES.md, round 6).
+static verdict_evidence *rule_evidence_slot(rule_match *m, const char *key, uint32_t frame,
+                                            an_text *out) {
     if (m->num_evidence >= sizeof m->evidence / sizeof m->evidence[0]) {
-        return;
+        return NULL;
     }
     verdict_evidence *e = &m->evidence[m->num_evidence++];
     an_copy(e->key, sizeof e->key, key);
     e->frame = frame;
     e->value_len = 0;
+    *out = an_text_at(e->value, sizeof e->value);
+    return e;
+}
+
+void rule_evidence(rule_match *m, const char *key, uint32_t frame, const char *fmt, ...) {
+    an_text vt;
+    verdict_evidence *e = rule_evidence_slot(m, key, frame, &vt);
+    if (!e) {
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->value, sizeof e->value, fmt, ap);
     va_end(ap);
+}
+
+// rule_evidence_str is rule_evidence(m, key, frame, "%s", s).
+static void rule_evidence_str(rule_match *m, const char *key, uint32_t frame, const char *s) {
+    an_text vt;
+    if (rule_evidence_slot(m, key, frame, &vt)) {
+        an_text_str(&vt, s);
+    }
+}
+
+// an_text_hex4 appends "0x%04X" of v.
+static void an_text_hex4(an_text *t, uint16_t v) {
+    static const char hex[] = "0123456789ABCDEF";
+    char d[6] = {'0', 'x', hex[v >> 12], hex[(v >> 8) & 0xf], hex[(v >> 4) & 0xf], hex[v & 0xf]};
+    an_text_mem(t, d, sizeof d);
+}
+
+// rule_evidence_hex4 is rule_evidence(m, key, frame, "0x%04X", v).
+static void rule_evidence_hex4(rule_match *m, const char *key, uint32_t frame, uint16_t v) {
+    an_text vt;
+    if (rule_evidence_slot(m, key, frame, &vt)) {
+        an_text_hex4(&vt, v);
+    }
 }
 
 void rule_evidence_sni(rule_match *m, const tls_client_hello *ch) {
@@ -199,11 +237,11 @@ static void add_alert_evidence(const an_facts *f, rule_match *m) {
 static void add_client_offers(const tls_transcript *t, rule_match *m) {
     char buf[VERDICT_TEXT];
     list_u16(t->ch.ciphers, t->ch.num_ciphers, tls_cipher_name, buf, sizeof buf);
-    rule_evidence(m, "client_ciphers", t->ch.frame, "%s", buf);
+    rule_evidence_str(m, "client_ciphers", t->ch.frame, buf);
     list_u16(t->ch.groups, t->ch.num_groups, tls_group_name, buf, sizeof buf);
-    rule_evidence(m, "client_groups", t->ch.frame, "%s", buf[0] ? buf : "(none sent)");
+    rule_evidence_str(m, "client_groups", t->ch.frame, buf[0] ? buf : "(none sent)");
     list_u16(t->ch.sigalgs, t->ch.num_sigalgs, tls_sigalg_name, buf, sizeof buf);
-    rule_evidence(m, "client_sigalgs", t->ch.frame, "%s", buf[0] ? buf : "(none sent)");
+    rule_evidence_str(m, "client_sigalgs", t->ch.frame, buf[0] ? buf : "(none sent)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,8 +648,8 @@ static bool silent_version_refusal(const tls_transcript *t, const an_facts *f, u
              "below its minimum: the distribution's Origin SSL Protocols)",
              an_version_name(nv), an_version_name(maxv),
              below_min ? "below the profile's minimum" : "below the client's minimum");
-    rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
-    rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+    rule_evidence_str(m, "server_version", t->sh.frame, an_version_name(nv));
+    rule_evidence_str(m, "client_versions", t->ch.frame, offered);
     rule_evidence(m, "client_close", frame,
                   "%s from the client right after the server's hello, "
                   "no alert",
@@ -639,13 +677,37 @@ static bool legacy_version_refusal(const tls_transcript *t, const an_facts *f, u
              "flight with %s: at TLS 1.0/1.1 the server signs with MD5+SHA-1, which current "
              "clients refuse; enable TLS 1.2 on the origin",
              an_version_name(nv), an_version_name(maxv), an_alert_name(f->alert_desc));
-    rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
-    rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+    rule_evidence_str(m, "server_version", t->sh.frame, an_version_name(nv));
+    rule_evidence_str(m, "client_versions", t->ch.frame, offered);
     add_alert_evidence(f, m);
     return true;
 }
 
+// profile_version_finding: the finding of a negotiated version nv the profile does not offer
+// (every TLS 1.3 handshake judged by a TLS 1.2 profile).
+static bool profile_version_finding(const tls_transcript *t, const an_facts *f, uint16_t nv,
+                                    rule_match *m) {
+    if (!nv || !f->profile->num_versions ||
+        an_list_has(f->profile->versions, f->profile->num_versions, nv)) {
+        return false;
+    }
+    m->confidence = CONF_LOW;
+    m->finding_only = true;
+    an_text st = an_text_at(m->summary, sizeof m->summary);
+    an_text_str(&st, "the server negotiated ");
+    an_text_str(&st, an_version_name(nv));
+    an_text_str(&st, ", which ");
+    an_text_str(&st, f->profile->name);
+    an_text_str(&st, " does not offer: make sure the origin also accepts TLS 1.2");
+    rule_evidence_str(m, "server_version", t->sh.frame, an_version_name(nv));
+    return true;
+}
+
 static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, rule_match *m) {
+    if (!failed(f)) {
+        // Every other branch needs a failure: a success skips the client's version list.
+        return profile_version_finding(t, f, tls_negotiated_version(&t->sh), m);
+    }
     uint16_t cv[TLS_MAX_VERSIONS + 8] = {0};
     uint32_t ncv = t->ch.present ? client_versions(t, cv, sizeof cv / sizeof cv[0]) : 0;
     char offered[128];
@@ -691,21 +753,11 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
             snprintf(m->summary, sizeof m->summary,
                      "no protocol version in common: client offered %s", offered);
         }
-        rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+        rule_evidence_str(m, "client_versions", t->ch.frame, offered);
         add_alert_evidence(f, m);
         return true;
     }
-    if (nv && f->profile->num_versions &&
-        !an_list_has(f->profile->versions, f->profile->num_versions, nv)) {
-        m->confidence = CONF_LOW;
-        m->finding_only = true;
-        an_text st = an_text_at(m->summary, sizeof m->summary);  // on every TLS 1.3 handshake
-        an_text_str(&st, "the server negotiated ");
-        an_text_str(&st, an_version_name(nv));
-        an_text_str(&st, ", which ");
-        an_text_str(&st, f->profile->name);
-        an_text_str(&st, " does not offer: make sure the origin also accepts TLS 1.2");
-        rule_evidence(m, "server_version", t->sh.frame, "%s", an_version_name(nv));
+    if (profile_version_finding(t, f, nv, m)) {
         return true;
     }
     if (failed(f) && f->has_alert && f->alert_sender == PARTY_SERVER && !t->sh.present && ncv &&
@@ -718,7 +770,7 @@ static bool rule_protocol_version(const tls_transcript *t, const an_facts *f, ru
                  "client offered only %s; the server refused with handshake_failure and likely "
                  "needs TLS 1.2",
                  offered);
-        rule_evidence(m, "client_versions", t->ch.frame, "%s", offered);
+        rule_evidence_str(m, "client_versions", t->ch.frame, offered);
         add_alert_evidence(f, m);
         return true;
     }
@@ -789,7 +841,11 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
                      "the client's TLS 1.3 flight carried a Certificate, so the server requests "
                      "client certificates; CloudFront sends one only with origin mTLS configured");
         }
-        rule_evidence(m, "client_flight", frame, "%u protected handshake records", n);
+        an_text vt;
+        if (rule_evidence_slot(m, "client_flight", frame, &vt)) {
+            an_text_u64(&vt, n);
+            an_text_str(&vt, " protected handshake records");
+        }
         return true;
     }
     if (!f->has_alert || !f->alert_encrypted || f->alert_sender != PARTY_SERVER ||
@@ -891,42 +947,64 @@ static const char *leaf_key_type(const an_facts *f) {
     return f->has_chain && f->chain->num_info ? f->chain->certs[0].key_type : NULL;
 }
 
-// sigalg_signs: can a key of this type sign with scheme s (RFC 8446 §4.2.3; TLS 1.2 pairs in
-// RFC 5246 §7.4.1.4.1: the low byte is the signature algorithm)?
-static bool sigalg_signs(uint16_t s, const char *key) {
-    if (strcmp(key, "RSA") == 0) {
-        return (s & 0xFF) == 0x01 || (s >= 0x0804 && s <= 0x0806);
+// The server key types x509.c names (EVP_PKEY type names), as an enum: the checks below
+// compared the name with strcmp for every scheme and suite of the profile (in --json, on each
+// TLS 1.2 handshake whose cipher the profile does not list: 1,900 instructions a call).
+typedef enum key_kind {
+    KEY_NONE,
+    KEY_RSA,
+    KEY_RSA_PSS,
+    KEY_EC,
+    KEY_DSA,
+    KEY_ED25519,
+    KEY_ED448
+} key_kind;
+
+// key_kind_of: the kind of key type name key (KEY_NONE: NULL or a type not listed).
+static key_kind key_kind_of(const char *key) {
+    static const struct {
+        const char *name;
+        key_kind kind;
+    } known[] = {{"RSA", KEY_RSA}, {"RSA-PSS", KEY_RSA_PSS}, {"EC", KEY_EC},
+                 {"DSA", KEY_DSA}, {"Ed25519", KEY_ED25519}, {"Ed448", KEY_ED448}};
+    for (size_t i = 0; key && i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(key, known[i].name) == 0) {
+            return known[i].kind;
+        }
     }
-    if (strcmp(key, "RSA-PSS") == 0) {
-        return s >= 0x0809 && s <= 0x080B;
-    }
-    if (strcmp(key, "EC") == 0) {
-        return (s & 0xFF) == 0x03 && s < 0x0800;
-    }
-    if (strcmp(key, "DSA") == 0) {
-        return (s & 0xFF) == 0x02 && s < 0x0800;
-    }
-    return (strcmp(key, "Ed25519") == 0 && s == 0x0807) ||
-           (strcmp(key, "Ed448") == 0 && s == 0x0808);
+    return KEY_NONE;
 }
 
-static bool key_type_known(const char *key) {
-    static const char *const known[] = {"RSA", "RSA-PSS", "EC", "DSA", "Ed25519", "Ed448"};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (strcmp(key, known[i]) == 0) {
-            return true;
-        }
+// sigalg_signs: can a key of this kind sign with scheme s (RFC 8446 §4.2.3; TLS 1.2 pairs in
+// RFC 5246 §7.4.1.4.1: the low byte is the signature algorithm)?
+static bool sigalg_signs(uint16_t s, key_kind key) {
+    switch (key) {
+        case KEY_RSA:
+            return (s & 0xFF) == 0x01 || (s >= 0x0804 && s <= 0x0806);
+        case KEY_RSA_PSS:
+            return s >= 0x0809 && s <= 0x080B;
+        case KEY_EC:
+            return (s & 0xFF) == 0x03 && s < 0x0800;
+        case KEY_DSA:
+            return (s & 0xFF) == 0x02 && s < 0x0800;
+        case KEY_ED25519:
+            return s == 0x0807;
+        case KEY_ED448:
+            return s == 0x0808;
+        case KEY_NONE:
+            break;
     }
     return false;
 }
 
 // profile_signs_key: does the profile offer a signature scheme the server's key can sign with?
 static key_fit profile_signs_key(const an_profile *p, const char *key) {
-    if (!key || !key_type_known(key) || p->num_sigalgs == 0) {
+    key_kind kind = key_kind_of(key);
+    if (kind == KEY_NONE || p->num_sigalgs == 0) {
         return KEY_UNKNOWN;
     }
     for (uint32_t i = 0; i < p->num_sigalgs; i++) {
-        if (sigalg_signs(p->sigalgs[i], key)) {
+        if (sigalg_signs(p->sigalgs[i], kind)) {
             return KEY_FITS;
         }
     }
@@ -936,17 +1014,17 @@ static key_fit profile_signs_key(const an_profile *p, const char *key) {
 // profile_suite_for_key: does the profile offer a TLS 1.2 suite this key can authenticate?
 // (ECDSA suites need an EC key, DSS suites a DSA key, RSA suites an RSA or RSA-PSS key.)
 static key_fit profile_suite_for_key(const an_profile *p, const char *key) {
-    if (!key || !key_type_known(key) || p->num_ciphers == 0) {
+    key_kind kind = key_kind_of(key);
+    if (kind == KEY_NONE || p->num_ciphers == 0) {
         return KEY_UNKNOWN;
     }
-    bool rsa = strncmp(key, "RSA", 3) == 0;
+    bool rsa = kind == KEY_RSA || kind == KEY_RSA_PSS;
     for (uint32_t i = 0; i < p->num_ciphers; i++) {
         const char *n = tls_cipher_name(p->ciphers[i]);
         if (!n) {
             return KEY_UNKNOWN;
         }
-        if ((strstr(n, "_ECDSA_") && strcmp(key, "EC") == 0) ||
-            (strstr(n, "_DSS_") && strcmp(key, "DSA") == 0) ||
+        if ((kind == KEY_EC && strstr(n, "_ECDSA_")) || (kind == KEY_DSA && strstr(n, "_DSS_")) ||
             (rsa && (strstr(n, "_RSA_WITH_") || strncmp(n, "TLS_RSA_", 8) == 0))) {
             return KEY_FITS;
         }
@@ -1099,9 +1177,9 @@ static bool rule_no_shared_sigalg(const tls_transcript *t, const an_facts *f, ru
                      "the server signed with %s, which %s does not accept",
                      n ? n : "an unknown scheme", f->profile->name);
         }
-        rule_evidence(m, "server_sigalg", t->ske.frame, "0x%04X", t->ske.sigalg);
+        rule_evidence_hex4(m, "server_sigalg", t->ske.frame, t->ske.sigalg);
         if (key) {
-            rule_evidence(m, "server_key", t->cert.frame, "%s", key);
+            rule_evidence_str(m, "server_key", t->cert.frame, key);
         }
         return true;
     }
@@ -1130,12 +1208,25 @@ static bool rule_no_shared_cipher(const tls_transcript *t, const an_facts *f, ru
         // The server chose among this client's suites; only a key that none of the profile's
         // suites can use proves that it would find none for the profile's client.
         m->proven = profile_suite_for_key(f->profile, key) == KEY_DOES_NOT_FIT;
-        snprintf(m->summary, sizeof m->summary,
-                 "the server chose %s (0x%04X), which is not in %s's cipher list%s%s%s",
-                 n ? n : "a cipher", t->sh.cipher, f->profile->name,
-                 m->proven ? ", and none of that list can use its " : "", m->proven ? key : "",
-                 m->proven ? " key" : "");
-        rule_evidence(m, "server_cipher", t->sh.frame, "0x%04X %s", t->sh.cipher, n ? n : "");
+        an_text st = an_text_at(m->summary, sizeof m->summary);  // most TLS 1.2 handshakes
+        an_text_str(&st, "the server chose ");
+        an_text_str(&st, n ? n : "a cipher");
+        an_text_str(&st, " (");
+        an_text_hex4(&st, t->sh.cipher);
+        an_text_str(&st, "), which is not in ");
+        an_text_str(&st, f->profile->name);
+        an_text_str(&st, "'s cipher list");
+        if (m->proven) {
+            an_text_str(&st, ", and none of that list can use its ");
+            an_text_str(&st, key);
+            an_text_str(&st, " key");
+        }
+        an_text vt;
+        if (rule_evidence_slot(m, "server_cipher", t->sh.frame, &vt)) {
+            an_text_hex4(&vt, t->sh.cipher);
+            an_text_str(&vt, " ");
+            an_text_str(&vt, n ? n : "");
+        }
         return true;
     }
     return false;
@@ -1163,7 +1254,7 @@ static bool rule_no_shared_group(const tls_transcript *t, const an_facts *f, rul
         m->confidence = CONF_HIGH;
         snprintf(m->summary, sizeof m->summary,
                  "the server chose group %s, which the client did not offer", n ? n : "?");
-        rule_evidence(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, "0x%04X", g);
+        rule_evidence_hex4(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, g);
         return true;
     }
     if (f->profile->num_groups && !an_list_has(f->profile->groups, f->profile->num_groups, g)) {
@@ -1172,7 +1263,7 @@ static bool rule_no_shared_group(const tls_transcript *t, const an_facts *f, rul
         snprintf(m->summary, sizeof m->summary,
                  "the server chose group %s, which %s does not offer", n ? n : "?",
                  f->profile->name);
-        rule_evidence(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, "0x%04X", g);
+        rule_evidence_hex4(m, "server_group", t->ske.present ? t->ske.frame : t->sh.frame, g);
         return true;
     }
     return false;
@@ -1301,8 +1392,8 @@ static bool rule_handshake_integrity(const tls_transcript *t, const an_facts *f,
                       "resumed from a mismatched cache)");
     add_alert_evidence(f, m);
     rule_evidence(m, "client_finished", fin, "the client's ChangeCipherSpec/Finished");
-    rule_evidence(m, "key_exchange", t->sh.frame, "%s",
-                  rsa_kx ? "RSA (no ServerKeyExchange)" : "(EC)DHE");
+    rule_evidence_str(m, "key_exchange", t->sh.frame,
+                      rsa_kx ? "RSA (no ServerKeyExchange)" : "(EC)DHE");
     return true;
 }
 
@@ -1485,7 +1576,7 @@ static bool rule_cert_untrusted_ca(const tls_transcript *t, const an_facts *f, r
                  "or a root the store no longer carries)",
                  f->chain->untrusted_root);
     }
-    rule_evidence(m, "untrusted_root", t->cert.frame, "%s", f->chain->untrusted_root);
+    rule_evidence_str(m, "untrusted_root", t->cert.frame, f->chain->untrusted_root);
     issuer_evidence(t, f, m);
     return true;
 }
@@ -1519,9 +1610,9 @@ static bool rule_cert_missing_intermediate(const tls_transcript *t, const an_fac
                  "the server sent %u certificate(s) but not the issuer '%.250s'%s%s", c->num_certs,
                  c->missing_issuer, c->missing_aki[0] ? " keyid " : "", c->missing_aki);
     }
-    rule_evidence(m, "missing_issuer", t->cert.frame, "%s", c->missing_issuer);
+    rule_evidence_str(m, "missing_issuer", t->cert.frame, c->missing_issuer);
     if (c->missing_aki[0]) {
-        rule_evidence(m, "missing_issuer_keyid", t->cert.frame, "%s", c->missing_aki);
+        rule_evidence_str(m, "missing_issuer_keyid", t->cert.frame, c->missing_aki);
     }
     issuer_evidence(t, f, m);
     return true;
@@ -1540,7 +1631,7 @@ static bool rule_cert_misordered(const tls_transcript *t, const an_facts *f, rul
                  "client, accepts that, but AWS's guide says CloudFront drops chains in the wrong "
                  "order; reorder to be safe: %.300s",
                  f->chain->right_order);
-        rule_evidence(m, "right_order", t->cert.frame, "%s", f->chain->right_order);
+        rule_evidence_str(m, "right_order", t->cert.frame, f->chain->right_order);
         return true;
     }
     if (!f->chain->misordered) {
@@ -1550,7 +1641,7 @@ static bool rule_cert_misordered(const tls_transcript *t, const an_facts *f, rul
     snprintf(m->summary, sizeof m->summary,
              "the server sent the right certificates in the wrong order; right order: %.400s",
              f->chain->right_order);
-    rule_evidence(m, "right_order", t->cert.frame, "%s", f->chain->right_order);
+    rule_evidence_str(m, "right_order", t->cert.frame, f->chain->right_order);
     return true;
 }
 
@@ -1745,7 +1836,7 @@ static bool rule_cert_weak_key(const tls_transcript *t, const an_facts *f, rule_
     }
     corroborate(f, alerts, sizeof alerts, m);
     snprintf(m->summary, sizeof m->summary, "%s", why);
-    rule_evidence(m, "key", t->cert.frame, "%s", why);
+    rule_evidence_str(m, "key", t->cert.frame, why);
     return true;
 }
 
@@ -1763,7 +1854,7 @@ static bool rule_cert_weak_signature(const tls_transcript *t, const an_facts *f,
     }
     corroborate(f, alerts, sizeof alerts, m);
     snprintf(m->summary, sizeof m->summary, "%s", why);
-    rule_evidence(m, "signature", t->cert.frame, "%s", why);
+    rule_evidence_str(m, "signature", t->cert.frame, why);
     return true;
 }
 
