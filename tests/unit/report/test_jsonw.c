@@ -123,6 +123,17 @@ static void test_every_byte_at_every_place_of_a_long_string(void **state) {
     check_every_byte_at_every_place(24, 'a');
 }
 
+static void test_every_byte_at_every_place_of_16_byte_blocks(void **state) {
+    (void)state;
+    // Strings of 16 bytes or more are copied 16 bytes a step, the last 1..16 bytes as the 16
+    // that end the string (overlapping), and at a special byte the byte loop goes on from it:
+    // each byte value at each place, for lengths around one, two and three blocks.
+    static const size_t lens[] = {16, 17, 31, 32, 33, 47, 48, 49};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        check_every_byte_at_every_place(lens[i], 'a');
+    }
+}
+
 static void test_every_byte_at_every_place_of_a_short_string(void **state) {
     (void)state;
     // Strings of 4..15 bytes are tested as two overlapping words (the first and last 8 or 4
@@ -694,6 +705,7 @@ int main(void) {
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_short_string),
+        cmocka_unit_test(test_every_byte_at_every_place_of_16_byte_blocks),
         cmocka_unit_test(test_every_control_byte_spelled_out),
         cmocka_unit_test(test_every_byte_pair),
         cmocka_unit_test(test_utf8_boundaries_four_bytes),
