@@ -581,12 +581,18 @@ void json_text_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uin
 // jevidence_typed: the facts behind a piece of evidence as typed fields, where the verdict
 // holds them: the alert's level, description code and sender (the prose is in "text").
 static void jevidence_typed(jsonw *w, const verdict *v, const verdict_evidence *e) {
-    if (strcmp(e->key, "alert") == 0 && v->has_alert && e->frame == v->alert_frame) {
+    if (v->has_alert && e->frame == v->alert_frame && strcmp(e->key, "alert") == 0) {
         PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
         PUT(w, "level", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_level));
         PUT(w, "description", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_desc));
         PUT(w, "encrypted", jboolean(w, v->alert_encrypted));
     }
+}
+
+// jevidence_value: the value's bytes (verdict_evidence_len); a value without a length is the
+// string in its array, found in the pass that escapes it (no strnlen first).
+static void jevidence_value(jsonw *w, const verdict_evidence *e) {
+    e->value_len ? jbytes(w, e->value, e->value_len) : JFIELD(w, e->value);
 }
 
 void json_evidence_list(jsonw *w, const verdict *v) {
@@ -601,7 +607,7 @@ void json_evidence_list(jsonw *w, const verdict *v) {
         jsonw_mark key_end = jsonw_mark_here(w);
         JSONW_KEY(w, "value");
         jsonw_mark value = jsonw_mark_here(w);
-        jbytes(w, e->value, verdict_evidence_len(e));
+        jevidence_value(w, e);
         jsonw_mark value_end = jsonw_mark_here(w);
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
         JSONW_KEY(w, "kind");
@@ -611,7 +617,7 @@ void json_evidence_list(jsonw *w, const verdict *v) {
         jevidence_typed(w, v, e);
         JSONW_KEY(w, "text");
         if (!jsonw_repeat(w, value, value_end)) {
-            jbytes(w, e->value, verdict_evidence_len(e));
+            jevidence_value(w, e);
         }
         jsonw_object_end(w);
     }
