@@ -55,24 +55,25 @@ static inline void put_ch(jsonw *w, char c) {
 // value_prefix: the comma before a value that is not the first in its container, or nothing
 // after a key. A value where a key is due (inside an object) is a misuse: the line is failed.
 static void value_prefix_slow(jsonw *w) {
-    if (w->depth == 0) {
-        return;  // the top-level value itself
+    switch (w->state) {
+        case JSONW_ARR_ITEMS:
+            put_ch(w, ',');
+            return;
+        case JSONW_ARR_EMPTY:
+            w->state = JSONW_ARR_ITEMS;
+            return;
+        case JSONW_TOP:
+            return;  // the top-level value itself
+        default:
+            w->failed = true;  // in an object, where a key is due
+            return;
     }
-    uint32_t bit = 1u << (w->depth - 1);
-    if (w->is_object & bit) {
-        w->failed = true;
-        return;
-    }
-    if (w->nonempty & bit) {
-        put_ch(w, ',');
-    }
-    w->nonempty |= bit;
 }
 
 // value_prefix: after a key (most values) nothing is written: inline for that case.
 static inline void value_prefix(jsonw *w) {
-    if (w->after_key) {
-        w->after_key = false;
+    if (w->state == JSONW_AFTER_KEY) {
+        w->state = JSONW_OBJ_MEMBERS;
         return;
     }
     value_prefix_slow(w);
@@ -294,27 +295,32 @@ static void open_container(jsonw *w, char c, bool object) {
     }
     put_ch(w, c);
     uint32_t bit = 1u << w->depth;
-    w->nonempty &= ~bit;
     w->is_object = object ? (w->is_object | bit) : (w->is_object & ~bit);
     w->depth++;
+    w->state = object ? JSONW_OBJ_EMPTY : JSONW_ARR_EMPTY;
 }
 
+// close_container: the container must be open and of its kind, and no value due; the state
+// goes back to its parent's, which holds a member now (the container itself).
 static void close_container(jsonw *w, char c, bool object) {
-    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
-    if (w->depth == 0 || w->after_key || !(w->is_object & bit) != !object) {
+    bool in_object = w->state <= JSONW_OBJ_MEMBERS;
+    bool in_array = w->state == JSONW_ARR_EMPTY || w->state == JSONW_ARR_ITEMS;
+    if (w->depth == 0 || !(object ? in_object : in_array)) {
         w->failed = true;
         return;
     }
     put_ch(w, c);
     w->depth--;
+    w->state = w->depth == 0                           ? JSONW_TOP
+               : w->is_object & (1u << (w->depth - 1)) ? JSONW_OBJ_MEMBERS
+                                                       : JSONW_ARR_ITEMS;
 }
 
 void jsonw_begin_line(jsonw *w, FILE *out) {
     w->out = out;
     w->failed = false;
-    w->after_key = false;
+    w->state = JSONW_TOP;
     w->depth = 0;
-    w->nonempty = 0;
     w->is_object = 0;
     w->len = 0;  // buf is not cleared: 4 KB of stores per line for nothing
     w->flushes = 0;
@@ -351,25 +357,23 @@ void jsonw_array_end(jsonw *w) {
 
 // key_prefix: the checks and the comma before a key; false (the line failed) on a misuse.
 static bool key_prefix(jsonw *w) {
-    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
-    if (w->depth == 0 || w->after_key || !(w->is_object & bit)) {
+    if (w->state > JSONW_OBJ_MEMBERS) {
         w->failed = true;
         return false;
     }
-    if (w->nonempty & bit) {
+    if (w->state == JSONW_OBJ_MEMBERS) {
         put_ch(w, ',');
     }
-    w->nonempty |= bit;
-    w->after_key = true;
+    w->state = JSONW_AFTER_KEY;
     return true;
 }
 
 void jsonw_key(jsonw *w, const char *key) {
     if (key_prefix(w)) {
-        // key_prefix set after_key: put_string's value prefix takes it back (no comma)
+        // put_string's value prefix takes the key's state back (no comma): the key is a string
         put_string(w, (const uint8_t *)key, strlen(key), false);
         put_ch(w, ':');
-        w->after_key = true;
+        w->state = JSONW_AFTER_KEY;
     }
 }
 
@@ -395,7 +399,7 @@ void jsonw_members_bytes(jsonw *w, const char *s, size_t n) {
         return;
     }
     if (key_prefix(w)) {  // the checks and the comma of a key; the bytes hold whole members
-        w->after_key = false;
+        w->state = JSONW_OBJ_MEMBERS;
         put_raw(w, s, n);
     }
 }

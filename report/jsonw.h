@@ -7,7 +7,8 @@
 // report_escape(REPORT_ESC_JSON): a byte that does not start a well-formed UTF-8 sequence
 // (RFC 3629 §4) is printed as the four characters "\xNN" (lower-case hex), i.e. "\\xNN" in JSON.
 //
-// Commas are kept on a fixed stack of JSONW_MAX_DEPTH levels. Errors are sticky, like ferror():
+// The writer's place is one state byte (what may come next, and whether a comma goes before
+// it) and a fixed stack of JSONW_MAX_DEPTH container kinds. Errors are sticky, like ferror():
 // after the first failed write (or nesting deeper than the stack, or a key outside an object)
 // nothing more of the line reaches the stream, and jsonw_end_line() reports the failure.
 //
@@ -27,12 +28,23 @@
 // most lines take one call); a longer line goes out in several.
 enum { JSONW_MAX_DEPTH = 16, JSONW_BUF = 4096 };
 
+// jsonw_state: where the writer is. The two states where a key may come are 0 and 1, and the
+// number is the commas a key needs there: a key is one compare and one add (as two bitmask
+// tests on the container stack, keys were 2,200 instructions of a verdict's line).
+typedef enum jsonw_state {
+    JSONW_OBJ_EMPTY = 0,    // in an object, no member yet: a key may come
+    JSONW_OBJ_MEMBERS = 1,  // in an object after a member: a key, after a comma
+    JSONW_AFTER_KEY,        // after "key": the value must come
+    JSONW_ARR_EMPTY,        // in an array, no element yet
+    JSONW_ARR_ITEMS,        // in an array after an element: a value, after a comma
+    JSONW_TOP,              // outside every container: a value (the line's object)
+} jsonw_state;
+
 typedef struct jsonw {
     FILE *out;           // borrowed
     bool failed;         // a write failed or the writer was misused; sticky
-    bool after_key;      // the next value completes a "key": pair
+    uint8_t state;       // a jsonw_state
     uint32_t depth;      // open containers
-    uint32_t nonempty;   // bit d: the container at depth d already holds a member
     uint32_t is_object;  // bit d: the container at depth d is an object
     size_t len;          // bytes staged in buf
     uint32_t flushes;    // times buf was handed to the stream (a jsonw_mark is valid until then)
@@ -100,14 +112,12 @@ void jsonw_null(jsonw *w);
 void jsonw__put(jsonw *w, const char *s, size_t n);
 
 static inline void jsonw_key_quoted(jsonw *w, const char *quoted, size_t n) {
-    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
-    if (w->depth == 0 || w->after_key || !(w->is_object & bit)) {
-        w->failed = true;  // the checks of jsonw_key
+    size_t comma = w->state;
+    if (comma > JSONW_OBJ_MEMBERS) {
+        w->failed = true;  // the checks of jsonw_key: not in an object, or a value is due
         return;
     }
-    size_t comma = (w->nonempty & bit) != 0;
-    w->nonempty |= bit;
-    w->after_key = true;
+    w->state = JSONW_AFTER_KEY;
     if (JSONW_BUF - w->len < n + 1) {
         jsonw__put(w, ",", comma);
         jsonw__put(w, quoted, n);
