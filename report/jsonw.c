@@ -54,7 +54,7 @@ static inline void put_ch(jsonw *w, char c) {
 
 // value_prefix: the comma before a value that is not the first in its container, or nothing
 // after a key. A value where a key is due (inside an object) is a misuse: the line is failed.
-static void value_prefix_slow(jsonw *w) {
+void jsonw__value_prefix_slow(jsonw *w) {
     switch (w->state) {
         case JSONW_ARR_ITEMS:
             put_ch(w, ',');
@@ -76,7 +76,7 @@ static inline void value_prefix(jsonw *w) {
         w->state = JSONW_OBJ_MEMBERS;
         return;
     }
-    value_prefix_slow(w);
+    jsonw__value_prefix_slow(w);
 }
 
 // byte_class: ESC_PASS printed as is; ESC_CTL a JSON escape (C0, '"', '\\'); ESC_HIGH the start of
@@ -465,6 +465,15 @@ void jsonw_int(jsonw *w, long long v) {
 void jsonw_bool(jsonw *w, bool b) {
     value_prefix(w);
     put_raw(w, b ? "true" : "false", b ? 4 : 5);
+}
+
+bool jsonw_is_plain(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (byte_class[(uint8_t)s[i]] != ESC_PASS) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void jsonw_null(jsonw *w) {
