@@ -432,6 +432,25 @@ static const char digits2[201] =
 
 void jsonw_int(jsonw *w, long long v) {
     value_prefix(w);
+    if (v >= 0 && v < 100000 && JSONW_BUF - w->len >= 5) {
+        // Ports, frame numbers, codes, lengths: the digits counted by compares and written in
+        // place from the last, in 32-bit arithmetic (no scratch buffer to clear and copy).
+        unsigned x = (unsigned)v;
+        size_t n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : 5;
+        char *d = w->buf + w->len + n;
+        while (x >= 100) {
+            d -= 2;
+            memcpy(d, digits2 + 2 * (x % 100), 2);
+            x /= 100;
+        }
+        if (x >= 10) {
+            memcpy(d - 2, digits2 + 2 * x, 2);
+        } else {
+            d[-1] = (char)('0' + x);
+        }
+        w->len += n;
+        return;
+    }
     // The digits end at buf[24]; the bytes after them are there so that a fixed 24-byte copy
     // from the first digit stays inside buf (pos >= 4: at most 20 characters).
     char buf[48] = {0};

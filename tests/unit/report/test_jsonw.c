@@ -416,6 +416,33 @@ static void test_deepest_nesting(void **state) {
     free(s.buf);
 }
 
+// Every integer from -1,000 to 1,100,000 (the in-place path for 0..99,999, its edges, and the
+// general one on both sides), each on its own line, against printf's "%lld".
+static void test_every_small_integer(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    for (long long v = -1000; v <= 1100000; v++) {
+        jsonw w;
+        jsonw_begin_line(&w, s.f);
+        JSONW_KEY(&w, "v");
+        jsonw_int(&w, v);
+        assert_true(jsonw_end_line(&w));
+    }
+    sink_close(&s);
+    const char *p = s.buf;
+    char want[64];
+    for (long long v = -1000; v <= 1100000; v++) {
+        int n = snprintf(want, sizeof want, "{\"v\":%lld}\n", v);
+        if (strncmp(p, want, (size_t)n) != 0) {
+            fail_msg("jsonw_int(%lld): %.*s", v, n, p);
+        }
+        p += n;
+    }
+    assert_int_equal(*p, '\0');
+    free(s.buf);
+}
+
 static void test_integer_extremes(void **state) {
     (void)state;
     static const long long v[] = {0,
@@ -821,6 +848,7 @@ int main(void) {
         cmocka_unit_test(test_nesting_and_commas),
         cmocka_unit_test(test_deepest_nesting),
         cmocka_unit_test(test_integer_extremes),
+        cmocka_unit_test(test_every_small_integer),
         cmocka_unit_test(test_literal_keys_match),
         cmocka_unit_test(test_misuse_fails_the_line),
         cmocka_unit_test(test_write_error_stops_the_line),
