@@ -119,7 +119,8 @@ static void ehex_upper(jsonw *w, const char *hex, size_t cap) {
         n = sizeof buf - 1;
     }
     for (size_t i = 0; i < n; i++) {
-        buf[i] = (char)toupper((unsigned char)hex[i]);
+        char c = hex[i];  // toupper of the "C" locale (tlsdiag never sets another), inline
+        buf[i] = c >= 'a' && c <= 'z' ? (char)(c - ('a' - 'A')) : c;
     }
     jsonw_bytes(w, buf, n);
 }

@@ -377,18 +377,6 @@ void jsonw_key(jsonw *w, const char *key) {
     }
 }
 
-bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to) {
-    size_t n = to.at - from.at;
-    if (from.flushes != w->flushes || to.flushes != w->flushes || to.at < from.at ||
-        JSONW_BUF - w->len < n + 1) {
-        return false;
-    }
-    value_prefix(w);
-    memcpy(w->buf + w->len, w->buf + from.at, n);  // from.at + n <= to.at <= w->len: no overlap
-    w->len += n;
-    return true;
-}
-
 void jsonw_value_bytes(jsonw *w, const char *s, size_t n) {
     value_prefix(w);
     put_raw(w, s, n);
