@@ -10,8 +10,14 @@
 // (addresses compared as bytes; equal addresses: the ports decide). The ports are left out for
 // protocols that have none. The ID is "1:" followed by the base64 of the 20-byte SHA-1.
 // ICMP's type/code-to-port mapping is the caller's (tlsdiag only hashes TCP).
+// SHA-1 through OpenSSL's low-level API (deprecated in 3.0, still exported): it calls the
+// same assembly as EVP (SHA-NI where the CPU has it), without EVP's provider dispatch. Through
+// EVP with a pre-fetched EVP_MD and one EVP_MD_CTX per thread, a Community ID cost 2,240
+// instructions, 560 of them EVP_DigestInit_ex2 re-initialising the provider's context; a
+// SHA-1 written out in C was slower on SHA-NI hardware (bench/NOTES.md, round 5).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
-#include <pthread.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 #include "report_internal.h"
@@ -29,41 +35,11 @@ static size_t put16(uint8_t *p, uint16_t v) {
     return 2;
 }
 
-// SHA-1 is fetched from the provider once: EVP_sha1() in EVP_Digest fetched it on every call,
-// 4,400 instructions of the 4,800 a Community ID cost (one per verdict of `analyze --json`).
-// Each thread keeps one digest context (freed when the thread ends): EVP_Digest allocated and
-// freed one per call, a quarter of what remained.
-static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha1_md;
-static pthread_key_t ctx_key;
-static bool ctx_key_ok;
-
-static void free_ctx(void *ctx) {
-    EVP_MD_CTX_free(ctx);
-}
-
-static void sha1_init(void) {
-    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
-    ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
-}
-
-// sha1: the 20-byte digest of p[0..n) into md; false when OpenSSL failed.
+// sha1: the 20-byte digest of p[0..n) into md; false when OpenSSL failed. The context is on
+// the stack: nothing to fetch, allocate or keep per thread.
 static bool sha1(const uint8_t *p, size_t n, unsigned char md[20]) {
-    (void)pthread_once(&sha1_once, sha1_init);
-    if (sha1_md == NULL || !ctx_key_ok) {
-        return false;
-    }
-    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
-    if (ctx == NULL) {
-        ctx = EVP_MD_CTX_new();
-        if (ctx == NULL || pthread_setspecific(ctx_key, ctx) != 0) {
-            EVP_MD_CTX_free(ctx);
-            return false;
-        }
-    }
-    unsigned int mdlen = 0;
-    return EVP_DigestInit_ex2(ctx, sha1_md, NULL) == 1 && EVP_DigestUpdate(ctx, p, n) == 1 &&
-           EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 20;
+    SHA_CTX ctx;
+    return SHA1_Init(&ctx) == 1 && SHA1_Update(&ctx, p, n) == 1 && SHA1_Final(md, &ctx) == 1;
 }
 
 bool report_community_id(const tls_endpoint *src, const tls_endpoint *dst, uint8_t proto,

@@ -36,6 +36,12 @@ static void jstring(jsonw *w, const char *s) {
     jsonw_string(w, s);
 }
 
+// jplain: a string our code made from a fixed alphabet — a name from our tables, a time, a
+// digest — written without the escaping scan (jsonw_plain); NULL: null.
+static void jplain(jsonw *w, const char *s) {
+    s ? jsonw_plain(w, s, strlen(s)) : jnull(w);
+}
+
 static void jbytes(jsonw *w, const void *p, size_t n) {
     jsonw_bytes(w, p, n);  // invalid UTF-8 as "\xNN", as report_escape(REPORT_ESC_JSON)
 }
@@ -62,17 +68,17 @@ static void jint(jsonw *w, uint64_t v) {
 static void jtime_sec(jsonw *w, int64_t sec) {
     char buf[32];
     report_time_sec(sec, buf);
-    jstring(w, buf);
+    jplain(w, buf);
 }
 
 static void jtime(jsonw *w, int64_t ns) {
     char buf[32];
     report_time(ns, buf);
-    jstring(w, buf);
+    jplain(w, buf);
 }
 
 static void jname(jsonw *w, const char *name) {
-    name ? jstring(w, name) : jnull(w);
+    jplain(w, name);
 }
 
 static void jcode_name(jsonw *w, uint16_t code, const char *name) {
@@ -98,13 +104,13 @@ static size_t sni_len(const tls_client_hello *ch) {
 
 static void jversion(jsonw *w, uint16_t v) {
     char buf[32];
-    jstring(w, fmt_version(v, buf));
+    jplain(w, fmt_version(v, buf));
 }
 
 // jendpoint_members: "ip":..,"port":.. inside an open object (json_verdict adds to it); ip is
 // e's address as text.
 static void jendpoint_members(jsonw *w, const tls_endpoint *e, const report_ip_text *ip) {
-    PUT(w, "ip", jbytes(w, ip->s, ip->n));
+    PUT(w, "ip", jsonw_plain(w, ip->s, ip->n));
     PUT(w, "port", jinteger(w, e->port));
 }
 
@@ -127,7 +133,7 @@ static void jwireshark(jsonw *w, const report *r, const tls_endpoint *client,
     char filter[REPORT_WIRESHARK_FILTER_LEN];
     size_t n = report_wireshark_filter_ips(client, cip, server, sip, filter);
     jsonw_object_begin(w);
-    PUT(w, "filter", jbytes(w, filter, n));
+    PUT(w, "filter", jsonw_plain(w, filter, n));
     PUT(w, "stream", r->o.stream_is_tcp_stream ? jint(w, conn_id) : jnull(w));
     jsonw_object_end(w);
 }
@@ -142,7 +148,7 @@ static void jschema(jsonw *w) {
 // jcommunity_id: Community ID v1 of the TCP connection (null for an address we cannot hash).
 static void jcommunity_id(jsonw *w, const tls_endpoint *client, const tls_endpoint *server) {
     char id[REPORT_COMMUNITY_ID_LEN];
-    report_community_id_tcp(client, server, id) ? jstring(w, id) : jnull(w);
+    report_community_id_tcp(client, server, id) ? jplain(w, id) : jnull(w);
 }
 
 // jframes: {"first":..,"last":..}.
@@ -581,12 +587,18 @@ void json_text_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uin
 // jevidence_typed: the facts behind a piece of evidence as typed fields, where the verdict
 // holds them: the alert's level, description code and sender (the prose is in "text").
 static void jevidence_typed(jsonw *w, const verdict *v, const verdict_evidence *e) {
-    if (strcmp(e->key, "alert") == 0 && v->has_alert && e->frame == v->alert_frame) {
-        PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
+    if (v->has_alert && e->frame == v->alert_frame && strcmp(e->key, "alert") == 0) {
+        PUT(w, "sender", jplain(w, verdict_party_name(v->alert_sender)));
         PUT(w, "level", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_level));
         PUT(w, "description", v->alert_encrypted ? jnull(w) : jinteger(w, v->alert_desc));
         PUT(w, "encrypted", jboolean(w, v->alert_encrypted));
     }
+}
+
+// jevidence_value: the value's bytes (verdict_evidence_len); a value without a length is the
+// string in its array, found in the pass that escapes it (no strnlen first).
+static void jevidence_value(jsonw *w, const verdict_evidence *e) {
+    e->value_len ? jbytes(w, e->value, e->value_len) : JFIELD(w, e->value);
 }
 
 void json_evidence_list(jsonw *w, const verdict *v) {
@@ -601,7 +613,7 @@ void json_evidence_list(jsonw *w, const verdict *v) {
         jsonw_mark key_end = jsonw_mark_here(w);
         JSONW_KEY(w, "value");
         jsonw_mark value = jsonw_mark_here(w);
-        jbytes(w, e->value, verdict_evidence_len(e));
+        jevidence_value(w, e);
         jsonw_mark value_end = jsonw_mark_here(w);
         PUT(w, "frame", e->frame ? jinteger(w, e->frame) : jnull(w));
         JSONW_KEY(w, "kind");
@@ -611,7 +623,7 @@ void json_evidence_list(jsonw *w, const verdict *v) {
         jevidence_typed(w, v, e);
         JSONW_KEY(w, "text");
         if (!jsonw_repeat(w, value, value_end)) {
-            jbytes(w, e->value, verdict_evidence_len(e));
+            jevidence_value(w, e);
         }
         jsonw_object_end(w);
     }
@@ -640,7 +652,7 @@ void json_findings(jsonw *w, const verdict *v) {
     jsonw_array_begin(w);
     for (uint32_t i = 0; i < v->num_findings && i < VERDICT_MAX_FINDINGS; i++) {
         jsonw_object_begin(w);
-        PUT(w, "cause", jstring(w, cause_name(v->findings[i].cause)));
+        PUT(w, "cause", jplain(w, cause_name(v->findings[i].cause)));
         PUT(w, "text", JFIELD(w, v->findings[i].text));
         jsonw_object_end(w);
     }
@@ -762,26 +774,26 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "ja3s", JOPT(w, v->ja3s));
     PUT(w, "ja4", JOPT(w, v->ja4));
     jsonw_object_end(w);
-    PUT(w, "outcome", jstring(w, verdict_outcome_name(v->outcome)));
+    PUT(w, "outcome", jplain(w, verdict_outcome_name(v->outcome)));
     PUT(w, "predicted", jboolean(w, v->predicted));
     PUT(w, "failed_step", JOPT(w, v->failed_step));
     PUT(w, "aborted_by",
         v->outcome == OUTCOME_FAILED && v->aborted_by != PARTY_NONE
-            ? jstring(w, verdict_party_name(v->aborted_by))
+            ? jplain(w, verdict_party_name(v->aborted_by))
             : jnull(w));
     if (v->has_alert) {
         JSONW_KEY(w, "alert");
         jsonw_object_begin(w);
-        PUT(w, "sender", jstring(w, verdict_party_name(v->alert_sender)));
+        PUT(w, "sender", jplain(w, verdict_party_name(v->alert_sender)));
         if (v->alert_encrypted) {
             PUT(w, "level", jnull(w));
             PUT(w, "description", jnull(w));
             PUT(w, "code", jnull(w));
         } else {
             PUT(w, "level",
-                jstring(w, v->alert_level == 1   ? "warning"
-                           : v->alert_level == 2 ? "fatal"
-                                                 : "unknown"));
+                jplain(w, v->alert_level == 1   ? "warning"
+                          : v->alert_level == 2 ? "fatal"
+                                                : "unknown"));
             PUT(w, "description", jname(w, tls_alert_name(v->alert_desc)));
             PUT(w, "code", jinteger(w, v->alert_desc));
         }
@@ -791,9 +803,9 @@ bool json_verdict(report *r, const verdict *v) {
     } else {
         PUT(w, "alert", jnull(w));
     }
-    PUT(w, "cause", jstring(w, cause_name(v->cause)));
-    PUT(w, "confidence", jstring(w, verdict_confidence_name(v->confidence)));
-    PUT(w, "method", jstring(w, verdict_method_name(v->method)));
+    PUT(w, "cause", jplain(w, cause_name(v->cause)));
+    PUT(w, "confidence", jplain(w, verdict_confidence_name(v->confidence)));
+    PUT(w, "method", jplain(w, verdict_method_name(v->method)));
     jsonw_key(w, "profile");  // which profile judged, and why (the wire, --profile, default)
     jsonw_object_begin(w);
     PUT(w, "name", JOPT(w, v->profile));

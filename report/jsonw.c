@@ -54,28 +54,29 @@ static inline void put_ch(jsonw *w, char c) {
 
 // value_prefix: the comma before a value that is not the first in its container, or nothing
 // after a key. A value where a key is due (inside an object) is a misuse: the line is failed.
-static void value_prefix_slow(jsonw *w) {
-    if (w->depth == 0) {
-        return;  // the top-level value itself
+void jsonw__value_prefix_slow(jsonw *w) {
+    switch (w->state) {
+        case JSONW_ARR_ITEMS:
+            put_ch(w, ',');
+            return;
+        case JSONW_ARR_EMPTY:
+            w->state = JSONW_ARR_ITEMS;
+            return;
+        case JSONW_TOP:
+            return;  // the top-level value itself
+        default:
+            w->failed = true;  // in an object, where a key is due
+            return;
     }
-    uint32_t bit = 1u << (w->depth - 1);
-    if (w->is_object & bit) {
-        w->failed = true;
-        return;
-    }
-    if (w->nonempty & bit) {
-        put_ch(w, ',');
-    }
-    w->nonempty |= bit;
 }
 
 // value_prefix: after a key (most values) nothing is written: inline for that case.
 static inline void value_prefix(jsonw *w) {
-    if (w->after_key) {
-        w->after_key = false;
+    if (w->state == JSONW_AFTER_KEY) {
+        w->state = JSONW_OBJ_MEMBERS;
         return;
     }
-    value_prefix_slow(w);
+    jsonw__value_prefix_slow(w);
 }
 
 // byte_class: ESC_PASS printed as is; ESC_CTL a JSON escape (C0, '"', '\\'); ESC_HIGH the start of
@@ -157,83 +158,80 @@ static inline unsigned special16(const uint8_t *p, __m128i space, __m128i quote,
 }
 #endif
 
-// put_string_body writes the bytes between the quotes. Plain ASCII, the bulk of every line, is
-// copied straight into the staging buffer in the same pass that classifies it. With to_nul, s
-// is a fixed array of n bytes holding a NUL-terminated string: the string ends at the first NUL
-// (a C0 byte, so the scan stops on it anyway) and strnlen's separate pass is saved. Bytes past
-// that NUL may be loaded with it (never past n) but are not written: a UTF-8 sequence cut by
-// the NUL is invalid either way, since a NUL is no continuation byte.
-static inline void put_string_body_impl(jsonw *w, const uint8_t *s, size_t n, bool to_nul) {
-    static const char lhex[] = "0123456789abcdef";
-    if (!to_nul && n >= 4 && n < 16 && JSONW_BUF - w->len >= n) {
-        // A short string (a name from our tables, a number as text): two overlapping words,
-        // the first and last 8 (or 4) bytes, tested and copied without the byte loop below,
-        // which cost ~100 instructions a call for the twenty-odd short values of a line.
-        char *d = w->buf + w->len;
-        if (n >= 8) {
-            uint64_t a, b;
-            memcpy(&a, s, 8);
-            memcpy(&b, s + n - 8, 8);
-            if (!word_has_special(a) && !word_has_special(b)) {
-                memcpy(d, &a, 8);
-                memcpy(d + n - 8, &b, 8);
-                w->len += n;
-                return;
+// plain_prefix copies the plain bytes at the start of s[0..n) (printed as they are) to d and
+// returns how many it copied: n when all are, else at most the place of the first special byte
+// (a C0 control, '"', '\\', a byte >= 0x80, or a NUL that ends a fixed array's string). d must
+// have room for n bytes; nothing past d[n) is written. 16 bytes or more: 16 at a time, the last
+// 1..16 as the 16 ending at n (overlapping plain bytes already copied, rewritten with the same
+// values; only the new ones are tested). 4..15 bytes: two overlapping words, the first and last
+// 8 (or 4), all or none (0 when either holds a special byte: the caller's loop finds which).
+static inline size_t plain_prefix(char *d, const uint8_t *s, size_t n) {
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                      bslash = _mm_set1_epi8('\\');
+        size_t k = 0;
+        while (n - k > 16) {
+            _mm_storeu_si128((__m128i *)(void *)(d + k),
+                             _mm_loadu_si128((const __m128i *)(const void *)(s + k)));
+            unsigned mask = special16(s + k, space, quote, bslash);
+            if (mask != 0) {
+                return k + (size_t)__builtin_ctz(mask);
             }
-        } else {
-            uint32_t a, b;
-            memcpy(&a, s, 4);
-            memcpy(&b, s + n - 4, 4);
-            if (!word_has_special((uint64_t)a | (uint64_t)b << 32)) {
-                memcpy(d, &a, 4);
-                memcpy(d + n - 4, &b, 4);
-                w->len += n;
-                return;
-            }
+            k += 16;
         }
+        size_t at = n - 16;
+        _mm_storeu_si128((__m128i *)(void *)(d + at),
+                         _mm_loadu_si128((const __m128i *)(const void *)(s + at)));
+        unsigned mask = special16(s + at, space, quote, bslash) >> (16 - (n - k));
+        return mask != 0 ? k + (size_t)__builtin_ctz(mask) : n;
     }
+#endif
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (word_has_special(a) || word_has_special(b)) {
+            return 0;
+        }
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+        return n;
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        if (word_has_special((uint64_t)a | (uint64_t)b << 32)) {
+            return 0;
+        }
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+        return n;
+    }
+    size_t k = 0;
+    while (k < n && byte_class[s[k]] == ESC_PASS) {
+        d[k] = (char)s[k];
+        k++;
+    }
+    return k;
+}
+
+// put_string_body writes the bytes between the quotes: plain runs copied by plain_prefix, each
+// special byte escaped. With to_nul, s is a fixed array of n bytes holding a NUL-terminated
+// string: the string ends at the first NUL (a C0 byte, so the scan stops on it anyway) and
+// strnlen's separate pass is saved. Bytes past that NUL may be loaded with it (never past n)
+// but are not written: a UTF-8 sequence cut by the NUL is invalid either way, since a NUL is no
+// continuation byte. Out of line: the common case is put_string's, this is the rest.
+static __attribute__((noinline)) void put_string_body(jsonw *w, const uint8_t *s, size_t n,
+                                                      bool to_nul) {
+    static const char lhex[] = "0123456789abcdef";
     size_t i = 0;
     while (i < n) {
         size_t room = JSONW_BUF - w->len;
         size_t lim = n - i < room ? n - i : room;
         char *d = w->buf + w->len;
-        size_t k = 0;
-#if defined(__SSE2__)
-        // Sixteen bytes at a time (x86-64's baseline); the first special byte ends the run,
-        // the plain bytes before it are kept (the whole block is stored, only they count).
-        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
-                      bslash = _mm_set1_epi8('\\');
-        bool stopped = false;
-        while (lim - k >= 16) {
-            _mm_storeu_si128((__m128i *)(void *)(d + k),
-                             _mm_loadu_si128((const __m128i *)(const void *)(s + i + k)));
-            unsigned mask = special16(s + i + k, space, quote, bslash);
-            if (mask != 0) {
-                k += (size_t)__builtin_ctz(mask);  // the loops below stop at once on it
-                stopped = true;
-                break;
-            }
-            k += 16;
-        }
-        if (!stopped && k >= 16 && k < lim) {
-            // The last 1..15 bytes: the 16 ending at lim, overlapping bytes already copied
-            // (plain, so rewritten with the same values); only the new ones are tested.
-            size_t r = lim - k, at = lim - 16;
-            _mm_storeu_si128((__m128i *)(void *)(d + at),
-                             _mm_loadu_si128((const __m128i *)(const void *)(s + i + at)));
-            unsigned mask = special16(s + i + at, space, quote, bslash) >> (16 - r);
-            k = mask != 0 ? k + (size_t)__builtin_ctz(mask) : lim;
-        }
-#endif
-        while (lim - k >= 8) {  // eight plain bytes at a time while there are no special ones
-            uint64_t x;
-            memcpy(&x, s + i + k, 8);
-            if (word_has_special(x)) {
-                break;
-            }
-            memcpy(d + k, &x, 8);
-            k += 8;
-        }
+        size_t k = plain_prefix(d, s + i, lim);
         while (k < lim && byte_class[s[i + k]] == ESC_PASS) {
             d[k] = (char)s[i + k];
             k++;
@@ -263,8 +261,30 @@ static inline void put_string_body_impl(jsonw *w, const uint8_t *s, size_t n, bo
     }
 }
 
-static void put_string_body(jsonw *w, const uint8_t *s, size_t n) {
-    put_string_body_impl(w, s, n, false);
+// put_string writes a string value with its quotes. The common case — it fits in the staging
+// buffer and is plain, or a fixed array's string that is plain up to its NUL — is one
+// plain_prefix and two stores; at the first special byte put_string_body goes on from it (it
+// looks at nothing before the byte it is on, so where the split falls changes no output).
+// Through one inlined loop for every string, a call cost ~170 instructions, a third of it
+// register spills, for the ~25 strings of a verdict's line.
+static inline void put_string(jsonw *w, const uint8_t *s, size_t n, bool to_nul) {
+    value_prefix(w);
+    if (JSONW_BUF - w->len >= 2 && n <= JSONW_BUF - w->len - 2) {
+        char *d = w->buf + w->len;
+        d[0] = '"';
+        size_t k = plain_prefix(d + 1, s, n);
+        if (k == n || (to_nul && s[k] == 0)) {
+            d[k + 1] = '"';
+            w->len += k + 2;
+            return;
+        }
+        w->len += k + 1;
+        put_string_body(w, s + k, n - k, to_nul);
+    } else {
+        put_ch(w, '"');
+        put_string_body(w, s, n, to_nul);
+    }
+    put_ch(w, '"');
 }
 
 static void open_container(jsonw *w, char c, bool object) {
@@ -275,27 +295,32 @@ static void open_container(jsonw *w, char c, bool object) {
     }
     put_ch(w, c);
     uint32_t bit = 1u << w->depth;
-    w->nonempty &= ~bit;
     w->is_object = object ? (w->is_object | bit) : (w->is_object & ~bit);
     w->depth++;
+    w->state = object ? JSONW_OBJ_EMPTY : JSONW_ARR_EMPTY;
 }
 
+// close_container: the container must be open and of its kind, and no value due; the state
+// goes back to its parent's, which holds a member now (the container itself).
 static void close_container(jsonw *w, char c, bool object) {
-    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
-    if (w->depth == 0 || w->after_key || !(w->is_object & bit) != !object) {
+    bool in_object = w->state <= JSONW_OBJ_MEMBERS;
+    bool in_array = w->state == JSONW_ARR_EMPTY || w->state == JSONW_ARR_ITEMS;
+    if (w->depth == 0 || !(object ? in_object : in_array)) {
         w->failed = true;
         return;
     }
     put_ch(w, c);
     w->depth--;
+    w->state = w->depth == 0                           ? JSONW_TOP
+               : w->is_object & (1u << (w->depth - 1)) ? JSONW_OBJ_MEMBERS
+                                                       : JSONW_ARR_ITEMS;
 }
 
 void jsonw_begin_line(jsonw *w, FILE *out) {
     w->out = out;
     w->failed = false;
-    w->after_key = false;
+    w->state = JSONW_TOP;
     w->depth = 0;
-    w->nonempty = 0;
     w->is_object = 0;
     w->len = 0;  // buf is not cleared: 4 KB of stores per line for nothing
     w->flushes = 0;
@@ -332,38 +357,24 @@ void jsonw_array_end(jsonw *w) {
 
 // key_prefix: the checks and the comma before a key; false (the line failed) on a misuse.
 static bool key_prefix(jsonw *w) {
-    uint32_t bit = w->depth ? 1u << (w->depth - 1) : 0;
-    if (w->depth == 0 || w->after_key || !(w->is_object & bit)) {
+    if (w->state > JSONW_OBJ_MEMBERS) {
         w->failed = true;
         return false;
     }
-    if (w->nonempty & bit) {
+    if (w->state == JSONW_OBJ_MEMBERS) {
         put_ch(w, ',');
     }
-    w->nonempty |= bit;
-    w->after_key = true;
+    w->state = JSONW_AFTER_KEY;
     return true;
 }
 
 void jsonw_key(jsonw *w, const char *key) {
     if (key_prefix(w)) {
-        put_ch(w, '"');
-        put_string_body(w, (const uint8_t *)key, strlen(key));
-        put_ch(w, '"');
+        // put_string's value prefix takes the key's state back (no comma): the key is a string
+        put_string(w, (const uint8_t *)key, strlen(key), false);
         put_ch(w, ':');
+        w->state = JSONW_AFTER_KEY;
     }
-}
-
-bool jsonw_repeat(jsonw *w, jsonw_mark from, jsonw_mark to) {
-    size_t n = to.at - from.at;
-    if (from.flushes != w->flushes || to.flushes != w->flushes || to.at < from.at ||
-        JSONW_BUF - w->len < n + 1) {
-        return false;
-    }
-    value_prefix(w);
-    memcpy(w->buf + w->len, w->buf + from.at, n);  // from.at + n <= to.at <= w->len: no overlap
-    w->len += n;
-    return true;
 }
 
 void jsonw_value_bytes(jsonw *w, const char *s, size_t n) {
@@ -376,7 +387,7 @@ void jsonw_members_bytes(jsonw *w, const char *s, size_t n) {
         return;
     }
     if (key_prefix(w)) {  // the checks and the comma of a key; the bytes hold whole members
-        w->after_key = false;
+        w->state = JSONW_OBJ_MEMBERS;
         put_raw(w, s, n);
     }
 }
@@ -386,17 +397,11 @@ void jsonw__put(jsonw *w, const char *s, size_t n) {
 }
 
 void jsonw_bytes(jsonw *w, const void *p, size_t n) {
-    value_prefix(w);
-    put_ch(w, '"');
-    put_string_body(w, p, n);
-    put_ch(w, '"');
+    put_string(w, p, n, false);
 }
 
 void jsonw_field(jsonw *w, const char *s, size_t cap) {
-    value_prefix(w);
-    put_ch(w, '"');
-    put_string_body_impl(w, (const uint8_t *)s, cap, true);
-    put_ch(w, '"');
+    put_string(w, (const uint8_t *)s, cap, true);
 }
 
 void jsonw_string(jsonw *w, const char *s) {
@@ -415,6 +420,25 @@ static const char digits2[201] =
 
 void jsonw_int(jsonw *w, long long v) {
     value_prefix(w);
+    if (v >= 0 && v < 100000 && JSONW_BUF - w->len >= 5) {
+        // Ports, frame numbers, codes, lengths: the digits counted by compares and written in
+        // place from the last, in 32-bit arithmetic (no scratch buffer to clear and copy).
+        unsigned x = (unsigned)v;
+        size_t n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : 5;
+        char *d = w->buf + w->len + n;
+        while (x >= 100) {
+            d -= 2;
+            memcpy(d, digits2 + 2 * (x % 100), 2);
+            x /= 100;
+        }
+        if (x >= 10) {
+            memcpy(d - 2, digits2 + 2 * x, 2);
+        } else {
+            d[-1] = (char)('0' + x);
+        }
+        w->len += n;
+        return;
+    }
     // The digits end at buf[24]; the bytes after them are there so that a fixed 24-byte copy
     // from the first digit stays inside buf (pos >= 4: at most 20 characters).
     char buf[48] = {0};
@@ -448,6 +472,15 @@ void jsonw_int(jsonw *w, long long v) {
 void jsonw_bool(jsonw *w, bool b) {
     value_prefix(w);
     put_raw(w, b ? "true" : "false", b ? 4 : 5);
+}
+
+bool jsonw_is_plain(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (byte_class[(uint8_t)s[i]] != ESC_PASS) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void jsonw_null(jsonw *w) {

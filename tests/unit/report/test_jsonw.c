@@ -18,6 +18,7 @@
 
 #include "jsonw.h"
 #include "report.h"
+#include "report_internal.h"
 
 // A memory stream the writer writes into; buf is NUL-terminated after fclose.
 typedef struct sink {
@@ -123,6 +124,17 @@ static void test_every_byte_at_every_place_of_a_long_string(void **state) {
     check_every_byte_at_every_place(24, 'a');
 }
 
+static void test_every_byte_at_every_place_of_16_byte_blocks(void **state) {
+    (void)state;
+    // Strings of 16 bytes or more are copied 16 bytes a step, the last 1..16 bytes as the 16
+    // that end the string (overlapping), and at a special byte the byte loop goes on from it:
+    // each byte value at each place, for lengths around one, two and three blocks.
+    static const size_t lens[] = {16, 17, 31, 32, 33, 47, 48, 49};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        check_every_byte_at_every_place(lens[i], 'a');
+    }
+}
+
 static void test_every_byte_at_every_place_of_a_short_string(void **state) {
     (void)state;
     // Strings of 4..15 bytes are tested as two overlapping words (the first and last 8 or 4
@@ -220,6 +232,111 @@ static void test_random_strings(void **state) {
     free(in);
 }
 
+// one_string: {"s":<s[0..n) through jsonw_bytes or jsonw_plain>}\n (caller frees).
+static char *one_string(const char *p, size_t n, bool plain) {
+    sink s;
+    sink_open(&s);
+    jsonw w;
+    jsonw_begin_line(&w, s.f);
+    JSONW_KEY(&w, "s");
+    plain ? jsonw_plain(&w, p, n) : jsonw_bytes(&w, p, n);
+    assert_true(jsonw_end_line(&w));
+    sink_close(&s);
+    return s.buf;
+}
+
+// jsonw_is_plain says yes for a byte exactly when the escaping path prints it as itself, alone
+// and at every place of a plain string; and jsonw_plain then prints what jsonw_bytes prints.
+static void test_is_plain_every_byte(void **state) {
+    (void)state;
+    for (int b = 0; b < 256; b++) {
+        char c = (char)b;
+        char *esc = one_string(&c, 1, false);
+        char want[16];
+        snprintf(want, sizeof want, "{\"s\":\"%c\"}\n", c);
+        bool as_itself = b != 0 && strcmp(esc, want) == 0;
+        assert_int_equal(jsonw_is_plain(&c, 1), as_itself);
+        if (as_itself) {
+            char *pl = one_string(&c, 1, true);
+            assert_string_equal(pl, esc);
+            free(pl);
+        }
+        free(esc);
+        char str[40];
+        for (size_t at = 0; at < sizeof str; at++) {
+            memset(str, 'a', sizeof str);
+            str[at] = c;
+            assert_int_equal(jsonw_is_plain(str, sizeof str), as_itself);
+        }
+    }
+    assert_true(jsonw_is_plain("", 0));
+}
+
+static void assert_plain(const char *s) {
+    if (s != NULL && !jsonw_is_plain(s, strlen(s))) {
+        fail_msg("not plain: %s", s);
+    }
+}
+
+// Every name table and formatter that report/ writes through jsonw_plain gives plain strings.
+static void test_plain_sources(void **state) {
+    (void)state;
+    for (int c = 0; c < CAUSE__COUNT; c++) {
+        assert_plain(cause_name((cause_id)c));
+    }
+    for (int i = 0; i <= OUTCOME_NOT_TLS; i++) {
+        assert_plain(verdict_outcome_name((verdict_outcome)i));
+    }
+    for (int i = 0; i <= PARTY_CAPTURE; i++) {
+        assert_plain(verdict_party_name((verdict_party)i));
+    }
+    for (int i = 0; i <= CONF_HIGH; i++) {
+        assert_plain(verdict_confidence_name((verdict_confidence)i));
+    }
+    for (int i = 0; i <= METHOD_CONFIG; i++) {
+        assert_plain(verdict_method_name((verdict_method)i));
+    }
+    char buf[64];
+    for (unsigned v = 0; v <= 0xffff; v++) {
+        assert_plain(tls_cipher_name((uint16_t)v));
+        assert_plain(fmt_version((uint16_t)v, buf));
+    }
+    for (unsigned v = 0; v <= 0xff; v++) {
+        assert_plain(tls_alert_name((uint8_t)v));
+    }
+    // Nanoseconds (connection times) and seconds (certificate dates), the extremes included:
+    // years before 1 and after 9999 take the slow formatters' paths.
+    static const int64_t times[] = {INT64_MIN,    -62135596801,        -1,       0, 1,
+                                    253402300800, 1709294400123456789, INT64_MAX};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        report_time(times[i], buf);
+        assert_plain(buf);
+        report_time_sec(times[i], buf);
+        assert_plain(buf);
+    }
+    srand(7);
+    for (int i = 0; i < 2000; i++) {
+        tls_endpoint a = {0}, b = {0};
+        a.family = b.family = i % 2 ? 6 : 4;
+        for (size_t k = 0; k < sizeof a.addr; k++) {
+            a.addr[k] = (uint8_t)rand();
+            b.addr[k] = (uint8_t)rand();
+        }
+        a.port = (uint16_t)rand();
+        b.port = (uint16_t)rand();
+        char id[REPORT_COMMUNITY_ID_LEN];
+        assert_true(report_community_id_tcp(&a, &b, id));
+        assert_plain(id);
+        report_ip_text ia, ib;
+        report_ip_text_of(&a, &ia);
+        report_ip_text_of(&b, &ib);
+        assert_true(jsonw_is_plain(ia.s, ia.n));
+        char filter[REPORT_WIRESHARK_FILTER_LEN];
+        size_t n = report_wireshark_filter_ips(&a, &ia, &b, &ib, filter);
+        assert_true(jsonw_is_plain(filter, n));
+    }
+}
+
 static void test_nesting_and_commas(void **state) {
     (void)state;
     sink s;
@@ -296,6 +413,33 @@ static void test_deepest_nesting(void **state) {
     assert_false(jsonw_end_line(&w));
     sink_close(&s);
     assert_int_equal(strncmp(s.buf, "{\"a\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}\n", 37), 0);
+    free(s.buf);
+}
+
+// Every integer from -1,000 to 1,100,000 (the in-place path for 0..99,999, its edges, and the
+// general one on both sides), each on its own line, against printf's "%lld".
+static void test_every_small_integer(void **state) {
+    (void)state;
+    sink s;
+    sink_open(&s);
+    for (long long v = -1000; v <= 1100000; v++) {
+        jsonw w;
+        jsonw_begin_line(&w, s.f);
+        JSONW_KEY(&w, "v");
+        jsonw_int(&w, v);
+        assert_true(jsonw_end_line(&w));
+    }
+    sink_close(&s);
+    const char *p = s.buf;
+    char want[64];
+    for (long long v = -1000; v <= 1100000; v++) {
+        int n = snprintf(want, sizeof want, "{\"v\":%lld}\n", v);
+        if (strncmp(p, want, (size_t)n) != 0) {
+            fail_msg("jsonw_int(%lld): %.*s", v, n, p);
+        }
+        p += n;
+    }
+    assert_int_equal(*p, '\0');
     free(s.buf);
 }
 
@@ -694,13 +838,17 @@ int main(void) {
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_long_string),
         cmocka_unit_test(test_every_byte_at_every_place_of_a_short_string),
+        cmocka_unit_test(test_every_byte_at_every_place_of_16_byte_blocks),
         cmocka_unit_test(test_every_control_byte_spelled_out),
         cmocka_unit_test(test_every_byte_pair),
         cmocka_unit_test(test_utf8_boundaries_four_bytes),
         cmocka_unit_test(test_random_strings),
+        cmocka_unit_test(test_is_plain_every_byte),
+        cmocka_unit_test(test_plain_sources),
         cmocka_unit_test(test_nesting_and_commas),
         cmocka_unit_test(test_deepest_nesting),
         cmocka_unit_test(test_integer_extremes),
+        cmocka_unit_test(test_every_small_integer),
         cmocka_unit_test(test_literal_keys_match),
         cmocka_unit_test(test_misuse_fails_the_line),
         cmocka_unit_test(test_write_error_stops_the_line),
