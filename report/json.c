@@ -724,13 +724,18 @@ static void jx509(jsonw *w, const x509_info *c) {
     jsonw_mark from = jsonw_mark_here(w);
     jx509_render(w, c);
     jsonw_mark to = jsonw_mark_here(w);
+    // Nothing is read from the buffer unless the value was staged whole between the marks: after
+    // a flush, from.at may be the old end of the buffer (JSONW_BUF), not an index into it.
+    if (from.flushes != to.flushes || to.at < from.at || w->failed) {
+        return;  // not all staged at once: not kept
+    }
     size_t at = from.at, n = to.at - from.at;
     if (n > 0 && w->buf[at] == ',') {  // the comma before the value is not part of it
         at++;
         n--;
     }
-    if (from.flushes != to.flushes || to.at < from.at || n > JX509_MAX || w->failed) {
-        return;  // not all staged at once, or too long: not kept
+    if (n > JX509_MAX) {
+        return;  // too long: not kept
     }
     jx509_kept *k = &jx509_cache[jx509_next++ % JX509_KEPT];
     memcpy(k->sha256, c->sha256, sizeof k->sha256);
