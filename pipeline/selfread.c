@@ -31,7 +31,7 @@ static void *worker_read_main(void *arg) {
     pthread_mutex_unlock(&c->mu);
     while (!stop && cap_next(w->cr, &fr) == 1) {
         uint32_t h = 0;
-        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0;
         if (i == w->idx) {
             thr_feed_own(w, &fr);
         } else {
@@ -143,7 +143,7 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
             break;
         }
         uint32_t h = 0;
-        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0);
+        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0);
         k->shard[n] = s;
         k->frame_no[n] = fr.frame_no;
         k->ts_ns[n] = fr.ts_ns;

@@ -197,6 +197,12 @@ struct thr_ctx {
     pipeline_result *out;         // (the merging thread)
 };
 
+// thr_shard: the worker of a frame whose flow hash is h — h % n, a mask when n is a power of two
+// (the same answer without a division per frame of the input).
+static inline uint32_t thr_shard(const thr_ctx *c, uint32_t h) {
+    return (c->n & (c->n - 1)) == 0 ? h & (c->n - 1) : h % c->n;
+}
+
 // threads.c
 bool thr_stopping(const pipeline_sinks *s);
 void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total, uint64_t handshakes);

@@ -303,7 +303,7 @@ bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipe
            (cfg->count == 0 || out->transcripts < cfg->count) && (r = cap_next(cr, &fr)) != 0) {
         if (r == 1) {
             uint32_t h = 0;
-            uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+            uint32_t i = dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0;
             oom = !add_frame(c, i, &fr);
             for (uint32_t j = 0; j < c->n && !oom; j++) {
                 oom = j != i && !add_clock(c, j, &fr);
