@@ -29,7 +29,13 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
     if (w->oom) {
         return;
     }
-    thr_item *it = malloc(sizeof *it);
+    thr_item *it = w->spare;
+    if (it) {
+        w->spare = it->next;
+        w->nspare--;
+    } else {
+        it = malloc(sizeof *it);
+    }
     verdict *v = it ? analyzer_judge(w->an, t) : NULL;
     if (!v) {
         free(it);
@@ -50,18 +56,6 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
     w->loc_tail = it;
     if (++w->nloc >= THR_MAX_PENDING && w->finishing) {
         finish_flush(w);
-    }
-}
-
-// thr_feed_own: dissect one frame of this worker's shard, noting the flows it creates.
-void thr_feed_own(thr_worker *w, const dissect_frame *fr) {
-    const dissect_stats *st = dissect_get_stats(w->d);
-    uint64_t before = st->flows_created;
-    w->emit = fr->frame_no;
-    dissect_feed(w->d, fr);
-    if (st->flows_created != before &&
-        !thr_push_u32(&w->loc_created, &w->nloc_created, &w->caploc_created, fr->frame_no)) {
-        w->oom = true;
     }
 }
 
@@ -92,7 +86,7 @@ static void finish_flush(thr_worker *w) {
     thr_item *ret = w->ret_head;
     w->ret_head = NULL;
     pthread_mutex_unlock(&c->mu);
-    thr_free_items(c, ret);
+    thr_recycle_items(w, ret);
 }
 
 // thr_finish: dissect_finish with the verdicts published as they come (finish_flush); mark is the
@@ -186,7 +180,7 @@ static void *worker_main(void *arg) {
             pthread_cond_signal(&c->cv_main);
         }
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(c, ret);
+        thr_recycle_items(w, ret);
         if (last) {
             return NULL;
         }
