@@ -460,7 +460,11 @@ uint32_t dissect_oldest_live_frame(const dissect *d) {
 
 void dissect_clock_only(dissect *d, int64_t ts_ns) {
     dissect_clock(d, ts_ns);
-    dissect_expire(d);
+    // feed's gate: dissect_expire removes nothing unless a list head is overdue (its loops test
+    // the same condition), so the frame at which anything expires is unchanged.
+    if (expire_due(d)) {
+        dissect_expire(d);
+    }
 }
 
 void dissect_feed_ex(dissect *d, const dissect_frame *fr, dissect_frame_info *out) {

@@ -62,7 +62,33 @@ static bool fast_ipv4_tcp(const dissect_frame *f, uint32_t *out) {
     return true;
 }
 
-bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
+// fast_plain: the commonest frame of all — fast_ipv4_tcp's with no IPv4 options (IHL 5), so
+// every field is at a fixed offset inside one 38-byte block and the cursor's checks fold into
+// one length check (~97 instructions a frame → ~50: the reading worker of `--threads N` runs it
+// for every frame of the input). A subset of fast_ipv4_tcp, with its value; false otherwise.
+static inline bool fast_plain(const dissect_frame *f, uint32_t *out) {
+    enum { ETH = 14, IP4 = 20 };
+    cur c = cur_make(f->data, f->caplen), h;
+    uint16_t ethertype, frag, sport, dport;
+    uint8_t vihl, proto;
+    uint32_t src, dst;
+    if (f->linktype != LINKTYPE_ETHERNET || !cur_get_bytes(&c, &h, ETH + IP4 + 4) ||
+        !cur_peek_u16(&h, 12, &ethertype) || !cur_peek_u8(&h, ETH, &vihl) ||
+        !cur_peek_u16(&h, ETH + 6, &frag) || !cur_peek_u8(&h, ETH + 9, &proto) ||
+        !cur_peek_u32(&h, ETH + 12, &src) || !cur_peek_u32(&h, ETH + 16, &dst) ||
+        !cur_peek_u16(&h, ETH + IP4, &sport) || !cur_peek_u16(&h, ETH + IP4 + 2, &dport)) {
+        return false;
+    }
+    if ((ethertype ^ ETHERTYPE_IPV4) | (vihl ^ 0x45u) | (frag & 0x3fffu) | (proto ^ IPPROTO_TCP_)) {
+        return false;
+    }
+    *out = mix_pair((uint64_t)src << 16 | sport, (uint64_t)dst << 16 | dport, 4);
+    return true;
+}
+
+// flow_hash_rest: every frame fast_plain declines (noinline: the common call then needs no stack
+// frame for a net_pkt).
+__attribute__((noinline)) static bool flow_hash_rest(const dissect_frame *f, uint32_t *out) {
     if (fast_ipv4_tcp(f, out)) {
         return true;
     }
@@ -76,4 +102,8 @@ bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
     *out = mix_pair(endpoint_word(p.family, p.src, p.sport),
                     endpoint_word(p.family, p.dst, p.dport), p.family);
     return true;
+}
+
+bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
+    return fast_plain(f, out) || flow_hash_rest(f, out);
 }

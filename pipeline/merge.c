@@ -39,15 +39,37 @@ bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v) {
     return true;
 }
 
+// item_release frees what a merged item holds (its verdict and rendered output).
+static void item_release(const thr_ctx *c, thr_item *it) {
+    if (it->rendered != NULL) {
+        c->sinks->render->rendered_free(it->rendered);
+        it->rendered = NULL;
+    }
+    verdict_free(it->v);
+    it->v = NULL;
+}
+
 // thr_free_items frees a list of merged items (verdict, rendered output and item).
 void thr_free_items(const thr_ctx *c, thr_item *it) {
     while (it) {
         thr_item *next = it->next;
-        if (it->rendered != NULL) {
-            c->sinks->render->rendered_free(it->rendered);
-        }
-        verdict_free(it->v);
+        item_release(c, it);
         free(it);
+        it = next;
+    }
+}
+
+void thr_recycle_items(thr_worker *w, thr_item *it) {
+    while (it) {
+        thr_item *next = it->next;
+        item_release(w->ctx, it);
+        if (w->nspare < THR_SPARE_ITEMS) {
+            it->next = w->spare;
+            w->spare = it;
+            w->nspare++;
+        } else {
+            free(it);
+        }
         it = next;
     }
 }

@@ -31,7 +31,7 @@ static void *worker_read_main(void *arg) {
     pthread_mutex_unlock(&c->mu);
     while (!stop && cap_next(w->cr, &fr) == 1) {
         uint32_t h = 0;
-        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+        uint32_t i = dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0;
         if (i == w->idx) {
             thr_feed_own(w, &fr);
         } else {
@@ -61,7 +61,7 @@ static void *worker_read_main(void *arg) {
         thr_item *ret = w->ret_head;
         w->ret_head = NULL;
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(c, ret);
+        thr_recycle_items(w, ret);
     }
     w->emit = THR_EMIT_END;
     if (!stop) {
@@ -143,7 +143,7 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
             break;
         }
         uint32_t h = 0;
-        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0);
+        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0);
         k->shard[n] = s;
         k->frame_no[n] = fr.frame_no;
         k->ts_ns[n] = fr.ts_ns;
@@ -215,8 +215,9 @@ static void *worker_pass_main(void *arg) {
         thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
         pthread_mutex_unlock(&c->mu);
         const thr_frame *own = &k->fr[k->start[w->idx]];
-        for (uint32_t i = 0; i < k->n; i++) {
-            if (k->shard[i] == w->idx) {
+        const uint32_t n = k->n, me = w->idx;
+        for (uint32_t i = 0; i < n; i++) {
+            if (k->shard[i] == me) {
                 dissect_frame fr = {own->linktype, own->caplen, own->len,
                                     own->data,     k->ts_ns[i], k->frame_no[i]};
                 own++;
@@ -254,7 +255,7 @@ static void *worker_pass_main(void *arg) {
         thr_item *ret = w->ret_head;
         w->ret_head = NULL;
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(c, ret);
+        thr_recycle_items(w, ret);
         pthread_mutex_lock(&c->mu);
     }
     bool stop = c->stop;

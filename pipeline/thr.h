@@ -52,6 +52,7 @@ enum {
     THR_BATCH_BYTES = 256 * 1024,  // grown for a single larger frame
     THR_QUEUE_DEPTH = 4,
     THR_TICK_FRAMES = 2048,
+    THR_SPARE_ITEMS = 2 * THR_MAX_PENDING,  // merged thr_items a worker keeps for reuse
 };
 
 #define THR_EMIT_END UINT32_MAX  // dissect_finish: after every frame
@@ -127,8 +128,9 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     bool finishing;        // in dissect_finish (own; read under mu by answer_compaction)
     thr_item *ret_head;    // merged items, handed back to be freed by this worker (mu)
     dissect *d;            // (own)
-    analyzer *an;          // (own)
-    void *renderer;        // sinks->render's renderer for this worker, or NULL (own)
+    const dissect_stats *dstats;  // d's counters (own)
+    analyzer *an;                 // (own)
+    void *renderer;               // sinks->render's renderer for this worker, or NULL (own)
     // (mu)
     thr_batch *in_head, *in_tail;  // queued mode: the bounded queue, THR_QUEUE_DEPTH at most
     uint32_t in_depth;
@@ -148,6 +150,10 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     thr_batch *endb;  // preallocated end-of-input batch, so stopping a worker cannot fail (reader)
     // (own)
     thr_item *loc_head, *loc_tail;
+    // Merged items, emptied, for this worker's next verdicts (a malloc and a free per verdict
+    // cost ~200 instructions); THR_SPARE_ITEMS at most.
+    thr_item *spare;
+    uint32_t nspare;
     uint32_t *loc_created;
     size_t nloc_created, caploc_created;
     uint32_t emit;
@@ -197,6 +203,12 @@ struct thr_ctx {
     pipeline_result *out;         // (the merging thread)
 };
 
+// thr_shard: the worker of a frame whose flow hash is h — h % n, a mask when n is a power of two
+// (the same answer without a division per frame of the input).
+static inline uint32_t thr_shard(const thr_ctx *c, uint32_t h) {
+    return (c->n & (c->n - 1)) == 0 ? h & (c->n - 1) : h % c->n;
+}
+
 // threads.c
 bool thr_stopping(const pipeline_sinks *s);
 void thr_progress(const thr_ctx *c, uint64_t bytes_read, uint64_t bytes_total, uint64_t handshakes);
@@ -211,7 +223,6 @@ void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
 
 // workq.c: the worker side (dissect and analyze a shard) and the queued mode.
 void thr_worker_transcript(void *user, const tls_transcript *t);
-void thr_feed_own(thr_worker *w, const dissect_frame *fr);
 void thr_finish(thr_worker *w, uint32_t mark);
 bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipeline_result *out);
 void thr_batch_free(thr_batch *b);
@@ -224,10 +235,25 @@ bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
 // merge.c: the ordered merge.
 bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v);
 void thr_free_items(const thr_ctx *c, thr_item *it);
+// thr_recycle_items (the worker's own thread): frees what merged items hold and keeps the items
+// themselves in w->spare (up to THR_SPARE_ITEMS; the rest are freed).
+void thr_recycle_items(thr_worker *w, thr_item *it);
 void thr_publish(thr_worker *w, uint32_t mark, bool last);
 void thr_merge_ready(thr_ctx *c);
 void thr_merge_turn(thr_ctx *c);
 // thr_all_merged: every worker is done and every verdict merged (mu held).
 bool thr_all_merged(const thr_ctx *c);
+
+// thr_feed_own: dissect one frame of this worker's shard, noting the flows it creates (inline:
+// called for every frame of the shard).
+static inline void thr_feed_own(thr_worker *w, const dissect_frame *fr) {
+    uint64_t before = w->dstats->flows_created;
+    w->emit = fr->frame_no;
+    dissect_feed(w->d, fr);
+    if (w->dstats->flows_created != before &&
+        !thr_push_u32(&w->loc_created, &w->nloc_created, &w->caploc_created, fr->frame_no)) {
+        w->oom = true;
+    }
+}
 
 #endif

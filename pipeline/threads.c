@@ -78,6 +78,7 @@ static void ctx_free(thr_ctx *c) {
         }
         thr_free_items(c, w->out_head);
         thr_free_items(c, w->ret_head);
+        thr_free_items(c, w->spare);
         if (c->sinks->render != NULL) {
             c->sinks->render->renderer_free(w->renderer);
         }
@@ -241,6 +242,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         char err[512];
         w->an = pipeline_analyzer_new_shared(cfg, c.shared, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
+        w->dstats = w->d != NULL ? dissect_get_stats(w->d) : NULL;
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
         if (ok && sinks->render != NULL) {

@@ -29,7 +29,13 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
     if (w->oom) {
         return;
     }
-    thr_item *it = malloc(sizeof *it);
+    thr_item *it = w->spare;
+    if (it) {
+        w->spare = it->next;
+        w->nspare--;
+    } else {
+        it = malloc(sizeof *it);
+    }
     verdict *v = it ? analyzer_judge(w->an, t) : NULL;
     if (!v) {
         free(it);
@@ -50,18 +56,6 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
     w->loc_tail = it;
     if (++w->nloc >= THR_MAX_PENDING && w->finishing) {
         finish_flush(w);
-    }
-}
-
-// thr_feed_own: dissect one frame of this worker's shard, noting the flows it creates.
-void thr_feed_own(thr_worker *w, const dissect_frame *fr) {
-    const dissect_stats *st = dissect_get_stats(w->d);
-    uint64_t before = st->flows_created;
-    w->emit = fr->frame_no;
-    dissect_feed(w->d, fr);
-    if (st->flows_created != before &&
-        !thr_push_u32(&w->loc_created, &w->nloc_created, &w->caploc_created, fr->frame_no)) {
-        w->oom = true;
     }
 }
 
@@ -92,7 +86,7 @@ static void finish_flush(thr_worker *w) {
     thr_item *ret = w->ret_head;
     w->ret_head = NULL;
     pthread_mutex_unlock(&c->mu);
-    thr_free_items(c, ret);
+    thr_recycle_items(w, ret);
 }
 
 // thr_finish: dissect_finish with the verdicts published as they come (finish_flush); mark is the
@@ -186,7 +180,7 @@ static void *worker_main(void *arg) {
             pthread_cond_signal(&c->cv_main);
         }
         pthread_mutex_unlock(&c->mu);
-        thr_free_items(c, ret);
+        thr_recycle_items(w, ret);
         if (last) {
             return NULL;
         }
@@ -303,7 +297,7 @@ bool thr_run_queued(thr_ctx *c, const pipeline_config *cfg, cap_reader *cr, pipe
            (cfg->count == 0 || out->transcripts < cfg->count) && (r = cap_next(cr, &fr)) != 0) {
         if (r == 1) {
             uint32_t h = 0;
-            uint32_t i = dissect_frame_flow_hash(&fr, &h) ? h % c->n : 0;
+            uint32_t i = dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0;
             oom = !add_frame(c, i, &fr);
             for (uint32_t j = 0; j < c->n && !oom; j++) {
                 oom = j != i && !add_clock(c, j, &fr);
