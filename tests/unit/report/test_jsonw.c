@@ -300,9 +300,17 @@ static void test_plain_sources(void **state) {
     for (unsigned v = 0; v <= 0xffff; v++) {
         assert_plain(tls_cipher_name((uint16_t)v));
         assert_plain(fmt_version((uint16_t)v, buf));
+        // json.c's jcode_name/jnamed_list tables (key share, groups, signature schemes,
+        // extensions, versions) go through jname, the unescaped path, too.
+        assert_plain(tls_group_name((uint16_t)v));
+        assert_plain(tls_sigalg_name((uint16_t)v));
+        assert_plain(tls_extension_name((uint16_t)v));
+        assert_plain(tls_version_name((uint16_t)v));
     }
     for (unsigned v = 0; v <= 0xff; v++) {
         assert_plain(tls_alert_name((uint8_t)v));
+        assert_plain(tls_handshake_name((uint8_t)v));
+        assert_plain(sslv2_msg_name((uint8_t)v));
     }
     // Nanoseconds (connection times) and seconds (certificate dates), the extremes included:
     // years before 1 and after 9999 take the slow formatters' paths.
