@@ -801,9 +801,17 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
     return pcap_next_rec(f, out, e);
 }
 
-// Not for a retained file (analyze --threads): its reader prefetches ahead after every frame.
+// A retained file (analyze --threads) is prefetched ahead after each batch (prefetch_ahead: its
+// reader only hashes frames); the callers keep its batches under PREFETCH_AHEAD bytes.
 size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max) {
-    return f->done || f->pcapng || f->retain ? 0 : pcap_next_mapped(f, out, max);
+    if (f->done || f->pcapng) {
+        return 0;
+    }
+    size_t n = pcap_next_mapped(f, out, max);
+    if (n > 0) {
+        prefetch_ahead(f);  // nothing unless retained
+    }
+    return n;
 }
 
 bool capfile_retain(capfile *f) {

@@ -35,6 +35,7 @@
 enum {
     THR_MAX_WORKERS = 64,         // --threads at most (cli/options.c)
     THR_CHUNK_FRAMES = 256,       // one-pass mode: frames per chunk, at most
+    THR_READ_BATCH = 16,          // one-pass mode: records read per call (~4.4 KB, < the prefetch)
     THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
                                   // may end past it): bounds the mapped pages the ring holds
     THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
