@@ -23,6 +23,19 @@ export FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 CC=clang cmake -S . -B build-fuzz -G Ninja -DTLSDIAG_FUZZ=ON -DTLSDIAG_SANITIZE=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_all
 
+# The end-to-end tests listen on fixed loopback ports 47000-47999, inside Linux's ephemeral range
+# (32768-60999): a client socket of a test running beside them can be given one as its local port,
+# and the server then cannot bind (seen once: test_doctor's haproxy, "Address already in use",
+# during the ASan run). The range is kept out of automatic assignment while the tests run.
+ports=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$ports" ]; then
+    reserved=$(cat "$ports")
+    echo "${reserved:+$reserved,}47000-47999" >"$ports"
+    trap 'echo "$reserved" >"$ports"' EXIT
+else
+    echo "note: cannot reserve ports 47000-47999 ($ports not writable): a test server may not bind" >&2
+fi
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
