@@ -60,10 +60,10 @@ grep -qxF "tlsdiag: not decoded: 4 frame(s): more stacked VLAN tags than the lim
 
 # report -o: the bundle says it too (environment.txt and findings.json).
 "$BIN" report -o "$WORK/b.tar.gz" "$D/mpls-12.pcap" >/dev/null 2>&1 || true
-tar -xzOf "$WORK/b.tar.gz" environment.txt 2>/dev/null | grep -qF \
-    "not decoded: 4 frame(s): more MPLS labels than the limit (8); first frame 1, link type 1" ||
+tar -xzOf "$WORK/b.tar.gz" environment.txt 2>/dev/null | grep -F \
+    "not decoded: 4 frame(s): more MPLS labels than the limit (8); first frame 1, link type 1" >/dev/null ||
     fail "report -o: environment.txt does not name the undecoded frames"
-tar -xzOf "$WORK/b.tar.gz" findings.json 2>/dev/null | grep -qF '"undecoded_frames":[{"reason":"mpls_depth"' ||
+tar -xzOf "$WORK/b.tar.gz" findings.json 2>/dev/null | grep -F '"undecoded_frames":[{"reason":"mpls_depth"' >/dev/null ||
     fail "report -o: findings.json has no undecoded_frames"
 
 # Just within the limits: one connection, not a word about undecoded frames.
