@@ -42,7 +42,7 @@ enum {
 
 enum {
     MAP_WINDOW = 4u << 20,    // bytes mapped at once: bounds the file pages resident through us
-    PREFETCH_AHEAD = 8192,    // mapped bytes ahead of the reader that are prefetched
+    PREFETCH_AHEAD = 16384,   // mapped bytes ahead of the reader that are prefetched
     STREAM_CHUNK = 1u << 20,  // read(2) size for streams
 };
 
@@ -166,7 +166,10 @@ static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
     if (len > f->size - start) {
         len = f->size - start;
     }
-    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, f->fd, (off_t)start);
+    // A window is filled in one call (MAP_POPULATE), so that prefetch_ahead's hints land; not a
+    // retained mapping, which is the whole rest of the file.
+    int populate = f->retain ? 0 : MAP_POPULATE;
+    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | populate, f->fd, (off_t)start);
     if (m == MAP_FAILED) {
         return false;
     }
@@ -280,13 +283,16 @@ static const uint8_t *readptr_slow(capfile *f, size_t n, size_t *got) {
 }
 
 // prefetch_ahead asks for the cache lines of the next PREFETCH_AHEAD mapped bytes. Reading
-// records is a chain of dependent loads (each header says where the next one is), one cache miss
-// per record; with the lines ahead already on their way the misses overlap. Only when retaining
-// (analyze --threads): there the reader only hashes frames, other cores dissect them, and nothing
-// else pulls the next record into the cache (measured: one thread was 3 % slower with it).
+// records is a chain of dependent loads (each header says where the next one is): without help,
+// one cache miss per record, in series, and the hardware prefetcher does not follow a stride that
+// changes with every record. With the lines ahead already on their way the misses overlap.
+// Measured on the 200 MiB handshake file (AMD EPYC, quiet host): 90 % of the reader's samples sat
+// on the header load, and analyze took 0.237 s; prefetching 16 KiB ahead of every record, with
+// the window's page table filled when it is mapped (MAP_POPULATE: a prefetch to a page not yet
+// mapped is dropped), 0.149 s. pcap_next_mapped does the same inline, per record.
 static inline void prefetch_ahead(capfile *f) {
-    if (!f->retain || f->offset < f->map_off) {
-        return;  // one thread dissects right behind the reader: the lines are on their way
+    if (!f->mapped || f->offset < f->map_off) {
+        return;
     }
     uint64_t end = f->map_off + f->map_len;
     uint64_t to = f->offset + PREFETCH_AHEAD < end ? f->offset + PREFETCH_AHEAD : end;
@@ -754,6 +760,8 @@ static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t wan
     bool big_endian = f->big_endian;
     int linktype = f->linktype;
     size_t n = 0;
+    // pf: the window's bytes before it were prefetched (prefetch_ahead's rule, per record)
+    uint64_t pf = f->prefetched > f->offset ? f->prefetched - f->map_off : at & ~(uint64_t)63;
     for (; n < want && !vanished && at < map_len; n++) {
         cur c = cur_make(map + at, map_len - (size_t)at), hdr;
         uint32_t sec, frac, caplen, len;
@@ -781,8 +789,13 @@ static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t wan
         out[n].data = cur_data(&data);
         out[n].ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * unit;
         at += 16 + (uint64_t)caplen;
+        uint64_t to = at + PREFETCH_AHEAD < map_len ? at + PREFETCH_AHEAD : map_len;
+        for (; pf < to; pf += 64) {
+            __builtin_prefetch(map + pf);
+        }
     }
     f->offset = f->map_off + at;
+    f->prefetched = f->map_off + pf;
     f->frames += n;
     return n;
 }
@@ -795,22 +808,17 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
         return ng_next(f, out, e);
     }
     if (pcap_next_mapped(f, out, 1) == 1) {
-        prefetch_ahead(f);
         return 1;
     }
     return pcap_next_rec(f, out, e);
 }
 
-// A retained file (analyze --threads) is prefetched ahead after each batch (prefetch_ahead: its
-// reader only hashes frames); the callers keep its batches under PREFETCH_AHEAD bytes.
+// The records are prefetched PREFETCH_AHEAD bytes ahead as they are read (pcap_next_mapped).
 size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max) {
     if (f->done || f->pcapng) {
         return 0;
     }
     size_t n = pcap_next_mapped(f, out, max);
-    if (n > 0) {
-        prefetch_ahead(f);  // nothing unless retained
-    }
     return n;
 }
 
