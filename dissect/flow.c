@@ -6,6 +6,7 @@
 // the TLS layer, never tcp.c: dissect.c drives both (it flushes held bytes before flow_report).
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flow.h"
 
@@ -19,7 +20,26 @@
 #define FLOW_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-enum { FLOW_SLAB_LEN = 64 };
+// flow_map_huge: FLOW_HUGE bytes of zeroed memory aligned to their size and offered to
+// transparent huge pages (a hint: without them these are 4 KiB pages); NULL when no mapping was
+// made. munmap(p, FLOW_HUGE) frees it.
+static void *flow_map_huge(void) {
+    size_t bytes = FLOW_HUGE;
+    uint8_t *p =
+        mmap(NULL, bytes + FLOW_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return NULL;
+    }
+    size_t head = (FLOW_HUGE - (uintptr_t)p % FLOW_HUGE) % FLOW_HUGE;
+    if (head > 0) {
+        munmap(p, head);
+    }
+    munmap(p + head + bytes, FLOW_HUGE - head);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p + head, bytes, MADV_HUGEPAGE);
+#endif
+    return p + head;
+}
 
 bool flow_table_init(flow_table *ft, uint32_t capacity) {
     memset(ft, 0, sizeof *ft);
@@ -33,8 +53,7 @@ bool flow_table_init(flow_table *ft, uint32_t capacity) {
         return false;
     }
     ft->mask = n - 1;
-    ft->slab_len = capacity < FLOW_SLAB_LEN ? (capacity ? capacity : 1) : FLOW_SLAB_LEN;
-    ft->slab_used = ft->slab_len;  // no slab yet
+    ft->capacity = capacity ? capacity : 1;
     return true;
 }
 
@@ -45,11 +64,47 @@ void flow_table_destroy(flow_table *ft) {
     flow_slab *s = ft->slabs;
     while (s) {
         flow_slab *next = s->next;
-        free(s);
+        if (s->bytes > 0) {
+            FLOW_UNPOISON(s, s->bytes);
+            munmap(s, s->bytes);
+        } else {
+            free(s);
+        }
         s = next;
     }
     free(ft->buckets);
     memset(ft, 0, sizeof *ft);
+}
+
+// flow_new_slab: the next slab, of up to FLOW_SLAB_LEN records until the table has made
+// FLOW_HUGE_AFTER, then of a FLOW_HUGE page; never more records than the capacity has left.
+static flow_slab *flow_new_slab(flow_table *ft) {
+    enum { HUGE_LEN = (FLOW_HUGE - sizeof(flow_slab)) / sizeof(flow) };
+    uint32_t room = ft->capacity > ft->made ? ft->capacity - ft->made : 1;
+    flow_slab *s = NULL;
+    uint32_t len;
+    if (ft->made >= FLOW_HUGE_AFTER && room >= HUGE_LEN) {
+        len = HUGE_LEN;
+        s = flow_map_huge();
+        if (s) {
+            s->bytes = FLOW_HUGE;
+        }
+    }
+    if (!s) {
+        len = room < FLOW_SLAB_LEN ? room : FLOW_SLAB_LEN;
+        s = malloc(sizeof *s + (size_t)len * sizeof(flow));
+        if (!s) {
+            return NULL;
+        }
+        s->bytes = 0;
+    }
+    s->next = ft->slabs;
+    s->len = len;
+    ft->slabs = s;
+    ft->slab_len = len;
+    ft->slab_used = 0;
+    FLOW_POISON(s->recs, (size_t)len * sizeof(flow));
+    return s;
 }
 
 // flow_alloc: a record from the spares, else the newest slab, else a new slab (NULL on OOM).
@@ -60,17 +115,11 @@ static flow *flow_alloc(flow_table *ft) {
         ft->spare = f->hnext;
         return f;
     }
-    if (ft->slab_used == ft->slab_len) {
-        flow_slab *s = malloc(sizeof *s + (size_t)ft->slab_len * sizeof(flow));
-        if (!s) {
-            return NULL;
-        }
-        s->next = ft->slabs;
-        ft->slabs = s;
-        ft->slab_used = 0;
-        FLOW_POISON(s->recs, (size_t)ft->slab_len * sizeof(flow));
+    if (ft->slab_used == ft->slab_len && !flow_new_slab(ft)) {
+        return NULL;
     }
     f = &ft->slabs->recs[ft->slab_used++];
+    ft->made++;
     FLOW_UNPOISON(f, sizeof *f);
     return f;
 }

@@ -91,12 +91,21 @@ typedef struct flow_list {
     flow *head, *tail;  // head = least recently used
 } flow_list;
 
-// Records come from slabs of up to 64 (one malloc, not one calloc a connection: ~440
-// instructions each, bench/NOTES.md); a removed record goes to `spare` for the next insert.
-// Records made never exceed the peak count (≤ capacity, the table's max_flows), so memory is
-// what one allocation a record took, less its malloc header.
+// Records come from slabs (one malloc, not one calloc a connection: ~440 instructions each,
+// bench/NOTES.md): of up to 64 records while the table has made fewer than FLOW_HUGE_AFTER, then
+// of one 2 MiB page each (FLOW_HUGE: mapped aligned and offered to transparent huge pages). A
+// capture keeps tens of thousands of records (decided ones stay until
+// they idle out), and with 4 KiB pages the lookup of every frame missed the TLB as well as the
+// cache (bench/NOTES.md, round 7). A removed record goes to `spare` for the next insert.
+// Records made never exceed the peak count (≤ capacity, the table's max_flows): memory is the
+// peak's records, the rest of the newest slab and the small slabs' malloc headers.
+enum { FLOW_SLAB_LEN = 64, FLOW_HUGE_AFTER = 1024 };
+#define FLOW_HUGE ((size_t)2 << 20)
+
 typedef struct flow_slab {
     struct flow_slab *next;
+    size_t bytes;  // of the mapping (a FLOW_HUGE page), 0: from malloc
+    uint32_t len;  // records it holds
     flow recs[];
 } flow_slab;
 
@@ -107,7 +116,9 @@ typedef struct flow_table {
     flow_list live;  // undecided flows
     flow_list done;  // decided records
     flow_slab *slabs;
-    uint32_t slab_len;   // records a slab holds: min(64, capacity)
+    uint32_t capacity;   // max_flows
+    uint32_t made;       // records taken from slabs so far (≤ capacity)
+    uint32_t slab_len;   // records the newest slab holds
     uint32_t slab_used;  // of the newest slab (slabs)
     flow *spare;         // removed records, chained by hnext
 } flow_table;

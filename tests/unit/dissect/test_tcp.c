@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "flow.h"
 #include "internal.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -1041,10 +1042,106 @@ static void test_icmp_quote_numbering(void **state) {
     dissect_free(d);
 }
 
+// flow_table: records from small slabs, then from FLOW_HUGE pages once FLOW_HUGE_AFTER were made;
+// every record found by its key through inserts, removals and reuse across the slab kinds;
+// never more records made than the capacity (max_flows).
+static flow_key table_key(uint32_t i) {
+    flow_key k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.addr[0], &i, sizeof i);
+    k.port[0] = 443;
+    k.family = 4;
+    return k;
+}
+
+static uint32_t table_hash(uint32_t i) {
+    return i * 2654435761u;
+}
+
+static void table_check(const flow_table *ft, uint32_t n, const bool *gone) {
+    for (uint32_t i = 0; i < n; i++) {
+        flow_key k = table_key(i);
+        flow *f = flow_lookup(ft, &k, table_hash(i));
+        if (gone[i]) {
+            assert_null(f);
+        } else {
+            assert_non_null(f);
+            assert_memory_equal(&f->key, &k, sizeof k);
+        }
+    }
+}
+
+static void test_flow_table_slabs(void **state) {
+    (void)state;
+    enum { HUGE_LEN = (FLOW_HUGE - sizeof(flow_slab)) / sizeof(flow) };
+    const uint32_t caps[] = {FLOW_HUGE_AFTER + 2 * HUGE_LEN + 100, FLOW_HUGE_AFTER + 10, 7};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        uint32_t cap = caps[c];
+        flow_table ft;
+        assert_true(flow_table_init(&ft, cap));
+        bool *gone = calloc(cap, sizeof *gone);
+        flow **recs = calloc(cap, sizeof *recs);
+        assert_non_null(gone);
+        assert_non_null(recs);
+        for (uint32_t i = 0; i < cap; i++) {
+            flow_key k = table_key(i);
+            recs[i] = flow_insert(&ft, &k, table_hash(i));
+            assert_non_null(recs[i]);
+            assert_int_equal(ft.made, i + 1);
+            assert_int_equal(ft.count, i + 1);
+        }
+        table_check(&ft, cap, gone);
+        uint32_t huge = 0, total = 0, slots = 0;
+        for (const flow_slab *s = ft.slabs; s; s = s->next) {
+            slots += s->len;
+            if (s->bytes > 0) {
+                assert_int_equal(s->bytes, FLOW_HUGE);
+                assert_int_equal((uintptr_t)s % FLOW_HUGE, 0);
+                assert_int_equal(s->len, HUGE_LEN);
+                huge++;
+            }
+        }
+        assert_int_equal(slots, cap);  // records made never exceed max_flows
+        for (uint32_t i = 0; i < cap; i++) {
+            bool in_huge = false;
+            for (const flow_slab *s = ft.slabs; s; s = s->next) {
+                if (s->bytes > 0 && (const uint8_t *)recs[i] >= (const uint8_t *)s &&
+                    (const uint8_t *)(recs[i] + 1) <= (const uint8_t *)s + s->bytes) {
+                    in_huge = true;
+                }
+            }
+            total += in_huge;
+            // the first FLOW_HUGE_AFTER records come from small slabs
+            assert_true(!in_huge || i >= FLOW_HUGE_AFTER);
+        }
+        assert_int_equal(huge, c == 0 ? 2 : 0);
+        assert_int_equal(total, c == 0 ? 2 * HUGE_LEN : 0);
+        // Remove every third record, reinsert as many new keys: spares reused, nothing made.
+        for (uint32_t i = 0; i < cap; i += 3) {
+            flow_remove(&ft, recs[i]);
+            gone[i] = true;
+        }
+        table_check(&ft, cap, gone);
+        for (uint32_t i = 0; i < cap; i += 3) {
+            flow_key k = table_key(i);
+            assert_non_null(flow_insert(&ft, &k, table_hash(i)));
+            gone[i] = false;
+            assert_true(ft.made <= cap);
+        }
+        assert_int_equal(ft.made, cap);
+        assert_int_equal(ft.count, cap);
+        table_check(&ft, cap, gone);
+        flow_table_destroy(&ft);
+        free(gone);
+        free(recs);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_in_order, reset),
         cmocka_unit_test_teardown(test_feed_frames_stops_after_transcript, reset),
+        cmocka_unit_test(test_flow_table_slabs),
         cmocka_unit_test_teardown(test_out_of_order, reset),
         cmocka_unit_test_teardown(test_retransmission_identical, reset),
         cmocka_unit_test_teardown(test_retransmission_conflicting, reset),
