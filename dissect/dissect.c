@@ -367,28 +367,9 @@ static uint64_t app_records_of(const flow *f) {
     return f->t ? (uint64_t)f->t->app_records[0] + f->t->app_records[1] : 0;
 }
 
-// A frame's decode and flow key: they depend on its bytes only, so dissect_feed_frames makes
-// them a few frames ahead of its turn and prefetches the table's lines it will read.
-typedef struct feed_decoded {
-    net_pkt p;
-    flow_key k;
-    uint32_t hash;
-    int side;
-    net_status st;
-} feed_decoded;
-
-__attribute__((always_inline)) static inline void feed_decode(const dissect_frame *fr,
-                                                              feed_decoded *x) {
-    x->st = net_decode(fr->linktype, fr->data, fr->caplen, fr->len, &x->p);
-    if (x->st == NET_OK) {
-        x->hash = flow_key_make(&x->k, &x->p, &x->side);
-    }
-}
-
-// feed is dissect_feed with the frame decoded (x, from feed_decode); `info` (NULL from
-// dissect_feed) receives dissect_feed_ex's flags.
+// feed is dissect_feed; `info` (NULL from dissect_feed) receives dissect_feed_ex's flags.
 __attribute__((always_inline)) static inline void feed(dissect *d, const dissect_frame *fr,
-                                                       dissect_frame_info *info, feed_decoded *x) {
+                                                       dissect_frame_info *info) {
     d->stats.frames++;
     d->stats.bytes += fr->len;
     dissect_clock(d, fr->ts_ns);
@@ -398,20 +379,20 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
     if (expire_due(d)) {
         dissect_expire(d);
     }
-    net_status st = x->st;
+    net_pkt p;
+    net_status st = net_decode(fr->linktype, fr->data, fr->caplen, fr->len, &p);
     if (st == NET_ICMP_QUOTE) {
-        dissect_icmp_quote(d, &x->p, fr);
+        dissect_icmp_quote(d, &p, fr);
     }
     if (st != NET_OK) {
         dissect_count_status(d, st, fr);
         return;
     }
-    const net_pkt *p = &x->p;
-    const flow_key *k = &x->k;
-    uint32_t hash = x->hash;
-    int side = x->side;
-    flow *f = flow_lookup(&d->ft, k, hash);
-    if (f && (p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && flow_syn_starts_new(f, side, p)) {
+    flow_key k;
+    int side;
+    uint32_t hash = flow_key_make(&k, &p, &side);
+    flow *f = flow_lookup(&d->ft, &k, hash);
+    if (f && (p.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && flow_syn_starts_new(f, side, &p)) {
         if (!f->decided) {
             report(d, f, TLS_END_CLOSED);
         }
@@ -419,7 +400,7 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
         f = NULL;
     }
     if (!f) {
-        f = new_flow(d, k, hash, fr);
+        f = new_flow(d, &k, hash, fr);
         if (!f) {
             return;
         }
@@ -432,7 +413,7 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
     flow_touch(&d->ft, f);
     if (!f->side[side].seen) {
         f->side[side].seen = true;
-        f->side[side].base_seq = p->seq;
+        f->side[side].base_seq = p.seq;
     }
     if (f->decided) {
         return;  // a late packet of a reported connection costs this lookup and nothing more
@@ -441,11 +422,11 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
         info->tcp = true;
         info->undecided = true;
         uint64_t before = app_records_of(f);
-        feed_segment(d, f, side, p, fr);
+        feed_segment(d, f, side, &p, fr);
         info->decided_now = f->decided;
         info->app_data = (f->decided ? d->reported_app_records : app_records_of(f)) > before;
     } else {
-        feed_segment(d, f, side, p, fr);
+        feed_segment(d, f, side, &p, fr);
     }
     if (f->decided && !d->cfg.keep_decided_flows) {
         flow_remove(&d->ft, f);
@@ -453,54 +434,13 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
 }
 
 void dissect_feed(dissect *d, const dissect_frame *fr) {
-    feed_decoded x;
-    feed_decode(fr, &x);
-    feed(d, fr, NULL, &x);
-}
-
-// The frames decoded ahead of their turn by dissect_feed_frames: the bucket of frame i + 2 is
-// prefetched while frame i is fed, then the record at the head of frame i + 1's bucket (by then
-// in cache). A prefetch is a hint: the lookup at the frame's turn reads the table as it is then.
-enum { FEED_AHEAD = 6, FEED_RING = 8, FEED_AHEAD_FLOW = 3 };
-_Static_assert(FEED_AHEAD < FEED_RING && (FEED_RING & (FEED_RING - 1)) == 0, "ring index");
-
-// always_inline: GCC 12 finds a function that only prefetches free of side effects and drops
-// its calls.
-__attribute__((always_inline)) static inline void feed_prefetch_bucket(const dissect *d,
-                                                                       const feed_decoded *x) {
-    if (x->st == NET_OK) {
-        __builtin_prefetch(&d->ft.buckets[x->hash & d->ft.mask]);
-    }
-}
-
-__attribute__((always_inline)) static inline void feed_prefetch_flow(const dissect *d,
-                                                                     const feed_decoded *x) {
-    if (x->st == NET_OK) {
-        const flow *f = d->ft.buckets[x->hash & d->ft.mask];
-        if (f) {
-            __builtin_prefetch(f);
-            __builtin_prefetch((const char *)f + 64);
-        }
-    }
+    feed(d, fr, NULL);
 }
 
 size_t dissect_feed_frames(dissect *d, const dissect_frame *frames, size_t n) {
     uint64_t before = d->stats.transcripts;  // counts exactly the on_transcript calls
-    feed_decoded ring[FEED_RING];
-    for (size_t j = 0; j < n && j < FEED_AHEAD; j++) {
-        feed_decode(&frames[j], &ring[j]);
-        feed_prefetch_bucket(d, &ring[j]);
-    }
     for (size_t i = 0; i < n; i++) {
-        if (i + FEED_AHEAD < n) {
-            feed_decoded *a = &ring[(i + FEED_AHEAD) & (FEED_RING - 1)];
-            feed_decode(&frames[i + FEED_AHEAD], a);
-            feed_prefetch_bucket(d, a);
-        }
-        if (i + FEED_AHEAD_FLOW < n) {
-            feed_prefetch_flow(d, &ring[(i + FEED_AHEAD_FLOW) & (FEED_RING - 1)]);
-        }
-        feed(d, &frames[i], NULL, &ring[i & (FEED_RING - 1)]);
+        feed(d, &frames[i], NULL);
         if (d->stats.transcripts != before) {
             return i + 1;
         }
@@ -529,9 +469,7 @@ void dissect_clock_only(dissect *d, int64_t ts_ns) {
 
 void dissect_feed_ex(dissect *d, const dissect_frame *fr, dissect_frame_info *out) {
     memset(out, 0, sizeof *out);
-    feed_decoded x;
-    feed_decode(fr, &x);
-    feed(d, fr, out, &x);
+    feed(d, fr, out);
 }
 
 static int conn_id_cmp(const void *a, const void *b) {
