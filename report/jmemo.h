@@ -21,8 +21,10 @@
 #include "jsonw.h"
 
 typedef enum jmemo_part {
-    JMEMO_HEAD,  // "tls" … "summary" of a handshake line (json.c)
-    JMEMO_TAIL,  // "fix" … "capture_note" of a handshake line (json.c)
+    JMEMO_HEAD,      // "tls" … "summary" of a handshake line (json.c)
+    JMEMO_TAIL,      // "fix" … "capture_note" of a handshake line (json.c)
+    JMEMO_ECS_TLS,   // the "tls" object of a handshake event (ecs.c)
+    JMEMO_ECS_TAIL,  // "fix" … "capture_note" of an event's "tlsdiag" (ecs.c)
     JMEMO__PARTS
 } jmemo_part;
 
@@ -100,6 +102,15 @@ const char *jmemo_get(jmemo_part part, const jmemo_key *k, size_t *n);
 // (a flush between the marks), the line failed, or they do not fit a slot.
 void jmemo_keep(jmemo_part part, const jmemo_key *k, const jsonw *w, jsonw_mark from,
                 jsonw_mark to);
+
+// jmemo_write writes a part whose inputs are k: the bytes kept for k when an earlier line had
+// the same inputs, else render(w, arg) (and keeps its bytes). as_value: the part is one value
+// (after its key), else whole members of the open object.
+void jmemo_write(jsonw *w, jmemo_part part, jmemo_key *k, bool as_value,
+                 void (*render)(jsonw *w, const void *arg), const void *arg);
+
+// jmemo_hits: how many times this thread wrote part from kept bytes (tests).
+uint64_t jmemo_hits(jmemo_part part);
 
 // jmemo_clear forgets every part kept by this thread (tests: a fresh rendering to compare with).
 void jmemo_clear(void);

@@ -749,7 +749,8 @@ static void jx509(jsonw *w, const x509_info *c) {
 
 // The members "tls" … "summary" of a handshake line: the negotiated parameters, the outcome and
 // the diagnosis. jhead_key holds every field of v that jhead_render reads.
-static void jhead_render(jsonw *w, const verdict *v) {
+static void jhead_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
     JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", v->version ? jversion(w, v->version) : jnull(w));
@@ -831,7 +832,8 @@ static void jhead_key(jmemo_key *k, const verdict *v) {
 // of v that jtail_render reads, but for the certificates: as jx509's copies, each is known by
 // its fingerprint, place and validity (its JSON is a function of its DER), and a chain with a
 // certificate that has no fingerprint is rendered each time (the key is marked over).
-static void jtail_render(jsonw *w, const verdict *v) {
+static void jtail_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
     PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
     PUT(w, "check_command", JOPT(w, v->check_command));
     PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
@@ -862,7 +864,9 @@ static void jtext_list_key(jmemo_key *k, const char (*items)[VERDICT_TEXT], uint
     }
 }
 
-static void jtail_key(jmemo_key *k, const verdict *v) {
+// json_tail_key: the inputs of "fix" … "capture_note", with the certificates (JSON) or without
+// (ECS, whose "tlsdiag" has the same members but the certificates).
+void json_tail_key(jmemo_key *k, const verdict *v, bool certs) {
     jtext_list_key(k, v->fix, v->num_fix, VERDICT_MAX_STEPS);
     jmemo_key_field(k, v->check_command, sizeof v->check_command);
     jtext_list_key(k, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS);
@@ -873,6 +877,9 @@ static void jtail_key(jmemo_key *k, const verdict *v) {
         jmemo_key_field(k, v->findings[i].text, sizeof v->findings[i].text);
     }
     uint32_t nc = v->num_certs < VERDICT_MAX_CERTS ? v->num_certs : VERDICT_MAX_CERTS;
+    if (!certs) {
+        nc = 0;
+    }
     uint32_t counts[] = {nc, v->num_certs_sent};
     jmemo_key_u32s(k, counts, 2);
     for (uint32_t i = 0; i < nc; i++) {
@@ -890,27 +897,6 @@ static void jtail_key(jmemo_key *k, const verdict *v) {
     jmemo_key_field(k, v->verify_error, sizeof v->verify_error);
     jmemo_key_field(k, v->trust_store, sizeof v->trust_store);
     jmemo_key_field(k, v->capture_note, sizeof v->capture_note);
-}
-
-// jkept writes a part of a handshake line: the bytes kept for its key when an earlier line had
-// the same inputs, else rendered (and kept).
-static void jkept(jsonw *w, jmemo_part part, const verdict *v,
-                  void (*key)(jmemo_key *, const verdict *),
-                  void (*render)(jsonw *, const verdict *)) {
-    jmemo_key k;
-    jmemo_key_init(&k);
-    key(&k, v);
-    size_t n = 0;
-    const char *kept = k.over ? NULL : jmemo_get(part, &k, &n);
-    if (kept != NULL) {
-        jsonw_members_bytes(w, kept, n);
-        return;
-    }
-    jsonw_mark from = jsonw_mark_here(w);
-    render(w, v);
-    if (!k.over) {
-        jmemo_keep(part, &k, w, from, jsonw_mark_here(w));
-    }
 }
 
 bool json_verdict(report *r, const verdict *v) {
@@ -936,9 +922,14 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
     PUT(w, "wireshark", jwireshark(w, r, &v->client, &cip, &v->server, &sip, v->conn_id));
     PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
-    jkept(w, JMEMO_HEAD, v, jhead_key, jhead_render);
+    jmemo_key k;
+    jmemo_key_init(&k);
+    jhead_key(&k, v);
+    jmemo_write(w, JMEMO_HEAD, &k, false, jhead_render, v);
     PUT(w, "evidence", json_evidence_list(w, v));
-    jkept(w, JMEMO_TAIL, v, jtail_key, jtail_render);
+    jmemo_key_init(&k);
+    json_tail_key(&k, v, true);
+    jmemo_write(w, JMEMO_TAIL, &k, false, jtail_render, v);
     return emit(r, w);
 }
 
