@@ -212,7 +212,7 @@ static void etls(jsonw *w, const verdict *v) {
                         v->num_certs > 0};
     jmemo_key_u32s(&k, small, sizeof small / sizeof small[0]);
     if (v->has_sni) {
-        jmemo_key_raw(&k, v->sni, sni);
+        jmemo_key_bytes(&k, v->sni, sni);
     }
     jmemo_key_field(&k, v->ja3, sizeof v->ja3);
     jmemo_key_field(&k, v->ja3s, sizeof v->ja3s);

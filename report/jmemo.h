@@ -93,6 +93,18 @@ static inline void jmemo_key_field(jmemo_key *k, const char *s, size_t cap) {
     jmemo_key_raw(k, s, n);
 }
 
+// jmemo_key_bytes appends n bytes of any value (wire bytes: NULs too), their length first.
+static inline void jmemo_key_bytes(jmemo_key *k, const void *p, uint32_t n) {
+    uint64_t first = 0, last = 0;
+    memcpy(&first, p, n < 8 ? n : 8);
+    if (n > 8) {
+        memcpy(&last, (const unsigned char *)p + n - 8, 8);
+    }
+    jmemo__mix(k, n ^ first ^ (last << 1));
+    jmemo_key_raw(k, &n, sizeof n);
+    jmemo_key_raw(k, p, n);
+}
+
 // jmemo_get returns the bytes kept for part under k (their length in *n), or NULL. k must not be
 // over.
 const char *jmemo_get(jmemo_part part, const jmemo_key *k, size_t *n);
