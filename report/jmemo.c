@@ -3,8 +3,8 @@
 
 // Each slot holds its key's hash and length, the part's length, then the key's bytes and the
 // part's bytes. Two slots a hash (the older one is replaced). HEAD (and ECS_TLS): 64 slots of
-// 1.5 KiB (the key is ~300 bytes, the part ~550; ECS's up to ~1,000); TAIL (and ECS_TAIL): 32 of
-// 3 KiB (key ~800, part up to ~2,250 with three certificates). 192 KiB a thread.
+// 1.5 KiB (the key is ~300 bytes, the part ~550; ECS's up to ~1,000); TAIL (and ECS_TAIL): 64 of
+// 3 KiB (key ~800, part up to ~2,250 with three certificates). 288 KiB a thread.
 typedef struct jmemo_slot_hdr {
     uint64_t hash;
     uint32_t key_len;  // 0: empty (a key has at least its fixed-size members)
@@ -17,7 +17,7 @@ typedef struct jmemo_slot_hdr {
 enum {
     HEAD_SLOTS = 64,
     HEAD_SIZE = 1536,
-    TAIL_SLOTS = 32,
+    TAIL_SLOTS = 64,
     TAIL_SIZE = 3072,
     SPACE = HEAD_SLOTS * HEAD_SIZE + TAIL_SLOTS * TAIL_SIZE,
 };
