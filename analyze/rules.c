@@ -835,11 +835,11 @@ static bool rule_client_cert_required_tls13(const tls_transcript *t, const an_fa
         m->confidence = CONF_LOW;
         m->finding_only = true;
         if (n == 2 && first_len <= TLS13_EMPTY_CERT_RECORD_MAX) {
-            snprintf(m->summary, sizeof m->summary, "%s", EMPTY_CERT_LET_THROUGH);
+            an_copy(m->summary, sizeof m->summary, EMPTY_CERT_LET_THROUGH);
         } else {
-            snprintf(m->summary, sizeof m->summary,
-                     "the client's TLS 1.3 flight carried a Certificate, so the server requests "
-                     "client certificates; CloudFront sends one only with origin mTLS configured");
+            an_copy(m->summary, sizeof m->summary,
+                    "the client's TLS 1.3 flight carried a Certificate, so the server requests "
+                    "client certificates; CloudFront sends one only with origin mTLS configured");
         }
         an_text vt;
         if (rule_evidence_slot(m, "client_flight", frame, &vt)) {
@@ -887,13 +887,13 @@ static bool rule_client_cert_required(const tls_transcript *t, const an_facts *f
         m->confidence = CONF_LOW;
         m->finding_only = true;
         if (t->client_cert.present && t->client_cert.num_certs == 0) {
-            snprintf(m->summary, sizeof m->summary, "%s", EMPTY_CERT_LET_THROUGH);
+            an_copy(m->summary, sizeof m->summary, EMPTY_CERT_LET_THROUGH);
         } else {
-            snprintf(m->summary, sizeof m->summary,
-                     "the server requests a client certificate; CloudFront sends one only with "
-                     "origin mTLS configured");
+            an_copy(m->summary, sizeof m->summary,
+                    "the server requests a client certificate; CloudFront sends one only with "
+                    "origin mTLS configured");
         }
-        rule_evidence(m, "certificate_request", t->cert_req.frame, "CertificateRequest");
+        rule_evidence_str(m, "certificate_request", t->cert_req.frame, "CertificateRequest");
         return true;
     }
     if (t->client_cert.present && t->client_cert.num_certs > 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jmemo.h"
 #include "report_internal.h"
 
 // The ECS release the field names and types were checked against.
@@ -158,7 +159,8 @@ static void ex509(jsonw *w, const x509_info *c) {
     jsonw_object_end(w);
 }
 
-static void etls(jsonw *w, const verdict *v) {
+static void etls_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
     char ver[8];
     const char *proto = NULL;
     jsonw_object_begin(w);
@@ -197,6 +199,34 @@ static void etls(jsonw *w, const verdict *v) {
     }
     jsonw_object_end(w);
     jsonw_object_end(w);
+}
+
+// etls: the "tls" object, kept per thread by its inputs (jmemo.h): the version, cipher, whether
+// it succeeded, the SNI, JA3/JA3S and the leaf, known by fingerprint, place and validity as
+// json.c knows a certificate (a leaf without a fingerprint: rendered each time).
+static void etls(jsonw *w, const verdict *v) {
+    jmemo_key k;
+    jmemo_key_init(&k);
+    uint32_t sni = v->has_sni ? (uint32_t)verdict_sni_kept(v) : UINT32_MAX;
+    uint32_t small[] = {v->version, v->cipher, v->outcome == OUTCOME_SUCCEEDED, sni,
+                        v->num_certs > 0};
+    jmemo_key_u32s(&k, small, sizeof small / sizeof small[0]);
+    if (v->has_sni) {
+        jmemo_key_bytes(&k, v->sni, sni);
+    }
+    jmemo_key_field(&k, v->ja3, sizeof v->ja3);
+    jmemo_key_field(&k, v->ja3s, sizeof v->ja3s);
+    if (v->num_certs > 0) {
+        const x509_info *c = &v->certs[0];
+        if (c->parse_error || strnlen(c->sha256, sizeof c->sha256) != 64) {
+            k.over = true;
+        }
+        jmemo_key_field(&k, c->sha256, sizeof c->sha256);
+        uint32_t place[] = {c->index, (uint32_t)c->not_before, (uint32_t)(c->not_before >> 32),
+                            (uint32_t)c->not_after, (uint32_t)(c->not_after >> 32)};
+        jmemo_key_u32s(&k, place, sizeof place / sizeof place[0]);
+    }
+    jmemo_write(w, JMEMO_ECS_TLS, &k, true, etls_render, v);
 }
 
 // emessage: "message" and, for a failure, the same text as "error":{"message"} (n bytes at s;
@@ -259,6 +289,19 @@ static void ealert(jsonw *w, const verdict *v) {
     jsonw_object_end(w);
 }
 
+// etail_render: "fix" … "capture_note" of tlsdiag.* (kept per thread by json_tail_key).
+static void etail_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
+    PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
+    EPUT_OPT(w, "check_command", v->check_command);
+    PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
+    PUT(w, "findings", json_findings(w, v));
+    EPUT_OPT(w, "chain_sha256", v->chain_sha256);
+    EPUT_OPT(w, "verify_result", v->verify_error);
+    EPUT_OPT(w, "trust_store", v->trust_store);
+    EPUT_OPT(w, "capture_note", v->capture_note);
+}
+
 // etlsdiag: tlsdiag.* — the diagnosis, as in our own JSON.
 static void etlsdiag(jsonw *w, const report *r, const verdict *v, const report_ip_text *cip,
                      const report_ip_text *sip) {
@@ -290,14 +333,10 @@ static void etlsdiag(jsonw *w, const report *r, const verdict *v, const report_i
     PUT(w, "wireshark_filter", jsonw_plain(w, filter, filter_len));
     EPUT_OPT(w, "ja4", v->ja4);
     PUT(w, "evidence", json_evidence_list(w, v));
-    PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
-    EPUT_OPT(w, "check_command", v->check_command);
-    PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
-    PUT(w, "findings", json_findings(w, v));
-    EPUT_OPT(w, "chain_sha256", v->chain_sha256);
-    EPUT_OPT(w, "verify_result", v->verify_error);
-    EPUT_OPT(w, "trust_store", v->trust_store);
-    EPUT_OPT(w, "capture_note", v->capture_note);
+    jmemo_key k;
+    jmemo_key_init(&k);
+    json_tail_key(&k, v, false);
+    jmemo_write(w, JMEMO_ECS_TAIL, &k, false, etail_render, v);
     jsonw_object_end(w);
 }
 

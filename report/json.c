@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jmemo.h"
 #include "jsonw.h"
 #include "report_internal.h"
 
@@ -746,29 +747,10 @@ static void jx509(jsonw *w, const x509_info *c) {
     memcpy(k->bytes, w->buf + at, n);
 }
 
-bool json_verdict(report *r, const verdict *v) {
-    jsonw wr, *w = &wr;
-    jheader(w, r, "handshake");
-    report_ip_text cip, sip;  // each address formatted once for the line
-    report_ip_text_of(&v->client, &cip);
-    report_ip_text_of(&v->server, &sip);
-    PUT(w, "conn_id", jint(w, v->conn_id));
-    JSONW_KEY(w, "client");
-    jsonw_object_begin(w);
-    jendpoint_members(w, &v->client, &cip);
-    PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
-    PUT(w, "network", JOPT(w, v->client_network));
-    jsonw_object_end(w);
-    PUT(w, "server", jendpoint(w, &v->server, &sip));
-    PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
-    if (v->sni_problem) {
-        PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
-    }
-    PUT(w, "start", jtime(w, v->first_ts_ns));
-    PUT(w, "end", jtime(w, v->last_ts_ns));
-    PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
-    PUT(w, "wireshark", jwireshark(w, r, &v->client, &cip, &v->server, &sip, v->conn_id));
-    PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
+// The members "tls" … "summary" of a handshake line: the negotiated parameters, the outcome and
+// the diagnosis. jhead_key holds every field of v that jhead_render reads.
+static void jhead_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
     JSONW_KEY(w, "tls");
     jsonw_object_begin(w);
     PUT(w, "version", v->version ? jversion(w, v->version) : jnull(w));
@@ -817,7 +799,41 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "why", JOPT(w, v->profile_why));
     jsonw_object_end(w);
     PUT(w, "summary", JFIELD(w, v->summary));
-    PUT(w, "evidence", json_evidence_list(w, v));
+}
+
+static void jhead_key(jmemo_key *k, const verdict *v) {
+    uint32_t small[] = {
+        v->version,
+        v->cipher,
+        (uint32_t)v->outcome,
+        v->predicted,
+        v->has_alert,
+        v->alert_sender,
+        v->alert_encrypted,
+        v->alert_level,
+        v->alert_desc,
+        v->alert_frame,
+        (uint32_t)v->aborted_by,
+        (uint32_t)v->cause,
+        (uint32_t)v->confidence,
+        (uint32_t)v->method,
+    };
+    jmemo_key_u32s(k, small, sizeof small / sizeof small[0]);
+    jmemo_key_field(k, v->ja3, sizeof v->ja3);
+    jmemo_key_field(k, v->ja3s, sizeof v->ja3s);
+    jmemo_key_field(k, v->ja4, sizeof v->ja4);
+    jmemo_key_field(k, v->failed_step, sizeof v->failed_step);
+    jmemo_key_field(k, v->profile, sizeof v->profile);
+    jmemo_key_field(k, v->profile_why, sizeof v->profile_why);
+    jmemo_key_field(k, v->summary, sizeof v->summary);
+}
+
+// The members "fix" … "capture_note": the texts, findings and chain. jtail_key holds every field
+// of v that jtail_render reads, but for the certificates: as jx509's copies, each is known by
+// its fingerprint, place and validity (its JSON is a function of its DER), and a chain with a
+// certificate that has no fingerprint is rendered each time (the key is marked over).
+static void jtail_render(jsonw *w, const void *arg) {
+    const verdict *v = arg;
     PUT(w, "fix", json_text_list(w, v->fix, v->num_fix, VERDICT_MAX_STEPS));
     PUT(w, "check_command", JOPT(w, v->check_command));
     PUT(w, "dead_ends", json_text_list(w, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS));
@@ -837,6 +853,83 @@ bool json_verdict(report *r, const verdict *v) {
     PUT(w, "verify_result", JOPT(w, v->verify_error));
     PUT(w, "trust_store", JOPT(w, v->trust_store));
     PUT(w, "capture_note", JOPT(w, v->capture_note));
+}
+
+static void jtext_list_key(jmemo_key *k, const char (*items)[VERDICT_TEXT], uint32_t n,
+                           uint32_t cap) {
+    uint32_t kept = n < cap ? n : cap;
+    jmemo_key_u32(k, kept);
+    for (uint32_t i = 0; i < kept; i++) {
+        jmemo_key_field(k, items[i], VERDICT_TEXT);
+    }
+}
+
+// json_tail_key: the inputs of "fix" … "capture_note", with the certificates (JSON) or without
+// (ECS, whose "tlsdiag" has the same members but the certificates).
+void json_tail_key(jmemo_key *k, const verdict *v, bool certs) {
+    jtext_list_key(k, v->fix, v->num_fix, VERDICT_MAX_STEPS);
+    jmemo_key_field(k, v->check_command, sizeof v->check_command);
+    jtext_list_key(k, v->dead_ends, v->num_dead_ends, VERDICT_MAX_STEPS);
+    uint32_t nf = v->num_findings < VERDICT_MAX_FINDINGS ? v->num_findings : VERDICT_MAX_FINDINGS;
+    jmemo_key_u32(k, nf);
+    for (uint32_t i = 0; i < nf; i++) {
+        jmemo_key_u32(k, (uint32_t)v->findings[i].cause);
+        jmemo_key_field(k, v->findings[i].text, sizeof v->findings[i].text);
+    }
+    uint32_t nc = v->num_certs < VERDICT_MAX_CERTS ? v->num_certs : VERDICT_MAX_CERTS;
+    if (!certs) {
+        nc = 0;
+    }
+    uint32_t counts[] = {nc, v->num_certs_sent};
+    jmemo_key_u32s(k, counts, 2);
+    for (uint32_t i = 0; i < nc; i++) {
+        const x509_info *c = &v->certs[i];
+        if (c->parse_error || strnlen(c->sha256, sizeof c->sha256) != 64) {
+            k->over = true;  // jx509 renders it each time: so is the tail
+            return;
+        }
+        jmemo_key_field(k, c->sha256, sizeof c->sha256);  // 64 bytes
+        uint32_t place[] = {c->index, (uint32_t)c->not_before, (uint32_t)(c->not_before >> 32),
+                            (uint32_t)c->not_after, (uint32_t)(c->not_after >> 32)};
+        jmemo_key_u32s(k, place, sizeof place / sizeof place[0]);
+    }
+    jmemo_key_field(k, v->chain_sha256, sizeof v->chain_sha256);
+    jmemo_key_field(k, v->verify_error, sizeof v->verify_error);
+    jmemo_key_field(k, v->trust_store, sizeof v->trust_store);
+    jmemo_key_field(k, v->capture_note, sizeof v->capture_note);
+}
+
+bool json_verdict(report *r, const verdict *v) {
+    jsonw wr, *w = &wr;
+    jheader(w, r, "handshake");
+    report_ip_text cip, sip;  // each address formatted once for the line
+    report_ip_text_of(&v->client, &cip);
+    report_ip_text_of(&v->server, &sip);
+    PUT(w, "conn_id", jint(w, v->conn_id));
+    JSONW_KEY(w, "client");
+    jsonw_object_begin(w);
+    jendpoint_members(w, &v->client, &cip);
+    PUT(w, "cloudfront", jboolean(w, v->client_is_cloudfront));
+    PUT(w, "network", JOPT(w, v->client_network));
+    jsonw_object_end(w);
+    PUT(w, "server", jendpoint(w, &v->server, &sip));
+    PUT(w, "sni", v->has_sni ? jbytes(w, v->sni, verdict_sni_kept(v)) : jnull(w));
+    if (v->sni_problem) {
+        PUT(w, "sni_invalid", jstr(w, v->sni_problem));  // "contains a NUL byte", ...
+    }
+    PUT(w, "start", jtime(w, v->first_ts_ns));
+    PUT(w, "end", jtime(w, v->last_ts_ns));
+    PUT(w, "frames", jframes(w, v->first_frame, v->last_frame));
+    PUT(w, "wireshark", jwireshark(w, r, &v->client, &cip, &v->server, &sip, v->conn_id));
+    PUT(w, "community_id", jcommunity_id(w, &v->client, &v->server));
+    jmemo_key k;
+    jmemo_key_init(&k);
+    jhead_key(&k, v);
+    jmemo_write(w, JMEMO_HEAD, &k, false, jhead_render, v);
+    PUT(w, "evidence", json_evidence_list(w, v));
+    jmemo_key_init(&k);
+    json_tail_key(&k, v, true);
+    jmemo_write(w, JMEMO_TAIL, &k, false, jtail_render, v);
     return emit(r, w);
 }
 

@@ -25,6 +25,10 @@ bool json_error(report *r, const report_input_error *e);
 void json_text_list(jsonw *w, const char (*items)[VERDICT_TEXT], uint32_t n, uint32_t cap);
 void json_evidence_list(jsonw *w, const verdict *v);
 void json_findings(jsonw *w, const verdict *v);
+// json_tail_key: every field of v that "fix" … "capture_note" read, the certificates (by
+// fingerprint, place and validity) only when certs (jmemo.h).
+struct jmemo_key;
+void json_tail_key(struct jmemo_key *k, const verdict *v, bool certs);
 void json_sans(jsonw *w, const x509_info *c);
 
 // ecs.c — the same facts as one Elastic Common Schema event per line (--ecs).

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "jmemo.h"
 #include "report.h"
 
 // A memory stream the report writes into; buf is NUL-terminated after close_capture.
@@ -749,6 +750,137 @@ static void test_certificates_kept_bytes(void **state) {
     free(v);
 }
 
+// A verdict with every part of its line filled: the parts kept per thread (jmemo.h) must be
+// rendered from each of these fields.
+static verdict *full_verdict(void) {
+    verdict *v = sample_verdict();
+    memset(v->sni, 0, sizeof v->sni);  // a line shorter than the writer's buffer: kept whole
+    memcpy(v->sni, "origin\x01.example.com", 19);
+    v->sni_len = 19;
+    v->version = 0x0303;
+    v->cipher = 0xc02f;
+    snprintf(v->ja3, sizeof v->ja3, "%032d", 3);
+    snprintf(v->ja3s, sizeof v->ja3s, "%032d", 4);
+    snprintf(v->ja4, sizeof v->ja4, "t13d0412h1_16476d049b0b_6775ac8fe30b");
+    snprintf(v->client_network, sizeof v->client_network, "15.158.0.0/16");
+    snprintf(v->profile, sizeof v->profile, "cloudfront");
+    snprintf(v->profile_why, sizeof v->profile_why, "the default profile \"why\"");
+    snprintf(v->failed_step, sizeof v->failed_step, "after server Certificate");
+    v->predicted = true;
+    v->num_fix = 2;
+    snprintf(v->fix[1], sizeof v->fix[1], "Then reload \x01 it");
+    v->num_dead_ends = 1;
+    snprintf(v->dead_ends[0], sizeof v->dead_ends[0], "not the cipher");
+    snprintf(v->check_command, sizeof v->check_command,
+             "openssl s_client -connect 203.0.113.9:443 -servername x -showcerts");
+    v->num_findings = 2;
+    v->findings[0].cause = CAUSE_PROTOCOL_VERSION_MISMATCH;
+    snprintf(v->findings[0].text, sizeof v->findings[0].text, "CloudFront might refuse");
+    v->findings[1].cause = CAUSE_CERT_EXPIRED;
+    snprintf(v->findings[1].text, sizeof v->findings[1].text, "expired \xc3\xa9");
+    v->num_certs = v->num_certs_sent = 2;
+    for (uint32_t i = 0; i < 2; i++) {
+        x509_info *x = &v->certs[i];
+        x->index = i;
+        snprintf(x->subject, sizeof x->subject, "CN=cert %u", i);
+        snprintf(x->issuer, sizeof x->issuer, "CN=issuer %u", i);
+        x->not_before = 1700000000 + i;
+        x->not_after = 1800000000 + i;
+        memset(x->sha256, 'a' + (int)i, 64);
+    }
+    memset(v->chain_sha256, 'c', 64);
+    snprintf(v->verify_error, sizeof v->verify_error, "certificate has expired");
+    snprintf(v->trust_store, sizeof v->trust_store, "root.pem: 1 certificate");
+    snprintf(v->capture_note, sizeof v->capture_note, "the capture started mid-stream");
+    return v;
+}
+
+// kept_skips: bytes of a verdict the exactness test leaves alone — the SNI problem (a pointer),
+// and a certificate's bytes other than its fingerprint, place and validity (json.c renders a
+// certificate known by those from the bytes kept for it: jx509's rule, older than jmemo).
+static bool kept_skips(size_t off) {
+    size_t p = offsetof(verdict, sni_problem);
+    if (off >= p && off < p + sizeof(const char *)) {
+        return true;
+    }
+    size_t c0 = offsetof(verdict, certs);
+    if (off < c0 || off >= c0 + sizeof(((verdict *)0)->certs)) {
+        return false;
+    }
+    size_t in = (off - c0) % sizeof(x509_info);
+    static const struct {
+        size_t at, n;
+    } keyed[] = {
+        {offsetof(x509_info, index), sizeof(uint32_t)},
+        {offsetof(x509_info, not_before), 2 * sizeof(int64_t)},
+        {offsetof(x509_info, sha256), 65},
+        {offsetof(x509_info, parse_error), 1},
+    };
+    for (size_t i = 0; i < sizeof keyed / sizeof keyed[0]; i++) {
+        if (in >= keyed[i].at && in < keyed[i].at + keyed[i].n) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// line_in writes v as one line of format fmt and returns it (caller frees).
+static char *line_in(const verdict *v, report_format fmt) {
+    capture c;
+    report *r = open_report(&c, fmt, REPORT_NORMAL);
+    assert_true(report_verdict(r, v));
+    close_capture(&c, r);
+    return c.buf;
+}
+
+// The parts of a handshake line kept per thread are used only for the inputs they were rendered
+// from: with v's parts kept, a verdict that differs from v in any one byte gets the line that a
+// rendering with nothing kept gives it (a field missing from a part's key fails here), in JSON
+// and in ECS.
+static void test_verdict_json_kept_parts_exact(void **state) {
+    (void)state;
+    static const report_format formats[] = {REPORT_JSON, REPORT_ECS};
+    static const jmemo_part parts[][2] = {{JMEMO_HEAD, JMEMO_TAIL},
+                                          {JMEMO_ECS_TLS, JMEMO_ECS_TAIL}};
+    verdict *v = full_verdict();
+    verdict *m = malloc(sizeof *m);
+    assert_non_null(m);
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        jmemo_clear();
+        char *first = line_in(v, formats[f]);
+        uint64_t hits[2] = {jmemo_hits(parts[f][0]), jmemo_hits(parts[f][1])};
+        char *again = line_in(v, formats[f]);  // from the kept parts
+        assert_string_equal(again, first);
+        assert_int_equal(jmemo_hits(parts[f][0]), hits[0] + 1);
+        assert_int_equal(jmemo_hits(parts[f][1]), hits[1] + 1);
+        json_decref(parse_one(first));
+        size_t changed = 0;
+        for (size_t off = 0; off < sizeof *v; off++) {
+            if (kept_skips(off)) {
+                continue;
+            }
+            memcpy(m, v, sizeof *m);
+            ((unsigned char *)m)[off] ^= 1;
+            free(line_in(v, formats[f]));  // v's parts kept again
+            char *kept = line_in(m, formats[f]);
+            jmemo_clear();
+            char *fresh = line_in(m, formats[f]);
+            if (strcmp(kept, fresh) != 0) {
+                fail_msg("format %zu, byte %zu of the verdict: kept %s\nfresh %s", f, off, kept,
+                         fresh);
+            }
+            changed += strcmp(fresh, first) != 0;
+            free(kept);
+            free(fresh);
+        }
+        assert_true(changed > 700);  // the mutations reach the output (2,243 and 766 bytes)
+        free(first);
+        free(again);
+    }
+    free(m);
+    free(v);
+}
+
 // On a terminal (columns set) the line is cut to its width; in a pipe or file (0) never.
 static void test_verdict_text_fits_the_terminal(void **state) {
     (void)state;
@@ -1096,6 +1228,7 @@ int main(void) {
         cmocka_unit_test(test_escape_matches_oracle),
         cmocka_unit_test(test_header_kept_per_file),
         cmocka_unit_test(test_certificates_kept_bytes),
+        cmocka_unit_test(test_verdict_json_kept_parts_exact),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_matches_strftime),
         cmocka_unit_test(test_ip_matches_inet_ntop),
