@@ -243,6 +243,9 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         w->an = pipeline_analyzer_new_shared(cfg, c.shared, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->dstats = w->d != NULL ? dissect_get_stats(w->d) : NULL;
+        if (w->d != NULL) {
+            dissect_prefault(w->d);  // before the workers run (no flush interrupts between them)
+        }
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
         if (ok && sinks->render != NULL) {
