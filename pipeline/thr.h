@@ -161,6 +161,9 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     bool oom;
     void *(*main)(void *);  // the worker's loop, run by thr_worker_entry (fixed)
     int64_t cpu_ns;         // its thread's CPU time when it ended (own; read after the join)
+    // TLSDIAG_THREAD_STATS, one-pass mode: waits for input ([0]) and for room ([1]) (mu)
+    uint32_t waits[2];
+    int64_t wait_ns[2];
 } thr_worker;
 
 struct thr_ctx {
@@ -218,6 +221,8 @@ bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
 void *thr_worker_entry(void *arg);
 // thr_cpu_ns: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), ns.
 int64_t thr_cpu_ns(void);
+// thr_mono_ns: CLOCK_MONOTONIC, ns (0 if it cannot be read).
+int64_t thr_mono_ns(void);
 // thr_join joins every worker and adds its dissector's stats to out (queued, shared-read modes).
 void thr_join(thr_ctx *c, pipeline_result *out);
 void thr_sum_stats(dissect_stats *s, const dissect_stats *w);
