@@ -33,7 +33,8 @@ check() {  # check NAME N ARGS... (stdin from $input when set)
   python3 - "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" <<'PY' || fail "$name: inconsistent: $line"
 import sys
 m, p, t = map(float, sys.argv[1:])
-assert 0 <= m <= t and 0 <= p <= 100 and (t == 0 or abs(100 * m / t - p) < 0.2), (m, p, t)
+# (m is printed to 0.05 ms: on a short run that alone moves 100 * m / t by 100 * 0.05 / t)
+assert 0 <= m <= t and 0 <= p <= 100 and (t == 0 or abs(100 * m / t - p) < 0.2 + 5 / t), (m, p, t)
 PY
   # The workers' shared chain results: how many chains were verified, how many reused, how many
   # times a worker waited for another's verification of the same chain (every
