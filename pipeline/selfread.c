@@ -186,6 +186,14 @@ static void thr_wait(thr_worker *w, pthread_cond_t *cv, int kind) {
     }
 }
 
+// thr_prefetch_frame: the first two cache lines of a frame (its headers, the TLS record's).
+static inline void thr_prefetch_frame(const thr_frame *f) {
+    __builtin_prefetch(f->data);
+    if (f->caplen > 64) {
+        __builtin_prefetch(f->data + 64);
+    }
+}
+
 // worker_pass_main (one-pass mode): the input is read once, a chunk of frames at a time, by
 // whichever worker has fewer than THR_LOOKAHEAD chunks ahead of it (the one in front: reading
 // slows it down, so the role moves between the workers and the work evens out). Every worker
@@ -237,10 +245,19 @@ static void *worker_pass_main(void *arg) {
         }
         thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
         pthread_mutex_unlock(&c->mu);
-        const thr_frame *own = &k->fr[k->start[w->idx]];
         const uint32_t n = k->n, me = w->idx;
+        const thr_frame *own = &k->fr[k->start[me]];
+        // This shard's frames' first bytes were last read on the reading worker's core (or not
+        // at all): asked for THR_OWN_PREFETCH frames ahead.
+        const thr_frame *pf = own, *own_end = &k->fr[me + 1 < c->n ? k->start[me + 1] : n];
+        for (; pf < own_end && pf < own + THR_OWN_PREFETCH; pf++) {
+            thr_prefetch_frame(pf);
+        }
         for (uint32_t i = 0; i < n; i++) {
             if (k->shard[i] == me) {
+                if (pf < own_end) {
+                    thr_prefetch_frame(pf++);
+                }
                 dissect_frame fr = {own->linktype, own->caplen, own->len,
                                     own->data,     k->ts_ns[i], k->frame_no[i]};
                 own++;

@@ -39,7 +39,8 @@ enum {
     THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
                                   // may end past it): bounds the mapped pages the ring holds
     THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
-    THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_LOOKAHEAD = 8,            // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_OWN_PREFETCH = 4,         // one-pass mode: own frames' bytes prefetched this many ahead
     THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
     THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
     // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
