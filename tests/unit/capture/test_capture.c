@@ -489,9 +489,15 @@ static bool page_mapped(const void *p) {
     return (e >> 63) & 1;
 }
 
-// populate_supported: the kernel knows MADV_POPULATE_READ (Linux >= 5.14).
+// populate_supported: the kernel knows MADV_POPULATE_READ (Linux >= 5.14) and shows the page
+// table in /proc/self/pagemap (a sandbox may not): else the check below is skipped.
 static bool populate_supported(void) {
 #ifdef MADV_POPULATE_READ
+    FILE *pm = fopen("/proc/self/pagemap", "rb");
+    if (pm == NULL) {
+        return false;
+    }
+    fclose(pm);
     long page = sysconf(_SC_PAGESIZE);
     void *m = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(m != MAP_FAILED);
