@@ -237,7 +237,16 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     if (!c.w) {
         return false;
     }
-    pthread_mutex_init(&c.mu, NULL);
+    // ctx->mu is held for a few µs at a time (a publication, a batch of the merge), by workers
+    // on other cores: glibc's adaptive mutex spins a little before it sleeps in the kernel,
+    // where an uncontended-by-then lock cost a futex wait and wake each (perf: __lll_lock_wait).
+    pthread_mutexattr_t mu_attr;
+    pthread_mutexattr_init(&mu_attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    (void)pthread_mutexattr_settype(&mu_attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&c.mu, &mu_attr);
+    pthread_mutexattr_destroy(&mu_attr);
     pthread_mutex_init(&c.chains_mu, NULL);
     pthread_cond_init(&c.cv_chains, NULL);
     c.shared = analyzer_shared_new(
