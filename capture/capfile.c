@@ -40,10 +40,16 @@ enum {
 // comes back as a pointer, valid until the next read from this file.
 // ---------------------------------------------------------------------------------------------
 
+#ifndef MADV_POPULATE_READ
+// Linux 5.14; older kernels answer EINVAL (populate_ahead ignores it)
+#define MADV_POPULATE_READ 22
+#endif
+
 enum {
-    MAP_WINDOW = 4u << 20,    // bytes mapped at once: bounds the file pages resident through us
-    PREFETCH_AHEAD = 16384,   // mapped bytes ahead of the reader that are prefetched
-    STREAM_CHUNK = 1u << 20,  // read(2) size for streams
+    MAP_WINDOW = 4u << 20,     // bytes mapped at once: bounds the file pages resident through us
+    PREFETCH_AHEAD = 16384,    // mapped bytes ahead of the reader that are prefetched
+    POPULATE_STEP = 1u << 20,  // retained mapping: page table filled this far ahead, at least
+    STREAM_CHUNK = 1u << 20,   // read(2) size for streams
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +185,27 @@ static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
     f->map_off = start;
     f->map_len = (size_t)len;
     f->released = start;
+    f->populated = start;
     return true;
+}
+
+// populate_ahead (a retained mapping, which is not MAP_POPULATE'd: it is the whole rest of the
+// file): fills the page table of the next POPULATE_STEP..2 * POPULATE_STEP bytes past the reader
+// (at: its offset in the window), one call per POPULATE_STEP read, so that prefetch_ahead's hints
+// land there too — a prefetch to a page not yet mapped is dropped, and the reader then faults on
+// each record of a new page. Only a hint: an error (EINVAL before Linux 5.14, EFAULT past a cut
+// end of the file) changes nothing, the reads fault the pages in as before.
+static inline void populate_ahead(capfile *f, uint64_t at) {
+    uint64_t end = f->map_off + f->map_len;
+    if (!f->retain || f->populated >= end || f->populated >= f->map_off + at + POPULATE_STEP) {
+        return;
+    }
+    uint64_t from = f->populated > f->map_off + at ? f->populated : f->map_off + at;
+    from -= (from - f->map_off) % (uint64_t)page_size();
+    uint64_t to = f->map_off + at + 2 * (uint64_t)POPULATE_STEP;
+    to = to < end ? to : end;
+    (void)madvise(f->map + (from - f->map_off), (size_t)(to - from), MADV_POPULATE_READ);
+    f->populated = to;
 }
 
 // stream_fill makes n bytes (or all that is left) contiguous at buf + pos.
@@ -762,6 +788,7 @@ static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t wan
     size_t n = 0;
     // pf: the window's bytes before it were prefetched (prefetch_ahead's rule, per record)
     uint64_t pf = f->prefetched > f->offset ? f->prefetched - f->map_off : at & ~(uint64_t)63;
+    populate_ahead(f, at);
     for (; n < want && !vanished && at < map_len; n++) {
         cur c = cur_make(map + at, map_len - (size_t)at), hdr;
         uint32_t sec, frac, caplen, len;

@@ -51,7 +51,8 @@ typedef struct capfile {
     // Retained reading (capfile_retain): the window is the rest of the file and stays mapped;
     // windows replaced when the file grew are kept until released.
     bool retain;
-    uint64_t released;  // pages of map below this offset were released
+    uint64_t released;   // pages of map below this offset were released
+    uint64_t populated;  // the page table of map below this offset was filled (populate_ahead)
     struct capfile_oldmap *retired;
     // Streams: buf[pos, end) read but not consumed.
     uint8_t *buf;

@@ -40,6 +40,10 @@ dissect *dissect_new(const dissect_config *c) {
     return d;
 }
 
+void dissect_prefault(dissect *d) {
+    memset(d->ft.buckets, 0, ((size_t)d->ft.mask + 1) * sizeof *d->ft.buckets);
+}
+
 void dissect_free(dissect *d) {
     if (!d) {
         return;

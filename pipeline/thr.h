@@ -39,7 +39,8 @@ enum {
     THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
                                   // may end past it): bounds the mapped pages the ring holds
     THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
-    THR_LOOKAHEAD = 4,            // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_LOOKAHEAD = 8,            // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_OWN_PREFETCH = 4,         // one-pass mode: own frames' bytes prefetched this many ahead
     THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
     THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
     // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
@@ -161,6 +162,9 @@ typedef struct __attribute__((aligned(128))) thr_worker {
     bool oom;
     void *(*main)(void *);  // the worker's loop, run by thr_worker_entry (fixed)
     int64_t cpu_ns;         // its thread's CPU time when it ended (own; read after the join)
+    // TLSDIAG_THREAD_STATS, one-pass mode: waits for input ([0]) and for room ([1]) (mu)
+    uint32_t waits[2];
+    int64_t wait_ns[2];
 } thr_worker;
 
 struct thr_ctx {
@@ -218,6 +222,8 @@ bool thr_start_workers(thr_ctx *c, void *(*fn)(void *));
 void *thr_worker_entry(void *arg);
 // thr_cpu_ns: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), ns.
 int64_t thr_cpu_ns(void);
+// thr_mono_ns: CLOCK_MONOTONIC, ns (0 if it cannot be read).
+int64_t thr_mono_ns(void);
 // thr_join joins every worker and adds its dissector's stats to out (queued, shared-read modes).
 void thr_join(thr_ctx *c, pipeline_result *out);
 void thr_sum_stats(dissect_stats *s, const dissect_stats *w);

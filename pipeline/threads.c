@@ -126,6 +126,15 @@ static void print_cpu_stats(const thr_ctx *c) {
             "tlsdiag: --threads %u chain results: %llu verified, %llu reused, %llu waited for\n",
             c->n, (unsigned long long)k.verified, (unsigned long long)k.answered,
             (unsigned long long)k.waited);
+    // Time a worker slept, not working: for input (a chunk being read by another, or the ring
+    // full) and for room (its verdicts wait for a worker behind it to reach them).
+    fprintf(stderr, "tlsdiag: --threads %u waits (one-pass mode), count/ms:", c->n);
+    for (uint32_t i = 0; i < c->n; i++) {
+        const thr_worker *w = &c->w[i];
+        fprintf(stderr, " worker %u input %u/%.1f room %u/%.1f;", i, w->waits[0],
+                w->wait_ns[0] / 1e6, w->waits[1], w->wait_ns[1] / 1e6);
+    }
+    fputc('\n', stderr);
 }
 
 // The lock of the workers' shared chain results (analyzer_lock), and its condition variable:
@@ -163,6 +172,14 @@ static bool all_regular_files(const pipeline_source *o) {
 int64_t thr_cpu_ns(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t thr_mono_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
         return 0;
     }
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -220,7 +237,16 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     if (!c.w) {
         return false;
     }
-    pthread_mutex_init(&c.mu, NULL);
+    // ctx->mu is held for a few µs at a time (a publication, a batch of the merge), by workers
+    // on other cores: glibc's adaptive mutex spins a little before it sleeps in the kernel,
+    // where an uncontended-by-then lock cost a futex wait and wake each (perf: __lll_lock_wait).
+    pthread_mutexattr_t mu_attr;
+    pthread_mutexattr_init(&mu_attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    (void)pthread_mutexattr_settype(&mu_attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&c.mu, &mu_attr);
+    pthread_mutexattr_destroy(&mu_attr);
     pthread_mutex_init(&c.chains_mu, NULL);
     pthread_cond_init(&c.cv_chains, NULL);
     c.shared = analyzer_shared_new(
@@ -243,6 +269,9 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         w->an = pipeline_analyzer_new_shared(cfg, c.shared, err, sizeof err);
         w->d = w->an ? dissect_new(&wc) : NULL;
         w->dstats = w->d != NULL ? dissect_get_stats(w->d) : NULL;
+        if (w->d != NULL) {
+            dissect_prefault(w->d);  // before the workers run (no flush interrupts between them)
+        }
         w->endb = calloc(1, sizeof *w->endb);
         ok = w->d != NULL && w->endb != NULL;
         if (ok && sinks->render != NULL) {
