@@ -129,10 +129,19 @@ static void dissect_clock_step(dissect *d, int64_t ts_ns) {
     if (d->jump_pending && ts_ns >= d->jump_ns && ts_ns - d->jump_ns <= idle) {
         d->clock_ns = ts_ns;
         d->jump_pending = false;
+        // The connection the jump's first frame touched (ours: another worker's shard leaves
+        // it NULL) goes idle from that frame's time, after every other connection of its list.
+        flow *f = d->ft.jump;
+        if (f) {
+            d->ft.jump = NULL;
+            f->idle_ts_ns = d->jump_ns;
+            flow_touch(&d->ft, f);
+        }
         return;
     }
     d->jump_pending = true;
     d->jump_ns = ts_ns;
+    d->ft.jump = NULL;  // feed sets it once the frame's connection is known
 }
 
 // dissect_clock: the common step (forward by no more than the timeout) inline, every frame;
@@ -411,9 +420,18 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
     }
     f->last_frame = fr->frame_no;
     f->last_ts_ns = fr->ts_ns;
-    // A frame in an unconfirmed jump is stamped with its own time, so that confirming the jump
-    // does not evict the flows that arrived with it (at worst eviction comes late, never early).
-    f->idle_ts_ns = d->jump_pending && fr->ts_ns >= d->jump_ns ? fr->ts_ns : d->clock_ns;
+    // Every LRU list stays in the order of idle_ts_ns, so that expiry, which looks at the heads
+    // only, finds each connection when it is due, and a worker's shorter lists (--threads) find
+    // it at the same frame as one thread's. A frame that starts a clock jump is stamped with the
+    // clock as well; the connection is remembered (ft.jump) and, if a second frame confirms the
+    // jump, goes idle from the jump's time then (dissect_clock_step), so that confirming it does
+    // not evict the connection that arrived with it. Stamped with its own time here, a jump
+    // never confirmed (one bogus frame 10 years ahead) kept its connection at the head of its
+    // list for good, holding back the expiry of every connection behind it.
+    f->idle_ts_ns = d->clock_ns;
+    if (d->jump_pending && fr->ts_ns >= d->jump_ns) {
+        d->ft.jump = f;
+    }
     flow_touch(&d->ft, f);
     if (!f->side[side].seen) {
         f->side[side].seen = true;

@@ -145,6 +145,9 @@ flow *flow_insert(flow_table *ft, const flow_key *k, uint32_t hash) {
 }
 
 void flow_remove(flow_table *ft, flow *f) {
+    if (ft->jump == f) {
+        ft->jump = NULL;
+    }
     flow **pp = &ft->buckets[f->hash & ft->mask];
     while (*pp && *pp != f) {
         pp = &(*pp)->hnext;

@@ -121,6 +121,9 @@ typedef struct flow_table {
     uint32_t slab_len;   // records the newest slab holds
     uint32_t slab_used;  // of the newest slab (slabs)
     flow *spare;         // removed records, chained by hnext
+    // The record a frame in an unconfirmed clock jump touched (dissect.c): stamped with the
+    // clock like any other until the jump is confirmed; NULL when none or once it was removed.
+    flow *jump;
 } flow_table;
 
 bool flow_table_init(flow_table *ft, uint32_t capacity) TLSDIAG_WUR;

@@ -993,6 +993,60 @@ static void test_idle_eviction(void **state) {
     dissect_free(d);
 }
 
+// A frame that starts a clock jump leaves its connection in the LRU order of idle times: a jump
+// never confirmed must not keep that connection from idling out, nor hold back the connections
+// behind it (expiry reads the list heads only; --threads workers' shorter lists must expire each
+// connection at the same frame as one thread's). A confirmed jump still spares the connection
+// that arrived with it.
+static void test_clock_jump_keeps_idle_order(void **state) {
+    (void)state;
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.idle_timeout_s = 1;
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    const int64_t S = 1000000000LL;
+    const conn a = {{10, 0, 0, 5}, {192, 0, 2, 10}, 40005, 443};
+    const conn b = {{10, 0, 0, 6}, {192, 0, 2, 10}, 40006, 443};
+    const conn e = {{10, 0, 0, 7}, {192, 0, 2, 10}, 40007, 443};
+    now_ns = 0;
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);  // conn 0
+    now_ns = 30LL * 365 * 86400 * S;                // one bogus frame, never confirmed
+    feed(d, &a, true, 1, 0, TCP_SYN, NULL, 0);      // conn 1, behind C1
+    now_ns = S / 2;
+    feed(d, &b, true, 1, 0, TCP_SYN, NULL, 0);  // conn 2: the clock goes on (0.5 s)
+    assert_int_equal(ngot, 0);
+    now_ns = S + S / 10;  // 1.1 s: C1 and a were last seen at 0 s (the clock then)
+    feed(d, &b, true, 2, 0, TCP_ACK, NULL, 0);
+    assert_int_equal(ngot, 2);
+    assert_int_equal(got[0]->conn_id, 0);
+    assert_int_equal(got[1]->conn_id, 1);
+    assert_int_equal(got[1]->end_reason, TLS_END_EVICTED);
+    assert_true(got[1]->quality.idle);
+    // A confirmed jump: 100 s ahead on e, confirmed by b's frame 0.1 s later. b (seen at 1.1 s)
+    // is idle by then; e, which arrived with the jump, is not, and goes idle 1 s after it.
+    now_ns = 100 * S;
+    feed(d, &e, true, 1, 0, TCP_SYN, NULL, 0);  // conn 3
+    assert_int_equal(ngot, 2);
+    now_ns = 100 * S + S / 10;
+    feed(d, &C1, true, 5000, 0, TCP_SYN, NULL, 0);  // conn 4: confirms
+    assert_int_equal(ngot, 3);
+    assert_int_equal(got[2]->conn_id, 2);
+    now_ns = 100 * S + 9 * S / 10;  // 0.9 s after e's frame: e stays
+    feed(d, &C1, true, 5001, 0, TCP_ACK, NULL, 0);
+    assert_int_equal(ngot, 3);
+    now_ns = 101 * S + S / 20;  // 1.05 s after e's frame: e goes, conn 4 (0.95 s) stays
+    feed(d, &C1, true, 5002, 0, TCP_ACK, NULL, 0);
+    assert_int_equal(ngot, 4);
+    assert_int_equal(got[3]->conn_id, 3);
+    assert_true(got[3]->quality.idle);
+    dissect_finish(d);
+    assert_int_equal(ngot, 5);
+    dissect_free(d);
+}
+
 // dissect_feed_frames reports what one-by-one dissect_feed does and returns right after each
 // frame that reported a transcript (the pipeline asks whether to go on only then).
 static void test_feed_frames_stops_after_transcript(void **state) {
@@ -1206,6 +1260,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_decided_then_late_packets, reset),
         cmocka_unit_test_teardown(test_oldest_live_frame, reset),
         cmocka_unit_test_teardown(test_idle_eviction, reset),
+        cmocka_unit_test_teardown(test_clock_jump_keeps_idle_order, reset),
         cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
