@@ -176,6 +176,11 @@ static void dissect_expire(dissect *d) {
         report(d, f, TLS_END_EVICTED);  // now on the decided list
         if (!d->cfg.keep_decided_flows) {
             flow_remove(&d->ft, f);
+        } else {
+            // Its record is kept for late packets one timeout from now, in the decided list's
+            // idle-time order: with its old time at the tail it stayed until the records ahead
+            // of it went, which in a --threads worker's list are others than one thread's.
+            f->idle_ts_ns = d->clock_ns;
         }
     }
     while (d->ft.done.head && d->clock_ns - d->ft.done.head->idle_ts_ns > idle) {

@@ -1047,6 +1047,43 @@ static void test_clock_jump_keeps_idle_order(void **state) {
     dissect_free(d);
 }
 
+// The record of a connection that idled out is kept one timeout from its eviction for late
+// packets, whatever decided records are ahead of it in the list (with --threads those differ).
+static void test_idle_record_kept_one_timeout(void **state) {
+    (void)state;
+    dissect_config cfg;
+    dissect_config_default(&cfg);
+    cfg.idle_timeout_s = 1;
+    cfg.on_transcript = on_transcript;
+    dissect *d = dissect_new(&cfg);
+    assert_non_null(d);
+    frame_no = 0;
+    const int64_t S = 1000000000LL;
+    const conn x = {{10, 0, 0, 8}, {192, 0, 2, 10}, 40008, 443};
+    const conn y = {{10, 0, 0, 9}, {192, 0, 2, 10}, 40009, 443};
+    now_ns = 0;
+    feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);  // conn 0
+    now_ns = 6 * S / 10;
+    feed(d, &x, true, 1, 0, TCP_SYN, NULL, 0);  // conn 1, reset: decided at 0.6 s
+    feed(d, &x, true, 2, 0, TCP_RST, NULL, 0);
+    assert_int_equal(ngot, 1);
+    now_ns = 11 * S / 10;
+    feed(d, &y, true, 1, 0, TCP_SYN, NULL, 0);  // conn 2; C1 idles out (1.1 s)
+    assert_int_equal(ngot, 2);
+    assert_int_equal(got[1]->conn_id, 0);
+    now_ns = 17 * S / 10;  // x's record goes; C1's stays until 2.1 s
+    feed(d, &y, true, 2, 0, TCP_ACK, NULL, 0);
+    now_ns = 18 * S / 10;  // a late packet of C1: its record takes it, no new connection
+    feed(d, &C1, true, 1001, 0, TCP_ACK, NULL, 0);
+    assert_int_equal(dissect_get_stats(d)->flows_created, 3);
+    now_ns = 29 * S / 10;  // more than a timeout after that packet: C1 is a new connection
+    feed(d, &y, true, 3, 0, TCP_ACK, NULL, 0);
+    feed(d, &C1, true, 1002, 0, TCP_ACK, NULL, 0);
+    assert_int_equal(dissect_get_stats(d)->flows_created, 4);
+    dissect_finish(d);
+    dissect_free(d);
+}
+
 // dissect_feed_frames reports what one-by-one dissect_feed does and returns right after each
 // frame that reported a transcript (the pipeline asks whether to go on only then).
 static void test_feed_frames_stops_after_transcript(void **state) {
@@ -1261,6 +1298,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_oldest_live_frame, reset),
         cmocka_unit_test_teardown(test_idle_eviction, reset),
         cmocka_unit_test_teardown(test_clock_jump_keeps_idle_order, reset),
+        cmocka_unit_test_teardown(test_idle_record_kept_one_timeout, reset),
         cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
