@@ -955,8 +955,8 @@ static void test_oldest_live_frame(void **state) {
     dissect_free(d);
 }
 
-static void test_idle_eviction(void **state) {
-    (void)state;
+// mk_idle1: a dissector with an idle timeout of one second, reporting to on_transcript.
+static dissect *mk_idle1(void) {
     dissect_config cfg;
     dissect_config_default(&cfg);
     cfg.idle_timeout_s = 1;
@@ -964,6 +964,12 @@ static void test_idle_eviction(void **state) {
     dissect *d = dissect_new(&cfg);
     assert_non_null(d);
     frame_no = 0;
+    return d;
+}
+
+static void test_idle_eviction(void **state) {
+    (void)state;
+    dissect *d = mk_idle1();
     now_ns = 0;
     feed(d, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
     const conn other = {{10, 0, 0, 3}, {192, 0, 2, 10}, 40000, 443};
@@ -1000,13 +1006,7 @@ static void test_idle_eviction(void **state) {
 // that arrived with it.
 static void test_clock_jump_keeps_idle_order(void **state) {
     (void)state;
-    dissect_config cfg;
-    dissect_config_default(&cfg);
-    cfg.idle_timeout_s = 1;
-    cfg.on_transcript = on_transcript;
-    dissect *d = dissect_new(&cfg);
-    assert_non_null(d);
-    frame_no = 0;
+    dissect *d = mk_idle1();
     const int64_t S = 1000000000LL;
     const conn a = {{10, 0, 0, 5}, {192, 0, 2, 10}, 40005, 443};
     const conn b = {{10, 0, 0, 6}, {192, 0, 2, 10}, 40006, 443};
@@ -1051,13 +1051,7 @@ static void test_clock_jump_keeps_idle_order(void **state) {
 // packets, whatever decided records are ahead of it in the list (with --threads those differ).
 static void test_idle_record_kept_one_timeout(void **state) {
     (void)state;
-    dissect_config cfg;
-    dissect_config_default(&cfg);
-    cfg.idle_timeout_s = 1;
-    cfg.on_transcript = on_transcript;
-    dissect *d = dissect_new(&cfg);
-    assert_non_null(d);
-    frame_no = 0;
+    dissect *d = mk_idle1();
     const int64_t S = 1000000000LL;
     const conn x = {{10, 0, 0, 8}, {192, 0, 2, 10}, 40008, 443};
     const conn y = {{10, 0, 0, 9}, {192, 0, 2, 10}, 40009, 443};
