@@ -294,6 +294,9 @@ bool verdict_is_failure(const verdict *v);
 // (probe/: its own connection; key log): the verdict's `method` says how it was obtained.
 verdict *analyzer_run_ex(analyzer *a, const tls_transcript *t, verdict_method m) TLSDIAG_WUR;
 void verdict_free(verdict *v);
+// analyzer_verdict_free: verdict_free, for a verdict a judged, in the thread that owns a: the
+// memory is kept for a's next verdicts (a bounded few; analyzer_free frees them).
+void analyzer_verdict_free(analyzer *a, verdict *v);
 // analyzer_check_chain judges a certificate chain as a server configured with it would send
 // it, without a capture (doctor/: the files a web server's configuration names). der[0..n) is
 // the chain in file order, leaf first (lens[i] bytes each, borrowed for the call); sni is the

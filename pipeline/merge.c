@@ -39,13 +39,18 @@ bool thr_push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v) {
     return true;
 }
 
-// item_release frees what a merged item holds (its verdict and rendered output).
-static void item_release(const thr_ctx *c, thr_item *it) {
+// item_release frees what a merged item holds (its verdict and rendered output); an (NULL: none)
+// is the analyzer that judged it, in its own thread: it keeps the verdict's memory for reuse.
+static void item_release(const thr_ctx *c, thr_item *it, analyzer *an) {
     if (it->rendered != NULL) {
         c->sinks->render->rendered_free(it->rendered);
         it->rendered = NULL;
     }
-    verdict_free(it->v);
+    if (an != NULL) {
+        analyzer_verdict_free(an, it->v);
+    } else {
+        verdict_free(it->v);
+    }
     it->v = NULL;
 }
 
@@ -53,7 +58,7 @@ static void item_release(const thr_ctx *c, thr_item *it) {
 void thr_free_items(const thr_ctx *c, thr_item *it) {
     while (it) {
         thr_item *next = it->next;
-        item_release(c, it);
+        item_release(c, it, NULL);
         free(it);
         it = next;
     }
@@ -62,7 +67,7 @@ void thr_free_items(const thr_ctx *c, thr_item *it) {
 void thr_recycle_items(thr_worker *w, thr_item *it) {
     while (it) {
         thr_item *next = it->next;
-        item_release(w->ctx, it);
+        item_release(w->ctx, it, w->an);
         if (w->nspare < THR_SPARE_ITEMS) {
             it->next = w->spare;
             w->spare = it;

@@ -445,7 +445,7 @@ bool report_ecs_check(report *r, const report_ecs_check_event *c) {
     jsonw_array_end(w);
     jsonw_object_end(w);
     bool ok = jsonw_end_line(w);
-    if (!ok || ferror(r->o.out)) {
+    if (!ok || ferror_unlocked(r->o.out)) {
         r->failed = true;
     }
     return !r->failed;

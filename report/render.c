@@ -14,6 +14,10 @@
 
 #include "report_internal.h"
 
+// What a verdict that prints nothing renders to (text: a succeeded handshake, most of them): no
+// buffer is handed out, the renderer keeps its own for the next verdict.
+static report_rendered nothing_rendered;
+
 #define REPORT_RENDER_MARK 9223372036854775807ULL  // INT64_MAX: JSON and ECS print it unclamped
 static const char mark_digits[] = "9223372036854775807";
 enum { MARK_LEN = sizeof mark_digits - 1 };
@@ -128,8 +132,11 @@ report_rendered *report_render(report_renderer *m, verdict *v) {
     if (!ok || m->oom) {
         return NULL;  // (sticky: this renderer is done; the merge renders the rest)
     }
-    // Text prints nothing for a succeeded handshake: no conn_id either.
-    uint32_t want = b->len == 0 ? 0 : m->holes;
+    // Text prints nothing for a succeeded handshake: no conn_id either, and no buffer.
+    if (b->len == 0) {
+        return &nothing_rendered;
+    }
+    uint32_t want = m->holes;
     const char *p = b->bytes, *end = b->bytes + b->len;
     while ((p = memmem(p, (size_t)(end - p), mark_digits, MARK_LEN)) != NULL) {
         size_t at = (size_t)(p - b->bytes);
@@ -150,7 +157,9 @@ report_rendered *report_render(report_renderer *m, verdict *v) {
 }
 
 void report_rendered_free(report_rendered *b) {
-    free(b);
+    if (b != &nothing_rendered) {
+        free(b);
+    }
 }
 
 bool report_write_rendered(report *r, const report_rendered *b, uint64_t conn_id) {

@@ -223,6 +223,79 @@ static void test_worker_leaves_it_to_the_merge(void **state) {
     analyzer_free(main_an);
 }
 
+// same_verdict: a and b say the same (what verdict_new clears, bytewise; the strings and the
+// counted arrays up to their NULs and counts: their tails are never read).
+static void same_verdict(const verdict *a, const verdict *b) {
+    assert_memory_equal(a, b, offsetof(verdict, summary));
+    assert_string_equal(a->summary, b->summary);
+    assert_int_equal(a->num_evidence, b->num_evidence);
+    for (uint32_t i = 0; i < a->num_evidence; i++) {
+        assert_string_equal(a->evidence[i].key, b->evidence[i].key);
+        assert_int_equal(a->evidence[i].value_len, b->evidence[i].value_len);
+        assert_int_equal(a->evidence[i].frame, b->evidence[i].frame);
+        if (a->evidence[i].value_len) {
+            assert_memory_equal(a->evidence[i].value, b->evidence[i].value, a->evidence[i].value_len);
+        } else {
+            assert_string_equal(a->evidence[i].value, b->evidence[i].value);
+        }
+    }
+    assert_int_equal(a->num_fix, b->num_fix);
+    for (uint32_t i = 0; i < a->num_fix; i++) {
+        assert_string_equal(a->fix[i], b->fix[i]);
+    }
+    assert_int_equal(a->num_dead_ends, b->num_dead_ends);
+    for (uint32_t i = 0; i < a->num_dead_ends; i++) {
+        assert_string_equal(a->dead_ends[i], b->dead_ends[i]);
+    }
+    assert_string_equal(a->check_command, b->check_command);
+    assert_int_equal(a->num_findings, b->num_findings);
+    for (uint32_t i = 0; i < a->num_findings; i++) {
+        assert_int_equal(a->findings[i].cause, b->findings[i].cause);
+        assert_string_equal(a->findings[i].text, b->findings[i].text);
+    }
+    assert_int_equal(a->num_certs, b->num_certs);
+    assert_memory_equal(a->certs, b->certs, a->num_certs * sizeof a->certs[0]);
+    assert_memory_equal(&a->num_certs_sent, &b->num_certs_sent,
+                        offsetof(verdict, trust_store) - offsetof(verdict, num_certs_sent));
+    assert_string_equal(a->trust_store, b->trust_store);
+    assert_memory_equal(a->trust_store + sizeof a->trust_store, b->trust_store + sizeof b->trust_store,
+                        offsetof(verdict, capture_note) - offsetof(verdict, trust_store) -
+                            sizeof a->trust_store);
+    assert_string_equal(a->capture_note, b->capture_note);
+    size_t tail = offsetof(verdict, capture_note) + sizeof a->capture_note;
+    assert_memory_equal((const char *)a + tail, (const char *)b + tail, sizeof *a - tail);
+}
+
+// A verdict handed back with analyzer_verdict_free (a --threads worker, once the merge is done
+// with it) is the memory of that analyzer's next verdict: it must read as a fresh analyzer's
+// verdict does, nothing of the old one left (here: every byte of it overwritten first).
+static void test_spare_verdict_reads_fresh(void **state) {
+    (void)state;
+    analyzer *a = fx_analyzer("cloudfront");
+    analyzer *fresh = fx_analyzer("cloudfront");
+    for (int round = 0; round < 2; round++) {
+        fx x = round == 0 ? tls13_unknown_ca("old.example.com", 1)
+                          : tls12("old.example.com", CHAIN, 0, 1);
+        verdict *old = judge_free(a, &x);
+        memset(old, 0x5A, sizeof *old);
+        analyzer_verdict_free(a, old);
+        x = round == 0 ? tls12("origin.example.com", CHAIN, 0, 2)
+                       : tls13_unknown_ca("origin.example.com", 2);
+        verdict *v = judge_free(a, &x);
+#if !defined(__SANITIZE_ADDRESS__)
+        assert_ptr_equal(v, old);  // (sanitizer builds free every verdict: a use after free shows)
+#endif
+        x = round == 0 ? tls12("origin.example.com", CHAIN, 0, 2)
+                       : tls13_unknown_ca("origin.example.com", 2);
+        verdict *w = judge_free(fresh, &x);
+        same_verdict(v, w);
+        analyzer_verdict_free(a, v);
+        verdict_free(w);
+    }
+    analyzer_free(a);  // frees the spare (leak-checked under ASan)
+    analyzer_free(fresh);
+}
+
 // The table is bounded: after AN_MEMO_SERVERS other servers the first one is forgotten.
 static void test_lru_bound(void **state) {
     (void)state;
@@ -329,6 +402,7 @@ int main(void) {
         cmocka_unit_test(test_chain_root),
         cmocka_unit_test(test_tls13_after_verified_chain),
         cmocka_unit_test(test_worker_leaves_it_to_the_merge),
+        cmocka_unit_test(test_spare_verdict_reads_fresh),
         cmocka_unit_test(test_lru_bound),
         cmocka_unit_test(test_tls13_empty_client_certificate),
     };

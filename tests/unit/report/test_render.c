@@ -123,12 +123,30 @@ static void test_text_success_is_empty(void **state) {
     assert_non_null(b);
     assert_int_equal(b->len, 0);
     assert_int_equal(b->nholes, 0);
+    report_rendered *b2 = report_render(m, v);  // (nothing is allocated for it: both the same)
+    assert_ptr_equal(b2, b);
     assert_true(report_write_rendered(r, b, 5));
     report_rendered_free(b);
+    report_rendered_free(b2);
+    // The renderer kept its buffer for the next verdict: a failure after successes is whole.
+    verdict *f = failed_verdict("bad.example.com");
+    report_rendered *fb = report_render(m, f);
+    assert_non_null(fb);
+    assert_true(fb != b && fb->len > 0 && fb->nholes == 1);
+    assert_true(report_write_rendered(r, fb, 6));
+    report_rendered_free(fb);
     report_renderer_free(m);
     close_out(&x, r);
-    assert_int_equal(x.len, 0);
+    out direct;
+    report *rd = open_out(&direct, &o);
+    f->conn_id = 6;
+    assert_true(report_verdict(rd, f));
+    close_out(&direct, rd);
+    assert_int_equal(x.len, direct.len);
+    assert_memory_equal(x.buf, direct.buf, direct.len);
+    free(direct.buf);
     free(x.buf);
+    free(f);
     free(v);
 }
 
