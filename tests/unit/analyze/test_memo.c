@@ -234,7 +234,8 @@ static void same_verdict(const verdict *a, const verdict *b) {
         assert_int_equal(a->evidence[i].value_len, b->evidence[i].value_len);
         assert_int_equal(a->evidence[i].frame, b->evidence[i].frame);
         if (a->evidence[i].value_len) {
-            assert_memory_equal(a->evidence[i].value, b->evidence[i].value, a->evidence[i].value_len);
+            assert_memory_equal(a->evidence[i].value, b->evidence[i].value,
+                                a->evidence[i].value_len);
         } else {
             assert_string_equal(a->evidence[i].value, b->evidence[i].value);
         }
@@ -258,9 +259,9 @@ static void same_verdict(const verdict *a, const verdict *b) {
     assert_memory_equal(&a->num_certs_sent, &b->num_certs_sent,
                         offsetof(verdict, trust_store) - offsetof(verdict, num_certs_sent));
     assert_string_equal(a->trust_store, b->trust_store);
-    assert_memory_equal(a->trust_store + sizeof a->trust_store, b->trust_store + sizeof b->trust_store,
-                        offsetof(verdict, capture_note) - offsetof(verdict, trust_store) -
-                            sizeof a->trust_store);
+    assert_memory_equal(
+        a->trust_store + sizeof a->trust_store, b->trust_store + sizeof b->trust_store,
+        offsetof(verdict, capture_note) - offsetof(verdict, trust_store) - sizeof a->trust_store);
     assert_string_equal(a->capture_note, b->capture_note);
     size_t tail = offsetof(verdict, capture_note) + sizeof a->capture_note;
     assert_memory_equal((const char *)a + tail, (const char *)b + tail, sizeof *a - tail);
