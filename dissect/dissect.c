@@ -3,6 +3,7 @@
 // Lifecycle of a flow (flow.c): a small record from its first frame; the ~20 KB transcript and the
 // TLS layer only from its first payload byte; reported exactly once (decided, closed, evicted or at
 // finish), after which only the record stays so late packets cost one lookup.
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ dissect *dissect_new(const dissect_config *c) {
     if (d->cfg.max_flows == 0) {
         d->cfg.max_flows = 1;
     }
-    d->idle_ns = (int64_t)d->cfg.idle_timeout_s * 1000000000;
+    dissect_clock_init(&d->clk, d->cfg.idle_timeout_s);
     d->stats.first_unsupported_linktype = -1;
     d->scratch = malloc(sizeof *d->scratch);
     if (!d->scratch || !flow_table_init(&d->ft, d->cfg.max_flows)) {
@@ -108,69 +109,83 @@ static flow *new_flow(dissect *d, const flow_key *k, uint32_t hash, const dissec
     return flow_new(d, k, hash, fr);
 }
 
-// The capture clock for idle eviction. Real files carry bogus timestamps (a single frame decades
-// off, clocks stepping back), and one such frame must not evict every flow: the clock never runs
-// backwards, and a jump beyond the idle timeout counts only once a second frame confirms it.
-static void dissect_clock_step(dissect *d, int64_t ts_ns) {
-    int64_t idle = d->idle_ns;
-    if (!d->clock_set) {
-        d->clock_set = true;
-        d->clock_ns = ts_ns;
+void dissect_clock_init(dissect_clock *c, uint32_t idle_timeout_s) {
+    memset(c, 0, sizeof *c);
+    c->idle_ns = (int64_t)idle_timeout_s * 1000000000;
+}
+
+dissect_clock_event dissect_clock_step_slow(dissect_clock *c, int64_t ts_ns) {
+    if (!c->set) {
+        c->set = true;
+        c->now_ns = ts_ns;
+        return DISSECT_CLOCK_STEADY;
+    }
+    if (ts_ns <= c->now_ns) {
+        return DISSECT_CLOCK_STEADY;
+    }
+    if (ts_ns - c->now_ns <= c->idle_ns) {
+        c->now_ns = ts_ns;
+        c->jump_pending = false;
+        return DISSECT_CLOCK_STEADY;
+    }
+    if (c->jump_pending && ts_ns >= c->jump_ns && ts_ns - c->jump_ns <= c->idle_ns) {
+        c->now_ns = ts_ns;
+        c->jump_pending = false;
+        return DISSECT_CLOCK_CONFIRMED;
+    }
+    c->jump_pending = true;
+    c->jump_ns = ts_ns;
+    return DISSECT_CLOCK_JUMP;
+}
+
+// clock_frame: d's clock after a frame stamped ts_ns, and what the jump rules do to d's lists.
+static inline void clock_frame(dissect *d, int64_t ts_ns) {
+    dissect_clock_event e = dissect_clock_step(&d->clk, ts_ns);
+    if (__builtin_expect(e == DISSECT_CLOCK_STEADY, 1)) {
         return;
     }
-    if (ts_ns <= d->clock_ns) {
-        return;
-    }
-    if (ts_ns - d->clock_ns <= idle) {
-        d->clock_ns = ts_ns;
-        d->jump_pending = false;
-        return;
-    }
-    if (d->jump_pending && ts_ns >= d->jump_ns && ts_ns - d->jump_ns <= idle) {
-        d->clock_ns = ts_ns;
-        d->jump_pending = false;
+    if (e == DISSECT_CLOCK_CONFIRMED) {
         // The connection the jump's first frame touched (ours: another worker's shard leaves
         // it NULL) goes idle from that frame's time, after every other connection of its list.
         flow *f = d->ft.jump;
         if (f) {
             d->ft.jump = NULL;
-            f->idle_ts_ns = d->jump_ns;
+            f->idle_ts_ns = d->clk.jump_ns;
             flow_touch(&d->ft, f);
         }
         return;
     }
-    d->jump_pending = true;
-    d->jump_ns = ts_ns;
-    d->ft.jump = NULL;  // feed sets it once the frame's connection is known
-}
-
-// dissect_clock: the common step (forward by no more than the timeout) inline, every frame;
-// the rest by dissect_clock_step's rules.
-static inline void dissect_clock(dissect *d, int64_t ts_ns) {
-    if (d->clock_set && ts_ns > d->clock_ns && ts_ns - d->clock_ns <= d->idle_ns) {
-        d->clock_ns = ts_ns;
-        d->jump_pending = false;
-        return;
-    }
-    dissect_clock_step(d, ts_ns);
+    d->ft.jump = NULL;  // a new jump: feed sets it once the frame's connection is known
 }
 
 // expire_due: the head of either LRU list has been idle longer than the timeout (inline: asked
 // for every frame; the scan below runs only when it says so).
-static inline bool expire_due(const dissect *d) {
-    int64_t idle = d->idle_ns;
+static inline bool due_at(const dissect *d, int64_t now) {
+    int64_t idle = d->clk.idle_ns;
     const flow *l = d->ft.live.head, *o = d->ft.done.head;
-    return idle != 0 &&
-           ((l && d->clock_ns - l->idle_ts_ns > idle) || (o && d->clock_ns - o->idle_ts_ns > idle));
+    return idle != 0 && ((l && now - l->idle_ts_ns > idle) || (o && now - o->idle_ts_ns > idle));
+}
+
+static inline bool expire_due(const dissect *d) {
+    return due_at(d, d->clk.now_ns);
+}
+
+bool dissect_idle_due_at(const dissect *d, int64_t now_ns) {
+    return due_at(d, now_ns);
+}
+
+void dissect_clock_skip(dissect *d, int64_t now_ns) {
+    assert(d->clk.set && !d->clk.jump_pending && now_ns >= d->clk.now_ns);
+    d->clk.now_ns = now_ns;
 }
 
 // Idle flows (capture clock) are evicted as we go: oldest first in each LRU list.
 static void dissect_expire(dissect *d) {
-    int64_t idle = d->idle_ns;
+    int64_t idle = d->clk.idle_ns;
     if (idle == 0) {
         return;
     }
-    while (d->ft.live.head && d->clock_ns - d->ft.live.head->idle_ts_ns > idle) {
+    while (d->ft.live.head && d->clk.now_ns - d->ft.live.head->idle_ts_ns > idle) {
         flow *f = d->ft.live.head;
         f->idle_expired = true;
         report(d, f, TLS_END_EVICTED);  // now on the decided list
@@ -180,10 +195,10 @@ static void dissect_expire(dissect *d) {
             // Its record is kept for late packets one timeout from now, in the decided list's
             // idle-time order: with its old time at the tail it stayed until the records ahead
             // of it went, which in a --threads worker's list are others than one thread's.
-            f->idle_ts_ns = d->clock_ns;
+            f->idle_ts_ns = d->clk.now_ns;
         }
     }
-    while (d->ft.done.head && d->clock_ns - d->ft.done.head->idle_ts_ns > idle) {
+    while (d->ft.done.head && d->clk.now_ns - d->ft.done.head->idle_ts_ns > idle) {
         flow_remove(&d->ft, d->ft.done.head);
     }
 }
@@ -375,7 +390,7 @@ static void dissect_icmp_quote(dissect *d, const net_pkt *p, const dissect_frame
         if (f) {
             f->last_frame = fr->frame_no;
             f->last_ts_ns = fr->ts_ns;
-            f->idle_ts_ns = d->clock_ns;
+            f->idle_ts_ns = d->clk.now_ns;
         }
     }
 }
@@ -390,7 +405,7 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
                                                        dissect_frame_info *info) {
     d->stats.frames++;
     d->stats.bytes += fr->len;
-    dissect_clock(d, fr->ts_ns);
+    clock_frame(d, fr->ts_ns);
     // Every frame moves the capture clock and expires what went idle (not only TCP frames): a
     // --threads worker does the same for the frames of other shards (dissect_clock_only), so
     // idle connections are reported at the same frame whatever the thread count.
@@ -429,12 +444,12 @@ __attribute__((always_inline)) static inline void feed(dissect *d, const dissect
     // only, finds each connection when it is due, and a worker's shorter lists (--threads) find
     // it at the same frame as one thread's. A frame that starts a clock jump is stamped with the
     // clock as well; the connection is remembered (ft.jump) and, if a second frame confirms the
-    // jump, goes idle from the jump's time then (dissect_clock_step), so that confirming it does
+    // jump, goes idle from the jump's time then (clock_frame), so that confirming it does
     // not evict the connection that arrived with it. Stamped with its own time here, a jump
     // never confirmed (one bogus frame 10 years ahead) kept its connection at the head of its
     // list for good, holding back the expiry of every connection behind it.
-    f->idle_ts_ns = d->clock_ns;
-    if (d->jump_pending && fr->ts_ns >= d->jump_ns) {
+    f->idle_ts_ns = d->clk.now_ns;
+    if (d->clk.jump_pending && fr->ts_ns >= d->clk.jump_ns) {
         d->ft.jump = f;
     }
     flow_touch(&d->ft, f);
@@ -486,7 +501,7 @@ uint32_t dissect_oldest_live_frame(const dissect *d) {
 }
 
 void dissect_clock_only(dissect *d, int64_t ts_ns) {
-    dissect_clock(d, ts_ns);
+    clock_frame(d, ts_ns);
     // feed's gate: dissect_expire removes nothing unless a list head is overdue (its loops test
     // the same condition), so the frame at which anything expires is unchanged.
     if (expire_due(d)) {

@@ -503,6 +503,51 @@ void dissect_feed_ex(dissect *d, const dissect_frame *f, dissect_frame_info *out
 // the capture clock and expires idle connections exactly as dissect_feed would, so each worker
 // reports them at the same frame as one dissector fed every frame.
 void dissect_clock_only(dissect *d, int64_t ts_ns);
+
+// The capture clock for idle eviction, whose rules are here once: every dissector runs one, and
+// `--threads` keeps one more beside the input (pipeline/selfread.c) to know the clock after every
+// frame without each worker stepping through the others' frames. Real files carry bogus
+// timestamps (a single frame decades off, clocks stepping back), and one such frame must not
+// evict every flow: the clock never runs backwards, and a jump beyond the idle timeout counts
+// only once a second frame confirms it.
+typedef struct dissect_clock {
+    int64_t now_ns;   // the clock
+    int64_t jump_ns;  // a forward jump waiting for a second frame to confirm it
+    int64_t idle_ns;  // the idle timeout (0: no idle eviction)
+    bool set;         // a frame was seen
+    bool jump_pending;
+} dissect_clock;
+
+// What a frame did to the clock: nothing or a step within the timeout (STEADY, also the first
+// frame and a step back), started a jump, or confirmed the pending one.
+typedef enum dissect_clock_event {
+    DISSECT_CLOCK_STEADY,
+    DISSECT_CLOCK_JUMP,
+    DISSECT_CLOCK_CONFIRMED,
+} dissect_clock_event;
+
+void dissect_clock_init(dissect_clock *c, uint32_t idle_timeout_s);
+// dissect_clock_step_slow: dissect_clock_step's every case but the common one.
+dissect_clock_event dissect_clock_step_slow(dissect_clock *c, int64_t ts_ns);
+// dissect_clock_step: the clock after a frame stamped ts_ns (inline: every frame of the input).
+static inline dissect_clock_event dissect_clock_step(dissect_clock *c, int64_t ts_ns) {
+    if (c->set && ts_ns > c->now_ns && ts_ns - c->now_ns <= c->idle_ns) {
+        c->now_ns = ts_ns;
+        c->jump_pending = false;
+        return DISSECT_CLOCK_STEADY;
+    }
+    return dissect_clock_step_slow(c, ts_ns);
+}
+
+// For a --threads worker passing a run of other shards' frames in which the clock only stepped
+// (every step STEADY, a clock set before the run and no jump pending; its replica says so):
+// dissect_idle_due_at says whether anything of d goes idle by clock now_ns; if nothing does by
+// the run's last clock, nothing did at any frame of it (the clock is monotonic there and only
+// d's own frames or an expiry change its lists), and dissect_clock_skip moves d's clock to that
+// last value in one step. Otherwise the caller steps frame by frame (dissect_clock_only), so
+// that each expiry is reported at its frame.
+bool dissect_idle_due_at(const dissect *d, int64_t now_ns);
+void dissect_clock_skip(dissect *d, int64_t now_ns);
 // dissect_oldest_live_frame: the first frame of the oldest connection not yet reported (one
 // that a later frame, an idle timeout or dissect_finish will still report); UINT32_MAX when
 // there is none. Walks the table: O(connections held). For --threads' bookkeeping of conn_ids.

@@ -255,10 +255,7 @@ struct dissect {
     // saved; flow.c). At most FLOW_SPARE_TRANSCRIPTS, freed by dissect_free.
     tls_transcript *spare_t[FLOW_SPARE_TRANSCRIPTS];
     uint32_t num_spare_t;
-    bool clock_set, jump_pending;
-    int64_t idle_ns;                // cfg.idle_timeout_s in ns (0: no idle eviction)
-    int64_t clock_ns;               // capture clock for idle eviction (see dissect_clock)
-    int64_t jump_ns;                // a forward jump waiting for a second frame to confirm it
+    dissect_clock clk;              // the capture clock for idle eviction (dissect.h)
     uint64_t reported_app_records;  // app_records (both directions) of the last reported flow
     uint64_t tcp_steps;             // tree nodes visited by tcp.c (tcp__steps, for the tests)
     uint64_t tls_calls;             // tls_conn_feed/tls_conn_gap calls by tcp.c (see feed_segment)

@@ -3,11 +3,13 @@
 // One capture file (the usual case): one-pass mode. The file is mapped whole (cap_retain) and
 // read once, a chunk of THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the
 // end of what has been read; reading a chunk means hashing each frame's connection to its shard
-// (dissect_frame_flow_hash). Every worker goes through every chunk: it dissects its shard's
-// frames straight from the mapping and only moves its clock for the others. The workers also
-// merge and report in turns (thr_merge_turn). Nothing is copied, no thread waits for another in
-// the common case, and the calling thread only joins them. Pages every worker is past are given
-// back (cap_release), so the resident size stays bounded (bench/NOTES.md, round 3).
+// (dissect_frame_flow_hash) and running the capture clock (dissect_clock_step: each frame's clock
+// is noted). Every worker goes through every chunk: it dissects its shard's frames straight from
+// the mapping and only moves its clock for the others — a run of them in one step, unless one of
+// its connections goes idle inside the run (pass_others). The workers also merge and report in
+// turns (thr_merge_turn). Nothing is copied, no thread waits for another in the common case, and
+// the calling thread only joins them. Pages every worker is past are given back (cap_release), so
+// the resident size stays bounded (bench/NOTES.md, round 3).
 //
 // Several files: shared-read mode. Each worker reads the inputs through its own cap_reader (the
 // k-way merge of the files) and dissects the frames of its shard; the calling thread merges
@@ -139,6 +141,7 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
     uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
     dissect_frame batch[THR_READ_BATCH];
     size_t got = 0, used = 0;
+    bool steady = c->clk.set && !c->clk.jump_pending;
     while (n < THR_CHUNK_FRAMES && (used < got || cap_mark(c->cr) < end)) {
         if (used == got) {
             // Records in place, a few at a time (cap_next_batch): a call a frame and the per-frame
@@ -158,6 +161,8 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
         k->shard[n] = s;
         k->frame_no[n] = fr.frame_no;
         k->ts_ns[n] = fr.ts_ns;
+        steady &= dissect_clock_step(&c->clk, fr.ts_ns) == DISSECT_CLOCK_STEADY;
+        k->clock_ns[n] = c->clk.now_ns;
         tmp[n++] = (thr_frame){fr.data, fr.caplen, fr.len, fr.linktype};
         count[s]++;
     }
@@ -167,9 +172,12 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
         sum += count[s];
     }
     for (uint32_t i = 0; i < n; i++) {
-        k->fr[pos[k->shard[i]]++] = tmp[i];
+        uint16_t j = pos[k->shard[i]]++;
+        k->fr[j] = tmp[i];
+        k->at[j] = (uint16_t)i;
     }
     k->n = n;
+    k->steady = steady;
     k->mark = cap_mark(c->cr);
     k->left = c->n;
 }
@@ -191,6 +199,23 @@ static inline void thr_prefetch_frame(const thr_frame *f) {
     __builtin_prefetch(f->data);
     if (f->caplen > 64) {
         __builtin_prefetch(f->data + 64);
+    }
+}
+
+// pass_others (a steady chunk): frames [from, to) of k are other shards'. When nothing of this
+// worker goes idle by the clock after the last of them, its clock moves there in one step;
+// otherwise frame by frame, so that each expiry is reported at its frame. Stepping through every
+// frame cost each worker a mispredicted branch and a call per frame of the input (two workers:
+// half the frames are the other's, in random order).
+static inline void pass_others(thr_worker *w, const thr_chunk *k, uint32_t from, uint32_t to) {
+    int64_t last = k->clock_ns[to - 1];
+    if (!dissect_idle_due_at(w->d, last)) {
+        dissect_clock_skip(w->d, last);
+        return;
+    }
+    for (uint32_t i = from; i < to; i++) {
+        w->emit = k->frame_no[i];  // an idle connection reported now belongs here
+        dissect_clock_only(w->d, k->ts_ns[i]);
     }
 }
 
@@ -253,18 +278,40 @@ static void *worker_pass_main(void *arg) {
         for (; pf < own_end && pf < own + THR_OWN_PREFETCH; pf++) {
             thr_prefetch_frame(pf);
         }
-        for (uint32_t i = 0; i < n; i++) {
-            if (k->shard[i] == me) {
+        if (k->steady) {
+            // Own frames only; the others' in runs between them (pass_others).
+            const uint16_t *at = &k->at[own - k->fr];
+            uint32_t from = 0;
+            for (; own < own_end; own++, at++) {
+                uint32_t i = *at;
+                if (i > from) {
+                    pass_others(w, k, from, i);
+                }
                 if (pf < own_end) {
                     thr_prefetch_frame(pf++);
                 }
                 dissect_frame fr = {own->linktype, own->caplen, own->len,
                                     own->data,     k->ts_ns[i], k->frame_no[i]};
-                own++;
                 thr_feed_own(w, &fr);
-            } else {
-                w->emit = k->frame_no[i];  // an idle connection reported now belongs here
-                dissect_clock_only(w->d, k->ts_ns[i]);
+                from = i + 1;
+            }
+            if (n > from) {
+                pass_others(w, k, from, n);
+            }
+        } else {
+            for (uint32_t i = 0; i < n; i++) {
+                if (k->shard[i] == me) {
+                    if (pf < own_end) {
+                        thr_prefetch_frame(pf++);
+                    }
+                    dissect_frame fr = {own->linktype, own->caplen, own->len,
+                                        own->data,     k->ts_ns[i], k->frame_no[i]};
+                    own++;
+                    thr_feed_own(w, &fr);
+                } else {
+                    w->emit = k->frame_no[i];  // an idle connection reported now belongs here
+                    dissect_clock_only(w->d, k->ts_ns[i]);
+                }
             }
         }
         if (k->n) {

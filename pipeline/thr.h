@@ -102,13 +102,19 @@ typedef struct thr_frame {
 // every worker after, reused once every worker is done with it (`left`, mu).
 typedef struct thr_chunk {
     uint32_t n;
-    uint32_t left;                    // workers that have not finished it (mu)
-    uint64_t mark;                    // cap_mark after its last frame
-    bool last;                        // the input ended after these frames
+    uint32_t left;  // workers that have not finished it (mu)
+    uint64_t mark;  // cap_mark after its last frame
+    bool last;      // the input ended after these frames
+    // The capture clock only stepped in this chunk (no jump started, confirmed or pending, the
+    // clock set before it): a worker may pass a run of other shards' frames in one step
+    // (dissect_clock_skip) when nothing of its own goes idle by the run's last clock.
+    bool steady;
     uint16_t start[THR_MAX_WORKERS];  // shard s's frames: fr[start[s] ...], in input order
     uint8_t shard[THR_CHUNK_FRAMES];
     uint32_t frame_no[THR_CHUNK_FRAMES];
     int64_t ts_ns[THR_CHUNK_FRAMES];
+    int64_t clock_ns[THR_CHUNK_FRAMES];  // the capture clock after each frame (ctx->clk)
+    uint16_t at[THR_CHUNK_FRAMES];       // fr[j] is frame at[j] of the chunk (input order)
     thr_frame fr[THR_CHUNK_FRAMES];
 } thr_chunk;
 
@@ -183,7 +189,9 @@ struct thr_ctx {
     uint64_t bytes_read;  // worker 0's or the reading worker's reader, for the progress line (mu)
     const pipeline_source *src;  // on_progress, and the paths workers reopen (fixed)
     // One-pass mode (mu): chunk k is ring[k % THR_CHUNKS]; chunks [freed, indexed) are in use.
-    cap_reader *cr;  // (role: reading)
+    cap_reader *cr;     // (role: reading)
+    dissect_clock clk;  // (role: reading) the capture clock of every frame read, as each
+                        // worker's dissector runs it: one copy of the rules (dissect.h)
     thr_chunk *ring;
     uint64_t indexed, freed;
     bool reading;        // a worker is reading the next chunk (only it touches cr)

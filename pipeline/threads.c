@@ -230,6 +230,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
     c.sinks = sinks;
     c.main_an = main_an;
     c.out = out;
+    dissect_clock_init(&c.clk, dc->idle_timeout_s);
     c.w = aligned_alloc(128, c.n * sizeof *c.w);  // sizeof is a multiple of the alignment
     if (c.w) {
         memset(c.w, 0, c.n * sizeof *c.w);

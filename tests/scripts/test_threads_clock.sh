@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_threads_clock.sh — idle connections are reported at the same frame, in the same order,
 # whatever the thread count: each `--threads N` worker moves its capture clock over the other
-# shards' frames (dissect_clock_only) and expires its own connections by it. Checked across clock
+# shards' frames (dissect_clock_only, or a whole run of them in one step when the reader's copy of
+# the clock says nothing of the worker's goes idle in it) and expires its own connections by it.
+# Checked across clock
 # jumps (one bogus TCP frame 10 years ahead, a confirmed jump), clocks that step back and equal
 # timestamps, with --threads 2/3/4/5/8 against one thread, JSON and text.
 #   bash test_threads_clock.sh TLSDIAG SRCDIR

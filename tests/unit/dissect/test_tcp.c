@@ -1078,6 +1078,64 @@ static void test_idle_record_kept_one_timeout(void **state) {
     dissect_free(d);
 }
 
+// The capture clock's rules (dissect_clock_step), the one copy a dissector and --threads' reader
+// both run: steps within the timeout move it, steps back hold it, a jump waits for a second frame.
+static void test_clock_rules(void **state) {
+    (void)state;
+    const int64_t S = 1000000000LL;
+    dissect_clock c;
+    dissect_clock_init(&c, 10);
+    assert_int_equal(dissect_clock_step(&c, 100 * S), DISSECT_CLOCK_STEADY);  // first frame
+    assert_true(c.set && c.now_ns == 100 * S);
+    assert_int_equal(dissect_clock_step(&c, 105 * S), DISSECT_CLOCK_STEADY);
+    assert_int_equal(dissect_clock_step(&c, 50 * S), DISSECT_CLOCK_STEADY);  // back: holds
+    assert_true(c.now_ns == 105 * S && !c.jump_pending);
+    assert_int_equal(dissect_clock_step(&c, 1000 * S), DISSECT_CLOCK_JUMP);
+    assert_true(c.jump_pending && c.now_ns == 105 * S && c.jump_ns == 1000 * S);
+    assert_int_equal(dissect_clock_step(&c, 106 * S), DISSECT_CLOCK_STEADY);  // not confirmed
+    assert_true(!c.jump_pending && c.now_ns == 106 * S);
+    assert_int_equal(dissect_clock_step(&c, 2000 * S), DISSECT_CLOCK_JUMP);
+    assert_int_equal(dissect_clock_step(&c, 2005 * S), DISSECT_CLOCK_CONFIRMED);
+    assert_true(!c.jump_pending && c.now_ns == 2005 * S);
+    dissect_clock_init(&c, 0);  // no idle timeout: every step forward is a jump
+    assert_int_equal(dissect_clock_step(&c, S), DISSECT_CLOCK_STEADY);
+    assert_int_equal(dissect_clock_step(&c, S), DISSECT_CLOCK_STEADY);
+    assert_int_equal(dissect_clock_step(&c, 2 * S), DISSECT_CLOCK_JUMP);
+}
+
+// dissect_idle_due_at and dissect_clock_skip (a --threads worker passing a run of other shards'
+// frames): nothing due by a clock, the skip leaves the same state as stepping through the run;
+// something due, it is reported at the frame stepped through, as one dissector does.
+static void test_clock_skip_matches_stepping(void **state) {
+    (void)state;
+    const int64_t S = 1000000000LL;
+    dissect *a = mk_idle1(), *b = mk_idle1();
+    now_ns = 0;
+    feed(a, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    feed(b, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    // A run of other shards' frames at 0.2, 0.5, 0.9 s: b steps, a skips to 0.9 s.
+    assert_false(dissect_idle_due_at(a, 9 * S / 10));
+    for (int i = 0; i < 3; i++) {
+        dissect_clock_only(b, (int64_t[]){2 * S / 10, 5 * S / 10, 9 * S / 10}[i]);
+    }
+    dissect_clock_skip(a, 9 * S / 10);
+    assert_true(dissect_idle_due_at(a, 11 * S / 10));  // by 1.1 s, C1 has been idle 1.1 s
+    assert_false(dissect_idle_due_at(a, S));           // (idle for more than the timeout)
+    assert_int_equal(ngot, 0);
+    // The next run ends past the timeout: due, so stepped through; C1 goes at that frame in both.
+    now_ns = 105 * S / 100;
+    dissect_clock_only(a, now_ns);
+    assert_int_equal(ngot, 1);
+    dissect_clock_only(b, now_ns);
+    assert_int_equal(ngot, 2);
+    assert_int_equal(got[0]->end_reason, TLS_END_EVICTED);
+    assert_int_equal(got[1]->end_reason, TLS_END_EVICTED);
+    assert_int_equal(got[0]->conn_id, got[1]->conn_id);
+    assert_true(got[0]->quality.idle && got[1]->quality.idle);
+    dissect_free(a);
+    dissect_free(b);
+}
+
 // dissect_feed_frames reports what one-by-one dissect_feed does and returns right after each
 // frame that reported a transcript (the pipeline asks whether to go on only then).
 static void test_feed_frames_stops_after_transcript(void **state) {
@@ -1293,6 +1351,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_idle_eviction, reset),
         cmocka_unit_test_teardown(test_clock_jump_keeps_idle_order, reset),
         cmocka_unit_test_teardown(test_idle_record_kept_one_timeout, reset),
+        cmocka_unit_test_teardown(test_clock_rules, reset),
+        cmocka_unit_test_teardown(test_clock_skip_matches_stepping, reset),
         cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
