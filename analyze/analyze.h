@@ -215,6 +215,11 @@ typedef struct analyzer_config {
     // it was made from (analyzer_shared_new), used instead of this analyzer's own: ca_file,
     // ca_path and now are then ignored. Borrowed; it must outlive the analyzer.
     struct analyzer_shared *shared;
+    // judge_only (with shared): a --threads worker's analyzer, which only judges
+    // (analyzer_judge; the merge's analyzer accounts for every verdict): it has no summary and
+    // no memo of earlier connections, so analyzer_account, analyzer_summary and
+    // analyzer_summary_refresh must not be called on it.
+    bool judge_only;
 } analyzer_config;
 
 void analyzer_config_default(analyzer_config *c);
@@ -239,12 +244,14 @@ typedef struct analyzer_lock {
 // distinct (chain, SNI, hour) is parsed and verified once per run, not once per analyzer. Each
 // analyzer keeps its own small cache in front of it (no lock on a hit); the shared one is
 // looked up and filled under `lock`, and results are copied in and out while it is held.
-// Analyzers sharing one must be made with the same profile settings (the cached results
-// depend on the profile's certificate keys).
+// The analyzers made with one take a's profile settings (the cached results depend on the
+// profile's certificate keys) and read a's CloudFront prefix table, instead of loading their own:
+// analyzer_config's profile and ranges_file are ignored then.
 typedef struct analyzer_shared analyzer_shared;
 
-// analyzer_shared_new: a's trust store (referenced, not copied), a's now, and an empty chain
-// cache guarded by *lock (copied; lock->user must outlive the result). Caller-owned
+// analyzer_shared_new: a's trust store (referenced, not copied), a's now, profiles and prefix
+// table (read in place: a must outlive the result and every analyzer made with it), and an
+// empty chain cache guarded by *lock (copied; lock->user must outlive the result). Caller-owned
 // (analyzer_shared_free, NULL is a no-op); NULL when out of memory.
 analyzer_shared *analyzer_shared_new(const analyzer *a, const analyzer_lock *lock) TLSDIAG_WUR;
 void analyzer_shared_free(analyzer_shared *s);

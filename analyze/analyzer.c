@@ -1,4 +1,5 @@
 // analyzer.c — the analyzer: configuration, trust store, outcome of a transcript, and the verdict.
+#include <assert.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdatomic.h>
@@ -38,8 +39,9 @@ struct analyzer {
     // address; the first it fits judges it.
     an_profile family[2];
     uint32_t num_family;
-    bool profile_fixed;    // --profile set the profile
-    an_prefixes prefixes;  // empty for the generic profile (no edge labelling)
+    bool profile_fixed;      // --profile set the profile
+    an_prefixes prefixes;    // empty for the generic profile (no edge labelling)
+    bool prefixes_borrowed;  // prefixes is the shared analyzer's table (not freed here)
     X509_STORE *store;
     char trust_store[256];
     an_chain_cache *cache;
@@ -79,6 +81,7 @@ struct analyzer_shared {
     char trust_store[256];
     int64_t now;
     an_chain_shared *chains;
+    const analyzer *from;  // its profiles and prefix table (borrowed)
 };
 
 const char *an_alert_name(uint8_t desc) {
@@ -231,26 +234,40 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
             }
         }
     }
-    a->profile_fixed = c->profile != NULL;
-    const char *profile = c->profile ? c->profile : "cloudfront";
-    if (strcmp(profile, "generic") == 0) {
-        an_profile_generic(&a->profile);
+    if (c->shared) {
+        // The run's profiles and prefix table, as the analyzer the shared state was made from
+        // loaded them (each worker parsed them again: 0.44 ms of the serial start per worker).
+        const analyzer *from = c->shared->from;
+        a->profile = from->profile;
+        memcpy(a->family, from->family, sizeof a->family);
+        a->num_family = from->num_family;
+        a->profile_fixed = from->profile_fixed;
+        a->prefixes = from->prefixes;
+        a->prefixes_borrowed = true;
     } else {
-        if (!load_profile(profile, &a->profile, err, errlen)) {
-            goto fail;
-        }
-        for (size_t i = 0; !a->profile_fixed && i < sizeof a->family / sizeof a->family[0]; i++) {
-            if (!load_profile(embedded_profiles[i].name, &a->family[i], err, errlen)) {
+        a->profile_fixed = c->profile != NULL;
+        const char *profile = c->profile ? c->profile : "cloudfront";
+        if (strcmp(profile, "generic") == 0) {
+            an_profile_generic(&a->profile);
+        } else {
+            if (!load_profile(profile, &a->profile, err, errlen)) {
                 goto fail;
             }
-            a->num_family++;
-        }
-        bool ok = c->ranges_file
-                      ? an_prefixes_load_json(c->ranges_file, &a->prefixes, err, errlen)
-                      : an_prefixes_parse_text((const char *)an_embedded_prefixes,
-                                               an_embedded_prefixes_len, &a->prefixes, err, errlen);
-        if (!ok) {
-            goto fail;
+            for (size_t i = 0; !a->profile_fixed && i < sizeof a->family / sizeof a->family[0];
+                 i++) {
+                if (!load_profile(embedded_profiles[i].name, &a->family[i], err, errlen)) {
+                    goto fail;
+                }
+                a->num_family++;
+            }
+            bool ok =
+                c->ranges_file
+                    ? an_prefixes_load_json(c->ranges_file, &a->prefixes, err, errlen)
+                    : an_prefixes_parse_text((const char *)an_embedded_prefixes,
+                                             an_embedded_prefixes_len, &a->prefixes, err, errlen);
+            if (!ok) {
+                goto fail;
+            }
         }
     }
     if (c->shared) {
@@ -266,9 +283,13 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     }
     a->cache = an_chain_cache_new(c->shared ? c->shared->chains : NULL);
     a->chain_scratch = malloc(sizeof *a->chain_scratch);
-    a->summary = an_summary_new();
-    a->memo = an_memo_new();
-    if (!a->cache || !a->summary || !a->chain_scratch || !a->memo) {
+    // A worker's analyzer only judges: its summary and memo (a third of a megabyte each, every
+    // page written when made) would never be read.
+    bool judge_only = c->shared != NULL && c->judge_only;
+    a->summary = judge_only ? NULL : an_summary_new();
+    a->memo = judge_only ? NULL : an_memo_new();
+    if (!a->cache || (!judge_only && !a->summary) || !a->chain_scratch ||
+        (!judge_only && !a->memo)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -282,7 +303,9 @@ void analyzer_free(analyzer *a) {
     if (!a) {
         return;
     }
-    an_prefixes_free(&a->prefixes);
+    if (!a->prefixes_borrowed) {
+        an_prefixes_free(&a->prefixes);
+    }
     X509_STORE_free(a->store);
     an_chain_cache_free(a->cache);
     free(a->chain_scratch);
@@ -311,6 +334,7 @@ analyzer_shared *analyzer_shared_new(const analyzer *a, const analyzer_lock *loc
     s->store = a->store;
     an_copy(s->trust_store, sizeof s->trust_store, a->trust_store);
     s->now = a->now;
+    s->from = a;
     return s;
 }
 
@@ -379,10 +403,12 @@ bool analyzer_judging_profile(const analyzer *a, size_t i, const char **name, co
 }
 
 const summary *analyzer_summary(analyzer *a) {
+    assert(a->summary != NULL);  // (not a judge-only analyzer)
     return an_summary_get(a->summary);
 }
 
 void analyzer_account(analyzer *a, verdict *v) {
+    assert(a->summary != NULL);  // (not a judge-only analyzer)
     an_memo_apply(a->memo, v);
     an_summary_add(a->summary, v);
 }
@@ -392,6 +418,7 @@ bool analyzer_account_may_change(const verdict *v) {
 }
 
 void analyzer_summary_refresh(analyzer *a, const verdict *v) {
+    assert(a->summary != NULL);  // (not a judge-only analyzer)
     an_summary_refresh(a->summary, v);
 }
 

@@ -40,6 +40,7 @@ analyzer *pipeline_analyzer_new_shared(const pipeline_config *c, analyzer_shared
         ac.now = c->now;
     }
     ac.shared = shared;
+    ac.judge_only = shared != NULL;  // a worker's: the merge's analyzer accounts
     return analyzer_new(&ac, err, errlen);
 }
 

@@ -32,8 +32,9 @@ bool pipeline_threads_run(const pipeline_config *c, const pipeline_source *src,
                           const dissect_config *dc, analyzer *main_an, const pipeline_sinks *sinks,
                           pipeline_result *out) __attribute__((warn_unused_result));
 
-// pipeline_analyzer_new_shared: pipeline_analyzer_new, with the trust store, "now" and chain
-// results of shared (NULL: its own), for the workers of one run.
+// pipeline_analyzer_new_shared: pipeline_analyzer_new, with the trust store, "now", profiles,
+// prefix table and chain results of shared (NULL: its own), for the workers of one run: with
+// shared, a judge-only analyzer (analyzer_config.judge_only).
 analyzer *pipeline_analyzer_new_shared(const pipeline_config *c, analyzer_shared *shared, char *err,
                                        size_t errlen) __attribute__((warn_unused_result));
 

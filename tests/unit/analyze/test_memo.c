@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "an_fixtures.h"
 
@@ -297,6 +298,45 @@ static void test_spare_verdict_reads_fresh(void **state) {
     analyzer_free(fresh);
 }
 
+static void no_lock(void *user) {
+    (void)user;
+}
+
+// A --threads worker's analyzer (made with the run's shared state, judge-only) takes the
+// profiles and the CloudFront prefix table of the analyzer the state was made from, whatever its
+// own configuration says, and judges as that one does; freeing it leaves that table alone (ASan:
+// the main analyzer judges again after).
+static void test_judge_only_worker_judges_as_main(void **state) {
+    (void)state;
+    analyzer *main_an = fx_analyzer("cloudfront");
+    analyzer_shared *s =
+        analyzer_shared_new(main_an, &(analyzer_lock){no_lock, no_lock, NULL, NULL, NULL});
+    assert_non_null(s);
+    analyzer_config c;
+    analyzer_config_default(&c);
+    c.profile = "generic";                  // ignored: the shared state's profiles
+    c.ranges_file = "/nonexistent/ranges";  // ignored: its prefix table
+    c.shared = s;
+    c.judge_only = true;
+    char err[256] = "";
+    analyzer *w = analyzer_new(&c, err, sizeof err);
+    assert_non_null(w);
+    for (int i = 0; i < 2; i++) {
+        fx x = tls13_unknown_ca("origin.example.com", 1);
+        memcpy(x.t->client.addr, (const uint8_t[]){15, 158, 1, 2}, 4);  // a CloudFront edge
+        verdict *v = judge_free(i == 0 ? w : main_an, &x);
+        assert_string_equal(v->client_network, "15.158.0.0/16");
+        assert_string_equal(v->profile, "cloudfront");
+        assert_int_equal(v->cause, CAUSE_CERT_MISSING_INTERMEDIATE);
+        verdict_free(v);
+        if (i == 0) {
+            analyzer_free(w);
+        }
+    }
+    analyzer_shared_free(s);
+    analyzer_free(main_an);
+}
+
 // The table is bounded: after AN_MEMO_SERVERS other servers the first one is forgotten.
 static void test_lru_bound(void **state) {
     (void)state;
@@ -404,6 +444,7 @@ int main(void) {
         cmocka_unit_test(test_tls13_after_verified_chain),
         cmocka_unit_test(test_worker_leaves_it_to_the_merge),
         cmocka_unit_test(test_spare_verdict_reads_fresh),
+        cmocka_unit_test(test_judge_only_worker_judges_as_main),
         cmocka_unit_test(test_lru_bound),
         cmocka_unit_test(test_tls13_empty_client_certificate),
     };
