@@ -3,8 +3,6 @@
 // Every member is built in memory (sizes are bounded by --max-connections), rewritten by the
 // anonymizer when asked, then written with libarchive (ustar + gzip) into a temporary file
 // beside the target, which is renamed only when everything succeeded.
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "bundle_internal.h"
+#include "larchive.h"
 #include "report.h"
 
 bool bundle_parse_key(const char *s, uint8_t key[BUNDLE_KEY_LEN]) {
@@ -234,8 +233,10 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
     report_time(r->first_ts_ns, t0);
     report_time(r->last_ts_ns, t1);
     bbuf_printf(b, "tool: tlsdiag %s\n", TLSDIAG_VERSION);
+    char err[256];
+    const larchive *la = larchive_get(err, sizeof err);  // (loaded by bundle_write already)
     bbuf_printf(b, "openssl: %s\nlibarchive: %s\nlibnet: %s\n", OpenSSL_version(OPENSSL_VERSION),
-                archive_version_string(), libnet_version());
+                la ? la->archive_version_string() : err, libnet_version());
     bbuf_printf(b, "profile: %s %s\n", analyzer_profile_name(r->an),
                 analyzer_profile_version(r->an));
     bbuf_printf(b, "prefix list: %s\n", analyzer_prefix_source(r->an));
@@ -321,35 +322,37 @@ static bool write_archive(const char *path, member *m, size_t n, char *err, size
         free(tmp);
         return false;
     }
-    struct archive *a = archive_write_new();
-    bool ok = a != NULL && archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
-              archive_write_set_format_ustar(a) == ARCHIVE_OK &&
-              archive_write_open_fd(a, fd) == ARCHIVE_OK;
+    const larchive *la = larchive_get(err, errlen);  // loaded before any member was made
+    struct archive *a = la->archive_write_new();
+    bool ok = a != NULL && la->archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+              la->archive_write_set_format_ustar(a) == ARCHIVE_OK &&
+              la->archive_write_open_fd(a, fd) == ARCHIVE_OK;
     time_t now = time(NULL);
     for (size_t i = 0; ok && i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
+        struct archive_entry *e = la->archive_entry_new();
         if (e == NULL) {
             ok = false;
             break;
         }
-        archive_entry_set_pathname(e, m[i].name);
-        archive_entry_set_size(e, (la_int64_t)m[i].b.n);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_mtime(e, now, 0);
-        ok = archive_write_header(a, e) == ARCHIVE_OK &&
-             (m[i].b.n == 0 || archive_write_data(a, m[i].b.p, m[i].b.n) == (la_ssize_t)m[i].b.n);
-        archive_entry_free(e);
+        la->archive_entry_set_pathname(e, m[i].name);
+        la->archive_entry_set_size(e, (la_int64_t)m[i].b.n);
+        la->archive_entry_set_filetype(e, AE_IFREG);
+        la->archive_entry_set_perm(e, 0644);
+        la->archive_entry_set_mtime(e, now, 0);
+        ok = la->archive_write_header(a, e) == ARCHIVE_OK &&
+             (m[i].b.n == 0 ||
+              la->archive_write_data(a, m[i].b.p, m[i].b.n) == (la_ssize_t)m[i].b.n);
+        la->archive_entry_free(e);
     }
     if (a != NULL) {
-        if (archive_write_close(a) != ARCHIVE_OK) {
+        if (la->archive_write_close(a) != ARCHIVE_OK) {
             ok = false;
         }
         if (!ok) {
-            snprintf(err, errlen, "%s: %s", path,
-                     archive_error_string(a) ? archive_error_string(a) : "cannot write");
+            const char *why = la->archive_error_string(a);
+            snprintf(err, errlen, "%s: %s", path, why ? why : "cannot write");
         }
-        archive_write_free(a);
+        la->archive_write_free(a);
     } else {
         snprintf(err, errlen, "out of memory");
     }
@@ -433,6 +436,9 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     if (!bundle_archive_name_ok(o->out_path, err, errlen)) {
         status = TLSDIAG_EXIT_USAGE;
         goto out;
+    }
+    if (larchive_get(err, errlen) == NULL) {
+        goto out;  // (TLSDIAG_EXIT_INTERNAL: the installation lacks a library it needs)
     }
     if (!cap_output_check(o->out_path, err, errlen)) {
         status = TLSDIAG_EXIT_INPUT;  // before the work: the output path is refused

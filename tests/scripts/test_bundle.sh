@@ -242,5 +242,30 @@ expect_status 0 "no failed handshake"
 expect_status 3 "missing input"
 if [ -e "$WORK/nf.tar.gz" ]; then bad "an archive was written for a missing input"; else ok "no archive for a missing input"; fi
 
+# libarchive is loaded when an archive is written, not when tlsdiag starts (bundle/larchive.h):
+# analyze never maps it; report does; a libarchive that cannot be loaded is named, exit 4, and
+# no archive is left.
+LD_DEBUG=files "$TLSDIAG" analyze --ca-file "$CA" "$SRCDIR/pcaps/ok.pcap" >/dev/null 2>"$WORK/ld_analyze.txt"
+if grep -q 'file=libarchive' "$WORK/ld_analyze.txt"; then bad "analyze loaded libarchive"; else ok "analyze does not load libarchive"; fi
+LD_DEBUG=files "$TLSDIAG" report -o "$WORK/ld.tar.gz" --ca-file "$CA" "$SRCDIR/pcaps/ok.pcap" >/dev/null 2>"$WORK/ld_report.txt"
+if grep -q 'file=libarchive.so.13 .*dynamically loaded' "$WORK/ld_report.txt" && [ -s "$WORK/ld.tar.gz" ]; then
+    ok "report loads libarchive when it writes"
+else
+    bad "report did not load libarchive or wrote no archive"
+fi
+LIBA=$(ldconfig -p | awk '/libarchive.so.13 .*x86-64/ {print $NF; exit}')
+if [ -z "$LIBA" ] || ! command -v unshare >/dev/null; then
+    bad "libarchive.so.13 not in ldconfig's cache or no unshare: cannot hide the library"
+else
+    # A private mount namespace in which the library is an empty file.
+    unshare -m sh -c 'mount --bind /dev/null "$(readlink -f "$1")" && shift && exec "$@"' sh "$LIBA" \
+        "$TLSDIAG" report -o "$WORK/nolib.tar.gz" --ca-file "$CA" "$SRCDIR/pcaps/cert_expired.pcap" \
+        >/dev/null 2>"$WORK/nolib.err"
+    rc=$?
+    expect_status 4 "libarchive that cannot be loaded"
+    expect_grep "$WORK/nolib.err" "cannot load libarchive.so.13 (Debian package libarchive13)" "the missing library is named"
+    if ls "$WORK" | grep -q 'nolib.tar.gz'; then bad "an archive or temporary file was left without libarchive"; else ok "nothing written without libarchive"; fi
+fi
+
 echo "# test_bundle: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
