@@ -38,11 +38,15 @@ enum {
     THR_READ_BATCH = 16,          // one-pass mode: records read per call (~4.4 KB, < the prefetch)
     THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
                                   // may end past it): bounds the mapped pages the ring holds
-    THR_CHUNKS = 32,              // one-pass mode: chunks read ahead of the slowest worker
-    THR_LOOKAHEAD = 8,            // one-pass mode: a worker reads on when fewer are ahead of it
-    THR_OWN_PREFETCH = 4,         // one-pass mode: own frames' bytes prefetched this many ahead
-    THR_RELEASE_BYTES = 4 << 20,  // one-pass mode: pages given back in steps of this much
-    THR_COMPACT_MIN = 64,         // compact_created: the smallest array that asks for a compaction
+    // one-pass mode: chunks read ahead of the slowest worker, and the step in which pages every
+    // worker is past are given back. The mapped pages in between count in the resident size:
+    // 32 chunks and 4 MiB steps put --threads 2 at 65 MiB on a 629 MB handshake file, 16 and
+    // 2 MiB at 62.7 (the 64 MiB target), at the same speed (bench/NOTES.md, round 8).
+    THR_CHUNKS = 16,
+    THR_LOOKAHEAD = 8,     // one-pass mode: a worker reads on when fewer are ahead of it
+    THR_OWN_PREFETCH = 4,  // one-pass mode: own frames' bytes prefetched this many ahead
+    THR_RELEASE_BYTES = 2 << 20,
+    THR_COMPACT_MIN = 64,  // compact_created: the smallest array that asks for a compaction
     // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
     // (and its rendered bytes): 96 kept ~5 MiB more resident with two workers past the plateau
     // (--threads 2 on a 600 MB handshake file: 66 MiB, 61 MiB with 48; bench/NOTES.md, round 4).
