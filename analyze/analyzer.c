@@ -299,6 +299,18 @@ fail:
     return NULL;
 }
 
+// A spare verdict's first bytes link the list (verdict_new clears them again): the link is
+// copied in and out as bytes, the verdict's own fields being of other types.
+static verdict *spare_next(const verdict *v) {
+    verdict *next;
+    memcpy(&next, (const unsigned char *)v, sizeof next);
+    return next;
+}
+
+static void spare_link(verdict *v, verdict *next) {
+    memcpy((unsigned char *)v, &next, sizeof next);
+}
+
 void analyzer_free(analyzer *a) {
     if (!a) {
         return;
@@ -312,8 +324,7 @@ void analyzer_free(analyzer *a) {
     an_summary_free(a->summary);
     an_memo_free(a->memo);
     while (a->spare) {
-        verdict *next;
-        memcpy(&next, a->spare, sizeof next);
+        verdict *next = spare_next(a->spare);
         free(a->spare);
         a->spare = next;
     }
@@ -439,7 +450,6 @@ void verdict_free(verdict *v) {
     free(v);
 }
 
-// A spare verdict's first bytes link the list (verdict_new clears them again).
 enum { ANALYZER_SPARE_VERDICTS = 64 };
 
 void analyzer_verdict_free(analyzer *a, verdict *v) {
@@ -447,7 +457,7 @@ void analyzer_verdict_free(analyzer *a, verdict *v) {
         verdict_free(v);
         return;
     }
-    memcpy(v, &a->spare, sizeof a->spare);
+    spare_link(v, a->spare);
     a->spare = v;
     a->nspare++;
 }
@@ -1387,7 +1397,7 @@ static inline void clear_between(verdict *v, size_t from, size_t to) {
 static verdict *verdict_new(analyzer *a) {
     verdict *v = a->spare;
     if (v) {
-        memcpy(&a->spare, v, sizeof a->spare);
+        a->spare = spare_next(v);
         a->nspare--;
     } else if (VERDICT_SPARE && atomic_load_explicit(&verdict_spare, memory_order_relaxed)) {
         v = atomic_exchange_explicit(&verdict_spare, NULL, memory_order_acq_rel);
