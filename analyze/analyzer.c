@@ -288,8 +288,7 @@ analyzer *analyzer_new(const analyzer_config *c, char *err, size_t errlen) {
     bool judge_only = c->shared != NULL && c->judge_only;
     a->summary = judge_only ? NULL : an_summary_new();
     a->memo = judge_only ? NULL : an_memo_new();
-    if (!a->cache || (!judge_only && !a->summary) || !a->chain_scratch ||
-        (!judge_only && !a->memo)) {
+    if (!a->cache || !a->chain_scratch || (!judge_only && (!a->summary || !a->memo))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

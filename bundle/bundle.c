@@ -228,15 +228,13 @@ static void chain_pem(const bundle_conn *c, anon *an, bbuf *out) {
 }
 
 static void environment(const bundle_options *o, const bundle_run *r, const file_list *files,
-                        uint32_t packets, bbuf *b) {
+                        uint32_t packets, const larchive *la, bbuf *b) {
     char t0[32], t1[32];
     report_time(r->first_ts_ns, t0);
     report_time(r->last_ts_ns, t1);
     bbuf_printf(b, "tool: tlsdiag %s\n", TLSDIAG_VERSION);
-    char err[256];
-    const larchive *la = larchive_get(err, sizeof err);  // (loaded by bundle_write already)
     bbuf_printf(b, "openssl: %s\nlibarchive: %s\nlibnet: %s\n", OpenSSL_version(OPENSSL_VERSION),
-                la ? la->archive_version_string() : err, libnet_version());
+                la->archive_version_string(), libnet_version());
     bbuf_printf(b, "profile: %s %s\n", analyzer_profile_name(r->an),
                 analyzer_profile_version(r->an));
     bbuf_printf(b, "prefix list: %s\n", analyzer_prefix_source(r->an));
@@ -307,7 +305,8 @@ static void environment(const bundle_options *o, const bundle_run *r, const file
 // rename(2) replaces a link planted at path instead of writing through it, and mkstemp creates the
 // temporary file 0600 with O_EXCL (bundle_write has already refused, as every other writer does,
 // a link or someone else's file at path; one planted since is replaced, never written through).
-static bool write_archive(const char *path, member *m, size_t n, char *err, size_t errlen) {
+static bool write_archive(const larchive *la, const char *path, member *m, size_t n, char *err,
+                          size_t errlen) {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
     if (tmp == NULL) {
@@ -322,7 +321,6 @@ static bool write_archive(const char *path, member *m, size_t n, char *err, size
         free(tmp);
         return false;
     }
-    const larchive *la = larchive_get(err, errlen);  // loaded before any member was made
     struct archive *a = la->archive_write_new();
     bool ok = a != NULL && la->archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
               la->archive_write_set_format_ustar(a) == ARCHIVE_OK &&
@@ -437,7 +435,8 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
         status = TLSDIAG_EXIT_USAGE;
         goto out;
     }
-    if (larchive_get(err, errlen) == NULL) {
+    const larchive *la = larchive_get(err, errlen);  // before any work
+    if (la == NULL) {
         goto out;  // (TLSDIAG_EXIT_INTERNAL: the installation lacks a library it needs)
     }
     if (!cap_output_check(o->out_path, err, errlen)) {
@@ -569,7 +568,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
     }
     member *env = &m[nm++];
     snprintf(env->name, sizeof env->name, "environment.txt");
-    environment(o, &r, &files, packets, &env->b);
+    environment(o, &r, &files, packets, la, &env->b);
 
     for (size_t i = 0; i < nm; i++) {
         if (strcmp(m[i].name, "evidence.pcap") != 0 && strncmp(m[i].name, "chain-", 6) != 0) {
@@ -580,7 +579,7 @@ int bundle_write(const bundle_options *o, bundle_result *res, char *err, size_t 
             goto out;
         }
     }
-    if (!write_archive(o->out_path, m, nm, err, errlen)) {
+    if (!write_archive(la, o->out_path, m, nm, err, errlen)) {
         goto out;
     }
     res->connections = r.connections;

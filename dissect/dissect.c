@@ -158,8 +158,9 @@ static inline void clock_frame(dissect *d, int64_t ts_ns) {
     d->ft.jump = NULL;  // a new jump: feed sets it once the frame's connection is known
 }
 
-// expire_due: the head of either LRU list has been idle longer than the timeout (inline: asked
-// for every frame; the scan below runs only when it says so).
+// due_at: the head of either LRU list has been idle longer than the timeout by clock `now`
+// (inline: asked for every frame by expire_due, d's own clock; the scan below runs only when it
+// says so).
 static inline bool due_at(const dissect *d, int64_t now) {
     int64_t idle = d->clk.idle_ns;
     const flow *l = d->ft.live.head, *o = d->ft.done.head;
