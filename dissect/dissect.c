@@ -171,13 +171,13 @@ static inline bool expire_due(const dissect *d) {
     return due_at(d, d->clk.now_ns);
 }
 
-bool dissect_idle_due_at(const dissect *d, int64_t now_ns) {
-    return due_at(d, now_ns);
-}
-
-void dissect_clock_skip(dissect *d, int64_t now_ns) {
+bool dissect_clock_pass(dissect *d, int64_t now_ns) {
+    if (due_at(d, now_ns)) {
+        return false;
+    }
     assert(d->clk.set && !d->clk.jump_pending && now_ns >= d->clk.now_ns);
     d->clk.now_ns = now_ns;
+    return true;
 }
 
 // Idle flows (capture clock) are evicted as we go: oldest first in each LRU list.

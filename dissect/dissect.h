@@ -539,15 +539,14 @@ static inline dissect_clock_event dissect_clock_step(dissect_clock *c, int64_t t
     return dissect_clock_step_slow(c, ts_ns);
 }
 
-// For a --threads worker passing a run of other shards' frames in which the clock only stepped
-// (every step STEADY, a clock set before the run and no jump pending; its replica says so):
-// dissect_idle_due_at says whether anything of d goes idle by clock now_ns; if nothing does by
-// the run's last clock, nothing did at any frame of it (the clock is monotonic there and only
-// d's own frames or an expiry change its lists), and dissect_clock_skip moves d's clock to that
-// last value in one step. Otherwise the caller steps frame by frame (dissect_clock_only), so
-// that each expiry is reported at its frame.
-bool dissect_idle_due_at(const dissect *d, int64_t now_ns);
-void dissect_clock_skip(dissect *d, int64_t now_ns);
+// dissect_clock_pass, for a --threads worker passing a run of other shards' frames in which the
+// clock only stepped (every step STEADY, a clock set before the run and no jump pending; its
+// replica says so), now_ns the clock after the run's last frame: when nothing of d goes idle by
+// now_ns, nothing did at any frame of the run (the clock is monotonic there and only d's own
+// frames or an expiry change its lists), and d's clock moves there in one step (true). Otherwise
+// nothing changes (false) and the caller steps frame by frame (dissect_clock_only), so that each
+// expiry is reported at its frame. One call a run: its two halves were two calls (bench/NOTES.md).
+bool dissect_clock_pass(dissect *d, int64_t now_ns);
 // dissect_oldest_live_frame: the first frame of the oldest connection not yet reported (one
 // that a later frame, an idle timeout or dissect_finish will still report); UINT32_MAX when
 // there is none. Walks the table: O(connections held). For --threads' bookkeeping of conn_ids.
@@ -555,8 +554,40 @@ uint32_t dissect_oldest_live_frame(const dissect *d);
 // dissect_frame_flow_hash: a hash of the frame's TCP connection (its two endpoints, the same for
 // both directions; an ICMP error counts for the connection it quotes). false when the frame is
 // not TCP over IP (out untouched). For sharding flows over several dissectors (pipeline/
-// --threads).
-bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) TLSDIAG_WUR;
+// --threads). Inline: the reading worker of `analyze --threads N` hashes every frame of the
+// input, and the commonest frame (Ethernet, IPv4 without options, TCP, not a fragment) takes a
+// path of ~25 instructions; every other frame goes to dissect_frame_flow_hash_rest (shard.c).
+bool dissect_frame_flow_hash_rest(const dissect_frame *f, uint32_t *out) TLSDIAG_WUR;
+
+// dissect_hash_pair: a direction-independent mix of two endpoint words (sums and xors are
+// symmetric), family 4 or 6. The one mix both paths use, so a connection hashes alike on either.
+static inline uint32_t dissect_hash_pair(uint64_t x, uint64_t y, uint8_t family) {
+    uint64_t h = ((x + y) ^ ((x ^ y) * 0xff51afd7ed558ccdull)) + family;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)(h >> 16);
+}
+
+static inline bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
+    enum { ETH = 14, IP4 = 20 };
+    const uint8_t *p = f->data;
+    // Ethernet (LINKTYPE 1), EtherType 0x0800, IPv4 with IHL 5, no fragment offset or
+    // more-fragments, TCP: the six bytes that decide it tested together.
+    if (f->linktype != 1 || f->caplen < ETH + IP4 + 4 ||
+        ((p[12] ^ 0x08u) | p[13] | (p[ETH] ^ 0x45u) | (p[ETH + 6] & 0x3fu) | p[ETH + 7] |
+         (p[ETH + 9] ^ 6u)) != 0) {
+        return dissect_frame_flow_hash_rest(f, out);
+    }
+    uint64_t src = (uint64_t)p[ETH + 12] << 24 | (uint64_t)p[ETH + 13] << 16 |
+                   (uint64_t)p[ETH + 14] << 8 | p[ETH + 15];
+    uint64_t dst = (uint64_t)p[ETH + 16] << 24 | (uint64_t)p[ETH + 17] << 16 |
+                   (uint64_t)p[ETH + 18] << 8 | p[ETH + 19];
+    uint64_t sport = (uint64_t)p[ETH + IP4] << 8 | p[ETH + IP4 + 1];
+    uint64_t dport = (uint64_t)p[ETH + IP4 + 2] << 8 | p[ETH + IP4 + 3];
+    *out = dissect_hash_pair(src << 16 | sport, dst << 16 | dport, 4);
+    return true;
+}
 // dissect_finish reports every undecided flow (end_reason CAPTURE_END) in conn_id order.
 void dissect_finish(dissect *d);
 // dissect_decode_segment decodes one frame down to its TCP segment (the same link/IP/TCP

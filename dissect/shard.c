@@ -1,11 +1,12 @@
-// shard.c — the flow hash of one frame, for callers that spread flows over several dissectors.
+// shard.c — the flow hash of one frame, for callers that spread flows over several dissectors:
+// the frames dissect_frame_flow_hash's inline path (dissect.h: Ethernet, IPv4 without options,
+// TCP, not a fragment) declines.
 //
-// Both directions of a TCP connection give the same value (a symmetric mix of both endpoints), so
-// a caller that routes each frame by it (pipeline/workq.c, pipeline/selfread.c) keeps every
-// connection on one dissector. Every worker of `analyze --threads N` hashes every frame of the
-// input, so the common frame (Ethernet, IPv4, TCP, not a fragment) takes a short path; anything
-// else goes through the full decoder. Both build the same key, so a connection lands on the same
-// shard either way.
+// Both directions of a TCP connection give the same value (a symmetric mix of both endpoints,
+// dissect_hash_pair), so a caller that routes each frame by it (pipeline/workq.c,
+// pipeline/selfread.c) keeps every connection on one dissector. IPv4 with options takes a second
+// short path; anything else goes through the full decoder. All build the same key, so a
+// connection lands on the same shard whichever path its frames take.
 #include <string.h>
 
 #include "cursor.h"
@@ -13,15 +14,6 @@
 #include "internal.h"
 
 enum { LINKTYPE_ETHERNET = 1, ETHERTYPE_IPV4 = 0x0800, IPPROTO_TCP_ = 6 };
-
-// mix_pair: a direction-independent mix of two endpoints (sums and xors are symmetric).
-static uint32_t mix_pair(uint64_t x, uint64_t y, uint8_t family) {
-    uint64_t h = ((x + y) ^ ((x ^ y) * 0xff51afd7ed558ccdull)) + family;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return (uint32_t)(h >> 16);
-}
 
 // endpoint_word: address and port in one word; IPv4 as (address << 16 | port), IPv6 folded.
 static uint64_t endpoint_word(uint8_t family, const uint8_t addr[16], uint16_t port) {
@@ -58,37 +50,11 @@ static bool fast_ipv4_tcp(const dissect_frame *f, uint32_t *out) {
     if (!cur_peek_u16(&c, tcp, &sport) || !cur_peek_u16(&c, tcp + 2, &dport)) {
         return false;
     }
-    *out = mix_pair((uint64_t)src << 16 | sport, (uint64_t)dst << 16 | dport, 4);
+    *out = dissect_hash_pair((uint64_t)src << 16 | sport, (uint64_t)dst << 16 | dport, 4);
     return true;
 }
 
-// fast_plain: the commonest frame of all — fast_ipv4_tcp's with no IPv4 options (IHL 5), so
-// every field is at a fixed offset inside one 38-byte block and the cursor's checks fold into
-// one length check (~97 instructions a frame → ~50: the reading worker of `--threads N` runs it
-// for every frame of the input). A subset of fast_ipv4_tcp, with its value; false otherwise.
-static inline bool fast_plain(const dissect_frame *f, uint32_t *out) {
-    enum { ETH = 14, IP4 = 20 };
-    cur c = cur_make(f->data, f->caplen), h;
-    uint16_t ethertype, frag, sport, dport;
-    uint8_t vihl, proto;
-    uint32_t src, dst;
-    if (f->linktype != LINKTYPE_ETHERNET || !cur_get_bytes(&c, &h, ETH + IP4 + 4) ||
-        !cur_peek_u16(&h, 12, &ethertype) || !cur_peek_u8(&h, ETH, &vihl) ||
-        !cur_peek_u16(&h, ETH + 6, &frag) || !cur_peek_u8(&h, ETH + 9, &proto) ||
-        !cur_peek_u32(&h, ETH + 12, &src) || !cur_peek_u32(&h, ETH + 16, &dst) ||
-        !cur_peek_u16(&h, ETH + IP4, &sport) || !cur_peek_u16(&h, ETH + IP4 + 2, &dport)) {
-        return false;
-    }
-    if ((ethertype ^ ETHERTYPE_IPV4) | (vihl ^ 0x45u) | (frag & 0x3fffu) | (proto ^ IPPROTO_TCP_)) {
-        return false;
-    }
-    *out = mix_pair((uint64_t)src << 16 | sport, (uint64_t)dst << 16 | dport, 4);
-    return true;
-}
-
-// flow_hash_rest: every frame fast_plain declines (noinline: the common call then needs no stack
-// frame for a net_pkt).
-__attribute__((noinline)) static bool flow_hash_rest(const dissect_frame *f, uint32_t *out) {
+bool dissect_frame_flow_hash_rest(const dissect_frame *f, uint32_t *out) {
     if (fast_ipv4_tcp(f, out)) {
         return true;
     }
@@ -99,11 +65,7 @@ __attribute__((noinline)) static bool flow_hash_rest(const dissect_frame *f, uin
     }
     // Not the flow table's hash (that one needs the 38-byte canonical key): only the same for
     // both directions and for both decoding paths.
-    *out = mix_pair(endpoint_word(p.family, p.src, p.sport),
-                    endpoint_word(p.family, p.dst, p.dport), p.family);
+    *out = dissect_hash_pair(endpoint_word(p.family, p.src, p.sport),
+                             endpoint_word(p.family, p.dst, p.dport), p.family);
     return true;
-}
-
-bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
-    return fast_plain(f, out) || flow_hash_rest(f, out);
 }

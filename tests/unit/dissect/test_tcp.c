@@ -1103,9 +1103,9 @@ static void test_clock_rules(void **state) {
     assert_int_equal(dissect_clock_step(&c, 2 * S), DISSECT_CLOCK_JUMP);
 }
 
-// dissect_idle_due_at and dissect_clock_skip (a --threads worker passing a run of other shards'
-// frames): nothing due by a clock, the skip leaves the same state as stepping through the run;
-// something due, it is reported at the frame stepped through, as one dissector does.
+// dissect_clock_pass (a --threads worker passing a run of other shards' frames): nothing due by
+// a clock, the pass leaves the same state as stepping through the run; something due, it changes
+// nothing and the run is stepped through, the expiry reported at its frame, as one dissector does.
 static void test_clock_skip_matches_stepping(void **state) {
     (void)state;
     const int64_t S = 1000000000LL;
@@ -1113,14 +1113,13 @@ static void test_clock_skip_matches_stepping(void **state) {
     now_ns = 0;
     feed(a, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
     feed(b, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
-    // A run of other shards' frames at 0.2, 0.5, 0.9 s: b steps, a skips to 0.9 s.
-    assert_false(dissect_idle_due_at(a, 9 * S / 10));
+    // A run of other shards' frames at 0.2, 0.5, 0.9 s: b steps, a passes to 0.9 s in one step.
     for (int i = 0; i < 3; i++) {
         dissect_clock_only(b, (int64_t[]){2 * S / 10, 5 * S / 10, 9 * S / 10}[i]);
     }
-    dissect_clock_skip(a, 9 * S / 10);
-    assert_true(dissect_idle_due_at(a, 11 * S / 10));  // by 1.1 s, C1 has been idle 1.1 s
-    assert_false(dissect_idle_due_at(a, S));           // (idle for more than the timeout)
+    assert_true(dissect_clock_pass(a, 9 * S / 10));
+    assert_false(dissect_clock_pass(a, 11 * S / 10));  // by 1.1 s, C1 has been idle 1.1 s
+    assert_true(dissect_clock_pass(a, S));             // (idle for more than the timeout)
     assert_int_equal(ngot, 0);
     // The next run ends past the timeout: due, so stepped through; C1 goes at that frame in both.
     now_ns = 105 * S / 100;
