@@ -130,56 +130,62 @@ bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
     return true;
 }
 
-// read_chunk fills chunk k from the reader and hashes each frame to its shard (the caller holds
-// the reading role, not the lock).
+// read_chunk fills chunk k from the reader: each frame hashed to its shard (a connection's
+// frames all go to one worker) and the capture clock run over it; then the frames are grouped by
+// shard (the caller holds the reading role, not the lock). The records are read THR_READ_BATCH at
+// a time (cap_next_batch: a call a frame cost ~75 instructions a frame, bench/NOTES.md, round 6)
+// into one array, hashed and clocked in a tight loop, and copied once, to their place.
 static void read_chunk(thr_ctx *c, thr_chunk *k) {
-    thr_frame tmp[THR_CHUNK_FRAMES];
+    dissect_frame in[THR_CHUNK_FRAMES];
     uint16_t count[THR_MAX_WORKERS] = {0};
+    const uint32_t nw = c->n, mask = nw - 1;
+    const bool pow2 = (nw & mask) == 0;
+    const uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
+    dissect_clock clk = c->clk;
+    bool steady = clk.set && !clk.jump_pending;
     uint32_t n = 0;
-    dissect_frame fr;
     k->last = false;
-    uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
-    dissect_frame batch[THR_READ_BATCH];
-    size_t got = 0, used = 0;
-    bool steady = c->clk.set && !c->clk.jump_pending;
-    while (n < THR_CHUNK_FRAMES && (used < got || cap_mark(c->cr) < end)) {
-        if (used == got) {
-            // Records in place, a few at a time (cap_next_batch): a call a frame and the per-frame
-            // prefetch cost ~75 instructions a frame (bench/NOTES.md, round 6).
-            size_t want =
-                THR_CHUNK_FRAMES - n < THR_READ_BATCH ? THR_CHUNK_FRAMES - n : THR_READ_BATCH;
-            got = cap_next_batch(c->cr, batch, want);
-            used = 0;
-            if (got == 0) {
-                k->last = true;
-                break;
-            }
+    while (n < THR_CHUNK_FRAMES) {
+        size_t want = THR_CHUNK_FRAMES - n < THR_READ_BATCH ? THR_CHUNK_FRAMES - n : THR_READ_BATCH;
+        size_t got = cap_next_batch(c->cr, in + n, want);
+        if (got == 0) {
+            k->last = true;
+            break;
         }
-        fr = batch[used++];
-        uint32_t h = 0;
-        uint8_t s = (uint8_t)(dissect_frame_flow_hash(&fr, &h) ? thr_shard(c, h) : 0);
-        k->shard[n] = s;
-        k->frame_no[n] = fr.frame_no;
-        k->ts_ns[n] = fr.ts_ns;
-        steady &= dissect_clock_step(&c->clk, fr.ts_ns) == DISSECT_CLOCK_STEADY;
-        k->clock_ns[n] = c->clk.now_ns;
-        tmp[n++] = (thr_frame){fr.data, fr.caplen, fr.len, fr.linktype};
-        count[s]++;
+        for (uint32_t i = n; i < n + got; i++) {
+            uint32_t h = 0;
+            uint8_t s = 0;
+            if (dissect_frame_flow_hash(&in[i], &h)) {
+                s = (uint8_t)(pow2 ? h & mask : h % nw);  // thr_shard, its test out of the loop
+            }
+            k->shard[i] = s;
+            count[s]++;
+            steady &= dissect_clock_step(&clk, in[i].ts_ns) == DISSECT_CLOCK_STEADY;
+            k->clock_ns[i] = clk.now_ns;
+        }
+        n += (uint32_t)got;
+        if (cap_mark(c->cr) >= end) {
+            break;
+        }
     }
-    uint16_t pos[THR_MAX_WORKERS];
-    for (uint32_t s = 0, sum = 0; s < c->n; s++) {
-        k->start[s] = pos[s] = (uint16_t)sum;
+    c->clk = clk;
+    uint16_t next[THR_MAX_WORKERS];
+    uint32_t sum = 0;
+    for (uint32_t s = 0; s < nw; s++) {
+        k->start[s] = next[s] = (uint16_t)sum;
         sum += count[s];
     }
+    k->start[nw] = (uint16_t)sum;
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t j = pos[k->shard[i]]++;
-        k->fr[j] = tmp[i];
+        uint16_t j = next[k->shard[i]]++;
+        k->fr[j] = in[i];
         k->at[j] = (uint16_t)i;
+        k->pos[i] = j;
     }
     k->n = n;
     k->steady = steady;
     k->mark = cap_mark(c->cr);
-    k->left = c->n;
+    k->left = nw;
 }
 
 // thr_wait: pthread_cond_wait(cv, &ctx->mu), counted and timed as `kind` (0: input, 1: room) for
@@ -195,10 +201,31 @@ static void thr_wait(thr_worker *w, pthread_cond_t *cv, int kind) {
 }
 
 // thr_prefetch_frame: the first two cache lines of a frame (its headers, the TLS record's).
-static inline void thr_prefetch_frame(const thr_frame *f) {
+static inline void thr_prefetch_frame(const dissect_frame *f) {
     __builtin_prefetch(f->data);
     if (f->caplen > 64) {
         __builtin_prefetch(f->data + 64);
+    }
+}
+
+// prefetch_chunk: the lines of chunk k that worker `me` will read (its frames' entries, their
+// input positions, the clock after each frame), asked for a chunk ahead. They were written on the
+// reading worker's core: read as they come, each line was a transfer the worker waited for
+// (perf: the loads of the next entry and of a run's last clock were a third of the worker loop).
+static inline void prefetch_chunk(const thr_chunk *k, uint32_t me) {
+    const char *p = (const char *)&k->fr[k->start[me]], *e = (const char *)&k->fr[k->start[me + 1]];
+    for (; p < e; p += 64) {
+        __builtin_prefetch(p);
+    }
+    p = (const char *)&k->at[k->start[me]];
+    e = (const char *)&k->at[k->start[me + 1]];
+    for (; p < e; p += 64) {
+        __builtin_prefetch(p);
+    }
+    p = (const char *)&k->clock_ns[0];
+    e = (const char *)&k->clock_ns[k->n];
+    for (; p < e; p += 64) {
+        __builtin_prefetch(p);
     }
 }
 
@@ -209,13 +236,13 @@ static inline void thr_prefetch_frame(const thr_frame *f) {
 // half the frames are the other's, in random order).
 static inline void pass_others(thr_worker *w, const thr_chunk *k, uint32_t from, uint32_t to) {
     int64_t last = k->clock_ns[to - 1];
-    if (!dissect_idle_due_at(w->d, last)) {
-        dissect_clock_skip(w->d, last);
+    if (dissect_clock_pass(w->d, last)) {
         return;
     }
     for (uint32_t i = from; i < to; i++) {
-        w->emit = k->frame_no[i];  // an idle connection reported now belongs here
-        dissect_clock_only(w->d, k->ts_ns[i]);
+        const dissect_frame *o = &k->fr[k->pos[i]];
+        w->emit = o->frame_no;  // an idle connection reported now belongs here
+        dissect_clock_only(w->d, o->ts_ns);
     }
 }
 
@@ -269,18 +296,23 @@ static void *worker_pass_main(void *arg) {
             break;  // every chunk done, or stopped
         }
         thr_chunk *k = &c->ring[w->next % THR_CHUNKS];
+        const thr_chunk *after =
+            w->next + 1 < c->indexed ? &c->ring[(w->next + 1) % THR_CHUNKS] : NULL;
         pthread_mutex_unlock(&c->mu);
+        if (after != NULL) {
+            prefetch_chunk(after, w->idx);
+        }
         const uint32_t n = k->n, me = w->idx;
-        const thr_frame *own = &k->fr[k->start[me]];
+        const dissect_frame *own = &k->fr[k->start[me]], *own_end = &k->fr[k->start[me + 1]];
         // This shard's frames' first bytes were last read on the reading worker's core (or not
         // at all): asked for THR_OWN_PREFETCH frames ahead.
-        const thr_frame *pf = own, *own_end = &k->fr[me + 1 < c->n ? k->start[me + 1] : n];
+        const dissect_frame *pf = own;
         for (; pf < own_end && pf < own + THR_OWN_PREFETCH; pf++) {
             thr_prefetch_frame(pf);
         }
         if (k->steady) {
             // Own frames only; the others' in runs between them (pass_others).
-            const uint16_t *at = &k->at[own - k->fr];
+            const uint16_t *at = &k->at[k->start[me]];
             uint32_t from = 0;
             for (; own < own_end; own++, at++) {
                 uint32_t i = *at;
@@ -290,9 +322,7 @@ static void *worker_pass_main(void *arg) {
                 if (pf < own_end) {
                     thr_prefetch_frame(pf++);
                 }
-                dissect_frame fr = {own->linktype, own->caplen, own->len,
-                                    own->data,     k->ts_ns[i], k->frame_no[i]};
-                thr_feed_own(w, &fr);
+                thr_feed_own(w, own);
                 from = i + 1;
             }
             if (n > from) {
@@ -304,18 +334,16 @@ static void *worker_pass_main(void *arg) {
                     if (pf < own_end) {
                         thr_prefetch_frame(pf++);
                     }
-                    dissect_frame fr = {own->linktype, own->caplen, own->len,
-                                        own->data,     k->ts_ns[i], k->frame_no[i]};
-                    own++;
-                    thr_feed_own(w, &fr);
+                    thr_feed_own(w, own++);
                 } else {
-                    w->emit = k->frame_no[i];  // an idle connection reported now belongs here
-                    dissect_clock_only(w->d, k->ts_ns[i]);
+                    const dissect_frame *o = &k->fr[k->pos[i]];
+                    w->emit = o->frame_no;  // an idle connection reported now belongs here
+                    dissect_clock_only(w->d, o->ts_ns);
                 }
             }
         }
         if (k->n) {
-            last_frame = k->frame_no[k->n - 1];
+            last_frame = k->fr[k->pos[k->n - 1]].frame_no;
         }
         bool last = k->last;
         pthread_mutex_lock(&c->mu);

@@ -92,18 +92,13 @@ typedef struct thr_item {
 } thr_item;
 
 // One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
-// Every worker goes through every frame's shard, time and number (13 bytes a frame); the rest
-// is grouped by shard, so that a worker reads only its own frames' lines (each line read here was
-// written on another core: the first layout, a whole dissect_frame per frame for everyone, cost
-// two line transfers a frame).
-typedef struct thr_frame {
-    const uint8_t *data;
-    uint32_t caplen, len;
-    int32_t linktype;
-} thr_frame;
-
 // thr_chunk: written by the reading worker (role) before `indexed` passes it, read-only for
-// every worker after, reused once every worker is done with it (`left`, mu).
+// every worker after, reused once every worker is done with it (`left`, mu). The frames are
+// grouped by shard, each a whole dissect_frame that its worker feeds as it is: a worker reads its
+// own frames' entries in order and, of the others' (in a steady chunk), only the capture clock at
+// the ends of the runs between them. Each line here was written on another core: the first
+// layout, every frame's entry read by every worker, cost two line transfers a frame; the next
+// chunk's lines are prefetched (selfread.c, prefetch_chunk).
 typedef struct thr_chunk {
     uint32_t n;
     uint32_t left;  // workers that have not finished it (mu)
@@ -111,15 +106,14 @@ typedef struct thr_chunk {
     bool last;      // the input ended after these frames
     // The capture clock only stepped in this chunk (no jump started, confirmed or pending, the
     // clock set before it): a worker may pass a run of other shards' frames in one step
-    // (dissect_clock_skip) when nothing of its own goes idle by the run's last clock.
+    // (dissect_clock_pass) when nothing of its own goes idle by the run's last clock.
     bool steady;
-    uint16_t start[THR_MAX_WORKERS];  // shard s's frames: fr[start[s] ...], in input order
-    uint8_t shard[THR_CHUNK_FRAMES];
-    uint32_t frame_no[THR_CHUNK_FRAMES];
-    int64_t ts_ns[THR_CHUNK_FRAMES];
-    int64_t clock_ns[THR_CHUNK_FRAMES];  // the capture clock after each frame (ctx->clk)
-    uint16_t at[THR_CHUNK_FRAMES];       // fr[j] is frame at[j] of the chunk (input order)
-    thr_frame fr[THR_CHUNK_FRAMES];
+    uint16_t start[THR_MAX_WORKERS + 1];  // shard s's frames: fr[start[s] .. start[s + 1])
+    uint8_t shard[THR_CHUNK_FRAMES];      // in input order
+    uint16_t at[THR_CHUNK_FRAMES];        // fr[j] is frame at[j] of the chunk (input order)
+    uint16_t pos[THR_CHUNK_FRAMES];       // frame i of the chunk is fr[pos[i]]
+    int64_t clock_ns[THR_CHUNK_FRAMES];   // the capture clock after frame i (ctx->clk)
+    dissect_frame fr[THR_CHUNK_FRAMES];
 } thr_chunk;
 
 typedef struct thr_ctx thr_ctx;
