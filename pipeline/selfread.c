@@ -256,6 +256,7 @@ static void *worker_pass_main(void *arg) {
     thr_worker *w = arg;
     thr_ctx *c = w->ctx;
     uint32_t last_frame = 0;
+    thr_item *ret = NULL;  // merged items taken back under the lock, recycled outside it
     pthread_mutex_lock(&c->mu);
     while (!c->go) {
         pthread_cond_wait(&c->cv_work, &c->mu);
@@ -302,6 +303,8 @@ static void *worker_pass_main(void *arg) {
         if (after != NULL) {
             prefetch_chunk(after, w->idx);
         }
+        thr_recycle_items(w, ret);
+        ret = NULL;
         const uint32_t n = k->n, me = w->idx;
         const dissect_frame *own = &k->fr[k->start[me]], *own_end = &k->fr[k->start[me + 1]];
         // This shard's frames' first bytes were last read on the reading worker's core (or not
@@ -367,14 +370,14 @@ static void *worker_pass_main(void *arg) {
             thr_wait(w, &c->cv_room, 1);  // the others are behind: they merge
             thr_merge_turn(c);
         }
-        thr_item *ret = w->ret_head;
+        // Merged items go back to this worker's spares once it holds its next chunk: one hold of
+        // the lock a chunk, not two.
+        ret = w->ret_head;
         w->ret_head = NULL;
-        pthread_mutex_unlock(&c->mu);
-        thr_recycle_items(w, ret);
-        pthread_mutex_lock(&c->mu);
     }
     bool stop = c->stop;
     pthread_mutex_unlock(&c->mu);
+    thr_recycle_items(w, ret);  // (the loop ended holding the lock)
     w->emit = THR_EMIT_END;
     if (!stop) {
         thr_finish(w, last_frame);
