@@ -46,10 +46,13 @@ enum {
 #endif
 
 enum {
-    MAP_WINDOW = 4u << 20,     // bytes mapped at once: bounds the file pages resident through us
-    PREFETCH_AHEAD = 16384,    // mapped bytes ahead of the reader that are prefetched
-    POPULATE_STEP = 1u << 20,  // retained mapping: page table filled this far ahead, at least
-    STREAM_CHUNK = 1u << 20,   // read(2) size for streams
+    MAP_WINDOW = 4u << 20,   // bytes mapped at once: bounds the file pages resident through us
+    PREFETCH_AHEAD = 16384,  // mapped bytes ahead of the reader that are prefetched
+    // retained mapping: page table filled this far ahead, at least (and twice as far at most:
+    // those pages count in the resident size; 1 MiB put --threads 2 on a 629 MB file with one
+    // core busy elsewhere above 64 MiB, pipeline/thr.h THR_CHUNKS)
+    POPULATE_STEP = 512u << 10,
+    STREAM_CHUNK = 1u << 20,  // read(2) size for streams
 };
 
 // ---------------------------------------------------------------------------------------------

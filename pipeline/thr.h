@@ -41,8 +41,10 @@ enum {
     // one-pass mode: chunks read ahead of the slowest worker, and the step in which pages every
     // worker is past are given back. The mapped pages in between count in the resident size:
     // 32 chunks and 4 MiB steps put --threads 2 at 65 MiB on a 629 MB handshake file, 16 and
-    // 2 MiB at 62.7 (the 64 MiB target), at the same speed (bench/NOTES.md, round 8).
-    THR_CHUNKS = 16,
+    // 2 MiB at 62.7 (the 64 MiB target), at the same speed (bench/NOTES.md, round 8); but with
+    // one core taken by another process, a worker falls behind and the ring fills: 64.9-65.2
+    // MiB with 16, 62.5-62.6 with 12 (and populate steps of 512 KiB, capfile.c), same speed.
+    THR_CHUNKS = 12,
     THR_LOOKAHEAD = 8,     // one-pass mode: a worker reads on when fewer are ahead of it
     THR_OWN_PREFETCH = 4,  // one-pass mode: own frames' bytes prefetched this many ahead
     THR_RELEASE_BYTES = 2 << 20,
