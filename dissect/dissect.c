@@ -171,6 +171,24 @@ static inline bool expire_due(const dissect *d) {
     return due_at(d, d->clk.now_ns);
 }
 
+int64_t dissect_idle_deadline(const dissect *d) {
+    // due_at: now - head->idle_ts_ns > idle for either head, i.e. now > min(idle_ts) + idle.
+    int64_t idle = d->clk.idle_ns;
+    const flow *l = d->ft.live.head, *o = d->ft.done.head;
+    if (idle == 0 || (!l && !o)) {
+        return INT64_MAX;
+    }
+    int64_t t = l ? l->idle_ts_ns : INT64_MAX;
+    if (o && o->idle_ts_ns < t) {
+        t = o->idle_ts_ns;
+    }
+    return t > INT64_MAX - idle ? INT64_MAX : t + idle;
+}
+
+dissect_clock *dissect_clock_of(dissect *d) {
+    return &d->clk;
+}
+
 bool dissect_clock_pass(dissect *d, int64_t now_ns) {
     if (due_at(d, now_ns)) {
         return false;

@@ -547,6 +547,17 @@ static inline dissect_clock_event dissect_clock_step(dissect_clock *c, int64_t t
 // nothing changes (false) and the caller steps frame by frame (dissect_clock_only), so that each
 // expiry is reported at its frame. One call a run: its two halves were two calls (bench/NOTES.md).
 bool dissect_clock_pass(dissect *d, int64_t now_ns);
+// The same pass without a call a run (a worker's own frames and the runs between them alternate
+// at random: the call and its branch were a third of the worker loop, bench/NOTES.md round 9):
+// dissect_idle_deadline is the last clock by which nothing of d has been idle longer than the
+// timeout (INT64_MAX: nothing can go idle: no timeout, or no connection held), and a steady run
+// whose last clock is at most that moves dissect_clock_of(d)->now_ns there, forward only. In a
+// steady stretch of the capture the deadline only grows while d's own frames are fed (every
+// connection they touch or add gets the current clock, never an earlier one; an expiry removes
+// the oldest), except from INT64_MAX, when a first connection arrives: a caller that holds an
+// older value is on the safe side, one that holds INT64_MAX asks again after each frame.
+int64_t dissect_idle_deadline(const dissect *d);
+dissect_clock *dissect_clock_of(dissect *d);
 // dissect_oldest_live_frame: the first frame of the oldest connection not yet reported (one
 // that a later frame, an idle timeout or dissect_finish will still report); UINT32_MAX when
 // there is none. Walks the table: O(connections held). For --threads' bookkeeping of conn_ids.

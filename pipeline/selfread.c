@@ -314,22 +314,41 @@ static void *worker_pass_main(void *arg) {
             thr_prefetch_frame(pf);
         }
         if (k->steady) {
-            // Own frames only; the others' in runs between them (pass_others).
+            // Own frames only; the others' in runs between them, each passed by moving the clock
+            // to its last value while that is before anything of this worker's can go idle
+            // (dissect_idle_deadline, asked again only when that was not so, or when nothing was
+            // held), else by pass_others. Before an own frame that follows another, the store
+            // writes the clock the dissector already has: no branch on whether a run came first.
             const uint16_t *at = &k->at[k->start[me]];
+            dissect_clock *clk = dissect_clock_of(w->d);
+            int64_t deadline = dissect_idle_deadline(w->d);
             uint32_t from = 0;
             for (; own < own_end; own++, at++) {
                 uint32_t i = *at;
-                if (i > from) {
-                    pass_others(w, k, from, i);
+                if (i > 0) {
+                    int64_t before = k->clock_ns[i - 1];
+                    if (before <= deadline) {
+                        clk->now_ns = before;
+                    } else {
+                        pass_others(w, k, from, i);
+                        deadline = dissect_idle_deadline(w->d);
+                    }
                 }
                 if (pf < own_end) {
                     thr_prefetch_frame(pf++);
                 }
                 thr_feed_own(w, own);
+                if (deadline == INT64_MAX) {
+                    deadline = dissect_idle_deadline(w->d);
+                }
                 from = i + 1;
             }
             if (n > from) {
-                pass_others(w, k, from, n);
+                if (k->clock_ns[n - 1] <= deadline) {
+                    clk->now_ns = k->clock_ns[n - 1];
+                } else {
+                    pass_others(w, k, from, n);
+                }
             }
         } else {
             for (uint32_t i = 0; i < n; i++) {

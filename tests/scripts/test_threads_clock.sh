@@ -25,7 +25,11 @@ bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
 #     in one thread's); and one such frame again, confirmed this time by a second one;
 #  3. frames 100 s back in time (the clock holds), and equal timestamps;
 #  4. a jump of 1,000 s confirmed by a second frame: everything older expires there;
-#  5. bursts at one instant 299 / 301 s apart, runs of one shard's frames between them.
+#  5. bursts at one instant 299 / 301 s apart, runs of one shard's frames between them;
+#  6. every other connection expires while one "ticker" connection speaks every 4 s, then new
+#     connections open a second apart and go idle inside a run of the ticker's frames 100 s
+#     apart: a worker that held nothing when its chunk began must see its first connections'
+#     timeout inside the chunk (dissect_idle_deadline asked again once it holds one).
 python3 - "$WORK/clock.pcap" <<'EOF'
 import random, struct, sys
 random.seed(20)
@@ -61,6 +65,16 @@ for gap in (299, 301, 299, 301, 150, 160, 301):  # 5.
     t += gap * S
     for _ in range(random.randrange(1, 40)):
         add(t)
+ticker = conn                             # 6.
+conn += 1
+for rep in range(4):
+    for _ in range(300 + 37 * rep):       # old connections expire; the next chunks are steady
+        frames.append((t, syn(ticker, 0x10, 1))); t += 4 * S
+    for _ in range(24):                   # new ones, one a second, on every worker
+        frames.append((t, syn(conn))); conn += 1; t += S
+    for _ in range(5):                    # they go idle inside this run
+        t += 100 * S
+        frames.append((t, syn(ticker, 0x10, 1)))
 with open(sys.argv[1], "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
     for ts, b in frames:
