@@ -1135,6 +1135,31 @@ static void test_clock_skip_matches_stepping(void **state) {
     dissect_free(b);
 }
 
+// dissect_idle_deadline: INT64_MAX while nothing is held; then the oldest connection's last
+// frame plus the timeout, exactly the last clock dissect_clock_pass takes in one step; it moves
+// on when that connection speaks again, and a pass up to it changes the clock of dissect_clock_of.
+static void test_idle_deadline(void **state) {
+    (void)state;
+    const int64_t S = 1000000000LL;
+    static const conn C2 = {{10, 0, 0, 2}, {192, 0, 2, 10}, 51001, 443};
+    dissect *a = mk_idle1();
+    assert_true(dissect_idle_deadline(a) == INT64_MAX);
+    now_ns = 0;
+    feed(a, &C1, true, 1000, 0, TCP_SYN, NULL, 0);
+    assert_true(dissect_idle_deadline(a) == S);
+    now_ns = S / 2;
+    feed(a, &C2, true, 1000, 0, TCP_SYN, NULL, 0);
+    assert_true(dissect_idle_deadline(a) == S);  // C1 is still the oldest
+    now_ns = 6 * S / 10;
+    feed(a, &C1, true, 1001, 0, TCP_ACK, NULL, 0);
+    assert_true(dissect_idle_deadline(a) == S + S / 2);  // now C2 is
+    assert_false(dissect_clock_pass(a, S + S / 2 + 1));
+    assert_true(dissect_clock_pass(a, S + S / 2));
+    assert_true(dissect_clock_of(a)->now_ns == S + S / 2);
+    assert_int_equal(ngot, 0);
+    dissect_free(a);
+}
+
 // dissect_feed_frames reports what one-by-one dissect_feed does and returns right after each
 // frame that reported a transcript (the pipeline asks whether to go on only then).
 static void test_feed_frames_stops_after_transcript(void **state) {
@@ -1352,6 +1377,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_idle_record_kept_one_timeout, reset),
         cmocka_unit_test_teardown(test_clock_rules, reset),
         cmocka_unit_test_teardown(test_clock_skip_matches_stepping, reset),
+        cmocka_unit_test_teardown(test_idle_deadline, reset),
         cmocka_unit_test_teardown(test_icmp_quote_numbering, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
