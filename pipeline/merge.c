@@ -256,9 +256,14 @@ static thr_item *next_ready(thr_ctx *c, thr_worker **owner, uint64_t *conn_id) {
         }
     }
     assert(it->first_frame >= c->created_floor);
-    uint64_t id = 0;
+    // Its own worker's count is the rank its dissector gave it (one flow created a frame, at
+    // most: the frames of `created`); the others' are searched for.
+    assert(it->rank == created_before(best, it->first_frame));
+    uint64_t id = it->rank;
     for (uint32_t i = 0; i < c->n; i++) {
-        id += created_before(&c->w[i], it->first_frame);
+        if (&c->w[i] != best) {
+            id += created_before(&c->w[i], it->first_frame);
+        }
     }
     best->out_head = it->next;
     if (!best->out_head) {

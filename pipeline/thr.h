@@ -91,6 +91,7 @@ typedef struct thr_item {
     uint32_t emit;
     uint32_t first_frame;
     uint32_t last_frame;  // the connection's last frame (item_before: ties at one emit)
+    uint64_t rank;        // flows its worker created before it (the worker's own conn_id)
 } thr_item;
 
 // One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.

@@ -47,7 +47,7 @@ void thr_worker_transcript(void *user, const tls_transcript *t) {
     const pipeline_render *rd = w->ctx->sinks->render;
     void *rendered =
         w->renderer != NULL && !analyzer_account_may_change(v) ? rd->render(w->renderer, v) : NULL;
-    *it = (thr_item){NULL, v, rendered, w->emit, t->first_frame, t->last_frame};
+    *it = (thr_item){NULL, v, rendered, w->emit, t->first_frame, t->last_frame, t->conn_id};
     if (w->loc_tail) {
         w->loc_tail->next = it;
     } else {
