@@ -102,6 +102,26 @@ tls_server() {
     PIDS+=($!)
     wait_listen "$port"
 }
+# hold_closed_port: CLOSED_PORT becomes a port bound by a socket that never listens (a connection
+# to it is refused), held until the test ends. A port that was only free when it was picked could
+# be taken meanwhile by another test's server (ctest -j2): "refused" then met a TLS server.
+hold_closed_port() {
+    local f="$WORK/closed_port" i
+    timeout 300 python3 -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as o:
+    o.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(300)' "$f" >/dev/null 2>&1 &
+    PIDS+=($!)
+    for i in $(seq 1 200); do
+        [ -s "$f" ] && break
+        sleep 0.05
+    done
+    CLOSED_PORT=$(cat "$f")
+    [ -n "$CLOSED_PORT" ] || { echo "FAIL: no port held closed" >&2; exit 1; }
+}
 py_server() {  # MODE PORT — tests/scenarios/tcpserver.py, one connection
     timeout 120 python3 "$SRC/tests/scenarios/tcpserver.py" "$1" "$2" >"$WORK/py_$2.log" 2>&1 &
     PIDS+=($!)
@@ -169,7 +189,8 @@ P_CCERT=$(free_port); tls_server "$P_CCERT" "${LEAF[@]}" -Verify 1 -CAfile "$PKI
 P_13EXP=$(free_port); tls_server "$P_13EXP" "${EXPIRED[@]}" -tls1_3
 P_HTTP=$(free_port); py_server http400 "$P_HTTP"
 P_SILENT=$(free_port); py_server silent "$P_SILENT"
-P_CLOSED=$(free_port)  # nothing listens here
+hold_closed_port
+P_CLOSED=$CLOSED_PORT  # bound, never listening: connections are refused
 
 # ------------------------------------------------------------------------------------------------
 # One verdict per origin fault.
