@@ -171,6 +171,9 @@ static inline bool expire_due(const dissect *d) {
     return due_at(d, d->clk.now_ns);
 }
 
+// dissect_idle_deadline: due_at's rule as a clock (due_at(d, now) is now > it). Two forms of one
+// rule on purpose: due_at runs for every frame, and written through the deadline (a minimum and a
+// saturating add) it cost one thread 0.5 % more instructions; test_idle_deadline ties the two.
 int64_t dissect_idle_deadline(const dissect *d) {
     // due_at: now - head->idle_ts_ns > idle for either head, i.e. now > min(idle_ts) + idle.
     int64_t idle = d->clk.idle_ns;

@@ -14,6 +14,7 @@
 // Several files: shared-read mode. Each worker reads the inputs through its own cap_reader (the
 // k-way merge of the files) and dissects the frames of its shard; the calling thread merges
 // (merge_to_end).
+#include <assert.h>
 #include <stdlib.h>
 
 #include "thr.h"
@@ -212,21 +213,16 @@ static inline void thr_prefetch_frame(const dissect_frame *f) {
 // input positions, the clock after each frame), asked for a chunk ahead. They were written on the
 // reading worker's core: read as they come, each line was a transfer the worker waited for
 // (perf: the loads of the next entry and of a run's last clock were a third of the worker loop).
+static inline void prefetch_lines(const void *from, const void *to) {
+    for (const char *p = from; p < (const char *)to; p += 64) {
+        __builtin_prefetch(p);
+    }
+}
+
 static inline void prefetch_chunk(const thr_chunk *k, uint32_t me) {
-    const char *p = (const char *)&k->fr[k->start[me]], *e = (const char *)&k->fr[k->start[me + 1]];
-    for (; p < e; p += 64) {
-        __builtin_prefetch(p);
-    }
-    p = (const char *)&k->at[k->start[me]];
-    e = (const char *)&k->at[k->start[me + 1]];
-    for (; p < e; p += 64) {
-        __builtin_prefetch(p);
-    }
-    p = (const char *)&k->clock_ns[0];
-    e = (const char *)&k->clock_ns[k->n];
-    for (; p < e; p += 64) {
-        __builtin_prefetch(p);
-    }
+    prefetch_lines(&k->fr[k->start[me]], &k->fr[k->start[me + 1]]);
+    prefetch_lines(&k->at[k->start[me]], &k->at[k->start[me + 1]]);
+    prefetch_lines(&k->clock_ns[0], &k->clock_ns[k->n]);
 }
 
 // pass_others (a steady chunk): frames [from, to) of k are other shards'. When nothing of this
@@ -244,6 +240,23 @@ static inline void pass_others(thr_worker *w, const thr_chunk *k, uint32_t from,
         w->emit = o->frame_no;  // an idle connection reported now belongs here
         dissect_clock_only(w->d, o->ts_ns);
     }
+}
+
+// pass_run (a steady chunk): frames [from, to) of k are other shards' (none when from == to:
+// the store below then writes the clock the dissector already has, so the caller needs no branch
+// on whether a run came first). While the run's last clock is by *deadline (dissect_idle_deadline:
+// nothing of this worker goes idle by then) the clock moves there inline; otherwise pass_others,
+// and the deadline is asked again.
+static inline void pass_run(thr_worker *w, const thr_chunk *k, dissect_clock *clk,
+                            int64_t *deadline, uint32_t from, uint32_t to) {
+    int64_t last = k->clock_ns[to - 1];
+    if (last <= *deadline) {
+        assert(clk->set && !clk->jump_pending && last >= clk->now_ns);
+        clk->now_ns = last;
+        return;
+    }
+    pass_others(w, k, from, to);
+    *deadline = dissect_idle_deadline(w->d);
 }
 
 // worker_pass_main (one-pass mode): the input is read once, a chunk of frames at a time, by
@@ -314,11 +327,9 @@ static void *worker_pass_main(void *arg) {
             thr_prefetch_frame(pf);
         }
         if (k->steady) {
-            // Own frames only; the others' in runs between them, each passed by moving the clock
-            // to its last value while that is before anything of this worker's can go idle
-            // (dissect_idle_deadline, asked again only when that was not so, or when nothing was
-            // held), else by pass_others. Before an own frame that follows another, the store
-            // writes the clock the dissector already has: no branch on whether a run came first.
+            // Own frames only; the others' in runs between them (pass_run). The deadline is
+            // asked once a chunk, after a run past it, and after each own frame while nothing
+            // was held (a first connection lowers it from INT64_MAX).
             const uint16_t *at = &k->at[k->start[me]];
             dissect_clock *clk = dissect_clock_of(w->d);
             int64_t deadline = dissect_idle_deadline(w->d);
@@ -326,13 +337,7 @@ static void *worker_pass_main(void *arg) {
             for (; own < own_end; own++, at++) {
                 uint32_t i = *at;
                 if (i > 0) {
-                    int64_t before = k->clock_ns[i - 1];
-                    if (before <= deadline) {
-                        clk->now_ns = before;
-                    } else {
-                        pass_others(w, k, from, i);
-                        deadline = dissect_idle_deadline(w->d);
-                    }
+                    pass_run(w, k, clk, &deadline, from, i);
                 }
                 if (pf < own_end) {
                     thr_prefetch_frame(pf++);
@@ -344,11 +349,7 @@ static void *worker_pass_main(void *arg) {
                 from = i + 1;
             }
             if (n > from) {
-                if (k->clock_ns[n - 1] <= deadline) {
-                    clk->now_ns = k->clock_ns[n - 1];
-                } else {
-                    pass_others(w, k, from, n);
-                }
+                pass_run(w, k, clk, &deadline, from, n);
             }
         } else {
             for (uint32_t i = 0; i < n; i++) {
