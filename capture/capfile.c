@@ -883,6 +883,10 @@ void capfile_unretain(capfile *f) {
     unmap(f);                        // the next read maps a window again
 }
 
+void capfile_prefetch_again(capfile *f) {
+    f->prefetched = f->offset;  // prefetched_from starts at the next record again
+}
+
 void capfile_release(capfile *f, uint64_t upto) {
     for (capfile_oldmap **o = &f->retired; *o;) {
         capfile_oldmap *m = *o;

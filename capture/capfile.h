@@ -83,6 +83,10 @@ void capfile_close(capfile *f);
 bool capfile_retain(capfile *f) __attribute__((warn_unused_result));
 // capfile_unretain goes back to windows (the caller holds no frame read since capfile_retain).
 void capfile_unretain(capfile *f);
+// capfile_prefetch_again: the lines ahead of the next record are asked for again, by the
+// calling thread (prefetch_ahead): another thread read the records before them, and what it
+// prefetched sits in its own core's cache.
+void capfile_prefetch_again(capfile *f);
 // capfile_release gives back the pages wholly before file offset `upto` (a hint for the resident
 // size: a page read again is mapped again from the page cache).
 void capfile_release(capfile *f, uint64_t upto);

@@ -253,6 +253,12 @@ uint64_t cap_mark(const cap_reader *r) {
     return r->num_srcs == 1 ? r->srcs[0].file.offset : 0;
 }
 
+void cap_prefetch_again(cap_reader *r) {
+    if (r->num_srcs == 1) {
+        capfile_prefetch_again(&r->srcs[0].file);
+    }
+}
+
 void cap_release(cap_reader *r, uint64_t mark) {
     if (r->num_srcs == 1 && r->srcs[0].file.retain) {
         capfile_release(&r->srcs[0].file, mark);

@@ -57,6 +57,11 @@ uint64_t cap_mark(const cap_reader *r);
 // cap_unretain undoes cap_retain when no frame was read since (e.g. the workers could not start).
 void cap_unretain(cap_reader *r);
 void cap_release(cap_reader *r, uint64_t mark);
+// cap_prefetch_again (a retained file): the calling thread asks for the lines ahead of the next
+// record itself. The reader prefetches 16 KiB ahead of each record; when another thread read
+// last, those lines are in its core's cache, and without this the next records' headers (a
+// chain of dependent loads) each missed there, one after the other.
+void cap_prefetch_again(cap_reader *r);
 
 // cap_sigbus_remap, for a SIGBUS handler (async-signal-safe): when addr lies in a window of a
 // capture file being read (the file was truncated under us), map a page of zeros there and

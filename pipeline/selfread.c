@@ -280,8 +280,17 @@ static void *worker_pass_main(void *arg) {
             if (!c->reading && !c->input_end && c->indexed - c->freed < THR_CHUNKS &&
                 c->indexed - w->next < THR_LOOKAHEAD) {
                 c->reading = true;
+                bool moved = c->reader != w->idx;
+                c->reader = w->idx;
                 uint64_t seq = c->indexed, free_mark = c->free_mark;
                 pthread_mutex_unlock(&c->mu);
+                if (moved) {
+                    // The role came from another worker (about one chunk in seven): its
+                    // prefetches ahead of the records are in its core's cache. Asked again from
+                    // here, they overlap; otherwise each record header missed there in turn
+                    // (perf, with the two vCPUs 400 ns apart: the record walk +35 %).
+                    cap_prefetch_again(c->cr);
+                }
                 if (free_mark >= c->released + THR_RELEASE_BYTES) {
                     cap_release(c->cr, free_mark);
                     c->released = free_mark;

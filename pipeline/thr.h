@@ -196,6 +196,7 @@ struct thr_ctx {
     thr_chunk *ring;
     uint64_t indexed, freed;
     bool reading;        // a worker is reading the next chunk (only it touches cr)
+    uint32_t reader;     // the worker that read the last chunk (mu)
     bool input_end;      // the last chunk was read
     uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
     uint64_t released;   // the mark last handed to cap_release (role: reading)
