@@ -4,7 +4,8 @@
 usage: report.py WORKDIR DATADIR TLSDIAG RUNS "FILES" "TOOLS"
 WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB), counts/*.json,
 scale.tsv (kind, file, N, run, wall ms of the batch[, CPU s]; kind: loop, procs, threads,
-threadsjson), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
+threadsjson), c2c.tsv (run, file, core-to-core round trip in ns before and after that run's
+`--threads 2`: bench/c2c.c), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
 samples, each worker's %), rss.tsv (file, bytes, variant, maxrss KiB) and rss_along.tsv
 (bytes, variant, tenth of the run, peak KiB so far: bench/rss_along.py on handshake files).
 bench/LIVE.md (bench/live.sh's live-capture section) and the hand-written profiling notes in
@@ -232,7 +233,41 @@ def rss_section(rows, w):
     w("")
 
 
-def targets_section(rows, cells, rss, along, w):
+def read_c2c(work):
+    """{file: [(round, before ns, after ns)]} from c2c.tsv (bench/c2c.c around each --threads 2
+    run of the main table; rounds where it could not be measured are left out)."""
+    out = {}
+    for p in tsv(work, "c2c.tsv"):
+        try:
+            out.setdefault(p[1], []).append((int(p[0]), float(p[2]), float(p[3])))
+        except (ValueError, IndexError):
+            continue
+    return out
+
+
+def placement_split(rows, c2c, f):
+    """The main table's --threads 2 vs one thread on file f, split by where the host put the two
+    vCPUs: a round is "near" when the round trip before and after its --threads 2 run is at most
+    twice the smallest one measured, else "far" (near ones vary by 1.6×, the far ones seen were
+    4–5×). None without measurements; otherwise a dict:
+    limit (ns), lo/hi (ns), and per class the rounds' paired ratios (one thread's wall ÷ the
+    same round's --threads 2 wall)."""
+    one, two, m = rows.get((f, "tlsdiag")), rows.get((f, "tlsdiag2")), c2c.get(f)
+    if not one or not two or not m:
+        return None
+    lo = min(min(b, a) for _, b, a in m)
+    hi = max(max(b, a) for _, b, a in m)
+    limit = 2 * lo
+    split = {"limit": limit, "lo": lo, "hi": hi, "near": [], "far": []}
+    for r, before, after in m:
+        i = r - 1
+        if 0 <= i < len(one) and i < len(two) and two[i][0] > 0:
+            near = before <= limit and after <= limit
+            split["near" if near else "far"].append(one[i][0] / two[i][0])
+    return split
+
+
+def targets_section(rows, cells, rss, along, w, c2c=None):
     """Issue 20's targets, each with what this run measured."""
     def med(f, tool, i=0):
         r = rows.get((f, tool))
@@ -258,6 +293,13 @@ def targets_section(rows, cells, rss, along, w):
     if t2 is None:
         t2 = speedup(cells, "threads", "handshakes", 2)
     row("handshakes: `--threads 2` vs one thread (wall)", t2, "≥ 1.5×", lambda v: v >= 1.5)
+    sp = placement_split(rows, c2c or {}, "handshakes")
+    for cls, words in (("near", "close (round trip ≤ {:.0f} ns"),
+                       ("far", "farther apart (> {:.0f} ns")):
+        if sp and sp[cls]:
+            row(f"… rounds with the two vCPUs {words.format(sp['limit'])}, bench/c2c.c: "
+                f"{len(sp[cls])} of {len(sp['near']) + len(sp['far'])}), paired median",
+                statistics.median(sp[cls]), "≥ 1.5×", lambda v: v >= 1.5)
     s2 = ceiling(cells, "procs", "handshakes", 2)
     row("handshakes: the machine's ceiling, two independent processes", s2, "(measured)",
         lambda v: True)
@@ -333,7 +375,8 @@ def main():
     shares = read_shares(work)
     rss_rows = read_rss(work)
     along = read_rss_along(work)
-    targets_section(rows, cells, rss_rows, along, w)
+    c2c = read_c2c(work)
+    targets_section(rows, cells, rss_rows, along, w, c2c)
     for f in files:
         t = truth[f]
         size = t["bytes_file"]
@@ -370,6 +413,17 @@ def main():
               f"paired: median {statistics.median(paired):.2f}×, "
               f"{min(paired):.2f}–{max(paired):.2f}×; on a shared 2-vCPU machine this depends on "
               "what else runs)")
+        sp = placement_split(rows, c2c, f)
+        if sp:
+            parts = [f"{len(sp[c])} round{'s' if len(sp[c]) != 1 else ''} {name}: "
+                     f"{statistics.median(sp[c]):.2f}× (paired median)"
+                     for c, name in (("near", f"with them close (≤ {sp['limit']:.0f} ns)"),
+                                     ("far", "farther apart")) if sp[c]]
+            w(f"- Where the host put the two vCPUs (bench/c2c.c: a cache line's round trip "
+              f"between two threads, before and after each `--threads 2` run): "
+              f"{sp['lo']:.0f}–{sp['hi']:.0f} ns; " + "; ".join(parts)
+              + ". The workers hand each other chunks, frames and verdicts, so every line "
+              "between them costs that round trip (bench/NOTES.md, round 10)")
         if one and floor:
             m1 = statistics.median(x[0] for x in one)
             mf = statistics.median(x[0] for x in floor)

@@ -9,7 +9,9 @@
 #    generator's *.truth.json (tlsdiag: bench/count_tlsdiag.py; tshark, ssldump, ndpiReader:
 #    the shared count-tool-output.py).
 # 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
-#    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS).
+#    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS); before and
+#    after each `--threads 2` run, the core-to-core round trip of a cache line (bench/c2c.c:
+#    where the host put the two vCPUs), so the report can split that figure by placement.
 # 4. Scaling (SCALE=0 skips it), per file, in $RUNS interleaved rounds: the machine's own ceiling
 #    — N independent one-thread `tlsdiag analyze` processes of the same file at once, and N
 #    copies of a fixed CPU loop, against one alone ("the machine scales S× with N independent
@@ -68,6 +70,12 @@ done
 CA="$DATA/seed/certs/root.pem"
 WORK=$(mktemp -d /tmp/tlsdiag-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# c2c: the core-to-core round trip of a cache line (bench/c2c.c), measured before and after each
+# timed `--threads 2` run: a shared host moves its vCPUs, and the workers hand lines to each
+# other (bench/NOTES.md, round 10). Empty when it cannot be built or run (one CPU).
+C2C=""
+if cc -O2 -pthread -o "$WORK/c2c" "$HERE/c2c.c" 2>/dev/null; then C2C="$WORK/c2c"; fi
+c2c() { [ -n "$C2C" ] && "$C2C" 2>/dev/null || true; }
 
 cmd_for() {  # cmd_for TOOL FILE → the shell command
   local t=$1 F=$2
@@ -113,6 +121,7 @@ done
 
 # --- timed runs, interleaved ----------------------------------------------------------------
 : > "$WORK/times.tsv"
+: > "$WORK/c2c.tsv"
 for r in $(seq 1 "$RUNS"); do
   for f in $FILES; do
     F="$DATA/$f.pcap"
@@ -120,9 +129,13 @@ for r in $(seq 1 "$RUNS"); do
       log "run $r/$RUNS $t $f"
       # Wall time in ms from the clock around the run (GNU time's %e has 10 ms steps: too
       # coarse for a 0.2 s run); CPU and peak RSS from GNU time.
+      if [ "$t" = tlsdiag2 ]; then c2c_before=$(c2c); fi
       t0=$(date +%s%N)
       /usr/bin/time -o "$WORK/t" -f "%U	%S	%M" sh -c "exec $(cmd_for "$t" "$F") >/dev/null 2>&1" || true
       t1=$(date +%s%N)
+      if [ "$t" = tlsdiag2 ]; then
+        printf '%s\t%s\t%s\t%s\n' "$r" "$f" "$c2c_before" "$(c2c)" >> "$WORK/c2c.tsv"
+      fi
       wall=$(printf '%d.%03d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )))
       printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$f" "$t" "$wall" "$(tail -1 "$WORK/t")" >> "$WORK/times.tsv"
     done

@@ -23,7 +23,14 @@ cat > "$TMP/work/times.tsv" <<'T'
 1	handshakes	ndpi	4.000	3.90	0.10	60000
 1	mixed	tlsdiag	1.000	0.90	0.10	23000
 1	mixed	tcpdump	1.250	0.30	0.90	6000
+2	handshakes	tlsdiag	0.400	0.35	0.05	45000
+2	handshakes	tlsdiag2	0.200	0.40	0.05	52000
+3	handshakes	tlsdiag	0.400	0.35	0.05	45000
+3	handshakes	tlsdiag2	0.400	0.40	0.05	52000
 T
+# c2c.tsv: run, file, the core-to-core round trip before and after that run's --threads 2 (ns):
+# rounds 1 and 2 near (≤ twice the smallest, 75 ns), round 3 far.
+printf '1\thandshakes\t80\t90\n2\thandshakes\t75\t85\n3\thandshakes\t400\t390\n' > "$TMP/work/c2c.tsv"
 # scale.tsv: kind, file, N, run, wall ms of the batch[, CPU s].
 cat > "$TMP/work/scale.tsv" <<'T'
 loop	-	1	1	1000
@@ -58,6 +65,11 @@ want "| handshakes: \`analyze --json\` vs ndpiReader -v 2 (wall, × faster) | 8.
 want "| handshakes: \`analyze\` vs libpcap floor \`tcpdump -r F -w /dev/null\` (its speed) | 0.25× | ≥ 0.5× | **no** |"
 want "| mixed: \`analyze\` vs libpcap floor | 1.25× | ≥ 1× | yes |"
 want "| handshakes: \`--threads 2\` vs one thread (wall) | 1.60× | ≥ 1.5× | yes |"
+# Split by placement, the same round's runs paired: near 400/250 and 400/200 (median 1.80×),
+# far 400/400.
+want "| … rounds with the two vCPUs close (round trip ≤ 150 ns, bench/c2c.c: 2 of 3), paired median | 1.80× | ≥ 1.5× | yes |"
+want "| … rounds with the two vCPUs farther apart (> 150 ns, bench/c2c.c: 1 of 3), paired median | 1.00× | ≥ 1.5× | **no** |"
+want "before and after each \`--threads 2\` run): 75–400 ns; 2 rounds with them close (≤ 150 ns): 1.80× (paired median); 1 round farther apart: 1.00× (paired median)."
 want "| handshakes: the machine's ceiling, two independent processes | 1.60× |"
 want "| handshakes: \`--threads 2\` as a fraction of that ceiling | 100.00 % |"
 want "| peak RSS, every run (MiB) | 52.00 MiB | ≤ 64 MiB | yes |"
@@ -76,4 +88,6 @@ want "| 2 | json | 1.2 % | 50.5 %, 48.3 % |"
 want "The machine scales 1.60× with two independent \`tlsdiag analyze\` processes on handshakes.pcap (1.82× with two CPU loops)."
 want "## Peak RSS as files grow"
 want "| handshakes | 200 | 44.0 | 52.0 |"
-echo "PASS: bench/report.py's targets, ceiling, scaling curve and RSS growth"
+# bench/c2c.c, which run.sh builds with cc to measure the placement, compiles cleanly.
+cc -O2 -pthread -Wall -Wextra -Werror -o "$TMP/c2c" "$SRC/bench/c2c.c" || fail "bench/c2c.c does not build"
+echo "PASS: bench/report.py's targets, placement split, ceiling, scaling curve and RSS growth"
