@@ -180,13 +180,23 @@ def read_rss_along(work):
     return runs
 
 
+# The tenth of the run past which the largest file must be flat. Decided connections are kept
+# for 300 s of capture time: the 629 MB handshake file spans 614 s, so that window fills at 0.49
+# of it, and a run's first tenths cover less of the file than later ones (start-up, page tables):
+# half way is the knee itself (rounds 9-10 read 1.00-1.12x there, the flow slabs' last 2 MiB
+# steps landing on either side of it). 0.7 is past it with room.
+FLAT_FROM = 7
+
+
 def along_growth(runs):
     """Flatness on the largest file: the worst variant's peak at the end of the run over its
-    peak half way in (past the 300 s of capture time decided connections are kept), or None."""
+    peak FLAT_FROM tenths in (past the 300 s of capture time decided connections are kept), or
+    None."""
     if not runs:
         return None
     big = max(b for b, _ in runs)
-    growth = [r[10] / r[5] for (b, _), r in runs.items() if b == big and r.get(5) and 10 in r]
+    growth = [r[10] / r[FLAT_FROM] for (b, _), r in runs.items()
+              if b == big and r.get(FLAT_FROM) and 10 in r]
     return max(growth) if growth else None
 
 
@@ -197,13 +207,13 @@ def rss_along_section(runs, w):
     w("`bench/rss_along.py` reads VmRSS every 2 ms; each cell is the peak reached by "
       "each tenth of the run's time, about that tenth of the file. Decided "
       "connections are kept for 300 s of capture time, so memory climbs until then and must "
-      "stay flat after: the full file reaches that point near its end, the large one (three "
-      "times its size) before half way.\n")
+      "stay flat after: the full file (206 s of capture) never gets there, the large one (three "
+      f"times its size, 614 s) at 0.49 of it; flatness is the end over 0.{FLAT_FROM}.\n")
     w("| handshake file MB | variant | " + " | ".join(f"{t / 10:.1f}" for t in range(1, 11))
-      + " | end ÷ half way |")
+      + f" | end ÷ 0.{FLAT_FROM} |")
     w("|---|---|" + "---|" * 11)
     for (b, v), r in sorted(runs.items()):
-        g = f"{r[10] / r[5]:.2f}×" if r.get(5) and 10 in r else "—"
+        g = f"{r[10] / r[FLAT_FROM]:.2f}×" if r.get(FLAT_FROM) and 10 in r else "—"
         w(f"| {b / 1e6:,.0f} | `{v}` | "
           + " | ".join(f"{r[t] / 1024:.1f}" if t in r else "—" for t in range(1, 11))
           + f" | {g} |")
@@ -324,8 +334,9 @@ def targets_section(rows, cells, rss, along, w, c2c=None):
     row("peak RSS, full file ÷ small file (worst variant; the small one is below the plateau, "
         "so this is the way up, not flatness)", max(growth) if growth else None, "(measured)",
         lambda v: True)
-    row("flat as files grow: RSS at the end ÷ half way into a handshake file 3× the full one "
-        "(worst variant)", along_growth(along), "≤ 1.10×", lambda v: v <= 1.10)
+    row(f"flat as files grow: RSS at the end ÷ 0.{FLAT_FROM} of the way into a handshake file 3× "
+        "the full one, past the 300 s its decided connections are kept (worst variant)",
+        along_growth(along), "≤ 1.10×", lambda v: v <= 1.10)
     w("## Targets (issue 20)\n")
     w("| what | measured | target | met |")
     w("|---|---|---|---|")
