@@ -76,6 +76,13 @@ trap 'rm -rf "$WORK"' EXIT
 C2C=""
 if cc -O2 -pthread -o "$WORK/c2c" "$HERE/c2c.c" 2>/dev/null; then C2C="$WORK/c2c"; fi
 c2c() { [ -n "$C2C" ] && "$C2C" 2>/dev/null || true; }
+# now_us: the clock in µs into REPLY, read without starting a process (bash ≥ 5's
+# EPOCHREALTIME). With `date +%s%N` forked before and after each run, `--threads 2` read
+# 0.107–0.127 s where this read 0.098–0.106 in the same minutes (one thread 0.159–0.177 vs
+# 0.157–0.176): what a process started around the run leaves to the kernel lands on the runs that
+# use every CPU (bench/NOTES.md, round 10).
+now_us() { REPLY=${EPOCHREALTIME//[!0-9]/}; }
+[ -n "${EPOCHREALTIME:-}" ] || { echo "run.sh: needs bash 5 or later (EPOCHREALTIME)" >&2; exit 1; }
 
 cmd_for() {  # cmd_for TOOL FILE → the shell command
   local t=$1 F=$2
@@ -128,15 +135,17 @@ for r in $(seq 1 "$RUNS"); do
     for t in $TOOLS; do
       log "run $r/$RUNS $t $f"
       # Wall time in ms from the clock around the run (GNU time's %e has 10 ms steps: too
-      # coarse for a 0.2 s run); CPU and peak RSS from GNU time.
+      # coarse for a 0.2 s run), read without starting a process (now_us); CPU and peak RSS
+      # from GNU time.
       if [ "$t" = tlsdiag2 ]; then c2c_before=$(c2c); fi
-      t0=$(date +%s%N)
-      /usr/bin/time -o "$WORK/t" -f "%U	%S	%M" sh -c "exec $(cmd_for "$t" "$F") >/dev/null 2>&1" || true
-      t1=$(date +%s%N)
+      run_cmd=$(cmd_for "$t" "$F")
+      now_us; t0=$REPLY
+      /usr/bin/time -o "$WORK/t" -f "%U	%S	%M" sh -c "exec $run_cmd >/dev/null 2>&1" || true
+      now_us; t1=$REPLY
       if [ "$t" = tlsdiag2 ]; then
         printf '%s\t%s\t%s\t%s\n' "$r" "$f" "$c2c_before" "$(c2c)" >> "$WORK/c2c.tsv"
       fi
-      wall=$(printf '%d.%03d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )))
+      printf -v wall '%d.%03d' $(( (t1 - t0) / 1000000 )) $(( (t1 - t0) / 1000 % 1000 ))
       printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$f" "$t" "$wall" "$(tail -1 "$WORK/t")" >> "$WORK/times.tsv"
     done
   done
@@ -149,21 +158,21 @@ done
 NPROC=$(nproc)
 THREADS_LIST=${THREADS_LIST:-"$(seq 1 "$NPROC" | tr '\n' ' ')$((2 * NPROC))"}
 LOOP_N=${LOOP_N:-20000000}
-now_ns() { date +%s%N; }
-ms_since() { echo $(( ($(now_ns) - $1) / 1000000 )); }
 cpu_loop() { awk -v n="$LOOP_N" 'BEGIN { for (i = 0; i < n; i++) s += i % 7; print s }' >/dev/null; }
 batch() {  # batch N CMD… : N copies of CMD at once; prints the wall ms of the batch
-  local n=$1; shift
-  local t0; t0=$(now_ns)
+  local n=$1 i t0; shift
   local pids=()
-  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 & pids+=($!); done
+  now_us; t0=$REPLY
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 & pids+=($!); done
   for p in "${pids[@]}"; do wait "$p" || true; done
-  ms_since "$t0"
+  now_us; echo $(( (REPLY - t0) / 1000 ))
 }
 timed() {  # timed CMD… : one run; prints "wall ms<TAB>CPU s (user+sys)"
-  local t0; t0=$(now_ns)
+  local t0
+  now_us; t0=$REPLY
   /usr/bin/time -o "$WORK/tt" -f "%U %S" "$@" >/dev/null 2>&1 || true
-  printf '%s\t%s\n' "$(ms_since "$t0")" "$(awk '{ print $1 + $2 }' "$WORK/tt" | tail -1)"
+  now_us
+  printf '%s\t%s\n' "$(( (REPLY - t0) / 1000 ))" "$(awk '{ print $1 + $2 }' "$WORK/tt" | tail -1)"
 }
 # threads_share FILE N: with perf, the share of CPU samples of each thread of one
 # `analyze --threads N` run; the calling thread (tid = pid: it merges and writes, the workers
