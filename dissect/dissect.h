@@ -582,11 +582,14 @@ static inline uint32_t dissect_hash_pair(uint64_t x, uint64_t y, uint8_t family)
 }
 
 static inline bool dissect_frame_flow_hash(const dissect_frame *f, uint32_t *out) {
-    enum { ETH = 14, IP4 = 20 };
+    // HEAD: the Ethernet and IPv4 headers and the TCP ports. Every byte read below is at a
+    // constant index below HEAD, and HEAD bytes were captured (the one length check): the
+    // cursor's per-field checks, folded into that one.
+    enum { ETH = 14, IP4 = 20, HEAD = ETH + IP4 + 4 };
     const uint8_t *p = f->data;
     // Ethernet (LINKTYPE 1), EtherType 0x0800, IPv4 with IHL 5, no fragment offset or
     // more-fragments, TCP: the six bytes that decide it tested together.
-    if (f->linktype != 1 || f->caplen < ETH + IP4 + 4 ||
+    if (f->linktype != 1 || f->caplen < HEAD ||
         ((p[12] ^ 0x08u) | p[13] | (p[ETH] ^ 0x45u) | (p[ETH + 6] & 0x3fu) | p[ETH + 7] |
          (p[ETH + 9] ^ 6u)) != 0) {
         return dissect_frame_flow_hash_rest(f, out);
