@@ -5,7 +5,8 @@ usage: report.py WORKDIR DATADIR TLSDIAG RUNS "FILES" "TOOLS"
 WORKDIR holds times.tsv (run, file, tool, wall, user, sys, maxrss KiB), counts/*.json,
 scale.tsv (kind, file, N, run, wall ms of the batch[, CPU s]; kind: loop, procs, threads,
 threadsjson), c2c.tsv (run, file, core-to-core round trip in ns before and after that run's
-`--threads 2`: bench/c2c.c), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
+`--threads 2`: bench/c2c.c), pagetouch.tsv (before|after, file, ns a mapped page's first touch,
+MiB mapped in 2 MiB pages, MiB, read(2) MB/s: bench/pagetouch.c), threads_share.tsv (file, N, text|json, the calling thread's % of the CPU
 samples, each worker's %), rss.tsv (file, bytes, variant, maxrss KiB) and rss_along.tsv
 (bytes, variant, tenth of the run, peak KiB so far: bench/rss_along.py on handshake files).
 bench/LIVE.md (bench/live.sh's live-capture section) and the hand-written profiling notes in
@@ -255,11 +256,43 @@ def read_c2c(work):
     return out
 
 
+def read_pagetouch(work):
+    """{file: [(when, ns a page, MiB in 2 MiB pages, MiB, read MB/s)]} from pagetouch.tsv
+    (bench/pagetouch.c before and after the timed rounds)."""
+    out = {}
+    for p in tsv(work, "pagetouch.tsv"):
+        try:
+            out.setdefault(p[1], []).append((p[0], float(p[2]), float(p[3]), float(p[4]),
+                                             float(p[5])))
+        except (ValueError, IndexError):
+            continue
+    return out
+
+
+def pagetouch_line(m):
+    """The sentence on how the page cache held a file, from read_pagetouch's list for it."""
+    parts = []
+    for when, ns, pmd, mib, mbs in m:
+        held = f"{pmd:,.0f} of its {mib:,.0f} MiB in 2 MiB pages" if pmd >= 0 else "(folios unknown)"
+        parts.append(f"{when} the rounds {ns:,.0f} ns a 4 KiB page, {held}, read(2) "
+                     f"{mbs / 1000:.1f} GB/s")
+    return ("- The mapped file's first touch (bench/pagetouch.c: the page table filled, then a "
+            "byte of every page; what tlsdiag's reader meets): " + "; ".join(parts)
+            + ". Under a hypervisor that builds its own page table on first access, a file held "
+            "in 4 KiB pages costs about 1 µs a page there, and one thread's time follows it "
+            "(bench/NOTES.md, round 11)")
+
+
+# A round trip above this is two CPUs that share no cache (another die or socket): the round
+# trips seen were 72–139 ns within one L3 and 380–500 ns across.
+FAR_NS = 250
+
+
 def placement_split(rows, c2c, f):
     """The main table's --threads 2 vs one thread on file f, split by where the host put the two
     vCPUs: a round is "near" when the round trip before and after its --threads 2 run is at most
-    twice the smallest one measured, else "far" (near ones vary by 1.6×, the far ones seen were
-    4–5×). None without measurements; otherwise a dict:
+    twice the smallest one measured and at most FAR_NS, else "far" (near ones vary by 1.6×, the
+    far ones seen were 4–5×; a run whose every round is far has no near ones). None without measurements; otherwise a dict:
     limit (ns), lo/hi (ns), and per class the rounds' paired ratios (one thread's wall ÷ the
     same round's --threads 2 wall)."""
     one, two, m = rows.get((f, "tlsdiag")), rows.get((f, "tlsdiag2")), c2c.get(f)
@@ -267,7 +300,7 @@ def placement_split(rows, c2c, f):
         return None
     lo = min(min(b, a) for _, b, a in m)
     hi = max(max(b, a) for _, b, a in m)
-    limit = 2 * lo
+    limit = min(2 * lo, FAR_NS)
     split = {"limit": limit, "lo": lo, "hi": hi, "near": [], "far": []}
     for r, before, after in m:
         i = r - 1
@@ -387,6 +420,7 @@ def main():
     rss_rows = read_rss(work)
     along = read_rss_along(work)
     c2c = read_c2c(work)
+    touch = read_pagetouch(work)
     targets_section(rows, cells, rss_rows, along, w, c2c)
     for f in files:
         t = truth[f]
@@ -435,6 +469,8 @@ def main():
               f"{sp['lo']:.0f}–{sp['hi']:.0f} ns; " + "; ".join(parts)
               + ". The workers hand each other chunks, frames and verdicts, so every line "
               "between them costs that round trip (bench/NOTES.md, round 10)")
+        if f in touch:
+            w(pagetouch_line(touch[f]))
         if one and floor:
             m1 = statistics.median(x[0] for x in one)
             mf = statistics.median(x[0] for x in floor)

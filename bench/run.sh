@@ -11,7 +11,8 @@
 # 3. Timed runs, interleaved: for each of $RUNS rounds, every tool on every file, each as
 #    `/usr/bin/time sh -c 'exec CMD >/dev/null 2>&1'` (wall, user, sys, peak RSS); before and
 #    after each `--threads 2` run, the core-to-core round trip of a cache line (bench/c2c.c:
-#    where the host put the two vCPUs), so the report can split that figure by placement.
+#    where the host put the two vCPUs), so the report can split that figure by placement; before
+#    and after the rounds, what a mapped page of each file costs (bench/pagetouch.c).
 # 4. Scaling (SCALE=0 skips it), per file, in $RUNS interleaved rounds: the machine's own ceiling
 #    — N independent one-thread `tlsdiag analyze` processes of the same file at once, and N
 #    copies of a fixed CPU loop, against one alone ("the machine scales S× with N independent
@@ -76,6 +77,19 @@ trap 'rm -rf "$WORK"' EXIT
 C2C=""
 if cc -O2 -pthread -o "$WORK/c2c" "$HERE/c2c.c" 2>/dev/null; then C2C="$WORK/c2c"; fi
 c2c() { [ -n "$C2C" ] && "$C2C" 2>/dev/null || true; }
+# pagetouch: what the first read of a page of each file's mapping costs, how much of the file the
+# page cache holds in 2 MiB folios, and read(2)'s speed on it (bench/pagetouch.c), before and
+# after the timed runs: under a hypervisor that fills its own page table on first access, a file
+# held in 4 KiB pages took tlsdiag 1.5x as long as the same file in 2 MiB folios (round 11).
+PAGETOUCH=""
+if cc -O2 -o "$WORK/pagetouch" "$HERE/pagetouch.c" 2>/dev/null; then PAGETOUCH="$WORK/pagetouch"; fi
+pagetouch() {  # pagetouch WHEN → pagetouch.tsv: when, file, ns/page, MiB in 2 MiB pages, MiB, MB/s
+  [ -n "$PAGETOUCH" ] || return 0
+  local f line
+  for f in $FILES; do
+    line=$("$PAGETOUCH" "$DATA/$f.pcap" 2>/dev/null) && printf '%s\t%s\t%s\n' "$1" "$f" "$line" >> "$WORK/pagetouch.tsv"
+  done
+}
 # now_us: the clock in µs into REPLY, read without starting a process (bash ≥ 5's
 # EPOCHREALTIME). With `date +%s%N` forked before and after each run, `--threads 2` read
 # 0.107–0.127 s where this read 0.098–0.106 in the same minutes (one thread 0.159–0.177 vs
@@ -129,6 +143,8 @@ done
 # --- timed runs, interleaved ----------------------------------------------------------------
 : > "$WORK/times.tsv"
 : > "$WORK/c2c.tsv"
+: > "$WORK/pagetouch.tsv"
+pagetouch before
 for r in $(seq 1 "$RUNS"); do
   for f in $FILES; do
     F="$DATA/$f.pcap"
@@ -150,6 +166,7 @@ for r in $(seq 1 "$RUNS"); do
     done
   done
 done
+pagetouch after
 
 # --- scaling: the machine's ceiling with N independent processes, and --threads N -----------
 # Every cell is the wall time of the whole batch (all N processes started together, waited

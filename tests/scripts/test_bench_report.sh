@@ -31,6 +31,9 @@ T
 # c2c.tsv: run, file, the core-to-core round trip before and after that run's --threads 2 (ns):
 # rounds 1 and 2 near (≤ twice the smallest, 75 ns), round 3 far.
 printf '1\thandshakes\t80\t90\n2\thandshakes\t75\t85\n3\thandshakes\t400\t390\n' > "$TMP/work/c2c.tsv"
+# pagetouch.tsv: before|after, file, ns a mapped page's first touch, MiB in 2 MiB pages, MiB, MB/s.
+printf 'before\thandshakes\t1209\t0\t200\t9826\nafter\thandshakes\t207\t170\t200\t14223\n' \
+  > "$TMP/work/pagetouch.tsv"
 # scale.tsv: kind, file, N, run, wall ms of the batch[, CPU s].
 cat > "$TMP/work/scale.tsv" <<'T'
 loop	-	1	1	1000
@@ -81,6 +84,7 @@ want "| flat as files grow: RSS at the end ÷ 0.7 of the way into a handshake fi
 want "### Resident size along one run"
 want "| 600 | \`--threads 2\` | 30.0 | 35.0 | 40.0 | 45.0 | 50.0 | 57.0 | 57.0 | 60.0 | 60.0 | 64.0 | 1.12× |"
 want "| 600 | \`text\` | 44.0 | 44.0 | 44.0 | 44.0 | 44.0 | 44.0 | 44.0 | 44.0 | 44.0 | 45.0 | 1.02× |"
+want "before the rounds 1,209 ns a 4 KiB page, 0 of its 200 MiB in 2 MiB pages, read(2) 9.8 GB/s; after the rounds 207 ns a 4 KiB page, 170 of its 200 MiB in 2 MiB pages, read(2) 14.2 GB/s."
 want "## Scaling: the machine's ceiling and \`--threads N\`"
 # N=2: loop 2×1000/1100 = 1.82×; tlsdiag processes 2×400/500 = 1.60×; --threads 2 400/250 =
 # 1.60× = 100 % of 1.60, CPU 0.50/0.40 = 1.25×; --json 500/400 = 1.25× = 78 %, CPU 1.40×.
@@ -90,6 +94,21 @@ want "| 2 | json | 1.2 % | 50.5 %, 48.3 % |"
 want "The machine scales 1.60× with two independent \`tlsdiag analyze\` processes on handshakes.pcap (1.82× with two CPU loops)."
 want "## Peak RSS as files grow"
 want "| handshakes | 200 | 44.0 | 52.0 |"
+# Every round with the vCPUs far apart (the smallest round trip 390 ns): none of them is "close",
+# however twice the smallest compares with the others (the limit is capped at FAR_NS).
+printf '1\thandshakes\t400\t420\n2\thandshakes\t390\t450\n3\thandshakes\t700\t690\n' > "$TMP/work/c2c.tsv"
+python3 "$SRC/bench/report.py" "$TMP/work" "$TMP/data" /bin/true 1 "handshakes mixed" \
+  "tlsdiag tlsdiag2 tlsdiagjson tcpdump ndpi" > "$TMP/out.md" || fail "report.py failed"
+want "| … rounds with the two vCPUs farther apart (> 250 ns, bench/c2c.c: 3 of 3), paired median | 1.60× | ≥ 1.5× | yes |"
+! grep -qF "rounds with the two vCPUs close" "$TMP/out.md" || fail "far rounds were called close"
 # bench/c2c.c, which run.sh builds with cc to measure the placement, compiles cleanly.
 cc -O2 -pthread -Wall -Wextra -Werror -o "$TMP/c2c" "$SRC/bench/c2c.c" || fail "bench/c2c.c does not build"
+# bench/pagetouch.c likewise, and on a real file prints its four fields: ns a page (> 0), MiB in
+# 2 MiB pages (≥ 0, or -1 without smaps_rollup), the file's MiB, read(2)'s MB/s (> 0).
+cc -O2 -Wall -Wextra -Werror -o "$TMP/pagetouch" "$SRC/bench/pagetouch.c" || fail "bench/pagetouch.c does not build"
+head -c $((3 << 20)) /dev/urandom > "$TMP/file"
+"$TMP/pagetouch" "$TMP/file" > "$TMP/touch.tsv" || fail "pagetouch failed on a 3 MiB file"
+awk -F'\t' 'NF == 4 && $1 > 0 && $2 >= -1 && $3 == 3 && $4 > 0 { ok = 1 } END { exit !ok }' \
+  "$TMP/touch.tsv" || fail "pagetouch printed: $(cat "$TMP/touch.tsv")"
+! "$TMP/pagetouch" "$TMP/missing" 2>/dev/null || fail "pagetouch succeeded on a missing file"
 echo "PASS: bench/report.py's targets, placement split, ceiling, scaling curve and RSS growth"
