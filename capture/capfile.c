@@ -6,14 +6,10 @@
 // interface link type, if_tsresol and if_tsoffset). All file bytes are read through a cursor.
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,182 +30,18 @@ enum {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The byte source. A regular file is mapped in windows: no copy through the kernel and stdio
-// (the read(2) copy was ~15 % of the time on the handshake benchmark, bench/NOTES.md). stdin,
-// pipes and files that cannot be mapped are read(2) into one growing buffer. Either way a record
-// comes back as a pointer, valid until the next read from this file.
+// The byte source: every input — a regular file, stdin, a pipe — is read(2) into one buffer that
+// is reused (and grows only for a record larger than it); a record comes back as a pointer into
+// it, valid until the next read from this file. Regular files were mapped until round 11
+// (bench/NOTES.md): on a host that fills its own page table on a page's first access (shadow
+// paging) a mapped page cost ~1.2 µs when the page cache held the file in 4 KiB pages, and the
+// mapped walk ran one thread 1.6× (handshake file) to 2.4× (mixed file) slower than this buffer,
+// whose pages are mapped once and stay in the cache while they are parsed.
 // ---------------------------------------------------------------------------------------------
-
-#ifndef MADV_POPULATE_READ
-// Linux 5.14; older kernels answer EINVAL (populate_ahead ignores it)
-#define MADV_POPULATE_READ 22
-#endif
 
 enum {
-    MAP_WINDOW = 4u << 20,   // bytes mapped at once: bounds the file pages resident through us
-    PREFETCH_AHEAD = 16384,  // mapped bytes ahead of the reader that are prefetched
-    // retained mapping: page table filled this far ahead, at least (and twice as far at most:
-    // those pages count in the resident size; 1 MiB put --threads 2 on a 629 MB file with one
-    // core busy elsewhere above 64 MiB, pipeline/thr.h THR_CHUNKS)
-    POPULATE_STEP = 512u << 10,
-    STREAM_CHUNK = 1u << 20,  // read(2) size for streams
+    STREAM_CHUNK = 1u << 20,  // the buffer, and the most one read(2) asks for
 };
-
-// ---------------------------------------------------------------------------------------------
-// A file cut short while mapped. When another program truncates a capture file we have mapped,
-// touching a vanished page raises SIGBUS. cli/main.c's handler calls cap_sigbus_remap, which
-// puts a page of zeros there (if the address is in one of our windows) and raises `vanished`;
-// the record being read is then checked against the file's size and the file ends as damaged,
-// like any truncated file: what was read before is reported, the exit status says so.
-// The handler reads the table of windows without a lock: a slot's length is cleared before its
-// start changes and set after it.
-// ---------------------------------------------------------------------------------------------
-enum { MAP_SLOTS = 256 };
-static struct {
-    _Atomic uintptr_t start;
-    _Atomic size_t len;
-} map_slots[MAP_SLOTS];
-static pthread_mutex_t map_slots_mu = PTHREAD_MUTEX_INITIALIZER;
-static volatile sig_atomic_t vanished;
-static _Atomic long page_bytes;
-
-static void map_register(const void *p, size_t len) {
-    pthread_mutex_lock(&map_slots_mu);
-    for (size_t i = 0; i < MAP_SLOTS; i++) {
-        if (atomic_load(&map_slots[i].len) == 0) {
-            atomic_store(&map_slots[i].start, (uintptr_t)p);
-            atomic_store(&map_slots[i].len, len);
-            break;
-        }
-    }  // (a full table: a truncation in this window ends the program, as without the table)
-    pthread_mutex_unlock(&map_slots_mu);
-}
-
-static void map_unregister(const void *p) {
-    pthread_mutex_lock(&map_slots_mu);
-    for (size_t i = 0; i < MAP_SLOTS; i++) {
-        if (atomic_load(&map_slots[i].len) != 0 &&
-            atomic_load(&map_slots[i].start) == (uintptr_t)p) {
-            atomic_store(&map_slots[i].len, 0);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&map_slots_mu);
-}
-
-bool cap_sigbus_remap(void *addr) {
-    uintptr_t a = (uintptr_t)addr;
-    long page = atomic_load(&page_bytes);
-    if (page <= 0) {
-        return false;
-    }
-    for (size_t i = 0; i < MAP_SLOTS; i++) {
-        size_t len = atomic_load(&map_slots[i].len);
-        uintptr_t start = atomic_load(&map_slots[i].start);
-        if (len != 0 && a >= start && a - start < len) {
-            void *pg = (void *)(a - a % (uintptr_t)page);
-            if (mmap(pg, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-                MAP_FAILED) {
-                return false;
-            }
-            vanished = 1;
-            return true;
-        }
-    }
-    return false;
-}
-
-// A window replaced while retaining (the file grew): frames in it may still be in use.
-typedef struct capfile_oldmap {
-    struct capfile_oldmap *next;
-    uint8_t *map;
-    uint64_t off;
-    size_t len;
-} capfile_oldmap;
-
-static long page_size(void) {
-    long page = atomic_load(&page_bytes);
-    if (page <= 0) {
-        page = sysconf(_SC_PAGESIZE);
-        if (page <= 0) {
-            page = 4096;
-        }
-        atomic_store(&page_bytes, page);
-    }
-    return page;
-}
-
-// unmap drops the current window; a retained one is kept on f->retired instead (false when
-// that list cannot grow: the window stays, and the caller must not replace it).
-static bool unmap(capfile *f) {
-    if (!f->map) {
-        return true;
-    }
-    if (f->retain) {
-        capfile_oldmap *o = malloc(sizeof *o);
-        if (!o) {
-            return false;
-        }
-        *o = (capfile_oldmap){f->retired, f->map, f->map_off, f->map_len};
-        f->retired = o;
-    } else {
-        map_unregister(f->map);
-        munmap(f->map, f->map_len);
-    }
-    f->map = NULL;
-    f->map_len = 0;
-    return true;
-}
-
-// map_window maps at least [want_off, want_off + want_len), from the page holding want_off.
-// Retaining, the window is the whole rest of the file.
-static bool map_window(capfile *f, uint64_t want_off, size_t want_len) {
-    if (!unmap(f)) {
-        return false;
-    }
-    uint64_t start = want_off - want_off % (uint64_t)page_size();
-    uint64_t len = want_off - start + want_len;
-    if (len < MAP_WINDOW || f->retain) {
-        len = f->retain ? f->size - start : MAP_WINDOW;
-    }
-    if (len > f->size - start) {
-        len = f->size - start;
-    }
-    // A window is filled in one call (MAP_POPULATE), so that prefetch_ahead's hints land; not a
-    // retained mapping, which is the whole rest of the file.
-    int populate = f->retain ? 0 : MAP_POPULATE;
-    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | populate, f->fd, (off_t)start);
-    if (m == MAP_FAILED) {
-        return false;
-    }
-    map_register(m, (size_t)len);
-    (void)madvise(m, (size_t)len, MADV_SEQUENTIAL);
-    f->map = m;
-    f->map_off = start;
-    f->map_len = (size_t)len;
-    f->released = start;
-    f->populated = start;
-    return true;
-}
-
-// populate_ahead (a retained mapping, which is not MAP_POPULATE'd: it is the whole rest of the
-// file): fills the page table of the next POPULATE_STEP..2 * POPULATE_STEP bytes past the reader
-// (at: its offset in the window), one call per POPULATE_STEP read, so that prefetch_ahead's hints
-// land there too — a prefetch to a page not yet mapped is dropped, and the reader then faults on
-// each record of a new page. Only a hint: an error (EINVAL before Linux 5.14, EFAULT past a cut
-// end of the file) changes nothing, the reads fault the pages in as before.
-static inline void populate_ahead(capfile *f, uint64_t at) {
-    uint64_t end = f->map_off + f->map_len;
-    if (!f->retain || f->populated >= end || f->populated >= f->map_off + at + POPULATE_STEP) {
-        return;
-    }
-    uint64_t from = f->populated > f->map_off + at ? f->populated : f->map_off + at;
-    from -= (from - f->map_off) % (uint64_t)page_size();
-    uint64_t to = f->map_off + at + 2 * (uint64_t)POPULATE_STEP;
-    to = to < end ? to : end;
-    (void)madvise(f->map + (from - f->map_off), (size_t)(to - from), MADV_POPULATE_READ);
-    f->populated = to;
-}
 
 // stream_fill makes n bytes (or all that is left) contiguous at buf + pos.
 static void stream_fill(capfile *f, size_t n) {
@@ -251,97 +83,18 @@ static void stream_fill(capfile *f, size_t n) {
     }
 }
 
-static const uint8_t *readptr_slow(capfile *f, size_t n, size_t *got);
-
 // readptr returns up to n contiguous bytes at the current offset and consumes them (*got < n
-// only at the end of the file or on a read error). Inside the mapped window: a few instructions.
+// only at the end of the file or on a read error).
 static inline const uint8_t *readptr(capfile *f, size_t n, size_t *got) {
-    if (f->mapped && f->offset >= f->map_off && f->offset - f->map_off + n <= f->map_len) {
-        const uint8_t *p = f->map + (f->offset - f->map_off);
-        f->offset += n;
-        *got = n;
-        return p;
-    }
-    return readptr_slow(f, n, got);
-}
-
-static const uint8_t *readptr_slow(capfile *f, size_t n, size_t *got) {
-    const uint8_t *p;
-    if (f->mapped) {
-        if (f->size - f->offset < n) {
-            // The file may have grown since it was opened (a capture still being written).
-            struct stat st;
-            if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size) {
-                f->size = (uint64_t)st.st_size;
-            }
-        }
-        uint64_t avail = f->size - f->offset;
-        size_t want = avail < n ? (size_t)avail : n;
-        if (want == 0) {
-            *got = 0;
-            return NULL;
-        }
-        if (f->offset < f->map_off || f->offset + want > f->map_off + f->map_len) {
-            if (!map_window(f, f->offset, want)) {
-                if (f->retain) {  // frames handed out must stay where they are: stop here
-                    f->read_errno = errno ? errno : ENOMEM;
-                    *got = 0;
-                    return NULL;
-                }
-                // A file system without mmap: read from here on.
-                if (lseek(f->fd, (off_t)f->offset, SEEK_SET) < 0) {
-                    f->read_errno = errno;
-                    *got = 0;
-                    return NULL;
-                }
-                f->mapped = false;
-                return readptr_slow(f, n, got);
-            }
-        }
-        p = f->map + (f->offset - f->map_off);
-        *got = want;
-    } else {
+    if (f->end - f->pos < n) {
         stream_fill(f, n);
-        size_t have = f->end - f->pos;
-        *got = have < n ? have : n;
-        p = f->buf + f->pos;
-        f->pos += *got;
     }
+    size_t have = f->end - f->pos;
+    *got = have < n ? have : n;
+    const uint8_t *p = f->buf + f->pos;
+    f->pos += *got;
     f->offset += *got;
     return p;
-}
-
-// prefetch_ahead asks for the cache lines of the next PREFETCH_AHEAD mapped bytes. Reading
-// records is a chain of dependent loads (each header says where the next one is): without help,
-// one cache miss per record, in series, and the hardware prefetcher does not follow a stride that
-// changes with every record. With the lines ahead already on their way the misses overlap.
-// Measured on the 200 MiB handshake file (AMD EPYC, quiet host): 90 % of the reader's samples sat
-// on the header load, and analyze took 0.237 s; prefetching 16 KiB ahead of every record, with
-// the window's page table filled when it is mapped (MAP_POPULATE: a prefetch to a page not yet
-// mapped is dropped), 0.149 s. pcap_next_mapped does the same inline, per record.
-//
-// prefetch_lines asks for the lines of map[from, at + PREFETCH_AHEAD), bounded by len, and
-// returns where the next call starts (from: 64-byte aligned, the first line not asked for yet).
-static inline uint64_t prefetch_lines(const uint8_t *map, uint64_t len, uint64_t from,
-                                      uint64_t at) {
-    uint64_t to = at + PREFETCH_AHEAD < len ? at + PREFETCH_AHEAD : len;
-    for (; from < to; from += 64) {
-        __builtin_prefetch(map + from);
-    }
-    return from;
-}
-
-// prefetched_from: the window offset from which f's lines have not been asked for yet.
-static inline uint64_t prefetched_from(const capfile *f) {
-    return ((f->prefetched > f->offset ? f->prefetched : f->offset) - f->map_off) & ~(uint64_t)63;
-}
-
-static inline void prefetch_ahead(capfile *f) {
-    if (!f->mapped || f->offset < f->map_off) {
-        return;
-    }
-    uint64_t at = f->offset - f->map_off;
-    f->prefetched = f->map_off + prefetch_lines(f->map, f->map_len, prefetched_from(f), at);
 }
 
 static size_t readn(capfile *f, void *buf, size_t n) {
@@ -399,14 +152,12 @@ __attribute__((format(printf, 4, 5), cold, noinline)) static int damage(capfile 
     return -1;
 }
 
-// cut_short: after a SIGBUS (or when `suspect`: the bytes read look like the zeros a mapping
-// shows past a new end of file in its last page, where no SIGBUS is raised), whether this file
-// now ends before the current offset; if so the file ends as damaged at `start`.
-__attribute__((cold, noinline)) static bool cut_short(capfile *f, cap_error *e, uint64_t start,
-                                                      bool suspect) {
+// cut_short: at a short read of a regular file, whether another program cut it below the size
+// it had when it was opened; if so the file ends as damaged at `start`, saying so (a file that
+// merely ends inside a record says "truncated record").
+__attribute__((cold, noinline)) static bool cut_short(capfile *f, cap_error *e, uint64_t start) {
     struct stat st;
-    if ((!vanished && !suspect) || !f->mapped || fstat(f->fd, &st) != 0 ||
-        (uint64_t)st.st_size >= f->offset) {
+    if (f->size == 0 || fstat(f->fd, &st) != 0 || (uint64_t)st.st_size >= f->size) {
         return false;
     }
     (void)damage(f, e, start,
@@ -437,12 +188,15 @@ static bool pcap_header(capfile *f, cur c) {
 
 // struct pcap_sf_pkthdr { ts_sec(4) ts_usec_or_nsec(4) caplen(4) len(4) } (+8 in the
 // 0xa1b2cd34 variant: ifindex(4) protocol(2) pkt_type(1) pad(1)).
-// noinline: capfile_next keeps a light frame for pcap_next_mapped, the common case.
+// noinline: capfile_next keeps a light frame for pcap_next_buffered, the common case.
 __attribute__((noinline)) static int pcap_next_rec(capfile *f, capfile_frame *out, cap_error *e) {
     size_t hlen = f->kuznetzov ? 24 : 16;
     uint64_t start = f->offset;
     size_t got;
-    const uint8_t *hdr = readptr(f, hlen, &got);  // parsed before the next read moves the window
+    const uint8_t *hdr = readptr(f, hlen, &got);  // parsed before the next read moves the buffer
+    if (got < hlen && cut_short(f, e, start)) {
+        return -1;
+    }
     if (got == 0) {
         f->done = true;
         return 0;
@@ -469,6 +223,9 @@ __attribute__((noinline)) static int pcap_next_rec(capfile *f, capfile_frame *ou
                       max);
     }
     const uint8_t *data = readptr(f, caplen, &got);
+    if (got < caplen && cut_short(f, e, start)) {
+        return -1;
+    }
     if (got < caplen) {
         char why[128];
         return damage(f, e, start, "truncated record: header says %u bytes, only %zu in the file%s",
@@ -478,14 +235,8 @@ __attribute__((noinline)) static int pcap_next_rec(capfile *f, capfile_frame *ou
     out->caplen = caplen;
     out->len = len < caplen ? caplen : len;
     out->data = data;
-    // (the common case decided inline: no SIGBUS seen, a header not all zeros)
-    bool zeros = (sec | frac | caplen | len) == 0;
-    if ((vanished || zeros) && cut_short(f, e, start, zeros)) {
-        return -1;
-    }
     out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (f->nsec ? 1 : 1000);
     f->frames++;
-    prefetch_ahead(f);
     return 1;
 }
 
@@ -666,6 +417,9 @@ __attribute__((noinline)) static int ng_next(capfile *f, capfile_frame *out, cap
         uint8_t hdr[8];
         uint64_t start = f->offset;
         size_t got = readn(f, hdr, 8);
+        if (got < 8 && cut_short(f, e, start)) {
+            return -1;
+        }
         if (got == 0) {
             f->done = true;
             return 0;
@@ -675,7 +429,8 @@ __attribute__((noinline)) static int ng_next(capfile *f, capfile_frame *out, cap
                           got);
         }
         int r = ng_block(f, hdr, start, out, e);
-        if (cut_short(f, e, start, r < 0)) {
+        if (r < 0) {
+            (void)cut_short(f, e, start);  // (the damage said, unless the file was cut)
             return -1;
         }
         if (r != 2) {
@@ -721,7 +476,8 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
     }
     if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
         f->size = (uint64_t)st.st_size;
-        f->mapped = f->size > 0 && f->fd != STDIN_FILENO;
+        // Read once, front to back: a file not yet in the page cache is read ahead further.
+        (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
     uint8_t hdr[PCAP_HDR_LEN];
     size_t got = readn(f, hdr, 4);
@@ -783,28 +539,25 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen) {
     return true;
 }
 
-// pcap_next_mapped: up to `want` common pcap records — a 16-byte header and its data wholly
-// inside the mapped window, a plausible length, no SIGBUS seen and not a header of zeros — read
-// in place with pcap_next_rec's checks and results, one after another; it stops (nothing
-// consumed) at the first other record, which pcap_next_rec then reads and judges from the same
-// offset. pcap_next_rec's two windowed reads, byte order per field and its damage checks cost
-// ~100 instructions a frame; this ~35, the file's fields held in locals across a batch.
-static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t want) {
-    if (!f->mapped || f->kuznetzov || f->offset < f->map_off) {
+// pcap_next_buffered: up to `want` common pcap records — a 16-byte header and its data wholly
+// inside the buffer, a plausible length and not a header of zeros — read in place with
+// pcap_next_rec's checks and results, one after another; it stops (nothing consumed) at the
+// first other record, which pcap_next_rec then reads and judges from the same offset.
+// pcap_next_rec's two reads, byte order per field and its damage checks cost ~100 instructions
+// a frame; this ~35, the file's fields held in locals across a batch.
+static inline size_t pcap_next_buffered(capfile *f, capfile_frame *out, size_t want) {
+    if (f->kuznetzov) {
         return 0;
     }
-    const uint8_t *map = f->map;
-    size_t map_len = f->map_len;
-    uint64_t at = f->offset - f->map_off;
+    const uint8_t *buf = f->buf;
+    size_t end = f->end, at = f->pos;
     uint32_t max = f->snaplen > CAPFILE_MAX_SNAPLEN ? f->snaplen : CAPFILE_MAX_SNAPLEN;
     int64_t unit = f->nsec ? 1 : 1000;
     bool big_endian = f->big_endian;
     int linktype = f->linktype;
     size_t n = 0;
-    uint64_t pf = prefetched_from(f);  // prefetch_ahead's rule, per record
-    populate_ahead(f, at);
-    for (; n < want && !vanished && at < map_len; n++) {
-        cur c = cur_make(map + at, map_len - (size_t)at), hdr;
+    for (; n < want && at < end; n++) {
+        cur c = cur_make(buf + at, end - at), hdr;
         uint32_t sec, frac, caplen, len;
         if (!cur_get_bytes(&c, &hdr, 16) || !cur_peek_u32(&hdr, 0, &sec) ||
             !cur_peek_u32(&hdr, 4, &frac) || !cur_peek_u32(&hdr, 8, &caplen) ||
@@ -829,11 +582,10 @@ static inline size_t pcap_next_mapped(capfile *f, capfile_frame *out, size_t wan
         out[n].len = len < caplen ? caplen : len;
         out[n].data = cur_data(&data);
         out[n].ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * unit;
-        at += 16 + (uint64_t)caplen;
-        pf = prefetch_lines(map, map_len, pf, at);
+        at += 16 + (size_t)caplen;
     }
-    f->offset = f->map_off + at;
-    f->prefetched = f->map_off + pf;
+    f->offset += at - f->pos;
+    f->pos = at;
     f->frames += n;
     return n;
 }
@@ -845,83 +597,20 @@ int capfile_next(capfile *f, capfile_frame *out, cap_error *e) {
     if (f->pcapng) {
         return ng_next(f, out, e);
     }
-    if (pcap_next_mapped(f, out, 1) == 1) {
+    if (pcap_next_buffered(f, out, 1) == 1) {
         return 1;
     }
     return pcap_next_rec(f, out, e);
 }
 
-// The records are prefetched PREFETCH_AHEAD bytes ahead as they are read (pcap_next_mapped).
-size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max) {
+size_t capfile_next_buffered(capfile *f, capfile_frame *out, size_t max) {
     if (f->done || f->pcapng) {
         return 0;
     }
-    return pcap_next_mapped(f, out, max);
-}
-
-bool capfile_retain(capfile *f) {
-    if (!f->mapped || f->retain) {
-        return f->retain;
-    }
-    if (f->size - f->offset > SIZE_MAX / 2) {
-        return false;
-    }
-    f->retain = true;
-    if (f->offset < f->size && !map_window(f, f->offset, (size_t)(f->size - f->offset))) {
-        f->retain = false;  // the next read maps a window again (the old one is on f->retired)
-        return false;
-    }
-    return true;
-}
-
-void capfile_unretain(capfile *f) {
-    if (!f->retain) {
-        return;
-    }
-    f->retain = false;
-    capfile_release(f, UINT64_MAX);  // the windows replaced while retaining
-    unmap(f);                        // the next read maps a window again
-}
-
-void capfile_prefetch_again(capfile *f) {
-    f->prefetched = f->offset;  // prefetched_from starts at the next record again
-}
-
-void capfile_release(capfile *f, uint64_t upto) {
-    for (capfile_oldmap **o = &f->retired; *o;) {
-        capfile_oldmap *m = *o;
-        if (m->off + m->len <= upto) {
-            map_unregister(m->map);
-            map_unregister(m->map);
-            munmap(m->map, m->len);
-            *o = m->next;
-            free(m);
-        } else {
-            o = &m->next;
-        }
-    }
-    if (!f->map || upto <= f->released) {
-        return;
-    }
-    uint64_t end = f->map_off + f->map_len;
-    uint64_t hi = (upto < end ? upto : end);
-    hi -= hi % (uint64_t)page_size();
-    if (hi > f->released) {
-        (void)madvise(f->map + (f->released - f->map_off), (size_t)(hi - f->released),
-                      MADV_DONTNEED);
-        f->released = hi;
-    }
+    return pcap_next_buffered(f, out, max);
 }
 
 void capfile_close(capfile *f) {
-    while (f->retired) {
-        capfile_oldmap *m = f->retired;
-        f->retired = m->next;
-        munmap(m->map, m->len);
-        free(m);
-    }
-    f->retain = false;
-    unmap(f);
     if (f->fd >= 0 && f->own_fd) {
         close(f->fd);
     }

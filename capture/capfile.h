@@ -42,19 +42,7 @@ typedef struct capfile {
     uint64_t frames;  // records returned from this file
     bool done;        // ended (cleanly or by damage)
     int read_errno;   // why reading stopped early, 0 = end of file
-    // Regular files: a mapped window of the file.
-    bool mapped;
-    uint8_t *map;
-    uint64_t map_off;
-    size_t map_len;
-    uint64_t prefetched;  // bytes of the file before this offset were prefetched
-    // Retained reading (capfile_retain): the window is the rest of the file and stays mapped;
-    // windows replaced when the file grew are kept until released.
-    bool retain;
-    uint64_t released;   // pages of map below this offset were released
-    uint64_t populated;  // the page table of map below this offset was filled (populate_ahead)
-    struct capfile_oldmap *retired;
-    // Streams: buf[pos, end) read but not consumed.
+    // buf[pos, end): read but not consumed (file offset `offset` is at buf + pos).
     uint8_t *buf;
     size_t bufcap, pos, end;
     bool eof;
@@ -70,25 +58,12 @@ bool capfile_open(capfile *f, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 // capfile_next: 1 = a frame, 0 = clean end of file, -1 = damage described in *e.
 int capfile_next(capfile *f, capfile_frame *out, cap_error *e) __attribute__((warn_unused_result));
-// capfile_next_mapped: up to max next records that lie wholly in the mapped window (the common
-// pcap record: pcap_next_mapped), all valid until the next capfile_next/_mapped call; 0 when the
-// next record needs capfile_next (another format, the window's end, damage or the file's end).
-size_t capfile_next_mapped(capfile *f, capfile_frame *out, size_t max)
+// capfile_next_buffered: up to max next records that lie wholly in the bytes already read (the
+// common pcap record: pcap_next_buffered), all valid until the next capfile_next/_buffered
+// call; 0 when the next record needs capfile_next (another format, the buffer's end, damage or
+// the file's end).
+size_t capfile_next_buffered(capfile *f, capfile_frame *out, size_t max)
     __attribute__((warn_unused_result));
 void capfile_close(capfile *f);
-
-// capfile_retain maps the rest of a regular file at once and keeps it mapped: from then on every
-// frame's data stays valid until capfile_release passes it or the file is closed. false (nothing
-// changed) for a stream or a file that cannot be mapped.
-bool capfile_retain(capfile *f) __attribute__((warn_unused_result));
-// capfile_unretain goes back to windows (the caller holds no frame read since capfile_retain).
-void capfile_unretain(capfile *f);
-// capfile_prefetch_again: the lines ahead of the next record are asked for again, by the
-// calling thread (prefetch_ahead): another thread read the records before them, and what it
-// prefetched sits in its own core's cache.
-void capfile_prefetch_again(capfile *f);
-// capfile_release gives back the pages wholly before file offset `upto` (a hint for the resident
-// size: a page read again is mapped again from the page cache).
-void capfile_release(capfile *f, uint64_t upto);
 
 #endif

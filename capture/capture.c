@@ -220,7 +220,7 @@ int cap_next(cap_reader *r, dissect_frame *out) {
 
 size_t cap_next_batch(cap_reader *r, dissect_frame *out, size_t max) {
     if (!r->live && r->num_srcs == 1 && !r->bpf) {
-        size_t n = capfile_next_mapped(&r->srcs[0].file, out, max);
+        size_t n = capfile_next_buffered(&r->srcs[0].file, out, max);
         for (size_t i = 0; i < n; i++) {
             out[i].frame_no = ++r->frame_no;
         }
@@ -239,30 +239,8 @@ const cap_error *cap_get_error(const cap_reader *r, size_t i) {
     return i < r->num_errors ? &r->errors[i] : NULL;
 }
 
-bool cap_retain(cap_reader *r) {
-    return !r->live && r->num_srcs == 1 && capfile_retain(&r->srcs[0].file);
-}
-
-void cap_unretain(cap_reader *r) {
-    if (r->num_srcs == 1) {
-        capfile_unretain(&r->srcs[0].file);
-    }
-}
-
-uint64_t cap_mark(const cap_reader *r) {
-    return r->num_srcs == 1 ? r->srcs[0].file.offset : 0;
-}
-
-void cap_prefetch_again(cap_reader *r) {
-    if (r->num_srcs == 1) {
-        capfile_prefetch_again(&r->srcs[0].file);
-    }
-}
-
-void cap_release(cap_reader *r, uint64_t mark) {
-    if (r->num_srcs == 1 && r->srcs[0].file.retain) {
-        capfile_release(&r->srcs[0].file, mark);
-    }
+bool cap_offline(const cap_reader *r) {
+    return !r->live;
 }
 
 uint64_t cap_bytes_read(const cap_reader *r) {

@@ -37,7 +37,7 @@ int cap_next(cap_reader *r, dissect_frame *out) __attribute__((warn_unused_resul
 // cap_next_batch: up to max (≥ 1) next frames of a file reader (cap_open) into out[], as many
 // cap_next calls would return them; 0 = all files ended. The bytes of every frame returned stay
 // valid until the next cap_next/cap_next_batch call (one file without a filter: the records read in
-// place from the mapped window, ~50 instructions a frame less than cap_next; otherwise one frame a
+// place from the read buffer, ~50 instructions a frame less than cap_next; otherwise one frame a
 // call).
 size_t cap_next_batch(cap_reader *r, dissect_frame *out, size_t max)
     __attribute__((warn_unused_result));
@@ -46,28 +46,8 @@ size_t cap_next_batch(cap_reader *r, dissect_frame *out, size_t max)
 size_t cap_num_errors(const cap_reader *r);
 const cap_error *cap_get_error(const cap_reader *r, size_t i);
 
-// Retained reading (analyze --threads hands frames to workers without copying them):
-// cap_retain maps a reader's one regular file whole, after which a frame's bytes stay valid past
-// later cap_next calls, until cap_release(r, m) with a mark m = cap_mark(r) taken after the
-// frame was read, or cap_close. false (reader unchanged) unless the reader is one regular file
-// that can be mapped. cap_release is a hint for the resident size: the pages wholly before the
-// mark are given back to the page cache (touched again, they are mapped again, never wrong).
-bool cap_retain(cap_reader *r) __attribute__((warn_unused_result));
-uint64_t cap_mark(const cap_reader *r);
-// cap_unretain undoes cap_retain when no frame was read since (e.g. the workers could not start).
-void cap_unretain(cap_reader *r);
-void cap_release(cap_reader *r, uint64_t mark);
-// cap_prefetch_again (a retained file): the calling thread asks for the lines ahead of the next
-// record itself. The reader prefetches 16 KiB ahead of each record; when another thread read
-// last, those lines are in its core's cache, and without this the next records' headers (a
-// chain of dependent loads) each missed there, one after the other.
-void cap_prefetch_again(cap_reader *r);
-
-// cap_sigbus_remap, for a SIGBUS handler (async-signal-safe): when addr lies in a window of a
-// capture file being read (the file was truncated under us), map a page of zeros there and
-// return true — the read goes on, and the file ends as damaged at the record being read ("cut
-// short by another program"); false for any other address.
-bool cap_sigbus_remap(void *addr);
+// cap_offline: the reader reads files or stdin, not an interface.
+bool cap_offline(const cap_reader *r);
 
 // Progress for a TTY status line: bytes consumed / total size of regular files (0 if unknown).
 uint64_t cap_bytes_read(const cap_reader *r);

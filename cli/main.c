@@ -1,9 +1,7 @@
 // main.c — tlsdiag's entry point: picks the subcommand, prints --version and the top-level help.
 #include <openssl/crypto.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analyze.h"
 #include "cli.h"
@@ -55,29 +53,7 @@ static int version(void) {
     return fflush(stdout) == 0 && !ferror(stdout) ? TLSDIAG_EXIT_OK : TLSDIAG_EXIT_INTERNAL;
 }
 
-// Capture files are read through a memory map (capture/capfile.c). If another program truncates
-// one while we read it, touching the vanished pages raises SIGBUS: capture/ puts zeros there and
-// ends that file as damaged (the results so far are reported, exit status 3). A SIGBUS anywhere
-// else: say so and exit with the input-error status instead of dying with "Bus error".
-static void on_sigbus(int sig, siginfo_t *si, void *uctx) {
-    (void)sig;
-    (void)uctx;
-    if (si->si_code == BUS_ADRERR && cap_sigbus_remap(si->si_addr)) {
-        return;
-    }
-    static const char msg[] =
-        "tlsdiag: a capture file was truncated by another program while being read\n";
-    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-    _exit(TLSDIAG_EXIT_INPUT);
-}
-
 int main(int argc, char **argv) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sigbus;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGBUS, &sa, NULL);
     if (argc < 2) {
         usage(stderr);
         return TLSDIAG_EXIT_USAGE;

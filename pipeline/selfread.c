@@ -1,21 +1,21 @@
 // selfread.c — `--threads N` when every worker can read the input itself (regular files).
 //
-// One capture file (the usual case): one-pass mode. The file is mapped whole (cap_retain) and
-// read once, a chunk of THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the
-// end of what has been read; reading a chunk means hashing each frame's connection to its shard
-// (dissect_frame_flow_hash) and running the capture clock (dissect_clock_step: each frame's clock
-// is noted). Every worker goes through every chunk: it dissects its shard's frames straight from
-// the mapping and only moves its clock for the others — a run of them in one step, unless one of
-// its connections goes idle inside the run (pass_others). The workers also merge and report in
-// turns (thr_merge_turn). Nothing is copied, no thread waits for another in the common case, and
-// the calling thread only joins them. Pages every worker is past are given back (cap_release), so
-// the resident size stays bounded (bench/NOTES.md, round 3).
+// One input (a file or stdin; the usual case): one-pass mode. The input is read once, a chunk of
+// THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the end of what has been
+// read; reading a chunk means copying each frame's bytes into the chunk's buffer, hashing its
+// connection to its shard (dissect_frame_flow_hash) and running the capture clock
+// (dissect_clock_step: each frame's clock is noted). Every worker goes through every chunk: it
+// dissects its shard's frames from the chunk and only moves its clock for the others — a run of
+// them in one step, unless one of its connections goes idle inside the run (pass_others). The
+// workers also merge and report in turns (thr_merge_turn). No thread waits for another in the
+// common case, and the calling thread only joins them. The ring of chunks bounds what is held.
 //
 // Several files: shared-read mode. Each worker reads the inputs through its own cap_reader (the
 // k-way merge of the files) and dissects the frames of its shard; the calling thread merges
 // (merge_to_end).
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "thr.h"
 
@@ -131,26 +131,66 @@ bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
     return true;
 }
 
-// read_chunk fills chunk k from the reader: each frame hashed to its shard (a connection's
-// frames all go to one worker) and the capture clock run over it; then the frames are grouped by
-// shard (the caller holds the reading role, not the lock). The records are read THR_READ_BATCH at
-// a time (cap_next_batch: a call a frame cost ~75 instructions a frame, bench/NOTES.md, round 6)
-// into one array, hashed and clocked in a tight loop, and copied once, to their place.
-static void read_chunk(thr_ctx *c, thr_chunk *k) {
+// copy_bytes copies the bytes of frames [from, to) of in[] into k's buffer (after `*used` bytes)
+// and points them there: the reader's buffer is reused by its next call. When a batch of large
+// frames does not fit, the buffer grows and the frames copied before are pointed into the new
+// one. false when out of memory.
+static bool copy_bytes(thr_chunk *k, dissect_frame *in, uint32_t from, uint32_t to, size_t *used) {
+    size_t need = *used;
+    for (uint32_t i = from; i < to; i++) {
+        need += in[i].caplen;
+    }
+    if (need > k->cap) {
+        size_t cap = need > 2 * k->cap ? need : 2 * k->cap;
+        uint8_t *p = malloc(cap);
+        if (!p) {
+            return false;
+        }
+        memcpy(p, k->bytes, *used);
+        for (uint32_t i = 0; i < from; i++) {
+            in[i].data = p + (in[i].data - k->bytes);
+        }
+        free(k->bytes);
+        k->bytes = p;
+        k->cap = cap;
+    }
+    for (uint32_t i = from; i < to; i++) {
+        memcpy(k->bytes + *used, in[i].data, in[i].caplen);
+        in[i].data = k->bytes + *used;
+        *used += in[i].caplen;
+    }
+    return true;
+}
+
+// read_chunk fills chunk k from the reader: each frame's bytes copied into the chunk, its
+// connection hashed to its shard (a connection's frames all go to one worker) and the capture
+// clock run over it; then the frames are grouped by shard (the caller holds the reading role, not
+// the lock). The records are read THR_READ_BATCH at a time (cap_next_batch: a call a frame cost
+// ~75 instructions a frame, bench/NOTES.md, round 6) into one array, hashed and clocked in a
+// tight loop, and their entries copied once, to their place. false when out of memory (the chunk
+// then ends the input).
+static bool read_chunk(thr_ctx *c, thr_chunk *k) {
     dissect_frame in[THR_CHUNK_FRAMES];
     uint16_t count[THR_MAX_WORKERS] = {0};
     const uint32_t nw = c->n, mask = nw - 1;
     const bool pow2 = (nw & mask) == 0;
-    const uint64_t end = cap_mark(c->cr) + THR_CHUNK_BYTES;
+    const uint64_t end = cap_bytes_read(c->cr) + THR_CHUNK_BYTES;
     dissect_clock clk = c->clk;
     bool steady = clk.set && !clk.jump_pending;
     uint32_t n = 0;
+    size_t used = 0;
+    bool ok = true;
     k->last = false;
     while (n < THR_CHUNK_FRAMES) {
         size_t want = THR_CHUNK_FRAMES - n < THR_READ_BATCH ? THR_CHUNK_FRAMES - n : THR_READ_BATCH;
         size_t got = cap_next_batch(c->cr, in + n, want);
         if (got == 0) {
             k->last = true;
+            break;
+        }
+        if (!copy_bytes(k, in, n, n + (uint32_t)got, &used)) {
+            k->last = true;
+            ok = false;
             break;
         }
         for (uint32_t i = n; i < n + got; i++) {
@@ -165,7 +205,7 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
             k->clock_ns[i] = clk.now_ns;
         }
         n += (uint32_t)got;
-        if (cap_mark(c->cr) >= end) {
+        if (cap_bytes_read(c->cr) >= end) {
             break;
         }
     }
@@ -185,8 +225,8 @@ static void read_chunk(thr_ctx *c, thr_chunk *k) {
     }
     k->n = n;
     k->steady = steady;
-    k->mark = cap_mark(c->cr);
     k->left = nw;
+    return ok;
 }
 
 // thr_wait: pthread_cond_wait(cv, &ctx->mu), counted and timed as `kind` (0: input, 1: room) for
@@ -263,8 +303,7 @@ static inline void pass_run(thr_worker *w, const thr_chunk *k, dissect_clock *cl
 // whichever worker has fewer than THR_LOOKAHEAD chunks ahead of it (the one in front: reading
 // slows it down, so the role moves between the workers and the work evens out). Every worker
 // goes through every chunk in order: it dissects its shard's frames and only moves its clock for
-// the others. The frames' bytes are not copied: the file stays mapped until every worker is past
-// them (cap_retain); then the reader gives the pages back (cap_release).
+// the others.
 static void *worker_pass_main(void *arg) {
     thr_worker *w = arg;
     thr_ctx *c = w->ctx;
@@ -280,25 +319,13 @@ static void *worker_pass_main(void *arg) {
             if (!c->reading && !c->input_end && c->indexed - c->freed < THR_CHUNKS &&
                 c->indexed - w->next < THR_LOOKAHEAD) {
                 c->reading = true;
-                bool moved = c->reader != w->idx;
-                c->reader = w->idx;
-                uint64_t seq = c->indexed, free_mark = c->free_mark;
+                uint64_t seq = c->indexed;
                 pthread_mutex_unlock(&c->mu);
-                if (moved) {
-                    // The role came from another worker (about one chunk in seven): its
-                    // prefetches ahead of the records are in its core's cache. Asked again from
-                    // here, they overlap; otherwise each record header missed there in turn
-                    // (perf, with the two vCPUs 400 ns apart: the record walk +35 %).
-                    cap_prefetch_again(c->cr);
-                }
-                if (free_mark >= c->released + THR_RELEASE_BYTES) {
-                    cap_release(c->cr, free_mark);
-                    c->released = free_mark;
-                }
                 thr_chunk *k = &c->ring[seq % THR_CHUNKS];
-                read_chunk(c, k);
+                bool read_ok = read_chunk(c, k);
                 uint64_t bytes = cap_bytes_read(c->cr);
                 pthread_mutex_lock(&c->mu);
+                c->oom |= !read_ok;
                 c->bytes_read = bytes;
                 c->indexed = seq + 1;
                 c->input_end = k->last;
@@ -383,7 +410,6 @@ static void *worker_pass_main(void *arg) {
         if (--k->left == 0) {
             bool room = c->indexed - c->freed == THR_CHUNKS;
             while (c->freed < c->indexed && c->ring[c->freed % THR_CHUNKS].left == 0) {
-                c->free_mark = c->ring[c->freed % THR_CHUNKS].mark;
                 c->freed++;
             }
             if (room) {
@@ -426,14 +452,19 @@ static void *worker_pass_main(void *arg) {
     return NULL;
 }
 
-// thr_run_one_pass: the workers read the one input file in turns (worker_pass_main); this thread
+// thr_run_one_pass: the workers read the one input in turns (worker_pass_main); this thread
 // merges. false before anything was read when the ring cannot be allocated.
 bool thr_run_one_pass(thr_ctx *c, cap_reader *cr, pipeline_result *out) {
     c->cr = cr;
     c->ring = calloc(THR_CHUNKS, sizeof *c->ring);
-    if (!c->ring || !thr_start_workers(c, worker_pass_main)) {
-        cap_unretain(cr);  // nothing was read: the caller reads the file with one thread
-        return false;
+    bool ok = c->ring != NULL;
+    for (uint32_t i = 0; ok && i < THR_CHUNKS; i++) {
+        c->ring[i].cap = THR_CHUNK_BYTES + THR_READ_BATCH * 2048;  // a chunk of common frames
+        c->ring[i].bytes = malloc(c->ring[i].cap);
+        ok = c->ring[i].bytes != NULL;
+    }
+    if (!ok || !thr_start_workers(c, worker_pass_main)) {
+        return false;  // nothing was read: the caller reads the input with one thread
     }
     for (uint32_t i = 0; i < c->n; i++) {
         pthread_join(c->w[i].tid, NULL);

@@ -35,19 +35,15 @@
 enum {
     THR_MAX_WORKERS = 64,         // --threads at most (cli/options.c)
     THR_CHUNK_FRAMES = 256,       // one-pass mode: frames per chunk, at most
-    THR_READ_BATCH = 16,          // one-pass mode: records read per call (~4.4 KB, < the prefetch)
-    THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last frame
-                                  // may end past it): bounds the mapped pages the ring holds
-    // one-pass mode: chunks read ahead of the slowest worker, and the step in which pages every
-    // worker is past are given back. The mapped pages in between count in the resident size:
-    // 32 chunks and 4 MiB steps put --threads 2 at 65 MiB on a 629 MB handshake file, 16 and
-    // 2 MiB at 62.7 (the 64 MiB target), at the same speed (bench/NOTES.md, round 8); but with
-    // one core taken by another process, a worker falls behind and the ring fills: 64.9-65.2
-    // MiB with 16, 62.5-62.6 with 12 (and populate steps of 512 KiB, capfile.c), same speed.
+    THR_READ_BATCH = 16,          // one-pass mode: records read per call (~4.4 KB)
+    THR_CHUNK_BYTES = 256 << 10,  // one-pass mode: file bytes per chunk, about (its last batch
+                                  // of records may end past it): its copy of the frames' bytes
+    // one-pass mode: chunks read ahead of the slowest worker. Each holds its frames' bytes (a
+    // buffer of its own, reused), so the ring bounds the input held in memory: ~3 MiB. (With the
+    // file mapped, round 8 measured 16 and 32 chunks at the same speed as 12; bench/NOTES.md.)
     THR_CHUNKS = 12,
     THR_LOOKAHEAD = 8,     // one-pass mode: a worker reads on when fewer are ahead of it
     THR_OWN_PREFETCH = 4,  // one-pass mode: own frames' bytes prefetched this many ahead
-    THR_RELEASE_BYTES = 2 << 20,
     THR_COMPACT_MIN = 64,  // compact_created: the smallest array that asks for a compaction
     // shared-read, one-pass: verdicts a worker may hold before the merge. Each is a ~52 KB verdict
     // (and its rendered bytes): 96 kept ~5 MiB more resident with two workers past the plateau
@@ -94,7 +90,8 @@ typedef struct thr_item {
     uint64_t rank;        // flows its worker created before it (the worker's own conn_id)
 } thr_item;
 
-// One-pass mode: frames of the input, read once, in order; the bytes stay in the mapped file.
+// One-pass mode: frames of the input, read once, in order; each frame's bytes copied into the
+// chunk's own buffer (the reader's buffer is reused as it reads on).
 // thr_chunk: written by the reading worker (role) before `indexed` passes it, read-only for
 // every worker after, reused once every worker is done with it (`left`, mu). The frames are
 // grouped by shard, each a whole dissect_frame that its worker feeds as it is: a worker reads its
@@ -104,9 +101,10 @@ typedef struct thr_item {
 // chunk's lines are prefetched (selfread.c, prefetch_chunk).
 typedef struct thr_chunk {
     uint32_t n;
-    uint32_t left;  // workers that have not finished it (mu)
-    uint64_t mark;  // cap_mark after its last frame
-    bool last;      // the input ended after these frames
+    uint32_t left;   // workers that have not finished it (mu)
+    uint8_t *bytes;  // the frames' bytes (role: reading, while it fills the chunk)
+    size_t cap;      // bytes allocated: THR_CHUNK_BYTES and a batch, or what a larger one took
+    bool last;       // the input ended after these frames
     // The capture clock only stepped in this chunk (no jump started, confirmed or pending, the
     // clock set before it): a worker may pass a run of other shards' frames in one step
     // (dissect_clock_pass) when nothing of its own goes idle by the run's last clock.
@@ -195,13 +193,10 @@ struct thr_ctx {
                         // worker's dissector runs it: one copy of the rules (dissect.h)
     thr_chunk *ring;
     uint64_t indexed, freed;
-    bool reading;        // a worker is reading the next chunk (only it touches cr)
-    uint32_t reader;     // the worker that read the last chunk (mu)
-    bool input_end;      // the last chunk was read
-    uint64_t free_mark;  // cap_mark after the newest chunk every worker finished
-    uint64_t released;   // the mark last handed to cap_release (role: reading)
-    bool merging;        // a worker is merging and reporting (merge_turn)
-    bool merge_again;    // another worker published while one was merging: merge once more
+    bool reading;      // a worker is reading the next chunk (only it touches cr)
+    bool input_end;    // the last chunk was read
+    bool merging;      // a worker is merging and reporting (merge_turn)
+    bool merge_again;  // another worker published while one was merging: merge once more
     // TLSDIAG_THREAD_STATS (fixed before the workers start): CPU time is measured per thread,
     // and the merge's share of it (the serial part, whichever thread holds the role) (mu).
     bool cpu_stats;

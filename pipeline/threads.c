@@ -3,10 +3,10 @@
 // the input reaches them; the parts are small files of their own, and thr.h states which lock
 // guards what.
 //
-//   selfread.c  the workers read the input themselves: one-pass (one file, mapped, read once in
-//               chunks by the worker in front) or shared-read (several files, a reader each)
+//   selfread.c  the workers read the input themselves: one-pass (one input, read once in chunks
+//               by the worker in front) or shared-read (several files, a reader each)
 //   workq.c     the workers (dissect + analyze a shard), and the bounded queue that feeds them
-//               when only the calling thread can read (stdin, a pipe)
+//               when only the calling thread can read (several inputs, one of them stdin or a pipe)
 //   merge.c     the ordered merge: the one-thread order restored, conn_ids renumbered
 //
 // A connection lives on one worker (its 5-tuple hash modulo N); every worker also sees the time
@@ -96,6 +96,9 @@ static void ctx_free(thr_ctx *c) {
         b = next;
     }
     free(c->w);
+    for (uint32_t i = 0; c->ring != NULL && i < THR_CHUNKS; i++) {
+        free(c->ring[i].bytes);
+    }
     free(c->ring);
     analyzer_shared_free(c->shared);
     pthread_cond_destroy(&c->cv_chains);
@@ -280,7 +283,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         }
     }
     bool ran = false;
-    if (ok && cap_retain(cr)) {
+    if (ok && cap_offline(cr) && o->num_files == 1) {
         ran = thr_run_one_pass(&c, cr, out);
     } else if (ok && all_regular_files(o)) {
         ran = thr_run_shared_read(&c, o, cr, out);

@@ -1,6 +1,6 @@
 // workq.c — `--threads N`: the workers, each dissecting and analyzing its shard of the
 // connections, and the bounded work queue that feeds them when only one thread can read the input
-// (stdin, a pipe).
+// (several inputs, one of them stdin or a pipe).
 //
 // Worker (every mode): thr_feed_own dissects each frame of its shard; each transcript goes
 // through the worker's own analyzer (thr_worker_transcript). The verdict is tagged with the frame

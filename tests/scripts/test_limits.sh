@@ -124,13 +124,14 @@ PY
     fi
 }
 
-# A file read with --threads stays mapped until every worker is past a frame (pipeline/selfread.c
-# one-pass mode): with 64,000-byte frames a read-ahead bounded only in frames held hundreds of
-# MB. Peak RSS of the run on a 128 MB file, with 2 threads, under the same cap.
+# A file read with --threads is held until every worker is past a frame (pipeline/selfread.c
+# one-pass mode: each chunk's frames copied): with 64,000-byte frames a read-ahead bounded only in
+# frames held hundreds of MB. Peak RSS of the run on a 128 MB file, with 2 threads, under the
+# same cap.
 python3 "$gen" gro >"$work/gro.pcap"
 run_file "gro (file, --threads 2)" "$bin" root ""
 # The same file when the worker threads cannot start (a user at its process limit): one thread
-# reads it, with a message, and the file must not stay mapped whole (cap_unretain). nobody runs
+# reads it, with a message, under the same cap. nobody runs
 # a copy in the work directory: the checkout may be under a directory only root can enter.
 chmod 755 "$work"
 install -m 755 "$bin" "$work/tlsdiag-copy"
