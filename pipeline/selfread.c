@@ -132,14 +132,26 @@ bool thr_run_shared_read(thr_ctx *c, const pipeline_source *o, cap_reader *cr,
 }
 
 // copy_bytes copies the bytes of frames [from, to) of in[] into k's buffer (after `*used` bytes)
-// and points them there: the reader's buffer is reused by its next call. When a batch of large
-// frames does not fit, the buffer grows and the frames copied before are pointed into the new
-// one. false when out of memory.
+// and points them there: the reader's buffer is reused by its next call. Frames that lie in
+// order in the reader's buffer with at most a record header between them (a batch of pcap
+// records: cap_next_batch) are copied as one span, headers included: one call a batch, not one a
+// frame (~20 cycles each, a third of the copy's time on the handshake file). When a batch of
+// large frames does not fit, the buffer grows and the frames copied before are pointed into the
+// new one. false when out of memory.
 static bool copy_bytes(thr_chunk *k, dissect_frame *in, uint32_t from, uint32_t to, size_t *used) {
-    size_t need = *used;
+    enum { SPAN_GAP = 64 };  // bytes between two frames of one span, at most
+    const uint8_t *lo = in[from].data, *hi = lo;
+    size_t sum = 0;
+    bool span = true;
     for (uint32_t i = from; i < to; i++) {
-        need += in[i].caplen;
+        uintptr_t at = (uintptr_t)in[i].data, end = (uintptr_t)hi;  // (maybe two objects)
+        span = span && at >= end && at - end <= SPAN_GAP;
+        if (span) {
+            hi = in[i].data + in[i].caplen;
+        }
+        sum += in[i].caplen;
     }
+    size_t need = *used + (span ? (size_t)(hi - lo) : sum);
     if (need > k->cap) {
         size_t cap = need > 2 * k->cap ? need : 2 * k->cap;
         uint8_t *p = malloc(cap);
@@ -153,6 +165,15 @@ static bool copy_bytes(thr_chunk *k, dissect_frame *in, uint32_t from, uint32_t 
         free(k->bytes);
         k->bytes = p;
         k->cap = cap;
+    }
+    if (span) {
+        uint8_t *to_at = k->bytes + *used;
+        memcpy(to_at, lo, (size_t)(hi - lo));
+        for (uint32_t i = from; i < to; i++) {
+            in[i].data = to_at + (in[i].data - lo);
+        }
+        *used += (size_t)(hi - lo);
+        return true;
     }
     for (uint32_t i = from; i < to; i++) {
         memcpy(k->bytes + *used, in[i].data, in[i].caplen);
