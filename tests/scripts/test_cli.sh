@@ -198,8 +198,9 @@ if tail -1 "$WORK/types" | grep -q '^summary:'; then ok "analyze JSON ends with 
 # and with two — not a clean end, and no lost output. Should the reader already be past the cut
 # when it is stopped (a slow host), the run is made again, five times at most.
 for th in 1 2; do
-    python3 - "$TLSDIAG" "$WORK/cutlive.pcap" "$th" >"$WORK/cutlive.out" 2>"$WORK/cutlive.err" <<'EOF'
+    PYTHONPATH="$(dirname "$0")" python3 - "$TLSDIAG" "$WORK/cutlive.pcap" "$th" >"$WORK/cutlive.out" 2>"$WORK/cutlive.err" <<'EOF'
 import json, os, signal, struct, subprocess, sys, time
+from fd_offset import fd_offset
 binp, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path, "wb") as f:  # 300,000 SYNs of distinct connections, raw IPv4: ~16 MB
     f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
@@ -213,16 +214,6 @@ size = os.path.getsize(path)
 cut = size * 5 // 8
 data = open(path, "rb").read()
 
-def offset(pid):
-    """The offset of pid's descriptor of the file (None until it is open)."""
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == os.path.realpath(path):
-                with open(f"/proc/{pid}/fdinfo/{fd}") as info:
-                    return int(info.readline().split()[1])
-        except (OSError, ValueError, IndexError):
-            pass
-    return None
 
 for attempt in range(5):
     with open(path, "wb") as f:
@@ -230,10 +221,10 @@ for attempt in range(5):
     p = subprocess.Popen([binp, "analyze", "--json", "--threads", threads, path],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 30
-    while time.time() < deadline and p.poll() is None and not (offset(p.pid) or 0):
+    while time.time() < deadline and p.poll() is None and not (fd_offset(p.pid, path) or 0):
         time.sleep(0.0002)
     os.kill(p.pid, signal.SIGSTOP)
-    at = offset(p.pid)
+    at = fd_offset(p.pid, path)
     if at is not None and 0 < at < cut:
         os.truncate(path, cut)
         os.kill(p.pid, signal.SIGCONT)

@@ -169,26 +169,17 @@ for r in $(seq "$REPS"); do
     # the reader is stopped once it has read from the file, the file is cut, the reader goes on. Where
     # it was stopped varies, so the checks are exit 3, one error object, the summary last.
     cp "$WORK/gen.pcap" "$WORK/cut.pcap"
-    python3 - "$TLSDIAG" "$WORK/cut.pcap" "$th" "$LIMIT" >"$WORK/cut.res" 2>"$WORK/cut.err" <<'EOF'
+    PYTHONPATH="$(dirname "$0")" python3 - "$TLSDIAG" "$WORK/cut.pcap" "$th" "$LIMIT" >"$WORK/cut.res" 2>"$WORK/cut.err" <<'EOF'
 import json, os, signal, subprocess, sys, time
+from fd_offset import fd_offset
 binp, path, threads, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 size = os.path.getsize(path)
 p = subprocess.Popen([binp, "analyze", "--json", "--threads", threads, path],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-def offset(pid):
-    """The offset of pid's descriptor of the file (None until it is open)."""
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == os.path.realpath(path):
-                with open(f"/proc/{pid}/fdinfo/{fd}") as info:
-                    return int(info.readline().split()[1])
-        except (OSError, ValueError, IndexError):
-            pass
-    return None
 deadline = time.time() + 30
 while time.time() < deadline and p.poll() is None:
     try:
-        if offset(p.pid):
+        if fd_offset(p.pid, path):
             break
     except OSError:
         break
