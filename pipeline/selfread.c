@@ -1,4 +1,4 @@
-// selfread.c — `--threads N` when every worker can read the input itself (regular files).
+// selfread.c — `--threads N` when the workers read the input themselves.
 //
 // One input (a file or stdin; the usual case): one-pass mode. The input is read once, a chunk of
 // THR_CHUNK_FRAMES frames at a time, by whichever worker is closest to the end of what has been
