@@ -10,10 +10,10 @@
 #
 # The races this looks for need workers that hold many verdicts while another is behind, so the
 # generated capture reports a connection every few frames in the middle of the file (SYNs spread
-# over 20 minutes of capture time expire idle), mixed with the bundled handshakes. Modes: one file
-# (one-pass: the workers read it in turns), several files (each worker reads them all), stdin (one
-# reader feeds the workers), a file cut short while being read, a damaged file, -c N, a missing
-# file among several, a write error.
+# over 20 minutes of capture time expire idle), mixed with the bundled handshakes. Modes: one file,
+# stdin or a pipe (one-pass: the workers read it in turns), several files (each worker reads them
+# all), several inputs one of them a pipe (one reader feeds the workers), a file cut short while
+# being read, a damaged file, -c N, a missing file among several, a write error.
 set -u
 TLSDIAG=$(realpath "${1:?usage: test_threads_stress.sh TLSDIAG SRCDIR}")
 SRCDIR=$(realpath "${2:?usage: test_threads_stress.sh TLSDIAG SRCDIR}")
@@ -118,6 +118,7 @@ run text.1 analyze -v --color=never --threads 1 "$WORK/gen.pcap"
 run many.1 analyze --json --threads 1 "${pcaps[@]}" "$WORK/gen.pcap"
 STDIN_FILE=$WORK/gen.pcap run stdin.1 analyze --json --threads 1 -
 FIFO_FILE=$WORK/gen.pcap run fifo.1 analyze --json --threads 1 "$WORK/fifo"
+FIFO_FILE=$WORK/gen.pcap run manyfifo.1 analyze --json --threads 1 "${pcaps[@]}" "$WORK/fifo"
 run damaged.1 analyze --json --threads 1 "$WORK/damaged.pcap"
 run count.1 analyze --json --threads 1 -c 7 "$WORK/gen.pcap"
 run missing.1 analyze --json --threads 1 "${pcaps[0]}" "$WORK/none.pcap" "$WORK/gen.pcap"
@@ -145,9 +146,12 @@ for r in $(seq "$REPS"); do
     run "text.$th" analyze -v --color=never --threads "$th" "$WORK/gen.pcap" && same text.1 "text.$th"
     STDIN_FILE=$WORK/gen.pcap run "stdin.$th" analyze --json --threads "$th" - &&
         same stdin.1 "stdin.$th"
-    # a pipe is not a regular file: one reader feeds the workers, as for stdin
+    # a pipe is read once, by the workers in turns, as stdin is
     FIFO_FILE=$WORK/gen.pcap run "fifo.$th" analyze --json --threads "$th" "$WORK/fifo" &&
         same fifo.1 "fifo.$th"
+    # several inputs, one a pipe (it cannot be opened again): one reader feeds the workers
+    FIFO_FILE=$WORK/gen.pcap run "manyfifo.$th" analyze --json --threads "$th" "${pcaps[@]}" \
+        "$WORK/fifo" && same manyfifo.1 "manyfifo.$th"
     run "damaged.$th" analyze --json --threads "$th" "$WORK/damaged.pcap" && same damaged.1 "damaged.$th"
     run "count.$th" analyze --json --threads "$th" -c 7 "$WORK/gen.pcap" && same count.1 "count.$th"
     run "missing.$th" analyze --json --threads "$th" "${pcaps[0]}" "$WORK/none.pcap" "$WORK/gen.pcap" &&
