@@ -239,8 +239,8 @@ const cap_error *cap_get_error(const cap_reader *r, size_t i) {
     return i < r->num_errors ? &r->errors[i] : NULL;
 }
 
-bool cap_offline(const cap_reader *r) {
-    return !r->live;
+bool cap_single_input(const cap_reader *r) {
+    return !r->live && r->num_srcs == 1;
 }
 
 uint64_t cap_bytes_read(const cap_reader *r) {

@@ -46,8 +46,8 @@ size_t cap_next_batch(cap_reader *r, dissect_frame *out, size_t max)
 size_t cap_num_errors(const cap_reader *r);
 const cap_error *cap_get_error(const cap_reader *r, size_t i);
 
-// cap_offline: the reader reads files or stdin, not an interface.
-bool cap_offline(const cap_reader *r);
+// cap_single_input: the reader reads one file, stdin or a pipe (not several, not an interface).
+bool cap_single_input(const cap_reader *r);
 
 // Progress for a TTY status line: bytes consumed / total size of regular files (0 if unknown).
 uint64_t cap_bytes_read(const cap_reader *r);

@@ -283,7 +283,7 @@ bool pipeline_threads_run(const pipeline_config *cfg, const pipeline_source *o,
         }
     }
     bool ran = false;
-    if (ok && cap_offline(cr) && o->num_files == 1) {
+    if (ok && cap_single_input(cr)) {
         ran = thr_run_one_pass(&c, cr, out);
     } else if (ok && all_regular_files(o)) {
         ran = thr_run_shared_read(&c, o, cr, out);
